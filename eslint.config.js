@@ -1,0 +1,32 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'bench/results/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    // The Clock is the only place that may read the wall clock or set timers (STYLE.md practice 2).
+    files: ['src/**/*.ts'],
+    ignores: ['src/scheduler/clock.ts', 'src/example.ts'],
+    rules: {
+      'no-restricted-properties': ['error',
+        { object: 'Date', property: 'now', message: 'Read time through the injected Clock.' }],
+      'no-restricted-globals': ['error',
+        { name: 'setTimeout', message: 'Set timers through the injected Clock.' },
+        { name: 'setInterval', message: 'Set timers through the injected Clock.' }],
+    },
+  },
+  {
+    files: ['bench/**/*.{js,mjs}'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setImmediate: 'readonly', performance: 'readonly', globalThis: 'readonly' } },
+  },
+);

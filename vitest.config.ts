@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+    // Fake-clock tests are CPU-bound; two workers match the 2-core CI machine.
+    maxWorkers: 2,
+  },
+});
