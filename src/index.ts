@@ -1,0 +1,22 @@
+/** Tickwork's public API. */
+export { SchedulerService } from './scheduler/service.js';
+export type { SchedulerOptions, AddJobSpec, JobQuery, JobChanges, ShutdownOptions } from './scheduler/service.js';
+export type { JobContext, JobFunction, JobOptions, JobPolicy, RetryPolicy } from './scheduler/job.js';
+export type { JobInfo, JobStatus } from './scheduler/job-info.js';
+export type { Run, RunError } from './scheduler/run.js';
+export { runId } from './scheduler/run.js';
+export { EVENT_NAMES } from './scheduler/events.js';
+export type { SchedulerEventMap, SchedulerEventName, RunEvent, RunOutcome, Listener } from './scheduler/events.js';
+export * from './scheduler/errors.js';
+export { SystemClock, ManualClock, MAX_TIMER_DELAY_MS } from './scheduler/clock.js';
+export type { Clock, TimerHandle } from './scheduler/clock.js';
+export type { Logger, LogLevel } from './scheduler/logger.js';
+export { DEFAULT_JOB_POLICY, JOB_ID_PATTERN } from './scheduler/options.js';
+export { previewSchedule, previewFires, MAX_PREVIEW_COUNT } from './triggers/preview.js';
+export type { PreviewOptions, PreviewFire } from './triggers/preview.js';
+export type { TriggerSpec, IntervalTriggerSpec, CronTriggerSpec, DateTriggerSpec, DateInput, ResolvedTriggerSpec } from './triggers/trigger.js';
+export { MemoryJobStore } from './stores/memory.js';
+export type { MemoryJobStoreOptions } from './stores/memory.js';
+export type { JobStore, RunQuery } from './stores/store.js';
+export { JobRecord } from './scheduler/job.js';
+export type { RunRecord } from './scheduler/run.js';

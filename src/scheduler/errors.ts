@@ -1,0 +1,144 @@
+/**
+ * Every error Tickwork throws on purpose, declared once with a stable `code` and the HTTP status the API
+ * layer answers with. Messages name the field or id involved, what was expected, and how to fix it.
+ */
+
+/** One problem with one field of an input, as reported in `details`. */
+export interface ErrorDetail {
+  /** Where the problem is, e.g. `options.maxInstances` or `trigger.expression`. */
+  path: string;
+  message: string;
+}
+
+/** The stable codes of {@link TickworkError}, with the HTTP status each maps to. */
+export const ERROR_STATUS = {
+  INVALID_ARGUMENT: 400,
+  INVALID_TRIGGER: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  JOB_NOT_FOUND: 404,
+  CONFLICTING_ID: 409,
+  MAX_INSTANCES_REACHED: 409,
+  SCHEDULER_ALREADY_RUNNING: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  TASK_NOT_REGISTERED: 422,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  SCHEDULER_NOT_RUNNING: 503,
+  STORE_UNAVAILABLE: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** Base class: `code` is stable across versions, `status` is the HTTP status for the API layer. */
+export class TickworkError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: ErrorDetail[] | undefined;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: ErrorDetail[] }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.status = ERROR_STATUS[code];
+    this.details = options?.details;
+  }
+
+  /** The JSON body the HTTP API sends: `{ code, message, details? }`. */
+  toJSON(): { code: ErrorCode; message: string; details?: ErrorDetail[] } {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+/** A method argument or option is missing, of the wrong type or out of range. */
+export class InvalidArgumentError extends TickworkError {
+  constructor(message: string, details?: ErrorDetail[]) {
+    super('INVALID_ARGUMENT', message, details === undefined ? undefined : { details });
+  }
+
+  /** One field is wrong: the message and the single detail say the same thing. */
+  static field(path: string, message: string): InvalidArgumentError {
+    return new InvalidArgumentError(`${path}: ${message}`, [{ path, message }]);
+  }
+}
+
+/** A trigger spec or cron expression cannot be used. */
+export class InvalidTriggerError extends TickworkError {
+  constructor(message: string, options?: { cause?: unknown; path?: string }) {
+    super('INVALID_TRIGGER', message, {
+      cause: options?.cause,
+      details: [{ path: options?.path ?? 'trigger', message }],
+    });
+  }
+}
+
+export class JobNotFoundError extends TickworkError {
+  readonly jobId: string;
+  constructor(jobId: string) {
+    super('JOB_NOT_FOUND', `No job with id "${jobId}" exists; list jobs with getJobs() to see the ids.`);
+    this.jobId = jobId;
+  }
+}
+
+export class ConflictingIdError extends TickworkError {
+  readonly jobId: string;
+  constructor(jobId: string) {
+    super('CONFLICTING_ID', `A job with id "${jobId}" already exists; pass replaceExisting: true to replace it, or choose another id.`);
+    this.jobId = jobId;
+  }
+}
+
+export class MaxInstancesReachedError extends TickworkError {
+  readonly jobId: string;
+  constructor(jobId: string, maxInstances: number) {
+    super('MAX_INSTANCES_REACHED', `Job "${jobId}" already has ${maxInstances} running instance(s), its maxInstances; wait for one to finish or raise maxInstances.`);
+    this.jobId = jobId;
+  }
+}
+
+export class TaskNotRegisteredError extends TickworkError {
+  readonly task: string;
+  constructor(task: string, message?: string) {
+    super('TASK_NOT_REGISTERED', message ?? `No task named "${task}" is registered; call scheduler.registerTask("${task}", func) before adding or running the job.`);
+    this.task = task;
+  }
+}
+
+export class SchedulerNotRunningError extends TickworkError {
+  constructor(action: string) {
+    super('SCHEDULER_NOT_RUNNING', `Cannot ${action}: the scheduler is not running; call start() first.`);
+  }
+}
+
+export class SchedulerAlreadyRunningError extends TickworkError {
+  constructor() {
+    super('SCHEDULER_ALREADY_RUNNING', 'The scheduler is already running; call shutdown() before starting it again.');
+  }
+}
+
+export class StoreUnavailableError extends TickworkError {
+  constructor(message: string, cause?: unknown) {
+    super('STORE_UNAVAILABLE', message, { cause });
+  }
+}
+
+/** The error a run records when its `timeoutSeconds` elapsed. */
+export class JobTimeoutError extends Error {
+  readonly code = 'TIMED_OUT';
+  constructor(jobId: string, timeoutSeconds: number) {
+    super(`Job "${jobId}" ran longer than its timeoutSeconds (${timeoutSeconds} s); its signal was aborted.`);
+    this.name = 'JobTimeoutError';
+  }
+}
+
+/** The error a run records when `cancelRun` or `shutdown` aborted it. */
+export class JobCancelledError extends Error {
+  readonly code = 'CANCELLED';
+  constructor(jobId: string, reason: string) {
+    super(`Run of job "${jobId}" was cancelled: ${reason}.`);
+    this.name = 'JobCancelledError';
+  }
+}

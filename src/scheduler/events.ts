@@ -1,0 +1,194 @@
+/**
+ * The one typed event map of the scheduler, and the emitter that also writes each event as a structured
+ * JSON log line (`{"event":"job_executed",...}`). Payloads are JSON-safe and never carry job args or
+ * return values, so the same objects can feed logs, an SSE stream and a dashboard.
+ */
+import type { Logger, LogLevel } from './logger.js';
+
+/** Outcome of one run (one fire that was run, missed or skipped). */
+export type RunOutcome = 'running' | 'succeeded' | 'failed' | 'missed' | 'skipped' | 'lost' | 'timed_out' | 'cancelled';
+
+/** The payload of every run event. Times are ISO 8601 UTC strings. */
+export interface RunEvent {
+  jobId: string;
+  scheduledAt: string;
+  attempt: number;
+  outcome: RunOutcome;
+  latenessMs: number | null;
+  durationMs: number | null;
+  error?: { code?: string; message: string };
+  /** For a coalesced run: how many fire times it stood for. For a missed summary: how many were missed. */
+  count?: number;
+  /** For a summary of several missed fires: the last of them (scheduledAt is the first). */
+  lastScheduledAt?: string;
+}
+
+export interface JobEvent {
+  jobId: string;
+}
+
+export interface SubmittedEvent {
+  jobId: string;
+  /** The fire times submitted together (ISO 8601), oldest first. */
+  scheduledRunTimes: string[];
+}
+
+export interface RetryEvent {
+  jobId: string;
+  scheduledAt: string;
+  /** The attempt that will run. */
+  attempt: number;
+  retryAt: string;
+  error?: { code?: string; message: string };
+}
+
+export interface LoadErrorEvent {
+  jobId: string;
+  code: 'TASK_NOT_REGISTERED';
+  message: string;
+}
+
+// An empty object type spelled so that it is JSON-safe and lint-clean.
+export type EmptyEvent = Record<string, never>;
+
+/** Event name -> payload. */
+export interface SchedulerEventMap {
+  scheduler_started: EmptyEvent;
+  scheduler_stopped: EmptyEvent;
+  scheduler_paused: EmptyEvent;
+  scheduler_resumed: EmptyEvent;
+  job_added: JobEvent;
+  job_modified: JobEvent;
+  job_removed: JobEvent;
+  job_submitted: SubmittedEvent;
+  job_executed: RunEvent;
+  job_error: RunEvent;
+  job_missed: RunEvent;
+  job_max_instances: RunEvent;
+  job_timed_out: RunEvent;
+  job_cancelled: RunEvent;
+  job_lost: RunEvent;
+  job_retry_scheduled: RetryEvent;
+  job_load_error: LoadErrorEvent;
+}
+
+export type SchedulerEventName = keyof SchedulerEventMap;
+
+export type Listener<K extends SchedulerEventName> = (payload: SchedulerEventMap[K], name: K) => unknown;
+
+/** Every event name, in a stable order (used by docs, tests and the SSE layer). */
+export const EVENT_NAMES: readonly SchedulerEventName[] = [
+  'scheduler_started', 'scheduler_stopped', 'scheduler_paused', 'scheduler_resumed',
+  'job_added', 'job_modified', 'job_removed', 'job_submitted',
+  'job_executed', 'job_error', 'job_missed', 'job_max_instances', 'job_timed_out', 'job_cancelled', 'job_lost',
+  'job_retry_scheduled', 'job_load_error',
+];
+
+/** The log level of each event's JSON line. */
+const EVENT_LEVEL: Record<SchedulerEventName, LogLevel> = {
+  scheduler_started: 'info',
+  scheduler_stopped: 'info',
+  scheduler_paused: 'info',
+  scheduler_resumed: 'info',
+  job_added: 'info',
+  job_modified: 'info',
+  job_removed: 'info',
+  job_submitted: 'debug',
+  job_executed: 'info',
+  job_error: 'error',
+  job_missed: 'warn',
+  job_max_instances: 'warn',
+  job_timed_out: 'warn',
+  job_cancelled: 'info',
+  job_lost: 'warn',
+  job_retry_scheduled: 'info',
+  job_load_error: 'error',
+};
+
+const EVENT_MESSAGE: Record<SchedulerEventName, string> = {
+  scheduler_started: 'scheduler started',
+  scheduler_stopped: 'scheduler stopped',
+  scheduler_paused: 'scheduler paused',
+  scheduler_resumed: 'scheduler resumed',
+  job_added: 'job added',
+  job_modified: 'job modified',
+  job_removed: 'job removed',
+  job_submitted: 'job submitted',
+  job_executed: 'job executed',
+  job_error: 'job failed',
+  job_missed: 'job run missed: later than its misfireGraceTime',
+  job_max_instances: 'job run skipped: maxInstances reached',
+  job_timed_out: 'job run timed out',
+  job_cancelled: 'job run cancelled',
+  job_lost: 'job run lost',
+  job_retry_scheduled: 'job retry scheduled',
+  job_load_error: 'stored job cannot be loaded',
+};
+
+/**
+ * Emits typed events to listeners and to the logger. A listener that throws or rejects is logged and
+ * otherwise ignored: it must never break the scheduler loop.
+ */
+export class EventBus {
+  private readonly listeners = new Map<SchedulerEventName, Set<Listener<never>>>();
+
+  constructor(private readonly logger: Logger) {}
+
+  on<K extends SchedulerEventName>(name: K, listener: Listener<K>): () => void {
+    let set = this.listeners.get(name);
+    if (set === undefined) {
+      set = new Set();
+      this.listeners.set(name, set);
+    }
+    set.add(listener as Listener<never>);
+    return () => this.off(name, listener);
+  }
+
+  off<K extends SchedulerEventName>(name: K, listener: Listener<K>): void {
+    const set = this.listeners.get(name);
+    if (set === undefined) return;
+    set.delete(listener as Listener<never>);
+    if (set.size === 0) this.listeners.delete(name);
+  }
+
+  /**
+   * Whether anybody would see this event: a listener, or a logger with its level enabled. The hot path asks
+   * first so that a payload (ISO strings, objects) is only built when it will be used.
+   */
+  wants(name: SchedulerEventName): boolean {
+    return this.listeners.has(name) || isLevelEnabled(this.logger, EVENT_LEVEL[name]);
+  }
+
+  emit<K extends SchedulerEventName>(name: K, payload: SchedulerEventMap[K], extraLog?: Record<string, unknown>): void {
+    const level = EVENT_LEVEL[name];
+    if (isLevelEnabled(this.logger, level)) {
+      this.logger[level]({ event: name, ...payload, ...extraLog }, EVENT_MESSAGE[name]);
+    }
+    const set = this.listeners.get(name);
+    if (set === undefined) return;
+    for (const listener of set) {
+      try {
+        const result = (listener as Listener<K>)(payload, name);
+        if (isPromiseLike(result)) {
+          result.then(undefined, (error: unknown) => this.listenerFailed(name, error));
+        }
+      } catch (error) {
+        this.listenerFailed(name, error);
+      }
+    }
+  }
+
+  private listenerFailed(name: SchedulerEventName, error: unknown): void {
+    const err = error instanceof Error ? error : new Error(String(error));
+    this.logger.error({ event: 'listener_error', listenerOf: name, error: { message: err.message, stack: err.stack } },
+      `a listener of ${name} threw; the scheduler goes on`);
+  }
+}
+
+function isLevelEnabled(logger: Logger, level: LogLevel): boolean {
+  return logger.isLevelEnabled === undefined ? true : logger.isLevelEnabled(level);
+}
+
+export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}

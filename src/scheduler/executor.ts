@@ -1,0 +1,314 @@
+/**
+ * Runs submissions: the fire times one job runs together, one after another as one instance. Keeps the
+ * global concurrency bound (`maxConcurrentRuns`, later submissions wait in order), applies the misfire
+ * rule when each run starts, times runs out, cancels them, and records every outcome.
+ *
+ * A synchronous job function is run and recorded without a promise: that is the hot path.
+ */
+import type { Clock, TimerHandle } from './clock.js';
+import { JobCancelledError, JobTimeoutError } from './errors.js';
+import { isPromiseLike, type EventBus, type RunEvent, type RunOutcome, type SchedulerEventName } from './events.js';
+import type { JobRecord } from './job.js';
+import type { Logger } from './logger.js';
+import { isMisfire } from './policies.js';
+import { RunContext } from './run-context.js';
+import { toRunError, type RunError, type RunRecord } from './run.js';
+import type { JobStore } from '../stores/store.js';
+
+/** Fire times of one job to run in order, holding one instance slot of the job throughout. */
+export interface Submission {
+  readonly job: JobRecord;
+  readonly runTimes: number[];
+  readonly attempt: number;
+  /** When the first fire was due (its nominal time plus jitter, or a retry's time). Later fires: nominal. */
+  readonly firstDueAt: number;
+  /** How many fire times the first run stands for (coalescing). */
+  readonly coalesced: number;
+  /** runJobNow: not subject to the misfire rule. */
+  readonly manual: boolean;
+  index: number;
+  cancelled: boolean;
+}
+
+/** One run awaiting its promise. */
+interface ActiveRun {
+  readonly submission: Submission;
+  readonly record: RunRecord;
+  readonly context: RunContext;
+  readonly promise: PromiseLike<unknown>;
+  timer: TimerHandle | null;
+  settled: boolean;
+}
+
+export interface ExecutorHooks {
+  /** A run ended failed or timed out: the scheduler may schedule a retry. */
+  onRunFailed(job: JobRecord, record: RunRecord): void;
+  /** The submission is over: its instance slot is free. */
+  onSubmissionDone(job: JobRecord): void;
+}
+
+const OUTCOME_EVENT: Partial<Record<RunOutcome, SchedulerEventName>> = {
+  succeeded: 'job_executed',
+  failed: 'job_error',
+  missed: 'job_missed',
+  skipped: 'job_max_instances',
+  timed_out: 'job_timed_out',
+  cancelled: 'job_cancelled',
+  lost: 'job_lost',
+};
+
+export class Executor {
+  private inFlight = 0;
+  private readonly queue: Submission[] = [];
+  private queueHead = 0;
+  private readonly active = new Set<ActiveRun>();
+  /** Runs that timed out or were cancelled but whose promise has not settled: shutdown waits for them too. */
+  private readonly detached = new Set<PromiseLike<unknown>>();
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly events: EventBus,
+    private readonly logger: Logger,
+    private readonly store: JobStore,
+    private readonly maxConcurrentRuns: number,
+    private readonly hooks: ExecutorHooks,
+  ) {}
+
+  /** Runs in flight or waiting for a concurrency slot. */
+  get busy(): number {
+    return this.inFlight + this.queue.length - this.queueHead;
+  }
+
+  submit(submission: Submission): void {
+    if (this.events.wants('job_submitted')) {
+      this.events.emit('job_submitted', {
+        jobId: submission.job.id,
+        scheduledRunTimes: submission.runTimes.map((t) => new Date(t).toISOString()),
+      });
+    }
+    if (this.inFlight < this.maxConcurrentRuns) {
+      this.inFlight++;
+      this.continue(submission);
+    } else {
+      this.queue.push(submission);
+    }
+  }
+
+  /** Aborts the running runs of one job (all jobs when `jobId` is null); returns how many. */
+  cancel(jobId: string | null, reason: string): number {
+    let count = 0;
+    for (const run of [...this.active]) {
+      if (jobId !== null && run.submission.job.id !== jobId) continue;
+      run.submission.cancelled = true;
+      this.settleEarly(run, 'cancelled', new JobCancelledError(run.submission.job.id, reason));
+      count++;
+    }
+    return count;
+  }
+
+  /** Drops the submissions still waiting for a slot, recording them cancelled. */
+  dropQueued(reason: string): void {
+    while (this.queueHead < this.queue.length) {
+      const submission = this.queue[this.queueHead++] as Submission;
+      submission.cancelled = true;
+      this.recordRemainingCancelled(submission, reason);
+      this.hooks.onSubmissionDone(submission.job);
+    }
+    this.queue.length = 0;
+    this.queueHead = 0;
+  }
+
+  /** Resolves when nothing runs (detached runs included), or after `timeoutMs`; true when idle. */
+  waitIdle(timeoutMs: number): Promise<boolean> {
+    if (this.isIdle()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = this.clock.setTimer(() => {
+        this.idleWaiters = this.idleWaiters.filter((w) => w !== done);
+        resolve(false);
+      }, timeoutMs);
+      const done = (): void => {
+        this.clock.clearTimer(timer);
+        resolve(true);
+      };
+      this.idleWaiters.push(done);
+    });
+  }
+
+  private isIdle(): boolean {
+    return this.inFlight === 0 && this.detached.size === 0 && this.queueHead === this.queue.length;
+  }
+
+  private notifyIfIdle(): void {
+    if (this.idleWaiters.length === 0 || !this.isIdle()) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const waiter of waiters) waiter();
+  }
+
+  /** Runs the submission's remaining fires until one goes asynchronous or all are done. */
+  private continue(submission: Submission): void {
+    const job = submission.job;
+    while (submission.index < submission.runTimes.length) {
+      if (submission.cancelled) {
+        this.recordRemainingCancelled(submission, 'cancelled');
+        break;
+      }
+      const i = submission.index++;
+      const scheduledAt = submission.runTimes[i] as number;
+      const dueAt = i === 0 ? submission.firstDueAt : scheduledAt;
+      const now = this.clock.now();
+      const lateness = now > dueAt ? now - dueAt : 0;
+      const record: RunRecord = {
+        jobId: job.id,
+        scheduledAt,
+        attempt: submission.attempt,
+        startedAt: now,
+        finishedAt: null,
+        outcome: 'running',
+        latenessMs: lateness,
+        durationMs: null,
+        error: null,
+      };
+      if (i === 0 && submission.coalesced > 1) record.coalesced = submission.coalesced;
+      if (!submission.manual && isMisfire(lateness, job.policy.misfireGraceTime)) {
+        record.startedAt = null;
+        record.outcome = 'missed';
+        this.store.recordRun(record);
+        job.lastRun = record;
+        this.emitRun(record);
+        continue;
+      }
+      job.lastRun = record;
+      const func = job.func;
+      const context = new RunContext(job.id, scheduledAt, submission.attempt, job.args, this.logger);
+      let result: unknown;
+      try {
+        if (func === null) throw new Error(`job "${job.id}" has no function (task "${job.task ?? ''}" is not registered)`);
+        result = func(context);
+      } catch (error) {
+        this.finishSync(job, record, 'failed', toRunError(error), error);
+        continue;
+      }
+      if (!isPromiseLike(result)) {
+        this.finishSync(job, record, 'succeeded', null, undefined);
+        continue;
+      }
+      this.store.recordRun(record);
+      const run: ActiveRun = { submission, record, context, promise: result, timer: null, settled: false };
+      this.active.add(run);
+      const timeout = job.policy.timeoutSeconds;
+      if (timeout !== null) {
+        run.timer = this.clock.setTimer(() => {
+          run.timer = null;
+          this.settleEarly(run, 'timed_out', new JobTimeoutError(job.id, timeout));
+        }, timeout * 1000);
+      }
+      result.then(
+        () => this.settleAsync(run, 'succeeded', null, undefined),
+        (error: unknown) => this.settleAsync(run, 'failed', toRunError(error), error),
+      );
+      return;
+    }
+    this.submissionDone(submission);
+  }
+
+  private finishSync(job: JobRecord, record: RunRecord, outcome: RunOutcome, error: RunError | null, cause: unknown): void {
+    const finished = this.clock.now();
+    record.finishedAt = finished;
+    record.durationMs = finished - (record.startedAt as number);
+    record.outcome = outcome;
+    record.error = error;
+    this.store.recordRun(record);
+    this.emitRun(record, cause);
+    if (outcome === 'failed') this.hooks.onRunFailed(job, record);
+  }
+
+  private settleAsync(run: ActiveRun, outcome: RunOutcome, error: RunError | null, cause: unknown): void {
+    if (run.settled) {
+      // A run that timed out or was cancelled has finished at last: shutdown no longer waits for it.
+      this.detached.delete(run.promise);
+      this.notifyIfIdle();
+      return;
+    }
+    this.complete(run, outcome, error, cause);
+  }
+
+  /** Timeout or cancel: record the outcome now, free the slot; the job's promise may still run detached. */
+  private settleEarly(run: ActiveRun, outcome: 'timed_out' | 'cancelled', error: Error): void {
+    if (run.settled) return;
+    run.context.abort(error);
+    this.detached.add(run.promise);
+    this.complete(run, outcome, toRunError(error), error);
+  }
+
+  private complete(run: ActiveRun, outcome: RunOutcome, error: RunError | null, cause: unknown): void {
+    run.settled = true;
+    this.active.delete(run);
+    if (run.timer !== null) this.clock.clearTimer(run.timer);
+    const record = run.record;
+    const finished = this.clock.now();
+    record.finishedAt = finished;
+    record.durationMs = finished - (record.startedAt as number);
+    record.outcome = outcome;
+    record.error = error;
+    this.store.updateRun(record);
+    this.emitRun(record, cause);
+    if (outcome === 'failed' || outcome === 'timed_out') this.hooks.onRunFailed(run.submission.job, record);
+    this.continue(run.submission);
+  }
+
+  private submissionDone(submission: Submission): void {
+    this.inFlight--;
+    this.hooks.onSubmissionDone(submission.job);
+    // Start waiting submissions in the order they were due.
+    while (this.inFlight < this.maxConcurrentRuns && this.queueHead < this.queue.length) {
+      const next = this.queue[this.queueHead++] as Submission;
+      if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+        this.queue.splice(0, this.queueHead);
+        this.queueHead = 0;
+      }
+      this.inFlight++;
+      this.continue(next);
+    }
+    this.notifyIfIdle();
+  }
+
+  private recordRemainingCancelled(submission: Submission, reason: string): void {
+    const remaining = submission.runTimes.length - submission.index;
+    if (remaining <= 0) return;
+    const first = submission.runTimes[submission.index] as number;
+    const last = submission.runTimes[submission.runTimes.length - 1] as number;
+    submission.index = submission.runTimes.length;
+    const record: RunRecord = {
+      jobId: submission.job.id, scheduledAt: first, attempt: submission.attempt, startedAt: null, finishedAt: null,
+      outcome: 'cancelled', latenessMs: null, durationMs: null,
+      error: toRunError(new JobCancelledError(submission.job.id, `${reason} before it started`)),
+    };
+    if (remaining > 1) {
+      record.coalesced = remaining;
+      record.lastScheduledAt = last;
+    }
+    this.store.recordRun(record);
+    this.emitRun(record);
+  }
+
+  /** Emits the run's event (only if someone listens or logs it). */
+  emitRun(record: RunRecord, cause?: unknown): void {
+    const name = OUTCOME_EVENT[record.outcome];
+    if (name === undefined || !this.events.wants(name)) return;
+    const payload: RunEvent = {
+      jobId: record.jobId,
+      scheduledAt: new Date(record.scheduledAt).toISOString(),
+      attempt: record.attempt,
+      outcome: record.outcome,
+      latenessMs: record.latenessMs,
+      durationMs: record.durationMs,
+    };
+    if (record.error !== null) payload.error = record.error;
+    if (record.coalesced !== undefined) payload.count = record.coalesced;
+    if (record.lastScheduledAt !== undefined) payload.lastScheduledAt = new Date(record.lastScheduledAt).toISOString();
+    const stack = cause instanceof Error && record.outcome === 'failed' ? { stack: cause.stack } : undefined;
+    this.events.emit(name as 'job_executed', payload, stack);
+  }
+}

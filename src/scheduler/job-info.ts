@@ -1,0 +1,53 @@
+/** The public view of a job: JobInfo, built from a store's JobRecord on read. */
+import type { ResolvedTriggerSpec } from '../triggers/trigger.js';
+import type { JobRecord, RetryPolicy } from './job.js';
+import { toRun, type Run } from './run.js';
+
+export type JobStatus = 'ok' | 'task_not_registered';
+
+export interface JobInfo {
+  id: string;
+  name: string;
+  /** The registered task the job runs, when it names one. */
+  task?: string;
+  args?: unknown;
+  trigger: ResolvedTriggerSpec & { description: string };
+  /** The zone of a cron trigger. */
+  timezone?: string;
+  nextRunTime: Date | null;
+  paused: boolean;
+  coalesce: boolean;
+  maxInstances: number;
+  misfireGraceTime: number | null;
+  jitterSeconds: number;
+  timeoutSeconds: number | null;
+  retries: RetryPolicy | null;
+  runningInstances: number;
+  status: JobStatus;
+  lastRun?: Run;
+}
+
+export function toJobInfo(job: JobRecord): JobInfo {
+  const spec = job.trigger.toSpec();
+  const policy = job.policy;
+  const info: JobInfo = {
+    id: job.id,
+    name: job.name,
+    trigger: { ...spec, description: job.trigger.describe() },
+    nextRunTime: job.nextRunTime === null ? null : new Date(job.nextRunTime),
+    paused: job.paused,
+    coalesce: policy.coalesce,
+    maxInstances: policy.maxInstances,
+    misfireGraceTime: policy.misfireGraceTime,
+    jitterSeconds: policy.jitterSeconds,
+    timeoutSeconds: policy.timeoutSeconds,
+    retries: policy.retries === null ? null : { ...policy.retries },
+    runningInstances: job.running,
+    status: job.task !== null && job.func === null ? 'task_not_registered' : 'ok',
+  };
+  if (job.task !== null) info.task = job.task;
+  if (job.args !== undefined) info.args = job.args;
+  if (spec.type === 'cron') info.timezone = spec.timezone;
+  if (job.lastRun !== null) info.lastRun = toRun(job.lastRun);
+  return info;
+}

@@ -1,0 +1,102 @@
+/**
+ * The job model: what users pass (options, functions, context) and the record a store keeps.
+ */
+import type { Logger } from './logger.js';
+import type { RunRecord } from './run.js';
+import type { Trigger } from '../triggers/trigger.js';
+
+/** What a job function receives. `signal` and `logger` are created on first access (they cost microseconds). */
+export interface JobContext {
+  readonly jobId: string;
+  /** The nominal fire time (before jitter). */
+  readonly scheduledAt: Date;
+  /** 1 for the first try, 2 for the first retry, ... */
+  readonly attempt: number;
+  readonly args: unknown;
+  /** Aborted on timeout, cancelRun, or shutdown past its bound. */
+  readonly signal: AbortSignal;
+  /** The scheduler's logger with `jobId`, `scheduledAt` and `attempt` bound. */
+  readonly logger: Logger;
+}
+
+export type JobFunction = (context: JobContext) => unknown;
+
+/** Retry policy: a failed run is retried after `backoffSeconds`, doubling each time, at most `max` times. */
+export interface RetryPolicy {
+  max: number;
+  backoffSeconds: number;
+}
+
+/** The policies every job has; defaults come from the scheduler's `jobDefaults`. */
+export interface JobPolicy {
+  /** Run once for several fire times due together (default true). */
+  readonly coalesce: boolean;
+  /** Most runs of this job at once; further fires are skipped (default 1). */
+  readonly maxInstances: number;
+  /** Seconds a run may start late; null = however late (default 60). */
+  readonly misfireGraceTime: number | null;
+  /** Random delay in [0, jitterSeconds] added to each fire, never early (default 0). */
+  readonly jitterSeconds: number;
+  /** Seconds a run may take before its signal is aborted and it is recorded timed_out (default null: no limit). */
+  readonly timeoutSeconds: number | null;
+  /** Retries of a failed run (default null: none). */
+  readonly retries: RetryPolicy | null;
+}
+
+/** Options accepted by addIntervalJob/addCronJob/addDateJob/addJob; each absent field takes its default. */
+export interface JobOptions extends Partial<JobPolicy> {
+  /** A display name; default: the task name, the function's name, or the id. */
+  name?: string;
+  /** JSON-safe arguments passed as `ctx.args`. */
+  args?: unknown;
+  /** Replace a job with the same id instead of failing with ConflictingIdError (default false). */
+  replaceExisting?: boolean;
+  /** Add the job paused: it has no next run time until resumed (default false). */
+  paused?: boolean;
+  /** IANA zone for a cron trigger (default: the scheduler's timezone). */
+  timezone?: string;
+}
+
+/** A retry waiting for its time. */
+export interface PendingRetry {
+  scheduledAt: number;
+  attempt: number;
+  at: number;
+}
+
+/**
+ * The record a store keeps. Times are epoch milliseconds. The fields after `retry` are runtime state of
+ * this process, never persisted.
+ */
+export class JobRecord {
+  /** The jitter delay chosen for nextRunTime (dueAt = nextRunTime + jitterMs unless a retry comes first). */
+  jitterMs = 0;
+  /** Index in the memory store's heap, -1 when not in it. */
+  heapIndex = -1;
+  /** Insertion order, the heap's tie-break for equal due times. */
+  seq = 0;
+  /** Instance slots held: submissions started or queued and not settled (a timed-out run frees its slot). */
+  running = 0;
+  /** The trigger has no further fire: remove the job once its runs settle. */
+  finished = false;
+  /** Settled or not, the newest run record (a cheap `lastRun`). */
+  lastRun: RunRecord | null = null;
+
+  constructor(
+    public readonly id: string,
+    public name: string,
+    /** The function to call; for a task job, the registered function (looked up at add and at load). */
+    public func: JobFunction | null,
+    /** The registered task name, when the job refers to one (always, in a persistent store). */
+    public task: string | null,
+    public args: unknown,
+    public trigger: Trigger,
+    public policy: JobPolicy,
+    public paused: boolean,
+    /** The nominal next fire time, null when paused or done. */
+    public nextRunTime: number | null,
+    /** When the loop should take the job: nextRunTime plus jitter, or an earlier retry. Null: never. */
+    public dueAt: number | null,
+    public retry: PendingRetry | null = null,
+  ) {}
+}

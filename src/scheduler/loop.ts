@@ -1,0 +1,110 @@
+/**
+ * The wake-up loop: one timer, set for the earliest due job, never one timer per job. Sleeps are capped
+ * so that a wall clock that jumps (NTP, a suspended VM) is noticed within MAX_SLEEP_MS, and the clock is
+ * re-read on every wake: a wake is only a suggestion to look. One pass runs at a time.
+ */
+import type { Clock, TimerHandle } from './clock.js';
+import type { Logger } from './logger.js';
+import { StoreUnavailableError, TickworkError } from './errors.js';
+
+/** Longest sleep between passes, whatever the schedule says. */
+export const MAX_SLEEP_MS = 10_000;
+/** Backoff after a failed pass (the store was unreachable): doubles up to the cap. */
+const RETRY_MIN_MS = 500;
+const RETRY_MAX_MS = 30_000;
+
+export interface PassResult {
+  /** More jobs are due right now than one pass takes. */
+  more: boolean;
+  /** The earliest due time after the pass, or null when nothing is scheduled. */
+  next: number | null;
+}
+
+export class WakeLoop {
+  private timer: TimerHandle | null = null;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private running = false;
+  private again = false;
+  private stopped = true;
+  private retryDelay = RETRY_MIN_MS;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly pass: () => Promise<PassResult>,
+  ) {}
+
+  /** Starts (or restarts) the loop with a pass as soon as possible. */
+  wakeSoon(): void {
+    this.stopped = false;
+    this.arm(this.clock.now());
+  }
+
+  /** Makes sure a pass happens by `atMs` (a job was added or became due sooner). */
+  wakeBy(atMs: number): void {
+    if (this.stopped) return;
+    if (this.running) {
+      if (atMs <= this.clock.now()) this.again = true;
+      // The pass in progress re-arms from the store's earliest time when it ends.
+      return;
+    }
+    if (atMs < this.timerAt) this.arm(atMs);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.clear();
+  }
+
+  private clear(): void {
+    if (this.timer !== null) this.clock.clearTimer(this.timer);
+    this.timer = null;
+    this.timerAt = Number.POSITIVE_INFINITY;
+  }
+
+  private arm(atMs: number): void {
+    this.clear();
+    const now = this.clock.now();
+    const delay = Math.min(Math.max(0, atMs - now), MAX_SLEEP_MS);
+    this.timerAt = now + delay;
+    this.timer = this.clock.setTimer(() => {
+      this.timer = null;
+      this.timerAt = Number.POSITIVE_INFINITY;
+      void this.run();
+    }, delay);
+  }
+
+  private async run(): Promise<void> {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    let result: PassResult | null = null;
+    try {
+      do {
+        this.again = false;
+        result = await this.pass();
+      } while (this.again && !this.stopped && !result.more);
+      this.retryDelay = RETRY_MIN_MS;
+    } catch (error) {
+      const wrapped = error instanceof TickworkError ? error : new StoreUnavailableError('a scheduler pass failed', error);
+      this.logger.error({ event: 'loop_error', code: wrapped.code, error: { message: wrapped.message, cause: String((wrapped as Error).cause ?? '') } },
+        `scheduler pass failed; retrying in ${this.retryDelay} ms`);
+      result = null;
+    } finally {
+      this.running = false;
+    }
+    if (this.stopped) return;
+    if (result === null) {
+      this.arm(this.clock.now() + this.retryDelay);
+      this.retryDelay = Math.min(this.retryDelay * 2, RETRY_MAX_MS);
+    } else if (result.more || this.again) {
+      // Yield to I/O between batches instead of looping in one macrotask.
+      this.arm(this.clock.now());
+    } else {
+      this.arm(result.next ?? Number.POSITIVE_INFINITY);
+    }
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * Validation of everything users pass in: job ids, job options, scheduler options. Each check names the
+ * field and the allowed values, and nothing is changed when one fails.
+ */
+import { describeType } from '../triggers/dates.js';
+import { InvalidArgumentError } from './errors.js';
+import type { JobOptions, JobPolicy, RetryPolicy } from './job.js';
+
+/** 1-200 characters of A-Z a-z 0-9 . _ : - (so `jobId@scheduledAt` is unambiguous). */
+export const JOB_ID_PATTERN = /^[A-Za-z0-9._:-]{1,200}$/;
+export const MAX_NAME_LENGTH = 200;
+
+/** The defaults: coalesce, one instance, 60 s grace (APScheduler's 1 s grace silently drops runs). */
+export const DEFAULT_JOB_POLICY: JobPolicy = Object.freeze({
+  coalesce: true,
+  maxInstances: 1,
+  misfireGraceTime: 60,
+  jitterSeconds: 0,
+  timeoutSeconds: null,
+  retries: null,
+});
+
+const POLICY_KEYS = ['coalesce', 'maxInstances', 'misfireGraceTime', 'jitterSeconds', 'timeoutSeconds', 'retries'] as const;
+const OPTION_KEYS: readonly string[] = [...POLICY_KEYS, 'name', 'args', 'replaceExisting', 'paused', 'timezone'];
+
+export function validateJobId(id: unknown, path = 'jobId'): string {
+  if (typeof id !== 'string' || !JOB_ID_PATTERN.test(id)) {
+    throw InvalidArgumentError.field(path, `must be 1-200 characters of A-Z a-z 0-9 . _ : - (no spaces, "@" or "/"), got ${describeType(id)}.`);
+  }
+  return id;
+}
+
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
+
+export function validateName(name: unknown, path = 'options.name'): string {
+  if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME_LENGTH || hasControlCharacter(name)) {
+    throw InvalidArgumentError.field(path, `must be a string of 1-${MAX_NAME_LENGTH} characters without control characters, got ${describeType(name)}.`);
+  }
+  return name;
+}
+
+function positiveInteger(value: unknown, path: string, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw InvalidArgumentError.field(path, `must be an integer from 1 to ${max}, got ${describeType(value) === 'number' ? String(value) : describeType(value)}.`);
+  }
+  return value;
+}
+
+function seconds(value: unknown, path: string, min: number, allowNull: boolean): number | null {
+  if (value === null && allowNull) return null;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > 1e9) {
+    const range = `a finite number of seconds from ${min} to 1e9${allowNull ? ', or null' : ''}`;
+    throw InvalidArgumentError.field(path, `must be ${range}, got ${typeof value === 'number' ? String(value) : describeType(value)}.`);
+  }
+  return value;
+}
+
+function retries(value: unknown, path: string): RetryPolicy | null {
+  if (value === null) return null;
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw InvalidArgumentError.field(path, `must be { max, backoffSeconds } or null, got ${describeType(value)}.`);
+  }
+  const v = value as Record<string, unknown>;
+  for (const key of Object.keys(v)) {
+    if (key !== 'max' && key !== 'backoffSeconds') throw InvalidArgumentError.field(`${path}.${key}`, 'is not a field of retries; allowed: max, backoffSeconds.');
+  }
+  return {
+    max: positiveInteger(v.max, `${path}.max`, 100),
+    backoffSeconds: seconds(v.backoffSeconds ?? 1, `${path}.backoffSeconds`, 0, false) as number,
+  };
+}
+
+/** Merges `options` over `base` (the scheduler's defaults, or a job's current policy), validating each field. */
+export function resolvePolicy(options: Partial<Record<(typeof POLICY_KEYS)[number], unknown>>, base: JobPolicy, path = 'options'): JobPolicy {
+  let changed = false;
+  for (const key of POLICY_KEYS) {
+    if (options[key] !== undefined && options[key] !== base[key]) changed = true;
+  }
+  // Jobs on the defaults share one frozen object: a million jobs, one policy.
+  if (!changed) return base;
+  const o = options;
+  const policy: JobPolicy = {
+    coalesce: o.coalesce === undefined ? base.coalesce : bool(o.coalesce, `${path}.coalesce`),
+    maxInstances: o.maxInstances === undefined ? base.maxInstances : positiveInteger(o.maxInstances, `${path}.maxInstances`, 10_000),
+    misfireGraceTime: o.misfireGraceTime === undefined ? base.misfireGraceTime : seconds(o.misfireGraceTime, `${path}.misfireGraceTime`, 0, true),
+    jitterSeconds: o.jitterSeconds === undefined ? base.jitterSeconds : (seconds(o.jitterSeconds, `${path}.jitterSeconds`, 0, false) as number),
+    timeoutSeconds: o.timeoutSeconds === undefined ? base.timeoutSeconds : seconds(o.timeoutSeconds, `${path}.timeoutSeconds`, 0.001, true),
+    retries: o.retries === undefined ? base.retries : retries(o.retries, `${path}.retries`),
+  };
+  return Object.freeze(policy);
+}
+
+export function bool(value: unknown, path: string): boolean {
+  if (typeof value !== 'boolean') throw InvalidArgumentError.field(path, `must be true or false, got ${describeType(value)}.`);
+  return value;
+}
+
+/** Checks the option object's shape and unknown keys; returns it typed. */
+export function checkOptionKeys(options: unknown, path = 'options', extra: readonly string[] = []): JobOptions {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw InvalidArgumentError.field(path, `must be an object, got ${describeType(options)}.`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.includes(key) && !extra.includes(key)) {
+      throw InvalidArgumentError.field(`${path}.${key}`, `is not a job option; allowed: ${[...OPTION_KEYS, ...extra].join(', ')}.`);
+    }
+  }
+  return options as JobOptions;
+}
+
+/** Args must survive JSON (they are stored and shown over HTTP): no functions, cycles or BigInts. */
+export function validateArgs(args: unknown, path = 'options.args'): unknown {
+  if (args === undefined) return undefined;
+  try {
+    const text = JSON.stringify(args);
+    if (text === undefined) throw new Error('not JSON');
+    if (text.length > 1_000_000) throw InvalidArgumentError.field(path, `must serialize to at most 1 MB of JSON, got ${text.length} bytes.`);
+  } catch (error) {
+    if (error instanceof InvalidArgumentError) throw error;
+    throw InvalidArgumentError.field(path, 'must be JSON-serializable (plain objects, arrays, strings, numbers, booleans, null).');
+  }
+  return args;
+}

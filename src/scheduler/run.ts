@@ -1,0 +1,83 @@
+/**
+ * Run records: one per fire that was run, missed or skipped. Kept with numeric times internally (a Date
+ * per field per fire is measurable at 100 000 fires/s) and turned into the public `Run` shape on read.
+ */
+import type { RunOutcome } from './events.js';
+
+export interface RunError {
+  code?: string;
+  message: string;
+}
+
+/** The internal, mutable record. Times are epoch ms. */
+export interface RunRecord {
+  jobId: string;
+  scheduledAt: number;
+  attempt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  outcome: RunOutcome;
+  latenessMs: number | null;
+  durationMs: number | null;
+  error: RunError | null;
+  output?: string;
+  /** How many fire times this record stands for, when more than one (a coalesced run, a missed stretch). */
+  coalesced?: number;
+  /** For a record standing for several fires: the last of them (scheduledAt is the first). */
+  lastScheduledAt?: number;
+  node?: string;
+}
+
+/** A run as the public API returns it. */
+export interface Run {
+  /** `<jobId>@<scheduledAt ISO>`, with `#<attempt>` for retries: unique per fire and attempt. */
+  id: string;
+  jobId: string;
+  scheduledAt: Date;
+  attempt: number;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  outcome: RunOutcome;
+  latenessMs: number | null;
+  durationMs: number | null;
+  error: RunError | null;
+  output?: string;
+  coalesced?: number;
+  lastScheduledAt?: Date;
+  node?: string;
+}
+
+/** The stable identity of a fire: what the `http` task sends as its Idempotency-Key. */
+export function runId(jobId: string, scheduledAt: number, attempt: number): string {
+  const base = `${jobId}@${new Date(scheduledAt).toISOString()}`;
+  return attempt > 1 ? `${base}#${attempt}` : base;
+}
+
+export function toRun(record: RunRecord): Run {
+  const run: Run = {
+    id: runId(record.jobId, record.scheduledAt, record.attempt),
+    jobId: record.jobId,
+    scheduledAt: new Date(record.scheduledAt),
+    attempt: record.attempt,
+    startedAt: record.startedAt === null ? null : new Date(record.startedAt),
+    finishedAt: record.finishedAt === null ? null : new Date(record.finishedAt),
+    outcome: record.outcome,
+    latenessMs: record.latenessMs,
+    durationMs: record.durationMs,
+    error: record.error === null ? null : { ...record.error },
+  };
+  if (record.output !== undefined) run.output = record.output;
+  if (record.coalesced !== undefined) run.coalesced = record.coalesced;
+  if (record.lastScheduledAt !== undefined) run.lastScheduledAt = new Date(record.lastScheduledAt);
+  if (record.node !== undefined) run.node = record.node;
+  return run;
+}
+
+/** `{ code?, message }` of anything thrown, without stack or extra fields (they may hold secrets). */
+export function toRunError(error: unknown): RunError {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === 'string' ? { code, message: error.message } : { message: error.message };
+  }
+  return { message: typeof error === 'string' ? error : `non-Error value thrown: ${String(error)}` };
+}

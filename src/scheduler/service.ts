@@ -1,0 +1,613 @@
+/**
+ * SchedulerService: the facade users call. It validates input, keeps jobs in a JobStore, decides what
+ * runs with the pure policies, and hands submissions to the Executor; the WakeLoop keeps one timer for
+ * the earliest due job.
+ */
+import { CronCompiler } from '../cron/compiler.js';
+import { systemTimeZone } from '../cron/zone.js';
+import { MemoryJobStore } from '../stores/memory.js';
+import type { JobStore } from '../stores/store.js';
+import { createTrigger } from '../triggers/create.js';
+import { describeType } from '../triggers/dates.js';
+import type { DateInput, TriggerSpec } from '../triggers/trigger.js';
+import { SystemClock, type Clock } from './clock.js';
+import {
+  InvalidArgumentError, JobNotFoundError, MaxInstancesReachedError, SchedulerAlreadyRunningError,
+  SchedulerNotRunningError, TaskNotRegisteredError, TickworkError,
+} from './errors.js';
+import { EventBus, type Listener, type SchedulerEventName } from './events.js';
+import { Executor, type Submission } from './executor.js';
+import { JobRecord, type JobFunction, type JobOptions, type JobPolicy } from './job.js';
+import { toJobInfo, type JobInfo } from './job-info.js';
+import { createDefaultLogger, type Logger } from './logger.js';
+import { WakeLoop } from './loop.js';
+import {
+  DEFAULT_JOB_POLICY, bool, checkOptionKeys, resolvePolicy, validateArgs, validateJobId, validateName,
+} from './options.js';
+import { hasFreeInstance, jitteredDue, planFires, retryAt } from './policies.js';
+import { toRun, type Run, type RunRecord } from './run.js';
+import { TaskRegistry } from './tasks.js';
+
+export interface SchedulerOptions {
+  /** Where jobs and run history live. Default: a new MemoryJobStore. */
+  store?: JobStore;
+  /** A pino-compatible logger. Default: pino JSON lines on stdout at "info". */
+  logger?: Logger;
+  /** Policies for jobs that do not set them. Default: { coalesce: true, maxInstances: 1, misfireGraceTime: 60 }. */
+  jobDefaults?: Partial<JobPolicy>;
+  /** Default IANA zone for cron triggers. Default: the system zone. */
+  timezone?: string;
+  /** Runs across all jobs at once; further runs wait in order (default 1000). */
+  maxConcurrentRuns?: number;
+  /** Most runs one job may start for a backlog when coalesce is off; older fires are recorded missed (default 1000). */
+  maxCatchUp?: number;
+  /** Time source and timers. Default: the system clock. */
+  clock?: Clock;
+}
+
+export interface AddJobSpec extends JobOptions {
+  /** Default: a random UUID. */
+  id?: string;
+  /** A function, or the name of a registered task. Give `func` or `task`. */
+  func?: JobFunction | string;
+  task?: string;
+  trigger: TriggerSpec;
+}
+
+export interface JobQuery {
+  /** Substring of the id or the name (case-insensitive). */
+  q?: string;
+  /** active: scheduled and not paused; paused; failing: the last run failed, timed out or was lost. */
+  state?: 'active' | 'paused' | 'failing';
+}
+
+/** Fields of a job that modifyJob may change (the trigger changes through rescheduleJob). */
+export type JobChanges = Omit<JobOptions, 'replaceExisting' | 'paused' | 'timezone'> & { func?: JobFunction | string };
+
+export interface ShutdownOptions {
+  /** Wait for running jobs to settle (default true). false aborts their signals at once. */
+  wait?: boolean;
+  /** Bound on the wait in seconds (default 30); then signals are aborted and runs recorded cancelled. */
+  timeoutSeconds?: number;
+}
+
+type State = 'stopped' | 'running' | 'paused' | 'stopping';
+
+/** Jobs taken from the store per pass before yielding to I/O. */
+const BATCH = 10_000;
+
+export class SchedulerService {
+  private readonly store: JobStore;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly events: EventBus;
+  private readonly defaults: JobPolicy;
+  private readonly timezone: string;
+  private readonly maxCatchUp: number;
+  private readonly tasks = new TaskRegistry();
+  private readonly cron = new CronCompiler();
+  private readonly executor: Executor;
+  private readonly loop: WakeLoop;
+  private state: State = 'stopped';
+  private storeOpen: Promise<void> | null = null;
+
+  constructor(options: SchedulerOptions = {}) {
+    if (typeof options !== 'object' || options === null) {
+      throw InvalidArgumentError.field('options', `must be an object, got ${describeType(options)}.`);
+    }
+    const known = ['store', 'logger', 'jobDefaults', 'timezone', 'maxConcurrentRuns', 'maxCatchUp', 'clock'];
+    for (const key of Object.keys(options)) {
+      if (!known.includes(key)) throw InvalidArgumentError.field(`options.${key}`, `is not a scheduler option; allowed: ${known.join(', ')}.`);
+    }
+    this.store = options.store ?? new MemoryJobStore();
+    this.logger = options.logger ?? createDefaultLogger();
+    this.clock = options.clock ?? new SystemClock();
+    this.events = new EventBus(this.logger);
+    if (options.jobDefaults !== undefined) checkOptionKeys(options.jobDefaults, 'jobDefaults');
+    this.defaults = resolvePolicy(options.jobDefaults ?? {}, DEFAULT_JOB_POLICY, 'jobDefaults');
+    this.timezone = options.timezone ?? systemTimeZone();
+    this.cron.zone(this.timezone); // validates the zone name now, not at the first cron job
+    this.maxCatchUp = integerOption(options.maxCatchUp, 'maxCatchUp', 1000, 1_000_000);
+    const maxConcurrentRuns = integerOption(options.maxConcurrentRuns, 'maxConcurrentRuns', 1000, 1_000_000);
+    this.executor = new Executor(this.clock, this.events, this.logger, this.store, maxConcurrentRuns, {
+      onRunFailed: (job, record) => this.scheduleRetry(job, record),
+      onSubmissionDone: (job) => this.submissionDone(job),
+    });
+    this.loop = new WakeLoop(this.clock, this.logger, () => this.processDue());
+  }
+
+  /** True between start() and shutdown(), paused or not. */
+  get isRunning(): boolean {
+    return this.state === 'running' || this.state === 'paused';
+  }
+
+  /** True while the whole scheduler is paused. */
+  get isPaused(): boolean {
+    return this.state === 'paused';
+  }
+
+  /** Starts processing jobs (opens the store first). `{ paused: true }` starts without running anything. */
+  async start(options: { paused?: boolean } = {}): Promise<void> {
+    if (this.state !== 'stopped') throw new SchedulerAlreadyRunningError();
+    const paused = options.paused === undefined ? false : bool(options.paused, 'options.paused');
+    await this.openStore();
+    this.state = paused ? 'paused' : 'running';
+    this.events.emit('scheduler_started', {});
+    if (!paused) this.loop.wakeSoon();
+  }
+
+  /**
+   * Stops taking new fires at once; with `wait` (default) resolves after running jobs settle, bounded by
+   * `timeoutSeconds` (default 30), after which their signals are aborted and the runs recorded cancelled.
+   */
+  async shutdown(options: ShutdownOptions = {}): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'stopping') throw new SchedulerNotRunningError('shut down');
+    const wait = options.wait === undefined ? true : bool(options.wait, 'options.wait');
+    const timeoutSeconds = options.timeoutSeconds ?? 30;
+    if (typeof timeoutSeconds !== 'number' || !Number.isFinite(timeoutSeconds) || timeoutSeconds < 0) {
+      throw InvalidArgumentError.field('options.timeoutSeconds', `must be a non-negative number of seconds, got ${describeType(timeoutSeconds)}.`);
+    }
+    this.state = 'stopping';
+    this.loop.stop();
+    this.executor.dropQueued('the scheduler shut down');
+    if (wait) {
+      const idle = await this.executor.waitIdle(timeoutSeconds * 1000);
+      if (!idle) this.executor.cancel(null, `shutdown waited its timeoutSeconds (${timeoutSeconds} s)`);
+    } else {
+      this.executor.cancel(null, 'shutdown({ wait: false })');
+    }
+    try {
+      await this.store.flush();
+      await this.store.close();
+    } finally {
+      this.storeOpen = null;
+      this.state = 'stopped';
+      this.events.emit('scheduler_stopped', {});
+    }
+  }
+
+  /** Pauses the whole scheduler: nothing new starts until resume(); due fires then follow the misfire rules. */
+  async pause(): Promise<void> {
+    if (!this.isRunning) throw new SchedulerNotRunningError('pause');
+    if (this.state === 'paused') return;
+    this.state = 'paused';
+    this.loop.stop();
+    this.events.emit('scheduler_paused', {});
+  }
+
+  async resume(): Promise<void> {
+    if (!this.isRunning) throw new SchedulerNotRunningError('resume');
+    if (this.state === 'running') return;
+    this.state = 'running';
+    this.events.emit('scheduler_resumed', {});
+    this.loop.wakeSoon();
+  }
+
+  /** Registers a named task, so that stored jobs can refer to it (a closure cannot be stored). */
+  registerTask(name: string, func: JobFunction): void {
+    this.tasks.register(name, func);
+  }
+
+  /** The registered task names. */
+  get taskNames(): string[] {
+    return this.tasks.names();
+  }
+
+  on<K extends SchedulerEventName>(name: K, listener: Listener<K>): () => void {
+    return this.events.on(name, listener);
+  }
+
+  off<K extends SchedulerEventName>(name: K, listener: Listener<K>): void {
+    this.events.off(name, listener);
+  }
+
+  /** Runs `func` every `seconds` (may be fractional), first one period after now. */
+  addIntervalJob(func: JobFunction | string, seconds: number, jobId: string, options: JobOptions = {}): Promise<JobInfo> {
+    return this.addValidated(func, { type: 'interval', seconds }, jobId, options, 'addIntervalJob');
+  }
+
+  /** Runs `func` on a cron expression (5 or 6 fields, or @daily etc.) in `options.timezone` or the scheduler's. */
+  addCronJob(func: JobFunction | string, cronExpression: string, jobId: string, options: JobOptions = {}): Promise<JobInfo> {
+    const spec: TriggerSpec = { type: 'cron', expression: cronExpression };
+    if (options !== null && typeof options === 'object' && options.timezone !== undefined) spec.timezone = options.timezone;
+    return this.addValidated(func, spec, jobId, options, 'addCronJob');
+  }
+
+  /** Runs `func` once at `runAt`. */
+  addDateJob(func: JobFunction | string, runAt: DateInput, jobId: string, options: JobOptions = {}): Promise<JobInfo> {
+    return this.addValidated(func, { type: 'date', runAt }, jobId, options, 'addDateJob');
+  }
+
+  /** Adds a job from one spec object: `{ id?, func | task, args?, trigger, ...options }`. */
+  addJob(spec: AddJobSpec): Promise<JobInfo> {
+    if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
+      return Promise.reject(InvalidArgumentError.field('spec', `must be an object with a trigger and a func or task, got ${describeType(spec)}.`));
+    }
+    const { id, func, task, trigger, ...options } = spec;
+    if (func !== undefined && task !== undefined) {
+      return Promise.reject(InvalidArgumentError.field('spec.task', 'give either func or task, not both.'));
+    }
+    const jobId = id === undefined ? crypto.randomUUID() : id;
+    return this.addValidated(func ?? task, trigger, jobId, options, 'addJob', ['id', 'func', 'task', 'trigger']);
+  }
+
+  private async addValidated(func: unknown, triggerSpec: unknown, jobId: unknown, options: unknown, method: string, extraKeys: readonly string[] = []): Promise<JobInfo> {
+    const id = validateJobId(jobId);
+    const opts = checkOptionKeys(options, 'options', extraKeys);
+    const { fn, task } = this.resolveFunc(func, method);
+    const policy = resolvePolicy(opts, this.defaults);
+    const args = validateArgs(opts.args);
+    const name = opts.name === undefined ? task ?? (fn !== null && fn.name !== '' ? fn.name : id) : validateName(opts.name);
+    const paused = opts.paused === undefined ? false : bool(opts.paused, 'options.paused');
+    const replace = opts.replaceExisting === undefined ? false : bool(opts.replaceExisting, 'options.replaceExisting');
+    if (opts.timezone !== undefined && (typeof triggerSpec !== 'object' || triggerSpec === null || (triggerSpec as { type?: unknown }).type !== 'cron')) {
+      throw InvalidArgumentError.field('options.timezone', 'applies to cron triggers only.');
+    }
+    const now = this.clock.now();
+    const trigger = createTrigger(triggerSpec, { nowMs: now, defaultTimezone: this.timezone, compiler: this.cron });
+    const next = paused ? null : trigger.first(now);
+    const job = new JobRecord(id, name, fn, task, args, trigger, policy, paused, next, null);
+    this.setDue(job);
+    await this.openStore();
+    try {
+      if (replace) {
+        const old = await this.store.remove(id);
+        if (old !== undefined) old.trigger.dispose();
+      }
+      await this.store.add(job);
+    } catch (error) {
+      trigger.dispose();
+      throw error;
+    }
+    if (!paused && next === null) {
+      // A trigger that will never fire (an interval whose endDate passed): nothing to keep.
+      await this.store.remove(id);
+      trigger.dispose();
+      throw InvalidArgumentError.field('trigger', 'has no fire time in the future (check endDate); the job was not added.');
+    }
+    if (this.events.wants('job_added')) this.events.emit('job_added', { jobId: id });
+    if (job.dueAt !== null) this.loop.wakeBy(job.dueAt);
+    return toJobInfo(job);
+  }
+
+  /** Resolves `func` (a function or a task name) for the store in use. */
+  private resolveFunc(func: unknown, method: string): { fn: JobFunction | null; task: string | null } {
+    if (typeof func === 'string') {
+      const fn = this.tasks.get(func);
+      if (fn === undefined) throw new TaskNotRegisteredError(func);
+      return { fn, task: func };
+    }
+    if (typeof func !== 'function') {
+      throw InvalidArgumentError.field('func', `${method} needs a function or the name of a registered task, got ${describeType(func)}.`);
+    }
+    const task = this.tasks.nameOf(func as JobFunction) ?? null;
+    if (task === null && this.store.persistent) {
+      throw new TaskNotRegisteredError(func.name === '' ? '(anonymous)' : func.name,
+        `A persistent store keeps a task name, not a function: call scheduler.registerTask(name, func) first, then add the job with func or its name.`);
+    }
+    return { fn: func as JobFunction, task };
+  }
+
+  /** Removes a job; its running runs go on to the end. */
+  async removeJob(jobId: string): Promise<void> {
+    validateJobId(jobId);
+    await this.openStore();
+    const job = await this.store.remove(jobId);
+    if (job === undefined) throw new JobNotFoundError(jobId);
+    job.trigger.dispose();
+    job.finished = true;
+    if (this.events.wants('job_removed')) this.events.emit('job_removed', { jobId });
+  }
+
+  async getJob(jobId: string): Promise<JobInfo | undefined> {
+    validateJobId(jobId);
+    await this.openStore();
+    const job = await this.store.get(jobId);
+    return job === undefined ? undefined : toJobInfo(job);
+  }
+
+  /** Jobs sorted by next run time (paused and finished last), then id. */
+  async getJobs(query: JobQuery = {}): Promise<JobInfo[]> {
+    const q = query.q === undefined ? undefined : String(query.q).toLowerCase();
+    const state = query.state;
+    if (state !== undefined && state !== 'active' && state !== 'paused' && state !== 'failing') {
+      throw InvalidArgumentError.field('query.state', `must be "active", "paused" or "failing", got ${describeType(state)}.`);
+    }
+    await this.openStore();
+    const jobs = (await this.store.list()).filter((job) => {
+      if (q !== undefined && !job.id.toLowerCase().includes(q) && !job.name.toLowerCase().includes(q)) return false;
+      if (state === 'active') return !job.paused;
+      if (state === 'paused') return job.paused;
+      if (state === 'failing') {
+        const outcome = job.lastRun?.outcome;
+        return outcome === 'failed' || outcome === 'timed_out' || outcome === 'lost';
+      }
+      return true;
+    });
+    jobs.sort((a, b) => {
+      const ta = a.nextRunTime ?? Number.POSITIVE_INFINITY;
+      const tb = b.nextRunTime ?? Number.POSITIVE_INFINITY;
+      return ta !== tb ? ta - tb : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+    });
+    return jobs.map(toJobInfo);
+  }
+
+  /** Run history of a job, newest first; `before` pages to older runs. */
+  async getRuns(jobId: string, query: { limit?: number; before?: Date } = {}): Promise<Run[]> {
+    validateJobId(jobId);
+    const limit = query.limit ?? 50;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+      throw InvalidArgumentError.field('query.limit', `must be an integer from 1 to 1000, got ${describeType(limit) === 'number' ? String(limit) : describeType(limit)}.`);
+    }
+    if (query.before !== undefined && (!(query.before instanceof Date) || Number.isNaN(query.before.getTime()))) {
+      throw InvalidArgumentError.field('query.before', 'must be a valid Date.');
+    }
+    await this.openStore();
+    if ((await this.store.get(jobId)) === undefined) throw new JobNotFoundError(jobId);
+    const records = await this.store.getRuns(jobId, query.before === undefined ? { limit } : { limit, before: query.before.getTime() });
+    return records.map(toRun);
+  }
+
+  /** Pauses one job: it keeps its definition but has no next run time until resumed. */
+  async pauseJob(jobId: string): Promise<JobInfo> {
+    const job = await this.requireJob(jobId);
+    job.paused = true;
+    job.nextRunTime = null;
+    this.setDue(job);
+    await this.store.update(job);
+    this.modified(job);
+    return toJobInfo(job);
+  }
+
+  /** Resumes a paused job from now; a job whose trigger has no further fire is removed instead. */
+  async resumeJob(jobId: string): Promise<JobInfo | undefined> {
+    const job = await this.requireJob(jobId);
+    if (!job.paused) return toJobInfo(job);
+    const next = job.trigger.first(this.clock.now());
+    if (next === null) {
+      await this.removeJob(jobId);
+      return undefined;
+    }
+    job.paused = false;
+    job.nextRunTime = next;
+    this.setDue(job);
+    await this.store.update(job);
+    this.modified(job);
+    return toJobInfo(job);
+  }
+
+  /** Changes a job's name, function, args or policies. */
+  async modifyJob(jobId: string, changes: JobChanges): Promise<JobInfo> {
+    const job = await this.requireJob(jobId);
+    const opts = checkOptionKeys(changes, 'changes', ['func']) as JobChanges;
+    if ('replaceExisting' in opts || 'paused' in opts || 'timezone' in opts) {
+      throw InvalidArgumentError.field('changes', 'cannot change replaceExisting, paused or timezone; use pauseJob/resumeJob or rescheduleJob.');
+    }
+    const policy = resolvePolicy(opts, job.policy, 'changes');
+    const resolved = opts.func === undefined ? null : this.resolveFunc(opts.func, 'modifyJob');
+    const args = opts.args === undefined ? job.args : validateArgs(opts.args, 'changes.args');
+    const name = opts.name === undefined ? job.name : validateName(opts.name, 'changes.name');
+    // Everything validated: apply.
+    if (resolved !== null) {
+      job.func = resolved.fn;
+      job.task = resolved.task;
+    }
+    const jitterChanged = policy.jitterSeconds !== job.policy.jitterSeconds;
+    job.policy = policy;
+    job.args = args;
+    job.name = name;
+    if (jitterChanged) this.setDue(job);
+    await this.store.update(job);
+    this.modified(job);
+    return toJobInfo(job);
+  }
+
+  /** Gives a job a new trigger; its next run time is computed from the new trigger and now. */
+  async rescheduleJob(jobId: string, trigger: TriggerSpec): Promise<JobInfo> {
+    const job = await this.requireJob(jobId);
+    const now = this.clock.now();
+    const created = createTrigger(trigger, { nowMs: now, defaultTimezone: this.timezone, compiler: this.cron });
+    const next = created.first(now);
+    const old = job.trigger;
+    job.trigger = created;
+    job.finished = false;
+    if (!job.paused) job.nextRunTime = next;
+    this.setDue(job);
+    await this.store.update(job);
+    old.dispose();
+    this.modified(job);
+    return toJobInfo(job);
+  }
+
+  /** Runs a job now, outside its schedule. Counts toward maxInstances. */
+  async runJobNow(jobId: string): Promise<JobInfo> {
+    const job = await this.requireJob(jobId);
+    if (!this.isRunning || this.state === 'paused') throw new SchedulerNotRunningError(`run job "${jobId}" now`);
+    if (job.func === null) throw new TaskNotRegisteredError(job.task ?? jobId);
+    if (!hasFreeInstance(job.running, job.policy.maxInstances)) throw new MaxInstancesReachedError(jobId, job.policy.maxInstances);
+    const now = this.clock.now();
+    job.running++;
+    this.executor.submit({ job, runTimes: [now], attempt: 1, firstDueAt: now, coalesced: 1, manual: true, index: 0, cancelled: false });
+    return toJobInfo(job);
+  }
+
+  /** Aborts the signals of the job's running runs; they are recorded cancelled. Returns how many. */
+  async cancelRun(jobId: string): Promise<number> {
+    await this.requireJob(jobId);
+    return this.executor.cancel(jobId, 'cancelRun was called');
+  }
+
+  private async requireJob(jobId: string): Promise<JobRecord> {
+    validateJobId(jobId);
+    await this.openStore();
+    const job = await this.store.get(jobId);
+    if (job === undefined) throw new JobNotFoundError(jobId);
+    return job;
+  }
+
+  private modified(job: JobRecord): void {
+    if (this.events.wants('job_modified')) this.events.emit('job_modified', { jobId: job.id });
+    if (job.dueAt !== null) this.loop.wakeBy(job.dueAt);
+  }
+
+  private openStore(): Promise<void> {
+    this.storeOpen ??= this.store.open();
+    return this.storeOpen;
+  }
+
+  /** dueAt = the next fire plus a fresh jitter, or a pending retry when that comes first. */
+  private setDue(job: JobRecord): void {
+    const next = job.nextRunTime;
+    let due = next;
+    job.jitterMs = 0;
+    if (next !== null && job.policy.jitterSeconds > 0) {
+      due = jitteredDue(next, job.policy.jitterSeconds, Math.random(), endOf(job));
+      job.jitterMs = due - next;
+    }
+    if (job.retry !== null && (due === null || job.retry.at < due)) due = job.retry.at;
+    job.dueAt = due;
+  }
+
+  /** One pass of the loop: take due jobs, submit their fires, reschedule them. Returns the next wake time. */
+  private async processDue(): Promise<{ more: boolean; next: number | null }> {
+    if (this.state !== 'running') return { more: false, next: null };
+    const now = this.clock.now();
+    const jobs = await this.store.takeDue(now, BATCH);
+    for (const job of jobs) {
+      try {
+        this.fire(job, now);
+      } catch (error) {
+        // A trigger or policy bug must not stop the other jobs: log it and keep the job on its schedule.
+        this.logger.error({ event: 'internal_error', jobId: job.id, error: toErrorLog(error) }, 'processing a due job failed');
+        if (job.dueAt !== null && job.dueAt <= now) {
+          job.nextRunTime = job.trigger.next(now);
+          this.setDue(job);
+        }
+      }
+    }
+    await this.store.putBack(jobs);
+    await this.store.flush();
+    for (const job of jobs) this.removeIfDone(job);
+    return { more: jobs.length === BATCH, next: await this.store.earliestDue() };
+  }
+
+  private fire(job: JobRecord, now: number): void {
+    const retry = job.retry;
+    if (retry !== null && retry.at <= now) {
+      job.retry = null;
+      this.submit(job, [retry.scheduledAt], retry.attempt, retry.at, 1);
+    }
+    const first = job.nextRunTime;
+    if (first !== null && !job.paused && first + job.jitterMs <= now) {
+      const policy = job.policy;
+      let next = job.trigger.next(first);
+      if (next === null || next > now) {
+        // On time: the common case, one fire.
+        this.submit(job, [first], 1, first + job.jitterMs, 1);
+      } else {
+        const due = job.trigger.dueFires(first, now, policy.coalesce ? 1 : this.maxCatchUp);
+        next = due.next;
+        const plan = planFires(due, first, policy.coalesce, this.maxCatchUp);
+        if (plan.dropped !== null) this.recordDropped(job, plan.dropped);
+        if (plan.runTimes.length > 0) this.submit(job, plan.runTimes, 1, plan.runTimes[0] as number, plan.coalesced);
+      }
+      job.nextRunTime = next;
+      if (next === null) job.finished = true;
+    }
+    this.setDue(job);
+  }
+
+  private submit(job: JobRecord, runTimes: number[], attempt: number, firstDueAt: number, coalesced: number): void {
+    if (!hasFreeInstance(job.running, job.policy.maxInstances)) {
+      const record: RunRecord = {
+        jobId: job.id, scheduledAt: runTimes[0] as number, attempt, startedAt: null, finishedAt: null,
+        outcome: 'skipped', latenessMs: Math.max(0, this.clock.now() - firstDueAt), durationMs: null,
+        error: { code: 'MAX_INSTANCES_REACHED', message: `maxInstances (${job.policy.maxInstances}) runs of job "${job.id}" were already running` },
+      };
+      const count = Math.max(coalesced, runTimes.length);
+      if (count > 1) {
+        record.coalesced = count;
+        record.lastScheduledAt = runTimes[runTimes.length - 1] as number;
+      }
+      this.store.recordRun(record);
+      job.lastRun = record;
+      this.executor.emitRun(record);
+      return;
+    }
+    if (job.func === null) {
+      this.logger.warn({ event: 'job_not_run', jobId: job.id, code: 'TASK_NOT_REGISTERED', task: job.task },
+        `job "${job.id}" was due but its task "${job.task ?? ''}" is not registered`);
+      return;
+    }
+    job.running++;
+    const submission: Submission = { job, runTimes, attempt, firstDueAt, coalesced, manual: false, index: 0, cancelled: false };
+    this.executor.submit(submission);
+  }
+
+  /** Fires older than maxCatchUp: one record and one event for the whole stretch. */
+  private recordDropped(job: JobRecord, dropped: { count: number; first: number; last: number; exact: boolean }): void {
+    const record: RunRecord = {
+      jobId: job.id, scheduledAt: dropped.first, attempt: 1, startedAt: null, finishedAt: null, outcome: 'missed',
+      latenessMs: this.clock.now() - dropped.first, durationMs: null,
+      error: { code: 'MAX_CATCH_UP', message: `${dropped.exact ? '' : 'at least '}${dropped.count} fire times were due at once, more than maxCatchUp (${this.maxCatchUp}); the oldest were not run` },
+      coalesced: dropped.count,
+      lastScheduledAt: dropped.last,
+    };
+    this.store.recordRun(record);
+    this.executor.emitRun(record);
+  }
+
+  private scheduleRetry(job: JobRecord, record: RunRecord): void {
+    if (job.policy.retries === null || this.state === 'stopping' || this.state === 'stopped') return;
+    const now = this.clock.now();
+    const at = retryAt(job.policy.retries, record.attempt, now, job.nextRunTime);
+    if (at === null) return;
+    job.retry = { scheduledAt: record.scheduledAt, attempt: record.attempt + 1, at };
+    this.setDue(job);
+    if (this.events.wants('job_retry_scheduled')) {
+      const payload = { jobId: job.id, scheduledAt: new Date(record.scheduledAt).toISOString(), attempt: record.attempt + 1, retryAt: new Date(at).toISOString() };
+      this.events.emit('job_retry_scheduled', record.error === null ? payload : { ...payload, error: record.error });
+    }
+    this.store.update(job).then(() => this.loop.wakeBy(at), (error: unknown) => {
+      this.logger.error({ event: 'store_error', jobId: job.id, error: toErrorLog(error) }, 'saving a retry failed');
+    });
+  }
+
+  private submissionDone(job: JobRecord): void {
+    job.running--;
+    this.removeIfDone(job);
+  }
+
+  /** A job whose trigger is done goes once its runs have settled and no retry waits. */
+  private removeIfDone(job: JobRecord): void {
+    if (!job.finished || job.running > 0 || job.retry !== null || job.paused) return;
+    job.finished = false; // remove once
+    this.store.get(job.id).then(async (stored) => {
+      if (stored !== job) return;
+      await this.store.remove(job.id);
+      job.trigger.dispose();
+      if (this.events.wants('job_removed')) this.events.emit('job_removed', { jobId: job.id });
+    }).then(undefined, (error: unknown) => {
+      this.logger.error({ event: 'store_error', jobId: job.id, error: toErrorLog(error) }, 'removing a finished job failed');
+    });
+  }
+}
+
+function endOf(job: JobRecord): number | null {
+  const spec = job.trigger.toSpec();
+  return 'endDate' in spec && spec.endDate !== undefined ? Date.parse(spec.endDate) : null;
+}
+
+function integerOption(value: unknown, path: string, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw InvalidArgumentError.field(`options.${path}`, `must be an integer from 1 to ${max}, got ${describeType(value) === 'number' ? String(value) : describeType(value)}.`);
+  }
+  return value;
+}
+
+export function toErrorLog(error: unknown): { code?: string; message: string; stack?: string } {
+  if (error instanceof TickworkError) return { code: error.code, message: error.message };
+  if (error instanceof Error) return error.stack === undefined ? { message: error.message } : { message: error.message, stack: error.stack };
+  return { message: String(error) };
+}

@@ -1,0 +1,36 @@
+/**
+ * Named tasks: functions registered under a name so that a stored job can refer to them (a closure cannot
+ * be stored). Looked up by name when a job is added or loaded, and by identity when a function is passed.
+ */
+import { InvalidArgumentError } from './errors.js';
+import type { JobFunction } from './job.js';
+import { JOB_ID_PATTERN } from './options.js';
+import { describeType } from '../triggers/dates.js';
+
+export class TaskRegistry {
+  private readonly byName = new Map<string, JobFunction>();
+  private readonly byFunc = new Map<JobFunction, string>();
+
+  register(name: string, func: JobFunction): void {
+    if (typeof name !== 'string' || !JOB_ID_PATTERN.test(name)) {
+      throw InvalidArgumentError.field('name', `a task name must be 1-200 characters of A-Z a-z 0-9 . _ : -, got ${describeType(name)}.`);
+    }
+    if (typeof func !== 'function') throw InvalidArgumentError.field('func', `must be a function, got ${describeType(func)}.`);
+    const previous = this.byName.get(name);
+    if (previous !== undefined && previous !== func) this.byFunc.delete(previous);
+    this.byName.set(name, func);
+    if (!this.byFunc.has(func)) this.byFunc.set(func, name);
+  }
+
+  get(name: string): JobFunction | undefined {
+    return this.byName.get(name);
+  }
+
+  nameOf(func: JobFunction): string | undefined {
+    return this.byFunc.get(func);
+  }
+
+  names(): string[] {
+    return [...this.byName.keys()].sort();
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * The in-memory store, the library default: a Map by id plus a binary heap by due time, and a bounded
+ * ring of run records per job. Nothing survives the process; any function can be a job.
+ */
+import { ConflictingIdError, InvalidArgumentError, JobNotFoundError } from '../scheduler/errors.js';
+import type { JobRecord } from '../scheduler/job.js';
+import type { RunRecord } from '../scheduler/run.js';
+import { JobHeap } from './job-heap.js';
+import type { JobStore, RunQuery } from './store.js';
+
+export interface MemoryJobStoreOptions {
+  /** Run records kept per job, oldest dropped first (default 100; 0 keeps none). */
+  maxRunsPerJob?: number;
+}
+
+/** A fixed-capacity ring of a job's newest run records. */
+class RunRing {
+  private readonly items: RunRecord[] = [];
+  private head = 0;
+
+  constructor(private readonly capacity: number) {}
+
+  push(run: RunRecord): void {
+    if (this.items.length < this.capacity) {
+      this.items.push(run);
+    } else {
+      this.items[this.head] = run;
+      this.head = (this.head + 1) % this.capacity;
+    }
+  }
+
+  /** Newest first. */
+  newest(query: RunQuery): RunRecord[] {
+    const out: RunRecord[] = [];
+    const n = this.items.length;
+    for (let i = 0; i < n && out.length < query.limit; i++) {
+      const run = this.items[(this.head - 1 - i + 2 * n) % n] as RunRecord;
+      if (query.before === undefined || run.scheduledAt < query.before) out.push(run);
+    }
+    return out;
+  }
+}
+
+export class MemoryJobStore implements JobStore {
+  readonly persistent = false;
+  private readonly jobs = new Map<string, JobRecord>();
+  private readonly heap = new JobHeap();
+  private readonly runs = new Map<string, RunRing>();
+  private readonly maxRunsPerJob: number;
+  private seq = 0;
+
+  constructor(options: MemoryJobStoreOptions = {}) {
+    const max = options.maxRunsPerJob ?? 100;
+    if (!Number.isInteger(max) || max < 0 || max > 1_000_000) {
+      throw InvalidArgumentError.field('maxRunsPerJob', `must be an integer from 0 to 1000000, got ${String(max)}.`);
+    }
+    this.maxRunsPerJob = max;
+  }
+
+  async open(): Promise<void> {
+    // Nothing to open.
+  }
+
+  async close(): Promise<void> {
+    // Jobs stay in memory, so a scheduler that is started again finds them.
+  }
+
+  async add(job: JobRecord): Promise<void> {
+    if (this.jobs.has(job.id)) throw new ConflictingIdError(job.id);
+    job.seq = this.seq++;
+    this.jobs.set(job.id, job);
+    if (job.dueAt !== null) this.heap.push(job);
+  }
+
+  async update(job: JobRecord): Promise<void> {
+    if (this.jobs.get(job.id) !== job) throw new JobNotFoundError(job.id);
+    this.place(job);
+  }
+
+  async remove(id: string): Promise<JobRecord | undefined> {
+    const job = this.jobs.get(id);
+    if (job === undefined) return undefined;
+    this.jobs.delete(id);
+    this.heap.remove(job);
+    this.runs.delete(id);
+    return job;
+  }
+
+  async get(id: string): Promise<JobRecord | undefined> {
+    return this.jobs.get(id);
+  }
+
+  async list(): Promise<JobRecord[]> {
+    return [...this.jobs.values()];
+  }
+
+  async earliestDue(): Promise<number | null> {
+    return this.heap.peek()?.dueAt ?? null;
+  }
+
+  async takeDue(now: number, limit: number): Promise<JobRecord[]> {
+    const taken: JobRecord[] = [];
+    for (;;) {
+      const top = this.heap.peek();
+      if (top === undefined || (top.dueAt as number) > now || taken.length >= limit) break;
+      this.heap.pop();
+      taken.push(top);
+    }
+    return taken;
+  }
+
+  async putBack(jobs: JobRecord[]): Promise<void> {
+    for (const job of jobs) {
+      if (this.jobs.get(job.id) === job) this.place(job);
+    }
+  }
+
+  recordRun(run: RunRecord): void {
+    if (this.maxRunsPerJob === 0 || !this.jobs.has(run.jobId)) return;
+    let ring = this.runs.get(run.jobId);
+    if (ring === undefined) {
+      ring = new RunRing(this.maxRunsPerJob);
+      this.runs.set(run.jobId, ring);
+    }
+    ring.push(run);
+  }
+
+  updateRun(): void {
+    // The ring holds the very object the scheduler mutated.
+  }
+
+  async flush(): Promise<void> {
+    // Nothing buffered.
+  }
+
+  async getRuns(jobId: string, query: RunQuery): Promise<RunRecord[]> {
+    return this.runs.get(jobId)?.newest(query) ?? [];
+  }
+
+  /** Puts the job in the heap at its dueAt, moves it, or takes it out when it has none. */
+  private place(job: JobRecord): void {
+    if (job.dueAt === null) this.heap.remove(job);
+    else if (job.heapIndex >= 0) this.heap.update(job);
+    else this.heap.push(job);
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * Turning a trigger spec (the plain object used in code and over HTTP) into a Trigger, with validation
+ * that names the field and what is allowed. Nothing is acquired unless the whole spec is valid.
+ */
+import type { CronCompiler } from '../cron/compiler.js';
+import { InvalidTriggerError } from '../scheduler/errors.js';
+import { CronTrigger } from './cron.js';
+import { DateTrigger } from './date.js';
+import { describeType, parseDateInput, parseOptionalDate } from './dates.js';
+import { IntervalTrigger } from './interval.js';
+import type { Trigger } from './trigger.js';
+
+/** What creating a trigger needs from its surroundings. */
+export interface TriggerEnvironment {
+  /** "Now": anchors an interval without a startDate (first fire one period later). */
+  nowMs: number;
+  /** Zone for cron specs without one. */
+  defaultTimezone: string;
+  compiler: CronCompiler;
+}
+
+/** Smallest interval: 1 ms. Largest: about 317 years, far beyond any real schedule. */
+export const MIN_INTERVAL_SECONDS = 0.001;
+export const MAX_INTERVAL_SECONDS = 1e10;
+
+const ALLOWED_FIELDS: Record<string, readonly string[]> = {
+  interval: ['type', 'seconds', 'startDate', 'endDate'],
+  cron: ['type', 'expression', 'timezone', 'startDate', 'endDate'],
+  date: ['type', 'runAt'],
+};
+
+export function createTrigger(spec: unknown, env: TriggerEnvironment, path = 'trigger'): Trigger {
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
+    throw new InvalidTriggerError(`${path} must be an object such as { type: "interval", seconds: 60 }, got ${describeType(spec)}.`, { path });
+  }
+  const s = spec as Record<string, unknown>;
+  const type = s.type;
+  if (type !== 'interval' && type !== 'cron' && type !== 'date') {
+    throw new InvalidTriggerError(`${path}.type must be "interval", "cron" or "date", got ${describeType(type)}.`, { path: `${path}.type` });
+  }
+  const allowed = ALLOWED_FIELDS[type] ?? [];
+  for (const key of Object.keys(s)) {
+    if (!allowed.includes(key)) {
+      throw new InvalidTriggerError(`${path}.${key} is not a field of a ${type} trigger; allowed: ${allowed.join(', ')}.`, { path: `${path}.${key}` });
+    }
+  }
+  if (type === 'date') return new DateTrigger(parseDateInput(s.runAt, `${path}.runAt`));
+
+  const startMs = parseOptionalDate(s.startDate as never, `${path}.startDate`);
+  const endMs = parseOptionalDate(s.endDate as never, `${path}.endDate`);
+  if (startMs !== null && endMs !== null && startMs > endMs) {
+    throw new InvalidTriggerError(`${path}.startDate (${new Date(startMs).toISOString()}) is after ${path}.endDate (${new Date(endMs).toISOString()}); the start must come first.`, { path: `${path}.startDate` });
+  }
+
+  if (type === 'interval') {
+    const seconds = s.seconds;
+    if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < MIN_INTERVAL_SECONDS || seconds > MAX_INTERVAL_SECONDS) {
+      throw new InvalidTriggerError(`${path}.seconds must be a finite number from ${MIN_INTERVAL_SECONDS} to ${MAX_INTERVAL_SECONDS}, got ${describeType(seconds) === 'number' ? String(seconds) : describeType(seconds)}.`, { path: `${path}.seconds` });
+    }
+    const anchor = startMs ?? env.nowMs + Math.round(seconds * 1000);
+    return new IntervalTrigger(seconds, anchor, endMs);
+  }
+
+  const expression = s.expression;
+  if (typeof expression !== 'string') {
+    throw new InvalidTriggerError(`${path}.expression must be a cron string such as "*/15 * * * *", got ${describeType(expression)}.`, { path: `${path}.expression` });
+  }
+  const zoneName = s.timezone === undefined ? env.defaultTimezone : s.timezone;
+  if (typeof zoneName !== 'string') {
+    throw new InvalidTriggerError(`${path}.timezone must be an IANA zone name such as "Europe/Berlin", got ${describeType(zoneName)}.`, { path: `${path}.timezone` });
+  }
+  const zone = env.compiler.zone(zoneName);
+  const pattern = env.compiler.acquire(expression);
+  return new CronTrigger(env.compiler, pattern, zone, startMs, endMs);
+}

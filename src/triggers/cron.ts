@@ -1,0 +1,64 @@
+/**
+ * Cron trigger: an expression read in one IANA zone, with cronie's DST policy (see src/cron/next.ts).
+ * The parsed pattern is shared by every job with the same expression string through the scheduler's
+ * CronCompiler, which also remembers the last next time per pattern and zone.
+ */
+import type { CronCompiler } from '../cron/compiler.js';
+import type { CronPattern } from '../cron/pattern.js';
+import type { TimeZone } from '../cron/zone.js';
+import { describeCron } from '../cron/describe.js';
+import { nextCronFire, type CronFire } from '../cron/next.js';
+import { iso } from './dates.js';
+import { walkDueFires } from './due-fires.js';
+import type { DueFires, ResolvedTriggerSpec, Trigger } from './trigger.js';
+
+export class CronTrigger implements Trigger {
+  readonly type = 'cron';
+  private disposed = false;
+
+  constructor(
+    private readonly compiler: CronCompiler,
+    readonly pattern: CronPattern,
+    readonly zone: TimeZone,
+    private readonly startMs: number | null,
+    private readonly endMs: number | null,
+  ) {}
+
+  next(afterMs: number): number | null {
+    const after = this.startMs !== null && afterMs < this.startMs ? this.startMs - 1 : afterMs;
+    const t = this.compiler.next(this.pattern, this.zone, after);
+    return t === null || (this.endMs !== null && t > this.endMs) ? null : t;
+  }
+
+  /** Like next(), with the DST mark ("shifted" out of a gap, "repeated" in an overlap); not memoized. */
+  nextFire(afterMs: number): CronFire | null {
+    const after = this.startMs !== null && afterMs < this.startMs ? this.startMs - 1 : afterMs;
+    const fire = nextCronFire(this.pattern, this.zone, after);
+    return fire === null || (this.endMs !== null && fire.at > this.endMs) ? null : fire;
+  }
+
+  first(nowMs: number): number | null {
+    return this.next(nowMs - 1);
+  }
+
+  dueFires(firstMs: number, nowMs: number, keep: number): DueFires {
+    return walkDueFires((t) => this.next(t), firstMs, nowMs, keep);
+  }
+
+  toSpec(): ResolvedTriggerSpec {
+    const spec: ResolvedTriggerSpec = { type: 'cron', expression: this.pattern.expression, timezone: this.zone.name };
+    if (this.startMs !== null) spec.startDate = iso(this.startMs);
+    if (this.endMs !== null) spec.endDate = iso(this.endMs);
+    return spec;
+  }
+
+  describe(): string {
+    return `${describeCron(this.pattern)}, ${this.zone.name}`;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.compiler.release(this.pattern.expression);
+  }
+}

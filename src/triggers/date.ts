@@ -1,0 +1,35 @@
+/** Date trigger: fires once, at `runAt`. A past date is still returned by `first` (the misfire rule decides). */
+import { iso } from './dates.js';
+import type { DueFires, ResolvedTriggerSpec, Trigger } from './trigger.js';
+
+export class DateTrigger implements Trigger {
+  readonly type = 'date';
+
+  constructor(private readonly runAtMs: number) {}
+
+  next(afterMs: number): number | null {
+    return this.runAtMs > afterMs ? this.runAtMs : null;
+  }
+
+  first(): number | null {
+    return this.runAtMs;
+  }
+
+  dueFires(firstMs: number, nowMs: number): DueFires {
+    return firstMs <= nowMs && firstMs === this.runAtMs
+      ? { times: [firstMs], total: 1, exact: true, next: null }
+      : { times: [], total: 0, exact: true, next: this.next(nowMs) };
+  }
+
+  toSpec(): ResolvedTriggerSpec {
+    return { type: 'date', runAt: iso(this.runAtMs) };
+  }
+
+  describe(): string {
+    return `once at ${iso(this.runAtMs)}`;
+  }
+
+  dispose(): void {
+    // Nothing shared.
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Interval trigger: fires at `start + k * period`, k = 0, 1, 2, ... with no drift: each fire time is
+ * computed from the grid, never as "last run + period". Elapsed time, so DST does not affect it.
+ */
+import { iso } from './dates.js';
+import type { DueFires, ResolvedTriggerSpec, Trigger } from './trigger.js';
+
+export class IntervalTrigger implements Trigger {
+  readonly type = 'interval';
+  /** Period in milliseconds, rounded to the microsecond so that fractional seconds stay exact on the grid. */
+  private readonly periodMs: number;
+
+  constructor(
+    readonly seconds: number,
+    /** The first fire time and grid anchor (epoch ms). */
+    private readonly startMs: number,
+    private readonly endMs: number | null,
+  ) {
+    this.periodMs = Math.round(seconds * 1e6) / 1e3;
+  }
+
+  private at(k: number): number {
+    // The tiny epsilon keeps k * period from rounding down a whole millisecond (e.g. 3 * 100.1).
+    return this.startMs + Math.floor(k * this.periodMs + 1e-6);
+  }
+
+  /** The greatest k with at(k) <= t (t >= start). */
+  private indexAtOrBefore(t: number): number {
+    let k = Math.floor((t - this.startMs) / this.periodMs);
+    while (k > 0 && this.at(k) > t) k--;
+    while (this.at(k + 1) <= t) k++;
+    return k;
+  }
+
+  private bounded(t: number): number | null {
+    return this.endMs !== null && t > this.endMs ? null : t;
+  }
+
+  next(afterMs: number): number | null {
+    if (afterMs < this.startMs) return this.bounded(this.startMs);
+    return this.bounded(this.at(this.indexAtOrBefore(afterMs) + 1));
+  }
+
+  first(nowMs: number): number | null {
+    return this.next(nowMs - 1);
+  }
+
+  dueFires(firstMs: number, nowMs: number, keep: number): DueFires {
+    if (firstMs > nowMs) return { times: [], total: 0, exact: true, next: firstMs };
+    const k0 = this.indexAtOrBefore(Math.max(firstMs, this.startMs));
+    let kLast = this.indexAtOrBefore(nowMs);
+    if (this.endMs !== null && this.at(kLast) > this.endMs) kLast = this.indexAtOrBefore(this.endMs);
+    const total = Math.max(0, kLast - k0 + 1);
+    const times: number[] = [];
+    for (let k = Math.max(k0, kLast - keep + 1); k <= kLast; k++) times.push(this.at(k));
+    return { times, total, exact: true, next: this.bounded(this.at(kLast + 1)) };
+  }
+
+  toSpec(): ResolvedTriggerSpec {
+    const spec: ResolvedTriggerSpec = { type: 'interval', seconds: this.seconds, startDate: iso(this.startMs) };
+    if (this.endMs !== null) spec.endDate = iso(this.endMs);
+    return spec;
+  }
+
+  describe(): string {
+    return `every ${describeSeconds(this.seconds)}`;
+  }
+
+  dispose(): void {
+    // Nothing shared.
+  }
+}
+
+/** "second", "5 seconds", "15 minutes", "2 hours", "day", "1.5 seconds". */
+export function describeSeconds(seconds: number): string {
+  const units: [number, string][] = [[86_400, 'day'], [3_600, 'hour'], [60, 'minute'], [1, 'second']];
+  for (const [size, unit] of units) {
+    if (seconds >= size && seconds % size === 0) {
+      const n = seconds / size;
+      return n === 1 ? unit : `${n} ${unit}s`;
+    }
+  }
+  return `${seconds} seconds`;
+}

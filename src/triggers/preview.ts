@@ -1,0 +1,63 @@
+/**
+ * previewSchedule: the next fire times of a trigger spec, without a scheduler. Used by the API's
+ * `POST /schedules/preview` and the dashboard's live preview.
+ */
+import { CronCompiler } from '../cron/compiler.js';
+import { systemTimeZone } from '../cron/zone.js';
+import { SystemClock } from '../scheduler/clock.js';
+import { InvalidArgumentError } from '../scheduler/errors.js';
+import { CronTrigger } from './cron.js';
+import { parseDateInput } from './dates.js';
+import { createTrigger } from './create.js';
+import type { DateInput, TriggerSpec } from './trigger.js';
+
+export const MAX_PREVIEW_COUNT = 1000;
+
+export interface PreviewOptions {
+  /** Fire times strictly after this instant are listed. Default: now. An interval without startDate is anchored here. */
+  from?: DateInput;
+  /** How many, 1 to 1000. Default 10. */
+  count?: number;
+  /** Zone for a cron spec without one. Default: the system zone. */
+  timezone?: string;
+}
+
+export interface PreviewFire {
+  at: Date;
+  /** Set when a DST rule moved this fire: out of a spring gap ("shifted") or a second occurrence ("repeated"). */
+  dst?: 'shifted' | 'repeated';
+}
+
+/** The next `count` fire times strictly after `from`, oldest first. */
+export function previewSchedule(trigger: TriggerSpec, options: PreviewOptions = {}): Date[] {
+  return previewFires(trigger, options).map((fire) => fire.at);
+}
+
+/** Like {@link previewSchedule}, with each fire's DST mark. */
+export function previewFires(trigger: TriggerSpec, options: PreviewOptions = {}): PreviewFire[] {
+  const count = options.count ?? 10;
+  if (!Number.isInteger(count) || count < 1 || count > MAX_PREVIEW_COUNT) {
+    throw InvalidArgumentError.field('count', `must be an integer from 1 to ${MAX_PREVIEW_COUNT}, got ${String(count)}.`);
+  }
+  const fromMs = options.from === undefined ? new SystemClock().now() : parseDateInput(options.from, 'from');
+  const compiler = new CronCompiler();
+  // Anchor an interval without a startDate at `from`, so the preview lists from + period, from + 2 * period...
+  const t = createTrigger(trigger, { nowMs: fromMs, defaultTimezone: options.timezone ?? systemTimeZone(), compiler });
+  const fires: PreviewFire[] = [];
+  let after = fromMs;
+  while (fires.length < count) {
+    if (t instanceof CronTrigger) {
+      const fire = t.nextFire(after);
+      if (fire === null) break;
+      fires.push(fire.dst === undefined ? { at: new Date(fire.at) } : { at: new Date(fire.at), dst: fire.dst });
+      after = fire.at;
+    } else {
+      const at = t.next(after);
+      if (at === null) break;
+      fires.push({ at: new Date(at) });
+      after = at;
+    }
+  }
+  t.dispose();
+  return fires;
+}

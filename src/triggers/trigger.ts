@@ -1,0 +1,67 @@
+/**
+ * The trigger contract: a pure "when". No timers and no clock reads here; the loop decides "run this now".
+ */
+
+/** Dates in specs are ISO 8601 strings with `Z` or an offset, or `Date` objects in code. */
+export type DateInput = Date | string;
+
+export interface IntervalTriggerSpec {
+  type: 'interval';
+  /** The period in seconds; may be fractional (at least 0.001). */
+  seconds: number;
+  /** The first fire time, and the anchor of the grid `startDate + k * seconds`. Default: one period after the job is added. */
+  startDate?: DateInput;
+  /** No fire after this instant (inclusive bound). */
+  endDate?: DateInput;
+}
+
+export interface CronTriggerSpec {
+  type: 'cron';
+  /** 5 fields (minute hour day-of-month month day-of-week), 6 with seconds first, or a nickname such as `@daily`. */
+  expression: string;
+  /** IANA zone the expression is read in. Default: the scheduler's `timezone`, resolved when the job is added. */
+  timezone?: string;
+  startDate?: DateInput;
+  endDate?: DateInput;
+}
+
+export interface DateTriggerSpec {
+  type: 'date';
+  runAt: DateInput;
+}
+
+/** The plain trigger object used everywhere: addJob, rescheduleJob, previewSchedule and the HTTP API. */
+export type TriggerSpec = IntervalTriggerSpec | CronTriggerSpec | DateTriggerSpec;
+
+/** A trigger spec as stored and shown: every date resolved to an ISO string, the cron zone resolved. */
+export type ResolvedTriggerSpec =
+  | { type: 'interval'; seconds: number; startDate: string; endDate?: string }
+  | { type: 'cron'; expression: string; timezone: string; startDate?: string; endDate?: string }
+  | { type: 'date'; runAt: string };
+
+/** The fire times due at one wake: the last `keep` of them, how many there were, and the next one after. */
+export interface DueFires {
+  /** Ascending; at most `keep` entries, the latest ones. */
+  times: number[];
+  /** How many fire times fell in `[first, now]` (a lower bound if `exact` is false). */
+  total: number;
+  exact: boolean;
+  /** The first fire time after `now`, or null when the trigger is done. */
+  next: number | null;
+}
+
+export interface Trigger {
+  readonly type: TriggerSpec['type'];
+  /** The first fire time strictly after `afterMs`, or null when the trigger will not fire again. */
+  next(afterMs: number): number | null;
+  /** The fire time a job gets when it is added or resumed at `nowMs` (a date trigger returns its date even if past). */
+  first(nowMs: number): number | null;
+  /** Every fire time from `firstMs` (a fire time) up to `nowMs` inclusive, summarised; never loops per missed second. */
+  dueFires(firstMs: number, nowMs: number, keep: number): DueFires;
+  /** The spec with its anchor and zone resolved: what a store persists and JobInfo shows. */
+  toSpec(): ResolvedTriggerSpec;
+  /** Short English, e.g. `every 15 minutes` or `at 02:30 every day (Europe/Berlin)`. */
+  describe(): string;
+  /** Frees shared resources (a cron pattern shared by expression string). Called once, when the job goes. */
+  dispose(): void;
+}

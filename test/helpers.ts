@@ -1,0 +1,86 @@
+/** Shared test fixtures: a manual clock, a capturing logger, and a scheduler wired to both. */
+import { ManualClock } from '../src/scheduler/clock.js';
+import type { SchedulerEventName, SchedulerEventMap } from '../src/scheduler/events.js';
+import type { Logger } from '../src/scheduler/logger.js';
+import { SchedulerService, type SchedulerOptions } from '../src/scheduler/service.js';
+
+/** 2026-01-01T00:00:00Z: every fake clock starts here unless a test needs another instant. */
+export const REFERENCE = Date.UTC(2026, 0, 1);
+
+export interface LogLine extends Record<string, unknown> {
+  level: string;
+  msg?: string;
+}
+
+/** A pino-like logger that keeps every line in memory. */
+export function captureLogger(level: 'debug' | 'info' | 'warn' | 'error' = 'debug'): Logger & { lines: LogLine[] } {
+  const order = ['debug', 'info', 'warn', 'error'];
+  const lines: LogLine[] = [];
+  const make = (bindings: Record<string, unknown>): Logger & { lines: LogLine[] } => {
+    const write = (lvl: string) => (objOrMsg: Record<string, unknown> | string, message?: string): void => {
+      const obj = typeof objOrMsg === 'string' ? {} : objOrMsg;
+      const msg = typeof objOrMsg === 'string' ? objOrMsg : message;
+      if (order.indexOf(lvl) >= order.indexOf(level)) lines.push({ ...bindings, ...obj, level: lvl, ...(msg === undefined ? {} : { msg }) });
+    };
+    return {
+      lines,
+      debug: write('debug'),
+      info: write('info'),
+      warn: write('warn'),
+      error: write('error'),
+      child: (more) => make({ ...bindings, ...more }),
+      isLevelEnabled: (lvl) => order.indexOf(lvl) >= order.indexOf(level),
+    };
+  };
+  return make({});
+}
+
+export interface Harness {
+  scheduler: SchedulerService;
+  clock: ManualClock;
+  logger: ReturnType<typeof captureLogger>;
+  /** Every event, in order, as [name, payload]. */
+  events: [SchedulerEventName, unknown][];
+  named<K extends SchedulerEventName>(name: K): SchedulerEventMap[K][];
+}
+
+const ALL_EVENTS: SchedulerEventName[] = [
+  'scheduler_started', 'scheduler_stopped', 'scheduler_paused', 'scheduler_resumed', 'job_added', 'job_modified',
+  'job_removed', 'job_submitted', 'job_executed', 'job_error', 'job_missed', 'job_max_instances', 'job_timed_out',
+  'job_cancelled', 'job_lost', 'job_retry_scheduled', 'job_load_error',
+];
+
+export function harness(options: Omit<SchedulerOptions, 'clock' | 'logger'> & { start?: number } = {}): Harness {
+  const { start, ...rest } = options;
+  const clock = new ManualClock(start ?? REFERENCE);
+  const logger = captureLogger();
+  const scheduler = new SchedulerService({ timezone: 'UTC', ...rest, clock, logger });
+  const events: [SchedulerEventName, unknown][] = [];
+  for (const name of ALL_EVENTS) scheduler.on(name, (payload) => void events.push([name, payload]));
+  return {
+    scheduler, clock, logger, events,
+    named: <K extends SchedulerEventName>(name: K) => events.filter(([n]) => n === name).map(([, p]) => p as SchedulerEventMap[K]),
+  };
+}
+
+/** A promise with its resolve function exposed, for jobs that finish when a test says so. */
+export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (error: unknown) => void } {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** A job body that completes only when the manual clock has advanced `ms`. */
+export function sleepOn(clock: ManualClock, ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const handle = clock.setTimer(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clock.clearTimer(handle);
+      reject(signal.reason);
+    });
+  });
+}

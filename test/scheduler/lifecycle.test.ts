@@ -1,0 +1,395 @@
+/** Start, shutdown, pause/resume, timeouts, cancellation, retries and removal, on a manual clock. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { deferred, harness, REFERENCE, sleepOn, type Harness } from '../helpers.js';
+
+let h: Harness;
+
+afterEach(async () => {
+  if (h?.scheduler.isRunning) await h.scheduler.shutdown({ wait: false });
+});
+
+describe('start and shutdown', () => {
+  it('logs scheduler_started and scheduler_stopped as JSON events', async () => {
+    h = harness();
+    await h.scheduler.start();
+    expect(h.scheduler.isRunning).toBe(true);
+    await h.scheduler.shutdown();
+    expect(h.scheduler.isRunning).toBe(false);
+    expect(h.logger.lines.map((l) => l.event)).toEqual(['scheduler_started', 'scheduler_stopped']);
+    expect(h.logger.lines[0]).toMatchObject({ level: 'info', event: 'scheduler_started' });
+  });
+
+  it('refuses to start twice and to shut down when stopped (4)', async () => {
+    h = harness();
+    await expect(h.scheduler.shutdown()).rejects.toMatchObject({ code: 'SCHEDULER_NOT_RUNNING' });
+    await expect(h.scheduler.pause()).rejects.toMatchObject({ code: 'SCHEDULER_NOT_RUNNING' });
+    await h.scheduler.start();
+    await expect(h.scheduler.start()).rejects.toMatchObject({ code: 'SCHEDULER_ALREADY_RUNNING' });
+  });
+
+  it('runs jobs added before start once started, and not before', async () => {
+    h = harness();
+    let calls = 0;
+    await h.scheduler.addIntervalJob(() => void calls++, 1, 'early');
+    await h.clock.advance(5_000);
+    expect(calls).toBe(0);
+    await h.scheduler.start();
+    await h.clock.advance(0);
+    expect(calls).toBe(1); // the backlog coalesced into one run
+  });
+
+  it('shutdown waits for a running job, and scheduler_stopped comes after it (5)', async () => {
+    h = harness();
+    const order: string[] = [];
+    h.scheduler.on('scheduler_stopped', () => void order.push('stopped'));
+    await h.scheduler.start();
+    await h.scheduler.addIntervalJob(async () => {
+      await sleepOn(h.clock, 2_000);
+      order.push('job done');
+    }, 1, 'slow');
+    await h.clock.advance(1_000);
+    let resolved = false;
+    const stopping = h.scheduler.shutdown().then(() => void (resolved = true));
+    await h.clock.advance(1_000);
+    expect(resolved).toBe(false);
+    await h.clock.advance(1_000);
+    await stopping;
+    expect(order).toEqual(['job done', 'stopped']);
+    expect(h.named('job_executed')).toHaveLength(1);
+  });
+
+  it('stops taking new fires as soon as shutdown starts', async () => {
+    h = harness();
+    let calls = 0;
+    await h.scheduler.start();
+    await h.scheduler.addIntervalJob(async () => {
+      calls++;
+      await sleepOn(h.clock, 10_000);
+    }, 1, 'slow', { maxInstances: 100 });
+    await h.clock.advance(1_000);
+    const stopping = h.scheduler.shutdown();
+    await h.clock.advance(10_000);
+    await stopping;
+    expect(calls).toBe(1);
+  });
+
+  it('shutdown({ wait: false }) aborts the running job signal and records it cancelled', async () => {
+    h = harness();
+    let aborted = false;
+    await h.scheduler.start();
+    await h.scheduler.addIntervalJob(async ({ signal }) => {
+      signal.addEventListener('abort', () => void (aborted = true));
+      await sleepOn(h.clock, 60_000, signal);
+    }, 1, 'slow');
+    await h.clock.advance(1_000);
+    await h.scheduler.shutdown({ wait: false });
+    expect(aborted).toBe(true);
+    expect(h.named('job_cancelled')).toHaveLength(1);
+    expect(h.events.at(-1)?.[0]).toBe('scheduler_stopped');
+  });
+
+  it('shutdown stops waiting after timeoutSeconds, aborting what still runs', async () => {
+    h = harness();
+    await h.scheduler.start();
+    await h.scheduler.addIntervalJob(async ({ signal }) => sleepOn(h.clock, 600_000, signal), 1, 'stuck');
+    await h.clock.advance(1_000);
+    const stopping = h.scheduler.shutdown({ timeoutSeconds: 5 });
+    await h.clock.advance(5_000);
+    await stopping;
+    expect(h.named('job_cancelled')[0]?.error?.message).toMatch(/timeoutSeconds \(5 s\)/);
+    expect(h.scheduler.isRunning).toBe(false);
+    expect(h.clock.pendingTimers).toBe(0);
+  });
+});
+
+describe('timeouts and cancellation', () => {
+  it('times out a run: aborts its signal, records timed_out, frees the slot', async () => {
+    h = harness();
+    const reasons: unknown[] = [];
+    await h.scheduler.start();
+    await h.scheduler.addIntervalJob(async ({ signal }) => {
+      signal.addEventListener('abort', () => void reasons.push(signal.reason));
+      await sleepOn(h.clock, 60_000, signal);
+    }, 10, 'job', { timeoutSeconds: 2 });
+    await h.clock.advance(12_000);
+    const [timedOut] = h.named('job_timed_out');
+    expect(timedOut).toMatchObject({ jobId: 'job', outcome: 'timed_out', durationMs: 2_000 });
+    expect(timedOut?.error?.code).toBe('TIMED_OUT');
+    expect(reasons).toHaveLength(1);
+    // The slot was freed, so the fire at 20 s runs instead of being skipped.
+    await h.clock.advance(8_000);
+    expect(h.named('job_submitted')).toHaveLength(2);
+    expect(h.named('job_max_instances')).toHaveLength(0);
+  });
+
+  it('shutdown waits for a timed-out job that ignores its signal, within its bound', async () => {
+    h = harness();
+    const done = deferred();
+    await h.scheduler.start();
+    await h.scheduler.addIntervalJob(() => done.promise, 1, 'stubborn', { timeoutSeconds: 1 });
+    await h.clock.advance(2_000);
+    expect(h.named('job_timed_out')).toHaveLength(1);
+    let resolved = false;
+    const stopping = h.scheduler.shutdown({ timeoutSeconds: 30 }).then(() => void (resolved = true));
+    await h.clock.advance(1_000);
+    expect(resolved).toBe(false);
+    done.resolve();
+    await h.clock.advance(0);
+    await stopping;
+    expect(resolved).toBe(true);
+  });
+
+  it('cancelRun aborts the running runs of a job', async () => {
+    h = harness();
+    await h.scheduler.start();
+    await h.scheduler.addIntervalJob(({ signal }) => sleepOn(h.clock, 60_000, signal), 1, 'job');
+    await h.clock.advance(1_000);
+    expect(await h.scheduler.cancelRun('job')).toBe(1);
+    expect(h.named('job_cancelled')).toHaveLength(1);
+    expect((await h.scheduler.getRuns('job'))[0]?.outcome).toBe('cancelled');
+    expect((await h.scheduler.getJob('job'))?.runningInstances).toBe(0);
+  });
+});
+
+describe('errors in jobs', () => {
+  it('records a throwing job as job_error and keeps its schedule (21)', async () => {
+    h = harness();
+    await h.scheduler.start();
+    await h.scheduler.addIntervalJob(() => {
+      throw Object.assign(new Error('disk full'), { code: 'ENOSPC' });
+    }, 1, 'bad');
+    await h.clock.advance(3_000);
+    const errors = h.named('job_error');
+    expect(errors).toHaveLength(3);
+    expect(errors[0]?.error).toEqual({ code: 'ENOSPC', message: 'disk full' });
+    const logged = h.logger.lines.find((l) => l.event === 'job_error');
+    expect(logged).toMatchObject({ level: 'error', jobId: 'bad' });
+    expect(String(logged?.stack)).toMatch(/disk full/);
+  });
+
+  it('records a rejecting job as failed', async () => {
+    h = harness();
+    await h.scheduler.start();
+    await h.scheduler.addIntervalJob(async () => Promise.reject(new Error('nope')), 1, 'bad');
+    await h.clock.advance(1_000);
+    expect((await h.scheduler.getRuns('bad'))[0]).toMatchObject({ outcome: 'failed', error: { message: 'nope' } });
+  });
+
+  it('a listener that throws does not break the scheduler', async () => {
+    h = harness();
+    let calls = 0;
+    h.scheduler.on('job_executed', () => {
+      throw new Error('listener bug');
+    });
+    await h.scheduler.start();
+    await h.scheduler.addIntervalJob(() => void calls++, 1, 'job');
+    await h.clock.advance(3_000);
+    expect(calls).toBe(3);
+    expect(h.logger.lines.filter((l) => l.event === 'listener_error')).toHaveLength(3);
+  });
+
+  it('retries a failed run with doubling backoff, with attempt + 1', async () => {
+    h = harness();
+    const attempts: [number, number][] = [];
+    await h.scheduler.start();
+    await h.scheduler.addIntervalJob((ctx) => {
+      attempts.push([ctx.attempt, h.clock.now() - REFERENCE]);
+      throw new Error('flaky');
+    }, 3_600, 'job', { retries: { max: 2, backoffSeconds: 10 } });
+    await h.clock.advance(3_600_000 + 60_000);
+    expect(attempts).toEqual([[1, 3_600_000], [2, 3_610_000], [3, 3_630_000]]);
+    expect(h.named('job_retry_scheduled').map((e) => e.attempt)).toEqual([2, 3]);
+    const runs = await h.scheduler.getRuns('job');
+    expect(runs.map((r) => r.attempt)).toEqual([3, 2, 1]);
+    expect(runs.every((r) => r.scheduledAt.getTime() === REFERENCE + 3_600_000)).toBe(true);
+  });
+
+  it('does not retry when the next regular fire comes first', async () => {
+    h = harness();
+    await h.scheduler.start();
+    await h.scheduler.addIntervalJob(() => {
+      throw new Error('flaky');
+    }, 5, 'job', { retries: { max: 3, backoffSeconds: 10 } });
+    await h.clock.advance(5_000);
+    expect(h.named('job_retry_scheduled')).toHaveLength(0);
+  });
+});
+
+describe('pause and resume', () => {
+  it('a paused scheduler runs nothing; resume runs what fell due (6)', async () => {
+    h = harness();
+    let calls = 0;
+    await h.scheduler.start();
+    await h.scheduler.addIntervalJob(() => void calls++, 10, 'job', { misfireGraceTime: null });
+    await h.scheduler.pause();
+    await h.clock.advance(35_000);
+    expect(calls).toBe(0);
+    await h.scheduler.resume();
+    await h.clock.advance(0);
+    expect(calls).toBe(1);
+    expect(h.events.map(([n]) => n)).toContain('scheduler_paused');
+    expect(h.events.map(([n]) => n)).toContain('scheduler_resumed');
+  });
+
+  it('start({ paused: true }) starts without processing', async () => {
+    h = harness();
+    let calls = 0;
+    await h.scheduler.addIntervalJob(() => void calls++, 1, 'job');
+    await h.scheduler.start({ paused: true });
+    await h.clock.advance(5_000);
+    expect(calls).toBe(0);
+    expect(h.scheduler.isPaused).toBe(true);
+  });
+
+  it('pauseJob clears the next run time; resumeJob recomputes it from now (9)', async () => {
+    h = harness();
+    let calls = 0;
+    await h.scheduler.start();
+    await h.scheduler.addIntervalJob(() => void calls++, 10, 'job');
+    const paused = await h.scheduler.pauseJob('job');
+    expect(paused).toMatchObject({ paused: true, nextRunTime: null });
+    await h.clock.advance(25_000);
+    expect(calls).toBe(0);
+    const resumed = await h.scheduler.resumeJob('job');
+    expect(resumed?.nextRunTime?.getTime()).toBe(REFERENCE + 30_000);
+    await h.clock.advance(5_000);
+    expect(calls).toBe(1);
+  });
+
+  it('resuming a date job whose time has passed removes it (9)', async () => {
+    h = harness();
+    await h.scheduler.start();
+    await h.scheduler.addDateJob(() => undefined, '2026-01-01T00:00:10Z', 'once', { paused: true });
+    await h.clock.advance(20_000);
+    // A date trigger still returns its date: the misfire rule decides on resume.
+    await h.scheduler.resumeJob('once');
+    await h.clock.advance(0);
+    expect(h.named('job_executed')).toHaveLength(1);
+    expect(await h.scheduler.getJob('once')).toBeUndefined();
+  });
+});
+
+describe('job management', () => {
+  it('rejects a second job with the same id unless replaceExisting (7)', async () => {
+    h = harness();
+    await h.scheduler.addIntervalJob(() => undefined, 1, 'job');
+    await expect(h.scheduler.addIntervalJob(() => undefined, 2, 'job')).rejects.toMatchObject({ code: 'CONFLICTING_ID', status: 409 });
+    expect((await h.scheduler.getJob('job'))?.trigger).toMatchObject({ seconds: 1 });
+    await h.scheduler.addIntervalJob(() => undefined, 2, 'job', { replaceExisting: true });
+    const jobs = await h.scheduler.getJobs();
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]?.trigger).toMatchObject({ seconds: 2 });
+  });
+
+  it('modifyJob changes policies and emits job_modified; rescheduleJob recomputes the next run (8)', async () => {
+    h = harness();
+    await h.scheduler.addIntervalJob(() => undefined, 3_600, 'job');
+    const modified = await h.scheduler.modifyJob('job', { maxInstances: 3, name: 'renamed' });
+    expect(modified).toMatchObject({ maxInstances: 3, name: 'renamed' });
+    const rescheduled = await h.scheduler.rescheduleJob('job', { type: 'interval', seconds: 5 });
+    expect(rescheduled.nextRunTime?.getTime()).toBe(REFERENCE + 5_000);
+    expect(h.named('job_modified')).toHaveLength(2);
+  });
+
+  it('removeJob of an unknown id fails; getJob returns undefined (10)', async () => {
+    h = harness();
+    await expect(h.scheduler.removeJob('nope')).rejects.toMatchObject({ code: 'JOB_NOT_FOUND', status: 404 });
+    expect(await h.scheduler.getJob('nope')).toBeUndefined();
+  });
+
+  it('a job removed while running finishes its run and never fires again', async () => {
+    h = harness();
+    let calls = 0;
+    await h.scheduler.start();
+    await h.scheduler.addIntervalJob(async () => {
+      calls++;
+      await sleepOn(h.clock, 3_000);
+    }, 1, 'job');
+    await h.clock.advance(1_000);
+    await h.scheduler.removeJob('job');
+    await h.clock.advance(10_000);
+    expect(calls).toBe(1);
+    expect(h.named('job_executed')).toHaveLength(1);
+    expect(h.named('job_removed')).toHaveLength(1);
+  });
+
+  it('lists jobs by next run time, paused last, and filters by text and state (11)', async () => {
+    h = harness();
+    await h.scheduler.addIntervalJob(() => undefined, 30, 'c-late');
+    await h.scheduler.addIntervalJob(() => undefined, 10, 'b-soon', { name: 'Nightly backup' });
+    await h.scheduler.addIntervalJob(() => undefined, 10, 'a-paused', { paused: true });
+    expect((await h.scheduler.getJobs()).map((j) => j.id)).toEqual(['b-soon', 'c-late', 'a-paused']);
+    expect((await h.scheduler.getJobs({ q: 'BACKUP' })).map((j) => j.id)).toEqual(['b-soon']);
+    expect((await h.scheduler.getJobs({ state: 'paused' })).map((j) => j.id)).toEqual(['a-paused']);
+  });
+
+  it('generates a UUID for addJob without an id and accepts a registered task by name', async () => {
+    h = harness();
+    const seen: unknown[] = [];
+    h.scheduler.registerTask('greet', (ctx) => void seen.push(ctx.args));
+    await h.scheduler.start();
+    const info = await h.scheduler.addJob({ task: 'greet', args: { who: 'world' }, trigger: { type: 'interval', seconds: 1 } });
+    expect(info.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(info).toMatchObject({ task: 'greet', name: 'greet', status: 'ok', args: { who: 'world' } });
+    await h.clock.advance(1_000);
+    expect(seen).toEqual([{ who: 'world' }]);
+  });
+
+  it('adding and removing 100 000 jobs leaves one timer at most, and none after shutdown', async () => {
+    h = harness();
+    await h.scheduler.start();
+    for (let i = 0; i < 100_000; i++) await h.scheduler.addIntervalJob(() => undefined, 60 + (i % 600), `job-${i}`);
+    expect(h.clock.pendingTimers).toBe(1);
+    for (let i = 0; i < 100_000; i++) await h.scheduler.removeJob(`job-${i}`);
+    expect(await h.scheduler.getJobs()).toHaveLength(0);
+    await h.clock.advance(120_000);
+    expect(h.named('job_executed')).toHaveLength(0);
+    expect(h.clock.pendingTimers).toBeLessThanOrEqual(1);
+    await h.scheduler.shutdown();
+    expect(h.clock.pendingTimers).toBe(0);
+  });
+});
+
+describe('jitter', () => {
+  it('delays each fire by at most jitterSeconds, never early, and keeps scheduledAt nominal', async () => {
+    h = harness();
+    const delays: number[] = [];
+    await h.scheduler.start();
+    await h.scheduler.addIntervalJob((ctx) => void delays.push(h.clock.now() - ctx.scheduledAt.getTime()), 10, 'job', { jitterSeconds: 2 });
+    for (let i = 0; i < 200; i++) await h.clock.advance(1_000);
+    expect(delays).toHaveLength(20);
+    expect(Math.min(...delays)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(2_000);
+    expect(new Set(delays).size).toBeGreaterThan(1);
+    expect(h.named('job_missed')).toHaveLength(0);
+  });
+});
+
+describe('clock jumps', () => {
+  it('a wall clock jumping back does not fire a job twice; jumping forward applies the misfire rules', async () => {
+    h = harness();
+    const seen: number[] = [];
+    await h.scheduler.start();
+    await h.scheduler.addIntervalJob((ctx) => void seen.push(ctx.scheduledAt.getTime() - REFERENCE), 60, 'job', { misfireGraceTime: 30 });
+    await h.clock.advance(60_000);
+    h.clock.jump(REFERENCE); // NTP moves the clock back a minute
+    await h.clock.advance(60_000);
+    expect(seen).toEqual([60_000]); // the 120 s fire is not due yet by the wall clock
+    await h.clock.advance(60_000);
+    expect(seen).toEqual([60_000, 120_000]);
+    h.clock.jump(REFERENCE + 3_600_000); // forward an hour
+    await h.clock.advance(10_000);
+    expect(seen).toEqual([60_000, 120_000, 3_600_000]); // coalesced, within grace
+  });
+
+  it('a job far in the future (beyond setTimeout\'s 2^31-1 ms) does not fire early', async () => {
+    h = harness();
+    let calls = 0;
+    await h.scheduler.start();
+    await h.scheduler.addDateJob(() => void calls++, new Date(REFERENCE + 40 * 86_400_000), 'far');
+    for (let day = 0; day < 39; day++) await h.clock.advance(86_400_000);
+    expect(calls).toBe(0);
+    await h.clock.advance(86_400_000);
+    expect(calls).toBe(1);
+  });
+});

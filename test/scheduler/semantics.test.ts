@@ -1,0 +1,228 @@
+/**
+ * APScheduler 3 scenarios (see shared/APSCHEDULER3-SEMANTICS.md), on a manual clock: intervals, misfires,
+ * coalescing, max instances. Numbers in the test names refer to those scenarios.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { harness, REFERENCE, sleepOn, type Harness } from '../helpers.js';
+
+let h: Harness;
+
+afterEach(async () => {
+  if (h?.scheduler.isRunning) await h.scheduler.shutdown({ wait: false });
+});
+
+describe('interval jobs', () => {
+  it('fires on the start + k * period grid with no drift, even when each run is late', async () => {
+    h = harness();
+    const seen: number[] = [];
+    await h.scheduler.start();
+    await h.scheduler.addIntervalJob((ctx) => void seen.push(ctx.scheduledAt.getTime() - REFERENCE), 10, 'tick');
+    // Each wake happens 3 ms late (a busy event loop); the grid must not slide by those 3 ms.
+    for (let i = 0; i < 5; i++) {
+      h.clock.stall(i === 0 ? 10_003 : 10_000);
+      await h.clock.advance(0);
+    }
+    expect(seen).toEqual([10_000, 20_000, 30_000, 40_000, 50_000]);
+    const info = await h.scheduler.getJob('tick');
+    expect(info?.nextRunTime?.getTime()).toBe(REFERENCE + 60_000);
+  });
+
+  it('supports fractional seconds on an exact grid', async () => {
+    h = harness();
+    const seen: number[] = [];
+    await h.scheduler.start();
+    await h.scheduler.addIntervalJob((ctx) => void seen.push(ctx.scheduledAt.getTime() - REFERENCE), 0.25, 'fast');
+    await h.clock.advance(1_000);
+    expect(seen).toEqual([250, 500, 750, 1000]);
+  });
+
+  it('records each run with its lateness and duration', async () => {
+    h = harness();
+    await h.scheduler.start();
+    await h.scheduler.addIntervalJob(() => undefined, 1, 'job');
+    await h.clock.advance(3_000);
+    const runs = await h.scheduler.getRuns('job');
+    expect(runs.map((r) => r.outcome)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    expect(runs[0]?.scheduledAt.getTime()).toBe(REFERENCE + 3_000);
+    expect(runs[0]?.id).toBe('job@2026-01-01T00:00:03.000Z');
+    expect(runs[0]?.latenessMs).toBe(0);
+    const info = await h.scheduler.getJob('job');
+    expect(info?.lastRun?.scheduledAt.getTime()).toBe(REFERENCE + 3_000);
+  });
+});
+
+describe('coalescing and misfires', () => {
+  it('coalesces five missed fires into one run at the latest time (16)', async () => {
+    h = harness();
+    const seen: number[] = [];
+    await h.scheduler.start();
+    await h.scheduler.addIntervalJob((ctx) => void seen.push(ctx.scheduledAt.getTime() - REFERENCE), 10, 'job', { misfireGraceTime: null });
+    h.clock.stall(50_000); // blocked for five periods
+    await h.clock.advance(0);
+    expect(seen).toEqual([50_000]);
+    expect(h.named('job_missed')).toHaveLength(0);
+    const [run] = await h.scheduler.getRuns('job');
+    expect(run?.coalesced).toBe(5);
+    expect((await h.scheduler.getJob('job'))?.nextRunTime?.getTime()).toBe(REFERENCE + 60_000);
+  });
+
+  it('without coalescing and with unlimited grace runs every missed fire, in order (17, 20)', async () => {
+    h = harness();
+    const seen: number[] = [];
+    await h.scheduler.start();
+    await h.scheduler.addIntervalJob((ctx) => void seen.push(ctx.scheduledAt.getTime() - REFERENCE), 10, 'job', { coalesce: false, misfireGraceTime: null });
+    h.clock.stall(60_000);
+    await h.clock.advance(0);
+    expect(seen).toEqual([10_000, 20_000, 30_000, 40_000, 50_000, 60_000]);
+    expect(h.named('job_submitted')).toHaveLength(1);
+  });
+
+  it('without coalescing checks the grace of each fire when it starts (18)', async () => {
+    h = harness();
+    const seen: number[] = [];
+    await h.scheduler.start();
+    await h.scheduler.addIntervalJob((ctx) => void seen.push(ctx.scheduledAt.getTime() - REFERENCE), 1, 'job', { coalesce: false, misfireGraceTime: 3 });
+    h.clock.stall(6_000); // fires at 1..6 s are due at 6 s
+    await h.clock.advance(0);
+    expect(seen).toEqual([3_000, 4_000, 5_000, 6_000]);
+    expect(h.named('job_missed').map((e) => e.scheduledAt)).toEqual(['2026-01-01T00:00:01.000Z', '2026-01-01T00:00:02.000Z']);
+  });
+
+  it('with a 1 s grace (APScheduler default) runs one and misses five of a backlog (18)', async () => {
+    h = harness();
+    let calls = 0;
+    await h.scheduler.start();
+    await h.scheduler.addIntervalJob(() => void calls++, 1, 'job', { coalesce: false, misfireGraceTime: 1 });
+    h.clock.stall(6_000);
+    await h.clock.advance(0);
+    expect(calls).toBe(2); // 5 s (1 s late, within grace) and 6 s
+    expect(h.named('job_missed')).toHaveLength(4);
+  });
+
+  it('does not run a fire later than its grace and emits job_missed (19)', async () => {
+    h = harness();
+    let calls = 0;
+    await h.scheduler.start();
+    await h.scheduler.addIntervalJob(() => void calls++, 100, 'job', { misfireGraceTime: 5 });
+    h.clock.stall(106_000);
+    await h.clock.advance(0);
+    expect(calls).toBe(0);
+    const [missed] = h.named('job_missed');
+    expect(missed).toMatchObject({ jobId: 'job', outcome: 'missed', latenessMs: 6_000, scheduledAt: '2026-01-01T00:01:40.000Z' });
+    expect((await h.scheduler.getRuns('job'))[0]?.outcome).toBe('missed');
+  });
+
+  it('misses a date job added 30 s in the past, then removes it (19)', async () => {
+    h = harness();
+    let calls = 0;
+    await h.scheduler.start();
+    await h.scheduler.addDateJob(() => void calls++, new Date(REFERENCE - 30_000), 'once', { misfireGraceTime: 1 });
+    await h.clock.advance(0);
+    expect(calls).toBe(0);
+    expect(h.events.map(([n]) => n)).toEqual(['scheduler_started', 'job_added', 'job_submitted', 'job_missed', 'job_removed']);
+    expect(await h.scheduler.getJob('once')).toBeUndefined();
+  });
+
+  it('runs a date job once at its time and then removes it (24)', async () => {
+    h = harness();
+    let calls = 0;
+    await h.scheduler.start();
+    await h.scheduler.addDateJob(() => void calls++, '2026-01-01T00:00:05Z', 'once');
+    await h.clock.advance(10_000);
+    expect(calls).toBe(1);
+    expect(h.named('job_executed')).toHaveLength(1);
+    expect(await h.scheduler.getJob('once')).toBeUndefined();
+  });
+
+  it('records a backlog beyond maxCatchUp as one missed stretch and runs only the latest fires', async () => {
+    h = harness({ maxCatchUp: 3 });
+    const seen: number[] = [];
+    await h.scheduler.start();
+    await h.scheduler.addIntervalJob((ctx) => void seen.push(ctx.scheduledAt.getTime() - REFERENCE), 1, 'job', { coalesce: false, misfireGraceTime: null });
+    h.clock.stall(3_600_000); // an hour down: 3600 due fires
+    await h.clock.advance(0);
+    expect(seen).toEqual([3_598_000, 3_599_000, 3_600_000]);
+    const missed = (await h.scheduler.getRuns('job', { limit: 10 })).filter((r) => r.outcome === 'missed');
+    expect(missed).toHaveLength(1);
+    expect(missed[0]).toMatchObject({ coalesced: 3_597 });
+    expect(missed[0]?.scheduledAt.getTime()).toBe(REFERENCE + 1_000);
+    expect(missed[0]?.lastScheduledAt?.getTime()).toBe(REFERENCE + 3_597_000);
+  });
+
+  it('computes a year-long interval backlog arithmetically (no loop per second)', async () => {
+    h = harness();
+    let calls = 0;
+    await h.scheduler.start();
+    await h.scheduler.addIntervalJob(() => void calls++, 0.001, 'ms-job', { misfireGraceTime: null });
+    const started = performance.now();
+    h.clock.stall(365 * 86_400_000);
+    await h.clock.advance(0);
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(calls).toBe(1);
+    expect((await h.scheduler.getRuns('ms-job'))[0]?.coalesced).toBe(365 * 86_400_000);
+  });
+});
+
+describe('max instances', () => {
+  it('skips a fire while the only instance runs, records it, and keeps the schedule (22)', async () => {
+    h = harness();
+    await h.scheduler.start();
+    await h.scheduler.addIntervalJob(({ signal }) => sleepOn(h.clock, 1_300, signal), 0.5, 'slow');
+    await h.clock.advance(2_600);
+    const names = h.events.map(([n]) => n).filter((n) => n.startsWith('job_') && n !== 'job_added');
+    // Fires at 0.5 s (runs until 1.8 s), 1.0 and 1.5 s (skipped), 2.0 s (runs), 2.5 s (skipped).
+    expect(names).toEqual([
+      'job_submitted', 'job_max_instances', 'job_max_instances', 'job_executed',
+      'job_submitted', 'job_max_instances',
+    ]);
+    const skipped = h.named('job_max_instances')[0];
+    expect(skipped).toMatchObject({ jobId: 'slow', outcome: 'skipped' });
+    expect((await h.scheduler.getJob('slow'))?.runningInstances).toBe(1);
+  });
+
+  it('lets maxInstances: 2 run two at once and skips the third (23)', async () => {
+    h = harness();
+    let running = 0;
+    let peak = 0;
+    await h.scheduler.start();
+    await h.scheduler.addIntervalJob(async () => {
+      running++;
+      peak = Math.max(peak, running);
+      await sleepOn(h.clock, 2_500);
+      running--;
+    }, 1, 'job', { maxInstances: 2 });
+    await h.clock.advance(3_000);
+    expect(peak).toBe(2);
+    expect(h.named('job_max_instances')).toHaveLength(1);
+    await h.clock.advance(5_000);
+    expect(h.named('job_executed').length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('runJobNow counts toward maxInstances', async () => {
+    h = harness();
+    await h.scheduler.start();
+    await h.scheduler.addIntervalJob(() => sleepOn(h.clock, 5_000), 3_600, 'job');
+    await h.scheduler.runJobNow('job');
+    await expect(h.scheduler.runJobNow('job')).rejects.toMatchObject({ code: 'MAX_INSTANCES_REACHED', status: 409 });
+    await h.clock.advance(5_000);
+    expect(h.named('job_executed')).toHaveLength(1);
+  });
+});
+
+describe('maxConcurrentRuns', () => {
+  it('makes runs beyond the bound wait in order, and applies the misfire rule when they start', async () => {
+    h = harness({ maxConcurrentRuns: 1 });
+    const started: string[] = [];
+    await h.scheduler.start();
+    for (const id of ['a', 'b', 'c']) {
+      await h.scheduler.addIntervalJob(async (ctx) => {
+        started.push(`${ctx.jobId}@${h.clock.now() - REFERENCE}`);
+        await sleepOn(h.clock, 40_000);
+      }, 3_600, id, { misfireGraceTime: 60 });
+    }
+    await h.clock.advance(3_600_000 + 130_000);
+    // a runs at once; b waits 40 s (within grace); c would start 80 s late: missed.
+    expect(started).toEqual(['a@3600000', 'b@3640000']);
+    expect(h.named('job_missed').map((e) => e.jobId)).toEqual(['c']);
+  });
+});
