@@ -25,6 +25,8 @@ export class WakeLoop {
   private timerAt = Number.POSITIVE_INFINITY;
   private running = false;
   private again = false;
+  /** The earliest wake asked for while a pass was running: the pass's own answer may predate it. */
+  private pendingWake = Number.POSITIVE_INFINITY;
   private stopped = true;
   private retryDelay = RETRY_MIN_MS;
 
@@ -45,7 +47,7 @@ export class WakeLoop {
     if (this.stopped) return;
     if (this.running) {
       if (atMs <= this.clock.now()) this.again = true;
-      // The pass in progress re-arms from the store's earliest time when it ends.
+      else this.pendingWake = Math.min(this.pendingWake, atMs);
       return;
     }
     if (atMs < this.timerAt) this.arm(atMs);
@@ -81,6 +83,7 @@ export class WakeLoop {
       return;
     }
     this.running = true;
+    this.pendingWake = Number.POSITIVE_INFINITY;
     let result: PassResult | null = null;
     try {
       do {
@@ -104,7 +107,7 @@ export class WakeLoop {
       // Yield to I/O between batches instead of looping in one macrotask.
       this.arm(this.clock.now());
     } else {
-      this.arm(result.next ?? Number.POSITIVE_INFINITY);
+      this.arm(Math.min(result.next ?? Number.POSITIVE_INFINITY, this.pendingWake));
     }
   }
 }

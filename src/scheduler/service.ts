@@ -12,7 +12,7 @@ import { describeType } from '../triggers/dates.js';
 import type { DateInput, TriggerSpec } from '../triggers/trigger.js';
 import { SystemClock, type Clock } from './clock.js';
 import {
-  InvalidArgumentError, JobNotFoundError, MaxInstancesReachedError, SchedulerAlreadyRunningError,
+  InvalidArgumentError, InvalidTriggerError, JobNotFoundError, MaxInstancesReachedError, SchedulerAlreadyRunningError,
   SchedulerNotRunningError, TaskNotRegisteredError, TickworkError,
 } from './errors.js';
 import { EventBus, type Listener, type SchedulerEventName } from './events.js';
@@ -246,6 +246,10 @@ export class SchedulerService {
     const now = this.clock.now();
     const trigger = createTrigger(triggerSpec, { nowMs: now, defaultTimezone: this.timezone, compiler: this.cron });
     const next = paused ? null : trigger.first(now);
+    if (!paused && next === null) {
+      trigger.dispose();
+      throw new InvalidTriggerError('trigger has no fire time after now (check its endDate); the job was not added.');
+    }
     const job = new JobRecord(id, name, fn, task, args, trigger, policy, paused, next, null);
     this.setDue(job);
     await this.openStore();
@@ -258,12 +262,6 @@ export class SchedulerService {
     } catch (error) {
       trigger.dispose();
       throw error;
-    }
-    if (!paused && next === null) {
-      // A trigger that will never fire (an interval whose endDate passed): nothing to keep.
-      await this.store.remove(id);
-      trigger.dispose();
-      throw InvalidArgumentError.field('trigger', 'has no fire time in the future (check endDate); the job was not added.');
     }
     if (this.events.wants('job_added')) this.events.emit('job_added', { jobId: id });
     if (job.dueAt !== null) this.loop.wakeBy(job.dueAt);
@@ -473,7 +471,9 @@ export class SchedulerService {
     if (this.state !== 'running') return { more: false, next: null };
     const now = this.clock.now();
     const jobs = await this.store.takeDue(now, BATCH);
-    for (const job of jobs) {
+    // shutdown() or pause() may have come while the store answered: put the jobs back untouched.
+    const live = this.state === 'running';
+    for (const job of live ? jobs : []) {
       try {
         this.fire(job, now);
       } catch (error) {
@@ -500,21 +500,28 @@ export class SchedulerService {
     const first = job.nextRunTime;
     if (first !== null && !job.paused && first + job.jitterMs <= now) {
       const policy = job.policy;
-      let next = job.trigger.next(first);
+      const next = job.trigger.next(first);
+      // The schedule advances before anything runs, so a synchronous failure sees the real next fire
+      // (the retry rule compares against it).
       if (next === null || next > now) {
         // On time: the common case, one fire.
+        this.advance(job, next);
         this.submit(job, [first], 1, first + job.jitterMs, 1);
       } else {
-        const due = job.trigger.dueFires(first, now, policy.coalesce ? 1 : this.maxCatchUp);
-        next = due.next;
+        // One more than maxCatchUp, so that the last dropped fire is known for the missed record.
+        const due = job.trigger.dueFires(first, now, policy.coalesce ? 1 : this.maxCatchUp + 1);
+        this.advance(job, due.next);
         const plan = planFires(due, first, policy.coalesce, this.maxCatchUp);
         if (plan.dropped !== null) this.recordDropped(job, plan.dropped);
         if (plan.runTimes.length > 0) this.submit(job, plan.runTimes, 1, plan.runTimes[0] as number, plan.coalesced);
       }
-      job.nextRunTime = next;
-      if (next === null) job.finished = true;
     }
     this.setDue(job);
+  }
+
+  private advance(job: JobRecord, next: number | null): void {
+    job.nextRunTime = next;
+    if (next === null) job.finished = true;
   }
 
   private submit(job: JobRecord, runTimes: number[], attempt: number, firstDueAt: number, coalesced: number): void {

@@ -1,0 +1,73 @@
+/**
+ * One scheduler's cron cache: parsed patterns shared by expression string with a reference count (a
+ * removed job frees its pattern when it was the last user), zones by name, and the last next time per
+ * pattern, so a million jobs on `0 0 * * *` added in one second compute their next time once.
+ */
+import { nextCronTime } from './next.js';
+import { parseCron, type CronPattern } from './pattern.js';
+import { TimeZone } from './zone.js';
+
+interface Entry {
+  readonly pattern: CronPattern;
+  refs: number;
+  /** One-slot memo: the answer for (memoZone, after-second). */
+  memoZone: TimeZone | null;
+  memoAfterSecond: number;
+  memoResult: number | null;
+}
+
+export class CronCompiler {
+  private readonly entries = new Map<string, Entry>();
+  private readonly byPattern = new WeakMap<CronPattern, Entry>();
+  private readonly zones = new Map<string, TimeZone>();
+
+  /** The parsed pattern of `expression`, shared; call `release` once per `acquire`. */
+  acquire(expression: string): CronPattern {
+    const key = typeof expression === 'string' ? expression.trim() : expression;
+    let entry = this.entries.get(key);
+    if (entry === undefined) {
+      const pattern = parseCron(expression);
+      entry = { pattern, refs: 0, memoZone: null, memoAfterSecond: Number.NaN, memoResult: null };
+      this.entries.set(key, entry);
+      this.byPattern.set(pattern, entry);
+    }
+    entry.refs++;
+    return entry.pattern;
+  }
+
+  release(expression: string): void {
+    const key = expression.trim();
+    const entry = this.entries.get(key);
+    if (entry === undefined) return;
+    if (--entry.refs <= 0) this.entries.delete(key);
+  }
+
+  /** The zone named `name`, cached; throws InvalidTriggerError for an unknown name. */
+  zone(name: string): TimeZone {
+    let zone = this.zones.get(name);
+    if (zone === undefined) {
+      zone = new TimeZone(name);
+      this.zones.set(name, zone);
+    }
+    return zone;
+  }
+
+  /** The next fire time strictly after `afterMs`, memoized per (pattern, zone, second of afterMs). */
+  next(pattern: CronPattern, zone: TimeZone, afterMs: number): number | null {
+    const entry = this.byPattern.get(pattern);
+    const second = Math.floor(afterMs / 1000);
+    if (entry !== undefined && entry.memoZone === zone && entry.memoAfterSecond === second) return entry.memoResult;
+    const result = nextCronTime(pattern, zone, afterMs);
+    if (entry !== undefined) {
+      entry.memoZone = zone;
+      entry.memoAfterSecond = second;
+      entry.memoResult = result;
+    }
+    return result;
+  }
+
+  /** Distinct expressions held. */
+  get size(): number {
+    return this.entries.size;
+  }
+}
