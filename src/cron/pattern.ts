@@ -155,7 +155,9 @@ function parseField(text: string, spec: FieldSpec, expression: string): Bits {
       const [a, b, more] = (rangeText ?? '').split('-');
       if (more !== undefined) fail('has a range with more than one "-".');
       from = value(a ?? '', spec, fail);
-      to = b === undefined ? (stepText === undefined ? from : (spec.name === 'day-of-week' ? 6 : spec.max)) : value(b, spec, fail);
+      // "fri-sun" means Friday to Sunday: a day name ending a range counts Sunday as 7.
+      const end = b !== undefined && spec.name === 'day-of-week' && b.toLowerCase() === 'sun' ? '7' : b;
+      to = end === undefined ? (stepText === undefined ? from : (spec.name === 'day-of-week' ? 6 : spec.max)) : value(end, spec, fail);
       if (to < from) fail(`has range ${from}-${to}; the start must not be after the end (allowed ${spec.min}-${spec.max}).`);
     }
     // Fields of up to 32 values use one int32 (bit 31 included); the 60-value ones split at 30.
