@@ -3,6 +3,7 @@
  * removed job frees its pattern when it was the last user), zones by name, and the last next time per
  * pattern, so a million jobs on `0 0 * * *` added in one second compute their next time once.
  */
+import { describeCron } from './describe.js';
 import { nextCronTime } from './next.js';
 import { parseCron, type CronPattern } from './pattern.js';
 import { TimeZone } from './zone.js';
@@ -14,6 +15,7 @@ interface Entry {
   memoZone: TimeZone | null;
   memoAfterSecond: number;
   memoResult: number | null;
+  description: string | null;
 }
 
 export class CronCompiler {
@@ -27,7 +29,7 @@ export class CronCompiler {
     let entry = this.entries.get(key);
     if (entry === undefined) {
       const pattern = parseCron(expression);
-      entry = { pattern, refs: 0, memoZone: null, memoAfterSecond: Number.NaN, memoResult: null };
+      entry = { pattern, refs: 0, memoZone: null, memoAfterSecond: Number.NaN, memoResult: null, description: null };
       this.entries.set(key, entry);
       this.byPattern.set(pattern, entry);
     }
@@ -64,6 +66,14 @@ export class CronCompiler {
       entry.memoResult = result;
     }
     return result;
+  }
+
+  /** describeCron of a pattern, computed once per shared pattern. */
+  describe(pattern: CronPattern): string {
+    const entry = this.byPattern.get(pattern);
+    if (entry === undefined) return describeCron(pattern);
+    entry.description ??= describeCron(pattern);
+    return entry.description;
   }
 
   /** Distinct expressions held. */

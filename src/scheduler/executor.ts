@@ -174,7 +174,7 @@ export class Executor {
       if (!submission.manual && isMisfire(lateness, job.policy.misfireGraceTime)) {
         record.startedAt = null;
         record.outcome = 'missed';
-        this.store.recordRun(record);
+        this.store.recordRun(record, job);
         job.lastRun = record;
         this.emitRun(record);
         continue;
@@ -194,7 +194,7 @@ export class Executor {
         this.finishSync(job, record, 'succeeded', null, undefined);
         continue;
       }
-      this.store.recordRun(record);
+      this.store.recordRun(record, job);
       const run: ActiveRun = { submission, record, context, promise: result, timer: null, settled: false };
       this.active.add(run);
       const timeout = job.policy.timeoutSeconds;
@@ -219,7 +219,7 @@ export class Executor {
     record.durationMs = finished - (record.startedAt as number);
     record.outcome = outcome;
     record.error = error;
-    this.store.recordRun(record);
+    this.store.recordRun(record, job);
     this.emitRun(record, cause);
     if (outcome === 'failed') this.hooks.onRunFailed(job, record);
   }
@@ -289,7 +289,7 @@ export class Executor {
       record.coalesced = remaining;
       record.lastScheduledAt = last;
     }
-    this.store.recordRun(record);
+    this.store.recordRun(record, submission.job);
     this.emitRun(record);
   }
 

@@ -81,6 +81,8 @@ export class JobRecord {
   finished = false;
   /** Settled or not, the newest run record (a cheap `lastRun`). */
   lastRun: RunRecord | null = null;
+  /** A slot the store may use for its own per-job data (the memory store keeps the run history here). */
+  storeSlot: unknown = null;
 
   constructor(
     public readonly id: string,

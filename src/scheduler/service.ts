@@ -90,6 +90,8 @@ export class SchedulerService {
   private readonly loop: WakeLoop;
   private state: State = 'stopped';
   private storeOpen: Promise<void> | null = null;
+  /** The store has opened: skip awaiting it (an await per call is measurable at a million adds). */
+  private storeReady = false;
 
   constructor(options: SchedulerOptions = {}) {
     if (typeof options !== 'object' || options === null) {
@@ -130,7 +132,7 @@ export class SchedulerService {
   async start(options: { paused?: boolean } = {}): Promise<void> {
     if (this.state !== 'stopped') throw new SchedulerAlreadyRunningError();
     const paused = options.paused === undefined ? false : bool(options.paused, 'options.paused');
-    await this.openStore();
+    if (!this.storeReady) await this.openStore();
     this.state = paused ? 'paused' : 'running';
     this.events.emit('scheduler_started', {});
     if (!paused) this.loop.wakeSoon();
@@ -161,6 +163,7 @@ export class SchedulerService {
       await this.store.close();
     } finally {
       this.storeOpen = null;
+      this.storeReady = false;
       this.state = 'stopped';
       this.events.emit('scheduler_stopped', {});
     }
@@ -252,7 +255,7 @@ export class SchedulerService {
     }
     const job = new JobRecord(id, name, fn, task, args, trigger, policy, paused, next, null);
     this.setDue(job);
-    await this.openStore();
+    if (!this.storeReady) await this.openStore();
     try {
       if (replace) {
         const old = await this.store.remove(id);
@@ -289,7 +292,7 @@ export class SchedulerService {
   /** Removes a job; its running runs go on to the end. */
   async removeJob(jobId: string): Promise<void> {
     validateJobId(jobId);
-    await this.openStore();
+    if (!this.storeReady) await this.openStore();
     const job = await this.store.remove(jobId);
     if (job === undefined) throw new JobNotFoundError(jobId);
     job.trigger.dispose();
@@ -299,7 +302,7 @@ export class SchedulerService {
 
   async getJob(jobId: string): Promise<JobInfo | undefined> {
     validateJobId(jobId);
-    await this.openStore();
+    if (!this.storeReady) await this.openStore();
     const job = await this.store.get(jobId);
     return job === undefined ? undefined : toJobInfo(job);
   }
@@ -311,7 +314,7 @@ export class SchedulerService {
     if (state !== undefined && state !== 'active' && state !== 'paused' && state !== 'failing') {
       throw InvalidArgumentError.field('query.state', `must be "active", "paused" or "failing", got ${describeType(state)}.`);
     }
-    await this.openStore();
+    if (!this.storeReady) await this.openStore();
     const jobs = (await this.store.list()).filter((job) => {
       if (q !== undefined && !job.id.toLowerCase().includes(q) && !job.name.toLowerCase().includes(q)) return false;
       if (state === 'active') return !job.paused;
@@ -340,7 +343,7 @@ export class SchedulerService {
     if (query.before !== undefined && (!(query.before instanceof Date) || Number.isNaN(query.before.getTime()))) {
       throw InvalidArgumentError.field('query.before', 'must be a valid Date.');
     }
-    await this.openStore();
+    if (!this.storeReady) await this.openStore();
     if ((await this.store.get(jobId)) === undefined) throw new JobNotFoundError(jobId);
     const records = await this.store.getRuns(jobId, query.before === undefined ? { limit } : { limit, before: query.before.getTime() });
     return records.map(toRun);
@@ -437,7 +440,7 @@ export class SchedulerService {
 
   private async requireJob(jobId: string): Promise<JobRecord> {
     validateJobId(jobId);
-    await this.openStore();
+    if (!this.storeReady) await this.openStore();
     const job = await this.store.get(jobId);
     if (job === undefined) throw new JobNotFoundError(jobId);
     return job;
@@ -449,7 +452,9 @@ export class SchedulerService {
   }
 
   private openStore(): Promise<void> {
-    this.storeOpen ??= this.store.open();
+    this.storeOpen ??= this.store.open().then(() => {
+      this.storeReady = true;
+    });
     return this.storeOpen;
   }
 
@@ -536,7 +541,7 @@ export class SchedulerService {
         record.coalesced = count;
         record.lastScheduledAt = runTimes[runTimes.length - 1] as number;
       }
-      this.store.recordRun(record);
+      this.store.recordRun(record, job);
       job.lastRun = record;
       this.executor.emitRun(record);
       return;
@@ -560,7 +565,7 @@ export class SchedulerService {
       coalesced: dropped.count,
       lastScheduledAt: dropped.last,
     };
-    this.store.recordRun(record);
+    this.store.recordRun(record, job);
     this.executor.emitRun(record);
   }
 

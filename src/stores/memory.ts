@@ -45,7 +45,6 @@ export class MemoryJobStore implements JobStore {
   readonly persistent = false;
   private readonly jobs = new Map<string, JobRecord>();
   private readonly heap = new JobHeap();
-  private readonly runs = new Map<string, RunRing>();
   private readonly maxRunsPerJob: number;
   private seq = 0;
 
@@ -82,7 +81,7 @@ export class MemoryJobStore implements JobStore {
     if (job === undefined) return undefined;
     this.jobs.delete(id);
     this.heap.remove(job);
-    this.runs.delete(id);
+    job.storeSlot = null;
     return job;
   }
 
@@ -115,12 +114,14 @@ export class MemoryJobStore implements JobStore {
     }
   }
 
-  recordRun(run: RunRecord): void {
-    if (this.maxRunsPerJob === 0 || !this.jobs.has(run.jobId)) return;
-    let ring = this.runs.get(run.jobId);
-    if (ring === undefined) {
+  recordRun(run: RunRecord, job: JobRecord): void {
+    if (this.maxRunsPerJob === 0) return;
+    let ring = job.storeSlot as RunRing | null;
+    if (ring === null) {
+      // A job removed meanwhile gets no history back (its runs may still be settling).
+      if (this.jobs.get(job.id) !== job) return;
       ring = new RunRing(this.maxRunsPerJob);
-      this.runs.set(run.jobId, ring);
+      job.storeSlot = ring;
     }
     ring.push(run);
   }
@@ -134,7 +135,8 @@ export class MemoryJobStore implements JobStore {
   }
 
   async getRuns(jobId: string, query: RunQuery): Promise<RunRecord[]> {
-    return this.runs.get(jobId)?.newest(query) ?? [];
+    const ring = this.jobs.get(jobId)?.storeSlot as RunRing | null | undefined;
+    return ring?.newest(query) ?? [];
   }
 
   /** Puts the job in the heap at its dueAt, moves it, or takes it out when it has none. */

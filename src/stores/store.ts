@@ -45,7 +45,7 @@ export interface JobStore {
    * Records a new run (settled already, or `running`). Synchronous so that the hot path pays no promise;
    * durable stores buffer and write the batch in `flush`.
    */
-  recordRun(run: RunRecord): void;
+  recordRun(run: RunRecord, job: JobRecord): void;
   /** Saves the settled state of a run recorded earlier as `running` (the same object, mutated). */
   updateRun(run: RunRecord): void;
   /** Writes what `recordRun` buffered; called once per wake-up. */

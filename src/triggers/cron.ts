@@ -6,7 +6,6 @@
 import type { CronCompiler } from '../cron/compiler.js';
 import type { CronPattern } from '../cron/pattern.js';
 import type { TimeZone } from '../cron/zone.js';
-import { describeCron } from '../cron/describe.js';
 import { nextCronFire, type CronFire } from '../cron/next.js';
 import { iso } from './dates.js';
 import { walkDueFires } from './due-fires.js';
@@ -53,7 +52,7 @@ export class CronTrigger implements Trigger {
   }
 
   describe(): string {
-    return `${describeCron(this.pattern)}, ${this.zone.name}`;
+    return `${this.compiler.describe(this.pattern)}, ${this.zone.name}`;
   }
 
   dispose(): void {

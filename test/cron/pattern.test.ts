@@ -107,3 +107,12 @@ describe('CronCompiler', () => {
     expect(compiler.zone('America/New_York')).toBe(ny);
   });
 });
+
+describe('iso', () => {
+  it('formats like Date.prototype.toISOString across eras, leap days and milliseconds', async () => {
+    const { iso } = await import('../../src/triggers/dates.js');
+    const samples = [0, -1, 1, 951_782_400_000, 4_107_542_399_999, -62_135_596_800_000, 253_402_300_799_999, Date.UTC(2028, 1, 29, 23, 59, 59, 7)];
+    for (let i = 0; i < 2000; i++) samples.push(Math.floor(Math.sin(i) * 8e12));
+    for (const ms of samples) expect(iso(ms)).toBe(new Date(ms).toISOString());
+  });
+});
