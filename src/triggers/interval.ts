@@ -7,7 +7,7 @@ import type { DueFires, ResolvedTriggerSpec, Trigger } from './trigger.js';
 
 export class IntervalTrigger implements Trigger {
   readonly type = 'interval';
-  /** Period in milliseconds, rounded to the microsecond so that fractional seconds stay exact on the grid. */
+  /** Period in milliseconds (may be fractional). */
   private readonly periodMs: number;
 
   constructor(
@@ -16,12 +16,13 @@ export class IntervalTrigger implements Trigger {
     private readonly startMs: number,
     private readonly endMs: number | null,
   ) {
-    this.periodMs = Math.round(seconds * 1e6) / 1e3;
+    this.periodMs = seconds * 1000;
   }
 
   private at(k: number): number {
-    // The tiny epsilon keeps k * period from rounding down a whole millisecond (e.g. 3 * 100.1).
-    return this.startMs + Math.floor(k * this.periodMs + 1e-6);
+    // A microsecond of slack keeps float error in k * period (3 * 333.33... = 999.99...) from losing a
+    // whole millisecond; fire times are whole milliseconds.
+    return this.startMs + Math.floor(k * this.periodMs + 1e-3);
   }
 
   /** The greatest k with at(k) <= t (t >= start). */
