@@ -28,12 +28,14 @@ export interface JobInfo {
 }
 
 export function toJobInfo(job: JobRecord): JobInfo {
-  const spec = job.trigger.toSpec();
+  // toSpec returns a fresh object: adding the description to it avoids a spread (this runs per add).
+  const trigger = job.trigger.toSpec() as JobInfo['trigger'];
+  trigger.description = job.trigger.describe();
   const policy = job.policy;
   const info: JobInfo = {
     id: job.id,
     name: job.name,
-    trigger: { ...spec, description: job.trigger.describe() },
+    trigger,
     nextRunTime: job.nextRunTime === null ? null : new Date(job.nextRunTime),
     paused: job.paused,
     coalesce: policy.coalesce,
@@ -41,13 +43,13 @@ export function toJobInfo(job: JobRecord): JobInfo {
     misfireGraceTime: policy.misfireGraceTime,
     jitterSeconds: policy.jitterSeconds,
     timeoutSeconds: policy.timeoutSeconds,
-    retries: policy.retries === null ? null : { ...policy.retries },
+    retries: policy.retries,
     runningInstances: job.running,
     status: job.task !== null && job.func === null ? 'task_not_registered' : 'ok',
   };
   if (job.task !== null) info.task = job.task;
   if (job.args !== undefined) info.args = job.args;
-  if (spec.type === 'cron') info.timezone = spec.timezone;
+  if (trigger.type === 'cron') info.timezone = trigger.timezone;
   if (job.lastRun !== null) info.lastRun = toRun(job.lastRun);
   return info;
 }

@@ -23,8 +23,8 @@ export type JobFunction = (context: JobContext) => unknown;
 
 /** Retry policy: a failed run is retried after `backoffSeconds`, doubling each time, at most `max` times. */
 export interface RetryPolicy {
-  max: number;
-  backoffSeconds: number;
+  readonly max: number;
+  readonly backoffSeconds: number;
 }
 
 /** The policies every job has; defaults come from the scheduler's `jobDefaults`. */

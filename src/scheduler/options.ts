@@ -70,10 +70,10 @@ function retries(value: unknown, path: string): RetryPolicy | null {
   for (const key of Object.keys(v)) {
     if (key !== 'max' && key !== 'backoffSeconds') throw InvalidArgumentError.field(`${path}.${key}`, 'is not a field of retries; allowed: max, backoffSeconds.');
   }
-  return {
+  return Object.freeze({
     max: positiveInteger(v.max, `${path}.max`, 100),
     backoffSeconds: seconds(v.backoffSeconds ?? 1, `${path}.backoffSeconds`, 0, false) as number,
-  };
+  });
 }
 
 /** Merges `options` over `base` (the scheduler's defaults, or a job's current policy), validating each field. */

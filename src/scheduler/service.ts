@@ -73,6 +73,9 @@ export interface ShutdownOptions {
 
 type State = 'stopped' | 'running' | 'paused' | 'stopping';
 
+/** The default options object: recognised by identity, so a job without options skips their validation. */
+const NO_OPTIONS: JobOptions = Object.freeze({});
+
 /** Jobs taken from the store per pass before yielding to I/O. */
 const BATCH = 10_000;
 
@@ -205,19 +208,19 @@ export class SchedulerService {
   }
 
   /** Runs `func` every `seconds` (may be fractional), first one period after now. */
-  addIntervalJob(func: JobFunction | string, seconds: number, jobId: string, options: JobOptions = {}): Promise<JobInfo> {
+  addIntervalJob(func: JobFunction | string, seconds: number, jobId: string, options: JobOptions = NO_OPTIONS): Promise<JobInfo> {
     return this.addValidated(func, { type: 'interval', seconds }, jobId, options, 'addIntervalJob');
   }
 
   /** Runs `func` on a cron expression (5 or 6 fields, or @daily etc.) in `options.timezone` or the scheduler's. */
-  addCronJob(func: JobFunction | string, cronExpression: string, jobId: string, options: JobOptions = {}): Promise<JobInfo> {
+  addCronJob(func: JobFunction | string, cronExpression: string, jobId: string, options: JobOptions = NO_OPTIONS): Promise<JobInfo> {
     const spec: TriggerSpec = { type: 'cron', expression: cronExpression };
     if (options !== null && typeof options === 'object' && options.timezone !== undefined) spec.timezone = options.timezone;
     return this.addValidated(func, spec, jobId, options, 'addCronJob');
   }
 
   /** Runs `func` once at `runAt`. */
-  addDateJob(func: JobFunction | string, runAt: DateInput, jobId: string, options: JobOptions = {}): Promise<JobInfo> {
+  addDateJob(func: JobFunction | string, runAt: DateInput, jobId: string, options: JobOptions = NO_OPTIONS): Promise<JobInfo> {
     return this.addValidated(func, { type: 'date', runAt }, jobId, options, 'addDateJob');
   }
 
@@ -236,13 +239,14 @@ export class SchedulerService {
 
   private async addValidated(func: unknown, triggerSpec: unknown, jobId: unknown, options: unknown, method: string, extraKeys: readonly string[] = []): Promise<JobInfo> {
     const id = validateJobId(jobId);
-    const opts = checkOptionKeys(options, 'options', extraKeys);
+    const plain = options === NO_OPTIONS;
+    const opts = plain ? NO_OPTIONS : checkOptionKeys(options, 'options', extraKeys);
     const { fn, task } = this.resolveFunc(func, method);
-    const policy = resolvePolicy(opts, this.defaults);
-    const args = validateArgs(opts.args);
+    const policy = plain ? this.defaults : resolvePolicy(opts, this.defaults);
+    const args = plain ? undefined : validateArgs(opts.args);
     const name = opts.name === undefined ? task ?? (fn !== null && fn.name !== '' ? fn.name : id) : validateName(opts.name);
-    const paused = opts.paused === undefined ? false : bool(opts.paused, 'options.paused');
-    const replace = opts.replaceExisting === undefined ? false : bool(opts.replaceExisting, 'options.replaceExisting');
+    const paused = plain || opts.paused === undefined ? false : bool(opts.paused, 'options.paused');
+    const replace = plain || opts.replaceExisting === undefined ? false : bool(opts.replaceExisting, 'options.replaceExisting');
     if (opts.timezone !== undefined && (typeof triggerSpec !== 'object' || triggerSpec === null || (triggerSpec as { type?: unknown }).type !== 'cron')) {
       throw InvalidArgumentError.field('options.timezone', 'applies to cron triggers only.');
     }
@@ -258,10 +262,12 @@ export class SchedulerService {
     if (!this.storeReady) await this.openStore();
     try {
       if (replace) {
-        const old = await this.store.remove(id);
+        const removed = this.store.remove(id);
+        const old = removed instanceof Promise ? await removed : removed;
         if (old !== undefined) old.trigger.dispose();
       }
-      await this.store.add(job);
+      const added = this.store.add(job);
+      if (added instanceof Promise) await added;
     } catch (error) {
       trigger.dispose();
       throw error;
@@ -293,7 +299,8 @@ export class SchedulerService {
   async removeJob(jobId: string): Promise<void> {
     validateJobId(jobId);
     if (!this.storeReady) await this.openStore();
-    const job = await this.store.remove(jobId);
+    const removed = this.store.remove(jobId);
+    const job = removed instanceof Promise ? await removed : removed;
     if (job === undefined) throw new JobNotFoundError(jobId);
     job.trigger.dispose();
     job.finished = true;
@@ -452,7 +459,7 @@ export class SchedulerService {
   }
 
   private openStore(): Promise<void> {
-    this.storeOpen ??= this.store.open().then(() => {
+    this.storeOpen ??= Promise.resolve(this.store.open()).then(() => {
       this.storeReady = true;
     });
     return this.storeOpen;
@@ -475,7 +482,8 @@ export class SchedulerService {
   private async processDue(): Promise<{ more: boolean; next: number | null }> {
     if (this.state !== 'running') return { more: false, next: null };
     const now = this.clock.now();
-    const jobs = await this.store.takeDue(now, BATCH);
+    const taken = this.store.takeDue(now, BATCH);
+    const jobs = taken instanceof Promise ? await taken : taken;
     // shutdown() or pause() may have come while the store answered: put the jobs back untouched.
     const live = this.state === 'running';
     for (const job of live ? jobs : []) {
@@ -490,10 +498,13 @@ export class SchedulerService {
         }
       }
     }
-    await this.store.putBack(jobs);
-    await this.store.flush();
+    const put = this.store.putBack(jobs);
+    if (put instanceof Promise) await put;
+    const flushed = this.store.flush();
+    if (flushed instanceof Promise) await flushed;
     for (const job of jobs) this.removeIfDone(job);
-    return { more: jobs.length === BATCH, next: await this.store.earliestDue() };
+    const earliest = this.store.earliestDue();
+    return { more: jobs.length === BATCH, next: earliest instanceof Promise ? await earliest : earliest };
   }
 
   private fire(job: JobRecord, now: number): void {
@@ -580,7 +591,7 @@ export class SchedulerService {
       const payload = { jobId: job.id, scheduledAt: new Date(record.scheduledAt).toISOString(), attempt: record.attempt + 1, retryAt: new Date(at).toISOString() };
       this.events.emit('job_retry_scheduled', record.error === null ? payload : { ...payload, error: record.error });
     }
-    this.store.update(job).then(() => this.loop.wakeBy(at), (error: unknown) => {
+    Promise.resolve(this.store.update(job)).then(() => this.loop.wakeBy(at), (error: unknown) => {
       this.logger.error({ event: 'store_error', jobId: job.id, error: toErrorLog(error) }, 'saving a retry failed');
     });
   }
@@ -594,7 +605,7 @@ export class SchedulerService {
   private removeIfDone(job: JobRecord): void {
     if (!job.finished || job.running > 0 || job.retry !== null || job.paused) return;
     job.finished = false; // remove once
-    this.store.get(job.id).then(async (stored) => {
+    Promise.resolve(this.store.get(job.id)).then(async (stored) => {
       if (stored !== job) return;
       await this.store.remove(job.id);
       job.trigger.dispose();

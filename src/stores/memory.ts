@@ -56,27 +56,27 @@ export class MemoryJobStore implements JobStore {
     this.maxRunsPerJob = max;
   }
 
-  async open(): Promise<void> {
+  open(): void {
     // Nothing to open.
   }
 
-  async close(): Promise<void> {
+  close(): void {
     // Jobs stay in memory, so a scheduler that is started again finds them.
   }
 
-  async add(job: JobRecord): Promise<void> {
+  add(job: JobRecord): void {
     if (this.jobs.has(job.id)) throw new ConflictingIdError(job.id);
     job.seq = this.seq++;
     this.jobs.set(job.id, job);
     if (job.dueAt !== null) this.heap.push(job);
   }
 
-  async update(job: JobRecord): Promise<void> {
+  update(job: JobRecord): void {
     if (this.jobs.get(job.id) !== job) throw new JobNotFoundError(job.id);
     this.place(job);
   }
 
-  async remove(id: string): Promise<JobRecord | undefined> {
+  remove(id: string): JobRecord | undefined {
     const job = this.jobs.get(id);
     if (job === undefined) return undefined;
     this.jobs.delete(id);
@@ -85,19 +85,19 @@ export class MemoryJobStore implements JobStore {
     return job;
   }
 
-  async get(id: string): Promise<JobRecord | undefined> {
+  get(id: string): JobRecord | undefined {
     return this.jobs.get(id);
   }
 
-  async list(): Promise<JobRecord[]> {
+  list(): JobRecord[] {
     return [...this.jobs.values()];
   }
 
-  async earliestDue(): Promise<number | null> {
+  earliestDue(): number | null {
     return this.heap.peek()?.dueAt ?? null;
   }
 
-  async takeDue(now: number, limit: number): Promise<JobRecord[]> {
+  takeDue(now: number, limit: number): JobRecord[] {
     const taken: JobRecord[] = [];
     for (;;) {
       const top = this.heap.peek();
@@ -108,7 +108,7 @@ export class MemoryJobStore implements JobStore {
     return taken;
   }
 
-  async putBack(jobs: JobRecord[]): Promise<void> {
+  putBack(jobs: JobRecord[]): void {
     for (const job of jobs) {
       if (this.jobs.get(job.id) === job) this.place(job);
     }
@@ -130,11 +130,11 @@ export class MemoryJobStore implements JobStore {
     // The ring holds the very object the scheduler mutated.
   }
 
-  async flush(): Promise<void> {
+  flush(): void {
     // Nothing buffered.
   }
 
-  async getRuns(jobId: string, query: RunQuery): Promise<RunRecord[]> {
+  getRuns(jobId: string, query: RunQuery): RunRecord[] {
     const ring = this.jobs.get(jobId)?.storeSlot as RunRing | null | undefined;
     return ring?.newest(query) ?? [];
   }

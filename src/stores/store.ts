@@ -9,6 +9,12 @@
 import type { JobRecord } from '../scheduler/job.js';
 import type { RunRecord } from '../scheduler/run.js';
 
+/**
+ * A store may answer synchronously (memory, SQLite through better-sqlite3) or with a promise (PostgreSQL).
+ * The scheduler awaits only real promises, so a synchronous store pays no microtask per call.
+ */
+export type Awaitable<T> = T | Promise<T>;
+
 export interface RunQuery {
   /** Most records to return, newest first. */
   limit: number;
@@ -20,27 +26,27 @@ export interface JobStore {
   /** True when the store outlives the process: jobs must then name a registered task, not a closure. */
   readonly persistent: boolean;
   /** Opens the backing resource. Called by SchedulerService.start() or on first use; idempotent. */
-  open(): Promise<void>;
+  open(): Awaitable<void>;
   /** Flushes and releases resources. The store may be opened again. */
-  close(): Promise<void>;
+  close(): Awaitable<void>;
   /** Adds a job. Fails with ConflictingIdError when the id exists. */
-  add(job: JobRecord): Promise<void>;
+  add(job: JobRecord): Awaitable<void>;
   /** Saves changed fields of a job the store holds. Fails with JobNotFoundError when it does not. */
-  update(job: JobRecord): Promise<void>;
+  update(job: JobRecord): Awaitable<void>;
   /** Removes a job and its run history; returns it, or undefined when it did not exist. */
-  remove(id: string): Promise<JobRecord | undefined>;
-  get(id: string): Promise<JobRecord | undefined>;
+  remove(id: string): Awaitable<JobRecord | undefined>;
+  get(id: string): Awaitable<JobRecord | undefined>;
   /** Every job, in no particular order. */
-  list(): Promise<JobRecord[]>;
+  list(): Awaitable<JobRecord[]>;
   /** The earliest `dueAt` of any job, or null when none is due ever. */
-  earliestDue(): Promise<number | null>;
+  earliestDue(): Awaitable<number | null>;
   /**
    * Takes up to `limit` jobs with `dueAt <= now`, earliest first (ties in insertion order). A taken job is
    * not returned again until `putBack`; it is still found by get/list/remove meanwhile.
    */
-  takeDue(now: number, limit: number): Promise<JobRecord[]>;
+  takeDue(now: number, limit: number): Awaitable<JobRecord[]>;
   /** Returns taken jobs with their new schedule. Jobs removed meanwhile are ignored. */
-  putBack(jobs: JobRecord[]): Promise<void>;
+  putBack(jobs: JobRecord[]): Awaitable<void>;
   /**
    * Records a new run (settled already, or `running`). Synchronous so that the hot path pays no promise;
    * durable stores buffer and write the batch in `flush`.
@@ -49,7 +55,7 @@ export interface JobStore {
   /** Saves the settled state of a run recorded earlier as `running` (the same object, mutated). */
   updateRun(run: RunRecord): void;
   /** Writes what `recordRun` buffered; called once per wake-up. */
-  flush(): Promise<void>;
+  flush(): Awaitable<void>;
   /** Run history of one job, newest first. */
-  getRuns(jobId: string, query: RunQuery): Promise<RunRecord[]>;
+  getRuns(jobId: string, query: RunQuery): Awaitable<RunRecord[]>;
 }
