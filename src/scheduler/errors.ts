@@ -17,6 +17,7 @@ export const ERROR_STATUS = {
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   JOB_NOT_FOUND: 404,
+  ROUTE_NOT_FOUND: 404,
   CONFLICTING_ID: 409,
   MAX_INSTANCES_REACHED: 409,
   SCHEDULER_ALREADY_RUNNING: 409,
@@ -122,6 +123,13 @@ export class SchedulerAlreadyRunningError extends TickworkError {
 export class StoreUnavailableError extends TickworkError {
   constructor(message: string, cause?: unknown) {
     super('STORE_UNAVAILABLE', message, { cause });
+  }
+}
+
+/** An HTTP-layer failure: authentication, authorization, body size or type, rate limits, unknown routes. */
+export class HttpError extends TickworkError {
+  constructor(code: 'UNAUTHORIZED' | 'FORBIDDEN' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'RATE_LIMITED' | 'ROUTE_NOT_FOUND' | 'INTERNAL', message: string) {
+    super(code, message);
   }
 }
 

@@ -47,6 +47,13 @@ export interface ExecutorHooks {
   onSubmissionDone(job: JobRecord): void;
 }
 
+/** Run output (a string a job returns: an HTTP status line, the tail of stderr) is kept up to 4 KB. */
+export const MAX_OUTPUT_CHARS = 4096;
+
+function clipOutput(text: string): string {
+  return text.length <= MAX_OUTPUT_CHARS ? text : `…${text.slice(text.length - MAX_OUTPUT_CHARS + 1)}`;
+}
+
 const OUTCOME_EVENT: Partial<Record<RunOutcome, SchedulerEventName>> = {
   succeeded: 'job_executed',
   failed: 'job_error',
@@ -187,10 +194,13 @@ export class Executor {
         if (func === null) throw new Error(`job "${job.id}" has no function (task "${job.task ?? ''}" is not registered)`);
         result = func(context);
       } catch (error) {
+        const output = (error as { output?: unknown } | null)?.output;
+        if (typeof output === 'string') record.output = clipOutput(output);
         this.finishSync(job, record, 'failed', toRunError(error), error);
         continue;
       }
       if (!isPromiseLike(result)) {
+        if (typeof result === 'string') record.output = clipOutput(result);
         this.finishSync(job, record, 'succeeded', null, undefined);
         continue;
       }
@@ -205,8 +215,15 @@ export class Executor {
         }, timeout * 1000);
       }
       result.then(
-        () => this.settleAsync(run, 'succeeded', null, undefined),
-        (error: unknown) => this.settleAsync(run, 'failed', toRunError(error), error),
+        (value: unknown) => {
+          if (typeof value === 'string' && !run.settled) record.output = clipOutput(value);
+          this.settleAsync(run, 'succeeded', null, undefined);
+        },
+        (error: unknown) => {
+          const output = (error as { output?: unknown } | null)?.output;
+          if (typeof output === 'string' && !run.settled) record.output = clipOutput(output);
+          this.settleAsync(run, 'failed', toRunError(error), error);
+        },
       );
       return;
     }

@@ -7,13 +7,14 @@ import { CronCompiler } from '../cron/compiler.js';
 import { systemTimeZone } from '../cron/zone.js';
 import { MemoryJobStore } from '../stores/memory.js';
 import type { JobStore } from '../stores/store.js';
+import { JOB_SORTS, JOB_STATES, type JobPageQuery, type JobSort, type JobState } from '../stores/job-order.js';
 import { createTrigger } from '../triggers/create.js';
 import { describeType } from '../triggers/dates.js';
 import type { DateInput, TriggerSpec } from '../triggers/trigger.js';
 import { SystemClock, type Clock } from './clock.js';
 import {
   InvalidArgumentError, InvalidTriggerError, JobNotFoundError, MaxInstancesReachedError, SchedulerAlreadyRunningError,
-  SchedulerNotRunningError, TaskNotRegisteredError, TickworkError,
+  SchedulerNotRunningError, StoreUnavailableError, TaskNotRegisteredError, TickworkError,
 } from './errors.js';
 import { EventBus, type Listener, type SchedulerEventName } from './events.js';
 import { Executor, type Submission } from './executor.js';
@@ -87,6 +88,7 @@ export class SchedulerService {
   private readonly defaults: JobPolicy;
   private readonly timezone: string;
   private readonly maxCatchUp: number;
+  private readonly maxConcurrentRuns: number;
   private readonly tasks = new TaskRegistry();
   private readonly cron = new CronCompiler();
   private readonly executor: Executor;
@@ -114,6 +116,7 @@ export class SchedulerService {
     this.cron.zone(this.timezone); // validates the zone name now, not at the first cron job
     this.maxCatchUp = integerOption(options.maxCatchUp, 'maxCatchUp', 1000, 1_000_000);
     const maxConcurrentRuns = integerOption(options.maxConcurrentRuns, 'maxConcurrentRuns', 1000, 1_000_000);
+    this.maxConcurrentRuns = maxConcurrentRuns;
     this.executor = new Executor(this.clock, this.events, this.logger, this.store, maxConcurrentRuns, {
       onRunFailed: (job, record) => this.scheduleRetry(job, record),
       onSubmissionDone: (job) => this.submissionDone(job),
@@ -124,6 +127,11 @@ export class SchedulerService {
   /** True between start() and shutdown(), paused or not. */
   get isRunning(): boolean {
     return this.state === 'running' || this.state === 'paused';
+  }
+
+  /** The scheduler's default IANA zone for cron triggers. */
+  get defaultTimezone(): string {
+    return this.timezone;
   }
 
   /** True while the whole scheduler is paused. */
@@ -340,6 +348,44 @@ export class SchedulerService {
     return jobs.map(toJobInfo);
   }
 
+  /**
+   * One page of jobs: `{ items, nextCursor }`. `sort` is id (default), nextRunTime or lastRun; `limit`
+   * 1-1000 (default 50); pass `nextCursor` back as `cursor` for the next page.
+   */
+  async listJobs(query: { sort?: JobSort; limit?: number; cursor?: string; q?: string; state?: JobState } = {}): Promise<{ items: JobInfo[]; nextCursor: string | null }> {
+    const sort = query.sort ?? 'id';
+    if (!JOB_SORTS.includes(sort)) throw InvalidArgumentError.field('sort', `must be one of ${JOB_SORTS.join(', ')}, got ${describeType(sort)}.`);
+    const state = query.state;
+    if (state !== undefined && !JOB_STATES.includes(state)) throw InvalidArgumentError.field('state', `must be one of ${JOB_STATES.join(', ')}, got ${describeType(state)}.`);
+    const limit = query.limit ?? 50;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+      throw InvalidArgumentError.field('limit', `must be an integer from 1 to 1000, got ${describeType(limit) === 'number' ? String(limit) : describeType(limit)}.`);
+    }
+    if (!this.storeReady) await this.openStore();
+    const pageQuery: JobPageQuery = { sort, limit };
+    if (query.cursor !== undefined) pageQuery.cursor = query.cursor;
+    if (query.q !== undefined) pageQuery.q = query.q;
+    if (state !== undefined) pageQuery.state = state;
+    const page = await this.store.page(pageQuery);
+    return { items: page.items.map(toJobInfo), nextCursor: page.nextCursor };
+  }
+
+  /** Scheduler state for monitoring: state, job count, busy runs, default zone. */
+  async status(): Promise<{ state: 'stopped' | 'running' | 'paused' | 'stopping'; jobs: number; runningRuns: number; timezone: string; maxConcurrentRuns: number }> {
+    if (!this.storeReady) await this.openStore();
+    return { state: this.state, jobs: await this.store.count(), runningRuns: this.executor.busy, timezone: this.timezone, maxConcurrentRuns: this.maxConcurrentRuns };
+  }
+
+  /** Resolves when the store answers; rejects with STORE_UNAVAILABLE otherwise (readiness probes). */
+  async checkStore(): Promise<void> {
+    if (!this.storeReady) await this.openStore();
+    try {
+      await this.store.ping();
+    } catch (error) {
+      throw error instanceof TickworkError ? error : new StoreUnavailableError('the job store does not answer', error);
+    }
+  }
+
   /** Run history of a job, newest first; `before` pages to older runs. */
   async getRuns(jobId: string, query: { limit?: number; before?: Date } = {}): Promise<Run[]> {
     validateJobId(jobId);
@@ -405,6 +451,55 @@ export class SchedulerService {
     job.args = args;
     job.name = name;
     if (jitterChanged) this.setDue(job);
+    await this.store.update(job);
+    this.modified(job);
+    return toJobInfo(job);
+  }
+
+  /**
+   * Changes any of a job's fields at once (what PATCH /jobs/:id does): name, func/task, args, policies,
+   * trigger (next run recomputed from now) and paused. Everything is validated before anything changes.
+   */
+  async updateJob(jobId: string, patch: JobChanges & { task?: string; trigger?: TriggerSpec; paused?: boolean; timezone?: string }): Promise<JobInfo> {
+    const job = await this.requireJob(jobId);
+    const changes = checkOptionKeys(patch, 'changes', ['func', 'task', 'trigger']) as typeof patch;
+    if ('replaceExisting' in changes) throw InvalidArgumentError.field('changes.replaceExisting', 'applies only when adding a job.');
+    if (changes.func !== undefined && changes.task !== undefined) throw InvalidArgumentError.field('changes.task', 'give either func or task, not both.');
+    const policy = resolvePolicy(changes, job.policy, 'changes');
+    const funcInput = changes.func ?? changes.task;
+    const resolved = funcInput === undefined ? null : this.resolveFunc(funcInput, 'updateJob');
+    const args = changes.args === undefined ? job.args : validateArgs(changes.args, 'changes.args');
+    const name = changes.name === undefined ? job.name : validateName(changes.name, 'changes.name');
+    const paused = changes.paused === undefined ? job.paused : bool(changes.paused, 'changes.paused');
+    let triggerSpec = changes.trigger;
+    if (changes.timezone !== undefined) {
+      const base = (triggerSpec ?? job.trigger.toSpec()) as TriggerSpec;
+      if (base.type !== 'cron') throw InvalidArgumentError.field('changes.timezone', 'applies to cron triggers only.');
+      triggerSpec = { ...base, timezone: changes.timezone };
+    }
+    const now = this.clock.now();
+    const trigger = triggerSpec === undefined ? null : createTrigger(triggerSpec, { nowMs: now, defaultTimezone: this.timezone, compiler: this.cron });
+    const next = paused ? null : (trigger ?? job.trigger).first(now);
+    if (!paused && next === null && (trigger !== null || job.paused)) {
+      trigger?.dispose();
+      throw new InvalidTriggerError('trigger has no fire time after now (check its endDate); nothing was changed.');
+    }
+    // Everything is valid: apply.
+    if (resolved !== null) {
+      job.func = resolved.fn;
+      job.task = resolved.task;
+    }
+    job.policy = policy;
+    job.args = args;
+    job.name = name;
+    if (trigger !== null) {
+      job.trigger.dispose();
+      job.trigger = trigger;
+      job.finished = false;
+    }
+    if (trigger !== null || paused !== job.paused) job.nextRunTime = next;
+    job.paused = paused;
+    this.setDue(job);
     await this.store.update(job);
     this.modified(job);
     return toJobInfo(job);

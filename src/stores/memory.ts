@@ -6,6 +6,7 @@ import { ConflictingIdError, InvalidArgumentError, JobNotFoundError } from '../s
 import type { JobRecord } from '../scheduler/job.js';
 import type { RunRecord } from '../scheduler/run.js';
 import { JobHeap } from './job-heap.js';
+import { compareJobs, decodeCursor, encodeCursor, isAfter, matchesFilter, type JobPage, type JobPageQuery } from './job-order.js';
 import type { JobStore, RunQuery } from './store.js';
 
 export interface MemoryJobStoreOptions {
@@ -47,6 +48,8 @@ export class MemoryJobStore implements JobStore {
   private readonly heap = new JobHeap();
   private readonly maxRunsPerJob: number;
   private seq = 0;
+  /** Jobs sorted by id, rebuilt after adds and removes: listing by id is then a binary search and a slice. */
+  private byId: JobRecord[] | null = null;
 
   constructor(options: MemoryJobStoreOptions = {}) {
     const max = options.maxRunsPerJob ?? 100;
@@ -68,6 +71,7 @@ export class MemoryJobStore implements JobStore {
     if (this.jobs.has(job.id)) throw new ConflictingIdError(job.id);
     job.seq = this.seq++;
     this.jobs.set(job.id, job);
+    this.byId = null;
     if (job.dueAt !== null) this.heap.push(job);
   }
 
@@ -80,6 +84,7 @@ export class MemoryJobStore implements JobStore {
     const job = this.jobs.get(id);
     if (job === undefined) return undefined;
     this.jobs.delete(id);
+    this.byId = null;
     this.heap.remove(job);
     job.storeSlot = null;
     return job;
@@ -91,6 +96,54 @@ export class MemoryJobStore implements JobStore {
 
   list(): JobRecord[] {
     return [...this.jobs.values()];
+  }
+
+  count(): number {
+    return this.jobs.size;
+  }
+
+  ping(): void {
+    // Memory is always reachable.
+  }
+
+  page(query: JobPageQuery): JobPage {
+    const { sort, limit } = query;
+    const q = query.q?.toLowerCase();
+    const key = query.cursor === undefined ? null : decodeCursor(query.cursor, sort);
+    const items: JobRecord[] = [];
+    if (sort === 'id') {
+      this.byId ??= [...this.jobs.values()].sort(compareJobs('id'));
+      const sorted = this.byId;
+      let lo = 0;
+      if (key !== null) {
+        let hi = sorted.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if ((sorted[mid] as JobRecord).id <= key.id) lo = mid + 1;
+          else hi = mid;
+        }
+      }
+      for (let i = lo; i < sorted.length && items.length <= limit; i++) {
+        const job = sorted[i] as JobRecord;
+        if (matchesFilter(job, q, query.state)) items.push(job);
+      }
+    } else {
+      // Next run and last run change with every fire: select the first limit + 1 in one pass instead.
+      const compare = compareJobs(sort);
+      for (const job of this.jobs.values()) {
+        if ((key !== null && !isAfter(job, key, sort)) || !matchesFilter(job, q, query.state)) continue;
+        items.push(job);
+        if (items.length > 4 * (limit + 1)) {
+          items.sort(compare);
+          items.length = limit + 1;
+        }
+      }
+      items.sort(compare);
+    }
+    const more = items.length > limit;
+    if (more) items.length = limit;
+    const last = items[items.length - 1];
+    return { items, nextCursor: more && last !== undefined ? encodeCursor(last, sort) : null };
   }
 
   earliestDue(): number | null {

@@ -8,6 +8,7 @@
  */
 import type { JobRecord } from '../scheduler/job.js';
 import type { RunRecord } from '../scheduler/run.js';
+import type { JobPage, JobPageQuery } from './job-order.js';
 
 /**
  * A store may answer synchronously (memory, SQLite through better-sqlite3) or with a promise (PostgreSQL).
@@ -38,6 +39,12 @@ export interface JobStore {
   get(id: string): Awaitable<JobRecord | undefined>;
   /** Every job, in no particular order. */
   list(): Awaitable<JobRecord[]>;
+  /** How many jobs the store holds. */
+  count(): Awaitable<number>;
+  /** Fails (with STORE_UNAVAILABLE) when the backing service cannot be reached; for readiness probes. */
+  ping(): Awaitable<void>;
+  /** One page of jobs in the query's order, filtered; `nextCursor` is null on the last page. */
+  page(query: JobPageQuery): Awaitable<JobPage>;
   /** The earliest `dueAt` of any job, or null when none is due ever. */
   earliestDue(): Awaitable<number | null>;
   /**

@@ -1,0 +1,92 @@
+/**
+ * Configuration of the standalone server: environment variables, command-line flags, and an optional
+ * config module (`tickwork.config.mjs`) that registers tasks and startup jobs.
+ *
+ *   HOST (127.0.0.1), PORT (8080), TICKWORK_STORE (memory), TICKWORK_ADMIN_KEY / TICKWORK_MONITOR_KEY
+ *   (comma-separated for rotation), TICKWORK_CONFIG (path of the config module), TICKWORK_SHUTDOWN_TIMEOUT
+ *   (seconds, 30), LOG_LEVEL (info).
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { InvalidArgumentError } from './scheduler/errors.js';
+import type { JobFunction, JobPolicy } from './scheduler/job.js';
+import type { LogLevel } from './scheduler/logger.js';
+import type { AddJobSpec } from './scheduler/service.js';
+
+/** What a config module exports (default export). Every field is optional. */
+export interface TickworkConfig {
+  /** Named tasks jobs can run, in addition to the built-in log, http and shell. */
+  tasks?: Record<string, JobFunction>;
+  /** Jobs reconciled by id at every start (created if missing, updated if changed, else left alone). */
+  jobs?: (Omit<AddJobSpec, 'func'> & { id: string; task: string })[];
+  adminKeys?: string[];
+  monitorKeys?: string[];
+  /** The shell task is off unless commands are listed here (program names or paths, matched exactly). */
+  shell?: { allow: string[] };
+  timezone?: string;
+  jobDefaults?: Partial<JobPolicy>;
+  maxConcurrentRuns?: number;
+  shutdownTimeoutSeconds?: number;
+}
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  store: string;
+  adminKeys: string[];
+  monitorKeys: string[];
+  shutdownTimeoutSeconds: number;
+  logLevel: LogLevel;
+  configPath: string | null;
+  module: TickworkConfig;
+}
+
+export const DEFAULT_CONFIG_FILE = 'tickwork.config.mjs';
+
+function keys(text: string | undefined): string[] {
+  return (text ?? '').split(',').map((k) => k.trim()).filter((k) => k !== '');
+}
+
+function flag(argv: readonly string[], name: string): string | undefined {
+  const i = argv.indexOf(`--${name}`);
+  if (i >= 0) return argv[i + 1];
+  const inline = argv.find((a) => a.startsWith(`--${name}=`));
+  return inline?.slice(name.length + 3);
+}
+
+export async function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[], cwd: string): Promise<ServerConfig> {
+  const explicit = flag(argv, 'config') ?? env.TICKWORK_CONFIG;
+  const candidate = explicit === undefined ? resolve(cwd, DEFAULT_CONFIG_FILE) : resolve(cwd, explicit);
+  let module: TickworkConfig = {};
+  let configPath: string | null = null;
+  if (existsSync(candidate)) {
+    const loaded = (await import(pathToFileURL(candidate).href)) as { default?: TickworkConfig };
+    module = loaded.default ?? {};
+    configPath = candidate;
+  } else if (explicit !== undefined) {
+    throw InvalidArgumentError.field('config', `file ${candidate} does not exist.`);
+  }
+  const port = Number(flag(argv, 'port') ?? env.PORT ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw InvalidArgumentError.field('PORT', `must be an integer from 0 to 65535, got "${String(env.PORT)}".`);
+  const shutdownTimeoutSeconds = Number(env.TICKWORK_SHUTDOWN_TIMEOUT ?? module.shutdownTimeoutSeconds ?? 30);
+  if (!(shutdownTimeoutSeconds >= 0)) throw InvalidArgumentError.field('TICKWORK_SHUTDOWN_TIMEOUT', 'must be a non-negative number of seconds.');
+  const logLevel = (env.LOG_LEVEL ?? 'info') as LogLevel;
+  if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) throw InvalidArgumentError.field('LOG_LEVEL', 'must be debug, info, warn or error.');
+  return {
+    host: flag(argv, 'host') ?? env.HOST ?? '127.0.0.1',
+    port,
+    store: env.TICKWORK_STORE ?? 'memory',
+    adminKeys: [...keys(env.TICKWORK_ADMIN_KEY), ...(module.adminKeys ?? [])],
+    monitorKeys: [...keys(env.TICKWORK_MONITOR_KEY), ...(module.monitorKeys ?? [])],
+    shutdownTimeoutSeconds,
+    logLevel,
+    configPath,
+    module,
+  };
+}
+
+/** Whether binding `host` exposes the server beyond this machine. */
+export function isLoopbackBind(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+}

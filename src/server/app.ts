@@ -1,0 +1,167 @@
+/**
+ * buildServer: the standalone Tickwork server as a Fastify app — the scheduler lifespan plugin, API-key
+ * auth, the HTTP API under /api/v1, Server-Sent Events, Prometheus metrics and OpenAPI at /docs.
+ * Every error leaves as `{ "error": { "code", "message", "details"? } }` with the status DESIGN.md lists.
+ */
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { Logger as PinoLogger } from 'pino';
+import { HttpError, InvalidArgumentError, TickworkError, type ErrorDetail } from '../scheduler/errors.js';
+import type { SchedulerService } from '../scheduler/service.js';
+import { Authenticator, type AuthOptions } from './auth.js';
+import { EventStream } from './event-stream.js';
+import { createMetrics } from './metrics.js';
+import { schedulerPlugin } from './plugin.js';
+import { jobRoutes } from './routes/jobs.js';
+import { metaRoutes } from './routes/meta.js';
+
+/** Request bodies above 1 MiB are refused with 413. */
+export const BODY_LIMIT = 1024 * 1024;
+
+export interface ServerOptions extends Pick<AuthOptions, 'adminKeys' | 'monitorKeys'> {
+  scheduler: SchedulerService;
+  logger: PinoLogger;
+  shutdownTimeoutSeconds?: number;
+  /** Runs before the scheduler starts: register tasks, reconcile configured jobs. */
+  beforeStart?: () => Promise<void>;
+}
+
+const MUTATING = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
+
+export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    // Fastify types its logger by the instance given; the app is used as a plain FastifyInstance.
+    loggerInstance: options.logger as unknown as FastifyBaseLogger,
+    // Requests are not logged one by one (a dashboard polls); mutations are audited below.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT,
+    // Unknown fields are rejected, not stripped; types are never coerced ("2" is not 2).
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+    return503OnClosing: true,
+  });
+  const auth = new Authenticator({ adminKeys: options.adminKeys, monitorKeys: options.monitorKeys });
+  if (!auth.keysConfigured) {
+    options.logger.warn({ event: 'auth_loopback_only' }, 'no API keys configured: serving loopback clients only (set TICKWORK_ADMIN_KEY to allow others)');
+  }
+
+  // JSON only, and an empty body is allowed (POST /jobs/:id/run needs none but must still say JSON).
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_request, body, done) => {
+    const text = body as string;
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (error) {
+      done(InvalidArgumentError.field('body', `is not valid JSON: ${(error as Error).message}`), undefined);
+    }
+  });
+
+  app.decorateRequest('caller', null);
+  await app.register(schedulerPlugin, {
+    scheduler: options.scheduler,
+    ...(options.shutdownTimeoutSeconds === undefined ? {} : { shutdownTimeoutSeconds: options.shutdownTimeoutSeconds }),
+    ...(options.beforeStart === undefined ? {} : { beforeStart: options.beforeStart }),
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'Tickwork API', version: '1', description: 'Jobs, runs and the scheduler of a Tickwork server.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+
+  const events = new EventStream(options.scheduler);
+  const metrics = createMetrics(options.scheduler);
+  app.addHook('preClose', async () => {
+    // Open event streams would keep the server from closing.
+    events.close();
+    metrics.close();
+  });
+
+  app.addHook('onRequest', async (request) => {
+    if (!request.url.startsWith('/api/')) return;
+    if (request.url === '/api/v1/health' || request.url.startsWith('/api/v1/health?')) return;
+    const caller = auth.authenticate(request);
+    request.caller = caller;
+    if (MUTATING.has(request.method)) {
+      if (caller.role !== 'admin') throw new HttpError('FORBIDDEN', 'This key has the monitor role, which is read-only; use an admin key to change jobs or the scheduler.');
+      const type = request.headers['content-type'];
+      if (type === undefined || !/^application\/json\b/i.test(type)) {
+        throw new HttpError('UNSUPPORTED_MEDIA_TYPE', 'Send "Content-Type: application/json" with every POST, PATCH and DELETE (an empty body is fine).');
+      }
+    }
+  });
+
+  // Mutations are audited with the caller's role and key index, never the key, args or headers.
+  app.addHook('onResponse', async (request, reply) => {
+    if (!MUTATING.has(request.method) || request.caller === null) return;
+    options.logger.info({
+      event: 'api_mutation', method: request.method, route: request.routeOptions.url, status: reply.statusCode,
+      role: request.caller.role, via: request.caller.via, keyIndex: request.caller.keyIndex,
+      jobId: (request.params as { id?: string } | undefined)?.id,
+    }, 'api mutation');
+  });
+
+  await app.register(async (api) => {
+    await api.register(metaRoutes);
+    await api.register(jobRoutes);
+    api.get('/events', { schema: { tags: ['events'], summary: 'Server-Sent Events of scheduler events' } }, (request, reply) => {
+      reply.hijack();
+      const lastId = request.headers['last-event-id'];
+      events.attach(reply.raw, typeof lastId === 'string' ? lastId : undefined);
+    });
+    api.get('/metrics', { schema: { tags: ['meta'], summary: 'Prometheus metrics' } }, async (_request, reply) => {
+      reply.header('content-type', metrics.registry.contentType);
+      return metrics.registry.metrics();
+    });
+  }, { prefix: '/api/v1' });
+
+  app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/docs'));
+
+  app.setNotFoundHandler(async (request, reply) => {
+    reply.code(404);
+    return { error: new HttpError('ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}; see /docs for the API.`).toJSON() };
+  });
+
+  app.setErrorHandler(async (error: FastifyError | TickworkError, request, reply) => {
+    const mapped = toTickworkError(error);
+    if (mapped.status >= 500) request.log.error({ event: 'api_error', err: error, route: request.routeOptions.url }, 'request failed');
+    if (mapped.code === 'RATE_LIMITED') reply.header('retry-after', '60');
+    reply.code(mapped.status);
+    return { error: mapped.toJSON() };
+  });
+
+  return app;
+}
+
+/** Maps Fastify's own errors (validation, body size, media type) to ours; anything unknown is a generic 500. */
+function toTickworkError(error: FastifyError | TickworkError): TickworkError {
+  if (error instanceof TickworkError) return error;
+  const fe = error as FastifyError & { validation?: { instancePath: string; message?: string; params?: Record<string, unknown> }[]; validationContext?: string };
+  if (fe.validation !== undefined) {
+    const details: ErrorDetail[] = fe.validation.map((v) => {
+      const extra = typeof v.params?.additionalProperty === 'string' ? `/${v.params.additionalProperty}` : '';
+      const path = `${fe.validationContext ?? 'body'}${(v.instancePath + extra).replace(/\//g, '.')}`;
+      const message = extra !== '' ? 'is not an allowed field' : v.message ?? 'is invalid';
+      return { path, message };
+    });
+    return new InvalidArgumentError(details.map((d) => `${d.path} ${d.message}`).join('; '), details);
+  }
+  switch (fe.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new HttpError('PAYLOAD_TOO_LARGE', `The request body is larger than ${BODY_LIMIT} bytes.`);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new HttpError('UNSUPPORTED_MEDIA_TYPE', 'Send "Content-Type: application/json".');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return InvalidArgumentError.field('body', 'is missing or malformed.');
+    default:
+      if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+        return InvalidArgumentError.field('request', fe.message);
+      }
+      return new HttpError('INTERNAL', 'Internal error; the server log has the details.');
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Config jobs are reconciled by id at every start: created if missing, updated if their definition
+ * changed (a changed trigger recomputes the next run), left alone otherwise. A pause set over the API
+ * survives (the config's `paused` only applies when the job is created); stored jobs absent from the
+ * config are kept.
+ */
+import type { Logger } from '../scheduler/logger.js';
+import type { AddJobSpec, SchedulerService } from '../scheduler/service.js';
+import type { JobInfo } from '../scheduler/job-info.js';
+import { createTrigger } from '../triggers/create.js';
+import { CronCompiler } from '../cron/compiler.js';
+
+type ConfigJob = Omit<AddJobSpec, 'func'> & { id: string; task: string };
+
+const POLICY_FIELDS = ['coalesce', 'maxInstances', 'misfireGraceTime', 'jitterSeconds', 'timeoutSeconds', 'retries'] as const;
+
+export async function reconcileJobs(scheduler: SchedulerService, jobs: readonly ConfigJob[], logger: Logger): Promise<void> {
+  for (const spec of jobs) {
+    const existing = await scheduler.getJob(spec.id);
+    if (existing === undefined) {
+      await scheduler.addJob(spec);
+      logger.info({ event: 'config_job_created', jobId: spec.id }, 'config job created');
+      continue;
+    }
+    const changes = differences(existing, spec, scheduler.defaultTimezone);
+    if (Object.keys(changes).length === 0) continue;
+    await scheduler.updateJob(spec.id, changes as never);
+    logger.info({ event: 'config_job_updated', jobId: spec.id, fields: Object.keys(changes) }, 'config job updated');
+  }
+}
+
+function differences(existing: JobInfo, spec: ConfigJob, defaultTimezone: string): Record<string, unknown> {
+  const changes: Record<string, unknown> = {};
+  if (spec.task !== existing.task) changes.task = spec.task;
+  if (spec.name !== undefined && spec.name !== existing.name) changes.name = spec.name;
+  if (JSON.stringify(spec.args) !== JSON.stringify(existing.args)) changes.args = spec.args;
+  for (const field of POLICY_FIELDS) {
+    if (spec[field] !== undefined && JSON.stringify(spec[field]) !== JSON.stringify(existing[field])) changes[field] = spec[field];
+  }
+  // Compare triggers in resolved form; an interval without startDate keeps its stored phase.
+  const wanted = { ...spec.trigger, ...(spec.timezone === undefined || spec.trigger.type !== 'cron' ? {} : { timezone: spec.timezone }) };
+  const { description: _d, ...current } = existing.trigger;
+  const resolved = createTrigger(wanted, { nowMs: 0, defaultTimezone, compiler: new CronCompiler() }).toSpec() as Record<string, unknown>;
+  if (wanted.type === 'interval' && (wanted as { startDate?: unknown }).startDate === undefined) delete resolved.startDate;
+  const comparable = { ...current } as Record<string, unknown>;
+  if (wanted.type === 'interval' && (wanted as { startDate?: unknown }).startDate === undefined) delete comparable.startDate;
+  if (JSON.stringify(sortKeys(resolved)) !== JSON.stringify(sortKeys(comparable))) changes.trigger = wanted;
+  return changes;
+}
+
+function sortKeys(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
+}

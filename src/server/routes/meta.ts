@@ -1,0 +1,60 @@
+/** Health, readiness, identity, scheduler state and control, tasks, schedule preview. */
+import type { FastifyInstance } from 'fastify';
+import { previewFires } from '../../triggers/preview.js';
+import type { TriggerSpec } from '../../triggers/trigger.js';
+import { previewBody } from '../schemas.js';
+import { callerOf } from '../request.js';
+
+export async function metaRoutes(app: FastifyInstance): Promise<void> {
+  const scheduler = app.scheduler;
+
+  // Liveness only: no key needed, nothing revealed.
+  app.get('/health', { schema: { tags: ['meta'], summary: 'Liveness (no key needed)' } }, async () => ({ status: 'ok' }));
+
+  app.get('/ready', { schema: { tags: ['meta'], summary: 'Readiness: the scheduler runs and its store answers' } }, async (_request, reply) => {
+    try {
+      await scheduler.checkStore();
+    } catch (error) {
+      reply.code(503);
+      return { status: 'unavailable', scheduler: scheduler.isRunning ? 'running' : 'stopped', store: 'unavailable', error: (error as Error).message };
+    }
+    if (!scheduler.isRunning) {
+      reply.code(503);
+      return { status: 'unavailable', scheduler: 'stopped', store: 'ok' };
+    }
+    return { status: 'ready', scheduler: scheduler.isPaused ? 'paused' : 'running', store: 'ok' };
+  });
+
+  app.get('/whoami', { schema: { tags: ['meta'], summary: "The caller's role" } }, async (request) => {
+    const caller = callerOf(request);
+    return caller.keyIndex === undefined ? { role: caller.role, via: caller.via } : { role: caller.role, via: caller.via, keyIndex: caller.keyIndex };
+  });
+
+  app.get('/scheduler', { schema: { tags: ['scheduler'], summary: 'Scheduler state' } }, async () => scheduler.status());
+
+  app.post('/scheduler/pause', { schema: { tags: ['scheduler'], summary: 'Pause the whole scheduler' } }, async () => {
+    await scheduler.pause();
+    return scheduler.status();
+  });
+
+  app.post('/scheduler/resume', { schema: { tags: ['scheduler'], summary: 'Resume the whole scheduler' } }, async () => {
+    await scheduler.resume();
+    return scheduler.status();
+  });
+
+  app.get('/tasks', { schema: { tags: ['meta'], summary: 'Registered task names' } }, async () => ({
+    items: scheduler.taskNames.map((name) => ({ name })),
+  }));
+
+  app.post<{ Body: { trigger: TriggerSpec; count?: number; from?: string } }>('/schedules/preview', {
+    schema: { tags: ['meta'], summary: 'Next fire times of a trigger, with DST marks', body: previewBody },
+  }, async (request) => {
+    const { trigger, count, from } = request.body;
+    const fires = previewFires(trigger, {
+      timezone: scheduler.defaultTimezone,
+      ...(count === undefined ? {} : { count }),
+      ...(from === undefined ? {} : { from }),
+    });
+    return { items: fires.map((f) => (f.dst === undefined ? { at: f.at.toISOString() } : { at: f.at.toISOString(), dst: f.dst })) };
+  });
+}

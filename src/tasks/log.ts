@@ -1,0 +1,14 @@
+/** Built-in task `log`: writes one structured log line. Args: `{ message, level? }`. */
+import { InvalidArgumentError } from '../scheduler/errors.js';
+import type { JobContext } from '../scheduler/job.js';
+
+export function logTask(ctx: JobContext): string {
+  const args = (ctx.args ?? {}) as { message?: unknown; level?: unknown };
+  if (typeof args.message !== 'string') throw InvalidArgumentError.field('args.message', 'the log task needs { message: string }.');
+  const level = args.level ?? 'info';
+  if (level !== 'debug' && level !== 'info' && level !== 'warn' && level !== 'error') {
+    throw InvalidArgumentError.field('args.level', 'must be "debug", "info", "warn" or "error".');
+  }
+  ctx.logger[level]({ task: 'log' }, args.message);
+  return args.message;
+}
