@@ -105,6 +105,20 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     }, 'api mutation');
   });
 
+  // Handlers are set before the routes register: child contexts inherit them when created.
+  app.setNotFoundHandler(async (request, reply) => {
+    reply.code(404);
+    return { error: new HttpError('ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}; see /docs for the API.`).toJSON() };
+  });
+
+  app.setErrorHandler(async (error: FastifyError | TickworkError, request, reply) => {
+    const mapped = toTickworkError(error);
+    if (mapped.status >= 500) request.log.error({ event: 'api_error', err: error, route: request.routeOptions.url }, 'request failed');
+    if (mapped.code === 'RATE_LIMITED') reply.header('retry-after', '60');
+    reply.code(mapped.status);
+    return { error: mapped.toJSON() };
+  });
+
   await app.register(async (api) => {
     await api.register(metaRoutes);
     await api.register(jobRoutes);
@@ -120,19 +134,6 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   }, { prefix: '/api/v1' });
 
   app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/docs'));
-
-  app.setNotFoundHandler(async (request, reply) => {
-    reply.code(404);
-    return { error: new HttpError('ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}; see /docs for the API.`).toJSON() };
-  });
-
-  app.setErrorHandler(async (error: FastifyError | TickworkError, request, reply) => {
-    const mapped = toTickworkError(error);
-    if (mapped.status >= 500) request.log.error({ event: 'api_error', err: error, route: request.routeOptions.url }, 'request failed');
-    if (mapped.code === 'RATE_LIMITED') reply.header('retry-after', '60');
-    reply.code(mapped.status);
-    return { error: mapped.toJSON() };
-  });
 
   return app;
 }

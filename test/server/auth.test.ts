@@ -1,0 +1,113 @@
+/** The auth matrix: no key, monitor key, admin key; loopback-only mode without keys; refusal to bind. */
+import { spawnSync } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { intervalJob, json, testServer, type TestServer } from './server-helpers.js';
+
+let s: TestServer;
+afterEach(async () => {
+  await s?.app.close();
+});
+
+const ADMIN = 'admin-key-0123456789';
+const MONITOR = 'monitor-key-0123456789';
+const bearer = (key: string): Record<string, string> => ({ authorization: `Bearer ${key}` });
+
+describe('with API keys', () => {
+  const cases: [string, Record<string, string>, number, number, number][] = [
+    // caller, headers, GET /jobs, POST /jobs, GET /whoami
+    ['no key', {}, 401, 401, 401],
+    ['a wrong key', bearer('nope'), 401, 401, 401],
+    ['a monitor key', bearer(MONITOR), 200, 403, 200],
+    ['an admin key', bearer(ADMIN), 200, 201, 200],
+    ['the second (rotated) admin key', bearer(`${ADMIN}-next`), 200, 201, 200],
+  ];
+
+  it.each(cases)('%s gets %i on reads and %i on writes', async (_who, headers, read, write, whoami) => {
+    s = await testServer({ adminKeys: [ADMIN, `${ADMIN}-next`], monitorKeys: [MONITOR] });
+    expect((await s.app.inject({ url: '/api/v1/jobs', headers })).statusCode).toBe(read);
+    const created = await s.app.inject({ method: 'POST', url: '/api/v1/jobs', headers: { ...headers, ...json }, payload: intervalJob('a') });
+    expect(created.statusCode).toBe(write);
+    if (write >= 400) expect(created.json().error.code).toBe(write === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN');
+    expect((await s.app.inject({ url: '/api/v1/whoami', headers })).statusCode).toBe(whoami);
+  });
+
+  it('health needs no key and reveals only liveness', async () => {
+    s = await testServer({ adminKeys: [ADMIN] });
+    const health = await s.app.inject('/api/v1/health');
+    expect(health.statusCode).toBe(200);
+    expect(health.json()).toEqual({ status: 'ok' });
+  });
+
+  it('whoami tells the role and key index, never the key', async () => {
+    s = await testServer({ adminKeys: [ADMIN, `${ADMIN}-next`], monitorKeys: [MONITOR] });
+    expect((await s.app.inject({ url: '/api/v1/whoami', headers: bearer(`${ADMIN}-next`) })).json()).toEqual({ role: 'admin', via: 'key', keyIndex: 1 });
+    expect((await s.app.inject({ url: '/api/v1/whoami', headers: bearer(MONITOR) })).json()).toEqual({ role: 'monitor', via: 'key', keyIndex: 0 });
+  });
+
+  it('shows job args to admin keys only', async () => {
+    s = await testServer({ adminKeys: [ADMIN], monitorKeys: [MONITOR] });
+    await s.app.inject({ method: 'POST', url: '/api/v1/jobs', headers: { ...bearer(ADMIN), ...json }, payload: intervalJob('a', { args: { token: 's3cret' } }) });
+    expect((await s.app.inject({ url: '/api/v1/jobs/a', headers: bearer(ADMIN) })).json().args).toEqual({ token: 's3cret' });
+    const monitorView = await s.app.inject({ url: '/api/v1/jobs/a', headers: bearer(MONITOR) });
+    expect(monitorView.json().args).toBeUndefined();
+    expect(monitorView.body).not.toContain('s3cret');
+    expect((await s.app.inject({ url: '/api/v1/jobs', headers: bearer(MONITOR) })).body).not.toContain('s3cret');
+  });
+
+  it('rate-limits failed attempts from one address with 429', async () => {
+    s = await testServer({ adminKeys: [ADMIN] });
+    const statuses: number[] = [];
+    for (let i = 0; i < 22; i++) statuses.push((await s.app.inject({ url: '/api/v1/jobs', headers: bearer(`guess-${i}`) })).statusCode);
+    expect(statuses.slice(0, 20).every((c) => c === 401)).toBe(true);
+    const limited = await s.app.inject({ url: '/api/v1/jobs', headers: bearer('guess') });
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json().error.code).toBe('RATE_LIMITED');
+    expect(limited.headers['retry-after']).toBeDefined();
+  });
+
+  it('sends no CORS headers', async () => {
+    s = await testServer({ adminKeys: [ADMIN] });
+    const response = await s.app.inject({ url: '/api/v1/jobs', headers: { ...bearer(ADMIN), origin: 'https://evil.example' } });
+    expect(Object.keys(response.headers).filter((h) => h.startsWith('access-control'))).toEqual([]);
+  });
+});
+
+describe('without API keys (loopback only)', () => {
+  it('serves a loopback client with a loopback Host as admin', async () => {
+    s = await testServer();
+    expect((await s.app.inject({ url: '/api/v1/whoami', headers: { host: '127.0.0.1:8080' } })).json()).toEqual({ role: 'admin', via: 'loopback' });
+  });
+
+  it.each([
+    ['a non-loopback client', { remoteAddress: '10.1.2.3' }, {}],
+    ['a foreign Host header (DNS rebinding)', {}, { host: 'evil.example:8080' }],
+    ['a request through a proxy', {}, { 'x-forwarded-for': '203.0.113.9' }],
+    ['a Forwarded header', {}, { forwarded: 'for=203.0.113.9' }],
+  ])('refuses %s with 403', async (_name, extra, headers) => {
+    s = await testServer();
+    const response = await s.app.inject({ url: '/api/v1/jobs', headers, ...extra });
+    expect(response.statusCode).toBe(403);
+    expect(response.json().error.code).toBe('FORBIDDEN');
+  });
+
+  it('refuses to bind a non-loopback address without keys', () => {
+    const result = spawnSync(process.execPath, ['dist/cli.js', 'serve', '--host', '0.0.0.0', '--port', '0'], {
+      encoding: 'utf8', timeout: 15_000, env: { ...process.env, TICKWORK_ADMIN_KEY: '', TICKWORK_MONITOR_KEY: '' },
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr + result.stdout).toMatch(/Refusing to listen on 0\.0\.0\.0 without API keys/);
+  });
+});
+
+describe('mutations', () => {
+  it('require Content-Type: application/json (415 otherwise), even without a body', async () => {
+    s = await testServer();
+    await s.scheduler.addJob({ id: 'a', task: 'noop', trigger: { type: 'interval', seconds: 60 } });
+    const plain = await s.app.inject({ method: 'POST', url: '/api/v1/jobs/a/run', headers: { 'content-type': 'text/plain' }, payload: 'x' });
+    expect(plain.statusCode).toBe(415);
+    expect(plain.json().error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    const none = await s.app.inject({ method: 'DELETE', url: '/api/v1/jobs/a' });
+    expect(none.statusCode).toBe(415);
+    expect(await s.scheduler.getJob('a')).toBeDefined();
+  });
+});

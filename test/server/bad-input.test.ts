@@ -1,0 +1,55 @@
+/** Malformed and hostile requests get 4xx JSON errors, never a 5xx, and leave existing jobs untouched. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { intervalJob, json, testServer, type TestServer } from './server-helpers.js';
+
+let s: TestServer;
+afterEach(async () => {
+  await s?.app.close();
+});
+
+const post = (payload: string | object): { method: 'POST'; url: string; headers: typeof json; payload: string | object } => ({ method: 'POST', url: '/api/v1/jobs', headers: json, payload });
+
+const cases: [string, Parameters<TestServer['app']['inject']>[0], number, string, RegExp?][] = [
+  ['malformed JSON', post('{"id": "x", '), 400, 'INVALID_ARGUMENT', /not valid JSON/],
+  ['a JSON array body', post('[]'), 400, 'INVALID_ARGUMENT'],
+  ['a missing trigger', post({ task: 'noop' }), 400, 'INVALID_ARGUMENT', /trigger/],
+  ['a wrong type (maxInstances "2")', post({ ...intervalJob('x'), maxInstances: '2' }), 400, 'INVALID_ARGUMENT', /maxInstances/],
+  ['a boolean as a string', post({ ...intervalJob('x'), coalesce: 'yes' }), 400, 'INVALID_ARGUMENT', /coalesce/],
+  ['an unknown field', post({ ...intervalJob('x'), colour: 'red' }), 400, 'INVALID_ARGUMENT', /body.colour is not an allowed field/],
+  ['a huge id', post(intervalJob('x'.repeat(5000))), 400, 'INVALID_ARGUMENT', /body.id/],
+  ['an id with a slash', post(intervalJob('a/b')), 400, 'INVALID_ARGUMENT', /body.id/],
+  ['a 1 MB body', post({ ...intervalJob('x'), args: { blob: 'x'.repeat(1_100_000) } }), 413, 'PAYLOAD_TOO_LARGE'],
+  ['an invalid cron', post({ id: 'x', task: 'noop', trigger: { type: 'cron', expression: '61 * * * *' } }), 400, 'INVALID_TRIGGER', /minute field "61"/],
+  ['an unknown time zone', post({ id: 'x', task: 'noop', trigger: { type: 'cron', expression: '0 * * * *', timezone: 'Mars/Base' } }), 400, 'INVALID_TRIGGER', /Mars\/Base/],
+  ['an unknown trigger field', post({ id: 'x', task: 'noop', trigger: { type: 'interval', seconds: 5, every: 3 } }), 400, 'INVALID_TRIGGER', /trigger.every/],
+  ['a negative interval', post({ id: 'x', task: 'noop', trigger: { type: 'interval', seconds: -5 } }), 400, 'INVALID_TRIGGER', /trigger.seconds/],
+  ['a date without zone', post({ id: 'x', task: 'noop', trigger: { type: 'date', runAt: '2026-05-01T10:00:00' } }), 400, 'INVALID_TRIGGER', /zone/],
+  ['an unknown task', post({ id: 'x', task: 'rm-rf', trigger: { type: 'interval', seconds: 5 } }), 422, 'TASK_NOT_REGISTERED', /registerTask/],
+  ['the shell task when it is off', post({ id: 'x', task: 'shell', trigger: { type: 'interval', seconds: 5 } }), 422, 'TASK_NOT_REGISTERED'],
+  ['a replacement of an existing id without replaceExisting', post(intervalJob('keep')), 409, 'CONFLICTING_ID'],
+  ['a bad limit', { url: '/api/v1/jobs?limit=abc' }, 400, 'INVALID_ARGUMENT', /limit/],
+  ['an unknown query field', { url: '/api/v1/jobs?colour=red' }, 400, 'INVALID_ARGUMENT'],
+  ['a forged cursor', { url: '/api/v1/jobs?cursor=Zm9v' }, 400, 'INVALID_ARGUMENT', /cursor/],
+  ['a bad state filter', { url: '/api/v1/jobs?state=broken' }, 400, 'INVALID_ARGUMENT'],
+  ['a PATCH with an unknown field', { method: 'PATCH', url: '/api/v1/jobs/keep', headers: json, payload: { id: 'other' } }, 400, 'INVALID_ARGUMENT'],
+  ['a PATCH of a missing job', { method: 'PATCH', url: '/api/v1/jobs/missing', headers: json, payload: { name: 'x' } }, 404, 'JOB_NOT_FOUND'],
+  ['a preview count over 1000', { method: 'POST', url: '/api/v1/schedules/preview', headers: json, payload: { trigger: { type: 'interval', seconds: 1 }, count: 5000 } }, 400, 'INVALID_ARGUMENT'],
+  ['a preview with a bad from', { method: 'POST', url: '/api/v1/schedules/preview', headers: json, payload: { trigger: { type: 'interval', seconds: 1 }, from: 'yesterday' } }, 400, 'INVALID_TRIGGER'],
+];
+
+describe('bad input', () => {
+  it.each(cases)('%s -> %i %s', async (_name, request, status, code, message) => {
+    s = await testServer();
+    await s.scheduler.addJob({ id: 'keep', task: 'noop', trigger: { type: 'interval', seconds: 60 }, args: { n: 1 } });
+    const before = await s.scheduler.getJobs();
+    const response = await s.app.inject(request);
+    expect(response.statusCode).toBe(status);
+    const body = response.json();
+    expect(body.error.code).toBe(code);
+    if (message !== undefined) expect(body.error.message).toMatch(message);
+    if (status === 400 && code === 'INVALID_ARGUMENT' && body.error.details !== undefined) {
+      expect(body.error.details.length).toBeGreaterThan(0);
+    }
+    expect(await s.scheduler.getJobs()).toEqual(before);
+  });
+});

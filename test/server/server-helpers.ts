@@ -1,0 +1,31 @@
+/** Builds a server on a manual clock for app.inject() tests. */
+import { pino } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { ManualClock } from '../../src/scheduler/clock.js';
+import { SchedulerService } from '../../src/scheduler/service.js';
+import { buildServer } from '../../src/server/app.js';
+import { registerBuiltInTasks } from '../../src/tasks/index.js';
+import { REFERENCE } from '../helpers.js';
+
+export interface TestServer {
+  app: FastifyInstance;
+  scheduler: SchedulerService;
+  clock: ManualClock;
+}
+
+export async function testServer(options: { adminKeys?: string[]; monitorKeys?: string[] } = {}): Promise<TestServer> {
+  const clock = new ManualClock(REFERENCE);
+  const logger = pino({ level: 'silent' });
+  const scheduler = new SchedulerService({ clock, logger, timezone: 'UTC' });
+  registerBuiltInTasks(scheduler, []);
+  scheduler.registerTask('noop', () => undefined);
+  const app = await buildServer({ scheduler, logger, adminKeys: options.adminKeys ?? [], monitorKeys: options.monitorKeys ?? [] });
+  await app.ready();
+  return { app, scheduler, clock };
+}
+
+export const json = { 'content-type': 'application/json' };
+
+export const intervalJob = (id: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  id, task: 'noop', trigger: { type: 'interval', seconds: 60 }, ...extra,
+});
