@@ -1,0 +1,106 @@
+/**
+ * The real server as a child process (`node dist/cli.js serve`, what `npm start` runs): a job whose run
+ * takes 2 s is created over HTTP, SIGTERM arrives mid-run, and the run completes before
+ * scheduler_stopped, with exit code 0.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+
+interface Server {
+  child: ChildProcess;
+  lines: Record<string, unknown>[];
+  url: string;
+}
+
+let server: Server | null = null;
+afterEach(() => {
+  if (server !== null && server.child.exitCode === null) server.child.kill('SIGKILL');
+  server = null;
+});
+
+async function waitFor(lines: Record<string, unknown>[], predicate: (l: Record<string, unknown>) => boolean, ms: number): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const found = lines.find(predicate);
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`no matching log line within ${ms} ms; got:\n${lines.map((l) => JSON.stringify(l)).join('\n')}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function start(extraEnv: Record<string, string> = {}): Promise<Server> {
+  const dir = mkdtempSync(join(tmpdir(), 'tickwork-lifespan-'));
+  const config = join(dir, 'tickwork.config.mjs');
+  writeFileSync(config, `export default {
+    tasks: {
+      twoSeconds: async (ctx) => { ctx.logger.info({ event: 'test_run_started' }, 'started'); await new Promise((r) => setTimeout(r, 2000)); ctx.logger.info({ event: 'test_run_finished' }, 'finished'); },
+    },
+  };\n`);
+  const child = spawn(process.execPath, ['dist/cli.js', 'serve', '--port', '0', '--config', config], {
+    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...extraEnv },
+  });
+  const lines: Record<string, unknown>[] = [];
+  let buffered = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    const parts = buffered.split('\n');
+    buffered = parts.pop() ?? '';
+    for (const part of parts) if (part.trim() !== '') lines.push(JSON.parse(part) as Record<string, unknown>);
+  });
+  const listening = await waitFor(lines, (l) => l.event === 'server_listening', 15_000);
+  return { child, lines, url: String(listening.url) };
+}
+
+describe('server lifespan', () => {
+  it('SIGTERM mid-run: the run completes, then scheduler_stopped, exit code 0', async () => {
+    server = await start();
+    const created = await fetch(`${server.url}/api/v1/jobs`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'slow', task: 'twoSeconds', trigger: { type: 'interval', seconds: 1 } }),
+    });
+    expect(created.status).toBe(201);
+    await waitFor(server.lines, (l) => l.event === 'test_run_started', 5_000);
+    server.child.kill('SIGTERM');
+    const [code] = (await once(server.child, 'exit')) as [number | null];
+    expect(code).toBe(0);
+    const events = server.lines.map((l) => l.event);
+    const finished = events.indexOf('test_run_finished');
+    const executed = events.indexOf('job_executed');
+    const stopped = events.indexOf('scheduler_stopped');
+    expect(finished).toBeGreaterThan(-1);
+    expect(executed).toBeGreaterThan(finished);
+    expect(stopped).toBeGreaterThan(executed);
+    // Only the one run that was in progress: no new fire started after SIGTERM.
+    expect(events.filter((e) => e === 'test_run_started')).toHaveLength(1);
+  });
+
+  it('a second signal exits at once', async () => {
+    server = await start();
+    await fetch(`${server.url}/api/v1/jobs`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'slow', task: 'twoSeconds', trigger: { type: 'interval', seconds: 1 } }),
+    });
+    await waitFor(server.lines, (l) => l.event === 'test_run_started', 5_000);
+    const started = Date.now();
+    server.child.kill('SIGTERM');
+    await waitFor(server.lines, (l) => l.event === 'shutdown_requested', 5_000);
+    server.child.kill('SIGINT');
+    const [code] = (await once(server.child, 'exit')) as [number | null];
+    expect(code).toBe(1);
+    expect(Date.now() - started).toBeLessThan(1_900);
+  });
+
+  it('serves the API with a key and refuses requests without it', async () => {
+    server = await start({ TICKWORK_ADMIN_KEY: 'k-admin-1,k-admin-2', TICKWORK_MONITOR_KEY: 'k-mon' });
+    expect((await fetch(`${server.url}/api/v1/jobs`)).status).toBe(401);
+    expect((await fetch(`${server.url}/api/v1/whoami`, { headers: { authorization: 'Bearer k-admin-2' } })).status).toBe(200);
+    expect((await fetch(`${server.url}/api/v1/health`)).status).toBe(200);
+    server.child.kill('SIGTERM');
+    const [code] = (await once(server.child, 'exit')) as [number | null];
+    expect(code).toBe(0);
+  });
+});
