@@ -1,4 +1,5 @@
 /** Malformed and hostile requests get 4xx JSON errors, never a 5xx, and leave existing jobs untouched. */
+import type { InjectOptions } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { intervalJob, json, testServer, type TestServer } from './server-helpers.js';
 
@@ -7,9 +8,9 @@ afterEach(async () => {
   await s?.app.close();
 });
 
-const post = (payload: string | object): { method: 'POST'; url: string; headers: typeof json; payload: string | object } => ({ method: 'POST', url: '/api/v1/jobs', headers: json, payload });
+const post = (payload: string | object): InjectOptions => ({ method: 'POST', url: '/api/v1/jobs', headers: json, payload });
 
-const cases: [string, Parameters<TestServer['app']['inject']>[0], number, string, RegExp?][] = [
+const cases: [string, InjectOptions, number, string, RegExp?][] = [
   ['malformed JSON', post('{"id": "x", '), 400, 'INVALID_ARGUMENT', /not valid JSON/],
   ['a JSON array body', post('[]'), 400, 'INVALID_ARGUMENT'],
   ['a missing trigger', post({ task: 'noop' }), 400, 'INVALID_ARGUMENT', /trigger/],
