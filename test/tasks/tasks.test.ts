@@ -15,8 +15,8 @@ afterEach(async () => {
 
 const ctx = (args: unknown, logger = captureLogger()): RunContext => new RunContext('nightly', REFERENCE + 2.5 * 3_600_000, 1, args, logger);
 
-async function receiver(status: number): Promise<{ url: string; requests: { method?: string; headers: IncomingHttpHeaders; body: string }[] }> {
-  const requests: { method?: string; headers: IncomingHttpHeaders; body: string }[] = [];
+async function receiver(status: number): Promise<{ url: string; requests: { method: string | undefined; headers: IncomingHttpHeaders; body: string }[] }> {
+  const requests: { method: string | undefined; headers: IncomingHttpHeaders; body: string }[] = [];
   server = createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => void (body += c.toString()));
