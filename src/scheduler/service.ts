@@ -7,7 +7,8 @@ import { CronCompiler } from '../cron/compiler.js';
 import { systemTimeZone } from '../cron/zone.js';
 import { MemoryJobStore } from '../stores/memory.js';
 import type { JobStore } from '../stores/store.js';
-import { JOB_SORTS, JOB_STATES, type JobPageQuery, type JobSort, type JobState } from '../stores/job-order.js';
+import { JOB_SORTS, JOB_STATES, type JobPage, type JobPageQuery, type JobSort, type JobState } from '../stores/job-order.js';
+import { jobInfoJson } from './job-json.js';
 import { createTrigger } from '../triggers/create.js';
 import { describeType } from '../triggers/dates.js';
 import type { DateInput, TriggerSpec } from '../triggers/trigger.js';
@@ -353,6 +354,11 @@ export class SchedulerService {
    * 1-1000 (default 50); pass `nextCursor` back as `cursor` for the next page.
    */
   async listJobs(query: { sort?: JobSort; limit?: number; cursor?: string; q?: string; state?: JobState } = {}): Promise<{ items: JobInfo[]; nextCursor: string | null }> {
+    const page = await this.pageOf(query);
+    return { items: page.items.map(toJobInfo), nextCursor: page.nextCursor };
+  }
+
+  private async pageOf(query: { sort?: JobSort; limit?: number; cursor?: string; q?: string; state?: JobState }): Promise<JobPage> {
     const sort = query.sort ?? 'id';
     if (!JOB_SORTS.includes(sort)) throw InvalidArgumentError.field('sort', `must be one of ${JOB_SORTS.join(', ')}, got ${describeType(sort)}.`);
     const state = query.state;
@@ -366,8 +372,18 @@ export class SchedulerService {
     if (query.cursor !== undefined) pageQuery.cursor = query.cursor;
     if (query.q !== undefined) pageQuery.q = query.q;
     if (state !== undefined) pageQuery.state = state;
-    const page = await this.store.page(pageQuery);
-    return { items: page.items.map(toJobInfo), nextCursor: page.nextCursor };
+    return this.store.page(pageQuery);
+  }
+
+  /**
+   * Like listJobs, as JSON text `{"items":[...],"nextCursor":...}`, for HTTP layers: each job's JSON is
+   * cached while it does not change. `includeArgs: false` leaves job args out (they may hold secrets).
+   */
+  async listJobsJson(query: { sort?: JobSort; limit?: number; cursor?: string; q?: string; state?: JobState }, includeArgs: boolean): Promise<string> {
+    const page = await this.pageOf(query);
+    let out = '{"items":[';
+    for (let i = 0; i < page.items.length; i++) out += (i === 0 ? '' : ',') + jobInfoJson(page.items[i] as JobRecord, includeArgs);
+    return `${out}],"nextCursor":${page.nextCursor === null ? 'null' : JSON.stringify(page.nextCursor)}}`;
   }
 
   /** Scheduler state for monitoring: state, job count, busy runs, default zone. */

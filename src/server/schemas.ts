@@ -97,3 +97,74 @@ export const errorResponse = {
     },
   },
 } as const;
+
+const nullableNumber = { type: ['number', 'null'] } as const;
+const dateTime = { type: 'string', format: 'date-time' } as const;
+const nullableDateTime = { type: ['string', 'null'], format: 'date-time' } as const;
+
+/** The Run shape (responses): declared so that fast-json-stringify serializes it and /docs shows it. */
+export const runSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    jobId: { type: 'string' },
+    scheduledAt: dateTime,
+    attempt: { type: 'integer' },
+    startedAt: nullableDateTime,
+    finishedAt: nullableDateTime,
+    outcome: { type: 'string', enum: ['running', 'succeeded', 'failed', 'missed', 'skipped', 'lost', 'timed_out', 'cancelled'] },
+    latenessMs: nullableNumber,
+    durationMs: nullableNumber,
+    error: { type: ['object', 'null'], properties: { code: { type: 'string' }, message: { type: 'string' } } },
+    output: { type: 'string' },
+    coalesced: { type: 'integer' },
+    lastScheduledAt: dateTime,
+    node: { type: 'string' },
+  },
+} as const;
+
+/** The JobInfo shape (responses). `args` is any JSON and only present for admin keys. */
+export const jobInfoSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    task: { type: 'string' },
+    args: {},
+    trigger: {
+      type: 'object',
+      properties: {
+        type: { type: 'string', enum: ['interval', 'cron', 'date'] },
+        seconds: { type: 'number' },
+        expression: { type: 'string' },
+        timezone: { type: 'string' },
+        startDate: { type: 'string' },
+        endDate: { type: 'string' },
+        runAt: { type: 'string' },
+        description: { type: 'string' },
+      },
+    },
+    timezone: { type: 'string' },
+    nextRunTime: nullableDateTime,
+    paused: { type: 'boolean' },
+    coalesce: { type: 'boolean' },
+    maxInstances: { type: 'integer' },
+    misfireGraceTime: nullableNumber,
+    jitterSeconds: { type: 'number' },
+    timeoutSeconds: nullableNumber,
+    retries: { type: ['object', 'null'], properties: { max: { type: 'integer' }, backoffSeconds: { type: 'number' } } },
+    runningInstances: { type: 'integer' },
+    status: { type: 'string', enum: ['ok', 'task_not_registered'] },
+    lastRun: runSchema,
+  },
+} as const;
+
+export const jobPageSchema = {
+  type: 'object',
+  properties: { items: { type: 'array', items: jobInfoSchema }, nextCursor: { type: ['string', 'null'] } },
+} as const;
+
+export const runPageSchema = {
+  type: 'object',
+  properties: { items: { type: 'array', items: runSchema }, nextCursor: { type: ['string', 'null'] } },
+} as const;

@@ -60,7 +60,7 @@ describe('server lifespan', () => {
     server = await start();
     const created = await fetch(`${server.url}/api/v1/jobs`, {
       method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ id: 'slow', task: 'twoSeconds', trigger: { type: 'interval', seconds: 1 } }),
+      body: JSON.stringify({ id: 'slow', task: 'twoSeconds', trigger: { type: 'interval', seconds: 1 }, maxInstances: 1, coalesce: true }),
     });
     expect(created.status).toBe(201);
     await waitFor(server.lines, (l) => l.event === 'test_run_started', 5_000);
@@ -74,15 +74,17 @@ describe('server lifespan', () => {
     expect(finished).toBeGreaterThan(-1);
     expect(executed).toBeGreaterThan(finished);
     expect(stopped).toBeGreaterThan(executed);
-    // Only the one run that was in progress: no new fire started after SIGTERM.
-    expect(events.filter((e) => e === 'test_run_started')).toHaveLength(1);
+    // No run started after SIGTERM: every started run finished, and the last start precedes the signal.
+    const shutdownAt = events.indexOf('shutdown_requested');
+    expect(events.lastIndexOf('test_run_started')).toBeLessThan(shutdownAt);
+    expect(events.filter((e) => e === 'test_run_started')).toHaveLength(events.filter((e) => e === 'test_run_finished').length);
   });
 
   it('a second signal exits at once', async () => {
     server = await start();
     await fetch(`${server.url}/api/v1/jobs`, {
       method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ id: 'slow', task: 'twoSeconds', trigger: { type: 'interval', seconds: 1 } }),
+      body: JSON.stringify({ id: 'slow', task: 'twoSeconds', trigger: { type: 'interval', seconds: 1 }, maxInstances: 1, coalesce: true }),
     });
     await waitFor(server.lines, (l) => l.event === 'test_run_started', 5_000);
     const started = Date.now();

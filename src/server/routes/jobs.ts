@@ -4,7 +4,7 @@ import type { JobInfo } from '../../scheduler/job-info.js';
 import { InvalidArgumentError } from '../../scheduler/errors.js';
 import type { AddJobSpec } from '../../scheduler/service.js';
 import type { JobSort, JobState } from '../../stores/job-order.js';
-import { createJobBody, jobParams, listJobsQuery, listRunsQuery, patchJobBody } from '../schemas.js';
+import { createJobBody, jobInfoSchema, jobPageSchema, jobParams, listJobsQuery, listRunsQuery, patchJobBody, runPageSchema } from '../schemas.js';
 import { callerOf, parseLimit } from '../request.js';
 
 type IdParams = { id: string };
@@ -20,35 +20,36 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
   const scheduler = app.scheduler;
 
   app.get<{ Querystring: { limit?: string; cursor?: string; q?: string; state?: JobState; sort?: JobSort } }>('/jobs', {
-    schema: { tags: ['jobs'], summary: 'List jobs, a page at a time', querystring: listJobsQuery },
-  }, async (request) => {
+    schema: { tags: ['jobs'], summary: 'List jobs, a page at a time', querystring: listJobsQuery, response: { 200: jobPageSchema } },
+  }, async (request, reply) => {
     const { cursor, q, state, sort } = request.query;
-    const page = await scheduler.listJobs({
+    // Serialized by the scheduler, which caches each unchanged job's JSON (a dashboard polls this).
+    const body = await scheduler.listJobsJson({
       limit: parseLimit(request.query.limit),
       ...(cursor === undefined ? {} : { cursor }),
       ...(q === undefined ? {} : { q }),
       ...(state === undefined ? {} : { state }),
       ...(sort === undefined ? {} : { sort }),
-    });
-    return { items: page.items.map((job) => forCaller(request, job)), nextCursor: page.nextCursor };
+    }, callerOf(request).role === 'admin');
+    return reply.type('application/json; charset=utf-8').serializer((payload) => payload as string).send(body);
   });
 
   app.post<{ Body: AddJobSpec }>('/jobs', {
-    schema: { tags: ['jobs'], summary: 'Create a job', body: createJobBody },
+    schema: { tags: ['jobs'], summary: 'Create a job', body: createJobBody, response: { 201: jobInfoSchema } },
   }, async (request, reply) => {
     const job = await scheduler.addJob(request.body);
     reply.code(201);
     return job;
   });
 
-  app.get<{ Params: IdParams }>('/jobs/:id', { schema: { tags: ['jobs'], summary: 'Read a job', params: jobParams } }, async (request) => {
+  app.get<{ Params: IdParams }>('/jobs/:id', { schema: { tags: ['jobs'], summary: 'Read a job', params: jobParams, response: { 200: jobInfoSchema } } }, async (request) => {
     const job = await scheduler.getJob(request.params.id);
     if (job === undefined) return scheduler.removeJob(request.params.id); // throws JobNotFoundError
     return forCaller(request, job);
   });
 
   app.patch<{ Params: IdParams; Body: Record<string, unknown> }>('/jobs/:id', {
-    schema: { tags: ['jobs'], summary: 'Change a job (each field optional)', params: jobParams, body: patchJobBody },
+    schema: { tags: ['jobs'], summary: 'Change a job (each field optional)', params: jobParams, body: patchJobBody, response: { 200: jobInfoSchema } },
   }, async (request) => scheduler.updateJob(request.params.id, request.body as never));
 
   app.delete<{ Params: IdParams }>('/jobs/:id', { schema: { tags: ['jobs'], summary: 'Remove a job', params: jobParams } }, async (request, reply) => {
@@ -80,7 +81,7 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
     async (request) => ({ cancelled: await scheduler.cancelRun(request.params.id) }));
 
   app.get<{ Params: IdParams; Querystring: { limit?: string; cursor?: string } }>('/jobs/:id/runs', {
-    schema: { tags: ['jobs'], summary: 'Run history, newest first', params: jobParams, querystring: listRunsQuery },
+    schema: { tags: ['jobs'], summary: 'Run history, newest first', params: jobParams, querystring: listRunsQuery, response: { 200: runPageSchema } },
   }, async (request) => {
     const limit = parseLimit(request.query.limit);
     let before: Date | undefined;

@@ -1,0 +1,57 @@
+/**
+ * JobInfo as JSON text, cached per job for listing over HTTP: a dashboard polling 100 jobs at a time
+ * should not rebuild and re-serialize 100 objects that did not change. The cache entry remembers every
+ * field JobInfo is built from and is rebuilt when any of them differs, so no mutation site has to
+ * remember to invalidate it.
+ */
+import type { JobRecord } from './job.js';
+import { toJobInfo } from './job-info.js';
+
+interface CachedJson {
+  nextRunTime: number | null;
+  lastRun: unknown;
+  lastOutcome: string | undefined;
+  lastFinishedAt: number | null | undefined;
+  running: number;
+  paused: boolean;
+  policy: unknown;
+  trigger: unknown;
+  name: string;
+  args: unknown;
+  task: string | null;
+  hasFunc: boolean;
+  /** With args (admin view). */
+  full: string;
+  /** Without args (monitor view), built on first use. */
+  withoutArgs: string | null;
+}
+
+const cache = new WeakMap<JobRecord, CachedJson>();
+
+function fresh(entry: CachedJson | undefined, job: JobRecord): entry is CachedJson {
+  return entry !== undefined
+    && entry.nextRunTime === job.nextRunTime && entry.lastRun === job.lastRun
+    && entry.lastOutcome === job.lastRun?.outcome && entry.lastFinishedAt === job.lastRun?.finishedAt
+    && entry.running === job.running && entry.paused === job.paused && entry.policy === job.policy
+    && entry.trigger === job.trigger && entry.name === job.name && entry.args === job.args
+    && entry.task === job.task && entry.hasFunc === (job.func !== null);
+}
+
+/** `JSON.stringify(toJobInfo(job))`, without `args` unless `includeArgs`, from the cache when unchanged. */
+export function jobInfoJson(job: JobRecord, includeArgs: boolean): string {
+  let entry = cache.get(job);
+  if (!fresh(entry, job)) {
+    entry = {
+      nextRunTime: job.nextRunTime, lastRun: job.lastRun, lastOutcome: job.lastRun?.outcome, lastFinishedAt: job.lastRun?.finishedAt,
+      running: job.running, paused: job.paused, policy: job.policy, trigger: job.trigger, name: job.name, args: job.args,
+      task: job.task, hasFunc: job.func !== null, full: JSON.stringify(toJobInfo(job)), withoutArgs: null,
+    };
+    cache.set(job, entry);
+  }
+  if (includeArgs || job.args === undefined) return entry.full;
+  if (entry.withoutArgs === null) {
+    const { args: _hidden, ...rest } = toJobInfo(job);
+    entry.withoutArgs = JSON.stringify(rest);
+  }
+  return entry.withoutArgs;
+}
