@@ -20,3 +20,6 @@ export type { MemoryJobStoreOptions } from './stores/memory.js';
 export type { JobStore, RunQuery } from './stores/store.js';
 export { JobRecord } from './scheduler/job.js';
 export type { RunRecord } from './scheduler/run.js';
+export { schedulerPlugin } from './server/plugin.js';
+export type { SchedulerPluginOptions } from './server/plugin.js';
+export type { JobSort, JobState, JobPage, JobPageQuery } from './stores/job-order.js';
