@@ -14,7 +14,7 @@
 
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { URL, fileURLToPath, pathToFileURL } from 'node:url';
 import { FloorScheduler } from './floor.mjs';
 
 const require = createRequire(import.meta.url);
@@ -23,9 +23,10 @@ const TICKWORK_DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url)
 /** Thrown when a scheduler cannot run a case at all; reported as "failed: <message>". */
 export class UnsupportedError extends Error {}
 
-const pad2 = (n) => String(n).padStart(2, '0');
-
-/** Daily cron at the UTC time of day of `atMs` (with seconds): a 24 h interval for a cron-only library. */
+/**
+ * Daily cron at the UTC time of day of `atMs` (with seconds): a 24 h interval for a cron-only
+ * library. Called with a time just past, so that the first fire is about 24 h away.
+ */
 export function dailyAtUtc(atMs) {
   const d = new Date(atMs);
   return `${d.getUTCSeconds()} ${d.getUTCMinutes()} ${d.getUTCHours()} * * *`;
@@ -135,7 +136,7 @@ async function createCroner() {
           const handler = countingIdeal(now - (now % 1000), 1000, onFire);
           job = new Cron('* * * * * *', handler);
         } else if (seconds === 86_400) {
-          interval24h ??= dailyAtUtc(Date.now() + 1000);
+          interval24h ??= dailyAtUtc(Date.now() - 1000);
           job = new Cron(interval24h, { timezone: 'Etc/UTC' }, noIdeal(onFire));
         } else {
           throw new UnsupportedError(`croner adapter: no emulation for a ${seconds} s interval`);
@@ -167,7 +168,7 @@ async function createNodeSchedule() {
       interval(id, seconds, onFire) {
         let rule;
         if (seconds === 1) rule = '* * * * * *';
-        else if (seconds === 86_400) rule = { rule: (interval24h ??= dailyAtUtc(Date.now() + 1000)), tz: 'Etc/UTC' };
+        else if (seconds === 86_400) rule = { rule: (interval24h ??= dailyAtUtc(Date.now() - 1000)), tz: 'Etc/UTC' };
         else throw new UnsupportedError(`node-schedule adapter: no emulation for a ${seconds} s interval`);
         const job = schedule.scheduleJob(id, rule, withFireDate(onFire));
         if (job === null) throw new Error(`node-schedule refused job ${id}`);
@@ -203,7 +204,7 @@ async function createNodeCron() {
         if (seconds === 1) {
           task = cron.schedule('* * * * * *', withDate(onFire), options(id, undefined));
         } else if (seconds === 86_400) {
-          task = cron.schedule((interval24h ??= dailyAtUtc(Date.now() + 1000)), noIdeal(onFire), options(id, 'Etc/UTC'));
+          task = cron.schedule((interval24h ??= dailyAtUtc(Date.now() - 1000)), noIdeal(onFire), options(id, 'Etc/UTC'));
         } else {
           throw new UnsupportedError(`node-cron adapter: no emulation for a ${seconds} s interval`);
         }
