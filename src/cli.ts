@@ -15,7 +15,7 @@ import { TickworkError } from './scheduler/errors.js';
 
 const USAGE = `Usage: tickwork serve [--config tickwork.config.mjs] [--host 127.0.0.1] [--port 8080]
 
-Environment: HOST, PORT, TICKWORK_STORE (memory), TICKWORK_ADMIN_KEY, TICKWORK_MONITOR_KEY,
+Environment: HOST, PORT, TICKWORK_STORE (sqlite:./data/tickwork.db), TICKWORK_ADMIN_KEY, TICKWORK_MONITOR_KEY,
 TICKWORK_CONFIG, TICKWORK_SHUTDOWN_TIMEOUT (30), LOG_LEVEL (info).`;
 
 async function serve(config: ServerConfig): Promise<void> {
@@ -24,7 +24,7 @@ async function serve(config: ServerConfig): Promise<void> {
     logger.error({ event: 'refused_bind', host: config.host }, 'refusing to listen on a non-loopback address without API keys');
     throw new TickworkError('FORBIDDEN', `Refusing to listen on ${config.host} without API keys: set TICKWORK_ADMIN_KEY (and optionally TICKWORK_MONITOR_KEY), or bind 127.0.0.1.`);
   }
-  const store = createStore(config.store, logger);
+  const store = createStore(config.store, logger, process.cwd());
   const module = config.module;
   const scheduler = new SchedulerService({
     store, logger,

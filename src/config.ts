@@ -2,7 +2,7 @@
  * Configuration of the standalone server: environment variables, command-line flags, and an optional
  * config module (`tickwork.config.mjs`) that registers tasks and startup jobs.
  *
- *   HOST (127.0.0.1), PORT (8080), TICKWORK_STORE (memory), TICKWORK_ADMIN_KEY / TICKWORK_MONITOR_KEY
+ *   HOST (127.0.0.1), PORT (8080), TICKWORK_STORE (sqlite:./data/tickwork.db), TICKWORK_ADMIN_KEY / TICKWORK_MONITOR_KEY
  *   (comma-separated for rotation), TICKWORK_CONFIG (path of the config module), TICKWORK_SHUTDOWN_TIMEOUT
  *   (seconds, 30), LOG_LEVEL (info).
  */
@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InvalidArgumentError } from './scheduler/errors.js';
+import { DEFAULT_STORE } from './stores/create.js';
 import type { JobFunction, JobPolicy } from './scheduler/job.js';
 import type { LogLevel } from './scheduler/logger.js';
 import type { AddJobSpec } from './scheduler/service.js';
@@ -76,7 +77,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]
   return {
     host: flag(argv, 'host') ?? env.HOST ?? '127.0.0.1',
     port,
-    store: env.TICKWORK_STORE ?? 'memory',
+    store: env.TICKWORK_STORE ?? DEFAULT_STORE,
     adminKeys: [...keys(env.TICKWORK_ADMIN_KEY), ...(module.adminKeys ?? [])],
     monitorKeys: [...keys(env.TICKWORK_MONITOR_KEY), ...(module.monitorKeys ?? [])],
     shutdownTimeoutSeconds,

@@ -23,3 +23,6 @@ export type { RunRecord } from './scheduler/run.js';
 export { schedulerPlugin } from './server/plugin.js';
 export type { SchedulerPluginOptions } from './server/plugin.js';
 export type { JobSort, JobState, JobPage, JobPageQuery } from './stores/job-order.js';
+export { SqliteJobStore } from './stores/sqlite/store.js';
+export type { SqliteJobStoreOptions } from './stores/sqlite/store.js';
+export type { StoredJob, StoreContext, Awaitable } from './stores/store.js';

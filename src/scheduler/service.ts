@@ -6,7 +6,7 @@
 import { CronCompiler } from '../cron/compiler.js';
 import { systemTimeZone } from '../cron/zone.js';
 import { MemoryJobStore } from '../stores/memory.js';
-import type { JobStore } from '../stores/store.js';
+import type { JobStore, StoredJob } from '../stores/store.js';
 import { JOB_SORTS, JOB_STATES, type JobPage, type JobPageQuery, type JobSort, type JobState } from '../stores/job-order.js';
 import { jobInfoJson } from './job-json.js';
 import { createTrigger } from '../triggers/create.js';
@@ -201,6 +201,12 @@ export class SchedulerService {
   /** Registers a named task, so that stored jobs can refer to it (a closure cannot be stored). */
   registerTask(name: string, func: JobFunction): void {
     this.tasks.register(name, func);
+    // Jobs loaded before their task was registered can run from now on.
+    if (this.storeReady) {
+      void Promise.resolve(this.store.list()).then((jobs) => {
+        for (const job of jobs) if (job.task === name && job.func === null) job.func = func;
+      }, (error: unknown) => this.logger.error({ event: 'store_error', error: toErrorLog(error) }, 'could not attach a registered task to loaded jobs'));
+    }
   }
 
   /** The registered task names. */
@@ -570,10 +576,34 @@ export class SchedulerService {
   }
 
   private openStore(): Promise<void> {
-    this.storeOpen ??= Promise.resolve(this.store.open()).then(() => {
+    this.storeOpen ??= Promise.resolve(this.store.open({
+      hydrate: (stored) => this.hydrate(stored),
+      onLostRun: (run) => this.executor.emitRun(run),
+      now: () => this.clock.now(),
+      logger: this.logger,
+    })).then(() => {
       this.storeReady = true;
+    }, (error: unknown) => {
+      this.storeOpen = null;
+      throw error;
     });
     return this.storeOpen;
+  }
+
+  /** A stored job back to a live record. An unregistered task keeps the job, reported, never deleted. */
+  private hydrate(stored: StoredJob): JobRecord {
+    const trigger = createTrigger(stored.trigger, { nowMs: this.clock.now(), defaultTimezone: this.timezone, compiler: this.cron });
+    const func = this.tasks.get(stored.task) ?? null;
+    const policy = resolvePolicy(stored.policy, DEFAULT_JOB_POLICY, 'stored.policy');
+    const job = new JobRecord(stored.id, stored.name, func, stored.task, stored.args, trigger, policy, stored.paused, stored.nextRunTime, stored.dueAt, stored.retry);
+    job.jitterMs = stored.jitterMs;
+    if (func === null) {
+      this.events.emit('job_load_error', {
+        jobId: stored.id, code: 'TASK_NOT_REGISTERED',
+        message: `Stored job "${stored.id}" runs task "${stored.task}", which is not registered; it is kept and will run once registerTask("${stored.task}", func) is called.`,
+      });
+    }
+    return job;
   }
 
   /** dueAt = the next fire plus a fresh jitter, or a pending retry when that comes first. */

@@ -1,16 +1,30 @@
-/** Picks the job store from TICKWORK_STORE: `memory` today; `sqlite:<path>` and `postgres://…` are on the roadmap. */
+/**
+ * Picks the job store from TICKWORK_STORE: `sqlite:<path>` (the server's default, `sqlite:./data/tickwork.db`
+ * relative to the working directory), `memory`, and later `postgres://…`.
+ */
+import { resolve } from 'node:path';
 import { InvalidArgumentError } from '../scheduler/errors.js';
 import type { Logger } from '../scheduler/logger.js';
 import { MemoryJobStore } from './memory.js';
+import { SqliteJobStore } from './sqlite/store.js';
 import type { JobStore } from './store.js';
 
-export function createStore(spec: string, logger: Logger): JobStore {
+export const DEFAULT_STORE = 'sqlite:./data/tickwork.db';
+
+export function createStore(spec: string, logger: Logger, cwd: string): JobStore {
   if (spec === 'memory') {
     logger.info({ event: 'store_selected', store: 'memory' }, 'job store: memory (jobs do not survive a restart)');
     return new MemoryJobStore();
   }
-  if (spec.startsWith('sqlite:') || spec.startsWith('postgres://') || spec.startsWith('postgresql://')) {
-    throw InvalidArgumentError.field('TICKWORK_STORE', `"${spec.split(':')[0]}" stores are not available in this version yet; use TICKWORK_STORE=memory.`);
+  if (spec.startsWith('sqlite:')) {
+    const file = spec.slice('sqlite:'.length);
+    if (file === '') throw InvalidArgumentError.field('TICKWORK_STORE', 'sqlite: needs a file path, e.g. sqlite:./data/tickwork.db.');
+    const path = file === ':memory:' ? file : resolve(cwd, file);
+    logger.info({ event: 'store_selected', store: 'sqlite', path }, `job store: SQLite at ${path}`);
+    return new SqliteJobStore({ path });
   }
-  throw InvalidArgumentError.field('TICKWORK_STORE', `must be "memory" (later "sqlite:<path>" or "postgres://..."), got "${spec.slice(0, 60)}".`);
+  if (spec.startsWith('postgres://') || spec.startsWith('postgresql://')) {
+    throw InvalidArgumentError.field('TICKWORK_STORE', 'the PostgreSQL store is not available in this version yet; use sqlite:<path> or memory.');
+  }
+  throw InvalidArgumentError.field('TICKWORK_STORE', `must be "sqlite:<path>" or "memory" (later "postgres://..."), got "${spec.slice(0, 60)}".`);
 }

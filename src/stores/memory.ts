@@ -7,7 +7,7 @@ import type { JobRecord } from '../scheduler/job.js';
 import type { RunRecord } from '../scheduler/run.js';
 import { JobHeap } from './job-heap.js';
 import { compareJobs, decodeCursor, encodeCursor, isAfter, matchesFilter, type JobPage, type JobPageQuery } from './job-order.js';
-import type { JobStore, RunQuery } from './store.js';
+import type { JobStore, RunQuery, StoreContext } from './store.js';
 
 export interface MemoryJobStoreOptions {
   /** Run records kept per job, oldest dropped first (default 100; 0 keeps none). */
@@ -59,8 +59,8 @@ export class MemoryJobStore implements JobStore {
     this.maxRunsPerJob = max;
   }
 
-  open(): void {
-    // Nothing to open.
+  open(_context?: StoreContext): void {
+    // Nothing to open or load.
   }
 
   close(): void {

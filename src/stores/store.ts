@@ -6,7 +6,9 @@
  * back (the memory store keeps the very objects; a database store reads and writes copies). After
  * mutating a job's schedule fields the scheduler calls `update` or `putBack`.
  */
-import type { JobRecord } from '../scheduler/job.js';
+import type { JobPolicy, JobRecord, PendingRetry } from '../scheduler/job.js';
+import type { Logger } from '../scheduler/logger.js';
+import type { ResolvedTriggerSpec } from '../triggers/trigger.js';
 import type { RunRecord } from '../scheduler/run.js';
 import type { JobPage, JobPageQuery } from './job-order.js';
 
@@ -23,11 +25,37 @@ export interface RunQuery {
   before?: number;
 }
 
+/** A job as a durable store keeps it: plain data, the task by name, the trigger as its resolved spec. */
+export interface StoredJob {
+  id: string;
+  name: string;
+  task: string;
+  args: unknown;
+  trigger: ResolvedTriggerSpec;
+  policy: JobPolicy;
+  paused: boolean;
+  nextRunTime: number | null;
+  dueAt: number | null;
+  jitterMs: number;
+  retry: PendingRetry | null;
+}
+
+/** What the scheduler gives a store when it opens it. */
+export interface StoreContext {
+  /** Turns a stored job back into a live record (trigger built, task looked up; func null if unregistered). */
+  hydrate(stored: StoredJob): JobRecord;
+  /** A run found `running` from an earlier process (it died): the store marked it lost. */
+  onLostRun(run: RunRecord): void;
+  /** Now, from the scheduler's clock (for retention by age). */
+  now(): number;
+  logger: Logger;
+}
+
 export interface JobStore {
   /** True when the store outlives the process: jobs must then name a registered task, not a closure. */
   readonly persistent: boolean;
-  /** Opens the backing resource. Called by SchedulerService.start() or on first use; idempotent. */
-  open(): Awaitable<void>;
+  /** Opens the backing resource and loads what it holds. Called by start() or on first use; idempotent. */
+  open(context: StoreContext): Awaitable<void>;
   /** Flushes and releases resources. The store may be opened again. */
   close(): Awaitable<void>;
   /** Adds a job. Fails with ConflictingIdError when the id exists. */

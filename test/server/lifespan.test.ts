@@ -41,7 +41,7 @@ async function start(extraEnv: Record<string, string> = {}): Promise<Server> {
     },
   };\n`);
   const child = spawn(process.execPath, ['dist/cli.js', 'serve', '--port', '0', '--config', config], {
-    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TICKWORK_STORE: `sqlite:${join(dir, 'tickwork.db')}`, ...extraEnv },
   });
   const lines: Record<string, unknown>[] = [];
   let buffered = '';
