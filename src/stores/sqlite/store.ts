@@ -305,7 +305,7 @@ export class SqliteJobStore implements JobStore {
     for (const job of jobs) if (this.index.get(job.id) === job) this.dirty.add(job);
   }
 
-  recordRun(run: RunRecord): void {
+  recordRun(run: RunRecord, _job?: JobRecord): void {
     this.newRuns.push(run);
   }
 

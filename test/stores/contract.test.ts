@@ -1,0 +1,199 @@
+/**
+ * One JobStore contract suite, run unchanged against every store: memory, SQLite in memory, and SQLite
+ * on a file (which must also survive a reopen).
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CronCompiler } from '../../src/cron/compiler.js';
+import { JobRecord } from '../../src/scheduler/job.js';
+import { DEFAULT_JOB_POLICY } from '../../src/scheduler/options.js';
+import type { RunRecord } from '../../src/scheduler/run.js';
+import { MemoryJobStore } from '../../src/stores/memory.js';
+import { SqliteJobStore } from '../../src/stores/sqlite/store.js';
+import type { JobStore, StoreContext, StoredJob } from '../../src/stores/store.js';
+import { createTrigger } from '../../src/triggers/create.js';
+import { captureLogger, REFERENCE } from '../helpers.js';
+
+const compiler = new CronCompiler();
+const env = { nowMs: REFERENCE, defaultTimezone: 'UTC', compiler };
+
+function makeJob(id: string, dueAt: number | null, task = 'noop'): JobRecord {
+  const trigger = createTrigger({ type: 'interval', seconds: 60, startDate: new Date(REFERENCE + 60_000) }, env);
+  return new JobRecord(id, id, () => undefined, task, { id }, trigger, DEFAULT_JOB_POLICY, false, dueAt, dueAt);
+}
+
+function context(lost: RunRecord[] = []): StoreContext {
+  return {
+    hydrate: (stored: StoredJob) => {
+      const job = new JobRecord(stored.id, stored.name, () => undefined, stored.task, stored.args, createTrigger(stored.trigger, env),
+        stored.policy, stored.paused, stored.nextRunTime, stored.dueAt, stored.retry);
+      job.jitterMs = stored.jitterMs;
+      return job;
+    },
+    onLostRun: (run) => void lost.push(run),
+    now: () => REFERENCE,
+    logger: captureLogger(),
+  };
+}
+
+function run(jobId: string, scheduledAt: number, outcome: RunRecord['outcome'] = 'succeeded'): RunRecord {
+  return { jobId, scheduledAt, attempt: 1, startedAt: scheduledAt, finishedAt: outcome === 'running' ? null : scheduledAt + 5, outcome, latenessMs: 0, durationMs: outcome === 'running' ? null : 5, error: null };
+}
+
+const stores: [string, () => JobStore][] = [
+  ['memory', () => new MemoryJobStore()],
+  ['sqlite (in memory)', () => new SqliteJobStore({ path: ':memory:' })],
+  ['sqlite (file)', () => new SqliteJobStore({ path: join(mkdtempSync(join(tmpdir(), 'tickwork-store-')), 'jobs.db') })],
+];
+
+describe.each(stores)('JobStore contract: %s', (_name, create) => {
+  const open = async (): Promise<JobStore> => {
+    const store = create();
+    await store.open(context());
+    return store;
+  };
+
+  it('adds, gets, lists and counts jobs; a second add of an id is CONFLICTING_ID', async () => {
+    const store = await open();
+    await store.add(makeJob('a', REFERENCE + 1000));
+    await store.add(makeJob('b', null));
+    expect((await store.get('a'))?.id).toBe('a');
+    expect(await store.get('zzz')).toBeUndefined();
+    expect((await store.list()).map((j) => j.id).sort()).toEqual(['a', 'b']);
+    expect(await store.count()).toBe(2);
+    expect(() => store.add(makeJob('a', null))).toThrow(expect.objectContaining({ code: 'CONFLICTING_ID' }));
+    await store.close();
+  });
+
+  it('takes due jobs earliest first, ties in insertion order, and not again until put back', async () => {
+    const store = await open();
+    await store.add(makeJob('late', REFERENCE + 3000));
+    await store.add(makeJob('tie-1', REFERENCE + 1000));
+    await store.add(makeJob('tie-2', REFERENCE + 1000));
+    await store.add(makeJob('never', null));
+    expect(await store.earliestDue()).toBe(REFERENCE + 1000);
+    const due = await store.takeDue(REFERENCE + 2000, 100);
+    expect(due.map((j) => j.id)).toEqual(['tie-1', 'tie-2']);
+    expect(await store.takeDue(REFERENCE + 2000, 100)).toEqual([]);
+    expect(await store.earliestDue()).toBe(REFERENCE + 3000);
+    for (const job of due) job.dueAt = REFERENCE + 5000;
+    await store.putBack(due);
+    expect((await store.takeDue(REFERENCE + 10_000, 2)).map((j) => j.id)).toEqual(['late', 'tie-1']);
+    await store.close();
+  });
+
+  it('updates a job (re-sorted by its new due time); update of an unknown job is JOB_NOT_FOUND', async () => {
+    const store = await open();
+    const a = makeJob('a', REFERENCE + 1000);
+    const b = makeJob('b', REFERENCE + 2000);
+    await store.add(a);
+    await store.add(b);
+    a.dueAt = REFERENCE + 9000;
+    a.name = 'renamed';
+    await store.update(a);
+    expect(await store.earliestDue()).toBe(REFERENCE + 2000);
+    expect((await store.get('a'))?.name).toBe('renamed');
+    expect(() => store.update(makeJob('ghost', null))).toThrow(expect.objectContaining({ code: 'JOB_NOT_FOUND' }));
+    await store.close();
+  });
+
+  it('removes a job with its run history', async () => {
+    const store = await open();
+    const a = makeJob('a', REFERENCE + 1000);
+    await store.add(a);
+    store.recordRun(run('a', REFERENCE), a);
+    await store.flush();
+    expect((await store.remove('a'))?.id).toBe('a');
+    expect(await store.remove('a')).toBeUndefined();
+    expect(await store.getRuns('a', { limit: 10 })).toEqual([]);
+    expect(await store.earliestDue()).toBeNull();
+    await store.close();
+  });
+
+  it('records runs and their completion; lists them newest first with a before cursor', async () => {
+    const store = await open();
+    const a = makeJob('a', REFERENCE);
+    await store.add(a);
+    for (let i = 0; i < 5; i++) store.recordRun(run('a', REFERENCE + i * 1000), a);
+    const running = run('a', REFERENCE + 5000, 'running');
+    store.recordRun(running, a);
+    await store.flush();
+    running.outcome = 'failed';
+    running.finishedAt = REFERENCE + 5100;
+    running.error = { message: 'boom' };
+    store.updateRun(running);
+    await store.flush();
+    const newest = await store.getRuns('a', { limit: 3 });
+    expect(newest.map((r) => r.scheduledAt - REFERENCE)).toEqual([5000, 4000, 3000]);
+    expect(newest[0]).toMatchObject({ outcome: 'failed', error: { message: 'boom' }, finishedAt: REFERENCE + 5100 });
+    const older = await store.getRuns('a', { limit: 10, before: REFERENCE + 3000 });
+    expect(older.map((r) => r.scheduledAt - REFERENCE)).toEqual([2000, 1000, 0]);
+    await store.close();
+  });
+
+  it('pages jobs by id with a cursor, and filters by text', async () => {
+    const store = await open();
+    for (const id of ['c', 'a', 'e', 'b', 'd']) await store.add(makeJob(id, REFERENCE));
+    const first = await store.page({ sort: 'id', limit: 2 });
+    expect(first.items.map((j) => j.id)).toEqual(['a', 'b']);
+    const second = await store.page({ sort: 'id', limit: 2, cursor: first.nextCursor as string });
+    expect(second.items.map((j) => j.id)).toEqual(['c', 'd']);
+    const last = await store.page({ sort: 'id', limit: 2, cursor: second.nextCursor as string });
+    expect(last).toMatchObject({ nextCursor: null });
+    expect((await store.page({ sort: 'id', limit: 10, q: 'E' })).items.map((j) => j.id)).toEqual(['e']);
+    await store.close();
+  });
+
+  it('answers ping', async () => {
+    const store = await open();
+    expect(() => store.ping()).not.toThrow();
+    await store.close();
+  });
+});
+
+describe('SQLite store durability', () => {
+  it('keeps jobs, schedule and history across a reopen, and marks runs left running as lost', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'tickwork-reopen-')), 'jobs.db');
+    const first = new SqliteJobStore({ path });
+    first.open(context());
+    const a = makeJob('a', REFERENCE + 60_000);
+    a.paused = false;
+    first.add(a);
+    first.add(makeJob('b', null));
+    a.nextRunTime = REFERENCE + 120_000;
+    a.dueAt = REFERENCE + 120_000;
+    first.putBack([a]);
+    first.recordRun(run('a', REFERENCE + 60_000), a);
+    first.recordRun(run('a', REFERENCE + 61_000, 'running'), a);
+    first.flush();
+    // No close: the process "dies" here.
+    const lost: RunRecord[] = [];
+    const second = new SqliteJobStore({ path });
+    second.open(context(lost));
+    expect(second.list().map((j) => j.id).sort()).toEqual(['a', 'b']);
+    const loaded = second.get('a') as JobRecord;
+    expect(loaded.nextRunTime).toBe(REFERENCE + 120_000);
+    expect(loaded.args).toEqual({ id: 'a' });
+    expect(loaded.trigger.toSpec()).toEqual(a.trigger.toSpec());
+    expect(lost).toHaveLength(1);
+    expect(lost[0]).toMatchObject({ jobId: 'a', outcome: 'lost', scheduledAt: REFERENCE + 61_000 });
+    expect(loaded.lastRun?.outcome).toBe('lost');
+    expect(second.getRuns('a', { limit: 10 }).map((r) => r.outcome)).toEqual(['lost', 'succeeded']);
+    second.close();
+    first.close();
+  });
+
+  it('refuses a file that is not a database, and one written by a newer schema', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tickwork-bad-'));
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(dir, 'junk.db'), 'this is not sqlite'.repeat(100));
+    expect(() => new SqliteJobStore({ path: join(dir, 'junk.db') }).open(context())).toThrow(/not a Tickwork database or is corrupted/);
+    const Database = (await import('better-sqlite3')).default;
+    const db = new Database(join(dir, 'future.db'));
+    db.pragma('user_version = 999');
+    db.close();
+    expect(() => new SqliteJobStore({ path: join(dir, 'future.db') }).open(context())).toThrow(/schema version 999, newer than this Tickwork knows/);
+  });
+});

@@ -1,0 +1,86 @@
+/** A scheduler on the SQLite store: restarts keep jobs and phase; downtime follows the job's rules. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/scheduler/clock.js';
+import { SchedulerService } from '../../src/scheduler/service.js';
+import { SqliteJobStore } from '../../src/stores/sqlite/store.js';
+import { captureLogger, REFERENCE } from '../helpers.js';
+
+function scheduler(path: string, clock: ManualClock, register = true): { s: SchedulerService; calls: number[]; logger: ReturnType<typeof captureLogger> } {
+  const logger = captureLogger();
+  const s = new SchedulerService({ store: new SqliteJobStore({ path }), clock, logger, timezone: 'UTC' });
+  const calls: number[] = [];
+  if (register) s.registerTask('tick', (ctx) => void calls.push(ctx.scheduledAt.getTime() - REFERENCE));
+  return { s, calls, logger };
+}
+
+describe('scheduler on SQLite', () => {
+  it('a 1 s job with coalesce down for 5 s runs once on start, on its original phase', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'tickwork-durable-')), 'db.sqlite');
+    const clock = new ManualClock(REFERENCE);
+    const one = scheduler(path, clock);
+    await one.s.start();
+    await one.s.addJob({ id: 'tick', task: 'tick', trigger: { type: 'interval', seconds: 1 } });
+    await clock.advance(2_000);
+    expect(one.calls).toEqual([1_000, 2_000]);
+    await one.s.shutdown();
+    clock.stall(5_500); // down for 5.5 s
+    const two = scheduler(path, clock);
+    await two.s.start();
+    await clock.advance(0);
+    expect(two.calls).toEqual([7_000]); // once, for the latest missed fire
+    const [run] = await two.s.getRuns('tick', { limit: 1 });
+    expect(run?.coalesced).toBe(5);
+    await clock.advance(1_000);
+    expect(two.calls).toEqual([7_000, 8_000]); // still on the k * 1 s grid from the first start
+    await two.s.shutdown();
+  });
+
+  it('without coalescing, missed fires within grace run in order and older ones are recorded missed', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'tickwork-durable-')), 'db.sqlite');
+    const clock = new ManualClock(REFERENCE);
+    const one = scheduler(path, clock);
+    await one.s.start();
+    await one.s.addJob({ id: 'tick', task: 'tick', trigger: { type: 'interval', seconds: 10 }, coalesce: false, misfireGraceTime: 25 });
+    await one.s.shutdown();
+    clock.stall(60_000);
+    const two = scheduler(path, clock);
+    await two.s.start();
+    await clock.advance(0);
+    expect(two.calls).toEqual([40_000, 50_000, 60_000]);
+    const runs = await two.s.getRuns('tick', { limit: 10 });
+    expect(runs.filter((r) => r.outcome === 'missed')).toHaveLength(3);
+    await two.s.shutdown();
+  });
+
+  it('keeps a stored job whose task is not registered, reports it, and runs it once registered', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'tickwork-durable-')), 'db.sqlite');
+    const clock = new ManualClock(REFERENCE);
+    const one = scheduler(path, clock);
+    await one.s.start();
+    await one.s.addJob({ id: 'tick', task: 'tick', trigger: { type: 'interval', seconds: 60 } });
+    await one.s.shutdown();
+    const two = scheduler(path, clock, false);
+    const loadErrors: unknown[] = [];
+    two.s.on('job_load_error', (e) => void loadErrors.push(e));
+    await two.s.start();
+    expect(loadErrors).toEqual([expect.objectContaining({ jobId: 'tick', code: 'TASK_NOT_REGISTERED' })]);
+    expect((await two.s.getJob('tick'))?.status).toBe('task_not_registered');
+    two.s.registerTask('tick', (ctx) => void two.calls.push(ctx.scheduledAt.getTime() - REFERENCE));
+    await clock.advance(60_000);
+    expect(two.calls).toEqual([60_000]);
+    expect((await two.s.getJob('tick'))?.status).toBe('ok');
+    await two.s.shutdown();
+  });
+
+  it('refuses a closure in a persistent store with a message that says to register it', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'tickwork-durable-')), 'db.sqlite');
+    const { s } = scheduler(path, new ManualClock(REFERENCE));
+    await expect(s.addIntervalJob(() => undefined, 1, 'closure')).rejects.toMatchObject({ code: 'TASK_NOT_REGISTERED', message: expect.stringMatching(/registerTask/) });
+    const registered = (): void => undefined;
+    s.registerTask('registered', registered);
+    await expect(s.addIntervalJob(registered, 1, 'ok')).resolves.toMatchObject({ task: 'registered' });
+  });
+});
