@@ -30,8 +30,8 @@ export interface SqliteJobStoreOptions {
 /** SQLite result codes that mean "the store is unavailable for now", not "your input was wrong". */
 const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|FULL|READONLY|IOERR|CANTOPEN|NOTADB|CORRUPT|PROTOCOL|PERM)/;
 /** Jobs whose history is trimmed per flush, round-robin: keeps pruning from stalling the loop. */
-const PRUNE_JOBS_PER_PASS = 200;
-const PRUNE_EVERY_MS = 10_000;
+const PRUNE_JOBS_PER_PASS = 500;
+const PRUNE_EVERY_MS = 1_000;
 
 interface JobRow {
   id: string;
@@ -107,6 +107,8 @@ export class SqliteJobStore implements JobStore {
   private readonly settledRuns = new Set<RunRecord>();
   /** Row ids of runs written while running, to update them when they settle. */
   private readonly runIds = new WeakMap<RunRecord, number>();
+  /** Insertion order of jobs, persisted so equal due times keep it across restarts. */
+  private lastSeq = 0;
   private pruneCursor = 0;
   private lastPrune = 0;
   private statements: ReturnType<SqliteJobStore['prepare']> | null = null;
@@ -167,7 +169,7 @@ export class SqliteJobStore implements JobStore {
   private prepare(db: Database.Database) {
     return {
       insertJob: db.prepare(`INSERT INTO jobs (id, seq, name, task, args, trigger, policy, paused, next_run_time, due_at, jitter_ms, retry)
-        VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       updateJob: db.prepare(`UPDATE jobs SET name = ?, task = ?, args = ?, trigger = ?, policy = ?, paused = ?, next_run_time = ?, due_at = ?, jitter_ms = ?, retry = ? WHERE id = ?`),
       updateSchedule: db.prepare('UPDATE jobs SET next_run_time = ?, due_at = ?, jitter_ms = ?, retry = ? WHERE id = ?'),
       deleteJob: db.prepare('DELETE FROM jobs WHERE id = ?'),
@@ -189,7 +191,8 @@ export class SqliteJobStore implements JobStore {
     const now = context.now();
     const lost = db.prepare(`UPDATE runs SET outcome = 'lost', finished_at = ?, error = ? WHERE outcome = 'running' RETURNING *`)
       .all(now, JSON.stringify({ code: 'LOST', message: 'the process running it stopped before the run finished' })) as RunRow[];
-    const rows = db.prepare('SELECT * FROM jobs ORDER BY seq').all() as JobRow[];
+    const rows = db.prepare('SELECT * FROM jobs ORDER BY seq').all() as (JobRow & { seq: number })[];
+    this.lastSeq = rows.length === 0 ? 0 : (rows[rows.length - 1] as { seq: number }).seq;
     for (const row of rows) {
       const stored: StoredJob = {
         id: row.id, name: row.name, task: row.task, args: row.args === null ? undefined : JSON.parse(row.args),
@@ -232,7 +235,7 @@ export class SqliteJobStore implements JobStore {
     this.index.add(job);
     try {
       const s = this.serialize(job);
-      this.stmts.insertJob.run(job.id, s.name, s.task, s.args, s.trigger, s.policy, s.paused, s.nextRunTime, s.dueAt, s.jitterMs, s.retry);
+      this.stmts.insertJob.run(job.id, ++this.lastSeq, s.name, s.task, s.args, s.trigger, s.policy, s.paused, s.nextRunTime, s.dueAt, s.jitterMs, s.retry);
     } catch (error) {
       this.index.remove(job.id);
       throw storeError(`adding job "${job.id}"`, error);
