@@ -4,6 +4,9 @@
 //
 //   node bench/http.mjs [--duration=10] [--connections=20]
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
 
 const arg = (name, fallback) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
@@ -15,7 +18,7 @@ const JOBS = 10_000;
 async function main() {
   const port = 18_000 + Math.floor(Math.random() * 2000);
   const child = spawn(process.execPath, ['dist/cli.js', 'serve', '--port', String(port)], {
-    stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, LOG_LEVEL: 'warn', TICKWORK_ADMIN_KEY: 'bench-admin-key' },
+    stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, LOG_LEVEL: 'warn', TICKWORK_ADMIN_KEY: 'bench-admin-key', TICKWORK_STORE: process.env.TICKWORK_STORE ?? `sqlite:${join(mkdtempSync(join(tmpdir(), 'tickwork-bench-http-')), 'db.sqlite')}` },
   });
   const base = `http://127.0.0.1:${port}`;
   const headers = { authorization: 'Bearer bench-admin-key', 'content-type': 'application/json' };
