@@ -8,7 +8,8 @@ import { nextCronTime } from './next.js';
 import { parseCron, type CronPattern } from './pattern.js';
 import { TimeZone } from './zone.js';
 
-interface Entry {
+/** A pattern shared by every job with the same expression; triggers hold it to skip lookups. */
+export interface SharedPattern {
   readonly pattern: CronPattern;
   refs: number;
   /** One-slot memo: the answer for (memoZone, after-second). */
@@ -19,12 +20,17 @@ interface Entry {
 }
 
 export class CronCompiler {
-  private readonly entries = new Map<string, Entry>();
-  private readonly byPattern = new WeakMap<CronPattern, Entry>();
+  private readonly entries = new Map<string, SharedPattern>();
+  private readonly byPattern = new WeakMap<CronPattern, SharedPattern>();
   private readonly zones = new Map<string, TimeZone>();
 
   /** The parsed pattern of `expression`, shared; call `release` once per `acquire`. */
   acquire(expression: string): CronPattern {
+    return this.share(expression).pattern;
+  }
+
+  /** Like acquire, returning the shared entry itself (for next/describe/unshare without lookups). */
+  share(expression: string): SharedPattern {
     const key = typeof expression === 'string' ? expression.trim() : expression;
     let entry = this.entries.get(key);
     if (entry === undefined) {
@@ -34,7 +40,27 @@ export class CronCompiler {
       this.byPattern.set(pattern, entry);
     }
     entry.refs++;
-    return entry.pattern;
+    return entry;
+  }
+
+  unshare(entry: SharedPattern): void {
+    if (--entry.refs <= 0 && this.entries.get(entry.pattern.expression) === entry) this.entries.delete(entry.pattern.expression);
+  }
+
+  /** The next fire strictly after `afterMs`, memoized per (zone, second) on the shared entry. */
+  nextShared(entry: SharedPattern, zone: TimeZone, afterMs: number): number | null {
+    const second = Math.floor(afterMs / 1000);
+    if (entry.memoZone === zone && entry.memoAfterSecond === second) return entry.memoResult;
+    const result = nextCronTime(entry.pattern, zone, afterMs);
+    entry.memoZone = zone;
+    entry.memoAfterSecond = second;
+    entry.memoResult = result;
+    return result;
+  }
+
+  describeShared(entry: SharedPattern): string {
+    entry.description ??= describeCron(entry.pattern);
+    return entry.description;
   }
 
   release(expression: string): void {

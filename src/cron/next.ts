@@ -89,13 +89,18 @@ function nextBit60(lo: number, hi: number, from: number): number {
   return h >= 0 ? h + 30 : -1;
 }
 
+const MONTH_DAYS = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month !== 2) return MONTH_DAYS[month] as number;
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
 }
 
-/** Weekday (0 = Sunday) of a civil date. */
+/** Weekday (0 = Sunday) of a civil date, by arithmetic (Sakamoto's method): no Date per call. */
+const SAKAMOTO = [0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4];
 function weekday(year: number, month: number, day: number): number {
-  return new Date(Date.UTC(year, month - 1, day)).getUTCDay();
+  const y = month < 3 ? year - 1 : year;
+  return (y + Math.floor(y / 4) - Math.floor(y / 100) + Math.floor(y / 400) + (SAKAMOTO[month - 1] as number) + day) % 7;
 }
 
 function dayMatches(p: CronPattern, year: number, month: number, day: number): boolean {
@@ -136,7 +141,10 @@ export function nextLocalMatch(p: CronPattern, localMs: number, limitLocal: numb
       continue;
     }
     if (!dayMatches(p, year, month, day)) {
-      day++; hour = 0; minute = 0; second = 0;
+      // Only day-of-month restricts the day: jump to its next allowed day instead of walking.
+      const next = p.dowRestricted ? day + 1 : nextBit(p.days, day + 1);
+      day = next < 0 ? 32 : next;
+      hour = 0; minute = 0; second = 0;
       continue;
     }
     const h = nextBit(p.hours, hour);

@@ -1,12 +1,13 @@
 /**
  * UTC offsets and DST transitions of one IANA zone, from the platform's Intl data. Each calendar year's
- * transitions are found once (the offset sampled daily, then bisected to the exact second where it changes)
- * and cached, so the cron engine asks for offsets without calling Intl in its hot path.
- * Assumes at most one transition per day, true of every zone's rules since 1970.
+ * transitions are found once (the offset sampled weekly, then bisected to the exact second where it
+ * changes) and cached, so the cron engine asks for offsets without calling Intl in its hot path.
+ * Assumes no two transitions within one week, true of every zone's rules since 1970.
  */
 import { InvalidTriggerError } from '../scheduler/errors.js';
 
-const DAY_MS = 86_400_000;
+/** Sampling step when building a year's table: a week (no zone has had two transitions within one). */
+const SAMPLE_MS = 7 * 86_400_000;
 /** Years of transitions kept per zone before the cache is cleared (a preview far in the future). */
 const MAX_CACHED_YEARS = 64;
 /** How many years ahead nextTransition looks before answering "none". */
@@ -99,7 +100,7 @@ export class TimeZone {
     let previous = startOffset;
     let t = start;
     while (t < end) {
-      const next = Math.min(t + DAY_MS, end);
+      const next = Math.min(t + SAMPLE_MS, end);
       const offset = this.intlOffset(next);
       if (offset !== previous) {
         // Bisect to the first second with the new offset (transitions fall on whole seconds).

@@ -70,6 +70,6 @@ export function createTrigger(spec: unknown, env: TriggerEnvironment, path = 'tr
     throw new InvalidTriggerError(`${path}.timezone must be an IANA zone name such as "Europe/Berlin", got ${describeType(zoneName)}.`, { path: `${path}.timezone` });
   }
   const zone = env.compiler.zone(zoneName);
-  const pattern = env.compiler.acquire(expression);
-  return new CronTrigger(env.compiler, pattern, zone, startMs, endMs);
+  const shared = env.compiler.share(expression);
+  return new CronTrigger(env.compiler, shared, zone, startMs, endMs);
 }

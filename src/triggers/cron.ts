@@ -3,7 +3,7 @@
  * The parsed pattern is shared by every job with the same expression string through the scheduler's
  * CronCompiler, which also remembers the last next time per pattern and zone.
  */
-import type { CronCompiler } from '../cron/compiler.js';
+import type { CronCompiler, SharedPattern } from '../cron/compiler.js';
 import type { CronPattern } from '../cron/pattern.js';
 import type { TimeZone } from '../cron/zone.js';
 import { nextCronFire, type CronFire } from '../cron/next.js';
@@ -17,15 +17,19 @@ export class CronTrigger implements Trigger {
 
   constructor(
     private readonly compiler: CronCompiler,
-    readonly pattern: CronPattern,
+    private readonly shared: SharedPattern,
     readonly zone: TimeZone,
     private readonly startMs: number | null,
     private readonly endMs: number | null,
-  ) {}
+  ) {
+    this.pattern = shared.pattern;
+  }
+
+  readonly pattern: CronPattern;
 
   next(afterMs: number): number | null {
     const after = this.startMs !== null && afterMs < this.startMs ? this.startMs - 1 : afterMs;
-    const t = this.compiler.next(this.pattern, this.zone, after);
+    const t = this.compiler.nextShared(this.shared, this.zone, after);
     return t === null || (this.endMs !== null && t > this.endMs) ? null : t;
   }
 
@@ -52,12 +56,12 @@ export class CronTrigger implements Trigger {
   }
 
   describe(): string {
-    return `${this.compiler.describe(this.pattern)}, ${this.zone.name}`;
+    return `${this.compiler.describeShared(this.shared)}, ${this.zone.name}`;
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.compiler.release(this.pattern.expression);
+    this.compiler.unshare(this.shared);
   }
 }
