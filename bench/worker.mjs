@@ -182,14 +182,21 @@ async function intervalOneSecond(adapter, n, opts) {
   let windowEnd = Infinity;
   let fires = 0;
   let counted = 0;
+  // Worst lateness per second since registration began: shows warm-up or a slowing scheduler.
+  const regStart = Date.now();
+  const worstBySecond = new Float64Array(Math.ceil(opts['window-s'] + opts['settle-s'] + opts['reg-limit-s']) + 2);
   const onFire = (ideal) => {
     fires++;
     if (ideal <= windowEnd) {
       counted++;
-      lateness.record(nowMs() - ideal);
+      const late = nowMs() - ideal;
+      lateness.record(late);
+      const s = Math.floor((ideal - regStart) / 1000);
+      if (s >= 0 && s < worstBySecond.length && late > worstBySecond[s]) worstBySecond[s] = late;
     }
   };
   const ids = (i) => `j-${i}`;
+  gcFull();
   const baseline = memBytes();
   const regMs = await registerAll(n, (i) => {
     lo[i] = Date.now();
@@ -219,6 +226,9 @@ async function intervalOneSecond(adapter, n, opts) {
   const stop = nowMs();
   const cpu = cpuMs(cpu0);
   const windowFires = fires - firesBefore;
+  // What the scheduler keeps after the fires (run history, per-job state), outside the CPU window.
+  gcFull();
+  const retained = memBytes();
   const missing = Math.max(0, expectedLo - counted);
   const result = {
     registrationMs: Math.round(regMs),
@@ -231,7 +241,9 @@ async function intervalOneSecond(adapter, n, opts) {
     windowMs: Math.round(stop - regEnd),
     cpuMs: Math.round(cpu),
     cpuPerFireUs: windowFires ? Math.round((cpu * 1000 / windowFires) * 1000) / 1000 : null,
+    bytesPerJobAfterWindow: Math.round((retained.total - baseline.total) / n),
     latenessMs: lateness.summary(),
+    worstLatenessMsBySecond: Array.from(worstBySecond.subarray(0, Math.ceil((windowEnd - regStart) / 1000) + 1), (v) => Math.round(v * 10) / 10),
   };
   if (missing > expectedLo * 0.01) result.failed = `fell behind: ${missing} of ${expectedLo} fires missing (${result.missingPct}%)`;
   return result;
