@@ -1,0 +1,52 @@
+/** Config jobs are reconciled by id at every start: created, updated when changed, else left alone. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/scheduler/clock.js';
+import { SchedulerService } from '../../src/scheduler/service.js';
+import { reconcileJobs } from '../../src/server/reconcile.js';
+import { SqliteJobStore } from '../../src/stores/sqlite/store.js';
+import { captureLogger, REFERENCE } from '../helpers.js';
+
+function boot(path: string, clock: ManualClock): SchedulerService {
+  const s = new SchedulerService({ store: new SqliteJobStore({ path }), clock, logger: captureLogger(), timezone: 'UTC' });
+  s.registerTask('noop', () => undefined);
+  s.registerTask('other', () => undefined);
+  return s;
+}
+
+describe('reconcileJobs', () => {
+  it('creates missing jobs, updates changed ones, leaves the rest, keeps API pauses and API jobs', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'tickwork-reconcile-')), 'db.sqlite');
+    const clock = new ManualClock(REFERENCE);
+    const logger = captureLogger();
+    const config = [
+      { id: 'same', task: 'noop', trigger: { type: 'interval' as const, seconds: 60 } },
+      { id: 'changes', task: 'noop', trigger: { type: 'cron' as const, expression: '0 3 * * *' }, args: { v: 1 } },
+    ];
+    const one = boot(path, clock);
+    await reconcileJobs(one, config, logger);
+    await one.start();
+    await one.addJob({ id: 'from-api', task: 'noop', trigger: { type: 'interval', seconds: 5 } });
+    await one.pauseJob('same');
+    const sameBefore = await one.getJob('same');
+    await clock.advance(90_000);
+    await one.shutdown();
+
+    const changed = [config[0] as (typeof config)[number], { id: 'changes', task: 'other', trigger: { type: 'cron' as const, expression: '30 4 * * *' }, args: { v: 2 } }, { id: 'new', task: 'noop', trigger: { type: 'interval' as const, seconds: 30 } }];
+    const two = boot(path, clock);
+    await reconcileJobs(two, changed, logger);
+    await two.start();
+    expect((await two.getJobs()).map((j) => j.id).sort()).toEqual(['changes', 'from-api', 'new', 'same']);
+    const same = await two.getJob('same');
+    expect(same?.paused).toBe(true); // the API pause survived
+    expect(same?.trigger).toEqual(sameBefore?.trigger); // left alone: same anchor
+    const updated = await two.getJob('changes');
+    expect(updated).toMatchObject({ task: 'other', args: { v: 2 }, trigger: { expression: '30 4 * * *' } });
+    expect(updated?.nextRunTime?.toISOString()).toBe('2026-01-01T04:30:00.000Z');
+    const events = logger.lines.filter((l) => String(l.event).startsWith('config_job_')).map((l) => `${String(l.event)}:${String(l.jobId)}`);
+    expect(events).toEqual(['config_job_created:same', 'config_job_created:changes', 'config_job_updated:changes', 'config_job_created:new']);
+    await two.shutdown();
+  });
+});
