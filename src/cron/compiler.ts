@@ -1,76 +1,70 @@
 /**
- * One scheduler's cron cache: parsed patterns shared by expression string with a reference count (a
- * removed job frees its pattern when it was the last user), zones by name, and the last next time per
- * pattern, so a million jobs on `0 0 * * *` added in one second compute their next time once.
+ * One scheduler's cron cache: parsed patterns shared by expression string with a reference count (a removed
+ * job frees its pattern when it was the last user), zones by name, and the last next time per (pattern,
+ * zone), so a million jobs on `0 0 * * *` added in one second compute their next time once.
  */
 import { describeCron } from './describe.js';
 import { nextCronTime } from './next.js';
 import { parseCron, type CronPattern } from './pattern.js';
 import { TimeZone } from './zone.js';
 
+/** The last answer in one zone: the next time after any instant in the second `afterSecond`. */
+interface Memo {
+  readonly zone: TimeZone;
+  afterSecond: number;
+  result: number | null;
+  /** The pattern's memo for another zone. A pattern is used in one zone or a few, so a list will do. */
+  next: Memo | null;
+}
+
 /** A pattern shared by every job with the same expression; triggers hold it to skip lookups. */
 export interface SharedPattern {
   readonly pattern: CronPattern;
+  /** Holders: acquire/share add one, release/unshare take one away. */
   refs: number;
-  /** One-slot memo: the answer for (memoZone, after-second). */
-  memoZone: TimeZone | null;
-  memoAfterSecond: number;
-  memoResult: number | null;
+  memos: Memo | null;
   description: string | null;
 }
 
+/** Parsed patterns, zones and next-time memos for one scheduler. Nothing is shared between instances. */
 export class CronCompiler {
+  /** By trimmed expression, which is also each pattern's `expression`. */
   private readonly entries = new Map<string, SharedPattern>();
-  private readonly byPattern = new WeakMap<CronPattern, SharedPattern>();
   private readonly zones = new Map<string, TimeZone>();
 
-  /** The parsed pattern of `expression`, shared; call `release` once per `acquire`. */
+  /**
+   * The parsed pattern of `expression`, shared by everyone who acquired the same (trimmed) string; call
+   * `release` once per `acquire`. Throws InvalidTriggerError for an invalid expression.
+   */
   acquire(expression: string): CronPattern {
     return this.share(expression).pattern;
   }
 
-  /** Like acquire, returning the shared entry itself (for next/describe/unshare without lookups). */
+  /** Like acquire, returning the shared entry itself, for nextShared/describeShared/unshare without lookups. */
   share(expression: string): SharedPattern {
     const key = typeof expression === 'string' ? expression.trim() : expression;
     let entry = this.entries.get(key);
     if (entry === undefined) {
       const pattern = parseCron(expression);
-      entry = { pattern, refs: 0, memoZone: null, memoAfterSecond: Number.NaN, memoResult: null, description: null };
-      this.entries.set(key, entry);
-      this.byPattern.set(pattern, entry);
+      entry = { pattern, refs: 0, memos: null, description: null };
+      this.entries.set(pattern.expression, entry);
     }
     entry.refs++;
     return entry;
   }
 
+  /** Gives back one reference to `expression`'s pattern; the last one drops the pattern and its memos. */
+  release(expression: string): void {
+    const entry = this.entries.get(expression.trim());
+    if (entry !== undefined) this.unshare(entry);
+  }
+
+  /** Gives back one reference taken by share. */
   unshare(entry: SharedPattern): void {
     if (--entry.refs <= 0 && this.entries.get(entry.pattern.expression) === entry) this.entries.delete(entry.pattern.expression);
   }
 
-  /** The next fire strictly after `afterMs`, memoized per (zone, second) on the shared entry. */
-  nextShared(entry: SharedPattern, zone: TimeZone, afterMs: number): number | null {
-    const second = Math.floor(afterMs / 1000);
-    if (entry.memoZone === zone && entry.memoAfterSecond === second) return entry.memoResult;
-    const result = nextCronTime(entry.pattern, zone, afterMs);
-    entry.memoZone = zone;
-    entry.memoAfterSecond = second;
-    entry.memoResult = result;
-    return result;
-  }
-
-  describeShared(entry: SharedPattern): string {
-    entry.description ??= describeCron(entry.pattern);
-    return entry.description;
-  }
-
-  release(expression: string): void {
-    const key = expression.trim();
-    const entry = this.entries.get(key);
-    if (entry === undefined) return;
-    if (--entry.refs <= 0) this.entries.delete(key);
-  }
-
-  /** The zone named `name`, cached; throws InvalidTriggerError for an unknown name. */
+  /** The zone named `name`, cached; throws InvalidTriggerError (path `trigger.timezone`) for an unknown name. */
   zone(name: string): TimeZone {
     let zone = this.zones.get(name);
     if (zone === undefined) {
@@ -80,25 +74,42 @@ export class CronCompiler {
     return zone;
   }
 
-  /** The next fire time strictly after `afterMs`, memoized per (pattern, zone, second of afterMs). */
+  /**
+   * nextCronTime(pattern, zone, afterMs), memoized per (pattern, zone) on the second of `afterMs` (the
+   * answer depends on nothing finer). A pattern this compiler does not hold is computed without a memo.
+   */
   next(pattern: CronPattern, zone: TimeZone, afterMs: number): number | null {
-    const entry = this.byPattern.get(pattern);
+    const entry = this.entries.get(pattern.expression);
+    if (entry === undefined || entry.pattern !== pattern) return nextCronTime(pattern, zone, afterMs);
+    return this.nextShared(entry, zone, afterMs);
+  }
+
+  /** next() for a shared entry. */
+  nextShared(entry: SharedPattern, zone: TimeZone, afterMs: number): number | null {
     const second = Math.floor(afterMs / 1000);
-    if (entry !== undefined && entry.memoZone === zone && entry.memoAfterSecond === second) return entry.memoResult;
-    const result = nextCronTime(pattern, zone, afterMs);
-    if (entry !== undefined) {
-      entry.memoZone = zone;
-      entry.memoAfterSecond = second;
-      entry.memoResult = result;
+    let memo = entry.memos;
+    while (memo !== null && memo.zone !== zone) memo = memo.next;
+    if (memo !== null && memo.afterSecond === second) return memo.result;
+    const result = nextCronTime(entry.pattern, zone, afterMs);
+    if (memo === null) {
+      entry.memos = { zone, afterSecond: second, result, next: entry.memos };
+    } else {
+      memo.afterSecond = second;
+      memo.result = result;
     }
     return result;
   }
 
   /** describeCron of a pattern, computed once per shared pattern. */
   describe(pattern: CronPattern): string {
-    const entry = this.byPattern.get(pattern);
-    if (entry === undefined) return describeCron(pattern);
-    entry.description ??= describeCron(pattern);
+    const entry = this.entries.get(pattern.expression);
+    if (entry === undefined || entry.pattern !== pattern) return describeCron(pattern);
+    return this.describeShared(entry);
+  }
+
+  /** describe() for a shared entry. */
+  describeShared(entry: SharedPattern): string {
+    entry.description ??= describeCron(entry.pattern);
     return entry.description;
   }
 

@@ -1,87 +1,142 @@
 /**
  * Short English for a cron pattern, for JobInfo and the dashboard: "every 15 minutes",
- * "at 02:30 every day", "at 09:00 and 17:00 on Monday to Friday".
+ * "at 02:30 every day", "at 09:00 and 17:00 on Monday to Friday", "at 00:00 on day 1 of every month".
+ * Patterns with no short reading are described field by field ("at minutes 5 and 35 during hours 9 to 17").
  */
 import type { CronPattern } from './pattern.js';
 
 const DAY_NAMES = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 const MONTH_NAMES = ['', 'January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+/** Most fixed times listed one by one ("at 09:00, 12:00 and 17:00") before describing field by field. */
+const MAX_LISTED_TIMES = 6;
 
-function values(lo: number, hi: number, min: number, max: number, split: boolean): number[] {
+/** The values from `min` to `max` whose bit (value - base) is set in `mask`. */
+function values(mask: number, min: number, max: number, base: number): number[] {
   const out: number[] = [];
-  for (let v = min; v <= max; v++) {
-    const set = !split || v < 30 ? (lo & (1 << v)) !== 0 : (hi & (1 << (v - 30))) !== 0;
-    if (set) out.push(v);
-  }
+  for (let v = min; v <= max; v++) if ((mask & (1 << (v - base))) !== 0) out.push(v);
   return out;
 }
 
-/** The step when values are 0, n, 2n ... up to the max, else 0. */
-function uniformStep(list: number[], size: number): number {
-  if (list.length < 2 || list[0] !== 0) return 0;
-  const step = (list[1] as number) - (list[0] as number);
-  if (size % step !== 0 || list.length !== size / step) return 0;
-  return list.every((v, i) => v === i * step) ? step : 0;
+function values60(lo: number, hi: number): number[] {
+  return [...values(lo, 0, 29, 0), ...values(hi, 30, 59, 30)];
 }
 
-function joinAnd(items: string[]): string {
+/** n when the list is min, min + n, min + 2n ... up to the last that fits (n > 1), else 0. */
+function uniformStep(list: readonly number[], min: number, max: number): number {
+  if (list.length < 2 || list[0] !== min) return 0;
+  const step = (list[1] as number) - min;
+  if (step < 2 || list.length !== Math.floor((max - min) / step) + 1) return 0;
+  return list.every((v, i) => v === min + i * step) ? step : 0;
+}
+
+function joinAnd(items: readonly string[]): string {
   if (items.length <= 1) return items.join('');
-  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1] as string}`;
 }
 
-/** Consecutive runs become ranges: [1,2,3,4,5] -> "Monday to Friday". */
-function ranges(list: number[], name: (v: number) => string): string {
+/** Runs of three or more consecutive values become ranges: [1,2,3,4,5] -> "Monday to Friday". */
+function ranges(list: readonly number[], name: (v: number) => string): string {
   const parts: string[] = [];
   for (let i = 0; i < list.length;) {
     let j = i;
     while (j + 1 < list.length && (list[j + 1] as number) === (list[j] as number) + 1) j++;
-    const a = list[i] as number;
-    const b = list[j] as number;
-    parts.push(j - i >= 2 ? `${name(a)} to ${name(b)}` : j === i ? name(a) : `${name(a)} and ${name(b)}`);
+    if (j - i >= 2) {
+      parts.push(`${name(list[i] as number)} to ${name(list[j] as number)}`);
+    } else {
+      for (let k = i; k <= j; k++) parts.push(name(list[k] as number));
+    }
     i = j + 1;
   }
   return joinAnd(parts);
 }
 
 const pad = (n: number): string => String(n).padStart(2, '0');
+const plural = (n: number, unit: string): string => (n === 1 ? unit : `${unit}s`);
 
-export function describeCron(p: CronPattern): string {
-  const seconds = values(p.secLo, p.secHi, 0, 59, true);
-  const minutes = values(p.minLo, p.minHi, 0, 59, true);
-  const hours = values(p.hours, 0, 0, 23, false);
-  const days = values(p.days, 0, 1, 31, false);
-  const months = values(p.months, 0, 1, 12, false);
-  const weekdays = values(p.weekdays, 0, 0, 6, false);
+function ordinal(n: number): string {
+  const lastTwo = n % 100;
+  if (lastTwo >= 11 && lastTwo <= 13) return `${n}th`;
+  return `${n}${['th', 'st', 'nd', 'rd'][n % 10] ?? 'th'}`;
+}
 
-  let time: string;
-  const everySecond = seconds.length === 60;
-  const secondStep = uniformStep(seconds, 60);
-  const minuteStep = uniformStep(minutes, 60);
-  if (everySecond && minutes.length === 60 && hours.length === 24) time = 'every second';
-  else if (secondStep > 1 && minutes.length === 60 && hours.length === 24) time = `every ${secondStep} seconds`;
-  else if (seconds.length === 1 && seconds[0] === 0 && minutes.length === 60 && hours.length === 24) time = 'every minute';
-  else if (seconds.length === 1 && seconds[0] === 0 && minuteStep > 1 && hours.length === 24) time = `every ${minuteStep} minutes`;
-  else if (seconds.length === 1 && seconds[0] === 0 && minutes.length === 1 && hours.length === 24) time = minutes[0] === 0 ? 'every hour' : `every hour at minute ${minutes[0]}`;
-  else if (seconds.length === 1 && minutes.length * hours.length <= 4) {
-    const sec = seconds[0] === 0 ? '' : `:${pad(seconds[0] as number)}`;
+/** The time of day: "every 15 minutes", "at 02:30", "every 2 hours at minute 5". */
+function describeTime(p: CronPattern): string {
+  const seconds = values60(p.secLo, p.secHi);
+  const minutes = values60(p.minLo, p.minHi);
+  const hours = values(p.hours, 0, 23, 0);
+  const allMinutes = minutes.length === 60;
+  const allHours = hours.length === 24;
+  const secondStep = uniformStep(seconds, 0, 59);
+  const minuteStep = uniformStep(minutes, 0, 59);
+  const hourStep = uniformStep(hours, 0, 23);
+  const onTheMinute = seconds.length === 1 && seconds[0] === 0;
+
+  if (seconds.length === 60 && allMinutes && allHours) return 'every second';
+  if (secondStep > 0 && allMinutes && allHours) return `every ${secondStep} seconds`;
+  if (onTheMinute) {
+    if (allMinutes && allHours) return 'every minute';
+    if (minuteStep > 0 && allHours) return `every ${minuteStep} minutes`;
+    const minute = minutes.length === 1 ? (minutes[0] as number) : -1;
+    if (minute >= 0 && allHours) return minute === 0 ? 'every hour' : `every hour at minute ${minute}`;
+    if (minute >= 0 && hourStep > 0) return minute === 0 ? `every ${hourStep} hours` : `every ${hourStep} hours at minute ${minute}`;
+    const first = hours[0] as number;
+    const last = hours[hours.length - 1] as number;
+    if (minute >= 0 && hours.length >= 3 && last - first === hours.length - 1) {
+      return `every hour from ${pad(first)}:${pad(minute)} to ${pad(last)}:${pad(minute)}`;
+    }
+  }
+  if (seconds.length === 1 && minutes.length * hours.length <= MAX_LISTED_TIMES) {
+    const sec = onTheMinute ? '' : `:${pad(seconds[0] as number)}`;
     const times: string[] = [];
     for (const h of hours) for (const m of minutes) times.push(`${pad(h)}:${pad(m)}${sec}`);
-    time = `at ${joinAnd(times)}`;
-  } else {
-    const parts: string[] = [];
-    if (!(seconds.length === 1 && seconds[0] === 0)) parts.push(`at second ${ranges(seconds, String)}`);
-    parts.push(minutes.length === 60 ? 'every minute' : `at minute ${ranges(minutes, String)}`);
-    if (hours.length !== 24) parts.push(`past hour ${ranges(hours, String)}`);
-    time = parts.join(' ');
+    return `at ${joinAnd(times)}`;
   }
+  // Field by field.
+  const parts: string[] = [];
+  if (seconds.length === 60) parts.push('every second');
+  else if (secondStep > 0) parts.push(`every ${secondStep} seconds`);
+  else if (!onTheMinute) parts.push(`at ${plural(seconds.length, 'second')} ${ranges(seconds, String)}`);
+  const lead = parts.length === 0 ? 'at' : 'of';
+  if (allMinutes) {
+    if (parts.length === 0) parts.push('every minute');
+    else if (secondStep === 0 && seconds.length < 60) parts.push('of every minute');
+  } else if (minuteStep > 0) {
+    parts.push(parts.length === 0 ? `every ${minuteStep} minutes` : `of every ${ordinal(minuteStep)} minute`);
+  } else {
+    parts.push(`${lead} ${plural(minutes.length, 'minute')} ${ranges(minutes, String)}`);
+  }
+  if (hourStep > 0) parts.push(`every ${hourStep} hours`);
+  else if (!allHours) parts.push(`during ${plural(hours.length, 'hour')} ${ranges(hours, String)}`);
+  else if (!allMinutes && minuteStep === 0) parts.push('of every hour');
+  return parts.join(' ');
+}
 
-  const dayParts: string[] = [];
-  const domText = p.domRestricted ? `on day ${ranges(days, String)} of the month` : '';
-  const dowText = p.dowRestricted ? `on ${weekdays.length === 5 && ranges(weekdays, String) === '1 to 5' ? 'weekdays' : ranges(weekdays, (d) => DAY_NAMES[d] as string)}` : '';
-  if (domText !== '' && dowText !== '') dayParts.push(`${domText} or ${dowText.slice(3)}`);
-  else if (domText !== '') dayParts.push(domText);
-  else if (dowText !== '') dayParts.push(dowText);
-  if (months.length !== 12) dayParts.push(`in ${ranges(months, (m) => MONTH_NAMES[m] as string)}`);
-  if (dayParts.length === 0) return time.startsWith('at ') ? `${time} every day` : time;
-  return `${time} ${dayParts.join(' ')}`;
+/** The days: "on day 1 of every month", "on Monday to Friday", "in January", or "" for every day. */
+function describeDays(p: CronPattern): string {
+  const days = values(p.days, 1, 31, 1);
+  const months = values(p.months, 1, 12, 0);
+  const weekdays = values(p.weekdays, 0, 6, 0);
+  const allMonths = months.length === 12;
+  const monthNames = ranges(months, (m) => MONTH_NAMES[m] as string);
+  const dayStep = uniformStep(days, 1, 31);
+  const domText = days.length === 31 ? '' : dayStep > 0 ? `every ${ordinal(dayStep)} day` : `day ${ranges(days, String)}`;
+  const dowText = weekdays.length === 7 ? '' : ranges(weekdays, (d) => DAY_NAMES[d] as string);
+  const ofMonths = allMonths ? 'of every month' : `of ${monthNames}`;
+  if (domText !== '' && dowText !== '') {
+    // Vixie: both restricted is "either"; a day-of-month starting with * (like */2) and a weekday is "both".
+    const joiner = p.domRestricted && p.dowRestricted ? 'or on' : 'if it is a';
+    return `on ${domText} ${ofMonths} ${joiner} ${dowText}`;
+  }
+  if (domText !== '') return `on ${domText} ${ofMonths}`;
+  if (dowText !== '') return allMonths ? `on ${dowText}` : `on ${dowText} in ${monthNames}`;
+  return allMonths ? '' : `in ${monthNames}`;
+}
+
+/** Short English for a pattern, e.g. "at 09:00 and 17:00 on Monday to Friday". */
+export function describeCron(pattern: CronPattern): string {
+  const time = describeTime(pattern);
+  const days = describeDays(pattern);
+  // "at 02:30" and "during hours 9 to 17" name times of a day; "every 15 minutes" needs no "every day".
+  if (days === '') return /^at \d\d:\d\d/.test(time) || time.includes(' during hour') ? `${time} every day` : time;
+  return `${time} ${days}`;
 }

@@ -7,7 +7,7 @@ import { CronCompiler } from '../cron/compiler.js';
 import { systemTimeZone } from '../cron/zone.js';
 import { MemoryJobStore } from '../stores/memory.js';
 import type { JobStore, StoredJob } from '../stores/store.js';
-import { JOB_SORTS, JOB_STATES, type JobPage, type JobPageQuery, type JobSort, type JobState } from '../stores/job-order.js';
+import { JOB_SORTS, JOB_STATES, compareJobs, matchesFilter, type JobPage, type JobPageQuery, type JobSort, type JobState } from '../stores/job-order.js';
 import { jobInfoJson } from './job-json.js';
 import { createTrigger } from '../triggers/create.js';
 import { describeType } from '../triggers/dates.js';
@@ -337,21 +337,8 @@ export class SchedulerService {
       throw InvalidArgumentError.field('query.state', `must be "active", "paused" or "failing", got ${describeType(state)}.`);
     }
     if (!this.storeReady) await this.openStore();
-    const jobs = (await this.store.list()).filter((job) => {
-      if (q !== undefined && !job.id.toLowerCase().includes(q) && !job.name.toLowerCase().includes(q)) return false;
-      if (state === 'active') return !job.paused;
-      if (state === 'paused') return job.paused;
-      if (state === 'failing') {
-        const outcome = job.lastRun?.outcome;
-        return outcome === 'failed' || outcome === 'timed_out' || outcome === 'lost';
-      }
-      return true;
-    });
-    jobs.sort((a, b) => {
-      const ta = a.nextRunTime ?? Number.POSITIVE_INFINITY;
-      const tb = b.nextRunTime ?? Number.POSITIVE_INFINITY;
-      return ta !== tb ? ta - tb : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-    });
+    const jobs = (await this.store.list()).filter((job) => matchesFilter(job, q, state));
+    jobs.sort(compareJobs('nextRunTime'));
     return jobs.map(toJobInfo);
   }
 
@@ -454,28 +441,11 @@ export class SchedulerService {
 
   /** Changes a job's name, function, args or policies. */
   async modifyJob(jobId: string, changes: JobChanges): Promise<JobInfo> {
-    const job = await this.requireJob(jobId);
     const opts = checkOptionKeys(changes, 'changes', ['func']) as JobChanges;
     if ('replaceExisting' in opts || 'paused' in opts || 'timezone' in opts) {
       throw InvalidArgumentError.field('changes', 'cannot change replaceExisting, paused or timezone; use pauseJob/resumeJob or rescheduleJob.');
     }
-    const policy = resolvePolicy(opts, job.policy, 'changes');
-    const resolved = opts.func === undefined ? null : this.resolveFunc(opts.func, 'modifyJob');
-    const args = opts.args === undefined ? job.args : validateArgs(opts.args, 'changes.args');
-    const name = opts.name === undefined ? job.name : validateName(opts.name, 'changes.name');
-    // Everything validated: apply.
-    if (resolved !== null) {
-      job.func = resolved.fn;
-      job.task = resolved.task;
-    }
-    const jitterChanged = policy.jitterSeconds !== job.policy.jitterSeconds;
-    job.policy = policy;
-    job.args = args;
-    job.name = name;
-    if (jitterChanged) this.setDue(job);
-    await this.store.update(job);
-    this.modified(job);
-    return toJobInfo(job);
+    return this.updateJob(jobId, opts);
   }
 
   /**
@@ -529,19 +499,7 @@ export class SchedulerService {
 
   /** Gives a job a new trigger; its next run time is computed from the new trigger and now. */
   async rescheduleJob(jobId: string, trigger: TriggerSpec): Promise<JobInfo> {
-    const job = await this.requireJob(jobId);
-    const now = this.clock.now();
-    const created = createTrigger(trigger, { nowMs: now, defaultTimezone: this.timezone, compiler: this.cron });
-    const next = created.first(now);
-    const old = job.trigger;
-    job.trigger = created;
-    job.finished = false;
-    if (!job.paused) job.nextRunTime = next;
-    this.setDue(job);
-    await this.store.update(job);
-    old.dispose();
-    this.modified(job);
-    return toJobInfo(job);
+    return this.updateJob(jobId, { trigger });
   }
 
   /** Runs a job now, outside its schedule. Counts toward maxInstances. */
