@@ -2,6 +2,7 @@
  * Parsing of the dates in trigger specs: ISO 8601 with `Z` or an explicit offset, or a valid Date.
  * A date without a zone is rejected: "02:30" means a different instant on every replica's machine.
  */
+import { civilDay, civilFromDays, civilMonth, civilYear } from '../cron/calendar.js';
 import { InvalidTriggerError } from '../scheduler/errors.js';
 import type { DateInput } from './trigger.js';
 
@@ -39,16 +40,10 @@ export function iso(ms: number): string {
   const t = Math.floor(ms);
   const days = Math.floor(t / 86_400_000);
   let rest = t - days * 86_400_000;
-  // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-  const z = days + 719_468;
-  const era = Math.floor(z / 146_097);
-  const doe = z - era * 146_097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const month = mp < 10 ? mp + 3 : mp - 9;
-  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const civil = civilFromDays(days);
+  const year = civilYear(civil);
+  const month = civilMonth(civil);
+  const day = civilDay(civil);
   const hour = Math.floor(rest / 3_600_000);
   rest -= hour * 3_600_000;
   const minute = Math.floor(rest / 60_000);

@@ -8,18 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { nextCronTime } from '../../src/cron/next.js';
 import { parseCron } from '../../src/cron/pattern.js';
 import { TimeZone } from '../../src/cron/zone.js';
+import { prng } from './prng.js';
 
-/** mulberry32: a small seeded PRNG, so every run checks the same expressions. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];

@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { nextCronFire } from '../../src/cron/next.js';
 import { parseCron, type CronPattern } from '../../src/cron/pattern.js';
 import { TimeZone } from '../../src/cron/zone.js';
+import { prng } from './prng.js';
 
 const zones = new Map<string, TimeZone>();
 const zone = (name: string): TimeZone => {
@@ -246,17 +247,6 @@ function oracle(p: CronPattern, zoneName: string, from: number, to: number): str
   return out;
 }
 
-/** Seeded PRNG (mulberry32), so every run checks the same patterns. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('DST policy against a brute-force oracle', () => {
   const rand = prng(20260308);
