@@ -9,6 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { collectJsonLines } from './json-lines.js';
 
 interface Server {
   child: ChildProcess;
@@ -43,14 +44,7 @@ async function start(extraEnv: Record<string, string> = {}): Promise<Server> {
   const child = spawn(process.execPath, ['dist/cli.js', 'serve', '--port', '0', '--config', config], {
     stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TICKWORK_STORE: `sqlite:${join(dir, 'tickwork.db')}`, ...extraEnv },
   });
-  const lines: Record<string, unknown>[] = [];
-  let buffered = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    const parts = buffered.split('\n');
-    buffered = parts.pop() ?? '';
-    for (const part of parts) if (part.trim() !== '') lines.push(JSON.parse(part) as Record<string, unknown>);
-  });
+  const lines = collectJsonLines(child);
   const listening = await waitFor(lines, (l) => l.event === 'server_listening', 15_000);
   return { child, lines, url: String(listening.url) };
 }
