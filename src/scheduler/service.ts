@@ -416,10 +416,7 @@ export class SchedulerService {
     const job = await this.requireJob(jobId);
     job.paused = true;
     job.nextRunTime = null;
-    this.setDue(job);
-    await this.store.update(job);
-    this.modified(job);
-    return toJobInfo(job);
+    return this.save(job);
   }
 
   /** Resumes a paused job from now; a job whose trigger has no further fire is removed instead. */
@@ -433,10 +430,7 @@ export class SchedulerService {
     }
     job.paused = false;
     job.nextRunTime = next;
-    this.setDue(job);
-    await this.store.update(job);
-    this.modified(job);
-    return toJobInfo(job);
+    return this.save(job);
   }
 
   /** Changes a job's name, function, args or policies. */
@@ -491,10 +485,7 @@ export class SchedulerService {
     }
     if (trigger !== null || paused !== job.paused) job.nextRunTime = next;
     job.paused = paused;
-    this.setDue(job);
-    await this.store.update(job);
-    this.modified(job);
-    return toJobInfo(job);
+    return this.save(job);
   }
 
   /** Gives a job a new trigger; its next run time is computed from the new trigger and now. */
@@ -526,6 +517,14 @@ export class SchedulerService {
     const job = await this.store.get(jobId);
     if (job === undefined) throw new JobNotFoundError(jobId);
     return job;
+  }
+
+  /** After a change to a job's definition or schedule: new due time, written, announced. */
+  private async save(job: JobRecord): Promise<JobInfo> {
+    this.setDue(job);
+    await this.store.update(job);
+    this.modified(job);
+    return toJobInfo(job);
   }
 
   private modified(job: JobRecord): void {
