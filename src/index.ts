@@ -25,4 +25,6 @@ export type { SchedulerPluginOptions } from './server/plugin.js';
 export type { JobSort, JobState, JobPage, JobPageQuery } from './stores/job-order.js';
 export { SqliteJobStore } from './stores/sqlite/store.js';
 export type { SqliteJobStoreOptions } from './stores/sqlite/store.js';
-export type { StoredJob, StoreContext, Awaitable } from './stores/store.js';
+export { PostgresJobStore } from './stores/postgres/store.js';
+export type { PostgresJobStoreOptions } from './stores/postgres/store.js';
+export type { StoredJob, StoreContext, Awaitable, FireClaim } from './stores/store.js';

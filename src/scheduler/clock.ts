@@ -123,3 +123,24 @@ export class ManualClock implements Clock {
 export function flushMicrotasks(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
+
+/**
+ * A clock shifted by a varying offset: the scheduler of a node sharing a database reads the database's
+ * time through it, so that a node whose own clock is off still agrees with the others on what is due.
+ * Timers are relative delays, so they pass through unchanged.
+ */
+export class OffsetClock implements Clock {
+  constructor(private readonly inner: Clock, private readonly offsetMs: () => number) {}
+
+  now(): number {
+    return this.inner.now() + this.offsetMs();
+  }
+
+  setTimer(callback: () => void, delayMs: number): TimerHandle {
+    return this.inner.setTimer(callback, delayMs);
+  }
+
+  clearTimer(handle: TimerHandle): void {
+    this.inner.clearTimer(handle);
+  }
+}

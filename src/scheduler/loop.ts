@@ -13,6 +13,16 @@ export const MAX_SLEEP_MS = 10_000;
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
 
+export interface WakeLoopOptions {
+  /** Longest sleep (a shared store polls for changes it was not told about). Default MAX_SLEEP_MS. */
+  maxSleepMs?: number;
+  /**
+   * Shortest gap between two passes that were not asked for at once: a store reached over the network
+   * batches fires due within this many ms into one pass instead of one round trip per due time.
+   */
+  minGapMs?: number;
+}
+
 export interface PassResult {
   /** More jobs are due right now than one pass takes. */
   more: boolean;
@@ -29,12 +39,19 @@ export class WakeLoop {
   private pendingWake = Number.POSITIVE_INFINITY;
   private stopped = true;
   private retryDelay = RETRY_MIN_MS;
+  private readonly maxSleepMs: number;
+  private readonly minGapMs: number;
+  private lastPassEnd = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly pass: () => Promise<PassResult>,
-  ) {}
+    options: WakeLoopOptions = {},
+  ) {
+    this.maxSleepMs = options.maxSleepMs ?? MAX_SLEEP_MS;
+    this.minGapMs = options.minGapMs ?? 0;
+  }
 
   /** Starts (or restarts) the loop with a pass as soon as possible. */
   wakeSoon(): void {
@@ -50,7 +67,8 @@ export class WakeLoop {
       else this.pendingWake = Math.min(this.pendingWake, atMs);
       return;
     }
-    if (atMs < this.timerAt) this.arm(atMs);
+    const at = Math.max(atMs, this.lastPassEnd + this.minGapMs);
+    if (at < this.timerAt) this.arm(at);
   }
 
   stop(): void {
@@ -67,7 +85,7 @@ export class WakeLoop {
   private arm(atMs: number): void {
     this.clear();
     const now = this.clock.now();
-    const delay = Math.min(Math.max(0, atMs - now), MAX_SLEEP_MS);
+    const delay = Math.min(Math.max(0, atMs - now), this.maxSleepMs);
     this.timerAt = now + delay;
     this.timer = this.clock.setTimer(() => {
       this.timer = null;
@@ -98,6 +116,7 @@ export class WakeLoop {
       result = null;
     } finally {
       this.running = false;
+      this.lastPassEnd = this.clock.now();
     }
     if (this.stopped) return;
     if (result === null) {
@@ -107,7 +126,8 @@ export class WakeLoop {
       // Yield to I/O between batches instead of looping in one macrotask.
       this.arm(this.clock.now());
     } else {
-      this.arm(Math.min(result.next ?? Number.POSITIVE_INFINITY, this.pendingWake));
+      const next = Math.min(result.next ?? Number.POSITIVE_INFINITY, this.pendingWake);
+      this.arm(Math.max(next, this.lastPassEnd + this.minGapMs));
     }
   }
 }

@@ -6,13 +6,13 @@
 import { CronCompiler } from '../cron/compiler.js';
 import { systemTimeZone } from '../cron/zone.js';
 import { MemoryJobStore } from '../stores/memory.js';
-import type { JobStore, StoredJob } from '../stores/store.js';
+import type { FireClaim, JobStore, StoredJob } from '../stores/store.js';
 import { JOB_SORTS, JOB_STATES, compareJobs, matchesFilter, type JobPage, type JobPageQuery, type JobSort, type JobState } from '../stores/job-order.js';
 import { jobInfoJson } from './job-json.js';
 import { createTrigger } from '../triggers/create.js';
 import { describeType } from '../triggers/dates.js';
 import type { DateInput, TriggerSpec } from '../triggers/trigger.js';
-import { SystemClock, type Clock } from './clock.js';
+import { OffsetClock, SystemClock, type Clock } from './clock.js';
 import {
   InvalidArgumentError, InvalidTriggerError, JobNotFoundError, MaxInstancesReachedError, SchedulerAlreadyRunningError,
   SchedulerNotRunningError, StoreUnavailableError, TaskNotRegisteredError, TickworkError,
@@ -85,6 +85,8 @@ export class SchedulerService {
   private readonly store: JobStore;
   private readonly logger: Logger;
   private readonly clock: Clock;
+  /** The injected clock, before any shared-store offset: what the store measures its offset against. */
+  private readonly ownClock: Clock;
   private readonly events: EventBus;
   private readonly defaults: JobPolicy;
   private readonly timezone: string;
@@ -98,6 +100,8 @@ export class SchedulerService {
   private storeOpen: Promise<void> | null = null;
   /** The store has opened: skip awaiting it (an await per call is measurable at a million adds). */
   private storeReady = false;
+  /** While a pass of a claiming store runs: the submissions waiting for their claims to be recorded. */
+  private pendingClaims: Submission[] | null = null;
 
   constructor(options: SchedulerOptions = {}) {
     if (typeof options !== 'object' || options === null) {
@@ -109,7 +113,9 @@ export class SchedulerService {
     }
     this.store = options.store ?? new MemoryJobStore();
     this.logger = options.logger ?? createDefaultLogger();
-    this.clock = options.clock ?? new SystemClock();
+    this.ownClock = options.clock ?? new SystemClock();
+    const store = this.store;
+    this.clock = store.clockOffsetMs === undefined ? this.ownClock : new OffsetClock(this.ownClock, () => (store.clockOffsetMs as () => number).call(store));
     this.events = new EventBus(this.logger);
     if (options.jobDefaults !== undefined) checkOptionKeys(options.jobDefaults, 'jobDefaults');
     this.defaults = resolvePolicy(options.jobDefaults ?? {}, DEFAULT_JOB_POLICY, 'jobDefaults');
@@ -122,7 +128,7 @@ export class SchedulerService {
       onRunFailed: (job, record) => this.scheduleRetry(job, record),
       onSubmissionDone: (job) => this.submissionDone(job),
     });
-    this.loop = new WakeLoop(this.clock, this.logger, () => this.processDue());
+    this.loop = new WakeLoop(this.clock, this.logger, () => this.processDue(), this.store.loopTuning ?? {});
   }
 
   /** True between start() and shutdown(), paused or not. */
@@ -500,8 +506,12 @@ export class SchedulerService {
     if (job.func === null) throw new TaskNotRegisteredError(job.task ?? jobId);
     if (!hasFreeInstance(job.running, job.policy.maxInstances)) throw new MaxInstancesReachedError(jobId, job.policy.maxInstances);
     const now = this.clock.now();
+    const submission: Submission = { job, runTimes: [now], attempt: 1, firstDueAt: now, coalesced: 1, manual: true, index: 0, cancelled: false };
+    if (this.store.claimManual !== undefined && !(await this.store.claimManual(submission))) {
+      throw new MaxInstancesReachedError(jobId, job.policy.maxInstances);
+    }
     job.running++;
-    this.executor.submit({ job, runTimes: [now], attempt: 1, firstDueAt: now, coalesced: 1, manual: true, index: 0, cancelled: false });
+    this.executor.submit(submission);
     return toJobInfo(job);
   }
 
@@ -536,8 +546,11 @@ export class SchedulerService {
     this.storeOpen ??= Promise.resolve(this.store.open({
       hydrate: (stored) => this.hydrate(stored),
       onLostRun: (run) => this.executor.emitRun(run),
-      now: () => this.clock.now(),
+      now: () => this.ownClock.now(),
       logger: this.logger,
+      wake: (dueAt) => {
+        if (this.state === 'running') this.loop.wakeBy(dueAt);
+      },
     })).then(() => {
       this.storeReady = true;
     }, (error: unknown) => {
@@ -584,6 +597,8 @@ export class SchedulerService {
     const jobs = taken instanceof Promise ? await taken : taken;
     // shutdown() or pause() may have come while the store answered: put the jobs back untouched.
     const live = this.state === 'running';
+    const claims: Submission[] | null = this.store.claimsFires === true ? [] : null;
+    this.pendingClaims = claims;
     for (const job of live ? jobs : []) {
       try {
         this.fire(job, now);
@@ -596,13 +611,43 @@ export class SchedulerService {
         }
       }
     }
-    const put = this.store.putBack(jobs);
-    if (put instanceof Promise) await put;
+    this.pendingClaims = null;
+    if (claims !== null) {
+      await this.startClaimed(jobs, claims);
+    } else {
+      const put = this.store.putBack(jobs);
+      if (put instanceof Promise) await put;
+    }
     const flushed = this.store.flush();
     if (flushed instanceof Promise) await flushed;
     for (const job of jobs) this.removeIfDone(job);
     const earliest = this.store.earliestDue();
     return { more: jobs.length === BATCH, next: earliest instanceof Promise ? await earliest : earliest };
+  }
+
+  /**
+   * A shared store: the claims are recorded with the new schedules in one transaction; only then do the
+   * accepted fires start. A refused claim (another node has that fire) or a failed write starts nothing.
+   */
+  private async startClaimed(jobs: JobRecord[], claims: Submission[]): Promise<void> {
+    let refused: readonly FireClaim[] | void;
+    try {
+      refused = await this.store.putBack(jobs, claims);
+    } catch (error) {
+      for (const claim of claims) claim.job.running--;
+      throw error;
+    }
+    const skip = refused === undefined || refused.length === 0 ? null : new Set(refused);
+    for (const claim of claims) {
+      if (skip !== null && skip.has(claim)) {
+        claim.job.running--;
+        this.logger.warn({ event: 'fire_claimed_elsewhere', jobId: claim.job.id, scheduledAt: new Date(claim.runTimes[0] as number).toISOString() },
+          'another node has claimed this fire already; it is not started here');
+        continue;
+      }
+      if (this.state === 'running' || this.state === 'paused') this.executor.submit(claim);
+      else claim.job.running--;
+    }
   }
 
   private fire(job: JobRecord, now: number): void {
@@ -662,7 +707,8 @@ export class SchedulerService {
     }
     job.running++;
     const submission: Submission = { job, runTimes, attempt, firstDueAt, coalesced, manual: false, index: 0, cancelled: false };
-    this.executor.submit(submission);
+    if (this.pendingClaims !== null) this.pendingClaims.push(submission);
+    else this.executor.submit(submission);
   }
 
   /** Fires older than maxCatchUp: one record and one event for the whole stretch. */

@@ -1,11 +1,13 @@
 /**
  * Picks the job store from TICKWORK_STORE: `sqlite:<path>` (the server's default, `sqlite:./data/tickwork.db`
- * relative to the working directory), `memory`, and later `postgres://…`.
+ * relative to the working directory), `memory`, and `postgres://…[?schema=name]` (several nodes, one schedule).
  */
 import { resolve } from 'node:path';
 import { InvalidArgumentError } from '../scheduler/errors.js';
 import type { Logger } from '../scheduler/logger.js';
 import { MemoryJobStore } from './memory.js';
+import { parsePostgresSpec } from './postgres/connection.js';
+import { PostgresJobStore } from './postgres/store.js';
 import { SqliteJobStore } from './sqlite/store.js';
 import type { JobStore } from './store.js';
 
@@ -24,7 +26,11 @@ export function createStore(spec: string, logger: Logger, cwd: string): JobStore
     return new SqliteJobStore({ path });
   }
   if (spec.startsWith('postgres://') || spec.startsWith('postgresql://')) {
-    throw InvalidArgumentError.field('TICKWORK_STORE', 'the PostgreSQL store is not available in this version yet; use sqlite:<path> or memory.');
+    const { connectionString, schema } = parsePostgresSpec(spec);
+    const url = new URL(connectionString);
+    logger.info({ event: 'store_selected', store: 'postgres', host: url.host, database: url.pathname.slice(1), schema },
+      `job store: PostgreSQL at ${url.host}${url.pathname}, schema ${schema}`);
+    return new PostgresJobStore({ connectionString, schema });
   }
-  throw InvalidArgumentError.field('TICKWORK_STORE', `must be "sqlite:<path>" or "memory" (later "postgres://..."), got "${spec.slice(0, 60)}".`);
+  throw InvalidArgumentError.field('TICKWORK_STORE', `must be "sqlite:<path>", "memory" or "postgres://...", got "${spec.slice(0, 60)}".`);
 }

@@ -40,6 +40,19 @@ export interface StoredJob {
   retry: PendingRetry | null;
 }
 
+/**
+ * A fire the scheduler is about to start: a claiming store records it (under its unique job, time and
+ * attempt) before it starts, so that no other process can start it too.
+ */
+export interface FireClaim {
+  readonly job: JobRecord;
+  /** The fire times one submission runs in order; the first holds the job's instance slot. */
+  readonly runTimes: readonly number[];
+  readonly attempt: number;
+  /** runJobNow: not a scheduled fire. */
+  readonly manual: boolean;
+}
+
 /** What the scheduler gives a store when it opens it. */
 export interface StoreContext {
   /** Turns a stored job back into a live record (trigger built, task looked up; func null if unregistered). */
@@ -49,6 +62,8 @@ export interface StoreContext {
   /** Now, from the scheduler's clock (for retention by age). */
   now(): number;
   logger: Logger;
+  /** Something changed elsewhere (another process added or changed a job): make sure a pass runs by `dueAt`. */
+  wake(dueAt: number): void;
 }
 
 export interface JobStore {
@@ -80,8 +95,26 @@ export interface JobStore {
    * not returned again until `putBack`; it is still found by get/list/remove meanwhile.
    */
   takeDue(now: number, limit: number): Awaitable<JobRecord[]>;
-  /** Returns taken jobs with their new schedule. Jobs removed meanwhile are ignored. */
-  putBack(jobs: JobRecord[]): Awaitable<void>;
+  /**
+   * Returns taken jobs with their new schedule. Jobs removed meanwhile are ignored. A claiming store
+   * (`claimsFires`) also records `claims` in the same transaction and answers the ones it refused (another
+   * process has that fire already): those must not start.
+   */
+  putBack(jobs: JobRecord[], claims?: readonly FireClaim[]): Awaitable<readonly FireClaim[] | void>;
+  /**
+   * Set by a store that several processes share: fires start only after `putBack` has recorded their
+   * claims, and a manual run starts only after `claimManual` accepted it.
+   */
+  readonly claimsFires?: boolean;
+  /** Claims a manual run cluster-wide; false when the job's maxInstances are taken (on any node). */
+  claimManual?(claim: FireClaim): Awaitable<boolean>;
+  /**
+   * The shared clock minus this process's clock, in ms: a store shared between machines decides due-ness
+   * by its own clock, and the scheduler reads time through this offset so that a skewed node agrees.
+   */
+  clockOffsetMs?(): number;
+  /** Loop tuning for a store reached over the network: poll at least this often, batch fires this close. */
+  readonly loopTuning?: { maxSleepMs: number; minGapMs: number };
   /**
    * Records a new run (settled already, or `running`). Synchronous so that the hot path pays no promise;
    * durable stores buffer and write the batch in `flush`.

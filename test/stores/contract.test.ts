@@ -35,6 +35,7 @@ function context(lost: RunRecord[] = []): StoreContext {
     onLostRun: (run) => void lost.push(run),
     now: () => REFERENCE,
     logger: captureLogger(),
+    wake: () => undefined,
   };
 }
 

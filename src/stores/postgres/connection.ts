@@ -1,0 +1,96 @@
+/**
+ * Connecting to PostgreSQL: the `postgres://…` spec (with Tickwork's own `schema` parameter), a pool that
+ * turns bigint columns into numbers (epoch milliseconds fit a double exactly), and the mapping of driver
+ * errors to STORE_UNAVAILABLE when they mean "the database cannot be reached right now".
+ */
+import { userInfo } from 'node:os';
+import pg from 'pg';
+import { InvalidArgumentError, StoreUnavailableError, TickworkError } from '../../scheduler/errors.js';
+
+export const DEFAULT_PG_SCHEMA = 'tickwork';
+
+const INT8_OID = 20;
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
+    if (oid === INT8_OID && format !== 'binary') return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+} as unknown as pg.CustomTypesConfig;
+
+/** A schema name we can splice into SQL: lower-case letters, digits and underscores. */
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export function checkSchemaName(schema: string, field = 'schema'): string {
+  if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema)) {
+    throw InvalidArgumentError.field(field, `must be a PostgreSQL schema name of lower-case letters, digits and underscores (at most 63, not starting with a digit), got ${JSON.stringify(schema)}.`);
+  }
+  return schema;
+}
+
+/** Splits `postgres://…?schema=name` into the driver's connection string and the schema. */
+export function parsePostgresSpec(spec: string): { connectionString: string; schema: string } {
+  let url: URL;
+  try {
+    url = new URL(spec);
+  } catch {
+    throw InvalidArgumentError.field('TICKWORK_STORE', 'is not a valid postgres:// URL, e.g. postgres://user@127.0.0.1:5432/app?schema=tickwork.');
+  }
+  const schema = checkSchemaName(url.searchParams.get('schema') ?? DEFAULT_PG_SCHEMA, 'TICKWORK_STORE schema');
+  url.searchParams.delete('schema');
+  return { connectionString: url.toString(), schema };
+}
+
+/**
+ * Like libpq, a URL without a user name connects as the operating-system user. (node-postgres would read
+ * $USER, which is empty under some service managers, and lets the URL override a separate `user` option,
+ * so the name goes into the URL.)
+ */
+function withDefaultUser(connectionString: string): string {
+  const url = new URL(connectionString);
+  if (url.username !== '' || (process.env.PGUSER ?? '') !== '') return connectionString;
+  url.username = (process.env.USER ?? '') !== '' ? (process.env.USER as string) : userInfo().username;
+  return url.toString();
+}
+
+export function createPool(connectionString: string, nodeId: string, max: number): pg.Pool {
+  return new pg.Pool({
+    connectionString: withDefaultUser(connectionString),
+    max,
+    types,
+    application_name: `tickwork ${nodeId}`.slice(0, 63),
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+    // A statement stuck on a lock or a dead server fails instead of stalling the loop for ever.
+    statement_timeout: 30_000,
+    query_timeout: 35_000,
+    keepAlive: true,
+  });
+}
+
+export function createClient(connectionString: string, nodeId: string): pg.Client {
+  return new pg.Client({ connectionString: withDefaultUser(connectionString), types, application_name: `tickwork ${nodeId} listen`.slice(0, 63), connectionTimeoutMillis: 5_000, keepAlive: true });
+}
+
+/** SQLSTATE classes that mean the server is unreachable, restarting or out of resources. */
+const UNAVAILABLE_SQLSTATE = /^(08|53|57P0|58)/;
+const UNAVAILABLE_NET = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+const UNAVAILABLE_MESSAGE = /Connection terminated|not queryable|timeout exceeded when trying to connect|Query read timeout|connection timeout/i;
+
+export function isUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_NET.has(code))) return true;
+  return error instanceof Error && UNAVAILABLE_MESSAGE.test(error.message);
+}
+
+/** Wraps driver errors: unavailability becomes STORE_UNAVAILABLE; our own errors pass through. */
+export function pgError(action: string, error: unknown): Error {
+  if (error instanceof TickworkError) return error;
+  if (isUnavailable(error)) {
+    return new StoreUnavailableError(`PostgreSQL store: ${action} failed (${(error as Error).message}); retrying with backoff.`, error);
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+export function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '23505';
+}

@@ -1,0 +1,71 @@
+/**
+ * The PostgreSQL schema as numbered, append-only migrations: never edit one that has shipped, add the
+ * next. They run at start under an advisory lock (one node migrates, the others wait); a database whose
+ * version is newer than this code knows is refused, so a rolling upgrade never runs old code on it.
+ *
+ * Times are epoch milliseconds (double precision: interval fires may fall between milliseconds) from the scheduler's clock, which on this store is the database
+ * clock (see store.ts). `{schema}` is replaced by the quoted schema name.
+ */
+export interface PgMigration {
+  version: number;
+  sql: string;
+}
+
+export const PG_MIGRATIONS: readonly PgMigration[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE {schema}.jobs (
+        id text PRIMARY KEY,
+        seq bigserial NOT NULL,
+        version bigint NOT NULL DEFAULT 1,
+        name text NOT NULL,
+        task text NOT NULL,
+        args jsonb,
+        trigger jsonb NOT NULL,
+        policy jsonb NOT NULL,
+        paused boolean NOT NULL,
+        next_run_time double precision,
+        due_at double precision,
+        jitter_ms integer NOT NULL DEFAULT 0,
+        retry jsonb
+      );
+      CREATE INDEX jobs_due ON {schema}.jobs (due_at, seq) WHERE due_at IS NOT NULL;
+
+      -- One row per fire, retry and manual run: the primary key is what makes a fire start at most once.
+      -- status: claimed (recorded, about to start, holds an instance slot), queued (a later fire of the
+      -- same submission), running, or a final outcome.
+      CREATE TABLE {schema}.runs (
+        job_id text NOT NULL,
+        scheduled_at double precision NOT NULL,
+        attempt integer NOT NULL,
+        status text NOT NULL,
+        node_id text,
+        started_at double precision,
+        finished_at double precision,
+        lateness_ms double precision,
+        duration_ms double precision,
+        error jsonb,
+        output text,
+        coalesced integer,
+        last_scheduled_at double precision,
+        recorded_at double precision NOT NULL,
+        PRIMARY KEY (job_id, scheduled_at, attempt)
+      );
+      CREATE INDEX runs_holding_slot ON {schema}.runs (job_id) WHERE status IN ('claimed', 'running');
+      CREATE INDEX runs_unsettled ON {schema}.runs (node_id) WHERE status IN ('claimed', 'queued', 'running');
+      CREATE INDEX runs_recorded ON {schema}.runs (recorded_at);
+
+      -- Live nodes: a node whose heartbeat is older than the lease is dead; its unsettled runs are lost.
+      CREATE TABLE {schema}.nodes (
+        id text PRIMARY KEY,
+        host text NOT NULL,
+        pid integer NOT NULL,
+        started_at double precision NOT NULL,
+        heartbeat_at double precision NOT NULL
+      );
+    `,
+  },
+];
+
+export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;

@@ -1,0 +1,642 @@
+/**
+ * The PostgreSQL store: several processes (nodes) share one schedule, and each fire starts at most once
+ * across them.
+ *
+ * - Claiming: `takeDue` locks due job rows with `FOR UPDATE SKIP LOCKED` in a transaction; the scheduler
+ *   decides the fires with the same pure policies as everywhere; `putBack` advances the schedules and
+ *   inserts one run row per fire under the primary key (job_id, scheduled_at, attempt), then commits. Only
+ *   then do the fires start, so two nodes can never both start one fire, whatever their clocks say.
+ * - One clock: due-ness and run times are read on the database clock (each node measures its offset at
+ *   every heartbeat and the scheduler reads time through it), so a node whose clock is off agrees.
+ * - maxInstances holds across the cluster: a claimed or running run row holds a slot, counted when a job
+ *   is claimed.
+ * - Liveness: nodes heartbeat; a dead node's unsettled runs are recorded `lost` by another node (see
+ *   heartbeat.ts) and retried only if the job has retries. A node that shuts down leaves at once.
+ * - Wake-ups: adding a job or making one due sooner sends NOTIFY; every node LISTENs (listener.ts), and
+ *   polls every `pollSeconds` as a safety net.
+ *
+ * Jobs are not held in memory beyond a cache of hydrated records keyed by row version: every read goes to
+ * the database, since another node may have changed the job.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
+import { ConflictingIdError, InvalidArgumentError, JobNotFoundError, StoreUnavailableError } from '../../scheduler/errors.js';
+import type { JobRecord } from '../../scheduler/job.js';
+import { retryAt } from '../../scheduler/policies.js';
+import type { RunRecord } from '../../scheduler/run.js';
+import { decodeCursor, encodeCursor, type JobPage, type JobPageQuery } from '../job-order.js';
+import type { FireClaim, JobStore, RunQuery, StoreContext } from '../store.js';
+import { checkSchemaName, createPool, isUniqueViolation, pgError } from './connection.js';
+import { DB_NOW, NodeHeartbeat } from './heartbeat.js';
+import { PgListener } from './listener.js';
+import { PG_MIGRATIONS, PG_SCHEMA_VERSION } from './migrations.js';
+import { RunColumns, jobColumns, runsUnnest, scheduleParams, toRunRecord, toStoredJob, type JobRow, type RunRow } from './rows.js';
+
+export interface PostgresJobStoreOptions {
+  /** A libpq-style URL, e.g. postgres://user@127.0.0.1:5432/app. */
+  connectionString: string;
+  /** The schema holding Tickwork's tables (default "tickwork"); created if missing. */
+  schema?: string;
+  /** Connections in this node's pool (default 10). */
+  poolSize?: number;
+  /** Seconds between heartbeats (default 1). */
+  heartbeatSeconds?: number;
+  /** A node silent this long is dead; its unsettled runs are recorded lost (default 3). */
+  leaseSeconds?: number;
+  /** Longest time between two looks at the schedule, whatever NOTIFY says (default 2). */
+  pollSeconds?: number;
+  /** Fires due this close together are claimed in one transaction (default 10 ms). */
+  batchWindowMs?: number;
+  /** Run records kept per job (default 1000). */
+  maxRunsPerJob?: number;
+  /** Run records older than this many days are deleted (default 30). */
+  maxRunAgeDays?: number;
+}
+
+/** An open claim: a transaction holding the row locks of the jobs it took. */
+interface Claim {
+  client: pg.PoolClient;
+  jobs: Set<JobRecord>;
+}
+
+const FLUSH_DELAY_MS = 5;
+const PRUNE_EVERY_MS = 60_000;
+const PRUNE_JOBS_PER_PASS = 500;
+
+function positive(value: number | undefined, fallback: number, field: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw InvalidArgumentError.field(field, `must be a positive number, got ${String(value)}.`);
+  return value;
+}
+
+export class PostgresJobStore implements JobStore {
+  readonly persistent = true;
+  readonly claimsFires = true;
+  readonly loopTuning: { maxSleepMs: number; minGapMs: number };
+  readonly schema: string;
+  readonly nodeId: string;
+  private readonly connectionString: string;
+  private readonly s: string;
+  private readonly channel: string;
+  private readonly poolSize: number;
+  private readonly heartbeatMs: number;
+  private readonly leaseMs: number;
+  private readonly maxRunsPerJob: number;
+  private readonly maxRunAgeMs: number;
+  private pool: pg.Pool | null = null;
+  private context: StoreContext | null = null;
+  private heartbeat: NodeHeartbeat | null = null;
+  private listener: PgListener | null = null;
+  private opening: Promise<void> | null = null;
+  /** Hydrated records by id, reused while the row's version is unchanged. */
+  private readonly cache = new Map<string, { version: number; job: JobRecord }>();
+  private readonly claims = new Set<Claim>();
+  /** Run records to write (new or changed), keyed by identity so the newest state is written once. */
+  private readonly pending = new Set<RunRecord>();
+  private flushing: Promise<void> | null = null;
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  private lastPrune = 0;
+  private pruneCursor = '';
+
+  constructor(options: PostgresJobStoreOptions) {
+    if (typeof options?.connectionString !== 'string' || options.connectionString === '') {
+      throw InvalidArgumentError.field('connectionString', 'must be a postgres:// URL, e.g. postgres://user@127.0.0.1:5432/app.');
+    }
+    this.connectionString = options.connectionString;
+    this.schema = checkSchemaName(options.schema ?? 'tickwork');
+    this.s = `"${this.schema}"`;
+    this.channel = `tickwork_${this.schema}`;
+    this.poolSize = Math.round(positive(options.poolSize, 10, 'poolSize'));
+    this.heartbeatMs = positive(options.heartbeatSeconds, 1, 'heartbeatSeconds') * 1000;
+    this.leaseMs = positive(options.leaseSeconds, 3, 'leaseSeconds') * 1000;
+    if (this.leaseMs < 2 * this.heartbeatMs) throw InvalidArgumentError.field('leaseSeconds', 'must be at least twice heartbeatSeconds, or live nodes would be declared dead.');
+    this.loopTuning = { maxSleepMs: positive(options.pollSeconds, 2, 'pollSeconds') * 1000, minGapMs: options.batchWindowMs ?? 10 };
+    this.maxRunsPerJob = Math.round(positive(options.maxRunsPerJob, 1000, 'maxRunsPerJob'));
+    this.maxRunAgeMs = positive(options.maxRunAgeDays, 30, 'maxRunAgeDays') * 86_400_000;
+    this.nodeId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  }
+
+  clockOffsetMs(): number {
+    return this.heartbeat?.offsetMs ?? 0;
+  }
+
+  // ---- lifecycle ----
+
+  open(context: StoreContext): Promise<void> {
+    if (this.pool !== null && this.opening === null) return Promise.resolve();
+    this.opening ??= this.doOpen(context).finally(() => {
+      this.opening = null;
+    });
+    return this.opening;
+  }
+
+  private async doOpen(context: StoreContext): Promise<void> {
+    this.context = context;
+    const pool = createPool(this.connectionString, this.nodeId, this.poolSize);
+    // An idle client that loses its connection emits here; without a listener the process would exit.
+    pool.on('error', (error) => context.logger.warn({ event: 'store_connection_lost', error: { message: error.message } }, 'an idle PostgreSQL connection was lost'));
+    try {
+      await this.migrate(pool);
+      const heartbeat = new NodeHeartbeat(pool, this.s, this.nodeId, this.heartbeatMs, this.leaseMs, context, (runs, now) => this.lost(runs, now));
+      await heartbeat.start();
+      const listener = new PgListener(this.connectionString, this.nodeId, this.channel, context.logger,
+        (payload) => {
+          const at = Number(payload);
+          if (Number.isFinite(at)) context.wake(at);
+        },
+        () => context.wake(Number.NEGATIVE_INFINITY));
+      await listener.start();
+      this.pool = pool;
+      this.heartbeat = heartbeat;
+      this.listener = listener;
+      context.logger.info({ event: 'store_node_joined', node: this.nodeId, schema: this.schema, clockOffsetMs: Math.round(heartbeat.offsetMs) },
+        `PostgreSQL store: node ${this.nodeId} joined schema ${this.schema}`);
+    } catch (error) {
+      await this.heartbeat?.stop().catch(() => undefined);
+      this.heartbeat = null;
+      await pool.end().catch(() => undefined);
+      throw pgError(`opening schema ${this.schema}`, error);
+    }
+  }
+
+  /** Applies pending migrations under an advisory lock; refuses a schema newer than this code. */
+  private async migrate(pool: pg.Pool): Promise<void> {
+    const client = await pool.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock(hashtext($1))', [`tickwork:migrate:${this.schema}`]);
+      try {
+        await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.s}`);
+        await client.query(`CREATE TABLE IF NOT EXISTS ${this.s}.schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+        const { rows } = await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${this.s}.schema_migrations`);
+        const current = rows[0]?.version ?? 0;
+        if (current > PG_SCHEMA_VERSION) {
+          throw new StoreUnavailableError(`PostgreSQL store: schema ${this.schema} has version ${current}, newer than this Tickwork knows (${PG_SCHEMA_VERSION}); upgrade Tickwork on this node before it joins.`);
+        }
+        for (const migration of PG_MIGRATIONS) {
+          if (migration.version <= current) continue;
+          await client.query('BEGIN');
+          try {
+            await client.query(migration.sql.replaceAll('{schema}', this.s));
+            await client.query(`INSERT INTO ${this.s}.schema_migrations (version) VALUES ($1)`, [migration.version]);
+            await client.query('COMMIT');
+          } catch (error) {
+            await client.query('ROLLBACK').catch(() => undefined);
+            throw error;
+          }
+        }
+      } finally {
+        await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`tickwork:migrate:${this.schema}`]).catch(() => undefined);
+      }
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Graceful leave: writes history, records this node's unsettled runs cancelled, leaves the node table. */
+  async close(): Promise<void> {
+    const pool = this.pool;
+    if (pool === null) return;
+    if (this.flushTimer !== null) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    try {
+      for (const claim of [...this.claims]) await this.endClaim(claim, 'ROLLBACK');
+      await this.flush();
+      await this.heartbeat?.stop();
+      await pool.query(
+        `UPDATE ${this.s}.runs SET status = 'cancelled', finished_at = ${DB_NOW}, error = $2::jsonb
+         WHERE node_id = $1 AND status IN ('claimed', 'queued', 'running')`,
+        [this.nodeId, JSON.stringify({ code: 'JOB_CANCELLED', message: 'the node shut down before the run finished' })],
+      );
+      await this.heartbeat?.leave();
+    } catch (error) {
+      this.context?.logger.warn({ event: 'store_close_failed', error: { message: (error as Error).message } },
+        'PostgreSQL store: leaving the cluster cleanly failed; other nodes will take over after the lease');
+    } finally {
+      await this.listener?.stop();
+      this.listener = null;
+      this.heartbeat = null;
+      this.pool = null;
+      for (const { job } of this.cache.values()) job.trigger.dispose();
+      this.cache.clear();
+      await pool.end().catch(() => undefined);
+    }
+  }
+
+  private get db(): pg.Pool {
+    if (this.pool === null) throw new StoreUnavailableError('PostgreSQL store is not open; start the scheduler first.');
+    return this.pool;
+  }
+
+  private async query<R extends pg.QueryResultRow>(action: string, sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.db.query<R>(sql, params);
+    } catch (error) {
+      throw pgError(action, error);
+    }
+  }
+
+  private notifySql(dueColumn: string): string {
+    return `pg_notify('${this.channel}', ${dueColumn}::text)`;
+  }
+
+  // ---- jobs ----
+
+  /** A record for a row: the cached one when the definition is unchanged, with the row's schedule. */
+  private fromRow(row: JobRow): JobRecord {
+    const cached = this.cache.get(row.id);
+    let job: JobRecord;
+    if (cached !== undefined && cached.version === row.version) {
+      job = cached.job;
+      job.paused = row.paused;
+      job.nextRunTime = row.next_run_time;
+      job.dueAt = row.due_at;
+      job.jitterMs = row.jitter_ms;
+      job.retry = row.retry;
+    } else {
+      job = (this.context as StoreContext).hydrate(toStoredJob(row));
+      if (cached !== undefined) {
+        cached.job.trigger.dispose();
+        job.lastRun = cached.job.lastRun;
+      }
+      this.cache.set(row.id, { version: row.version, job });
+    }
+    job.running = row.active;
+    const last = row.last_run === null ? null : toRunRecord(row.last_run);
+    if (last !== null && (job.lastRun === null || job.lastRun.scheduledAt <= last.scheduledAt)) job.lastRun = last;
+    return job;
+  }
+
+  private serialize(job: JobRecord): unknown[] {
+    if (job.task === null) throw InvalidArgumentError.field('task', `job "${job.id}" has no task name; a persistent store needs registerTask(name, func).`);
+    return [job.id, job.name, job.task, job.args === undefined ? null : JSON.stringify(job.args), JSON.stringify(job.trigger.toSpec()),
+      JSON.stringify(job.policy), job.paused, job.nextRunTime, job.dueAt, job.jitterMs, job.retry === null ? null : JSON.stringify(job.retry)];
+  }
+
+  async add(job: JobRecord): Promise<void> {
+    const params = this.serialize(job);
+    try {
+      await this.db.query(
+        `WITH added AS (
+           INSERT INTO ${this.s}.jobs (id, name, task, args, trigger, policy, paused, next_run_time, due_at, jitter_ms, retry)
+           VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6::jsonb, $7, $8, $9, $10, $11::jsonb) RETURNING due_at)
+         SELECT ${this.notifySql('due_at')} FROM added WHERE due_at IS NOT NULL`,
+        params,
+      );
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ConflictingIdError(job.id);
+      throw pgError(`adding job "${job.id}"`, error);
+    }
+    this.cacheReplace(job, 1);
+  }
+
+  private cacheReplace(job: JobRecord, version: number): void {
+    const old = this.cache.get(job.id);
+    if (old !== undefined && old.job !== job) old.job.trigger.dispose();
+    this.cache.set(job.id, { version, job });
+  }
+
+  async update(job: JobRecord): Promise<void> {
+    const { rows } = await this.query<{ version: number; due_at: number | null }>(`updating job "${job.id}"`,
+      `WITH changed AS (
+         UPDATE ${this.s}.jobs SET name = $2, task = $3, args = $4::jsonb, trigger = $5::jsonb, policy = $6::jsonb, paused = $7,
+           next_run_time = $8, due_at = $9, jitter_ms = $10, retry = $11::jsonb, version = version + 1
+         WHERE id = $1 RETURNING version, due_at)
+       SELECT version, due_at, CASE WHEN due_at IS NOT NULL THEN ${this.notifySql('due_at')} END FROM changed`,
+      this.serialize(job));
+    const row = rows[0];
+    if (row === undefined) throw new JobNotFoundError(job.id);
+    this.cacheReplace(job, row.version);
+  }
+
+  async remove(id: string): Promise<JobRecord | undefined> {
+    const { rows } = await this.query<JobRow>(`removing job "${id}"`,
+      `WITH history AS (DELETE FROM ${this.s}.runs WHERE job_id = $1)
+       DELETE FROM ${this.s}.jobs j WHERE j.id = $1
+       RETURNING j.*, 0 AS active, NULL::json AS last_run`, [id]);
+    const row = rows[0];
+    if (row === undefined) return undefined;
+    const job = this.fromRow(row);
+    this.cache.delete(id);
+    return job;
+  }
+
+  async get(id: string): Promise<JobRecord | undefined> {
+    const { rows } = await this.query<JobRow>(`reading job "${id}"`, `SELECT ${jobColumns(this.s)} FROM ${this.s}.jobs j WHERE j.id = $1`, [id]);
+    const row = rows[0];
+    if (row === undefined) {
+      const stale = this.cache.get(id);
+      if (stale !== undefined) {
+        stale.job.trigger.dispose();
+        this.cache.delete(id);
+      }
+      return undefined;
+    }
+    return this.fromRow(row);
+  }
+
+  async list(): Promise<JobRecord[]> {
+    const { rows } = await this.query<JobRow>('listing jobs', `SELECT ${jobColumns(this.s)} FROM ${this.s}.jobs j ORDER BY j.seq`);
+    return rows.map((row) => this.fromRow(row));
+  }
+
+  async count(): Promise<number> {
+    const { rows } = await this.query<{ n: number }>('counting jobs', `SELECT count(*)::int AS n FROM ${this.s}.jobs`);
+    return rows[0]?.n ?? 0;
+  }
+
+  async ping(): Promise<void> {
+    await this.query('ping', 'SELECT 1');
+    if (this.listener !== null && !this.listener.isConnected) {
+      throw new StoreUnavailableError('PostgreSQL store: the LISTEN connection is down and reconnecting; new jobs from other nodes may start late meanwhile.');
+    }
+  }
+
+  async page(query: JobPageQuery): Promise<JobPage> {
+    const params: unknown[] = [];
+    const where: string[] = [];
+    const lastStatus = `(SELECT r.status FROM ${this.s}.runs r WHERE r.job_id = j.id AND r.status NOT IN ('claimed', 'queued') ORDER BY r.scheduled_at DESC, r.attempt DESC LIMIT 1)`;
+    if (query.q !== undefined && query.q !== '') {
+      params.push(query.q.toLowerCase());
+      where.push(`(strpos(lower(j.id), $${params.length}) > 0 OR strpos(lower(j.name), $${params.length}) > 0)`);
+    }
+    if (query.state === 'active') where.push('NOT j.paused');
+    if (query.state === 'paused') where.push('j.paused');
+    if (query.state === 'failing') where.push(`${lastStatus} IN ('failed', 'timed_out', 'lost')`);
+    const key = query.sort === 'nextRunTime' ? `COALESCE(j.next_run_time, 'Infinity'::float8)`
+      : query.sort === 'lastRun' ? `COALESCE(-(SELECT r.scheduled_at FROM ${this.s}.runs r WHERE r.job_id = j.id AND r.status NOT IN ('claimed', 'queued') ORDER BY r.scheduled_at DESC LIMIT 1), 'Infinity'::float8)`
+        : null;
+    if (query.cursor !== undefined) {
+      const cursor = decodeCursor(query.cursor, query.sort);
+      if (key === null) {
+        params.push(cursor.id);
+        where.push(`j.id COLLATE "C" > $${params.length}`);
+      } else {
+        params.push(cursor.n, cursor.id);
+        where.push(`(${key} > $${params.length - 1}::float8 OR (${key} = $${params.length - 1}::float8 AND j.id COLLATE "C" > $${params.length}))`);
+      }
+    }
+    params.push(query.limit + 1);
+    const sql = `SELECT ${jobColumns(this.s)} FROM ${this.s}.jobs j ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
+      ORDER BY ${key === null ? '' : `${key}, `}j.id COLLATE "C" LIMIT $${params.length}`;
+    const { rows } = await this.query<JobRow>('listing jobs', sql, params);
+    const items = rows.slice(0, query.limit).map((row) => this.fromRow(row));
+    const last = items[items.length - 1];
+    return { items, nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor(last, query.sort) : null };
+  }
+
+  // ---- the loop ----
+
+  async earliestDue(): Promise<number | null> {
+    const taken: string[] = [];
+    for (const claim of this.claims) for (const job of claim.jobs) taken.push(job.id);
+    const { rows } = await this.query<{ due_at: number }>('reading the next due time',
+      `SELECT due_at FROM ${this.s}.jobs WHERE due_at IS NOT NULL ${taken.length === 0 ? '' : 'AND NOT (id = ANY($1))'} ORDER BY due_at LIMIT 1`,
+      taken.length === 0 ? [] : [taken]);
+    return rows[0]?.due_at ?? null;
+  }
+
+  /** Opens a claim: locks up to `limit` due jobs no other node holds. The transaction ends in putBack. */
+  async takeDue(now: number, limit: number): Promise<JobRecord[]> {
+    // Settled runs must be visible before slots are counted.
+    await this.flush();
+    let client: pg.PoolClient;
+    try {
+      client = await this.db.connect();
+    } catch (error) {
+      throw pgError('claiming due jobs', error);
+    }
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<JobRow>(
+        `SELECT ${jobColumns(this.s)} FROM ${this.s}.jobs j WHERE j.due_at <= $1::float8 ORDER BY j.due_at, j.seq LIMIT $2 FOR UPDATE OF j SKIP LOCKED`,
+        [now, limit]);
+      if (rows.length === 0) {
+        await client.query('COMMIT');
+        client.release();
+        return [];
+      }
+      const jobs = rows.map((row) => this.fromRow(row));
+      this.claims.add({ client, jobs: new Set(jobs) });
+      return jobs;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release(true);
+      throw pgError('claiming due jobs', error);
+    }
+  }
+
+  /**
+   * Ends the claims holding `jobs`: new schedules and the fires' run rows in one statement, then COMMIT.
+   * Answers the claims refused because their fire was recorded already (by another node).
+   */
+  async putBack(jobs: JobRecord[], claims: readonly FireClaim[] = []): Promise<readonly FireClaim[]> {
+    const mine = [...this.claims].filter((claim) => jobs.some((job) => claim.jobs.has(job)));
+    if (mine.length === 0) return claims;
+    const refused: FireClaim[] = [];
+    for (const claim of mine) {
+      const batchJobs = jobs.filter((job) => claim.jobs.has(job));
+      const batchClaims = claims.filter((c) => claim.jobs.has(c.job));
+      try {
+        const accepted = await this.writeClaim(claim.client, batchJobs, batchClaims);
+        await this.endClaim(claim, 'COMMIT');
+        for (const c of batchClaims) if (!accepted.has(fireKey(c.job.id, c.runTimes[0] as number, c.attempt))) refused.push(c);
+      } catch (error) {
+        await this.endClaim(claim, 'ROLLBACK', true);
+        throw pgError('recording claimed fires', error);
+      }
+    }
+    const others = claims.filter((c) => !mine.some((claim) => claim.jobs.has(c.job)));
+    return [...refused, ...others];
+  }
+
+  private async writeClaim(client: pg.PoolClient, jobs: JobRecord[], claims: readonly FireClaim[]): Promise<Set<string>> {
+    const fires = new RunColumns();
+    for (const claim of claims) {
+      claim.runTimes.forEach((at, i) => fires.pushFire(claim.job.id, at, claim.attempt, i === 0 ? 'claimed' : 'queued'));
+    }
+    const { rows } = await client.query<{ job_id: string; scheduled_at: number; attempt: number }>(
+      `WITH moved AS (
+         UPDATE ${this.s}.jobs j SET next_run_time = u.next, due_at = u.due, jitter_ms = u.jitter, retry = u.retry::jsonb
+         FROM unnest($1::text[], $2::float8[], $3::float8[], $4::int[], $5::text[]) AS u(id, next, due, jitter, retry)
+         WHERE j.id = u.id)
+       INSERT INTO ${this.s}.runs (job_id, scheduled_at, attempt, status, node_id, recorded_at)
+       SELECT u.job_id, u.scheduled_at, u.attempt, u.status, $6, ${DB_NOW}
+       FROM unnest($7::text[], $8::float8[], $9::int[], $10::text[]) AS u(job_id, scheduled_at, attempt, status)
+       ON CONFLICT DO NOTHING
+       RETURNING job_id, scheduled_at, attempt`,
+      [...scheduleParams(jobs), this.nodeId, fires.jobId, fires.scheduledAt, fires.attempt, fires.status]);
+    return new Set(rows.map((row) => fireKey(row.job_id, row.scheduled_at, row.attempt)));
+  }
+
+  private async endClaim(claim: Claim, how: 'COMMIT' | 'ROLLBACK', broken = false): Promise<void> {
+    this.claims.delete(claim);
+    try {
+      await claim.client.query(how);
+      claim.client.release();
+    } catch (error) {
+      claim.client.release(true);
+      if (!broken && how === 'COMMIT') throw error;
+    }
+  }
+
+  /** A manual run: locks the job, counts its slots cluster-wide, records the run as claimed. */
+  async claimManual(claim: FireClaim): Promise<boolean> {
+    const client = await this.db.connect().catch((error: unknown) => {
+      throw pgError('claiming a manual run', error);
+    });
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<{ active: number }>(
+        `SELECT (SELECT count(*)::int FROM ${this.s}.runs a WHERE a.job_id = j.id AND a.status IN ('claimed', 'running')) AS active
+         FROM ${this.s}.jobs j WHERE j.id = $1 FOR UPDATE`, [claim.job.id]);
+      const row = rows[0];
+      if (row === undefined) throw new JobNotFoundError(claim.job.id);
+      if (row.active >= claim.job.policy.maxInstances) {
+        await client.query('ROLLBACK');
+        client.release();
+        return false;
+      }
+      const inserted = await client.query(
+        `INSERT INTO ${this.s}.runs (job_id, scheduled_at, attempt, status, node_id, recorded_at) VALUES ($1, $2, $3, 'claimed', $4, ${DB_NOW})
+         ON CONFLICT DO NOTHING`, [claim.job.id, claim.runTimes[0], claim.attempt, this.nodeId]);
+      await client.query('COMMIT');
+      client.release();
+      return inserted.rowCount === 1;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release(true);
+      throw pgError('claiming a manual run', error);
+    }
+  }
+
+  // ---- run history ----
+
+  recordRun(run: RunRecord, _job?: JobRecord): void {
+    run.node = this.nodeId;
+    this.pending.add(run);
+    this.scheduleFlush();
+  }
+
+  updateRun(run: RunRecord): void {
+    this.pending.add(run);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushTimer !== null || this.pool === null) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null;
+      this.flush().catch((error: unknown) => {
+        this.context?.logger.warn({ event: 'store_flush_failed', error: { message: (error as Error).message } }, 'writing run history failed; will retry');
+        this.scheduleFlush();
+      });
+    }, FLUSH_DELAY_MS);
+  }
+
+  /** Writes buffered run records (one upsert for the batch); one flush at a time. */
+  async flush(): Promise<void> {
+    while (this.flushing !== null) await this.flushing.catch(() => undefined);
+    if (this.pending.size > 0 && this.pool !== null) {
+      const batch = [...this.pending];
+      this.pending.clear();
+      this.flushing = this.writeRuns(batch).catch((error: unknown) => {
+        for (const run of batch) this.pending.add(run);
+        throw pgError('writing run history', error);
+      }).finally(() => {
+        this.flushing = null;
+      });
+      await this.flushing;
+    }
+    await this.maybePrune();
+  }
+
+  private async writeRuns(batch: RunRecord[]): Promise<void> {
+    // One row per fire identity: a later state of the same run replaces an earlier one.
+    const byKey = new Map<string, RunRecord>();
+    for (const run of batch) byKey.set(fireKey(run.jobId, run.scheduledAt, run.attempt), run);
+    const columns = new RunColumns();
+    for (const run of byKey.values()) columns.push(run);
+    await this.db.query(
+      `INSERT INTO ${this.s}.runs (job_id, scheduled_at, attempt, status, started_at, finished_at, lateness_ms, duration_ms, error, output, coalesced, last_scheduled_at, node_id, recorded_at)
+       SELECT u.*, $13, ${DB_NOW} FROM ${runsUnnest(1)}
+       WHERE EXISTS (SELECT 1 FROM ${this.s}.jobs x WHERE x.id = u.job_id)
+       ON CONFLICT (job_id, scheduled_at, attempt) DO UPDATE SET status = EXCLUDED.status, started_at = EXCLUDED.started_at,
+         finished_at = EXCLUDED.finished_at, lateness_ms = EXCLUDED.lateness_ms, duration_ms = EXCLUDED.duration_ms, error = EXCLUDED.error,
+         output = EXCLUDED.output, coalesced = EXCLUDED.coalesced, last_scheduled_at = EXCLUDED.last_scheduled_at, recorded_at = EXCLUDED.recorded_at
+       WHERE ${this.s}.runs.node_id = EXCLUDED.node_id`,
+      [...columns.params(), this.nodeId]);
+  }
+
+  async getRuns(jobId: string, query: RunQuery): Promise<RunRecord[]> {
+    await this.flush();
+    const { rows } = await this.query<RunRow>(`reading runs of job "${jobId}"`,
+      `SELECT * FROM ${this.s}.runs WHERE job_id = $1 AND status NOT IN ('claimed', 'queued') ${query.before === undefined ? '' : 'AND scheduled_at < $3::float8'}
+       ORDER BY scheduled_at DESC, attempt DESC LIMIT $2`,
+      query.before === undefined ? [jobId, query.limit] : [jobId, query.limit, query.before]);
+    return rows.map(toRunRecord);
+  }
+
+  /** Lost runs found by the heartbeat: announced, and retried when the job says so. */
+  private async lost(rows: RunRow[], dbNow: number): Promise<void> {
+    const context = this.context as StoreContext;
+    for (const row of rows) context.onLostRun(toRunRecord(row));
+    context.logger.warn({ event: 'store_runs_lost', count: rows.length }, `${rows.length} run(s) of a dead node were recorded lost`);
+    const ids = [...new Set(rows.map((row) => row.job_id))];
+    const { rows: jobs } = await this.db.query<{ id: string; policy: JobRecord['policy']; next_run_time: number | null }>(
+      `SELECT id, policy, next_run_time FROM ${this.s}.jobs WHERE id = ANY($1) AND retry IS NULL`, [ids]);
+    for (const job of jobs) {
+      const run = rows.filter((row) => row.job_id === job.id && row.status === 'lost').sort((a, b) => b.scheduled_at - a.scheduled_at)[0];
+      if (run === undefined || job.policy.retries === null) continue;
+      const at = retryAt(job.policy.retries, run.attempt, dbNow, job.next_run_time);
+      if (at === null) continue;
+      const retry = { scheduledAt: run.scheduled_at, attempt: run.attempt + 1, at };
+      await this.db.query(
+        `WITH changed AS (UPDATE ${this.s}.jobs SET retry = $2::jsonb, due_at = LEAST(COALESCE(due_at, $3::float8), $3::float8), version = version + 1
+           WHERE id = $1 AND retry IS NULL RETURNING due_at)
+         SELECT ${this.notifySql('due_at')} FROM changed`,
+        [job.id, JSON.stringify(retry), at]);
+    }
+  }
+
+  /** Retention, by one node at a time (an advisory lock): by age, and by count for a slice of jobs. */
+  private async maybePrune(): Promise<void> {
+    const context = this.context;
+    if (context === null || this.pool === null) return;
+    const now = context.now();
+    if (now - this.lastPrune < PRUNE_EVERY_MS) return;
+    this.lastPrune = now;
+    const client = await this.pool.connect().catch(() => null);
+    if (client === null) return;
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ok', [`tickwork:prune:${this.schema}`]);
+      if (rows[0]?.ok === true) {
+        await client.query(`DELETE FROM ${this.s}.runs WHERE recorded_at < ${DB_NOW} - $1::float8 AND status NOT IN ('claimed', 'queued', 'running')`, [this.maxRunAgeMs]);
+        const slice = await client.query<{ id: string }>(`SELECT id FROM ${this.s}.jobs WHERE id COLLATE "C" > $1 ORDER BY id COLLATE "C" LIMIT $2`, [this.pruneCursor, PRUNE_JOBS_PER_PASS]);
+        const ids = slice.rows.map((row) => row.id);
+        this.pruneCursor = ids.length < PRUNE_JOBS_PER_PASS ? '' : (ids[ids.length - 1] as string);
+        if (ids.length > 0) {
+          await client.query(
+            `DELETE FROM ${this.s}.runs r USING (
+               SELECT job_id, scheduled_at, attempt FROM (
+                 SELECT job_id, scheduled_at, attempt, row_number() OVER (PARTITION BY job_id ORDER BY scheduled_at DESC, attempt DESC) AS n
+                 FROM ${this.s}.runs WHERE job_id = ANY($1)) ranked WHERE n > $2) old
+             WHERE r.job_id = old.job_id AND r.scheduled_at = old.scheduled_at AND r.attempt = old.attempt AND r.status NOT IN ('claimed', 'queued', 'running')`,
+            [ids, this.maxRunsPerJob]);
+        }
+      }
+      await client.query('COMMIT');
+      client.release();
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release(true);
+      context.logger.warn({ event: 'store_prune_failed', error: { message: (error as Error).message } }, 'pruning run history failed; will retry');
+    }
+  }
+}
+
+function fireKey(jobId: string, scheduledAt: number, attempt: number): string {
+  return `${jobId}\u0000${scheduledAt}\u0000${attempt}`;
+}
+
