@@ -41,6 +41,8 @@ export class WakeLoop {
   private retryDelay = RETRY_MIN_MS;
   private readonly maxSleepMs: number;
   private readonly minGapMs: number;
+  /** The pass in progress, so that shutdown can wait for it before closing the store. */
+  private current: Promise<void> | null = null;
   private lastPassEnd = Number.NEGATIVE_INFINITY;
 
   constructor(
@@ -76,6 +78,11 @@ export class WakeLoop {
     this.clear();
   }
 
+  /** Resolves when no pass is running (a pass already started finishes; none starts after stop()). */
+  async settled(): Promise<void> {
+    while (this.current !== null) await this.current;
+  }
+
   private clear(): void {
     if (this.timer !== null) this.clock.clearTimer(this.timer);
     this.timer = null;
@@ -90,7 +97,10 @@ export class WakeLoop {
     this.timer = this.clock.setTimer(() => {
       this.timer = null;
       this.timerAt = Number.POSITIVE_INFINITY;
-      void this.run();
+      const pass = this.run().finally(() => {
+        if (this.current === pass) this.current = null;
+      });
+      this.current = pass;
     }, delay);
   }
 

@@ -169,6 +169,8 @@ export class SchedulerService {
     }
     this.state = 'stopping';
     this.loop.stop();
+    // A pass holding a claim of a shared store finishes (its fires are not started) before the store closes.
+    await this.loop.settled();
     this.executor.dropQueued('the scheduler shut down');
     if (wait) {
       const idle = await this.executor.waitIdle(timeoutSeconds * 1000);
@@ -627,7 +629,8 @@ export class SchedulerService {
 
   /**
    * A shared store: the claims are recorded with the new schedules in one transaction; only then do the
-   * accepted fires start. A refused claim (another node has that fire) or a failed write starts nothing.
+   * accepted fires start. A refused claim (another node has that fire) or a failed write starts nothing;
+   * a recorded claim starts even when shutdown began meanwhile, since no other node may run that fire.
    */
   private async startClaimed(jobs: JobRecord[], claims: Submission[]): Promise<void> {
     let refused: readonly FireClaim[] | void;
@@ -645,8 +648,8 @@ export class SchedulerService {
           'another node has claimed this fire already; it is not started here');
         continue;
       }
-      if (this.state === 'running' || this.state === 'paused') this.executor.submit(claim);
-      else claim.job.running--;
+      // Claimed is promised: it starts even if shutdown began meanwhile (shutdown waits for the pass, then for it).
+      this.executor.submit(claim);
     }
   }
 

@@ -1,6 +1,7 @@
 /**
  * buildServer: the standalone Tickwork server as a Fastify app — the scheduler lifespan plugin, API-key
- * auth, the HTTP API under /api/v1, Server-Sent Events, Prometheus metrics and OpenAPI at /docs.
+ * auth, the HTTP API under /api/v1, Server-Sent Events, Prometheus metrics, OpenAPI at /docs and the
+ * web dashboard at /.
  * Every error leaves as `{ "error": { "code", "message", "details"? } }` with the status DESIGN.md lists.
  */
 import fastifySwagger from '@fastify/swagger';
@@ -11,6 +12,7 @@ import { HttpError, InvalidArgumentError, TickworkError, type ErrorDetail } from
 import type { SchedulerService } from '../scheduler/service.js';
 import { Authenticator, type AuthOptions } from './auth.js';
 import { EventStream } from './event-stream.js';
+import { dashboardRoutes } from './dashboard.js';
 import { createMetrics } from './metrics.js';
 import { schedulerPlugin } from './plugin.js';
 import { jobRoutes } from './routes/jobs.js';
@@ -133,7 +135,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     });
   }, { prefix: '/api/v1' });
 
-  app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/docs'));
+  // The dashboard at / (static files, no key needed; its API calls carry the key).
+  await app.register(dashboardRoutes);
 
   return app;
 }

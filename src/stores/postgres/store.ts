@@ -117,8 +117,12 @@ export class PostgresJobStore implements JobStore {
     this.nodeId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   }
 
+  /**
+   * Whole milliseconds: fire times derive from it (an interval's grid starts at "now"), and every node
+   * must compute the very same instants from the stored, millisecond-precise definition.
+   */
   clockOffsetMs(): number {
-    return this.heartbeat?.offsetMs ?? 0;
+    return Math.round(this.heartbeat?.offsetMs ?? 0);
   }
 
   // ---- lifecycle ----
@@ -470,7 +474,10 @@ export class PostgresJobStore implements JobStore {
   }
 
   private async endClaim(claim: Claim, how: 'COMMIT' | 'ROLLBACK', broken = false): Promise<void> {
-    this.claims.delete(claim);
+    if (!this.claims.delete(claim)) {
+      if (how === 'COMMIT') throw new StoreUnavailableError('PostgreSQL store: the claim was rolled back (the store closed); its fires do not start.');
+      return;
+    }
     try {
       await claim.client.query(how);
       claim.client.release();

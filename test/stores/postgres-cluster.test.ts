@@ -1,0 +1,196 @@
+/**
+ * Several SchedulerService nodes in this process on one PostgreSQL schema: each fire starts once, one
+ * node's skewed clock changes nothing, maxInstances holds across nodes, NOTIFY wakes a node at once, a
+ * dead node's runs are recorded lost (and retried when the job says so), and a dropped connection is
+ * survived. Real time with generous bounds: the database is real.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { SystemClock } from '../../src/scheduler/clock.js';
+import { SchedulerService } from '../../src/scheduler/service.js';
+import { PostgresJobStore, type PostgresJobStoreOptions } from '../../src/stores/postgres/store.js';
+import { captureLogger, type LogLine } from '../helpers.js';
+import { PG_URL, dropSchema, pgAvailable, schemaName, sql } from './pg-helpers.js';
+
+/** A node whose wall clock is `skewMs` off. */
+class SkewedClock extends SystemClock {
+  constructor(private readonly skewMs: number) {
+    super();
+  }
+
+  override now(): number {
+    return super.now() + this.skewMs;
+  }
+}
+
+interface Fire {
+  jobId: string;
+  scheduledAt: number;
+  node: number;
+  realStart: number;
+}
+
+interface Node {
+  scheduler: SchedulerService;
+  store: PostgresJobStore;
+  lines: LogLine[];
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+describe.skipIf(!pgAvailable)('PostgreSQL store: several nodes, one schedule', () => {
+  let schema = '';
+  const nodes: Node[] = [];
+
+  function node(options: { skewMs?: number; store?: Partial<PostgresJobStoreOptions> } = {}): Node {
+    const store = new PostgresJobStore({ connectionString: PG_URL, schema, ...options.store });
+    const logger = captureLogger('info');
+    const scheduler = new SchedulerService({ store, logger, clock: new SkewedClock(options.skewMs ?? 0), timezone: 'UTC' });
+    const created = { scheduler, store, lines: logger.lines };
+    nodes.push(created);
+    return created;
+  }
+
+  afterEach(async () => {
+    for (const { scheduler } of nodes.splice(0)) if (scheduler.isRunning) await scheduler.shutdown({ wait: false });
+    if (schema !== '') await dropSchema(schema);
+  });
+
+  it('runs every fire once across three nodes, one of them with its clock 2 s ahead and one 2 s behind', async () => {
+    schema = schemaName();
+    const fires: Fire[] = [];
+    const members = [node(), node({ skewMs: 2000 }), node({ skewMs: -2000 })];
+    members.forEach(({ scheduler }, index) => scheduler.registerTask('tick', (ctx) => {
+      fires.push({ jobId: ctx.jobId, scheduledAt: ctx.scheduledAt.getTime(), node: index, realStart: Date.now() });
+    }));
+    for (const { scheduler } of members) await scheduler.start();
+    for (let i = 0; i < 30; i++) await (members[i % 3] as Node).scheduler.addIntervalJob('tick', 0.5, `job-${i}`);
+    await sleep(4000);
+    for (const { scheduler } of members) await scheduler.shutdown();
+    const keys = fires.map((f) => `${f.jobId}@${f.scheduledAt}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    // Every job fired about every 0.5 s: at least 6 of the ~8 fires in 4 s, whichever node it was.
+    for (let i = 0; i < 30; i++) expect(fires.filter((f) => f.jobId === `job-${i}`).length).toBeGreaterThanOrEqual(6);
+    // The node 2 s ahead did not fire early, the node 2 s behind not 2 s late: all decide on the database clock.
+    for (const fire of fires) {
+      expect(fire.realStart - fire.scheduledAt).toBeGreaterThan(-50);
+      expect(fire.realStart - fire.scheduledAt).toBeLessThan(1000);
+    }
+    expect(new Set(fires.map((f) => f.node)).size).toBeGreaterThan(1);
+    // The database holds one run row per fire, all settled.
+    const rows = await sql<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM "${schema}".runs GROUP BY status ORDER BY status`);
+    expect(rows).toEqual([{ status: 'succeeded', n: fires.length }]);
+  });
+
+  it('holds maxInstances across nodes: a slow job never runs twice at once; the extra fires are skipped', async () => {
+    schema = schemaName();
+    const members = [node(), node()];
+    let running = 0;
+    let most = 0;
+    let runs = 0;
+    for (const { scheduler } of members) {
+      scheduler.registerTask('slow', async () => {
+        running++;
+        runs++;
+        most = Math.max(most, running);
+        await sleep(1200);
+        running--;
+      });
+      await scheduler.start();
+    }
+    await (members[0] as Node).scheduler.addIntervalJob('slow', 0.3, 'slow', { misfireGraceTime: null });
+    await until(() => runs >= 2, 8000, 'two runs of the slow job');
+    for (const { scheduler } of members) await scheduler.shutdown();
+    expect(most).toBe(1);
+    const skipped = await sql<{ n: number }>(`SELECT count(*)::int AS n FROM "${schema}".runs WHERE status = 'skipped'`);
+    expect(skipped[0]?.n).toBeGreaterThan(0);
+  });
+
+  it('wakes a node through NOTIFY when another process adds a job, long before its next poll', async () => {
+    schema = schemaName();
+    const worker = node({ store: { pollSeconds: 60 } });
+    const fired: number[] = [];
+    worker.scheduler.registerTask('tick', () => void fired.push(Date.now()));
+    await worker.scheduler.start();
+    await sleep(300); // the worker has looked, found nothing, and sleeps for its poll (60 s)
+    const admin = node();
+    admin.scheduler.registerTask('tick', () => undefined);
+    const added = Date.now();
+    await admin.scheduler.addIntervalJob('tick', 0.5, 'from-elsewhere'); // admin is never started: it only writes
+    await until(() => fired.length >= 2, 5000, 'the worker to fire the new job');
+    expect((fired[0] as number) - added).toBeLessThan(1500);
+  });
+
+  it('records the runs of a node that stopped heartbeating as lost, and retries them elsewhere when the job has retries', async () => {
+    schema = schemaName();
+    const fast = { heartbeatSeconds: 0.2, leaseSeconds: 1 };
+    const doomed = node({ store: fast });
+    const survivor = node({ store: fast });
+    const attempts: { node: string; attempt: number }[] = [];
+    doomed.scheduler.registerTask('hang', (ctx) => {
+      attempts.push({ node: 'doomed', attempt: ctx.attempt });
+      return new Promise(() => undefined); // never settles: the node "dies" while running it
+    });
+    survivor.scheduler.registerTask('hang', (ctx) => void attempts.push({ node: 'survivor', attempt: ctx.attempt }));
+    await doomed.scheduler.start();
+    await doomed.scheduler.addDateJob('hang', new Date(Date.now() + 300), 'once', { retries: { max: 1, backoffSeconds: 0.1 } });
+    await until(() => attempts.length === 1, 5000, 'the doomed node to start the run');
+    // The node freezes as if its process had died: no heartbeat, no passes (its connections stay open).
+    await (doomed.store as unknown as { heartbeat: { stop(): Promise<void> } }).heartbeat.stop();
+    (doomed.scheduler as unknown as { loop: { stop(): void } }).loop.stop();
+    const lost: unknown[] = [];
+    survivor.scheduler.on('job_lost', (event) => void lost.push(event));
+    await survivor.scheduler.start();
+    await until(() => lost.length === 1, 8000, 'the survivor to record the run lost');
+    await until(() => attempts.length === 2, 8000, 'the retry');
+    expect(attempts).toEqual([{ node: 'doomed', attempt: 1 }, { node: 'survivor', attempt: 2 }]);
+    const rows = await sql<{ attempt: number; status: string }>(`SELECT attempt, status FROM "${schema}".runs ORDER BY attempt`);
+    expect(rows.map((r) => [r.attempt, r.status])).toEqual([[1, 'lost'], [2, 'succeeded']]);
+  });
+
+  it('survives its connections being cut: reconnects, LISTENs again and keeps firing', async () => {
+    schema = schemaName();
+    const member = node();
+    const fired: string[] = [];
+    member.scheduler.registerTask('tick', (ctx) => void fired.push(ctx.jobId));
+    await member.scheduler.start();
+    await member.scheduler.addIntervalJob('tick', 0.2, 'steady');
+    await until(() => fired.length >= 2, 5000, 'first fires');
+    await sql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE $1`, [`tickwork ${member.store.nodeId}%`]);
+    await until(() => member.lines.some((line) => line.event === 'store_listen_restored'), 8000, 'the LISTEN connection to come back');
+    const before = fired.length;
+    await until(() => fired.length >= before + 3, 8000, 'fires after the cut');
+    // A job added by another process after the cut wakes it through the new LISTEN.
+    const admin = node();
+    admin.scheduler.registerTask('tick', () => undefined);
+    await admin.scheduler.addIntervalJob('tick', 0.3, 'after-cut');
+    await until(() => fired.includes('after-cut'), 5000, 'the job added after the cut');
+    await member.scheduler.checkStore();
+  });
+
+  it('leaves the cluster at shutdown: its node row goes at once', async () => {
+    schema = schemaName();
+    const member = node();
+    await member.scheduler.start();
+    expect((await sql(`SELECT id FROM "${schema}".nodes`)).map((r) => r.id)).toEqual([member.store.nodeId]);
+    await member.scheduler.shutdown();
+    expect(await sql(`SELECT id FROM "${schema}".nodes`)).toEqual([]);
+  });
+
+  it('refuses a schema written by a newer Tickwork', async () => {
+    schema = schemaName();
+    const first = node();
+    await first.scheduler.start();
+    await first.scheduler.shutdown();
+    await sql(`INSERT INTO "${schema}".schema_migrations (version) VALUES (999)`);
+    const second = node();
+    await expect(second.scheduler.start()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', message: expect.stringMatching(/version 999, newer than this Tickwork knows/) });
+  });
+});
