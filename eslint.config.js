@@ -28,6 +28,16 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard: plain browser ES modules, served as they are (no build step).
+    files: ['dashboard/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(['window', 'document', 'location', 'history', 'sessionStorage', 'fetch', 'URL', 'URLSearchParams',
+        'AbortController', 'TextDecoderStream', 'performance', 'console', 'setTimeout', 'clearTimeout', 'setInterval',
+        'requestAnimationFrame', 'queueMicrotask', 'HTMLElement'].map((name) => [name, 'readonly'])),
+    },
+  },
+  {
     files: ['bench/**/*.{js,mjs}'],
     languageOptions: { globals: { URL: 'readonly', fetch: 'readonly', process: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setImmediate: 'readonly', performance: 'readonly', globalThis: 'readonly' } },
   },

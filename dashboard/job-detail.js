@@ -1,0 +1,216 @@
+// Job details in a modal dialog: properties, actions, the next 10 fire times (with DST marks), and the
+// run history as a chart and a table with errors expanded. Refreshed (throttled) on the job's events.
+
+import { get, jobPath, post } from './api.js';
+import { runChart } from './chart.js';
+import { fill, h } from './dom.js';
+import { formatCountdown, formatDuration, formatFire, formatInstant } from './format.js';
+import { outcomeBadge, stateBadges } from './jobs-table.js';
+import { openModal } from './dialogs.js';
+import { DST_NOTE, triggerSpec, triggerSummary } from './triggers.js';
+
+const RUNS_PAGE = 50;
+const MIN_REFRESH_MS = 1000;
+
+export class JobDetail {
+  /** `onAction(action, job)` as for the table; `isAdmin()` decides whether actions are shown. */
+  constructor(dialog, { onAction, isAdmin }) {
+    this.dialog = dialog;
+    this.onAction = onAction;
+    this.isAdmin = isAdmin;
+    this.id = null;
+    this.job = null;
+    this.runs = [];
+    this.runsCursor = null;
+    this.fires = null;
+    this.firesKey = null;
+    this.lastRefresh = 0;
+    this.refreshTimer = null;
+    dialog.addEventListener('close', () => {
+      this.id = null;
+      clearTimeout(this.refreshTimer);
+    });
+  }
+
+  isOpenFor(id) {
+    return this.dialog.open && this.id === id;
+  }
+
+  async open(id) {
+    this.id = id;
+    this.job = null;
+    this.runs = [];
+    this.fires = null;
+    this.firesKey = null;
+    fill(this.dialog, h('p', { class: 'muted', text: `Loading ${id}…` }));
+    openModal(this.dialog);
+    await this.refresh();
+    this.dialog.querySelector('.close')?.focus();
+  }
+
+  /** Refreshes soon: at most once a second however many events arrive. */
+  markDirty() {
+    if (this.id === null || this.refreshTimer !== null) return;
+    const wait = Math.max(0, this.lastRefresh + MIN_REFRESH_MS - Date.now());
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = null;
+      this.refresh().catch((error) => console.warn('tickwork detail:', error));
+    }, wait);
+  }
+
+  /** Shows the job as given (an action's answer), then refreshes the rest. */
+  show(job) {
+    if (!this.isOpenFor(job.id)) return;
+    this.job = job;
+    this.render();
+    this.markDirty();
+  }
+
+  removed(id) {
+    if (!this.isOpenFor(id)) return;
+    this.job = null;
+    this.render(`Job ${id} was removed.`);
+  }
+
+  async refresh() {
+    const id = this.id;
+    if (id === null) return;
+    this.lastRefresh = Date.now();
+    const limit = Math.min(1000, Math.max(RUNS_PAGE, this.runs.length));
+    let job;
+    let runs;
+    try {
+      [job, runs] = await Promise.all([get(jobPath(id)), get(`${jobPath(id)}/runs?limit=${limit}`)]);
+    } catch (error) {
+      if (error.code === 'JOB_NOT_FOUND') return this.removed(id);
+      throw error;
+    }
+    if (this.id !== id) return;
+    this.job = job;
+    this.runs = runs.items;
+    this.runsCursor = runs.nextCursor;
+    await this.loadFires();
+    if (this.id === id) this.render();
+  }
+
+  /** The next 10 fire times: fetched again when the trigger changes or the first one has passed. */
+  async loadFires() {
+    const key = JSON.stringify(this.job.trigger);
+    const stale = this.fires !== null && this.fires.length > 0 && Date.parse(this.fires[0].at) <= Date.now();
+    if (key === this.firesKey && !stale) return;
+    try {
+      const answer = await post('schedules/preview', { trigger: triggerSpec(this.job.trigger), count: 10 });
+      this.fires = answer.items;
+    } catch (error) {
+      this.fires = { error: error.message };
+    }
+    this.firesKey = key;
+  }
+
+  async loadOlder(button) {
+    if (this.runsCursor === null) return;
+    button.disabled = true;
+    const page = await get(`${jobPath(this.id)}/runs?limit=${RUNS_PAGE}&cursor=${encodeURIComponent(this.runsCursor)}`);
+    this.runs = this.runs.concat(page.items);
+    this.runsCursor = page.nextCursor;
+    this.render();
+  }
+
+  tick(nowMs) {
+    if (!this.dialog.open) return;
+    for (const time of this.dialog.querySelectorAll('[data-countdown]')) time.textContent = formatCountdown(time.dateTime, nowMs);
+  }
+
+  render(notice) {
+    const focusKey = this.dialog.contains(document.activeElement) ? document.activeElement.dataset?.focusKey : undefined;
+    const job = this.job;
+    const header = h('header', { class: 'dialog-header' },
+      h('h2', { id: 'detail-title', text: job?.id ?? this.id ?? '' }),
+      h('button', { type: 'button', class: 'close', text: '×', dataset: { focusKey: 'close' }, attrs: { 'aria-label': 'Close details' }, on: { click: () => this.dialog.close() } }));
+    if (job === null) {
+      fill(this.dialog, header, h('p', { class: 'notice', text: notice ?? '' }));
+      return;
+    }
+    fill(this.dialog, header,
+      h('p', { class: 'schedule-line' }, h('strong', { text: job.trigger.description ?? '' }), ' ', stateBadges(job)),
+      this.isAdmin() ? this.actions(job) : null,
+      this.properties(job),
+      h('div', { class: 'detail-columns' },
+        h('section', { attrs: { 'aria-labelledby': 'fires-title' } }, h('h3', { id: 'fires-title', text: 'Next 10 fire times' }), this.fireList(job)),
+        h('section', { attrs: { 'aria-labelledby': 'runs-title' }, class: 'runs-section' },
+          h('h3', { id: 'runs-title', text: 'Run history' }),
+          runChart(this.runs),
+          this.runTable(),
+          this.runsCursor === null ? null : h('button', { type: 'button', text: 'Load older runs', on: { click: (e) => this.loadOlder(e.currentTarget) } }))));
+    if (focusKey !== undefined) {
+      const key = focusKey === 'pause' || focusKey === 'resume' ? '[data-focus-key="pause"],[data-focus-key="resume"]' : `[data-focus-key="${focusKey}"]`;
+      this.dialog.querySelector(key)?.focus();
+    }
+  }
+
+  actions(job) {
+    const button = (action, label, extra = '') => h('button', {
+      type: 'button', text: label, class: extra, dataset: { action, focusKey: action }, on: { click: () => this.onAction(action, job) },
+    });
+    return h('div', { class: 'buttons detail-actions' },
+      job.paused ? button('resume', 'Resume') : button('pause', 'Pause'),
+      button('run', 'Run now'),
+      job.runningInstances > 0 ? button('cancel', 'Cancel running') : null,
+      button('edit', 'Edit'),
+      button('remove', 'Remove', 'danger'));
+  }
+
+  properties(job) {
+    const row = (label, value) => [h('dt', { text: label }), h('dd', {}, value)];
+    const seconds = (v) => (v === null || v === undefined ? 'none' : `${v} s`);
+    return h('dl', { class: 'props' },
+      row('Name', job.name),
+      row('Task', job.task ?? '—'),
+      row('Trigger', h('code', { text: triggerSummary(job.trigger) })),
+      job.timezone ? row('Time zone', job.timezone) : null,
+      row('Next run', job.nextRunTime === null ? (job.paused ? 'paused' : 'none')
+        : [h('time', { dateTime: job.nextRunTime, dataset: { countdown: '' }, text: formatCountdown(job.nextRunTime, Date.now()) }), ` (${formatInstant(job.nextRunTime)})`]),
+      row('Running now', String(job.runningInstances)),
+      row('Policies', `max instances ${job.maxInstances}, coalesce ${job.coalesce ? 'on' : 'off'}, misfire grace ${seconds(job.misfireGraceTime)}, timeout ${seconds(job.timeoutSeconds)}, jitter ${seconds(job.jitterSeconds)}, retries ${job.retries ? `${job.retries.max} (backoff ${job.retries.backoffSeconds ?? 0} s)` : 'none'}`),
+      job.args === undefined ? null : row('Args', h('pre', { class: 'args', text: JSON.stringify(job.args, null, 2) })));
+  }
+
+  fireList(job) {
+    if (this.fires === null) return h('p', { class: 'muted', text: 'Loading…' });
+    if (!Array.isArray(this.fires)) return h('p', { class: 'error', text: this.fires.error });
+    if (this.fires.length === 0) return h('p', { class: 'muted', text: 'No further fire times.' });
+    return h('div', {},
+      job.paused ? h('p', { class: 'muted small', text: 'The job is paused: these are the times its trigger would fire.' }) : null,
+      fireItems(this.fires));
+  }
+
+  runTable() {
+    if (this.runs.length === 0) return null;
+    const body = h('tbody');
+    for (const run of this.runs) {
+      body.append(h('tr', { class: `run run-${run.outcome}` },
+        h('td', { attrs: { 'data-label': 'Fire time' } }, h('time', { dateTime: run.scheduledAt, text: formatInstant(run.scheduledAt) })),
+        h('td', { attrs: { 'data-label': 'Outcome' } }, outcomeBadge(run.outcome),
+          run.coalesced > 1 ? h('span', { class: 'muted small', text: ` ×${run.coalesced}` }) : null),
+        h('td', { attrs: { 'data-label': 'Attempt' }, class: 'num', text: String(run.attempt) }),
+        h('td', { attrs: { 'data-label': 'Duration' }, class: 'num', text: formatDuration(run.durationMs) }),
+        h('td', { attrs: { 'data-label': 'Lateness' }, class: 'num', text: formatDuration(run.latenessMs) })));
+      if (run.error || run.output) {
+        body.append(h('tr', { class: 'run-extra' }, h('td', { colSpan: 5 },
+          run.error ? h('p', { class: 'error run-error' }, run.error.code ? h('code', { text: run.error.code }) : null, run.error.code ? ' ' : null, run.error.message) : null,
+          run.output ? h('pre', { class: 'output', text: run.output }) : null)));
+      }
+    }
+    return h('div', { class: 'table-wrap' }, h('table', { class: 'runs' },
+      h('caption', { class: 'visually-hidden', text: 'Runs, newest first' }),
+      h('thead', {}, h('tr', {}, ['Fire time', 'Outcome', 'Attempt', 'Duration', 'Lateness'].map((t) => h('th', { scope: 'col', text: t })))),
+      body));
+  }
+}
+
+/** An ordered list of preview items, DST-moved ones marked (shared with the form's live preview). */
+export function fireItems(items) {
+  return h('ol', { class: 'fires' }, items.map((item) => h('li', {},
+    h('time', { dateTime: item.at, text: formatFire(item.at) }),
+    item.dst ? h('span', { class: `dst dst-${item.dst}`, title: DST_NOTE[item.dst] ?? '', text: `DST ${item.dst}` }) : null)));
+}
