@@ -89,7 +89,7 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: several nodes, one schedule', (
     expect(rows).toEqual([{ status: 'succeeded', n: fires.length }]);
   });
 
-  it('holds maxInstances across nodes: a slow job never runs twice at once; the extra fires are skipped', async () => {
+  it('holds maxInstances across nodes: a slow job never runs twice at once; extra fires are skipped, manual runs refused', async () => {
     schema = schemaName();
     const members = [node(), node()];
     let running = 0;
@@ -106,6 +106,9 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: several nodes, one schedule', (
       await scheduler.start();
     }
     await (members[0] as Node).scheduler.addIntervalJob('slow', 0.3, 'slow', { misfireGraceTime: null });
+    await until(() => running === 1, 8000, 'the slow job to run');
+    // Whichever node runs it, a manual run on either node finds the slot taken cluster-wide.
+    for (const { scheduler } of members) await expect(scheduler.runJobNow('slow')).rejects.toMatchObject({ code: 'MAX_INSTANCES_REACHED' });
     await until(() => runs >= 2, 8000, 'two runs of the slow job');
     for (const { scheduler } of members) await scheduler.shutdown();
     expect(most).toBe(1);

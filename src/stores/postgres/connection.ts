@@ -27,17 +27,36 @@ export function checkSchemaName(schema: string, field = 'schema'): string {
   return schema;
 }
 
-/** Splits `postgres://…?schema=name` into the driver's connection string and the schema. */
-export function parsePostgresSpec(spec: string): { connectionString: string; schema: string } {
+/** Tickwork's own parameters in a postgres:// URL (removed before the URL reaches the driver). */
+export interface PostgresSpecOptions {
+  schema: string;
+  poolSize?: number;
+  heartbeatSeconds?: number;
+  leaseSeconds?: number;
+  pollSeconds?: number;
+}
+
+const NUMERIC_PARAMS = ['poolSize', 'heartbeatSeconds', 'leaseSeconds', 'pollSeconds'] as const;
+
+/** Splits `postgres://…?schema=name&leaseSeconds=3` into the driver's connection string and our options. */
+export function parsePostgresSpec(spec: string): { connectionString: string } & PostgresSpecOptions {
   let url: URL;
   try {
     url = new URL(spec);
   } catch {
     throw InvalidArgumentError.field('TICKWORK_STORE', 'is not a valid postgres:// URL, e.g. postgres://user@127.0.0.1:5432/app?schema=tickwork.');
   }
-  const schema = checkSchemaName(url.searchParams.get('schema') ?? DEFAULT_PG_SCHEMA, 'TICKWORK_STORE schema');
+  const options: PostgresSpecOptions = { schema: checkSchemaName(url.searchParams.get('schema') ?? DEFAULT_PG_SCHEMA, 'TICKWORK_STORE schema') };
   url.searchParams.delete('schema');
-  return { connectionString: url.toString(), schema };
+  for (const name of NUMERIC_PARAMS) {
+    const raw = url.searchParams.get(name);
+    if (raw === null) continue;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value <= 0) throw InvalidArgumentError.field(`TICKWORK_STORE ${name}`, `must be a positive number, got "${raw}".`);
+    options[name] = value;
+    url.searchParams.delete(name);
+  }
+  return { connectionString: url.toString(), ...options };
 }
 
 /**
