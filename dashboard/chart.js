@@ -21,7 +21,8 @@ export function runChart(runs) {
     return figure;
   }
   const timed = points.filter((p) => p.run.durationMs !== null || p.run.latenessMs !== null);
-  const maxY = niceMax(Math.max(1, ...timed.flatMap((p) => [p.run.durationMs ?? 0, p.run.latenessMs ?? 0])));
+  // At least 10 ms, so that instant runs do not get a scale of fractions of a millisecond.
+  const maxY = niceMax(Math.max(10, ...timed.flatMap((p) => [p.run.durationMs ?? 0, p.run.latenessMs ?? 0])));
   const t0 = points[0].t;
   const t1 = points[points.length - 1].t;
   const x = (t) => PAD.left + (t1 === t0 ? (W - PAD.left - PAD.right) / 2 : ((t - t0) / (t1 - t0)) * (W - PAD.left - PAD.right));

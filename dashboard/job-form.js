@@ -96,6 +96,7 @@ export class JobForm {
 
     fill(this.dialog, this.form);
     this.fill(job);
+    this.el('presetTime').closest('.field').hidden = CRON_PRESETS.find((p) => p.value === this.el('preset').value)?.time !== true;
     this.showTriggerFields();
     openModal(this.dialog, this.el(job === null ? 'id' : 'name'));
     this.preview();
@@ -103,6 +104,12 @@ export class JobForm {
 
   /** Only schedule fields change the preview. */
   onEdit(event) {
+    if (event.target.name === 'expression') {
+      // Typing an expression by hand: the preset list follows (a preset's own text, or "custom").
+      const text = event.target.value.trim();
+      this.el('preset').value = CRON_PRESETS.some((p) => p.value === text) ? text : '';
+      this.el('presetTime').closest('.field').hidden = true;
+    }
     if (event.target.closest('.schedule-builder') !== null) this.schedulePreview();
   }
 
@@ -162,6 +169,7 @@ export class JobForm {
 
   applyPreset() {
     const preset = CRON_PRESETS.find((p) => p.value === this.el('preset').value);
+    this.el('presetTime').closest('.field').hidden = preset?.time !== true;
     if (preset === undefined || preset.value === '') return;
     const [hour, minute] = (this.el('presetTime').value || '00:00').split(':').map(Number);
     this.el('expression').value = preset.time ? preset.value.replace('M', String(minute)).replace('H', String(hour)) : preset.value;

@@ -151,7 +151,7 @@ export class JobsTable {
         next === null
           ? h('span', { class: 'muted', text: job.paused ? 'paused' : 'none' })
           : h('time', { dateTime: next, title: formatInstant(next), dataset: { countdown: '' }, text: formatCountdown(next, Date.now()) })),
-      h('td', { attrs: { 'data-label': 'Last run' }, class: 'last-run' },
+      h('td', { attrs: { 'data-label': 'Last run' }, class: 'last-run', dataset: last === undefined ? {} : { scheduledAt: last.scheduledAt } },
         last === undefined
           ? h('span', { class: 'muted', text: 'never' })
           : [outcomeBadge(last.outcome), ' ', h('span', { class: 'muted', text: formatDuration(last.durationMs), title: `fire time ${formatInstant(last.scheduledAt)}` })]),

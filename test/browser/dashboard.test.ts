@@ -1,0 +1,270 @@
+/**
+ * The dashboard in real headless Chromium against a real server: the table, the add/edit form with its
+ * live preview, actions and live updates over SSE (without reloads), monitor keys, and server errors.
+ * Every wait is for a condition under a deadline, never a fixed sleep.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { launchChromium, nextUtc, openPage, row, screenshot, startServer, type DashboardPage, type DashboardServer } from './browser-helpers.js';
+
+const browser: Browser | null = await launchChromium();
+
+let server: DashboardServer | undefined;
+let view: DashboardPage | undefined;
+
+afterEach(async () => {
+  // A page that logged errors (a CSP violation, an exception) fails its test.
+  const problems = view?.problems ?? [];
+  await view?.context.close();
+  view = undefined;
+  await server?.app.close();
+  server = undefined;
+  expect(problems).toEqual([]);
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function seed(s: DashboardServer): Promise<void> {
+  await s.scheduler.addJob({ id: 'nightly-backup', name: 'Nightly backup', task: 'noop', trigger: { type: 'cron', expression: '30 2 * * 1-5', timezone: 'Europe/Berlin' } });
+  await s.scheduler.addJob({ id: 'poll-feed', task: 'noop', trigger: { type: 'interval', seconds: 900 } });
+  await s.scheduler.addJob({ id: 'report', task: 'fail', trigger: { type: 'cron', expression: '0 9 * * *' }, paused: true });
+}
+
+async function open(s: DashboardServer, viewport?: { width: number; height: number }): Promise<Page> {
+  view = await openPage(browser as Browser, s.url, viewport);
+  return view.page;
+}
+
+/** Waits for the event stream to be connected (events before that are not replayed to a new page). */
+async function live(page: Page): Promise<void> {
+  await page.locator('#live[data-state="open"]').waitFor();
+}
+
+/** The second Sunday of March next year minus three days: ten daily fires from then cross US spring-forward. */
+function beforeUsSpringForward(now: number): { start: string; gapDay: string } {
+  const year = new Date(now).getUTCFullYear() + 1;
+  const march1 = new Date(Date.UTC(year, 2, 1)).getUTCDay();
+  const secondSunday = 1 + ((7 - march1) % 7) + 7;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return { start: `${year}-03-${pad(secondSunday - 3)}T12:00:00Z`, gapDay: `${year}-03-${pad(secondSunday)}` };
+}
+
+describe.skipIf(browser === null)('dashboard', () => {
+  it('serves the page without a key, with a strict CSP, and shows the seeded jobs with schedules in words', async () => {
+    server = await startServer({ adminKeys: ['admin-secret-1'], monitorKeys: [] });
+    await seed(server);
+    const response = await fetch(server.url);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-security-policy')).toMatch(/default-src 'none'.*script-src 'self'/);
+    expect((await fetch(`${server.url}api/v1/jobs`)).status).toBe(401); // the API still needs the key
+    await server.app.close();
+
+    server = await startServer();
+    await seed(server);
+    const page = await open(server);
+    await row(page, 'report').waitFor();
+    expect(await row(page, 'nightly-backup').locator('.schedule').textContent()).toBe('at 02:30 on Monday to Friday, Europe/Berlin');
+    expect(await row(page, 'poll-feed').locator('.schedule').textContent()).toBe('every 15 minutes');
+    expect(await row(page, 'report').locator('.state').textContent()).toContain('paused');
+    expect(await row(page, 'report').locator('.next-run').textContent()).toBe('paused');
+    // The countdown is live: it changes without any request.
+    const countdown = row(page, 'poll-feed').locator('.next-run time');
+    const before = await countdown.textContent();
+    expect(before).toMatch(/^in 1[45] min/);
+    await page.waitForFunction((text) => document.querySelector('tr[data-id="poll-feed"] .next-run time')?.textContent !== text, before);
+    expect(await page.locator('#page-info').textContent()).toBe('Jobs 1–3 of 3');
+    await screenshot(page, 'table');
+  });
+
+  it('adds a cron job through the form with a live preview, and shows it with the right next run', async () => {
+    server = await startServer();
+    await seed(server);
+    const page = await open(server);
+    await row(page, 'report').waitFor();
+    await page.getByRole('button', { name: 'Add job' }).click();
+    const form = page.locator('#form-dialog');
+    await form.getByLabel('Job id', { exact: true }).fill('daily-digest');
+    await form.getByLabel('Task', { exact: true }).selectOption('noop');
+    await form.getByLabel('Preset', { exact: true }).selectOption({ label: 'every day at…' });
+    await form.getByLabel('At', { exact: true }).fill('09:00');
+    await form.getByLabel('Time zone', { exact: true }).fill('UTC');
+    expect(await form.getByLabel('Expression', { exact: true }).inputValue()).toBe('0 9 * * *');
+    const expected = nextUtc(Date.now(), 9, 0).toISOString();
+    await page.waitForFunction((first) => document.querySelectorAll('#form-dialog .preview-list li').length === 10
+      && document.querySelector('#form-dialog .preview-list time')?.getAttribute('datetime') === first, expected);
+    await screenshot(page, 'add-form');
+    await form.getByRole('button', { name: 'Add job' }).click();
+    await row(page, 'daily-digest').waitFor();
+    expect(await form.isVisible()).toBe(false);
+    expect(await row(page, 'daily-digest').locator('.next-run time').getAttribute('datetime')).toBe(expected);
+    expect(await row(page, 'daily-digest').locator('.schedule').textContent()).toBe('at 09:00 every day, UTC');
+    expect((await server.scheduler.getJob('daily-digest'))?.nextRunTime?.toISOString()).toBe(expected);
+    // The focus went back to the button that opened the form.
+    expect(await page.evaluate('document.activeElement.id')).toBe('add-job');
+  });
+
+  it('pauses, runs now and removes jobs, and follows server-side changes over SSE without reloading', async () => {
+    server = await startServer();
+    await seed(server);
+    const page = await open(server);
+    await row(page, 'report').waitFor();
+    await live(page);
+    await page.evaluate('window.sameDocumentMarker = 42');
+
+    // Through the page.
+    await row(page, 'poll-feed').getByRole('button', { name: 'Pause poll-feed' }).click();
+    await row(page, 'poll-feed').locator('.state', { hasText: 'paused' }).waitFor();
+    expect((await server.scheduler.getJob('poll-feed'))?.paused).toBe(true);
+    await row(page, 'report').getByRole('button', { name: 'Run now report' }).click();
+    await row(page, 'report').locator('.last-run', { hasText: 'failed' }).waitFor();
+    await row(page, 'nightly-backup').getByRole('button', { name: 'Remove nightly-backup' }).click();
+    await page.locator('#confirm-dialog').getByRole('button', { name: 'Remove' }).click();
+    await row(page, 'nightly-backup').waitFor({ state: 'detached' });
+    expect(await server.scheduler.getJob('nightly-backup')).toBeUndefined();
+
+    // Changes made on the server reach the page only through the event stream.
+    await server.scheduler.resumeJob('poll-feed');
+    await row(page, 'poll-feed').locator('.state', { hasText: 'active' }).waitFor();
+    await server.scheduler.runJobNow('poll-feed');
+    await row(page, 'poll-feed').locator('.last-run', { hasText: 'succeeded' }).waitFor();
+    await server.scheduler.addJob({ id: 'added-elsewhere', task: 'noop', trigger: { type: 'interval', seconds: 60 } });
+    await row(page, 'added-elsewhere').waitFor();
+    await server.scheduler.removeJob('report');
+    await row(page, 'report').waitFor({ state: 'detached' });
+
+    // The scheduler's own controls.
+    await page.getByRole('button', { name: 'Pause scheduler' }).click();
+    await page.locator('#scheduler-state', { hasText: 'scheduler paused' }).waitFor();
+    expect(server.scheduler.isPaused).toBe(true);
+    await page.getByRole('button', { name: 'Resume scheduler' }).click();
+    await page.locator('#scheduler-state', { hasText: 'scheduler running' }).waitFor();
+
+    expect(await page.evaluate('window.sameDocumentMarker')).toBe(42);
+    expect(view?.loads()).toBe(1);
+  });
+
+  it('asks for a key on 401, and a monitor key sees no mutating controls', async () => {
+    server = await startServer({ adminKeys: ['admin-secret-1'], monitorKeys: ['monitor-secret-1'] });
+    await seed(server);
+    const page = await open(server);
+    const keyDialog = page.locator('#key-dialog');
+    await keyDialog.waitFor();
+    await keyDialog.getByLabel('Key').fill('not-a-key');
+    await keyDialog.getByRole('button', { name: 'Use key' }).click();
+    await page.locator('#key-error', { hasText: 'The API key is not valid.' }).waitFor();
+    await keyDialog.getByLabel('Key').fill('monitor-secret-1');
+    await keyDialog.getByRole('button', { name: 'Use key' }).click();
+    await row(page, 'report').waitFor();
+    await live(page);
+    expect(await page.evaluate("sessionStorage.getItem('tickwork.apiKey')")).toBe('monitor-secret-1');
+    expect(await page.locator('#role').textContent()).toBe('monitor key');
+    expect(await page.getByRole('button', { name: 'Add job' }).isVisible()).toBe(false);
+    expect(await page.locator('#scheduler-toggle').isVisible()).toBe(false);
+    expect(await page.locator('#jobs-table tbody button[data-action]').count()).toBe(0);
+    await row(page, 'poll-feed').getByRole('button', { name: 'poll-feed', exact: true }).click();
+    await page.locator('#detail-dialog .props').waitFor();
+    expect(await page.locator('#detail-dialog button[data-action]').count()).toBe(0);
+    // Events still arrive for monitors.
+    await server.scheduler.pauseJob('poll-feed');
+    await page.locator('#detail-dialog .schedule-line', { hasText: 'paused' }).waitFor();
+
+    // The same page with an admin key has the controls (so the assertions above can fail).
+    await view?.context.close();
+    const admin = await open(server);
+    await admin.locator('#key-dialog').getByLabel('Key').fill('admin-secret-1');
+    await admin.locator('#key-dialog').getByRole('button', { name: 'Use key' }).click();
+    await row(admin, 'report').waitFor();
+    expect(await admin.getByRole('button', { name: 'Add job' }).isVisible()).toBe(true);
+    expect(await admin.locator('#jobs-table tbody button[data-action]').count()).toBe(9);
+  });
+
+  it("shows the server's error message for invalid form input", async () => {
+    server = await startServer();
+    const page = await open(server);
+    await page.locator('#page-info', { hasText: 'No jobs' }).waitFor();
+    const payload = { id: 'bad-cron', task: 'noop', trigger: { type: 'cron', expression: '61 * * * *' }, coalesce: true };
+    const expected = (await server.app.inject({ method: 'POST', url: '/api/v1/jobs', headers: { 'content-type': 'application/json' }, payload })).json().error.message as string;
+    expect(expected).toContain('61');
+
+    await page.getByRole('button', { name: 'Add job' }).click();
+    const form = page.locator('#form-dialog');
+    await form.getByLabel('Job id', { exact: true }).fill('bad-cron');
+    await form.getByLabel('Task', { exact: true }).selectOption('noop');
+    await form.getByLabel('Expression', { exact: true }).fill('61 * * * *');
+    await form.locator('.preview-status.error', { hasText: expected }).waitFor(); // the live preview says it too
+    await form.getByRole('button', { name: 'Add job' }).click();
+    await form.locator('.form-error', { hasText: expected }).waitFor();
+    expect(await form.getByLabel('Expression', { exact: true }).getAttribute('aria-invalid')).toBe('true');
+    expect(await form.locator('.form-error').textContent()).toBe(expected);
+
+    // A schema error (not a trigger error) also comes through as the server words it.
+    await form.getByLabel('Expression', { exact: true }).fill('*/5 * * * *');
+    await form.locator('summary', { hasText: 'Policies' }).click();
+    await form.getByLabel('Max instances', { exact: true }).fill('0');
+    await form.getByRole('button', { name: 'Add job' }).click();
+    await form.locator('.form-error', { hasText: 'body.maxInstances must be >= 1' }).waitFor();
+    expect(await server.scheduler.getJob('bad-cron')).toBeUndefined();
+    await form.getByLabel('Max instances', { exact: true }).fill('2');
+    await form.getByRole('button', { name: 'Add job' }).click();
+    await row(page, 'bad-cron').waitFor();
+    expect((await server.scheduler.getJob('bad-cron'))?.maxInstances).toBe(2);
+  });
+
+  it('shows a job with its run history, errors, chart and next fire times with DST marks; edits it', async () => {
+    server = await startServer();
+    await seed(server);
+    const { start, gapDay } = beforeUsSpringForward(Date.now());
+    await server.scheduler.addJob({ id: 'ny-morning', task: 'noop', trigger: { type: 'cron', expression: '30 2 * * *', timezone: 'America/New_York', startDate: start } });
+    for (let i = 0; i < 3; i++) await server.scheduler.runJobNow('report');
+    const page = await open(server);
+    await row(page, 'report').waitFor();
+
+    // Keyboard: the job link opens the details; Escape closes them and gives the focus back.
+    await row(page, 'report').getByRole('button', { name: 'report', exact: true }).focus();
+    await page.keyboard.press('Enter');
+    const detail = page.locator('#detail-dialog');
+    await detail.locator('table.runs').waitFor();
+    expect(await detail.locator('table.runs tr.run-failed').count()).toBe(3);
+    expect(await detail.locator('.run-error').first().textContent()).toBe('disk full: /var/spool is at 100%');
+    expect(await detail.locator('svg.chart-svg circle.dot-bad').count()).toBe(3);
+    expect(await detail.locator('.fires li').count()).toBe(10);
+    await screenshot(page, 'job-detail');
+    await page.keyboard.press('Escape');
+    await detail.waitFor({ state: 'hidden' });
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('report');
+
+    await row(page, 'ny-morning').getByRole('button', { name: 'ny-morning', exact: true }).click();
+    await detail.locator('.fires li').nth(9).waitFor();
+    const marked = detail.locator('.fires li', { has: page.locator('.dst-shifted') });
+    expect(await marked.count()).toBe(1);
+    expect(await marked.locator('time').getAttribute('datetime')).toBe(`${gapDay}T07:00:00.000Z`); // 03:00 EDT
+
+    // Edit from the details: only the name changes, the trigger (and its anchor) stays.
+    const before = await server.scheduler.getJob('ny-morning');
+    await detail.getByRole('button', { name: 'Edit' }).click();
+    const form = page.locator('#form-dialog');
+    expect(await form.getByLabel('Expression', { exact: true }).inputValue()).toBe('30 2 * * *');
+    expect(await form.getByLabel('Time zone', { exact: true }).inputValue()).toBe('America/New_York');
+    await form.getByLabel('Name', { exact: true }).fill('New York early');
+    await form.getByRole('button', { name: 'Save changes' }).click();
+    await detail.locator('.props dd', { hasText: 'New York early' }).waitFor();
+    const after = await server.scheduler.getJob('ny-morning');
+    expect(after?.name).toBe('New York early');
+    expect(after?.trigger).toEqual(before?.trigger);
+  });
+
+  it('is readable at phone width: cards, no horizontal scrolling', async () => {
+    server = await startServer();
+    await seed(server);
+    const page = await open(server, { width: 390, height: 844 });
+    await row(page, 'report').waitFor();
+    expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+    expect(await page.locator('#jobs-table thead').boundingBox().then((b) => b?.height ?? 0)).toBeLessThanOrEqual(1);
+    await screenshot(page, 'phone');
+    await row(page, 'nightly-backup').getByRole('button', { name: 'nightly-backup', exact: true }).click();
+    await page.locator('#detail-dialog .fires li').first().waitFor();
+    expect(await page.evaluate('document.querySelector("#detail-dialog").scrollWidth <= window.innerWidth')).toBe(true);
+    await screenshot(page, 'phone-detail');
+  });
+});
