@@ -63,6 +63,7 @@ async function main() {
         await page.goto(url + query);
         await page.waitForFunction(() => performance.getEntriesByName('jobs-rendered').length > 0, null, { timeout: 10_000 });
         times.push(await page.evaluate(() => performance.getEntriesByName('jobs-rendered')[0].startTime));
+        if (i === 0) console.log(`  page shows: "${await page.locator('#page-info').textContent()}", ${await page.locator('#jobs-table tbody tr').count()} rows`);
         await context.close();
       }
       results.firstView[label] = { medianMs: round(median(times)), maxMs: round(Math.max(...times)) };

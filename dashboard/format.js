@@ -17,6 +17,23 @@ export function formatFire(iso) {
   return weekdayTime.format(new Date(iso));
 }
 
+const zoneFormats = new Map();
+
+/** "Mon 02:30 CET" in an IANA zone (a cron job's), for fire times. */
+export function formatInZone(iso, zone) {
+  let format = zoneFormats.get(zone);
+  if (format === undefined) {
+    try {
+      format = new Intl.DateTimeFormat(undefined, { timeZone: zone, weekday: 'short', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' });
+    } catch {
+      // An unknown zone name (typed in the form): show the instant only.
+      return zone;
+    }
+    zoneFormats.set(zone, format);
+  }
+  return format.format(new Date(iso));
+}
+
 /** "in 4 min 05 s", "in 2 h 10 min", "in 3 d 4 h", "due", "5 s ago". */
 export function formatCountdown(iso, nowMs) {
   if (!iso) return '—';

@@ -4,7 +4,7 @@
 import { get, jobPath, post } from './api.js';
 import { runChart } from './chart.js';
 import { fill, h } from './dom.js';
-import { formatCountdown, formatDuration, formatFire, formatInstant } from './format.js';
+import { formatCountdown, formatDuration, formatFire, formatInZone, formatInstant } from './format.js';
 import { outcomeBadge, stateBadges } from './jobs-table.js';
 import { openModal } from './dialogs.js';
 import { DST_NOTE, triggerSpec, triggerSummary } from './triggers.js';
@@ -181,7 +181,7 @@ export class JobDetail {
     if (this.fires.length === 0) return h('p', { class: 'muted', text: 'No further fire times.' });
     return h('div', {},
       job.paused ? h('p', { class: 'muted small', text: 'The job is paused: these are the times its trigger would fire.' }) : null,
-      fireItems(this.fires));
+      fireItems(this.fires, job.trigger.timezone));
   }
 
   runTable() {
@@ -208,9 +208,14 @@ export class JobDetail {
   }
 }
 
-/** An ordered list of preview items, DST-moved ones marked (shared with the form's live preview). */
-export function fireItems(items) {
+/**
+ * An ordered list of preview items, DST-moved ones marked (shared with the form's live preview). With a
+ * cron zone other than the browser's, each time is also given in that zone, where the DST rules apply.
+ */
+export function fireItems(items, zone) {
+  const other = zone && zone !== Intl.DateTimeFormat().resolvedOptions().timeZone ? zone : null;
   return h('ol', { class: 'fires' }, items.map((item) => h('li', {},
     h('time', { dateTime: item.at, text: formatFire(item.at) }),
+    other === null ? null : h('span', { class: 'muted small zone-time', text: ` (${formatInZone(item.at, other)})` }),
     item.dst ? h('span', { class: `dst dst-${item.dst}`, title: DST_NOTE[item.dst] ?? '', text: `DST ${item.dst}` }) : null)));
 }

@@ -197,11 +197,12 @@ export class JobForm {
     const status = this.form.querySelector('.preview-status');
     const list = this.form.querySelector('.preview-list');
     try {
-      const answer = await post('schedules/preview', { trigger: this.trigger(), count: 10 });
+      const trigger = this.trigger();
+      const answer = await post('schedules/preview', { trigger, count: 10 });
       if (seq !== this.previewSeq) return;
       status.className = 'preview-status';
       status.textContent = answer.items.length === 0 ? 'No fire times ahead.' : `Next ${answer.items.length} fire times:`;
-      fill(list, answer.items.length === 0 ? null : fireItems(answer.items));
+      fill(list, answer.items.length === 0 ? null : fireItems(answer.items, trigger.type === 'cron' ? trigger.timezone ?? this.defaultTimezone() : undefined));
     } catch (error) {
       if (seq !== this.previewSeq) return;
       status.className = 'preview-status error';

@@ -62,8 +62,14 @@ describe.skipIf(browser === null)('dashboard', () => {
 
     server = await startServer();
     await seed(server);
+    await server.scheduler.addJob({ id: 'invoice-run', name: 'Monthly invoices', task: 'noop', trigger: { type: 'cron', expression: '0 6 1 * *', timezone: 'Europe/London' } });
+    await server.scheduler.addJob({ id: 'cache-warmup', task: 'noop', trigger: { type: 'interval', seconds: 30 } });
+    await server.scheduler.runJobNow('cache-warmup');
+    await server.scheduler.runJobNow('report');
     const page = await open(server);
     await row(page, 'report').waitFor();
+    expect(await row(page, 'report').locator('.last-run').textContent()).toContain('failed');
+    expect(await row(page, 'cache-warmup').locator('.last-run').textContent()).toContain('succeeded');
     expect(await row(page, 'nightly-backup').locator('.schedule').textContent()).toBe('at 02:30 on Monday to Friday, Europe/Berlin');
     expect(await row(page, 'poll-feed').locator('.schedule').textContent()).toBe('every 15 minutes');
     expect(await row(page, 'report').locator('.state').textContent()).toContain('paused');
@@ -73,7 +79,22 @@ describe.skipIf(browser === null)('dashboard', () => {
     const before = await countdown.textContent();
     expect(before).toMatch(/^in 1[45] min/);
     await page.waitForFunction((text) => document.querySelector('tr[data-id="poll-feed"] .next-run time')?.textContent !== text, before);
-    expect(await page.locator('#page-info').textContent()).toBe('Jobs 1–3 of 3');
+    expect(await page.locator('#page-info').textContent()).toBe('Jobs 1–5 of 5');
+    // Filters and sort go to the server.
+    await page.getByLabel('Search').fill('INVOICE');
+    await page.locator('#page-info', { hasText: 'Jobs 1–1' }).waitFor();
+    expect(await page.locator('#jobs-table tbody tr').count()).toBe(1);
+    await page.getByLabel('Search').fill('');
+    await page.locator('#page-info', { hasText: 'Jobs 1–5' }).waitFor();
+    await page.getByRole('button', { name: 'Next run' }).click();
+    await page.locator('th[data-sort="nextRunTime"][aria-sort="ascending"]').waitFor();
+    await page.waitForFunction(() => document.querySelector('#jobs-table tbody tr')?.getAttribute('data-id') === 'cache-warmup');
+    expect(await page.evaluate('location.search')).toBe('?sort=nextRunTime');
+    await page.getByLabel('State').selectOption('paused');
+    await page.waitForFunction(() => document.querySelectorAll('#jobs-table tbody tr').length === 1);
+    expect(await page.locator('#jobs-table tbody tr').getAttribute('data-id')).toBe('report');
+    await page.getByLabel('State').selectOption('');
+    await page.locator('#page-info', { hasText: 'Jobs 1–5' }).waitFor();
     await screenshot(page, 'table');
   });
 
