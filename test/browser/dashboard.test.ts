@@ -7,6 +7,16 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { launchChromium, nextUtc, openPage, row, screenshot, startServer, type DashboardPage, type DashboardServer } from './browser-helpers.js';
 
+/**
+ * The little of the DOM that page-side callbacks use (they run in the browser; this project type-checks
+ * without the DOM library). String conditions cannot be used: the page's CSP forbids eval.
+ */
+interface PageElement {
+  textContent: string | null;
+  getAttribute(name: string): string | null;
+}
+declare const document: { querySelector(selector: string): PageElement | null; querySelectorAll(selector: string): { length: number } };
+
 const browser: Browser | null = await launchChromium();
 
 let server: DashboardServer | undefined;
