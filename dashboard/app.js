@@ -15,6 +15,9 @@ const FLUSH_MS = 250;
 /** Above this many changed rows on the page, one page request is cheaper than one request per row. */
 const ROW_FETCH_LIMIT = 6;
 const STATUS_MIN_MS = 1000;
+/** Failed runs are announced to screen readers as one summary at most this often. */
+const FAILURE_ANNOUNCE_MS = 10_000;
+const FAILURE_EVENTS = new Set(['job_error', 'job_timed_out', 'job_lost', 'job_missed']);
 const $ = (id) => document.getElementById(id);
 
 const state = {
@@ -29,6 +32,8 @@ const state = {
   lastStatus: 0,
   flushing: false,
   events: 0,
+  failures: new Set(),
+  lastFailureAnnounce: 0,
 };
 const isAdmin = () => state.role === 'admin';
 
@@ -159,6 +164,7 @@ function onEvent(name, data) {
   else if (name === 'job_removed') state.removed.add(data.jobId);
   else if (name === 'job_added') state.pageStale = true;
   else if (typeof data?.jobId === 'string') state.dirty.add(data.jobId);
+  if (FAILURE_EVENTS.has(name)) state.failures.add(data.jobId);
   if (name === 'job_added' || name === 'job_removed' || name === 'job_submitted' || name === 'job_executed' || name === 'job_error') state.statusStale = true;
 }
 
@@ -189,11 +195,22 @@ async function flush() {
       for (const job of jobs) if (job !== null) table.update(job);
     }
     if (state.statusStale && Date.now() - state.lastStatus >= STATUS_MIN_MS) await loadStatus();
+    announceFailures();
   } catch (error) {
     report(error);
   } finally {
     state.flushing = false;
   }
+}
+
+/** A polite summary of the jobs whose runs failed, missed or were lost since the last one. */
+function announceFailures() {
+  if (state.failures.size === 0 || Date.now() - state.lastFailureAnnounce < FAILURE_ANNOUNCE_MS) return;
+  const ids = [...state.failures];
+  state.failures.clear();
+  state.lastFailureAnnounce = Date.now();
+  const names = ids.slice(0, 3).join(', ') + (ids.length > 3 ? ` and ${ids.length - 3} more` : '');
+  announce(`Runs did not succeed for ${ids.length === 1 ? 'job' : `${ids.length} jobs`}: ${names}.`);
 }
 
 function setLive(kind, info) {

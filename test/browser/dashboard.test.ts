@@ -147,8 +147,8 @@ describe.skipIf(browser === null)('dashboard', () => {
     await row(page, 'poll-feed').getByRole('button', { name: 'Pause poll-feed' }).click();
     await row(page, 'poll-feed').locator('.state', { hasText: 'paused' }).waitFor();
     expect((await server.scheduler.getJob('poll-feed'))?.paused).toBe(true);
-    await row(page, 'report').getByRole('button', { name: 'Run now report' }).click();
-    await row(page, 'report').locator('.last-run', { hasText: 'failed' }).waitFor();
+    await row(page, 'poll-feed').getByRole('button', { name: 'Run now poll-feed' }).click();
+    await row(page, 'poll-feed').locator('.last-run', { hasText: 'succeeded' }).waitFor();
     await row(page, 'nightly-backup').getByRole('button', { name: 'Remove nightly-backup' }).click();
     await page.locator('#confirm-dialog').getByRole('button', { name: 'Remove' }).click();
     await row(page, 'nightly-backup').waitFor({ state: 'detached' });
@@ -157,8 +157,9 @@ describe.skipIf(browser === null)('dashboard', () => {
     // Changes made on the server reach the page only through the event stream.
     await server.scheduler.resumeJob('poll-feed');
     await row(page, 'poll-feed').locator('.state', { hasText: 'active' }).waitFor();
-    await server.scheduler.runJobNow('poll-feed');
-    await row(page, 'poll-feed').locator('.last-run', { hasText: 'succeeded' }).waitFor();
+    await server.scheduler.runJobNow('report');
+    await row(page, 'report').locator('.last-run', { hasText: 'failed' }).waitFor();
+    await page.locator('#announcer', { hasText: 'Runs did not succeed for job: report.' }).waitFor({ state: 'attached' });
     await server.scheduler.addJob({ id: 'added-elsewhere', task: 'noop', trigger: { type: 'interval', seconds: 60 } });
     await row(page, 'added-elsewhere').waitFor();
     await server.scheduler.removeJob('report');
