@@ -71,8 +71,9 @@ function withDefaultUser(connectionString: string): string {
   return url.toString();
 }
 
-export function createPool(connectionString: string, nodeId: string, max: number): pg.Pool {
+export function createPool(connectionString: string, nodeId: string, max: number, options: { asyncCommit?: boolean } = {}): pg.Pool {
   return new pg.Pool({
+    ...(options.asyncCommit === true ? { options: '-c synchronous_commit=off' } : {}),
     connectionString: withDefaultUser(connectionString),
     max,
     types,

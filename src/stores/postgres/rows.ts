@@ -42,12 +42,18 @@ export interface RunRow {
   last_scheduled_at: number | null;
 }
 
-/** The columns of a job row with its slot count and last run; `j` is the jobs table. */
-export function jobColumns(schema: string): string {
+/**
+ * The columns of a job row with its slot count and (unless `withLastRun` is false: the claim path, which
+ * does not show it) its last run; `j` is the jobs table.
+ */
+export function jobColumns(schema: string, withLastRun = true): string {
+  const lastRun = withLastRun
+    ? `(SELECT row_to_json(l) FROM (SELECT r.* FROM ${schema}.runs r WHERE r.job_id = j.id AND r.status NOT IN ('claimed', 'queued')
+      ORDER BY r.scheduled_at DESC, r.attempt DESC LIMIT 1) l)`
+    : 'NULL::json';
   return `j.id, j.seq, j.version, j.name, j.task, j.args, j.trigger, j.policy, j.paused, j.next_run_time, j.due_at, j.jitter_ms, j.retry,
     (SELECT count(*)::int FROM ${schema}.runs a WHERE a.job_id = j.id AND a.status IN ('claimed', 'running')) AS active,
-    (SELECT row_to_json(l) FROM (SELECT r.* FROM ${schema}.runs r WHERE r.job_id = j.id AND r.status NOT IN ('claimed', 'queued')
-      ORDER BY r.scheduled_at DESC, r.attempt DESC LIMIT 1) l) AS last_run`;
+    ${lastRun} AS last_run`;
 }
 
 export function toStoredJob(row: JobRow): StoredJob {

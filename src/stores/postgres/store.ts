@@ -85,6 +85,8 @@ export class PostgresJobStore implements JobStore {
   private readonly maxRunsPerJob: number;
   private readonly maxRunAgeMs: number;
   private pool: pg.Pool | null = null;
+  /** Run history is written on connections with asynchronous commit (see writeRuns). */
+  private historyPool: pg.Pool | null = null;
   private context: StoreContext | null = null;
   private heartbeat: NodeHeartbeat | null = null;
   private listener: PgListener | null = null;
@@ -138,8 +140,11 @@ export class PostgresJobStore implements JobStore {
   private async doOpen(context: StoreContext): Promise<void> {
     this.context = context;
     const pool = createPool(this.connectionString, this.nodeId, this.poolSize);
+    const historyPool = createPool(this.connectionString, this.nodeId, 2, { asyncCommit: true });
     // An idle client that loses its connection emits here; without a listener the process would exit.
-    pool.on('error', (error) => context.logger.warn({ event: 'store_connection_lost', error: { message: error.message } }, 'an idle PostgreSQL connection was lost'));
+    for (const p of [pool, historyPool]) {
+      p.on('error', (error) => context.logger.warn({ event: 'store_connection_lost', error: { message: error.message } }, 'an idle PostgreSQL connection was lost'));
+    }
     try {
       await this.migrate(pool);
       const heartbeat = new NodeHeartbeat(pool, this.s, this.nodeId, this.heartbeatMs, this.leaseMs, context, (runs, now) => this.lost(runs, now));
@@ -152,6 +157,7 @@ export class PostgresJobStore implements JobStore {
         () => context.wake(Number.NEGATIVE_INFINITY));
       await listener.start();
       this.pool = pool;
+      this.historyPool = historyPool;
       this.heartbeat = heartbeat;
       this.listener = listener;
       context.logger.info({ event: 'store_node_joined', node: this.nodeId, schema: this.schema, clockOffsetMs: Math.round(heartbeat.offsetMs) },
@@ -160,6 +166,7 @@ export class PostgresJobStore implements JobStore {
       await this.heartbeat?.stop().catch(() => undefined);
       this.heartbeat = null;
       await pool.end().catch(() => undefined);
+      await historyPool.end().catch(() => undefined);
       throw pgError(`opening schema ${this.schema}`, error);
     }
   }
@@ -224,6 +231,8 @@ export class PostgresJobStore implements JobStore {
       for (const { job } of this.cache.values()) job.trigger.dispose();
       this.cache.clear();
       await pool.end().catch(() => undefined);
+      await this.historyPool?.end().catch(() => undefined);
+      this.historyPool = null;
     }
   }
 
@@ -413,7 +422,7 @@ export class PostgresJobStore implements JobStore {
     try {
       await client.query('BEGIN');
       const { rows } = await client.query<JobRow>(
-        `SELECT ${jobColumns(this.s)} FROM ${this.s}.jobs j WHERE j.due_at <= $1::float8 ORDER BY j.due_at, j.seq LIMIT $2 FOR UPDATE OF j SKIP LOCKED`,
+        `SELECT ${jobColumns(this.s, false)} FROM ${this.s}.jobs j WHERE j.due_at <= $1::float8 ORDER BY j.due_at, j.seq LIMIT $2 FOR UPDATE OF j SKIP LOCKED`,
         [now, limit]);
       if (rows.length === 0) {
         await client.query('COMMIT');
@@ -564,7 +573,9 @@ export class PostgresJobStore implements JobStore {
     for (const run of batch) byKey.set(fireKey(run.jobId, run.scheduledAt, run.attempt), run);
     const columns = new RunColumns();
     for (const run of byKey.values()) columns.push(run);
-    await this.db.query(
+    // Asynchronous commit: a crash of the database server (not of a node) may lose the last fraction of a
+    // second of run outcomes, never a claim; claims commit synchronously, so no fire can run twice.
+    await (this.historyPool ?? this.db).query(
       `INSERT INTO ${this.s}.runs (job_id, scheduled_at, attempt, status, started_at, finished_at, lateness_ms, duration_ms, error, output, coalesced, last_scheduled_at, node_id, recorded_at)
        SELECT u.*, $13, ${DB_NOW} FROM ${runsUnnest(1)}
        WHERE EXISTS (SELECT 1 FROM ${this.s}.jobs x WHERE x.id = u.job_id)
