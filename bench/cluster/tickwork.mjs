@@ -1,0 +1,95 @@
+// System: Tickwork servers (`node dist/cli.js serve`) sharing one PostgreSQL store
+// (TICKWORK_STORE=postgres://127.0.0.1:5432/test?schema=tickwork_bench, dropped before and after each run).
+// Each node loads bench/cluster/tickwork.config.mjs (task `bench-fire`: report, sleep 20 ms); jobs are
+// created over HTTP, spread over the nodes: POST /api/v1/jobs { id, task: 'bench-fire',
+// trigger: { type: 'interval', seconds: 1 } }. The ideal time is the run context's scheduledAt.
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { dropSchema, pgUrl } from './pg.mjs';
+
+export const SCHEMA = 'tickwork_bench';
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+const PG_STORE = fileURLToPath(new URL('../../dist/stores/postgres/store.js', import.meta.url));
+const CONFIG = fileURLToPath(new URL('./tickwork.config.mjs', import.meta.url));
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function request(url, init = {}, timeoutMs = 10_000) {
+  return fetch(url, { ...init, signal: globalThis.AbortSignal.timeout(timeoutMs) });
+}
+
+export default {
+  name: 'tickwork',
+  description: 'Tickwork servers on one PostgreSQL schema (interval trigger, 1 s), 3 nodes, 20 ms task, default store settings (heartbeat 1 s, lease 3 s)',
+  storeProcesses: ['postgres'],
+  async setup({ jobs, periodMs, workers }) {
+    if (!existsSync(CLI)) throw new Error('Tickwork is not built: run `npm run build` (dist/cli.js missing)');
+    if (!existsSync(PG_STORE)) throw new Error('Tickwork has no PostgreSQL store yet (dist/stores/postgres/store.js missing): TICKWORK_STORE=postgres://... is not available; build after src/stores/postgres/ lands');
+    if (periodMs % 1000 !== 0 && periodMs < 1) throw new Error('periodMs must be positive');
+    await dropSchema(SCHEMA);
+    const ports = [];
+    for (let i = 0; i < workers; i++) ports.push(await freePort());
+    const url = new URL(pgUrl());
+    url.searchParams.set('schema', SCHEMA);
+    return { jobs, periodMs, ports, store: url.toString() };
+  },
+  worker(index, ctx) {
+    return {
+      modulePath: CLI,
+      args: ['serve'],
+      env: {
+        TICKWORK_STORE: ctx.store, PORT: String(ctx.ports[index]), HOST: '127.0.0.1', TICKWORK_CONFIG: CONFIG,
+        LOG_LEVEL: 'warn', TICKWORK_SHUTDOWN_TIMEOUT: '3', TICKWORK_ADMIN_KEY: '', TICKWORK_MONITOR_KEY: '',
+      },
+    };
+  },
+  async start(ctx, cluster) {
+    const bases = ctx.ports.map((p) => `http://127.0.0.1:${p}/api/v1`);
+    // Ready = /health answers on every node (the scheduler starts before the server listens).
+    const until = Date.now() + 60_000;
+    for (const base of bases) {
+      for (;;) {
+        const dead = cluster.deadWorker();
+        if (dead) throw new Error(`tickwork node ${dead.index} exited (${dead.exited.signal ?? `code ${dead.exited.code}`}): ${dead.tail.trim().split('\n').slice(-3).join(' | ').slice(0, 800)}`);
+        try {
+          const r = await request(`${base}/health`, {}, 2000);
+          if (r.ok) break;
+        } catch { /* not yet */ }
+        if (Date.now() > until) throw new Error(`tickwork node ${base} not healthy after 60 s`);
+        await sleep(100);
+      }
+    }
+    const seconds = ctx.periodMs / 1000;
+    let next = 0;
+    const failures = [];
+    const one = async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= ctx.jobs) return;
+        const r = await request(`${bases[i % bases.length]}/jobs`, {
+          method: 'POST', headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ id: `j${i}`, task: 'bench-fire', trigger: { type: 'interval', seconds } }),
+        });
+        if (r.status !== 201 && r.status !== 200) failures.push(`${r.status} ${(await r.text()).slice(0, 200)}`);
+        else await r.arrayBuffer();
+        if (failures.length > 5) throw new Error(`POST /api/v1/jobs failed: ${failures.join('; ')}`);
+      }
+    };
+    await Promise.all(Array.from({ length: 24 }, one));
+    if (failures.length) throw new Error(`POST /api/v1/jobs failed: ${failures.join('; ')}`);
+  },
+  async teardown() {
+    await dropSchema(SCHEMA);
+  },
+};
