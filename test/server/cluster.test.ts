@@ -6,22 +6,16 @@
  * history: no fire ran twice, every fire outside the takeover window ran, the other nodes took over.
  * The 5 s takeover target is measured by the benchmark; the bound here is a generous 15 s.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PG_URL, dropSchema, pgAvailable, schemaName, sql } from '../stores/pg-helpers.js';
-import { collectJsonLines } from './json-lines.js';
+import { startServerProcess, type ServerProcess as Node } from './json-lines.js';
 
 const RUN_MS = 20_000;
 const KILL_AT_MS = 10_000;
 const TAKEOVER_BOUND_MS = 15_000;
-
-interface Node {
-  child: ChildProcess;
-  url: string;
-  lines: Record<string, unknown>[];
-}
 
 const children: ChildProcess[] = [];
 let receiver: Server | null = null;
@@ -36,19 +30,8 @@ afterEach(async () => {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function startNode(store: string): Promise<Node> {
-  const child = spawn(process.execPath, ['dist/cli.js', 'serve', '--port', '0'], {
-    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TICKWORK_STORE: store, LOG_LEVEL: 'info' },
-  });
-  children.push(child);
-  const lines = collectJsonLines(child);
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const listening = lines.find((l) => l.event === 'server_listening');
-    if (listening !== undefined) return { child, url: String(listening.url), lines };
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`server did not start: ${lines.map((l) => JSON.stringify(l)).join('\n')}`);
-    await sleep(25);
-  }
+function startNode(store: string): Promise<Node> {
+  return startServerProcess(children, [], { TICKWORK_STORE: store });
 }
 
 describe.skipIf(!pgAvailable)('a cluster of three servers on one PostgreSQL schema', () => {

@@ -9,32 +9,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { collectJsonLines } from './json-lines.js';
+import { startServerProcess, type ServerProcess } from './json-lines.js';
 
 const children: ChildProcess[] = [];
 afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
 });
 
-interface Started {
-  child: ChildProcess;
-  url: string;
-  lines: Record<string, unknown>[];
-}
-
-async function start(dir: string): Promise<Started> {
-  const child = spawn(process.execPath, ['dist/cli.js', 'serve', '--port', '0', '--config', join(dir, 'tickwork.config.mjs')], {
-    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TICKWORK_STORE: `sqlite:${join(dir, 'tickwork.db')}`, LOG_LEVEL: 'info' },
-  });
-  children.push(child);
-  const lines = collectJsonLines(child);
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const listening = lines.find((l) => l.event === 'server_listening');
-    if (listening !== undefined) return { child, url: String(listening.url), lines };
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`server did not start: ${lines.map((l) => JSON.stringify(l)).join('\n')}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+function start(dir: string): Promise<ServerProcess> {
+  return startServerProcess(children, ['--config', join(dir, 'tickwork.config.mjs')], { TICKWORK_STORE: `sqlite:${join(dir, 'tickwork.db')}` });
 }
 
 const post = (url: string, body: unknown): Promise<Response> => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
