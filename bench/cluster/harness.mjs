@@ -108,6 +108,7 @@ export function analyzeWindow(fires, { from, to, periodMs, jobs }) {
     duplicates,
     dupSamples,
     firesPerSec: occurrences / ((to - from) / 1000),
+    lateOver1s: lat.filter((x) => x > 1000).length,
     latenessMs: { p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), max: lat.length ? lat[lat.length - 1] : null, min: lat.length ? lat[0] : null },
   };
 }
