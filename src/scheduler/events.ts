@@ -131,8 +131,26 @@ const EVENT_MESSAGE: Record<SchedulerEventName, string> = {
  */
 export class EventBus {
   private readonly listeners = new Map<SchedulerEventName, Set<Listener<never>>>();
+  private readonly enabled: Record<LogLevel, boolean> = { debug: true, info: true, warn: true, error: true };
+  private tableValid = false;
+  /** The logger emits pino's `level-change` (an EventEmitter), so the table can be trusted until then. */
+  private readonly watchingLevel: boolean;
 
-  constructor(private readonly logger: Logger) {}
+  constructor(private readonly logger: Logger) {
+    const emitter = logger as { on?: (event: string, listener: () => void) => unknown };
+    let watching = false;
+    if (typeof emitter.on === 'function') {
+      try {
+        emitter.on('level-change', () => {
+          this.tableValid = false;
+        });
+        watching = true;
+      } catch {
+        // Not an EventEmitter after all: ask the logger every time.
+      }
+    }
+    this.watchingLevel = watching;
+  }
 
   on<K extends SchedulerEventName>(name: K, listener: Listener<K>): () => void {
     let set = this.listeners.get(name);
@@ -156,12 +174,26 @@ export class EventBus {
    * first so that a payload (ISO strings, objects) is only built when it will be used.
    */
   wants(name: SchedulerEventName): boolean {
-    return this.listeners.has(name) || isLevelEnabled(this.logger, EVENT_LEVEL[name]);
+    return (this.listeners.size !== 0 && this.listeners.has(name)) || this.levelEnabled(EVENT_LEVEL[name]);
+  }
+
+  /**
+   * isLevelEnabled, answered from a table: asking pino (two getters and a lookup) cost more than the rest
+   * of the check, and the hot path asks two or three times per fire. The table is rebuilt when pino
+   * announces a level change; a logger that cannot announce one is asked every time.
+   */
+  private levelEnabled(level: LogLevel): boolean {
+    if (!this.tableValid) {
+      if (!this.watchingLevel) return isLevelEnabled(this.logger, level);
+      for (const l of LOG_LEVELS) this.enabled[l] = isLevelEnabled(this.logger, l);
+      this.tableValid = true;
+    }
+    return this.enabled[level];
   }
 
   emit<K extends SchedulerEventName>(name: K, payload: SchedulerEventMap[K], extraLog?: Record<string, unknown>): void {
     const level = EVENT_LEVEL[name];
-    if (isLevelEnabled(this.logger, level)) {
+    if (this.levelEnabled(level)) {
       this.logger[level]({ event: name, ...payload, ...extraLog }, EVENT_MESSAGE[name]);
     }
     const set = this.listeners.get(name);
@@ -184,6 +216,8 @@ export class EventBus {
       `a listener of ${name} threw; the scheduler goes on`);
   }
 }
+
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
 function isLevelEnabled(logger: Logger, level: LogLevel): boolean {
   return logger.isLevelEnabled === undefined ? true : logger.isLevelEnabled(level);

@@ -12,6 +12,9 @@ interface CachedJson {
   lastRun: unknown;
   lastOutcome: string | undefined;
   lastFinishedAt: number | null | undefined;
+  /** The record object may be reused for the job's next run (JobStore.copiesRuns): its run identity too. */
+  lastScheduledAt: number | undefined;
+  lastAttempt: number | undefined;
   running: number;
   paused: boolean;
   policy: unknown;
@@ -32,6 +35,7 @@ function fresh(entry: CachedJson | undefined, job: JobRecord): entry is CachedJs
   return entry !== undefined
     && entry.nextRunTime === job.nextRunTime && entry.lastRun === job.lastRun
     && entry.lastOutcome === job.lastRun?.outcome && entry.lastFinishedAt === job.lastRun?.finishedAt
+    && entry.lastScheduledAt === job.lastRun?.scheduledAt && entry.lastAttempt === job.lastRun?.attempt
     && entry.running === job.running && entry.paused === job.paused && entry.policy === job.policy
     && entry.trigger === job.trigger && entry.name === job.name && entry.args === job.args
     && entry.task === job.task && entry.hasFunc === (job.func !== null);
@@ -43,7 +47,7 @@ export function jobInfoJson(job: JobRecord, includeArgs: boolean): string {
   if (!fresh(entry, job)) {
     entry = {
       nextRunTime: job.nextRunTime, lastRun: job.lastRun, lastOutcome: job.lastRun?.outcome, lastFinishedAt: job.lastRun?.finishedAt,
-      running: job.running, paused: job.paused, policy: job.policy, trigger: job.trigger, name: job.name, args: job.args,
+      lastScheduledAt: job.lastRun?.scheduledAt, lastAttempt: job.lastRun?.attempt, running: job.running, paused: job.paused, policy: job.policy, trigger: job.trigger, name: job.name, args: job.args,
       task: job.task, hasFunc: job.func !== null, full: JSON.stringify(toJobInfo(job)), withoutArgs: null,
     };
     cache.set(job, entry);

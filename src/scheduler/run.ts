@@ -20,12 +20,13 @@ export interface RunRecord {
   latenessMs: number | null;
   durationMs: number | null;
   error: RunError | null;
-  output?: string;
+  // The optional fields may be set to undefined: a reused record (see JobStore.copiesRuns) clears them so.
+  output?: string | undefined;
   /** How many fire times this record stands for, when more than one (a coalesced run, a missed stretch). */
-  coalesced?: number;
+  coalesced?: number | undefined;
   /** For a record standing for several fires: the last of them (scheduledAt is the first). */
-  lastScheduledAt?: number;
-  node?: string;
+  lastScheduledAt?: number | undefined;
+  node?: string | undefined;
 }
 
 /** A run as the public API returns it. */

@@ -1,17 +1,20 @@
 /**
  * A binary min-heap of jobs keyed by `dueAt` (ties by insertion `seq`), intrusive: each job knows its
  * index, so removal and re-keying are O(log n) without a search.
+ *
+ * The keys live in typed arrays beside the jobs, so a sift compares numbers in two contiguous arrays
+ * instead of reading each job object and then its boxed `dueAt` (a `number | null` field holds a
+ * separately allocated heap number): with 10 000 jobs woken once a second that is two cache misses
+ * saved per level, and the pop was the costliest step of a fire.
  */
 import type { JobRecord } from '../scheduler/job.js';
 
-function before(a: JobRecord, b: JobRecord): boolean {
-  const da = a.dueAt as number;
-  const db = b.dueAt as number;
-  return da < db || (da === db && a.seq < b.seq);
-}
+const INITIAL_CAPACITY = 64;
 
 export class JobHeap {
   private readonly items: JobRecord[] = [];
+  private due = new Float64Array(INITIAL_CAPACITY);
+  private seq = new Float64Array(INITIAL_CAPACITY);
 
   get size(): number {
     return this.items.length;
@@ -21,11 +24,17 @@ export class JobHeap {
     return this.items[0];
   }
 
+  /** The smallest key, or +Infinity when empty (no job object is read). */
+  peekDue(): number {
+    return this.items.length === 0 ? Number.POSITIVE_INFINITY : (this.due[0] as number);
+  }
+
   /** Adds a job whose `dueAt` is a number. */
   push(job: JobRecord): void {
-    job.heapIndex = this.items.length;
+    const index = this.items.length;
+    if (index === this.due.length) this.grow();
     this.items.push(job);
-    this.up(job.heapIndex);
+    this.up(index, job, job.dueAt as number, job.seq);
   }
 
   pop(): JobRecord | undefined {
@@ -40,56 +49,100 @@ export class JobHeap {
 
   /** Restores order after the job's `dueAt` changed. */
   update(job: JobRecord): void {
-    if (job.heapIndex < 0 || this.items[job.heapIndex] !== job) return;
-    this.up(job.heapIndex);
-    this.down(job.heapIndex);
+    const index = job.heapIndex;
+    if (index < 0 || this.items[index] !== job) return;
+    const due = job.dueAt as number;
+    if (index > 0 && less(due, job.seq, this.due[(index - 1) >> 1] as number, this.seq[(index - 1) >> 1] as number)) {
+      this.up(index, job, due, job.seq);
+    } else {
+      this.down(index, job, due, job.seq);
+    }
+  }
+
+  private grow(): void {
+    const due = new Float64Array(this.due.length * 2);
+    const seq = new Float64Array(this.seq.length * 2);
+    due.set(this.due);
+    seq.set(this.seq);
+    this.due = due;
+    this.seq = seq;
   }
 
   private removeAt(index: number): void {
     const items = this.items;
     const removed = items[index] as JobRecord;
+    const lastIndex = items.length - 1;
     const last = items.pop() as JobRecord;
     removed.heapIndex = -1;
-    if (index < items.length) {
-      items[index] = last;
-      last.heapIndex = index;
-      this.up(index);
-      this.down(last.heapIndex);
+    if (index === lastIndex) return;
+    const due = this.due[lastIndex] as number;
+    const seq = this.seq[lastIndex] as number;
+    if (index > 0 && less(due, seq, this.due[(index - 1) >> 1] as number, this.seq[(index - 1) >> 1] as number)) {
+      this.up(index, last, due, seq);
+    } else {
+      this.down(index, last, due, seq);
     }
   }
 
-  private up(index: number): void {
+  /** Places `job` (keys `due`, `seq`) at `index` or above it. */
+  private up(index: number, job: JobRecord, due: number, seq: number): void {
     const items = this.items;
-    const job = items[index] as JobRecord;
+    const dues = this.due;
+    const seqs = this.seq;
     while (index > 0) {
-      const parentIndex = (index - 1) >> 1;
-      const parent = items[parentIndex] as JobRecord;
-      if (!before(job, parent)) break;
-      items[index] = parent;
-      parent.heapIndex = index;
-      index = parentIndex;
+      const parent = (index - 1) >> 1;
+      const pd = dues[parent] as number;
+      const ps = seqs[parent] as number;
+      if (!less(due, seq, pd, ps)) break;
+      const p = items[parent] as JobRecord;
+      items[index] = p;
+      dues[index] = pd;
+      seqs[index] = ps;
+      p.heapIndex = index;
+      index = parent;
     }
     items[index] = job;
+    dues[index] = due;
+    seqs[index] = seq;
     job.heapIndex = index;
   }
 
-  private down(index: number): void {
+  /** Places `job` (keys `due`, `seq`) at `index` or below it. */
+  private down(index: number, job: JobRecord, due: number, seq: number): void {
     const items = this.items;
+    const dues = this.due;
+    const seqs = this.seq;
     const n = items.length;
-    const job = items[index] as JobRecord;
     for (;;) {
-      const left = 2 * index + 1;
-      if (left >= n) break;
-      const right = left + 1;
-      let child = left;
-      if (right < n && before(items[right] as JobRecord, items[left] as JobRecord)) child = right;
+      let child = 2 * index + 1;
+      if (child >= n) break;
+      let cd = dues[child] as number;
+      let cs = seqs[child] as number;
+      const right = child + 1;
+      if (right < n) {
+        const rd = dues[right] as number;
+        const rs = seqs[right] as number;
+        if (less(rd, rs, cd, cs)) {
+          child = right;
+          cd = rd;
+          cs = rs;
+        }
+      }
+      if (!less(cd, cs, due, seq)) break;
       const c = items[child] as JobRecord;
-      if (!before(c, job)) break;
       items[index] = c;
+      dues[index] = cd;
+      seqs[index] = cs;
       c.heapIndex = index;
       index = child;
     }
     items[index] = job;
+    dues[index] = due;
+    seqs[index] = seq;
     job.heapIndex = index;
   }
+}
+
+function less(dueA: number, seqA: number, dueB: number, seqB: number): boolean {
+  return dueA < dueB || (dueA === dueB && seqA < seqB);
 }

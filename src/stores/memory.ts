@@ -6,44 +6,22 @@ import { ConflictingIdError, InvalidArgumentError, JobNotFoundError } from '../s
 import type { JobRecord } from '../scheduler/job.js';
 import type { RunRecord } from '../scheduler/run.js';
 import { JobHeap } from './job-heap.js';
+import { RunRing } from './run-ring.js';
 import { compareJobs, decodeCursor, encodeCursor, isAfter, matchesFilter, type JobPage, type JobPageQuery } from './job-order.js';
 import type { JobStore, RunQuery, StoreContext } from './store.js';
+
+/** `seq` of a record this store has removed: cheaper to test on the hot path than a lookup by id. */
+const REMOVED = -1;
 
 export interface MemoryJobStoreOptions {
   /** Run records kept per job, oldest dropped first (default 100; 0 keeps none). */
   maxRunsPerJob?: number;
 }
 
-/** A fixed-capacity ring of a job's newest run records. */
-class RunRing {
-  private readonly items: RunRecord[] = [];
-  private head = 0;
-
-  constructor(private readonly capacity: number) {}
-
-  push(run: RunRecord): void {
-    if (this.items.length < this.capacity) {
-      this.items.push(run);
-    } else {
-      this.items[this.head] = run;
-      this.head = (this.head + 1) % this.capacity;
-    }
-  }
-
-  /** Newest first. */
-  newest(query: RunQuery): RunRecord[] {
-    const out: RunRecord[] = [];
-    const n = this.items.length;
-    for (let i = 0; i < n && out.length < query.limit; i++) {
-      const run = this.items[(this.head - 1 - i + 2 * n) % n] as RunRecord;
-      if (query.before === undefined || run.scheduledAt < query.before) out.push(run);
-    }
-    return out;
-  }
-}
-
 export class MemoryJobStore implements JobStore {
   readonly persistent = false;
+  /** The run ring packs settled records into numbers, so the scheduler may reuse its record objects. */
+  readonly copiesRuns = true;
   private readonly jobs = new Map<string, JobRecord>();
   private readonly heap = new JobHeap();
   private readonly maxRunsPerJob: number;
@@ -87,6 +65,7 @@ export class MemoryJobStore implements JobStore {
     this.byId = null;
     this.heap.remove(job);
     job.storeSlot = null;
+    job.seq = REMOVED;
     return job;
   }
 
@@ -147,24 +126,19 @@ export class MemoryJobStore implements JobStore {
   }
 
   earliestDue(): number | null {
-    return this.heap.peek()?.dueAt ?? null;
+    const due = this.heap.peekDue();
+    return due === Number.POSITIVE_INFINITY ? null : due;
   }
 
   takeDue(now: number, limit: number): JobRecord[] {
     const taken: JobRecord[] = [];
-    for (;;) {
-      const top = this.heap.peek();
-      if (top === undefined || (top.dueAt as number) > now || taken.length >= limit) break;
-      this.heap.pop();
-      taken.push(top);
-    }
+    while (taken.length < limit && this.heap.peekDue() <= now) taken.push(this.heap.pop() as JobRecord);
     return taken;
   }
 
   putBack(jobs: JobRecord[]): void {
-    for (const job of jobs) {
-      if (this.jobs.get(job.id) === job) this.place(job);
-    }
+    // A job removed while it was out (by its own function, say) stays out.
+    for (const job of jobs) if (job.seq !== REMOVED) this.place(job);
   }
 
   recordRun(run: RunRecord, job: JobRecord): void {
@@ -172,15 +146,18 @@ export class MemoryJobStore implements JobStore {
     let ring = job.storeSlot as RunRing | null;
     if (ring === null) {
       // A job removed meanwhile gets no history back (its runs may still be settling).
-      if (this.jobs.get(job.id) !== job) return;
+      if (job.seq === REMOVED) return;
       ring = new RunRing(this.maxRunsPerJob);
       job.storeSlot = ring;
     }
     ring.push(run);
   }
 
-  updateRun(): void {
-    // The ring holds the very object the scheduler mutated.
+  updateRun(run: RunRecord): void {
+    // The ring kept the running record as the object the scheduler mutated; pack it now that it settled.
+    if (run.outcome === 'running') return;
+    const ring = this.jobs.get(run.jobId)?.storeSlot as RunRing | null | undefined;
+    ring?.settle(run);
   }
 
   flush(): void {
@@ -189,7 +166,7 @@ export class MemoryJobStore implements JobStore {
 
   getRuns(jobId: string, query: RunQuery): RunRecord[] {
     const ring = this.jobs.get(jobId)?.storeSlot as RunRing | null | undefined;
-    return ring?.newest(query) ?? [];
+    return ring?.newest(jobId, query) ?? [];
   }
 
   /** Puts the job in the heap at its dueAt, moves it, or takes it out when it has none. */

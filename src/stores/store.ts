@@ -120,6 +120,12 @@ export interface JobStore {
    * durable stores buffer and write the batch in `flush`.
    */
   recordRun(run: RunRecord, job: JobRecord): void;
+  /**
+   * Set by a store whose `recordRun` and `updateRun` copy what they keep of a settled run (the memory
+   * store packs it): the scheduler may then reuse a job's settled last record for its next run instead
+   * of allocating one per fire. A store that buffers the objects until `flush` must not set it.
+   */
+  readonly copiesRuns?: boolean;
   /** Saves the settled state of a run recorded earlier as `running` (the same object, mutated). */
   updateRun(run: RunRecord): void;
   /** Writes what `recordRun` buffered; called once per wake-up. */

@@ -1,0 +1,39 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/scheduler/clock.js';
+import { SchedulerService } from '../../src/scheduler/service.js';
+import { REFERENCE } from '../helpers.js';
+
+/** A pino logger writing synchronously into an array of parsed lines. */
+function pinoLines(level: string): { logger: pino.Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const text of chunk.toString().split('\n')) if (text !== '') lines.push(JSON.parse(text) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: pino({ level }, sink), lines };
+}
+
+describe('log levels', () => {
+  it('follows a pino level changed at runtime (the level table is rebuilt on level-change)', async () => {
+    const { logger, lines } = pinoLines('warn');
+    const clock = new ManualClock(REFERENCE);
+    const scheduler = new SchedulerService({ clock, logger, timezone: 'UTC' });
+    await scheduler.start();
+    await scheduler.addIntervalJob(() => undefined, 1, 'tick');
+    await clock.advance(1000);
+    expect(lines.filter((l) => l.event === 'job_executed')).toHaveLength(0);
+
+    logger.level = 'info';
+    await clock.advance(1000);
+    expect(lines.filter((l) => l.event === 'job_executed')).toHaveLength(1);
+
+    logger.level = 'error';
+    await clock.advance(1000);
+    expect(lines.filter((l) => l.event === 'job_executed')).toHaveLength(1);
+    await scheduler.shutdown();
+  });
+});

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import type { RunRecord } from '../../src/scheduler/run.js';
+import { RunRing } from '../../src/stores/run-ring.js';
+
+function record(scheduledAt: number, fields: Partial<RunRecord> = {}): RunRecord {
+  return {
+    jobId: 'job', scheduledAt, attempt: 1, startedAt: scheduledAt + 2, finishedAt: scheduledAt + 7,
+    outcome: 'succeeded', latenessMs: 2, durationMs: 5, error: null, ...fields,
+  };
+}
+
+const ALL = { limit: 1000 };
+
+describe('RunRing (packed run history of the memory store)', () => {
+  it('returns what was pushed, newest first, field for field', () => {
+    const ring = new RunRing(10);
+    const plain = record(1000);
+    const rare = record(2000, {
+      outcome: 'failed', attempt: 3, error: { code: 'E_X', message: 'boom' }, output: 'tail', coalesced: 4, lastScheduledAt: 5000, node: 'n1',
+    });
+    const missed = record(3000, { outcome: 'missed', startedAt: null, finishedAt: null, durationMs: null, latenessMs: 61_000 });
+    ring.push(plain);
+    ring.push(rare);
+    ring.push(missed);
+    expect(ring.newest('job', ALL)).toEqual([missed, rare, plain]);
+  });
+
+  it('keeps the newest `capacity` records once it wraps, in order', () => {
+    const ring = new RunRing(3);
+    for (let i = 1; i <= 8; i++) ring.push(record(i * 1000));
+    expect(ring.size).toBe(3);
+    expect(ring.newest('job', ALL).map((r) => r.scheduledAt)).toEqual([8000, 7000, 6000]);
+  });
+
+  it('applies limit and before', () => {
+    const ring = new RunRing(100);
+    for (let i = 1; i <= 10; i++) ring.push(record(i * 1000));
+    expect(ring.newest('job', { limit: 2 }).map((r) => r.scheduledAt)).toEqual([10_000, 9000]);
+    expect(ring.newest('job', { limit: 3, before: 5000 }).map((r) => r.scheduledAt)).toEqual([4000, 3000, 2000]);
+  });
+
+  it('shows a running record as it changes, and packs it when it settles', () => {
+    const ring = new RunRing(5);
+    const running = record(1000, { outcome: 'running', finishedAt: null, durationMs: null });
+    ring.push(running);
+    ring.push(record(2000));
+    expect(ring.newest('job', ALL)[1]).toBe(running);
+    running.outcome = 'failed';
+    running.finishedAt = 1500;
+    running.durationMs = 498;
+    running.error = { message: 'late failure' };
+    ring.settle(running);
+    const after = ring.newest('job', ALL)[1] as RunRecord;
+    expect(after).not.toBe(running);
+    expect(after).toEqual(running);
+  });
+
+  it('drops a running record that newer runs pushed out; settling it later changes nothing', () => {
+    const ring = new RunRing(2);
+    const running = record(1000, { outcome: 'running' });
+    ring.push(running);
+    ring.push(record(2000));
+    ring.push(record(3000));
+    running.outcome = 'succeeded';
+    ring.settle(running);
+    expect(ring.newest('job', ALL).map((r) => [r.scheduledAt, r.outcome])).toEqual([[3000, 'succeeded'], [2000, 'succeeded']]);
+  });
+
+  it('hands out copies: changing a returned record does not change the history', () => {
+    const ring = new RunRing(2);
+    ring.push(record(1000, { outcome: 'failed', error: { message: 'x' } }));
+    const first = ring.newest('job', ALL)[0] as RunRecord;
+    first.outcome = 'succeeded';
+    (first.error as { message: string }).message = 'changed';
+    expect(ring.newest('job', ALL)[0]).toMatchObject({ outcome: 'failed', error: { message: 'x' } });
+  });
+});
