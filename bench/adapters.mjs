@@ -79,9 +79,9 @@ async function createTickwork() {
   const s = new tw.SchedulerService({ logger: pino({ level: 'warn' }) });
   await s.start();
   const shared = sharedWrappers();
-  const wrap = (onFire) => shared(onFire, 'ctx', (f) => (ctx) => { f(ctx.scheduledAt.getTime()); });
+  const wrap = (onFire) => shared(onFire, 'ctx', (f) => (ctx) => { f(ctx.scheduledAtMs); });
   return {
-    idealSource: 'ctx.scheduledAt',
+    idealSource: 'ctx.scheduledAtMs',
     emulation: {},
     add: {
       interval(id, seconds, onFire) { return s.addIntervalJob(wrap(onFire), seconds, id); },

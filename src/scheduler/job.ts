@@ -10,6 +10,8 @@ export interface JobContext {
   readonly jobId: string;
   /** The nominal fire time (before jitter). */
   readonly scheduledAt: Date;
+  /** The same instant in epoch milliseconds, without allocating a Date (for hot jobs and idempotency keys). */
+  readonly scheduledAtMs: number;
   /** 1 for the first try, 2 for the first retry, ... */
   readonly attempt: number;
   readonly args: unknown;

@@ -23,8 +23,22 @@ export const DEFAULT_JOB_POLICY: JobPolicy = Object.freeze({
 const POLICY_KEYS = ['coalesce', 'maxInstances', 'misfireGraceTime', 'jitterSeconds', 'timeoutSeconds', 'retries'] as const;
 const OPTION_KEYS: readonly string[] = [...POLICY_KEYS, 'name', 'args', 'replaceExisting', 'paused', 'timezone'];
 
+/** JOB_ID_PATTERN's characters, as a table: a loop over it is several times faster than the regex per add. */
+const ID_CHAR = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-') ID_CHAR[c.charCodeAt(0)] = 1;
+
+function isJobId(id: string): boolean {
+  const n = id.length;
+  if (n === 0 || n > 200) return false;
+  for (let i = 0; i < n; i++) {
+    const c = id.charCodeAt(i);
+    if (c >= 128 || ID_CHAR[c] === 0) return false;
+  }
+  return true;
+}
+
 export function validateJobId(id: unknown, path = 'jobId'): string {
-  if (typeof id !== 'string' || !JOB_ID_PATTERN.test(id)) {
+  if (typeof id !== 'string' || !isJobId(id)) {
     throw InvalidArgumentError.field(path, `must be 1-200 characters of A-Z a-z 0-9 . _ : - (no spaces, "@" or "/"), got ${describeType(id)}.`);
   }
   return id;

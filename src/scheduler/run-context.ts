@@ -14,7 +14,7 @@ export class RunContext implements JobContext {
 
   constructor(
     readonly jobId: string,
-    private readonly scheduledAtMs: number,
+    readonly scheduledAtMs: number,
     readonly attempt: number,
     readonly args: unknown,
     private readonly baseLogger: Logger,

@@ -36,6 +36,18 @@ export function parseOptionalDate(value: DateInput | undefined | null, path: str
  * which matters when a million jobs are added and each JobInfo shows its dates.
  */
 export function iso(ms: number): string {
+  // Jobs added together share their dates (an interval anchored at now + period): remember the last one.
+  if (ms === lastIsoMs) return lastIso;
+  const text = isoUncached(ms);
+  lastIsoMs = ms;
+  lastIso = text;
+  return text;
+}
+
+let lastIsoMs = Number.NaN;
+let lastIso = '';
+
+function isoUncached(ms: number): string {
   if (!(ms >= -62_167_219_200_000 && ms < 253_402_300_800_000)) return new Date(ms).toISOString();
   const t = Math.floor(ms);
   const days = Math.floor(t / 86_400_000);

@@ -64,13 +64,21 @@ export class IntervalTrigger implements Trigger {
   }
 
   describe(): string {
-    return `every ${describeSeconds(this.seconds)}`;
+    // Jobs added together usually share a period: remember the last description.
+    if (this.seconds !== lastDescribed) {
+      lastDescription = `every ${describeSeconds(this.seconds)}`;
+      lastDescribed = this.seconds;
+    }
+    return lastDescription;
   }
 
   dispose(): void {
     // Nothing shared.
   }
 }
+
+let lastDescribed = Number.NaN;
+let lastDescription = '';
 
 /** "second", "5 seconds", "15 minutes", "2 hours", "day", "1.5 seconds". */
 export function describeSeconds(seconds: number): string {

@@ -31,7 +31,10 @@ describe('interval jobs', () => {
     h = harness();
     const seen: number[] = [];
     await h.scheduler.start();
-    await h.scheduler.addIntervalJob((ctx) => void seen.push(ctx.scheduledAt.getTime() - REFERENCE), 0.25, 'fast');
+    await h.scheduler.addIntervalJob((ctx) => {
+      expect(ctx.scheduledAtMs).toBe(ctx.scheduledAt.getTime());
+      seen.push(ctx.scheduledAtMs - REFERENCE);
+    }, 0.25, 'fast');
     await h.clock.advance(1_000);
     expect(seen).toEqual([250, 500, 750, 1000]);
   });

@@ -1,6 +1,7 @@
 /** Bad input fails with a typed error that names the field, and changes nothing. */
 import { describe, expect, it } from 'vitest';
 import { ERROR_STATUS, InvalidArgumentError, TickworkError } from '../../src/scheduler/errors.js';
+import { JOB_ID_PATTERN, validateJobId } from '../../src/scheduler/options.js';
 import { SchedulerService } from '../../src/scheduler/service.js';
 import { harness } from '../helpers.js';
 
@@ -65,5 +66,32 @@ describe('invalid input', () => {
     expect(b).toMatchObject({ coalesce: false, maxInstances: 1, misfireGraceTime: 5 });
     const plain = await harness().scheduler.addIntervalJob(noop, 1, 'c');
     expect(plain).toMatchObject({ coalesce: true, maxInstances: 1, misfireGraceTime: 60, jitterSeconds: 0, timeoutSeconds: null, retries: null });
+  });
+});
+
+describe('job id check', () => {
+  it('accepts exactly what JOB_ID_PATTERN accepts (the check is a character table, not the regex)', () => {
+    const alphabet = 'aZ09._:-@/ é\u0000\u007f\u00ff😀';
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed % n;
+    };
+    const samples = ['', 'a'.repeat(200), 'a'.repeat(201), 'job-1', 'a b', 'ünïcode'];
+    for (let i = 0; i < 2000; i++) {
+      let id = '';
+      const length = random(12);
+      for (let k = 0; k < length; k++) id += alphabet[random(alphabet.length)] as string;
+      samples.push(id);
+    }
+    for (const id of samples) {
+      let accepted = true;
+      try {
+        validateJobId(id);
+      } catch {
+        accepted = false;
+      }
+      expect(accepted, JSON.stringify(id)).toBe(JOB_ID_PATTERN.test(id));
+    }
   });
 });
