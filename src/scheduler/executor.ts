@@ -12,7 +12,7 @@ import type { JobRecord } from './job.js';
 import type { Logger } from './logger.js';
 import { isMisfire } from './policies.js';
 import { RunContext } from './run-context.js';
-import { toRunError, type RunError, type RunRecord } from './run.js';
+import { LiveRunRecord, toRunError, type RunError, type RunRecord } from './run.js';
 import type { JobStore } from '../stores/store.js';
 
 /** Fire times of one job to run in order, holding one instance slot of the job throughout. */
@@ -28,6 +28,13 @@ export interface Submission {
   readonly manual: boolean;
   index: number;
   cancelled: boolean;
+}
+
+/** A run whose function returned a promise. */
+interface PendingRun {
+  readonly record: RunRecord;
+  readonly context: RunContext;
+  readonly promise: PromiseLike<unknown>;
 }
 
 /** One run awaiting its promise. */
@@ -156,6 +163,25 @@ export class Executor {
     for (const waiter of waiters) waiter();
   }
 
+  /**
+   * The hot path: one on-time fire of a job whose instance slot the caller has taken. With a free
+   * concurrency slot it runs at once and allocates no Submission unless the function goes asynchronous.
+   */
+  runOnTime(job: JobRecord, scheduledAt: number, dueAt: number): void {
+    if (this.inFlight >= this.maxConcurrentRuns || this.events.wants('job_submitted')) {
+      this.submit({ job, runTimes: [scheduledAt], attempt: 1, firstDueAt: dueAt, coalesced: 1, manual: false, index: 0, cancelled: false });
+      return;
+    }
+    this.inFlight++;
+    const pending = this.runFire(job, scheduledAt, dueAt, 1, 1, false);
+    if (pending === null) {
+      this.submissionDone(job);
+      return;
+    }
+    const submission: Submission = { job, runTimes: [scheduledAt], attempt: 1, firstDueAt: dueAt, coalesced: 1, manual: false, index: 1, cancelled: false };
+    this.awaitRun(submission, pending);
+  }
+
   /** Runs the submission's remaining fires until one goes asynchronous or all are done. */
   private continue(submission: Submission): void {
     const job = submission.job;
@@ -166,61 +192,80 @@ export class Executor {
       }
       const i = submission.index++;
       const scheduledAt = submission.runTimes[i] as number;
-      const dueAt = i === 0 ? submission.firstDueAt : scheduledAt;
-      const now = this.clock.now();
-      const lateness = now > dueAt ? now - dueAt : 0;
-      const record = this.newRecord(job, scheduledAt, submission.attempt, now, lateness);
-      if (i === 0 && submission.coalesced > 1) record.coalesced = submission.coalesced;
-      if (!submission.manual && isMisfire(lateness, job.policy.misfireGraceTime)) {
-        record.startedAt = null;
-        record.outcome = 'missed';
-        this.store.recordRun(record, job);
-        job.lastRun = record;
-        this.emitRun(record);
-        continue;
+      const pending = i === 0
+        ? this.runFire(job, scheduledAt, submission.firstDueAt, submission.attempt, submission.coalesced, submission.manual)
+        : this.runFire(job, scheduledAt, scheduledAt, submission.attempt, 1, submission.manual);
+      if (pending !== null) {
+        this.awaitRun(submission, pending);
+        return;
       }
-      job.lastRun = record;
-      const func = job.func;
-      const context = new RunContext(job.id, scheduledAt, submission.attempt, job.args, this.logger);
-      let result: unknown;
-      try {
-        if (func === null) throw new Error(`job "${job.id}" has no function (task "${job.task ?? ''}" is not registered)`);
-        result = func(context);
-      } catch (error) {
-        const output = (error as { output?: unknown } | null)?.output;
-        if (typeof output === 'string') record.output = clipOutput(output);
-        this.finishSync(job, record, 'failed', toRunError(error), error);
-        continue;
-      }
-      if (!isPromiseLike(result)) {
-        if (typeof result === 'string') record.output = clipOutput(result);
-        this.finishSync(job, record, 'succeeded', null, undefined);
-        continue;
-      }
-      this.store.recordRun(record, job);
-      const run: ActiveRun = { submission, record, context, promise: result, timer: null, settled: false };
-      this.active.add(run);
-      const timeout = job.policy.timeoutSeconds;
-      if (timeout !== null) {
-        run.timer = this.clock.setTimer(() => {
-          run.timer = null;
-          this.settleEarly(run, 'timed_out', new JobTimeoutError(job.id, timeout));
-        }, timeout * 1000);
-      }
-      result.then(
-        (value: unknown) => {
-          if (typeof value === 'string' && !run.settled) record.output = clipOutput(value);
-          this.settleAsync(run, 'succeeded', null, undefined);
-        },
-        (error: unknown) => {
-          const output = (error as { output?: unknown } | null)?.output;
-          if (typeof output === 'string' && !run.settled) record.output = clipOutput(output);
-          this.settleAsync(run, 'failed', toRunError(error), error);
-        },
-      );
-      return;
     }
-    this.submissionDone(submission);
+    this.submissionDone(job);
+  }
+
+  /**
+   * One fire: applies the misfire rule, records the run and calls the function. A synchronous run is
+   * settled and recorded before this returns null; an asynchronous one is returned to be awaited.
+   */
+  private runFire(job: JobRecord, scheduledAt: number, dueAt: number, attempt: number, coalesced: number, manual: boolean): PendingRun | null {
+    const now = this.clock.now();
+    const lateness = now > dueAt ? now - dueAt : 0;
+    const record = this.newRecord(job, scheduledAt, attempt, now, lateness);
+    if (coalesced > 1) record.coalesced = coalesced;
+    if (!manual && isMisfire(lateness, job.policy.misfireGraceTime)) {
+      record.startedAt = null;
+      record.outcome = 'missed';
+      this.store.recordRun(record, job);
+      job.lastRun = record;
+      this.emitRun(record);
+      return null;
+    }
+    job.lastRun = record;
+    const func = job.func;
+    const context = new RunContext(job.id, scheduledAt, attempt, job.args, this.logger);
+    let result: unknown;
+    try {
+      if (func === null) throw new Error(`job "${job.id}" has no function (task "${job.task ?? ''}" is not registered)`);
+      result = func(context);
+    } catch (error) {
+      const output = (error as { output?: unknown } | null)?.output;
+      if (typeof output === 'string') record.output = clipOutput(output);
+      this.finishSync(job, record, 'failed', toRunError(error), error);
+      return null;
+    }
+    if (!isPromiseLike(result)) {
+      if (typeof result === 'string') record.output = clipOutput(result);
+      this.finishSync(job, record, 'succeeded', null, undefined);
+      return null;
+    }
+    this.store.recordRun(record, job);
+    return { record, context, promise: result };
+  }
+
+  /** An asynchronous run holds the submission's slot until it settles (or times out, or is cancelled). */
+  private awaitRun(submission: Submission, pending: PendingRun): void {
+    const { record, promise } = pending;
+    const job = submission.job;
+    const run: ActiveRun = { submission, record, context: pending.context, promise, timer: null, settled: false };
+    this.active.add(run);
+    const timeout = job.policy.timeoutSeconds;
+    if (timeout !== null) {
+      run.timer = this.clock.setTimer(() => {
+        run.timer = null;
+        this.settleEarly(run, 'timed_out', new JobTimeoutError(job.id, timeout));
+      }, timeout * 1000);
+    }
+    promise.then(
+      (value: unknown) => {
+        if (typeof value === 'string' && !run.settled) record.output = clipOutput(value);
+        this.settleAsync(run, 'succeeded', null, undefined);
+      },
+      (error: unknown) => {
+        const output = (error as { output?: unknown } | null)?.output;
+        if (typeof output === 'string' && !run.settled) record.output = clipOutput(output);
+        this.settleAsync(run, 'failed', toRunError(error), error);
+      },
+    );
   }
 
   /**
@@ -230,8 +275,8 @@ export class Executor {
    */
   private newRecord(job: JobRecord, scheduledAt: number, attempt: number, now: number, lateness: number): RunRecord {
     const prev = job.lastRun;
-    if (!this.reuseRecords || prev === null || prev.outcome === 'running') {
-      return { jobId: job.id, scheduledAt, attempt, startedAt: now, finishedAt: null, outcome: 'running', latenessMs: lateness, durationMs: null, error: null };
+    if (!this.reuseRecords || !(prev instanceof LiveRunRecord) || prev.outcome === 'running') {
+      return new LiveRunRecord(job.id, scheduledAt, attempt, now, lateness);
     }
     prev.scheduledAt = scheduledAt;
     prev.attempt = attempt;
@@ -293,9 +338,9 @@ export class Executor {
     this.continue(run.submission);
   }
 
-  private submissionDone(submission: Submission): void {
+  private submissionDone(job: JobRecord): void {
     this.inFlight--;
-    this.hooks.onSubmissionDone(submission.job);
+    this.hooks.onSubmissionDone(job);
     // Start waiting submissions in the order they were due.
     while (this.inFlight < this.maxConcurrentRuns && this.queueHead < this.queue.length) {
       const next = this.queue[this.queueHead++] as Submission;

@@ -29,6 +29,71 @@ export interface RunRecord {
   node?: string | undefined;
 }
 
+/**
+ * The record the executor creates for each run and reuses for the job's next one (JobStore.copiesRuns).
+ * Its nullable times are doubles behind accessors, NaN for null: an object field that once held null
+ * makes every later write of a time allocate a heap number, and these objects are written on every fire.
+ */
+export class LiveRunRecord implements RunRecord {
+  error: RunError | null = null;
+  output: string | undefined = undefined;
+  coalesced: number | undefined = undefined;
+  lastScheduledAt: number | undefined = undefined;
+  node: string | undefined = undefined;
+  private startedMs: number;
+  private finishedMs = Number.NaN;
+  private latenessValue: number;
+  private durationValue = Number.NaN;
+
+  constructor(
+    public jobId: string,
+    public scheduledAt: number,
+    public attempt: number,
+    startedAt: number,
+    latenessMs: number,
+    public outcome: RunOutcome = 'running',
+  ) {
+    this.startedMs = startedAt;
+    this.latenessValue = latenessMs;
+  }
+
+  get startedAt(): number | null {
+    return nullIfNaN(this.startedMs);
+  }
+
+  set startedAt(value: number | null) {
+    this.startedMs = value ?? Number.NaN;
+  }
+
+  get finishedAt(): number | null {
+    return nullIfNaN(this.finishedMs);
+  }
+
+  set finishedAt(value: number | null) {
+    this.finishedMs = value ?? Number.NaN;
+  }
+
+  get latenessMs(): number | null {
+    return nullIfNaN(this.latenessValue);
+  }
+
+  set latenessMs(value: number | null) {
+    this.latenessValue = value ?? Number.NaN;
+  }
+
+  get durationMs(): number | null {
+    return nullIfNaN(this.durationValue);
+  }
+
+  set durationMs(value: number | null) {
+    this.durationValue = value ?? Number.NaN;
+  }
+}
+
+function nullIfNaN(value: number): number | null {
+  return Number.isNaN(value) ? null : value;
+}
+
 /** A run as the public API returns it. */
 export interface Run {
   /** `<jobId>@<scheduledAt ISO>`, with `#<attempt>` for retries: unique per fire and attempt. */

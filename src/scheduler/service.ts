@@ -668,7 +668,7 @@ export class SchedulerService {
       if (next === null || next > now) {
         // On time: the common case, one fire.
         this.advance(job, next);
-        this.submit(job, [first], 1, first + job.jitterMs, 1);
+        this.submitOnTime(job, first);
       } else {
         // One more than maxCatchUp, so that the last dropped fire is known for the missed record.
         const due = job.trigger.dueFires(first, now, policy.coalesce ? 1 : this.maxCatchUp + 1);
@@ -684,6 +684,17 @@ export class SchedulerService {
   private advance(job: JobRecord, next: number | null): void {
     job.nextRunTime = next;
     if (next === null) job.finished = true;
+  }
+
+  /** The hot path of `submit`: one on-time fire, run by the executor without a Submission when it can. */
+  private submitOnTime(job: JobRecord, scheduledAt: number): void {
+    const dueAt = scheduledAt + job.jitterMs;
+    if (this.pendingClaims !== null || job.func === null || !hasFreeInstance(job.running, job.policy.maxInstances)) {
+      this.submit(job, [scheduledAt], 1, dueAt, 1);
+      return;
+    }
+    job.running++;
+    this.executor.runOnTime(job, scheduledAt, dueAt);
   }
 
   private submit(job: JobRecord, runTimes: number[], attempt: number, firstDueAt: number, coalesced: number): void {

@@ -12,45 +12,51 @@ import type { JobRecord } from '../scheduler/job.js';
 const INITIAL_CAPACITY = 64;
 
 export class JobHeap {
-  private readonly items: JobRecord[] = [];
+  /**
+   * Slots 0..count-1 hold the heap; the array never shrinks. A pass takes every due job out and puts it
+   * back, and with pop/push V8 trimmed the array's storage on the way down and reallocated it on the way up.
+   */
+  private readonly items: (JobRecord | undefined)[] = [];
+  private count = 0;
   private due = new Float64Array(INITIAL_CAPACITY);
   private seq = new Float64Array(INITIAL_CAPACITY);
 
   get size(): number {
-    return this.items.length;
+    return this.count;
   }
 
   peek(): JobRecord | undefined {
-    return this.items[0];
+    return this.count === 0 ? undefined : this.items[0];
   }
 
   /** The smallest key, or +Infinity when empty (no job object is read). */
   peekDue(): number {
-    return this.items.length === 0 ? Number.POSITIVE_INFINITY : (this.due[0] as number);
+    return this.count === 0 ? Number.POSITIVE_INFINITY : (this.due[0] as number);
   }
 
   /** Adds a job whose `dueAt` is a number. */
   push(job: JobRecord): void {
-    const index = this.items.length;
+    const index = this.count++;
     if (index === this.due.length) this.grow();
-    this.items.push(job);
+    if (index === this.items.length) this.items.push(job);
     this.up(index, job, job.dueAt as number, job.seq);
   }
 
   pop(): JobRecord | undefined {
-    const top = this.items[0];
-    if (top !== undefined) this.removeAt(0);
+    if (this.count === 0) return undefined;
+    const top = this.items[0] as JobRecord;
+    this.removeAt(0);
     return top;
   }
 
   remove(job: JobRecord): void {
-    if (job.heapIndex >= 0 && this.items[job.heapIndex] === job) this.removeAt(job.heapIndex);
+    if (job.heapIndex >= 0 && job.heapIndex < this.count && this.items[job.heapIndex] === job) this.removeAt(job.heapIndex);
   }
 
   /** Restores order after the job's `dueAt` changed. */
   update(job: JobRecord): void {
     const index = job.heapIndex;
-    if (index < 0 || this.items[index] !== job) return;
+    if (index < 0 || index >= this.count || this.items[index] !== job) return;
     const due = job.dueAt as number;
     if (index > 0 && less(due, job.seq, this.due[(index - 1) >> 1] as number, this.seq[(index - 1) >> 1] as number)) {
       this.up(index, job, due, job.seq);
@@ -71,8 +77,9 @@ export class JobHeap {
   private removeAt(index: number): void {
     const items = this.items;
     const removed = items[index] as JobRecord;
-    const lastIndex = items.length - 1;
-    const last = items.pop() as JobRecord;
+    const lastIndex = --this.count;
+    const last = items[lastIndex] as JobRecord;
+    items[lastIndex] = undefined; // no reference kept to a removed job
     removed.heapIndex = -1;
     if (index === lastIndex) return;
     const due = this.due[lastIndex] as number;
@@ -112,7 +119,7 @@ export class JobHeap {
     const items = this.items;
     const dues = this.due;
     const seqs = this.seq;
-    const n = items.length;
+    const n = this.count;
     for (;;) {
       let child = 2 * index + 1;
       if (child >= n) break;

@@ -7,6 +7,7 @@ import type { JobRecord } from '../scheduler/job.js';
 import type { RunRecord } from '../scheduler/run.js';
 import { JobHeap } from './job-heap.js';
 import { RunRing } from './run-ring.js';
+import { RunSlab } from './run-slab.js';
 import { compareJobs, decodeCursor, encodeCursor, isAfter, matchesFilter, type JobPage, type JobPageQuery } from './job-order.js';
 import type { JobStore, RunQuery, StoreContext } from './store.js';
 
@@ -24,6 +25,8 @@ export class MemoryJobStore implements JobStore {
   readonly copiesRuns = true;
   private readonly jobs = new Map<string, JobRecord>();
   private readonly heap = new JobHeap();
+  /** Off-heap storage of every job's packed run history. */
+  private readonly slab = new RunSlab();
   private readonly maxRunsPerJob: number;
   private seq = 0;
   /** Jobs sorted by id, rebuilt after adds and removes: listing by id is then a binary search and a slice. */
@@ -64,6 +67,8 @@ export class MemoryJobStore implements JobStore {
     this.jobs.delete(id);
     this.byId = null;
     this.heap.remove(job);
+    // The history goes with the job: its block is reused (getRuns of a removed job is empty anyway).
+    (job.storeSlot as RunRing | null)?.release();
     job.storeSlot = null;
     job.seq = REMOVED;
     return job;
@@ -147,7 +152,7 @@ export class MemoryJobStore implements JobStore {
     if (ring === null) {
       // A job removed meanwhile gets no history back (its runs may still be settling).
       if (job.seq === REMOVED) return;
-      ring = new RunRing(this.maxRunsPerJob);
+      ring = new RunRing(this.maxRunsPerJob, this.slab);
       job.storeSlot = ring;
     }
     ring.push(run);

@@ -1,17 +1,16 @@
 /**
- * A job's newest run records in the memory store, packed: six numbers per run in one plain array of
- * doubles, which V8 stores unboxed and the garbage collector does not trace. 100 records per job for
- * 100 000 jobs are then 100 000 arrays, instead of ten million objects (each with five boxed doubles)
- * promoted and marked. The array grows by appending (V8's own amortised growth), so a job that rarely
- * fires stays small; typed arrays were tried and cost 0.3-1 µs each to create, which showed as a lateness
- * spike when 100 000 jobs fired for the first time. Rare parts (an error, output, a coalesced count) sit
- * in a side array only for the records that have them.
+ * A job's newest run records in the memory store, packed: six numbers per run in a block of a shared
+ * off-heap slab (see RunSlab), instead of an object per run with five boxed doubles that the collector
+ * promotes and marks: 100 records per job for 100 000 jobs were ten million objects. The block doubles
+ * as the history grows, so a job that rarely fires stays small. Rare parts (an error, output, a
+ * coalesced count) sit in a side array only for the records that have them.
  *
  * A record still running is kept as the object itself ("pinned"): the executor mutates it until it
  * settles and then calls `settle`, which packs it.
  */
 import type { RunOutcome } from '../scheduler/events.js';
 import type { RunError, RunRecord } from '../scheduler/run.js';
+import type { Block, RunSlab } from './run-slab.js';
 import type { RunQuery } from './store.js';
 
 const OUTCOMES: readonly RunOutcome[] = ['running', 'succeeded', 'failed', 'missed', 'skipped', 'lost', 'timed_out', 'cancelled'];
@@ -19,6 +18,9 @@ const OUTCOME_CODE = new Map<RunOutcome, number>(OUTCOMES.map((o, i) => [o, i]))
 
 /** Numbers per slot: scheduledAt, startedAt, finishedAt, latenessMs, durationMs (NaN = null), outcome | attempt << 8. */
 const WIDTH = 6;
+/** Slots of a ring's first block. */
+const FIRST_SLOTS = 2;
+const NO_PAGE = new Float64Array(0);
 
 interface RareFields {
   error: RunError | null;
@@ -31,9 +33,12 @@ interface RareFields {
 const orNaN = (v: number | null): number => (v === null ? Number.NaN : v);
 const orNull = (v: number): number | null => (Number.isNaN(v) ? null : v);
 
-export class RunRing {
-  /** Only numbers ever go in (NaN for null), so that V8 keeps its elements unboxed. */
-  private readonly data: number[] = [];
+export class RunRing implements Block {
+  /** The slab page holding this ring's block, and where the block starts in it. */
+  page: Float64Array = NO_PAGE;
+  base = 0;
+  /** Slots of the current block (0 before the first record). */
+  private slots = 0;
   /** Created at the first record that has rare fields. */
   private rare: (RareFields | undefined)[] | null = null;
   /** Running records by slot, until they settle or are overwritten. */
@@ -42,7 +47,10 @@ export class RunRing {
   private head = 0;
   private count = 0;
 
-  constructor(private readonly capacity: number) {}
+  constructor(
+    private readonly capacity: number,
+    private readonly slab: RunSlab,
+  ) {}
 
   get size(): number {
     return this.count;
@@ -51,6 +59,7 @@ export class RunRing {
   push(run: RunRecord): void {
     let slot: number;
     if (this.count < this.capacity) {
+      if (this.count === this.slots) this.grow();
       slot = this.count++;
     } else {
       slot = this.head;
@@ -96,9 +105,8 @@ export class RunRing {
   }
 
   private pack(slot: number, run: RunRecord): void {
-    // A new slot is appended in order (at === data.length), so the array stays packed.
-    const t = this.data;
-    const at = slot * WIDTH;
+    const t = this.page;
+    const at = this.base + slot * WIDTH;
     t[at] = run.scheduledAt;
     t[at + 1] = orNaN(run.startedAt);
     t[at + 2] = orNaN(run.finishedAt);
@@ -119,8 +127,8 @@ export class RunRing {
   }
 
   private unpack(jobId: string, slot: number): RunRecord {
-    const t = this.data;
-    const at = slot * WIDTH;
+    const t = this.page;
+    const at = this.base + slot * WIDTH;
     const meta = t[at + 5] as number;
     const rare = this.rare?.[slot];
     const run: RunRecord = {
@@ -141,5 +149,29 @@ export class RunRing {
       if (rare.node !== undefined) run.node = rare.node;
     }
     return run;
+  }
+
+  /** Gives the block back to the slab (the job was removed); the ring must not be used after. */
+  release(): void {
+    if (this.slots === 0) return;
+    this.slab.release(this.slots * WIDTH, this.page, this.base);
+    this.page = NO_PAGE;
+    this.slots = 0;
+    this.count = 0;
+  }
+
+  /** Moves the records to a block twice as large (only while filling: slots are in order from 0). */
+  private grow(): void {
+    const oldPage = this.page;
+    const oldBase = this.base;
+    const oldSlots = this.slots;
+    const slots = oldSlots === 0 ? Math.min(FIRST_SLOTS, this.capacity) : Math.min(this.capacity, oldSlots * 2);
+    this.slab.alloc(slots * WIDTH, this);
+    if (oldSlots > 0) {
+      const n = this.count * WIDTH;
+      for (let i = 0; i < n; i++) this.page[this.base + i] = oldPage[oldBase + i] as number;
+      this.slab.release(oldSlots * WIDTH, oldPage, oldBase);
+    }
+    this.slots = slots;
   }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/scheduler/run.js';
 import { RunRing } from '../../src/stores/run-ring.js';
+import { RunSlab } from '../../src/stores/run-slab.js';
 
 function record(scheduledAt: number, fields: Partial<RunRecord> = {}): RunRecord {
   return {
@@ -13,7 +14,7 @@ const ALL = { limit: 1000 };
 
 describe('RunRing (packed run history of the memory store)', () => {
   it('returns what was pushed, newest first, field for field', () => {
-    const ring = new RunRing(10);
+    const ring = new RunRing(10, new RunSlab());
     const plain = record(1000);
     const rare = record(2000, {
       outcome: 'failed', attempt: 3, error: { code: 'E_X', message: 'boom' }, output: 'tail', coalesced: 4, lastScheduledAt: 5000, node: 'n1',
@@ -26,21 +27,21 @@ describe('RunRing (packed run history of the memory store)', () => {
   });
 
   it('keeps the newest `capacity` records once it wraps, in order', () => {
-    const ring = new RunRing(3);
+    const ring = new RunRing(3, new RunSlab());
     for (let i = 1; i <= 8; i++) ring.push(record(i * 1000));
     expect(ring.size).toBe(3);
     expect(ring.newest('job', ALL).map((r) => r.scheduledAt)).toEqual([8000, 7000, 6000]);
   });
 
   it('applies limit and before', () => {
-    const ring = new RunRing(100);
+    const ring = new RunRing(100, new RunSlab());
     for (let i = 1; i <= 10; i++) ring.push(record(i * 1000));
     expect(ring.newest('job', { limit: 2 }).map((r) => r.scheduledAt)).toEqual([10_000, 9000]);
     expect(ring.newest('job', { limit: 3, before: 5000 }).map((r) => r.scheduledAt)).toEqual([4000, 3000, 2000]);
   });
 
   it('shows a running record as it changes, and packs it when it settles', () => {
-    const ring = new RunRing(5);
+    const ring = new RunRing(5, new RunSlab());
     const running = record(1000, { outcome: 'running', finishedAt: null, durationMs: null });
     ring.push(running);
     ring.push(record(2000));
@@ -56,7 +57,7 @@ describe('RunRing (packed run history of the memory store)', () => {
   });
 
   it('drops a running record that newer runs pushed out; settling it later changes nothing', () => {
-    const ring = new RunRing(2);
+    const ring = new RunRing(2, new RunSlab());
     const running = record(1000, { outcome: 'running' });
     ring.push(running);
     ring.push(record(2000));
@@ -67,11 +68,43 @@ describe('RunRing (packed run history of the memory store)', () => {
   });
 
   it('hands out copies: changing a returned record does not change the history', () => {
-    const ring = new RunRing(2);
+    const ring = new RunRing(2, new RunSlab());
     ring.push(record(1000, { outcome: 'failed', error: { message: 'x' } }));
     const first = ring.newest('job', ALL)[0] as RunRecord;
     first.outcome = 'succeeded';
     (first.error as { message: string }).message = 'changed';
     expect(ring.newest('job', ALL)[0]).toMatchObject({ outcome: 'failed', error: { message: 'x' } });
+  });
+
+  it('keeps rings that share a slab apart while they grow, and reuses the blocks of released rings', () => {
+    const slab = new RunSlab();
+    const rings = Array.from({ length: 50 }, () => new RunRing(37, slab));
+    // Interleaved pushes: every ring grows 2 -> 4 -> ... -> 37 slots while the others allocate around it.
+    for (let round = 1; round <= 45; round++) {
+      rings.forEach((ring, r) => ring.push(record(round * 1000 + r, { attempt: r + 1 })));
+    }
+    rings.forEach((ring, r) => {
+      const runs = ring.newest('job', ALL);
+      expect(runs).toHaveLength(37);
+      expect(runs.map((run) => run.scheduledAt)).toEqual(Array.from({ length: 37 }, (_, i) => (45 - i) * 1000 + r));
+      expect(new Set(runs.map((run) => run.attempt))).toEqual(new Set([r + 1]));
+    });
+    // Released blocks go to new rings, which must not see or disturb the survivors.
+    for (const ring of rings.slice(0, 25)) ring.release();
+    const fresh = Array.from({ length: 25 }, () => new RunRing(37, slab));
+    for (let round = 1; round <= 40; round++) for (const ring of fresh) ring.push(record(-round));
+    for (const ring of fresh) expect(ring.newest('job', { limit: 3 }).map((run) => run.scheduledAt)).toEqual([-40, -39, -38]);
+    rings.slice(25).forEach((ring, k) => {
+      expect((ring.newest('job', { limit: 1 })[0] as RunRecord).scheduledAt).toBe(45_000 + 25 + k);
+    });
+  });
+
+  it('gives a history longer than a slab page a block of its own', () => {
+    const ring = new RunRing(20_000, new RunSlab());
+    for (let i = 1; i <= 20_005; i++) ring.push(record(i));
+    const runs = ring.newest('job', { limit: 20_000 });
+    expect(runs).toHaveLength(20_000);
+    expect(runs[0]?.scheduledAt).toBe(20_005);
+    expect(runs[19_999]?.scheduledAt).toBe(6);
   });
 });
