@@ -249,6 +249,16 @@ export class PostgresJobStore implements JobStore {
     }
   }
 
+  /**
+   * A named statement: node-postgres prepares it once per connection, so PostgreSQL parses and plans the
+   * statements of every pass once instead of on each call (the planning of the unnest-based claim and
+   * history statements was a measurable part of the database's CPU at 5 000 fires/s). The schema is part
+   * of the name, since the text differs per schema.
+   */
+  private prepared(name: string, text: string, values: unknown[]): pg.QueryConfig {
+    return { name: `tickwork_${name}_${this.schema}`, text, values };
+  }
+
   private notifySql(dueColumn: string): string {
     return `pg_notify('${this.channel}', ${dueColumn}::text)`;
   }
@@ -421,9 +431,9 @@ export class PostgresJobStore implements JobStore {
     }
     try {
       await client.query('BEGIN');
-      const { rows } = await client.query<JobRow>(
+      const { rows } = await client.query<JobRow>(this.prepared('take_due',
         `SELECT ${jobColumns(this.s, false)} FROM ${this.s}.jobs j WHERE j.due_at <= $1::float8 ORDER BY j.due_at, j.seq LIMIT $2 FOR UPDATE OF j SKIP LOCKED`,
-        [now, limit]);
+        [now, limit]));
       if (rows.length === 0) {
         await client.query('COMMIT');
         client.release();
@@ -468,7 +478,7 @@ export class PostgresJobStore implements JobStore {
     for (const claim of claims) {
       claim.runTimes.forEach((at, i) => fires.pushFire(claim.job.id, at, claim.attempt, i === 0 ? 'claimed' : 'queued'));
     }
-    const { rows } = await client.query<{ job_id: string; scheduled_at: number; attempt: number }>(
+    const { rows } = await client.query<{ job_id: string; scheduled_at: number; attempt: number }>(this.prepared('claim',
       `WITH moved AS (
          UPDATE ${this.s}.jobs j SET next_run_time = u.next, due_at = u.due, jitter_ms = u.jitter, retry = u.retry::jsonb
          FROM unnest($1::text[], $2::float8[], $3::float8[], $4::int[], $5::text[]) AS u(id, next, due, jitter, retry)
@@ -478,7 +488,7 @@ export class PostgresJobStore implements JobStore {
        FROM unnest($7::text[], $8::float8[], $9::int[], $10::text[]) AS u(job_id, scheduled_at, attempt, status)
        ON CONFLICT DO NOTHING
        RETURNING job_id, scheduled_at, attempt`,
-      [...scheduleParams(jobs), this.nodeId, fires.jobId, fires.scheduledAt, fires.attempt, fires.status]);
+      [...scheduleParams(jobs), this.nodeId, fires.jobId, fires.scheduledAt, fires.attempt, fires.status]));
     return new Set(rows.map((row) => fireKey(row.job_id, row.scheduled_at, row.attempt)));
   }
 
@@ -575,7 +585,7 @@ export class PostgresJobStore implements JobStore {
     for (const run of byKey.values()) columns.push(run);
     // Asynchronous commit: a crash of the database server (not of a node) may lose the last fraction of a
     // second of run outcomes, never a claim; claims commit synchronously, so no fire can run twice.
-    await (this.historyPool ?? this.db).query(
+    await (this.historyPool ?? this.db).query(this.prepared('write_runs',
       `INSERT INTO ${this.s}.runs (job_id, scheduled_at, attempt, status, started_at, finished_at, lateness_ms, duration_ms, error, output, coalesced, last_scheduled_at, node_id, recorded_at)
        SELECT u.*, $13, ${DB_NOW} FROM ${runsUnnest(1)}
        WHERE EXISTS (SELECT 1 FROM ${this.s}.jobs x WHERE x.id = u.job_id)
@@ -583,7 +593,7 @@ export class PostgresJobStore implements JobStore {
          finished_at = EXCLUDED.finished_at, lateness_ms = EXCLUDED.lateness_ms, duration_ms = EXCLUDED.duration_ms, error = EXCLUDED.error,
          output = EXCLUDED.output, coalesced = EXCLUDED.coalesced, last_scheduled_at = EXCLUDED.last_scheduled_at, recorded_at = EXCLUDED.recorded_at
        WHERE ${this.s}.runs.node_id = EXCLUDED.node_id`,
-      [...columns.params(), this.nodeId]);
+      [...columns.params(), this.nodeId]));
   }
 
   async getRuns(jobId: string, query: RunQuery): Promise<RunRecord[]> {
