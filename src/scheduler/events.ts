@@ -132,25 +132,10 @@ const EVENT_MESSAGE: Record<SchedulerEventName, string> = {
 export class EventBus {
   private readonly listeners = new Map<SchedulerEventName, Set<Listener<never>>>();
   private readonly enabled: Record<LogLevel, boolean> = { debug: true, info: true, warn: true, error: true };
-  private tableValid = false;
-  /** The logger emits pino's `level-change` (an EventEmitter), so the table can be trusted until then. */
-  private readonly watchingLevel: boolean;
+  /** Between beginPass and endPass: the table above answers isLevelEnabled. */
+  private inPass = false;
 
-  constructor(private readonly logger: Logger) {
-    const emitter = logger as { on?: (event: string, listener: () => void) => unknown };
-    let watching = false;
-    if (typeof emitter.on === 'function') {
-      try {
-        emitter.on('level-change', () => {
-          this.tableValid = false;
-        });
-        watching = true;
-      } catch {
-        // Not an EventEmitter after all: ask the logger every time.
-      }
-    }
-    this.watchingLevel = watching;
-  }
+  constructor(private readonly logger: Logger) {}
 
   on<K extends SchedulerEventName>(name: K, listener: Listener<K>): () => void {
     let set = this.listeners.get(name);
@@ -178,17 +163,23 @@ export class EventBus {
   }
 
   /**
-   * isLevelEnabled, answered from a table: asking pino (two getters and a lookup) cost more than the rest
-   * of the check, and the hot path asks two or three times per fire. The table is rebuilt when pino
-   * announces a level change; a logger that cannot announce one is asked every time.
+   * During a loop pass, isLevelEnabled is answered from a table made at the start of the pass: asking
+   * pino (two getters and a lookup) cost more than the rest of the check, and a pass asks two or three
+   * times per fire. A level changed meanwhile (a job may change it) counts from the next pass. Outside
+   * passes the logger is asked every time. (Listening for pino's level-change was tried: a child logger
+   * never hears its parent's change, and every scheduler left a listener on a shared logger.)
    */
+  beginPass(): void {
+    for (const l of LOG_LEVELS) this.enabled[l] = isLevelEnabled(this.logger, l);
+    this.inPass = true;
+  }
+
+  endPass(): void {
+    this.inPass = false;
+  }
+
   private levelEnabled(level: LogLevel): boolean {
-    if (!this.tableValid) {
-      if (!this.watchingLevel) return isLevelEnabled(this.logger, level);
-      for (const l of LOG_LEVELS) this.enabled[l] = isLevelEnabled(this.logger, l);
-      this.tableValid = true;
-    }
-    return this.enabled[level];
+    return this.inPass ? this.enabled[level] : isLevelEnabled(this.logger, level);
   }
 
   emit<K extends SchedulerEventName>(name: K, payload: SchedulerEventMap[K], extraLog?: Record<string, unknown>): void {

@@ -12,9 +12,18 @@ interface CachedJson {
   lastRun: unknown;
   lastOutcome: string | undefined;
   lastFinishedAt: number | null | undefined;
-  /** The record object may be reused for the job's next run (JobStore.copiesRuns): its run identity too. */
+  /**
+   * The record object may be reused for the job's next run (JobStore.copiesRuns), even within the same
+   * millisecond (runJobNow twice): every field the JSON shows of it is compared.
+   */
   lastScheduledAt: number | undefined;
   lastAttempt: number | undefined;
+  lastStartedAt: number | null | undefined;
+  lastDuration: number | null | undefined;
+  lastLateness: number | null | undefined;
+  lastError: unknown;
+  lastOutput: string | undefined;
+  lastCoalesced: number | undefined;
   running: number;
   paused: boolean;
   policy: unknown;
@@ -36,6 +45,9 @@ function fresh(entry: CachedJson | undefined, job: JobRecord): entry is CachedJs
     && entry.nextRunTime === job.nextRunTime && entry.lastRun === job.lastRun
     && entry.lastOutcome === job.lastRun?.outcome && entry.lastFinishedAt === job.lastRun?.finishedAt
     && entry.lastScheduledAt === job.lastRun?.scheduledAt && entry.lastAttempt === job.lastRun?.attempt
+    && entry.lastStartedAt === job.lastRun?.startedAt && entry.lastDuration === job.lastRun?.durationMs
+    && entry.lastLateness === job.lastRun?.latenessMs && entry.lastError === job.lastRun?.error
+    && entry.lastOutput === job.lastRun?.output && entry.lastCoalesced === job.lastRun?.coalesced
     && entry.running === job.running && entry.paused === job.paused && entry.policy === job.policy
     && entry.trigger === job.trigger && entry.name === job.name && entry.args === job.args
     && entry.task === job.task && entry.hasFunc === (job.func !== null);
@@ -47,7 +59,9 @@ export function jobInfoJson(job: JobRecord, includeArgs: boolean): string {
   if (!fresh(entry, job)) {
     entry = {
       nextRunTime: job.nextRunTime, lastRun: job.lastRun, lastOutcome: job.lastRun?.outcome, lastFinishedAt: job.lastRun?.finishedAt,
-      lastScheduledAt: job.lastRun?.scheduledAt, lastAttempt: job.lastRun?.attempt, running: job.running, paused: job.paused, policy: job.policy, trigger: job.trigger, name: job.name, args: job.args,
+      lastScheduledAt: job.lastRun?.scheduledAt, lastAttempt: job.lastRun?.attempt, lastStartedAt: job.lastRun?.startedAt,
+      lastDuration: job.lastRun?.durationMs, lastLateness: job.lastRun?.latenessMs, lastError: job.lastRun?.error,
+      lastOutput: job.lastRun?.output, lastCoalesced: job.lastRun?.coalesced, running: job.running, paused: job.paused, policy: job.policy, trigger: job.trigger, name: job.name, args: job.args,
       task: job.task, hasFunc: job.func !== null, full: JSON.stringify(toJobInfo(job)), withoutArgs: null,
     };
     cache.set(job, entry);

@@ -601,6 +601,8 @@ export class SchedulerService {
     const live = this.state === 'running';
     const claims: Submission[] | null = this.store.claimsFires === true ? [] : null;
     this.pendingClaims = claims;
+    // Synchronous from here to endPass: the log-level table cannot go stale across an await.
+    this.events.beginPass();
     for (const job of live ? jobs : []) {
       try {
         this.fire(job, now);
@@ -613,6 +615,7 @@ export class SchedulerService {
         }
       }
     }
+    this.events.endPass();
     this.pendingClaims = null;
     if (claims !== null) {
       await this.startClaimed(jobs, claims);
@@ -749,7 +752,9 @@ export class SchedulerService {
       const payload = { jobId: job.id, scheduledAt: new Date(record.scheduledAt).toISOString(), attempt: record.attempt + 1, retryAt: new Date(at).toISOString() };
       this.events.emit('job_retry_scheduled', record.error === null ? payload : { ...payload, error: record.error });
     }
-    Promise.resolve(this.store.update(job)).then(() => this.loop.wakeBy(at), (error: unknown) => {
+    // A store may throw synchronously (the memory store: the job was removed while its run was failing).
+    Promise.resolve().then(() => this.store.update(job)).then(() => this.loop.wakeBy(at), (error: unknown) => {
+      if (error instanceof JobNotFoundError) return; // removed meanwhile: there is nothing to retry
       this.logger.error({ event: 'store_error', jobId: job.id, error: toErrorLog(error) }, 'saving a retry failed');
     });
   }

@@ -31,6 +31,19 @@ interface RareFields {
 }
 
 const orNaN = (v: number | null): number => (v === null ? Number.NaN : v);
+
+/** A plain copy of a record (the executor's may be a LiveRunRecord with accessors). */
+function copyOf(run: RunRecord): RunRecord {
+  const copy: RunRecord = {
+    jobId: run.jobId, scheduledAt: run.scheduledAt, attempt: run.attempt, startedAt: run.startedAt, finishedAt: run.finishedAt,
+    outcome: run.outcome, latenessMs: run.latenessMs, durationMs: run.durationMs, error: run.error === null ? null : { ...run.error },
+  };
+  if (run.output !== undefined) copy.output = run.output;
+  if (run.coalesced !== undefined) copy.coalesced = run.coalesced;
+  if (run.lastScheduledAt !== undefined) copy.lastScheduledAt = run.lastScheduledAt;
+  if (run.node !== undefined) copy.node = run.node;
+  return copy;
+}
 const orNull = (v: number): number | null => (Number.isNaN(v) ? null : v);
 
 export class RunRing implements Block {
@@ -93,7 +106,9 @@ export class RunRing implements Block {
     const out: RunRecord[] = [];
     for (let i = 0; i < this.count && out.length < query.limit; i++) {
       const slot = this.slotOf(i);
-      const run = this.pinned?.[slot] ?? this.unpack(jobId, slot);
+      // A running record is the executor's object, which it reuses for the job's next run: copy it.
+      const pinned = this.pinned?.[slot];
+      const run = pinned === undefined ? this.unpack(jobId, slot) : copyOf(pinned);
       if (query.before === undefined || run.scheduledAt < query.before) out.push(run);
     }
     return out;

@@ -313,6 +313,21 @@ describe('job management', () => {
     expect(h.named('job_removed')).toHaveLength(1);
   });
 
+  it('a job with retries removed while its run is failing schedules no retry and logs no store error', async () => {
+    h = harness();
+    await h.scheduler.start();
+    await h.scheduler.addIntervalJob(async () => {
+      await sleepOn(h.clock, 3_000);
+      throw new Error('boom');
+    }, 60, 'job', { retries: { max: 2, backoffSeconds: 1 } });
+    await h.clock.advance(60_000);
+    await h.scheduler.removeJob('job');
+    await h.clock.advance(10_000);
+    expect(h.named('job_error')).toHaveLength(1);
+    expect(h.logger.lines.filter((l) => l.event === 'store_error')).toEqual([]);
+    expect(await h.scheduler.getJob('job')).toBeUndefined();
+  });
+
   it('lists jobs by next run time, paused last, and filters by text and state (11)', async () => {
     h = harness();
     await h.scheduler.addIntervalJob(() => undefined, 30, 'c-late');

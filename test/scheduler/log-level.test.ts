@@ -18,7 +18,7 @@ function pinoLines(level: string): { logger: pino.Logger; lines: Record<string, 
 }
 
 describe('log levels', () => {
-  it('follows a pino level changed at runtime (the level table is rebuilt on level-change)', async () => {
+  it('follows a pino level changed at runtime (the level table is made per pass)', async () => {
     const { logger, lines } = pinoLines('warn');
     const clock = new ManualClock(REFERENCE);
     const scheduler = new SchedulerService({ clock, logger, timezone: 'UTC' });
@@ -35,5 +35,20 @@ describe('log levels', () => {
     await clock.advance(1000);
     expect(lines.filter((l) => l.event === 'job_executed')).toHaveLength(1);
     await scheduler.shutdown();
+  });
+
+  it('follows a level changed on the parent of the child logger it was given, and leaves no listener behind', async () => {
+    const { logger: app, lines } = pinoLines('warn');
+    const clock = new ManualClock(REFERENCE);
+    const scheduler = new SchedulerService({ clock, logger: app.child({ module: 'scheduler' }), timezone: 'UTC' });
+    await scheduler.start();
+    await scheduler.addIntervalJob(() => undefined, 1, 'tick');
+    await clock.advance(1000);
+    expect(lines.filter((l) => l.event === 'job_executed')).toHaveLength(0);
+    app.level = 'info';
+    await clock.advance(2000);
+    expect(lines.filter((l) => l.event === 'job_executed' && l.module === 'scheduler')).toHaveLength(2);
+    await scheduler.shutdown();
+    expect(app.listenerCount('level-change')).toBe(0);
   });
 });

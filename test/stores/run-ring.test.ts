@@ -40,12 +40,14 @@ describe('RunRing (packed run history of the memory store)', () => {
     expect(ring.newest('job', { limit: 3, before: 5000 }).map((r) => r.scheduledAt)).toEqual([4000, 3000, 2000]);
   });
 
-  it('shows a running record as it changes, and packs it when it settles', () => {
+  it('shows a running record as it is when read, and packs it when it settles', () => {
     const ring = new RunRing(5, new RunSlab());
     const running = record(1000, { outcome: 'running', finishedAt: null, durationMs: null });
     ring.push(running);
     ring.push(record(2000));
-    expect(ring.newest('job', ALL)[1]).toBe(running);
+    const seen = ring.newest('job', ALL)[1] as RunRecord;
+    expect(seen).toEqual(running);
+    expect(seen).not.toBe(running); // a copy: the executor reuses its record object for the next run
     running.outcome = 'failed';
     running.finishedAt = 1500;
     running.durationMs = 498;
