@@ -134,6 +134,8 @@ export class EventBus {
   private readonly enabled: Record<LogLevel, boolean> = { debug: true, info: true, warn: true, error: true };
   /** Between beginPass and endPass: the table above answers isLevelEnabled. */
   private inPass = false;
+  /** Outside passes: pino's `levelVal` the table was made for (NaN: none yet). */
+  private tableLevelVal = Number.NaN;
 
   constructor(private readonly logger: Logger) {}
 
@@ -166,12 +168,14 @@ export class EventBus {
    * During a loop pass, isLevelEnabled is answered from a table made at the start of the pass: asking
    * pino (two getters and a lookup) cost more than the rest of the check, and a pass asks two or three
    * times per fire. A level changed meanwhile (a job may change it) counts from the next pass. Outside
-   * passes the logger is asked every time. (Listening for pino's level-change was tried: a child logger
-   * never hears its parent's change, and every scheduler left a listener on a shared logger.)
+   * passes the table is kept while pino's `levelVal` stays the same. (Listening for pino's level-change was
+   * tried: a child logger never hears its parent's change, and every scheduler left a listener on a shared
+   * logger.)
    */
   beginPass(): void {
     for (const l of LOG_LEVELS) this.enabled[l] = isLevelEnabled(this.logger, l);
     this.inPass = true;
+    this.tableLevelVal = Number.NaN; // made for the pass, not for a level value
   }
 
   endPass(): void {
@@ -179,7 +183,17 @@ export class EventBus {
   }
 
   private levelEnabled(level: LogLevel): boolean {
-    return this.inPass ? this.enabled[level] : isLevelEnabled(this.logger, level);
+    if (this.inPass) return this.enabled[level];
+    // Outside passes (adds, removals, async settles): pino's effective numeric level, read through the
+    // prototype chain, so a child follows its parent. A logger without one is asked every time.
+    const current = (this.logger as { levelVal?: unknown }).levelVal;
+    if (typeof current !== 'number') return isLevelEnabled(this.logger, level);
+    if (current !== this.tableLevelVal) {
+      this.beginPass();
+      this.inPass = false;
+      this.tableLevelVal = current;
+    }
+    return this.enabled[level];
   }
 
   emit<K extends SchedulerEventName>(name: K, payload: SchedulerEventMap[K], extraLog?: Record<string, unknown>): void {

@@ -45,9 +45,16 @@ describe('log levels', () => {
     await scheduler.addIntervalJob(() => undefined, 1, 'tick');
     await clock.advance(1000);
     expect(lines.filter((l) => l.event === 'job_executed')).toHaveLength(0);
+    expect(lines.filter((l) => l.event === 'job_added')).toHaveLength(0);
     app.level = 'info';
     await clock.advance(2000);
     expect(lines.filter((l) => l.event === 'job_executed' && l.module === 'scheduler')).toHaveLength(2);
+    // Outside a pass too (the table there follows pino's effective level).
+    await scheduler.addIntervalJob(() => undefined, 1, 'second');
+    expect(lines.filter((l) => l.event === 'job_added')).toHaveLength(1);
+    app.level = 'error';
+    await scheduler.addIntervalJob(() => undefined, 1, 'third');
+    expect(lines.filter((l) => l.event === 'job_added')).toHaveLength(1);
     await scheduler.shutdown();
     expect(app.listenerCount('level-change')).toBe(0);
   });
