@@ -173,9 +173,8 @@ export class EventBus {
    * logger.)
    */
   beginPass(): void {
-    for (const l of LOG_LEVELS) this.enabled[l] = isLevelEnabled(this.logger, l);
+    this.fillTable(Number.NaN); // made for the pass, not for a level value
     this.inPass = true;
-    this.tableLevelVal = Number.NaN; // made for the pass, not for a level value
   }
 
   endPass(): void {
@@ -188,12 +187,13 @@ export class EventBus {
     // prototype chain, so a child follows its parent. A logger without one is asked every time.
     const current = (this.logger as { levelVal?: unknown }).levelVal;
     if (typeof current !== 'number') return isLevelEnabled(this.logger, level);
-    if (current !== this.tableLevelVal) {
-      this.beginPass();
-      this.inPass = false;
-      this.tableLevelVal = current;
-    }
+    if (current !== this.tableLevelVal) this.fillTable(current);
     return this.enabled[level];
+  }
+
+  private fillTable(levelVal: number): void {
+    for (const l of LOG_LEVELS) this.enabled[l] = isLevelEnabled(this.logger, l);
+    this.tableLevelVal = levelVal;
   }
 
   emit<K extends SchedulerEventName>(name: K, payload: SchedulerEventMap[K], extraLog?: Record<string, unknown>): void {
