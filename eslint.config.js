@@ -39,6 +39,6 @@ export default tseslint.config(
   },
   {
     files: ['bench/**/*.{js,mjs}'],
-    languageOptions: { globals: { URL: 'readonly', fetch: 'readonly', process: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setImmediate: 'readonly', performance: 'readonly', globalThis: 'readonly' } },
+    languageOptions: { globals: { URL: 'readonly', fetch: 'readonly', process: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', setImmediate: 'readonly', performance: 'readonly', globalThis: 'readonly' } },
   },
 );

@@ -209,6 +209,14 @@ async function intervalOneSecond(adapter, n, opts) {
   const cpu0 = process.cpuUsage();
   const firesBefore = fires;
   windowEnd = Math.floor(regEnd) + windowMs;
+  // CPU per second of the window: shows what the first fires cost (JIT, first-run allocations) apart
+  // from the steady state.
+  const cpuBySecond = [];
+  let cpuMark = process.cpuUsage();
+  const cpuTicker = setInterval(() => {
+    cpuBySecond.push(Math.round(cpuMs(cpuMark)));
+    cpuMark = process.cpuUsage();
+  }, 1000);
 
   // Fires each job owes with an ideal time <= windowEnd; a later clock read means fewer.
   const owed = (anchor) => (wholeSeconds
@@ -225,6 +233,7 @@ async function intervalOneSecond(adapter, n, opts) {
   while (counted < expectedLo && nowMs() < windowEnd + settleMs) await sleep(20);
   const stop = nowMs();
   const cpu = cpuMs(cpu0);
+  clearInterval(cpuTicker);
   const windowFires = fires - firesBefore;
   // What the scheduler keeps after the fires (run history, per-job state), outside the CPU window.
   gcFull();
@@ -241,6 +250,7 @@ async function intervalOneSecond(adapter, n, opts) {
     windowMs: Math.round(stop - regEnd),
     cpuMs: Math.round(cpu),
     cpuPerFireUs: windowFires ? Math.round((cpu * 1000 / windowFires) * 1000) / 1000 : null,
+    cpuMsBySecond: cpuBySecond,
     bytesPerJobAfterWindow: Math.round((retained.total - baseline.total) / n),
     latenessMs: lateness.summary(),
     worstLatenessMsBySecond: Array.from(worstBySecond.subarray(0, Math.ceil((windowEnd - regStart) / 1000) + 1), (v) => Math.round(v * 10) / 10),

@@ -33,6 +33,8 @@ export interface RunRecord {
  * The record the executor creates for each run and reuses for the job's next one (JobStore.copiesRuns).
  * Its nullable times are doubles behind accessors, NaN for null: an object field that once held null
  * makes every later write of a time allocate a heap number, and these objects are written on every fire.
+ * The same holds for a field that starts out undefined, which is why tsconfig turns off
+ * useDefineForClassFields: with it, `scheduledAt` and `startedMs` were defined as undefined first.
  */
 export class LiveRunRecord implements RunRecord {
   error: RunError | null = null;
