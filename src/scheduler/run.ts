@@ -42,22 +42,19 @@ export class LiveRunRecord implements RunRecord {
   coalesced: number | undefined = undefined;
   lastScheduledAt: number | undefined = undefined;
   node: string | undefined = undefined;
-  private startedMs: number;
+  // Every time field is first written NaN, a double: a field first written a small integer (a lateness of
+  // 0) is a small-integer field, and its first fractional value would change the class's shape (deopts).
+  private startedMs = Number.NaN;
   private finishedMs = Number.NaN;
-  private latenessValue: number;
+  private latenessValue = Number.NaN;
   private durationValue = Number.NaN;
 
-  constructor(
-    public jobId: string,
-    public scheduledAt: number,
-    public attempt: number,
-    startedAt: number,
-    latenessMs: number,
-    public outcome: RunOutcome = 'running',
-  ) {
-    this.startedMs = startedAt;
-    this.latenessValue = latenessMs;
-  }
+  scheduledAt = Number.NaN;
+  attempt = 1;
+  outcome: RunOutcome = 'running';
+
+  /** A blank record: the executor writes every field of a run into it (see Executor.newRecord). */
+  constructor(public jobId: string) {}
 
   get startedAt(): number | null {
     return nullIfNaN(this.startedMs);

@@ -603,19 +603,24 @@ export class SchedulerService {
     this.pendingClaims = claims;
     // Synchronous from here to endPass: the log-level table cannot go stale across an await.
     this.events.beginPass();
-    for (const job of live ? jobs : []) {
-      try {
-        this.fire(job, now);
-      } catch (error) {
-        // A trigger or policy bug must not stop the other jobs: log it and keep the job on its schedule.
-        this.logger.error({ event: 'internal_error', jobId: job.id, error: toErrorLog(error) }, 'processing a due job failed');
-        if (job.dueAt !== null && job.dueAt <= now) {
-          job.nextRunTime = job.trigger.next(now);
-          this.setDue(job);
+    this.executor.beginPass(now);
+    try {
+      for (const job of live ? jobs : []) {
+        try {
+          this.fire(job, now);
+        } catch (error) {
+          // A trigger or policy bug must not stop the other jobs: log it and keep the job on its schedule.
+          this.logger.error({ event: 'internal_error', jobId: job.id, error: toErrorLog(error) }, 'processing a due job failed');
+          if (job.dueAt !== null && job.dueAt <= now) {
+            job.nextRunTime = job.trigger.next(now);
+            this.setDue(job);
+          }
         }
       }
+    } finally {
+      this.executor.endPass();
+      this.events.endPass();
     }
-    this.events.endPass();
     this.pendingClaims = null;
     if (claims !== null) {
       await this.startClaimed(jobs, claims);

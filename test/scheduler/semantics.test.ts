@@ -52,6 +52,30 @@ describe('interval jobs', () => {
     const info = await h.scheduler.getJob('job');
     expect(info?.lastRun?.scheduledAt.getTime()).toBe(REFERENCE + 3_000);
   });
+
+  it('a run that waited for a slow synchronous run in the same pass records when it really started', async () => {
+    h = harness();
+    await h.scheduler.start();
+    // Both due at 1 s; the first blocks for 700 ms, so the second starts 700 ms late and an async third
+    // (due at the same time) after both.
+    await h.scheduler.addIntervalJob(() => h.clock.stall(700), 1, 'slow');
+    await h.scheduler.addIntervalJob(() => undefined, 1, 'next');
+    await h.scheduler.addIntervalJob(async () => {
+      h.clock.stall(50);
+      await Promise.resolve();
+    }, 1, 'async');
+    await h.scheduler.addIntervalJob(() => undefined, 1, 'after-async');
+    await h.clock.advance(1_000);
+    const [slow] = await h.scheduler.getRuns('slow');
+    const [next] = await h.scheduler.getRuns('next');
+    const [after] = await h.scheduler.getRuns('after-async');
+    expect(slow?.durationMs).toBe(700);
+    expect(next?.startedAt?.getTime()).toBe(REFERENCE + 1_700);
+    expect(next?.latenessMs).toBe(700);
+    expect(next?.durationMs).toBe(0);
+    // The async job's synchronous part took 50 ms: the next run's start is read, not assumed.
+    expect(after?.latenessMs).toBe(750);
+  });
 });
 
 describe('coalescing and misfires', () => {

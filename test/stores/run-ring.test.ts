@@ -80,7 +80,7 @@ describe('RunRing (packed run history of the memory store)', () => {
 
   it('keeps rings that share a slab apart while they grow, and reuses the blocks of released rings', () => {
     const slab = new RunSlab();
-    const rings = Array.from({ length: 50 }, () => new RunRing(37, slab));
+    const rings = Array.from({ length: 50 }, () => new RunRing(37, slab, 2));
     // Interleaved pushes: every ring grows 2 -> 4 -> ... -> 37 slots while the others allocate around it.
     for (let round = 1; round <= 45; round++) {
       rings.forEach((ring, r) => ring.push(record(round * 1000 + r, { attempt: r + 1 })));
@@ -93,7 +93,7 @@ describe('RunRing (packed run history of the memory store)', () => {
     });
     // Released blocks go to new rings, which must not see or disturb the survivors.
     for (const ring of rings.slice(0, 25)) ring.release();
-    const fresh = Array.from({ length: 25 }, () => new RunRing(37, slab));
+    const fresh = Array.from({ length: 25 }, () => new RunRing(37, slab, 2));
     for (let round = 1; round <= 40; round++) for (const ring of fresh) ring.push(record(-round));
     for (const ring of fresh) expect(ring.newest('job', { limit: 3 }).map((run) => run.scheduledAt)).toEqual([-40, -39, -38]);
     rings.slice(25).forEach((ring, k) => {
