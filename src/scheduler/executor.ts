@@ -79,7 +79,16 @@ export class Executor {
   /** Runs that timed out or were cancelled but whose promise has not settled: shutdown waits for them too. */
   private readonly detached = new Set<PromiseLike<unknown>>();
   private idleWaiters: (() => void)[] = [];
-  private readonly reuseRecords: boolean;
+  /**
+   * With a store that copies settled runs (`copiesRuns`): the one record every synchronous run is
+   * written into while it runs. The store then points the job's lastRun at what it kept (the memory
+   * store: a view of the packed history), so a job needs no record object of its own: at 100 000 jobs
+   * a record per job was 100 000 objects with five boxed times each, created at the first fires and
+   * touched (cache misses) at every fire. A run that goes asynchronous moves to a record of its own.
+   */
+  private readonly scratch: LiveRunRecord | null;
+  /** The scratch record belongs to a run in progress (a job function may start another run). */
+  private scratchBusy = false;
   /**
    * During a pass of the loop, the time the last synchronous run finished: the next run of the pass
    * starts then (only a microsecond of bookkeeping lies between), so a fire reads the clock once, not
@@ -95,7 +104,7 @@ export class Executor {
     private readonly maxConcurrentRuns: number,
     private readonly hooks: ExecutorHooks,
   ) {
-    this.reuseRecords = store.copiesRuns === true;
+    this.scratch = store.copiesRuns === true ? new LiveRunRecord('') : null;
   }
 
   /** A pass of on-time fires begins at `now` (see passTime). */
@@ -228,15 +237,15 @@ export class Executor {
     const lateness = now > dueAt ? now - dueAt : 0;
     const record = this.newRecord(job, scheduledAt, attempt, now, lateness);
     if (coalesced > 1) record.coalesced = coalesced;
+    job.lastRun = record;
     if (!manual && isMisfire(lateness, job.policy.misfireGraceTime)) {
       record.startedAt = null;
       record.outcome = 'missed';
       this.store.recordRun(record, job);
-      job.lastRun = record;
       this.emitRun(record);
+      this.releaseScratch(job, record);
       return null;
     }
-    job.lastRun = record;
     const func = job.func;
     const context = new RunContext(job.id, scheduledAt, attempt, job.args, this.logger);
     let result: unknown;
@@ -255,8 +264,9 @@ export class Executor {
       return null;
     }
     this.passTime = Number.NaN;
-    this.store.recordRun(record, job);
-    return { record, context, promise: result };
+    const own = record === this.scratch ? this.ownCopy(job, record) : record;
+    this.store.recordRun(own, job);
+    return { record: own, context, promise: result };
   }
 
   /** An asynchronous run holds the submission's slot until it settles (or times out, or is cancelled). */
@@ -285,19 +295,16 @@ export class Executor {
     );
   }
 
-  /**
-   * The record of a run starting now. When the store copies settled records (`copiesRuns`), the job's
-   * last record is reused once it has settled: nothing else holds it, and a fresh object with five boxed
-   * times per fire, kept alive as `lastRun` until the next one, was a measurable share of GC work.
-   */
+  /** The record of a run starting now: the scratch record when it is free, else a new one. */
   private newRecord(job: JobRecord, scheduledAt: number, attempt: number, now: number, lateness: number): RunRecord {
-    let record = job.lastRun;
-    if (!this.reuseRecords || !(record instanceof LiveRunRecord) || record.outcome === 'running') {
+    let record: LiveRunRecord;
+    if (this.scratch !== null && !this.scratchBusy) {
+      record = this.scratch;
+      record.jobId = job.id;
+      this.scratchBusy = true;
+    } else {
       record = new LiveRunRecord(job.id);
     }
-    // A new record goes through the same writes as a reused one: a job's first fire then teaches the
-    // optimizer the path every later fire takes (a separate constructor path cost a deopt and a
-    // recompile when jobs that had all fired once started reusing their records).
     record.scheduledAt = scheduledAt;
     record.attempt = attempt;
     record.startedAt = now;
@@ -313,6 +320,34 @@ export class Executor {
     return record;
   }
 
+  /** A run that goes asynchronous leaves the scratch record for one of its own. */
+  private ownCopy(job: JobRecord, scratch: RunRecord): LiveRunRecord {
+    const own = new LiveRunRecord(job.id);
+    own.scheduledAt = scratch.scheduledAt;
+    own.attempt = scratch.attempt;
+    own.startedAt = scratch.startedAt;
+    own.finishedAt = scratch.finishedAt;
+    own.outcome = scratch.outcome;
+    own.latenessMs = scratch.latenessMs;
+    own.durationMs = scratch.durationMs;
+    own.error = scratch.error;
+    if (scratch.output !== undefined) own.output = scratch.output;
+    if (scratch.coalesced !== undefined) own.coalesced = scratch.coalesced;
+    if (job.lastRun === scratch) job.lastRun = own;
+    this.scratchBusy = false;
+    return own;
+  }
+
+  /**
+   * A synchronous run is recorded: the store has pointed the job's lastRun at what it kept, or (it kept
+   * nothing: no history, or the job was removed) the job gets a copy. The scratch record is free again.
+   */
+  private releaseScratch(job: JobRecord, record: RunRecord): void {
+    if (record !== this.scratch) return;
+    if (job.lastRun === record) this.ownCopy(job, record);
+    this.scratchBusy = false;
+  }
+
   private finishSync(job: JobRecord, record: RunRecord, outcome: RunOutcome, error: RunError | null, cause: unknown): void {
     const finished = this.clock.now();
     if (!Number.isNaN(this.passTime)) this.passTime = finished;
@@ -323,6 +358,7 @@ export class Executor {
     this.store.recordRun(record, job);
     this.emitRun(record, cause);
     if (outcome === 'failed') this.hooks.onRunFailed(job, record);
+    this.releaseScratch(job, record);
   }
 
   private settleAsync(run: ActiveRun, outcome: RunOutcome, error: RunError | null, cause: unknown): void {

@@ -21,7 +21,10 @@ export interface MemoryJobStoreOptions {
 
 export class MemoryJobStore implements JobStore {
   readonly persistent = false;
-  /** The run ring packs settled records into numbers, so the scheduler may reuse its record objects. */
+  /**
+   * The run ring packs settled records into numbers, so the scheduler may reuse its record objects; a
+   * job's lastRun is then its ring, which reads as the newest record.
+   */
   readonly copiesRuns = true;
   private readonly jobs = new Map<string, JobRecord>();
   private readonly heap = new JobHeap();
@@ -68,7 +71,11 @@ export class MemoryJobStore implements JobStore {
     this.byId = null;
     this.heap.remove(job);
     // The history goes with the job: its block is reused (getRuns of a removed job is empty anyway).
-    (job.storeSlot as RunRing | null)?.release();
+    const ring = job.storeSlot as RunRing | null;
+    if (ring !== null) {
+      if (job.lastRun === ring) job.lastRun = ring.newest(job.id, { limit: 1 })[0] ?? null;
+      ring.release();
+    }
     job.storeSlot = null;
     job.seq = REMOVED;
     return job;
@@ -152,10 +159,12 @@ export class MemoryJobStore implements JobStore {
     if (ring === null) {
       // A job removed meanwhile gets no history back (its runs may still be settling).
       if (job.seq === REMOVED) return;
-      ring = new RunRing(this.maxRunsPerJob, this.slab);
+      ring = new RunRing(job.id, this.maxRunsPerJob, this.slab);
       job.storeSlot = ring;
     }
     ring.push(run);
+    // The ring reads as its newest record: the job's lastRun without an object per job (copiesRuns).
+    if (job.lastRun === run && run.outcome !== 'running') job.lastRun = ring;
   }
 
   updateRun(run: RunRecord): void {

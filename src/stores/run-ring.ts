@@ -55,7 +55,11 @@ function copyOf(run: RunRecord): RunRecord {
   return copy;
 }
 
-export class RunRing implements Block {
+/**
+ * Also a read-only RunRecord: its getters read the newest record, so the memory store hands the ring out
+ * as the job's `lastRun` (see Executor's scratch record) instead of keeping a record object per job.
+ */
+export class RunRing implements Block, RunRecord {
   /** The slab page holding this ring's block, and where the block starts in it. */
   page: Float64Array = NO_PAGE;
   base = 0;
@@ -73,6 +77,7 @@ export class RunRing implements Block {
    * @param firstSlots the first block's size, doubled up to `capacity` (tests pass small ones to exercise growth).
    */
   constructor(
+    readonly jobId: string,
     private readonly capacity: number,
     private readonly slab: RunSlab,
     private readonly firstSlots = FIRST_SLOTS,
@@ -80,6 +85,80 @@ export class RunRing implements Block {
 
   get size(): number {
     return this.count;
+  }
+
+  // RunRecord: the newest record, read in place (a running one from its pinned object).
+  get scheduledAt(): number {
+    return this.newestPinned()?.scheduledAt ?? (this.page[this.newestAt()] as number);
+  }
+
+  get attempt(): number {
+    return this.newestPinned()?.attempt ?? (this.page[this.newestAt() + 5] as number) >>> 8;
+  }
+
+  get startedAt(): number | null {
+    return this.newestTime(1, 'startedAt');
+  }
+
+  get finishedAt(): number | null {
+    return this.newestTime(2, 'finishedAt');
+  }
+
+  get latenessMs(): number | null {
+    return this.newestTime(3, 'latenessMs');
+  }
+
+  get durationMs(): number | null {
+    return this.newestTime(4, 'durationMs');
+  }
+
+  get outcome(): RunOutcome {
+    return this.newestPinned()?.outcome ?? (OUTCOMES[(this.page[this.newestAt() + 5] as number) & 0xff] as RunOutcome);
+  }
+
+  get error(): RunError | null {
+    const pinned = this.newestPinned();
+    return pinned === undefined ? this.newestRare()?.error ?? null : pinned.error;
+  }
+
+  get output(): string | undefined {
+    return this.newestRareField('output');
+  }
+
+  get coalesced(): number | undefined {
+    return this.newestRareField('coalesced');
+  }
+
+  get lastScheduledAt(): number | undefined {
+    return this.newestRareField('lastScheduledAt');
+  }
+
+  get node(): string | undefined {
+    return this.newestRareField('node');
+  }
+
+  /** A nullable time of the newest record: packed at `offset` in its slot, or on its pinned object. */
+  private newestTime(offset: number, key: 'startedAt' | 'finishedAt' | 'latenessMs' | 'durationMs'): number | null {
+    const pinned = this.newestPinned();
+    return pinned === undefined ? orNull(this.page[this.newestAt() + offset] as number) : pinned[key];
+  }
+
+  private newestRareField<K extends 'output' | 'coalesced' | 'lastScheduledAt' | 'node'>(key: K): RunRecord[K] {
+    const pinned = this.newestPinned();
+    return pinned === undefined ? (this.newestRare()?.[key] as RunRecord[K]) : pinned[key];
+  }
+
+  private newestPinned(): RunRecord | undefined {
+    return this.pinned?.[this.slotOf(0)];
+  }
+
+  private newestRare(): RareFields | undefined {
+    return this.rare?.[this.slotOf(0)];
+  }
+
+  /** Where the newest record starts in the page. */
+  private newestAt(): number {
+    return this.base + this.slotOf(0) * WIDTH;
   }
 
   push(run: RunRecord): void {

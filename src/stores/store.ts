@@ -122,8 +122,11 @@ export interface JobStore {
   recordRun(run: RunRecord, job: JobRecord): void;
   /**
    * Set by a store whose `recordRun` and `updateRun` copy what they keep of a settled run (the memory
-   * store packs it): the scheduler may then reuse a job's settled last record for its next run instead
-   * of allocating one per fire. A store that buffers the objects until `flush` must not set it.
+   * store packs it): the scheduler then writes every synchronous run into one scratch record instead of
+   * an object per run or per job. Such a store should point `job.lastRun` at something of its own when
+   * it records a settled run passed as the job's lastRun (the memory store: the job's run ring, which
+   * reads as its newest record); if it leaves the scratch record there, the scheduler copies it. A store
+   * that buffers the objects until `flush` must not set it.
    */
   readonly copiesRuns?: boolean;
   /** Saves the settled state of a run recorded earlier as `running` (the same object, mutated). */

@@ -14,7 +14,7 @@ const ALL = { limit: 1000 };
 
 describe('RunRing (packed run history of the memory store)', () => {
   it('returns what was pushed, newest first, field for field', () => {
-    const ring = new RunRing(10, new RunSlab());
+    const ring = new RunRing('job', 10, new RunSlab());
     const plain = record(1000);
     const rare = record(2000, {
       outcome: 'failed', attempt: 3, error: { code: 'E_X', message: 'boom' }, output: 'tail', coalesced: 4, lastScheduledAt: 5000, node: 'n1',
@@ -26,22 +26,47 @@ describe('RunRing (packed run history of the memory store)', () => {
     expect(ring.newest('job', ALL)).toEqual([missed, rare, plain]);
   });
 
+  it('reads as its newest record (a job\'s lastRun), packed or pinned, after wrapping too', () => {
+    const ring = new RunRing('job', 2, new RunSlab(), 1);
+    const fields = (r: RunRecord): RunRecord => ({
+      jobId: r.jobId, scheduledAt: r.scheduledAt, attempt: r.attempt, startedAt: r.startedAt, finishedAt: r.finishedAt,
+      outcome: r.outcome, latenessMs: r.latenessMs, durationMs: r.durationMs, error: r.error,
+      ...(r.output === undefined ? {} : { output: r.output }), ...(r.coalesced === undefined ? {} : { coalesced: r.coalesced }),
+      ...(r.lastScheduledAt === undefined ? {} : { lastScheduledAt: r.lastScheduledAt }), ...(r.node === undefined ? {} : { node: r.node }),
+    });
+    const rare = record(2000, { outcome: 'failed', attempt: 2, error: { message: 'boom' }, output: 'o', coalesced: 3, lastScheduledAt: 4000, node: 'n' });
+    ring.push(record(1000));
+    ring.push(rare);
+    expect(fields(ring)).toEqual(rare);
+    const running = record(3000, { outcome: 'running', finishedAt: null, durationMs: null });
+    ring.push(running); // wraps: overwrites the oldest slot
+    expect(fields(ring)).toEqual(running);
+    running.outcome = 'succeeded';
+    running.finishedAt = 3009;
+    expect(ring.outcome).toBe('succeeded');
+    ring.settle(running);
+    expect(fields(ring)).toEqual({ ...running });
+    const missed = record(5000, { outcome: 'missed', startedAt: null, finishedAt: null, durationMs: null, latenessMs: 61_000 });
+    ring.push(missed);
+    expect(fields(ring)).toEqual(missed);
+  });
+
   it('keeps the newest `capacity` records once it wraps, in order', () => {
-    const ring = new RunRing(3, new RunSlab());
+    const ring = new RunRing('job', 3, new RunSlab());
     for (let i = 1; i <= 8; i++) ring.push(record(i * 1000));
     expect(ring.size).toBe(3);
     expect(ring.newest('job', ALL).map((r) => r.scheduledAt)).toEqual([8000, 7000, 6000]);
   });
 
   it('applies limit and before', () => {
-    const ring = new RunRing(100, new RunSlab());
+    const ring = new RunRing('job', 100, new RunSlab());
     for (let i = 1; i <= 10; i++) ring.push(record(i * 1000));
     expect(ring.newest('job', { limit: 2 }).map((r) => r.scheduledAt)).toEqual([10_000, 9000]);
     expect(ring.newest('job', { limit: 3, before: 5000 }).map((r) => r.scheduledAt)).toEqual([4000, 3000, 2000]);
   });
 
   it('shows a running record as it is when read, and packs it when it settles', () => {
-    const ring = new RunRing(5, new RunSlab());
+    const ring = new RunRing('job', 5, new RunSlab());
     const running = record(1000, { outcome: 'running', finishedAt: null, durationMs: null });
     ring.push(running);
     ring.push(record(2000));
@@ -59,7 +84,7 @@ describe('RunRing (packed run history of the memory store)', () => {
   });
 
   it('drops a running record that newer runs pushed out; settling it later changes nothing', () => {
-    const ring = new RunRing(2, new RunSlab());
+    const ring = new RunRing('job', 2, new RunSlab());
     const running = record(1000, { outcome: 'running' });
     ring.push(running);
     ring.push(record(2000));
@@ -70,7 +95,7 @@ describe('RunRing (packed run history of the memory store)', () => {
   });
 
   it('hands out copies: changing a returned record does not change the history', () => {
-    const ring = new RunRing(2, new RunSlab());
+    const ring = new RunRing('job', 2, new RunSlab());
     ring.push(record(1000, { outcome: 'failed', error: { message: 'x' } }));
     const first = ring.newest('job', ALL)[0] as RunRecord;
     first.outcome = 'succeeded';
@@ -80,7 +105,7 @@ describe('RunRing (packed run history of the memory store)', () => {
 
   it('keeps rings that share a slab apart while they grow, and reuses the blocks of released rings', () => {
     const slab = new RunSlab();
-    const rings = Array.from({ length: 50 }, () => new RunRing(37, slab, 2));
+    const rings = Array.from({ length: 50 }, () => new RunRing('job', 37, slab, 2));
     // Interleaved pushes: every ring grows 2 -> 4 -> ... -> 37 slots while the others allocate around it.
     for (let round = 1; round <= 45; round++) {
       rings.forEach((ring, r) => ring.push(record(round * 1000 + r, { attempt: r + 1 })));
@@ -93,7 +118,7 @@ describe('RunRing (packed run history of the memory store)', () => {
     });
     // Released blocks go to new rings, which must not see or disturb the survivors.
     for (const ring of rings.slice(0, 25)) ring.release();
-    const fresh = Array.from({ length: 25 }, () => new RunRing(37, slab, 2));
+    const fresh = Array.from({ length: 25 }, () => new RunRing('job', 37, slab, 2));
     for (let round = 1; round <= 40; round++) for (const ring of fresh) ring.push(record(-round));
     for (const ring of fresh) expect(ring.newest('job', { limit: 3 }).map((run) => run.scheduledAt)).toEqual([-40, -39, -38]);
     rings.slice(25).forEach((ring, k) => {
@@ -102,7 +127,7 @@ describe('RunRing (packed run history of the memory store)', () => {
   });
 
   it('gives a history longer than a slab page a block of its own', () => {
-    const ring = new RunRing(20_000, new RunSlab());
+    const ring = new RunRing('job', 20_000, new RunSlab());
     for (let i = 1; i <= 20_005; i++) ring.push(record(i));
     const runs = ring.newest('job', { limit: 20_000 });
     expect(runs).toHaveLength(20_000);
