@@ -73,8 +73,8 @@ export interface PendingRetry {
 export class JobRecord {
   /** The jitter delay chosen for nextRunTime (dueAt = nextRunTime + jitterMs unless a retry comes first). */
   jitterMs = 0;
-  /** Index in the memory store's heap, -1 when not in it. */
-  heapIndex = -1;
+  /** The memory store's heap slot for this job (see JobHeap), -1 when it has none. */
+  heapSlot = -1;
   /** Insertion order, the heap's tie-break for equal due times. */
   seq = 0;
   /** Instance slots held: submissions started or queued and not settled (a timed-out run frees its slot). */

@@ -69,7 +69,7 @@ export class MemoryJobStore implements JobStore {
     if (job === undefined) return undefined;
     this.jobs.delete(id);
     this.byId = null;
-    this.heap.remove(job);
+    this.heap.release(job);
     // The history goes with the job: its block is reused (getRuns of a removed job is empty anyway).
     const ring = job.storeSlot as RunRing | null;
     if (ring !== null) {
@@ -186,7 +186,7 @@ export class MemoryJobStore implements JobStore {
   /** Puts the job in the heap at its dueAt, moves it, or takes it out when it has none. */
   private place(job: JobRecord): void {
     if (job.dueAt === null) this.heap.remove(job);
-    else if (job.heapIndex >= 0) this.heap.update(job);
+    else if (this.heap.contains(job)) this.heap.update(job);
     else this.heap.push(job);
   }
 }

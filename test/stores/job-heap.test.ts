@@ -16,7 +16,7 @@ function job(id: number, dueAt: number): JobRecord {
 const byDueThenSeq = (a: JobRecord, b: JobRecord): number => (a.dueAt as number) - (b.dueAt as number) || a.seq - b.seq;
 
 describe('JobHeap', () => {
-  it('agrees with a sorted list over random pushes, pops, removals and re-keyings (with many ties)', () => {
+  it('agrees with a sorted list over random pushes, pops, fires, removals, releases and re-keyings (with many ties)', () => {
     let seed = 12_345;
     const random = (n: number): number => {
       seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
@@ -37,16 +37,23 @@ describe('JobHeap', () => {
         const popped = heap.pop();
         expect(popped).toBe(expected);
         live.splice(live.indexOf(popped as JobRecord), 1);
-        expect(popped?.heapIndex).toBe(-1);
+        expect(heap.contains(popped as JobRecord)).toBe(false);
       } else if (op < 8) {
         const removed = live.splice(random(live.length), 1)[0] as JobRecord;
-        heap.remove(removed);
-        expect(removed.heapIndex).toBe(-1);
+        if (random(2) === 0) heap.remove(removed);
+        else heap.release(removed);
+        expect(heap.contains(removed)).toBe(false);
         heap.remove(removed); // removing twice changes nothing
-      } else {
+        heap.release(removed);
+      } else if (op < 9) {
         const moved = live[random(live.length)] as JobRecord;
         moved.dueAt = random(50);
         heap.update(moved);
+      } else {
+        // A fire: the top job comes out, gets its next time and goes back in (it kept its slot).
+        const fired = heap.pop() as JobRecord;
+        fired.dueAt = (fired.dueAt as number) + 1 + random(10);
+        heap.push(fired);
       }
       expect(heap.size).toBe(live.length);
     }
