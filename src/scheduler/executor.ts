@@ -91,8 +91,10 @@ export class Executor {
   private scratchBusy = false;
   /**
    * During a pass of the loop, the time the last synchronous run finished: the next run of the pass
-   * starts then (only a microsecond of bookkeeping lies between), so a fire reads the clock once, not
-   * twice. NaN outside a pass and once a run went asynchronous (its function ran for a time not read).
+   * starts then, so a fire reads the clock once, not twice. Only the scheduler's own bookkeeping lies
+   * between (microseconds; a collector pause there is not counted). NaN outside a pass, and as soon as
+   * anything else may have taken time: a run went asynchronous (its function ran for a time not read),
+   * an event went to listeners or the log, a failed run's retry was scheduled.
    */
   private passTime = Number.NaN;
 
@@ -123,6 +125,7 @@ export class Executor {
 
   submit(submission: Submission): void {
     if (this.events.wants('job_submitted')) {
+      this.passTime = Number.NaN;
       this.events.emit('job_submitted', {
         jobId: submission.job.id,
         scheduledRunTimes: submission.runTimes.map((t) => new Date(t).toISOString()),
@@ -357,7 +360,10 @@ export class Executor {
     record.error = error;
     this.store.recordRun(record, job);
     this.emitRun(record, cause);
-    if (outcome === 'failed') this.hooks.onRunFailed(job, record);
+    if (outcome === 'failed') {
+      this.passTime = Number.NaN;
+      this.hooks.onRunFailed(job, record);
+    }
     this.releaseScratch(job, record);
   }
 
@@ -434,6 +440,7 @@ export class Executor {
   emitRun(record: RunRecord, cause?: unknown): void {
     const name = OUTCOME_EVENT[record.outcome];
     if (name === undefined || !this.events.wants(name)) return;
+    this.passTime = Number.NaN; // listeners and the log take time of their own
     const payload: RunEvent = {
       jobId: record.jobId,
       scheduledAt: new Date(record.scheduledAt).toISOString(),

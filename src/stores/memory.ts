@@ -162,8 +162,11 @@ export class MemoryJobStore implements JobStore {
       ring = new RunRing(job.id, this.maxRunsPerJob, this.slab);
       job.storeSlot = ring;
     }
-    ring.push(run);
     // The ring reads as its newest record: the job's lastRun without an object per job (copiesRuns).
+    // A record that is not the job's last run (a fire cancelled before it started, a dropped stretch)
+    // must not become it through the view: the view is frozen into a copy first.
+    if (job.lastRun === ring) job.lastRun = ring.newest(job.id, { limit: 1 })[0] ?? null;
+    ring.push(run);
     if (job.lastRun === run && run.outcome !== 'running') job.lastRun = ring;
   }
 

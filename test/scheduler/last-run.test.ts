@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryJobStore } from '../../src/stores/memory.js';
 import { deferred, harness, REFERENCE, type Harness } from '../helpers.js';
+import type { JobRecord } from '../../src/scheduler/job.js';
 
 let h: Harness;
 
@@ -63,6 +64,31 @@ describe('lastRun (memory store)', () => {
     const last = (await h.scheduler.getJob('job'))?.lastRun;
     expect(last?.outcome).toBe('missed');
     expect(last?.startedAt).toBeNull();
+  });
+
+  it('does not turn a fire cancelled before it started into the last run (shutdown drops queued fires)', async () => {
+    const store = new MemoryJobStore();
+    h = harness({ store, maxConcurrentRuns: 1 });
+    await h.scheduler.start();
+    const gate = deferred();
+    let n = 0;
+    await h.scheduler.addIntervalJob(async () => {
+      if (++n === 2) await gate.promise;
+    }, 10, 'slow');
+    await h.scheduler.addIntervalJob(() => 'sync', 10, 'sync');
+    await h.scheduler.addIntervalJob(async () => 'async', 10, 'async');
+    await h.clock.advance(10_000); // all three run once
+    await h.clock.advance(10_000); // slow holds the only slot; the two others wait in the queue
+    const done = h.scheduler.shutdown({ wait: true, timeoutSeconds: 1 });
+    await h.clock.advance(0);
+    const last = (id: string): JobRecord['lastRun'] => (store.get(id) as JobRecord).lastRun;
+    expect(last('sync')).toMatchObject({ outcome: 'succeeded', scheduledAt: REFERENCE + 10_000, output: 'sync' });
+    expect(last('async')).toMatchObject({ outcome: 'succeeded', scheduledAt: REFERENCE + 10_000 });
+    // The cancelled fires are in the history all the same.
+    expect((await store.getRuns('sync', { limit: 1 }))[0]?.outcome).toBe('cancelled');
+    gate.resolve();
+    await h.clock.advance(2_000);
+    await done;
   });
 
   it('keeps a last run when the store keeps no history (maxRunsPerJob 0)', async () => {

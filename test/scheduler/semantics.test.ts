@@ -76,6 +76,37 @@ describe('interval jobs', () => {
     // The async job's synchronous part took 50 ms: the next run's start is read, not assumed.
     expect(after?.latenessMs).toBe(750);
   });
+
+  it('time spent in an event listener between two runs counts toward the next run (lateness, misfire)', async () => {
+    h = harness({ jobDefaults: { misfireGraceTime: 1 } });
+    await h.scheduler.start();
+    h.scheduler.on('job_executed', (p) => {
+      if (p.jobId === 'a') h.clock.stall(2_000); // a listener that blocks for 2 s
+    });
+    await h.scheduler.addIntervalJob(() => 'a', 10, 'a');
+    await h.scheduler.addIntervalJob(() => 'b', 10, 'b');
+    await h.clock.advance(10_000);
+    const [b] = await h.scheduler.getRuns('b');
+    expect(b?.outcome).toBe('missed');
+    expect(b?.latenessMs).toBe(2_000);
+  });
+
+  it('a run after a failed run whose error listener blocked starts when it really starts', async () => {
+    h = harness();
+    await h.scheduler.start();
+    h.scheduler.on('job_error', () => h.clock.stall(300));
+    await h.scheduler.addIntervalJob(() => {
+      throw new Error('boom');
+    }, 10, 'fails');
+    await h.scheduler.addIntervalJob(async () => {
+      await sleepOn(h.clock, 1_000);
+    }, 10, 'async');
+    await h.clock.advance(12_000);
+    const [run] = await h.scheduler.getRuns('async');
+    expect(run?.startedAt?.getTime()).toBe(REFERENCE + 10_300);
+    expect(run?.latenessMs).toBe(300);
+    expect(run?.durationMs).toBe(1_000);
+  });
 });
 
 describe('coalescing and misfires', () => {
