@@ -1,35 +1,20 @@
 /**
- * A job's newest run records in the memory store, packed: six numbers per run in a block of a shared
+ * A job's newest run records in the memory store, packed: six numbers per run in the chunks of a shared
  * off-heap slab (see RunSlab), instead of an object per run with five boxed doubles that the collector
- * promotes and marks: 100 records per job for 100 000 jobs were ten million objects. The block grows
- * with the history, so a job that rarely fires stays small. Rare parts (an error, output, a
- * coalesced count) sit in a side array only for the records that have them.
+ * promotes and marks: 100 records per job for 100 000 jobs were ten million objects. A job that rarely
+ * fires holds only the slots it used. Rare parts (an error, output, a coalesced count) sit in a side
+ * array only for the records that have them.
  *
  * A record still running is kept as the object itself ("pinned"): the executor mutates it until it
  * settles and then calls `settle`, which packs it.
  */
 import type { RunOutcome } from '../scheduler/events.js';
 import type { RunError, RunRecord } from '../scheduler/run.js';
-import type { Block, RunSlab } from './run-slab.js';
+import { WIDTH, type RunSlab } from './run-slab.js';
 import type { RunQuery } from './store.js';
 
 const OUTCOMES: readonly RunOutcome[] = ['running', 'succeeded', 'failed', 'missed', 'skipped', 'lost', 'timed_out', 'cancelled'];
 const OUTCOME_CODE = new Map<RunOutcome, number>(OUTCOMES.map((o, i) => [o, i]));
-
-/** Numbers per slot: scheduledAt, startedAt, finishedAt, latenessMs, durationMs (NaN = null), outcome | attempt << 8. */
-const WIDTH = 6;
-/**
- * Slots of a ring's first block, which then doubles up to the capacity (8, 16, 32, 64, 100 for the
- * default 100): a job that never fires has no block at all, one that fired once has 384 bytes. Starting
- * at 2 meant two more growth steps in a job's first 8 fires, and jobs added together grow together: at
- * 100 000 jobs each step was a burst of allocation and copying (a third more CPU over the first 8 s,
- * 20-50 ms of lateness). They still grow together at their 9th, 17th, ... fire. Spreading the first
- * size over 8-15 slots by insertion order was tried to desynchronise that: it cost 15-20 % more CPU per
- * fire (more memory touched per pass) and more GC after the first fires, so it was not kept.
- * The blocks a ring outgrows wait in the slab for new rings of their size.
- */
-export const FIRST_SLOTS = 8;
-const NO_PAGE = new Float64Array(0);
 
 interface RareFields {
   error: RunError | null;
@@ -59,12 +44,9 @@ function copyOf(run: RunRecord): RunRecord {
  * Also a read-only RunRecord: its getters read the newest record, so the memory store hands the ring out
  * as the job's `lastRun` (see Executor's scratch record) instead of keeping a record object per job.
  */
-export class RunRing implements Block, RunRecord {
-  /** The slab page holding this ring's block, and where the block starts in it. */
-  page: Float64Array = NO_PAGE;
-  base = 0;
-  /** Slots of the current block (0 before the first record). */
-  private slots = 0;
+export class RunRing implements RunRecord {
+  /** This ring's index in the slab (claimed at the first record, -1 before and after release). */
+  private index = -1;
   /** Created at the first record that has rare fields. */
   private rare: (RareFields | undefined)[] | null = null;
   /** Running records by slot, until they settle or are overwritten. */
@@ -73,14 +55,10 @@ export class RunRing implements Block, RunRecord {
   private head = 0;
   private count = 0;
 
-  /**
-   * @param firstSlots the first block's size, doubled up to `capacity` (tests pass small ones to exercise growth).
-   */
   constructor(
     readonly jobId: string,
     private readonly capacity: number,
     private readonly slab: RunSlab,
-    private readonly firstSlots = FIRST_SLOTS,
   ) {}
 
   get size(): number {
@@ -89,11 +67,11 @@ export class RunRing implements Block, RunRecord {
 
   // RunRecord: the newest record, read in place (a running one from its pinned object).
   get scheduledAt(): number {
-    return this.newestPinned()?.scheduledAt ?? (this.page[this.newestAt()] as number);
+    return this.newestPinned()?.scheduledAt ?? (this.newestColumn()[this.newestAt()] as number);
   }
 
   get attempt(): number {
-    return this.newestPinned()?.attempt ?? (this.page[this.newestAt() + 5] as number) >>> 8;
+    return this.newestPinned()?.attempt ?? (this.newestColumn()[this.newestAt() + 5] as number) >>> 8;
   }
 
   get startedAt(): number | null {
@@ -113,7 +91,7 @@ export class RunRing implements Block, RunRecord {
   }
 
   get outcome(): RunOutcome {
-    return this.newestPinned()?.outcome ?? (OUTCOMES[(this.page[this.newestAt() + 5] as number) & 0xff] as RunOutcome);
+    return this.newestPinned()?.outcome ?? (OUTCOMES[(this.newestColumn()[this.newestAt() + 5] as number) & 0xff] as RunOutcome);
   }
 
   get error(): RunError | null {
@@ -140,7 +118,7 @@ export class RunRing implements Block, RunRecord {
   /** A nullable time of the newest record: packed at `offset` in its slot, or on its pinned object. */
   private newestTime(offset: number, key: 'startedAt' | 'finishedAt' | 'latenessMs' | 'durationMs'): number | null {
     const pinned = this.newestPinned();
-    return pinned === undefined ? orNull(this.page[this.newestAt() + offset] as number) : pinned[key];
+    return pinned === undefined ? orNull(this.newestColumn()[this.newestAt() + offset] as number) : pinned[key];
   }
 
   private newestRareField<K extends 'output' | 'coalesced' | 'lastScheduledAt' | 'node'>(key: K): RunRecord[K] {
@@ -156,15 +134,19 @@ export class RunRing implements Block, RunRecord {
     return this.rare?.[this.slotOf(0)];
   }
 
-  /** Where the newest record starts in the page. */
+  private newestColumn(): Float64Array {
+    return this.slab.column(this.slotOf(0), this.index);
+  }
+
+  /** Where the newest record starts in its column. */
   private newestAt(): number {
-    return this.base + this.slotOf(0) * WIDTH;
+    return this.index * WIDTH;
   }
 
   push(run: RunRecord): void {
     let slot: number;
+    if (this.index < 0) this.index = this.slab.claim();
     if (this.count < this.capacity) {
-      if (this.count === this.slots) this.grow();
       slot = this.count++;
     } else {
       slot = this.head;
@@ -212,8 +194,8 @@ export class RunRing implements Block, RunRecord {
   }
 
   private pack(slot: number, run: RunRecord): void {
-    const t = this.page;
-    const at = this.base + slot * WIDTH;
+    const t = this.slab.column(slot, this.index);
+    const at = this.index * WIDTH;
     t[at] = run.scheduledAt;
     t[at + 1] = orNaN(run.startedAt);
     t[at + 2] = orNaN(run.finishedAt);
@@ -234,8 +216,8 @@ export class RunRing implements Block, RunRecord {
   }
 
   private unpack(jobId: string, slot: number): RunRecord {
-    const t = this.page;
-    const at = this.base + slot * WIDTH;
+    const t = this.slab.column(slot, this.index);
+    const at = this.index * WIDTH;
     const meta = t[at + 5] as number;
     const rare = this.rare?.[slot];
     const run: RunRecord = {
@@ -258,27 +240,12 @@ export class RunRing implements Block, RunRecord {
     return run;
   }
 
-  /** Gives the block back to the slab (the job was removed); the ring must not be used after. */
+  /** Gives the ring's index back to the slab (the job was removed); the ring must not be used after. */
   release(): void {
-    if (this.slots === 0) return;
-    this.slab.release(this.slots * WIDTH, this.page, this.base);
-    this.page = NO_PAGE;
-    this.slots = 0;
+    if (this.index < 0) return;
+    this.slab.release(this.index);
+    this.index = -1;
     this.count = 0;
-  }
-
-  /** Moves the records to a block twice as large (only while filling: slots are in order from 0). */
-  private grow(): void {
-    const oldPage = this.page;
-    const oldBase = this.base;
-    const oldSlots = this.slots;
-    const slots = oldSlots === 0 ? Math.min(this.firstSlots, this.capacity) : Math.min(this.capacity, oldSlots * 2);
-    this.slab.alloc(slots * WIDTH, this);
-    if (oldSlots > 0) {
-      const n = this.count * WIDTH;
-      for (let i = 0; i < n; i++) this.page[this.base + i] = oldPage[oldBase + i] as number;
-      this.slab.release(oldSlots * WIDTH, oldPage, oldBase);
-    }
-    this.slots = slots;
+    this.head = 0;
   }
 }

@@ -27,7 +27,7 @@ describe('RunRing (packed run history of the memory store)', () => {
   });
 
   it('reads as its newest record (a job\'s lastRun), packed or pinned, after wrapping too', () => {
-    const ring = new RunRing('job', 2, new RunSlab(), 1);
+    const ring = new RunRing('job', 2, new RunSlab());
     const fields = (r: RunRecord): RunRecord => ({
       jobId: r.jobId, scheduledAt: r.scheduledAt, attempt: r.attempt, startedAt: r.startedAt, finishedAt: r.finishedAt,
       outcome: r.outcome, latenessMs: r.latenessMs, durationMs: r.durationMs, error: r.error,
@@ -103,10 +103,10 @@ describe('RunRing (packed run history of the memory store)', () => {
     expect(ring.newest('job', ALL)[0]).toMatchObject({ outcome: 'failed', error: { message: 'x' } });
   });
 
-  it('keeps rings that share a slab apart while they grow, and reuses the blocks of released rings', () => {
+  it('keeps rings that share a slab apart, and reuses the slab indexes of released rings', () => {
     const slab = new RunSlab();
-    const rings = Array.from({ length: 50 }, () => new RunRing('job', 37, slab, 2));
-    // Interleaved pushes: every ring grows 2 -> 4 -> ... -> 37 slots while the others allocate around it.
+    const rings = Array.from({ length: 150 }, () => new RunRing('job', 37, slab)); 
+    // Interleaved pushes: the rings share columns, and each wraps after 37 records.
     for (let round = 1; round <= 45; round++) {
       rings.forEach((ring, r) => ring.push(record(round * 1000 + r, { attempt: r + 1 })));
     }
@@ -116,17 +116,31 @@ describe('RunRing (packed run history of the memory store)', () => {
       expect(runs.map((run) => run.scheduledAt)).toEqual(Array.from({ length: 37 }, (_, i) => (45 - i) * 1000 + r));
       expect(new Set(runs.map((run) => run.attempt))).toEqual(new Set([r + 1]));
     });
-    // Released blocks go to new rings, which must not see or disturb the survivors.
-    for (const ring of rings.slice(0, 25)) ring.release();
-    const fresh = Array.from({ length: 25 }, () => new RunRing('job', 37, slab, 2));
+    // Released indexes go to new rings, which must not see or disturb the survivors.
+    for (const ring of rings.slice(0, 75)) ring.release();
+    const fresh = Array.from({ length: 75 }, () => new RunRing('job', 37, slab));
     for (let round = 1; round <= 40; round++) for (const ring of fresh) ring.push(record(-round));
     for (const ring of fresh) expect(ring.newest('job', { limit: 3 }).map((run) => run.scheduledAt)).toEqual([-40, -39, -38]);
-    rings.slice(25).forEach((ring, k) => {
-      expect((ring.newest('job', { limit: 1 })[0] as RunRecord).scheduledAt).toBe(45_000 + 25 + k);
+    rings.slice(75).forEach((ring, k) => {
+      expect((ring.newest('job', { limit: 1 })[0] as RunRecord).scheduledAt).toBe(45_000 + 75 + k);
     });
   });
 
-  it('gives a history longer than a slab page a block of its own', () => {
+  it('keeps histories right when rings arrive after their columns were made (columns grow, nothing is lost)', () => {
+    const slab = new RunSlab();
+    const early = Array.from({ length: 20 }, () => new RunRing('job', 10, slab));
+    for (let round = 1; round <= 6; round++) early.forEach((ring, r) => ring.push(record(round * 100 + r)));
+    const late = Array.from({ length: 300 }, () => new RunRing('job', 10, slab)); // past every column's end
+    for (let round = 1; round <= 12; round++) late.forEach((ring, r) => ring.push(record(-(round * 1000 + r))));
+    early.forEach((ring, r) => {
+      expect(ring.newest('job', ALL).map((run) => run.scheduledAt)).toEqual([600, 500, 400, 300, 200, 100].map((t) => t + r));
+    });
+    late.forEach((ring, r) => {
+      expect(ring.newest('job', ALL).map((run) => run.scheduledAt)).toEqual([12, 11, 10, 9, 8, 7, 6, 5, 4, 3].map((k) => -(k * 1000 + r)));
+    });
+  });
+
+  it('keeps a history of 20 000 records (20 000 columns)', () => {
     const ring = new RunRing('job', 20_000, new RunSlab());
     for (let i = 1; i <= 20_005; i++) ring.push(record(i));
     const runs = ring.newest('job', { limit: 20_000 });
