@@ -14,6 +14,14 @@ import type { JobStore, RunQuery, StoreContext } from './store.js';
 /** `seq` of a record this store has removed: cheaper to test on the hot path than a lookup by id. */
 const REMOVED = -1;
 
+/**
+ * A job whose lastRun is its ring's view gets a copy of the newest record instead: before the ring is
+ * released (its slab index is reused), or before a record that is not the job's last run is pushed.
+ */
+function freezeLastRun(job: JobRecord, ring: RunRing): void {
+  if (job.lastRun === ring) job.lastRun = ring.newest(job.id, { limit: 1 })[0] ?? null;
+}
+
 export interface MemoryJobStoreOptions {
   /** Run records kept per job, oldest dropped first (default 100; 0 keeps none). */
   maxRunsPerJob?: number;
@@ -73,7 +81,7 @@ export class MemoryJobStore implements JobStore {
     // The history goes with the job: its block is reused (getRuns of a removed job is empty anyway).
     const ring = job.storeSlot as RunRing | null;
     if (ring !== null) {
-      if (job.lastRun === ring) job.lastRun = ring.newest(job.id, { limit: 1 })[0] ?? null;
+      freezeLastRun(job, ring);
       ring.release();
     }
     job.storeSlot = null;
@@ -165,7 +173,7 @@ export class MemoryJobStore implements JobStore {
     // The ring reads as its newest record: the job's lastRun without an object per job (copiesRuns).
     // A record that is not the job's last run (a fire cancelled before it started, a dropped stretch)
     // must not become it through the view: the view is frozen into a copy first.
-    if (job.lastRun === ring) job.lastRun = ring.newest(job.id, { limit: 1 })[0] ?? null;
+    freezeLastRun(job, ring);
     ring.push(run);
     if (job.lastRun === run && run.outcome !== 'running') job.lastRun = ring;
   }
