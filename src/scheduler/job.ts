@@ -68,23 +68,34 @@ export interface PendingRetry {
 
 /**
  * The record a store keeps. Times are epoch milliseconds. The fields after `retry` are runtime state of
- * this process, never persisted.
+ * this process, never persisted. Made by {@link JobRecord.create}, never with `new` (see there).
  */
 export class JobRecord {
+  declare readonly id: string;
+  declare name: string;
+  /** The function to call; for a task job, the registered function (looked up at add and at load). */
+  declare func: JobFunction | null;
+  /** The registered task name, when the job refers to one (always, in a persistent store). */
+  declare task: string | null;
+  declare args: unknown;
+  declare trigger: Trigger;
+  declare policy: JobPolicy;
+  declare paused: boolean;
+  declare retry: PendingRetry | null;
   /** The jitter delay chosen for nextRunTime (dueAt = nextRunTime + jitterMs unless a retry comes first). */
-  jitterMs = 0;
+  declare jitterMs: number;
   /** The memory store's heap slot for this job (see JobHeap), -1 when it has none. */
-  heapSlot = -1;
+  declare heapSlot: number;
   /** Insertion order, the heap's tie-break for equal due times. */
-  seq = 0;
+  declare seq: number;
   /** Instance slots held: submissions started or queued and not settled (a timed-out run frees its slot). */
-  running = 0;
+  declare running: number;
   /** The trigger has no further fire: remove the job once its runs settle. */
-  finished = false;
+  declare finished: boolean;
   /** Settled or not, the newest run record (a cheap `lastRun`). */
-  lastRun: RunRecord | null = null;
+  declare lastRun: RunRecord | null;
   /** A slot the store may use for its own per-job data (the memory store keeps the run history here). */
-  storeSlot: unknown = null;
+  declare storeSlot: unknown;
   /**
    * nextRunTime and dueAt as doubles, NaN for null. A field that ever holds null is a tagged field: every
    * write of a time allocates a heap number, which the (old) job keeps alive until the scavenger copies
@@ -92,26 +103,55 @@ export class JobRecord {
    * generation work. A double-only field is written in place. (This was tried before and looked like no
    * gain: the run record's times were still tagged then, see tsconfig's useDefineForClassFields.)
    */
-  private nextMs = Number.NaN;
-  private dueMs = Number.NaN;
+  declare private nextMs: number;
+  declare private dueMs: number;
 
-  constructor(
-    public readonly id: string,
-    public name: string,
-    /** The function to call; for a task job, the registered function (looked up at add and at load). */
-    public func: JobFunction | null,
-    /** The registered task name, when the job refers to one (always, in a persistent store). */
-    public task: string | null,
-    public args: unknown,
-    public trigger: Trigger,
-    public policy: JobPolicy,
-    public paused: boolean,
+  /**
+   * A new JobRecord. It is an object literal with JobRecord's prototype, not `new JobRecord()`: V8 tracks
+   * the survival of objects made at a literal and, when nearly all survive (jobs live until removed),
+   * allocates them in the old generation at once. A class instance is always born young and copied twice
+   * by the scavenger before it is promoted; registering a million jobs spent most of its collector time
+   * copying job records.
+   */
+  static create(
+    id: string,
+    name: string,
+    func: JobFunction | null,
+    task: string | null,
+    args: unknown,
+    trigger: Trigger,
+    policy: JobPolicy,
+    paused: boolean,
     nextRunTime: number | null,
     dueAt: number | null,
-    public retry: PendingRetry | null = null,
-  ) {
-    this.nextRunTime = nextRunTime;
-    this.dueAt = dueAt;
+    retry: PendingRetry | null = null,
+  ): JobRecord {
+    const record = {
+      __proto__: JobRecord.prototype,
+      id,
+      name,
+      func,
+      task,
+      args,
+      trigger,
+      policy,
+      paused,
+      retry,
+      jitterMs: 0,
+      heapSlot: -1,
+      seq: 0,
+      running: 0,
+      finished: false,
+      lastRun: null,
+      storeSlot: null,
+      nextMs: nextRunTime === null ? Number.NaN : nextRunTime,
+      dueMs: dueAt === null ? Number.NaN : dueAt,
+    };
+    return record as unknown as JobRecord;
+  }
+
+  private constructor() {
+    // Never called: see create().
   }
 
   /** The nominal next fire time, null when paused or done. */

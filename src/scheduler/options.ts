@@ -22,6 +22,7 @@ export const DEFAULT_JOB_POLICY: JobPolicy = Object.freeze({
 
 const POLICY_KEYS = ['coalesce', 'maxInstances', 'misfireGraceTime', 'jitterSeconds', 'timeoutSeconds', 'retries'] as const;
 const OPTION_KEYS: readonly string[] = [...POLICY_KEYS, 'name', 'args', 'replaceExisting', 'paused', 'timezone'];
+const OPTION_KEY_SET: ReadonlySet<string> = new Set(OPTION_KEYS);
 
 /** JOB_ID_PATTERN's characters, as a table: a loop over it is several times faster than the regex per add. */
 const ID_CHAR = new Uint8Array(128);
@@ -92,13 +93,16 @@ function retries(value: unknown, path: string): RetryPolicy | null {
 
 /** Merges `options` over `base` (the scheduler's defaults, or a job's current policy), validating each field. */
 export function resolvePolicy(options: Partial<Record<(typeof POLICY_KEYS)[number], unknown>>, base: JobPolicy, path = 'options'): JobPolicy {
-  let changed = false;
-  for (const key of POLICY_KEYS) {
-    if (options[key] !== undefined && options[key] !== base[key]) changed = true;
-  }
-  // Jobs on the defaults share one frozen object: a million jobs, one policy.
-  if (!changed) return base;
   const o = options;
+  // Jobs on the defaults share one frozen object: a million jobs, one policy. (Named reads: a loop over
+  // the keys is a keyed load per key, several times slower, and this runs on every add with options.)
+  const same = (o.coalesce === undefined || o.coalesce === base.coalesce)
+    && (o.maxInstances === undefined || o.maxInstances === base.maxInstances)
+    && (o.misfireGraceTime === undefined || o.misfireGraceTime === base.misfireGraceTime)
+    && (o.jitterSeconds === undefined || o.jitterSeconds === base.jitterSeconds)
+    && (o.timeoutSeconds === undefined || o.timeoutSeconds === base.timeoutSeconds)
+    && (o.retries === undefined || o.retries === base.retries);
+  if (same) return base;
   const policy: JobPolicy = {
     coalesce: o.coalesce === undefined ? base.coalesce : bool(o.coalesce, `${path}.coalesce`),
     maxInstances: o.maxInstances === undefined ? base.maxInstances : positiveInteger(o.maxInstances, `${path}.maxInstances`, 10_000),
@@ -121,8 +125,10 @@ export function checkOptionKeys(options: unknown, path = 'options', extra: reado
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw InvalidArgumentError.field(path, `must be an object, got ${describeType(options)}.`);
   }
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.includes(key) && !extra.includes(key)) {
+  // for-in over an object's own keys allocates nothing (Object.keys makes an array per add).
+  for (const key in options) {
+    if (!Object.hasOwn(options, key)) continue;
+    if (!OPTION_KEY_SET.has(key) && !extra.includes(key)) {
       throw InvalidArgumentError.field(`${path}.${key}`, `is not a job option; allowed: ${[...OPTION_KEYS, ...extra].join(', ')}.`);
     }
   }

@@ -39,8 +39,8 @@ export function createTrigger(spec: unknown, env: TriggerEnvironment, path = 'tr
     throw new InvalidTriggerError(`${path}.type must be "interval", "cron" or "date", got ${describeType(type)}.`, { path: `${path}.type` });
   }
   const allowed = ALLOWED_FIELDS[type] ?? [];
-  for (const key of Object.keys(s)) {
-    if (!allowed.includes(key)) {
+  for (const key in s) {
+    if (Object.hasOwn(s, key) && !allowed.includes(key)) {
       throw new InvalidTriggerError(`${path}.${key} is not a field of a ${type} trigger; allowed: ${allowed.join(', ')}.`, { path: `${path}.${key}` });
     }
   }
@@ -58,7 +58,7 @@ export function createTrigger(spec: unknown, env: TriggerEnvironment, path = 'tr
       throw new InvalidTriggerError(`${path}.seconds must be a finite number from ${MIN_INTERVAL_SECONDS} to ${MAX_INTERVAL_SECONDS}, got ${describeType(seconds) === 'number' ? String(seconds) : describeType(seconds)}.`, { path: `${path}.seconds` });
     }
     const anchor = startMs ?? env.nowMs + Math.round(seconds * 1000);
-    return new IntervalTrigger(seconds, anchor, endMs);
+    return IntervalTrigger.create(seconds, anchor, endMs);
   }
 
   const expression = s.expression;
@@ -71,5 +71,5 @@ export function createTrigger(spec: unknown, env: TriggerEnvironment, path = 'tr
   }
   const zone = env.compiler.zone(zoneName);
   const shared = env.compiler.share(expression);
-  return new CronTrigger(env.compiler, shared, zone, startMs, endMs);
+  return CronTrigger.create(env.compiler, shared, zone, startMs, endMs);
 }

@@ -12,20 +12,33 @@ import { walkDueFires } from './due-fires.js';
 import type { DueFires, ResolvedTriggerSpec, Trigger } from './trigger.js';
 
 export class CronTrigger implements Trigger {
-  readonly type = 'cron';
-  private disposed = false;
+  declare private readonly compiler: CronCompiler;
+  declare private readonly shared: SharedPattern;
+  declare readonly zone: TimeZone;
+  declare private readonly startMs: number | null;
+  declare private readonly endMs: number | null;
+  declare private disposed: boolean;
 
-  constructor(
-    private readonly compiler: CronCompiler,
-    private readonly shared: SharedPattern,
-    readonly zone: TimeZone,
-    private readonly startMs: number | null,
-    private readonly endMs: number | null,
-  ) {
-    this.pattern = shared.pattern;
+  private constructor() {
+    // Never called: see create().
   }
 
-  readonly pattern: CronPattern;
+  /**
+   * An object literal with this prototype, not `new`: V8 allocates objects from a literal whose objects
+   * survive directly in the old generation (see JobRecord.create); a trigger lives as long as its job.
+   */
+  static create(compiler: CronCompiler, shared: SharedPattern, zone: TimeZone, startMs: number | null, endMs: number | null): CronTrigger {
+    const trigger = { __proto__: CronTrigger.prototype, compiler, shared, zone, startMs, endMs, disposed: false };
+    return trigger as unknown as CronTrigger;
+  }
+
+  get type(): 'cron' {
+    return 'cron';
+  }
+
+  get pattern(): CronPattern {
+    return this.shared.pattern;
+  }
 
   next(afterMs: number): number | null {
     const after = this.startMs !== null && afterMs < this.startMs ? this.startMs - 1 : afterMs;

@@ -6,17 +6,29 @@ import { iso } from './dates.js';
 import type { DueFires, ResolvedTriggerSpec, Trigger } from './trigger.js';
 
 export class IntervalTrigger implements Trigger {
-  readonly type = 'interval';
+  /** The period in seconds, as given. */
+  declare readonly seconds: number;
   /** Period in milliseconds (may be fractional). */
-  private readonly periodMs: number;
+  declare private readonly periodMs: number;
+  /** The first fire time and grid anchor (epoch ms). */
+  declare private readonly startMs: number;
+  declare private readonly endMs: number | null;
 
-  constructor(
-    readonly seconds: number,
-    /** The first fire time and grid anchor (epoch ms). */
-    private readonly startMs: number,
-    private readonly endMs: number | null,
-  ) {
-    this.periodMs = seconds * 1000;
+  private constructor() {
+    // Never called: see create().
+  }
+
+  /**
+   * An object literal with this prototype, not `new`: V8 allocates objects from a literal whose objects
+   * survive directly in the old generation (see JobRecord.create); a trigger lives as long as its job.
+   */
+  static create(seconds: number, startMs: number, endMs: number | null): IntervalTrigger {
+    const trigger = { __proto__: IntervalTrigger.prototype, seconds, periodMs: seconds * 1000, startMs, endMs };
+    return trigger as unknown as IntervalTrigger;
+  }
+
+  get type(): 'interval' {
+    return 'interval';
   }
 
   private at(k: number): number {

@@ -23,13 +23,13 @@ const env = { nowMs: REFERENCE, defaultTimezone: 'UTC', compiler };
 
 function makeJob(id: string, dueAt: number | null, task = 'noop'): JobRecord {
   const trigger = createTrigger({ type: 'interval', seconds: 60, startDate: new Date(REFERENCE + 60_000) }, env);
-  return new JobRecord(id, id, () => undefined, task, { id }, trigger, DEFAULT_JOB_POLICY, false, dueAt, dueAt);
+  return JobRecord.create(id, id, () => undefined, task, { id }, trigger, DEFAULT_JOB_POLICY, false, dueAt, dueAt);
 }
 
 function context(lost: RunRecord[] = []): StoreContext {
   return {
     hydrate: (stored: StoredJob) => {
-      const job = new JobRecord(stored.id, stored.name, () => undefined, stored.task, stored.args, createTrigger(stored.trigger, env),
+      const job = JobRecord.create(stored.id, stored.name, () => undefined, stored.task, stored.args, createTrigger(stored.trigger, env),
         stored.policy, stored.paused, stored.nextRunTime, stored.dueAt, stored.retry);
       job.jitterMs = stored.jitterMs;
       return job;

@@ -7,7 +7,7 @@ import type { Trigger } from '../../src/triggers/trigger.js';
 const NO_TRIGGER = {} as Trigger;
 
 function job(id: number, dueAt: number): JobRecord {
-  const record = new JobRecord(`j${id}`, `j${id}`, null, null, undefined, NO_TRIGGER, DEFAULT_JOB_POLICY, false, dueAt, dueAt);
+  const record = JobRecord.create(`j${id}`, `j${id}`, null, null, undefined, NO_TRIGGER, DEFAULT_JOB_POLICY, false, dueAt, dueAt);
   record.seq = id;
   return record;
 }

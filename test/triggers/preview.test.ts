@@ -37,7 +37,7 @@ describe('IntervalTrigger', () => {
   const start = Date.UTC(2026, 0, 1);
 
   it('returns the start before it, then the next grid point strictly after', () => {
-    const t = new IntervalTrigger(10, start, null);
+    const t = IntervalTrigger.create(10, start, null);
     expect(t.next(start - 5_000)).toBe(start);
     expect(t.next(start)).toBe(start + 10_000);
     expect(t.next(start + 10_000)).toBe(start + 20_000);
@@ -45,18 +45,18 @@ describe('IntervalTrigger', () => {
   });
 
   it('keeps fractional periods exact on the grid', () => {
-    const t = new IntervalTrigger(0.1, start, null);
+    const t = IntervalTrigger.create(0.1, start, null);
     let after = start;
     for (let i = 1; i <= 1000; i++) {
       after = t.next(after) as number;
       expect(after).toBe(start + i * 100);
     }
-    const third = new IntervalTrigger(1 / 3, start, null);
+    const third = IntervalTrigger.create(1 / 3, start, null);
     expect(third.next(start + 999)).toBe(start + 1000);
   });
 
   it('counts a backlog arithmetically and keeps the latest fires', () => {
-    const t = new IntervalTrigger(1, start, null);
+    const t = IntervalTrigger.create(1, start, null);
     const due = t.dueFires(start, start + 86_400_000 * 365, 3);
     expect(due.total).toBe(86_400 * 365 + 1);
     expect(due.times).toEqual([start + 86_400_000 * 365 - 2_000, start + 86_400_000 * 365 - 1_000, start + 86_400_000 * 365]);
@@ -64,7 +64,7 @@ describe('IntervalTrigger', () => {
   });
 
   it('returns null past the end date', () => {
-    const t = new IntervalTrigger(60, start, start + 120_000);
+    const t = IntervalTrigger.create(60, start, start + 120_000);
     expect(t.next(start + 120_000)).toBeNull();
     expect(t.dueFires(start, start + 10 * 60_000, 100).total).toBe(3);
   });
