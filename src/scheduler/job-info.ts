@@ -1,5 +1,5 @@
 /** The public view of a job: JobInfo, built from a store's JobRecord on read. */
-import type { ResolvedTriggerSpec } from '../triggers/trigger.js';
+import type { TriggerInfo } from '../triggers/trigger.js';
 import type { JobRecord, RetryPolicy } from './job.js';
 import { toRun, type Run } from './run.js';
 
@@ -11,7 +11,7 @@ export interface JobInfo {
   /** The registered task the job runs, when it names one. */
   task?: string;
   args?: unknown;
-  trigger: ResolvedTriggerSpec & { description: string };
+  trigger: TriggerInfo;
   /** The zone of a cron trigger. */
   timezone?: string;
   nextRunTime: Date | null;
@@ -28,9 +28,7 @@ export interface JobInfo {
 }
 
 export function toJobInfo(job: JobRecord): JobInfo {
-  // toSpec returns a fresh object: adding the description to it avoids a spread (this runs per add).
-  const trigger = job.trigger.toSpec() as JobInfo['trigger'];
-  trigger.description = job.trigger.describe();
+  const trigger = job.trigger.toInfo();
   const policy = job.policy;
   const info: JobInfo = {
     id: job.id,

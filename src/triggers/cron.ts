@@ -9,7 +9,7 @@ import type { TimeZone } from '../cron/zone.js';
 import { nextCronFire, type CronFire } from '../cron/next.js';
 import { iso } from './dates.js';
 import { walkDueFires } from './due-fires.js';
-import type { DueFires, ResolvedTriggerSpec, Trigger } from './trigger.js';
+import type { DueFires, ResolvedTriggerSpec, Trigger, TriggerInfo } from './trigger.js';
 
 export class CronTrigger implements Trigger {
   declare private readonly compiler: CronCompiler;
@@ -68,8 +68,21 @@ export class CronTrigger implements Trigger {
     return spec;
   }
 
+  toInfo(): TriggerInfo {
+    const info: TriggerInfo = { type: 'cron', expression: this.shared.pattern.expression, timezone: this.zone.name, description: this.describe() };
+    if (this.startMs !== null) info.startDate = iso(this.startMs);
+    if (this.endMs !== null) info.endDate = iso(this.endMs);
+    return info;
+  }
+
   describe(): string {
-    return `${this.compiler.describeShared(this.shared)}, ${this.zone.name}`;
+    // Jobs added together usually share an expression and zone: remember the last description.
+    if (this.shared !== lastShared || this.zone !== lastZone) {
+      lastDescription = `${this.compiler.describeShared(this.shared)}, ${this.zone.name}`;
+      lastShared = this.shared;
+      lastZone = this.zone;
+    }
+    return lastDescription;
   }
 
   dispose(): void {
@@ -78,3 +91,7 @@ export class CronTrigger implements Trigger {
     this.compiler.unshare(this.shared);
   }
 }
+
+let lastShared: SharedPattern | null = null;
+let lastZone: TimeZone | null = null;
+let lastDescription = '';

@@ -1,6 +1,6 @@
 /** Date trigger: fires once, at `runAt`. A past date is still returned by `first` (the misfire rule decides). */
 import { iso } from './dates.js';
-import type { DueFires, ResolvedTriggerSpec, Trigger } from './trigger.js';
+import type { DueFires, ResolvedTriggerSpec, Trigger, TriggerInfo } from './trigger.js';
 
 export class DateTrigger implements Trigger {
   readonly type = 'date';
@@ -23,6 +23,10 @@ export class DateTrigger implements Trigger {
 
   toSpec(): ResolvedTriggerSpec {
     return { type: 'date', runAt: iso(this.runAtMs) };
+  }
+
+  toInfo(): TriggerInfo {
+    return { type: 'date', runAt: iso(this.runAtMs), description: this.describe() };
   }
 
   describe(): string {

@@ -3,7 +3,7 @@
  * computed from the grid, never as "last run + period". Elapsed time, so DST does not affect it.
  */
 import { iso } from './dates.js';
-import type { DueFires, ResolvedTriggerSpec, Trigger } from './trigger.js';
+import type { DueFires, ResolvedTriggerSpec, Trigger, TriggerInfo } from './trigger.js';
 
 export class IntervalTrigger implements Trigger {
   /** The period in seconds, as given. */
@@ -73,6 +73,12 @@ export class IntervalTrigger implements Trigger {
     const spec: ResolvedTriggerSpec = { type: 'interval', seconds: this.seconds, startDate: iso(this.startMs) };
     if (this.endMs !== null) spec.endDate = iso(this.endMs);
     return spec;
+  }
+
+  toInfo(): TriggerInfo {
+    const info: TriggerInfo = { type: 'interval', seconds: this.seconds, startDate: iso(this.startMs), description: this.describe() };
+    if (this.endMs !== null) info.endDate = iso(this.endMs);
+    return info;
   }
 
   describe(): string {

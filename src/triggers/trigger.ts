@@ -39,6 +39,9 @@ export type ResolvedTriggerSpec =
   | { type: 'cron'; expression: string; timezone: string; startDate?: string; endDate?: string }
   | { type: 'date'; runAt: string };
 
+/** A resolved spec with its description, as JobInfo shows it. */
+export type TriggerInfo = ResolvedTriggerSpec & { description: string };
+
 /** The fire times due at one wake: the last `keep` of them, how many there were, and the next one after. */
 export interface DueFires {
   /** Ascending; at most `keep` entries, the latest ones. */
@@ -60,6 +63,8 @@ export interface Trigger {
   dueFires(firstMs: number, nowMs: number, keep: number): DueFires;
   /** The spec with its anchor and zone resolved: what a store persists and JobInfo shows. */
   toSpec(): ResolvedTriggerSpec;
+  /** toSpec() plus describe(), built as one object (it is made for every JobInfo, so on every add). */
+  toInfo(): TriggerInfo;
   /** Short English, e.g. `every 15 minutes` or `at 02:30 every day (Europe/Berlin)`. */
   describe(): string;
   /** Frees shared resources (a cron pattern shared by expression string). Called once, when the job goes. */
