@@ -359,12 +359,22 @@ export class SchedulerService {
     return { fn: func as JobFunction, task };
   }
 
-  /** Removes a job; its running runs go on to the end. */
-  async removeJob(jobId: string): Promise<void> {
-    validateJobId(jobId);
-    if (!this.storeReady) await this.openStore();
-    const removed = this.store.remove(jobId);
-    const job = removed instanceof Promise ? await removed : removed;
+  /** Removes a job; its running runs go on to the end. Synchronous with an open synchronous store (see addValidated). */
+  removeJob(jobId: string): Promise<void> {
+    try {
+      validateJobId(jobId);
+      if (!this.storeReady) return this.openStore().then(() => this.removeJob(jobId));
+      const removed = this.store.remove(jobId);
+      if (removed instanceof Promise) return removed.then((job) => this.removed(jobId, job));
+      this.removed(jobId, removed);
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** After the store let the job go (or did not have it). */
+  private removed(jobId: string, job: JobRecord | undefined): void {
     if (job === undefined) throw new JobNotFoundError(jobId);
     job.trigger.dispose();
     job.finished = true;
