@@ -8,13 +8,18 @@ import { nextCronTime } from './next.js';
 import { parseCron, type CronPattern } from './pattern.js';
 import { TimeZone } from './zone.js';
 
-/** The last answer in one zone: the next time after any instant in the second `afterSecond`. */
-interface Memo {
+/**
+ * One (pattern, zone) pair: the last answer there (the next time after any instant in the second
+ * `afterSecond`), and the trigger its jobs without start or end dates share.
+ */
+export interface Memo {
   readonly zone: TimeZone;
   afterSecond: number;
   result: number | null;
   /** The pattern's memo for another zone. A pattern is used in one zone or a few, so a list will do. */
   next: Memo | null;
+  /** Kept for the trigger module (see CronTrigger.boundless): one object for every such job. */
+  trigger: object | null;
 }
 
 /** A pattern shared by every job with the same expression; triggers hold it to skip lookups. */
@@ -87,17 +92,23 @@ export class CronCompiler {
   /** next() for a shared entry. */
   nextShared(entry: SharedPattern, zone: TimeZone, afterMs: number): number | null {
     const second = Math.floor(afterMs / 1000);
+    const memo = this.memo(entry, zone);
+    if (memo.afterSecond === second) return memo.result;
+    const result = nextCronTime(entry.pattern, zone, afterMs);
+    memo.afterSecond = second;
+    memo.result = result;
+    return result;
+  }
+
+  /** The (pattern, zone) memo of a shared entry, made on first use; it goes when the pattern goes. */
+  memo(entry: SharedPattern, zone: TimeZone): Memo {
     let memo = entry.memos;
     while (memo !== null && memo.zone !== zone) memo = memo.next;
-    if (memo !== null && memo.afterSecond === second) return memo.result;
-    const result = nextCronTime(entry.pattern, zone, afterMs);
     if (memo === null) {
-      entry.memos = { zone, afterSecond: second, result, next: entry.memos };
-    } else {
-      memo.afterSecond = second;
-      memo.result = result;
+      memo = { zone, afterSecond: Number.NaN, result: null, next: entry.memos, trigger: null };
+      entry.memos = memo;
     }
-    return result;
+    return memo;
   }
 
   /** describeCron of a pattern, computed once per shared pattern. */

@@ -71,5 +71,5 @@ export function createTrigger(spec: unknown, env: TriggerEnvironment, path = 'tr
   }
   const zone = env.compiler.zone(zoneName);
   const shared = env.compiler.share(expression);
-  return CronTrigger.create(env.compiler, shared, zone, startMs, endMs);
+  return startMs === null && endMs === null ? CronTrigger.boundless(env.compiler, shared, zone) : CronTrigger.create(env.compiler, shared, zone, startMs, endMs);
 }

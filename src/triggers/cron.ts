@@ -17,7 +17,6 @@ export class CronTrigger implements Trigger {
   declare readonly zone: TimeZone;
   declare private readonly startMs: number | null;
   declare private readonly endMs: number | null;
-  declare private disposed: boolean;
 
   private constructor() {
     // Never called: see create().
@@ -28,8 +27,20 @@ export class CronTrigger implements Trigger {
    * survive directly in the old generation (see JobRecord.create); a trigger lives as long as its job.
    */
   static create(compiler: CronCompiler, shared: SharedPattern, zone: TimeZone, startMs: number | null, endMs: number | null): CronTrigger {
-    const trigger = { __proto__: CronTrigger.prototype, compiler, shared, zone, startMs, endMs, disposed: false };
+    const trigger = { __proto__: CronTrigger.prototype, compiler, shared, zone, startMs, endMs };
     return trigger as unknown as CronTrigger;
+  }
+
+  /**
+   * The trigger of a pattern in a zone without start or end dates: one object for all such jobs (a
+   * trigger holds no per-job state), kept on the pattern's memo for the zone. A million jobs on
+   * `0 0 * * *` then hold one trigger, not a million. Each job still took its own reference to the
+   * pattern (`share`) and gives it back with dispose().
+   */
+  static boundless(compiler: CronCompiler, shared: SharedPattern, zone: TimeZone): CronTrigger {
+    const memo = compiler.memo(shared, zone);
+    memo.trigger ??= CronTrigger.create(compiler, shared, zone, null, null);
+    return memo.trigger as CronTrigger;
   }
 
   get type(): 'cron' {
@@ -85,9 +96,11 @@ export class CronTrigger implements Trigger {
     return lastDescription;
   }
 
+  /**
+   * Gives back one job's reference to the pattern: once per job, also when jobs share this trigger.
+   * (A second call for the same job only lets the pattern go early from the cache; nothing breaks.)
+   */
   dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
     this.compiler.unshare(this.shared);
   }
 }

@@ -67,6 +67,6 @@ export interface Trigger {
   toInfo(): TriggerInfo;
   /** Short English, e.g. `every 15 minutes` or `at 02:30 every day (Europe/Berlin)`. */
   describe(): string;
-  /** Frees shared resources (a cron pattern shared by expression string). Called once, when the job goes. */
+  /** Frees shared resources (a cron pattern shared by expression string). Called once per job, when it goes; one trigger object may serve several jobs. */
   dispose(): void;
 }

@@ -67,4 +67,28 @@ describe('add and remove paths', () => {
     expect(cronPatterns(h)).toBe(0);
     expect(await h.scheduler.getJob('a')).toBeUndefined();
   });
+
+  it('cron jobs on one expression and zone share one trigger; each job keeps its own reference to the pattern', async () => {
+    h = harness();
+    await h.scheduler.start();
+    const fired: string[] = [];
+    for (const id of ['a', 'b', 'c']) await h.scheduler.addCronJob((ctx) => void fired.push(ctx.jobId), '* * * * *', id);
+    await h.scheduler.addJob({ id: 'bounded', func: noop, trigger: { type: 'cron', expression: '* * * * *', startDate: new Date(h.clock.now() + 3_600_000) } });
+    await h.scheduler.addCronJob(noop, '* * * * *', 'berlin', { timezone: 'Europe/Berlin' });
+    const store = (h.scheduler as unknown as { store: { get(id: string): { trigger: object } | undefined } }).store;
+    const trigger = (id: string): object | undefined => store.get(id)?.trigger;
+    expect(trigger('a')).toBe(trigger('b'));
+    expect(trigger('a')).toBe(trigger('c'));
+    expect(trigger('bounded')).not.toBe(trigger('a'));
+    expect(trigger('berlin')).not.toBe(trigger('a'));
+    await h.scheduler.removeJob('a');
+    await h.scheduler.removeJob('bounded');
+    await h.scheduler.removeJob('berlin');
+    expect(cronPatterns(h)).toBe(1);
+    await h.clock.advance(60_000);
+    expect([...new Set(fired)].sort()).toEqual(['b', 'c']);
+    await h.scheduler.removeJob('b');
+    await h.scheduler.removeJob('c');
+    expect(cronPatterns(h)).toBe(0);
+  });
 });
