@@ -36,6 +36,9 @@ export class CronCompiler {
   /** By trimmed expression, which is also each pattern's `expression`. */
   private readonly entries = new Map<string, SharedPattern>();
   private readonly zones = new Map<string, TimeZone>();
+  /** The last expression string shared and its entry (see share). */
+  private lastShared: { readonly given: string; readonly entry: SharedPattern } | null = null;
+  private lastZone: TimeZone | null = null;
 
   /**
    * The parsed pattern of `expression`, shared by everyone who acquired the same (trimmed) string; call
@@ -47,6 +50,13 @@ export class CronCompiler {
 
   /** Like acquire, returning the shared entry itself, for nextShared/describeShared/unshare without lookups. */
   share(expression: string): SharedPattern {
+    // Jobs are often added in runs on one expression: the last one answers without trim and lookup
+    // while it is still the entry held for its expression.
+    const last = this.lastShared;
+    if (last !== null && last.given === expression && last.entry.refs > 0) {
+      last.entry.refs++;
+      return last.entry;
+    }
     const key = typeof expression === 'string' ? expression.trim() : expression;
     let entry = this.entries.get(key);
     if (entry === undefined) {
@@ -55,6 +65,7 @@ export class CronCompiler {
       this.entries.set(pattern.expression, entry);
     }
     entry.refs++;
+    this.lastShared = { given: expression, entry };
     return entry;
   }
 
@@ -71,11 +82,13 @@ export class CronCompiler {
 
   /** The zone named `name`, cached; throws InvalidTriggerError (path `trigger.timezone`) for an unknown name. */
   zone(name: string): TimeZone {
+    if (this.lastZone !== null && this.lastZone.name === name) return this.lastZone;
     let zone = this.zones.get(name);
     if (zone === undefined) {
       zone = new TimeZone(name);
       this.zones.set(name, zone);
     }
+    this.lastZone = zone;
     return zone;
   }
 

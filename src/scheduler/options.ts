@@ -125,9 +125,7 @@ export function checkOptionKeys(options: unknown, path = 'options', extra: reado
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw InvalidArgumentError.field(path, `must be an object, got ${describeType(options)}.`);
   }
-  // for-in over an object's own keys allocates nothing (Object.keys makes an array per add).
-  for (const key in options) {
-    if (!Object.hasOwn(options, key)) continue;
+  for (const key of Object.keys(options)) {
     if (!OPTION_KEY_SET.has(key) && !extra.includes(key)) {
       throw InvalidArgumentError.field(`${path}.${key}`, `is not a job option; allowed: ${[...OPTION_KEYS, ...extra].join(', ')}.`);
     }

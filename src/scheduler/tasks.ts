@@ -27,7 +27,8 @@ export class TaskRegistry {
   }
 
   nameOf(func: JobFunction): string | undefined {
-    return this.byFunc.get(func);
+    // Most schedulers register no task: skip the lookup made on every add.
+    return this.byFunc.size === 0 ? undefined : this.byFunc.get(func);
   }
 
   names(): string[] {

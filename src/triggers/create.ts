@@ -39,8 +39,8 @@ export function createTrigger(spec: unknown, env: TriggerEnvironment, path = 'tr
     throw new InvalidTriggerError(`${path}.type must be "interval", "cron" or "date", got ${describeType(type)}.`, { path: `${path}.type` });
   }
   const allowed = ALLOWED_FIELDS[type] ?? [];
-  for (const key in s) {
-    if (Object.hasOwn(s, key) && !allowed.includes(key)) {
+  for (const key of Object.keys(s)) {
+    if (!allowed.includes(key)) {
       throw new InvalidTriggerError(`${path}.${key} is not a field of a ${type} trigger; allowed: ${allowed.join(', ')}.`, { path: `${path}.${key}` });
     }
   }
