@@ -23,8 +23,13 @@ export class IntervalTrigger implements Trigger {
    * survive directly in the old generation (see JobRecord.create); a trigger lives as long as its job.
    */
   static create(seconds: number, startMs: number, endMs: number | null): IntervalTrigger {
-    const trigger = { __proto__: IntervalTrigger.prototype, seconds, periodMs: seconds * 1000, startMs, endMs };
-    return trigger as unknown as IntervalTrigger;
+    // A trigger is an immutable value: jobs added in the same millisecond with the same period (a bulk
+    // registration adds hundreds per millisecond) get the same object.
+    const last = lastCreated;
+    if (last !== null && last.seconds === seconds && last.startMs === startMs && last.endMs === endMs) return last;
+    const trigger = { __proto__: IntervalTrigger.prototype, seconds, periodMs: seconds * 1000, startMs, endMs } as unknown as IntervalTrigger;
+    lastCreated = trigger;
+    return trigger;
   }
 
   get type(): 'interval' {
@@ -95,6 +100,7 @@ export class IntervalTrigger implements Trigger {
   }
 }
 
+let lastCreated: IntervalTrigger | null = null;
 let lastDescribed = Number.NaN;
 let lastDescription = '';
 

@@ -91,4 +91,22 @@ describe('add and remove paths', () => {
     await h.scheduler.removeJob('c');
     expect(cronPatterns(h)).toBe(0);
   });
+
+  it('interval jobs added in the same millisecond with the same period share one trigger, and each fires', async () => {
+    h = harness();
+    await h.scheduler.start();
+    const fired: string[] = [];
+    for (const id of ['a', 'b']) await h.scheduler.addIntervalJob((ctx) => void fired.push(ctx.jobId), 10, id);
+    await h.scheduler.addIntervalJob((ctx) => void fired.push(ctx.jobId), 20, 'slow');
+    await h.clock.advance(1);
+    await h.scheduler.addIntervalJob((ctx) => void fired.push(ctx.jobId), 10, 'later');
+    const store = (h.scheduler as unknown as { store: { get(id: string): { trigger: object } | undefined } }).store;
+    const trigger = (id: string): object | undefined => store.get(id)?.trigger;
+    expect(trigger('a')).toBe(trigger('b'));
+    expect(trigger('slow')).not.toBe(trigger('a'));
+    expect(trigger('later')).not.toBe(trigger('a'));
+    await h.clock.advance(19_999);
+    expect(fired.sort()).toEqual(['a', 'a', 'b', 'b', 'later', 'slow']);
+    expect((await h.scheduler.getJob('later'))?.trigger).toMatchObject({ startDate: new Date(h.clock.now() - 20_000 + 10_001).toISOString() });
+  });
 });
