@@ -48,7 +48,11 @@ export class JobHeap {
 
   /** Adds a job whose `dueAt` is a number and which is not in the heap. */
   push(job: JobRecord): void {
-    const slot = job.heapSlot >= 0 && this.jobs[job.heapSlot] === job ? job.heapSlot : this.takeSlot(job);
+    // The slot is read whether or not the job has one (see up() for why every access runs every time:
+    // registration pushes only jobs without a slot, the fire path only jobs with one).
+    const held = job.heapSlot;
+    const holder = this.jobs[held < 0 ? 0 : held];
+    const slot = held >= 0 && holder === job ? held : this.takeSlot(job);
     const index = this.count++;
     if (index === this.due.length) this.growPositions();
     this.up(index, slot, job.dueAt as number, job.seq);
@@ -160,28 +164,31 @@ export class JobHeap {
     }
   }
 
-  /** Places `slot` (keys `due`, `seq`) at `index` or above it. */
+  /**
+   * Places `slot` (keys `due`, `seq`) at `index` or above it. Each step fills the hole at `index` with
+   * the parent (which moves down) or with the new entry (and stops), and every array access runs on
+   * every call: code optimized while jobs were only appended (registration: keys in order, nothing ever
+   * rises) then meets no untried access when the first entry rises, which would deoptimize the fire path.
+   */
   private up(index: number, slot: number, due: number, seq: number): void {
     const slots = this.slots;
     const dues = this.due;
     const seqs = this.seq;
     const pos = this.pos;
-    while (index > 0) {
-      const parent = (index - 1) >> 1;
+    for (;;) {
+      const parent = index > 0 ? (index - 1) >> 1 : 0;
+      const ps = slots[parent] as number;
       const pd = dues[parent] as number;
-      const ps = seqs[parent] as number;
-      if (!less(due, seq, pd, ps)) break;
-      const p = slots[parent] as number;
-      slots[index] = p;
-      dues[index] = pd;
-      seqs[index] = ps;
-      pos[p] = index;
+      const pq = seqs[parent] as number;
+      const rises = index > 0 && less(due, seq, pd, pq);
+      const s = rises ? ps : slot;
+      slots[index] = s;
+      dues[index] = rises ? pd : due;
+      seqs[index] = rises ? pq : seq;
+      pos[s] = index;
+      if (!rises) return;
       index = parent;
     }
-    slots[index] = slot;
-    dues[index] = due;
-    seqs[index] = seq;
-    pos[slot] = index;
   }
 
   /** Places `slot` (keys `due`, `seq`) at `index` or below it. */

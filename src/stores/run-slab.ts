@@ -34,7 +34,9 @@ export class RunSlab {
 
   /** Column `slot`, long enough for ring `index` (created or grown on first use). */
   column(slot: number, index: number): Float64Array {
-    const column = this.columns[slot] ?? EMPTY;
+    // Bounds checked first: a read past the end of the array would deoptimize the fire path the first
+    // time a ring reaches a new slot.
+    const column = slot < this.columns.length ? (this.columns[slot] as Float64Array) : EMPTY;
     return (index + 1) * WIDTH <= column.length ? column : this.grow(slot, index, column);
   }
 

@@ -42,10 +42,15 @@ export class IntervalTrigger implements Trigger {
     return this.startMs + Math.floor(k * this.periodMs + 1e-3);
   }
 
-  /** The greatest k with at(k) <= t (t >= start). */
+  /**
+   * The greatest k with at(k) <= t, or -1 when t is before the start. Written without a branch on t <
+   * start so that every call in it runs for a job's first time too (see next()).
+   */
   private indexAtOrBefore(t: number): number {
-    let k = Math.floor((t - this.startMs) / this.periodMs);
-    while (k > 0 && this.at(k) > t) k--;
+    let k = Math.max(-1, Math.floor((t - this.startMs) / this.periodMs));
+    // at(k) first: a job's first fires have k = 0, and a call never made before the code is optimized
+    // would deoptimize it when k first exceeds 0 (at(0) = start <= t here, so the order changes nothing).
+    while (this.at(k) > t && k > 0) k--;
     while (this.at(k + 1) <= t) k++;
     return k;
   }
@@ -55,7 +60,8 @@ export class IntervalTrigger implements Trigger {
   }
 
   next(afterMs: number): number | null {
-    if (afterMs < this.startMs) return this.bounded(this.startMs);
+    // One path for every afterMs (before the start, k = -1 and at(0) is the start): a job's first time
+    // (at add) and its later fires run the same code, so the fire path is optimized with all of it.
     return this.bounded(this.at(this.indexAtOrBefore(afterMs) + 1));
   }
 
