@@ -39,6 +39,10 @@ describe('IntervalTrigger', () => {
   it('returns the start before it, then the next grid point strictly after', () => {
     const t = IntervalTrigger.create(10, start, null);
     expect(t.next(start - 5_000)).toBe(start);
+    expect(t.next(start - 1)).toBe(start);
+    expect(t.next(start - 10_000)).toBe(start);
+    expect(t.next(start - 86_400_000 * 365)).toBe(start);
+    expect(IntervalTrigger.create(1 / 3, start, null).next(start - 12_345.5)).toBe(start);
     expect(t.next(start)).toBe(start + 10_000);
     expect(t.next(start + 10_000)).toBe(start + 20_000);
     expect(t.next(start + 10_001)).toBe(start + 20_000);
