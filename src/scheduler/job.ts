@@ -96,6 +96,8 @@ export class JobRecord {
   declare lastRun: RunRecord | null;
   /** A slot the store may use for its own per-job data (the memory store keeps the run history here). */
   declare storeSlot: unknown;
+  /** The job still holds what its trigger took (a cron pattern reference): see releaseTrigger. */
+  declare private holdsTrigger: boolean;
   /**
    * nextRunTime and dueAt as doubles, NaN for null. A field that ever holds null is a tagged field: every
    * write of a time allocates a heap number, which the (old) job keeps alive until the scavenger copies
@@ -144,6 +146,7 @@ export class JobRecord {
       finished: false,
       lastRun: null,
       storeSlot: null,
+      holdsTrigger: true,
       nextMs: nextRunTime === null ? Number.NaN : nextRunTime,
       dueMs: dueAt === null ? Number.NaN : dueAt,
     };
@@ -152,6 +155,24 @@ export class JobRecord {
 
   private constructor() {
     // Never called: see create().
+  }
+
+  /**
+   * Gives back what the job's trigger holds, once. Several paths may let one job go (a finished job's
+   * removal racing removeJob, a store dropping a stale copy it had cached), and a trigger shared by
+   * several jobs cannot keep that flag itself.
+   */
+  releaseTrigger(): void {
+    if (!this.holdsTrigger) return;
+    this.holdsTrigger = false;
+    this.trigger.dispose();
+  }
+
+  /** Gives the job a new trigger (already acquired), releasing the old one. */
+  replaceTrigger(trigger: Trigger): void {
+    this.releaseTrigger();
+    this.trigger = trigger;
+    this.holdsTrigger = true;
   }
 
   /** The nominal next fire time, null when paused or done. */

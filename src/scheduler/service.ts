@@ -273,8 +273,8 @@ export class SchedulerService {
       const id = validateJobId(jobId);
       const plain = options === NO_OPTIONS;
       const opts = plain ? NO_OPTIONS : checkOptionKeys(options, 'options', extraKeys);
-      replace = plain || opts.replaceExisting === undefined ? false : bool(opts.replaceExisting, 'options.replaceExisting');
       job = this.buildJob(func, triggerSpec, id, opts, plain, method);
+      replace = opts.replaceExisting === true; // validated by buildJob
     } catch (error) {
       return Promise.reject(error);
     }
@@ -285,7 +285,12 @@ export class SchedulerService {
     } catch (error) {
       return this.notAdded(job, error);
     }
-    return Promise.resolve(this.added(job));
+    try {
+      return Promise.resolve(this.added(job));
+    } catch (error) {
+      // The job is in (a logger failed on job_added): the caller hears of it as a rejection.
+      return Promise.reject(error);
+    }
   }
 
   /** A new job record from validated input; throws before anything is acquired when input is invalid. */
@@ -295,6 +300,7 @@ export class SchedulerService {
     const args = plain ? undefined : validateArgs(opts.args);
     const name = opts.name === undefined ? task ?? (fn !== null && fn.name !== '' ? fn.name : id) : validateName(opts.name);
     const paused = plain || opts.paused === undefined ? false : bool(opts.paused, 'options.paused');
+    if (!plain && opts.replaceExisting !== undefined) bool(opts.replaceExisting, 'options.replaceExisting');
     if (opts.timezone !== undefined && (typeof triggerSpec !== 'object' || triggerSpec === null || (triggerSpec as { type?: unknown }).type !== 'cron')) {
       throw InvalidArgumentError.field('options.timezone', 'applies to cron triggers only.');
     }
@@ -317,12 +323,12 @@ export class SchedulerService {
       if (replace) {
         const removed = this.store.remove(job.id);
         const old = removed instanceof Promise ? await removed : removed;
-        if (old !== undefined) old.trigger.dispose();
+        if (old !== undefined) old.releaseTrigger();
       }
       const added = this.store.add(job);
       if (added instanceof Promise) await added;
     } catch (error) {
-      job.trigger.dispose();
+      job.releaseTrigger();
       throw error;
     }
     return this.added(job);
@@ -337,7 +343,7 @@ export class SchedulerService {
 
   /** The store refused the job (a conflicting id, a database error): release its trigger and reject. */
   private notAdded(job: JobRecord, error: unknown): Promise<never> {
-    job.trigger.dispose();
+    job.releaseTrigger();
     return Promise.reject(error);
   }
 
@@ -376,7 +382,7 @@ export class SchedulerService {
   /** After the store let the job go (or did not have it). */
   private removed(jobId: string, job: JobRecord | undefined): void {
     if (job === undefined) throw new JobNotFoundError(jobId);
-    job.trigger.dispose();
+    job.releaseTrigger();
     job.finished = true;
     if (this.events.wants('job_removed')) this.events.emit('job_removed', { jobId });
   }
@@ -538,8 +544,7 @@ export class SchedulerService {
     job.args = args;
     job.name = name;
     if (trigger !== null) {
-      job.trigger.dispose();
-      job.trigger = trigger;
+      job.replaceTrigger(trigger);
       job.finished = false;
     }
     if (trigger !== null || paused !== job.paused) job.nextRunTime = next;
@@ -827,7 +832,7 @@ export class SchedulerService {
     Promise.resolve(this.store.get(job.id)).then(async (stored) => {
       if (stored !== job) return;
       await this.store.remove(job.id);
-      job.trigger.dispose();
+      job.releaseTrigger();
       if (this.events.wants('job_removed')) this.events.emit('job_removed', { jobId: job.id });
     }).then(undefined, (error: unknown) => {
       this.logger.error({ event: 'store_error', jobId: job.id, error: toErrorLog(error) }, 'removing a finished job failed');

@@ -80,10 +80,11 @@ export class CronTrigger implements Trigger {
   }
 
   toInfo(): TriggerInfo {
-    const info: TriggerInfo = { type: 'cron', expression: this.shared.pattern.expression, timezone: this.zone.name, description: this.describe() };
-    if (this.startMs !== null) info.startDate = iso(this.startMs);
-    if (this.endMs !== null) info.endDate = iso(this.endMs);
-    return info;
+    // The description last, as it always was; one literal for the common shape (no dates).
+    if (this.startMs === null && this.endMs === null) {
+      return { type: 'cron', expression: this.shared.pattern.expression, timezone: this.zone.name, description: this.describe() };
+    }
+    return { ...this.toSpec(), description: this.describe() } as TriggerInfo;
   }
 
   describe(): string {

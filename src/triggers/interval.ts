@@ -87,9 +87,9 @@ export class IntervalTrigger implements Trigger {
   }
 
   toInfo(): TriggerInfo {
-    const info: TriggerInfo = { type: 'interval', seconds: this.seconds, startDate: iso(this.startMs), description: this.describe() };
-    if (this.endMs !== null) info.endDate = iso(this.endMs);
-    return info;
+    // The description last, as it always was; one literal for the common shape (no end date).
+    if (this.endMs === null) return { type: 'interval', seconds: this.seconds, startDate: iso(this.startMs), description: this.describe() };
+    return { ...this.toSpec(), description: this.describe() } as TriggerInfo;
   }
 
   describe(): string {

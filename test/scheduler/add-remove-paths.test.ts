@@ -109,4 +109,49 @@ describe('add and remove paths', () => {
     expect(fired.sort()).toEqual(['a', 'a', 'b', 'b', 'later', 'slow']);
     expect((await h.scheduler.getJob('later'))?.trigger).toMatchObject({ startDate: new Date(h.clock.now() - 20_000 + 10_001).toISOString() });
   });
+
+  it('a job let go twice (its end reached while removeJob runs) gives its pattern back once', async () => {
+    h = harness();
+    await h.scheduler.start();
+    const start = h.clock.now();
+    // x fires for the last time at 00:01 (its end is 00:01:30); y, a date job at 00:01, removes x from a
+    // listener while x's own removal as a finished job is under way.
+    await h.scheduler.addJob({ id: 'x', func: noop, trigger: { type: 'cron', expression: '* * * * *', endDate: new Date(start + 90_000) } });
+    await h.scheduler.addCronJob(noop, '* * * * *', 'z');
+    await h.scheduler.addJob({ id: 'y', func: noop, trigger: { type: 'date', runAt: new Date(start + 60_000) } });
+    const removals: Promise<unknown>[] = [];
+    h.scheduler.on('job_executed', (e) => { if (e.jobId === 'y') removals.push(h.scheduler.removeJob('x').catch(() => undefined)); });
+    await h.clock.advance(60_000);
+    await Promise.all(removals);
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+    expect(cronPatterns(h)).toBe(1); // z still holds it
+    await h.scheduler.removeJob('z');
+    expect(cronPatterns(h)).toBe(0);
+  });
+
+  it('validates options in the documented order and keeps description last in trigger JSON', async () => {
+    h = harness();
+    await h.scheduler.start();
+    await expect(h.scheduler.addIntervalJob('noSuchTask', 5, 'a', { replaceExisting: 'yes' } as never)).rejects.toMatchObject({ code: 'TASK_NOT_REGISTERED' });
+    await expect(h.scheduler.addIntervalJob(noop, 5, 'a', { maxInstances: -1, replaceExisting: 1 } as never)).rejects.toThrow(/options.maxInstances/);
+    await expect(h.scheduler.addIntervalJob(noop, 5, 'a', { replaceExisting: 1 } as never)).rejects.toThrow(/options.replaceExisting/);
+    const end = new Date(h.clock.now() + 3_600_000);
+    const cron = await h.scheduler.addJob({ id: 'c', func: noop, trigger: { type: 'cron', expression: '* * * * *', endDate: end } });
+    const every = await h.scheduler.addJob({ id: 'i', func: noop, trigger: { type: 'interval', seconds: 60, endDate: end } });
+    expect(Object.keys(cron.trigger).at(-1)).toBe('description');
+    expect(Object.keys(every.trigger).at(-1)).toBe('description');
+    expect(Object.keys(cron.trigger)).toEqual(['type', 'expression', 'timezone', 'endDate', 'description']);
+  });
+
+  it('rejects, never throws, when the logger fails on job_added; the job is in', async () => {
+    h = harness();
+    await h.scheduler.start();
+    const info = h.logger.info;
+    h.logger.info = () => { throw new Error('log sink down'); };
+    let promise: Promise<unknown> | undefined;
+    expect(() => { promise = h.scheduler.addIntervalJob(noop, 5, 'a'); }).not.toThrow();
+    await expect(promise).rejects.toThrow('log sink down');
+    h.logger.info = info;
+    expect((await h.scheduler.getJob('a'))?.id).toBe('a');
+  });
 });

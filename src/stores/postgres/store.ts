@@ -228,7 +228,7 @@ export class PostgresJobStore implements JobStore {
       this.listener = null;
       this.heartbeat = null;
       this.pool = null;
-      for (const { job } of this.cache.values()) job.trigger.dispose();
+      for (const { job } of this.cache.values()) job.releaseTrigger();
       this.cache.clear();
       await pool.end().catch(() => undefined);
       await this.historyPool?.end().catch(() => undefined);
@@ -279,7 +279,7 @@ export class PostgresJobStore implements JobStore {
     } else {
       job = (this.context as StoreContext).hydrate(toStoredJob(row));
       if (cached !== undefined) {
-        cached.job.trigger.dispose();
+        cached.job.releaseTrigger();
         job.lastRun = cached.job.lastRun;
       }
       this.cache.set(row.id, { version: row.version, job });
@@ -315,7 +315,7 @@ export class PostgresJobStore implements JobStore {
 
   private cacheReplace(job: JobRecord, version: number): void {
     const old = this.cache.get(job.id);
-    if (old !== undefined && old.job !== job) old.job.trigger.dispose();
+    if (old !== undefined && old.job !== job) old.job.releaseTrigger();
     this.cache.set(job.id, { version, job });
   }
 
@@ -350,7 +350,7 @@ export class PostgresJobStore implements JobStore {
     if (row === undefined) {
       const stale = this.cache.get(id);
       if (stale !== undefined) {
-        stale.job.trigger.dispose();
+        stale.job.releaseTrigger();
         this.cache.delete(id);
       }
       return undefined;
