@@ -30,20 +30,24 @@ export interface JobInfo {
 export function toJobInfo(job: JobRecord): JobInfo {
   const trigger = job.trigger.toInfo();
   const policy = job.policy;
+  const nextRunTime = job.nextRunTime === null ? null : new Date(job.nextRunTime);
+  const status: JobStatus = job.task !== null && job.func === null ? 'task_not_registered' : 'ok';
+  // A cron job of the library (no task, no args) gets its timezone in the literal: added afterwards it
+  // would allocate a property array on every add. The key order is the same either way.
+  if (trigger.type === 'cron' && job.task === null && job.args === undefined) {
+    const info: JobInfo = {
+      id: job.id, name: job.name, trigger, nextRunTime, paused: job.paused, coalesce: policy.coalesce,
+      maxInstances: policy.maxInstances, misfireGraceTime: policy.misfireGraceTime, jitterSeconds: policy.jitterSeconds,
+      timeoutSeconds: policy.timeoutSeconds, retries: policy.retries, runningInstances: job.running, status,
+      timezone: trigger.timezone,
+    };
+    if (job.lastRun !== null) info.lastRun = toRun(job.lastRun);
+    return info;
+  }
   const info: JobInfo = {
-    id: job.id,
-    name: job.name,
-    trigger,
-    nextRunTime: job.nextRunTime === null ? null : new Date(job.nextRunTime),
-    paused: job.paused,
-    coalesce: policy.coalesce,
-    maxInstances: policy.maxInstances,
-    misfireGraceTime: policy.misfireGraceTime,
-    jitterSeconds: policy.jitterSeconds,
-    timeoutSeconds: policy.timeoutSeconds,
-    retries: policy.retries,
-    runningInstances: job.running,
-    status: job.task !== null && job.func === null ? 'task_not_registered' : 'ok',
+    id: job.id, name: job.name, trigger, nextRunTime, paused: job.paused, coalesce: policy.coalesce,
+    maxInstances: policy.maxInstances, misfireGraceTime: policy.misfireGraceTime, jitterSeconds: policy.jitterSeconds,
+    timeoutSeconds: policy.timeoutSeconds, retries: policy.retries, runningInstances: job.running, status,
   };
   if (job.task !== null) info.task = job.task;
   if (job.args !== undefined) info.args = job.args;
