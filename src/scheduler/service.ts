@@ -831,7 +831,8 @@ export class SchedulerService {
     job.finished = false; // remove once
     Promise.resolve(this.store.get(job.id)).then(async (stored) => {
       if (stored !== job) return;
-      await this.store.remove(job.id);
+      // removeJob may have taken it meanwhile (it announced that removal itself).
+      if ((await this.store.remove(job.id)) === undefined) return;
       job.releaseTrigger();
       if (this.events.wants('job_removed')) this.events.emit('job_removed', { jobId: job.id });
     }).then(undefined, (error: unknown) => {

@@ -125,6 +125,8 @@ describe('add and remove paths', () => {
     await Promise.all(removals);
     for (let i = 0; i < 10; i++) await Promise.resolve();
     expect(cronPatterns(h)).toBe(1); // z still holds it
+    // One removal, one event: the finished-job path sees that removeJob took the job first.
+    expect(h.named('job_removed').filter((e) => e.jobId === 'x')).toHaveLength(1);
     await h.scheduler.removeJob('z');
     expect(cronPatterns(h)).toBe(0);
   });
