@@ -1,0 +1,242 @@
+/**
+ * Model-based test: seeded random sequences of adds, removes, pauses, resumes, reschedules and clock
+ * advances, checked against a small reference model of the schedule. The model knows, for each job, the
+ * stretches of time it was active and on which schedule (an interval grid or a `*\/s` seconds cron); the
+ * scheduler must give every grid point of those stretches exactly one outcome (run, failed, or skipped
+ * by maxInstances while an async run holds the slot) and no other point.
+ *
+ * After every step: the scheduler holds exactly the jobs the model says are live (finished and
+ * self-removed jobs included) and one cron pattern per distinct expression among them. After every
+ * sequence: each job was announced added once and, once gone, removed once; no timer is left.
+ *
+ * Between two operations the clock always moves at least 1 ms, so a fire due at an operation's instant
+ * (a resumed job due now) has run before the next operation.
+ */
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/scheduler/clock.js';
+import { ConflictingIdError, JobNotFoundError } from '../../src/scheduler/errors.js';
+import type { RunEvent } from '../../src/scheduler/events.js';
+import { SchedulerService } from '../../src/scheduler/service.js';
+import { prng } from '../cron/prng.js';
+import { REFERENCE, captureLogger, sleepOn } from '../helpers.js';
+
+type Schedule =
+  | { kind: 'interval'; periodMs: number; anchor: number }
+  | { kind: 'cron'; stepS: number; expression: string };
+
+/**
+ * What a job's function does: succeed, throw, take `ms` of (manual) time, or remove its own job at run
+ * `k`, at once or from a microtask (which races the removal of a job whose end date has passed).
+ */
+type Body = { kind: 'ok' } | { kind: 'throw' } | { kind: 'async'; ms: number } | { kind: 'selfRemove'; k: number; later: boolean };
+
+interface Stretch {
+  schedule: Schedule;
+  from: number;
+  to: number;
+}
+
+interface ModelJob {
+  id: string;
+  body: Body;
+  endMs: number | null;
+  schedule: Schedule;
+  paused: boolean;
+  stretches: Stretch[];
+  /** Removed by an operation (its stretch closed then). */
+  removedAt: number | null;
+}
+
+const CRON_STEPS = [2, 3, 5, 7];
+const INTERVALS = [1, 2, 3];
+
+/** Grid points of a schedule in [from, min(to, end)]. */
+function pointsOf(s: Schedule, from: number, to: number, end: number | null): number[] {
+  const hi = end === null ? to : Math.min(to, end);
+  const out: number[] = [];
+  if (s.kind === 'interval') {
+    const k = Math.max(0, Math.ceil((from - s.anchor) / s.periodMs));
+    for (let t = s.anchor + k * s.periodMs; t <= hi; t += s.periodMs) out.push(t);
+  } else {
+    for (let t = Math.ceil(from / 1000) * 1000; t <= hi; t += 1000) if (((t / 1000) % 60) % s.stepS === 0) out.push(t);
+  }
+  return out;
+}
+
+/** Every point the job owes up to `now`, cut at its self-removal or its end date. */
+function owed(job: ModelJob, now: number): number[] {
+  const points = job.stretches.flatMap((s) => pointsOf(s.schedule, s.from, Math.min(s.to, now), job.endMs));
+  return job.body.kind === 'selfRemove' ? points.slice(0, job.body.k) : points;
+}
+
+/** Gone without an operation: its function removed it, or its end date passed after its last fire. */
+function goneByItself(job: ModelJob, now: number): boolean {
+  if (job.body.kind === 'selfRemove' && owed(job, now).length >= job.body.k) return true;
+  if (job.endMs === null || job.paused) return false;
+  // An end-dated job never pauses or changes schedule here: its one stretch is open.
+  const last = pointsOf(job.schedule, (job.stretches[0] as Stretch).from, job.endMs, job.endMs).at(-1);
+  return last !== undefined && now >= last;
+}
+
+function isLive(job: ModelJob, now: number): boolean {
+  return job.removedAt === null && !goneByItself(job, now);
+}
+
+function closeStretch(job: ModelJob, at: number): void {
+  const open = job.stretches.at(-1);
+  if (open !== undefined && open.to === Number.POSITIVE_INFINITY) open.to = at;
+}
+
+/** What the sequences exercised, so that a generator that stopped producing a case fails the test. */
+const coverage = { fires: 0, skips: 0, pauses: 0, resumes: 0, reschedules: 0, removes: 0, conflicts: 0, selfRemoved: 0, ended: 0 };
+
+function cronPatterns(scheduler: SchedulerService): number {
+  return (scheduler as unknown as { cron: { size: number } }).cron.size;
+}
+
+async function runSequence(seed: number, steps: number, watchSubmissions: boolean): Promise<void> {
+  const random = prng(seed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+  const clock = new ManualClock(REFERENCE + Math.floor(random() * 60_000));
+  const scheduler = new SchedulerService({ timezone: 'UTC', clock, logger: captureLogger('error') });
+  const outcomes = new Map<string, { at: number; outcome: string }[]>();
+  const announced = { added: new Map<string, number>(), removed: new Map<string, number>() };
+  const record = (e: RunEvent): void => {
+    const list = outcomes.get(e.jobId) ?? [];
+    list.push({ at: Date.parse(e.scheduledAt), outcome: e.outcome });
+    outcomes.set(e.jobId, list);
+  };
+  for (const name of ['job_executed', 'job_error', 'job_max_instances', 'job_missed'] as const) scheduler.on(name, record);
+  scheduler.on('job_added', (e) => void announced.added.set(e.jobId, (announced.added.get(e.jobId) ?? 0) + 1));
+  scheduler.on('job_removed', (e) => void announced.removed.set(e.jobId, (announced.removed.get(e.jobId) ?? 0) + 1));
+  // A job_submitted listener sends every fire through the general submission path instead of the fast one.
+  if (watchSubmissions) scheduler.on('job_submitted', () => undefined);
+  await scheduler.start();
+
+  const jobs: ModelJob[] = [];
+  const runs = new Map<string, number>();
+  const where = (what: string): string => `seed ${seed}${watchSubmissions ? ' (submissions watched)' : ''}: ${what}`;
+  const funcFor = (id: string, body: Body) => (): unknown => {
+    const n = (runs.get(id) ?? 0) + 1;
+    runs.set(id, n);
+    if (body.kind === 'throw') throw new Error('planned failure');
+    if (body.kind === 'async') return sleepOn(clock, body.ms);
+    if (body.kind === 'selfRemove' && n === body.k) {
+      // The job may be gone by the time a deferred removal runs (its end date passed): that is fine.
+      const remove = (): void => void scheduler.removeJob(id).catch((error: unknown) => {
+        if (!(error instanceof JobNotFoundError)) throw error;
+      });
+      if (body.later) queueMicrotask(remove);
+      else remove();
+    }
+    return undefined;
+  };
+  const newSchedule = (now: number): { schedule: Schedule; spec: { type: 'interval'; seconds: number } | { type: 'cron'; expression: string } } => {
+    if (random() < 0.5) {
+      const seconds = pick(INTERVALS);
+      return { schedule: { kind: 'interval', periodMs: seconds * 1000, anchor: now + seconds * 1000 }, spec: { type: 'interval', seconds } };
+    }
+    const stepS = pick(CRON_STEPS);
+    const expression = `*/${stepS} * * * * *`;
+    return { schedule: { kind: 'cron', stepS, expression }, spec: { type: 'cron', expression } };
+  };
+
+  for (let step = 0; step < steps; step++) {
+    const now = clock.now();
+    const live = jobs.filter((j) => isLive(j, now));
+    const plain = live.filter((j) => j.endMs === null && j.body.kind !== 'selfRemove');
+    const r = random();
+    if (r < 0.3 || live.length === 0) {
+      const id = `j${jobs.length}`;
+      const ended = random() < 0.25;
+      const selfRemove: Body = { kind: 'selfRemove', k: 1 + Math.floor(random() * 3), later: random() < 0.5 };
+      const body: Body = ended
+        ? pick<Body>([{ kind: 'ok' }, { kind: 'throw' }, selfRemove])
+        : pick<Body>([{ kind: 'ok' }, { kind: 'throw' }, { kind: 'async', ms: 1 + Math.floor(random() * 2500) }, selfRemove]);
+      const { schedule, spec } = newSchedule(now);
+      const endMs = !ended ? null : schedule.kind === 'interval'
+        ? schedule.anchor + schedule.periodMs * Math.floor(random() * 4) + Math.floor(random() * schedule.periodMs)
+        : now + 8_000 + Math.floor(random() * 5_000);
+      const trigger = endMs === null ? spec : { ...spec, endDate: new Date(endMs) };
+      await scheduler.addJob({ id, func: funcFor(id, body), trigger });
+      jobs.push({ id, body, endMs, schedule, paused: false, stretches: [{ schedule, from: now, to: Number.POSITIVE_INFINITY }], removedAt: null });
+    } else if (r < 0.35) {
+      const target = pick(live);
+      await expect(scheduler.addIntervalJob(() => undefined, 1, target.id), where(`re-adding ${target.id}`)).rejects.toBeInstanceOf(ConflictingIdError);
+      coverage.conflicts++;
+    } else if (r < 0.5) {
+      // Any job ever added: a gone one must be reported missing.
+      const target = pick(jobs);
+      if (isLive(target, now)) {
+        await scheduler.removeJob(target.id);
+        coverage.removes++;
+        closeStretch(target, now);
+        target.removedAt = now;
+      } else {
+        await expect(scheduler.removeJob(target.id), where(`removing gone ${target.id}`)).rejects.toBeInstanceOf(JobNotFoundError);
+      }
+    } else if (r < 0.6 && plain.length > 0) {
+      const target = pick(plain);
+      await scheduler.pauseJob(target.id);
+      coverage.pauses++;
+      closeStretch(target, now);
+      target.paused = true;
+    } else if (r < 0.7 && plain.length > 0) {
+      const target = pick(plain);
+      await scheduler.resumeJob(target.id);
+      if (target.paused) coverage.resumes++;
+      if (target.paused) target.stretches.push({ schedule: target.schedule, from: now, to: Number.POSITIVE_INFINITY });
+      target.paused = false;
+    } else if (r < 0.8 && plain.length > 0) {
+      const target = pick(plain);
+      const { schedule, spec } = newSchedule(now);
+      await scheduler.rescheduleJob(target.id, spec);
+      coverage.reschedules++;
+      closeStretch(target, now);
+      target.schedule = schedule;
+      if (!target.paused) target.stretches.push({ schedule, from: now, to: Number.POSITIVE_INFINITY });
+    } else {
+      await clock.advance(1 + Math.floor(random() * 3_000));
+    }
+    await clock.advance(1);
+
+    const t = clock.now();
+    const expectedIds = jobs.filter((j) => isLive(j, t)).map((j) => j.id).sort();
+    expect((await scheduler.getJobs()).map((j) => j.id).sort(), where(`live jobs after step ${step}`)).toEqual(expectedIds);
+    const expressions = new Set(jobs.filter((j) => isLive(j, t) && j.schedule.kind === 'cron').map((j) => (j.schedule as { expression: string }).expression));
+    expect(cronPatterns(scheduler), where(`cron patterns after step ${step}`)).toBe(expressions.size);
+  }
+
+  // Wind down: let async runs finish, then compare every job's outcomes with the points it owed.
+  const end = clock.now();
+  for (const job of jobs) closeStretch(job, end);
+  await scheduler.pause();
+  await clock.advance(3_000);
+  for (const job of jobs) {
+    const got = outcomes.get(job.id) ?? [];
+    const allowed = job.body.kind === 'async' ? ['succeeded', 'skipped'] : [job.body.kind === 'throw' ? 'failed' : 'succeeded'];
+    // An async run reports when it settles, after the skips of points it overlapped: compare in time order.
+    expect(got.map((o) => o.at).sort((a, b) => a - b), where(`fire times of ${job.id} (${JSON.stringify(job.body)})`)).toEqual(owed(job, end));
+    expect(got.filter((o) => !allowed.includes(o.outcome)), where(`outcomes of ${job.id}`)).toEqual([]);
+    expect(announced.added.get(job.id), where(`job_added of ${job.id}`)).toBe(1);
+    expect(announced.removed.get(job.id) ?? 0, where(`job_removed of ${job.id}`)).toBe(isLive(job, end) ? 0 : 1);
+    coverage.fires += got.length;
+    coverage.skips += got.filter((o) => o.outcome === 'skipped').length;
+    if (job.removedAt === null && goneByItself(job, end)) coverage[job.body.kind === 'selfRemove' ? 'selfRemoved' : 'ended']++;
+  }
+  for (const job of jobs.filter((j) => isLive(j, end))) await scheduler.removeJob(job.id);
+  expect(cronPatterns(scheduler), where('cron patterns after removing every job')).toBe(0);
+  await scheduler.shutdown({ wait: true });
+  expect(clock.pendingTimers, where('timers after shutdown')).toBe(0);
+}
+
+describe('scheduler against a reference model (seeded random sequences)', () => {
+  it('fires exactly the owed points, keeps exactly the live jobs, announces each add and removal once', async () => {
+    for (let seed = 1; seed <= 300; seed++) await runSequence(seed, 40, false);
+    for (const [what, count] of Object.entries(coverage)) expect(count, `sequences exercised ${what}`).toBeGreaterThan(20);
+  }, 60_000);
+
+  it('does the same when every fire goes through the submission path (a job_submitted listener)', async () => {
+    for (let seed = 1001; seed <= 1150; seed++) await runSequence(seed, 40, true);
+  }, 60_000);
+});
