@@ -623,7 +623,9 @@ export class SchedulerService {
     const trigger = createTrigger(stored.trigger, { nowMs: this.clock.now(), defaultTimezone: this.timezone, compiler: this.cron });
     const func = this.tasks.get(stored.task) ?? null;
     const policy = resolvePolicy(stored.policy, DEFAULT_JOB_POLICY, 'stored.policy');
-    const job = JobRecord.create(stored.id, stored.name, func, stored.task, stored.args, trigger, policy, stored.paused, stored.nextRunTime, stored.dueAt, stored.retry);
+    // A paused job has no next run time (a row edited by hand may say otherwise): the pass recomputes its due.
+    const nextRunTime = stored.paused ? null : stored.nextRunTime;
+    const job = JobRecord.create(stored.id, stored.name, func, stored.task, stored.args, trigger, policy, stored.paused, nextRunTime, stored.dueAt, stored.retry);
     job.jitterMs = stored.jitterMs;
     if (func === null) {
       this.events.emit('job_load_error', {
@@ -636,7 +638,9 @@ export class SchedulerService {
 
   /** dueAt = the next fire plus a fresh jitter, or a pending retry when that comes first. */
   private setDue(job: JobRecord): void {
-    const next = job.nextRunTime;
+    // A paused job has no next fire, whatever a stored row says: a due time the pass would never act on
+    // would make every pass take the job again at once (a busy loop).
+    const next = job.paused ? null : job.nextRunTime;
     let due = next;
     job.jitterMs = 0;
     if (next !== null && job.policy.jitterSeconds > 0) {

@@ -2,6 +2,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/scheduler/clock.js';
 import { SchedulerService } from '../../src/scheduler/service.js';
@@ -82,5 +83,26 @@ describe('scheduler on SQLite', () => {
     const registered = (): void => undefined;
     s.registerTask('registered', registered);
     await expect(s.addIntervalJob(registered, 1, 'ok')).resolves.toMatchObject({ task: 'registered' });
+  });
+  it('a paused job stored with a past due time (a row edited by hand) stays paused and does not spin the loop', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'tickwork-durable-')), 'db.sqlite');
+    const clock = new ManualClock(REFERENCE);
+    const one = scheduler(path, clock);
+    await one.s.start();
+    await one.s.addJob({ id: 'tick', task: 'tick', trigger: { type: 'interval', seconds: 1 } });
+    await one.s.pauseJob('tick');
+    await one.s.shutdown();
+    const db = new Database(path);
+    db.prepare('UPDATE jobs SET next_run_time = ?, due_at = ? WHERE id = ?').run(REFERENCE - 5_000, REFERENCE - 5_000, 'tick');
+    db.close();
+    const two = scheduler(path, clock);
+    await two.s.start();
+    await clock.advance(3_000);
+    expect(two.calls).toEqual([]);
+    expect(await two.s.getJob('tick')).toMatchObject({ paused: true, nextRunTime: null });
+    await two.s.resumeJob('tick');
+    await clock.advance(1_000);
+    expect(two.calls).toEqual([3_000, 4_000]); // back on its grid, from now (3 s is on it)
+    await two.s.shutdown();
   });
 });
