@@ -672,7 +672,7 @@ export class SchedulerService {
           // A trigger or policy bug must not stop the other jobs: log it and keep the job on its schedule.
           this.logger.error({ event: 'internal_error', jobId: job.id, error: toErrorLog(error) }, 'processing a due job failed');
           if (job.dueAt !== null && job.dueAt <= now) {
-            job.nextRunTime = job.trigger.next(now);
+            if (!job.paused) job.nextRunTime = job.trigger.next(now);
             this.setDue(job);
           }
         }
@@ -833,11 +833,18 @@ export class SchedulerService {
   private removeIfDone(job: JobRecord): void {
     if (!job.finished || job.running > 0 || job.retry !== null || job.paused) return;
     job.finished = false; // remove once
-    Promise.resolve(this.store.get(job.id)).then(async (stored) => {
-      if (stored !== job) return;
-      // removeJob may have taken it meanwhile (it announced that removal itself).
-      if ((await this.store.remove(job.id)) === undefined) return;
+    // Looked up when the removal runs, not now: removeJob, and an add under the same id, may come first.
+    // On a synchronous store the lookup and the removal are back to back, with nothing in between.
+    Promise.resolve().then(async () => {
+      const found = this.store.get(job.id);
+      if ((found instanceof Promise ? await found : found) !== job) return;
+      const removed = await this.store.remove(job.id);
+      // The pattern reference goes either way (another node may have deleted the row); releasing is idempotent.
       job.releaseTrigger();
+      // undefined: removeJob took it meanwhile and announced that removal itself.
+      if (removed === undefined) return;
+      // A shared store may hand back a fresh record of a row changed elsewhere, holding its own reference.
+      if (removed !== job) removed.releaseTrigger();
       if (this.events.wants('job_removed')) this.events.emit('job_removed', { jobId: job.id });
     }).then(undefined, (error: unknown) => {
       this.logger.error({ event: 'store_error', jobId: job.id, error: toErrorLog(error) }, 'removing a finished job failed');

@@ -131,6 +131,28 @@ describe('add and remove paths', () => {
     expect(cronPatterns(h)).toBe(0);
   });
 
+  it('a job re-added under the id of a finishing job is left alone: the finished one is not removed again', async () => {
+    h = harness();
+    await h.scheduler.start();
+    const start = h.clock.now();
+    // x's last fire is at 00:01; in the same turn a listener removes x and adds a new job under its id,
+    // before the removal of x as a finished job runs.
+    await h.scheduler.addJob({ id: 'x', func: noop, trigger: { type: 'cron', expression: '* * * * *', endDate: new Date(start + 90_000) } });
+    await h.scheduler.addJob({ id: 'y', func: noop, trigger: { type: 'date', runAt: new Date(start + 60_000) } });
+    const calls: Promise<unknown>[] = [];
+    h.scheduler.on('job_executed', (e) => {
+      if (e.jobId !== 'y') return;
+      calls.push(h.scheduler.removeJob('x'), h.scheduler.addCronJob(noop, '*/5 * * * *', 'x'));
+    });
+    await h.clock.advance(60_000);
+    await Promise.all(calls);
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+    expect((await h.scheduler.getJobs()).map((j) => j.id)).toEqual(['x']);
+    expect((await h.scheduler.getJob('x'))?.trigger).toMatchObject({ expression: '*/5 * * * *' });
+    expect(h.named('job_removed').filter((e) => e.jobId === 'x')).toHaveLength(1);
+    expect(cronPatterns(h)).toBe(1); // the new x's; the old x's is released
+  });
+
   it('validates options in the documented order and keeps description last in trigger JSON', async () => {
     h = harness();
     await h.scheduler.start();

@@ -272,7 +272,8 @@ export class PostgresJobStore implements JobStore {
     if (cached !== undefined && cached.version === row.version) {
       job = cached.job;
       job.paused = row.paused;
-      job.nextRunTime = row.next_run_time;
+      // A paused job has no next run time, whatever the row says (see the service's hydrate).
+      job.nextRunTime = row.paused ? null : row.next_run_time;
       job.dueAt = row.due_at;
       job.jitterMs = row.jitter_ms;
       job.retry = row.retry;
