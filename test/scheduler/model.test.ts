@@ -1,9 +1,12 @@
 /**
- * Model-based test: seeded random sequences of adds, removes, pauses, resumes, reschedules and clock
- * advances, checked against a small reference model of the schedule. The model knows, for each job, the
+ * Model-based test: seeded random sequences of adds (new ids, ids of gone jobs, replacements), removes,
+ * pauses, resumes, reschedules, manual runs and clock advances, checked against a small reference model
+ * of the schedule. The model knows, for each job, the
  * stretches of time it was active and on which schedule (an interval grid or a `*\/s` seconds cron); the
  * scheduler must give every grid point of those stretches exactly one outcome (run, failed, or skipped
- * by maxInstances while an async run holds the slot) and no other point.
+ * by maxInstances while an async run holds the slot) and no other point; a manual run (runJobNow) adds
+ * its instant. An id may name several jobs over a sequence (re-added after it went, or replaced): its
+ * outcomes are those of all of them.
  *
  * After every step: the scheduler holds exactly the jobs the model says are live (finished and
  * self-removed jobs included) and one cron pattern per distinct expression among them. After every
@@ -22,7 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/scheduler/clock.js';
-import { ConflictingIdError, JobNotFoundError } from '../../src/scheduler/errors.js';
+import { ConflictingIdError, JobNotFoundError, MaxInstancesReachedError } from '../../src/scheduler/errors.js';
 import type { RunEvent } from '../../src/scheduler/events.js';
 import { SchedulerService } from '../../src/scheduler/service.js';
 import { SqliteJobStore } from '../../src/stores/sqlite/store.js';
@@ -47,6 +50,8 @@ interface Stretch {
 
 interface ModelJob {
   id: string;
+  /** Unique per job (an id may be reused): what the task counts its runs by. */
+  key: number;
   body: Body;
   endMs: number | null;
   schedule: Schedule;
@@ -54,6 +59,10 @@ interface ModelJob {
   stretches: Stretch[];
   /** Removed by an operation (its stretch closed then). */
   removedAt: number | null;
+  /** Replaced by an add with replaceExisting (no job_removed for it). */
+  replacedAt: number | null;
+  /** Instants of its manual runs (runJobNow). */
+  manual: number[];
 }
 
 const CRON_STEPS = [2, 3, 5, 7];
@@ -72,9 +81,10 @@ function pointsOf(s: Schedule, from: number, to: number, end: number | null): nu
   return out;
 }
 
-/** Every point the job owes up to `now`, cut at its self-removal or its end date. */
+/** Every point the job owes up to `now` (manual runs included), cut at its self-removal or its end date. */
 function owed(job: ModelJob, now: number): number[] {
-  const points = job.stretches.flatMap((s) => pointsOf(s.schedule, s.from, Math.min(s.to, now), job.endMs));
+  const grid = job.stretches.flatMap((s) => pointsOf(s.schedule, s.from, Math.min(s.to, now), job.endMs));
+  const points = [...grid, ...job.manual.filter((t) => t <= now)].sort((a, b) => a - b);
   return job.body.kind === 'selfRemove' ? points.slice(0, job.body.k) : points;
 }
 
@@ -88,7 +98,7 @@ function goneByItself(job: ModelJob, now: number): boolean {
 }
 
 function isLive(job: ModelJob, now: number): boolean {
-  return job.removedAt === null && !goneByItself(job, now);
+  return job.removedAt === null && job.replacedAt === null && !goneByItself(job, now);
 }
 
 function closeStretch(job: ModelJob, at: number): void {
@@ -97,7 +107,10 @@ function closeStretch(job: ModelJob, at: number): void {
 }
 
 /** What the sequences exercised, so that a generator that stopped producing a case fails the test. */
-const coverage = { fires: 0, skips: 0, pauses: 0, resumes: 0, reschedules: 0, removes: 0, conflicts: 0, selfRemoved: 0, ended: 0, restarts: 0 };
+const coverage = {
+  fires: 0, skips: 0, pauses: 0, resumes: 0, reschedules: 0, removes: 0, conflicts: 0, selfRemoved: 0, ended: 0,
+  reused: 0, replaced: 0, manual: 0, restarts: 0,
+};
 
 function cronPatterns(scheduler: SchedulerService): number {
   return (scheduler as unknown as { cron: { size: number } }).cron.size;
@@ -132,19 +145,23 @@ async function runSequence(seed: number, steps: number, options: SequenceOptions
     s.on('job_removed', (e) => count(announced.removed, e.jobId));
     if (options.watchSubmissions === true) s.on('job_submitted', () => undefined);
     // One task per behaviour; the job's args say how long (async) or at which run it removes itself.
-    s.registerTask('ok', (ctx) => count(runs, ctx.jobId));
+    const counted = (ctx: { args: unknown }): number => {
+      const key = String((ctx.args as { key: number }).key);
+      count(runs, key);
+      return runs.get(key) as number;
+    };
+    s.registerTask('ok', (ctx) => void counted(ctx));
     s.registerTask('throw', (ctx) => {
-      count(runs, ctx.jobId);
+      counted(ctx);
       throw new Error('planned failure');
     });
     s.registerTask('async', (ctx) => {
-      count(runs, ctx.jobId);
+      counted(ctx);
       return sleepOn(clock, (ctx.args as { ms: number }).ms);
     });
     s.registerTask('selfRemove', (ctx) => {
-      count(runs, ctx.jobId);
       const { k, later } = ctx.args as { k: number; later: boolean };
-      if (runs.get(ctx.jobId) !== k) return;
+      if (counted(ctx) !== k) return;
       // The job may be gone by the time a deferred removal runs (its end date passed): that is fine.
       const remove = (): void => void scheduler.removeJob(ctx.jobId).catch((error: unknown) => {
         if (!(error instanceof JobNotFoundError)) throw error;
@@ -174,8 +191,15 @@ async function runSequence(seed: number, steps: number, options: SequenceOptions
     const live = jobs.filter((j) => isLive(j, now));
     const plain = live.filter((j) => j.endMs === null && j.body.kind !== 'selfRemove');
     const r = random();
+    const liveIds = new Set(live.map((j) => j.id));
+    const goneIds = [...new Set(jobs.map((j) => j.id))].filter((id) => !liveIds.has(id));
     if (r < 0.3 || live.length === 0) {
-      const id = `j${jobs.length}`;
+      // A new id, the id of a job that went (its removal must not touch the new one), or a replacement.
+      const q = random();
+      const reused = q < 0.2 && goneIds.length > 0 ? pick(goneIds) : null;
+      const replaced = reused === null && q < 0.3 && live.length > 0 ? pick(live) : null;
+      const id = reused ?? replaced?.id ?? `j${jobs.length}`;
+      const key = jobs.length;
       const ended = random() < 0.25;
       const selfRemove: Body = { kind: 'selfRemove', k: 1 + Math.floor(random() * 3), later: random() < 0.5 };
       // No async jobs on SQLite: a restart waits for running jobs, which wait for a clock that is not moving.
@@ -188,23 +212,30 @@ async function runSequence(seed: number, steps: number, options: SequenceOptions
         ? schedule.anchor + schedule.periodMs * Math.floor(random() * 4) + Math.floor(random() * schedule.periodMs)
         : now + 8_000 + Math.floor(random() * 5_000);
       const trigger = endMs === null ? spec : { ...spec, endDate: new Date(endMs) };
-      const { kind, ...args } = body;
-      await scheduler.addJob({ id, task: kind, args, trigger });
-      jobs.push({ id, body, endMs, schedule, paused: false, stretches: [{ schedule, from: now, to: Number.POSITIVE_INFINITY }], removedAt: null });
+      const { kind, ...rest } = body;
+      await scheduler.addJob({ id, task: kind, args: { key, ...rest }, trigger, ...(replaced === null ? {} : { replaceExisting: true }) });
+      if (replaced !== null) {
+        closeStretch(replaced, now);
+        replaced.replacedAt = now;
+        coverage.replaced++;
+      }
+      if (reused !== null) coverage.reused++;
+      jobs.push({ id, key, body, endMs, schedule, paused: false, stretches: [{ schedule, from: now, to: Number.POSITIVE_INFINITY }], removedAt: null, replacedAt: null, manual: [] });
     } else if (r < 0.35) {
       const target = pick(live);
       await expect(scheduler.addJob({ id: target.id, task: 'ok', trigger: { type: 'interval', seconds: 1 } }), where(`re-adding ${target.id}`)).rejects.toBeInstanceOf(ConflictingIdError);
       coverage.conflicts++;
     } else if (r < 0.5) {
-      // Any job ever added: a gone one must be reported missing.
-      const target = pick(jobs);
-      if (isLive(target, now)) {
-        await scheduler.removeJob(target.id);
+      // Any id ever added: one whose jobs are all gone must be reported missing.
+      const id = pick(jobs).id;
+      const target = live.find((j) => j.id === id);
+      if (target !== undefined) {
+        await scheduler.removeJob(id);
         coverage.removes++;
         closeStretch(target, now);
         target.removedAt = now;
       } else {
-        await expect(scheduler.removeJob(target.id), where(`removing gone ${target.id}`)).rejects.toBeInstanceOf(JobNotFoundError);
+        await expect(scheduler.removeJob(id), where(`removing gone ${id}`)).rejects.toBeInstanceOf(JobNotFoundError);
       }
     } else if (r < 0.6 && plain.length > 0) {
       const target = pick(plain);
@@ -226,7 +257,19 @@ async function runSequence(seed: number, steps: number, options: SequenceOptions
       closeStretch(target, now);
       target.schedule = schedule;
       if (!target.paused) target.stretches.push({ schedule, from: now, to: Number.POSITIVE_INFINITY });
-    } else if (r < 0.85 && dir !== null) {
+    } else if (r < 0.83) {
+      // A manual run: refused only while an async run holds the job's one instance.
+      const target = pick(live);
+      const ran = await scheduler.runJobNow(target.id).then(() => true, (error: unknown) => {
+        expect(error, where(`runJobNow of ${target.id}`)).toBeInstanceOf(MaxInstancesReachedError);
+        expect(target.body.kind, where(`runJobNow refused for ${target.id}`)).toBe('async');
+        return false;
+      });
+      if (ran) {
+        target.manual.push(now);
+        coverage.manual++;
+      }
+    } else if (r < 0.88 && dir !== null) {
       await scheduler.shutdown({ wait: true });
       scheduler = boot();
       await scheduler.start();
@@ -248,17 +291,23 @@ async function runSequence(seed: number, steps: number, options: SequenceOptions
   for (const job of jobs) closeStretch(job, end);
   await scheduler.pause();
   await clock.advance(3_000);
-  for (const job of jobs) {
-    const got = outcomes.get(job.id) ?? [];
-    const allowed = job.body.kind === 'async' ? ['succeeded', 'skipped'] : [job.body.kind === 'throw' ? 'failed' : 'succeeded'];
+  for (const id of new Set(jobs.map((j) => j.id))) {
+    const all = jobs.filter((j) => j.id === id);
+    const got = outcomes.get(id) ?? [];
+    const allowed = new Set(all.flatMap((j) => (j.body.kind === 'async' ? ['succeeded', 'skipped'] : [j.body.kind === 'throw' ? 'failed' : 'succeeded'])));
+    const bodies = JSON.stringify(all.map((j) => j.body));
     // An async run reports when it settles, after the skips of points it overlapped: compare in time order.
-    expect(got.map((o) => o.at).sort((a, b) => a - b), where(`fire times of ${job.id} (${JSON.stringify(job.body)})`)).toEqual(owed(job, end));
-    expect(got.filter((o) => !allowed.includes(o.outcome)), where(`outcomes of ${job.id}`)).toEqual([]);
-    expect(announced.added.get(job.id), where(`job_added of ${job.id}`)).toBe(1);
-    expect(announced.removed.get(job.id) ?? 0, where(`job_removed of ${job.id}`)).toBe(isLive(job, end) ? 0 : 1);
+    const expected = all.flatMap((j) => owed(j, end)).sort((a, b) => a - b);
+    expect(got.map((o) => o.at).sort((a, b) => a - b), where(`fire times of ${id} (${bodies})`)).toEqual(expected);
+    expect(got.filter((o) => !allowed.has(o.outcome)), where(`outcomes of ${id}`)).toEqual([]);
+    expect(announced.added.get(id), where(`job_added of ${id}`)).toBe(all.length);
+    const removed = all.filter((j) => j.replacedAt === null && !isLive(j, end)).length;
+    expect(announced.removed.get(id) ?? 0, where(`job_removed of ${id}`)).toBe(removed);
     coverage.fires += got.length;
     coverage.skips += got.filter((o) => o.outcome === 'skipped').length;
-    if (job.removedAt === null && goneByItself(job, end)) coverage[job.body.kind === 'selfRemove' ? 'selfRemoved' : 'ended']++;
+    for (const job of all) {
+      if (job.removedAt === null && job.replacedAt === null && goneByItself(job, end)) coverage[job.body.kind === 'selfRemove' ? 'selfRemoved' : 'ended']++;
+    }
   }
   for (const job of jobs.filter((j) => isLive(j, end))) await scheduler.removeJob(job.id);
   expect(cronPatterns(scheduler), where('cron patterns after removing every job')).toBe(0);
