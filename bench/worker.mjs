@@ -171,6 +171,17 @@ async function registerAll(n, addOne, opts, baseline, label = 'registration') {
 // ---------------------------------------------------------------------------------------------
 // Workloads
 
+/** CPU per fire (µs) over the whole seconds of the window after its first, or null with fewer than two. */
+function steadyCpuPerFireUs(cpuBySecond, firesBySecond) {
+  let cpu = 0;
+  let count = 0;
+  for (let s = 1; s < cpuBySecond.length; s++) {
+    cpu += cpuBySecond[s];
+    count += firesBySecond[s];
+  }
+  return count > 0 ? Math.round((cpu * 1000 / count) * 1000) / 1000 : null;
+}
+
 async function intervalOneSecond(adapter, n, opts) {
   const windowMs = opts['window-s'] * 1000;
   const settleMs = opts['settle-s'] * 1000;
@@ -212,10 +223,14 @@ async function intervalOneSecond(adapter, n, opts) {
   // CPU per second of the window: shows what the first fires cost (JIT, first-run allocations) apart
   // from the steady state.
   const cpuBySecond = [];
+  const firesBySecond = [];
   let cpuMark = process.cpuUsage();
+  let firesMark = fires;
   const cpuTicker = setInterval(() => {
     cpuBySecond.push(Math.round(cpuMs(cpuMark)));
     cpuMark = process.cpuUsage();
+    firesBySecond.push(fires - firesMark);
+    firesMark = fires;
   }, 1000);
 
   // Fires each job owes with an ideal time <= windowEnd; a later clock read means fewer.
@@ -251,6 +266,9 @@ async function intervalOneSecond(adapter, n, opts) {
     cpuMs: Math.round(cpu),
     cpuPerFireUs: windowFires ? Math.round((cpu * 1000 / windowFires) * 1000) / 1000 : null,
     cpuMsBySecond: cpuBySecond,
+    firesBySecond,
+    // The same without the first second of the window (JIT warm-up, first records): the steady state.
+    cpuPerFireAfterFirstSecondUs: steadyCpuPerFireUs(cpuBySecond, firesBySecond),
     bytesPerJobAfterWindow: Math.round((retained.total - baseline.total) / n),
     latenessMs: lateness.summary(),
     worstLatenessMsBySecond: Array.from(worstBySecond.subarray(0, Math.ceil((windowEnd - regStart) / 1000) + 1), (v) => Math.round(v * 10) / 10),
