@@ -833,12 +833,9 @@ export class SchedulerService {
   private removeIfDone(job: JobRecord): void {
     if (!job.finished || job.running > 0 || job.retry !== null || job.paused) return;
     job.finished = false; // remove once
-    // Looked up when the removal runs, not now: removeJob, and an add under the same id, may come first.
-    // On a synchronous store the lookup and the removal are back to back, with nothing in between.
+    // Only this job: removeJob, and an add under the same id, may come before the removal runs.
     Promise.resolve().then(async () => {
-      const found = this.store.get(job.id);
-      if ((found instanceof Promise ? await found : found) !== job) return;
-      const removed = await this.store.remove(job.id);
+      const removed = await this.store.remove(job.id, job);
       // The pattern reference goes either way (another node may have deleted the row); releasing is idempotent.
       job.releaseTrigger();
       // undefined: removeJob took it meanwhile and announced that removal itself.

@@ -72,9 +72,9 @@ export class MemoryJobStore implements JobStore {
     this.place(job);
   }
 
-  remove(id: string): JobRecord | undefined {
+  remove(id: string, only?: JobRecord): JobRecord | undefined {
     const job = this.jobs.get(id);
-    if (job === undefined) return undefined;
+    if (job === undefined || (only !== undefined && job !== only)) return undefined;
     this.jobs.delete(id);
     this.byId = null;
     this.heap.release(job);

@@ -77,8 +77,12 @@ export interface JobStore {
   add(job: JobRecord): Awaitable<void>;
   /** Saves changed fields of a job the store holds. Fails with JobNotFoundError when it does not. */
   update(job: JobRecord): Awaitable<void>;
-  /** Removes a job and its run history; returns it, or undefined when it did not exist. */
-  remove(id: string): Awaitable<JobRecord | undefined>;
+  /**
+   * Removes a job and its run history; returns it, or undefined when it did not exist. With `only`: only
+   * if the job under that id is still that one, not another added since under the same id (a finished
+   * job's removal must not take a job added in its place).
+   */
+  remove(id: string, only?: JobRecord): Awaitable<JobRecord | undefined>;
   get(id: string): Awaitable<JobRecord | undefined>;
   /** Every job, in no particular order. */
   list(): Awaitable<JobRecord[]>;

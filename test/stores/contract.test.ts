@@ -137,6 +137,23 @@ describe.each(stores)('JobStore contract: %s', (_name, create) => {
     await store.close();
   });
 
+  it('removes a job only while it is the one under its id (remove with `only`): a job added since stays, with its history', async () => {
+    const store = await open();
+    const old = makeJob('a', REFERENCE + 1000);
+    await store.add(old);
+    await store.remove('a');
+    const fresh = makeJob('a', REFERENCE + 2000);
+    await store.add(fresh);
+    store.recordRun(run('a', REFERENCE), fresh);
+    await store.flush();
+    expect(await store.remove('a', old)).toBeUndefined();
+    expect((await store.get('a'))?.dueAt).toBe(REFERENCE + 2000);
+    expect(await store.getRuns('a', { limit: 10 })).toHaveLength(1);
+    expect((await store.remove('a', fresh))?.id).toBe('a');
+    expect(await store.get('a')).toBeUndefined();
+    await store.close();
+  });
+
   it('records runs and their completion; lists them newest first with a before cursor', async () => {
     const store = await open();
     const a = makeJob('a', REFERENCE);

@@ -286,6 +286,7 @@ export class PostgresJobStore implements JobStore {
       this.cache.set(row.id, { version: row.version, job });
     }
     job.running = row.active;
+    job.seq = row.seq;
     const last = row.last_run === null ? null : toRunRecord(row.last_run);
     if (last !== null && (job.lastRun === null || job.lastRun.scheduledAt <= last.scheduledAt)) job.lastRun = last;
     return job;
@@ -300,13 +301,14 @@ export class PostgresJobStore implements JobStore {
   async add(job: JobRecord): Promise<void> {
     const params = this.serialize(job);
     try {
-      await this.db.query(
+      const { rows } = await this.db.query<{ seq: number }>(
         `WITH added AS (
            INSERT INTO ${this.s}.jobs (id, name, task, args, trigger, policy, paused, next_run_time, due_at, jitter_ms, retry)
-           VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6::jsonb, $7, $8, $9, $10, $11::jsonb) RETURNING due_at)
-         SELECT ${this.notifySql('due_at')} FROM added WHERE due_at IS NOT NULL`,
+           VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6::jsonb, $7, $8, $9, $10, $11::jsonb) RETURNING seq, due_at)
+         SELECT seq, CASE WHEN due_at IS NOT NULL THEN ${this.notifySql('due_at')} END FROM added`,
         params,
       );
+      job.seq = rows[0]?.seq ?? 0;
     } catch (error) {
       if (isUniqueViolation(error)) throw new ConflictingIdError(job.id);
       throw pgError(`adding job "${job.id}"`, error);
@@ -333,11 +335,14 @@ export class PostgresJobStore implements JobStore {
     this.cacheReplace(job, row.version);
   }
 
-  async remove(id: string): Promise<JobRecord | undefined> {
+  async remove(id: string, only?: JobRecord): Promise<JobRecord | undefined> {
+    // `only`: the row must be the one that record was read from (seq is unique per inserted row); the
+    // history goes only with the row it belongs to.
+    const seq = only !== undefined && only.seq > 0 ? only.seq : null;
     const { rows } = await this.query<JobRow>(`removing job "${id}"`,
-      `WITH history AS (DELETE FROM ${this.s}.runs WHERE job_id = $1)
-       DELETE FROM ${this.s}.jobs j WHERE j.id = $1
-       RETURNING j.*, 0 AS active, NULL::json AS last_run`, [id]);
+      `WITH removed AS (DELETE FROM ${this.s}.jobs j WHERE j.id = $1 AND ($2::bigint IS NULL OR j.seq = $2) RETURNING j.*),
+         history AS (DELETE FROM ${this.s}.runs WHERE job_id IN (SELECT id FROM removed))
+       SELECT removed.*, 0 AS active, NULL::json AS last_run FROM removed`, [id, seq]);
     const row = rows[0];
     if (row === undefined) return undefined;
     const job = this.fromRow(row);

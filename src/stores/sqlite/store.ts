@@ -255,9 +255,9 @@ export class SqliteJobStore implements JobStore {
     }
   }
 
-  remove(id: string): JobRecord | undefined {
+  remove(id: string, only?: JobRecord): JobRecord | undefined {
     const job = this.index.get(id);
-    if (job === undefined) return undefined;
+    if (job === undefined || (only !== undefined && job !== only)) return undefined;
     try {
       const db = this.db as Database.Database;
       db.transaction(() => {
