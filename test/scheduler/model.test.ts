@@ -1,11 +1,13 @@
 /**
  * Model-based test: seeded random sequences of adds (new ids, ids of gone jobs, replacements), removes,
- * pauses, resumes, reschedules, manual runs and clock advances, checked against a small reference model
- * of the schedule. The model knows, for each job, the
+ * pauses, resumes, reschedules, manual runs, pauses of the whole scheduler, blocked event loops and clock
+ * advances, checked against a small reference model of the schedule. The model knows, for each job, the
  * stretches of time it was active and on which schedule (an interval grid or a `*\/s` seconds cron); the
  * scheduler must give every grid point of those stretches exactly one outcome (run, failed, or skipped
  * by maxInstances while an async run holds the slot) and no other point; a manual run (runJobNow) adds
- * its instant. An id may name several jobs over a sequence (re-added after it went, or replaced): its
+ * its instant. Points that fall while the scheduler processes nothing (paused, or its loop blocked) are
+ * coalesced into one outcome when it resumes (the defaults: coalesce, 60 s misfire grace), recorded
+ * missed when that is past the grace time, and dropped when the job was changed or removed meanwhile. An id may name several jobs over a sequence (re-added after it went, or replaced): its
  * outcomes are those of all of them.
  *
  * After every step: the scheduler holds exactly the jobs the model says are live (finished and
@@ -25,7 +27,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/scheduler/clock.js';
-import { ConflictingIdError, JobNotFoundError, MaxInstancesReachedError } from '../../src/scheduler/errors.js';
+import { ConflictingIdError, JobNotFoundError, MaxInstancesReachedError, SchedulerNotRunningError } from '../../src/scheduler/errors.js';
 import type { RunEvent } from '../../src/scheduler/events.js';
 import { SchedulerService } from '../../src/scheduler/service.js';
 import { SqliteJobStore } from '../../src/stores/sqlite/store.js';
@@ -81,24 +83,72 @@ function pointsOf(s: Schedule, from: number, to: number, end: number | null): nu
   return out;
 }
 
-/** Every point the job owes up to `now` (manual runs included), cut at its self-removal or its end date. */
-function owed(job: ModelJob, now: number): number[] {
-  const grid = job.stretches.flatMap((s) => pointsOf(s.schedule, s.from, Math.min(s.to, now), job.endMs));
-  const points = [...grid, ...job.manual.filter((t) => t <= now)].sort((a, b) => a - b);
-  return job.body.kind === 'selfRemove' ? points.slice(0, job.body.k) : points;
+/** A time in which the scheduler processed no fires, (from, to]: it was paused, or its event loop blocked. */
+interface Gap {
+  from: number;
+  to: number;
 }
 
-/** Gone without an operation: its function removed it, or its end date passed after its last fire. */
-function goneByItself(job: ModelJob, now: number): boolean {
-  if (job.body.kind === 'selfRemove' && owed(job, now).length >= job.body.k) return true;
+/** One outcome a job owes: its (latest) fire time, how many fire times it stands for, when it is processed. */
+interface Entry {
+  at: number;
+  count: number;
+  processedAt: number;
+  /** Processed more than the misfire grace time after `at`: recorded missed, not run. */
+  missed: boolean;
+  manual: boolean;
+}
+
+const GRACE_MS = 60_000;
+
+/**
+ * Every outcome the job owes up to `now`, in the order they are processed: a fire on time for each grid
+ * point of its stretches, except that the points that fell in a gap run once, coalesced, when the gap
+ * ends (none if the stretch ended first: the job was paused, changed or removed meanwhile); its manual
+ * runs; all cut at its self-removal.
+ */
+function entriesOf(job: ModelJob, gaps: readonly Gap[], now: number): Entry[] {
+  const entries: Entry[] = [];
+  for (const s of job.stretches) {
+    let group: Entry | null = null;
+    for (const p of pointsOf(s.schedule, s.from, Math.min(s.to, now), job.endMs)) {
+      const gap = gaps.find((g) => g.from < p && p <= g.to);
+      if (gap === undefined) {
+        entries.push({ at: p, count: 1, processedAt: p, missed: false, manual: false });
+      } else if (gap.to <= s.to) {
+        if (group !== null && group.processedAt === gap.to) {
+          group.at = p;
+          group.count++;
+        } else {
+          group = { at: p, count: 1, processedAt: gap.to, missed: false, manual: false };
+          entries.push(group);
+        }
+      }
+    }
+  }
+  for (const e of entries) e.missed = e.processedAt - e.at > GRACE_MS;
+  for (const t of job.manual) entries.push({ at: t, count: 1, processedAt: t, missed: false, manual: true });
+  const done = entries.filter((e) => e.processedAt <= now).sort((a, b) => a.processedAt - b.processedAt || a.at - b.at);
+  const body = job.body;
+  if (body.kind !== 'selfRemove') return done;
+  // Its k-th run removes it (a missed fire does not run).
+  let runs = 0;
+  const cut = done.findIndex((e) => !e.missed && ++runs === body.k);
+  return cut < 0 ? done : done.slice(0, cut + 1);
+}
+
+/** Gone without an operation: its function removed it, or its last fire before its end date was processed. */
+function goneByItself(job: ModelJob, gaps: readonly Gap[], now: number): boolean {
+  const entries = entriesOf(job, gaps, now);
+  if (job.body.kind === 'selfRemove' && entries.filter((e) => !e.missed).length >= job.body.k) return true;
   if (job.endMs === null || job.paused) return false;
   // An end-dated job never pauses or changes schedule here: its one stretch is open.
   const last = pointsOf(job.schedule, (job.stretches[0] as Stretch).from, job.endMs, job.endMs).at(-1);
-  return last !== undefined && now >= last;
+  return last !== undefined && entries.some((e) => !e.manual && e.at === last);
 }
 
-function isLive(job: ModelJob, now: number): boolean {
-  return job.removedAt === null && job.replacedAt === null && !goneByItself(job, now);
+function isLive(job: ModelJob, gaps: readonly Gap[], now: number): boolean {
+  return job.removedAt === null && job.replacedAt === null && !goneByItself(job, gaps, now);
 }
 
 function closeStretch(job: ModelJob, at: number): void {
@@ -109,7 +159,7 @@ function closeStretch(job: ModelJob, at: number): void {
 /** What the sequences exercised, so that a generator that stopped producing a case fails the test. */
 const coverage = {
   fires: 0, skips: 0, pauses: 0, resumes: 0, reschedules: 0, removes: 0, conflicts: 0, selfRemoved: 0, ended: 0,
-  reused: 0, replaced: 0, manual: 0, restarts: 0,
+  reused: 0, replaced: 0, manual: 0, coalesced: 0, misfired: 0, schedulerPauses: 0, stalls: 0, restarts: 0,
 };
 
 function cronPatterns(scheduler: SchedulerService): number {
@@ -128,12 +178,14 @@ async function runSequence(seed: number, steps: number, options: SequenceOptions
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const clock = new ManualClock(REFERENCE + Math.floor(random() * 60_000));
   const dir = options.sqlite === true ? mkdtempSync(join(tmpdir(), 'tickwork-model-')) : null;
-  const outcomes = new Map<string, { at: number; outcome: string }[]>();
+  const outcomes = new Map<string, { at: number; count: number; outcome: string }[]>();
   const announced = { added: new Map<string, number>(), removed: new Map<string, number>() };
   const runs = new Map<string, number>();
   const record = (e: RunEvent): void => {
     const list = outcomes.get(e.jobId) ?? [];
-    list.push({ at: Date.parse(e.scheduledAt), outcome: e.outcome });
+    // A coalesced run (or skip, or miss) is reported at its latest fire time, with how many it stands for.
+    const last = e.lastScheduledAt === undefined ? Date.parse(e.scheduledAt) : Date.parse(e.lastScheduledAt);
+    list.push({ at: last, count: e.count ?? 1, outcome: e.outcome });
     outcomes.set(e.jobId, list);
   };
   const count = (map: Map<string, number>, id: string): void => void map.set(id, (map.get(id) ?? 0) + 1);
@@ -175,6 +227,8 @@ async function runSequence(seed: number, steps: number, options: SequenceOptions
   await scheduler.start();
 
   const jobs: ModelJob[] = [];
+  /** When the scheduler processed nothing (paused, or its loop blocked): fires due then are caught up at the end. */
+  const gaps: Gap[] = [];
   const where = (what: string): string => `seed ${seed}${options.sqlite === true ? ' (SQLite)' : ''}${options.watchSubmissions === true ? ' (submissions watched)' : ''}: ${what}`;
   const newSchedule = (now: number): { schedule: Schedule; spec: { type: 'interval'; seconds: number } | { type: 'cron'; expression: string } } => {
     if (random() < 0.5) {
@@ -188,7 +242,8 @@ async function runSequence(seed: number, steps: number, options: SequenceOptions
 
   for (let step = 0; step < steps; step++) {
     const now = clock.now();
-    const live = jobs.filter((j) => isLive(j, now));
+    const live = jobs.filter((j) => isLive(j, gaps, now));
+    const paused = gaps.at(-1)?.to === Number.POSITIVE_INFINITY;
     const plain = live.filter((j) => j.endMs === null && j.body.kind !== 'selfRemove');
     const r = random();
     const liveIds = new Set(live.map((j) => j.id));
@@ -258,21 +313,45 @@ async function runSequence(seed: number, steps: number, options: SequenceOptions
       target.schedule = schedule;
       if (!target.paused) target.stretches.push({ schedule, from: now, to: Number.POSITIVE_INFINITY });
     } else if (r < 0.83) {
-      // A manual run: refused only while an async run holds the job's one instance.
+      // A manual run: refused only while an async run holds the job's one instance, or the scheduler is paused.
       const target = pick(live);
       const ran = await scheduler.runJobNow(target.id).then(() => true, (error: unknown) => {
-        expect(error, where(`runJobNow of ${target.id}`)).toBeInstanceOf(MaxInstancesReachedError);
-        expect(target.body.kind, where(`runJobNow refused for ${target.id}`)).toBe('async');
+        if (paused) {
+          expect(error, where(`runJobNow of ${target.id} while paused`)).toBeInstanceOf(SchedulerNotRunningError);
+        } else {
+          expect(error, where(`runJobNow of ${target.id}`)).toBeInstanceOf(MaxInstancesReachedError);
+          expect(target.body.kind, where(`runJobNow refused for ${target.id}`)).toBe('async');
+        }
         return false;
       });
+      expect(ran && paused, where(`runJobNow of ${target.id} ran while paused`)).toBe(false);
       if (ran) {
         target.manual.push(now);
         coverage.manual++;
       }
-    } else if (r < 0.88 && dir !== null) {
+    } else if (r < 0.86) {
+      // The whole scheduler paused or resumed: fires due meanwhile run once (coalesced) at resume, or are
+      // recorded missed if that is more than the grace time after them.
+      if (paused) {
+        await scheduler.resume();
+        (gaps.at(-1) as Gap).to = now;
+      } else {
+        await scheduler.pause();
+        gaps.push({ from: now, to: Number.POSITIVE_INFINITY });
+        coverage.schedulerPauses++;
+      }
+    } else if (r < 0.895 && !paused) {
+      // The event loop blocked (a long synchronous task, a suspended VM): sometimes past the grace time.
+      const ms = 1 + Math.floor(random() * (random() < 0.6 ? 10_000 : 120_000));
+      gaps.push({ from: now, to: now + ms });
+      clock.stall(ms);
+      coverage.stalls++;
+    } else if (r < 0.915 && dir !== null) {
+      // A restart starts running: it ends a pause.
       await scheduler.shutdown({ wait: true });
       scheduler = boot();
       await scheduler.start();
+      if (paused) (gaps.at(-1) as Gap).to = now;
       coverage.restarts++;
     } else {
       await clock.advance(1 + Math.floor(random() * 3_000));
@@ -280,9 +359,9 @@ async function runSequence(seed: number, steps: number, options: SequenceOptions
     await clock.advance(1);
 
     const t = clock.now();
-    const expectedIds = jobs.filter((j) => isLive(j, t)).map((j) => j.id).sort();
+    const expectedIds = jobs.filter((j) => isLive(j, gaps, t)).map((j) => j.id).sort();
     expect((await scheduler.getJobs()).map((j) => j.id).sort(), where(`live jobs after step ${step}`)).toEqual(expectedIds);
-    const expressions = new Set(jobs.filter((j) => isLive(j, t) && j.schedule.kind === 'cron').map((j) => (j.schedule as { expression: string }).expression));
+    const expressions = new Set(jobs.filter((j) => isLive(j, gaps, t) && j.schedule.kind === 'cron').map((j) => (j.schedule as { expression: string }).expression));
     expect(cronPatterns(scheduler), where(`cron patterns after step ${step}`)).toBe(expressions.size);
   }
 
@@ -291,25 +370,32 @@ async function runSequence(seed: number, steps: number, options: SequenceOptions
   for (const job of jobs) closeStretch(job, end);
   await scheduler.pause();
   await clock.advance(3_000);
+  const byTime = (a: [number, number, boolean], b: [number, number, boolean]): number => a[0] - b[0] || a[1] - b[1] || Number(a[2]) - Number(b[2]);
   for (const id of new Set(jobs.map((j) => j.id))) {
     const all = jobs.filter((j) => j.id === id);
     const got = outcomes.get(id) ?? [];
+    const async = all.some((j) => j.body.kind === 'async');
     const allowed = new Set(all.flatMap((j) => (j.body.kind === 'async' ? ['succeeded', 'skipped'] : [j.body.kind === 'throw' ? 'failed' : 'succeeded'])));
     const bodies = JSON.stringify(all.map((j) => j.body));
-    // An async run reports when it settles, after the skips of points it overlapped: compare in time order.
-    const expected = all.flatMap((j) => owed(j, end)).sort((a, b) => a - b);
-    expect(got.map((o) => o.at).sort((a, b) => a - b), where(`fire times of ${id} (${bodies})`)).toEqual(expected);
-    expect(got.filter((o) => !allowed.has(o.outcome)), where(`outcomes of ${id}`)).toEqual([]);
+    // An async run reports when it settles, after the skips of points it overlapped: compare in time order,
+    // as [latest fire time, fire times it stands for, missed]. A stretch due while an async run holds the
+    // job's instance is skipped, not missed.
+    const expected = all.flatMap((j) => entriesOf(j, gaps, end)).map((e): [number, number, boolean] => [e.at, e.count, e.missed]).sort(byTime);
+    const observed = got.map((o): [number, number, boolean] => [o.at, o.count, o.outcome === 'missed' || (async && o.outcome === 'skipped' && expected.some((e) => e[0] === o.at && e[2]))]).sort(byTime);
+    expect(observed, where(`fire times of ${id} (${bodies})`)).toEqual(expected);
+    expect(got.filter((o) => o.outcome !== 'missed' && !allowed.has(o.outcome)), where(`outcomes of ${id}`)).toEqual([]);
     expect(announced.added.get(id), where(`job_added of ${id}`)).toBe(all.length);
-    const removed = all.filter((j) => j.replacedAt === null && !isLive(j, end)).length;
+    const removed = all.filter((j) => j.replacedAt === null && !isLive(j, gaps, end)).length;
     expect(announced.removed.get(id) ?? 0, where(`job_removed of ${id}`)).toBe(removed);
     coverage.fires += got.length;
     coverage.skips += got.filter((o) => o.outcome === 'skipped').length;
+    coverage.coalesced += got.filter((o) => o.count > 1).length;
+    coverage.misfired += got.filter((o) => o.outcome === 'missed').length;
     for (const job of all) {
-      if (job.removedAt === null && job.replacedAt === null && goneByItself(job, end)) coverage[job.body.kind === 'selfRemove' ? 'selfRemoved' : 'ended']++;
+      if (job.removedAt === null && job.replacedAt === null && goneByItself(job, gaps, end)) coverage[job.body.kind === 'selfRemove' ? 'selfRemoved' : 'ended']++;
     }
   }
-  for (const job of jobs.filter((j) => isLive(j, end))) await scheduler.removeJob(job.id);
+  for (const job of jobs.filter((j) => isLive(j, gaps, end))) await scheduler.removeJob(job.id);
   expect(cronPatterns(scheduler), where('cron patterns after removing every job')).toBe(0);
   await scheduler.shutdown({ wait: true });
   expect(clock.pendingTimers, where('timers after shutdown')).toBe(0);
