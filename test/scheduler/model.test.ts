@@ -6,8 +6,10 @@
  * scheduler must give every grid point of those stretches exactly one outcome (run, failed, or skipped
  * by maxInstances while an async run holds the slot) and no other point; a manual run (runJobNow) adds
  * its instant. Points that fall while the scheduler processes nothing (paused, or its loop blocked) are
- * coalesced into one outcome when it resumes (the defaults: coalesce, 60 s misfire grace), recorded
- * missed when that is past the grace time, and dropped when the job was changed or removed meanwhile. An id may name several jobs over a sequence (re-added after it went, or replaced): its
+ * a backlog processed when it resumes: coalesced into one outcome (the default), or for a job with
+ * `coalesce: false` one run each for the newest `maxCatchUp` and one missed record for the older; a run
+ * later than the job's misfire grace (60 s, 5 s or none) is recorded missed; a backlog of a job changed
+ * or removed meanwhile is dropped. An id may name several jobs over a sequence (re-added after it went, or replaced): its
  * outcomes are those of all of them.
  *
  * After every step: the scheduler holds exactly the jobs the model says are live (finished and
@@ -65,6 +67,9 @@ interface ModelJob {
   replacedAt: number | null;
   /** Instants of its manual runs (runJobNow). */
   manual: number[];
+  /** Its options: coalesce (the default) or run every fire of a backlog, and its misfire grace (null: none). */
+  coalesce: boolean;
+  graceMs: number | null;
 }
 
 const CRON_STEPS = [2, 3, 5, 7];
@@ -99,34 +104,48 @@ interface Entry {
   manual: boolean;
 }
 
-const GRACE_MS = 60_000;
+/**
+ * The outcomes of the fire times `points` (ascending) of one job that fell in one gap, all processed at
+ * its end `at`: coalesced into one run at the latest; or (no coalescing) one run each for the latest
+ * `maxCatchUp`, the older ones in one missed record. A run later than the grace time is missed.
+ */
+function backlog(job: ModelJob, points: number[], at: number, maxCatchUp: number): Entry[] {
+  const late = (p: number): boolean => job.graceMs !== null && at - p > job.graceMs;
+  const latest = points[points.length - 1] as number;
+  if (job.coalesce) return [{ at: latest, count: points.length, processedAt: at, missed: late(latest), manual: false }];
+  const kept = points.slice(-maxCatchUp);
+  const entries = kept.map((p) => ({ at: p, count: 1, processedAt: at, missed: late(p), manual: false }));
+  const dropped = points.length - kept.length;
+  if (dropped > 0) entries.unshift({ at: points[dropped - 1] as number, count: dropped, processedAt: at, missed: true, manual: false });
+  return entries;
+}
 
 /**
  * Every outcome the job owes up to `now`, in the order they are processed: a fire on time for each grid
- * point of its stretches, except that the points that fell in a gap run once, coalesced, when the gap
+ * point of its stretches, except that the points that fell in a gap are a backlog processed when the gap
  * ends (none if the stretch ended first: the job was paused, changed or removed meanwhile); its manual
  * runs; all cut at its self-removal.
  */
-function entriesOf(job: ModelJob, gaps: readonly Gap[], now: number): Entry[] {
+function entriesOf(job: ModelJob, gaps: readonly Gap[], now: number, maxCatchUp: number): Entry[] {
   const entries: Entry[] = [];
   for (const s of job.stretches) {
-    let group: Entry | null = null;
+    let pending: { gap: Gap; points: number[] } | null = null;
+    const flush = (): void => {
+      if (pending !== null) entries.push(...backlog(job, pending.points, pending.gap.to, maxCatchUp));
+      pending = null;
+    };
     for (const p of pointsOf(s.schedule, s.from, Math.min(s.to, now), job.endMs)) {
       const gap = gaps.find((g) => g.from < p && p <= g.to);
+      if (pending !== null && pending.gap !== gap) flush();
       if (gap === undefined) {
         entries.push({ at: p, count: 1, processedAt: p, missed: false, manual: false });
       } else if (gap.to <= s.to) {
-        if (group !== null && group.processedAt === gap.to) {
-          group.at = p;
-          group.count++;
-        } else {
-          group = { at: p, count: 1, processedAt: gap.to, missed: false, manual: false };
-          entries.push(group);
-        }
+        pending ??= { gap, points: [] };
+        pending.points.push(p);
       }
     }
+    flush();
   }
-  for (const e of entries) e.missed = e.processedAt - e.at > GRACE_MS;
   for (const t of job.manual) entries.push({ at: t, count: 1, processedAt: t, missed: false, manual: true });
   const done = entries.filter((e) => e.processedAt <= now).sort((a, b) => a.processedAt - b.processedAt || a.at - b.at);
   const body = job.body;
@@ -138,17 +157,13 @@ function entriesOf(job: ModelJob, gaps: readonly Gap[], now: number): Entry[] {
 }
 
 /** Gone without an operation: its function removed it, or its last fire before its end date was processed. */
-function goneByItself(job: ModelJob, gaps: readonly Gap[], now: number): boolean {
-  const entries = entriesOf(job, gaps, now);
+function goneByItself(job: ModelJob, gaps: readonly Gap[], now: number, maxCatchUp: number): boolean {
+  const entries = entriesOf(job, gaps, now, maxCatchUp);
   if (job.body.kind === 'selfRemove' && entries.filter((e) => !e.missed).length >= job.body.k) return true;
   if (job.endMs === null || job.paused) return false;
   // An end-dated job never pauses or changes schedule here: its one stretch is open.
   const last = pointsOf(job.schedule, (job.stretches[0] as Stretch).from, job.endMs, job.endMs).at(-1);
   return last !== undefined && entries.some((e) => !e.manual && e.at === last);
-}
-
-function isLive(job: ModelJob, gaps: readonly Gap[], now: number): boolean {
-  return job.removedAt === null && job.replacedAt === null && !goneByItself(job, gaps, now);
 }
 
 function closeStretch(job: ModelJob, at: number): void {
@@ -159,7 +174,7 @@ function closeStretch(job: ModelJob, at: number): void {
 /** What the sequences exercised, so that a generator that stopped producing a case fails the test. */
 const coverage = {
   fires: 0, skips: 0, pauses: 0, resumes: 0, reschedules: 0, removes: 0, conflicts: 0, selfRemoved: 0, ended: 0,
-  reused: 0, replaced: 0, manual: 0, coalesced: 0, misfired: 0, schedulerPauses: 0, stalls: 0, restarts: 0,
+  reused: 0, replaced: 0, manual: 0, backlogs: 0, dropped: 0, coalesced: 0, misfired: 0, schedulerPauses: 0, stalls: 0, restarts: 0,
 };
 
 function cronPatterns(scheduler: SchedulerService): number {
@@ -177,6 +192,8 @@ async function runSequence(seed: number, steps: number, options: SequenceOptions
   const random = prng(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const clock = new ManualClock(REFERENCE + Math.floor(random() * 60_000));
+  // Small, so that backlogs of jobs that do not coalesce outgrow it.
+  const maxCatchUp = 2 + Math.floor(random() * 4);
   const dir = options.sqlite === true ? mkdtempSync(join(tmpdir(), 'tickwork-model-')) : null;
   const outcomes = new Map<string, { at: number; count: number; outcome: string }[]>();
   const announced = { added: new Map<string, number>(), removed: new Map<string, number>() };
@@ -191,7 +208,7 @@ async function runSequence(seed: number, steps: number, options: SequenceOptions
   const count = (map: Map<string, number>, id: string): void => void map.set(id, (map.get(id) ?? 0) + 1);
   const boot = (): SchedulerService => {
     const store = dir === null ? undefined : new SqliteJobStore({ path: join(dir, 'jobs.sqlite') });
-    const s = new SchedulerService({ timezone: 'UTC', clock, logger: captureLogger('error'), ...(store === undefined ? {} : { store }) });
+    const s = new SchedulerService({ timezone: 'UTC', clock, maxCatchUp, logger: captureLogger('error'), ...(store === undefined ? {} : { store }) });
     for (const name of ['job_executed', 'job_error', 'job_max_instances', 'job_missed'] as const) s.on(name, record);
     s.on('job_added', (e) => count(announced.added, e.jobId));
     s.on('job_removed', (e) => count(announced.removed, e.jobId));
@@ -229,6 +246,8 @@ async function runSequence(seed: number, steps: number, options: SequenceOptions
   const jobs: ModelJob[] = [];
   /** When the scheduler processed nothing (paused, or its loop blocked): fires due then are caught up at the end. */
   const gaps: Gap[] = [];
+  const isLive = (job: ModelJob, now: number): boolean =>
+    job.removedAt === null && job.replacedAt === null && !goneByItself(job, gaps, now, maxCatchUp);
   const where = (what: string): string => `seed ${seed}${options.sqlite === true ? ' (SQLite)' : ''}${options.watchSubmissions === true ? ' (submissions watched)' : ''}: ${what}`;
   const newSchedule = (now: number): { schedule: Schedule; spec: { type: 'interval'; seconds: number } | { type: 'cron'; expression: string } } => {
     if (random() < 0.5) {
@@ -242,7 +261,7 @@ async function runSequence(seed: number, steps: number, options: SequenceOptions
 
   for (let step = 0; step < steps; step++) {
     const now = clock.now();
-    const live = jobs.filter((j) => isLive(j, gaps, now));
+    const live = jobs.filter((j) => isLive(j, now));
     const paused = gaps.at(-1)?.to === Number.POSITIVE_INFINITY;
     const plain = live.filter((j) => j.endMs === null && j.body.kind !== 'selfRemove');
     const r = random();
@@ -259,23 +278,29 @@ async function runSequence(seed: number, steps: number, options: SequenceOptions
       const selfRemove: Body = { kind: 'selfRemove', k: 1 + Math.floor(random() * 3), later: random() < 0.5 };
       // No async jobs on SQLite: a restart waits for running jobs, which wait for a clock that is not moving.
       const asyncBody: Body = options.sqlite === true ? { kind: 'ok' } : { kind: 'async', ms: 1 + Math.floor(random() * 2500) };
-      const body: Body = ended
-        ? pick<Body>([{ kind: 'ok' }, { kind: 'throw' }, selfRemove])
-        : pick<Body>([{ kind: 'ok' }, { kind: 'throw' }, asyncBody, selfRemove]);
+      // A job that runs every fire of a backlog does only quick work here: the model does not time runs.
+      const coalesce = random() < 0.7;
+      const graceMs = pick([60_000, 60_000, 5_000, null]);
+      const body: Body = !coalesce
+        ? pick<Body>([{ kind: 'ok' }, { kind: 'throw' }])
+        : ended
+          ? pick<Body>([{ kind: 'ok' }, { kind: 'throw' }, selfRemove])
+          : pick<Body>([{ kind: 'ok' }, { kind: 'throw' }, asyncBody, selfRemove]);
       const { schedule, spec } = newSchedule(now);
       const endMs = !ended ? null : schedule.kind === 'interval'
         ? schedule.anchor + schedule.periodMs * Math.floor(random() * 4) + Math.floor(random() * schedule.periodMs)
         : now + 8_000 + Math.floor(random() * 5_000);
       const trigger = endMs === null ? spec : { ...spec, endDate: new Date(endMs) };
       const { kind, ...rest } = body;
-      await scheduler.addJob({ id, task: kind, args: { key, ...rest }, trigger, ...(replaced === null ? {} : { replaceExisting: true }) });
+      const policy = { ...(coalesce ? {} : { coalesce: false }), ...(graceMs === 60_000 ? {} : { misfireGraceTime: graceMs === null ? null : graceMs / 1000 }) };
+      await scheduler.addJob({ id, task: kind, args: { key, ...rest }, trigger, ...policy, ...(replaced === null ? {} : { replaceExisting: true }) });
       if (replaced !== null) {
         closeStretch(replaced, now);
         replaced.replacedAt = now;
         coverage.replaced++;
       }
       if (reused !== null) coverage.reused++;
-      jobs.push({ id, key, body, endMs, schedule, paused: false, stretches: [{ schedule, from: now, to: Number.POSITIVE_INFINITY }], removedAt: null, replacedAt: null, manual: [] });
+      jobs.push({ id, key, body, endMs, schedule, paused: false, stretches: [{ schedule, from: now, to: Number.POSITIVE_INFINITY }], removedAt: null, replacedAt: null, manual: [], coalesce, graceMs });
     } else if (r < 0.35) {
       const target = pick(live);
       await expect(scheduler.addJob({ id: target.id, task: 'ok', trigger: { type: 'interval', seconds: 1 } }), where(`re-adding ${target.id}`)).rejects.toBeInstanceOf(ConflictingIdError);
@@ -359,9 +384,9 @@ async function runSequence(seed: number, steps: number, options: SequenceOptions
     await clock.advance(1);
 
     const t = clock.now();
-    const expectedIds = jobs.filter((j) => isLive(j, gaps, t)).map((j) => j.id).sort();
+    const expectedIds = jobs.filter((j) => isLive(j, t)).map((j) => j.id).sort();
     expect((await scheduler.getJobs()).map((j) => j.id).sort(), where(`live jobs after step ${step}`)).toEqual(expectedIds);
-    const expressions = new Set(jobs.filter((j) => isLive(j, gaps, t) && j.schedule.kind === 'cron').map((j) => (j.schedule as { expression: string }).expression));
+    const expressions = new Set(jobs.filter((j) => isLive(j, t) && j.schedule.kind === 'cron').map((j) => (j.schedule as { expression: string }).expression));
     expect(cronPatterns(scheduler), where(`cron patterns after step ${step}`)).toBe(expressions.size);
   }
 
@@ -380,22 +405,24 @@ async function runSequence(seed: number, steps: number, options: SequenceOptions
     // An async run reports when it settles, after the skips of points it overlapped: compare in time order,
     // as [latest fire time, fire times it stands for, missed]. A stretch due while an async run holds the
     // job's instance is skipped, not missed.
-    const expected = all.flatMap((j) => entriesOf(j, gaps, end)).map((e): [number, number, boolean] => [e.at, e.count, e.missed]).sort(byTime);
+    const expected = all.flatMap((j) => entriesOf(j, gaps, end, maxCatchUp)).map((e): [number, number, boolean] => [e.at, e.count, e.missed]).sort(byTime);
     const observed = got.map((o): [number, number, boolean] => [o.at, o.count, o.outcome === 'missed' || (async && o.outcome === 'skipped' && expected.some((e) => e[0] === o.at && e[2]))]).sort(byTime);
     expect(observed, where(`fire times of ${id} (${bodies})`)).toEqual(expected);
     expect(got.filter((o) => o.outcome !== 'missed' && !allowed.has(o.outcome)), where(`outcomes of ${id}`)).toEqual([]);
     expect(announced.added.get(id), where(`job_added of ${id}`)).toBe(all.length);
-    const removed = all.filter((j) => j.replacedAt === null && !isLive(j, gaps, end)).length;
+    const removed = all.filter((j) => j.replacedAt === null && !isLive(j, end)).length;
     expect(announced.removed.get(id) ?? 0, where(`job_removed of ${id}`)).toBe(removed);
     coverage.fires += got.length;
     coverage.skips += got.filter((o) => o.outcome === 'skipped').length;
-    coverage.coalesced += got.filter((o) => o.count > 1).length;
+    coverage.coalesced += got.filter((o) => o.count > 1 && o.outcome !== 'missed').length;
+    coverage.dropped += got.filter((o) => o.outcome === 'missed' && all.every((j) => !j.coalesce)).length;
+    coverage.backlogs += all.filter((j) => !j.coalesce).flatMap((j) => entriesOf(j, gaps, end, maxCatchUp)).filter((e) => e.processedAt > e.at).length;
     coverage.misfired += got.filter((o) => o.outcome === 'missed').length;
     for (const job of all) {
-      if (job.removedAt === null && job.replacedAt === null && goneByItself(job, gaps, end)) coverage[job.body.kind === 'selfRemove' ? 'selfRemoved' : 'ended']++;
+      if (job.removedAt === null && job.replacedAt === null && goneByItself(job, gaps, end, maxCatchUp)) coverage[job.body.kind === 'selfRemove' ? 'selfRemoved' : 'ended']++;
     }
   }
-  for (const job of jobs.filter((j) => isLive(j, gaps, end))) await scheduler.removeJob(job.id);
+  for (const job of jobs.filter((j) => isLive(j, end))) await scheduler.removeJob(job.id);
   expect(cronPatterns(scheduler), where('cron patterns after removing every job')).toBe(0);
   await scheduler.shutdown({ wait: true });
   expect(clock.pendingTimers, where('timers after shutdown')).toBe(0);
