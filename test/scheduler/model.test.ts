@@ -2,9 +2,9 @@
  * Model-based test: seeded random sequences of adds (new ids, ids of gone jobs, replacements), removes,
  * pauses, resumes, reschedules, manual runs, pauses of the whole scheduler, blocked event loops and clock
  * advances, checked against a small reference model of the schedule. The model knows, for each job, the
- * stretches of time it was active and on which schedule (an interval grid or a `*\/s` seconds cron); the
- * scheduler must give every grid point of those stretches exactly one outcome (run, failed, or skipped
- * by maxInstances while an async run holds the slot) and no other point; a manual run (runJobNow) adds
+ * stretches of time it was active and on which schedule (an interval grid, a `*\/s` seconds cron, or one
+ * date); the scheduler must give every grid point of those stretches exactly one outcome (run, failed,
+ * or skipped by maxInstances while async runs hold every slot) and no other point; a manual run (runJobNow) adds
  * its instant. Points that fall while the scheduler processes nothing (paused, or its loop blocked) are
  * a backlog processed when it resumes: coalesced into one outcome (the default), or for a job with
  * `coalesce: false` one run each for the newest `maxCatchUp` and one missed record for the older; a run
@@ -38,7 +38,8 @@ import { REFERENCE, captureLogger, sleepOn } from '../helpers.js';
 
 type Schedule =
   | { kind: 'interval'; periodMs: number; anchor: number }
-  | { kind: 'cron'; stepS: number; expression: string };
+  | { kind: 'cron'; stepS: number; expression: string }
+  | { kind: 'date'; at: number };
 
 /**
  * What a job's function does: succeed, throw, take `ms` of (manual) time, or remove its own job at run
@@ -82,8 +83,10 @@ function pointsOf(s: Schedule, from: number, to: number, end: number | null): nu
   if (s.kind === 'interval') {
     const k = Math.max(0, Math.ceil((from - s.anchor) / s.periodMs));
     for (let t = s.anchor + k * s.periodMs; t <= hi; t += s.periodMs) out.push(t);
-  } else {
+  } else if (s.kind === 'cron') {
     for (let t = Math.ceil(from / 1000) * 1000; t <= hi; t += 1000) if (((t / 1000) % 60) % s.stepS === 0) out.push(t);
+  } else if (s.at >= from && s.at <= hi) {
+    out.push(s.at);
   }
   return out;
 }
@@ -174,7 +177,7 @@ function closeStretch(job: ModelJob, at: number): void {
 /** What the sequences exercised, so that a generator that stopped producing a case fails the test. */
 const coverage = {
   fires: 0, skips: 0, pauses: 0, resumes: 0, reschedules: 0, removes: 0, conflicts: 0, selfRemoved: 0, ended: 0,
-  reused: 0, replaced: 0, manual: 0, backlogs: 0, dropped: 0, coalesced: 0, misfired: 0, schedulerPauses: 0, stalls: 0, restarts: 0,
+  dates: 0, reused: 0, replaced: 0, manual: 0, backlogs: 0, dropped: 0, coalesced: 0, misfired: 0, schedulerPauses: 0, stalls: 0, restarts: 0,
 };
 
 function cronPatterns(scheduler: SchedulerService): number {
@@ -286,13 +289,17 @@ async function runSequence(seed: number, steps: number, options: SequenceOptions
         : ended
           ? pick<Body>([{ kind: 'ok' }, { kind: 'throw' }, selfRemove])
           : pick<Body>([{ kind: 'ok' }, { kind: 'throw' }, asyncBody, selfRemove]);
-      const { schedule, spec } = newSchedule(now);
+      // A one-off date job is modelled as a schedule of one point that ends there.
+      const runAt = ended && random() < 0.3 ? now + 1 + Math.floor(random() * 8_000) : null;
+      const { schedule, spec } = runAt === null ? newSchedule(now) : { schedule: { kind: 'date', at: runAt } as Schedule, spec: null };
       const endMs = !ended ? null : schedule.kind === 'interval'
         ? schedule.anchor + schedule.periodMs * Math.floor(random() * 4) + Math.floor(random() * schedule.periodMs)
-        : now + 8_000 + Math.floor(random() * 5_000);
-      const trigger = endMs === null ? spec : { ...spec, endDate: new Date(endMs) };
+        : schedule.kind === 'date' ? schedule.at : now + 8_000 + Math.floor(random() * 5_000);
+      const trigger = spec === null ? { type: 'date' as const, runAt: new Date(endMs as number) } : endMs === null ? spec : { ...spec, endDate: new Date(endMs) };
+      // Some async jobs may run two or three at once: a fire is skipped only when all are busy.
+      const maxInstances = body.kind === 'async' && random() < 0.3 ? 2 + Math.floor(random() * 2) : 1;
       const { kind, ...rest } = body;
-      const policy = { ...(coalesce ? {} : { coalesce: false }), ...(graceMs === 60_000 ? {} : { misfireGraceTime: graceMs === null ? null : graceMs / 1000 }) };
+      const policy = { ...(coalesce ? {} : { coalesce: false }), ...(maxInstances === 1 ? {} : { maxInstances }), ...(graceMs === 60_000 ? {} : { misfireGraceTime: graceMs === null ? null : graceMs / 1000 }) };
       await scheduler.addJob({ id, task: kind, args: { key, ...rest }, trigger, ...policy, ...(replaced === null ? {} : { replaceExisting: true }) });
       if (replaced !== null) {
         closeStretch(replaced, now);
@@ -300,6 +307,7 @@ async function runSequence(seed: number, steps: number, options: SequenceOptions
         coverage.replaced++;
       }
       if (reused !== null) coverage.reused++;
+      if (runAt !== null) coverage.dates++;
       jobs.push({ id, key, body, endMs, schedule, paused: false, stretches: [{ schedule, from: now, to: Number.POSITIVE_INFINITY }], removedAt: null, replacedAt: null, manual: [], coalesce, graceMs });
     } else if (r < 0.35) {
       const target = pick(live);
