@@ -4,7 +4,8 @@
  * advances, checked against a small reference model of the schedule. The model knows, for each job, the
  * stretches of time it was active and on which schedule (an interval grid, a `*\/s` seconds cron, or one
  * date); the scheduler must give every grid point of those stretches exactly one outcome (run, failed,
- * or skipped by maxInstances while async runs hold every slot) and no other point; a manual run (runJobNow) adds
+ * timed out for an async job slower than its timeoutSeconds, or skipped by maxInstances while async runs
+ * hold every slot) and no other point; a manual run (runJobNow) adds
  * its instant. Points that fall while the scheduler processes nothing (paused, or its loop blocked) are
  * a backlog processed when it resumes: coalesced into one outcome (the default), or for a job with
  * `coalesce: false` one run each for the newest `maxCatchUp` and one missed record for the older; a run
@@ -45,7 +46,19 @@ type Schedule =
  * What a job's function does: succeed, throw, take `ms` of (manual) time, or remove its own job at run
  * `k`, at once or from a microtask (which races the removal of a job whose end date has passed).
  */
-type Body = { kind: 'ok' } | { kind: 'throw' } | { kind: 'async'; ms: number } | { kind: 'selfRemove'; k: number; later: boolean };
+type Body =
+  | { kind: 'ok' }
+  | { kind: 'throw' }
+  /** Settles after `ms`; with `timeoutMs` (the job's timeoutSeconds) shorter, every run of it times out. */
+  | { kind: 'async'; ms: number; timeoutMs: number | null }
+  | { kind: 'selfRemove'; k: number; later: boolean };
+
+/** The outcome of a run of the body that started (not missed, not skipped). */
+function ranOutcome(body: Body): string {
+  if (body.kind === 'throw') return 'failed';
+  if (body.kind === 'async' && body.timeoutMs !== null && body.ms > body.timeoutMs) return 'timed_out';
+  return 'succeeded';
+}
 
 interface Stretch {
   schedule: Schedule;
@@ -177,7 +190,7 @@ function closeStretch(job: ModelJob, at: number): void {
 /** What the sequences exercised, so that a generator that stopped producing a case fails the test. */
 const coverage = {
   fires: 0, skips: 0, pauses: 0, resumes: 0, reschedules: 0, removes: 0, conflicts: 0, selfRemoved: 0, ended: 0,
-  dates: 0, reused: 0, replaced: 0, manual: 0, backlogs: 0, dropped: 0, coalesced: 0, misfired: 0, schedulerPauses: 0, stalls: 0, restarts: 0,
+  dates: 0, timedOut: 0, reused: 0, replaced: 0, manual: 0, backlogs: 0, dropped: 0, coalesced: 0, misfired: 0, schedulerPauses: 0, stalls: 0, restarts: 0,
 };
 
 function cronPatterns(scheduler: SchedulerService): number {
@@ -212,7 +225,7 @@ async function runSequence(seed: number, steps: number, options: SequenceOptions
   const boot = (): SchedulerService => {
     const store = dir === null ? undefined : new SqliteJobStore({ path: join(dir, 'jobs.sqlite') });
     const s = new SchedulerService({ timezone: 'UTC', clock, maxCatchUp, logger: captureLogger('error'), ...(store === undefined ? {} : { store }) });
-    for (const name of ['job_executed', 'job_error', 'job_max_instances', 'job_missed'] as const) s.on(name, record);
+    for (const name of ['job_executed', 'job_error', 'job_max_instances', 'job_missed', 'job_timed_out'] as const) s.on(name, record);
     s.on('job_added', (e) => count(announced.added, e.jobId));
     s.on('job_removed', (e) => count(announced.removed, e.jobId));
     if (options.watchSubmissions === true) s.on('job_submitted', () => undefined);
@@ -280,7 +293,10 @@ async function runSequence(seed: number, steps: number, options: SequenceOptions
       const ended = random() < 0.25;
       const selfRemove: Body = { kind: 'selfRemove', k: 1 + Math.floor(random() * 3), later: random() < 0.5 };
       // No async jobs on SQLite: a restart waits for running jobs, which wait for a clock that is not moving.
-      const asyncBody: Body = options.sqlite === true ? { kind: 'ok' } : { kind: 'async', ms: 1 + Math.floor(random() * 2500) };
+      const ms = 1 + Math.floor(random() * 2500);
+      const timeoutMs = random() < 0.3 ? pick([1_000, 2_000]) : null;
+      // Never a timeout at the very instant the run settles: which comes first would be up to timer order.
+      const asyncBody: Body = options.sqlite === true ? { kind: 'ok' } : { kind: 'async', ms: ms === timeoutMs ? ms + 1 : ms, timeoutMs };
       // A job that runs every fire of a backlog does only quick work here: the model does not time runs.
       const coalesce = random() < 0.7;
       const graceMs = pick([60_000, 60_000, 5_000, null]);
@@ -299,7 +315,8 @@ async function runSequence(seed: number, steps: number, options: SequenceOptions
       // Some async jobs may run two or three at once: a fire is skipped only when all are busy.
       const maxInstances = body.kind === 'async' && random() < 0.3 ? 2 + Math.floor(random() * 2) : 1;
       const { kind, ...rest } = body;
-      const policy = { ...(coalesce ? {} : { coalesce: false }), ...(maxInstances === 1 ? {} : { maxInstances }), ...(graceMs === 60_000 ? {} : { misfireGraceTime: graceMs === null ? null : graceMs / 1000 }) };
+      const timeout = body.kind === 'async' && body.timeoutMs !== null ? { timeoutSeconds: body.timeoutMs / 1000 } : {};
+      const policy = { ...(coalesce ? {} : { coalesce: false }), ...(maxInstances === 1 ? {} : { maxInstances }), ...timeout, ...(graceMs === 60_000 ? {} : { misfireGraceTime: graceMs === null ? null : graceMs / 1000 }) };
       await scheduler.addJob({ id, task: kind, args: { key, ...rest }, trigger, ...policy, ...(replaced === null ? {} : { replaceExisting: true }) });
       if (replaced !== null) {
         closeStretch(replaced, now);
@@ -408,7 +425,7 @@ async function runSequence(seed: number, steps: number, options: SequenceOptions
     const all = jobs.filter((j) => j.id === id);
     const got = outcomes.get(id) ?? [];
     const async = all.some((j) => j.body.kind === 'async');
-    const allowed = new Set(all.flatMap((j) => (j.body.kind === 'async' ? ['succeeded', 'skipped'] : [j.body.kind === 'throw' ? 'failed' : 'succeeded'])));
+    const allowed = new Set(all.flatMap((j) => (j.body.kind === 'async' ? ['skipped', ranOutcome(j.body)] : [ranOutcome(j.body)])));
     const bodies = JSON.stringify(all.map((j) => j.body));
     // An async run reports when it settles, after the skips of points it overlapped: compare in time order,
     // as [latest fire time, fire times it stands for, missed]. A stretch due while an async run holds the
@@ -422,6 +439,7 @@ async function runSequence(seed: number, steps: number, options: SequenceOptions
     expect(announced.removed.get(id) ?? 0, where(`job_removed of ${id}`)).toBe(removed);
     coverage.fires += got.length;
     coverage.skips += got.filter((o) => o.outcome === 'skipped').length;
+    coverage.timedOut += got.filter((o) => o.outcome === 'timed_out').length;
     coverage.coalesced += got.filter((o) => o.count > 1 && o.outcome !== 'missed').length;
     coverage.dropped += got.filter((o) => o.outcome === 'missed' && all.every((j) => !j.coalesce)).length;
     coverage.backlogs += all.filter((j) => !j.coalesce).flatMap((j) => entriesOf(j, gaps, end, maxCatchUp)).filter((e) => e.processedAt > e.at).length;
