@@ -655,44 +655,65 @@ export class SchedulerService {
   private async processDue(): Promise<{ more: boolean; next: number | null }> {
     if (this.state !== 'running') return { more: false, next: null };
     const now = this.clock.now();
-    const taken = this.store.takeDue(now, BATCH);
-    const jobs = taken instanceof Promise ? await taken : taken;
-    // shutdown() or pause() may have come while the store answered: put the jobs back untouched.
-    const live = this.state === 'running';
     const claims: Submission[] | null = this.store.claimsFires === true ? [] : null;
-    this.pendingClaims = claims;
-    // Synchronous from here to endPass: the log-level table cannot go stale across an await.
-    this.events.beginPass();
-    this.executor.beginPass(now);
-    try {
-      for (const job of live ? jobs : []) {
-        try {
-          this.fire(job, now);
-        } catch (error) {
-          // A trigger or policy bug must not stop the other jobs: log it and keep the job on its schedule.
-          this.logger.error({ event: 'internal_error', jobId: job.id, error: toErrorLog(error) }, 'processing a due job failed');
-          if (job.dueAt !== null && job.dueAt <= now) {
-            if (!job.paused) job.nextRunTime = job.trigger.next(now);
-            this.setDue(job);
-          }
-        }
+    let jobs: JobRecord[];
+    if (claims === null && this.store.fireDue !== undefined) {
+      // An in-process store fires each due job in place (see JobStore.fireDue).
+      this.beginPass(now, null);
+      try {
+        jobs = this.store.fireDue(now, BATCH, (job) => this.fireSafely(job, now));
+      } finally {
+        this.endPass();
       }
-    } finally {
-      this.executor.endPass();
-      this.events.endPass();
-    }
-    this.pendingClaims = null;
-    if (claims !== null) {
-      await this.startClaimed(jobs, claims);
     } else {
-      const put = this.store.putBack(jobs);
-      if (put instanceof Promise) await put;
+      const taken = this.store.takeDue(now, BATCH);
+      jobs = taken instanceof Promise ? await taken : taken;
+      // shutdown() or pause() may have come while the store answered: put the jobs back untouched.
+      const live = this.state === 'running';
+      this.beginPass(now, claims);
+      try {
+        if (live) for (const job of jobs) this.fireSafely(job, now);
+      } finally {
+        this.endPass();
+      }
+      if (claims !== null) {
+        await this.startClaimed(jobs, claims);
+      } else {
+        const put = this.store.putBack(jobs);
+        if (put instanceof Promise) await put;
+      }
     }
     const flushed = this.store.flush();
     if (flushed instanceof Promise) await flushed;
     for (const job of jobs) this.removeIfDone(job);
     const earliest = this.store.earliestDue();
     return { more: jobs.length === BATCH, next: earliest instanceof Promise ? await earliest : earliest };
+  }
+
+  /** Synchronous from here to endPass: the log-level table cannot go stale across an await. */
+  private beginPass(now: number, claims: Submission[] | null): void {
+    this.pendingClaims = claims;
+    this.events.beginPass();
+    this.executor.beginPass(now);
+  }
+
+  private endPass(): void {
+    this.executor.endPass();
+    this.events.endPass();
+    this.pendingClaims = null;
+  }
+
+  /** fire(), except that a trigger or policy bug must not stop the other jobs: logged, the job kept on its schedule. */
+  private fireSafely(job: JobRecord, now: number): void {
+    try {
+      this.fire(job, now);
+    } catch (error) {
+      this.logger.error({ event: 'internal_error', jobId: job.id, error: toErrorLog(error) }, 'processing a due job failed');
+      if (job.dueAt !== null && job.dueAt <= now) {
+        if (!job.paused) job.nextRunTime = job.trigger.next(now);
+        this.setDue(job);
+      }
+    }
   }
 
   /**

@@ -156,6 +156,26 @@ export class MemoryJobStore implements JobStore {
     return taken;
   }
 
+  fireDue(now: number, limit: number, fire: (job: JobRecord) => void): JobRecord[] {
+    const fired: JobRecord[] = [];
+    let again: JobRecord[] | null = null;
+    while (fired.length < limit && this.heap.peekDue() <= now) {
+      const job = this.heap.peek() as JobRecord;
+      fired.push(job);
+      fire(job);
+      if (job.seq === REMOVED) continue; // removed by its own function: out of the heap already
+      if (job.dueAt !== null && job.dueAt <= now) {
+        // Due again at once (a retry, a bug): out until the call ends, so that no job fires twice in it.
+        this.heap.remove(job);
+        (again ??= []).push(job);
+      } else {
+        this.place(job);
+      }
+    }
+    if (again !== null) this.putBack(again);
+    return fired;
+  }
+
   putBack(jobs: JobRecord[]): void {
     // A job removed while it was out (by its own function, say) stays out.
     for (const job of jobs) if (job.seq !== REMOVED) this.place(job);

@@ -106,6 +106,13 @@ export interface JobStore {
    */
   putBack(jobs: JobRecord[], claims?: readonly FireClaim[]): Awaitable<readonly FireClaim[] | void>;
   /**
+   * An in-process store may offer this instead of takeDue + putBack: calls `fire` on up to `limit` jobs
+   * with `dueAt <= now`, earliest first, each while it is still in place, then re-sorts it by its new
+   * `dueAt` (one sift where a take and a put back are two). A job still due after its fire is not fired
+   * again in this call. Returns the jobs fired, for the scheduler's after-pass work.
+   */
+  fireDue?(now: number, limit: number, fire: (job: JobRecord) => void): JobRecord[];
+  /**
    * Set by a store that several processes share: fires start only after `putBack` has recorded their
    * claims, and a manual run starts only after `claimManual` accepted it.
    */

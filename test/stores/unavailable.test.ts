@@ -22,6 +22,11 @@ class FlakyStore extends SqliteJobStore {
     this.check();
     return super.takeDue(now, limit);
   }
+  // The scheduler's pass on an in-process store.
+  override fireDue(...args: Parameters<SqliteJobStore['fireDue']>): ReturnType<SqliteJobStore['fireDue']> {
+    this.check();
+    return super.fireDue(...args);
+  }
 }
 
 describe('store trouble', () => {

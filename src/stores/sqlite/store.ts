@@ -303,6 +303,12 @@ export class SqliteJobStore implements JobStore {
     return this.index.takeDue(now, limit);
   }
 
+  fireDue(now: number, limit: number, fire: (job: JobRecord) => void): JobRecord[] {
+    const fired = this.index.fireDue(now, limit, fire);
+    for (const job of fired) if (this.index.get(job.id) === job) this.dirty.add(job);
+    return fired;
+  }
+
   putBack(jobs: JobRecord[]): void {
     this.index.putBack(jobs);
     for (const job of jobs) if (this.index.get(job.id) === job) this.dirty.add(job);
