@@ -481,6 +481,7 @@ export class SchedulerService {
     const job = await this.requireJob(jobId);
     job.paused = true;
     job.nextRunTime = null;
+    job.retry = null; // a paused job is never due, a retry of an earlier fire included
     return this.save(job);
   }
 
@@ -548,6 +549,7 @@ export class SchedulerService {
       job.finished = false;
     }
     if (trigger !== null || paused !== job.paused) job.nextRunTime = next;
+    if (paused) job.retry = null; // as pauseJob
     job.paused = paused;
     return this.save(job);
   }
@@ -623,9 +625,11 @@ export class SchedulerService {
     const trigger = createTrigger(stored.trigger, { nowMs: this.clock.now(), defaultTimezone: this.timezone, compiler: this.cron });
     const func = this.tasks.get(stored.task) ?? null;
     const policy = resolvePolicy(stored.policy, DEFAULT_JOB_POLICY, 'stored.policy');
-    // A paused job has no next run time (a row edited by hand may say otherwise): the pass recomputes its due.
+    // A paused job has no next run time and no retry (a row edited by hand may say otherwise): the pass
+    // recomputes its due time.
     const nextRunTime = stored.paused ? null : stored.nextRunTime;
-    const job = JobRecord.create(stored.id, stored.name, func, stored.task, stored.args, trigger, policy, stored.paused, nextRunTime, stored.dueAt, stored.retry);
+    const retry = stored.paused ? null : stored.retry;
+    const job = JobRecord.create(stored.id, stored.name, func, stored.task, stored.args, trigger, policy, stored.paused, nextRunTime, stored.dueAt, retry);
     job.jitterMs = stored.jitterMs;
     if (func === null) {
       this.events.emit('job_load_error', {
@@ -638,11 +642,15 @@ export class SchedulerService {
 
   /** dueAt = the next fire plus a fresh jitter, or a pending retry when that comes first. */
   private setDue(job: JobRecord): void {
-    // A paused job has no next fire, whatever a stored row says: a due time the pass would never act on
-    // would make every pass take the job again at once (a busy loop).
-    const next = job.paused ? null : job.nextRunTime;
-    let due = next;
     job.jitterMs = 0;
+    // A paused job is never due, whatever a stored row says (a due time the pass would not act on would
+    // make every pass take the job again at once: a busy loop).
+    if (job.paused) {
+      job.dueAt = null;
+      return;
+    }
+    const next = job.nextRunTime;
+    let due = next;
     if (next !== null && job.policy.jitterSeconds > 0) {
       due = jitteredDue(next, job.policy.jitterSeconds, Math.random(), endOf(job));
       job.jitterMs = due - next;
@@ -828,7 +836,8 @@ export class SchedulerService {
   }
 
   private scheduleRetry(job: JobRecord, record: RunRecord): void {
-    if (job.policy.retries === null || this.state === 'stopping' || this.state === 'stopped') return;
+    // A run that fails after its job was paused schedules no retry: a paused job is never due.
+    if (job.policy.retries === null || job.paused || this.state === 'stopping' || this.state === 'stopped') return;
     const now = this.clock.now();
     const at = retryAt(job.policy.retries, record.attempt, now, job.nextRunTime);
     if (at === null) return;

@@ -204,6 +204,31 @@ describe('errors in jobs', () => {
     expect(runs.every((r) => r.scheduledAt.getTime() === REFERENCE + 3_600_000)).toBe(true);
   });
 
+  it('a paused job is never due: pausing drops a pending retry, and a run failing while paused schedules none', async () => {
+    h = harness();
+    const attempts: [number, number][] = [];
+    await h.scheduler.start();
+    await h.scheduler.addIntervalJob(async (ctx) => {
+      attempts.push([ctx.attempt, h.clock.now() - REFERENCE]);
+      if (ctx.attempt === 1 && attempts.length === 2) await sleepOn(h.clock, 5_000); // fails after the pause below
+      throw new Error('flaky');
+    }, 60, 'job', { retries: { max: 3, backoffSeconds: 10 } });
+    await h.clock.advance(60_000); // attempt 1 fails at 60 s; its retry is due at 70 s
+    expect(h.named('job_retry_scheduled')).toHaveLength(1);
+    await h.scheduler.pauseJob('job');
+    await h.clock.advance(30_000);
+    expect(attempts).toEqual([[1, 60_000]]);
+    expect(await h.scheduler.getJob('job')).toMatchObject({ paused: true, nextRunTime: null });
+    await h.scheduler.resumeJob('job'); // at 90 s: next regular fire at 120 s, no retry of the 60 s fire
+    await h.clock.advance(31_000);
+    expect(attempts).toEqual([[1, 60_000], [1, 120_000]]);
+    await h.scheduler.pauseJob('job'); // the 120 s run is still running; it fails at 125 s, paused
+    await h.clock.advance(60_000);
+    expect(attempts).toEqual([[1, 60_000], [1, 120_000]]);
+    expect(h.named('job_retry_scheduled')).toHaveLength(1);
+    expect(h.named('job_error')).toHaveLength(2);
+  });
+
   it('does not retry when the next regular fire comes first', async () => {
     h = harness();
     await h.scheduler.start();

@@ -276,7 +276,7 @@ export class PostgresJobStore implements JobStore {
       job.nextRunTime = row.paused ? null : row.next_run_time;
       job.dueAt = row.due_at;
       job.jitterMs = row.jitter_ms;
-      job.retry = row.retry;
+      job.retry = row.paused ? null : row.retry;
     } else {
       job = (this.context as StoreContext).hydrate(toStoredJob(row));
       if (cached !== undefined) {
