@@ -165,7 +165,8 @@ export class MemoryJobStore implements JobStore {
       fire(job);
       if (job.seq === REMOVED) continue; // removed by its own function: out of the heap already
       if (job.dueAt !== null && job.dueAt <= now) {
-        // Due again at once (a retry, a bug): out until the call ends, so that no job fires twice in it.
+        // Still due after its fire (only a trigger or policy bug does that): out until the call ends, so
+        // that no job fires twice in one call.
         this.heap.remove(job);
         (again ??= []).push(job);
       } else {
