@@ -7,7 +7,7 @@
  */
 import type { Clock, TimerHandle } from './clock.js';
 import { JobCancelledError, JobTimeoutError } from './errors.js';
-import { isPromiseLike, type EventBus, type RunEvent, type RunOutcome, type SchedulerEventName } from './events.js';
+import { EVENT_ID, EVENT_NAMES, isPromiseLike, type EventBus, type RunEvent, type RunOutcome } from './events.js';
 import type { JobRecord } from './job.js';
 import type { Logger } from './logger.js';
 import { isMisfire } from './policies.js';
@@ -61,15 +61,19 @@ function clipOutput(text: string): string {
   return text.length <= MAX_OUTPUT_CHARS ? text : `…${text.slice(text.length - MAX_OUTPUT_CHARS + 1)}`;
 }
 
-const OUTCOME_EVENT: Partial<Record<RunOutcome, SchedulerEventName>> = {
-  succeeded: 'job_executed',
-  failed: 'job_error',
-  missed: 'job_missed',
-  skipped: 'job_max_instances',
-  timed_out: 'job_timed_out',
-  cancelled: 'job_cancelled',
-  lost: 'job_lost',
-};
+/** The event of a settled run's outcome, by EVENT_ID (-1: none). A switch: see EVENT_ID for why not a table. */
+function outcomeEvent(outcome: RunOutcome): number {
+  switch (outcome) {
+    case 'succeeded': return EVENT_ID.job_executed;
+    case 'failed': return EVENT_ID.job_error;
+    case 'missed': return EVENT_ID.job_missed;
+    case 'skipped': return EVENT_ID.job_max_instances;
+    case 'timed_out': return EVENT_ID.job_timed_out;
+    case 'cancelled': return EVENT_ID.job_cancelled;
+    case 'lost': return EVENT_ID.job_lost;
+    default: return -1;
+  }
+}
 
 export class Executor {
   private inFlight = 0;
@@ -124,7 +128,7 @@ export class Executor {
   }
 
   submit(submission: Submission): void {
-    if (this.events.wants('job_submitted')) {
+    if (this.events.wantsAt(EVENT_ID.job_submitted)) {
       this.passTime = Number.NaN;
       this.events.emit('job_submitted', {
         jobId: submission.job.id,
@@ -195,7 +199,7 @@ export class Executor {
    * concurrency slot it runs at once and allocates no Submission unless the function goes asynchronous.
    */
   runOnTime(job: JobRecord, scheduledAt: number, dueAt: number): void {
-    if (this.inFlight >= this.maxConcurrentRuns || this.events.wants('job_submitted')) {
+    if (this.inFlight >= this.maxConcurrentRuns || this.events.wantsAt(EVENT_ID.job_submitted)) {
       this.submit({ job, runTimes: [scheduledAt], attempt: 1, firstDueAt: dueAt, coalesced: 1, manual: false, index: 0, cancelled: false });
       return;
     }
@@ -438,8 +442,8 @@ export class Executor {
 
   /** Emits the run's event (only if someone listens or logs it). */
   emitRun(record: RunRecord, cause?: unknown): void {
-    const name = OUTCOME_EVENT[record.outcome];
-    if (name === undefined || !this.events.wants(name)) return;
+    const id = outcomeEvent(record.outcome);
+    if (id < 0 || !this.events.wantsAt(id)) return;
     this.passTime = Number.NaN; // listeners and the log take time of their own
     const payload: RunEvent = {
       jobId: record.jobId,
@@ -453,6 +457,6 @@ export class Executor {
     if (record.coalesced !== undefined) payload.count = record.coalesced;
     if (record.lastScheduledAt !== undefined) payload.lastScheduledAt = new Date(record.lastScheduledAt).toISOString();
     const stack = cause instanceof Error && record.outcome === 'failed' ? { stack: cause.stack } : undefined;
-    this.events.emit(name as 'job_executed', payload, stack);
+    this.events.emit(EVENT_NAMES[id] as 'job_executed', payload, stack);
   }
 }

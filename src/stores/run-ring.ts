@@ -14,7 +14,11 @@ import { WIDTH, type RunSlab } from './run-slab.js';
 import type { RunQuery } from './store.js';
 
 const OUTCOMES: readonly RunOutcome[] = ['running', 'succeeded', 'failed', 'missed', 'skipped', 'lost', 'timed_out', 'cancelled'];
-const OUTCOME_CODE = new Map<RunOutcome, number>(OUTCOMES.map((o, i) => [o, i]));
+
+/** An outcome's index in OUTCOMES; the common one first, without the Map lookup it was (2 % of a fire). */
+function outcomeCode(outcome: RunOutcome): number {
+  return outcome === 'succeeded' ? 1 : OUTCOMES.indexOf(outcome);
+}
 
 interface RareFields {
   error: RunError | null;
@@ -201,7 +205,7 @@ export class RunRing implements RunRecord {
     t[at + 2] = orNaN(run.finishedAt);
     t[at + 3] = orNaN(run.latenessMs);
     t[at + 4] = orNaN(run.durationMs);
-    t[at + 5] = (OUTCOME_CODE.get(run.outcome) as number) | (run.attempt << 8);
+    t[at + 5] = outcomeCode(run.outcome) | (run.attempt << 8);
     if (run.error === null && run.output === undefined && run.coalesced === undefined && run.lastScheduledAt === undefined && run.node === undefined) {
       if (this.rare !== null) this.rare[slot] = undefined;
       return;

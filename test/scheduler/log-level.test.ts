@@ -59,3 +59,23 @@ describe('log levels', () => {
     expect(app.listenerCount('level-change')).toBe(0);
   });
 });
+
+describe('listeners changed inside a pass', () => {
+  it('a listener a job adds while it runs hears that run, and one it removes hears nothing more (the pass table is remade)', async () => {
+    const { logger } = pinoLines('warn'); // the log wants no run event: only listeners do
+    const clock = new ManualClock(REFERENCE);
+    const scheduler = new SchedulerService({ clock, logger, timezone: 'UTC' });
+    await scheduler.start();
+    const heard: string[] = [];
+    let off: (() => void) | null = null;
+    await scheduler.addIntervalJob(() => {
+      if (off === null) off = scheduler.on('job_executed', (e) => heard.push(`${e.jobId}@${e.scheduledAt}`));
+      else off();
+    }, 1, 'toggler');
+    await clock.advance(1000); // first run subscribes: its own job_executed is heard
+    expect(heard).toEqual([`toggler@${new Date(REFERENCE + 1000).toISOString()}`]);
+    await clock.advance(1000); // second run unsubscribes before it settles
+    expect(heard).toHaveLength(1);
+    await scheduler.shutdown();
+  });
+});
