@@ -32,7 +32,7 @@ export interface Submission {
 
 /** A run whose function returned a promise. */
 interface PendingRun {
-  readonly record: RunRecord;
+  readonly record: LiveRunRecord;
   readonly context: RunContext;
   readonly promise: PromiseLike<unknown>;
 }
@@ -40,7 +40,7 @@ interface PendingRun {
 /** One run awaiting its promise. */
 interface ActiveRun {
   readonly submission: Submission;
-  readonly record: RunRecord;
+  readonly record: LiveRunRecord;
   readonly context: RunContext;
   readonly promise: PromiseLike<unknown>;
   timer: TimerHandle | null;
@@ -303,7 +303,7 @@ export class Executor {
   }
 
   /** The record of a run starting now: the scratch record when it is free, else a new one. */
-  private newRecord(job: JobRecord, scheduledAt: number, attempt: number, now: number, lateness: number): RunRecord {
+  private newRecord(job: JobRecord, scheduledAt: number, attempt: number, now: number, lateness: number): LiveRunRecord {
     let record: LiveRunRecord;
     if (this.scratch !== null && !this.scratchBusy) {
       record = this.scratch;
@@ -355,11 +355,10 @@ export class Executor {
     this.scratchBusy = false;
   }
 
-  private finishSync(job: JobRecord, record: RunRecord, outcome: RunOutcome, error: RunError | null, cause: unknown): void {
+  private finishSync(job: JobRecord, record: LiveRunRecord, outcome: RunOutcome, error: RunError | null, cause: unknown): void {
     const finished = this.clock.now();
     if (!Number.isNaN(this.passTime)) this.passTime = finished;
-    record.finishedAt = finished;
-    record.durationMs = finished - (record.startedAt as number);
+    record.finish(finished);
     record.outcome = outcome;
     record.error = error;
     this.store.recordRun(record, job);
@@ -394,9 +393,7 @@ export class Executor {
     this.active.delete(run);
     if (run.timer !== null) this.clock.clearTimer(run.timer);
     const record = run.record;
-    const finished = this.clock.now();
-    record.finishedAt = finished;
-    record.durationMs = finished - (record.startedAt as number);
+    record.finish(this.clock.now());
     record.outcome = outcome;
     record.error = error;
     this.store.updateRun(record);

@@ -185,6 +185,15 @@ export class JobRecord {
     this.nextMs = value === null ? Number.NaN : value;
   }
 
+  /** nextRunTime as a double, NaN for null (see nextMs: a number|null read is a heap number on the fire path). */
+  get nextTime(): number {
+    return this.nextMs;
+  }
+
+  set nextTime(value: number) {
+    this.nextMs = value;
+  }
+
   /** When the loop should take the job: nextRunTime plus jitter, or an earlier retry. Null: never. */
   get dueAt(): number | null {
     const v = this.dueMs;
@@ -193,5 +202,14 @@ export class JobRecord {
 
   set dueAt(value: number | null) {
     this.dueMs = value === null ? Number.NaN : value;
+  }
+
+  /** dueAt as a double, NaN for null: what the stores' heaps and the pass read. */
+  get dueTime(): number {
+    return this.dueMs;
+  }
+
+  set dueTime(value: number) {
+    this.dueMs = value;
   }
 }

@@ -87,6 +87,23 @@ export class LiveRunRecord implements RunRecord {
   set durationMs(value: number | null) {
     this.durationValue = value ?? Number.NaN;
   }
+
+  /** The run finished at `at`: finishedAt and durationMs, without reading startedAt as a number|null. */
+  finish(at: number): void {
+    this.finishedMs = at;
+    this.durationValue = at - this.startedMs;
+  }
+
+  /**
+   * Writes startedAt, finishedAt, latenessMs and durationMs as doubles (NaN for null) from `at` on: read
+   * through the getters, each number|null was a heap number allocated per fire (64 bytes a record).
+   */
+  timesInto(target: Float64Array, at: number): void {
+    target[at] = this.startedMs;
+    target[at + 1] = this.finishedMs;
+    target[at + 2] = this.latenessValue;
+    target[at + 3] = this.durationValue;
+  }
 }
 
 function nullIfNaN(value: number): number | null {

@@ -646,17 +646,19 @@ export class SchedulerService {
     // A paused job is never due, whatever a stored row says (a due time the pass would not act on would
     // make every pass take the job again at once: a busy loop).
     if (job.paused) {
-      job.dueAt = null;
+      job.dueTime = Number.NaN;
       return;
     }
-    const next = job.nextRunTime;
+    // Times as doubles, NaN for none: this runs on every fire (see JobRecord.nextTime).
+    const next = job.nextTime;
     let due = next;
-    if (next !== null && job.policy.jitterSeconds > 0) {
+    if (!Number.isNaN(next) && job.policy.jitterSeconds > 0) {
       due = jitteredDue(next, job.policy.jitterSeconds, Math.random(), endOf(job));
       job.jitterMs = due - next;
     }
-    if (job.retry !== null && (due === null || job.retry.at < due)) due = job.retry.at;
-    job.dueAt = due;
+    const retry = job.retry;
+    if (retry !== null && (Number.isNaN(due) || retry.at < due)) due = retry.at;
+    job.dueTime = due;
   }
 
   /** One pass of the loop: take due jobs, submit their fires, reschedule them. Returns the next wake time. */
@@ -664,18 +666,25 @@ export class SchedulerService {
     if (this.state !== 'running') return { more: false, next: null };
     const now = this.clock.now();
     const claims: Submission[] | null = this.store.claimsFires === true ? [] : null;
-    let jobs: JobRecord[];
+    let fired: number;
+    // The jobs whose last fire this was: removed once the pass is written.
+    let finished: JobRecord[] | null = null;
     if (claims === null && this.store.fireDue !== undefined) {
       // An in-process store fires each due job in place (see JobStore.fireDue).
       this.beginPass(now, null);
       try {
-        jobs = this.store.fireDue(now, BATCH, (job) => this.fireSafely(job, now));
+        fired = this.store.fireDue(now, BATCH, (job) => {
+          this.fireSafely(job, now);
+          if (job.finished) (finished ??= []).push(job);
+        });
       } finally {
         this.endPass();
       }
     } else {
       const taken = this.store.takeDue(now, BATCH);
-      jobs = taken instanceof Promise ? await taken : taken;
+      const jobs = taken instanceof Promise ? await taken : taken;
+      fired = jobs.length;
+      finished = jobs;
       // shutdown() or pause() may have come while the store answered: put the jobs back untouched.
       const live = this.state === 'running';
       this.beginPass(now, claims);
@@ -693,9 +702,9 @@ export class SchedulerService {
     }
     const flushed = this.store.flush();
     if (flushed instanceof Promise) await flushed;
-    for (const job of jobs) this.removeIfDone(job);
+    if (finished !== null) for (const job of finished) this.removeIfDone(job);
     const earliest = this.store.earliestDue();
-    return { more: jobs.length === BATCH, next: earliest instanceof Promise ? await earliest : earliest };
+    return { more: fired === BATCH, next: earliest instanceof Promise ? await earliest : earliest };
   }
 
   /** Synchronous from here to endPass: the log-level table cannot go stale across an await. */
@@ -756,20 +765,21 @@ export class SchedulerService {
       job.retry = null;
       this.submit(job, [retry.scheduledAt], retry.attempt, retry.at, 1);
     }
-    const first = job.nextRunTime;
-    if (first !== null && !job.paused && first + job.jitterMs <= now) {
+    // Times as doubles, NaN for none (see JobRecord.nextTime); NaN + jitter <= now is false.
+    const first = job.nextTime;
+    if (!job.paused && first + job.jitterMs <= now) {
       const policy = job.policy;
-      const next = job.trigger.next(first);
+      const next = job.trigger.nextTime(first);
       // The schedule advances before anything runs, so a synchronous failure sees the real next fire
       // (the retry rule compares against it).
-      if (next === null || next > now) {
+      if (Number.isNaN(next) || next > now) {
         // On time: the common case, one fire.
         this.advance(job, next);
         this.submitOnTime(job, first);
       } else {
         // One more than maxCatchUp, so that the last dropped fire is known for the missed record.
         const due = job.trigger.dueFires(first, now, policy.coalesce ? 1 : this.maxCatchUp + 1);
-        this.advance(job, due.next);
+        this.advance(job, due.next ?? Number.NaN);
         const plan = planFires(due, first, policy.coalesce, this.maxCatchUp);
         if (plan.dropped !== null) this.recordDropped(job, plan.dropped);
         if (plan.runTimes.length > 0) this.submit(job, plan.runTimes, 1, plan.runTimes[0] as number, plan.coalesced);
@@ -778,9 +788,10 @@ export class SchedulerService {
     this.setDue(job);
   }
 
-  private advance(job: JobRecord, next: number | null): void {
-    job.nextRunTime = next;
-    if (next === null) job.finished = true;
+  /** The job's next fire time (NaN: it has none, and is finished). */
+  private advance(job: JobRecord, next: number): void {
+    job.nextTime = next;
+    if (Number.isNaN(next)) job.finished = true;
   }
 
   /** The hot path of `submit`: one on-time fire, run by the executor without a Submission when it can. */

@@ -55,7 +55,7 @@ export class JobHeap {
     const slot = held >= 0 && holder === job ? held : this.takeSlot(job);
     const index = this.count++;
     if (index === this.due.length) this.growPositions();
-    this.up(index, slot, job.dueAt as number, job.seq);
+    this.up(index, slot, job.dueTime, job.seq);
   }
 
   pop(): JobRecord | undefined {
@@ -85,7 +85,7 @@ export class JobHeap {
     if (!this.contains(job)) return;
     const slot = job.heapSlot;
     const index = this.pos[slot] as number;
-    const due = job.dueAt as number;
+    const due = job.dueTime;
     if (index > 0 && less(due, job.seq, this.due[(index - 1) >> 1] as number, this.seq[(index - 1) >> 1] as number)) {
       this.up(index, slot, due, job.seq);
     } else {

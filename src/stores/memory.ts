@@ -64,7 +64,7 @@ export class MemoryJobStore implements JobStore {
     job.seq = this.seq++;
     this.jobs.set(job.id, job);
     this.byId = null;
-    if (job.dueAt !== null) this.heap.push(job);
+    if (!Number.isNaN(job.dueTime)) this.heap.push(job);
   }
 
   update(job: JobRecord): void {
@@ -156,15 +156,15 @@ export class MemoryJobStore implements JobStore {
     return taken;
   }
 
-  fireDue(now: number, limit: number, fire: (job: JobRecord) => void): JobRecord[] {
-    const fired: JobRecord[] = [];
+  fireDue(now: number, limit: number, fire: (job: JobRecord) => void): number {
+    let fired = 0;
     let again: JobRecord[] | null = null;
-    while (fired.length < limit && this.heap.peekDue() <= now) {
+    while (fired < limit && this.heap.peekDue() <= now) {
       const job = this.heap.peek() as JobRecord;
-      fired.push(job);
+      fired++;
       fire(job);
       if (job.seq === REMOVED) continue; // removed by its own function: out of the heap already
-      if (job.dueAt !== null && job.dueAt <= now) {
+      if (job.dueTime <= now) { // NaN (no due time) is not
         // Still due after its fire (only a trigger or policy bug does that): out until the call ends, so
         // that no job fires twice in one call.
         this.heap.remove(job);
@@ -217,7 +217,7 @@ export class MemoryJobStore implements JobStore {
 
   /** Puts the job in the heap at its dueAt, moves it, or takes it out when it has none. */
   private place(job: JobRecord): void {
-    if (job.dueAt === null) this.heap.remove(job);
+    if (Number.isNaN(job.dueTime)) this.heap.remove(job);
     else if (this.heap.contains(job)) this.heap.update(job);
     else this.heap.push(job);
   }

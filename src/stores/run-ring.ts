@@ -9,7 +9,7 @@
  * settles and then calls `settle`, which packs it.
  */
 import type { RunOutcome } from '../scheduler/events.js';
-import type { RunError, RunRecord } from '../scheduler/run.js';
+import { LiveRunRecord, type RunError, type RunRecord } from '../scheduler/run.js';
 import { WIDTH, type RunSlab } from './run-slab.js';
 import type { RunQuery } from './store.js';
 
@@ -201,10 +201,14 @@ export class RunRing implements RunRecord {
     const t = this.slab.column(slot, this.index);
     const at = this.index * WIDTH;
     t[at] = run.scheduledAt;
-    t[at + 1] = orNaN(run.startedAt);
-    t[at + 2] = orNaN(run.finishedAt);
-    t[at + 3] = orNaN(run.latenessMs);
-    t[at + 4] = orNaN(run.durationMs);
+    if (run instanceof LiveRunRecord) {
+      run.timesInto(t, at + 1);
+    } else {
+      t[at + 1] = orNaN(run.startedAt);
+      t[at + 2] = orNaN(run.finishedAt);
+      t[at + 3] = orNaN(run.latenessMs);
+      t[at + 4] = orNaN(run.durationMs);
+    }
     t[at + 5] = outcomeCode(run.outcome) | (run.attempt << 8);
     if (run.error === null && run.output === undefined && run.coalesced === undefined && run.lastScheduledAt === undefined && run.node === undefined) {
       if (this.rare !== null) this.rare[slot] = undefined;

@@ -57,6 +57,11 @@ export class CronTrigger implements Trigger {
     return t === null || (this.endMs !== null && t > this.endMs) ? null : t;
   }
 
+  nextTime(afterMs: number): number {
+    const t = this.next(afterMs);
+    return t === null ? Number.NaN : t;
+  }
+
   /** Like next(), with the DST mark ("shifted" out of a gap, "repeated" in an overlap); not memoized. */
   nextFire(afterMs: number): CronFire | null {
     const after = this.startMs !== null && afterMs < this.startMs ? this.startMs - 1 : afterMs;

@@ -11,6 +11,10 @@ export class DateTrigger implements Trigger {
     return this.runAtMs > afterMs ? this.runAtMs : null;
   }
 
+  nextTime(afterMs: number): number {
+    return this.runAtMs > afterMs ? this.runAtMs : Number.NaN;
+  }
+
   first(): number | null {
     return this.runAtMs;
   }

@@ -55,14 +55,16 @@ export class IntervalTrigger implements Trigger {
     return k;
   }
 
-  private bounded(t: number): number | null {
-    return this.endMs !== null && t > this.endMs ? null : t;
+  next(afterMs: number): number | null {
+    const t = this.nextTime(afterMs);
+    return Number.isNaN(t) ? null : t;
   }
 
-  next(afterMs: number): number | null {
+  nextTime(afterMs: number): number {
     // One path for every afterMs (before the start, k = -1 and at(0) is the start): a job's first time
     // (at add) and its later fires run the same code, so the fire path is optimized with all of it.
-    return this.bounded(this.at(this.indexAtOrBefore(afterMs) + 1));
+    const t = this.at(this.indexAtOrBefore(afterMs) + 1);
+    return this.endMs !== null && t > this.endMs ? Number.NaN : t;
   }
 
   first(nowMs: number): number | null {
@@ -77,7 +79,8 @@ export class IntervalTrigger implements Trigger {
     const total = Math.max(0, kLast - k0 + 1);
     const times: number[] = [];
     for (let k = Math.max(k0, kLast - keep + 1); k <= kLast; k++) times.push(this.at(k));
-    return { times, total, exact: true, next: this.bounded(this.at(kLast + 1)) };
+    const next = this.at(kLast + 1);
+    return { times, total, exact: true, next: this.endMs !== null && next > this.endMs ? null : next };
   }
 
   toSpec(): ResolvedTriggerSpec {

@@ -57,6 +57,11 @@ export interface Trigger {
   readonly type: TriggerSpec['type'];
   /** The first fire time strictly after `afterMs`, or null when the trigger will not fire again. */
   next(afterMs: number): number | null;
+  /**
+   * next() as a plain double, NaN for null: for the fire path, where a number|null that passes through a
+   * function's return or a merge is a heap number allocated per call.
+   */
+  nextTime(afterMs: number): number;
   /** The fire time a job gets when it is added or resumed at `nowMs` (a date trigger returns its date even if past). */
   first(nowMs: number): number | null;
   /** Every fire time from `firstMs` (a fire time) up to `nowMs` inclusive, summarised; never loops per missed second. */

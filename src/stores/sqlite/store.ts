@@ -303,10 +303,14 @@ export class SqliteJobStore implements JobStore {
     return this.index.takeDue(now, limit);
   }
 
-  fireDue(now: number, limit: number, fire: (job: JobRecord) => void): JobRecord[] {
-    const fired = this.index.fireDue(now, limit, fire);
+  fireDue(now: number, limit: number, fire: (job: JobRecord) => void): number {
+    const fired: JobRecord[] = [];
+    const count = this.index.fireDue(now, limit, (job) => {
+      fired.push(job);
+      fire(job);
+    });
     for (const job of fired) if (this.index.get(job.id) === job) this.dirty.add(job);
-    return fired;
+    return count;
   }
 
   putBack(jobs: JobRecord[]): void {
