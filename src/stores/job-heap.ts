@@ -8,9 +8,9 @@
  * hundreds of bytes apart) plus a write barrier per pointer stored in the heap array; the sifts were
  * half of the CPU of a fire.
  *
- * A pop uses Floyd's bottom-up sift: the hole at the root goes down to a leaf along the smaller
- * children (one comparison per level), and the last entry, which is usually among the latest, rises
- * from there (rarely more than a level).
+ * Every downward sift (a pop, a fired job moved to its next time) is Floyd's bottom-up sift: the hole
+ * goes down to a leaf along the smaller children (one comparison per level), and the entry, which is
+ * usually among the latest, rises from there (rarely more than a level).
  */
 import type { JobRecord } from '../scheduler/job.js';
 
@@ -85,12 +85,7 @@ export class JobHeap {
     if (!this.contains(job)) return;
     const slot = job.heapSlot;
     const index = this.pos[slot] as number;
-    const due = job.dueTime;
-    if (index > 0 && less(due, job.seq, this.due[(index - 1) >> 1] as number, this.seq[(index - 1) >> 1] as number)) {
-      this.up(index, slot, due, job.seq);
-    } else {
-      this.down(index, slot, due, job.seq);
-    }
+    this.place(index, slot, job.dueTime, job.seq);
   }
 
   private takeSlot(job: JobRecord): number {
@@ -124,29 +119,12 @@ export class JobHeap {
     this.seq = seq;
   }
 
-  /** Floyd's pop: the hole sinks to a leaf, then the last entry rises into it. */
+  /** Floyd's pop: the hole sinks to a leaf, then the last entry rises into it (see down()). */
   private removeTop(): void {
-    const slots = this.slots;
-    const dues = this.due;
-    const seqs = this.seq;
-    const pos = this.pos;
-    pos[slots[0] as number] = -1;
+    this.pos[this.slots[0] as number] = -1;
     const n = --this.count;
     if (n === 0) return;
-    let hole = 0;
-    for (;;) {
-      let child = 2 * hole + 1;
-      if (child >= n) break;
-      const right = child + 1;
-      if (right < n && less(dues[right] as number, seqs[right] as number, dues[child] as number, seqs[child] as number)) child = right;
-      const s = slots[child] as number;
-      slots[hole] = s;
-      dues[hole] = dues[child] as number;
-      seqs[hole] = seqs[child] as number;
-      pos[s] = hole;
-      hole = child;
-    }
-    this.up(hole, slots[n] as number, dues[n] as number, seqs[n] as number);
+    this.down(0, this.slots[n] as number, this.due[n] as number, this.seq[n] as number);
   }
 
   private removeAt(index: number): void {
@@ -156,12 +134,15 @@ export class JobHeap {
     if (index === lastIndex) return;
     const slot = slots[lastIndex] as number;
     const due = this.due[lastIndex] as number;
-    const seq = this.seq[lastIndex] as number;
-    if (index > 0 && less(due, seq, this.due[(index - 1) >> 1] as number, this.seq[(index - 1) >> 1] as number)) {
-      this.up(index, slot, due, seq);
-    } else {
-      this.down(index, slot, due, seq);
-    }
+    this.place(index, slot, due, this.seq[lastIndex] as number);
+  }
+
+  /** Puts `slot` with its keys at `index`, then up or down to where they belong. */
+  private place(index: number, slot: number, due: number, seq: number): void {
+    const parent = index > 0 ? (index - 1) >> 1 : 0; // never a read before the array (see column reads in RunSlab)
+    const pd = this.due[parent] as number;
+    if (index > 0 && (due < pd || (due === pd && seq < (this.seq[parent] as number)))) this.up(index, slot, due, seq);
+    else this.down(index, slot, due, seq);
   }
 
   /**
@@ -169,6 +150,8 @@ export class JobHeap {
    * the parent (which moves down) or with the new entry (and stops), and every array access runs on
    * every call: code optimized while jobs were only appended (registration: keys in order, nothing ever
    * rises) then meets no untried access when the first entry rises, which would deoptimize the fire path.
+   * The key comparison is written out, here and below, not called: the first fires run before the
+   * optimizing compiler is done, and a call per level was a third of a cold sift.
    */
   private up(index: number, slot: number, due: number, seq: number): void {
     const slots = this.slots;
@@ -180,7 +163,7 @@ export class JobHeap {
       const ps = slots[parent] as number;
       const pd = dues[parent] as number;
       const pq = seqs[parent] as number;
-      const rises = index > 0 && less(due, seq, pd, pq);
+      const rises = index > 0 && (due < pd || (due === pd && seq < pq));
       const s = rises ? ps : slot;
       slots[index] = s;
       dues[index] = rises ? pd : due;
@@ -191,7 +174,13 @@ export class JobHeap {
     }
   }
 
-  /** Places `slot` (keys `due`, `seq`) at `index` or below it. */
+  /**
+   * Places `slot` (keys `due`, `seq`) at `index` or below it, where `index`'s parent is not greater (so
+   * it cannot rise past `index`). Floyd's way: the hole sinks to a leaf along the smaller
+   * children (one comparison per level), then the entry rises from there. A fired job's next time is
+   * usually later than every other job's, so it belongs near a leaf, and the standard sift's second
+   * comparison per level (child against entry) was spent for nothing.
+   */
   private down(index: number, slot: number, due: number, seq: number): void {
     const slots = this.slots;
     const dues = this.due;
@@ -201,33 +190,19 @@ export class JobHeap {
     for (;;) {
       let child = 2 * index + 1;
       if (child >= n) break;
-      let cd = dues[child] as number;
-      let cs = seqs[child] as number;
       const right = child + 1;
       if (right < n) {
         const rd = dues[right] as number;
-        const rs = seqs[right] as number;
-        if (less(rd, rs, cd, cs)) {
-          child = right;
-          cd = rd;
-          cs = rs;
-        }
+        const cd = dues[child] as number;
+        if (rd < cd || (rd === cd && (seqs[right] as number) < (seqs[child] as number))) child = right;
       }
-      if (!less(cd, cs, due, seq)) break;
       const c = slots[child] as number;
       slots[index] = c;
-      dues[index] = cd;
-      seqs[index] = cs;
+      dues[index] = dues[child] as number;
+      seqs[index] = seqs[child] as number;
       pos[c] = index;
       index = child;
     }
-    slots[index] = slot;
-    dues[index] = due;
-    seqs[index] = seq;
-    pos[slot] = index;
+    this.up(index, slot, due, seq);
   }
-}
-
-function less(dueA: number, seqA: number, dueB: number, seqB: number): boolean {
-  return dueA < dueB || (dueA === dueB && seqA < seqB);
 }
