@@ -854,13 +854,16 @@ export class SchedulerService {
     if (at === null) return;
     job.retry = { scheduledAt: record.scheduledAt, attempt: record.attempt + 1, at };
     this.setDue(job);
-    if (this.events.wants('job_retry_scheduled')) {
-      const payload = { jobId: job.id, scheduledAt: new Date(record.scheduledAt).toISOString(), attempt: record.attempt + 1, retryAt: new Date(at).toISOString() };
-      this.events.emit('job_retry_scheduled', record.error === null ? payload : { ...payload, error: record.error });
-    }
-    // A store may throw synchronously (the memory store: the job was removed while its run was failing).
-    Promise.resolve().then(() => this.store.update(job)).then(() => this.loop.wakeBy(at), (error: unknown) => {
-      if (error instanceof JobNotFoundError) return; // removed meanwhile: there is nothing to retry
+    // Announced once the store has it: a job removed while its run was failing (or removed and added again
+    // under its id) has nothing to retry. A store may throw synchronously (the memory store, in that case).
+    Promise.resolve().then(() => this.store.update(job)).then(() => {
+      this.loop.wakeBy(at);
+      if (this.events.wants('job_retry_scheduled')) {
+        const payload = { jobId: job.id, scheduledAt: new Date(record.scheduledAt).toISOString(), attempt: record.attempt + 1, retryAt: new Date(at).toISOString() };
+        this.events.emit('job_retry_scheduled', record.error === null ? payload : { ...payload, error: record.error });
+      }
+    }, (error: unknown) => {
+      if (error instanceof JobNotFoundError) return;
       this.logger.error({ event: 'store_error', jobId: job.id, error: toErrorLog(error) }, 'saving a retry failed');
     });
   }

@@ -154,6 +154,22 @@ describe.each(stores)('JobStore contract: %s', (_name, create) => {
     await store.close();
   });
 
+  it('updates a job only from a record of it: one of a job removed and added again under its id is refused, and the new job stays as it was', async () => {
+    const store = await open();
+    const old = makeJob('a', REFERENCE + 1000, 'old-task');
+    await store.add(old);
+    await store.remove('a');
+    await store.add(makeJob('a', REFERENCE + 2000, 'new-task'));
+    // What a retry of the old job's last run does: a new due time on the old record.
+    old.dueAt = REFERENCE + 500;
+    await expect(Promise.resolve().then(() => store.update(old))).rejects.toMatchObject({ code: 'JOB_NOT_FOUND' });
+    const kept = await store.get('a');
+    expect(kept?.task).toBe('new-task');
+    expect(kept?.dueAt).toBe(REFERENCE + 2000);
+    expect(await store.earliestDue()).toBe(REFERENCE + 2000);
+    await store.close();
+  });
+
   it('records runs and their completion; lists them newest first with a before cursor', async () => {
     const store = await open();
     const a = makeJob('a', REFERENCE);

@@ -323,13 +323,16 @@ export class PostgresJobStore implements JobStore {
   }
 
   async update(job: JobRecord): Promise<void> {
+    // Only the row this record was read from (seq is unique per inserted row): a record of a job removed
+    // and added again under its id meanwhile (a retry of its last run, say) must not overwrite the new one.
+    const seq = job.seq > 0 ? job.seq : null;
     const { rows } = await this.query<{ version: number; due_at: number | null }>(`updating job "${job.id}"`,
       `WITH changed AS (
          UPDATE ${this.s}.jobs SET name = $2, task = $3, args = $4::jsonb, trigger = $5::jsonb, policy = $6::jsonb, paused = $7,
            next_run_time = $8, due_at = $9, jitter_ms = $10, retry = $11::jsonb, version = version + 1
-         WHERE id = $1 RETURNING version, due_at)
+         WHERE id = $1 AND ($12::bigint IS NULL OR seq = $12) RETURNING version, due_at)
        SELECT version, due_at, CASE WHEN due_at IS NOT NULL THEN ${this.notifySql('due_at')} END FROM changed`,
-      this.serialize(job));
+      [...this.serialize(job), seq]);
     const row = rows[0];
     if (row === undefined) throw new JobNotFoundError(job.id);
     this.cacheReplace(job, row.version);
