@@ -19,7 +19,7 @@ import {
 } from './errors.js';
 import { EventBus, type Listener, type SchedulerEventName } from './events.js';
 import { Executor, type Submission } from './executor.js';
-import { JobRecord, type JobFunction, type JobOptions, type JobPolicy } from './job.js';
+import { JobRecord, type JobFunction, type JobOptions, type JobPolicy, type PendingRetry } from './job.js';
 import { toJobInfo, type JobInfo } from './job-info.js';
 import { createDefaultLogger, type Logger } from './logger.js';
 import { WakeLoop } from './loop.js';
@@ -549,7 +549,7 @@ export class SchedulerService {
       job.finished = false;
     }
     if (trigger !== null || paused !== job.paused) job.nextRunTime = next;
-    if (paused) job.retry = null; // as pauseJob
+    job.retry = keptRetry(job.retry, paused, policy, job.nextRunTime);
     job.paused = paused;
     return this.save(job);
   }
@@ -891,6 +891,16 @@ export class SchedulerService {
       this.logger.error({ event: 'store_error', jobId: job.id, error: toErrorLog(error) }, 'removing a finished job failed');
     });
   }
+}
+
+/**
+ * A pending retry after a change to its job, by the rules that scheduled it: none for a paused job (as
+ * pauseJob), none once the retries policy no longer allows its attempt, and none when the (new) next
+ * regular fire comes at or before it.
+ */
+function keptRetry(retry: PendingRetry | null, paused: boolean, policy: JobPolicy, nextRunTime: number | null): PendingRetry | null {
+  if (retry === null || paused || policy.retries === null || retry.attempt - 1 > policy.retries.max) return null;
+  return nextRunTime !== null && nextRunTime <= retry.at ? null : retry;
 }
 
 function endOf(job: JobRecord): number | null {

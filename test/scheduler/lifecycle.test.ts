@@ -229,6 +229,32 @@ describe('errors in jobs', () => {
     expect(h.named('job_error')).toHaveLength(2);
   });
 
+  it('a change to the job keeps a pending retry only while its rules still hold: retries dropped, fewer allowed, or a new schedule firing first', async () => {
+    const cases: [string, (s: Harness['scheduler']) => Promise<unknown>, boolean][] = [
+      ['an unrelated change', (s) => s.modifyJob('job', { name: 'renamed' }), true],
+      ['retries removed', (s) => s.modifyJob('job', { retries: null }), false],
+      ['max lowered to the failed attempt', (s) => s.modifyJob('job', { retries: { max: 2, backoffSeconds: 10 } }), true],
+      ['max lowered below it', (s) => s.modifyJob('job', { retries: { max: 1, backoffSeconds: 10 } }), false],
+      ['a new schedule firing first (every 5 s from 70 s)', (s) => s.rescheduleJob('job', { type: 'interval', seconds: 5 }), false],
+      ['a new schedule firing after it (every 30 s from 70 s)', (s) => s.rescheduleJob('job', { type: 'interval', seconds: 30 }), true],
+    ];
+    for (const [label, change, kept] of cases) {
+      h = harness();
+      const attempts: number[] = [];
+      await h.scheduler.start();
+      await h.scheduler.addIntervalJob((ctx) => {
+        attempts.push(ctx.attempt);
+        if (ctx.attempt < 3) throw new Error('flaky');
+      }, 60, 'job', { retries: { max: 3, backoffSeconds: 10 } });
+      await h.clock.advance(70_000); // attempt 1 fails at 60 s, attempt 2 at 70 s; attempt 3 is due at 90 s
+      expect(h.named('job_retry_scheduled'), label).toHaveLength(2);
+      await change(h.scheduler);
+      await h.clock.advance(20_000);
+      expect(attempts.includes(3), label).toBe(kept);
+      await h.scheduler.shutdown();
+    }
+  });
+
   it('does not retry when the next regular fire comes first', async () => {
     h = harness();
     await h.scheduler.start();
