@@ -265,11 +265,15 @@ export class PostgresJobStore implements JobStore {
 
   // ---- jobs ----
 
-  /** A record for a row: the cached one when the definition is unchanged, with the row's schedule. */
+  /**
+   * A record for a row: the cached one when it was read from this very row (seq: a job removed and added
+   * again under its id starts at version 1 too) and its definition is unchanged, with the row's schedule.
+   */
   private fromRow(row: JobRow): JobRecord {
     const cached = this.cache.get(row.id);
+    const sameRow = cached !== undefined && cached.job.seq === row.seq;
     let job: JobRecord;
-    if (cached !== undefined && cached.version === row.version) {
+    if (cached !== undefined && sameRow && cached.version === row.version) {
       job = cached.job;
       job.paused = row.paused;
       // A paused job has no next run time, whatever the row says (see the service's hydrate).
@@ -281,7 +285,7 @@ export class PostgresJobStore implements JobStore {
       job = (this.context as StoreContext).hydrate(toStoredJob(row));
       if (cached !== undefined) {
         cached.job.releaseTrigger();
-        job.lastRun = cached.job.lastRun;
+        if (sameRow) job.lastRun = cached.job.lastRun; // another job's last run is not this one's
       }
       this.cache.set(row.id, { version: row.version, job });
     }

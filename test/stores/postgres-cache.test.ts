@@ -1,0 +1,64 @@
+/**
+ * The PostgreSQL store's record cache across nodes: a record one node holds of a job that another node
+ * removed and added again under its id must stay the old job's, so that what that node does with it
+ * (a retry of its last run, the removal of a finished job) cannot touch the new job.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { CronCompiler } from '../../src/cron/compiler.js';
+import { JobRecord } from '../../src/scheduler/job.js';
+import { DEFAULT_JOB_POLICY } from '../../src/scheduler/options.js';
+import { PostgresJobStore } from '../../src/stores/postgres/store.js';
+import type { StoreContext, StoredJob } from '../../src/stores/store.js';
+import { createTrigger } from '../../src/triggers/create.js';
+import { captureLogger, REFERENCE } from '../helpers.js';
+import { PG_URL, dropSchema, pgAvailable, schemaName } from './pg-helpers.js';
+
+const env = { nowMs: REFERENCE, defaultTimezone: 'UTC', compiler: new CronCompiler() };
+
+function makeJob(id: string, dueAt: number, task: string): JobRecord {
+  const trigger = createTrigger({ type: 'interval', seconds: 60, startDate: new Date(REFERENCE + 60_000) }, env);
+  return JobRecord.create(id, id, () => undefined, task, { id }, trigger, DEFAULT_JOB_POLICY, false, dueAt, dueAt);
+}
+
+const context = (): StoreContext => ({
+  hydrate: (stored: StoredJob) => JobRecord.create(stored.id, stored.name, () => undefined, stored.task, stored.args,
+    createTrigger(stored.trigger, env), stored.policy, stored.paused, stored.nextRunTime, stored.dueAt, stored.retry),
+  onLostRun: () => undefined,
+  now: () => REFERENCE,
+  logger: captureLogger(),
+  wake: () => undefined,
+});
+
+describe.skipIf(!pgAvailable)('PostgreSQL store: records cached by another node', () => {
+  const schema = schemaName();
+  afterAll(async () => {
+    await dropSchema(schema);
+  });
+
+  it('a node\'s record of a job removed and added again elsewhere stays the old job: it can neither update nor remove the new one', async () => {
+    const a = new PostgresJobStore({ connectionString: PG_URL, schema });
+    const b = new PostgresJobStore({ connectionString: PG_URL, schema });
+    await a.open(context());
+    await b.open(context());
+    try {
+      await a.add(makeJob('j', REFERENCE + 1000, 'old-task'));
+      const old = await b.get('j'); // node B holds the old job (its run in flight, say)
+      await a.remove('j');
+      await a.add(makeJob('j', REFERENCE + 2000, 'new-task')); // version 1 again, a new seq
+      const seen = await b.get('j'); // node B reads the row again (a pass, a list, the dashboard)
+      expect(seen).not.toBe(old);
+      expect(seen?.task).toBe('new-task');
+      expect(old?.task).toBe('old-task');
+      // What node B does with the old record: a retry of its last run, then the finished job's removal.
+      (old as JobRecord).dueAt = REFERENCE + 500;
+      await expect(b.update(old as JobRecord)).rejects.toMatchObject({ code: 'JOB_NOT_FOUND' });
+      expect(await b.remove('j', old as JobRecord)).toBeUndefined();
+      const kept = await a.get('j');
+      expect(kept?.task).toBe('new-task');
+      expect(kept?.dueAt).toBe(REFERENCE + 2000);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
