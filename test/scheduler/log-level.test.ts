@@ -61,7 +61,7 @@ describe('log levels', () => {
 });
 
 describe('listeners changed inside a pass', () => {
-  it('a listener a job adds while it runs hears that run, and one it removes hears nothing more (the pass table is remade)', async () => {
+  it('a listener a job adds while it runs hears that run (the pass table is remade), and one it removes hears nothing more', async () => {
     const { logger } = pinoLines('warn'); // the log wants no run event: only listeners do
     const clock = new ManualClock(REFERENCE);
     const scheduler = new SchedulerService({ clock, logger, timezone: 'UTC' });
