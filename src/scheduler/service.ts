@@ -209,12 +209,25 @@ export class SchedulerService {
   /** Registers a named task, so that stored jobs can refer to it (a closure cannot be stored). */
   registerTask(name: string, func: JobFunction): void {
     this.tasks.register(name, func);
-    // Jobs loaded before their task was registered can run from now on.
+    // Jobs loaded before their task was registered can run from now on; those that came due meanwhile
+    // waited (see fire) and are due again.
     if (this.storeReady) {
-      void Promise.resolve(this.store.list()).then((jobs) => {
-        for (const job of jobs) if (job.task === name && job.func === null) job.func = func;
-      }, (error: unknown) => this.logger.error({ event: 'store_error', error: toErrorLog(error) }, 'could not attach a registered task to loaded jobs'));
+      void Promise.resolve(this.store.list()).then(async (jobs) => {
+        for (const job of jobs) {
+          if (job.task !== name || job.func !== null) continue;
+          job.func = func;
+          if (Number.isNaN(job.dueTime)) await this.rearm(job);
+        }
+      }).catch((error: unknown) => this.logger.error({ event: 'store_error', error: toErrorLog(error) }, 'could not attach a registered task to loaded jobs'));
     }
+  }
+
+  /** A job that waited for its task gets its due time back (written, and the loop told). */
+  private async rearm(job: JobRecord): Promise<void> {
+    this.setDue(job);
+    if (Number.isNaN(job.dueTime)) return;
+    await this.store.update(job);
+    this.loop.wakeBy(job.dueTime);
   }
 
   /** The registered task names. */
@@ -631,6 +644,9 @@ export class SchedulerService {
     const retry = stored.paused ? null : stored.retry;
     const job = JobRecord.create(stored.id, stored.name, func, stored.task, stored.args, trigger, policy, stored.paused, nextRunTime, stored.dueAt, retry);
     job.jitterMs = stored.jitterMs;
+    // A job that waited for its task (a next run time but no due time, see fire) is due again once its
+    // task is registered.
+    if (func !== null && !stored.paused && stored.dueAt === null && (nextRunTime !== null || retry !== null)) this.setDue(job);
     if (func === null) {
       this.events.emit('job_load_error', {
         jobId: stored.id, code: 'TASK_NOT_REGISTERED',
@@ -760,6 +776,10 @@ export class SchedulerService {
   }
 
   private fire(job: JobRecord, now: number): void {
+    if (job.func === null && this.store.claimsFires !== true) {
+      this.waitForTask(job);
+      return;
+    }
     const retry = job.retry;
     if (retry !== null && retry.at <= now) {
       job.retry = null;
@@ -786,6 +806,18 @@ export class SchedulerService {
       }
     }
     this.setDue(job);
+  }
+
+  /**
+   * A job whose task is not registered (stored, loaded before registerTask) waits for it: its fire is not
+   * consumed and the job is not finished, so a date job is not deleted; it is just not due until
+   * registerTask gives it its due time back (the misfire rules then apply). A shared store is the
+   * exception: another node may have the task, so there the fire goes on (and is not run here).
+   */
+  private waitForTask(job: JobRecord): void {
+    job.dueTime = Number.NaN;
+    this.logger.warn({ event: 'job_not_run', jobId: job.id, code: 'TASK_NOT_REGISTERED', task: job.task },
+      `job "${job.id}" is due but its task "${job.task ?? ''}" is not registered; it waits for registerTask("${job.task ?? ''}", func)`);
   }
 
   /** The job's next fire time (NaN: it has none, and is finished). */

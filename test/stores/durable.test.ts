@@ -76,6 +76,42 @@ describe('scheduler on SQLite', () => {
     await two.s.shutdown();
   });
 
+  it('a job whose task is not registered waits for it: nothing is consumed or deleted, and it runs (coalesced, within grace) once the task is registered, across a restart too', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'tickwork-durable-')), 'db.sqlite');
+    const clock = new ManualClock(REFERENCE);
+    const one = scheduler(path, clock);
+    await one.s.start();
+    await one.s.addJob({ id: 'once', task: 'tick', trigger: { type: 'date', runAt: new Date(REFERENCE + 30_000) }, misfireGraceTime: 3600 });
+    await one.s.addJob({ id: 'every', task: 'tick', trigger: { type: 'interval', seconds: 10 } });
+    await one.s.shutdown();
+
+    const two = scheduler(path, clock, false);
+    const removed: string[] = [];
+    two.s.on('job_removed', (e) => void removed.push(e.jobId));
+    await two.s.start();
+    await clock.advance(60_000); // the date passes, six interval fires fall due: none can run
+    expect(removed).toEqual([]);
+    expect(await two.s.getJob('once')).toMatchObject({ status: 'task_not_registered', nextRunTime: new Date(REFERENCE + 30_000) });
+    expect(await two.s.getJob('every')).toMatchObject({ status: 'task_not_registered', nextRunTime: new Date(REFERENCE + 10_000) });
+    // Reported once per job, not on every pass.
+    expect(two.logger.lines.filter((l) => l.event === 'job_not_run')).toHaveLength(2);
+    await two.s.shutdown();
+
+    // A restart still without the task: still waiting, nothing spins.
+    const three = scheduler(path, clock, false);
+    await three.s.start();
+    await clock.advance(60_000);
+    expect((await three.s.getJob('once'))?.nextRunTime).toEqual(new Date(REFERENCE + 30_000));
+    three.s.registerTask('tick', (ctx) => void three.calls.push(ctx.scheduledAt.getTime() - REFERENCE));
+    await clock.advance(1);
+    // The date job runs, 90 s late but within its grace; the interval's backlog is one coalesced run.
+    expect(three.calls.sort((a, b) => a - b)).toEqual([30_000, 120_000]);
+    expect(await three.s.getJob('once')).toBeUndefined();
+    await clock.advance(10_000);
+    expect(three.calls.sort((a, b) => a - b)).toEqual([30_000, 120_000, 130_000]);
+    await three.s.shutdown();
+  });
+
   it('refuses a closure in a persistent store with a message that says to register it', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'tickwork-durable-')), 'db.sqlite');
     const { s } = scheduler(path, new ManualClock(REFERENCE));
