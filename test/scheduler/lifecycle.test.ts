@@ -448,6 +448,45 @@ describe('clock jumps', () => {
     expect(seen).toEqual([60_000, 120_000, 3_600_000]); // coalesced, within grace
   });
 
+  it('a retry pending when the wall clock jumps back runs once, when the wall clock reaches its time again', async () => {
+    h = harness();
+    const attempts: [number, number][] = [];
+    await h.scheduler.start();
+    await h.scheduler.addIntervalJob((ctx) => {
+      attempts.push([ctx.attempt, h.clock.now() - REFERENCE]);
+      if (ctx.attempt === 1) throw new Error('flaky');
+    }, 3600, 'job', { retries: { max: 2, backoffSeconds: 30 } });
+    await h.clock.advance(3_600_000); // attempt 1 fails at 1 h; the retry is due at 1 h 30 s
+    h.clock.jump(REFERENCE + 3_540_000); // the wall clock goes back a minute
+    await h.clock.advance(60_000); // wall clock at 1 h again: the retry is not due yet
+    expect(attempts).toEqual([[1, 3_600_000]]);
+    await h.clock.advance(30_000);
+    expect(attempts).toEqual([[1, 3_600_000], [2, 3_630_000]]);
+    await h.clock.advance(60_000);
+    expect(attempts).toHaveLength(2);
+  });
+
+  it('a wall clock jumping forward past several cron fires runs them as one coalesced run within grace, or records them missed past it', async () => {
+    for (const [grace, outcome] of [[3600, 'succeeded'], [30, 'missed']] as const) {
+      // The job is added at 00:00, which matches the expression: its first fire is then.
+      h = harness();
+      const seen: number[] = [];
+      await h.scheduler.start();
+      await h.scheduler.addCronJob((ctx) => void seen.push(ctx.scheduledAt.getTime() - REFERENCE), '*/5 * * * *', 'job', { misfireGraceTime: grace });
+      await h.clock.advance(300_000); // the 00:05 fire
+      h.clock.jump(REFERENCE + 1_800_000 + 60_000); // forward to 00:31: 00:10 ... 00:30 fell due
+      await h.clock.advance(10_000); // the loop notices within its longest sleep (10 s)
+      const records = (await h.scheduler.getRuns('job')).map((r) => ({ scheduledAt: r.scheduledAt.getTime() - REFERENCE, outcome: r.outcome, count: r.coalesced, last: r.lastScheduledAt }));
+      // One record for the five fires 00:10-00:30, judged by the latest (as APScheduler coalesces): 60 s late.
+      expect(records[0], `grace ${grace}`).toMatchObject({ scheduledAt: 1_800_000, outcome, count: 5 });
+      expect(seen, `grace ${grace}`).toEqual(outcome === 'succeeded' ? [0, 300_000, 1_800_000] : [0, 300_000]);
+      // The schedule goes on from the new wall time.
+      await h.clock.advance(240_000); // 00:35:10
+      expect(seen.at(-1), `grace ${grace}`).toBe(2_100_000);
+      await h.scheduler.shutdown();
+    }
+  });
+
   it('a job far in the future (beyond setTimeout\'s 2^31-1 ms) does not fire early', async () => {
     h = harness();
     let calls = 0;
