@@ -50,9 +50,17 @@ export function hasFreeInstance(running: number, maxInstances: number): boolean 
  * unless the retries are used up or the job's next regular fire comes first.
  */
 export function retryAt(retries: RetryPolicy | null, failedAttempt: number, nowMs: number, nextRunTime: number | null): number | null {
-  if (retries === null || failedAttempt > retries.max) return null;
+  if (retries === null) return null;
   const at = nowMs + retries.backoffSeconds * 1000 * 2 ** (failedAttempt - 1);
-  return nextRunTime !== null && nextRunTime <= at ? null : at;
+  return retryAllowed(retries, failedAttempt, at, nextRunTime) ? at : null;
+}
+
+/**
+ * The rule a retry of `failedAttempt` at `at` must meet, when it is scheduled and again after a change to
+ * its job: retries left, and no regular fire at or before it.
+ */
+export function retryAllowed(retries: RetryPolicy | null, failedAttempt: number, at: number, nextRunTime: number | null): boolean {
+  return retries !== null && failedAttempt <= retries.max && (nextRunTime === null || nextRunTime > at);
 }
 
 /**

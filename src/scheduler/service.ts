@@ -26,7 +26,7 @@ import { WakeLoop } from './loop.js';
 import {
   DEFAULT_JOB_POLICY, bool, checkOptionKeys, resolvePolicy, validateArgs, validateJobId, validateName,
 } from './options.js';
-import { hasFreeInstance, jitteredDue, planFires, retryAt } from './policies.js';
+import { hasFreeInstance, jitteredDue, planFires, retryAllowed, retryAt } from './policies.js';
 import { toRun, type Run, type RunRecord } from './run.js';
 import { TaskRegistry } from './tasks.js';
 
@@ -931,8 +931,7 @@ export class SchedulerService {
  * regular fire comes at or before it.
  */
 function keptRetry(retry: PendingRetry | null, paused: boolean, policy: JobPolicy, nextRunTime: number | null): PendingRetry | null {
-  if (retry === null || paused || policy.retries === null || retry.attempt - 1 > policy.retries.max) return null;
-  return nextRunTime !== null && nextRunTime <= retry.at ? null : retry;
+  return retry !== null && !paused && retryAllowed(policy.retries, retry.attempt - 1, retry.at, nextRunTime) ? retry : null;
 }
 
 function endOf(job: JobRecord): number | null {
