@@ -2,6 +2,7 @@
 export { SchedulerService } from './scheduler/service.js';
 export type { SchedulerOptions, AddJobSpec, JobQuery, JobChanges, ShutdownOptions } from './scheduler/service.js';
 export type { JobContext, JobFunction, JobOptions, JobPolicy, RetryPolicy } from './scheduler/job.js';
+export type { TaskOptions } from './scheduler/tasks.js';
 export type { JobInfo, JobStatus } from './scheduler/job-info.js';
 export type { Run, RunError } from './scheduler/run.js';
 export { runId } from './scheduler/run.js';

@@ -28,7 +28,7 @@ import {
 } from './options.js';
 import { hasFreeInstance, jitteredDue, planFires, retryAllowed, retryAt } from './policies.js';
 import { toRun, type Run, type RunRecord } from './run.js';
-import { TaskRegistry } from './tasks.js';
+import { TaskRegistry, type TaskOptions } from './tasks.js';
 
 export interface SchedulerOptions {
   /** Where jobs and run history live. Default: a new MemoryJobStore. */
@@ -206,9 +206,13 @@ export class SchedulerService {
     this.loop.wakeSoon();
   }
 
-  /** Registers a named task, so that stored jobs can refer to it (a closure cannot be stored). */
-  registerTask(name: string, func: JobFunction): void {
-    this.tasks.register(name, func);
+  /**
+   * Registers a named task, so that stored jobs can refer to it (a closure cannot be stored).
+   * `options.checkArgs` validates a job's args for this task whenever a job is added with it or its args
+   * or task change: bad args are refused then, not at every run.
+   */
+  registerTask(name: string, func: JobFunction, options?: TaskOptions): void {
+    this.tasks.register(name, func, options);
     // Jobs loaded before their task was registered can run from now on; those that came due meanwhile
     // waited (see fire) and are due again.
     if (this.storeReady) {
@@ -311,6 +315,7 @@ export class SchedulerService {
     const { fn, task } = this.resolveFunc(func, method);
     const policy = plain ? this.defaults : resolvePolicy(opts, this.defaults);
     const args = plain ? undefined : validateArgs(opts.args);
+    if (task !== null) this.tasks.checkArgs(task, args);
     const name = opts.name === undefined ? task ?? (fn !== null && fn.name !== '' ? fn.name : id) : validateName(opts.name);
     const paused = plain || opts.paused === undefined ? false : bool(opts.paused, 'options.paused');
     if (!plain && opts.replaceExisting !== undefined) bool(opts.replaceExisting, 'options.replaceExisting');
@@ -534,6 +539,8 @@ export class SchedulerService {
     const funcInput = changes.func ?? changes.task;
     const resolved = funcInput === undefined ? null : this.resolveFunc(funcInput, 'updateJob');
     const args = changes.args === undefined ? job.args : validateArgs(changes.args, 'changes.args');
+    const taskAfter = resolved === null ? job.task : resolved.task;
+    if (taskAfter !== null && (resolved !== null || changes.args !== undefined)) this.tasks.checkArgs(taskAfter, args);
     const name = changes.name === undefined ? job.name : validateName(changes.name, 'changes.name');
     const paused = changes.paused === undefined ? job.paused : bool(changes.paused, 'changes.paused');
     let triggerSpec = changes.trigger;
