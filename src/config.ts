@@ -14,6 +14,23 @@ import { DEFAULT_STORE } from './stores/create.js';
 import type { JobFunction, JobPolicy } from './scheduler/job.js';
 import type { LogLevel } from './scheduler/logger.js';
 import type { AddJobSpec } from './scheduler/service.js';
+import type { EventStreamOptions } from './server/event-stream.js';
+
+/**
+ * One command the `shell` task may run, as an absolute path. A plain string allows the program with any
+ * arguments: the operator's choice, so listing a shell or interpreter (`/bin/sh`, `/usr/bin/python3`)
+ * lets jobs run anything it can. An object narrows it:
+ *
+ * - `args`: a fixed argv prefix; a run is allowed only if its argv starts with it (what follows is the job's).
+ * - `cwd`: an absolute directory the command runs in (else the server's working directory). A job may pass
+ *   its own `cwd` only when the entry sets one, and only that directory or one inside it.
+ * - `env`: names of extra environment variables passed through from the server's environment. The child
+ *   otherwise gets only PATH, HOME and LANG; TICKWORK_* names are refused.
+ *
+ * Several entries may name the same command (say, with different prefixes): a run is allowed if any
+ * entry matches, and the first one that matches gives its `cwd` and `env`.
+ */
+export type ShellAllowEntry = string | { command: string; args?: string[]; cwd?: string; env?: string[] };
 
 /** What a config module exports (default export). Every field is optional. */
 export interface TickworkConfig {
@@ -23,8 +40,17 @@ export interface TickworkConfig {
   jobs?: (Omit<AddJobSpec, 'func'> & { id: string; task: string })[];
   adminKeys?: string[];
   monitorKeys?: string[];
-  /** The shell task is off unless commands are listed here (program names or paths, matched exactly). */
-  shell?: { allow: string[] };
+  /**
+   * The built-in `shell` task is off unless commands are listed in `allow` (see {@link ShellAllowEntry}).
+   * Every entry is checked when the server starts: a relative path, an unknown field or a wrong type stops it.
+   */
+  shell?: { allow: ShellAllowEntry[] };
+  /**
+   * Limits of the event stream (GET /api/v1/events): `maxStreams` open at once (100), `maxStreamsPerCaller`
+   * (10; a caller is a key, or the client address without keys), `maxBufferedBytes` of unsent events
+   * before a client that does not read is dropped (1 MiB; it reconnects with Last-Event-ID).
+   */
+  events?: EventStreamOptions;
   timezone?: string;
   jobDefaults?: Partial<JobPolicy>;
   maxConcurrentRuns?: number;

@@ -2,21 +2,57 @@
  * Built-in task `http`: one request per run. Args: `{ url, method?, headers?, body?, timeoutSeconds? }`.
  * A non-2xx status fails the run. Every request carries `Idempotency-Key: <jobId>@<scheduledAt>` so a
  * receiver can drop a duplicate delivery of the same fire.
+ *
+ * Redirects are followed by hand, at most {@link MAX_REDIRECTS}, so that the job's headers (where its
+ * credentials are) never reach an origin the job did not name: a redirect to another origin drops them
+ * (see {@link nextRequest}), and a redirect from https to plain http is refused. A `user:password@` in the
+ * URL is sent as `Authorization: Basic` (unless args.headers has an Authorization) and never appears in an
+ * error or output: those name the origin only.
  */
 import { InvalidArgumentError } from '../scheduler/errors.js';
 import type { JobContext } from '../scheduler/job.js';
+import { Redactor } from '../scheduler/redact.js';
 import { iso } from '../triggers/dates.js';
 
 /** Most bytes of a response body read (the rest is discarded). */
 export const MAX_RESPONSE_BYTES = 64 * 1024;
 
+/** Most redirects followed in one run; one more fails the run with code HTTP_REDIRECTS. */
+export const MAX_REDIRECTS = 5;
+
+/** One request of a run: the first, or the one a redirect leads to. */
+export interface HttpRequest {
+  /** An absolute http or https URL without userinfo. */
+  readonly url: string;
+  readonly method: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string | undefined;
+}
+
 interface HttpArgs {
-  url: string;
-  method: string;
-  headers: Record<string, string>;
-  body: string | undefined;
+  /** The first request, without the Idempotency-Key (it depends on the run). */
+  request: HttpRequest;
   timeoutMs: number;
 }
+
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'];
+
+/** A header name: an RFC 9110 token. */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** A character a header value may not hold: controls (CR, LF, NUL, ...) but tab, and beyond U+00FF. */
+const BAD_VALUE_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
+
+/** Headers the HTTP client sets itself and refuses from the caller: with one of them every run would fail. */
+const CLIENT_HEADERS = new Set(['transfer-encoding', 'expect', 'upgrade', 'keep-alive']);
+
+/** What a redirect to another origin keeps of the request's headers (with a body: its content-type too). */
+const KEPT_ACROSS_ORIGINS = new Set(['idempotency-key', 'content-type']);
+
+/** Headers that describe a body, dropped when a redirect turns the request into a GET without one. */
+const BODY_HEADERS = new Set(['content-type', 'content-encoding', 'content-language', 'content-location']);
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 function parseArgs(raw: unknown): HttpArgs {
   const a = (raw ?? {}) as Record<string, unknown>;
@@ -29,42 +65,200 @@ function parseArgs(raw: unknown): HttpArgs {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw InvalidArgumentError.field('args.url', 'must use http or https.');
   const method = a.method === undefined ? 'GET' : String(a.method).toUpperCase();
-  if (!['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'].includes(method)) throw InvalidArgumentError.field('args.method', 'must be GET, POST, PUT, PATCH, DELETE or HEAD.');
-  const headers: Record<string, string> = {};
-  if (a.headers !== undefined) {
-    if (typeof a.headers !== 'object' || a.headers === null || Array.isArray(a.headers)) throw InvalidArgumentError.field('args.headers', 'must be an object of header names to strings.');
-    for (const [k, v] of Object.entries(a.headers)) headers[k] = String(v);
-  }
+  if (!METHODS.includes(method)) throw InvalidArgumentError.field('args.method', 'must be GET, POST, PUT, PATCH, DELETE or HEAD.');
+  const headers = parseHeaders(a.headers);
   let body: string | undefined;
   if (a.body !== undefined && a.body !== null) {
     if (typeof a.body === 'string') body = a.body;
     else {
       body = JSON.stringify(a.body);
-      if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+      if (findHeader(headers, 'content-type') === undefined) headers['content-type'] = 'application/json';
     }
   }
   const timeoutSeconds = a.timeoutSeconds === undefined ? 30 : a.timeoutSeconds;
   if (typeof timeoutSeconds !== 'number' || !(timeoutSeconds > 0) || timeoutSeconds > 3600) throw InvalidArgumentError.field('args.timeoutSeconds', 'must be a number of seconds from 0 to 3600.');
-  return { url: url.toString(), method, headers, body, timeoutMs: timeoutSeconds * 1000 };
+  // fetch refuses a URL with credentials (and its error repeats them): send them as Basic auth instead.
+  if (url.username !== '' || url.password !== '') {
+    if (findHeader(headers, 'authorization') === undefined) {
+      const credentials = `${safeDecode(url.username)}:${safeDecode(url.password)}`;
+      headers.authorization = `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`;
+    }
+    url.username = '';
+    url.password = '';
+  }
+  return { request: { url: url.toString(), method, headers, body }, timeoutMs: timeoutSeconds * 1000 };
+}
+
+/** Checks args.headers; messages name the header but never repeat a value (values hold credentials). */
+function parseHeaders(raw: unknown): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (raw === undefined) return headers;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw InvalidArgumentError.field('args.headers', 'must be an object of header names to strings.');
+  let position = 0;
+  for (const [name, value] of Object.entries(raw)) {
+    position += 1;
+    if (!TOKEN.test(name)) {
+      // Not echoed either: a misplaced `Authorization: Bearer ...` would be a name here.
+      throw InvalidArgumentError.field('args.headers', `header #${position} has a name that is not a valid HTTP header name (letters, digits and !#$%&'*+-.^_\`|~ only, no spaces or colons).`);
+    }
+    if (CLIENT_HEADERS.has(name.toLowerCase())) throw InvalidArgumentError.field(`args.headers.${name}`, 'is set by the HTTP client and cannot be given.');
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
+      throw InvalidArgumentError.field(`args.headers.${name}`, 'must be a string.');
+    }
+    const text = String(value);
+    if (BAD_VALUE_CHAR.test(text)) {
+      throw InvalidArgumentError.field(`args.headers.${name}`, 'must not contain CR, LF or other control characters, nor characters beyond U+00FF (the value is not repeated here).');
+    }
+    headers[name] = text;
+  }
+  return headers;
+}
+
+/**
+ * Refuses bad http task args when a job is created or changed (the task's `checkArgs`): the same checks
+ * a run makes, throwing the same InvalidArgumentError.
+ */
+export function checkHttpArgs(args: unknown): void {
+  parseArgs(args);
+}
+
+function findHeader(headers: Readonly<Record<string, string>>, lowerName: string): string | undefined {
+  for (const name of Object.keys(headers)) if (name.toLowerCase() === lowerName) return name;
+  return undefined;
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+/** An error that fails the run, with a stable code and optionally the run's output. */
+function failure(code: string, message: string, output?: string): Error & { code: string; output?: string } {
+  return Object.assign(new Error(message), output === undefined ? { code } : { code, output });
+}
+
+/** `https://host:port`, or `ftp:` for a URL without an origin: never the userinfo, path or query. */
+function originOf(url: URL): string {
+  return url.origin === 'null' ? url.protocol : url.origin;
+}
+
+/**
+ * The request a redirect leads to, or null when the response is final (not a redirect status, or no
+ * Location). Pure. As fetch does: a relative Location is resolved against the current URL; 303 turns any
+ * method but GET and HEAD into GET, and 301 and 302 turn POST into GET (browsers keep PUT, PATCH and
+ * DELETE on 301/302), dropping the body and its content-* headers; 307 and 308 keep the method and body.
+ * Stricter than fetch: a redirect to another origin keeps only the Idempotency-Key and content-type of
+ * the headers (the job's credentials stay with the origin it named, also if a later redirect leads back
+ * to it), and userinfo in the Location is dropped. Throws (code HTTP_INSECURE_REDIRECT) for a redirect
+ * from https to http, and (code HTTP_BAD_REDIRECT) for a Location that is not an http(s) URL.
+ */
+export function nextRequest(current: HttpRequest, status: number, location: string | null): HttpRequest | null {
+  if (!REDIRECT_STATUSES.has(status) || location === null) return null;
+  const from = new URL(current.url);
+  let to: URL;
+  try {
+    to = new URL(location, from);
+  } catch {
+    throw failure('HTTP_BAD_REDIRECT', `${current.method} ${originOf(from)} answered ${status} with a Location that is not a valid URL.`);
+  }
+  if (to.protocol !== 'http:' && to.protocol !== 'https:') {
+    throw failure('HTTP_BAD_REDIRECT', `${current.method} ${originOf(from)} answered ${status} redirecting to a ${to.protocol} URL; the http task follows redirects to http and https only.`);
+  }
+  if (from.protocol === 'https:' && to.protocol === 'http:') {
+    throw failure('HTTP_INSECURE_REDIRECT', `${current.method} ${originOf(from)} answered ${status} redirecting to ${originOf(to)}; the http task does not follow a redirect from https to plain http.`);
+  }
+  to.username = '';
+  to.password = '';
+  const toGet = (status === 303 && current.method !== 'GET' && current.method !== 'HEAD') || ((status === 301 || status === 302) && current.method === 'POST');
+  const sameOrigin = from.origin === to.origin;
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(current.headers)) {
+    const lower = name.toLowerCase();
+    if (toGet && BODY_HEADERS.has(lower)) continue;
+    if (!sameOrigin && !KEPT_ACROSS_ORIGINS.has(lower)) continue;
+    headers[name] = value;
+  }
+  return { url: to.toString(), method: toGet ? 'GET' : current.method, headers, body: toGet ? undefined : current.body };
 }
 
 export async function httpTask(ctx: JobContext): Promise<string> {
-  const args = parseArgs(ctx.args);
-  const timeout = AbortSignal.timeout(args.timeoutMs);
+  const { request: first, timeoutMs } = parseArgs(ctx.args);
+  const timeout = AbortSignal.timeout(timeoutMs);
   const signal = AbortSignal.any([ctx.signal, timeout]);
-  const response = await fetch(args.url, {
-    method: args.method,
-    headers: { ...args.headers, 'idempotency-key': `${ctx.jobId}@${iso(ctx.scheduledAt.getTime())}` },
-    ...(args.body === undefined ? {} : { body: args.body }),
-    signal,
-    redirect: 'follow',
-  });
-  await readCapped(response);
-  const status = `HTTP ${response.status}${response.statusText === '' ? '' : ` ${response.statusText}`}`;
-  if (!response.ok) {
-    throw Object.assign(new Error(`${args.method} ${new URL(args.url).origin} answered ${status}`), { code: 'HTTP_STATUS', output: status });
+  const headers = { ...first.headers };
+  const own = findHeader(headers, 'idempotency-key');
+  if (own !== undefined) delete headers[own];
+  headers['idempotency-key'] = `${ctx.jobId}@${iso(ctx.scheduledAt.getTime())}`;
+  let request: HttpRequest = { ...first, headers };
+  const failed = (error: unknown): unknown => networkFailure(error, request, ctx.signal, timeout, timeoutMs, ctx.args);
+  for (let redirects = 0; ; redirects++) {
+    let response: Response;
+    try {
+      response = await fetch(request.url, {
+        method: request.method,
+        headers: request.headers,
+        ...(request.body === undefined ? {} : { body: request.body }),
+        signal,
+        redirect: 'manual',
+      });
+    } catch (error) {
+      throw failed(error);
+    }
+    const status = `HTTP ${response.status}${response.statusText === '' ? '' : ` ${response.statusText}`}`;
+    const origin = originOf(new URL(request.url));
+    const location = REDIRECT_STATUSES.has(response.status) ? response.headers.get('location') : null;
+    if (location !== null) {
+      await response.body?.cancel().catch(() => undefined);
+      if (redirects >= MAX_REDIRECTS) {
+        throw failure('HTTP_REDIRECTS', `${first.method} ${originOf(new URL(first.url))} was redirected more than ${MAX_REDIRECTS} times (the last time by ${origin}); the http task follows at most ${MAX_REDIRECTS} redirects.`, status);
+      }
+      let next: HttpRequest | null;
+      try {
+        next = nextRequest(request, response.status, location);
+      } catch (error) {
+        throw Object.assign(error as Error, { output: status });
+      }
+      if (next !== null) {
+        request = next;
+        continue;
+      }
+    }
+    try {
+      await readCapped(response);
+    } catch (error) {
+      throw failed(error);
+    }
+    if (!response.ok) throw failure('HTTP_STATUS', `${request.method} ${origin} answered ${status}`, status);
+    return status;
   }
-  return status;
+}
+
+/**
+ * The error a failed request ends the run with: the abort reason itself when the run was cancelled or
+ * timed out by the scheduler; code HTTP_TIMEOUT past args.timeoutSeconds; else code HTTP_NETWORK, naming
+ * the origin and the cause (ECONNREFUSED, a TLS error, ...) scrubbed of the args' secrets.
+ */
+function networkFailure(error: unknown, request: HttpRequest, runSignal: AbortSignal, timeout: AbortSignal, timeoutMs: number, args: unknown): unknown {
+  if (runSignal.aborted) return runSignal.reason;
+  const origin = originOf(new URL(request.url));
+  if (timeout.aborted) return failure('HTTP_TIMEOUT', `${request.method} ${origin} did not answer within ${timeoutMs / 1000} s (args.timeoutSeconds).`);
+  return failure('HTTP_NETWORK', Redactor.of(args).scrub(`${request.method} ${origin} failed: ${causeOf(error)}`));
+}
+
+/** The most telling message of a fetch error: its cause's (`connect ECONNREFUSED 127.0.0.1:9`). */
+function causeOf(error: unknown): string {
+  let cause: unknown = (error as { cause?: unknown } | null)?.cause ?? error;
+  if (cause instanceof AggregateError && cause.message === '' && cause.errors.length > 0) cause = cause.errors[0];
+  if (cause instanceof Error) {
+    const code = (cause as { code?: unknown }).code;
+    if (cause.message !== '') return cause.message;
+    if (typeof code === 'string') return code;
+    return cause.name;
+  }
+  return String(cause);
 }
 
 /** Reads and discards the body up to MAX_RESPONSE_BYTES, so the connection can be reused. */

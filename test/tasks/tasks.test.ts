@@ -54,20 +54,23 @@ describe('http task', () => {
 });
 
 describe('shell task', () => {
+  // Entries are absolute paths; test/tasks/shell.test.ts covers prefixes, cwd, environment and killing.
+  const node = process.execPath;
+
   it('runs an allowed command with array arguments, never through a shell', async () => {
-    const shell = createShellTask(['node']);
-    const out = await shell(ctx({ command: 'node', args: ['-e', 'process.stderr.write("warn; $(echo injected)")'] }));
+    const shell = createShellTask([node]).func;
+    const out = await shell(ctx({ command: node, args: ['-e', 'process.stderr.write("warn; $(echo injected)")'] }));
     expect(out).toBe('warn; $(echo injected)');
   });
 
   it('refuses a command outside the allow-list', () => {
-    const shell = createShellTask(['node']);
-    expect(() => shell(ctx({ command: 'rm', args: ['-rf', '/'] }))).toThrow(/not in the shell allow-list/);
+    const shell = createShellTask([node]).func;
+    expect(() => shell(ctx({ command: '/bin/rm', args: ['-rf', '/'] }))).toThrow(/not in shell.allow/);
   });
 
-  it('fails on a non-zero exit with the tail of stderr as output', async () => {
-    const shell = createShellTask(['node']);
-    await expect(shell(ctx({ command: 'node', args: ['-e', 'console.error("boom"); process.exit(3)'] }))).rejects.toMatchObject({ code: 'SHELL_FAILED', output: 'boom\n' });
+  it('fails on a non-zero exit with the tail of the output as output', async () => {
+    const shell = createShellTask([node]).func;
+    await expect(shell(ctx({ command: node, args: ['-e', 'console.error("boom"); process.exit(3)'] }))).rejects.toMatchObject({ code: 'SHELL_FAILED', output: 'boom\n' });
   });
 });
 
