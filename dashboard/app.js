@@ -159,6 +159,13 @@ async function toggleScheduler() {
 }
 
 function onEvent(name, data) {
+  if (name === 'missed') {
+    // The server restarted or its replay buffer overflowed: what we show may be stale, reload it.
+    state.pageStale = true;
+    state.statusStale = true;
+    if (detail.id !== null) detail.markDirty();
+    return;
+  }
   state.events++;
   if (name.startsWith('scheduler_')) state.statusStale = true;
   else if (name === 'job_removed') state.removed.add(data.jobId);

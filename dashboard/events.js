@@ -1,6 +1,7 @@
 // Live scheduler events from GET /api/v1/events, read with fetch + ReadableStream (EventSource cannot
-// send the Authorization header). Reconnects with backoff and sends Last-Event-ID so the server replays
-// what was missed from its buffer. Parsing is cheap and does no DOM work: the app batches the events.
+// send the Authorization header). Reconnects with backoff and sends Last-Event-ID (an opaque string) so the
+// server replays what was missed from its buffer, or sends a `missed` event when it cannot (it restarted, or
+// too much happened). Parsing is cheap and does no DOM work: the app batches the events.
 
 import { apiUrl, authHeaders, requestKey } from './api.js';
 

@@ -28,6 +28,7 @@ export const ERROR_STATUS = {
   INTERNAL: 500,
   SCHEDULER_NOT_RUNNING: 503,
   STORE_UNAVAILABLE: 503,
+  TOO_MANY_STREAMS: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -126,9 +127,9 @@ export class StoreUnavailableError extends TickworkError {
   }
 }
 
-/** An HTTP-layer failure: authentication, authorization, body size or type, rate limits, unknown routes. */
+/** An HTTP-layer failure: authentication, authorization, body size or type, rate limits, stream limits, unknown routes. */
 export class HttpError extends TickworkError {
-  constructor(code: 'UNAUTHORIZED' | 'FORBIDDEN' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'RATE_LIMITED' | 'ROUTE_NOT_FOUND' | 'INTERNAL', message: string) {
+  constructor(code: 'UNAUTHORIZED' | 'FORBIDDEN' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'RATE_LIMITED' | 'TOO_MANY_STREAMS' | 'ROUTE_NOT_FOUND' | 'INTERNAL', message: string) {
     super(code, message);
   }
 }

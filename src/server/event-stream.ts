@@ -1,30 +1,96 @@
 /**
- * Server-Sent Events of the scheduler's events for GET /api/v1/events. Each event is framed as
- * `event: <name>`, `id: <sequence>`, `data: <payload JSON>`; a bounded buffer lets a client that
- * reconnects with `Last-Event-ID` receive what it missed. Browsers read it with fetch (so the API key
- * travels in a header), not EventSource.
+ * Server-Sent Events of the scheduler's events for GET /api/v1/events. Browsers read it with fetch (so the
+ * API key travels in a header), not EventSource.
+ *
+ * Frames (UTF-8, each ended by a blank line):
+ *
+ *     : tickwork events                      a comment, first on every stream
+ *     event: <scheduler event name>          e.g. job_added, job_executed
+ *     id: <epoch>-<seq>                      e.g. lq3k8z0a1b2c-42
+ *     data: <payload JSON>
+ *
+ *     : keep-alive                           a comment every heartbeatMs
+ *
+ *     event: missed                          only right after connecting with a Last-Event-ID that cannot
+ *     id: <epoch>-<seq of the latest event>  be replayed: reload state (the job list, the status) instead
+ *     data: {"reason":"restart"|"buffer","lastEventId":"<the id sent>"}
+ *
+ * `<epoch>` is a token made when this EventStream was created (base36 start time + random hex), `<seq>`
+ * counts events from 1. A client that reconnects with `Last-Event-ID` receives the events after it, from a
+ * buffer of the last {@link EVENT_BUFFER_SIZE}, when the id has this stream's epoch and is still in the
+ * buffer's range. Otherwise it first gets `missed`: reason `restart` when the id is from another epoch (the
+ * server restarted, or the id is not of this form) and `buffer` when it fell out of the buffer; then live
+ * events. The `missed` frame's id is the latest event's, so a client that reconnects again resumes from there.
+ *
+ * Limits, so that one API key cannot exhaust the server: at most `maxStreams` open streams in all and
+ * `maxStreamsPerCaller` per caller (an API key or an address, as the route identifies it); attach() refuses
+ * more with TOO_MANY_STREAMS (503) before touching the response. A client that does not read fast enough
+ * (more than `maxBufferedBytes` written but not yet sent, checked after every write including heartbeats)
+ * is disconnected, and reconnects with its Last-Event-ID; so is one whose response errors.
  */
+import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import { HttpError, InvalidArgumentError } from '../scheduler/errors.js';
 import { EVENT_NAMES, type SchedulerEventName } from '../scheduler/events.js';
 import type { SchedulerService } from '../scheduler/service.js';
 
+/** Events kept for reconnecting clients. */
+export const EVENT_BUFFER_SIZE = 1000;
+
+export interface EventStreamOptions {
+  /** Open streams in all; default 100. */
+  maxStreams?: number;
+  /** Open streams of one caller (API key or address); default 10. */
+  maxStreamsPerCaller?: number;
+  /** Bytes written to one client but not yet sent before it is disconnected; default 1 MiB. */
+  maxBufferedBytes?: number;
+  /** Interval of the keep-alive comment, and the TCP keep-alive delay; default 15 000 ms. */
+  heartbeatMs?: number;
+}
+
+export const EVENT_STREAM_DEFAULTS: Readonly<Required<EventStreamOptions>> = {
+  maxStreams: 100,
+  maxStreamsPerCaller: 10,
+  maxBufferedBytes: 1_048_576,
+  heartbeatMs: 15_000,
+};
+
+const OPTION_MAX: Readonly<Required<EventStreamOptions>> = {
+  maxStreams: 1_000_000,
+  maxStreamsPerCaller: 1_000_000,
+  maxBufferedBytes: 1_073_741_824,
+  heartbeatMs: 2_147_483_647, // setInterval's limit
+};
+
 interface BufferedEvent {
-  id: number;
+  seq: number;
   frame: string;
 }
 
-/** Events kept for reconnecting clients. */
-export const EVENT_BUFFER_SIZE = 1000;
-const HEARTBEAT_MS = 15_000;
+/** What a client that connects with a Last-Event-ID gets first. */
+type Resume = { kind: 'live' } | { kind: 'replay'; after: number } | { kind: 'missed'; reason: 'restart' | 'buffer' };
 
 export class EventStream {
+  /** This stream's id prefix: different for every EventStream, so ids from before a restart are recognized. */
+  readonly epoch = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  private readonly maxStreams: number;
+  private readonly maxStreamsPerCaller: number;
+  private readonly maxBufferedBytes: number;
+  private readonly heartbeatMs: number;
   private sequence = 0;
   private readonly buffer: BufferedEvent[] = [];
-  private readonly clients = new Set<ServerResponse>();
+  /** Each open stream and its caller. */
+  private readonly clients = new Map<ServerResponse, string>();
+  private readonly perCaller = new Map<string, number>();
   private readonly unsubscribe: (() => void)[] = [];
   private heartbeat: ReturnType<typeof setInterval> | null = null;
+  private closed = false;
 
-  constructor(scheduler: SchedulerService) {
+  constructor(scheduler: Pick<SchedulerService, 'on'>, options: EventStreamOptions = {}) {
+    this.maxStreams = option(options, 'maxStreams');
+    this.maxStreamsPerCaller = option(options, 'maxStreamsPerCaller');
+    this.maxBufferedBytes = option(options, 'maxBufferedBytes');
+    this.heartbeatMs = option(options, 'heartbeatMs');
     for (const name of EVENT_NAMES) {
       this.unsubscribe.push(scheduler.on(name, (payload) => this.publish(name, payload)));
     }
@@ -34,43 +100,129 @@ export class EventStream {
     return this.clients.size;
   }
 
-  /** Takes over the response: replays what the client missed, then streams until it disconnects. */
-  attach(response: ServerResponse, lastEventId: string | undefined): void {
+  /** Open streams of one caller. */
+  countFor(caller: string): number {
+    return this.perCaller.get(caller) ?? 0;
+  }
+
+  /**
+   * Takes over the response: replays what the client missed (or tells it with a `missed` event), then
+   * streams until it disconnects. `caller` identifies the API key or address for the per-caller limit.
+   * Throws HttpError TOO_MANY_STREAMS, before writing anything, when a limit is reached.
+   */
+  attach(response: ServerResponse, lastEventId: string | undefined, caller: string): void {
+    const mine = this.countFor(caller);
+    if (mine >= this.maxStreamsPerCaller) {
+      throw new HttpError('TOO_MANY_STREAMS', `This API key or address already has ${mine} open event streams, the limit (events.maxStreamsPerCaller); close other streams (dashboard tabs, clients) or raise events.maxStreamsPerCaller in the config.`);
+    }
+    if (this.clients.size >= this.maxStreams) {
+      throw new HttpError('TOO_MANY_STREAMS', `The server already has ${this.clients.size} open event streams, the limit (events.maxStreams); close other streams or raise events.maxStreams in the config.`);
+    }
     response.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
-    response.write(': tickwork events\n\n');
-    const last = lastEventId === undefined ? Number.NaN : Number(lastEventId);
-    if (Number.isInteger(last)) {
-      for (const event of this.buffer) if (event.id > last) response.write(event.frame);
+    if (this.closed) {
+      response.end(': tickwork events\n\n'); // the server is closing: the client reconnects to the next one
+      return;
     }
-    this.clients.add(response);
-    response.on('close', () => this.clients.delete(response));
+    response.socket?.setKeepAlive(true, this.heartbeatMs);
+    let first = ': tickwork events\n\n';
+    const resume = this.resumePoint(lastEventId);
+    if (resume.kind === 'replay') {
+      for (const event of this.buffer) if (event.seq > resume.after) first += event.frame;
+    } else if (resume.kind === 'missed') {
+      const data = JSON.stringify({ reason: resume.reason, lastEventId });
+      first += `event: missed\nid: ${this.epoch}-${this.sequence}\ndata: ${data}\n\n`;
+    }
+    this.clients.set(response, caller);
+    this.perCaller.set(caller, this.countFor(caller) + 1);
+    response.on('close', () => this.remove(response));
+    response.on('error', () => this.drop(response));
+    // The replay is bounded by the buffer and not checked: the limit applies from the next write on.
+    response.write(first);
     if (this.heartbeat === null) {
       this.heartbeat = setInterval(() => {
-        for (const client of this.clients) client.write(': keep-alive\n\n');
-      }, HEARTBEAT_MS);
+        for (const client of this.clients.keys()) this.send(client, ': keep-alive\n\n');
+      }, this.heartbeatMs);
       this.heartbeat.unref();
     }
   }
 
   /** Ends every stream (the server is closing) and stops listening to the scheduler. */
   close(): void {
-    for (const client of this.clients) client.end();
-    this.clients.clear();
-    if (this.heartbeat !== null) clearInterval(this.heartbeat);
-    this.heartbeat = null;
+    this.closed = true;
+    for (const client of [...this.clients.keys()]) {
+      this.remove(client);
+      client.end();
+    }
+    this.stopHeartbeat();
     for (const off of this.unsubscribe) off();
+    this.unsubscribe.length = 0;
   }
 
   private publish(name: SchedulerEventName, payload: unknown): void {
-    const id = ++this.sequence;
-    const frame = `event: ${name}\nid: ${id}\ndata: ${JSON.stringify(payload)}\n\n`;
-    this.buffer.push({ id, frame });
+    const seq = ++this.sequence;
+    const frame = `event: ${name}\nid: ${this.epoch}-${seq}\ndata: ${JSON.stringify(payload)}\n\n`;
+    this.buffer.push({ seq, frame });
     if (this.buffer.length > EVENT_BUFFER_SIZE) this.buffer.splice(0, this.buffer.length - EVENT_BUFFER_SIZE);
-    for (const client of this.clients) client.write(frame);
+    for (const client of this.clients.keys()) this.send(client, frame);
   }
+
+  /** Writes to one client, and drops it when what it has not received yet passes maxBufferedBytes. */
+  private send(client: ServerResponse, chunk: string): void {
+    if (client.destroyed || client.writableEnded) {
+      this.remove(client);
+      return;
+    }
+    client.write(chunk);
+    if (client.writableLength > this.maxBufferedBytes) this.drop(client);
+  }
+
+  private resumePoint(lastEventId: string | undefined): Resume {
+    if (lastEventId === undefined || lastEventId === '') return { kind: 'live' };
+    const dash = lastEventId.lastIndexOf('-');
+    const seqText = lastEventId.slice(dash + 1);
+    if (dash === -1 || lastEventId.slice(0, dash) !== this.epoch || !/^\d{1,15}$/.test(seqText)) {
+      return { kind: 'missed', reason: 'restart' };
+    }
+    const seq = Number(seqText);
+    const oldest = this.buffer[0]?.seq ?? this.sequence + 1;
+    if (seq > this.sequence || seq < oldest - 1) return { kind: 'missed', reason: 'buffer' };
+    return { kind: 'replay', after: seq };
+  }
+
+  /** Disconnects a client (too slow, or its response failed); it reconnects with its Last-Event-ID. */
+  private drop(client: ServerResponse): void {
+    this.remove(client);
+    if (!client.destroyed) client.destroy();
+  }
+
+  private remove(client: ServerResponse): void {
+    const caller = this.clients.get(client);
+    if (caller === undefined) return;
+    this.clients.delete(client);
+    const left = this.countFor(caller) - 1;
+    if (left > 0) this.perCaller.set(caller, left);
+    else this.perCaller.delete(caller);
+    if (this.clients.size === 0) this.stopHeartbeat();
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeat !== null) clearInterval(this.heartbeat);
+    this.heartbeat = null;
+  }
+}
+
+function option(options: EventStreamOptions, name: keyof EventStreamOptions): number {
+  const value: unknown = options[name];
+  if (value === undefined) return EVENT_STREAM_DEFAULTS[name];
+  const max = OPTION_MAX[name];
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    const got = typeof value === 'number' ? String(value) : value === null ? 'null' : typeof value;
+    throw InvalidArgumentError.field(`events.${name}`, `must be an integer from 1 to ${max}, got ${got}.`);
+  }
+  return value;
 }

@@ -118,18 +118,22 @@ describe('HTTP API routes', () => {
     expect(nowhere.json().error.code).toBe('ROUTE_NOT_FOUND');
   });
 
-  it('GET /events streams scheduler events as SSE and replays after Last-Event-ID', async () => {
+  it('GET /events streams scheduler events as SSE with <epoch>-<seq> ids', async () => {
     s = await testServer();
     await s.app.listen({ port: 0, host: '127.0.0.1' });
     const port = (s.app.server.address() as { port: number }).port;
-    await s.scheduler.addJob({ id: 'a', task: 'noop', trigger: { type: 'interval', seconds: 60 } });
     const controller = new AbortController();
-    const response = await fetch(`http://127.0.0.1:${port}/api/v1/events`, { headers: { 'last-event-id': '0' }, signal: controller.signal });
+    const response = await fetch(`http://127.0.0.1:${port}/api/v1/events`, { signal: controller.signal });
     expect(response.headers.get('content-type')).toContain('text/event-stream');
+    await s.scheduler.addJob({ id: 'a', task: 'noop', trigger: { type: 'interval', seconds: 60 } });
     const reader = (response.body as ReadableStream<Uint8Array>).getReader();
     let text = '';
-    while (!text.includes('event: job_added')) text += new TextDecoder().decode((await reader.read()).value);
-    expect(text).toMatch(/event: job_added\nid: \d+\ndata: \{"jobId":"a"\}/);
+    while (!text.includes('event: job_added')) {
+      const chunk = await reader.read();
+      if (chunk.done) break;
+      text += new TextDecoder().decode(chunk.value);
+    }
+    expect(text).toMatch(/event: job_added\nid: [0-9a-z]+-\d+\ndata: \{"jobId":"a"\}/);
     controller.abort();
   });
 });
