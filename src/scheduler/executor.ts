@@ -13,6 +13,7 @@ import type { Logger } from './logger.js';
 import { isMisfire } from './policies.js';
 import { RunContext } from './run-context.js';
 import { LiveRunRecord, toRunError, type RunError, type RunRecord } from './run.js';
+import { runError, runOutput, runStack } from './run-text.js';
 import type { JobStore } from '../stores/store.js';
 
 /** Fire times of one job to run in order, holding one instance slot of the job throughout. */
@@ -54,12 +55,6 @@ export interface ExecutorHooks {
   onSubmissionDone(job: JobRecord): void;
 }
 
-/** Run output (a string a job returns: an HTTP status line, the tail of stderr) is kept up to 4 KB. */
-export const MAX_OUTPUT_CHARS = 4096;
-
-function clipOutput(text: string): string {
-  return text.length <= MAX_OUTPUT_CHARS ? text : `…${text.slice(text.length - MAX_OUTPUT_CHARS + 1)}`;
-}
 
 /** The event of a settled run's outcome, by EVENT_ID (-1: none). A switch: see EVENT_ID for why not a table. */
 function outcomeEvent(outcome: RunOutcome): number {
@@ -261,12 +256,12 @@ export class Executor {
       result = func(context);
     } catch (error) {
       const output = (error as { output?: unknown } | null)?.output;
-      if (typeof output === 'string') record.output = clipOutput(output);
-      this.finishSync(job, record, 'failed', toRunError(error), error);
+      if (typeof output === 'string') record.output = runOutput(output, job.args);
+      this.finishSync(job, record, 'failed', runError(error, job.args), error);
       return null;
     }
     if (!isPromiseLike(result)) {
-      if (typeof result === 'string') record.output = clipOutput(result);
+      if (typeof result === 'string') record.output = runOutput(result, job.args);
       this.finishSync(job, record, 'succeeded', null, undefined);
       return null;
     }
@@ -291,13 +286,13 @@ export class Executor {
     }
     promise.then(
       (value: unknown) => {
-        if (typeof value === 'string' && !run.settled) record.output = clipOutput(value);
+        if (typeof value === 'string' && !run.settled) record.output = runOutput(value, job.args);
         this.settleAsync(run, 'succeeded', null, undefined);
       },
       (error: unknown) => {
         const output = (error as { output?: unknown } | null)?.output;
-        if (typeof output === 'string' && !run.settled) record.output = clipOutput(output);
-        this.settleAsync(run, 'failed', toRunError(error), error);
+        if (typeof output === 'string' && !run.settled) record.output = runOutput(output, job.args);
+        this.settleAsync(run, 'failed', runError(error, job.args), error);
       },
     );
   }
@@ -362,7 +357,7 @@ export class Executor {
     record.outcome = outcome;
     record.error = error;
     this.store.recordRun(record, job);
-    this.emitRun(record, cause);
+    this.emitRun(record, cause, job.args);
     if (outcome === 'failed') {
       this.passTime = Number.NaN;
       this.hooks.onRunFailed(job, record);
@@ -397,7 +392,7 @@ export class Executor {
     record.outcome = outcome;
     record.error = error;
     this.store.updateRun(record);
-    this.emitRun(record, cause);
+    this.emitRun(record, cause, run.submission.job.args);
     if (outcome === 'failed' || outcome === 'timed_out') this.hooks.onRunFailed(run.submission.job, record);
     this.continue(run.submission);
   }
@@ -438,7 +433,7 @@ export class Executor {
   }
 
   /** Emits the run's event (only if someone listens or logs it). */
-  emitRun(record: RunRecord, cause?: unknown): void {
+  emitRun(record: RunRecord, cause?: unknown, args?: unknown): void {
     const id = outcomeEvent(record.outcome);
     if (id < 0 || !this.events.wantsAt(id)) return;
     this.passTime = Number.NaN; // listeners and the log take time of their own
@@ -453,7 +448,7 @@ export class Executor {
     if (record.error !== null) payload.error = record.error;
     if (record.coalesced !== undefined) payload.count = record.coalesced;
     if (record.lastScheduledAt !== undefined) payload.lastScheduledAt = new Date(record.lastScheduledAt).toISOString();
-    const stack = cause instanceof Error && record.outcome === 'failed' ? { stack: cause.stack } : undefined;
+    const stack = record.outcome === 'failed' ? { stack: runStack(cause, args) } : undefined;
     this.events.emit(EVENT_NAMES[id] as 'job_executed', payload, stack);
   }
 }

@@ -55,3 +55,22 @@ export function toJobInfo(job: JobRecord): JobInfo {
   if (job.lastRun !== null) info.lastRun = toRun(job.lastRun);
   return info;
 }
+
+/**
+ * What a monitor (read-only) caller sees of a job: no args (they may hold credentials) and no run
+ * output (a command's output may print anything). Error codes and messages stay: they are scrubbed of
+ * the job's secrets when recorded, and a monitor needs them to see why a job fails.
+ */
+export function forMonitor(info: JobInfo): JobInfo {
+  if (info.args === undefined && info.lastRun?.output === undefined) return info;
+  const { args: _args, ...rest } = info;
+  if (rest.lastRun?.output !== undefined) rest.lastRun = withoutOutput(rest.lastRun);
+  return rest;
+}
+
+/** A run without its output, for monitor callers. */
+export function withoutOutput(run: Run): Run {
+  if (run.output === undefined) return run;
+  const { output: _output, ...rest } = run;
+  return rest;
+}

@@ -5,7 +5,7 @@
  * remember to invalidate it.
  */
 import type { JobRecord } from './job.js';
-import { toJobInfo } from './job-info.js';
+import { forMonitor, toJobInfo } from './job-info.js';
 
 interface CachedJson {
   nextRunTime: number | null;
@@ -34,7 +34,7 @@ interface CachedJson {
   hasFunc: boolean;
   /** With args (admin view). */
   full: string;
-  /** Without args (monitor view), built on first use. */
+  /** The monitor view (no args, no output), built on first use. */
   withoutArgs: string | null;
 }
 
@@ -53,7 +53,10 @@ function fresh(entry: CachedJson | undefined, job: JobRecord): entry is CachedJs
     && entry.task === job.task && entry.hasFunc === (job.func !== null);
 }
 
-/** `JSON.stringify(toJobInfo(job))`, without `args` unless `includeArgs`, from the cache when unchanged. */
+/**
+ * `JSON.stringify(toJobInfo(job))` from the cache when unchanged; unless `includeArgs` (an admin caller),
+ * the monitor view: without `args` and the last run's output.
+ */
 export function jobInfoJson(job: JobRecord, includeArgs: boolean): string {
   let entry = cache.get(job);
   if (!fresh(entry, job)) {
@@ -66,10 +69,7 @@ export function jobInfoJson(job: JobRecord, includeArgs: boolean): string {
     };
     cache.set(job, entry);
   }
-  if (includeArgs || job.args === undefined) return entry.full;
-  if (entry.withoutArgs === null) {
-    const { args: _hidden, ...rest } = toJobInfo(job);
-    entry.withoutArgs = JSON.stringify(rest);
-  }
+  if (includeArgs || (job.args === undefined && job.lastRun?.output === undefined)) return entry.full;
+  entry.withoutArgs ??= JSON.stringify(forMonitor(toJobInfo(job)));
   return entry.withoutArgs;
 }

@@ -1,7 +1,7 @@
 /** Job routes: list, create, read, change, remove, pause, resume, run now, cancel, run history. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { JobInfo } from '../../scheduler/job-info.js';
-import { InvalidArgumentError } from '../../scheduler/errors.js';
+import { forMonitor, withoutOutput, type JobInfo } from '../../scheduler/job-info.js';
+import { InvalidArgumentError, JobNotFoundError } from '../../scheduler/errors.js';
 import type { AddJobSpec } from '../../scheduler/service.js';
 import type { JobSort, JobState } from '../../stores/job-order.js';
 import { createJobBody, jobInfoSchema, jobPageSchema, jobParams, listJobsQuery, listRunsQuery, patchJobBody, runPageSchema } from '../schemas.js';
@@ -9,11 +9,9 @@ import { callerOf, parseLimit } from '../request.js';
 
 type IdParams = { id: string };
 
-/** Job args may hold credentials: only admin keys see them. */
+/** Job args may hold credentials and run output may print anything: only admin keys see them. */
 function forCaller(request: FastifyRequest, job: JobInfo): JobInfo {
-  if (callerOf(request).role === 'admin' || job.args === undefined) return job;
-  const { args: _hidden, ...rest } = job;
-  return rest;
+  return callerOf(request).role === 'admin' ? job : forMonitor(job);
 }
 
 export async function jobRoutes(app: FastifyInstance): Promise<void> {
@@ -44,7 +42,7 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Params: IdParams }>('/jobs/:id', { schema: { tags: ['jobs'], summary: 'Read a job', params: jobParams, response: { 200: jobInfoSchema } } }, async (request) => {
     const job = await scheduler.getJob(request.params.id);
-    if (job === undefined) return scheduler.removeJob(request.params.id); // throws JobNotFoundError
+    if (job === undefined) throw new JobNotFoundError(request.params.id);
     return forCaller(request, job);
   });
 
@@ -93,8 +91,9 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
     // One more than asked, to know whether another page follows.
     const runs = await scheduler.getRuns(request.params.id, before === undefined ? { limit: Math.min(limit + 1, 1000) } : { limit: Math.min(limit + 1, 1000), before });
     const more = runs.length > limit;
-    const items = runs.slice(0, limit);
-    const last = items[items.length - 1];
+    const page = runs.slice(0, limit);
+    const items = callerOf(request).role === 'admin' ? page : page.map(withoutOutput);
+    const last = page[page.length - 1];
     return { items, nextCursor: more && last !== undefined ? String(last.scheduledAt.getTime()) : null };
   });
 }
