@@ -18,10 +18,10 @@ const JOBS = 10_000;
 async function main() {
   const port = 18_000 + Math.floor(Math.random() * 2000);
   const child = spawn(process.execPath, ['dist/cli.js', 'serve', '--port', String(port)], {
-    stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, LOG_LEVEL: 'warn', TICKWORK_ADMIN_KEY: 'bench-admin-key', TICKWORK_STORE: process.env.TICKWORK_STORE ?? `sqlite:${join(mkdtempSync(join(tmpdir(), 'tickwork-bench-http-')), 'db.sqlite')}` },
+    stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, LOG_LEVEL: 'warn', TICKWORK_ADMIN_KEY: 'bench-admin-key-0123456789', TICKWORK_STORE: process.env.TICKWORK_STORE ?? `sqlite:${join(mkdtempSync(join(tmpdir(), 'tickwork-bench-http-')), 'db.sqlite')}` },
   });
   const base = `http://127.0.0.1:${port}`;
-  const headers = { authorization: 'Bearer bench-admin-key', 'content-type': 'application/json' };
+  const headers = { authorization: 'Bearer bench-admin-key-0123456789', 'content-type': 'application/json' };
   const deadline = Date.now() + 15_000;
   for (;;) {
     try {

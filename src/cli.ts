@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { buildServer } from './server/app.js';
 import { isLoopbackBind, loadConfig, type ServerConfig } from './config.js';
 import { SchedulerService } from './scheduler/service.js';
-import { createStore } from './stores/create.js';
+import { createStore, redactStoreSpec } from './stores/create.js';
 import { registerBuiltInTasks } from './tasks/index.js';
 import { reconcileJobs } from './server/reconcile.js';
 import { TickworkError } from './scheduler/errors.js';
@@ -38,6 +38,7 @@ async function serve(config: ServerConfig): Promise<void> {
   const app = await buildServer({
     scheduler, logger, adminKeys: config.adminKeys, monitorKeys: config.monitorKeys,
     shutdownTimeoutSeconds: config.shutdownTimeoutSeconds,
+    ...(module.events === undefined ? {} : { events: module.events }),
     beforeStart: async () => reconcileJobs(scheduler, module.jobs ?? [], logger),
   });
 
@@ -58,7 +59,7 @@ async function serve(config: ServerConfig): Promise<void> {
   process.on('SIGTERM', () => close('SIGTERM'));
 
   const address = await app.listen({ host: config.host, port: config.port });
-  logger.info({ event: 'server_listening', url: address, store: config.store, config: config.configPath }, `Tickwork listening on ${address} (API under /api/v1, docs at /docs)`);
+  logger.info({ event: 'server_listening', url: address, store: redactStoreSpec(config.store), config: config.configPath }, `Tickwork listening on ${address} (API under /api/v1, docs at /docs)`);
 }
 
 async function main(argv: string[]): Promise<void> {

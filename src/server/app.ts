@@ -6,12 +6,13 @@
  */
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import { HttpError, InvalidArgumentError, TickworkError, type ErrorDetail } from '../scheduler/errors.js';
 import type { SchedulerService } from '../scheduler/service.js';
 import { Authenticator, type AuthOptions } from './auth.js';
-import { EventStream } from './event-stream.js';
+import { EventStream, type EventStreamOptions } from './event-stream.js';
+import { callerOf } from './request.js';
 import { dashboardRoutes } from './dashboard.js';
 import { createMetrics } from './metrics.js';
 import { schedulerPlugin } from './plugin.js';
@@ -20,16 +21,41 @@ import { metaRoutes } from './routes/meta.js';
 
 /** Request bodies above 1 MiB are refused with 413. */
 export const BODY_LIMIT = 1024 * 1024;
+/** Time a client has to send a whole request, and its headers. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+export const HEADERS_TIMEOUT_MS = 10_000;
 
 export interface ServerOptions extends Pick<AuthOptions, 'adminKeys' | 'monitorKeys'> {
   scheduler: SchedulerService;
   logger: PinoLogger;
   shutdownTimeoutSeconds?: number;
+  /** Limits of GET /api/v1/events: `maxStreams` (100), `maxStreamsPerCaller` (10), `maxBufferedBytes` (1 MiB). */
+  events?: EventStreamOptions;
+  /** The failed-key limiter: `maxFailures` per client and `windowMs` (20 per 60 000 ms), `maxTrackedClients` (10 000). */
+  authLimits?: Pick<AuthOptions, 'maxFailures' | 'windowMs' | 'maxTrackedClients'>;
   /** Runs before the scheduler starts: register tasks, reconcile configured jobs. */
   beforeStart?: () => Promise<void>;
 }
 
-const MUTATING = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * Who may call an /api/v1 route: `public` (no key: health), `read` (monitor keys too) or `write`
+     * (admin keys only). Default: `read` for GET and HEAD, `write` for every other method.
+     */
+    access?: 'public' | 'read' | 'write';
+  }
+}
+
+/** Methods that carry a body: JSON only (a web page cannot send that cross-origin without CORS). */
+const BODY_METHODS = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
+
+/** The access a route needs: its own `access`, or what its method implies. */
+function accessOf(request: FastifyRequest): 'public' | 'read' | 'write' {
+  const declared = request.routeOptions.config.access;
+  if (declared !== undefined) return declared;
+  return request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write';
+}
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -41,22 +67,27 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     // Unknown fields are rejected, not stripped; types are never coerced ("2" is not 2).
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
     return503OnClosing: true,
+    // A client gets 30 s to send its whole request (a trickled body must not hold a socket, or delay a
+    // shutdown, forever); headers within 10 s. Responses (the event stream) are not bounded by these.
+    requestTimeout: REQUEST_TIMEOUT_MS,
   });
-  const auth = new Authenticator({ adminKeys: options.adminKeys, monitorKeys: options.monitorKeys });
+  app.server.headersTimeout = HEADERS_TIMEOUT_MS;
+  const auth = new Authenticator({ ...options.authLimits, adminKeys: options.adminKeys, monitorKeys: options.monitorKeys });
   if (!auth.keysConfigured) {
     options.logger.warn({ event: 'auth_loopback_only' }, 'no API keys configured: serving loopback clients only (set TICKWORK_ADMIN_KEY to allow others)');
   }
 
   // JSON only, and an empty body is allowed (POST /jobs/:id/run needs none but must still say JSON).
+  // Non-empty bodies go to Fastify's own parser, which refuses __proto__ and constructor.prototype keys.
   app.removeContentTypeParser(['application/json', 'text/plain']);
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_request, body, done) => {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (request, body, done) => {
     const text = body as string;
     if (text.trim() === '') return done(null, undefined);
-    try {
-      done(null, JSON.parse(text));
-    } catch (error) {
-      done(InvalidArgumentError.field('body', `is not valid JSON: ${(error as Error).message}`), undefined);
-    }
+    parseJson(request, text, (error, value) => {
+      if (error === null) return done(null, value);
+      done(InvalidArgumentError.field('body', `is not valid JSON: ${error.message}`), undefined);
+    });
   });
 
   app.decorateRequest('caller', null);
@@ -75,36 +106,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
-  const events = new EventStream(options.scheduler);
+  const events = new EventStream(options.scheduler, options.events);
   const metrics = createMetrics(options.scheduler);
   app.addHook('preClose', async () => {
     // Open event streams would keep the server from closing.
     events.close();
     metrics.close();
-  });
-
-  app.addHook('onRequest', async (request) => {
-    if (!request.url.startsWith('/api/')) return;
-    if (request.url === '/api/v1/health' || request.url.startsWith('/api/v1/health?')) return;
-    const caller = auth.authenticate(request);
-    request.caller = caller;
-    if (MUTATING.has(request.method)) {
-      if (caller.role !== 'admin') throw new HttpError('FORBIDDEN', 'This key has the monitor role, which is read-only; use an admin key to change jobs or the scheduler.');
-      const type = request.headers['content-type'];
-      if (type === undefined || !/^application\/json\b/i.test(type)) {
-        throw new HttpError('UNSUPPORTED_MEDIA_TYPE', 'Send "Content-Type: application/json" with every POST, PATCH and DELETE (an empty body is fine).');
-      }
-    }
-  });
-
-  // Mutations are audited with the caller's role and key index, never the key, args or headers.
-  app.addHook('onResponse', async (request, reply) => {
-    if (!MUTATING.has(request.method) || request.caller === null) return;
-    options.logger.info({
-      event: 'api_mutation', method: request.method, route: request.routeOptions.url, status: reply.statusCode,
-      role: request.caller.role, via: request.caller.via, keyIndex: request.caller.keyIndex,
-      jobId: (request.params as { id?: string } | undefined)?.id,
-    }, 'api mutation');
   });
 
   // Handlers are set before the routes register: child contexts inherit them when created.
@@ -113,21 +120,61 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     return { error: new HttpError('ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}; see /docs for the API.`).toJSON() };
   });
 
+  // Only origin-form targets ("/path?query"): an absolute-form ("http://x/api") or asterisk-form target is
+  // refused before routing, so no spelling of a path reaches a route by another way.
+  app.addHook('onRequest', async (request) => {
+    if (!(request.raw.url ?? '').startsWith('/')) {
+      throw InvalidArgumentError.field('request', 'the request target must be a path starting with "/" (origin-form).');
+    }
+  });
+
   app.setErrorHandler(async (error: FastifyError | TickworkError, request, reply) => {
     const mapped = toTickworkError(error);
     if (mapped.status >= 500) request.log.error({ event: 'api_error', err: error, route: request.routeOptions.url }, 'request failed');
     if (mapped.code === 'RATE_LIMITED') reply.header('retry-after', '60');
+    if (mapped.code === 'TOO_MANY_STREAMS') reply.header('retry-after', '5');
     reply.code(mapped.status);
     return { error: mapped.toJSON() };
   });
 
+  // The API lives in one encapsulated plugin whose onRequest hook authenticates every route it holds:
+  // the decision follows the route the router matched (whatever the path's spelling: percent-encoding,
+  // case, dot segments), never the URL text. Roles are checked here, before the body is parsed or
+  // validated, so a monitor key gets 403 for any mutation whatever its body.
   await app.register(async (api) => {
+    api.addHook('onRequest', async (request) => {
+      const access = accessOf(request);
+      if (access === 'public') return;
+      const caller = auth.authenticate(request);
+      request.caller = caller;
+      if (access === 'write' && caller.role !== 'admin') {
+        throw new HttpError('FORBIDDEN', 'This key has the monitor role, which is read-only; use an admin key to change jobs or the scheduler.');
+      }
+      if (BODY_METHODS.has(request.method)) {
+        const type = request.headers['content-type'];
+        if (type === undefined || !/^application\/json\b/i.test(type)) {
+          throw new HttpError('UNSUPPORTED_MEDIA_TYPE', 'Send "Content-Type: application/json" with every POST, PATCH and DELETE (an empty body is fine).');
+        }
+      }
+    });
+
+    // Mutations are audited with the caller's role and key index, never the key, args or headers.
+    api.addHook('onResponse', async (request, reply) => {
+      if (accessOf(request) !== 'write' || request.caller === null) return;
+      options.logger.info({
+        event: 'api_mutation', method: request.method, route: request.routeOptions.url, status: reply.statusCode,
+        role: request.caller.role, via: request.caller.via, keyIndex: request.caller.keyIndex,
+        jobId: (request.params as { id?: string } | undefined)?.id,
+      }, 'api mutation');
+    });
+
     await api.register(metaRoutes);
     await api.register(jobRoutes);
     api.get('/events', { schema: { tags: ['events'], summary: 'Server-Sent Events of scheduler events' } }, (request, reply) => {
-      reply.hijack();
       const lastId = request.headers['last-event-id'];
-      events.attach(reply.raw, typeof lastId === 'string' ? lastId : undefined);
+      // attach throws TOO_MANY_STREAMS (503) before it writes anything: the error handler answers it.
+      events.attach(reply.raw, typeof lastId === 'string' ? lastId : undefined, callerOf(request).id);
+      reply.hijack();
     });
     api.get('/metrics', { schema: { tags: ['meta'], summary: 'Prometheus metrics' } }, async (_request, reply) => {
       reply.header('content-type', metrics.registry.contentType);

@@ -50,6 +50,8 @@ export const jobParams = {
   properties: { id: jobId },
 } as const;
 
+const NO_CONTROL_CHARS = '^[^\\u0000-\\u001f\\u007f]*$';
+
 const limit = { type: 'string', pattern: '^[0-9]{1,7}$', description: '1-1000, default 50' } as const;
 
 export const listJobsQuery = {
@@ -57,8 +59,9 @@ export const listJobsQuery = {
   additionalProperties: false,
   properties: {
     limit,
-    cursor: { type: 'string', maxLength: 600 },
-    q: { type: 'string', maxLength: 200 },
+    cursor: { type: 'string', maxLength: 600, pattern: NO_CONTROL_CHARS },
+    // No control characters: PostgreSQL refuses a NUL in text, and none belongs in a search.
+    q: { type: 'string', maxLength: 200, pattern: NO_CONTROL_CHARS },
     state: { type: 'string', enum: ['active', 'paused', 'failing'] },
     sort: { type: 'string', enum: ['id', 'nextRunTime', 'lastRun'] },
   },

@@ -13,6 +13,22 @@ import type { JobStore } from './store.js';
 
 export const DEFAULT_STORE = 'sqlite:./data/tickwork.db';
 
+/**
+ * The store setting as it may be logged: a URL's password (and a `password` query parameter, which
+ * libpq also reads) replaced by `***`. Text that is not a URL is returned as it is.
+ */
+export function redactStoreSpec(spec: string): string {
+  let url: URL;
+  try {
+    url = new URL(spec);
+  } catch {
+    return spec.replace(/\/\/([^/@\s]*)@/, (_m, user: string) => `//${user.split(':')[0] ?? ''}:***@`);
+  }
+  if (url.password !== '') url.password = '***';
+  if (url.searchParams.has('password')) url.searchParams.set('password', '***');
+  return url.toString();
+}
+
 export function createStore(spec: string, logger: Logger, cwd: string): JobStore {
   if (spec === 'memory') {
     logger.info({ event: 'store_selected', store: 'memory' }, 'job store: memory (jobs do not survive a restart)');
@@ -33,5 +49,5 @@ export function createStore(spec: string, logger: Logger, cwd: string): JobStore
       `job store: PostgreSQL at ${url.host}${url.pathname}, schema ${schema}`);
     return new PostgresJobStore({ connectionString, ...options });
   }
-  throw InvalidArgumentError.field('TICKWORK_STORE', `must be "sqlite:<path>", "memory" or "postgres://...", got "${spec.slice(0, 60)}".`);
+  throw InvalidArgumentError.field('TICKWORK_STORE', `must be "sqlite:<path>", "memory" or "postgres://...", got "${redactStoreSpec(spec).slice(0, 60)}".`);
 }

@@ -12,6 +12,8 @@ import { createTrigger } from './create.js';
 import type { DateInput, TriggerSpec } from './trigger.js';
 
 export const MAX_PREVIEW_COUNT = 1000;
+/** The last instant a Date can hold: a schedule that runs past it ends the preview there. */
+const MAX_DATE_MS = 8.64e15;
 
 export interface PreviewOptions {
   /** Fire times strictly after this instant are listed. Default: now. An interval without startDate is anchored here. */
@@ -48,12 +50,12 @@ export function previewFires(trigger: TriggerSpec, options: PreviewOptions = {})
   while (fires.length < count) {
     if (t instanceof CronTrigger) {
       const fire = t.nextFire(after);
-      if (fire === null) break;
+      if (fire === null || fire.at > MAX_DATE_MS) break;
       fires.push(fire.dst === undefined ? { at: new Date(fire.at) } : { at: new Date(fire.at), dst: fire.dst });
       after = fire.at;
     } else {
       const at = t.next(after);
-      if (at === null) break;
+      if (at === null || at > MAX_DATE_MS) break;
       fires.push({ at: new Date(at) });
       after = at;
     }

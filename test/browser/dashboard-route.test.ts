@@ -15,7 +15,7 @@ afterEach(async () => {
 
 describe('dashboard route', () => {
   it('serves the page and its modules without a key, with a strict CSP, while the API still needs one', async () => {
-    s = await testServer({ adminKeys: ['admin-secret-1'] });
+    s = await testServer({ adminKeys: ['admin-secret-0123456789'] });
     const page = await s.app.inject('/');
     expect(page.statusCode).toBe(200);
     expect(page.headers['content-type']).toBe('text/html; charset=utf-8');

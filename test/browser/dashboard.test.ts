@@ -62,7 +62,7 @@ function beforeUsSpringForward(now: number): { start: string; gapDay: string } {
 
 describe.skipIf(browser === null)('dashboard', () => {
   it('serves the page without a key, with a strict CSP, and shows the seeded jobs with schedules in words', async () => {
-    server = await startServer({ adminKeys: ['admin-secret-1'], monitorKeys: [] });
+    server = await startServer({ adminKeys: ['admin-secret-0123456789'], monitorKeys: [] });
     await seed(server);
     const response = await fetch(server.url);
     expect(response.status).toBe(200);
@@ -177,7 +177,7 @@ describe.skipIf(browser === null)('dashboard', () => {
   });
 
   it('asks for a key on 401, and a monitor key sees no mutating controls', async () => {
-    server = await startServer({ adminKeys: ['admin-secret-1'], monitorKeys: ['monitor-secret-1'] });
+    server = await startServer({ adminKeys: ['admin-secret-0123456789'], monitorKeys: ['monitor-secret-0123456789'] });
     await seed(server);
     const page = await open(server);
     const keyDialog = page.locator('#key-dialog');
@@ -185,11 +185,11 @@ describe.skipIf(browser === null)('dashboard', () => {
     await keyDialog.getByLabel('Key').fill('not-a-key');
     await keyDialog.getByRole('button', { name: 'Use key' }).click();
     await page.locator('#key-error', { hasText: 'The API key is not valid.' }).waitFor();
-    await keyDialog.getByLabel('Key').fill('monitor-secret-1');
+    await keyDialog.getByLabel('Key').fill('monitor-secret-0123456789');
     await keyDialog.getByRole('button', { name: 'Use key' }).click();
     await row(page, 'report').waitFor();
     await live(page);
-    expect(await page.evaluate("sessionStorage.getItem('tickwork.apiKey')")).toBe('monitor-secret-1');
+    expect(await page.evaluate("sessionStorage.getItem('tickwork.apiKey')")).toBe('monitor-secret-0123456789');
     expect(await page.locator('#role').textContent()).toBe('monitor key');
     expect(await page.getByRole('button', { name: 'Add job' }).isVisible()).toBe(false);
     expect(await page.locator('#scheduler-toggle').isVisible()).toBe(false);
@@ -204,7 +204,7 @@ describe.skipIf(browser === null)('dashboard', () => {
     // The same page with an admin key has the controls (so the assertions above can fail).
     await view?.context.close();
     const admin = await open(server);
-    await admin.locator('#key-dialog').getByLabel('Key').fill('admin-secret-1');
+    await admin.locator('#key-dialog').getByLabel('Key').fill('admin-secret-0123456789');
     await admin.locator('#key-dialog').getByRole('button', { name: 'Use key' }).click();
     await row(admin, 'report').waitFor();
     expect(await admin.getByRole('button', { name: 'Add job' }).isVisible()).toBe(true);

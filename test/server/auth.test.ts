@@ -1,6 +1,7 @@
 /** The auth matrix: no key, monitor key, admin key; loopback-only mode without keys; refusal to bind. */
 import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Authenticator, clientKey } from '../../src/server/auth.js';
 import { intervalJob, json, testServer, type TestServer } from './server-helpers.js';
 
 let s: TestServer;
@@ -16,7 +17,7 @@ describe('with API keys', () => {
   const cases: [string, Record<string, string>, number, number, number][] = [
     // caller, headers, GET /jobs, POST /jobs, GET /whoami
     ['no key', {}, 401, 401, 401],
-    ['a wrong key', bearer('nope'), 401, 401, 401],
+    ['a wrong key', bearer('nope-nope-nope-nope'), 401, 401, 401],
     ['a monitor key', bearer(MONITOR), 200, 403, 200],
     ['an admin key', bearer(ADMIN), 200, 201, 200],
     ['the second (rotated) admin key', bearer(`${ADMIN}-next`), 200, 201, 200],
@@ -109,5 +110,100 @@ describe('mutations', () => {
     const none = await s.app.inject({ method: 'DELETE', url: '/api/v1/jobs/a' });
     expect(none.statusCode).toBe(415);
     expect(await s.scheduler.getJob('a')).toBeDefined();
+  });
+});
+
+describe('the failed-key limiter', () => {
+  it('never blocks a valid key: 25 bad keys from one address, then the good key is served', async () => {
+    s = await testServer({ adminKeys: [ADMIN] });
+    const statuses: number[] = [];
+    for (let i = 0; i < 25; i++) statuses.push((await s.app.inject({ url: '/api/v1/jobs', headers: bearer(`guess-${i}-0123456789abcdef`) })).statusCode);
+    expect(statuses.slice(0, 20).every((c) => c === 401)).toBe(true);
+    expect(statuses.slice(20).every((c) => c === 429)).toBe(true);
+    expect((await s.app.inject({ url: '/api/v1/jobs', headers: bearer(ADMIN) })).statusCode).toBe(200);
+  });
+
+  it('keys IPv6 clients by their /64, IPv4-mapped addresses as IPv4', () => {
+    expect(clientKey('2001:db8:1:2:aaaa:bbbb:cccc:dddd')).toBe(clientKey('2001:db8:1:2::1'));
+    expect(clientKey('2001:db8:1:2::1')).toBe('2001:db8:1:2::/64');
+    expect(clientKey('2001:db8:1:3::1')).not.toBe(clientKey('2001:db8:1:2::1'));
+    expect(clientKey('2001:0DB8:0001:0002::5')).toBe('2001:db8:1:2::/64');
+    expect(clientKey('::ffff:203.0.113.9')).toBe('203.0.113.9');
+    expect(clientKey('203.0.113.9')).toBe('203.0.113.9');
+    expect(clientKey('::1')).toBe('0:0:0:0::/64');
+  });
+
+  it('remembers a bounded number of clients, forgetting the least recently seen', () => {
+    const auth = new Authenticator({ adminKeys: [ADMIN], monitorKeys: [], maxTrackedClients: 100 });
+    for (let i = 0; i < 1000; i++) {
+      const request = { socket: { remoteAddress: `10.0.${i >> 8}.${i & 255}` }, headers: {}, raw: {} } as never;
+      expect(() => auth.authenticate(request)).toThrow(/API key/);
+    }
+    expect(auth.trackedClients).toBe(100);
+  });
+});
+
+describe('keys', () => {
+  it.each([
+    ['an empty key', ''],
+    ['a short key', 'tooshort'],
+    ['a key with a space', 'admin key 0123456789'],
+    ['a key with a no-break space', 'admin\u00a0key-0123456789'],
+    ['a key with a newline', 'admin-key-0123456789\n'],
+  ])('refuses %s at start, without echoing it', async (_name, key) => {
+    await expect(testServer({ adminKeys: [key] })).rejects.toThrow(/adminKeys\[0\]/);
+    await expect(testServer({ adminKeys: [ADMIN], monitorKeys: [key] })).rejects.toThrow(/monitorKeys\[0\]/);
+    if (key.length > 3) await expect(testServer({ adminKeys: [key] })).rejects.not.toThrow(key.trim());
+  });
+
+  it('compares the presented key as sent: surrounding spaces or a no-break space do not match', async () => {
+    s = await testServer({ adminKeys: [ADMIN] });
+    expect((await s.app.inject({ url: '/api/v1/jobs', headers: { authorization: `Bearer ${ADMIN} ` } })).statusCode).toBe(401);
+    expect((await s.app.inject({ url: '/api/v1/jobs', headers: { authorization: `Bearer  ${ADMIN}` } })).statusCode).toBe(401);
+    expect((await s.app.inject({ url: '/api/v1/jobs', headers: { authorization: 'Bearer \u00a0' } })).statusCode).toBe(401);
+    expect((await s.app.inject({ url: '/api/v1/jobs', headers: bearer(ADMIN) })).statusCode).toBe(200);
+  });
+
+  it('refuses keys shorter than 16 characters or with spaces in a started server (tickwork serve)', () => {
+    const result = spawnSync(process.execPath, ['dist/cli.js', 'serve', '--port', '0'], {
+      encoding: 'utf8', timeout: 15_000, env: { ...process.env, TICKWORK_STORE: 'memory', TICKWORK_ADMIN_KEY: 'admin', TICKWORK_MONITOR_KEY: '' },
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr + result.stdout).toMatch(/at least 16/);
+  });
+});
+
+describe('roles', () => {
+  it('a monitor key gets 403 for any mutation, whatever its body (roles before validation)', async () => {
+    s = await testServer({ adminKeys: [ADMIN], monitorKeys: [MONITOR] });
+    for (const payload of ['{not json', '{"colour":"red"}', JSON.stringify(intervalJob('x'))]) {
+      const response = await s.app.inject({ method: 'POST', url: '/api/v1/jobs', headers: { ...bearer(MONITOR), ...json }, payload });
+      expect(response.statusCode).toBe(403);
+    }
+    expect((await s.app.inject({ method: 'POST', url: '/api/v1/jobs/a/run', headers: bearer(MONITOR) })).statusCode).toBe(403);
+  });
+
+  it('a monitor key may preview a schedule (a read)', async () => {
+    s = await testServer({ adminKeys: [ADMIN], monitorKeys: [MONITOR] });
+    const response = await s.app.inject({
+      method: 'POST', url: '/api/v1/schedules/preview', headers: { ...bearer(MONITOR), ...json },
+      payload: { trigger: { type: 'interval', seconds: 60 }, from: '2026-01-01T00:00:00Z', count: 2 },
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.json().items).toHaveLength(2);
+  });
+});
+
+describe('keyless mode behind a default reverse proxy', () => {
+  it.each([
+    ['X-Real-IP', { 'x-real-ip': '203.0.113.9' }],
+    ['Via', { via: '1.1 nginx' }],
+    ['X-Forwarded-Host', { 'x-forwarded-host': 'example.com' }],
+    ['X-Forwarded-Proto', { 'x-forwarded-proto': 'https' }],
+  ])('refuses a request with %s', async (_name, headers) => {
+    s = await testServer();
+    const response = await s.app.inject({ url: '/api/v1/jobs', headers });
+    expect(response.statusCode).toBe(403);
+    expect(response.json().error.message).toMatch(/proxy/);
   });
 });

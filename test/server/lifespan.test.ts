@@ -91,9 +91,9 @@ describe('server lifespan', () => {
   });
 
   it('serves the API with a key and refuses requests without it', async () => {
-    server = await start({ TICKWORK_ADMIN_KEY: 'k-admin-1,k-admin-2', TICKWORK_MONITOR_KEY: 'k-mon' });
+    server = await start({ TICKWORK_ADMIN_KEY: 'k-admin-1-0123456789abcdef,k-admin-2-0123456789abcdef', TICKWORK_MONITOR_KEY: 'k-mon-0123456789abcdef' });
     expect((await fetch(`${server.url}/api/v1/jobs`)).status).toBe(401);
-    expect((await fetch(`${server.url}/api/v1/whoami`, { headers: { authorization: 'Bearer k-admin-2' } })).status).toBe(200);
+    expect((await fetch(`${server.url}/api/v1/whoami`, { headers: { authorization: 'Bearer k-admin-2-0123456789abcdef' } })).status).toBe(200);
     expect((await fetch(`${server.url}/api/v1/health`)).status).toBe(200);
     server.child.kill('SIGTERM');
     const [code] = (await once(server.child, 'exit')) as [number | null];

@@ -9,7 +9,7 @@ export async function metaRoutes(app: FastifyInstance): Promise<void> {
   const scheduler = app.scheduler;
 
   // Liveness only: no key needed, nothing revealed.
-  app.get('/health', { schema: { tags: ['meta'], summary: 'Liveness (no key needed)' } }, async () => ({ status: 'ok' }));
+  app.get('/health', { config: { access: 'public' }, schema: { tags: ['meta'], summary: 'Liveness (no key needed)' } }, async () => ({ status: 'ok' }));
 
   app.get('/ready', { schema: { tags: ['meta'], summary: 'Readiness: the scheduler runs and its store answers' } }, async (_request, reply) => {
     try {
@@ -46,7 +46,9 @@ export async function metaRoutes(app: FastifyInstance): Promise<void> {
     items: scheduler.taskNames.map((name) => ({ name })),
   }));
 
+  // A read (it changes nothing), so monitor keys may call it; still a POST with a JSON body.
   app.post<{ Body: { trigger: TriggerSpec; count?: number; from?: string } }>('/schedules/preview', {
+    config: { access: 'read' },
     schema: { tags: ['meta'], summary: 'Next fire times of a trigger, with DST marks', body: previewBody },
   }, async (request) => {
     const { trigger, count, from } = request.body;
