@@ -86,7 +86,15 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     if (text.trim() === '') return done(null, undefined);
     parseJson(request, text, (error, value) => {
       if (error === null) return done(null, value);
-      done(InvalidArgumentError.field('body', `is not valid JSON: ${error.message}`), undefined);
+      // Fastify's error does not say which: name both causes (a syntax error, or a poisoning key).
+      let reason: string;
+      try {
+        JSON.parse(text);
+        reason = 'holds a "__proto__" or "constructor.prototype" key, which is refused (prototype poisoning)';
+      } catch (syntax) {
+        reason = `is not valid JSON: ${(syntax as Error).message}`;
+      }
+      done(InvalidArgumentError.field('body', reason), undefined);
     });
   });
 

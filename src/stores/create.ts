@@ -22,7 +22,8 @@ export function redactStoreSpec(spec: string): string {
   try {
     url = new URL(spec);
   } catch {
-    return spec.replace(/\/\/([^/@\s]*)@/, (_m, user: string) => `//${user.split(':')[0] ?? ''}:***@`);
+    // Not parseable: still hide whatever stands between "//" and the last "@" before the path.
+    return spec.replace(/\/\/([^/]*)@/, (_m, userinfo: string) => `//${userinfo.split(':')[0] ?? ''}:***@`);
   }
   if (url.password !== '') url.password = '***';
   if (url.searchParams.has('password')) url.searchParams.set('password', '***');

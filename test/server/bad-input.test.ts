@@ -36,6 +36,12 @@ const cases: [string, InjectOptions, number, string, RegExp?][] = [
   ['a PATCH of a missing job', { method: 'PATCH', url: '/api/v1/jobs/missing', headers: json, payload: { name: 'x' } }, 404, 'JOB_NOT_FOUND'],
   ['a preview count over 1000', { method: 'POST', url: '/api/v1/schedules/preview', headers: json, payload: { trigger: { type: 'interval', seconds: 1 }, count: 5000 } }, 400, 'INVALID_ARGUMENT'],
   ['a preview with a bad from', { method: 'POST', url: '/api/v1/schedules/preview', headers: json, payload: { trigger: { type: 'interval', seconds: 1 }, from: 'yesterday' } }, 400, 'INVALID_TRIGGER'],
+  ['a __proto__ key (prototype poisoning)', post('{"id":"x","task":"noop","trigger":{"type":"interval","seconds":5},"__proto__":{"admin":true}}'), 400, 'INVALID_ARGUMENT', /prototype/],
+  ['a constructor.prototype key', post('{"id":"x","task":"noop","trigger":{"type":"interval","seconds":5},"constructor":{"prototype":{"a":1}}}'), 400, 'INVALID_ARGUMENT'],
+  ['a NUL in the search', { url: '/api/v1/jobs?q=%00' }, 400, 'INVALID_ARGUMENT', /q/],
+  ['a control character in the cursor', { url: '/api/v1/jobs?cursor=a%01b' }, 400, 'INVALID_ARGUMENT', /cursor/],
+  ['an http job with a header value holding a newline', post({ id: 'x', task: 'http', args: { url: 'https://example.com', headers: { 'x-a': 'a\r\nx-b: c' } }, trigger: { type: 'interval', seconds: 5 } }), 400, 'INVALID_ARGUMENT', /headers/],
+  ['an http job with a URL that is not http', post({ id: 'x', task: 'http', args: { url: 'file:///etc/passwd' }, trigger: { type: 'interval', seconds: 5 } }), 400, 'INVALID_ARGUMENT', /args.url/],
 ];
 
 describe('bad input', () => {
@@ -52,5 +58,17 @@ describe('bad input', () => {
       expect(body.error.details.length).toBeGreaterThan(0);
     }
     expect(await s.scheduler.getJobs()).toEqual(before);
+  });
+
+  it('a preview whose fire times run past the largest Date ends there (200), never a 500', async () => {
+    s = await testServer();
+    const response = await s.app.inject({
+      method: 'POST', url: '/api/v1/schedules/preview', headers: json,
+      payload: { trigger: { type: 'interval', seconds: 10_000_000_000 }, from: '9999-01-01T00:00:00Z', count: 1000 },
+    });
+    expect(response.statusCode).toBe(200);
+    const items = response.json().items as { at: string }[];
+    expect(items.length).toBeGreaterThan(100);
+    expect(items.length).toBeLessThan(1000);
   });
 });
