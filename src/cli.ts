@@ -19,7 +19,10 @@ Environment: HOST, PORT, TICKWORK_STORE (sqlite:./data/tickwork.db), TICKWORK_AD
 TICKWORK_CONFIG, TICKWORK_SHUTDOWN_TIMEOUT (30), LOG_LEVEL (info).`;
 
 async function serve(config: ServerConfig): Promise<void> {
-  const logger = pino({ level: config.logLevel, base: { name: 'tickwork' } });
+  // Log lines are written synchronously, in the order they were logged. pino's default asynchronous
+  // writer, on process.exit, writes what it buffered beside a write still in flight: scheduler_stopped
+  // could land before the job_executed of the run the shutdown had waited for (and flush() does not wait).
+  const logger = pino({ level: config.logLevel, base: { name: 'tickwork' } }, pino.destination({ dest: 1, sync: true }));
   if (!isLoopbackBind(config.host) && config.adminKeys.length + config.monitorKeys.length === 0) {
     logger.error({ event: 'refused_bind', host: config.host }, 'refusing to listen on a non-loopback address without API keys');
     throw new TickworkError('FORBIDDEN', `Refusing to listen on ${config.host} without API keys: set TICKWORK_ADMIN_KEY (and optionally TICKWORK_MONITOR_KEY), or bind 127.0.0.1.`);

@@ -38,6 +38,7 @@ async function start(extraEnv: Record<string, string> = {}): Promise<Server> {
   const config = join(dir, 'tickwork.config.mjs');
   writeFileSync(config, `export default {
     tasks: {
+      shortRun: async (ctx) => { ctx.logger.info({ event: 'test_run_started' }, 'started'); await new Promise((r) => setTimeout(r, 300)); ctx.logger.info({ event: 'test_run_finished' }, 'finished'); },
       twoSeconds: async (ctx) => { ctx.logger.info({ event: 'test_run_started' }, 'started'); await new Promise((r) => setTimeout(r, 2000)); ctx.logger.info({ event: 'test_run_finished' }, 'finished'); },
     },
   };\n`);
@@ -72,6 +73,29 @@ describe('server lifespan', () => {
     const starts = server.lines.filter((l) => l.event === 'test_run_started').map((l) => Number(l.time));
     for (const start of starts) expect(start, dump).toBeLessThanOrEqual(at('shutdown_requested'));
     expect(server.lines.filter((l) => l.event === 'test_run_finished')).toHaveLength(starts.length);
+  });
+
+  it('shutdown is announced after the run it waited for: job_executed precedes scheduler_stopped in the log, five times out of five', async () => {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      server = await start();
+      const created = await fetch(`${server.url}/api/v1/jobs`, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ id: 'short', task: 'shortRun', trigger: { type: 'interval', seconds: 3600 } }),
+      });
+      expect(created.status).toBe(201);
+      expect((await fetch(`${server.url}/api/v1/jobs/short/run`, { method: 'POST', headers: { 'content-type': 'application/json' } })).status).toBe(202);
+      await waitFor(server.lines, (l) => l.event === 'test_run_started', 5_000);
+      server.child.kill('SIGTERM');
+      const [code] = (await once(server.child, 'exit')) as [number | null];
+      expect(code).toBe(0);
+      // The order lines were written in, not their millisecond times (equal when both come at once).
+      const events = server.lines.map((l) => l.event);
+      const dump = events.join(' ');
+      expect(events.indexOf('test_run_finished'), dump).toBeGreaterThan(events.indexOf('shutdown_requested'));
+      expect(events.indexOf('job_executed'), dump).toBeGreaterThan(events.indexOf('test_run_finished'));
+      expect(events.indexOf('scheduler_stopped'), dump).toBeGreaterThan(events.indexOf('job_executed'));
+      expect(events.at(-1), dump).toBe('scheduler_stopped');
+    }
   });
 
   it('a second signal exits at once', async () => {
