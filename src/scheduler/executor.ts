@@ -56,6 +56,12 @@ export interface ExecutorHooks {
 }
 
 
+/**
+ * How long after its timeout or cancel a run whose function ignores its aborted signal is still waited for
+ * (by shutdown); then it is let go with a `run_abandoned` warning. Its slot was freed at the timeout.
+ */
+export const DETACHED_BOUND_MS = 60_000;
+
 /** The event of a settled run's outcome, by EVENT_ID (-1: none). A switch: see EVENT_ID for why not a table. */
 function outcomeEvent(outcome: RunOutcome): number {
   switch (outcome) {
@@ -75,8 +81,12 @@ export class Executor {
   private readonly queue: Submission[] = [];
   private queueHead = 0;
   private readonly active = new Set<ActiveRun>();
-  /** Runs that timed out or were cancelled but whose promise has not settled: shutdown waits for them too. */
-  private readonly detached = new Set<PromiseLike<unknown>>();
+  /**
+   * Runs that timed out or were cancelled but whose promise has not settled: shutdown waits for them too,
+   * until DETACHED_BOUND_MS after their timeout or cancel, when they are let go (logged `run_abandoned`).
+   * The value is the timer that lets it go.
+   */
+  private readonly detached = new Map<PromiseLike<unknown>, TimerHandle>();
   private idleWaiters: (() => void)[] = [];
   /**
    * With a store that copies settled runs (`copiesRuns`): the one record every synchronous run is
@@ -368,6 +378,8 @@ export class Executor {
   private settleAsync(run: ActiveRun, outcome: RunOutcome, error: RunError | null, cause: unknown): void {
     if (run.settled) {
       // A run that timed out or was cancelled has finished at last: shutdown no longer waits for it.
+      const timer = this.detached.get(run.promise);
+      if (timer !== undefined) this.clock.clearTimer(timer);
       this.detached.delete(run.promise);
       this.notifyIfIdle();
       return;
@@ -379,7 +391,16 @@ export class Executor {
   private settleEarly(run: ActiveRun, outcome: 'timed_out' | 'cancelled', error: Error): void {
     if (run.settled) return;
     run.context.abort(error);
-    this.detached.add(run.promise);
+    const job = run.submission.job;
+    const scheduledAt = run.record.scheduledAt;
+    // A function that ignores its signal and never settles must not hold every later shutdown for its
+    // whole bound: it is let go (and said so) after DETACHED_BOUND_MS.
+    this.detached.set(run.promise, this.clock.setTimer(() => {
+      if (!this.detached.delete(run.promise)) return;
+      this.logger.warn({ event: 'run_abandoned', jobId: job.id, scheduledAt: new Date(scheduledAt).toISOString(), afterMs: DETACHED_BOUND_MS },
+        `a ${outcome === 'timed_out' ? 'timed-out' : 'cancelled'} run of job "${job.id}" has not settled ${DETACHED_BOUND_MS / 1000} s after its signal was aborted; no longer waiting for it`);
+      this.notifyIfIdle();
+    }, DETACHED_BOUND_MS));
     this.complete(run, outcome, toRunError(error), error);
   }
 

@@ -139,6 +139,26 @@ describe('timeouts and cancellation', () => {
     expect(resolved).toBe(true);
   });
 
+  it('a timed-out run that never settles is let go 60 s after its timeout, with run_abandoned, and stops holding shutdown', async () => {
+    h = harness();
+    await h.scheduler.start();
+    await h.scheduler.addIntervalJob(() => new Promise(() => undefined), 3600, 'forever', { timeoutSeconds: 1 });
+    await h.clock.advance(3_601_000);
+    expect(h.named('job_timed_out')).toHaveLength(1);
+    await h.clock.advance(59_000);
+    expect(h.logger.lines.filter((l) => l.event === 'run_abandoned')).toHaveLength(0);
+    await h.clock.advance(1_000);
+    const abandoned = h.logger.lines.filter((l) => l.event === 'run_abandoned');
+    expect(abandoned).toHaveLength(1);
+    expect(abandoned[0]).toMatchObject({ level: 'warn', jobId: 'forever' });
+    // Nothing is left to wait for: shutdown resolves at once, with no time advanced.
+    let resolved = false;
+    const stopping = h.scheduler.shutdown({ timeoutSeconds: 30 }).then(() => void (resolved = true));
+    await h.clock.advance(0);
+    await stopping;
+    expect(resolved).toBe(true);
+  });
+
   it('cancelRun aborts the running runs of a job', async () => {
     h = harness();
     await h.scheduler.start();
