@@ -45,13 +45,22 @@ export function hasFreeInstance(running: number, maxInstances: number): boolean 
   return running < maxInstances;
 }
 
+/** The last instant a Date can hold (year 275760): a time past it can be neither shown nor stored. */
+export const MAX_TIME_MS = 8.64e15;
+
 /**
  * When the retry of a failed attempt runs, or null when none: after `backoffSeconds * 2^(attempt-1)`,
  * unless the retries are used up or the job's next regular fire comes first.
+ *
+ * A whole millisecond, rounded up (never early), as every instant the scheduler computes and stores: a
+ * fractional one (backoffSeconds 60.0001) cannot go into a durable store's integer column. A microsecond of
+ * slack keeps float error (0.7 * 1000 = 700.0000000000001) from adding a whole millisecond. A retry past the
+ * last instant a Date can hold (a long doubling backoff) never comes: none.
  */
 export function retryAt(retries: RetryPolicy | null, failedAttempt: number, nowMs: number, nextRunTime: number | null): number | null {
   if (retries === null) return null;
-  const at = nowMs + retries.backoffSeconds * 1000 * 2 ** (failedAttempt - 1);
+  const at = Math.ceil(nowMs + retries.backoffSeconds * 1000 * 2 ** (failedAttempt - 1) - 1e-3);
+  if (!(at <= MAX_TIME_MS)) return null;
   return retryAllowed(retries, failedAttempt, at, nextRunTime) ? at : null;
 }
 

@@ -5,17 +5,26 @@
  *
  * Jobs are also held in an in-memory index (the memory store: a map and a heap), loaded at open, so due
  * jobs are found without a query; every change to a job is written through at once, and run records and
- * schedule advances are written in one transaction per wake-up (`flush`).
+ * schedule advances are written in one transaction per wake-up (`flush`). A record the database refuses
+ * does not hold up the others: a failed batch is written again record by record, and a record refused
+ * DROP_AFTER_FAILURES times is dropped (`store_record_dropped`, logged at error).
+ *
+ * One process per file: the store opens the file in SQLite's EXCLUSIVE locking mode and takes the lock
+ * before anything else reads it, then keeps it until `close` (or until the process dies: the OS releases
+ * it). Another Tickwork process, or any other connection, is refused (STORE_LOCKED at open; SQLITE_BUSY
+ * after the busy timeout for a tool). Without shared readers WAL needs no shared memory: no `-shm` file is
+ * used. `<file>.owner` names the holder for that error message, nothing else.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { InvalidArgumentError, StoreUnavailableError, TickworkError } from '../../scheduler/errors.js';
-import type { JobRecord } from '../../scheduler/job.js';
+import { InvalidArgumentError, StoreLockedError, StoreUnavailableError, TickworkError } from '../../scheduler/errors.js';
+import type { JobRecord, PendingRetry } from '../../scheduler/job.js';
 import type { RunRecord } from '../../scheduler/run.js';
 import type { JobPage, JobPageQuery } from '../job-order.js';
 import { MemoryJobStore } from '../memory.js';
-import type { JobStore, RunQuery, StoreContext, StoredJob } from '../store.js';
+import { reportLoadError, setAsideRecord, type JobStore, type RunQuery, type StoreContext, type StoredJob } from '../store.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 
 export interface SqliteJobStoreOptions {
@@ -29,6 +38,14 @@ export interface SqliteJobStoreOptions {
 
 /** SQLite result codes that mean "the store is unavailable for now", not "your input was wrong". */
 const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|FULL|READONLY|IOERR|CANTOPEN|NOTADB|CORRUPT|PROTOCOL|PERM)/;
+/**
+ * How long a statement waits for a lock held elsewhere: tens of ms, so that a busy file fails fast (the
+ * loop retries with its backoff) and never blocks the event loop for seconds. Once the store holds its
+ * exclusive lock, nothing else can take one.
+ */
+const BUSY_TIMEOUT_MS = 50;
+/** A record the database refuses this many times (one try per flush) is dropped. */
+const DROP_AFTER_FAILURES = 5;
 /** Jobs whose history is trimmed per flush, round-robin: keeps pruning from stalling the loop. */
 const PRUNE_JOBS_PER_PASS = 500;
 const PRUNE_EVERY_MS = 1_000;
@@ -77,9 +94,41 @@ function toRecord(row: RunRow): RunRecord {
   return run;
 }
 
+/**
+ * A time as the INTEGER columns take it: the scheduler computes whole milliseconds, and a fractional one
+ * (a float error, a custom clock) must never fail a write (a STRICT table refuses a REAL there).
+ */
+function ms(time: number): number;
+function ms(time: number | null): number | null;
+function ms(time: number | null): number | null {
+  return time === null ? null : Math.round(time);
+}
+
+function retryJson(retry: PendingRetry | null): string | null {
+  return retry === null ? null : JSON.stringify({ scheduledAt: ms(retry.scheduledAt), attempt: retry.attempt, at: ms(retry.at) });
+}
+
 function runParams(run: RunRecord): unknown[] {
-  return [run.jobId, run.scheduledAt, run.attempt, run.startedAt, run.finishedAt, run.outcome, run.latenessMs, run.durationMs,
-    run.error === null ? null : JSON.stringify(run.error), run.output ?? null, run.coalesced ?? null, run.lastScheduledAt ?? null, run.node ?? null];
+  return [run.jobId, ms(run.scheduledAt), run.attempt, ms(run.startedAt), ms(run.finishedAt), run.outcome, run.latenessMs, run.durationMs,
+    run.error === null ? null : JSON.stringify(run.error), run.output ?? null, run.coalesced ?? null, ms(run.lastScheduledAt ?? null), run.node ?? null];
+}
+
+function isUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return error instanceof StoreUnavailableError || (typeof code === 'string' && UNAVAILABLE.test(code));
+}
+
+/** ISO text of a time for a log line, or the value as text when it is no time at all. */
+function logTime(time: number | null): string | null {
+  if (time === null) return null;
+  return Number.isFinite(time) && Math.abs(time) <= 8.64e15 ? new Date(time).toISOString() : String(time);
+}
+
+/** What the owner file says: who holds the lock, as far as anyone can tell. */
+interface OwnerInfo {
+  pid: number;
+  hostname: string;
+  since: string;
 }
 
 /** Wraps driver errors: unavailability becomes STORE_UNAVAILABLE; our own errors pass through. */
@@ -107,6 +156,10 @@ export class SqliteJobStore implements JobStore {
   private readonly settledRuns = new Set<RunRecord>();
   /** Row ids of runs written while running, to update them when they settle. */
   private readonly runIds = new WeakMap<RunRecord, number>();
+  /** How many flushes refused a buffered record (a job's schedule or a run), once a batch failed. */
+  private readonly failures = new WeakMap<object, number>();
+  /** The owner file this store wrote (see the module comment); null for ":memory:" or when it could not. */
+  private ownerFile: string | null = null;
   /** Insertion order of jobs, persisted so equal due times keep it across restarts. */
   private lastSeq = 0;
   private pruneCursor = 0;
@@ -126,22 +179,26 @@ export class SqliteJobStore implements JobStore {
     this.opening = true;
     try {
       this.context = context;
-      if (this.path !== ':memory:') mkdirSync(dirname(this.path), { recursive: true });
-      const db = new Database(this.path);
+      const file = this.path !== ':memory:';
+      if (file) mkdirSync(dirname(this.path), { recursive: true });
+      const db = new Database(this.path, { timeout: BUSY_TIMEOUT_MS });
       try {
-        db.pragma('journal_mode = WAL');
+        if (file) this.lock(db);
+        else db.pragma('journal_mode = WAL');
         db.pragma('synchronous = NORMAL');
-        db.pragma('busy_timeout = 5000');
         this.migrate(db);
       } catch (error) {
         db.close();
         throw error;
       }
       this.db = db;
+      if (file) this.writeOwner();
       this.statements = this.prepare(db);
       this.load(context);
     } catch (error) {
+      if (this.db !== null) this.release();
       this.db = null;
+      this.statements = null;
       const code = (error as { code?: unknown }).code;
       if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
         throw new StoreUnavailableError(`SQLite store: ${this.path} is not a Tickwork database or is corrupted (${String(code)}); move it aside to start with an empty store, or restore a backup.`, error);
@@ -149,6 +206,72 @@ export class SqliteJobStore implements JobStore {
       throw storeError(`opening ${this.path}`, error);
     } finally {
       this.opening = false;
+    }
+  }
+
+  /**
+   * Takes the file's lock for the life of this store. EXCLUSIVE locking mode is set before the first read
+   * of the file (a connection that has read it in NORMAL mode would have opened the WAL's shared memory and
+   * would take the lock only at its first write), then an empty write transaction takes the EXCLUSIVE lock,
+   * which that mode never gives back. A lock held elsewhere answers SQLITE_BUSY after the busy timeout.
+   */
+  private lock(db: Database.Database): void {
+    try {
+      db.pragma('locking_mode = EXCLUSIVE');
+      db.pragma('journal_mode = WAL');
+      db.exec('BEGIN EXCLUSIVE; COMMIT');
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) throw this.lockedError(error);
+      throw error;
+    }
+  }
+
+  private get ownerPath(): string {
+    return `${this.path}.owner`;
+  }
+
+  private lockedError(cause: unknown): StoreLockedError {
+    let holder = 'another process (no Tickwork owner file names one: a tool such as the sqlite3 shell may have it open)';
+    try {
+      const owner = JSON.parse(readFileSync(this.ownerPath, 'utf8')) as Partial<OwnerInfo>;
+      if (typeof owner.pid === 'number') {
+        holder = owner.pid === process.pid && owner.hostname === hostname()
+          ? `another store in this process (process ${owner.pid}); close it first`
+          : `process ${owner.pid} on host ${String(owner.hostname)} since ${String(owner.since)}, according to ${this.ownerPath}`;
+      }
+    } catch {
+      // No owner file, or not one of ours.
+    }
+    return new StoreLockedError(this.path, `SQLite store: ${this.path} is locked by ${holder}. Tickwork runs one process per database file: stop the other one, or give this one its own file (TICKWORK_STORE=sqlite:<another path>).`, cause);
+  }
+
+  /** Names this process as the holder, for a refused process's message only (never for a decision). */
+  private writeOwner(): void {
+    const owner: OwnerInfo = { pid: process.pid, hostname: hostname(), since: new Date().toISOString() };
+    try {
+      writeFileSync(this.ownerPath, `${JSON.stringify(owner)}\n`);
+      this.ownerFile = this.ownerPath;
+    } catch {
+      // A read-only directory: the lock holds all the same, the message will just not name us.
+      this.ownerFile = null;
+    }
+  }
+
+  /** Closes the connection (which releases the lock) and removes the owner file if it still names us. */
+  private release(): void {
+    const db = this.db;
+    this.db = null;
+    this.statements = null;
+    db?.close();
+    const file = this.ownerFile;
+    this.ownerFile = null;
+    if (file === null) return;
+    try {
+      const owner = JSON.parse(readFileSync(file, 'utf8')) as Partial<OwnerInfo>;
+      if (owner.pid === process.pid) unlinkSync(file);
+    } catch {
+      // Gone already, or rewritten by the next holder.
     }
   }
 
@@ -190,23 +313,32 @@ export class SqliteJobStore implements JobStore {
     const db = this.db as Database.Database;
     const now = context.now();
     const lost = db.prepare(`UPDATE runs SET outcome = 'lost', finished_at = ?, error = ? WHERE outcome = 'running' RETURNING *`)
-      .all(now, JSON.stringify({ code: 'LOST', message: 'the process running it stopped before the run finished' })) as RunRow[];
+      .all(ms(now), JSON.stringify({ code: 'LOST', message: 'the process running it stopped before the run finished' })) as RunRow[];
     const rows = db.prepare('SELECT * FROM jobs ORDER BY seq').all() as (JobRow & { seq: number })[];
     this.lastSeq = rows.length === 0 ? 0 : (rows[rows.length - 1] as { seq: number }).seq;
     for (const row of rows) {
-      const stored: StoredJob = {
-        id: row.id, name: row.name, task: row.task, args: row.args === null ? undefined : JSON.parse(row.args),
-        trigger: JSON.parse(row.trigger) as StoredJob['trigger'], policy: JSON.parse(row.policy) as StoredJob['policy'],
-        paused: row.paused === 1, nextRunTime: row.next_run_time, dueAt: row.due_at, jitterMs: row.jitter_ms,
-        retry: row.retry === null ? null : (JSON.parse(row.retry) as StoredJob['retry']),
-      };
       let job: JobRecord;
       try {
+        const stored: StoredJob = {
+          id: row.id, name: row.name, task: row.task, args: row.args === null ? undefined : JSON.parse(row.args),
+          trigger: JSON.parse(row.trigger) as StoredJob['trigger'], policy: JSON.parse(row.policy) as StoredJob['policy'],
+          paused: row.paused === 1, nextRunTime: row.next_run_time, dueAt: row.due_at, jitterMs: row.jitter_ms,
+          retry: row.retry === null ? null : (JSON.parse(row.retry) as StoredJob['retry']),
+        };
         job = context.hydrate(stored);
       } catch (error) {
-        // A row this version cannot read: keep it in the file, report it, go on with the others.
-        context.logger.error({ event: 'job_load_error', jobId: row.id, error: { message: (error as Error).message } }, 'stored job cannot be loaded; it is kept in the database');
-        continue;
+        // A row this version cannot read: it stays in the file, set aside (never due, listed with status
+        // load_error: see setAsideRecord), reported once per open; the others load.
+        const json = (text: string | null): unknown => {
+          try {
+            return text === null ? undefined : JSON.parse(text) as unknown;
+          } catch {
+            return text;
+          }
+        };
+        const reason = error instanceof Error ? error.message : String(error);
+        job = setAsideRecord({ id: row.id, name: row.name, task: row.task, args: json(row.args), trigger: json(row.trigger), policy: json(row.policy), paused: row.paused === 1 }, reason);
+        reportLoadError(context, row.id, reason);
       }
       this.index.add(job);
     }
@@ -223,12 +355,14 @@ export class SqliteJobStore implements JobStore {
     return this.statements;
   }
 
+  /** Flushes, then closes and releases the lock, even when the flush failed (its error is thrown then). */
   close(): void {
     if (this.db === null) return;
-    this.flush();
-    this.db.close();
-    this.db = null;
-    this.statements = null;
+    try {
+      this.flush();
+    } finally {
+      this.release();
+    }
   }
 
   add(job: JobRecord): void {
@@ -326,41 +460,138 @@ export class SqliteJobStore implements JobStore {
     this.settledRuns.add(run);
   }
 
-  /** Writes schedule advances and run records of this pass in one transaction; prunes history now and then. */
+  /**
+   * Writes schedule advances and run records of this pass in one transaction; prunes history now and then.
+   * When the database is unavailable (busy, full, read-only) everything is kept for the next pass and the
+   * error is thrown (the loop retries with backoff). When it refuses the batch for another reason, a record
+   * is to blame: the batch is written again record by record, and only the refused ones wait.
+   */
   flush(): void {
     if (this.db === null || (this.dirty.size === 0 && this.newRuns.length === 0 && this.settledRuns.size === 0)) {
       this.maybePrune();
       return;
     }
     const db = this.db;
-    const s = this.stmts;
     try {
       db.transaction(() => {
-        for (const job of this.dirty) {
-          s.updateSchedule.run(job.nextRunTime, job.dueAt, job.jitterMs, job.retry === null ? null : JSON.stringify(job.retry), job.id);
-        }
-        for (const run of this.newRuns) {
-          if (this.index.get(run.jobId) === undefined) continue; // removed meanwhile: its history went with it
-          const info = s.insertRun.run(...runParams(run));
-          if (run.outcome === 'running') this.runIds.set(run, Number(info.lastInsertRowid));
-          this.settledRuns.delete(run);
-        }
-        for (const run of this.settledRuns) {
-          const id = this.runIds.get(run);
-          if (id === undefined) continue;
-          s.updateRun.run(run.startedAt, run.finishedAt, run.outcome, run.latenessMs, run.durationMs,
-            run.error === null ? null : JSON.stringify(run.error), run.output ?? null, id);
-          this.runIds.delete(run);
-        }
+        for (const job of this.dirty) this.writeSchedule(job);
+        for (const run of this.newRuns) this.writeNewRun(run);
+        for (const run of this.settledRuns) this.writeSettledRun(run);
       })();
     } catch (error) {
+      // Rolled back: row ids taken in it are not real (and will be reused).
+      for (const run of this.newRuns) this.runIds.delete(run);
       // Keep the buffers: the next pass retries the same batch.
-      throw storeError('writing run history', error);
+      if (isUnavailable(error)) throw storeError('writing run history', error);
+      this.flushOneByOne();
+      this.maybePrune();
+      return;
     }
+    for (const run of this.settledRuns) this.runIds.delete(run);
     this.dirty.clear();
     this.newRuns.length = 0;
     this.settledRuns.clear();
     this.maybePrune();
+  }
+
+  private writeSchedule(job: JobRecord): void {
+    this.stmts.updateSchedule.run(ms(job.nextRunTime), ms(job.dueAt), ms(job.jitterMs), retryJson(job.retry), job.id);
+  }
+
+  private writeNewRun(run: RunRecord): void {
+    if (this.index.get(run.jobId) === undefined) return; // removed meanwhile: its history went with it
+    const info = this.stmts.insertRun.run(...runParams(run));
+    if (run.outcome === 'running') this.runIds.set(run, Number(info.lastInsertRowid));
+    // Written as it is now: a settle since is in this row already.
+    this.settledRuns.delete(run);
+  }
+
+  /** The row id is forgotten by the caller once committed. */
+  private writeSettledRun(run: RunRecord): void {
+    const id = this.runIds.get(run);
+    if (id === undefined) return;
+    this.stmts.updateRun.run(ms(run.startedAt), ms(run.finishedAt), run.outcome, run.latenessMs, run.durationMs,
+      run.error === null ? null : JSON.stringify(run.error), run.output ?? null, id);
+  }
+
+  /**
+   * The batch was refused: each record in a savepoint of its own, all in one transaction. Written records
+   * leave the buffers; a refused one stays for the next flush and is dropped after DROP_AFTER_FAILURES
+   * refusals, with one error line. An unavailable database still fails the whole flush (nothing counted).
+   */
+  private flushOneByOne(): void {
+    const db = this.db as Database.Database;
+    const refused = new Map<object, unknown>();
+    const each = (record: JobRecord | RunRecord, write: () => void): void => {
+      try {
+        db.transaction(write)();
+      } catch (error) {
+        if (isUnavailable(error)) throw error;
+        refused.set(record, error);
+      }
+    };
+    const written = (record: object): boolean => {
+      if (refused.has(record)) return false;
+      this.failures.delete(record);
+      return true;
+    };
+    // writeNewRun takes runs out of settledRuns: kept to put back if this fails as a whole.
+    const settled = [...this.settledRuns];
+    try {
+      db.transaction(() => {
+        for (const job of this.dirty) each(job, () => this.writeSchedule(job));
+        for (const run of this.newRuns) each(run, () => this.writeNewRun(run));
+        // A run whose insert was refused is settled by that insert when it goes through.
+        for (const run of settled) if (this.settledRuns.has(run) && !refused.has(run)) each(run, () => this.writeSettledRun(run));
+      })();
+    } catch (error) {
+      for (const run of this.newRuns) this.runIds.delete(run);
+      for (const run of settled) this.settledRuns.add(run);
+      throw storeError('writing run history', error);
+    }
+    for (const job of [...this.dirty]) {
+      const error = refused.get(job);
+      if (written(job) || this.refusedTooOften(job, error, { jobId: job.id, record: 'schedule', scheduledAt: logTime(job.nextRunTime), attempt: job.retry?.attempt ?? null })) {
+        this.dirty.delete(job);
+      }
+    }
+    const refusedInserts = new Set(this.newRuns.filter((run) => refused.has(run)));
+    const kept = this.newRuns.filter((run) => {
+      const error = refused.get(run);
+      if (written(run)) return false;
+      return !this.refusedTooOften(run, error, { jobId: run.jobId, record: 'run', scheduledAt: logTime(run.scheduledAt), attempt: run.attempt, outcome: run.outcome });
+    });
+    this.newRuns.length = 0;
+    this.newRuns.push(...kept);
+    for (const run of [...this.settledRuns]) {
+      const error = refused.get(run);
+      if (refusedInserts.has(run) || written(run) || this.refusedTooOften(run, error, { jobId: run.jobId, record: 'run', scheduledAt: logTime(run.scheduledAt), attempt: run.attempt, outcome: run.outcome })) {
+        this.runIds.delete(run);
+        this.settledRuns.delete(run);
+      }
+    }
+  }
+
+  /**
+   * Counts one refusal of a record; true when it is to be dropped now (logged at error, once). The first
+   * refusal is logged at warn.
+   */
+  private refusedTooOften(record: object, error: unknown, fields: { jobId: string; record: string; scheduledAt: string | null; attempt: number | null; outcome?: string }): boolean {
+    const failures = (this.failures.get(record) ?? 0) + 1;
+    const detail = { message: error instanceof Error ? error.message : String(error), code: (error as { code?: unknown } | null)?.code };
+    const logger = this.context?.logger;
+    if (failures >= DROP_AFTER_FAILURES) {
+      this.failures.delete(record);
+      logger?.error({ event: 'store_record_dropped', ...fields, failures, error: detail },
+        `SQLite store: a ${fields.record} record of job "${fields.jobId}" was refused ${failures} times and is dropped; the file does not have it`);
+      return true;
+    }
+    this.failures.set(record, failures);
+    if (failures === 1) {
+      logger?.warn({ event: 'store_record_failed', ...fields, error: detail },
+        `SQLite store: a ${fields.record} record of job "${fields.jobId}" was refused; the others are written, it is tried again with the next flush`);
+    }
+    return false;
   }
 
   /** Retention by count per job (a slice of jobs per call) and by age. */
@@ -398,7 +629,7 @@ export class SqliteJobStore implements JobStore {
     return {
       name: job.name, task: job.task, args: job.args === undefined ? null : JSON.stringify(job.args),
       trigger: JSON.stringify(job.trigger.toSpec()), policy: JSON.stringify(job.policy), paused: job.paused ? 1 : 0,
-      nextRunTime: job.nextRunTime, dueAt: job.dueAt, jitterMs: job.jitterMs, retry: job.retry === null ? null : JSON.stringify(job.retry),
+      nextRunTime: ms(job.nextRunTime), dueAt: ms(job.dueAt), jitterMs: ms(job.jitterMs), retry: retryJson(job.retry),
     };
   }
 }
