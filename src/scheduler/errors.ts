@@ -28,6 +28,7 @@ export const ERROR_STATUS = {
   INTERNAL: 500,
   SCHEDULER_NOT_RUNNING: 503,
   STORE_UNAVAILABLE: 503,
+  STORE_LOCKED: 503,
   TOO_MANY_STREAMS: 503,
 } as const;
 
@@ -124,6 +125,15 @@ export class SchedulerAlreadyRunningError extends TickworkError {
 export class StoreUnavailableError extends TickworkError {
   constructor(message: string, cause?: unknown) {
     super('STORE_UNAVAILABLE', message, { cause });
+  }
+}
+
+/** The store's file is held by another process (or another store in this one): one process per file. */
+export class StoreLockedError extends TickworkError {
+  readonly path: string;
+  constructor(path: string, message: string, cause?: unknown) {
+    super('STORE_LOCKED', message, { cause });
+    this.path = path;
   }
 }
 

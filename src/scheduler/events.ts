@@ -44,7 +44,8 @@ export interface RetryEvent {
 
 export interface LoadErrorEvent {
   jobId: string;
-  code: 'TASK_NOT_REGISTERED';
+  /** TASK_NOT_REGISTERED: loaded, waits for its task; LOAD_ERROR: cannot be loaded at all, set aside (JobInfo status load_error). */
+  code: 'TASK_NOT_REGISTERED' | 'LOAD_ERROR';
   message: string;
 }
 

@@ -1,9 +1,15 @@
 /** The public view of a job: JobInfo, built from a store's JobRecord on read. */
+import { loadErrorOf } from '../stores/store.js';
 import type { TriggerInfo } from '../triggers/trigger.js';
 import type { JobRecord, RetryPolicy } from './job.js';
 import { toRun, type Run } from './run.js';
 
-export type JobStatus = 'ok' | 'task_not_registered';
+/**
+ * ok; task_not_registered: the job names a task this process has not registered (it waits for it);
+ * load_error: the stored job cannot be loaded (a hand-edited trigger, an unknown zone): it is set aside,
+ * never run, and `statusReason` says why; replace it or remove it.
+ */
+export type JobStatus = 'ok' | 'task_not_registered' | 'load_error';
 
 export interface JobInfo {
   id: string;
@@ -24,6 +30,8 @@ export interface JobInfo {
   retries: RetryPolicy | null;
   runningInstances: number;
   status: JobStatus;
+  /** Why, when status is load_error. */
+  statusReason?: string;
   lastRun?: Run;
 }
 
@@ -31,10 +39,12 @@ export function toJobInfo(job: JobRecord): JobInfo {
   const trigger = job.trigger.toInfo();
   const policy = job.policy;
   const nextRunTime = job.nextRunTime === null ? null : new Date(job.nextRunTime);
-  const status: JobStatus = job.task !== null && job.func === null ? 'task_not_registered' : 'ok';
+  // Only a record without a function can be a set-aside placeholder: a live job pays no lookup.
+  const loadError = job.func === null ? loadErrorOf(job) : null;
+  const status: JobStatus = loadError !== null ? 'load_error' : job.task !== null && job.func === null ? 'task_not_registered' : 'ok';
   // A cron job of the library (no task, no args) gets its timezone in the literal: added afterwards it
   // would allocate a property array on every add. The key order is the same either way.
-  if (trigger.type === 'cron' && job.task === null && job.args === undefined) {
+  if (trigger.type === 'cron' && job.task === null && job.args === undefined && loadError === null) {
     const info: JobInfo = {
       id: job.id, name: job.name, trigger, nextRunTime, paused: job.paused, coalesce: policy.coalesce,
       maxInstances: policy.maxInstances, misfireGraceTime: policy.misfireGraceTime, jitterSeconds: policy.jitterSeconds,
@@ -52,6 +62,7 @@ export function toJobInfo(job: JobRecord): JobInfo {
   if (job.task !== null) info.task = job.task;
   if (job.args !== undefined) info.args = job.args;
   if (trigger.type === 'cron') info.timezone = trigger.timezone;
+  if (loadError !== null) info.statusReason = loadError;
   if (job.lastRun !== null) info.lastRun = toRun(job.lastRun);
   return info;
 }

@@ -6,7 +6,7 @@
 import { CronCompiler } from '../cron/compiler.js';
 import { systemTimeZone } from '../cron/zone.js';
 import { MemoryJobStore } from '../stores/memory.js';
-import type { FireClaim, JobStore, StoredJob } from '../stores/store.js';
+import { loadErrorOf, type FireClaim, type JobStore, type StoredJob } from '../stores/store.js';
 import { JOB_SORTS, JOB_STATES, compareJobs, matchesFilter, type JobPage, type JobPageQuery, type JobSort, type JobState } from '../stores/job-order.js';
 import { jobInfoJson } from './job-json.js';
 import { createTrigger } from '../triggers/create.js';
@@ -218,7 +218,7 @@ export class SchedulerService {
     if (this.storeReady) {
       void Promise.resolve(this.store.list()).then(async (jobs) => {
         for (const job of jobs) {
-          if (job.task !== name || job.func !== null) continue;
+          if (job.task !== name || job.func !== null || loadErrorOf(job) !== null) continue;
           job.func = func;
           if (Number.isNaN(job.dueTime)) await this.rearm(job);
         }
@@ -606,6 +606,11 @@ export class SchedulerService {
     if (!this.storeReady) await this.openStore();
     const job = await this.store.get(jobId);
     if (job === undefined) throw new JobNotFoundError(jobId);
+    const loadError = job.func === null ? loadErrorOf(job) : null;
+    if (loadError !== null) {
+      // A set-aside row (see JobStore's setAsideRecord): there is no live job to change.
+      throw InvalidArgumentError.field('jobId', `stored job "${jobId}" cannot be loaded (${loadError}); replace it (add it again with replaceExisting) or remove it.`);
+    }
     return job;
   }
 
@@ -631,6 +636,10 @@ export class SchedulerService {
       wake: (dueAt) => {
         if (this.state === 'running') this.loop.wakeBy(dueAt);
       },
+      onLoadError: (jobId, reason) => this.events.emit('job_load_error', {
+        jobId, code: 'LOAD_ERROR',
+        message: `Stored job "${jobId}" cannot be loaded: ${reason}. It is set aside (never run, listed with status load_error) until it is replaced or removed.`,
+      }),
     })).then(() => {
       this.storeReady = true;
     }, (error: unknown) => {

@@ -157,7 +157,8 @@ export const jobInfoSchema = {
     timeoutSeconds: nullableNumber,
     retries: { type: ['object', 'null'], properties: { max: { type: 'integer' }, backoffSeconds: { type: 'number' } } },
     runningInstances: { type: 'integer' },
-    status: { type: 'string', enum: ['ok', 'task_not_registered'] },
+    status: { type: 'string', enum: ['ok', 'task_not_registered', 'load_error'] },
+    statusReason: { type: 'string', description: 'Why the stored job cannot be loaded, when status is load_error.' },
     lastRun: runSchema,
   },
 } as const;

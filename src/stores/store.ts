@@ -6,9 +6,10 @@
  * back (the memory store keeps the very objects; a database store reads and writes copies). After
  * mutating a job's schedule fields the scheduler calls `update` or `putBack`.
  */
-import type { JobPolicy, JobRecord, PendingRetry } from '../scheduler/job.js';
+import { JobRecord, type JobPolicy, type PendingRetry } from '../scheduler/job.js';
 import type { Logger } from '../scheduler/logger.js';
-import type { ResolvedTriggerSpec } from '../triggers/trigger.js';
+import { DEFAULT_JOB_POLICY } from '../scheduler/options.js';
+import type { DueFires, ResolvedTriggerSpec, Trigger, TriggerInfo } from '../triggers/trigger.js';
 import type { RunRecord } from '../scheduler/run.js';
 import type { JobPage, JobPageQuery } from './job-order.js';
 
@@ -64,6 +65,91 @@ export interface StoreContext {
   logger: Logger;
   /** Something changed elsewhere (another process added or changed a job): make sure a pass runs by `dueAt`. */
   wake(dueAt: number): void;
+  /**
+   * A stored job could not be loaded (`hydrate` threw: a hand-edited trigger, an unknown zone) and is set
+   * aside; called once per set-aside row (a shared store: once across its nodes). Without it the store
+   * logs a `job_load_error` line itself.
+   */
+  onLoadError?(jobId: string, reason: string): void;
+}
+
+/** Reports a set-aside row through the context, or as a log line when the context cannot. */
+export function reportLoadError(context: StoreContext, jobId: string, reason: string): void {
+  if (context.onLoadError !== undefined) {
+    context.onLoadError(jobId, reason);
+    return;
+  }
+  context.logger.error({ event: 'job_load_error', jobId, code: 'LOAD_ERROR', message: reason }, 'stored job cannot be loaded; it is set aside');
+}
+
+/**
+ * A stored job that cannot be loaded is set aside, not dropped and not retried on every pass: the store
+ * keeps its row, never hands it to the loop (takeDue, fireDue, earliestDue), and hands out, where it
+ * lists or gets jobs, a placeholder record of it: its stored name, task, args, policy and trigger spec as
+ * they are, no function, no next run time, and a trigger that never fires. The scheduler shows it with
+ * status `load_error` and refuses to change it in place; it can be removed, or replaced (added again
+ * with replaceExisting). `loadErrorOf` tells a placeholder by its reason.
+ */
+const setAside = new WeakMap<JobRecord, string>();
+
+/** The reason a placeholder record's job could not be loaded; null for a live record. */
+export function loadErrorOf(job: JobRecord): string | null {
+  return setAside.get(job) ?? null;
+}
+
+/** The placeholder of a stored job that could not be loaded (see `setAside`); the fields as stored, checked only for shape. */
+export function setAsideRecord(stored: { id: string; name?: unknown; task?: unknown; args?: unknown; trigger?: unknown; policy?: unknown; paused?: unknown }, reason: string): JobRecord {
+  const policy = typeof stored.policy === 'object' && stored.policy !== null && !Array.isArray(stored.policy)
+    ? { ...DEFAULT_JOB_POLICY, ...(stored.policy as Partial<JobPolicy>) } : DEFAULT_JOB_POLICY;
+  const job = JobRecord.create(stored.id, typeof stored.name === 'string' ? stored.name : stored.id, null,
+    typeof stored.task === 'string' ? stored.task : null, stored.args === null ? undefined : stored.args,
+    new SetAsideTrigger(stored.trigger, reason), policy, stored.paused === true, null, null, null);
+  setAside.set(job, reason);
+  return job;
+}
+
+/** The trigger of a placeholder: never fires; shows the stored spec as it is. */
+class SetAsideTrigger implements Trigger {
+  readonly type: Trigger['type'];
+  private readonly spec: ResolvedTriggerSpec;
+
+  constructor(spec: unknown, private readonly reason: string) {
+    const plain = typeof spec === 'object' && spec !== null && !Array.isArray(spec) ? spec as Record<string, unknown> : {};
+    this.spec = plain as unknown as ResolvedTriggerSpec;
+    this.type = (typeof plain.type === 'string' ? plain.type : 'date') as Trigger['type'];
+  }
+
+  next(): number | null {
+    return null;
+  }
+
+  nextTime(): number {
+    return Number.NaN;
+  }
+
+  first(): number | null {
+    return null;
+  }
+
+  dueFires(): DueFires {
+    return { times: [], total: 0, exact: true, next: null };
+  }
+
+  toSpec(): ResolvedTriggerSpec {
+    return this.spec;
+  }
+
+  toInfo(): TriggerInfo {
+    return { ...this.spec, description: this.describe() };
+  }
+
+  describe(): string {
+    return `never: the stored job cannot be loaded (${this.reason})`;
+  }
+
+  dispose(): void {
+    // Holds nothing.
+  }
 }
 
 export interface JobStore {

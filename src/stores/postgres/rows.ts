@@ -1,6 +1,10 @@
 /**
  * Rows of the PostgreSQL store and the records they become. Job rows come back with the count of runs
  * holding an instance slot (cluster-wide) and the newest settled run, so a JobInfo needs one query.
+ *
+ * Run records are sanitised here, the one place they become parameters: PostgreSQL refuses a NUL in text
+ * and jsonb and an unpaired surrogate in jsonb, and one refused record used to fail every flush. The
+ * executor cleans what it records, but a store must not wedge on a value it cannot hold.
  */
 import type { JobRecord } from '../../scheduler/job.js';
 import type { RunRecord } from '../../scheduler/run.js';
@@ -20,6 +24,8 @@ export interface JobRow {
   due_at: number | null;
   jitter_ms: number;
   retry: StoredJob['retry'];
+  /** Why the row cannot be loaded, once it was set aside (null for a live job). */
+  load_error: string | null;
   /** Runs of this job holding an instance slot on any node. */
   active: number;
   /** The newest run that has started or settled, as JSON (null when it never ran). */
@@ -51,7 +57,7 @@ export function jobColumns(schema: string, withLastRun = true): string {
     ? `(SELECT row_to_json(l) FROM (SELECT r.* FROM ${schema}.runs r WHERE r.job_id = j.id AND r.status NOT IN ('claimed', 'queued')
       ORDER BY r.scheduled_at DESC, r.attempt DESC LIMIT 1) l)`
     : 'NULL::json';
-  return `j.id, j.seq, j.version, j.name, j.task, j.args, j.trigger, j.policy, j.paused, j.next_run_time, j.due_at, j.jitter_ms, j.retry,
+  return `j.id, j.seq, j.version, j.name, j.task, j.args, j.trigger, j.policy, j.paused, j.next_run_time, j.due_at, j.jitter_ms, j.retry, j.load_error,
     (SELECT count(*)::int FROM ${schema}.runs a WHERE a.job_id = j.id AND a.status IN ('claimed', 'running')) AS active,
     ${lastRun} AS last_run`;
 }
@@ -96,17 +102,23 @@ export class RunColumns {
     return this.jobId.length;
   }
 
+  /**
+   * A run record, sanitised: NUL stripped from every text and jsonb value (and unpaired surrogates
+   * replaced in jsonb), measured times rounded to whole milliseconds, non-finite numbers null, the
+   * coalesced count an integer in range. The fire's identity (job, scheduled time, attempt) is kept as it
+   * is: it must match the claimed row; a record whose identity PostgreSQL refuses fails alone (see flush).
+   */
   push(run: RunRecord): void {
-    this.pushFire(run.jobId, run.scheduledAt, run.attempt, run.outcome);
+    this.pushFire(run.jobId, run.scheduledAt, run.attempt, cleanText(String(run.outcome)));
     const i = this.jobId.length - 1;
-    this.startedAt[i] = run.startedAt;
-    this.finishedAt[i] = run.finishedAt;
-    this.lateness[i] = run.latenessMs;
-    this.duration[i] = run.durationMs;
-    this.error[i] = run.error === null ? null : JSON.stringify(run.error);
-    this.output[i] = run.output ?? null;
-    this.coalesced[i] = run.coalesced ?? null;
-    this.lastScheduledAt[i] = run.lastScheduledAt ?? null;
+    this.startedAt[i] = wholeMs(run.startedAt);
+    this.finishedAt[i] = wholeMs(run.finishedAt);
+    this.lateness[i] = wholeMs(run.latenessMs);
+    this.duration[i] = wholeMs(run.durationMs);
+    this.error[i] = run.error === null || run.error === undefined ? null : jsonText(run.error);
+    this.output[i] = run.output === undefined || run.output === null ? null : cleanText(String(run.output));
+    this.coalesced[i] = int(run.coalesced);
+    this.lastScheduledAt[i] = run.lastScheduledAt === undefined || !Number.isFinite(run.lastScheduledAt) ? null : run.lastScheduledAt;
   }
 
   pushFire(jobId: string, scheduledAt: number, attempt: number, status: string): void {
@@ -128,6 +140,46 @@ export class RunColumns {
     return [this.jobId, this.scheduledAt, this.attempt, this.status, this.startedAt, this.finishedAt, this.lateness, this.duration,
       this.error, this.output, this.coalesced, this.lastScheduledAt];
   }
+}
+
+/** What PostgreSQL refuses in text (NUL) or in jsonb (NUL, unpaired surrogates): the fast check. */
+// eslint-disable-next-line no-control-regex -- NUL is what this looks for
+const UNSAFE = /[\u0000\ud800-\udfff]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** Text without NUL, unpaired surrogates replaced by U+FFFD (text columns would do that; jsonb refuses them). */
+export function cleanText(text: string): string {
+  if (!UNSAFE.test(text)) return text;
+  return text.replaceAll('\u0000', '').replace(LONE_SURROGATE, '\ufffd');
+}
+
+function cleanDeep(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return cleanText(value);
+  if (typeof value !== 'object' || value === null || depth > 32) return value;
+  if (Array.isArray(value)) return value.map((item) => cleanDeep(item, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) out[cleanText(key)] = cleanDeep(item, depth + 1);
+  return out;
+}
+
+/** A value as jsonb text PostgreSQL accepts: cleaned only when its JSON holds an escape it may refuse. */
+export function jsonText(value: unknown): string | null {
+  const text = JSON.stringify(value) as string | undefined;
+  if (text === undefined) return null;
+  // JSON.stringify writes NUL and unpaired surrogates as \u escapes; anything else passes as it is. The
+  // slow path cleans the parsed JSON, so that toJSON and the like are applied as in the first one.
+  return /\\u(0000|d[89a-f])/i.test(text) ? JSON.stringify(cleanDeep(JSON.parse(text), 0)) : text;
+}
+
+/** A measured time or duration in whole milliseconds; null for none or a non-finite value. */
+function wholeMs(value: number | null | undefined): number | null {
+  return value === null || value === undefined || !Number.isFinite(value) ? null : Math.round(value);
+}
+
+/** An integer column's value: rounded, clamped to int4; null for none or a non-finite value. */
+function int(value: number | undefined): number | null {
+  if (value === undefined || value === null || !Number.isFinite(value)) return null;
+  return Math.min(2_147_483_647, Math.max(-2_147_483_648, Math.round(value)));
 }
 
 /** The `unnest` source matching RunColumns.params() from $first on. */

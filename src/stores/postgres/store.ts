@@ -17,6 +17,16 @@
  *
  * Jobs are not held in memory beyond a cache of hydrated records keyed by row version: every read goes to
  * the database, since another node may have changed the job.
+ *
+ * Poison never spreads:
+ * - A job row that cannot be loaded (a hand-edited trigger, an unknown zone) is set aside: its reason is
+ *   written to `load_error` in a short statement of its own (once the claim holding its lock has ended),
+ *   reported once across the cluster, and the claim query skips it; reads hand out a placeholder record
+ *   (status load_error). Replacing or updating the job clears it.
+ * - Run history is written sanitised (rows.ts). A batch PostgreSQL still refuses is split until the
+ *   refused records stand alone: the others are written; a record refused `historyRetry.attempts` times
+ *   is dropped with one `store_record_dropped` line. Retries back off (0.5 s doubling to 30 s), and a
+ *   history write that fails never fails a claim: `flush` does not throw.
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -26,12 +36,12 @@ import type { JobRecord } from '../../scheduler/job.js';
 import { retryAt } from '../../scheduler/policies.js';
 import type { RunRecord } from '../../scheduler/run.js';
 import { decodeCursor, encodeCursor, type JobPage, type JobPageQuery } from '../job-order.js';
-import type { FireClaim, JobStore, RunQuery, StoreContext } from '../store.js';
+import { loadErrorOf, reportLoadError, setAsideRecord, type FireClaim, type JobStore, type RunQuery, type StoreContext } from '../store.js';
 import { checkSchemaName, createPool, isUniqueViolation, pgError } from './connection.js';
 import { DB_NOW, NodeHeartbeat } from './heartbeat.js';
 import { PgListener } from './listener.js';
 import { PG_MIGRATIONS, PG_SCHEMA_VERSION } from './migrations.js';
-import { RunColumns, jobColumns, runsUnnest, scheduleParams, toRunRecord, toStoredJob, type JobRow, type RunRow } from './rows.js';
+import { RunColumns, cleanText, jobColumns, runsUnnest, scheduleParams, toRunRecord, toStoredJob, type JobRow, type RunRow } from './rows.js';
 
 export interface PostgresJobStoreOptions {
   /** A libpq-style URL, e.g. postgres://user@127.0.0.1:5432/app. */
@@ -64,6 +74,33 @@ const FLUSH_DELAY_MS = 5;
 const PRUNE_EVERY_MS = 60_000;
 const PRUNE_JOBS_PER_PASS = 500;
 
+/** SQLSTATE classes of errors caused by the data written (22 data exception, 23 integrity, 54 program limit), not by the database's state. */
+const RECORD_ERROR = /^(22|23|54)[0-9A-Z]{3}$/;
+
+/** A run record that could not even be turned into parameters (a value JSON cannot write). */
+class UnwritableRecordError extends Error {}
+
+/** The error says the records written were refused, not that the database could not be reached. */
+function isRecordError(error: unknown): boolean {
+  if (error instanceof UnwritableRecordError) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && RECORD_ERROR.test(code);
+}
+
+function errorLog(error: unknown): { code?: string; message: string } {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? { code, message } : { message };
+}
+
+/** A row set aside meanwhile: its reason is written once the claim that locked it has ended. */
+interface SetAside {
+  id: string;
+  seq: number;
+  version: number;
+  reason: string;
+}
+
 function positive(value: number | undefined, fallback: number, field: string): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw InvalidArgumentError.field(field, `must be a positive number, got ${String(value)}.`);
@@ -71,6 +108,12 @@ function positive(value: number | undefined, fallback: number, field: string): n
 }
 
 export class PostgresJobStore implements JobStore {
+  /**
+   * Retries of run history that could not be written: the first after `firstMs`, doubling up to `maxMs`;
+   * a record refused `attempts` times is dropped. (Tests shorten the delays.)
+   */
+  static readonly historyRetry = { firstMs: 500, maxMs: 30_000, attempts: 5 };
+
   readonly persistent = true;
   readonly claimsFires = true;
   readonly loopTuning: { maxSleepMs: number; minGapMs: number };
@@ -94,10 +137,20 @@ export class PostgresJobStore implements JobStore {
   /** Hydrated records by id, reused while the row's version is unchanged. */
   private readonly cache = new Map<string, { version: number; job: JobRecord }>();
   private readonly claims = new Set<Claim>();
+  /** Rows found unloadable whose reason is not written yet, and their `id:seq:version` keys. */
+  private setAsideQueue: SetAside[] = [];
+  private readonly settingAside = new Set<string>();
   /** Run records to write (new or changed), keyed by identity so the newest state is written once. */
   private readonly pending = new Set<RunRecord>();
+  /** Records PostgreSQL refused: how often, and not before when they are tried again (alone). */
+  private readonly refused = new Map<RunRecord, { count: number; retryAt: number }>();
+  /** After a write that failed as a whole (the database unreachable): consecutive failures, and no write before. */
+  private historyFailures = 0;
+  private historyRetryAt = 0;
   private flushing: Promise<void> | null = null;
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The timer waits for a refused record's retry time: a new record must not wait for it. */
+  private flushTimerLate = false;
   private lastPrune = 0;
   private pruneCursor = '';
 
@@ -212,7 +265,7 @@ export class PostgresJobStore implements JobStore {
     this.flushTimer = null;
     try {
       for (const claim of [...this.claims]) await this.endClaim(claim, 'ROLLBACK');
-      await this.flush();
+      await this.writeHistory(true);
       await this.heartbeat?.stop();
       await pool.query(
         `UPDATE ${this.s}.runs SET status = 'cancelled', finished_at = ${DB_NOW}, error = $2::jsonb
@@ -230,6 +283,11 @@ export class PostgresJobStore implements JobStore {
       this.pool = null;
       for (const { job } of this.cache.values()) job.releaseTrigger();
       this.cache.clear();
+      // What could not be written stays pending (for a reopen); no retry timer outlives the store.
+      if (this.flushTimer !== null) clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+      this.historyFailures = 0;
+      this.historyRetryAt = 0;
       await pool.end().catch(() => undefined);
       await this.historyPool?.end().catch(() => undefined);
       this.historyPool = null;
@@ -269,7 +327,8 @@ export class PostgresJobStore implements JobStore {
    * A record for a row: the cached one when it was read from this very row (seq: a job removed and added
    * again under its id starts at version 1 too) and its definition is unchanged, with the row's schedule.
    */
-  private fromRow(row: JobRow): JobRecord {
+  private fromRow(row: JobRow, report = true): JobRecord {
+    if (row.load_error !== null) return this.placeholder(row, row.load_error);
     const cached = this.cache.get(row.id);
     const sameRow = cached !== undefined && cached.job.seq === row.seq;
     let job: JobRecord;
@@ -282,7 +341,14 @@ export class PostgresJobStore implements JobStore {
       job.jitterMs = row.jitter_ms;
       job.retry = row.paused ? null : row.retry;
     } else {
-      job = (this.context as StoreContext).hydrate(toStoredJob(row));
+      try {
+        job = (this.context as StoreContext).hydrate(toStoredJob(row));
+      } catch (error) {
+        // A row this version cannot load: set aside (see setAside), not thrown at every pass.
+        const reason = error instanceof Error ? error.message : String(error);
+        if (report) this.queueSetAside(row, reason);
+        return this.placeholder(row, reason);
+      }
       if (cached !== undefined) {
         cached.job.releaseTrigger();
         if (sameRow) job.lastRun = cached.job.lastRun; // another job's last run is not this one's
@@ -294,6 +360,54 @@ export class PostgresJobStore implements JobStore {
     const last = row.last_run === null ? null : toRunRecord(row.last_run);
     if (last !== null && (job.lastRun === null || job.lastRun.scheduledAt <= last.scheduledAt)) job.lastRun = last;
     return job;
+  }
+
+  /** The placeholder of a set-aside row (see setAsideRecord); never cached, never claimed. */
+  private placeholder(row: JobRow, reason: string): JobRecord {
+    const cached = this.cache.get(row.id);
+    if (cached !== undefined) {
+      cached.job.releaseTrigger();
+      this.cache.delete(row.id);
+    }
+    const job = setAsideRecord({ id: row.id, name: row.name, task: row.task, args: row.args, trigger: row.trigger, policy: row.policy, paused: row.paused }, reason);
+    job.seq = row.seq;
+    job.running = row.active;
+    if (row.last_run !== null) job.lastRun = toRunRecord(row.last_run);
+    return job;
+  }
+
+  private queueSetAside(row: JobRow, reason: string): void {
+    const key = `${row.id}\u0000${row.seq}\u0000${row.version}`;
+    if (this.settingAside.has(key)) return;
+    this.settingAside.add(key);
+    this.setAsideQueue.push({ id: row.id, seq: Number(row.seq), version: Number(row.version), reason });
+  }
+
+  /**
+   * Writes the reasons of rows found unloadable, each only if the row is still the one read (seq and
+   * version) and not set aside already, in a short statement of its own: called where no transaction of
+   * this node holds the rows' locks. The node whose statement set it reports it: once across the cluster.
+   * Never throws: a row not marked is found again at the next read.
+   */
+  private async drainSetAside(): Promise<void> {
+    if (this.setAsideQueue.length === 0 || this.pool === null) return;
+    const batch = this.setAsideQueue;
+    this.setAsideQueue = [];
+    try {
+      const { rows } = await this.pool.query<{ id: string; reason: string }>(
+        `UPDATE ${this.s}.jobs j SET load_error = u.reason
+         FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[]) AS u(id, seq, version, reason)
+         WHERE j.id = u.id AND j.seq = u.seq AND j.version = u.version AND j.load_error IS NULL
+         RETURNING j.id, u.reason`,
+        [batch.map((b) => b.id), batch.map((b) => b.seq), batch.map((b) => b.version), batch.map((b) => cleanText(b.reason))]);
+      const context = this.context;
+      if (context !== null) for (const row of rows) reportLoadError(context, row.id, row.reason);
+    } catch (error) {
+      this.context?.logger.warn({ event: 'store_set_aside_failed', jobIds: batch.map((b) => b.id), error: errorLog(error) },
+        'PostgreSQL store: marking unloadable jobs failed; they are skipped and marked at a later read');
+    } finally {
+      for (const b of batch) this.settingAside.delete(`${b.id}\u0000${b.seq}\u0000${b.version}`);
+    }
   }
 
   private serialize(job: JobRecord): unknown[] {
@@ -333,7 +447,7 @@ export class PostgresJobStore implements JobStore {
     const { rows } = await this.query<{ version: number; due_at: number | null }>(`updating job "${job.id}"`,
       `WITH changed AS (
          UPDATE ${this.s}.jobs SET name = $2, task = $3, args = $4::jsonb, trigger = $5::jsonb, policy = $6::jsonb, paused = $7,
-           next_run_time = $8, due_at = $9, jitter_ms = $10, retry = $11::jsonb, version = version + 1
+           next_run_time = $8, due_at = $9, jitter_ms = $10, retry = $11::jsonb, version = version + 1, load_error = NULL
          WHERE id = $1 AND ($12::bigint IS NULL OR seq = $12) RETURNING version, due_at)
        SELECT version, due_at, CASE WHEN due_at IS NOT NULL THEN ${this.notifySql('due_at')} END FROM changed`,
       [...this.serialize(job), seq]);
@@ -352,7 +466,7 @@ export class PostgresJobStore implements JobStore {
        SELECT removed.*, 0 AS active, NULL::json AS last_run FROM removed`, [id, seq]);
     const row = rows[0];
     if (row === undefined) return undefined;
-    const job = this.fromRow(row);
+    const job = this.fromRow(row, false);
     this.cache.delete(id);
     return job;
   }
@@ -368,12 +482,16 @@ export class PostgresJobStore implements JobStore {
       }
       return undefined;
     }
-    return this.fromRow(row);
+    const job = this.fromRow(row);
+    await this.drainSetAside();
+    return job;
   }
 
   async list(): Promise<JobRecord[]> {
     const { rows } = await this.query<JobRow>('listing jobs', `SELECT ${jobColumns(this.s)} FROM ${this.s}.jobs j ORDER BY j.seq`);
-    return rows.map((row) => this.fromRow(row));
+    const jobs = rows.map((row) => this.fromRow(row));
+    await this.drainSetAside();
+    return jobs;
   }
 
   async count(): Promise<number> {
@@ -417,6 +535,7 @@ export class PostgresJobStore implements JobStore {
       ORDER BY ${key === null ? '' : `${key}, `}j.id COLLATE "C" LIMIT $${params.length}`;
     const { rows } = await this.query<JobRow>('listing jobs', sql, params);
     const items = rows.slice(0, query.limit).map((row) => this.fromRow(row));
+    await this.drainSetAside();
     const last = items[items.length - 1];
     return { items, nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor(last, query.sort) : null };
   }
@@ -427,14 +546,15 @@ export class PostgresJobStore implements JobStore {
     const taken: string[] = [];
     for (const claim of this.claims) for (const job of claim.jobs) taken.push(job.id);
     const { rows } = await this.query<{ due_at: number }>('reading the next due time',
-      `SELECT due_at FROM ${this.s}.jobs WHERE due_at IS NOT NULL ${taken.length === 0 ? '' : 'AND NOT (id = ANY($1))'} ORDER BY due_at LIMIT 1`,
+      `SELECT due_at FROM ${this.s}.jobs WHERE due_at IS NOT NULL AND load_error IS NULL ${taken.length === 0 ? '' : 'AND NOT (id = ANY($1))'} ORDER BY due_at LIMIT 1`,
       taken.length === 0 ? [] : [taken]);
     return rows[0]?.due_at ?? null;
   }
 
   /** Opens a claim: locks up to `limit` due jobs no other node holds. The transaction ends in putBack. */
   async takeDue(now: number, limit: number): Promise<JobRecord[]> {
-    // Settled runs must be visible before slots are counted.
+    // Settled runs should be visible before slots are counted; a history write that fails does not stop
+    // the claim (flush never throws: it retries in the background).
     await this.flush();
     let client: pg.PoolClient;
     try {
@@ -445,14 +565,21 @@ export class PostgresJobStore implements JobStore {
     try {
       await client.query('BEGIN');
       const { rows } = await client.query<JobRow>(this.prepared('take_due',
-        `SELECT ${jobColumns(this.s, false)} FROM ${this.s}.jobs j WHERE j.due_at <= $1::float8 ORDER BY j.due_at, j.seq LIMIT $2 FOR UPDATE OF j SKIP LOCKED`,
+        `SELECT ${jobColumns(this.s, false)} FROM ${this.s}.jobs j WHERE j.due_at <= $1::float8 AND j.load_error IS NULL
+         ORDER BY j.due_at, j.seq LIMIT $2 FOR UPDATE OF j SKIP LOCKED`,
         [now, limit]));
-      if (rows.length === 0) {
+      // A row that cannot be loaded is left out (its lock goes with the claim) and set aside once the claim ends.
+      const jobs: JobRecord[] = [];
+      for (const row of rows) {
+        const job = this.fromRow(row);
+        if (job.func !== null || loadErrorOf(job) === null) jobs.push(job);
+      }
+      if (jobs.length === 0) {
         await client.query('COMMIT');
         client.release();
+        await this.drainSetAside();
         return [];
       }
-      const jobs = rows.map((row) => this.fromRow(row));
       this.claims.add({ client, jobs: new Set(jobs) });
       return jobs;
     } catch (error) {
@@ -516,6 +643,9 @@ export class PostgresJobStore implements JobStore {
     } catch (error) {
       claim.client.release(true);
       if (!broken && how === 'COMMIT') throw error;
+    } finally {
+      // Rows the claim left out because they cannot be loaded: their locks are free now.
+      await this.drainSetAside();
     }
   }
 
@@ -558,44 +688,186 @@ export class PostgresJobStore implements JobStore {
   }
 
   updateRun(run: RunRecord): void {
+    // A changed record is worth a try of its own, whatever its earlier state's fate.
+    if (this.refused.size !== 0) this.refused.delete(run);
     this.pending.add(run);
     this.scheduleFlush();
   }
 
+  /** A new or changed record: written within FLUSH_DELAY_MS, unless a failed write is backing off. */
   private scheduleFlush(): void {
-    if (this.flushTimer !== null || this.pool === null) return;
-    this.flushTimer = setTimeout(() => {
-      this.flushTimer = null;
-      this.flush().catch((error: unknown) => {
-        this.context?.logger.warn({ event: 'store_flush_failed', error: { message: (error as Error).message } }, 'writing run history failed; will retry');
-        this.scheduleFlush();
-      });
-    }, FLUSH_DELAY_MS);
+    if ((this.flushTimer !== null && !this.flushTimerLate) || this.pool === null) return;
+    this.armFlush(FLUSH_DELAY_MS, false);
   }
 
-  /** Writes buffered run records (one upsert for the batch); one flush at a time. */
-  async flush(): Promise<void> {
-    while (this.flushing !== null) await this.flushing.catch(() => undefined);
-    if (this.pending.size > 0 && this.pool !== null) {
-      const batch = [...this.pending];
-      this.pending.clear();
-      this.flushing = this.writeRuns(batch).catch((error: unknown) => {
-        for (const run of batch) this.pending.add(run);
-        throw pgError('writing run history', error);
-      }).finally(() => {
-        this.flushing = null;
-      });
-      await this.flushing;
+  private armFlush(delayMs: number, late: boolean): void {
+    if (this.flushTimer !== null) clearTimeout(this.flushTimer);
+    this.flushTimerLate = late;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null;
+      this.flush().catch(() => undefined);
+    }, delayMs);
+  }
+
+  /** After a write: the timer for what is still pending, at the earliest time any of it may be tried. */
+  private armRetry(): void {
+    if (this.pending.size === 0 || this.pool === null) return;
+    const now = Date.now();
+    if (this.historyRetryAt > now) {
+      this.armFlush(this.historyRetryAt - now, false);
+      return;
     }
+    let at = Number.POSITIVE_INFINITY;
+    for (const run of this.pending) {
+      const refused = this.refused.get(run);
+      if (refused === undefined) {
+        at = now;
+        break;
+      }
+      at = Math.min(at, refused.retryAt);
+    }
+    if (at <= now) this.armFlush(FLUSH_DELAY_MS, false);
+    else this.armFlush(at - now, true);
+  }
+
+  private static backoffMs(failures: number): number {
+    const { firstMs, maxMs } = PostgresJobStore.historyRetry;
+    return Math.min(firstMs * 2 ** Math.max(0, failures - 1), maxMs);
+  }
+
+  /**
+   * Writes buffered run records (one upsert for the batch); one flush at a time. Never throws: what could
+   * not be written stays pending and is retried with backoff (see writeBatch), so a pass and its claims
+   * never fail for history.
+   */
+  async flush(): Promise<void> {
+    await this.writeHistory(false);
     await this.maybePrune();
   }
 
-  private async writeRuns(batch: RunRecord[]): Promise<void> {
+  /** `force`: also what is backing off (closing: the last chance). */
+  private async writeHistory(force: boolean): Promise<void> {
+    while (this.flushing !== null) await this.flushing;
+    if (this.pending.size === 0 || this.pool === null) return;
+    const now = Date.now();
+    if (!force && this.historyRetryAt > now) {
+      this.armRetry();
+      return;
+    }
+    let batch: RunRecord[];
+    if (this.refused.size === 0 || force) {
+      batch = [...this.pending];
+    } else {
+      batch = [];
+      for (const run of this.pending) if ((this.refused.get(run)?.retryAt ?? 0) <= now) batch.push(run);
+      if (batch.length === 0) {
+        this.armRetry();
+        return;
+      }
+    }
+    for (const run of batch) this.pending.delete(run);
+    this.flushing = this.writeBatch(batch).catch((error: unknown) => {
+      // Not a database answer (writeBatch handles those): keep the batch and retry later, never throw.
+      for (const run of batch) this.pending.add(run);
+      this.context?.logger.warn({ event: 'store_flush_failed', error: errorLog(error) }, 'writing run history failed; will retry');
+    }).finally(() => {
+      this.flushing = null;
+    });
+    await this.flushing;
+  }
+
+  /**
+   * Writes a batch; when PostgreSQL refuses it for what it holds, halves it until the refused records stand
+   * alone, so the others are written. A record refused before is tried alone from the start. A refused
+   * record is tried again after a backoff and dropped (one error line) after `historyRetry.attempts`
+   * tries. When the database cannot be reached, the rest waits, backing off as a whole.
+   */
+  private async writeBatch(batch: RunRecord[]): Promise<void> {
     // One row per fire identity: a later state of the same run replaces an earlier one.
     const byKey = new Map<string, RunRecord>();
-    for (const run of batch) byKey.set(fireKey(run.jobId, run.scheduledAt, run.attempt), run);
+    for (const run of batch) {
+      const key = fireKey(run.jobId, run.scheduledAt, run.attempt);
+      const earlier = byKey.get(key);
+      if (earlier !== undefined && earlier !== run) this.refused.delete(earlier);
+      byKey.set(key, run);
+    }
+    const chunks: RunRecord[][] = [];
+    let fresh: RunRecord[];
+    if (this.refused.size === 0) {
+      fresh = [...byKey.values()];
+    } else {
+      fresh = [];
+      for (const run of byKey.values()) {
+        if (this.refused.has(run)) chunks.push([run]);
+        else fresh.push(run);
+      }
+    }
+    if (fresh.length > 0) chunks.unshift(fresh);
+    let failure: unknown = null;
+    let unreachable = false;
+    let dropped = 0;
+    for (let chunk = chunks.shift(); chunk !== undefined; chunk = chunks.shift()) {
+      if (unreachable) {
+        for (const run of chunk) this.pending.add(run);
+        continue;
+      }
+      try {
+        await this.writeRuns(chunk);
+        if (this.refused.size !== 0) for (const run of chunk) this.refused.delete(run);
+      } catch (error) {
+        failure ??= error;
+        if (!isRecordError(error)) {
+          unreachable = true;
+          for (const run of chunk) this.pending.add(run);
+        } else if (chunk.length > 1) {
+          const half = chunk.length >> 1;
+          chunks.unshift(chunk.slice(0, half), chunk.slice(half));
+        } else if (this.refusedOnce(chunk[0] as RunRecord, error)) {
+          dropped++;
+        }
+      }
+    }
+    if (unreachable) {
+      this.historyFailures++;
+      this.historyRetryAt = Date.now() + PostgresJobStore.backoffMs(this.historyFailures);
+    } else {
+      this.historyFailures = 0;
+      this.historyRetryAt = 0;
+    }
+    if (failure !== null) {
+      const retryInMs = unreachable ? this.historyRetryAt - Date.now() : null;
+      this.context?.logger.warn({ event: 'store_flush_failed', error: errorLog(failure), pending: this.pending.size, dropped, ...(retryInMs === null ? {} : { retryInMs }) },
+        unreachable ? `writing run history failed; retrying in ${retryInMs ?? 0} ms` : 'PostgreSQL refused run records; the others were written, the refused ones are retried alone');
+    }
+    this.armRetry();
+  }
+
+  /** A record refused alone: kept for a later try, or dropped after the last one (true). */
+  private refusedOnce(run: RunRecord, error: unknown): boolean {
+    const count = (this.refused.get(run)?.count ?? 0) + 1;
+    if (count >= PostgresJobStore.historyRetry.attempts) {
+      this.refused.delete(run);
+      this.context?.logger.error({
+        event: 'store_record_dropped', jobId: run.jobId,
+        scheduledAt: Number.isFinite(run.scheduledAt) && Math.abs(run.scheduledAt) <= 8.64e15 ? new Date(run.scheduledAt).toISOString() : String(run.scheduledAt),
+        attempt: run.attempt, writeAttempts: count, error: errorLog(error),
+      }, `PostgreSQL refused a run record ${count} times; it is dropped`);
+      return true;
+    }
+    this.refused.set(run, { count, retryAt: Date.now() + PostgresJobStore.backoffMs(count) });
+    this.pending.add(run);
+    return false;
+  }
+
+  private async writeRuns(runs: RunRecord[]): Promise<void> {
     const columns = new RunColumns();
-    for (const run of byKey.values()) columns.push(run);
+    for (const run of runs) {
+      try {
+        columns.push(run);
+      } catch (error) {
+        throw new UnwritableRecordError(`run record of job "${run.jobId}" cannot be written: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
     // Asynchronous commit: a crash of the database server (not of a node) may lose the last fraction of a
     // second of run outcomes, never a claim; claims commit synchronously, so no fire can run twice.
     await (this.historyPool ?? this.db).query(this.prepared('write_runs',
