@@ -213,5 +213,6 @@ export function stateBadges(job) {
   return [
     h('span', { class: `badge ${job.paused ? 'badge-paused' : 'badge-active'}`, text: job.paused ? 'paused' : 'active' }),
     job.status === 'task_not_registered' ? h('span', { class: 'badge badge-error', text: 'task not registered', title: `No task named "${job.task}" is registered on the server.` }) : null,
+    job.status === 'load_error' ? h('span', { class: 'badge badge-error', text: 'cannot be loaded', title: `The stored job cannot be loaded (${job.statusReason ?? 'unknown reason'}); it never runs until it is replaced or removed.` }) : null,
   ];
 }
