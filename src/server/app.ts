@@ -24,6 +24,10 @@ export const BODY_LIMIT = 1024 * 1024;
 /** Time a client has to send a whole request, and its headers. */
 export const REQUEST_TIMEOUT_MS = 30_000;
 export const HEADERS_TIMEOUT_MS = 10_000;
+/** An idle keep-alive connection is closed after this long. */
+export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** Open connections at most; more are refused. */
+export const MAX_CONNECTIONS = 1024;
 
 export interface ServerOptions extends Pick<AuthOptions, 'adminKeys' | 'monitorKeys'> {
   scheduler: SchedulerService;
@@ -70,8 +74,21 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     // A client gets 30 s to send its whole request (a trickled body must not hold a socket, or delay a
     // shutdown, forever); headers within 10 s. Responses (the event stream) are not bounded by these.
     requestTimeout: REQUEST_TIMEOUT_MS,
+    // Node checks those timeouts every connectionsCheckingInterval (30 s by default): check every second.
+    http: { connectionsCheckingInterval: 1000 },
+    // An idle keep-alive connection is closed after 5 s (Fastify's default is 72 s), so idle sockets held by
+    // a client that sends nothing more cannot pile up.
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    // A request target that is not valid percent-encoding gets our error body, like every other 400.
+    frameworkErrors: (error, _request, reply) => {
+      const body = { error: InvalidArgumentError.field('request', `is not a valid request (${error.message}).`).toJSON() };
+      // Typed for the route's own reply schema, which a framework error has none of.
+      (reply as unknown as { code(status: number): { send(payload: unknown): void } }).code(400).send(body);
+    },
   });
   app.server.headersTimeout = HEADERS_TIMEOUT_MS;
+  // Beyond this many open connections new ones are refused at once (event streams count: at most 100).
+  app.server.maxConnections = MAX_CONNECTIONS;
   const auth = new Authenticator({ ...options.authLimits, adminKeys: options.adminKeys, monitorKeys: options.monitorKeys });
   if (!auth.keysConfigured) {
     options.logger.warn({ event: 'auth_loopback_only' }, 'no API keys configured: serving loopback clients only (set TICKWORK_ADMIN_KEY to allow others)');
@@ -138,7 +155,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   app.setErrorHandler(async (error: FastifyError | TickworkError, request, reply) => {
     const mapped = toTickworkError(error);
-    if (mapped.status >= 500) request.log.error({ event: 'api_error', err: error, route: request.routeOptions.url }, 'request failed');
+    // The log gets the error's name, code, message and stack, never its other fields: a database error's
+    // `detail`, `where` or parameters can quote the job's args.
+    if (mapped.status >= 500) request.log.error({ event: 'api_error', error: errorSummary(error), route: request.routeOptions.url }, 'request failed');
     if (mapped.code === 'RATE_LIMITED') reply.header('retry-after', '60');
     if (mapped.code === 'TOO_MANY_STREAMS') reply.header('retry-after', '5');
     reply.code(mapped.status);
@@ -178,7 +197,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
     await api.register(metaRoutes);
     await api.register(jobRoutes);
-    api.get('/events', { schema: { tags: ['events'], summary: 'Server-Sent Events of scheduler events' } }, (request, reply) => {
+    // No HEAD twin: a HEAD would hold a stream slot open with nothing to read.
+    api.get('/events', { exposeHeadRoute: false, schema: { tags: ['events'], summary: 'Server-Sent Events of scheduler events' } }, (request, reply) => {
       const lastId = request.headers['last-event-id'];
       // attach throws TOO_MANY_STREAMS (503) before it writes anything: the error handler answers it.
       events.attach(reply.raw, typeof lastId === 'string' ? lastId : undefined, callerOf(request).id);
@@ -194,6 +214,14 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(dashboardRoutes);
 
   return app;
+}
+
+/** What the log may show of an error: no fields beyond name, code, message and stack (see api_error). */
+function errorSummary(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { message: String(error) };
+  const code = (error as { code?: unknown }).code;
+  const cause = error.cause instanceof Error ? { name: error.cause.name, message: error.cause.message, code: (error.cause as { code?: unknown }).code } : undefined;
+  return { name: error.name, code, message: error.message, stack: error.stack, cause };
 }
 
 /** Maps Fastify's own errors (validation, body size, media type) to ours; anything unknown is a generic 500. */

@@ -70,10 +70,17 @@ export function isLoopbackAddress(address: string | undefined): boolean {
   return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
 
+/** A loopback name with an optional port, and nothing else (`localhost:evil.com` is not). */
+const LOOPBACK_HOST = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d{1,5})?$/i;
+
 export function isLoopbackHost(host: string | undefined): boolean {
-  if (host === undefined) return false;
-  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0];
-  return name === 'localhost' || name === '[::1]' || (name !== undefined && /^127(\.\d{1,3}){3}$/.test(name));
+  return host !== undefined && LOOPBACK_HOST.test(host);
+}
+
+/** An Origin header of a page served from a loopback name (the dashboard itself). */
+function isLoopbackOrigin(origin: string): boolean {
+  const match = /^https?:\/\/(.+)$/i.exec(origin);
+  return match !== null && isLoopbackHost(match[1]);
 }
 
 /**
@@ -132,7 +139,8 @@ export class Authenticator {
     const address = request.socket.remoteAddress;
     if (!this.keysConfigured) return this.loopbackOnly(request, address);
     const header = request.headers.authorization;
-    const presented = header !== undefined && header.startsWith('Bearer ') && header.length <= 1024
+    // The scheme is case-insensitive (RFC 9110); the key after it is compared as sent.
+    const presented = header !== undefined && /^bearer /i.test(header) && header.length <= 1024
       ? header.slice('Bearer '.length)
       : null;
     const match = presented === null ? null : this.match(digest(presented));
@@ -161,7 +169,8 @@ export class Authenticator {
     if (!isLoopbackAddress(address)) {
       throw new HttpError('FORBIDDEN', 'No API keys are configured, so only loopback clients are served; set TICKWORK_ADMIN_KEY to allow remote access.');
     }
-    if (!isLoopbackHost(request.headers.host)) {
+    const hosts = request.raw.rawHeaders.filter((_v, i) => i % 2 === 0 && request.raw.rawHeaders[i]?.toLowerCase() === 'host').length;
+    if (hosts !== 1 || !isLoopbackHost(request.headers.host)) {
       throw new HttpError('FORBIDDEN', 'No API keys are configured and the Host header is not a loopback name (localhost, 127.0.0.1, [::1]); set TICKWORK_ADMIN_KEY to serve other names.');
     }
     const raw = request.raw;
@@ -171,6 +180,14 @@ export class Authenticator {
     const proxied = PROXY_HEADERS.find((name) => request.headers[name] !== undefined);
     if (proxied !== undefined) {
       throw new HttpError('FORBIDDEN', `No API keys are configured and the request came through a proxy (it has a ${proxied} header); behind a proxy, set TICKWORK_ADMIN_KEY.`);
+    }
+    // A page on another site in the operator's browser may send requests here (it cannot read the
+    // answers: no CORS), and would hold event-stream slots or trigger GETs. Browsers say where a request
+    // comes from; only the dashboard itself (same origin) and direct navigation are served.
+    const site = request.headers['sec-fetch-site'];
+    const origin = request.headers.origin;
+    if ((site !== undefined && site !== 'same-origin' && site !== 'none') || (origin !== undefined && !isLoopbackOrigin(origin))) {
+      throw new HttpError('FORBIDDEN', 'No API keys are configured and the request came from a page on another site; only the dashboard and local clients are served.');
     }
     return { role: 'admin', via: 'loopback', id: `addr:${clientKey(address)}` };
   }

@@ -18,16 +18,20 @@ export const DEFAULT_STORE = 'sqlite:./data/tickwork.db';
  * libpq also reads) replaced by `***`. Text that is not a URL is returned as it is.
  */
 export function redactStoreSpec(spec: string): string {
-  let url: URL;
+  let url: URL | null = null;
   try {
     url = new URL(spec);
   } catch {
-    // Not parseable: still hide whatever stands between "//" and the last "@" before the path.
-    return spec.replace(/\/\/([^/]*)@/, (_m, userinfo: string) => `//${userinfo.split(':')[0] ?? ''}:***@`);
+    // Not parseable: masked by text below.
   }
-  if (url.password !== '') url.password = '***';
-  if (url.searchParams.has('password')) url.searchParams.set('password', '***');
-  return url.toString();
+  if (url !== null && url.host !== '') {
+    if (url.password !== '') url.password = '***';
+    if (url.searchParams.has('password')) url.searchParams.set('password', '***');
+    return url.toString();
+  }
+  // Not a URL with a host (`user:pw@db:5432/app` reads as scheme "user:"): hide whatever stands between
+  // the start (or "//") and the last "@" before the path.
+  return spec.replace(/^((?:[a-z][a-z0-9+.-]*:)?\/\/|)([^/@\s]*?):([^/]*)@/i, (_m, lead: string, user: string) => `${lead}${user}:***@`);
 }
 
 export function createStore(spec: string, logger: Logger, cwd: string): JobStore {

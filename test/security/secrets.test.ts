@@ -126,5 +126,7 @@ describe('secrets in run errors, outputs, events and logs', () => {
     expect(redactStoreSpec('sqlite:./data/tickwork.db')).toBe('sqlite:./data/tickwork.db');
     expect(redactStoreSpec('memory')).toBe('memory');
     expect(redactStoreSpec('postgres://u:p w@[bad')).not.toContain('p w');
+    // Without a scheme, "user:" reads as one: still masked.
+    expect(redactStoreSpec('user:Secr3tPw@db.internal:5432/app')).toBe('user:***@db.internal:5432/app');
   });
 });

@@ -207,3 +207,43 @@ describe('keyless mode behind a default reverse proxy', () => {
     expect(response.json().error.message).toMatch(/proxy/);
   });
 });
+
+describe('keyless mode and the browser', () => {
+  it.each([
+    ['a cross-site page (Sec-Fetch-Site: cross-site)', { 'sec-fetch-site': 'cross-site' }, 403],
+    ['a same-site page on another port (Sec-Fetch-Site: same-site)', { 'sec-fetch-site': 'same-site' }, 403],
+    ['another origin', { origin: 'https://evil.example' }, 403],
+    ['a loopback origin that is not a loopback name', { origin: 'http://localhost.evil.example:8080' }, 403],
+    ['the dashboard itself (same-origin)', { 'sec-fetch-site': 'same-origin', origin: 'http://127.0.0.1:8080' }, 200],
+    ['a direct navigation (none)', { 'sec-fetch-site': 'none' }, 200],
+    ['curl (no browser headers)', {}, 200],
+  ])('%s gets %i', async (_name, headers, status) => {
+    s = await testServer();
+    expect((await s.app.inject({ url: '/api/v1/jobs', headers: { host: '127.0.0.1:8080', ...headers } })).statusCode).toBe(status);
+  });
+
+  it.each(['localhost:evil.com', '127.0.0.1:80:evil', 'localhost:80@evil.com', '[::1]evil.com', '[::1].evil.com', 'localhost.', '127.0.0.1.nip.io'])(
+    'refuses the Host %s', async (host) => {
+      s = await testServer();
+      expect((await s.app.inject({ url: '/api/v1/jobs', headers: { host } })).statusCode).toBe(403);
+    });
+
+  it('accepts the Bearer scheme in any case (RFC 9110), the key still as sent', async () => {
+    s = await testServer({ adminKeys: [ADMIN] });
+    expect((await s.app.inject({ url: '/api/v1/jobs', headers: { authorization: `bearer ${ADMIN}` } })).statusCode).toBe(200);
+    expect((await s.app.inject({ url: '/api/v1/jobs', headers: { authorization: `BEARER ${ADMIN.toUpperCase()}` } })).statusCode).toBe(401);
+  });
+
+  it('HEAD /events is not a route (it would hold a stream slot)', async () => {
+    s = await testServer();
+    expect((await s.app.inject({ method: 'HEAD', url: '/api/v1/events' })).statusCode).toBe(404);
+  });
+
+  it('a malformed path gets the JSON error body', async () => {
+    s = await testServer();
+    const response = await s.app.inject({ url: '/api/v1/%C0%AFjobs' });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error.code).toBe('INVALID_ARGUMENT');
+  });
+});
+
