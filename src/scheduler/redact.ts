@@ -4,9 +4,19 @@
  * secret strings found in them, {@link scrubText} replaces them (and any URL userinfo) in a text, and a
  * {@link Redactor} does both with the list computed once per args object.
  *
+ * A secret is matched in every form it may take in a text: as written and trimmed; percent-encoded, with
+ * the hex digits of each `%XX` in either case, whether by encodeURIComponent, encodeURI, strict RFC 3986
+ * (`!'()*` encoded too), `+` for spaces, or any mixture of encoded and plain characters; JSON-escaped
+ * (`\"`, `\\`, `\/`, `\n`..., and `\uXXXX` with hex digits in either case for non-ASCII, controls and
+ * the `"`, `\`, `/`, `<`, `>`, `&`, `'`, `+` and backquote some encoders escape, each character escaped or
+ * not); and, for secrets of {@link MIN_BASE64_LENGTH} characters or more,
+ * base64-encoded (standard or URL-safe, padded or not; percent-encoded too). URL userinfo is removed
+ * from every text, also when its password holds an unencoded `/`, `?` or `#` (`postgres://bob:pa/ss@db`).
+ *
  * Pure: no I/O, no clock. Strings shorter than {@link MIN_SECRET_LENGTH} characters are never treated as
  * secrets, neither when found in args nor when passed to scrubText: replacing every "a" or "42" in a text
- * would mangle it and hide nothing worth hiding.
+ * would mangle it and hide nothing worth hiding. Every scan is linear in the text (no pattern here can
+ * backtrack more than a few characters per position and form).
  */
 
 /** What a secret is replaced with. */
@@ -17,6 +27,12 @@ export const REDACTED = '[redacted]';
  * not turn every "x" of an error message into `[redacted]`.
  */
 export const MIN_SECRET_LENGTH = 4;
+
+/**
+ * Shortest secret (and userinfo `user:password`) whose base64 forms are matched: the base64 of a shorter
+ * string is a short word that may well appear in a text for other reasons.
+ */
+export const MIN_BASE64_LENGTH = 6;
 
 /** How deep secretsOf walks into args (JSON args are shallow; this only bounds a pathological value). */
 const MAX_DEPTH = 64;
@@ -44,13 +60,110 @@ export function isSecretKey(key: string): boolean {
 }
 
 /**
- * The userinfo of URLs in a text: `scheme://` then the userinfo (the characters RFC 3986 allows there,
- * greedy so that the last `@` of the authority ends it, as URL parsers read it) then `@`. Quotes, spaces,
- * `/`, `?`, `#`, `<`, `>` end the search, so `{"url":"http://host","mail":"a@b"}` is left alone. `[` and
- * `]` are let in so that `http://user:[redacted]@host` (a password already replaced) loses its user too.
- * The look-behind starts a scheme only at the start of a word, which keeps the scan linear.
+ * The start of a URL: `scheme://`. The look-behind starts a scheme only at the start of a word, so every
+ * character is read by at most one attempt (the scan stays linear).
  */
-const USERINFO = /(?<![a-zA-Z0-9+.-])([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)([A-Za-z0-9\-._~%!$&'()*+,;=:@[\]]*[A-Za-z0-9\-._~%!$&'()*+,;=:[\]])@/g;
+const SCHEME = /(?<![a-zA-Z0-9+.-])[a-zA-Z][a-zA-Z0-9+.-]*:\/\//g;
+
+/**
+ * The characters RFC 3986 allows in a userinfo, and `@` (the last `@` of the authority ends it, as URL
+ * parsers read it), `[` and `]` (so that `http://user:[redacted]@host`, a password already replaced,
+ * loses its user too).
+ */
+const USERINFO_CHARS = asciiSet(/[A-Za-z0-9\-._~%!$&'()*+,;=:@[\]]/);
+
+/** What ends the text a URL may span: whitespace, quotes, `<` and `>`. */
+const URL_END = /[\s"'`<>]/;
+const URL_END_CHARS = asciiSet(URL_END);
+
+/** What ends a URL's authority: `/`, `?`, `#`. */
+const AUTHORITY_END_CHARS = asciiSet(/[/?#]/);
+
+/** The ASCII characters a one-character pattern matches, as a table by character code. */
+function asciiSet(pattern: RegExp): Uint8Array {
+  const set = new Uint8Array(128);
+  for (let code = 0; code < 128; code++) if (pattern.test(String.fromCharCode(code))) set[code] = 1;
+  return set;
+}
+
+/** Whether a character ends a URL's span: one of {@link URL_END} (tested as a pattern beyond ASCII). */
+function isUrlEnd(code: number): boolean {
+  return code < 128 ? URL_END_CHARS[code] === 1 : URL_END.test(String.fromCharCode(code));
+}
+
+/** A host with an optional port of digits only: `host`, `host:8080`, `[::1]:80`, `host:`. */
+const HOST_PORT = /^(?:\[[^\]]*\]|[^:[\]]*)(?::\d*)?$/;
+
+/**
+ * The userinfo of every URL in a text, as `[start, end)` index pairs (`end` is the index of its `@`):
+ * - after `scheme://`, the userinfo characters RFC 3986 allows, up to the last `@` they reach
+ *   (`https://u:p@ss@host/` -> `u:p@ss`);
+ * - failing that, when the authority (up to the first `/`, `?` or `#`) holds an `@`: up to its last `@`
+ *   (a userinfo with characters RFC 3986 does not allow, `http://us{er:pw@host`);
+ * - failing that, when the authority is not a host and port of digits (`postgres://bob:pa/ss@db/x`,
+ *   `redis://:p?w@r`, but not `http://host:8080/?mail=a@b`): up to the last `@` before whitespace, a quote,
+ *   `<`, `>` or the end of the text, a password with an unencoded `/`, `?` or `#`.
+ * Text without `scheme://` is never read as a userinfo, nor is an `@` after a space or quote. Linear time:
+ * what is scanned ahead (the end of the span, the next `@`, the next `/?#`) is remembered for the next URL.
+ */
+function userinfoSpans(text: string): Array<readonly [number, number]> {
+  const spans: Array<readonly [number, number]> = [];
+  if (!text.includes('@')) return spans;
+  const length = text.length;
+  const scheme = new RegExp(SCHEME.source, 'g');
+  // Scanned ahead: the end of the span (URL_END) from some position, and the last @ before it; the next
+  // @ and the next /?# at or after some position.
+  let spanEnd = -1;
+  let spanLastAt = -1;
+  let nextAt = -1;
+  let nextBreak = -1;
+  for (let match = scheme.exec(text); match !== null; match = scheme.exec(text)) {
+    const start = match.index + match[0].length;
+    // RFC 3986 userinfo: the last @ in the run of userinfo characters, with something before it.
+    let i = start;
+    let end = -1;
+    for (; i < length && USERINFO_CHARS[text.charCodeAt(i)] === 1; i++) {
+      if (text.charCodeAt(i) === 0x40 && i > start && text.charCodeAt(i - 1) !== 0x40) end = i;
+    }
+    if (end < 0) {
+      if (start >= spanEnd) {
+        spanLastAt = -1;
+        for (spanEnd = start; spanEnd < length && !isUrlEnd(text.charCodeAt(spanEnd)); spanEnd++) {
+          if (text.charCodeAt(spanEnd) === 0x40) spanLastAt = spanEnd;
+        }
+      }
+      if (spanLastAt <= start) continue;
+      if (nextAt < start) for (nextAt = start; nextAt < length && text.charCodeAt(nextAt) !== 0x40; nextAt++);
+      if (nextBreak < start) for (nextBreak = start; nextBreak < length && AUTHORITY_END_CHARS[text.charCodeAt(nextBreak)] !== 1; nextBreak++);
+      const authorityEnd = Math.min(nextBreak, spanEnd);
+      if (nextAt < authorityEnd) {
+        end = nextAt;
+        for (let j = nextAt + 1; j < authorityEnd; j++) if (text.charCodeAt(j) === 0x40) end = j;
+      } else {
+        const authority = text.slice(start, authorityEnd);
+        if (!authority.includes(':') || HOST_PORT.test(authority)) continue;
+        end = spanLastAt;
+      }
+      if (end <= start) continue;
+    }
+    spans.push([start, end]);
+    scheme.lastIndex = end + 1;
+  }
+  return spans;
+}
+
+/** `text` with the userinfo of every URL replaced with `[redacted]`. */
+function stripUserinfo(text: string): string {
+  const spans = userinfoSpans(text);
+  if (spans.length === 0) return text;
+  let out = '';
+  let last = 0;
+  for (const [start, end] of spans) {
+    out += `${text.slice(last, start)}${REDACTED}`;
+    last = end;
+  }
+  return out + text.slice(last);
+}
 
 /** `Bearer abc123`, `Basic dXNlcjpwYXNz`, `Token xyz`: an auth scheme and one credential. */
 const SCHEME_CREDENTIAL = /^[A-Za-z][A-Za-z0-9_-]*[ \t]+([^\s]+)$/;
@@ -58,21 +171,28 @@ const SCHEME_CREDENTIAL = /^[A-Za-z][A-Za-z0-9_-]*[ \t]+([^\s]+)$/;
 /**
  * The secret strings in a job's args (a JSON value), each listed once:
  * - the user and the password (percent-decoded, and as written when that differs) of every URL with
- *   userinfo (`scheme://user:pass@host`) found in any string, at any depth;
- * - every value of `args.headers` (all header values are secret: they are where credentials go);
+ *   userinfo (`scheme://user:pass@host`) found in any string, at any depth, also when the password holds
+ *   an unencoded `/`, `?` or `#` (`postgres://bob:pa/ss@db`: see {@link userinfoSpans}); and, when
+ *   `user:password` (both decoded) has {@link MIN_BASE64_LENGTH} characters or more, its base64 and
+ *   `Basic <base64>`, the Authorization the http task sends for a URL with userinfo;
+ * - every value of `args.headers` (all header values are secret: they are where credentials go), and a
+ *   number there as the string sent (`String(value)`; booleans are not secrets);
  * - every string, at any depth, under a key that {@link isSecretKey} (`token`, `password`, `apiKey`, ...),
  *   including strings nested in an object or array under such a key (`credentials: { user, key }`);
  * - for each of those of the form `<scheme> <credential>` (`Bearer abc123`), the credential alone, and
  *   for `Basic <base64>` the decoded user and password too.
- * Strings shorter than {@link MIN_SECRET_LENGTH} after trimming, numbers, booleans and null are ignored.
- * Never throws.
+ * Strings shorter than {@link MIN_SECRET_LENGTH} after trimming, booleans, null and numbers (but for those
+ * header values) are ignored. Never throws.
  */
 export function secretsOf(args: unknown): string[] {
   const found = new Set<string>();
   try {
     walk(args, false, 0, found);
     if (isPlainObject(args) && isPlainObject(args.headers)) {
-      for (const value of Object.values(args.headers)) if (typeof value === 'string') addSecret(value, found);
+      for (const value of Object.values(args.headers)) {
+        if (typeof value === 'string') addSecret(value, found);
+        else if (typeof value === 'number' && Number.isFinite(value)) add(String(value), found);
+      }
     }
   } catch {
     // A getter that throws or a proxy: keep what was found.
@@ -115,21 +235,16 @@ function addSecret(value: string, found: Set<string>): void {
   }
 }
 
-/** Adds the user and password of every URL with userinfo in a string. */
+/** Adds the user and password of every URL with userinfo in a string (see {@link userinfoSpans}). */
 function addUserinfo(text: string, found: Set<string>): void {
-  for (const match of text.matchAll(USERINFO)) {
-    const userinfo = match[2] ?? '';
+  for (const [start, end] of userinfoSpans(text)) {
+    const userinfo = text.slice(start, end);
     const colon = userinfo.indexOf(':');
-    const user = colon < 0 ? userinfo : userinfo.slice(0, colon);
-    const password = colon < 0 ? '' : userinfo.slice(colon + 1);
-    for (const part of [user, password]) {
-      add(part, found);
-      add(safeDecode(part), found);
-    }
+    addCredentials(colon < 0 ? userinfo : userinfo.slice(0, colon), colon < 0 ? '' : userinfo.slice(colon + 1), found);
   }
 }
 
-/** Adds the user and password of a string that is a URL (one the pattern may miss, as `a:p"w@host`). */
+/** Adds the user and password of a string that is a URL (one the scan may miss, as `a:p"w@host`). */
 function addUrl(text: string, found: Set<string>): void {
   if (!text.includes('://')) return;
   let url: URL;
@@ -138,10 +253,24 @@ function addUrl(text: string, found: Set<string>): void {
   } catch {
     return;
   }
-  for (const part of [url.username, url.password]) {
+  addCredentials(url.username, url.password, found);
+}
+
+/**
+ * Adds a URL's user and password, as written and decoded, and the `Basic` credential made of them
+ * (base64 of `user:password`, decoded), as the http task sends it.
+ */
+function addCredentials(user: string, password: string, found: Set<string>): void {
+  for (const part of [user, password]) {
     add(part, found);
     add(safeDecode(part), found);
   }
+  if (user === '' && password === '') return;
+  const credentials = `${safeDecode(user)}:${safeDecode(password)}`;
+  if (credentials.length < MIN_BASE64_LENGTH) return;
+  const encoded = Buffer.from(credentials, 'utf8').toString('base64');
+  add(encoded, found);
+  add(`Basic ${encoded}`, found);
 }
 
 function add(value: string, found: Set<string>): void {
@@ -160,70 +289,155 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** A compiled list of secrets: every form of each, longest first, as one regular expression. */
+/** A compiled list of secrets: a pattern for every form of each, longest first, as one regular expression. */
 interface Matcher {
   readonly pattern: RegExp | null;
-  /** Used when the pattern could not be built (a list too large for one regular expression). */
-  readonly forms: readonly string[];
+  /** The pattern of each form, longest first: used when one expression for all could not be built. */
+  readonly parts: readonly RegExp[];
 }
 
-const NO_SECRETS: Matcher = { pattern: null, forms: [] };
+const NO_SECRETS: Matcher = { pattern: null, parts: [] };
 
 /**
- * Every form in which a secret may appear in a text: as is, trimmed, percent-encoded
- * (`encodeURIComponent`, the same with `+` for spaces as in a form or query, `encodeURI`) and escaped
- * inside a JSON string. Forms shorter than MIN_SECRET_LENGTH are left out.
+ * Characters some JSON encoder escapes: JSON.stringify `"`, `\` and controls; PHP `/` (as `\/`) and
+ * non-ASCII; Go and .NET `<`, `>`, `&`, `'`, `+` and `` ` `` (as `\uXXXX`).
  */
-function formsOf(secret: string, into: Set<string>): void {
+function jsonEscaped(code: number): boolean {
+  return code < 0x20 || code >= 0x7f || '"\\/<>&\'+`'.includes(String.fromCharCode(code));
+}
+
+/** The short JSON escapes: `\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`. */
+const JSON_SHORT = new Map([['"', '"'], ['\\', '\\'], ['/', '/'], ['\b', 'b'], ['\f', 'f'], ['\n', 'n'], ['\r', 'r'], ['\t', 't']]);
+
+/**
+ * Adds the patterns of every form in which a secret may appear in a text, each with the length used to
+ * sort them: for the secret as is and trimmed, its percent-encoded forms ({@link percentPattern}, which
+ * match it as written too), its JSON-escaped forms ({@link jsonPattern}) when it has a character JSON may
+ * escape, and, when it has {@link MIN_BASE64_LENGTH} characters or more, its base64 (standard and URL-safe,
+ * with and without padding, each also percent-encoded). Secrets shorter than MIN_SECRET_LENGTH once
+ * trimmed are left out.
+ */
+function formsOf(secret: string, into: Map<string, number>): void {
   const trimmed = secret.trim();
   if (trimmed.length < MIN_SECRET_LENGTH) return;
-  const forms = [secret, trimmed];
-  for (const s of [secret, trimmed]) {
-    try {
-      const component = encodeURIComponent(s);
-      forms.push(component, component.replace(/%20/g, '+'), encodeURI(s));
-    } catch {
-      // A lone surrogate cannot be percent-encoded: it cannot appear encoded either.
+  const put = (source: string, length: number): void => {
+    into.set(source, Math.max(length, into.get(source) ?? 0));
+  };
+  for (const s of new Set([secret, trimmed])) {
+    put(percentPattern(s), s.length);
+    if (Array.from(s, (char) => char.charCodeAt(0)).some(jsonEscaped)) put(jsonPattern(s), s.length);
+    if (trimmed.length >= MIN_BASE64_LENGTH) {
+      const standard = Buffer.from(s, 'utf8').toString('base64');
+      const urlSafe = standard.replace(/\+/g, '-').replace(/\//g, '_');
+      for (const form of [standard, standard.replace(/=+$/, ''), urlSafe, urlSafe.replace(/=+$/, '')]) put(percentPattern(form), form.length);
     }
-    forms.push(JSON.stringify(s).slice(1, -1));
   }
-  for (const form of forms) if (form.length >= MIN_SECRET_LENGTH) into.add(form);
+}
+
+/**
+ * The source of a pattern matching a string as written and in every percent-encoding of it, with each
+ * character plain or encoded (so encodeURIComponent, encodeURI, RFC 3986's strict encoding of `!'()*`, and
+ * any mixture), the hex digits of each `%XX` in either case, and `+` or `%20` for a space. A `%XX` in the
+ * secret itself matches in either case and encoded again (`%25XX`). Letters and digits match as they are:
+ * no encoder encodes them. No two alternatives for a character start alike but `%` and `%25`, so the
+ * pattern backtracks at most two characters.
+ */
+function percentPattern(s: string): string {
+  const chars = Array.from(s);
+  let out = '';
+  for (let i = 0; i < chars.length; i++) {
+    const char = chars[i] ?? '';
+    if (/^[A-Za-z0-9]$/.test(char)) {
+      out += char;
+    } else if (char === '%') {
+      out += '%(?:25)?';
+      const hex = `${chars[i + 1] ?? ''}${chars[i + 2] ?? ''}`;
+      if (/^[0-9A-Fa-f]{2}$/.test(hex)) {
+        out += hexPattern(hex);
+        i += 2;
+      }
+    } else {
+      const alternatives = [literal(char)];
+      if (char === ' ') alternatives.push('\\+');
+      // A lone surrogate has no UTF-8 form: it cannot appear percent-encoded.
+      if (!/^[\ud800-\udfff]$/.test(char)) {
+        alternatives.push(Array.from(Buffer.from(char, 'utf8'), (byte) => `%${hexPattern(byte.toString(16).padStart(2, '0'))}`).join(''));
+      }
+      out += `(?:${alternatives.join('|')})`;
+    }
+  }
+  return out;
+}
+
+/**
+ * The source of a pattern matching a string escaped inside a JSON string, each character escaped or not:
+ * `\"` and `\\` (never plain), the short escapes of `/` and controls, and `\uXXXX` (either case) for
+ * every character JSON may escape (non-ASCII one UTF-16 unit at a time, as a surrogate pair is escaped).
+ * An escape starts with `\`, which no plain character here does: the pattern never backtracks.
+ */
+function jsonPattern(s: string): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const char = s.charAt(i);
+    if (!jsonEscaped(s.charCodeAt(i))) {
+      out += literal(char);
+      continue;
+    }
+    const escapes = [`u${hexPattern(s.charCodeAt(i).toString(16).padStart(4, '0'))}`];
+    const short = JSON_SHORT.get(char);
+    if (short !== undefined) escapes.unshift(literal(short));
+    const escaped = `\\\\(?:${escapes.join('|')})`;
+    out += char === '"' || char === '\\' ? escaped : `(?:${literal(char)}|${escaped})`;
+  }
+  return out;
+}
+
+/** The source of a pattern matching hex digits with their letters in either case (`2f` -> `2[fF]`). */
+function hexPattern(hex: string): string {
+  return hex.replace(/[a-fA-F]/g, (digit) => `[${digit.toLowerCase()}${digit.toUpperCase()}]`);
+}
+
+/** The source of a pattern matching a text literally (controls and non-ASCII as `\uXXXX`). */
+function literal(text: string): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    const char = text.charAt(i);
+    if (code < 0x20 || code > 0x7e) out += `\\u${code.toString(16).padStart(4, '0')}`;
+    else out += /[\\^$.*+?()[\]{}|/-]/.test(char) ? `\\${char}` : char;
+  }
+  return out;
 }
 
 function compile(secrets: readonly string[]): Matcher {
   if (!Array.isArray(secrets) || secrets.length === 0) return NO_SECRETS;
-  const set = new Set<string>();
-  for (const secret of secrets) if (typeof secret === 'string') formsOf(secret, set);
-  if (set.size === 0) return NO_SECRETS;
+  const forms = new Map<string, number>();
+  for (const secret of secrets) if (typeof secret === 'string') formsOf(secret, forms);
+  if (forms.size === 0) return NO_SECRETS;
   // Longest first: at a given position the alternation takes the first form that matches, so a secret
   // that contains another is replaced whole, not left with a tail.
-  const forms = [...set].sort((a, b) => b.length - a.length);
-  let pattern: RegExp | null = null;
+  const sources = [...forms].sort((a, b) => b[1] - a[1]).map(([source]) => source);
   try {
-    pattern = new RegExp(forms.map(escapeRegExp).join('|'), 'g');
+    return { pattern: new RegExp(sources.join('|'), 'g'), parts: [] };
   } catch {
-    pattern = null;
+    // Too large for one expression: one per form. Should one of these fail too, scrubText fails, safely.
+    return { pattern: null, parts: sources.map((source) => new RegExp(source, 'g')) };
   }
-  return { pattern, forms };
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
 }
 
 function apply(text: string, matcher: Matcher): string {
   let out = text;
   if (matcher.pattern !== null) out = out.replace(matcher.pattern, REDACTED);
-  else for (const form of matcher.forms) if (out.includes(form)) out = out.split(form).join(REDACTED);
-  if (out.includes('@')) out = out.replace(USERINFO, `$1${REDACTED}@`);
-  return out;
+  else for (const part of matcher.parts) out = out.replace(part, REDACTED);
+  return out.includes('@') ? stripUserinfo(out) : out;
 }
 
 /**
- * `text` with every occurrence of each secret (as is, trimmed, percent-encoded, JSON-escaped; longest
- * first, so overlapping secrets are covered whole) replaced with `[redacted]`, and the userinfo of every
- * URL removed even with no secrets (`https://user:pass@host` -> `https://[redacted]@host`, and the same for
- * `https://user@host`). Secrets shorter than {@link MIN_SECRET_LENGTH} are ignored. Returns `text` itself
+ * `text` with every occurrence of each secret (as is, trimmed, percent-encoded, JSON-escaped, base64: see
+ * {@link formsOf}; longest first, so overlapping secrets are covered whole) replaced with `[redacted]`, and
+ * the userinfo of every URL removed even with no secrets (`https://user:pass@host` ->
+ * `https://[redacted]@host`, the same for `https://user@host` and `postgres://bob:pa/ss@db`: see
+ * {@link userinfoSpans}). Secrets shorter than {@link MIN_SECRET_LENGTH} are ignored. Returns `text` itself
  * when there is nothing to replace; with no secrets and no `@` in the text it only scans for the `@`.
  * Never throws: if scrubbing fails anyway, the whole text is replaced with `[redacted]`.
  */

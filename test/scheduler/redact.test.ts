@@ -2,6 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import { isSecretKey, MIN_SECRET_LENGTH, REDACTED, Redactor, scrubText, secretsOf } from '../../src/scheduler/redact.js';
 
+/** base64(`user:password`) and `Basic <that>`: what the http task sends for a URL with userinfo. */
+function basic(credentials: string): string[] {
+  const encoded = Buffer.from(credentials, 'utf8').toString('base64');
+  return [encoded, `Basic ${encoded}`];
+}
+
 describe('isSecretKey', () => {
   it.each([
     'token', 'accessToken', 'refresh_token', 'secret', 'clientSecret', 'password', 'db_password', 'DB_PASSWORD', 'passwd',
@@ -17,10 +23,11 @@ describe('isSecretKey', () => {
 });
 
 describe('secretsOf', () => {
-  it('finds the user and password of a URL with userinfo, at any depth', () => {
-    expect(secretsOf({ url: 'https://alice:s3cretpw@api.example.com/x' }).sort()).toEqual(['alice', 's3cretpw']);
-    expect(secretsOf({ targets: [{ hook: { to: 'http://robot:hunter22@10.0.0.1:8080/' } }] }).sort()).toEqual(['hunter22', 'robot']);
-    expect(secretsOf('postgres://admin:pg-pass-1@db/app').sort()).toEqual(['admin', 'pg-pass-1']);
+  it('finds the user and password of a URL with userinfo, at any depth (and their Basic credential)', () => {
+    expect(secretsOf({ url: 'https://alice:s3cretpw@api.example.com/x' }).sort()).toEqual(['alice', 's3cretpw', ...basic('alice:s3cretpw')].sort());
+    expect(secretsOf({ targets: [{ hook: { to: 'http://robot:hunter22@10.0.0.1:8080/' } }] }).sort())
+      .toEqual(['hunter22', 'robot', ...basic('robot:hunter22')].sort());
+    expect(secretsOf('postgres://admin:pg-pass-1@db/app').sort()).toEqual(['admin', 'pg-pass-1', ...basic('admin:pg-pass-1')].sort());
   });
 
   it('lists a percent-encoded userinfo both as written and decoded', () => {
@@ -29,7 +36,7 @@ describe('secretsOf', () => {
   });
 
   it('finds a URL with userinfo inside a longer string', () => {
-    expect(secretsOf({ command: 'curl', args: ['-s', 'see https://ci:tok-9876@git.example.com/repo.git'] }).sort()).toEqual(['tok-9876']);
+    expect(secretsOf({ command: 'curl', args: ['-s', 'see https://ci:tok-9876@git.example.com/repo.git'] }).sort()).toEqual(['tok-9876', ...basic('ci:tok-9876')].sort());
   });
 
   it('finds a userinfo the URL parser reads but the pattern does not (a quote in the password)', () => {
@@ -67,8 +74,39 @@ describe('secretsOf', () => {
     expect(secretsOf({ password: 'abcd' })).toEqual(['abcd']);
   });
 
-  it('ignores non-string values, even under secret keys', () => {
-    expect(secretsOf({ password: 12345678, token: true, secret: null, apiKey: { n: 1234567 }, headers: { 'X-N': 99999 } })).toEqual([]);
+  it('ignores non-string values, even under secret keys (but for numbers in args.headers)', () => {
+    expect(secretsOf({ password: 12345678, token: true, secret: null, apiKey: { n: 1234567 }, headers: { 'X-N': 999, 'X-B': true } })).toEqual([]);
+  });
+
+  it('counts a number header value as the string the http task sends, booleans not', () => {
+    expect(secretsOf({ headers: { 'X-Api-Key': 123456789012, 'X-Debug': true, 'X-Short': 123, 'X-Neg': -4567.5 } }).sort())
+      .toEqual(['-4567.5', '123456789012']);
+  });
+
+  it('adds base64(user:password) and "Basic <that>" for each URL userinfo, as the http task sends it', () => {
+    const url = 'https://alice%40corp:p%40ss%20w%C3%B6rd@api.example.com/';
+    const parsed = new URL(url);
+    // What src/tasks/http.ts puts in Authorization for a URL with userinfo.
+    const sent = Buffer.from(`${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`, 'utf8').toString('base64');
+    expect(secretsOf({ url })).toEqual(expect.arrayContaining([sent, `Basic ${sent}`]));
+    expect(Redactor.of({ url }).scrub(`GET failed, Authorization: Basic ${sent}`)).toBe(`GET failed, Authorization: ${REDACTED}`);
+    // A user alone is sent as "user:".
+    expect(secretsOf({ url: 'https://deploy-bot@git.example/' })).toEqual(expect.arrayContaining(basic('deploy-bot:')));
+    // Not for a userinfo shorter than 6 characters.
+    expect(secretsOf({ url: 'http://ab:cd@host/' })).toEqual([]);
+  });
+
+  it('finds a userinfo whose password holds an unencoded /, # or ?', () => {
+    const secrets = secretsOf({ a: 'postgres://bob:pa/ss@db/x', b: 'see mysql://root:pa#ss@db now', c: '"redis://:p?w0rd@r"' });
+    expect(secrets).toEqual(expect.arrayContaining(['pa/ss', 'root', 'pa#ss', 'p?w0rd']));
+    expect(secrets).not.toContain('bob');
+    // The last @ before a space or quote ends it.
+    expect(secretsOf({ url: 'ftp://svc-user:x/y@z@files.example/dir' })).toEqual(expect.arrayContaining(['svc-user', 'x/y@z']));
+  });
+
+  it('does not take a host:port or a path for a userinfo', () => {
+    expect(secretsOf({ url: 'http://host.example:8080/x?mail=ops@example.com' })).toEqual([]);
+    expect(secretsOf({ url: 'http://[::1]:8080/x?mail=ops@example.com', b: 'https://host/a:bcde@f' })).toEqual([]);
   });
 
   it('finds nothing in args without secrets, and never throws', () => {
@@ -108,6 +146,46 @@ describe('scrubText', () => {
     expect(scrubText('form=p%40ss+w%2Frd%3F', [secret])).toBe(`form=${REDACTED}`);
   });
 
+  it('replaces percent-encoded forms whatever the case of their hex digits, strictly encoded or mixed', () => {
+    const secret = 'pa ss/wörd+1';
+    expect(scrubText('x=pa%20ss%2fw%c3%b6rd%2b1&y', [secret])).toBe(`x=${REDACTED}&y`);
+    expect(scrubText('x=pa%20ss%2Fw%c3%B6rd%2b1&y', [secret])).toBe(`x=${REDACTED}&y`);
+    expect(scrubText('x=pa+ss/w%C3%B6rd%2B1&y', [secret])).toBe(`x=${REDACTED}&y`);
+    expect(scrubText('x=pa ss%2Fwörd%2b1&y', [secret])).toBe(`x=${REDACTED}&y`);
+    // RFC 3986 strict encoding also encodes !'()*, which encodeURIComponent leaves as they are.
+    const marks = "it's(ok)*!";
+    expect(scrubText('q=it%27s%28ok%29%2A%21 end', [marks])).toBe(`q=${REDACTED} end`);
+    expect(scrubText('q=it%27s%28ok%29%2a%21 end', [marks])).toBe(`q=${REDACTED} end`);
+    expect(scrubText("q=it's%28ok)%2A! end", [marks])).toBe(`q=${REDACTED} end`);
+    // A secret written percent-encoded is found with its hex digits in either case, and encoded again.
+    expect(scrubText('t=ab%2fcd%2Fef, ab%252Fcd%252fef', ['ab%2Fcd%2fef'])).toBe(`t=${REDACTED}, ${REDACTED}`);
+  });
+
+  it('replaces JSON-escaped forms: \\uXXXX in either case for non-ASCII and others, \\/ for /', () => {
+    const secret = 'pa/wörd-1';
+    expect(scrubText('{"e":"pa\\/w\\u00f6rd-1"}', [secret])).toBe(`{"e":"${REDACTED}"}`);
+    expect(scrubText('{"e":"pa/w\\u00F6rd-1"}', [secret])).toBe(`{"e":"${REDACTED}"}`);
+    expect(scrubText('{"e":"pa\\/wörd-1"}', [secret])).toBe(`{"e":"${REDACTED}"}`);
+    expect(scrubText('{"e":"pa\\u002fw\\u00f6rd-1"}', [secret])).toBe(`{"e":"${REDACTED}"}`);
+    // Surrogate pairs escaped one unit at a time, and the <>& some encoders escape.
+    expect(scrubText('{"e":"k\\ud83d\\uDE00\\u003cx&y"}', ['k\u{1F600}<x&y'])).toBe(`{"e":"${REDACTED}"}`);
+    expect(scrubText('{"e":"k\\ud83d\\uDE00<x\\u0026y"}', ['k\u{1F600}<x&y'])).toBe(`{"e":"${REDACTED}"}`);
+  });
+
+  it(`replaces base64 forms (standard, URL-safe, padded or not) of secrets of 6 characters or more`, () => {
+    const secret = 'b\u00ffab>~b';
+    const standard = Buffer.from(secret, 'utf8').toString('base64');
+    expect(standard).toBe('YsO/YWI+fmI=');
+    for (const form of ['YsO/YWI+fmI=', 'YsO/YWI+fmI', 'YsO_YWI-fmI=', 'YsO_YWI-fmI', 'YsO%2FYWI%2bfmI%3D']) {
+      expect(scrubText(`got ${form} back`, [secret])).toBe(`got ${REDACTED} back`);
+    }
+    expect(scrubText(`got ${Buffer.from('  abcdefgh ').toString('base64')} back`, ['  abcdefgh '])).toBe(`got ${REDACTED} back`);
+    expect(scrubText(`got ${Buffer.from('abcdefgh').toString('base64')} back`, ['  abcdefgh '])).toBe(`got ${REDACTED} back`);
+    // Shorter secrets: their base64 could be any word.
+    const short = Buffer.from('abcde').toString('base64');
+    expect(scrubText(`got ${short} back`, ['abcde'])).toBe(`got ${short} back`);
+  });
+
   it('replaces the JSON-escaped form of a secret', () => {
     const secret = 'quo"te\\back';
     expect(scrubText(JSON.stringify({ error: `bad ${secret}` }), [secret])).toBe(`{"error":"bad ${REDACTED}"}`);
@@ -141,6 +219,38 @@ describe('scrubText', () => {
     expect(scrubText('connect to postgres://admin@db.internal:5432/app failed', [])).toBe(`connect to postgres://${REDACTED}@db.internal:5432/app failed`);
     expect(scrubText('a https://u:p@ss@host/ b', [])).toBe(`a https://${REDACTED}@host/ b`);
     expect(scrubText('two: http://a:b@one.example and ftp://c:d@two.example.', [])).toBe(`two: http://${REDACTED}@one.example and ftp://${REDACTED}@two.example.`);
+  });
+
+  it('removes a userinfo whose password holds an unencoded /, # or ?, up to the last @ before a space or quote', () => {
+    expect(scrubText('connect postgres://bob:pa/ss@db/x failed', [])).toBe(`connect postgres://${REDACTED}@db/x failed`);
+    expect(scrubText('mysql://root:pa#ss@db', [])).toBe(`mysql://${REDACTED}@db`);
+    expect(scrubText('{"url":"redis://:p?w@r","mail":"a@b"}', [])).toBe(`{"url":"redis://${REDACTED}@r","mail":"a@b"}`);
+    expect(scrubText('<ftp://u:x/y@z@host/p> and a@b', [])).toBe(`<ftp://${REDACTED}@host/p> and a@b`);
+    expect(scrubText('http://us{er:pw@host/p?q=a@b', [])).toBe(`http://${REDACTED}@host/p?q=a@b`);
+  });
+
+  it('does not take a host:port followed by a path or query holding an @ for a userinfo', () => {
+    const text = 'GET http://host.example:8080/x?mail=ops@example.com, http://[::1]:80/?u=a@b, https://h/a:b@c, http://h:/p@q failed';
+    expect(scrubText(text, [])).toBe(text);
+  });
+
+  it('removes URL userinfo in linear time, whatever the text', () => {
+    const texts = [
+      `${'a://'.repeat(25_000)}@`,
+      'a://@'.repeat(20_000),
+      `${'a://x:1/'.repeat(12_500)}@`,
+      `${'a://x:y/'.repeat(12_500)} @`,
+      `a://${'x:@/'.repeat(25_000)}`,
+      `${'a://b'.repeat(20_000)}:@`,
+      `${'@a://:/?'.repeat(12_500)}`,
+      `${'a:/'.repeat(33_333)}@`,
+    ];
+    for (const text of texts) {
+      const start = performance.now();
+      scrubText(text, []);
+      scrubText(text, ['some-secret']);
+      expect(performance.now() - start).toBeLessThan(100);
+    }
   });
 
   it('removes the user too when the password is a known secret', () => {
@@ -187,6 +297,10 @@ describe('Redactor', () => {
     expect(redactor.scrub('got 401 for Bearer tok-abcdef from tok-abcdef, pw-123456 wrong'))
       .toBe(`got 401 for ${REDACTED} from ${REDACTED}, ${REDACTED} wrong`);
     expect(redactor.scrub('nothing here')).toBe('nothing here');
+  });
+
+  it('scrubs a number header value', () => {
+    expect(Redactor.of({ headers: { 'X-Api-Key': 123456789012 } }).scrub('key 123456789012 refused')).toBe(`key ${REDACTED} refused`);
   });
 
   it('still removes URL userinfo for args without secrets, or no args', () => {
