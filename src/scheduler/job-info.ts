@@ -28,6 +28,8 @@ export interface JobInfo {
   jitterSeconds: number;
   timeoutSeconds: number | null;
   retries: RetryPolicy | null;
+  /** Lost runs are retried too (see JobPolicy.retryLost). */
+  retryLost: boolean;
   runningInstances: number;
   status: JobStatus;
   /** Why, when status is load_error. */
@@ -48,7 +50,7 @@ export function toJobInfo(job: JobRecord): JobInfo {
     const info: JobInfo = {
       id: job.id, name: job.name, trigger, nextRunTime, paused: job.paused, coalesce: policy.coalesce,
       maxInstances: policy.maxInstances, misfireGraceTime: policy.misfireGraceTime, jitterSeconds: policy.jitterSeconds,
-      timeoutSeconds: policy.timeoutSeconds, retries: policy.retries, runningInstances: job.running, status,
+      timeoutSeconds: policy.timeoutSeconds, retries: policy.retries, retryLost: policy.retryLost, runningInstances: job.running, status,
       timezone: trigger.timezone,
     };
     if (job.lastRun !== null) info.lastRun = toRun(job.lastRun);
@@ -57,7 +59,7 @@ export function toJobInfo(job: JobRecord): JobInfo {
   const info: JobInfo = {
     id: job.id, name: job.name, trigger, nextRunTime, paused: job.paused, coalesce: policy.coalesce,
     maxInstances: policy.maxInstances, misfireGraceTime: policy.misfireGraceTime, jitterSeconds: policy.jitterSeconds,
-    timeoutSeconds: policy.timeoutSeconds, retries: policy.retries, runningInstances: job.running, status,
+    timeoutSeconds: policy.timeoutSeconds, retries: policy.retries, retryLost: policy.retryLost, runningInstances: job.running, status,
   };
   if (job.task !== null) info.task = job.task;
   if (job.args !== undefined) info.args = job.args;

@@ -43,6 +43,12 @@ export interface JobPolicy {
   readonly timeoutSeconds: number | null;
   /** Retries of a failed run (default null: none). */
   readonly retries: RetryPolicy | null;
+  /**
+   * Retries (by `retries`) also a run recorded lost (its node stopped heartbeating before it finished),
+   * default false: a lost run may well have done its work (its node was paused or cut off, not dead), so
+   * only a job whose work is safe to repeat should opt in.
+   */
+  readonly retryLost: boolean;
 }
 
 /** Options accepted by addIntervalJob/addCronJob/addDateJob/addJob; each absent field takes its default. */
@@ -70,6 +76,27 @@ export interface PendingRetry {
  * The record a store keeps. Times are epoch milliseconds. The fields after `retry` are runtime state of
  * this process, never persisted. Made by {@link JobRecord.create}, never with `new` (see there).
  */
+/**
+ * The fields a change to a job may set, taken before the change so that a change the store refused can be
+ * undone: a job shows only what its store holds.
+ */
+export interface JobSnapshot {
+  readonly name: string;
+  readonly func: JobFunction | null;
+  readonly task: string | null;
+  readonly args: unknown;
+  readonly trigger: Trigger;
+  /** Whether the job held that trigger (a job let go no longer does). */
+  readonly holdsTrigger: boolean;
+  readonly policy: JobPolicy;
+  readonly paused: boolean;
+  readonly retry: PendingRetry | null;
+  readonly finished: boolean;
+  readonly jitterMs: number;
+  readonly nextMs: number;
+  readonly dueMs: number;
+}
+
 export class JobRecord {
   declare readonly id: string;
   declare name: string;
@@ -166,6 +193,54 @@ export class JobRecord {
     if (!this.holdsTrigger) return;
     this.holdsTrigger = false;
     this.trigger.dispose();
+  }
+
+  /** The fields a change may set (see JobSnapshot). */
+  snapshot(): JobSnapshot {
+    return {
+      name: this.name, func: this.func, task: this.task, args: this.args, trigger: this.trigger, holdsTrigger: this.holdsTrigger, policy: this.policy,
+      paused: this.paused, retry: this.retry, finished: this.finished, jitterMs: this.jitterMs, nextMs: this.nextMs, dueMs: this.dueMs,
+    };
+  }
+
+  /**
+   * Puts back what a snapshot holds. `swapped`: the change gave the job a trigger of its own (swapTrigger;
+   * possibly the very same shared object, acquired once more): that one is released, and the snapshot's,
+   * which swapTrigger kept, is held again (or released too, if the job was let go meanwhile).
+   */
+  restore(before: JobSnapshot, swapped: boolean): void {
+    if (swapped) {
+      const letGo = !this.holdsTrigger; // removed meanwhile: the removal released the new trigger
+      this.releaseTrigger();
+      this.trigger = before.trigger;
+      this.holdsTrigger = before.holdsTrigger;
+      if (letGo) this.releaseTrigger();
+    }
+    this.name = before.name;
+    this.func = before.func;
+    this.task = before.task;
+    this.args = before.args;
+    this.policy = before.policy;
+    this.paused = before.paused;
+    this.retry = before.retry;
+    this.finished = before.finished;
+    this.jitterMs = before.jitterMs;
+    this.nextMs = before.nextMs;
+    this.dueMs = before.dueMs;
+  }
+
+  /**
+   * Gives the job a new trigger (already acquired) and keeps the old one acquired: the caller releases it
+   * (releaseSnapshotTrigger) once the change is kept, or restores it (restore) if the store refused it.
+   */
+  swapTrigger(trigger: Trigger): void {
+    this.trigger = trigger;
+    this.holdsTrigger = true;
+  }
+
+  /** After a kept change that swapped triggers: releases the one the snapshot held. */
+  releaseSnapshotTrigger(before: JobSnapshot): void {
+    if (before.holdsTrigger) before.trigger.dispose();
   }
 
   /** Gives the job a new trigger (already acquired), releasing the old one. */

@@ -18,9 +18,10 @@ export const DEFAULT_JOB_POLICY: JobPolicy = Object.freeze({
   jitterSeconds: 0,
   timeoutSeconds: null,
   retries: null,
+  retryLost: false,
 });
 
-const POLICY_KEYS = ['coalesce', 'maxInstances', 'misfireGraceTime', 'jitterSeconds', 'timeoutSeconds', 'retries'] as const;
+const POLICY_KEYS = ['coalesce', 'maxInstances', 'misfireGraceTime', 'jitterSeconds', 'timeoutSeconds', 'retries', 'retryLost'] as const;
 const OPTION_KEYS: readonly string[] = [...POLICY_KEYS, 'name', 'args', 'replaceExisting', 'paused', 'timezone'];
 const OPTION_KEY_SET: ReadonlySet<string> = new Set(OPTION_KEYS);
 
@@ -101,7 +102,8 @@ export function resolvePolicy(options: Partial<Record<(typeof POLICY_KEYS)[numbe
     && (o.misfireGraceTime === undefined || o.misfireGraceTime === base.misfireGraceTime)
     && (o.jitterSeconds === undefined || o.jitterSeconds === base.jitterSeconds)
     && (o.timeoutSeconds === undefined || o.timeoutSeconds === base.timeoutSeconds)
-    && (o.retries === undefined || o.retries === base.retries);
+    && (o.retries === undefined || o.retries === base.retries)
+    && (o.retryLost === undefined || o.retryLost === base.retryLost);
   if (same) return base;
   const policy: JobPolicy = {
     coalesce: o.coalesce === undefined ? base.coalesce : bool(o.coalesce, `${path}.coalesce`),
@@ -110,6 +112,8 @@ export function resolvePolicy(options: Partial<Record<(typeof POLICY_KEYS)[numbe
     jitterSeconds: o.jitterSeconds === undefined ? base.jitterSeconds : (seconds(o.jitterSeconds, `${path}.jitterSeconds`, 0, false) as number),
     timeoutSeconds: o.timeoutSeconds === undefined ? base.timeoutSeconds : seconds(o.timeoutSeconds, `${path}.timeoutSeconds`, 0.001, true),
     retries: o.retries === undefined ? base.retries : retries(o.retries, `${path}.retries`),
+    // A policy stored before the option existed has none: false.
+    retryLost: o.retryLost === undefined ? base.retryLost ?? false : bool(o.retryLost, `${path}.retryLost`),
   };
   return Object.freeze(policy);
 }
@@ -144,5 +148,37 @@ export function validateArgs(args: unknown, path = 'options.args'): unknown {
     if (error instanceof InvalidArgumentError) throw error;
     throw InvalidArgumentError.field(path, 'must be JSON-serializable (plain objects, arrays, strings, numbers, booleans, null).');
   }
+  const bad = unstorableText(args);
+  if (bad !== null) {
+    // The value is not echoed: args may hold credentials.
+    throw InvalidArgumentError.field(`${path}${bad}`, 'holds a NUL character or an unpaired surrogate, which no store can keep; remove it (binary data belongs in base64).');
+  }
   return args;
+}
+
+/** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Where a JSON value holds text no store can keep (PostgreSQL refuses NUL and unpaired surrogates in
+ * text and jsonb), as a path suffix (`.headers.x`), or null. Keys count as well as values. Walked with
+ * a stack of its own: args may nest deeper than the call stack.
+ */
+function unstorableText(value: unknown): string | null {
+  const bad = (text: string): boolean => text.includes('\u0000') || LONE_SURROGATE.test(text);
+  const stack: [unknown, string][] = [[value, '']];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const [v, at] = item;
+    if (typeof v === 'string') {
+      if (bad(v)) return at;
+    } else if (Array.isArray(v)) {
+      v.forEach((x, i) => stack.push([x, `${at}[${i}]`]));
+    } else if (typeof v === 'object' && v !== null) {
+      for (const [key, x] of Object.entries(v)) {
+        if (bad(key)) return `${at} (a key)`;
+        stack.push([x, `${at}.${key}`]);
+      }
+    }
+  }
+  return null;
 }

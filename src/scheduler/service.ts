@@ -19,7 +19,7 @@ import {
 } from './errors.js';
 import { EventBus, type Listener, type SchedulerEventName } from './events.js';
 import { Executor, type Submission } from './executor.js';
-import { JobRecord, type JobFunction, type JobOptions, type JobPolicy, type PendingRetry } from './job.js';
+import { JobRecord, type JobSnapshot, type JobFunction, type JobOptions, type JobPolicy, type PendingRetry } from './job.js';
 import { toJobInfo, type JobInfo } from './job-info.js';
 import { createDefaultLogger, type Logger } from './logger.js';
 import { WakeLoop } from './loop.js';
@@ -100,6 +100,10 @@ export class SchedulerService {
   private storeOpen: Promise<void> | null = null;
   /** The store has opened: skip awaiting it (an await per call is measurable at a million adds). */
   private storeReady = false;
+  /** Lost runs reported while the store opened (see lostRun). */
+  private lostAtOpen: RunRecord[] = [];
+  /** Retries of lost runs are decided one after another. */
+  private lostRetries: Promise<void> = Promise.resolve();
   /** While a pass of a claiming store runs: the submissions waiting for their claims to be recorded. */
   private pendingClaims: Submission[] | null = null;
 
@@ -338,13 +342,19 @@ export class SchedulerService {
   private async addToStore(job: JobRecord, replace: boolean): Promise<JobInfo> {
     if (!this.storeReady) await this.openStore();
     try {
-      if (replace) {
-        const removed = this.store.remove(job.id);
-        const old = removed instanceof Promise ? await removed : removed;
+      if (replace && this.store.replace !== undefined) {
+        // One transaction: a failed insert leaves the old job (and its history) in place.
+        const old = await this.store.replace(job);
         if (old !== undefined) old.releaseTrigger();
+      } else {
+        if (replace) {
+          const removed = this.store.remove(job.id);
+          const old = removed instanceof Promise ? await removed : removed;
+          if (old !== undefined) old.releaseTrigger();
+        }
+        const added = this.store.add(job);
+        if (added instanceof Promise) await added;
       }
-      const added = this.store.add(job);
-      if (added instanceof Promise) await added;
     } catch (error) {
       job.releaseTrigger();
       throw error;
@@ -497,10 +507,11 @@ export class SchedulerService {
   /** Pauses one job: it keeps its definition but has no next run time until resumed. */
   async pauseJob(jobId: string): Promise<JobInfo> {
     const job = await this.requireJob(jobId);
+    const before = job.snapshot();
     job.paused = true;
     job.nextRunTime = null;
     job.retry = null; // a paused job is never due, a retry of an earlier fire included
-    return this.save(job);
+    return this.save(job, before);
   }
 
   /** Resumes a paused job from now; a job whose trigger has no further fire is removed instead. */
@@ -512,9 +523,10 @@ export class SchedulerService {
       await this.removeJob(jobId);
       return undefined;
     }
+    const before = job.snapshot();
     job.paused = false;
     job.nextRunTime = next;
-    return this.save(job);
+    return this.save(job, before);
   }
 
   /** Changes a job's name, function, args or policies. */
@@ -556,7 +568,8 @@ export class SchedulerService {
       trigger?.dispose();
       throw new InvalidTriggerError('trigger has no fire time after now (check its endDate); nothing was changed.');
     }
-    // Everything is valid: apply.
+    // Everything is valid: apply, and undo if the store refuses it (save).
+    const before = job.snapshot();
     if (resolved !== null) {
       job.func = resolved.fn;
       job.task = resolved.task;
@@ -565,13 +578,13 @@ export class SchedulerService {
     job.args = args;
     job.name = name;
     if (trigger !== null) {
-      job.replaceTrigger(trigger);
+      job.swapTrigger(trigger); // the old one is kept until the store took the change (save)
       job.finished = false;
     }
     if (trigger !== null || paused !== job.paused) job.nextRunTime = next;
     job.retry = keptRetry(job.retry, paused, policy, job.nextRunTime);
     job.paused = paused;
-    return this.save(job);
+    return this.save(job, before, trigger !== null);
   }
 
   /** Gives a job a new trigger; its next run time is computed from the new trigger and now. */
@@ -615,9 +628,18 @@ export class SchedulerService {
   }
 
   /** After a change to a job's definition or schedule: new due time, written, announced. */
-  private async save(job: JobRecord): Promise<JobInfo> {
+  private async save(job: JobRecord, before: JobSnapshot, swappedTrigger = false): Promise<JobInfo> {
     this.setDue(job);
-    await this.store.update(job);
+    try {
+      await this.store.update(job);
+    } catch (error) {
+      // The store refused the change (503, a conflict): the job shows what the store holds, not a
+      // change that would vanish at the next restart.
+      job.restore(before, swappedTrigger);
+      this.store.reindex?.(job);
+      throw error;
+    }
+    if (swappedTrigger) job.releaseSnapshotTrigger(before);
     this.modified(job);
     return toJobInfo(job);
   }
@@ -630,7 +652,12 @@ export class SchedulerService {
   private openStore(): Promise<void> {
     this.storeOpen ??= Promise.resolve(this.store.open({
       hydrate: (stored) => this.hydrate(stored),
-      onLostRun: (run) => this.executor.emitRun(run),
+      onLostRun: (run) => this.lostRun(run),
+      onFenced: (reason) => {
+        // Declared dead by the other nodes: what runs here was recorded lost there; stop it.
+        this.executor.dropQueued(reason);
+        this.executor.cancel(null, reason);
+      },
       now: () => this.ownClock.now(),
       logger: this.logger,
       wake: (dueAt) => {
@@ -642,6 +669,10 @@ export class SchedulerService {
       }),
     })).then(() => {
       this.storeReady = true;
+      // Lost runs the store found while it opened: their retries are decided now that it can be read.
+      const lost = this.lostAtOpen;
+      this.lostAtOpen = [];
+      for (const run of lost) this.lostRun(run);
     }, (error: unknown) => {
       this.storeOpen = null;
       throw error;
@@ -892,6 +923,46 @@ export class SchedulerService {
     };
     this.store.recordRun(record, job);
     this.executor.emitRun(record);
+  }
+
+  /**
+   * A run the store recorded lost: reported, and retried only when its job opts in (`retryLost`) and has
+   * retries left. A lost run may have done its work (its node paused, not dead), so by default it is not
+   * run again. One at a time, so that several lost runs of a job schedule one retry.
+   */
+  private lostRun(run: RunRecord): void {
+    this.executor.emitRun(run);
+    if (run.outcome !== 'lost') return;
+    if (!this.storeReady) {
+      this.lostAtOpen.push(run);
+      return;
+    }
+    this.lostRetries = this.lostRetries.then(() => this.retryLost(run));
+  }
+
+  private async retryLost(run: RunRecord): Promise<void> {
+    try {
+      if (this.state === 'stopping' || !this.storeReady) return;
+      const found = this.store.get(run.jobId);
+      const job = found instanceof Promise ? await found : found;
+      if (job === undefined || (job.func === null && loadErrorOf(job) !== null) || job.paused || job.retry !== null) return;
+      const policy = job.policy;
+      if (!policy.retryLost || policy.retries === null) return;
+      const at = retryAt(policy.retries, run.attempt, this.clock.now(), job.nextRunTime);
+      if (at === null) return;
+      job.retry = { scheduledAt: run.scheduledAt, attempt: run.attempt + 1, at };
+      this.setDue(job);
+      const updated = this.store.update(job);
+      if (updated instanceof Promise) await updated;
+      if (this.state === 'running') this.loop.wakeBy(at);
+      if (this.events.wants('job_retry_scheduled')) {
+        const payload = { jobId: job.id, scheduledAt: new Date(run.scheduledAt).toISOString(), attempt: run.attempt + 1, retryAt: new Date(at).toISOString() };
+        this.events.emit('job_retry_scheduled', run.error === null ? payload : { ...payload, error: run.error });
+      }
+    } catch (error) {
+      if (error instanceof JobNotFoundError) return;
+      this.logger.error({ event: 'store_error', jobId: run.jobId, error: toErrorLog(error) }, 'scheduling the retry of a lost run failed');
+    }
   }
 
   private scheduleRetry(job: JobRecord, record: RunRecord): void {

@@ -27,6 +27,7 @@ const jobFields = {
     required: ['max'],
     properties: { max: { type: 'integer', minimum: 1, maximum: 100 }, backoffSeconds: seconds },
   },
+  retryLost: { type: 'boolean', description: 'Retry (by retries) also a run recorded lost: its node stopped heartbeating, so it may have done its work. Default false.' },
   timezone: { type: 'string', minLength: 1, maxLength: 64 },
 } as const;
 
@@ -156,6 +157,7 @@ export const jobInfoSchema = {
     jitterSeconds: { type: 'number' },
     timeoutSeconds: nullableNumber,
     retries: { type: ['object', 'null'], properties: { max: { type: 'integer' }, backoffSeconds: { type: 'number' } } },
+    retryLost: { type: 'boolean' },
     runningInstances: { type: 'integer' },
     status: { type: 'string', enum: ['ok', 'task_not_registered', 'load_error'] },
     statusReason: { type: 'string', description: 'Why the stored job cannot be loaded, when status is load_error.' },

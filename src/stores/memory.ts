@@ -72,6 +72,10 @@ export class MemoryJobStore implements JobStore {
     this.place(job);
   }
 
+  reindex(job: JobRecord): void {
+    if (this.jobs.get(job.id) === job) this.place(job);
+  }
+
   remove(id: string, only?: JobRecord): JobRecord | undefined {
     const job = this.jobs.get(id);
     if (job === undefined || (only !== undefined && job !== only)) return undefined;

@@ -58,8 +58,18 @@ export interface FireClaim {
 export interface StoreContext {
   /** Turns a stored job back into a live record (trigger built, task looked up; func null if unregistered). */
   hydrate(stored: StoredJob): JobRecord;
-  /** A run found `running` from an earlier process (it died): the store marked it lost. */
+  /**
+   * A run the store marked lost: found `running` from an earlier process (it died), or (a shared store)
+   * left unsettled by a node that stopped heartbeating. The scheduler reports it and, by the job's policy
+   * (retryLost), schedules its retry; the store never decides that itself.
+   */
   onLostRun(run: RunRecord): void;
+  /**
+   * A shared store found this process fenced (declared dead by the others while it was paused or cut
+   * off; its runs were recorded lost): the scheduler aborts the signals of everything it runs and drops
+   * what waits; the store records none of it.
+   */
+  onFenced?(reason: string): void;
   /** Now, from the scheduler's clock (for retention by age). */
   now(): number;
   logger: Logger;
@@ -163,6 +173,17 @@ export interface JobStore {
   add(job: JobRecord): Awaitable<void>;
   /** Saves changed fields of a job the store holds. Fails with JobNotFoundError when it does not. */
   update(job: JobRecord): Awaitable<void>;
+  /**
+   * A store that orders jobs in memory: the job's due time went back to what the store holds (a change
+   * it refused was undone), so put it back in its place. Nothing is written.
+   */
+  reindex?(job: JobRecord): void;
+  /**
+   * Replaces the job stored under `job.id` (with its history), or adds `job` if there is none, atomically:
+   * if it fails, the old job is still there. Returns the old record. A store without it is used with
+   * remove, then add.
+   */
+  replace?(job: JobRecord): Awaitable<JobRecord | undefined>;
   /**
    * Removes a job and its run history; returns it, or undefined when it did not exist. With `only`: only
    * if the job under that id is still that one, not another added since under the same id (a finished

@@ -38,6 +38,8 @@ const cases: [string, InjectOptions, number, string, RegExp?][] = [
   ['a preview with a bad from', { method: 'POST', url: '/api/v1/schedules/preview', headers: json, payload: { trigger: { type: 'interval', seconds: 1 }, from: 'yesterday' } }, 400, 'INVALID_TRIGGER'],
   ['a __proto__ key (prototype poisoning)', post('{"id":"x","task":"noop","trigger":{"type":"interval","seconds":5},"__proto__":{"admin":true}}'), 400, 'INVALID_ARGUMENT', /prototype/],
   ['a constructor.prototype key', post('{"id":"x","task":"noop","trigger":{"type":"interval","seconds":5},"constructor":{"prototype":{"a":1}}}'), 400, 'INVALID_ARGUMENT'],
+  ['a NUL in the args (no store can keep it)', post({ ...intervalJob('x'), args: { password: 'secret-value-1', message: 'x\u0000' } }), 400, 'INVALID_ARGUMENT', /args.message: holds a NUL/],
+  ['an unpaired surrogate in an args key', post({ ...intervalJob('x'), args: { '\ud800': 1 } }), 400, 'INVALID_ARGUMENT', /a key/],
   ['a NUL in the search', { url: '/api/v1/jobs?q=%00' }, 400, 'INVALID_ARGUMENT', /q/],
   ['a control character in the cursor', { url: '/api/v1/jobs?cursor=a%01b' }, 400, 'INVALID_ARGUMENT', /cursor/],
   ['an http job with a header value holding a newline', post({ id: 'x', task: 'http', args: { url: 'https://example.com', headers: { 'x-a': 'a\r\nx-b: c' } }, trigger: { type: 'interval', seconds: 5 } }), 400, 'INVALID_ARGUMENT', /headers/],

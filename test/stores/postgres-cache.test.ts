@@ -61,4 +61,36 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: records cached by another node'
       await b.close();
     }
   });
+
+  it('keeps at most jobCacheSize records (least recently used dropped), and drops a record another node changed when told', async () => {
+    const a = new PostgresJobStore({ connectionString: PG_URL, schema, jobCacheSize: 2 });
+    const b = new PostgresJobStore({ connectionString: PG_URL, schema });
+    await a.open(context());
+    await b.open(context());
+    const cache = (a as unknown as { cache: Map<string, unknown> }).cache;
+    try {
+      for (const id of ['c1', 'c2', 'c3']) await b.add(makeJob(id, REFERENCE + 1000, 'task'));
+      await a.get('c1');
+      await a.get('c2');
+      await a.get('c1'); // c1 used last: c2 is the least recently used
+      await a.get('c3');
+      expect([...cache.keys()].sort()).toEqual(['c1', 'c3']);
+      const changed = await b.get('c3');
+      await b.update(changed as JobRecord);
+      const deadline = Date.now() + 3000;
+      while (cache.has('c3') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(cache.has('c3'), 'dropped on the change notification').toBe(false);
+      expect(cache.has('c1')).toBe(true);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('validates its options: historyRetryMs and jobCacheSize', () => {
+    expect(() => new PostgresJobStore({ connectionString: PG_URL, historyRetryMs: { initial: 0 } })).toThrow(/historyRetryMs.initial/);
+    expect(() => new PostgresJobStore({ connectionString: PG_URL, historyRetryMs: { initial: 1000, max: 10 } })).toThrow(/historyRetryMs.max/);
+    expect(() => new PostgresJobStore({ connectionString: PG_URL, jobCacheSize: -1 })).toThrow(/jobCacheSize/);
+    expect(() => new PostgresJobStore({ connectionString: PG_URL, historyRetryMs: { initial: 40, max: 320 }, jobCacheSize: 5 })).not.toThrow();
+  });
 });

@@ -131,31 +131,164 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: several nodes, one schedule', (
     expect((fired[0] as number) - added).toBeLessThan(1500);
   });
 
-  it('records the runs of a node that stopped heartbeating as lost, and retries them elsewhere when the job has retries', async () => {
+  /** Freezes a node as if its process were stopped: no heartbeat, no passes (its connections stay open). */
+  async function freeze(member: Node): Promise<void> {
+    await (member.store as unknown as { heartbeat: { stop(): Promise<void> } }).heartbeat.stop();
+    (member.scheduler as unknown as { loop: { stop(): void } }).loop.stop();
+  }
+
+  /** Wakes a frozen node: its heartbeat and its loop go on. */
+  async function thaw(member: Node): Promise<void> {
+    await (member.store as unknown as { heartbeat: { start(): Promise<void> } }).heartbeat.start();
+    (member.scheduler as unknown as { loop: { wakeSoon(): void } }).loop.wakeSoon();
+  }
+
+  /** A run starts on `doomed`, which freezes; the survivor records it lost. `manual`: a run of an hourly job started with runJobNow (the job stays). */
+  async function lostRunSetup(retryLost: boolean, manual = false): Promise<{ doomed: Node; survivor: Node; attempts: { node: string; attempt: number }[]; lost: unknown[]; signals: AbortSignal[] }> {
     schema = schemaName();
     const fast = { heartbeatSeconds: 0.2, leaseSeconds: 1 };
     const doomed = node({ store: fast });
     const survivor = node({ store: fast });
     const attempts: { node: string; attempt: number }[] = [];
+    const signals: AbortSignal[] = [];
     doomed.scheduler.registerTask('hang', (ctx) => {
       attempts.push({ node: 'doomed', attempt: ctx.attempt });
+      signals.push(ctx.signal);
       return new Promise(() => undefined); // never settles: the node "dies" while running it
     });
     survivor.scheduler.registerTask('hang', (ctx) => void attempts.push({ node: 'survivor', attempt: ctx.attempt }));
     await doomed.scheduler.start();
-    await doomed.scheduler.addDateJob('hang', new Date(Date.now() + 300), 'once', { retries: { max: 1, backoffSeconds: 0.1 } });
+    if (manual) {
+      await doomed.scheduler.addIntervalJob('hang', 3600, 'once', { retries: { max: 1, backoffSeconds: 0.1 }, retryLost });
+      await doomed.scheduler.runJobNow('once');
+    } else {
+      await doomed.scheduler.addDateJob('hang', new Date(Date.now() + 300), 'once', { retries: { max: 1, backoffSeconds: 0.1 }, retryLost });
+    }
     await until(() => attempts.length === 1, 5000, 'the doomed node to start the run');
-    // The node freezes as if its process had died: no heartbeat, no passes (its connections stay open).
-    await (doomed.store as unknown as { heartbeat: { stop(): Promise<void> } }).heartbeat.stop();
-    (doomed.scheduler as unknown as { loop: { stop(): void } }).loop.stop();
+    await freeze(doomed);
     const lost: unknown[] = [];
     survivor.scheduler.on('job_lost', (event) => void lost.push(event));
     await survivor.scheduler.start();
     await until(() => lost.length === 1, 8000, 'the survivor to record the run lost');
+    return { doomed, survivor, attempts, lost, signals };
+  }
+
+  it('records the runs of a node that stopped heartbeating as lost, and does not run them again by default (retries are for failures)', async () => {
+    const { attempts } = await lostRunSetup(false);
+    await sleep(1500);
+    expect(attempts).toEqual([{ node: 'doomed', attempt: 1 }]);
+    const rows = await sql<{ attempt: number; status: string }>(`SELECT attempt, status FROM "${schema}".runs ORDER BY attempt`);
+    expect(rows.map((r) => [r.attempt, r.status])).toEqual([[1, 'lost']]);
+  });
+
+  it('retries a lost run elsewhere when the job opts in with retryLost', async () => {
+    const { attempts, survivor } = await lostRunSetup(true);
     await until(() => attempts.length === 2, 8000, 'the retry');
     expect(attempts).toEqual([{ node: 'doomed', attempt: 1 }, { node: 'survivor', attempt: 2 }]);
     const rows = await sql<{ attempt: number; status: string }>(`SELECT attempt, status FROM "${schema}".runs ORDER BY attempt`);
     expect(rows.map((r) => [r.attempt, r.status])).toEqual([[1, 'lost'], [2, 'succeeded']]);
+    expect((await survivor.scheduler.getJob('once').catch(() => null))?.retryLost ?? true).toBe(true);
+  });
+
+  it('fences a node that wakes after being declared dead: its run is aborted, its late outcome never overwrites lost, it registers again and claims again', async () => {
+    const { doomed, survivor, signals } = await lostRunSetup(false, true);
+    expect(signals[0]?.aborted).toBe(false);
+    await thaw(doomed);
+    expect(doomed.lines.filter((line) => line.event === 'store_node_fenced')).toHaveLength(1);
+    expect(doomed.lines.filter((line) => line.event === 'store_node_joined').map((line) => line.node)).toEqual([doomed.store.nodeId, doomed.store.nodeId]);
+    expect(signals[0]?.aborted, 'the run of the old registration is aborted').toBe(true);
+    await sleep(500);
+    const rows = await sql<{ attempt: number; status: string }>(`SELECT attempt, status FROM "${schema}".runs ORDER BY attempt`);
+    expect(rows.map((r) => [r.attempt, r.status]), 'the late outcome (cancelled) is not written over lost').toEqual([[1, 'lost']]);
+    const epochs = await sql<{ epoch: number }>(`SELECT epoch::int AS epoch FROM "${schema}".nodes WHERE id = $1`, [doomed.store.nodeId]);
+    expect(epochs).toHaveLength(1);
+    // A retry of the fenced attempt (had it failed on the woken node before it knew) is not scheduled.
+    const [lostRow] = await sql<{ scheduled_at: number }>(`SELECT scheduled_at FROM "${schema}".runs WHERE job_id = 'once'`);
+    const record = await doomed.store.get('once');
+    if (record === undefined || lostRow === undefined) throw new Error('job or run missing');
+    record.retry = { scheduledAt: lostRow.scheduled_at, attempt: 2, at: Date.now() + 60_000 };
+    await doomed.store.update(record);
+    expect((await sql<{ retry: unknown }>(`SELECT retry FROM "${schema}".jobs WHERE id = 'once'`))[0]?.retry).toBeNull();
+    expect(doomed.lines.some((line) => line.event === 'store_retry_fenced')).toBe(true);
+    // The survivor leaves; the woken node claims under its new registration.
+    await survivor.scheduler.shutdown({ wait: false });
+    const fired: string[] = [];
+    doomed.scheduler.registerTask('tick', (ctx) => void fired.push(ctx.jobId));
+    await doomed.scheduler.addIntervalJob('tick', 0.2, 'after-wake');
+    await until(() => fired.length >= 2, 5000, 'fires on the woken node');
+  });
+
+  it('records lost a run whose settling write was lost (a database crash): the node repairs its own row, the slot is freed and the job fires again', async () => {
+    schema = schemaName();
+    const member = node({ store: { heartbeatSeconds: 0.2, leaseSeconds: 1 } });
+    const fired: number[] = [];
+    member.scheduler.registerTask('tick', () => void fired.push(Date.now()));
+    await member.scheduler.start();
+    await member.scheduler.addIntervalJob('tick', 0.3, 'steady');
+    await until(() => fired.length >= 2, 5000, 'first fires');
+    // Pretend the write that settled an old fire was lost: its row says running again, holding the only slot.
+    await member.scheduler.pauseJob('steady');
+    await sleep(300);
+    const [row] = await sql<{ scheduled_at: number }>(`UPDATE "${schema}".runs SET status = 'running', recorded_at = recorded_at - 5000
+      WHERE (job_id, scheduled_at, attempt) = (SELECT job_id, scheduled_at, attempt FROM "${schema}".runs WHERE job_id = 'steady' ORDER BY scheduled_at DESC LIMIT 1)
+      RETURNING scheduled_at`);
+    expect(row).toBeDefined();
+    await member.scheduler.resumeJob('steady');
+    await until(async () => (await sql(`SELECT 1 FROM "${schema}".runs WHERE job_id = 'steady' AND status = 'lost'`)).length === 1, 5000, 'the node to repair its row');
+    const before = fired.length;
+    await until(() => fired.length >= before + 2, 5000, 'fires after the repair');
+  });
+
+  it('bounds how long a node stopped inside its claim transaction holds the rows: its session ends after half a lease and the job fires elsewhere', async () => {
+    schema = schemaName();
+    const holder = node({ store: { leaseSeconds: 2 } });
+    const other = node({ store: { leaseSeconds: 2 } });
+    const fired: number[] = [];
+    holder.scheduler.registerTask('tick', () => undefined);
+    other.scheduler.registerTask('tick', () => void fired.push(Date.now()));
+    await holder.scheduler.start();
+    // The holder stops passing but keeps heartbeating: it is alive, so no sweep frees anything.
+    (holder.scheduler as unknown as { loop: { stop(): void } }).loop.stop();
+    await holder.scheduler.addIntervalJob('tick', 0.2, 'held');
+    await sleep(300);
+    // A claim opened and never ended: the job row stays locked, as by a node stopped mid-claim.
+    const taken = await holder.store.takeDue(Date.now() + 60_000, 100);
+    expect(taken.map((job) => job.id)).toEqual(['held']);
+    const openedAt = Date.now();
+    await other.scheduler.start();
+    await until(() => fired.length >= 2, 6000, 'the other node to fire the held job');
+    expect((fired[0] as number) - openedAt).toBeLessThan(3000);
+    const { rows } = await (holder.store as unknown as { pool: { query(text: string): Promise<{ rows: { setting: string }[] }> } }).pool
+      .query(`SELECT current_setting('idle_in_transaction_session_timeout') AS setting`);
+    expect(rows[0]?.setting).toBe('1s');
+  });
+
+  it('after an outage of its own (a database restart) a node sweeps nobody until it has been healthy for a whole lease', async () => {
+    schema = schemaName();
+    const fast = { heartbeatSeconds: 0.2, leaseSeconds: 1 };
+    const a = node({ store: fast });
+    const b = node({ store: fast });
+    await a.scheduler.start();
+    (a.scheduler as unknown as { loop: { stop(): void } }).loop.stop(); // A only heartbeats (and sweeps)
+    let started = false;
+    b.scheduler.registerTask('hang', () => {
+      started = true;
+      return new Promise(() => undefined);
+    });
+    await b.scheduler.start();
+    await b.scheduler.addDateJob('hang', new Date(Date.now() + 200), 'long-run');
+    await until(() => started, 5000, 'B to start its run');
+    const beat = (member: Node): { stop(): Promise<void>; start(): Promise<void> } => (member.store as unknown as { heartbeat: { stop(): Promise<void>; start(): Promise<void> } }).heartbeat;
+    // Neither reaches the database for 1.5 s (past the lease); A comes back first.
+    await Promise.all([beat(a).stop(), beat(b).stop()]);
+    await sleep(1500);
+    await beat(a).start();
+    await sleep(500);
+    await beat(b).start();
+    await sleep(1500);
+    expect((await sql(`SELECT id FROM "${schema}".nodes ORDER BY id`)).map((r) => r.id)).toEqual([a.store.nodeId, b.store.nodeId].sort());
+    expect(b.lines.filter((line) => line.event === 'store_node_fenced')).toEqual([]);
+    expect((await sql(`SELECT status FROM "${schema}".runs WHERE job_id = 'long-run'`)).map((r) => r.status), 'B\'s run is not declared lost').toEqual(['running']);
   });
 
   it('survives its connections being cut: reconnects, LISTENs again and keeps firing', async () => {

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SystemClock } from '../../src/scheduler/clock.js';
 import type { RunRecord } from '../../src/scheduler/run.js';
 import { SchedulerService } from '../../src/scheduler/service.js';
-import { PostgresJobStore } from '../../src/stores/postgres/store.js';
+import { PostgresJobStore, type PostgresJobStoreOptions } from '../../src/stores/postgres/store.js';
 import { captureLogger, type LogLine } from '../helpers.js';
 import { PG_URL, dropSchema, pgAvailable, schemaName, sql } from './pg-helpers.js';
 
@@ -38,10 +38,8 @@ const count = (lines: LogLine[], event: string): number => lines.filter((line) =
 describe.skipIf(!pgAvailable)('PostgreSQL store: poison never spreads', () => {
   let schema = '';
   const nodes: Node[] = [];
-  const retry = { ...PostgresJobStore.historyRetry };
-
-  function node(): Node {
-    const store = new PostgresJobStore({ connectionString: PG_URL, schema });
+  function node(options: Partial<PostgresJobStoreOptions> = {}): Node {
+    const store = new PostgresJobStore({ connectionString: PG_URL, schema, ...options });
     const logger = captureLogger('info');
     const scheduler = new SchedulerService({ store, logger, clock: new SystemClock(), timezone: 'UTC' });
     const created = { scheduler, store, lines: logger.lines };
@@ -50,7 +48,6 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: poison never spreads', () => {
   }
 
   afterEach(async () => {
-    Object.assign(PostgresJobStore.historyRetry, retry);
     try {
       for (const { scheduler } of nodes.splice(0)) if (scheduler.isRunning) await scheduler.shutdown({ wait: false }).catch(() => undefined);
     } finally {
@@ -95,9 +92,8 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: poison never spreads', () => {
 
   it('drops a record it cannot write after 5 tries with one store_record_dropped line; the rest is written, firing goes on, retries back off', async () => {
     // The real backoff starts at 0.5 s and doubles up to 30 s; a few milliseconds keep this test short.
-    Object.assign(PostgresJobStore.historyRetry, { firstMs: 40, maxMs: 320 });
     schema = schemaName();
-    const member = node();
+    const member = node({ historyRetryMs: { initial: 40, max: 320 } });
     const fired: number[] = [];
     member.scheduler.registerTask('tick', () => void fired.push(Date.now()));
     member.scheduler.registerTask('idle', () => undefined);

@@ -71,9 +71,23 @@ function withDefaultUser(connectionString: string): string {
   return url.toString();
 }
 
-export function createPool(connectionString: string, nodeId: string, max: number, options: { asyncCommit?: boolean } = {}): pg.Pool {
+export interface PoolOptions {
+  /** Commits do not wait for the WAL flush (run history only: see the store's writeRuns). */
+  asyncCommit?: boolean;
+  /**
+   * The server ends a session idle inside a transaction this long: the only thing that releases the row
+   * locks of a client stopped mid-transaction (SIGSTOP, a VM pause, a long collector pause), so it is set
+   * below the lease on the connections that claim.
+   */
+  idleInTransactionMs?: number;
+}
+
+export function createPool(connectionString: string, nodeId: string, max: number, options: PoolOptions = {}): pg.Pool {
+  const settings: string[] = [];
+  if (options.asyncCommit === true) settings.push('-c synchronous_commit=off');
+  if (options.idleInTransactionMs !== undefined) settings.push(`-c idle_in_transaction_session_timeout=${Math.max(1, Math.round(options.idleInTransactionMs))}`);
   return new pg.Pool({
-    ...(options.asyncCommit === true ? { options: '-c synchronous_commit=off' } : {}),
+    ...(settings.length > 0 ? { options: settings.join(' ') } : {}),
     connectionString: withDefaultUser(connectionString),
     max,
     types,

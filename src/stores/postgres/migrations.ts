@@ -72,6 +72,17 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     // is kept here, the claim query skips it, and an update of the job through the API clears it.
     sql: `ALTER TABLE {schema}.jobs ADD COLUMN load_error text;`,
   },
+  {
+    version: 3,
+    // Fencing: each registration of a node takes a new epoch from the sequence; a claim and every run row
+    // written carry it, and a write is accepted only while the node's row still has that epoch. A node
+    // declared dead (paused past its lease) and swept thus records nothing under its old registration.
+    sql: `
+      CREATE SEQUENCE {schema}.node_epochs;
+      ALTER TABLE {schema}.nodes ADD COLUMN epoch bigint NOT NULL DEFAULT 0;
+      ALTER TABLE {schema}.runs ADD COLUMN epoch bigint;
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;

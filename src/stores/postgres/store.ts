@@ -10,13 +10,20 @@
  *   every heartbeat and the scheduler reads time through it), so a node whose clock is off agrees.
  * - maxInstances holds across the cluster: a claimed or running run row holds a slot, counted when a job
  *   is claimed.
- * - Liveness: nodes heartbeat; a dead node's unsettled runs are recorded `lost` by another node (see
- *   heartbeat.ts) and retried only if the job has retries. A node that shuts down leaves at once.
+ * - Liveness: nodes heartbeat on a connection of their own; a dead node's unsettled runs are recorded
+ *   `lost` by another node (see heartbeat.ts) and reported to the scheduler, which retries them only if
+ *   the job says `retryLost`. A node that shuts down leaves at once.
+ * - Fencing: every registration has an epoch; claims and run writes check it in their statement, so a
+ *   node declared dead while paused records nothing of its old runs (a `lost` stays lost); it aborts
+ *   them and registers again (heartbeat.ts). Claim transactions end within half a lease whatever the
+ *   client does (idle_in_transaction_session_timeout), and each node records lost its own unsettled rows
+ *   that it no longer runs (a settling write lost in a database crash).
  * - Wake-ups: adding a job or making one due sooner sends NOTIFY; every node LISTENs (listener.ts), and
  *   polls every `pollSeconds` as a safety net.
  *
- * Jobs are not held in memory beyond a cache of hydrated records keyed by row version: every read goes to
- * the database, since another node may have changed the job.
+ * Jobs are not held in memory beyond a cache of hydrated records keyed by row version (least recently
+ * used dropped beyond `jobCacheSize`; an entry another node changed is dropped on its notification):
+ * every read goes to the database, since another node may have changed the job.
  *
  * Poison never spreads:
  * - A job row that cannot be loaded (a hand-edited trigger, an unknown zone) is set aside: its reason is
@@ -24,7 +31,7 @@
  *   reported once across the cluster, and the claim query skips it; reads hand out a placeholder record
  *   (status load_error). Replacing or updating the job clears it.
  * - Run history is written sanitised (rows.ts). A batch PostgreSQL still refuses is split until the
- *   refused records stand alone: the others are written; a record refused `historyRetry.attempts` times
+ *   refused records stand alone: the others are written; a record refused 5 times
  *   is dropped with one `store_record_dropped` line. Retries back off (0.5 s doubling to 30 s), and a
  *   history write that fails never fails a claim: `flush` does not throw.
  */
@@ -33,12 +40,11 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { ConflictingIdError, InvalidArgumentError, JobNotFoundError, StoreUnavailableError } from '../../scheduler/errors.js';
 import type { JobRecord } from '../../scheduler/job.js';
-import { retryAt } from '../../scheduler/policies.js';
 import type { RunRecord } from '../../scheduler/run.js';
 import { decodeCursor, encodeCursor, type JobPage, type JobPageQuery } from '../job-order.js';
 import { loadErrorOf, reportLoadError, setAsideRecord, type FireClaim, type JobStore, type RunQuery, type StoreContext } from '../store.js';
-import { checkSchemaName, createPool, isUniqueViolation, pgError } from './connection.js';
-import { DB_NOW, NodeHeartbeat } from './heartbeat.js';
+import { checkSchemaName, createPool, isUnavailable, isUniqueViolation, pgError } from './connection.js';
+import { DB_NOW, NodeHeartbeat, type InFlightKeys } from './heartbeat.js';
 import { PgListener } from './listener.js';
 import { PG_MIGRATIONS, PG_SCHEMA_VERSION } from './migrations.js';
 import { RunColumns, cleanText, jobColumns, runsUnnest, scheduleParams, toRunRecord, toStoredJob, type JobRow, type RunRow } from './rows.js';
@@ -62,6 +68,20 @@ export interface PostgresJobStoreOptions {
   maxRunsPerJob?: number;
   /** Run records older than this many days are deleted (default 30). */
   maxRunAgeDays?: number;
+  /**
+   * Retries of run history that could not be written: the first after `initial` ms (default 500),
+   * doubling up to `max` ms (default 30 000). A record refused 5 times is dropped.
+   */
+  historyRetryMs?: { initial?: number; max?: number };
+  /** Hydrated job records kept between reads, least recently used dropped first (default 10 000). */
+  jobCacheSize?: number;
+}
+
+/** A fire this node has claimed, by its identity. */
+interface InFlightFire {
+  jobId: string;
+  scheduledAt: number;
+  attempt: number;
 }
 
 /** An open claim: a transaction holding the row locks of the jobs it took. */
@@ -71,6 +91,8 @@ interface Claim {
 }
 
 const FLUSH_DELAY_MS = 5;
+/** A run record PostgreSQL refuses this many times is dropped. */
+const HISTORY_ATTEMPTS = 5;
 const PRUNE_EVERY_MS = 60_000;
 const PRUNE_JOBS_PER_PASS = 500;
 
@@ -108,12 +130,6 @@ function positive(value: number | undefined, fallback: number, field: string): n
 }
 
 export class PostgresJobStore implements JobStore {
-  /**
-   * Retries of run history that could not be written: the first after `firstMs`, doubling up to `maxMs`;
-   * a record refused `attempts` times is dropped. (Tests shorten the delays.)
-   */
-  static readonly historyRetry = { firstMs: 500, maxMs: 30_000, attempts: 5 };
-
   readonly persistent = true;
   readonly claimsFires = true;
   readonly loopTuning: { maxSleepMs: number; minGapMs: number };
@@ -127,6 +143,9 @@ export class PostgresJobStore implements JobStore {
   private readonly leaseMs: number;
   private readonly maxRunsPerJob: number;
   private readonly maxRunAgeMs: number;
+  /** Backoff of run history writes that failed (see historyRetryMs). */
+  private readonly historyRetry: { firstMs: number; maxMs: number };
+  private readonly jobCacheSize: number;
   private pool: pg.Pool | null = null;
   /** Run history is written on connections with asynchronous commit (see writeRuns). */
   private historyPool: pg.Pool | null = null;
@@ -134,8 +153,16 @@ export class PostgresJobStore implements JobStore {
   private heartbeat: NodeHeartbeat | null = null;
   private listener: PgListener | null = null;
   private opening: Promise<void> | null = null;
-  /** Hydrated records by id, reused while the row's version is unchanged. */
+  /** Hydrated records by id, reused while the row's version is unchanged; in least-recently-used order. */
   private readonly cache = new Map<string, { version: number; job: JobRecord }>();
+  /**
+   * The fires this node claimed under its current epoch whose settled state is not yet written (fire key
+   * to claim). The heartbeat records lost this node's unsettled rows that are not in here (see
+   * heartbeat.ts: a settling write lost in a database crash).
+   */
+  private readonly inFlight = new Map<string, InFlightFire>();
+  /** Fires in flight when this node was fenced: whatever they record later is dropped (never written), and they are not retried. */
+  private readonly fenced = new Set<string>();
   private readonly claims = new Set<Claim>();
   /** Rows found unloadable whose reason is not written yet, and their `id:seq:version` keys. */
   private setAsideQueue: SetAside[] = [];
@@ -147,6 +174,8 @@ export class PostgresJobStore implements JobStore {
   /** After a write that failed as a whole (the database unreachable): consecutive failures, and no write before. */
   private historyFailures = 0;
   private historyRetryAt = 0;
+  /** The last history write failed because the database could not be reached (not for what it holds). */
+  private historyUnreachable = false;
   private flushing: Promise<void> | null = null;
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
   /** The timer waits for a refused record's retry time: a new record must not wait for it. */
@@ -169,6 +198,13 @@ export class PostgresJobStore implements JobStore {
     this.loopTuning = { maxSleepMs: positive(options.pollSeconds, 2, 'pollSeconds') * 1000, minGapMs: options.batchWindowMs ?? 10 };
     this.maxRunsPerJob = Math.round(positive(options.maxRunsPerJob, 1000, 'maxRunsPerJob'));
     this.maxRunAgeMs = positive(options.maxRunAgeDays, 30, 'maxRunAgeDays') * 86_400_000;
+    const retry = options.historyRetryMs;
+    if (retry !== undefined && (typeof retry !== 'object' || retry === null)) throw InvalidArgumentError.field('historyRetryMs', 'must be { initial, max } in milliseconds.');
+    const firstMs = positive(retry?.initial, 500, 'historyRetryMs.initial');
+    const maxMs = positive(retry?.max, Math.max(30_000, firstMs), 'historyRetryMs.max');
+    if (maxMs < firstMs) throw InvalidArgumentError.field('historyRetryMs.max', `must be at least historyRetryMs.initial (${firstMs}), got ${maxMs}.`);
+    this.historyRetry = { firstMs, maxMs };
+    this.jobCacheSize = Math.round(positive(options.jobCacheSize, 10_000, 'jobCacheSize'));
     this.nodeId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   }
 
@@ -192,18 +228,41 @@ export class PostgresJobStore implements JobStore {
 
   private async doOpen(context: StoreContext): Promise<void> {
     this.context = context;
-    const pool = createPool(this.connectionString, this.nodeId, this.poolSize);
+    // Claims run on this pool: a client stopped inside its claim transaction loses its session (and the
+    // row locks) after half a lease, so no other node waits for it longer than that.
+    const pool = createPool(this.connectionString, this.nodeId, this.poolSize, { idleInTransactionMs: this.leaseMs / 2 });
     const historyPool = createPool(this.connectionString, this.nodeId, 2, { asyncCommit: true });
     // An idle client that loses its connection emits here; without a listener the process would exit.
     for (const p of [pool, historyPool]) {
       p.on('error', (error) => context.logger.warn({ event: 'store_connection_lost', error: { message: error.message } }, 'an idle PostgreSQL connection was lost'));
+      // A connection in use can be ended by the server too (a claim held past idle_in_transaction_session_timeout,
+      // a restart): its query fails and the client is discarded; the event must not crash the process.
+      p.on('connect', (client) => client.on('error', () => undefined));
     }
     try {
       await this.migrate(pool);
-      const heartbeat = new NodeHeartbeat(pool, this.s, this.nodeId, this.heartbeatMs, this.leaseMs, context, (runs, now) => this.lost(runs, now));
+      const heartbeat = new NodeHeartbeat(this.connectionString, this.s, this.nodeId, this.heartbeatMs, this.leaseMs, context, {
+        onLost: (runs) => this.lost(runs),
+        inFlight: () => this.inFlightKeys(),
+        onFenced: () => this.onFenced(),
+        onCurrent: () => context.wake(Number.NEGATIVE_INFINITY),
+        onRegistered: (epoch, again) => {
+          if (again) {
+            context.logger.info({ event: 'store_node_joined', node: this.nodeId, schema: this.schema, epoch, again: true },
+              `PostgreSQL store: node ${this.nodeId} registered again (epoch ${epoch}) after being fenced`);
+          }
+        },
+      });
+      this.heartbeat = heartbeat;
       await heartbeat.start();
       const listener = new PgListener(this.connectionString, this.nodeId, this.channel, context.logger,
         (payload) => {
+          if (payload.startsWith('changed:')) {
+            const rest = payload.slice('changed:'.length);
+            const colon = rest.indexOf(':');
+            this.dropCached(rest.slice(colon + 1), Number(rest.slice(0, colon)));
+            return;
+          }
           const at = Number(payload);
           if (Number.isFinite(at)) context.wake(at);
         },
@@ -213,10 +272,11 @@ export class PostgresJobStore implements JobStore {
       this.historyPool = historyPool;
       this.heartbeat = heartbeat;
       this.listener = listener;
-      context.logger.info({ event: 'store_node_joined', node: this.nodeId, schema: this.schema, clockOffsetMs: Math.round(heartbeat.offsetMs) },
+      context.logger.info({ event: 'store_node_joined', node: this.nodeId, schema: this.schema, epoch: heartbeat.epoch, clockOffsetMs: Math.round(heartbeat.offsetMs) },
         `PostgreSQL store: node ${this.nodeId} joined schema ${this.schema}`);
     } catch (error) {
       await this.heartbeat?.stop().catch(() => undefined);
+      await this.heartbeat?.end();
       this.heartbeat = null;
       await pool.end().catch(() => undefined);
       await historyPool.end().catch(() => undefined);
@@ -269,8 +329,8 @@ export class PostgresJobStore implements JobStore {
       await this.heartbeat?.stop();
       await pool.query(
         `UPDATE ${this.s}.runs SET status = 'cancelled', finished_at = ${DB_NOW}, error = $2::jsonb
-         WHERE node_id = $1 AND status IN ('claimed', 'queued', 'running')`,
-        [this.nodeId, JSON.stringify({ code: 'JOB_CANCELLED', message: 'the node shut down before the run finished' })],
+         WHERE node_id = $1 AND epoch = $3 AND status IN ('claimed', 'queued', 'running')`,
+        [this.nodeId, JSON.stringify({ code: 'JOB_CANCELLED', message: 'the node shut down before the run finished' }), this.heartbeat?.epoch ?? null],
       );
       await this.heartbeat?.leave();
     } catch (error) {
@@ -279,7 +339,10 @@ export class PostgresJobStore implements JobStore {
     } finally {
       await this.listener?.stop();
       this.listener = null;
+      await this.heartbeat?.end();
       this.heartbeat = null;
+      this.inFlight.clear();
+      this.fenced.clear();
       this.pool = null;
       for (const { job } of this.cache.values()) job.releaseTrigger();
       this.cache.clear();
@@ -321,6 +384,14 @@ export class PostgresJobStore implements JobStore {
     return `pg_notify('${this.channel}', ${dueColumn}::text)`;
   }
 
+  /**
+   * Tells the other nodes that the job `$1` changed (to `versionColumn`; null: removed): they drop a
+   * cached record older than that. (Not a number: nodes of an earlier version ignore it.)
+   */
+  private changedSql(versionColumn: string | null): string {
+    return `pg_notify('${this.channel}', 'changed:' || ${versionColumn === null ? "'removed'" : `${versionColumn}::text`} || ':' || $1::text) AS changed_notified`;
+  }
+
   // ---- jobs ----
 
   /**
@@ -333,6 +404,9 @@ export class PostgresJobStore implements JobStore {
     const sameRow = cached !== undefined && cached.job.seq === row.seq;
     let job: JobRecord;
     if (cached !== undefined && sameRow && cached.version === row.version) {
+      // Most recently used: to the end of the map's order.
+      this.cache.delete(row.id);
+      this.cache.set(row.id, cached);
       job = cached.job;
       job.paused = row.paused;
       // A paused job has no next run time, whatever the row says (see the service's hydrate).
@@ -353,7 +427,7 @@ export class PostgresJobStore implements JobStore {
         cached.job.releaseTrigger();
         if (sameRow) job.lastRun = cached.job.lastRun; // another job's last run is not this one's
       }
-      this.cache.set(row.id, { version: row.version, job });
+      this.cacheSet(row.id, { version: row.version, job });
     }
     job.running = row.active;
     job.seq = row.seq;
@@ -437,19 +511,49 @@ export class PostgresJobStore implements JobStore {
   private cacheReplace(job: JobRecord, version: number): void {
     const old = this.cache.get(job.id);
     if (old !== undefined && old.job !== job) old.job.releaseTrigger();
-    this.cache.set(job.id, { version, job });
+    this.cache.delete(job.id);
+    this.cacheSet(job.id, { version, job });
+  }
+
+  /** Adds a cache entry as the most recently used; the least recently used go beyond jobCacheSize. */
+  private cacheSet(id: string, entry: { version: number; job: JobRecord }): void {
+    this.cache.set(id, entry);
+    if (this.cache.size <= this.jobCacheSize) return;
+    for (const [oldest, { job }] of this.cache) {
+      if (this.cache.size <= this.jobCacheSize) break;
+      // Releasing a trigger still in use breaks nothing (see JobRecord.releaseTrigger): it is read again.
+      job.releaseTrigger();
+      this.cache.delete(oldest);
+    }
+  }
+
+  /** Another node changed or removed the job: its cached record goes (the next read hydrates the row). */
+  private dropCached(id: string, version: number): void {
+    const cached = this.cache.get(id);
+    // NaN (removed) drops it; this node's own change is cached at that version already.
+    if (cached === undefined || cached.version >= version) return;
+    cached.job.releaseTrigger();
+    this.cache.delete(id);
   }
 
   async update(job: JobRecord): Promise<void> {
     // Only the row this record was read from (seq is unique per inserted row): a record of a job removed
     // and added again under its id meanwhile (a retry of its last run, say) must not overwrite the new one.
     const seq = job.seq > 0 ? job.seq : null;
+    // The retry of an attempt that ran under a fenced registration (it failed on this node after another
+    // node had recorded it lost): not scheduled, since nothing of that attempt counts.
+    const retry = job.retry;
+    if (retry !== null && this.fenced.size !== 0 && this.fenced.has(fireKey(job.id, retry.scheduledAt, retry.attempt - 1))) {
+      job.retry = null;
+      this.context?.logger.warn({ event: 'store_retry_fenced', jobId: job.id, scheduledAt: new Date(retry.scheduledAt).toISOString(), attempt: retry.attempt },
+        'the retry of a run of a fenced registration (recorded lost elsewhere) is not scheduled');
+    }
     const { rows } = await this.query<{ version: number; due_at: number | null }>(`updating job "${job.id}"`,
       `WITH changed AS (
          UPDATE ${this.s}.jobs SET name = $2, task = $3, args = $4::jsonb, trigger = $5::jsonb, policy = $6::jsonb, paused = $7,
            next_run_time = $8, due_at = $9, jitter_ms = $10, retry = $11::jsonb, version = version + 1, load_error = NULL
          WHERE id = $1 AND ($12::bigint IS NULL OR seq = $12) RETURNING version, due_at)
-       SELECT version, due_at, CASE WHEN due_at IS NOT NULL THEN ${this.notifySql('due_at')} END FROM changed`,
+       SELECT version, due_at, CASE WHEN due_at IS NOT NULL THEN ${this.notifySql('due_at')} END, ${this.changedSql('version')} FROM changed`,
       [...this.serialize(job), seq]);
     const row = rows[0];
     if (row === undefined) throw new JobNotFoundError(job.id);
@@ -463,7 +567,7 @@ export class PostgresJobStore implements JobStore {
     const { rows } = await this.query<JobRow>(`removing job "${id}"`,
       `WITH removed AS (DELETE FROM ${this.s}.jobs j WHERE j.id = $1 AND ($2::bigint IS NULL OR j.seq = $2) RETURNING j.*),
          history AS (DELETE FROM ${this.s}.runs WHERE job_id IN (SELECT id FROM removed))
-       SELECT removed.*, 0 AS active, NULL::json AS last_run FROM removed`, [id, seq]);
+       SELECT removed.*, 0 AS active, NULL::json AS last_run, ${this.changedSql(null)} FROM removed`, [id, seq]);
     const row = rows[0];
     if (row === undefined) return undefined;
     const job = this.fromRow(row, false);
@@ -501,6 +605,9 @@ export class PostgresJobStore implements JobStore {
 
   async ping(): Promise<void> {
     await this.query('ping', 'SELECT 1');
+    if (this.heartbeat !== null && !this.heartbeat.current) {
+      throw new StoreUnavailableError('PostgreSQL store: this node has no heartbeat within its lease (or is registering again after being declared dead); it claims nothing meanwhile.');
+    }
     if (this.listener !== null && !this.listener.isConnected) {
       throw new StoreUnavailableError('PostgreSQL store: the LISTEN connection is down and reconnecting; new jobs from other nodes may start late meanwhile.');
     }
@@ -543,6 +650,8 @@ export class PostgresJobStore implements JobStore {
   // ---- the loop ----
 
   async earliestDue(): Promise<number | null> {
+    // No claims until the heartbeat holds the registration (see takeDue); it wakes the loop then.
+    if (this.heartbeat?.current !== true) return null;
     const taken: string[] = [];
     for (const claim of this.claims) for (const job of claim.jobs) taken.push(job.id);
     const { rows } = await this.query<{ due_at: number }>('reading the next due time',
@@ -556,6 +665,9 @@ export class PostgresJobStore implements JobStore {
     // Settled runs should be visible before slots are counted; a history write that fails does not stop
     // the claim (flush never throws: it retries in the background).
     await this.flush();
+    // Not registered, or no heartbeat within the lease (this node may have been declared dead): no claim
+    // until a heartbeat says it holds its registration (its claims would be refused by the epoch anyway).
+    if (this.heartbeat?.current !== true) return [];
     let client: pg.PoolClient;
     try {
       client = await this.db.connect();
@@ -600,11 +712,23 @@ export class PostgresJobStore implements JobStore {
     for (const claim of mine) {
       const batchJobs = jobs.filter((job) => claim.jobs.has(job));
       const batchClaims = claims.filter((c) => claim.jobs.has(c.job));
+      let accepted: Map<string, InFlightFire> | null = null;
       try {
-        const accepted = await this.writeClaim(claim.client, batchJobs, batchClaims);
+        accepted = await this.writeClaim(claim.client, batchJobs, batchClaims);
+        // In flight before the commit: the heartbeat must never take a committed claim for a lost write.
+        for (const [key, fire] of accepted) this.inFlight.set(key, fire);
         await this.endClaim(claim, 'COMMIT');
         for (const c of batchClaims) if (!accepted.has(fireKey(c.job.id, c.runTimes[0] as number, c.attempt))) refused.push(c);
+        // The database answers again (after a restart, say): history backing off is written now, not after
+        // its backoff, since the rows it settles hold their jobs' instance slots meanwhile.
+        if (this.historyFailures !== 0 && this.historyUnreachable) {
+          this.historyUnreachable = false;
+          this.historyFailures = 0;
+          this.historyRetryAt = 0;
+          this.armFlush(FLUSH_DELAY_MS, false);
+        }
       } catch (error) {
+        if (accepted !== null) for (const key of accepted.keys()) this.inFlight.delete(key);
         await this.endClaim(claim, 'ROLLBACK', true);
         throw pgError('recording claimed fires', error);
       }
@@ -613,23 +737,32 @@ export class PostgresJobStore implements JobStore {
     return [...refused, ...others];
   }
 
-  private async writeClaim(client: pg.PoolClient, jobs: JobRecord[], claims: readonly FireClaim[]): Promise<Set<string>> {
+  /**
+   * The claim, fenced: the schedules move and the run rows go in only while this node's registration
+   * holds the epoch it claims under (its row is key-share-locked: a sweep's delete waits for the commit,
+   * the heartbeat's update does not). Answers the fires recorded, by key.
+   */
+  private async writeClaim(client: pg.PoolClient, jobs: JobRecord[], claims: readonly FireClaim[]): Promise<Map<string, InFlightFire>> {
     const fires = new RunColumns();
     for (const claim of claims) {
       claim.runTimes.forEach((at, i) => fires.pushFire(claim.job.id, at, claim.attempt, i === 0 ? 'claimed' : 'queued'));
     }
     const { rows } = await client.query<{ job_id: string; scheduled_at: number; attempt: number }>(this.prepared('claim',
-      `WITH moved AS (
+      `WITH me AS (SELECT 1 FROM ${this.s}.nodes WHERE id = $6 AND epoch = $11::bigint FOR KEY SHARE),
+       moved AS (
          UPDATE ${this.s}.jobs j SET next_run_time = u.next, due_at = u.due, jitter_ms = u.jitter, retry = u.retry::jsonb
          FROM unnest($1::text[], $2::float8[], $3::float8[], $4::int[], $5::text[]) AS u(id, next, due, jitter, retry)
-         WHERE j.id = u.id)
-       INSERT INTO ${this.s}.runs (job_id, scheduled_at, attempt, status, node_id, recorded_at)
-       SELECT u.job_id, u.scheduled_at, u.attempt, u.status, $6, ${DB_NOW}
+         WHERE j.id = u.id AND EXISTS (SELECT 1 FROM me))
+       INSERT INTO ${this.s}.runs (job_id, scheduled_at, attempt, status, node_id, epoch, recorded_at)
+       SELECT u.job_id, u.scheduled_at, u.attempt, u.status, $6, $11::bigint, ${DB_NOW}
        FROM unnest($7::text[], $8::float8[], $9::int[], $10::text[]) AS u(job_id, scheduled_at, attempt, status)
+       WHERE EXISTS (SELECT 1 FROM me)
        ON CONFLICT DO NOTHING
        RETURNING job_id, scheduled_at, attempt`,
-      [...scheduleParams(jobs), this.nodeId, fires.jobId, fires.scheduledAt, fires.attempt, fires.status]));
-    return new Set(rows.map((row) => fireKey(row.job_id, row.scheduled_at, row.attempt)));
+      [...scheduleParams(jobs), this.nodeId, fires.jobId, fires.scheduledAt, fires.attempt, fires.status, this.heartbeat?.epoch ?? null]));
+    const accepted = new Map<string, InFlightFire>();
+    for (const row of rows) accepted.set(fireKey(row.job_id, row.scheduled_at, row.attempt), { jobId: row.job_id, scheduledAt: row.scheduled_at, attempt: row.attempt });
+    return accepted;
   }
 
   private async endClaim(claim: Claim, how: 'COMMIT' | 'ROLLBACK', broken = false): Promise<void> {
@@ -666,10 +799,19 @@ export class PostgresJobStore implements JobStore {
         client.release();
         return false;
       }
+      const scheduledAt = claim.runTimes[0] as number;
       const inserted = await client.query(
-        `INSERT INTO ${this.s}.runs (job_id, scheduled_at, attempt, status, node_id, recorded_at) VALUES ($1, $2, $3, 'claimed', $4, ${DB_NOW})
-         ON CONFLICT DO NOTHING`, [claim.job.id, claim.runTimes[0], claim.attempt, this.nodeId]);
-      await client.query('COMMIT');
+        `INSERT INTO ${this.s}.runs (job_id, scheduled_at, attempt, status, node_id, epoch, recorded_at)
+         SELECT $1, $2, $3, 'claimed', $4, $5::bigint, ${DB_NOW} WHERE EXISTS (SELECT 1 FROM ${this.s}.nodes WHERE id = $4 AND epoch = $5::bigint FOR KEY SHARE)
+         ON CONFLICT DO NOTHING`, [claim.job.id, scheduledAt, claim.attempt, this.nodeId, this.heartbeat?.epoch ?? null]);
+      const key = fireKey(claim.job.id, scheduledAt, claim.attempt);
+      if (inserted.rowCount === 1) this.inFlight.set(key, { jobId: claim.job.id, scheduledAt, attempt: claim.attempt });
+      try {
+        await client.query('COMMIT');
+      } catch (error) {
+        this.inFlight.delete(key);
+        throw error;
+      }
       client.release();
       return inserted.rowCount === 1;
     } catch (error) {
@@ -682,12 +824,14 @@ export class PostgresJobStore implements JobStore {
   // ---- run history ----
 
   recordRun(run: RunRecord, _job?: JobRecord): void {
+    if (this.fenced.size !== 0 && this.fencedRun(run)) return;
     run.node = this.nodeId;
     this.pending.add(run);
     this.scheduleFlush();
   }
 
   updateRun(run: RunRecord): void {
+    if (this.fenced.size !== 0 && this.fencedRun(run)) return;
     // A changed record is worth a try of its own, whatever its earlier state's fate.
     if (this.refused.size !== 0) this.refused.delete(run);
     this.pending.add(run);
@@ -730,8 +874,39 @@ export class PostgresJobStore implements JobStore {
     else this.armFlush(at - now, true);
   }
 
-  private static backoffMs(failures: number): number {
-    const { firstMs, maxMs } = PostgresJobStore.historyRetry;
+  /**
+   * A run of a fenced registration: recorded nowhere (the database says `lost`, and stays so). Its key
+   * stays in `fenced` (until close) so that a retry of it is not scheduled either (see update).
+   */
+  private fencedRun(run: RunRecord): boolean {
+    return this.fenced.has(fireKey(run.jobId, run.scheduledAt, run.attempt));
+  }
+
+  /** Another node swept this one (it was paused past its lease): its runs stop, and nothing of them is written. */
+  private onFenced(): void {
+    for (const key of this.inFlight.keys()) this.fenced.add(key);
+    this.inFlight.clear();
+    // Records not written yet belong to the old registration too.
+    for (const run of this.pending) this.fenced.add(fireKey(run.jobId, run.scheduledAt, run.attempt));
+    this.pending.clear();
+    this.refused.clear();
+    // Rolled back: they would be refused by the epoch, and their row locks would hold the jobs meanwhile.
+    for (const claim of [...this.claims]) void this.endClaim(claim, 'ROLLBACK', true).catch(() => undefined);
+    this.context?.onFenced?.('its node was declared dead (paused or cut off past its lease); the run was recorded lost');
+  }
+
+  private inFlightKeys(): InFlightKeys {
+    const keys: InFlightKeys = { jobIds: [], scheduledAts: [], attempts: [] };
+    for (const fire of this.inFlight.values()) {
+      keys.jobIds.push(fire.jobId);
+      keys.scheduledAts.push(fire.scheduledAt);
+      keys.attempts.push(fire.attempt);
+    }
+    return keys;
+  }
+
+  private backoffMs(failures: number): number {
+    const { firstMs, maxMs } = this.historyRetry;
     return Math.min(firstMs * 2 ** Math.max(0, failures - 1), maxMs);
   }
 
@@ -748,7 +923,8 @@ export class PostgresJobStore implements JobStore {
   /** `force`: also what is backing off (closing: the last chance). */
   private async writeHistory(force: boolean): Promise<void> {
     while (this.flushing !== null) await this.flushing;
-    if (this.pending.size === 0 || this.pool === null) return;
+    // Not registered (fenced, registering again): nothing is written until the new epoch.
+    if (this.pending.size === 0 || this.pool === null || this.heartbeat?.epoch == null) return;
     const now = Date.now();
     if (!force && this.historyRetryAt > now) {
       this.armRetry();
@@ -779,7 +955,7 @@ export class PostgresJobStore implements JobStore {
   /**
    * Writes a batch; when PostgreSQL refuses it for what it holds, halves it until the refused records stand
    * alone, so the others are written. A record refused before is tried alone from the start. A refused
-   * record is tried again after a backoff and dropped (one error line) after `historyRetry.attempts`
+   * record is tried again after a backoff and dropped (one error line) after HISTORY_ATTEMPTS
    * tries. When the database cannot be reached, the rest waits, backing off as a whole.
    */
   private async writeBatch(batch: RunRecord[]): Promise<void> {
@@ -828,8 +1004,9 @@ export class PostgresJobStore implements JobStore {
       }
     }
     if (unreachable) {
+      this.historyUnreachable = isUnavailable(failure);
       this.historyFailures++;
-      this.historyRetryAt = Date.now() + PostgresJobStore.backoffMs(this.historyFailures);
+      this.historyRetryAt = Date.now() + this.backoffMs(this.historyFailures);
     } else {
       this.historyFailures = 0;
       this.historyRetryAt = 0;
@@ -845,8 +1022,10 @@ export class PostgresJobStore implements JobStore {
   /** A record refused alone: kept for a later try, or dropped after the last one (true). */
   private refusedOnce(run: RunRecord, error: unknown): boolean {
     const count = (this.refused.get(run)?.count ?? 0) + 1;
-    if (count >= PostgresJobStore.historyRetry.attempts) {
+    if (count >= HISTORY_ATTEMPTS) {
       this.refused.delete(run);
+      // Not in flight any more: the heartbeat records its row lost, so it does not hold a slot for ever.
+      this.inFlight.delete(fireKey(run.jobId, run.scheduledAt, run.attempt));
       this.context?.logger.error({
         event: 'store_record_dropped', jobId: run.jobId,
         scheduledAt: Number.isFinite(run.scheduledAt) && Math.abs(run.scheduledAt) <= 8.64e15 ? new Date(run.scheduledAt).toISOString() : String(run.scheduledAt),
@@ -854,7 +1033,7 @@ export class PostgresJobStore implements JobStore {
       }, `PostgreSQL refused a run record ${count} times; it is dropped`);
       return true;
     }
-    this.refused.set(run, { count, retryAt: Date.now() + PostgresJobStore.backoffMs(count) });
+    this.refused.set(run, { count, retryAt: Date.now() + this.backoffMs(count) });
     this.pending.add(run);
     return false;
   }
@@ -869,16 +1048,25 @@ export class PostgresJobStore implements JobStore {
       }
     }
     // Asynchronous commit: a crash of the database server (not of a node) may lose the last fraction of a
-    // second of run outcomes, never a claim; claims commit synchronously, so no fire can run twice.
+    // second of run outcomes, never a claim; claims commit synchronously, so no fire can run twice. A row
+    // whose settling write was lost is recorded lost by this node's heartbeat (see heartbeat.ts).
+    // Fenced: written only while this node's registration holds the epoch, and only over an unsettled row
+    // of that very registration (a `lost` written by another node stays).
     await (this.historyPool ?? this.db).query(this.prepared('write_runs',
-      `INSERT INTO ${this.s}.runs (job_id, scheduled_at, attempt, status, started_at, finished_at, lateness_ms, duration_ms, error, output, coalesced, last_scheduled_at, node_id, recorded_at)
-       SELECT u.*, $13, ${DB_NOW} FROM ${runsUnnest(1)}
+      `INSERT INTO ${this.s}.runs (job_id, scheduled_at, attempt, status, started_at, finished_at, lateness_ms, duration_ms, error, output, coalesced, last_scheduled_at, node_id, epoch, recorded_at)
+       SELECT u.*, $13, $14::bigint, ${DB_NOW} FROM ${runsUnnest(1)}
        WHERE EXISTS (SELECT 1 FROM ${this.s}.jobs x WHERE x.id = u.job_id)
+         AND EXISTS (SELECT 1 FROM ${this.s}.nodes n WHERE n.id = $13 AND n.epoch = $14::bigint)
        ON CONFLICT (job_id, scheduled_at, attempt) DO UPDATE SET status = EXCLUDED.status, started_at = EXCLUDED.started_at,
          finished_at = EXCLUDED.finished_at, lateness_ms = EXCLUDED.lateness_ms, duration_ms = EXCLUDED.duration_ms, error = EXCLUDED.error,
          output = EXCLUDED.output, coalesced = EXCLUDED.coalesced, last_scheduled_at = EXCLUDED.last_scheduled_at, recorded_at = EXCLUDED.recorded_at
-       WHERE ${this.s}.runs.node_id = EXCLUDED.node_id`,
-      [...columns.params(), this.nodeId]));
+       WHERE ${this.s}.runs.node_id = EXCLUDED.node_id AND ${this.s}.runs.epoch = EXCLUDED.epoch
+         AND ${this.s}.runs.status IN ('claimed', 'queued', 'running')`,
+      [...columns.params(), this.nodeId, this.heartbeat?.epoch ?? null]));
+    // Settled in the database: no longer in flight (see inFlight).
+    if (this.inFlight.size !== 0) {
+      for (const run of runs) if (run.outcome !== 'running') this.inFlight.delete(fireKey(run.jobId, run.scheduledAt, run.attempt));
+    }
   }
 
   async getRuns(jobId: string, query: RunQuery): Promise<RunRecord[]> {
@@ -890,26 +1078,15 @@ export class PostgresJobStore implements JobStore {
     return rows.map(toRunRecord);
   }
 
-  /** Lost runs found by the heartbeat: announced, and retried when the job says so. */
-  private async lost(rows: RunRow[], dbNow: number): Promise<void> {
+  /**
+   * Lost runs found by the heartbeat (a dead node's, or this node's own whose settling write was lost):
+   * reported to the scheduler, whose policy decides whether to run them again (see retryLost).
+   */
+  private lost(rows: RunRow[]): void {
     const context = this.context as StoreContext;
+    for (const row of rows) this.inFlight.delete(fireKey(row.job_id, row.scheduled_at, row.attempt));
     for (const row of rows) context.onLostRun(toRunRecord(row));
-    context.logger.warn({ event: 'store_runs_lost', count: rows.length }, `${rows.length} run(s) of a dead node were recorded lost`);
-    const ids = [...new Set(rows.map((row) => row.job_id))];
-    const { rows: jobs } = await this.db.query<{ id: string; policy: JobRecord['policy']; next_run_time: number | null }>(
-      `SELECT id, policy, next_run_time FROM ${this.s}.jobs WHERE id = ANY($1) AND retry IS NULL`, [ids]);
-    for (const job of jobs) {
-      const run = rows.filter((row) => row.job_id === job.id && row.status === 'lost').sort((a, b) => b.scheduled_at - a.scheduled_at)[0];
-      if (run === undefined || job.policy.retries === null) continue;
-      const at = retryAt(job.policy.retries, run.attempt, dbNow, job.next_run_time);
-      if (at === null) continue;
-      const retry = { scheduledAt: run.scheduled_at, attempt: run.attempt + 1, at };
-      await this.db.query(
-        `WITH changed AS (UPDATE ${this.s}.jobs SET retry = $2::jsonb, due_at = LEAST(COALESCE(due_at, $3::float8), $3::float8), version = version + 1
-           WHERE id = $1 AND retry IS NULL RETURNING due_at)
-         SELECT ${this.notifySql('due_at')} FROM changed`,
-        [job.id, JSON.stringify(retry), at]);
-    }
+    context.logger.warn({ event: 'store_runs_lost', count: rows.length }, `${rows.length} run(s) no live node will settle were recorded lost`);
   }
 
   /** Retention, by one node at a time (an advisory lock): by age, and by count for a slice of jobs. */

@@ -376,6 +376,10 @@ export class SqliteJobStore implements JobStore {
     }
   }
 
+  reindex(job: JobRecord): void {
+    if (this.index.get(job.id) === job) this.index.update(job);
+  }
+
   update(job: JobRecord): void {
     this.index.update(job);
     try {
@@ -383,10 +387,37 @@ export class SqliteJobStore implements JobStore {
       this.stmts.updateJob.run(s.name, s.task, s.args, s.trigger, s.policy, s.paused, s.nextRunTime, s.dueAt, s.jitterMs, s.retry, job.id);
       this.dirty.delete(job);
     } catch (error) {
-      // The write failed: the change stays in memory and is retried with the next flush.
+      // The write failed: the scheduler undoes the change (reindex puts the job back in its place) and
+      // the next flush writes its schedule fields again, as memory then holds them.
       this.dirty.add(job);
       throw storeError(`updating job "${job.id}"`, error);
     }
+  }
+
+  /** Removes the job with `job.id` (if any, with its history) and adds `job`, in one transaction. */
+  replace(job: JobRecord): JobRecord | undefined {
+    const old = this.index.get(job.id);
+    try {
+      const s = this.serialize(job);
+      const db = this.db as Database.Database;
+      db.transaction(() => {
+        if (old !== undefined) {
+          this.stmts.deleteRuns.run(job.id);
+          this.stmts.deleteJob.run(job.id);
+        }
+        this.stmts.insertJob.run(job.id, this.lastSeq + 1, s.name, s.task, s.args, s.trigger, s.policy, s.paused, s.nextRunTime, s.dueAt, s.jitterMs, s.retry);
+      })();
+    } catch (error) {
+      // Nothing changed: the old job (if any) is still stored and scheduled.
+      throw storeError(`replacing job "${job.id}"`, error);
+    }
+    this.lastSeq++;
+    if (old !== undefined) {
+      this.dirty.delete(old);
+      this.index.remove(job.id);
+    }
+    this.index.add(job);
+    return old;
   }
 
   remove(id: string, only?: JobRecord): JobRecord | undefined {
