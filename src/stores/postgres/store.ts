@@ -508,6 +508,47 @@ export class PostgresJobStore implements JobStore {
     this.cacheReplace(job, 1);
   }
 
+  /**
+   * Replaces the job stored under `job.id` (with its history), or adds it, in one transaction: a failed
+   * insert leaves the old job and its history in place (see JobStore.replace).
+   */
+  async replace(job: JobRecord): Promise<JobRecord | undefined> {
+    const params = this.serialize(job);
+    let client: pg.PoolClient;
+    try {
+      client = await this.db.connect();
+    } catch (error) {
+      throw pgError(`replacing job "${job.id}"`, error);
+    }
+    let old: JobRecord | undefined;
+    try {
+      await client.query('BEGIN');
+      const removed = await client.query<JobRow>(
+        `WITH removed AS (DELETE FROM ${this.s}.jobs j WHERE j.id = $1 RETURNING j.*),
+           history AS (DELETE FROM ${this.s}.runs WHERE job_id IN (SELECT id FROM removed))
+         SELECT removed.*, 0 AS active, NULL::json AS last_run, ${this.changedSql(null)} FROM removed`, [job.id]);
+      const row = removed.rows[0];
+      const { rows } = await client.query<{ seq: number }>(
+        `WITH added AS (
+           INSERT INTO ${this.s}.jobs (id, name, task, args, trigger, policy, paused, next_run_time, due_at, jitter_ms, retry)
+           VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6::jsonb, $7, $8, $9, $10, $11::jsonb) RETURNING seq, due_at)
+         SELECT seq, CASE WHEN due_at IS NOT NULL THEN ${this.notifySql('due_at')} END FROM added`,
+        params,
+      );
+      await client.query('COMMIT');
+      client.release();
+      job.seq = rows[0]?.seq ?? 0;
+      if (row !== undefined) old = this.fromRow(row, false);
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release(true);
+      if (isUniqueViolation(error)) throw new ConflictingIdError(job.id);
+      throw pgError(`replacing job "${job.id}"`, error);
+    }
+    this.cacheReplace(job, 1);
+    return old;
+  }
+
   private cacheReplace(job: JobRecord, version: number): void {
     const old = this.cache.get(job.id);
     if (old !== undefined && old.job !== job) old.job.releaseTrigger();
