@@ -1088,6 +1088,10 @@ export class PostgresJobStore implements JobStore {
         throw new UnwritableRecordError(`run record of job "${run.jobId}" cannot be written: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
+    // Which keys this write settles, decided now: the record objects are live (the executor settles a run
+    // in the same object), so a run still `running` here may be `succeeded` by the time the write returns,
+    // while this write stored `running`; its settling write is queued and clears the key when it lands.
+    const settles = this.inFlight.size === 0 ? [] : runs.filter((run) => run.outcome !== 'running').map((run) => fireKey(run.jobId, run.scheduledAt, run.attempt));
     // Asynchronous commit: a crash of the database server (not of a node) may lose the last fraction of a
     // second of run outcomes, never a claim; claims commit synchronously, so no fire can run twice. A row
     // whose settling write was lost is recorded lost by this node's heartbeat (see heartbeat.ts).
@@ -1105,9 +1109,7 @@ export class PostgresJobStore implements JobStore {
          AND ${this.s}.runs.status IN ('claimed', 'queued', 'running')`,
       [...columns.params(), this.nodeId, this.heartbeat?.epoch ?? null]));
     // Settled in the database: no longer in flight (see inFlight).
-    if (this.inFlight.size !== 0) {
-      for (const run of runs) if (run.outcome !== 'running') this.inFlight.delete(fireKey(run.jobId, run.scheduledAt, run.attempt));
-    }
+    for (const key of settles) this.inFlight.delete(key);
   }
 
   async getRuns(jobId: string, query: RunQuery): Promise<RunRecord[]> {
