@@ -813,6 +813,9 @@ export class SchedulerService {
     for (const claim of claims) {
       if (skip !== null && skip.has(claim)) {
         claim.job.running--;
+        // Not run here: a job that this fire finished is not removed here either (its fire may not have run
+        // anywhere, if the whole claim was rolled back; the node that ran it removes it).
+        claim.job.finished = false;
         this.logger.warn({ event: 'fire_claimed_elsewhere', jobId: claim.job.id, scheduledAt: new Date(claim.runTimes[0] as number).toISOString() },
           'another node has claimed this fire already; it is not started here');
         continue;

@@ -606,7 +606,9 @@ export class PostgresJobStore implements JobStore {
     // history goes only with the row it belongs to.
     const seq = only !== undefined && only.seq > 0 ? only.seq : null;
     const { rows } = await this.query<JobRow>(`removing job "${id}"`,
-      `WITH removed AS (DELETE FROM ${this.s}.jobs j WHERE j.id = $1 AND ($2::bigint IS NULL OR j.seq = $2) RETURNING j.*),
+      // A finished job's removal (`only`) also requires the row to have no pending retry, which another node
+      // may have given it since (a retry of this node's lost run, while this node was paused).
+      `WITH removed AS (DELETE FROM ${this.s}.jobs j WHERE j.id = $1 AND ($2::bigint IS NULL OR (j.seq = $2 AND j.retry IS NULL)) RETURNING j.*),
          history AS (DELETE FROM ${this.s}.runs WHERE job_id IN (SELECT id FROM removed))
        SELECT removed.*, 0 AS active, NULL::json AS last_run, ${this.changedSql(null)} FROM removed`, [id, seq]);
     const row = rows[0];
