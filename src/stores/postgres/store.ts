@@ -758,10 +758,15 @@ export class PostgresJobStore implements JobStore {
       let accepted: Map<string, InFlightFire> | null = null;
       try {
         accepted = await this.writeClaim(claim.client, batchJobs, batchClaims);
+        // A submission starts all its fire times or none: one whose times were partly recorded elsewhere
+        // already (a schedule rewound by a stale write, say) would run some of them twice, or leave the
+        // rows it did insert queued for ever. Its own rows are taken back before the commit.
+        const partial = batchClaims.filter((c) => !c.runTimes.every((at) => accepted?.has(fireKey(c.job.id, at, c.attempt))));
+        if (partial.length !== 0) await this.withdrawFires(claim.client, partial, accepted);
         // In flight before the commit: the heartbeat must never take a committed claim for a lost write.
         for (const [key, fire] of accepted) this.inFlight.set(key, fire);
         await this.endClaim(claim, 'COMMIT');
-        for (const c of batchClaims) if (!accepted.has(fireKey(c.job.id, c.runTimes[0] as number, c.attempt))) refused.push(c);
+        for (const c of batchClaims) if (partial.includes(c) || !accepted.has(fireKey(c.job.id, c.runTimes[0] as number, c.attempt))) refused.push(c);
         // The database answers again (after a restart, say): history backing off is written now, not after
         // its backoff, since the rows it settles hold their jobs' instance slots meanwhile.
         if (this.historyFailures !== 0 && this.historyUnreachable) {
@@ -778,6 +783,29 @@ export class PostgresJobStore implements JobStore {
     }
     const others = claims.filter((c) => !mine.some((claim) => claim.jobs.has(c.job)));
     return [...refused, ...others];
+  }
+
+  /** Deletes, inside the claim, the run rows this claim inserted for `claims` (refused as a whole). */
+  private async withdrawFires(client: pg.PoolClient, claims: readonly FireClaim[], accepted: Map<string, InFlightFire>): Promise<void> {
+    const ids: string[] = [];
+    const times: number[] = [];
+    const attempts: number[] = [];
+    for (const c of claims) {
+      for (const at of c.runTimes) {
+        const key = fireKey(c.job.id, at, c.attempt);
+        if (!accepted.delete(key)) continue;
+        ids.push(c.job.id);
+        times.push(at);
+        attempts.push(c.attempt);
+      }
+      this.context?.logger.warn({ event: 'fire_partly_claimed_elsewhere', jobId: c.job.id, runTimes: c.runTimes.map((t) => new Date(t).toISOString()) },
+        'some fire times of this submission were recorded by another node already; none of them starts here');
+    }
+    if (ids.length === 0) return;
+    await client.query(
+      `DELETE FROM ${this.s}.runs r USING unnest($1::text[], $2::float8[], $3::int[]) AS u(job_id, scheduled_at, attempt)
+       WHERE r.job_id = u.job_id AND r.scheduled_at = u.scheduled_at AND r.attempt = u.attempt AND r.node_id = $4 AND r.status IN ('claimed', 'queued')`,
+      [ids, times, attempts, this.nodeId]);
   }
 
   /**
