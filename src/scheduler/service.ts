@@ -955,8 +955,7 @@ export class SchedulerService {
       if (at === null) return;
       job.retry = { scheduledAt: run.scheduledAt, attempt: run.attempt + 1, at };
       this.setDue(job);
-      const updated = this.store.update(job);
-      if (updated instanceof Promise) await updated;
+      if (!(await this.saveRetry(job))) return;
       if (this.state === 'running') this.loop.wakeBy(at);
       if (this.events.wants('job_retry_scheduled')) {
         const payload = { jobId: job.id, scheduledAt: new Date(run.scheduledAt).toISOString(), attempt: run.attempt + 1, retryAt: new Date(at).toISOString() };
@@ -966,6 +965,20 @@ export class SchedulerService {
       if (error instanceof JobNotFoundError) return;
       this.logger.error({ event: 'store_error', jobId: run.jobId, error: toErrorLog(error) }, 'scheduling the retry of a lost run failed');
     }
+  }
+
+  /**
+   * Stores a job's new pending retry: on a shared store only the retry (saveRetry), since the record may
+   * be older than the row; elsewhere the record. False: the store did not take it (nothing to announce).
+   */
+  private async saveRetry(job: JobRecord): Promise<boolean> {
+    if (this.store.saveRetry !== undefined) {
+      const saved = await this.store.saveRetry(job);
+      if (!saved) this.setDue(job);
+      return saved;
+    }
+    await this.store.update(job);
+    return true;
   }
 
   private scheduleRetry(job: JobRecord, record: RunRecord): void {
@@ -978,7 +991,8 @@ export class SchedulerService {
     this.setDue(job);
     // Announced once the store has it: a job removed while its run was failing (or removed and added again
     // under its id) has nothing to retry. A store may throw synchronously (the memory store, in that case).
-    Promise.resolve().then(() => this.store.update(job)).then(() => {
+    Promise.resolve().then(() => this.saveRetry(job)).then((saved) => {
+      if (!saved) return;
       this.loop.wakeBy(at);
       if (this.events.wants('job_retry_scheduled')) {
         const payload = { jobId: job.id, scheduledAt: new Date(record.scheduledAt).toISOString(), attempt: record.attempt + 1, retryAt: new Date(at).toISOString() };

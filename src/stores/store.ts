@@ -185,6 +185,12 @@ export interface JobStore {
    */
   replace?(job: JobRecord): Awaitable<JobRecord | undefined>;
   /**
+   * A shared store: writes only the job's pending retry (not the whole record, which may be older than
+   * the row), if the row still allows it (same row, no retry yet, not paused, next regular fire after
+   * it). False: not written, and the record's retry is cleared. A store without it is used with update.
+   */
+  saveRetry?(job: JobRecord): Awaitable<boolean>;
+  /**
    * Removes a job and its run history; returns it, or undefined when it did not exist. With `only`: only
    * if the job under that id is still that one, not another added since under the same id (a finished
    * job's removal must not take a job added in its place).

@@ -601,6 +601,44 @@ export class PostgresJobStore implements JobStore {
     this.cacheReplace(job, row.version);
   }
 
+  /**
+   * Writes only the job's pending retry (and brings its due time forward to it), and only while the row is
+   * the one the record came from, has no retry yet, is not paused and its next regular fire is not at or
+   * before the retry. The rest of the row is left as it is: the record may be older than the row (another
+   * node paused, changed or advanced the job meanwhile), and writing it whole would undo that change or
+   * rewind the schedule to fires that ran already.
+   */
+  async saveRetry(job: JobRecord): Promise<boolean> {
+    const retry = job.retry;
+    if (retry === null) return false;
+    if (this.fenced.size !== 0 && this.fenced.has(fireKey(job.id, retry.scheduledAt, retry.attempt - 1))) {
+      job.retry = null;
+      this.context?.logger.warn({ event: 'store_retry_fenced', jobId: job.id, scheduledAt: new Date(retry.scheduledAt).toISOString(), attempt: retry.attempt },
+        'the retry of a run of a fenced registration (recorded lost elsewhere) is not scheduled');
+      return false;
+    }
+    const seq = job.seq > 0 ? job.seq : null;
+    const { rows } = await this.query<{ version: number }>(`scheduling a retry of job "${job.id}"`,
+      `WITH changed AS (
+         UPDATE ${this.s}.jobs SET retry = $2::jsonb, due_at = CASE WHEN due_at IS NULL OR due_at > $3::float8 THEN $3::float8 ELSE due_at END,
+           version = version + 1
+         WHERE id = $1 AND ($4::bigint IS NULL OR seq = $4) AND NOT paused AND retry IS NULL AND load_error IS NULL
+           AND (next_run_time IS NULL OR next_run_time > $3::float8)
+         RETURNING version, due_at)
+       SELECT version, ${this.notifySql('due_at')}, ${this.changedSql('version')} FROM changed`,
+      [job.id, JSON.stringify(retry), retry.at, seq]);
+    const row = rows[0];
+    if (row === undefined) {
+      job.retry = null;
+      return false;
+    }
+    // The record is the row's only if nothing else changed it in between; else the next read hydrates it.
+    const cached = this.cache.get(job.id);
+    if (cached !== undefined && cached.job === job && cached.version === row.version - 1) this.cacheReplace(job, row.version);
+    else this.dropCached(job.id, row.version);
+    return true;
+  }
+
   async remove(id: string, only?: JobRecord): Promise<JobRecord | undefined> {
     // `only`: the row must be the one that record was read from (seq is unique per inserted row); the
     // history goes only with the row it belongs to.
