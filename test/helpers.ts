@@ -91,3 +91,15 @@ export function sleepOn(clock: ManualClock, ms: number, signal?: AbortSignal): P
     });
   });
 }
+
+/** A real-time pause, for tests against real processes and databases (never on a manual clock). */
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits, in real time, until `condition` holds; fails naming `what` after `timeoutMs`. */
+export async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}

@@ -9,7 +9,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import { HttpError, InvalidArgumentError, TickworkError, type ErrorDetail } from '../scheduler/errors.js';
-import type { SchedulerService } from '../scheduler/service.js';
+import { toErrorLog, type SchedulerService } from '../scheduler/service.js';
 import { Authenticator, type AuthOptions } from './auth.js';
 import { EventStream, type EventStreamOptions } from './event-stream.js';
 import { callerOf } from './request.js';
@@ -155,9 +155,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   app.setErrorHandler(async (error: FastifyError | TickworkError, request, reply) => {
     const mapped = toTickworkError(error);
-    // The log gets the error's name, code, message and stack, never its other fields: a database error's
+    // The log gets the error's code, message and stack, never its other fields: a database error's
     // `detail`, `where` or parameters can quote the job's args.
-    if (mapped.status >= 500) request.log.error({ event: 'api_error', error: errorSummary(error), route: request.routeOptions.url }, 'request failed');
+    if (mapped.status >= 500) request.log.error({ event: 'api_error', error: toErrorLog(error), route: request.routeOptions.url }, 'request failed');
     if (mapped.code === 'RATE_LIMITED') reply.header('retry-after', '60');
     if (mapped.code === 'TOO_MANY_STREAMS') reply.header('retry-after', '5');
     reply.code(mapped.status);
@@ -214,14 +214,6 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(dashboardRoutes);
 
   return app;
-}
-
-/** What the log may show of an error: no fields beyond name, code, message and stack (see api_error). */
-function errorSummary(error: unknown): Record<string, unknown> {
-  if (!(error instanceof Error)) return { message: String(error) };
-  const code = (error as { code?: unknown }).code;
-  const cause = error.cause instanceof Error ? { name: error.cause.name, message: error.cause.message, code: (error.cause as { code?: unknown }).code } : undefined;
-  return { name: error.name, code, message: error.message, stack: error.stack, cause };
 }
 
 /** Maps Fastify's own errors (validation, body size, media type) to ours; anything unknown is a generic 500. */

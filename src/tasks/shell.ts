@@ -23,8 +23,10 @@ import type { ShellAllowEntry } from '../config.js';
 import { InvalidArgumentError } from '../scheduler/errors.js';
 import type { JobContext, JobFunction } from '../scheduler/job.js';
 import { describeType } from '../triggers/dates.js';
+import { MAX_OUTPUT_CHARS } from '../scheduler/run-text.js';
 
-const TAIL_CHARS = 4096;
+/** The run keeps this much output anyway (run-text.ts): the task keeps no more. */
+const TAIL_CHARS = MAX_OUTPUT_CHARS;
 const DEFAULT_TIMEOUT_SECONDS = 300;
 const MAX_TIMEOUT_SECONDS = 86_400;
 const KILL_GRACE_MS = 2_000;

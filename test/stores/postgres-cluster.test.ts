@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SystemClock } from '../../src/scheduler/clock.js';
 import { SchedulerService } from '../../src/scheduler/service.js';
 import { PostgresJobStore, type PostgresJobStoreOptions } from '../../src/stores/postgres/store.js';
-import { captureLogger, type LogLine } from '../helpers.js';
+import { captureLogger, type LogLine, sleep, until } from '../helpers.js';
 import { PG_URL, dropSchema, pgAvailable, schemaName, sql } from './pg-helpers.js';
 
 /** A node whose wall clock is `skewMs` off. */
@@ -35,15 +35,6 @@ interface Node {
   lines: LogLine[];
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 describe.skipIf(!pgAvailable)('PostgreSQL store: several nodes, one schedule', () => {
   let schema = '';

@@ -10,7 +10,7 @@ import { SystemClock } from '../../src/scheduler/clock.js';
 import type { RunRecord } from '../../src/scheduler/run.js';
 import { SchedulerService } from '../../src/scheduler/service.js';
 import { PostgresJobStore, type PostgresJobStoreOptions } from '../../src/stores/postgres/store.js';
-import { captureLogger, type LogLine } from '../helpers.js';
+import { captureLogger, type LogLine, sleep, until } from '../helpers.js';
 import { PG_URL, dropSchema, pgAvailable, schemaName, sql } from './pg-helpers.js';
 
 interface Node {
@@ -19,15 +19,6 @@ interface Node {
   lines: LogLine[];
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 function settled(jobId: string, scheduledAt: number, extra: Partial<RunRecord> = {}): RunRecord {
   return { jobId, scheduledAt, attempt: 1, startedAt: scheduledAt + 1, finishedAt: scheduledAt + 6, outcome: 'succeeded', latenessMs: 1, durationMs: 5, error: null, ...extra };
