@@ -13,7 +13,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { chromium } from 'playwright-core';
-import { EVENT_NAMES } from '../dist/scheduler/events.js';
+import { EVENT_NAMES } from '../dist/core/events.js';
 import { SchedulerService } from '../dist/scheduler/service.js';
 import { buildServer } from '../dist/server/app.js';
 

@@ -11,7 +11,7 @@ import { SchedulerService } from './scheduler/service.js';
 import { createStore, redactStoreSpec } from './stores/create.js';
 import { registerBuiltInTasks } from './tasks/index.js';
 import { reconcileJobs } from './server/reconcile.js';
-import { TickworkError } from './scheduler/errors.js';
+import { TickworkError } from './core/errors.js';
 
 const USAGE = `Usage: tickwork serve [--config tickwork.config.mjs] [--host 127.0.0.1] [--port 8080]
 

@@ -9,10 +9,10 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { InvalidArgumentError } from './scheduler/errors.js';
+import { InvalidArgumentError } from './core/errors.js';
 import { DEFAULT_STORE } from './stores/create.js';
-import type { JobFunction, JobPolicy } from './scheduler/job.js';
-import type { LogLevel } from './scheduler/logger.js';
+import type { JobFunction, JobPolicy } from './core/job.js';
+import type { LogLevel } from './core/logger.js';
 import type { AddJobSpec } from './scheduler/service.js';
 import type { EventStreamOptions } from './server/event-stream.js';
 

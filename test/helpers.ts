@@ -1,7 +1,7 @@
 /** Shared test fixtures: a manual clock, a capturing logger, and a scheduler wired to both. */
-import { ManualClock } from '../src/scheduler/clock.js';
-import type { SchedulerEventName, SchedulerEventMap } from '../src/scheduler/events.js';
-import type { Logger } from '../src/scheduler/logger.js';
+import { ManualClock } from '../src/core/clock.js';
+import type { SchedulerEventName, SchedulerEventMap } from '../src/core/events.js';
+import type { Logger } from '../src/core/logger.js';
 import { SchedulerService, type SchedulerOptions } from '../src/scheduler/service.js';
 
 /** 2026-01-01T00:00:00Z: every fake clock starts here unless a test needs another instant. */

@@ -42,7 +42,7 @@ export class CronCompiler {
 
   /**
    * The parsed pattern of `expression`, shared by everyone who acquired the same (trimmed) string; call
-   * `release` once per `acquire`. Throws InvalidTriggerError for an invalid expression.
+   * `release` once per `acquire`. Throws CronError for an invalid expression.
    */
   acquire(expression: string): CronPattern {
     return this.share(expression).pattern;
@@ -80,7 +80,7 @@ export class CronCompiler {
     if (--entry.refs <= 0 && this.entries.get(entry.pattern.expression) === entry) this.entries.delete(entry.pattern.expression);
   }
 
-  /** The zone named `name`, cached; throws InvalidTriggerError (path `trigger.timezone`) for an unknown name. */
+  /** The zone named `name`, cached; throws CronError (kind `timezone`) for an unknown name. */
   zone(name: string): TimeZone {
     if (this.lastZone !== null && this.lastZone.name === name) return this.lastZone;
     let zone = this.zones.get(name);

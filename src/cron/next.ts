@@ -15,7 +15,7 @@
  * calendar is arithmetic on day numbers, days are found month by month with bit masks, and the zone
  * answers from its cached segment.
  */
-import { DAY_MS, civilDay, civilFromDays, civilMonth, civilYear, daysFromCivil, daysInMonth, weekdayOfDays } from './calendar.js';
+import { DAY_MS, civilDay, civilFromDays, civilMonth, civilYear, daysFromCivil, daysInMonth, weekdayOfDays } from '../core/calendar.js';
 import type { CronPattern } from './pattern.js';
 import type { TimeZone } from './zone.js';
 

@@ -9,7 +9,7 @@
  * the field), lists `a,b-c`; month names jan-dec and day names sun-sat in any case; day-of-week 0-7
  * with 0 and 7 both Sunday; nicknames `@yearly @annually @monthly @weekly @daily @midnight @hourly`.
  */
-import { InvalidTriggerError } from '../scheduler/errors.js';
+import { CronError } from './cron-error.js';
 
 /** A parsed cron expression. Immutable; shared by every job with the same expression string. */
 export interface CronPattern {
@@ -88,31 +88,31 @@ const MAX_DAYS_IN_MONTH = [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const FIELDS_HINT = 'expected 5 fields (minute hour day-of-month month day-of-week) or 6 (second first)';
 
 /**
- * Parses a cron expression (syntax in the module comment). Throws InvalidTriggerError (path
- * `trigger.expression`) naming the field at fault and what it allows, and for an expression that can
+ * Parses a cron expression (syntax in the module comment). Throws CronError (kind
+ * `expression`) naming the field at fault and what it allows, and for an expression that can
  * never fire, such as `0 0 30 2 *`.
  */
 export function parseCron(expression: string): CronPattern {
   if (typeof expression !== 'string') {
     const got = expression === null ? 'null' : typeof expression;
-    throw invalid(`Cron expression must be a string such as "*/15 * * * *", got ${got}.`);
+    throw invalid(expression, `Cron expression must be a string such as "*/15 * * * *", got ${got}.`);
   }
   const trimmed = expression.trim();
-  if (trimmed.length === 0) throw invalid(`Cron expression is empty; ${FIELDS_HINT}, e.g. "*/15 * * * *".`);
+  if (trimmed.length === 0) throw invalid(expression, `Cron expression is empty; ${FIELDS_HINT}, e.g. "*/15 * * * *".`);
   if (trimmed.length > MAX_EXPRESSION_LENGTH) {
-    throw invalid(`Cron expression is ${trimmed.length} characters long; at most ${MAX_EXPRESSION_LENGTH} are allowed.`);
+    throw invalid(expression, `Cron expression is ${trimmed.length} characters long; at most ${MAX_EXPRESSION_LENGTH} are allowed.`);
   }
   let source = trimmed;
   if (source.charCodeAt(0) === 64 /* @ */) {
     const expansion = NICKNAMES[source.toLowerCase()];
     if (expansion === undefined) {
-      throw invalid(`Cron expression "${trimmed}" is not a known nickname; allowed: ${Object.keys(NICKNAMES).join(', ')} (@reboot has no meaning for a scheduler).`);
+      throw invalid(expression, `Cron expression "${trimmed}" is not a known nickname; allowed: ${Object.keys(NICKNAMES).join(', ')} (@reboot has no meaning for a scheduler).`);
     }
     source = expansion;
   }
   const fields = source.split(/[ \t]+/);
   if (fields.length !== 5 && fields.length !== 6) {
-    throw invalid(`Cron expression "${trimmed}": ${FIELDS_HINT}, got ${fields.length}.`);
+    throw invalid(expression, `Cron expression "${trimmed}": ${FIELDS_HINT}, got ${fields.length}.`);
   }
   const seconds = fields.length === 6;
   const at = (i: number): string => fields[seconds ? i : i - 1] as string;
@@ -146,13 +146,13 @@ export function parseCron(expression: string): CronPattern {
   // Only "day-of-month AND every weekday" can miss every real date: with both day fields restricted a
   // weekday always matches soon, and a day-of-month field starting with * includes the 1st.
   if (domRestricted && !dowRestricted && !someDateMatches(pattern)) {
-    throw invalid(`Cron expression "${trimmed}" never matches a real date: day-of-month "${domText}" does not occur in month "${monText}".`);
+    throw invalid(expression, `Cron expression "${trimmed}" never matches a real date: day-of-month "${domText}" does not occur in month "${monText}".`);
   }
   return pattern;
 }
 
-function invalid(message: string): InvalidTriggerError {
-  return new InvalidTriggerError(message, { path: 'trigger.expression' });
+function invalid(expression: unknown, message: string): CronError {
+  return new CronError('expression', expression, message);
 }
 
 /** Whether some allowed month has some allowed day (Feb 29 counts). */
@@ -171,7 +171,7 @@ function someDateMatches(p: CronPattern): boolean {
  */
 function parseField(text: string, spec: FieldSpec, expression: string, lo: number, hi: number): number {
   const fail = (why: string): never => {
-    throw invalid(`Cron expression "${expression}": ${spec.name} field "${text}" ${why}`);
+    throw invalid(expression, `Cron expression "${expression}": ${spec.name} field "${text}" ${why}`);
   };
   let bits = 0;
   for (const item of text.split(',')) {

@@ -9,8 +9,8 @@
  * Ramadan suspensions of DST, are weeks apart). `UTC`, `GMT` and `Etc/*` have a fixed offset and skip all
  * of this.
  */
-import { InvalidTriggerError } from '../scheduler/errors.js';
-import { DAY_MS, civilDay, civilFromDays, utcYear, yearStartMs } from './calendar.js';
+import { CronError } from './cron-error.js';
+import { DAY_MS, civilDay, civilFromDays, utcYear, yearStartMs } from '../core/calendar.js';
 
 /** Sampling step when building a year's table. */
 const SAMPLE_MS = 7 * DAY_MS;
@@ -49,11 +49,11 @@ export class TimeZone {
   private segPrev = Number.NaN;
   private segNext = Number.NaN;
 
-  /** Throws InvalidTriggerError (path `trigger.timezone`) for a name that is not an IANA zone. */
+  /** Throws CronError (kind `timezone`) for a name that is not an IANA zone. */
   constructor(name: string) {
     if (!TimeZone.isValid(name)) {
       const shown = typeof name === 'string' ? `"${name.slice(0, 64)}"` : typeof name;
-      throw new InvalidTriggerError(`Unknown time zone ${shown}; it must be an IANA name such as "Europe/Berlin", "America/New_York" or "UTC".`, { path: 'trigger.timezone' });
+      throw new CronError('timezone', name, `Unknown time zone ${shown}; it must be an IANA name such as "Europe/Berlin", "America/New_York" or "UTC".`);
     }
     this.name = name;
     this.format = new Intl.DateTimeFormat('en-US', {

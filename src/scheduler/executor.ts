@@ -5,14 +5,15 @@
  *
  * A synchronous job function is run and recorded without a promise: that is the hot path.
  */
-import type { Clock, TimerHandle } from './clock.js';
-import { JobCancelledError, JobTimeoutError } from './errors.js';
-import { EVENT_ID, EVENT_NAMES, isPromiseLike, type EventBus, type RunEvent, type RunOutcome } from './events.js';
-import type { JobRecord } from './job.js';
-import type { Logger } from './logger.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
+import { JobCancelledError, JobTimeoutError } from '../core/errors.js';
+import { isPromiseLike, type EventBus } from './event-bus.js';
+import { EVENT_ID, EVENT_NAMES, type RunEvent, type RunOutcome } from '../core/events.js';
+import type { JobRecord } from '../core/job.js';
+import type { Logger } from '../core/logger.js';
 import { isMisfire } from './policies.js';
 import { RunContext } from './run-context.js';
-import { LiveRunRecord, toRunError, type RunError, type RunRecord } from './run.js';
+import { LiveRunRecord, toRunError, type RunError, type RunRecord } from '../core/run.js';
 import { runError, runOutput, runStack } from './run-text.js';
 import type { JobStore } from '../stores/store.js';
 

@@ -1,8 +1,8 @@
 /** The public view of a job: JobInfo, built from a store's JobRecord on read. */
 import { loadErrorOf } from '../stores/store.js';
-import type { TriggerInfo } from '../triggers/trigger.js';
-import type { JobRecord, RetryPolicy } from './job.js';
-import { toRun, type Run } from './run.js';
+import type { TriggerInfo } from '../core/trigger.js';
+import type { JobRecord, RetryPolicy } from '../core/job.js';
+import { toRun, type Run } from '../core/run.js';
 
 /**
  * ok; task_not_registered: the job names a task this process has not registered (it waits for it);

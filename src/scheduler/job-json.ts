@@ -4,7 +4,7 @@
  * field JobInfo is built from and is rebuilt when any of them differs, so no mutation site has to
  * remember to invalidate it.
  */
-import type { JobRecord } from './job.js';
+import type { JobRecord } from '../core/job.js';
 import { forMonitor, toJobInfo } from './job-info.js';
 
 interface CachedJson {

@@ -3,9 +3,9 @@
  * so that a wall clock that jumps (NTP, a suspended VM) is noticed within MAX_SLEEP_MS, and the clock is
  * re-read on every wake: a wake is only a suggestion to look. One pass runs at a time.
  */
-import type { Clock, TimerHandle } from './clock.js';
-import type { Logger } from './logger.js';
-import { StoreUnavailableError, TickworkError } from './errors.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import { StoreUnavailableError, TickworkError } from '../core/errors.js';
 
 /** Longest sleep between passes, whatever the schedule says. */
 export const MAX_SLEEP_MS = 10_000;

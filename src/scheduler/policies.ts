@@ -2,8 +2,8 @@
  * The pure decisions of the scheduler, the same for every store: which of the due fire times run,
  * which are missed, whether another instance may start, when a retry happens. No I/O, no clock.
  */
-import type { DueFires } from '../triggers/trigger.js';
-import type { RetryPolicy } from './job.js';
+import type { DueFires } from '../core/trigger.js';
+import type { RetryPolicy } from '../core/job.js';
 
 /** What one job does with the fire times that fell due together. */
 export interface FirePlan {

@@ -4,8 +4,8 @@
  * they need sits in one side object made on first use, so that the context of a run that reads none of
  * them is six fields (every fire allocates one; at 100 000 fires a second its size is scavenger time).
  */
-import type { JobContext } from './job.js';
-import type { Logger } from './logger.js';
+import type { JobContext } from '../core/job.js';
+import type { Logger } from '../core/logger.js';
 
 /** The lazily built parts, and an abort that came before the signal was read. */
 interface Extras {

@@ -6,7 +6,7 @@
  * clipped to its documented size, NUL removed, secrets of the job's args and URL userinfo scrubbed.
  */
 import { Redactor, scrubText } from './redact.js';
-import type { RunError } from './run.js';
+import type { RunError } from '../core/run.js';
 
 /** A run's output (a string a job returns: an HTTP status line, the tail of a command's output): its last 4096 characters. */
 export const MAX_OUTPUT_CHARS = 4096;

@@ -9,25 +9,26 @@ import { MemoryJobStore } from '../stores/memory.js';
 import { loadErrorOf, type FireClaim, type JobStore, type StoredJob } from '../stores/store.js';
 import { JOB_SORTS, JOB_STATES, compareJobs, matchesFilter, type JobPage, type JobPageQuery, type JobSort, type JobState } from '../stores/job-order.js';
 import { jobInfoJson } from './job-json.js';
-import { createTrigger } from '../triggers/create.js';
-import { describeType } from '../triggers/dates.js';
-import type { DateInput, TriggerSpec } from '../triggers/trigger.js';
-import { OffsetClock, SystemClock, type Clock } from './clock.js';
+import { asTriggerError, createTrigger } from '../triggers/create.js';
+import { describeType } from '../core/format.js';
+import type { DateInput, TriggerSpec } from '../core/trigger.js';
+import { OffsetClock, SystemClock, type Clock } from '../core/clock.js';
 import {
   InvalidArgumentError, InvalidTriggerError, JobNotFoundError, MaxInstancesReachedError, SchedulerAlreadyRunningError,
   SchedulerNotRunningError, StoreUnavailableError, TaskNotRegisteredError, TickworkError,
-} from './errors.js';
-import { EventBus, type Listener, type SchedulerEventName } from './events.js';
+} from '../core/errors.js';
+import { EventBus } from './event-bus.js';
+import type { Listener, SchedulerEventName } from '../core/events.js';
 import { Executor, type Submission } from './executor.js';
-import { JobRecord, type JobSnapshot, type JobFunction, type JobOptions, type JobPolicy, type PendingRetry } from './job.js';
+import { JobRecord, type JobSnapshot, type JobFunction, type JobOptions, type JobPolicy, type PendingRetry } from '../core/job.js';
 import { toJobInfo, type JobInfo } from './job-info.js';
-import { createDefaultLogger, type Logger } from './logger.js';
+import { createDefaultLogger, type Logger } from '../core/logger.js';
 import { WakeLoop } from './loop.js';
 import {
   DEFAULT_JOB_POLICY, bool, checkOptionKeys, resolvePolicy, validateArgs, validateJobId, validateName,
-} from './options.js';
+} from '../core/job-options.js';
 import { hasFreeInstance, jitteredDue, planFires, retryAllowed, retryAt } from './policies.js';
-import { toRun, type Run, type RunRecord } from './run.js';
+import { toRun, type Run, type RunRecord } from '../core/run.js';
 import { TaskRegistry, type TaskOptions } from './tasks.js';
 
 export interface SchedulerOptions {
@@ -124,7 +125,7 @@ export class SchedulerService {
     if (options.jobDefaults !== undefined) checkOptionKeys(options.jobDefaults, 'jobDefaults');
     this.defaults = resolvePolicy(options.jobDefaults ?? {}, DEFAULT_JOB_POLICY, 'jobDefaults');
     this.timezone = options.timezone ?? systemTimeZone();
-    this.cron.zone(this.timezone); // validates the zone name now, not at the first cron job
+    asTriggerError('trigger', () => this.cron.zone(this.timezone)); // validates the zone name now, not at the first cron job
     this.maxCatchUp = integerOption(options.maxCatchUp, 'maxCatchUp', 1000, 1_000_000);
     const maxConcurrentRuns = integerOption(options.maxConcurrentRuns, 'maxConcurrentRuns', 1000, 1_000_000);
     this.maxConcurrentRuns = maxConcurrentRuns;
@@ -138,6 +139,11 @@ export class SchedulerService {
   /** True between start() and shutdown(), paused or not. */
   get isRunning(): boolean {
     return this.state === 'running' || this.state === 'paused';
+  }
+
+  /** The scheduler's "now" in epoch milliseconds: its clock, with a shared store's offset applied. */
+  now(): number {
+    return this.clock.now();
   }
 
   /** The scheduler's default IANA zone for cron triggers. */

@@ -2,10 +2,10 @@
  * Named tasks: functions registered under a name so that a stored job can refer to them (a closure cannot
  * be stored). Looked up by name when a job is added or loaded, and by identity when a function is passed.
  */
-import { InvalidArgumentError } from './errors.js';
-import type { JobFunction } from './job.js';
-import { JOB_ID_PATTERN } from './options.js';
-import { describeType } from '../triggers/dates.js';
+import { InvalidArgumentError } from '../core/errors.js';
+import type { JobFunction } from '../core/job.js';
+import { JOB_ID_PATTERN } from '../core/job-options.js';
+import { describeType } from '../core/format.js';
 
 /** What a task may declare beside its function. */
 export interface TaskOptions {

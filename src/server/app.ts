@@ -8,7 +8,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
-import { HttpError, InvalidArgumentError, TickworkError, type ErrorDetail } from '../scheduler/errors.js';
+import { HttpError, InvalidArgumentError, TickworkError, type ErrorDetail } from '../core/errors.js';
 import { toErrorLog, type SchedulerService } from '../scheduler/service.js';
 import { Authenticator, type AuthOptions } from './auth.js';
 import { EventStream, type EventStreamOptions } from './event-stream.js';

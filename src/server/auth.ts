@@ -13,7 +13,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { HttpError, InvalidArgumentError } from '../scheduler/errors.js';
+import { HttpError, InvalidArgumentError } from '../core/errors.js';
 
 export type Role = 'admin' | 'monitor';
 

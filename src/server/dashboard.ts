@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { HttpError } from '../scheduler/errors.js';
+import { HttpError } from '../core/errors.js';
 
 /**
  * Resolved from this module, not the working directory: `src/server/` (tests) and `dist/server/` (built or

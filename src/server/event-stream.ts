@@ -30,8 +30,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { HttpError, InvalidArgumentError } from '../scheduler/errors.js';
-import { EVENT_NAMES, type SchedulerEventName } from '../scheduler/events.js';
+import { HttpError, InvalidArgumentError } from '../core/errors.js';
+import { EVENT_NAMES, type SchedulerEventName } from '../core/events.js';
 import type { SchedulerService } from '../scheduler/service.js';
 
 /** Events kept for reconnecting clients. */

@@ -4,7 +4,7 @@
  * jobs, running runs.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { RunEvent, SchedulerEventName } from '../scheduler/events.js';
+import type { RunEvent, SchedulerEventName } from '../core/events.js';
 import type { SchedulerService } from '../scheduler/service.js';
 
 const RUN_EVENTS: SchedulerEventName[] = ['job_executed', 'job_error', 'job_missed', 'job_max_instances', 'job_timed_out', 'job_cancelled', 'job_lost'];

@@ -4,7 +4,7 @@
  * survives (the config's `paused` only applies when the job is created); stored jobs absent from the
  * config are kept.
  */
-import type { Logger } from '../scheduler/logger.js';
+import type { Logger } from '../core/logger.js';
 import type { AddJobSpec, SchedulerService } from '../scheduler/service.js';
 import type { JobInfo } from '../scheduler/job-info.js';
 import { createTrigger } from '../triggers/create.js';

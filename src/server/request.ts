@@ -1,7 +1,7 @@
 /** Small helpers shared by routes: the authenticated caller and list limits. */
 import type {} from '@fastify/swagger';
 import type { FastifyRequest } from 'fastify';
-import { HttpError, InvalidArgumentError } from '../scheduler/errors.js';
+import { HttpError, InvalidArgumentError } from '../core/errors.js';
 import type { Caller } from './auth.js';
 
 declare module 'fastify' {

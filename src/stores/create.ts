@@ -3,8 +3,8 @@
  * relative to the working directory), `memory`, and `postgres://…[?schema=name]` (several nodes, one schedule).
  */
 import { resolve } from 'node:path';
-import { InvalidArgumentError } from '../scheduler/errors.js';
-import type { Logger } from '../scheduler/logger.js';
+import { InvalidArgumentError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
 import { MemoryJobStore } from './memory.js';
 import { parsePostgresSpec } from './postgres/connection.js';
 import { PostgresJobStore } from './postgres/store.js';

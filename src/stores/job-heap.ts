@@ -12,7 +12,7 @@
  * goes down to a leaf along the smaller children (one comparison per level), and the entry, which is
  * usually among the latest, rises from there (rarely more than a level).
  */
-import type { JobRecord } from '../scheduler/job.js';
+import type { JobRecord } from '../core/job.js';
 
 const INITIAL_CAPACITY = 64;
 

@@ -2,8 +2,8 @@
  * Orders and cursors for listing jobs page by page: by id, by next run time (paused and finished last),
  * or by last run (newest first). A cursor is the sort key of the last item of a page, opaque to clients.
  */
-import { InvalidArgumentError } from '../scheduler/errors.js';
-import type { JobRecord } from '../scheduler/job.js';
+import { InvalidArgumentError } from '../core/errors.js';
+import type { JobRecord } from '../core/job.js';
 
 export type JobSort = 'id' | 'nextRunTime' | 'lastRun';
 export const JOB_SORTS: readonly JobSort[] = ['id', 'nextRunTime', 'lastRun'];

@@ -2,9 +2,9 @@
  * The in-memory store, the library default: a Map by id plus a binary heap by due time, and a bounded
  * ring of run records per job. Nothing survives the process; any function can be a job.
  */
-import { ConflictingIdError, InvalidArgumentError, JobNotFoundError } from '../scheduler/errors.js';
-import type { JobRecord } from '../scheduler/job.js';
-import type { RunRecord } from '../scheduler/run.js';
+import { ConflictingIdError, InvalidArgumentError, JobNotFoundError } from '../core/errors.js';
+import type { JobRecord } from '../core/job.js';
+import type { RunRecord } from '../core/run.js';
 import { JobHeap } from './job-heap.js';
 import { RunRing } from './run-ring.js';
 import { RunSlab } from './run-slab.js';

@@ -8,8 +8,8 @@
  * A record still running is kept as the object itself ("pinned"): the executor mutates it until it
  * settles and then calls `settle`, which packs it.
  */
-import type { RunOutcome } from '../scheduler/events.js';
-import { LiveRunRecord, type RunError, type RunRecord } from '../scheduler/run.js';
+import type { RunOutcome } from '../core/events.js';
+import { LiveRunRecord, type RunError, type RunRecord } from '../core/run.js';
 import { WIDTH, type RunSlab } from './run-slab.js';
 import type { RunQuery } from './store.js';
 

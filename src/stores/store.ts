@@ -6,11 +6,11 @@
  * back (the memory store keeps the very objects; a database store reads and writes copies). After
  * mutating a job's schedule fields the scheduler calls `update` or `putBack`.
  */
-import { JobRecord, type JobPolicy, type PendingRetry } from '../scheduler/job.js';
-import type { Logger } from '../scheduler/logger.js';
-import { DEFAULT_JOB_POLICY } from '../scheduler/options.js';
-import type { DueFires, ResolvedTriggerSpec, Trigger, TriggerInfo } from '../triggers/trigger.js';
-import type { RunRecord } from '../scheduler/run.js';
+import { JobRecord, type JobPolicy, type PendingRetry } from '../core/job.js';
+import type { Logger } from '../core/logger.js';
+import { DEFAULT_JOB_POLICY } from '../core/job-options.js';
+import type { DueFires, ResolvedTriggerSpec, Trigger, TriggerInfo } from '../core/trigger.js';
+import type { RunRecord } from '../core/run.js';
 import type { JobPage, JobPageQuery } from './job-order.js';
 
 /**

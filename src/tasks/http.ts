@@ -9,10 +9,10 @@
  * URL is sent as `Authorization: Basic` (unless args.headers has an Authorization) and never appears in an
  * error or output: those name the origin only.
  */
-import { InvalidArgumentError } from '../scheduler/errors.js';
-import type { JobContext } from '../scheduler/job.js';
+import { InvalidArgumentError } from '../core/errors.js';
+import type { JobContext } from '../core/job.js';
 import { Redactor } from '../scheduler/redact.js';
-import { iso } from '../triggers/dates.js';
+import { iso } from '../core/format.js';
 
 /** Most bytes of a response body read (the rest is discarded). */
 export const MAX_RESPONSE_BYTES = 64 * 1024;

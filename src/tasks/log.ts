@@ -1,6 +1,6 @@
 /** Built-in task `log`: writes one structured log line. Args: `{ message, level? }`. */
-import { InvalidArgumentError } from '../scheduler/errors.js';
-import type { JobContext } from '../scheduler/job.js';
+import { InvalidArgumentError } from '../core/errors.js';
+import type { JobContext } from '../core/job.js';
 
 export function logTask(ctx: JobContext): string {
   const args = (ctx.args ?? {}) as { message?: unknown; level?: unknown };

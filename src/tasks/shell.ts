@@ -20,9 +20,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { realpath } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { ShellAllowEntry } from '../config.js';
-import { InvalidArgumentError } from '../scheduler/errors.js';
-import type { JobContext, JobFunction } from '../scheduler/job.js';
-import { describeType } from '../triggers/dates.js';
+import { InvalidArgumentError } from '../core/errors.js';
+import type { JobContext, JobFunction } from '../core/job.js';
+import { describeType } from '../core/format.js';
 import { MAX_OUTPUT_CHARS } from '../scheduler/run-text.js';
 
 /** The run keeps this much output anyway (run-text.ts): the task keeps no more. */

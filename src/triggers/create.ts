@@ -3,12 +3,14 @@
  * that names the field and what is allowed. Nothing is acquired unless the whole spec is valid.
  */
 import type { CronCompiler } from '../cron/compiler.js';
-import { InvalidTriggerError } from '../scheduler/errors.js';
+import { CronError } from '../cron/cron-error.js';
+import { InvalidTriggerError } from '../core/errors.js';
 import { CronTrigger } from './cron.js';
 import { DateTrigger } from './date.js';
-import { describeType, parseDateInput, parseOptionalDate } from './dates.js';
+import { parseDateInput, parseOptionalDate } from './date-input.js';
+import { describeType } from '../core/format.js';
 import { IntervalTrigger } from './interval.js';
-import type { Trigger } from './trigger.js';
+import type { Trigger } from '../core/trigger.js';
 
 /** What creating a trigger needs from its surroundings. */
 export interface TriggerEnvironment {
@@ -69,7 +71,20 @@ export function createTrigger(spec: unknown, env: TriggerEnvironment, path = 'tr
   if (typeof zoneName !== 'string') {
     throw new InvalidTriggerError(`${path}.timezone must be an IANA zone name such as "Europe/Berlin", got ${describeType(zoneName)}.`, { path: `${path}.timezone` });
   }
-  const zone = env.compiler.zone(zoneName);
-  const shared = env.compiler.share(expression);
+  const zone = asTriggerError(path, () => env.compiler.zone(zoneName));
+  const shared = asTriggerError(path, () => env.compiler.share(expression));
   return startMs === null && endMs === null ? CronTrigger.boundless(env.compiler, shared, zone) : CronTrigger.create(env.compiler, shared, zone, startMs, endMs);
+}
+
+/**
+ * Runs a call into the cron engine, turning its CronError into the InvalidTriggerError of the API, with
+ * the field of the trigger spec at fault (`trigger.expression` or `trigger.timezone`).
+ */
+export function asTriggerError<T>(path: string, call: () => T): T {
+  try {
+    return call();
+  } catch (error) {
+    if (error instanceof CronError) throw new InvalidTriggerError(error.message, { path: `${path}.${error.kind}`, cause: error });
+    throw error;
+  }
 }

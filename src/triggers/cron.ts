@@ -7,9 +7,9 @@ import type { CronCompiler, SharedPattern } from '../cron/compiler.js';
 import type { CronPattern } from '../cron/pattern.js';
 import type { TimeZone } from '../cron/zone.js';
 import { nextCronFire, type CronFire } from '../cron/next.js';
-import { iso } from './dates.js';
+import { iso } from '../core/format.js';
 import { walkDueFires } from './due-fires.js';
-import type { DueFires, ResolvedTriggerSpec, Trigger, TriggerInfo } from './trigger.js';
+import type { DueFires, ResolvedTriggerSpec, Trigger, TriggerInfo } from '../core/trigger.js';
 
 export class CronTrigger implements Trigger {
   declare private readonly compiler: CronCompiler;

@@ -1,6 +1,6 @@
 /** Date trigger: fires once, at `runAt`. A past date is still returned by `first` (the misfire rule decides). */
-import { iso } from './dates.js';
-import type { DueFires, ResolvedTriggerSpec, Trigger, TriggerInfo } from './trigger.js';
+import { iso } from '../core/format.js';
+import type { DueFires, ResolvedTriggerSpec, Trigger, TriggerInfo } from '../core/trigger.js';
 
 export class DateTrigger implements Trigger {
   readonly type = 'date';

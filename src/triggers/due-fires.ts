@@ -3,7 +3,7 @@
  * times cannot be counted arithmetically (cron, date). Bounded: a per-second cron down for a year would
  * be 31 million steps, so after a cap the walk jumps close to `now` and the count becomes a lower bound.
  */
-import type { DueFires } from './trigger.js';
+import type { DueFires } from '../core/trigger.js';
 
 /** Steps walked one by one before jumping ahead. */
 export const MAX_WALK = 20_000;

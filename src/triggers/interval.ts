@@ -2,8 +2,8 @@
  * Interval trigger: fires at `start + k * period`, k = 0, 1, 2, ... with no drift: each fire time is
  * computed from the grid, never as "last run + period". Elapsed time, so DST does not affect it.
  */
-import { iso } from './dates.js';
-import type { DueFires, ResolvedTriggerSpec, Trigger, TriggerInfo } from './trigger.js';
+import { iso } from '../core/format.js';
+import type { DueFires, ResolvedTriggerSpec, Trigger, TriggerInfo } from '../core/trigger.js';
 
 export class IntervalTrigger implements Trigger {
   /** The period in seconds, as given. */

@@ -2,14 +2,14 @@
  * previewSchedule: the next fire times of a trigger spec, without a scheduler. Used by the API's
  * `POST /schedules/preview` and the dashboard's live preview.
  */
+import { SystemClock } from '../core/clock.js';
 import { CronCompiler } from '../cron/compiler.js';
 import { systemTimeZone } from '../cron/zone.js';
-import { SystemClock } from '../scheduler/clock.js';
-import { InvalidArgumentError } from '../scheduler/errors.js';
+import { InvalidArgumentError } from '../core/errors.js';
 import { CronTrigger } from './cron.js';
-import { parseDateInput } from './dates.js';
+import { parseDateInput } from './date-input.js';
 import { createTrigger } from './create.js';
-import type { DateInput, TriggerSpec } from './trigger.js';
+import type { DateInput, TriggerSpec } from '../core/trigger.js';
 
 export const MAX_PREVIEW_COUNT = 1000;
 /** The last instant a Date can hold: a schedule that runs past it ends the preview there. */
@@ -30,18 +30,21 @@ export interface PreviewFire {
   dst?: 'shifted' | 'repeated';
 }
 
-/** The next `count` fire times strictly after `from`, oldest first. */
+/** The next `count` fire times strictly after `from` (default: now), oldest first. */
 export function previewSchedule(trigger: TriggerSpec, options: PreviewOptions = {}): Date[] {
-  return previewFires(trigger, options).map((fire) => fire.at);
+  return previewFires(trigger, options, new SystemClock().now()).map((fire) => fire.at);
 }
 
-/** Like {@link previewSchedule}, with each fire's DST mark. */
-export function previewFires(trigger: TriggerSpec, options: PreviewOptions = {}): PreviewFire[] {
+/**
+ * Like {@link previewSchedule}, with each fire's DST mark. `nowMs` is the caller's "now" (a scheduler
+ * passes its own clock's), used when `options.from` is absent.
+ */
+export function previewFires(trigger: TriggerSpec, options: PreviewOptions, nowMs: number): PreviewFire[] {
   const count = options.count ?? 10;
   if (!Number.isInteger(count) || count < 1 || count > MAX_PREVIEW_COUNT) {
     throw InvalidArgumentError.field('count', `must be an integer from 1 to ${MAX_PREVIEW_COUNT}, got ${String(count)}.`);
   }
-  const fromMs = options.from === undefined ? new SystemClock().now() : parseDateInput(options.from, 'from');
+  const fromMs = options.from === undefined ? nowMs : parseDateInput(options.from, 'from');
   const compiler = new CronCompiler();
   // Anchor an interval without a startDate at `from`, so the preview lists from + period, from + 2 * period...
   const t = createTrigger(trigger, { nowMs: fromMs, defaultTimezone: options.timezone ?? systemTimeZone(), compiler });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { nextCronTime } from '../../src/cron/next.js';
 import { parseCron, type CronPattern } from '../../src/cron/pattern.js';
 import { TimeZone } from '../../src/cron/zone.js';
+import { CronError } from '../../src/cron/cron-error.js';
 
 const utc = new TimeZone('UTC');
 const next = (expr: string, from: string): string => new Date(nextCronTime(parseCron(expr), utc, Date.parse(from)) as number).toISOString();
@@ -184,7 +185,7 @@ describe('parseCron next times in UTC', () => {
   });
 });
 
-describe('parseCron rejects bad expressions with INVALID_TRIGGER, naming the field', () => {
+describe('parseCron rejects bad expressions with a CronError, naming the field', () => {
   const cases: [string, unknown, RegExp][] = [
     ['a minute above 59', '61 * * * *', /^Cron expression "61 \* \* \* \*": minute field "61" is out of range 0-59\.$/],
     ['a second above 59', '60 * * * * *', /second field "60" is out of range 0-59/],
@@ -233,7 +234,8 @@ describe('parseCron rejects bad expressions with INVALID_TRIGGER, naming the fie
     } catch (e) {
       error = e;
     }
-    expect(error).toMatchObject({ code: 'INVALID_TRIGGER', status: 400, details: [{ path: 'trigger.expression' }] });
+    expect(error).toBeInstanceOf(CronError);
+    expect(error).toMatchObject({ kind: 'expression', input: expr });
     expect((error as Error).message).toMatch(message);
   });
 
@@ -248,7 +250,7 @@ describe('parseCron rejects bad expressions with INVALID_TRIGGER, naming the fie
 
 describe('iso', () => {
   it('formats like Date.prototype.toISOString across eras, leap days and milliseconds', async () => {
-    const { iso } = await import('../../src/triggers/dates.js');
+    const { iso } = await import('../../src/core/format.js');
     const samples = [0, -1, 1, 951_782_400_000, 4_107_542_399_999, -62_135_596_800_000, 253_402_300_799_999, Date.UTC(2028, 1, 29, 23, 59, 59, 7)];
     for (let i = 0; i < 2000; i++) samples.push(Math.floor(Math.sin(i) * 8e12));
     for (const ms of samples) expect(iso(ms)).toBe(new Date(ms).toISOString());

@@ -118,7 +118,7 @@ describe('TimeZone validation', () => {
     } catch (e) {
       error = e;
     }
-    expect(error).toMatchObject({ code: 'INVALID_TRIGGER', details: [{ path: 'trigger.timezone' }] });
+    expect(error).toMatchObject({ name: 'CronError', kind: 'timezone', input: name });
     expect((error as Error).message).toMatch(/it must be an IANA name such as "Europe\/Berlin"/);
   });
 

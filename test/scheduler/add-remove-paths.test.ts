@@ -4,7 +4,7 @@
  * (never a synchronous throw), and nothing acquired when an add fails.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConflictingIdError, InvalidArgumentError, InvalidTriggerError, JobNotFoundError } from '../../src/scheduler/errors.js';
+import { ConflictingIdError, InvalidArgumentError, InvalidTriggerError, JobNotFoundError } from '../../src/core/errors.js';
 import { harness, type Harness } from '../helpers.js';
 
 let h: Harness;

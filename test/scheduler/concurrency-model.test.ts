@@ -12,7 +12,7 @@
  * - a timed-out run frees its slot at its timeout; shutdown leaves nothing running and no timer behind.
  */
 import { describe, expect, it } from 'vitest';
-import type { RunEvent } from '../../src/scheduler/events.js';
+import type { RunEvent } from '../../src/core/events.js';
 import { prng } from '../cron/prng.js';
 import { harness, sleepOn } from '../helpers.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { jobInfoJson } from '../../src/scheduler/job-json.js';
 import { MemoryJobStore } from '../../src/stores/memory.js';
-import type { JobRecord } from '../../src/scheduler/job.js';
+import type { JobRecord } from '../../src/core/job.js';
 import { harness } from '../helpers.js';
 
 describe('cached job JSON', () => {

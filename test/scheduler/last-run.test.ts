@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryJobStore } from '../../src/stores/memory.js';
 import { deferred, harness, REFERENCE, type Harness } from '../helpers.js';
-import type { JobRecord } from '../../src/scheduler/job.js';
+import type { JobRecord } from '../../src/core/job.js';
 
 let h: Harness;
 

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/scheduler/clock.js';
+import { ManualClock } from '../../src/core/clock.js';
 import { SchedulerService } from '../../src/scheduler/service.js';
 import { REFERENCE } from '../helpers.js';
 

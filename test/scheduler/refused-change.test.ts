@@ -4,8 +4,8 @@
  * it would after a restart. Before, the change stayed in memory and vanished at the next restart.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { StoreUnavailableError } from '../../src/scheduler/errors.js';
-import type { JobRecord } from '../../src/scheduler/job.js';
+import { StoreUnavailableError } from '../../src/core/errors.js';
+import type { JobRecord } from '../../src/core/job.js';
 import { MemoryJobStore } from '../../src/stores/memory.js';
 import { harness, type Harness } from '../helpers.js';
 

@@ -4,7 +4,7 @@
  * one-off date job has not run anywhere yet. Before, such a date job was deleted without ever running.
  */
 import { describe, expect, it } from 'vitest';
-import type { JobRecord } from '../../src/scheduler/job.js';
+import type { JobRecord } from '../../src/core/job.js';
 import { MemoryJobStore } from '../../src/stores/memory.js';
 import type { FireClaim } from '../../src/stores/store.js';
 import { harness } from '../helpers.js';

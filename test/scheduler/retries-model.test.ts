@@ -15,7 +15,7 @@
  * as a fire comes due would depend on timer order); a generated job where they would is drawn again.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { RunEvent } from '../../src/scheduler/events.js';
+import type { RunEvent } from '../../src/core/events.js';
 import { prng } from '../cron/prng.js';
 import { harness, sleepOn } from '../helpers.js';
 

@@ -1,7 +1,7 @@
 /** Bad input fails with a typed error that names the field, and changes nothing. */
 import { describe, expect, it } from 'vitest';
-import { ERROR_STATUS, InvalidArgumentError, TickworkError } from '../../src/scheduler/errors.js';
-import { JOB_ID_PATTERN, validateJobId } from '../../src/scheduler/options.js';
+import { ERROR_STATUS, InvalidArgumentError, TickworkError } from '../../src/core/errors.js';
+import { JOB_ID_PATTERN, validateJobId } from '../../src/core/job-options.js';
 import { SchedulerService } from '../../src/scheduler/service.js';
 import { harness } from '../helpers.js';
 

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/scheduler/clock.js';
+import { ManualClock } from '../../src/core/clock.js';
 import { SchedulerService } from '../../src/scheduler/service.js';
 import { buildServer } from '../../src/server/app.js';
 import { REFERENCE } from '../helpers.js';

@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SchedulerService } from '../../src/scheduler/service.js';
 import { buildServer } from '../../src/server/app.js';
 import { registerBuiltInTasks } from '../../src/tasks/index.js';
-import type { JobContext } from '../../src/scheduler/job.js';
+import type { JobContext } from '../../src/core/job.js';
 import { redactStoreSpec } from '../../src/stores/create.js';
 
 const ADMIN = 'admin-key-0123456789abcdef';

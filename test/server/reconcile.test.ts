@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/scheduler/clock.js';
+import { ManualClock } from '../../src/core/clock.js';
 import { SchedulerService } from '../../src/scheduler/service.js';
 import { reconcileJobs } from '../../src/server/reconcile.js';
 import { SqliteJobStore } from '../../src/stores/sqlite/store.js';

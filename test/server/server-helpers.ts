@@ -1,7 +1,7 @@
 /** Builds a server on a manual clock for app.inject() tests. */
 import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { ManualClock } from '../../src/scheduler/clock.js';
+import { ManualClock } from '../../src/core/clock.js';
 import { SchedulerService } from '../../src/scheduler/service.js';
 import { buildServer } from '../../src/server/app.js';
 import { registerBuiltInTasks } from '../../src/tasks/index.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_JOB_POLICY } from '../../src/scheduler/options.js';
-import { JobRecord } from '../../src/scheduler/job.js';
+import { DEFAULT_JOB_POLICY } from '../../src/core/job-options.js';
+import { JobRecord } from '../../src/core/job.js';
 import { JobHeap } from '../../src/stores/job-heap.js';
-import type { Trigger } from '../../src/triggers/trigger.js';
+import type { Trigger } from '../../src/core/trigger.js';
 
 const NO_TRIGGER = {} as Trigger;
 

@@ -5,8 +5,8 @@
  * and has retries left. A lost run may have done its work, so `retries` alone do not re-run it.
  */
 import { describe, expect, it } from 'vitest';
-import { SystemClock } from '../../src/scheduler/clock.js';
-import type { RunRecord } from '../../src/scheduler/run.js';
+import { SystemClock } from '../../src/core/clock.js';
+import type { RunRecord } from '../../src/core/run.js';
 import { SchedulerService } from '../../src/scheduler/service.js';
 import { MemoryJobStore } from '../../src/stores/memory.js';
 import type { StoreContext } from '../../src/stores/store.js';

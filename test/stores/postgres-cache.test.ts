@@ -5,8 +5,8 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { CronCompiler } from '../../src/cron/compiler.js';
-import { JobRecord } from '../../src/scheduler/job.js';
-import { DEFAULT_JOB_POLICY } from '../../src/scheduler/options.js';
+import { JobRecord } from '../../src/core/job.js';
+import { DEFAULT_JOB_POLICY } from '../../src/core/job-options.js';
 import { PostgresJobStore } from '../../src/stores/postgres/store.js';
 import type { StoreContext, StoredJob } from '../../src/stores/store.js';
 import { createTrigger } from '../../src/triggers/create.js';

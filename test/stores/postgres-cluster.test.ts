@@ -5,7 +5,7 @@
  * survived. Real time with generous bounds: the database is real.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { SystemClock } from '../../src/scheduler/clock.js';
+import { SystemClock } from '../../src/core/clock.js';
 import { SchedulerService } from '../../src/scheduler/service.js';
 import { PostgresJobStore, type PostgresJobStoreOptions } from '../../src/stores/postgres/store.js';
 import { captureLogger, type LogLine, sleep, until } from '../helpers.js';

@@ -4,7 +4,7 @@
  * job a retry (retryLost). Removing the job then would drop that retry and the history with it.
  */
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/scheduler/clock.js';
+import { ManualClock } from '../../src/core/clock.js';
 import { SchedulerService } from '../../src/scheduler/service.js';
 import { PostgresJobStore } from '../../src/stores/postgres/store.js';
 import { captureLogger, REFERENCE } from '../helpers.js';

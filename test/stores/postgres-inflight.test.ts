@@ -6,7 +6,7 @@
  * finished run lost, and `retryLost` would run it again. No database needed: the pool is a stand-in.
  */
 import { describe, expect, it } from 'vitest';
-import type { RunRecord } from '../../src/scheduler/run.js';
+import type { RunRecord } from '../../src/core/run.js';
 import { PostgresJobStore } from '../../src/stores/postgres/store.js';
 
 interface Internals {

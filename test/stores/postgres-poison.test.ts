@@ -6,8 +6,8 @@
  * Real time with generous bounds: the database is real.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { SystemClock } from '../../src/scheduler/clock.js';
-import type { RunRecord } from '../../src/scheduler/run.js';
+import { SystemClock } from '../../src/core/clock.js';
+import type { RunRecord } from '../../src/core/run.js';
 import { SchedulerService } from '../../src/scheduler/service.js';
 import { PostgresJobStore, type PostgresJobStoreOptions } from '../../src/stores/postgres/store.js';
 import { captureLogger, type LogLine, sleep, until } from '../helpers.js';

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SchedulerService } from '../../src/scheduler/service.js';
-import type { JobRecord } from '../../src/scheduler/job.js';
+import type { JobRecord } from '../../src/core/job.js';
 import { PostgresJobStore } from '../../src/stores/postgres/store.js';
 import { captureLogger } from '../helpers.js';
 import { dropSchema, pgAvailable, PG_URL, schemaName, sql } from './pg-helpers.js';

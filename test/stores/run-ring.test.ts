@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RunRecord } from '../../src/scheduler/run.js';
+import type { RunRecord } from '../../src/core/run.js';
 import { RunRing } from '../../src/stores/run-ring.js';
 import { RunSlab } from '../../src/stores/run-slab.js';
 

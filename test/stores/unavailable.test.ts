@@ -1,8 +1,8 @@
 /** A store that goes away for a while: operations fail with STORE_UNAVAILABLE, /ready says so, the loop backs off and recovers, nothing is lost. */
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/scheduler/clock.js';
-import { StoreUnavailableError } from '../../src/scheduler/errors.js';
+import { ManualClock } from '../../src/core/clock.js';
+import { StoreUnavailableError } from '../../src/core/errors.js';
 import { SchedulerService } from '../../src/scheduler/service.js';
 import { buildServer } from '../../src/server/app.js';
 import { SqliteJobStore } from '../../src/stores/sqlite/store.js';

@@ -4,7 +4,7 @@
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { InvalidArgumentError } from '../../src/scheduler/errors.js';
+import { InvalidArgumentError } from '../../src/core/errors.js';
 import { RunContext } from '../../src/scheduler/run-context.js';
 import { checkHttpArgs, httpTask, MAX_REDIRECTS, nextRequest, type HttpRequest } from '../../src/tasks/http.js';
 import { registerBuiltInTasks } from '../../src/tasks/index.js';

@@ -12,7 +12,7 @@ describe('previewSchedule', () => {
   });
 
   it('marks fires moved by DST', () => {
-    const fires = previewFires({ type: 'cron', expression: '30 2 * * *', timezone: 'America/New_York' }, { from: FROM, count: 2 });
+    const fires = previewFires({ type: 'cron', expression: '30 2 * * *', timezone: 'America/New_York' }, { from: FROM, count: 2 }, 0);
     expect(fires).toEqual([{ at: new Date('2026-03-08T07:00:00Z'), dst: 'shifted' }, { at: new Date('2026-03-09T06:30:00Z') }]);
   });
 

@@ -1,7 +1,7 @@
 /** Job routes: list, create, read, change, remove, pause, resume, run now, cancel, run history. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { forMonitor, withoutOutput, type JobInfo } from '../../scheduler/job-info.js';
-import { InvalidArgumentError, JobNotFoundError } from '../../scheduler/errors.js';
+import { InvalidArgumentError, JobNotFoundError } from '../../core/errors.js';
 import type { AddJobSpec } from '../../scheduler/service.js';
 import type { JobSort, JobState } from '../../stores/job-order.js';
 import { createJobBody, jobInfoSchema, jobPageSchema, jobParams, listJobsQuery, listRunsQuery, patchJobBody, runPageSchema } from '../schemas.js';

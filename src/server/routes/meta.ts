@@ -1,7 +1,7 @@
 /** Health, readiness, identity, scheduler state and control, tasks, schedule preview. */
 import type { FastifyInstance } from 'fastify';
 import { previewFires } from '../../triggers/preview.js';
-import type { TriggerSpec } from '../../triggers/trigger.js';
+import type { TriggerSpec } from '../../core/trigger.js';
 import { previewBody } from '../schemas.js';
 import { callerOf } from '../request.js';
 
@@ -56,7 +56,7 @@ export async function metaRoutes(app: FastifyInstance): Promise<void> {
       timezone: scheduler.defaultTimezone,
       ...(count === undefined ? {} : { count }),
       ...(from === undefined ? {} : { from }),
-    });
+    }, scheduler.now());
     return { items: fires.map((f) => (f.dst === undefined ? { at: f.at.toISOString() } : { at: f.at.toISOString(), dst: f.dst })) };
   });
 }

@@ -5,7 +5,7 @@
  */
 import { userInfo } from 'node:os';
 import pg from 'pg';
-import { InvalidArgumentError, StoreUnavailableError, TickworkError } from '../../scheduler/errors.js';
+import { InvalidArgumentError, StoreUnavailableError, TickworkError } from '../../core/errors.js';
 
 export const DEFAULT_PG_SCHEMA = 'tickwork';
 

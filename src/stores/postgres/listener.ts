@@ -5,7 +5,7 @@
  * since notifications sent meanwhile are gone.
  */
 import type pg from 'pg';
-import type { Logger } from '../../scheduler/logger.js';
+import type { Logger } from '../../core/logger.js';
 import { createClient } from './connection.js';
 
 const RECONNECT_MIN_MS = 250;

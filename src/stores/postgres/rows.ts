@@ -6,8 +6,8 @@
  * and jsonb and an unpaired surrogate in jsonb, and one refused record used to fail every flush. The
  * executor cleans what it records, but a store must not wedge on a value it cannot hold.
  */
-import type { JobRecord } from '../../scheduler/job.js';
-import type { RunRecord } from '../../scheduler/run.js';
+import type { JobRecord } from '../../core/job.js';
+import type { RunRecord } from '../../core/run.js';
 import type { StoredJob } from '../store.js';
 
 export interface JobRow {

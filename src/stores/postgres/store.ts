@@ -38,9 +38,9 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import { ConflictingIdError, InvalidArgumentError, JobNotFoundError, StoreUnavailableError } from '../../scheduler/errors.js';
-import type { JobRecord } from '../../scheduler/job.js';
-import type { RunRecord } from '../../scheduler/run.js';
+import { ConflictingIdError, InvalidArgumentError, JobNotFoundError, StoreUnavailableError } from '../../core/errors.js';
+import type { JobRecord } from '../../core/job.js';
+import type { RunRecord } from '../../core/run.js';
 import { decodeCursor, encodeCursor, type JobPage, type JobPageQuery } from '../job-order.js';
 import { loadErrorOf, reportLoadError, setAsideRecord, type FireClaim, type JobStore, type RunQuery, type StoreContext } from '../store.js';
 import { checkSchemaName, createPool, isUnavailable, isUniqueViolation, pgError } from './connection.js';

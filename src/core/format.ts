@@ -1,35 +1,8 @@
 /**
- * Parsing of the dates in trigger specs: ISO 8601 with `Z` or an explicit offset, or a valid Date.
- * A date without a zone is rejected: "02:30" means a different instant on every replica's machine.
+ * Formatting shared by every layer: ISO 8601 timestamps and the short descriptions of a wrong value
+ * that error messages quote.
  */
-import { civilDay, civilFromDays, civilMonth, civilYear } from '../cron/calendar.js';
-import { InvalidTriggerError } from '../scheduler/errors.js';
-import type { DateInput } from './trigger.js';
-
-const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
-
-/** Parses a spec date to epoch milliseconds; `path` names the field in the error. */
-export function parseDateInput(value: unknown, path: string): number {
-  if (value instanceof Date) {
-    const ms = value.getTime();
-    if (Number.isNaN(ms)) throw new InvalidTriggerError(`${path} is an invalid Date.`, { path });
-    return ms;
-  }
-  if (typeof value !== 'string') {
-    throw new InvalidTriggerError(`${path} must be an ISO 8601 string with a zone (e.g. "2026-11-28T02:30:00Z") or a Date, got ${describeType(value)}.`, { path });
-  }
-  if (!ISO_WITH_ZONE.test(value)) {
-    throw new InvalidTriggerError(`${path} "${truncate(value)}" must be ISO 8601 with "Z" or an offset, e.g. "2026-11-28T02:30:00Z" or "2026-11-28T02:30:00+01:00"; a date without a zone is ambiguous.`, { path });
-  }
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new InvalidTriggerError(`${path} "${truncate(value)}" is not a real date.`, { path });
-  return ms;
-}
-
-/** Like {@link parseDateInput} for an optional field. */
-export function parseOptionalDate(value: DateInput | undefined | null, path: string): number | null {
-  return value === undefined || value === null ? null : parseDateInput(value, path);
-}
+import { civilDay, civilFromDays, civilMonth, civilYear } from './calendar.js';
 
 /**
  * `new Date(ms).toISOString()` for years 0-9999, in plain arithmetic: about 3x faster than the built-in,
@@ -73,12 +46,14 @@ function pad4(n: number): string {
   return n < 10 ? `000${n}` : n < 100 ? `00${n}` : n < 1000 ? `0${n}` : `${n}`;
 }
 
+/** What a wrong value was, for an error message: `null`, `an array`, a quoted string or its type. */
 export function describeType(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'string' ? `"${truncate(value)}"` : typeof value;
 }
 
+/** `text` cut to `max` characters, with an ellipsis when it was longer. */
 export function truncate(text: string, max = 60): string {
   return text.length <= max ? text : `${text.slice(0, max)}…`;
 }

@@ -2,7 +2,7 @@
  * Validation of everything users pass in: job ids, job options, scheduler options. Each check names the
  * field and the allowed values, and nothing is changed when one fails.
  */
-import { describeType } from '../triggers/dates.js';
+import { describeType } from './format.js';
 import { InvalidArgumentError } from './errors.js';
 import type { JobOptions, JobPolicy, RetryPolicy } from './job.js';
 

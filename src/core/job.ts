@@ -3,7 +3,7 @@
  */
 import type { Logger } from './logger.js';
 import type { RunRecord } from './run.js';
-import type { Trigger } from '../triggers/trigger.js';
+import type { Trigger } from './trigger.js';
 
 /** What a job function receives. `signal` and `logger` are created on first access (they cost microseconds). */
 export interface JobContext {
