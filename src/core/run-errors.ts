@@ -1,0 +1,20 @@
+/**
+ * The codes a run's recorded error can carry (`run.error.code`), beside the API error codes of
+ * `errors.ts`: they say why a run did not succeed. A job function may throw its own codes too (any
+ * `error.code` string is recorded, clipped); these are the ones Tickwork itself writes.
+ */
+export const RUN_ERROR_CODES = {
+  TIMED_OUT: 'the run ran longer than its timeoutSeconds; its signal was aborted',
+  CANCELLED: 'the run was cancelled (cancelRun, shutdown, or its node shut down) before it finished',
+  LOST: 'the process or node running it stopped before the run finished, or its outcome was never recorded',
+  MAX_CATCH_UP: 'more fire times were due at once than maxCatchUp; the oldest were recorded missed, not run',
+  MAX_INSTANCES_REACHED: 'the fire was skipped: maxInstances runs of the job were already running',
+  TASK_NOT_REGISTERED: 'the job names a task this process has not registered',
+  LOAD_ERROR: 'the stored job could not be read; it is set aside until it is fixed or removed',
+  HTTP_STATUS: 'the http task got a non-2xx answer',
+  SHELL_FAILED: 'the shell task could not start its command, or the command exited non-zero or by a signal',
+  SHELL_TIMED_OUT: 'the shell task ran past its timeout; its process group was killed',
+  SHELL_CANCELLED: 'the shell task was cancelled; its process group was killed',
+} as const;
+
+export type RunErrorCode = keyof typeof RUN_ERROR_CODES;
