@@ -136,7 +136,9 @@ export async function runCase(kind, o) {
     const history = readWindow(c.db, t0, t1);
     return summarize({ kind, o, started, t0, t1, cpu: cpu1 - cpu0, memory, history, exit, client: client0 && diffClient(client0, client1) });
   } catch (error) {
-    return { kind, n: o.plan.n, failed: error instanceof Error ? error.message : String(error) };
+    // An aborted delay() rejects with a generic AbortError: the signal's reason says why.
+    const cause = signal.aborted ? signal.reason : error;
+    return { kind, n: o.plan.n, failed: cause instanceof Error ? cause.message : String(cause) };
   } finally {
     clearTimeout(timer);
     stopping = true;

@@ -72,5 +72,3 @@ export function freePort() {
     });
   });
 }
-
-export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
