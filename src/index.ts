@@ -6,6 +6,7 @@ export type { TaskOptions } from './scheduler/tasks.js';
 export type { JobInfo, JobStatus } from './scheduler/job-info.js';
 export type { Run, RunError } from './core/run.js';
 export { runId } from './core/run.js';
+export { RUN_ERROR_CODES, type RunErrorCode } from './core/run-errors.js';
 export { EVENT_NAMES } from './core/events.js';
 export type { SchedulerEventMap, SchedulerEventName, RunEvent, RunOutcome, Listener } from './core/events.js';
 export * from './core/errors.js';

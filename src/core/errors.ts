@@ -2,6 +2,7 @@
  * Every error Tickwork throws on purpose, declared once with a stable `code` and the HTTP status the API
  * layer answers with. Messages name the field or id involved, what was expected, and how to fix it.
  */
+import type { RunErrorCode } from './run-errors.js';
 
 /** One problem with one field of an input, as reported in `details`. */
 export interface ErrorDetail {
@@ -146,7 +147,7 @@ export class HttpError extends TickworkError {
 
 /** The error a run records when its `timeoutSeconds` elapsed. */
 export class JobTimeoutError extends Error {
-  readonly code = 'TIMED_OUT';
+  readonly code = 'TIMED_OUT' satisfies RunErrorCode;
   constructor(jobId: string, timeoutSeconds: number) {
     super(`Job "${jobId}" ran longer than its timeoutSeconds (${timeoutSeconds} s); its signal was aborted.`);
     this.name = 'JobTimeoutError';
@@ -155,7 +156,7 @@ export class JobTimeoutError extends Error {
 
 /** The error a run records when `cancelRun` or `shutdown` aborted it. */
 export class JobCancelledError extends Error {
-  readonly code = 'CANCELLED';
+  readonly code = 'CANCELLED' satisfies RunErrorCode;
   constructor(jobId: string, reason: string) {
     super(`Run of job "${jobId}" was cancelled: ${reason}.`);
     this.name = 'JobCancelledError';

@@ -112,7 +112,7 @@ function nullIfNaN(value: number): number | null {
 
 /** A run as the public API returns it. */
 export interface Run {
-  /** `<jobId>@<scheduledAt ISO>`, with `#<attempt>` for retries: unique per fire and attempt. */
+  /** {@link runId}: `<jobId>@<scheduledAt ISO>`, with `#<attempt>` for retries: unique per fire and attempt. */
   id: string;
   jobId: string;
   scheduledAt: Date;
@@ -129,10 +129,20 @@ export interface Run {
   node?: string;
 }
 
-/** The stable identity of a fire: what the `http` task sends as its Idempotency-Key. */
+/**
+ * The identity of a fire, `<jobId>@<scheduledAt>` (ISO 8601 UTC with milliseconds, exactly the run's
+ * `scheduledAt` in the API): the `Idempotency-Key` the `http` task sends. It is the same on every attempt,
+ * since a retry repeats the same request (as the IETF Idempotency-Key draft has it); {@link runId} names
+ * the attempt.
+ */
+export function idempotencyKey(jobId: string, scheduledAt: number): string {
+  return `${jobId}@${new Date(scheduledAt).toISOString()}`;
+}
+
+/** The id of one attempt of a fire: its {@link idempotencyKey}, plus `#<attempt>` after the first. */
 export function runId(jobId: string, scheduledAt: number, attempt: number): string {
-  const base = `${jobId}@${new Date(scheduledAt).toISOString()}`;
-  return attempt > 1 ? `${base}#${attempt}` : base;
+  const key = idempotencyKey(jobId, scheduledAt);
+  return attempt > 1 ? `${key}#${attempt}` : key;
 }
 
 export function toRun(record: RunRecord): Run {

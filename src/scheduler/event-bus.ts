@@ -162,8 +162,22 @@ export class EventBus {
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
+/** pino's value of each level Tickwork logs at. */
+const LEVEL_VALUE: Readonly<Record<LogLevel, number>> = { debug: 20, info: 30, warn: 40, error: 50 };
+
+/** pino's level values by name (a logger's `level` may be a name or a value); `silent` is above all. */
+const PINO_LEVEL_VALUES: Readonly<Record<string, number>> = { trace: 10, ...LEVEL_VALUE, fatal: 60, silent: Number.POSITIVE_INFINITY };
+
+/**
+ * Asks the logger's isLevelEnabled; a logger without one (many pino-compatible wrappers) is judged by its
+ * pino-style `level` (a name or a value), or else taken to write every level. Without the `level` fallback
+ * every `info` payload of every fire was built and then dropped by a wrapper at `warn`.
+ */
 function isLevelEnabled(logger: Logger, level: LogLevel): boolean {
-  return logger.isLevelEnabled === undefined ? true : logger.isLevelEnabled(level);
+  if (logger.isLevelEnabled !== undefined) return logger.isLevelEnabled(level);
+  const own = (logger as { level?: unknown }).level;
+  const threshold = typeof own === 'number' ? own : typeof own === 'string' ? PINO_LEVEL_VALUES[own] : undefined;
+  return threshold === undefined || Number.isNaN(threshold) || LEVEL_VALUE[level] >= threshold;
 }
 
 export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {

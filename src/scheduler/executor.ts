@@ -6,7 +6,7 @@
  * A synchronous job function is run and recorded without a promise: that is the hot path.
  */
 import type { Clock, TimerHandle } from '../core/clock.js';
-import { JobCancelledError, JobTimeoutError } from '../core/errors.js';
+import { JobCancelledError, JobTimeoutError, TaskNotRegisteredError } from '../core/errors.js';
 import { isPromiseLike, type EventBus } from './event-bus.js';
 import { EVENT_ID, EVENT_NAMES, type RunEvent, type RunOutcome } from '../core/events.js';
 import type { JobRecord } from '../core/job.js';
@@ -263,7 +263,7 @@ export class Executor {
     const context = new RunContext(job.id, scheduledAt, attempt, job.args, this.logger);
     let result: unknown;
     try {
-      if (func === null) throw new Error(`job "${job.id}" has no function (task "${job.task ?? ''}" is not registered)`);
+      if (func === null) throw new TaskNotRegisteredError(job.task ?? job.id, `job "${job.id}" has no function (task "${job.task ?? ''}" is not registered)`);
       result = func(context);
     } catch (error) {
       const output = (error as { output?: unknown } | null)?.output;

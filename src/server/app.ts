@@ -2,7 +2,7 @@
  * buildServer: the standalone Tickwork server as a Fastify app — the scheduler lifespan plugin, API-key
  * auth, the HTTP API under /api/v1, Server-Sent Events, Prometheus metrics, OpenAPI at /docs and the
  * web dashboard at /.
- * Every error leaves as `{ "error": { "code", "message", "details"? } }` with the status DESIGN.md lists.
+ * Every error leaves as `{ "error": { "code", "message", "details"? } }` with the status `ERROR_STATUS` (core/errors.ts) gives its code.
  */
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -11,6 +11,7 @@ import type { Logger as PinoLogger } from 'pino';
 import { HttpError, InvalidArgumentError, TickworkError, type ErrorDetail } from '../core/errors.js';
 import { toErrorLog, type SchedulerService } from '../scheduler/service.js';
 import { Authenticator, type AuthOptions } from './auth.js';
+import { checkContentType } from './content-type.js';
 import { EventStream, type EventStreamOptions } from './event-stream.js';
 import { callerOf } from './request.js';
 import { dashboardRoutes } from './dashboard.js';
@@ -50,9 +51,6 @@ declare module 'fastify' {
     access?: 'public' | 'read' | 'write';
   }
 }
-
-/** Methods that carry a body: JSON only (a web page cannot send that cross-origin without CORS). */
-const BODY_METHODS = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
 
 /** The access a route needs: its own `access`, or what its method implies. */
 function accessOf(request: FastifyRequest): 'public' | 'read' | 'write' {
@@ -94,8 +92,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     options.logger.warn({ event: 'auth_loopback_only' }, 'no API keys configured: serving loopback clients only (set TICKWORK_ADMIN_KEY to allow others)');
   }
 
-  // JSON only, and an empty body is allowed (POST /jobs/:id/run needs none but must still say JSON).
-  // Non-empty bodies go to Fastify's own parser, which refuses __proto__ and constructor.prototype keys.
+  // JSON only (see content-type.ts for when a request may go without a type), and an empty JSON body is
+  // allowed. Non-empty bodies go to Fastify's own parser, which refuses __proto__ and constructor.prototype keys.
   app.removeContentTypeParser(['application/json', 'text/plain']);
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (request, body, done) => {
@@ -167,7 +165,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   // The API lives in one encapsulated plugin whose onRequest hook authenticates every route it holds:
   // the decision follows the route the router matched (whatever the path's spelling: percent-encoding,
   // case, dot segments), never the URL text. Roles are checked here, before the body is parsed or
-  // validated, so a monitor key gets 403 for any mutation whatever its body.
+  // validated, so a monitor key gets 403 for any mutation whatever its body; then the Content-Type rule.
   await app.register(async (api) => {
     api.addHook('onRequest', async (request) => {
       const access = accessOf(request);
@@ -177,12 +175,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       if (access === 'write' && caller.role !== 'admin') {
         throw new HttpError('FORBIDDEN', 'This key has the monitor role, which is read-only; use an admin key to change jobs or the scheduler.');
       }
-      if (BODY_METHODS.has(request.method)) {
-        const type = request.headers['content-type'];
-        if (type === undefined || !/^application\/json\b/i.test(type)) {
-          throw new HttpError('UNSUPPORTED_MEDIA_TYPE', 'Send "Content-Type: application/json" with every POST, PATCH and DELETE (an empty body is fine).');
-        }
-      }
+      checkContentType(request, caller);
     });
 
     // Mutations are audited with the caller's role and key index, never the key, args or headers.

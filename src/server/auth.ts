@@ -83,6 +83,22 @@ function isLoopbackOrigin(origin: string): boolean {
   return match !== null && isLoopbackHost(match[1]);
 }
 
+/** A browser's `Sec-Fetch-Site` that says the request is not from another site's page (absent: no browser, or an old one). */
+function isOwnSite(site: string | undefined): boolean {
+  return site === undefined || site === 'same-origin' || site === 'none';
+}
+
+/**
+ * Whether no browser says the request comes from another page: `Sec-Fetch-Site` absent, `same-origin` or
+ * `none`, and `Origin` absent or this server's own (its scheme and Host). Stricter than the keyless check
+ * below, which lets any loopback origin read: another local port is another site's page here.
+ */
+export function isOwnPage(request: FastifyRequest): boolean {
+  const origin = request.headers.origin;
+  return isOwnSite(request.headers['sec-fetch-site'])
+    && (origin === undefined || origin.toLowerCase() === `${request.protocol}://${request.headers.host ?? ''}`.toLowerCase());
+}
+
 /**
  * The key a client's failures are counted under: an IPv4 address as it is (also when IPv4-mapped), an
  * IPv6 address by its /64, the block one host or customer is usually given.
@@ -186,7 +202,7 @@ export class Authenticator {
     // comes from; only the dashboard itself (same origin) and direct navigation are served.
     const site = request.headers['sec-fetch-site'];
     const origin = request.headers.origin;
-    if ((site !== undefined && site !== 'same-origin' && site !== 'none') || (origin !== undefined && !isLoopbackOrigin(origin))) {
+    if (!isOwnSite(site) || (origin !== undefined && !isLoopbackOrigin(origin))) {
       throw new HttpError('FORBIDDEN', 'No API keys are configured and the request came from a page on another site; only the dashboard and local clients are served.');
     }
     return { role: 'admin', via: 'loopback', id: `addr:${clientKey(address)}` };

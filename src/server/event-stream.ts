@@ -19,8 +19,15 @@
  * counts events from 1. A client that reconnects with `Last-Event-ID` receives the events after it, from a
  * buffer of the last {@link EVENT_BUFFER_SIZE}, when the id has this stream's epoch and is still in the
  * buffer's range. Otherwise it first gets `missed`: reason `restart` when the id is from another epoch (the
- * server restarted, or the id is not of this form) and `buffer` when it fell out of the buffer; then live
- * events. The `missed` frame's id is the latest event's, so a client that reconnects again resumes from there.
+ * server restarted, or the id is not of this form) and `buffer` when it fell out of the buffer or is from
+ * before a time no client was connected; then live events. The `missed` frame's id is the latest event's
+ * (or the gap's, below), so a client that reconnects again resumes from there.
+ *
+ * While no client is connected the stream costs the scheduler nothing: it listens to the scheduler's
+ * events only from the first client's arrival to the last one's departure (a listener for every event
+ * would keep the executor off its fast path and stringify every event of every fire), and keeps nothing
+ * meanwhile. The events of such a gap are not numbered; one sequence number stands for the whole gap when
+ * listening starts again, so an id from before it is answered with `missed`.
  *
  * Limits, so that one API key cannot exhaust the server: at most `maxStreams` open streams in all and
  * `maxStreamsPerCaller` per caller (an API key or an address, as the route identifies it); attach() refuses
@@ -33,6 +40,7 @@ import type { ServerResponse } from 'node:http';
 import { HttpError, InvalidArgumentError } from '../core/errors.js';
 import { EVENT_NAMES, type SchedulerEventName } from '../core/events.js';
 import type { SchedulerService } from '../scheduler/service.js';
+import { FrameRing } from './frame-ring.js';
 
 /** Events kept for reconnecting clients. */
 export const EVENT_BUFFER_SIZE = 1000;
@@ -62,11 +70,6 @@ const OPTION_MAX: Readonly<Required<EventStreamOptions>> = {
   heartbeatMs: 2_147_483_647, // setInterval's limit
 };
 
-interface BufferedEvent {
-  seq: number;
-  frame: string;
-}
-
 /** What a client that connects with a Last-Event-ID gets first. */
 type Resume = { kind: 'live' } | { kind: 'replay'; after: number } | { kind: 'missed'; reason: 'restart' | 'buffer' };
 
@@ -77,23 +80,24 @@ export class EventStream {
   private readonly maxStreamsPerCaller: number;
   private readonly maxBufferedBytes: number;
   private readonly heartbeatMs: number;
+  /** The number of the latest event, or of the latest gap (see the top of the file). */
   private sequence = 0;
-  private readonly buffer: BufferedEvent[] = [];
+  private readonly buffer = new FrameRing(EVENT_BUFFER_SIZE);
   /** Each open stream and its caller. */
   private readonly clients = new Map<ServerResponse, string>();
   private readonly perCaller = new Map<string, number>();
+  /** While listening to the scheduler (some client is connected): how to stop. */
   private readonly unsubscribe: (() => void)[] = [];
+  /** Whether the stream listened before: listening again starts after a gap. */
+  private listened = false;
   private heartbeat: ReturnType<typeof setInterval> | null = null;
   private closed = false;
 
-  constructor(scheduler: Pick<SchedulerService, 'on'>, options: EventStreamOptions = {}) {
+  constructor(private readonly scheduler: Pick<SchedulerService, 'on'>, options: EventStreamOptions = {}) {
     this.maxStreams = option(options, 'maxStreams');
     this.maxStreamsPerCaller = option(options, 'maxStreamsPerCaller');
     this.maxBufferedBytes = option(options, 'maxBufferedBytes');
     this.heartbeatMs = option(options, 'heartbeatMs');
-    for (const name of EVENT_NAMES) {
-      this.unsubscribe.push(scheduler.on(name, (payload) => this.publish(name, payload)));
-    }
   }
 
   get clientCount(): number {
@@ -129,10 +133,11 @@ export class EventStream {
       return;
     }
     response.socket?.setKeepAlive(true, this.heartbeatMs);
+    this.listen();
     let first = ': tickwork events\n\n';
     const resume = this.resumePoint(lastEventId);
     if (resume.kind === 'replay') {
-      for (const event of this.buffer) if (event.seq > resume.after) first += event.frame;
+      first += this.buffer.after(resume.after);
     } else if (resume.kind === 'missed') {
       const data = JSON.stringify({ reason: resume.reason, lastEventId });
       first += `event: missed\nid: ${this.epoch}-${this.sequence}\ndata: ${data}\n\n`;
@@ -159,15 +164,30 @@ export class EventStream {
       client.end();
     }
     this.stopHeartbeat();
+    this.stopListening();
+  }
+
+  /** Starts listening to the scheduler, unless it already does; listening again counts one number for the gap. */
+  private listen(): void {
+    if (this.unsubscribe.length > 0) return;
+    if (this.listened) this.sequence++;
+    this.listened = true;
+    for (const name of EVENT_NAMES) {
+      this.unsubscribe.push(this.scheduler.on(name, (payload) => this.publish(name, payload)));
+    }
+  }
+
+  /** The last client left (or the server closes): stop listening and keep nothing. */
+  private stopListening(): void {
     for (const off of this.unsubscribe) off();
     this.unsubscribe.length = 0;
+    this.buffer.clear();
   }
 
   private publish(name: SchedulerEventName, payload: unknown): void {
     const seq = ++this.sequence;
     const frame = `event: ${name}\nid: ${this.epoch}-${seq}\ndata: ${JSON.stringify(payload)}\n\n`;
-    this.buffer.push({ seq, frame });
-    if (this.buffer.length > EVENT_BUFFER_SIZE) this.buffer.splice(0, this.buffer.length - EVENT_BUFFER_SIZE);
+    this.buffer.push(seq, frame);
     for (const client of this.clients.keys()) this.send(client, frame);
   }
 
@@ -189,7 +209,7 @@ export class EventStream {
       return { kind: 'missed', reason: 'restart' };
     }
     const seq = Number(seqText);
-    const oldest = this.buffer[0]?.seq ?? this.sequence + 1;
+    const oldest = this.buffer.oldest ?? this.sequence + 1;
     if (seq > this.sequence || seq < oldest - 1) return { kind: 'missed', reason: 'buffer' };
     return { kind: 'replay', after: seq };
   }
@@ -207,7 +227,10 @@ export class EventStream {
     const left = this.countFor(caller) - 1;
     if (left > 0) this.perCaller.set(caller, left);
     else this.perCaller.delete(caller);
-    if (this.clients.size === 0) this.stopHeartbeat();
+    if (this.clients.size === 0) {
+      this.stopHeartbeat();
+      this.stopListening();
+    }
   }
 
   private stopHeartbeat(): void {

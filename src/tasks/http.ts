@@ -1,7 +1,8 @@
 /**
  * Built-in task `http`: one request per run. Args: `{ url, method?, headers?, body?, timeoutSeconds? }`.
- * A non-2xx status fails the run. Every request carries `Idempotency-Key: <jobId>@<scheduledAt>` so a
- * receiver can drop a duplicate delivery of the same fire.
+ * A non-2xx status fails the run. Every request carries the fire's `Idempotency-Key` (see
+ * {@link idempotencyKey}: the same on every attempt and redirect) so a receiver can drop a duplicate
+ * delivery of the same fire.
  *
  * Redirects are followed by hand, at most {@link MAX_REDIRECTS}, so that the job's headers (where its
  * credentials are) never reach an origin the job did not name: a redirect to another origin drops them
@@ -12,7 +13,8 @@
 import { InvalidArgumentError } from '../core/errors.js';
 import type { JobContext } from '../core/job.js';
 import { Redactor } from '../scheduler/redact.js';
-import { iso } from '../core/format.js';
+import { idempotencyKey } from '../core/run.js';
+import type { RunErrorCode } from '../core/run-errors.js';
 
 /** Most bytes of a response body read (the rest is discarded). */
 export const MAX_RESPONSE_BYTES = 64 * 1024;
@@ -136,7 +138,7 @@ function safeDecode(value: string): string {
 }
 
 /** An error that fails the run, with a stable code and optionally the run's output. */
-function failure(code: string, message: string, output?: string): Error & { code: string; output?: string } {
+function failure(code: RunErrorCode, message: string, output?: string): Error & { code: RunErrorCode; output?: string } {
   return Object.assign(new Error(message), output === undefined ? { code } : { code, output });
 }
 
@@ -191,7 +193,7 @@ export async function httpTask(ctx: JobContext): Promise<string> {
   const headers = { ...first.headers };
   const own = findHeader(headers, 'idempotency-key');
   if (own !== undefined) delete headers[own];
-  headers['idempotency-key'] = `${ctx.jobId}@${iso(ctx.scheduledAt.getTime())}`;
+  headers['idempotency-key'] = idempotencyKey(ctx.jobId, ctx.scheduledAtMs);
   let request: HttpRequest = { ...first, headers };
   const failed = (error: unknown): unknown => networkFailure(error, request, ctx.signal, timeout, timeoutMs, ctx.args);
   for (let redirects = 0; ; redirects++) {

@@ -23,6 +23,7 @@ import type { ShellAllowEntry } from '../config.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import type { JobContext, JobFunction } from '../core/job.js';
 import { describeType } from '../core/format.js';
+import type { RunErrorCode } from '../core/run-errors.js';
 import { MAX_OUTPUT_CHARS } from '../scheduler/run-text.js';
 
 /** The run keeps this much output anyway (run-text.ts): the task keeps no more. */
@@ -199,7 +200,7 @@ function childEnv(rule: Rule): Record<string, string> {
   return env;
 }
 
-function runError(message: string, code: string, output: string): Error {
+function runError(message: string, code: RunErrorCode, output: string): Error {
   return Object.assign(new Error(message), { code, output });
 }
 

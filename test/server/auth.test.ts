@@ -1,4 +1,4 @@
-/** The auth matrix: no key, monitor key, admin key; loopback-only mode without keys; refusal to bind. */
+/** The auth matrix: no key, monitor key, admin key; loopback-only mode without keys; refusal to bind. (The Content-Type rule: content-type.test.ts.) */
 import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Authenticator, clientKey } from '../../src/server/auth.js';
@@ -97,19 +97,6 @@ describe('without API keys (loopback only)', () => {
     });
     expect(result.status).toBe(1);
     expect(result.stderr + result.stdout).toMatch(/Refusing to listen on 0\.0\.0\.0 without API keys/);
-  });
-});
-
-describe('mutations', () => {
-  it('require Content-Type: application/json (415 otherwise), even without a body', async () => {
-    s = await testServer();
-    await s.scheduler.addJob({ id: 'a', task: 'noop', trigger: { type: 'interval', seconds: 60 } });
-    const plain = await s.app.inject({ method: 'POST', url: '/api/v1/jobs/a/run', headers: { 'content-type': 'text/plain' }, payload: 'x' });
-    expect(plain.statusCode).toBe(415);
-    expect(plain.json().error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
-    const none = await s.app.inject({ method: 'DELETE', url: '/api/v1/jobs/a' });
-    expect(none.statusCode).toBe(415);
-    expect(await s.scheduler.getJob('a')).toBeDefined();
   });
 });
 

@@ -2,7 +2,8 @@
  * The SSE stream's limits and resumption against real sockets (app.inject cannot stream): streams per
  * caller and in all, a client that never reads is dropped once its unsent buffer passes maxBufferedBytes,
  * reconnecting with Last-Event-ID replays exactly what was missed, and an id from another stream (a server
- * restart) or one that fell out of the buffer gets a `missed` event first. Every wait has a deadline.
+ * restart), one that fell out of the buffer or one from before a time without clients gets a `missed` event
+ * first; the stream listens to the scheduler only while a client is connected. Every wait has a deadline.
  */
 import http from 'node:http';
 import net from 'node:net';
@@ -12,6 +13,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { HttpError } from '../../src/core/errors.js';
+import { EVENT_NAMES } from '../../src/core/events.js';
 import { EventBus } from '../../src/scheduler/event-bus.js';
 import { SchedulerService } from '../../src/scheduler/service.js';
 import { MemoryJobStore } from '../../src/stores/memory.js';
@@ -226,6 +228,7 @@ describe('EventStream', () => {
     const s = scheduler();
     const stream = eventStream(s);
     const { port } = await serve(stream);
+    await connect(port, { 'x-caller': 'another tab' }); // stays connected: no gap while the first is away
     const first = await connect(port);
     await addJob(s, 'a');
     await addJob(s, 'b');
@@ -233,7 +236,7 @@ describe('EventStream', () => {
     expect(first.frames.map((f) => f.id)).toEqual([`${stream.epoch}-1`, `${stream.epoch}-2`]);
     expect(stream.epoch).toMatch(/^[0-9a-z]+$/);
     first.close();
-    await until(() => stream.clientCount === 0, 'the first client to go');
+    await until(() => stream.clientCount === 1, 'the first client to go');
 
     await addJob(s, 'c');
     await addJob(s, 'd');
@@ -262,13 +265,13 @@ describe('EventStream', () => {
     const after = eventStream(s); // the server restarted
     expect(after.epoch).not.toBe(before.epoch);
     const { port } = await serve(after);
-    await addJob(s, 'b');
+    await addJob(s, 'b'); // before any client of the new server: not numbered
     const client = await connect(port, { 'last-event-id': oldId });
     await until(() => client.frames.length === 1, 'missed');
-    expect(client.frames[0]).toEqual({ event: 'missed', id: `${after.epoch}-1`, data: JSON.stringify({ reason: 'restart', lastEventId: oldId }) });
+    expect(client.frames[0]).toEqual({ event: 'missed', id: `${after.epoch}-0`, data: JSON.stringify({ reason: 'restart', lastEventId: oldId }) });
     await addJob(s, 'c');
     await until(() => client.frames.length === 2, 'c');
-    expect(client.frames[1]).toMatchObject({ event: 'job_added', id: `${after.epoch}-2` });
+    expect(client.frames[1]).toMatchObject({ event: 'job_added', id: `${after.epoch}-1` });
     expect(jobIds(client.frames)).toEqual(['c']);
 
     // A numeric id of an older server is from another epoch too.
@@ -281,6 +284,7 @@ describe('EventStream', () => {
     const bus = new EventBus(silent);
     const stream = eventStream(bus);
     const { port } = await serve(stream);
+    await connect(port, { 'x-caller': 'another tab' }); // events are kept only while a client is connected
     const total = EVENT_BUFFER_SIZE + 2; // events 1 and 2 fall out: the buffer keeps 3..1002
     for (let i = 1; i <= total; i++) bus.emit('job_added', { jobId: `j${i}` });
 
@@ -302,6 +306,52 @@ describe('EventStream', () => {
     const resumed = await connect(port, { 'last-event-id': tooOld.frames[0]?.id as string });
     await until(() => resumed.frames.length === 1, 'next');
     expect(jobIds(resumed.frames)).toEqual(['next']);
+  });
+
+  it('listens to the scheduler only while a client is connected, so that nothing is built per fire without one', async () => {
+    const bus = new EventBus(silent); // a silent log wants no event: only listeners count
+    const stream = eventStream(bus);
+    const { port } = await serve(stream);
+    expect(bus.wants('job_executed')).toBe(false); // the executor's fast path is possible
+    const one = await connect(port);
+    const two = await connect(port);
+    expect(bus.wants('job_executed')).toBe(true);
+    one.close();
+    await until(() => stream.clientCount === 1, 'one client to go');
+    expect(bus.wants('job_executed')).toBe(true);
+    two.close();
+    await until(() => stream.clientCount === 0, 'the last client to go');
+    expect(bus.wants('job_executed')).toBe(false);
+    expect(EVENT_NAMES.filter((name) => bus.wants(name))).toEqual([]);
+  });
+
+  it('sends `missed` (reason buffer) to a client whose Last-Event-ID is from before a time no client was connected', async () => {
+    const s = scheduler();
+    const stream = eventStream(s);
+    const { port } = await serve(stream);
+    const first = await connect(port);
+    await addJob(s, 'a');
+    await until(() => first.frames.length === 1, 'a');
+    const lastId = first.frames[0]?.id as string;
+    first.close();
+    await until(() => stream.clientCount === 0, 'the client to go');
+
+    await addJob(s, 'b'); // nobody listens: not kept, not numbered
+    const again = await connect(port, { 'last-event-id': lastId });
+    await until(() => again.frames.length === 1, 'missed');
+    // One number stands for the gap: the `missed` frame's id is after every id handed out before it.
+    expect(again.frames[0]).toEqual({ event: 'missed', id: `${stream.epoch}-2`, data: JSON.stringify({ reason: 'buffer', lastEventId: lastId }) });
+    await addJob(s, 'c');
+    await until(() => again.frames.length === 2, 'c');
+    expect(again.frames[1]).toMatchObject({ event: 'job_added', id: `${stream.epoch}-3` });
+    expect(jobIds(again.frames)).toEqual(['c']);
+
+    // Also when nothing happened in the gap: nobody listened, so nobody knows.
+    again.close();
+    await until(() => stream.clientCount === 0, 'the client to go');
+    const quiet = await connect(port, { 'last-event-id': `${stream.epoch}-3` });
+    await until(() => quiet.frames.length === 1, 'missed');
+    expect(quiet.frames[0]).toMatchObject({ event: 'missed', id: `${stream.epoch}-4`, data: expect.stringContaining('"reason":"buffer"') });
   });
 
   it('sends heartbeats, and close() ends every stream', async () => {

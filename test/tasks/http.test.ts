@@ -5,10 +5,11 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/core/errors.js';
+import { idempotencyKey } from '../../src/core/run.js';
 import { RunContext } from '../../src/scheduler/run-context.js';
 import { checkHttpArgs, httpTask, MAX_REDIRECTS, nextRequest, type HttpRequest } from '../../src/tasks/http.js';
 import { registerBuiltInTasks } from '../../src/tasks/index.js';
-import { captureLogger, harness, REFERENCE } from '../helpers.js';
+import { captureLogger, harness, REFERENCE, until } from '../helpers.js';
 
 interface Seen {
   method: string | undefined;
@@ -325,5 +326,35 @@ describe('checkHttpArgs', () => {
       .rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/args\.headers\.X-A/) });
     await expect(scheduler.addJob({ id: 'bad2', task: 'http', args: { url: 'gopher://x' }, trigger })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(scheduler.addJob({ id: 'good', task: 'http', args: { url: 'https://x.example', headers: { 'X-A': 'b' } }, trigger })).resolves.toMatchObject({ id: 'good' });
+  });
+});
+
+describe('the Idempotency-Key', () => {
+  it('names the fire, not the attempt: a retry (attempt 2) sends the key of attempt 1, while the run ids differ', async () => {
+    const target = await serve((_req, res) => {
+      res.statusCode = target.requests.length === 1 ? 503 : 200;
+      res.end();
+    });
+    const { scheduler, clock, named } = harness();
+    registerBuiltInTasks(scheduler, []);
+    await scheduler.start();
+    await scheduler.addJob({
+      id: 'hook', task: 'http', args: { url: target.origin }, trigger: { type: 'interval', seconds: 60 },
+      retries: { max: 1, backoffSeconds: 5 },
+    });
+    await clock.advance(60_000);
+    await until(() => named('job_retry_scheduled').length === 1, 5000, 'attempt 1 to fail and its retry to be scheduled');
+    await clock.advance(5_000);
+    await until(() => named('job_executed').length === 1, 5000, 'attempt 2 to succeed');
+
+    const key = idempotencyKey('hook', REFERENCE + 60_000);
+    expect(key).toBe('hook@2026-01-01T00:01:00.000Z');
+    expect(target.requests.map((r) => r.headers['idempotency-key'])).toEqual([key, key]);
+    const runs = await scheduler.getRuns('hook');
+    expect(runs.map((r) => [r.attempt, r.id, r.scheduledAt.toISOString()])).toEqual([
+      [2, `${key}#2`, '2026-01-01T00:01:00.000Z'],
+      [1, key, '2026-01-01T00:01:00.000Z'],
+    ]);
+    await scheduler.shutdown();
   });
 });
