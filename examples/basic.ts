@@ -1,8 +1,13 @@
 /**
- * What `npm start` runs until the HTTP server lands: a scheduler with an interval job and a cron job,
- * logging their runs as JSON lines. Ctrl-C (SIGINT) or SIGTERM shuts it down gracefully.
+ * Tickwork as a library, without the server: a scheduler with an interval job and a cron job (seconds
+ * field, every 15 s) that log through `ctx.logger`, every lifecycle step written as a JSON line, and a
+ * graceful shutdown on Ctrl-C (SIGINT) or SIGTERM: running jobs finish (at most 30 s), a second signal
+ * exits at once.
+ *
+ * It is type-checked with the project (`npm run typecheck`) but not built into `dist/`. In your own
+ * project, import from 'tickwork' instead of '../src/index.js'.
  */
-import { SchedulerService } from './index.js';
+import { SchedulerService } from '../src/index.js';
 
 const scheduler = new SchedulerService();
 
