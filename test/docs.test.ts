@@ -1,11 +1,12 @@
 /**
  * The docs keep up with the code, in the spirit of fastify's test that every error code is documented:
  * every API error code, run error code, event name and metric name the code declares appears in the
- * README; every file the README and docs/*.md point to exists; and every `docs/semantics.md#<section>` a
- * test or doc links to is a section of docs/semantics.md. A failure lists what is missing.
+ * README; every file the README and docs/*.md point to exists; and every link to a section (a test's
+ * `// docs/semantics.md#<section>`, a Markdown `[...](file#section)`) names a heading that exists. A
+ * failure lists what is missing.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ERROR_STATUS } from '../src/core/errors.js';
@@ -71,23 +72,33 @@ describe('paths in the docs exist', () => {
   });
 });
 
-describe('links to docs/semantics.md name its sections', () => {
-  /** GitHub's anchor of a heading: lower case, punctuation dropped, spaces as hyphens. */
-  const anchor = (heading: string): string => heading.trim().toLowerCase().replace(/[^\w\s-]/g, '').replace(/\s/g, '-');
-  const sections = new Set([...read('docs/semantics.md').matchAll(/^#{2,3} (.+)$/gm)].map((m) => anchor(m[1] as string)));
-  const brokenIn = (file: string, link: RegExp): string[] =>
-    [...read(file).matchAll(link)].map((m) => m[1] as string).filter((name) => !sections.has(name)).map((name) => `${file}: #${name}`);
+/** GitHub's anchor of a heading: lower case, punctuation dropped, spaces as hyphens; a repeated one gets -1, -2 ... */
+function anchorsOf(path: string): Set<string> {
+  const anchors = new Set<string>();
+  for (const m of read(path).matchAll(/^#{1,6} (.+)$/gm)) {
+    const base = (m[1] as string).trim().toLowerCase().replace(/[^\w\s-]/g, '').replace(/\s/g, '-');
+    let name = base;
+    for (let i = 1; anchors.has(name); i++) name = `${base}-${i}`;
+    anchors.add(name);
+  }
+  return anchors;
+}
 
+describe('links name sections that exist', () => {
   it('every docs/semantics.md#<section> in tests, sources and docs', () => {
+    const sections = anchorsOf('docs/semantics.md');
     const files = [...filesUnder('test', '.ts'), ...filesUnder('src', '.ts'), ...DOCS];
-    expect(files.flatMap((file) => brokenIn(file, /docs\/semantics\.md#([\w-]+)/g))).toEqual([]);
+    const broken = files.flatMap((file) => [...read(file).matchAll(/docs\/semantics\.md#([\w-]+)/g)]
+      .map((m) => m[1] as string).filter((name) => !sections.has(name)).map((name) => `${file}: #${name}`));
+    expect(broken).toEqual([]);
   });
 
-  it('links within docs/ (semantics.md#<section>, and #<section> inside semantics.md)', () => {
-    const broken = [
-      ...DOCS.filter((file) => file.startsWith('docs')).flatMap((file) => brokenIn(file, /\]\((?:\.\/)?semantics\.md#([\w-]+)\)/g)),
-      ...brokenIn('docs/semantics.md', /\]\(#([\w-]+)\)/g),
-    ];
+  it.each(DOCS)('every Markdown link with an anchor in %s', (doc) => {
+    const broken: string[] = [];
+    for (const m of read(doc).matchAll(/\]\(([^()\s#]*)#([\w-]+)\)/g)) {
+      const target = m[1] === '' ? doc : join(dirname(doc), m[1] as string);
+      if (!existsSync(join(ROOT, target)) || !anchorsOf(target).has(m[2] as string)) broken.push(m[0]);
+    }
     expect(broken).toEqual([]);
   });
 });
