@@ -18,7 +18,7 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     // Server plumbing (heartbeats, HTTP timeouts) is not scheduling and may use timers directly; so may
     // the PostgreSQL store's heartbeat, reconnects and write batching (real connections, real time).
-    ignores: ['src/stores/postgres/**', 'src/core/clock.ts', 'src/example.ts', 'src/server/**', 'src/tasks/**', 'src/cli.ts', 'src/config.ts'],
+    ignores: ['src/stores/postgres/**', 'src/core/clock.ts', 'src/server/**', 'src/tasks/**', 'src/cli.ts', 'src/config.ts'],
     rules: {
       'no-restricted-properties': ['error',
         { object: 'Date', property: 'now', message: 'Read time through the injected Clock.' }],
@@ -36,6 +36,10 @@ export default tseslint.config(
         'AbortController', 'TextDecoderStream', 'performance', 'console', 'setTimeout', 'clearTimeout', 'setInterval',
         'requestAnimationFrame', 'queueMicrotask', 'HTMLElement'].map((name) => [name, 'readonly'])),
     },
+  },
+  {
+    files: ['examples/**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly' } },
   },
   {
     files: ['bench/**/*.{js,mjs}'],

@@ -2,7 +2,8 @@
  * buildServer: the standalone Tickwork server as a Fastify app — the scheduler lifespan plugin, API-key
  * auth, the HTTP API under /api/v1, Server-Sent Events, Prometheus metrics, OpenAPI at /docs and the
  * web dashboard at /.
- * Every error leaves as `{ "error": { "code", "message", "details"? } }` with the status `ERROR_STATUS` (core/errors.ts) gives its code.
+ * Every error leaves as `{ "error": { "code", "message", "details"? } }` with the status its code maps to
+ * (`ERROR_STATUS` in core/errors.ts), so clients can branch on the stable code.
  */
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';

@@ -63,7 +63,7 @@ describe('differential: our cron engine agrees with croner away from DST transit
   const rand = prng(20261128);
   // A day field like "*/2" counts as unrestricted in Vixie cron (it starts with "*"), so with a restricted
   // other day field the two are ANDed; croner treats only a bare "*" as unrestricted and ORs them. We follow
-  // Vixie (DESIGN.md) and leave out the expressions where that makes a difference.
+  // Vixie, the cron users know, and leave out the expressions where that makes a difference.
   const starStep = (e: string): boolean => {
     const f = e.split(' ');
     const [dom, dow] = (f.length === 6 ? [f[3], f[5]] : [f[2], f[4]]) as [string, string];

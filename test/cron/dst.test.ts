@@ -140,6 +140,7 @@ const fallCases: Case[] = [
     expected: ['2026-11-01T06:00:00Z repeated', '2026-11-01T06:30:00Z repeated'] },
 ];
 
+// docs/semantics.md#dst-gaps-and-repeats
 describe('DST policy: spring forward', () => {
   it.each(springCases)('$name', ({ expression, zone: z, from, expected }) => {
     expect(fires(expression, z, from, expected.length)).toEqual(expected);
@@ -158,6 +159,7 @@ describe('DST policy: spring forward', () => {
   });
 });
 
+// docs/semantics.md#dst-gaps-and-repeats
 describe('DST policy: fall back', () => {
   it.each(fallCases)('$name', ({ expression, zone: z, from, expected }) => {
     expect(fires(expression, z, from, expected.length)).toEqual(expected);

@@ -53,8 +53,9 @@ describe('real time', () => {
     expect(finished).toBe(true);
   });
 
-  it('the npm start example stops gracefully on SIGINT with exit code 0', async () => {
-    const child = spawn(process.execPath, ['dist/example.js'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // examples/basic.mjs imports 'tickwork', which resolves to this package's build (dist/).
+  it('the library example stops gracefully on SIGINT with exit code 0', async () => {
+    const child = spawn(process.execPath, ['examples/basic.mjs'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => void (output += chunk.toString()));
     const deadline = Date.now() + 15_000;

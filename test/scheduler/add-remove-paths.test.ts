@@ -110,6 +110,7 @@ describe('add and remove paths', () => {
     expect((await h.scheduler.getJob('later'))?.trigger).toMatchObject({ startDate: new Date(h.clock.now() - 20_000 + 10_001).toISOString() });
   });
 
+  // docs/semantics.md#end-dates
   it('a job let go twice (its end reached while removeJob runs) gives its pattern back once', async () => {
     h = harness();
     await h.scheduler.start();

@@ -19,7 +19,8 @@ describe('start and shutdown', () => {
     expect(h.logger.lines[0]).toMatchObject({ level: 'info', event: 'scheduler_started' });
   });
 
-  it('refuses to start twice and to shut down when stopped (4)', async () => {
+  // docs/semantics.md#start
+  it('refuses to start twice, and to shut down or pause when stopped', async () => {
     h = harness();
     await expect(h.scheduler.shutdown()).rejects.toMatchObject({ code: 'SCHEDULER_NOT_RUNNING' });
     await expect(h.scheduler.pause()).rejects.toMatchObject({ code: 'SCHEDULER_NOT_RUNNING' });
@@ -27,6 +28,7 @@ describe('start and shutdown', () => {
     await expect(h.scheduler.start()).rejects.toMatchObject({ code: 'SCHEDULER_ALREADY_RUNNING' });
   });
 
+  // docs/semantics.md#start
   it('runs jobs added before start once started, and not before', async () => {
     h = harness();
     let calls = 0;
@@ -38,7 +40,8 @@ describe('start and shutdown', () => {
     expect(calls).toBe(1); // the backlog coalesced into one run
   });
 
-  it('shutdown waits for a running job, and scheduler_stopped comes after it (5)', async () => {
+  // docs/semantics.md#shutdown-drain
+  it('shutdown waits for a running job, and scheduler_stopped comes after it', async () => {
     h = harness();
     const order: string[] = [];
     h.scheduler.on('scheduler_stopped', () => void order.push('stopped'));
@@ -58,6 +61,7 @@ describe('start and shutdown', () => {
     expect(h.named('job_executed')).toHaveLength(1);
   });
 
+  // docs/semantics.md#shutdown-drain
   it('stops taking new fires as soon as shutdown starts', async () => {
     h = harness();
     let calls = 0;
@@ -73,6 +77,7 @@ describe('start and shutdown', () => {
     expect(calls).toBe(1);
   });
 
+  // docs/semantics.md#shutdown-drain
   it('shutdown({ wait: false }) aborts the running job signal and records it cancelled', async () => {
     h = harness();
     let aborted = false;
@@ -88,6 +93,7 @@ describe('start and shutdown', () => {
     expect(h.events.at(-1)?.[0]).toBe('scheduler_stopped');
   });
 
+  // docs/semantics.md#shutdown-drain
   it('shutdown stops waiting after timeoutSeconds, aborting what still runs', async () => {
     h = harness();
     await h.scheduler.start();
@@ -103,6 +109,7 @@ describe('start and shutdown', () => {
 });
 
 describe('timeouts and cancellation', () => {
+  // docs/semantics.md#timeouts
   it('times out a run: aborts its signal, records timed_out, frees the slot', async () => {
     h = harness();
     const reasons: unknown[] = [];
@@ -139,6 +146,7 @@ describe('timeouts and cancellation', () => {
     expect(resolved).toBe(true);
   });
 
+  // docs/semantics.md#timeouts
   it('a timed-out run that never settles is let go 60 s after its timeout, with run_abandoned, and stops holding shutdown', async () => {
     h = harness();
     await h.scheduler.start();
@@ -159,6 +167,7 @@ describe('timeouts and cancellation', () => {
     expect(resolved).toBe(true);
   });
 
+  // docs/semantics.md#cancellation
   it('cancelRun aborts the running runs of a job', async () => {
     h = harness();
     await h.scheduler.start();
@@ -172,7 +181,8 @@ describe('timeouts and cancellation', () => {
 });
 
 describe('errors in jobs', () => {
-  it('records a throwing job as job_error and keeps its schedule (21)', async () => {
+  // docs/semantics.md#failures
+  it('records a throwing job as failed (job_error with its code and message, the stack in the log) and keeps its schedule', async () => {
     h = harness();
     await h.scheduler.start();
     await h.scheduler.addIntervalJob(() => {
@@ -208,6 +218,7 @@ describe('errors in jobs', () => {
     expect(h.logger.lines.filter((l) => l.event === 'listener_error')).toHaveLength(3);
   });
 
+  // docs/semantics.md#retries
   it('retries a failed run with doubling backoff, with attempt + 1', async () => {
     h = harness();
     const attempts: [number, number][] = [];
@@ -224,6 +235,7 @@ describe('errors in jobs', () => {
     expect(runs.every((r) => r.scheduledAt.getTime() === REFERENCE + 3_600_000)).toBe(true);
   });
 
+  // docs/semantics.md#retries
   it('a paused job is never due: pausing drops a pending retry, and a run failing while paused schedules none', async () => {
     h = harness();
     const attempts: [number, number][] = [];
@@ -249,6 +261,7 @@ describe('errors in jobs', () => {
     expect(h.named('job_error')).toHaveLength(2);
   });
 
+  // docs/semantics.md#retries
   it('a change to the job keeps a pending retry only while its rules still hold: retries dropped, fewer allowed, or a new schedule firing first', async () => {
     const cases: [string, (s: Harness['scheduler']) => Promise<unknown>, boolean][] = [
       ['an unrelated change', (s) => s.modifyJob('job', { name: 'renamed' }), true],
@@ -287,7 +300,8 @@ describe('errors in jobs', () => {
 });
 
 describe('pause and resume', () => {
-  it('a paused scheduler runs nothing; resume runs what fell due (6)', async () => {
+  // docs/semantics.md#pause-and-resume
+  it('a paused scheduler runs nothing; resume runs what fell due meanwhile, coalesced', async () => {
     h = harness();
     let calls = 0;
     await h.scheduler.start();
@@ -312,7 +326,8 @@ describe('pause and resume', () => {
     expect(h.scheduler.isPaused).toBe(true);
   });
 
-  it('pauseJob clears the next run time; resumeJob recomputes it from now (9)', async () => {
+  // docs/semantics.md#pause-and-resume
+  it('pauseJob clears the next run time; resumeJob recomputes it from now', async () => {
     h = harness();
     let calls = 0;
     await h.scheduler.start();
@@ -327,7 +342,8 @@ describe('pause and resume', () => {
     expect(calls).toBe(1);
   });
 
-  it('resuming a date job whose time has passed removes it (9)', async () => {
+  // docs/semantics.md#pause-and-resume
+  it('resuming a date job whose time has passed leaves it to the misfire rule (within grace it runs), then removes it', async () => {
     h = harness();
     await h.scheduler.start();
     await h.scheduler.addDateJob(() => undefined, '2026-01-01T00:00:10Z', 'once', { paused: true });
@@ -341,7 +357,8 @@ describe('pause and resume', () => {
 });
 
 describe('job management', () => {
-  it('rejects a second job with the same id unless replaceExisting (7)', async () => {
+  // docs/semantics.md#job-changes
+  it('rejects a second job with the same id unless replaceExisting', async () => {
     h = harness();
     await h.scheduler.addIntervalJob(() => undefined, 1, 'job');
     await expect(h.scheduler.addIntervalJob(() => undefined, 2, 'job')).rejects.toMatchObject({ code: 'CONFLICTING_ID', status: 409 });
@@ -352,7 +369,8 @@ describe('job management', () => {
     expect(jobs[0]?.trigger).toMatchObject({ seconds: 2 });
   });
 
-  it('modifyJob changes policies and emits job_modified; rescheduleJob recomputes the next run (8)', async () => {
+  // docs/semantics.md#job-changes
+  it('modifyJob changes policies and emits job_modified; rescheduleJob recomputes the next run', async () => {
     h = harness();
     await h.scheduler.addIntervalJob(() => undefined, 3_600, 'job');
     const modified = await h.scheduler.modifyJob('job', { maxInstances: 3, name: 'renamed' });
@@ -362,12 +380,14 @@ describe('job management', () => {
     expect(h.named('job_modified')).toHaveLength(2);
   });
 
-  it('removeJob of an unknown id fails; getJob returns undefined (10)', async () => {
+  // docs/semantics.md#job-changes
+  it('removeJob of an unknown id fails with JOB_NOT_FOUND; getJob returns undefined', async () => {
     h = harness();
     await expect(h.scheduler.removeJob('nope')).rejects.toMatchObject({ code: 'JOB_NOT_FOUND', status: 404 });
     expect(await h.scheduler.getJob('nope')).toBeUndefined();
   });
 
+  // docs/semantics.md#job-changes
   it('a job removed while running finishes its run and never fires again', async () => {
     h = harness();
     let calls = 0;
@@ -399,7 +419,7 @@ describe('job management', () => {
     expect(await h.scheduler.getJob('job')).toBeUndefined();
   });
 
-  it('lists jobs by next run time, paused last, and filters by text and state (11)', async () => {
+  it('lists jobs by next run time, paused last, and filters by text and state', async () => {
     h = harness();
     await h.scheduler.addIntervalJob(() => undefined, 30, 'c-late');
     await h.scheduler.addIntervalJob(() => undefined, 10, 'b-soon', { name: 'Nightly backup' });
@@ -437,6 +457,7 @@ describe('job management', () => {
 });
 
 describe('jitter', () => {
+  // docs/semantics.md#jitter
   it('delays each fire by at most jitterSeconds, never early, and keeps scheduledAt nominal', async () => {
     h = harness();
     const delays: number[] = [];
@@ -452,6 +473,7 @@ describe('jitter', () => {
 });
 
 describe('clock jumps', () => {
+  // docs/semantics.md#clock-jumps
   it('a wall clock jumping back does not fire a job twice; jumping forward applies the misfire rules', async () => {
     h = harness();
     const seen: number[] = [];

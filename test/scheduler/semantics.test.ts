@@ -1,6 +1,8 @@
 /**
- * APScheduler 3 scenarios (see shared/APSCHEDULER3-SEMANTICS.md), on a manual clock: intervals, misfires,
- * coalescing, max instances. Numbers in the test names refer to those scenarios.
+ * The scheduling rules Tickwork shares with APScheduler 3, on a manual clock: the interval grid, run
+ * records, coalescing, misfire grace, the catch-up limit, date jobs, max instances and the concurrency
+ * limit. Each rule is described in docs/semantics.md; a `// docs/semantics.md#<section>` comment above a
+ * test names the section it checks.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { harness, REFERENCE, sleepOn, type Harness } from '../helpers.js';
@@ -12,6 +14,7 @@ afterEach(async () => {
 });
 
 describe('interval jobs', () => {
+  // docs/semantics.md#interval-grid
   it('fires on the start + k * period grid with no drift, even when each run is late', async () => {
     h = harness();
     const seen: number[] = [];
@@ -27,6 +30,7 @@ describe('interval jobs', () => {
     expect(info?.nextRunTime?.getTime()).toBe(REFERENCE + 60_000);
   });
 
+  // docs/semantics.md#interval-grid
   it('supports fractional seconds on an exact grid', async () => {
     h = harness();
     const seen: number[] = [];
@@ -39,6 +43,7 @@ describe('interval jobs', () => {
     expect(seen).toEqual([250, 500, 750, 1000]);
   });
 
+  // docs/semantics.md#run-records
   it('records each run with its lateness and duration', async () => {
     h = harness();
     await h.scheduler.start();
@@ -53,6 +58,7 @@ describe('interval jobs', () => {
     expect(info?.lastRun?.scheduledAt.getTime()).toBe(REFERENCE + 3_000);
   });
 
+  // docs/semantics.md#run-records
   it('a run that waited for a slow synchronous run in the same pass records when it really started', async () => {
     h = harness();
     await h.scheduler.start();
@@ -77,6 +83,7 @@ describe('interval jobs', () => {
     expect(after?.latenessMs).toBe(750);
   });
 
+  // docs/semantics.md#run-records
   it('time spent in an event listener between two runs counts toward the next run (lateness, misfire)', async () => {
     h = harness({ jobDefaults: { misfireGraceTime: 1 } });
     await h.scheduler.start();
@@ -110,7 +117,8 @@ describe('interval jobs', () => {
 });
 
 describe('coalescing and misfires', () => {
-  it('coalesces five missed fires into one run at the latest time (16)', async () => {
+  // docs/semantics.md#coalesce
+  it('coalesce: five missed fires run once, for the latest, and the run counts the five', async () => {
     h = harness();
     const seen: number[] = [];
     await h.scheduler.start();
@@ -124,7 +132,8 @@ describe('coalescing and misfires', () => {
     expect((await h.scheduler.getJob('job'))?.nextRunTime?.getTime()).toBe(REFERENCE + 60_000);
   });
 
-  it('without coalescing and with unlimited grace runs every missed fire, in order (17, 20)', async () => {
+  // docs/semantics.md#coalesce
+  it('without coalescing and with unlimited grace, every missed fire runs, in order, as one submission', async () => {
     h = harness();
     const seen: number[] = [];
     await h.scheduler.start();
@@ -135,7 +144,8 @@ describe('coalescing and misfires', () => {
     expect(h.named('job_submitted')).toHaveLength(1);
   });
 
-  it('without coalescing checks the grace of each fire when it starts (18)', async () => {
+  // docs/semantics.md#misfire-grace
+  it('without coalescing, each fire of a backlog is checked against the grace when it starts', async () => {
     h = harness();
     const seen: number[] = [];
     await h.scheduler.start();
@@ -146,7 +156,8 @@ describe('coalescing and misfires', () => {
     expect(h.named('job_missed').map((e) => e.scheduledAt)).toEqual(['2026-01-01T00:00:01.000Z', '2026-01-01T00:00:02.000Z']);
   });
 
-  it('with a 1 s grace (APScheduler default) runs one and misses five of a backlog (18)', async () => {
+  // docs/semantics.md#misfire-grace
+  it('with a 1 s grace (APScheduler\'s default), a backlog of six runs the two fires within grace and misses four', async () => {
     h = harness();
     let calls = 0;
     await h.scheduler.start();
@@ -157,7 +168,8 @@ describe('coalescing and misfires', () => {
     expect(h.named('job_missed')).toHaveLength(4);
   });
 
-  it('does not run a fire later than its grace and emits job_missed (19)', async () => {
+  // docs/semantics.md#misfire-grace
+  it('a fire later than its grace is not run: job_missed, recorded missed', async () => {
     h = harness();
     let calls = 0;
     await h.scheduler.start();
@@ -170,7 +182,8 @@ describe('coalescing and misfires', () => {
     expect((await h.scheduler.getRuns('job'))[0]?.outcome).toBe('missed');
   });
 
-  it('misses a date job added 30 s in the past, then removes it (19)', async () => {
+  // docs/semantics.md#date-jobs
+  it('a date job added 30 s in the past, past its grace, is missed and then removed', async () => {
     h = harness();
     let calls = 0;
     await h.scheduler.start();
@@ -181,7 +194,8 @@ describe('coalescing and misfires', () => {
     expect(await h.scheduler.getJob('once')).toBeUndefined();
   });
 
-  it('runs a date job once at its time and then removes it (24)', async () => {
+  // docs/semantics.md#date-jobs
+  it('runs a date job once at its time and then removes it', async () => {
     h = harness();
     let calls = 0;
     await h.scheduler.start();
@@ -192,6 +206,7 @@ describe('coalescing and misfires', () => {
     expect(await h.scheduler.getJob('once')).toBeUndefined();
   });
 
+  // docs/semantics.md#catch-up-limit
   it('records a backlog beyond maxCatchUp as one missed stretch and runs only the latest fires', async () => {
     h = harness({ maxCatchUp: 3 });
     const seen: number[] = [];
@@ -207,6 +222,7 @@ describe('coalescing and misfires', () => {
     expect(missed[0]?.lastScheduledAt?.getTime()).toBe(REFERENCE + 3_597_000);
   });
 
+  // docs/semantics.md#catch-up-limit
   it('computes a year-long interval backlog arithmetically (no loop per second)', async () => {
     h = harness();
     let calls = 0;
@@ -222,7 +238,8 @@ describe('coalescing and misfires', () => {
 });
 
 describe('max instances', () => {
-  it('skips a fire while the only instance runs, records it, and keeps the schedule (22)', async () => {
+  // docs/semantics.md#max-instances
+  it('with maxInstances 1, a fire while the instance runs is skipped (job_max_instances, recorded skipped) and the schedule goes on', async () => {
     h = harness();
     await h.scheduler.start();
     await h.scheduler.addIntervalJob(({ signal }) => sleepOn(h.clock, 1_300, signal), 0.5, 'slow');
@@ -238,7 +255,8 @@ describe('max instances', () => {
     expect((await h.scheduler.getJob('slow'))?.runningInstances).toBe(1);
   });
 
-  it('lets maxInstances: 2 run two at once and skips the third (23)', async () => {
+  // docs/semantics.md#max-instances
+  it('lets maxInstances: 2 run two at once and skips the third', async () => {
     h = harness();
     let running = 0;
     let peak = 0;
@@ -256,6 +274,7 @@ describe('max instances', () => {
     expect(h.named('job_executed').length).toBeGreaterThanOrEqual(3);
   });
 
+  // docs/semantics.md#manual-runs
   it('runJobNow counts toward maxInstances', async () => {
     h = harness();
     await h.scheduler.start();
@@ -268,6 +287,7 @@ describe('max instances', () => {
 });
 
 describe('maxConcurrentRuns', () => {
+  // docs/semantics.md#concurrency-limit
   it('makes runs beyond the bound wait in order, and applies the misfire rule when they start', async () => {
     h = harness({ maxConcurrentRuns: 1 });
     const started: string[] = [];

@@ -58,7 +58,8 @@ describe('invalid input', () => {
     });
   });
 
-  it('applies scheduler jobDefaults under per-job options (1)', async () => {
+  // docs/semantics.md#defaults
+  it('applies scheduler jobDefaults under per-job options', async () => {
     const { scheduler } = harness({ jobDefaults: { misfireGraceTime: 5, maxInstances: 3 } });
     const a = await scheduler.addIntervalJob(noop, 1, 'a');
     const b = await scheduler.addIntervalJob(noop, 1, 'b', { maxInstances: 1, coalesce: false });

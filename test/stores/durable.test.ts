@@ -76,6 +76,7 @@ describe('scheduler on SQLite', () => {
     await two.s.shutdown();
   });
 
+  // docs/semantics.md#unregistered-tasks
   it('a job whose task is not registered waits for it: nothing is consumed or deleted, and it runs (coalesced, within grace) once the task is registered, across a restart too', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'tickwork-durable-')), 'db.sqlite');
     const clock = new ManualClock(REFERENCE);

@@ -43,6 +43,7 @@ async function setup(): Promise<{ scheduler: SchedulerService; store: ReportingS
 }
 
 describe('lost runs: the scheduler decides, by retryLost', () => {
+  // docs/semantics.md#lost-runs
   it('reports a lost run and does not run it again by default, even with retries', async () => {
     const { scheduler, store, attempts, lost } = await setup();
     try {
