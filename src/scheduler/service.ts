@@ -6,7 +6,10 @@
 import { CronCompiler } from '../cron/compiler.js';
 import { systemTimeZone } from '../cron/zone.js';
 import { MemoryJobStore } from '../stores/memory.js';
-import { loadErrorOf, type FireClaim, type JobStore, type StoredJob } from '../stores/store.js';
+import {
+  isClaimingStore, isLocalStore, isReplacingStore, loadErrorOf, type ClaimingStore, type FireClaim, type JobStore, type LocalStore,
+  type ReplacingStore, type StoredJob,
+} from '../stores/store.js';
 import { JOB_SORTS, JOB_STATES, compareJobs, matchesFilter, type JobPage, type JobPageQuery, type JobSort, type JobState } from '../stores/job-order.js';
 import { jobInfoJson } from './job-json.js';
 import { asTriggerError, createTrigger } from '../triggers/create.js';
@@ -29,7 +32,7 @@ import {
 } from '../core/job-options.js';
 import { hasFreeInstance, jitteredDue, planFires, retryAllowed, retryAt } from './policies.js';
 import { toRun, type Run, type RunRecord } from '../core/run.js';
-import { TaskRegistry, type TaskOptions } from './tasks.js';
+import { TaskRegistry, type TaskOptions } from './task-registry.js';
 
 export interface SchedulerOptions {
   /** Where jobs and run history live. Default: a new MemoryJobStore. */
@@ -84,6 +87,11 @@ const BATCH = 10_000;
 
 export class SchedulerService {
   private readonly store: JobStore;
+  /** The store's capabilities, found once (null: it has not that one). */
+  private readonly claiming: ClaimingStore | null;
+  /** Only for a store that does not claim: claims go through takeDue and putBack. */
+  private readonly local: LocalStore | null;
+  private readonly replacing: ReplacingStore | null;
   private readonly logger: Logger;
   private readonly clock: Clock;
   /** The injected clock, before any shared-store offset: what the store measures its offset against. */
@@ -116,11 +124,15 @@ export class SchedulerService {
     for (const key of Object.keys(options)) {
       if (!known.includes(key)) throw InvalidArgumentError.field(`options.${key}`, `is not a scheduler option; allowed: ${known.join(', ')}.`);
     }
-    this.store = options.store ?? new MemoryJobStore();
+    const store = options.store ?? new MemoryJobStore();
+    const claiming = isClaimingStore(store) ? store : null;
+    this.store = store;
+    this.claiming = claiming;
+    this.local = isLocalStore(store) ? store : null;
+    this.replacing = isReplacingStore(store) ? store : null;
     this.logger = options.logger ?? createDefaultLogger();
     this.ownClock = options.clock ?? new SystemClock();
-    const store = this.store;
-    this.clock = store.clockOffsetMs === undefined ? this.ownClock : new OffsetClock(this.ownClock, () => (store.clockOffsetMs as () => number).call(store));
+    this.clock = claiming === null ? this.ownClock : new OffsetClock(this.ownClock, () => claiming.clockOffsetMs());
     this.events = new EventBus(this.logger);
     if (options.jobDefaults !== undefined) checkOptionKeys(options.jobDefaults, 'jobDefaults');
     this.defaults = resolvePolicy(options.jobDefaults ?? {}, DEFAULT_JOB_POLICY, 'jobDefaults');
@@ -133,7 +145,7 @@ export class SchedulerService {
       onRunFailed: (job, record) => this.scheduleRetry(job, record),
       onSubmissionDone: (job) => this.submissionDone(job),
     });
-    this.loop = new WakeLoop(this.clock, this.logger, () => this.processDue(), this.store.loopTuning ?? {});
+    this.loop = new WakeLoop(this.clock, this.logger, () => this.processDue(), claiming === null ? {} : claiming.loopTuning);
   }
 
   /** True between start() and shutdown(), paused or not. */
@@ -230,7 +242,7 @@ export class SchedulerService {
         for (const job of jobs) {
           if (job.task !== name || job.func !== null || loadErrorOf(job) !== null) continue;
           job.func = func;
-          if (Number.isNaN(job.dueTime)) await this.rearm(job);
+          if (Number.isNaN(job.dueMsOrNaN)) await this.rearm(job);
         }
       }).catch((error: unknown) => this.logger.error({ event: 'store_error', error: toErrorLog(error) }, 'could not attach a registered task to loaded jobs'));
     }
@@ -239,9 +251,9 @@ export class SchedulerService {
   /** A job that waited for its task gets its due time back (written, and the loop told). */
   private async rearm(job: JobRecord): Promise<void> {
     this.setDue(job);
-    if (Number.isNaN(job.dueTime)) return;
+    if (Number.isNaN(job.dueMsOrNaN)) return;
     await this.store.update(job);
-    this.loop.wakeBy(job.dueTime);
+    this.loop.wakeBy(job.dueMsOrNaN);
   }
 
   /** The registered task names. */
@@ -348,9 +360,9 @@ export class SchedulerService {
   private async addToStore(job: JobRecord, replace: boolean): Promise<JobInfo> {
     if (!this.storeReady) await this.openStore();
     try {
-      if (replace && this.store.replace !== undefined) {
+      if (replace && this.replacing !== null) {
         // One transaction: a failed insert leaves the old job (and its history) in place.
-        const old = await this.store.replace(job);
+        const old = await this.replacing.replace(job);
         if (old !== undefined) old.releaseTrigger();
       } else {
         if (replace) {
@@ -417,7 +429,7 @@ export class SchedulerService {
   private removed(jobId: string, job: JobRecord | undefined): void {
     if (job === undefined) throw new JobNotFoundError(jobId);
     job.releaseTrigger();
-    job.finished = true;
+    job.lifecycle = 'finished';
     if (this.events.wants('job_removed')) this.events.emit('job_removed', { jobId });
   }
 
@@ -585,7 +597,7 @@ export class SchedulerService {
     job.name = name;
     if (trigger !== null) {
       job.swapTrigger(trigger); // the old one is kept until the store took the change (save)
-      job.finished = false;
+      job.lifecycle = 'scheduled';
     }
     if (trigger !== null || paused !== job.paused) job.nextRunTime = next;
     job.retry = keptRetry(job.retry, paused, policy, job.nextRunTime);
@@ -606,7 +618,7 @@ export class SchedulerService {
     if (!hasFreeInstance(job.running, job.policy.maxInstances)) throw new MaxInstancesReachedError(jobId, job.policy.maxInstances);
     const now = this.clock.now();
     const submission: Submission = { job, runTimes: [now], attempt: 1, firstDueAt: now, coalesced: 1, manual: true, index: 0, cancelled: false };
-    if (this.store.claimManual !== undefined && !(await this.store.claimManual(submission))) {
+    if (this.claiming !== null && !(await this.claiming.claimManual(submission))) {
       throw new MaxInstancesReachedError(jobId, job.policy.maxInstances);
     }
     job.running++;
@@ -642,7 +654,7 @@ export class SchedulerService {
       // The store refused the change (503, a conflict): the job shows what the store holds, not a
       // change that would vanish at the next restart.
       job.restore(before, swappedTrigger);
-      this.store.reindex?.(job);
+      if (this.local !== null) this.local.reindex(job);
       throw error;
     }
     if (swappedTrigger) job.releaseSnapshotTrigger(before);
@@ -715,11 +727,11 @@ export class SchedulerService {
     // A paused job is never due, whatever a stored row says (a due time the pass would not act on would
     // make every pass take the job again at once: a busy loop).
     if (job.paused) {
-      job.dueTime = Number.NaN;
+      job.dueMsOrNaN = Number.NaN;
       return;
     }
-    // Times as doubles, NaN for none: this runs on every fire (see JobRecord.nextTime).
-    const next = job.nextTime;
+    // Times as doubles, NaN for none: this runs on every fire (see JobRecord.nextRunMsOrNaN).
+    const next = job.nextRunMsOrNaN;
     let due = next;
     if (!Number.isNaN(next) && job.policy.jitterSeconds > 0) {
       due = jitteredDue(next, job.policy.jitterSeconds, Math.random(), endOf(job));
@@ -727,24 +739,24 @@ export class SchedulerService {
     }
     const retry = job.retry;
     if (retry !== null && (Number.isNaN(due) || retry.at < due)) due = retry.at;
-    job.dueTime = due;
+    job.dueMsOrNaN = due;
   }
 
   /** One pass of the loop: take due jobs, submit their fires, reschedule them. Returns the next wake time. */
   private async processDue(): Promise<{ more: boolean; next: number | null }> {
     if (this.state !== 'running') return { more: false, next: null };
     const now = this.clock.now();
-    const claims: Submission[] | null = this.store.claimsFires === true ? [] : null;
+    const claims: Submission[] | null = this.claiming === null ? null : [];
     let fired: number;
     // The jobs whose last fire this was: removed once the pass is written.
     let finished: JobRecord[] | null = null;
-    if (claims === null && this.store.fireDue !== undefined) {
-      // An in-process store fires each due job in place (see JobStore.fireDue).
+    if (this.local !== null && this.claiming === null) {
+      // An in-process store fires each due job in place (see LocalStore.fireDue).
       this.beginPass(now, null);
       try {
-        fired = this.store.fireDue(now, BATCH, (job) => {
+        fired = this.local.fireDue(now, BATCH, (job) => {
           this.fireSafely(job, now);
-          if (job.finished) (finished ??= []).push(job);
+          if (job.lifecycle === 'finished') (finished ??= []).push(job);
         });
       } finally {
         this.endPass();
@@ -762,8 +774,8 @@ export class SchedulerService {
       } finally {
         this.endPass();
       }
-      if (claims !== null) {
-        await this.startClaimed(jobs, claims);
+      if (this.claiming !== null && claims !== null) {
+        await this.startClaimed(this.claiming, jobs, claims);
       } else {
         const put = this.store.putBack(jobs);
         if (put instanceof Promise) await put;
@@ -807,21 +819,21 @@ export class SchedulerService {
    * accepted fires start. A refused claim (another node has that fire) or a failed write starts nothing;
    * a recorded claim starts even when shutdown began meanwhile, since no other node may run that fire.
    */
-  private async startClaimed(jobs: JobRecord[], claims: Submission[]): Promise<void> {
-    let refused: readonly FireClaim[] | void;
+  private async startClaimed(store: ClaimingStore, jobs: JobRecord[], claims: Submission[]): Promise<void> {
+    let refused: readonly FireClaim[];
     try {
-      refused = await this.store.putBack(jobs, claims);
+      refused = await store.putBack(jobs, claims);
     } catch (error) {
       for (const claim of claims) claim.job.running--;
       throw error;
     }
-    const skip = refused === undefined || refused.length === 0 ? null : new Set(refused);
+    const skip = refused.length === 0 ? null : new Set(refused);
     for (const claim of claims) {
       if (skip !== null && skip.has(claim)) {
         claim.job.running--;
         // Not run here: a job that this fire finished is not removed here either (its fire may not have run
         // anywhere, if the whole claim was rolled back; the node that ran it removes it).
-        claim.job.finished = false;
+        claim.job.lifecycle = 'scheduled';
         this.logger.warn({ event: 'fire_claimed_elsewhere', jobId: claim.job.id, scheduledAt: new Date(claim.runTimes[0] as number).toISOString() },
           'another node has claimed this fire already; it is not started here');
         continue;
@@ -832,7 +844,7 @@ export class SchedulerService {
   }
 
   private fire(job: JobRecord, now: number): void {
-    if (job.func === null && this.store.claimsFires !== true) {
+    if (job.func === null && this.claiming === null) {
       this.waitForTask(job);
       return;
     }
@@ -841,8 +853,8 @@ export class SchedulerService {
       job.retry = null;
       this.submit(job, [retry.scheduledAt], retry.attempt, retry.at, 1);
     }
-    // Times as doubles, NaN for none (see JobRecord.nextTime); NaN + jitter <= now is false.
-    const first = job.nextTime;
+    // Times as doubles, NaN for none (see JobRecord.nextRunMsOrNaN); NaN + jitter <= now is false.
+    const first = job.nextRunMsOrNaN;
     if (!job.paused && first + job.jitterMs <= now) {
       const policy = job.policy;
       const next = job.trigger.nextTime(first);
@@ -871,15 +883,15 @@ export class SchedulerService {
    * exception: another node may have the task, so there the fire goes on (and is not run here).
    */
   private waitForTask(job: JobRecord): void {
-    job.dueTime = Number.NaN;
+    job.dueMsOrNaN = Number.NaN;
     this.logger.warn({ event: 'job_not_run', jobId: job.id, code: 'TASK_NOT_REGISTERED', task: job.task },
       `job "${job.id}" is due but its task "${job.task ?? ''}" is not registered; it waits for registerTask("${job.task ?? ''}", func)`);
   }
 
   /** The job's next fire time (NaN: it has none, and is finished). */
   private advance(job: JobRecord, next: number): void {
-    job.nextTime = next;
-    if (Number.isNaN(next)) job.finished = true;
+    job.nextRunMsOrNaN = next;
+    if (Number.isNaN(next)) job.lifecycle = 'finished';
   }
 
   /** The hot path of `submit`: one on-time fire, run by the executor without a Submission when it can. */
@@ -978,8 +990,8 @@ export class SchedulerService {
    * be older than the row; elsewhere the record. False: the store did not take it (nothing to announce).
    */
   private async saveRetry(job: JobRecord): Promise<boolean> {
-    if (this.store.saveRetry !== undefined) {
-      const saved = await this.store.saveRetry(job);
+    if (this.claiming !== null) {
+      const saved = await this.claiming.saveRetry(job);
       if (!saved) this.setDue(job);
       return saved;
     }
@@ -1017,8 +1029,8 @@ export class SchedulerService {
 
   /** A job whose trigger is done goes once its runs have settled and no retry waits. */
   private removeIfDone(job: JobRecord): void {
-    if (!job.finished || job.running > 0 || job.retry !== null || job.paused) return;
-    job.finished = false; // remove once
+    if (job.lifecycle !== 'finished' || job.running > 0 || job.retry !== null || job.paused) return;
+    job.lifecycle = 'removing'; // remove once
     // Only this job: removeJob, and an add under the same id, may come before the removal runs.
     Promise.resolve().then(async () => {
       const removed = await this.store.remove(job.id, job);
