@@ -1,6 +1,6 @@
 /** Tickwork's public API. */
 export { SchedulerService } from './scheduler/service.js';
-export type { SchedulerOptions, AddJobSpec, JobQuery, JobChanges, JobPatch, ShutdownOptions } from './scheduler/service.js';
+export type { SchedulerOptions, AddJobSpec, JobQuery, JobList, JobChanges, JobPatch, ShutdownOptions } from './scheduler/service.js';
 export type { JobContext, JobFunction, JobLifecycle, JobOptions, JobPolicy, RetryPolicy } from './core/job.js';
 export type { TaskOptions } from './scheduler/task-registry.js';
 export type { JobInfo, JobStatus } from './scheduler/job-info.js';

@@ -3,7 +3,9 @@ import type { Clock } from '../core/clock.js';
 import type { JobFunction, JobOptions, JobPolicy } from '../core/job.js';
 import type { Logger } from '../core/logger.js';
 import type { TriggerSpec } from '../core/trigger.js';
+import type { JobSort, JobState } from '../stores/job-order.js';
 import type { JobStore } from '../stores/store.js';
+import type { JobInfo } from './job-info.js';
 
 export interface SchedulerOptions {
   /** Where jobs and run history live. Default: a new MemoryJobStore. */
@@ -31,11 +33,24 @@ export interface AddJobSpec extends JobOptions {
   trigger: TriggerSpec;
 }
 
+/** Which jobs getJobs returns, in which order, and how many at a time. */
 export interface JobQuery {
   /** Substring of the id or the name (case-insensitive). */
   q?: string;
   /** active: scheduled and not paused; paused; failing: the last run failed, timed out or was lost. */
-  state?: 'active' | 'paused' | 'failing';
+  state?: JobState;
+  /** nextRunTime (default: paused and finished jobs last), id, or lastRun (newest first); ties by id. */
+  sort?: JobSort;
+  /** At most this many jobs (1-1000), with a `nextCursor` for the next page. Default: every matching job. */
+  limit?: number;
+  /** The `nextCursor` of the previous page (of the same sort). */
+  cursor?: string;
+}
+
+/** A list of jobs; `nextCursor` is null on the last page (and always without a `limit`). */
+export interface JobList<T = JobInfo> {
+  items: T[];
+  nextCursor: string | null;
 }
 
 /** Fields of a job that modifyJob may change (the trigger changes through rescheduleJob). */

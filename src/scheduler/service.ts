@@ -15,23 +15,22 @@ import type { JobFunction, JobOptions, JobRecord, JobSnapshot } from '../core/jo
 import { bool, checkOptionKeys, validateJobId } from '../core/job-options.js';
 import { toRun, type Run } from '../core/run.js';
 import type { DateInput, TriggerSpec } from '../core/trigger.js';
-import { JOB_SORTS, JOB_STATES, compareJobs, matchesFilter, type JobPage, type JobPageQuery, type JobSort, type JobState } from '../stores/job-order.js';
 import { isClaimingStore, isLocalStore, isReplacingStore, loadErrorOf, type JobStore, type LocalStore, type ReplacingStore } from '../stores/store.js';
 import { Dispatcher } from './dispatcher.js';
 import { setDue } from './due-time.js';
 import { EventBus } from './event-bus.js';
 import { JobFactory } from './job-factory.js';
 import { toJobInfo, type JobInfo } from './job-info.js';
-import { jobInfoJson } from './job-json.js';
+import { checkJobQuery, checkRunQuery, findJobs } from './job-query.js';
 import type { WakeLoop } from './loop.js';
 import { hasFreeInstance } from './policies.js';
 import { RunState, type SchedulerState } from './run-state.js';
-import { integerIn, resolveOptions } from './scheduler-options.js';
+import { resolveOptions } from './scheduler-options.js';
 import { StoreSession } from './store-session.js';
-import type { AddJobSpec, JobChanges, JobPatch, JobQuery, SchedulerOptions, ShutdownOptions } from './scheduler-types.js';
+import type { AddJobSpec, JobChanges, JobList, JobPatch, JobQuery, SchedulerOptions, ShutdownOptions } from './scheduler-types.js';
 import { TaskRegistry, type TaskOptions } from './task-registry.js';
 
-export type { AddJobSpec, JobChanges, JobPatch, JobQuery, SchedulerOptions, ShutdownOptions } from './scheduler-types.js';
+export type { AddJobSpec, JobChanges, JobList, JobPatch, JobQuery, SchedulerOptions, ShutdownOptions } from './scheduler-types.js';
 export { toErrorLog } from './error-log.js';
 
 /** The default options object: recognised by identity, so a job without options skips their validation. */
@@ -309,51 +308,20 @@ export class SchedulerService {
     return job === undefined ? undefined : toJobInfo(job);
   }
 
-  /** Jobs sorted by next run time (paused and finished last), then id. */
-  async getJobs(query: JobQuery = {}): Promise<JobInfo[]> {
-    const q = query.q === undefined ? undefined : String(query.q).toLowerCase();
-    const state = query.state;
-    if (state !== undefined && state !== 'active' && state !== 'paused' && state !== 'failing') {
-      throw InvalidArgumentError.field('query.state', `must be "active", "paused" or "failing", got ${describeType(state)}.`);
-    }
-    await this.session.ready();
-    const jobs = (await this.store.list()).filter((job) => matchesFilter(job, q, state));
-    jobs.sort(compareJobs('nextRunTime'));
-    return jobs.map(toJobInfo);
-  }
-
   /**
-   * One page of jobs: `{ items, nextCursor }`. `sort` is id (default), nextRunTime or lastRun; `limit`
-   * 1-1000 (default 50); pass `nextCursor` back as `cursor` for the next page.
+   * Jobs matching `query.q` and `query.state`, sorted by `query.sort` (default nextRunTime: paused and
+   * finished jobs last), then id. With `query.limit` (1-1000) one page: pass its `nextCursor` back as
+   * `query.cursor` for the next. Without, every matching job (and `nextCursor` null). `view`, for a cache
+   * of what is shown (the server's JSON): called at once on each listed job as the store holds it,
+   * instead of building its JobInfo; it must not change the job.
    */
-  async listJobs(query: { sort?: JobSort; limit?: number; cursor?: string; q?: string; state?: JobState } = {}): Promise<{ items: JobInfo[]; nextCursor: string | null }> {
-    const page = await this.pageOf(query);
-    return { items: page.items.map(toJobInfo), nextCursor: page.nextCursor };
-  }
-
-  private async pageOf(query: { sort?: JobSort; limit?: number; cursor?: string; q?: string; state?: JobState }): Promise<JobPage> {
-    const sort = query.sort ?? 'id';
-    if (!JOB_SORTS.includes(sort)) throw InvalidArgumentError.field('sort', `must be one of ${JOB_SORTS.join(', ')}, got ${describeType(sort)}.`);
-    const state = query.state;
-    if (state !== undefined && !JOB_STATES.includes(state)) throw InvalidArgumentError.field('state', `must be one of ${JOB_STATES.join(', ')}, got ${describeType(state)}.`);
-    const limit = integerIn(query.limit, 'limit', 50, 1000);
+  getJobs(query?: JobQuery): Promise<JobList>;
+  getJobs<T>(query: JobQuery, view: (job: JobRecord) => T): Promise<JobList<T>>;
+  async getJobs(query: JobQuery = {}, view: (job: JobRecord) => unknown = toJobInfo): Promise<JobList<unknown>> {
+    const checked = checkJobQuery(query);
     await this.session.ready();
-    const pageQuery: JobPageQuery = { sort, limit };
-    if (query.cursor !== undefined) pageQuery.cursor = query.cursor;
-    if (query.q !== undefined) pageQuery.q = query.q;
-    if (state !== undefined) pageQuery.state = state;
-    return this.store.page(pageQuery);
-  }
-
-  /**
-   * Like listJobs, as JSON text `{"items":[...],"nextCursor":...}`, for HTTP layers: each job's JSON is
-   * cached while it does not change. `includeArgs: false` leaves job args out (they may hold secrets).
-   */
-  async listJobsJson(query: { sort?: JobSort; limit?: number; cursor?: string; q?: string; state?: JobState }, includeArgs: boolean): Promise<string> {
-    const page = await this.pageOf(query);
-    let out = '{"items":[';
-    for (let i = 0; i < page.items.length; i++) out += (i === 0 ? '' : ',') + jobInfoJson(page.items[i] as JobRecord, includeArgs);
-    return `${out}],"nextCursor":${page.nextCursor === null ? 'null' : JSON.stringify(page.nextCursor)}}`;
+    const found = await findJobs(this.store, checked);
+    return { items: found.items.map(view), nextCursor: found.nextCursor };
   }
 
   /** Scheduler state for monitoring: state, job count, busy runs, default zone. */
@@ -375,14 +343,10 @@ export class SchedulerService {
   /** Run history of a job, newest first; `before` pages to older runs. */
   async getRuns(jobId: string, query: { limit?: number; before?: Date } = {}): Promise<Run[]> {
     validateJobId(jobId);
-    const limit = integerIn(query.limit, 'query.limit', 50, 1000);
-    if (query.before !== undefined && (!(query.before instanceof Date) || Number.isNaN(query.before.getTime()))) {
-      throw InvalidArgumentError.field('query.before', 'must be a valid Date.');
-    }
+    const runQuery = checkRunQuery(query);
     await this.session.ready();
     if ((await this.store.get(jobId)) === undefined) throw new JobNotFoundError(jobId);
-    const records = await this.store.getRuns(jobId, query.before === undefined ? { limit } : { limit, before: query.before.getTime() });
-    return records.map(toRun);
+    return (await this.store.getRuns(jobId, runQuery)).map(toRun);
   }
 
   /** Pauses one job: it keeps its definition but has no next run time until resumed. */
