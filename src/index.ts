@@ -1,8 +1,8 @@
 /** Tickwork's public API. */
 export { SchedulerService } from './scheduler/service.js';
-export type { SchedulerOptions, AddJobSpec, JobQuery, JobChanges, ShutdownOptions } from './scheduler/service.js';
-export type { JobContext, JobFunction, JobOptions, JobPolicy, RetryPolicy } from './core/job.js';
-export type { TaskOptions } from './scheduler/tasks.js';
+export type { SchedulerOptions, AddJobSpec, JobQuery, JobList, JobChanges, JobPatch, ShutdownOptions } from './scheduler/service.js';
+export type { JobContext, JobFunction, JobLifecycle, JobOptions, JobPolicy, RetryPolicy } from './core/job.js';
+export type { TaskOptions } from './scheduler/task-registry.js';
 export type { JobInfo, JobStatus } from './scheduler/job-info.js';
 export type { Run, RunError } from './core/run.js';
 export { runId } from './core/run.js';
@@ -19,7 +19,7 @@ export type { PreviewOptions, PreviewFire } from './triggers/preview.js';
 export type { TriggerSpec, IntervalTriggerSpec, CronTriggerSpec, DateTriggerSpec, DateInput, ResolvedTriggerSpec } from './core/trigger.js';
 export { MemoryJobStore } from './stores/memory.js';
 export type { MemoryJobStoreOptions } from './stores/memory.js';
-export type { JobStore, RunQuery } from './stores/store.js';
+export type { JobStore, ClaimingStore, LocalStore, ReplacingStore, RunQuery } from './stores/store.js';
 export { JobRecord } from './core/job.js';
 export type { RunRecord } from './core/run.js';
 export { schedulerPlugin } from './server/plugin.js';

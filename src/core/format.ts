@@ -10,6 +10,8 @@ import { civilDay, civilFromDays, civilMonth, civilYear } from './calendar.js';
  */
 export function iso(ms: number): string {
   // Jobs added together share their dates (an interval anchored at now + period): remember the last one.
+  // Module-wide on purpose: the answer depends on `ms` alone, so two schedulers sharing it can only ever
+  // see the text they would have computed.
   if (ms === lastIsoMs) return lastIso;
   const text = isoUncached(ms);
   lastIsoMs = ms;

@@ -73,9 +73,14 @@ export interface PendingRetry {
 }
 
 /**
- * The record a store keeps. Times are epoch milliseconds. The fields after `retry` are runtime state of
- * this process, never persisted. Made by {@link JobRecord.create}, never with `new` (see there).
+ * Where a job is in its life, in this process:
+ * - `scheduled`: it has a further fire (or waits: paused, a retry, its task);
+ * - `finished`: its trigger has no further fire, or removeJob let it go: it is removed once its runs have
+ *   settled and no retry waits (removing a job already gone changes nothing);
+ * - `removing`: that removal is under way; it is not started twice.
  */
+export type JobLifecycle = 'scheduled' | 'finished' | 'removing';
+
 /**
  * The fields a change to a job may set, taken before the change so that a change the store refused can be
  * undone: a job shows only what its store holds.
@@ -91,12 +96,16 @@ export interface JobSnapshot {
   readonly policy: JobPolicy;
   readonly paused: boolean;
   readonly retry: PendingRetry | null;
-  readonly finished: boolean;
+  readonly lifecycle: JobLifecycle;
   readonly jitterMs: number;
-  readonly nextMs: number;
-  readonly dueMs: number;
+  readonly nextRunMsOrNaN: number;
+  readonly dueMsOrNaN: number;
 }
 
+/**
+ * The record a store keeps. Times are epoch milliseconds. The fields after `retry` are runtime state of
+ * this process, never persisted. Made by {@link JobRecord.create}, never with `new` (see there).
+ */
 export class JobRecord {
   declare readonly id: string;
   declare name: string;
@@ -117,8 +126,8 @@ export class JobRecord {
   declare seq: number;
   /** Instance slots held: submissions started or queued and not settled (a timed-out run frees its slot). */
   declare running: number;
-  /** The trigger has no further fire: remove the job once its runs settle. */
-  declare finished: boolean;
+  /** Scheduled, or finished and to be removed once its runs settle (see JobLifecycle). */
+  declare lifecycle: JobLifecycle;
   /** Settled or not, the newest run record (a cheap `lastRun`). */
   declare lastRun: RunRecord | null;
   /** A slot the store may use for its own per-job data (the memory store keeps the run history here). */
@@ -126,14 +135,16 @@ export class JobRecord {
   /** The job still holds what its trigger took (a cron pattern reference): see releaseTrigger. */
   declare private holdsTrigger: boolean;
   /**
-   * nextRunTime and dueAt as doubles, NaN for null. A field that ever holds null is a tagged field: every
-   * write of a time allocates a heap number, which the (old) job keeps alive until the scavenger copies
-   * and promotes it; at 100 000 fires/s that was megabytes promoted per scavenge and most of the old-
-   * generation work. A double-only field is written in place. (This was tried before and looked like no
-   * gain: the run record's times were still tagged then, see tsconfig's useDefineForClassFields.)
+   * nextRunTime and dueAt as doubles, NaN for null: what the fire path and the stores' heaps read and
+   * write. A field that ever holds null is a tagged field: every write of a time allocates a heap number,
+   * which the (old) job keeps alive until the scavenger copies and promotes it; at 100 000 fires/s that
+   * was megabytes promoted per scavenge and most of the old-generation work. A double-only field is
+   * written in place. (This was tried before and looked like no gain: the run record's times were still
+   * tagged then, see tsconfig's useDefineForClassFields.) NaN compares false with everything: test it
+   * with Number.isNaN, or read the nullable nextRunTime and dueAt.
    */
-  declare private nextMs: number;
-  declare private dueMs: number;
+  declare nextRunMsOrNaN: number;
+  declare dueMsOrNaN: number;
 
   /**
    * A new JobRecord. It is an object literal with JobRecord's prototype, not `new JobRecord()`: V8 tracks
@@ -170,12 +181,12 @@ export class JobRecord {
       heapSlot: -1,
       seq: 0,
       running: 0,
-      finished: false,
+      lifecycle: 'scheduled',
       lastRun: null,
       storeSlot: null,
       holdsTrigger: true,
-      nextMs: nextRunTime === null ? Number.NaN : nextRunTime,
-      dueMs: dueAt === null ? Number.NaN : dueAt,
+      nextRunMsOrNaN: nextRunTime === null ? Number.NaN : nextRunTime,
+      dueMsOrNaN: dueAt === null ? Number.NaN : dueAt,
     };
     return record as unknown as JobRecord;
   }
@@ -199,7 +210,8 @@ export class JobRecord {
   snapshot(): JobSnapshot {
     return {
       name: this.name, func: this.func, task: this.task, args: this.args, trigger: this.trigger, holdsTrigger: this.holdsTrigger, policy: this.policy,
-      paused: this.paused, retry: this.retry, finished: this.finished, jitterMs: this.jitterMs, nextMs: this.nextMs, dueMs: this.dueMs,
+      paused: this.paused, retry: this.retry, lifecycle: this.lifecycle, jitterMs: this.jitterMs, nextRunMsOrNaN: this.nextRunMsOrNaN,
+      dueMsOrNaN: this.dueMsOrNaN,
     };
   }
 
@@ -223,10 +235,10 @@ export class JobRecord {
     this.policy = before.policy;
     this.paused = before.paused;
     this.retry = before.retry;
-    this.finished = before.finished;
+    this.lifecycle = before.lifecycle;
     this.jitterMs = before.jitterMs;
-    this.nextMs = before.nextMs;
-    this.dueMs = before.dueMs;
+    this.nextRunMsOrNaN = before.nextRunMsOrNaN;
+    this.dueMsOrNaN = before.dueMsOrNaN;
   }
 
   /**
@@ -250,41 +262,28 @@ export class JobRecord {
     this.holdsTrigger = true;
   }
 
-  /** The nominal next fire time, null when paused or done. */
+  /** The nominal next fire time, null when paused or done (nextRunMsOrNaN, for callers off the fire path). */
   get nextRunTime(): number | null {
-    const v = this.nextMs;
+    const v = this.nextRunMsOrNaN;
     return Number.isNaN(v) ? null : v;
   }
 
   set nextRunTime(value: number | null) {
-    this.nextMs = value === null ? Number.NaN : value;
-  }
-
-  /** nextRunTime as a double, NaN for null (see nextMs: a number|null read is a heap number on the fire path). */
-  get nextTime(): number {
-    return this.nextMs;
-  }
-
-  set nextTime(value: number) {
-    this.nextMs = value;
+    this.nextRunMsOrNaN = value === null ? Number.NaN : value;
   }
 
   /** When the loop should take the job: nextRunTime plus jitter, or an earlier retry. Null: never. */
   get dueAt(): number | null {
-    const v = this.dueMs;
+    const v = this.dueMsOrNaN;
     return Number.isNaN(v) ? null : v;
   }
 
   set dueAt(value: number | null) {
-    this.dueMs = value === null ? Number.NaN : value;
+    this.dueMsOrNaN = value === null ? Number.NaN : value;
   }
 
-  /** dueAt as a double, NaN for null: what the stores' heaps and the pass read. */
+  /** The former name of dueMsOrNaN, still read by the stores' job heaps: use dueMsOrNaN. */
   get dueTime(): number {
-    return this.dueMs;
-  }
-
-  set dueTime(value: number) {
-    this.dueMs = value;
+    return this.dueMsOrNaN;
   }
 }

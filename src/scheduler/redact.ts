@@ -457,6 +457,10 @@ export function scrubText(text: string, secrets: readonly string[]): string {
  * assumed not to be changed in place after the first call (jobs get a new args object when modified).
  */
 export class Redactor {
+  /**
+   * Module-wide, not per scheduler: a Redactor depends on its args object alone (weakly held, gone with
+   * it), so a scheduler can only find here what it would have computed from an args object it holds.
+   */
   private static readonly cache = new WeakMap<object, Redactor>();
   private matcher: Matcher | null = null;
 

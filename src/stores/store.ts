@@ -162,6 +162,11 @@ class SetAsideTrigger implements Trigger {
   }
 }
 
+/**
+ * What every store offers. A store may add capabilities the scheduler finds once, when it is created
+ * (see the type guards below): atomic replacement (ReplacingStore), a job order kept in this process
+ * (LocalStore), or claims shared with other processes (ClaimingStore).
+ */
 export interface JobStore {
   /** True when the store outlives the process: jobs must then name a registered task, not a closure. */
   readonly persistent: boolean;
@@ -173,23 +178,6 @@ export interface JobStore {
   add(job: JobRecord): Awaitable<void>;
   /** Saves changed fields of a job the store holds. Fails with JobNotFoundError when it does not. */
   update(job: JobRecord): Awaitable<void>;
-  /**
-   * A store that orders jobs in memory: the job's due time went back to what the store holds (a change
-   * it refused was undone), so put it back in its place. Nothing is written.
-   */
-  reindex?(job: JobRecord): void;
-  /**
-   * Replaces the job stored under `job.id` (with its history), or adds `job` if there is none, atomically:
-   * if it fails, the old job is still there. Returns the old record. A store without it is used with
-   * remove, then add.
-   */
-  replace?(job: JobRecord): Awaitable<JobRecord | undefined>;
-  /**
-   * A shared store: writes only the job's pending retry (not the whole record, which may be older than
-   * the row), if the row still allows it (same row, no retry yet, not paused, next regular fire after
-   * it). False: not written, and the record's retry is cleared. A store without it is used with update.
-   */
-  saveRetry?(job: JobRecord): Awaitable<boolean>;
   /**
    * Removes a job and its run history; returns it, or undefined when it did not exist. With `only`: only
    * if the job under that id is still that one, not another added since under the same id (a finished
@@ -213,33 +201,10 @@ export interface JobStore {
    */
   takeDue(now: number, limit: number): Awaitable<JobRecord[]>;
   /**
-   * Returns taken jobs with their new schedule. Jobs removed meanwhile are ignored. A claiming store
-   * (`claimsFires`) also records `claims` in the same transaction and answers the ones it refused (another
-   * process has that fire already): those must not start.
+   * Returns taken jobs with their new schedule. Jobs removed meanwhile are ignored. What it answers is
+   * not read, except from a ClaimingStore (see there).
    */
-  putBack(jobs: JobRecord[], claims?: readonly FireClaim[]): Awaitable<readonly FireClaim[] | void>;
-  /**
-   * An in-process store may offer this instead of takeDue + putBack: calls `fire` on up to `limit` jobs
-   * with `dueAt <= now`, earliest first, each while it is still in place, then re-sorts it by its new
-   * `dueAt` (one sift where a take and a put back are two). A job still due after its fire is not fired
-   * again in this call. Returns how many were fired (`fire` sees each: the scheduler keeps what it needs,
-   * where an array of every fired job was 16-26 bytes per fire to collect).
-   */
-  fireDue?(now: number, limit: number, fire: (job: JobRecord) => void): number;
-  /**
-   * Set by a store that several processes share: fires start only after `putBack` has recorded their
-   * claims, and a manual run starts only after `claimManual` accepted it.
-   */
-  readonly claimsFires?: boolean;
-  /** Claims a manual run cluster-wide; false when the job's maxInstances are taken (on any node). */
-  claimManual?(claim: FireClaim): Awaitable<boolean>;
-  /**
-   * The shared clock minus this process's clock, in ms: a store shared between machines decides due-ness
-   * by its own clock, and the scheduler reads time through this offset so that a skewed node agrees.
-   */
-  clockOffsetMs?(): number;
-  /** Loop tuning for a store reached over the network: poll at least this often, batch fires this close. */
-  readonly loopTuning?: { maxSleepMs: number; minGapMs: number };
+  putBack(jobs: JobRecord[]): Awaitable<unknown>;
   /**
    * Records a new run (settled already, or `running`). Synchronous so that the hot path pays no promise;
    * durable stores buffer and write the batch in `flush`.
@@ -260,4 +225,71 @@ export interface JobStore {
   flush(): Awaitable<void>;
   /** Run history of one job, newest first. */
   getRuns(jobId: string, query: RunQuery): Awaitable<RunRecord[]>;
+}
+
+/** A store that replaces a job atomically. Without it, replaceExisting is a remove, then an add. */
+export interface ReplacingStore extends JobStore {
+  /**
+   * Replaces the job stored under `job.id` (with its history), or adds `job` if there is none, atomically:
+   * if it fails, the old job is still there. Returns the old record.
+   */
+  replace(job: JobRecord): Awaitable<JobRecord | undefined>;
+}
+
+/** A store that keeps its jobs ordered by due time in this process (memory, SQLite). */
+export interface LocalStore extends JobStore {
+  /**
+   * Instead of takeDue + putBack: calls `fire` on up to `limit` jobs with `dueAt <= now`, earliest first,
+   * each while it is still in place, then re-sorts it by its new `dueAt` (one sift where a take and a put
+   * back are two). A job still due after its fire is not fired again in this call. Returns how many were
+   * fired (`fire` sees each: the scheduler keeps what it needs, where an array of every fired job was
+   * 16-26 bytes per fire to collect).
+   */
+  fireDue(now: number, limit: number, fire: (job: JobRecord) => void): number;
+  /**
+   * The job's due time went back to what the store holds (a change it refused was undone): put it back
+   * in its place. Nothing is written.
+   */
+  reindex(job: JobRecord): void;
+}
+
+/**
+ * A store that several processes share (PostgreSQL). Fires start only after `putBack` has recorded their
+ * claims, and a manual run only after `claimManual` accepted it; due-ness is read on the store's clock.
+ */
+export interface ClaimingStore extends JobStore {
+  readonly claimsFires: true;
+  /**
+   * Returns taken jobs with their new schedule and records `claims` in the same transaction; answers the
+   * claims it refused (another process has that fire already): those must not start.
+   */
+  putBack(jobs: JobRecord[], claims?: readonly FireClaim[]): Awaitable<readonly FireClaim[]>;
+  /** Claims a manual run cluster-wide; false when the job's maxInstances are taken (on any node). */
+  claimManual(claim: FireClaim): Awaitable<boolean>;
+  /**
+   * The shared clock minus this process's clock, in ms: a store shared between machines decides due-ness
+   * by its own clock, and the scheduler reads time through this offset so that a skewed node agrees.
+   */
+  clockOffsetMs(): number;
+  /** Loop tuning for a store reached over the network: poll at least this often, batch fires this close. */
+  readonly loopTuning: { maxSleepMs: number; minGapMs: number };
+  /**
+   * Writes only the job's pending retry (not the whole record, which may be older than the row), if the
+   * row still allows it (same row, no retry yet, not paused, next regular fire after it). False: not
+   * written, and the record's retry is cleared.
+   */
+  saveRetry(job: JobRecord): Awaitable<boolean>;
+}
+
+export function isReplacingStore(store: JobStore): store is ReplacingStore {
+  return typeof (store as Partial<ReplacingStore>).replace === 'function';
+}
+
+export function isLocalStore(store: JobStore): store is LocalStore {
+  const local = store as Partial<LocalStore>;
+  return typeof local.fireDue === 'function' && typeof local.reindex === 'function';
+}
+
+export function isClaimingStore(store: JobStore): store is ClaimingStore {
+  return (store as Partial<ClaimingStore>).claimsFires === true;
 }

@@ -40,7 +40,7 @@ describe('add and remove paths', () => {
         await expect(promise).rejects.toBeInstanceOf(type);
       }
     }
-    expect(await h.scheduler.getJobs()).toEqual([]);
+    expect((await h.scheduler.getJobs()).items).toEqual([]);
   });
 
   it('a conflicting id rejects and releases the new job\'s cron pattern; the first job is untouched', async () => {
@@ -148,7 +148,7 @@ describe('add and remove paths', () => {
     await h.clock.advance(60_000);
     await Promise.all(calls);
     for (let i = 0; i < 10; i++) await Promise.resolve();
-    expect((await h.scheduler.getJobs()).map((j) => j.id)).toEqual(['x']);
+    expect((await h.scheduler.getJobs()).items.map((j) => j.id)).toEqual(['x']);
     expect((await h.scheduler.getJob('x'))?.trigger).toMatchObject({ expression: '*/5 * * * *' });
     expect(h.named('job_removed').filter((e) => e.jobId === 'x')).toHaveLength(1);
     expect(cronPatterns(h)).toBe(1); // the new x's; the old x's is released

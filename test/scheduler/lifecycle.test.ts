@@ -364,7 +364,7 @@ describe('job management', () => {
     await expect(h.scheduler.addIntervalJob(() => undefined, 2, 'job')).rejects.toMatchObject({ code: 'CONFLICTING_ID', status: 409 });
     expect((await h.scheduler.getJob('job'))?.trigger).toMatchObject({ seconds: 1 });
     await h.scheduler.addIntervalJob(() => undefined, 2, 'job', { replaceExisting: true });
-    const jobs = await h.scheduler.getJobs();
+    const jobs = (await h.scheduler.getJobs()).items;
     expect(jobs).toHaveLength(1);
     expect(jobs[0]?.trigger).toMatchObject({ seconds: 2 });
   });
@@ -424,9 +424,9 @@ describe('job management', () => {
     await h.scheduler.addIntervalJob(() => undefined, 30, 'c-late');
     await h.scheduler.addIntervalJob(() => undefined, 10, 'b-soon', { name: 'Nightly backup' });
     await h.scheduler.addIntervalJob(() => undefined, 10, 'a-paused', { paused: true });
-    expect((await h.scheduler.getJobs()).map((j) => j.id)).toEqual(['b-soon', 'c-late', 'a-paused']);
-    expect((await h.scheduler.getJobs({ q: 'BACKUP' })).map((j) => j.id)).toEqual(['b-soon']);
-    expect((await h.scheduler.getJobs({ state: 'paused' })).map((j) => j.id)).toEqual(['a-paused']);
+    expect((await h.scheduler.getJobs()).items.map((j) => j.id)).toEqual(['b-soon', 'c-late', 'a-paused']);
+    expect((await h.scheduler.getJobs({ q: 'BACKUP' })).items.map((j) => j.id)).toEqual(['b-soon']);
+    expect((await h.scheduler.getJobs({ state: 'paused' })).items.map((j) => j.id)).toEqual(['a-paused']);
   });
 
   it('generates a UUID for addJob without an id and accepts a registered task by name', async () => {
@@ -447,7 +447,7 @@ describe('job management', () => {
     for (let i = 0; i < 100_000; i++) await h.scheduler.addIntervalJob(() => undefined, 60 + (i % 600), `job-${i}`);
     expect(h.clock.pendingTimers).toBe(1);
     for (let i = 0; i < 100_000; i++) await h.scheduler.removeJob(`job-${i}`);
-    expect(await h.scheduler.getJobs()).toHaveLength(0);
+    expect((await h.scheduler.getJobs()).items).toHaveLength(0);
     await h.clock.advance(120_000);
     expect(h.named('job_executed')).toHaveLength(0);
     expect(h.clock.pendingTimers).toBeLessThanOrEqual(1);

@@ -410,7 +410,7 @@ async function runSequence(seed: number, steps: number, options: SequenceOptions
 
     const t = clock.now();
     const expectedIds = jobs.filter((j) => isLive(j, t)).map((j) => j.id).sort();
-    expect((await scheduler.getJobs()).map((j) => j.id).sort(), where(`live jobs after step ${step}`)).toEqual(expectedIds);
+    expect((await scheduler.getJobs()).items.map((j) => j.id).sort(), where(`live jobs after step ${step}`)).toEqual(expectedIds);
     const expressions = new Set(jobs.filter((j) => isLive(j, t) && j.schedule.kind === 'cron').map((j) => (j.schedule as { expression: string }).expression));
     expect(cronPatterns(scheduler), where(`cron patterns after step ${step}`)).toBe(expressions.size);
   }

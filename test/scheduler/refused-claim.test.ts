@@ -6,22 +6,34 @@
 import { describe, expect, it } from 'vitest';
 import type { JobRecord } from '../../src/core/job.js';
 import { MemoryJobStore } from '../../src/stores/memory.js';
-import type { FireClaim } from '../../src/stores/store.js';
+import type { ClaimingStore, FireClaim } from '../../src/stores/store.js';
 import { harness } from '../helpers.js';
 
 /** A claiming store (like PostgreSQL's) that refuses every claim and keeps its rows as they were. */
-class RefusingClaims extends MemoryJobStore {
+class RefusingClaims extends MemoryJobStore implements ClaimingStore {
   readonly claimsFires = true;
+  readonly loopTuning = { maxSleepMs: 10_000, minGapMs: 0 };
   refuse = true;
-  constructor() {
-    super();
-    // Claims go through takeDue/putBack, as on a shared store.
-    (this as unknown as { fireDue: undefined }).fireDue = undefined;
-  }
 
   override putBack(jobs: JobRecord[], claims: readonly FireClaim[] = []): readonly FireClaim[] {
-    if (!this.refuse) return super.putBack(jobs) ?? [];
+    if (!this.refuse) {
+      super.putBack(jobs);
+      return [];
+    }
     return claims;
+  }
+
+  claimManual(): boolean {
+    return true;
+  }
+
+  clockOffsetMs(): number {
+    return 0;
+  }
+
+  saveRetry(job: JobRecord): boolean {
+    this.update(job);
+    return true;
   }
 }
 

@@ -39,7 +39,7 @@ describe('invalid input', () => {
     expect(error).toMatchObject({ code, status: ERROR_STATUS[code as keyof typeof ERROR_STATUS] });
     expect((error as Error).message).toMatch(message);
     // Nothing changed.
-    expect((await scheduler.getJobs()).map((j) => j.id)).toEqual(['existing']);
+    expect((await scheduler.getJobs()).items.map((j) => j.id)).toEqual(['existing']);
   });
 
   it('rejects invalid scheduler options at construction', () => {

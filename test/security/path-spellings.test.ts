@@ -109,7 +109,7 @@ const headersFor = (route: { method: string }, extra: Record<string, string>): R
 const REFUSED = new Set([400, 401, 403, 404]);
 
 async function expectUntouched(): Promise<void> {
-  const jobs = await scheduler.getJobs();
+  const jobs = (await scheduler.getJobs()).items;
   expect(jobs.map((j) => j.id)).toEqual(['a']);
   expect(jobs[0]?.paused).toBe(false);
   expect(scheduler.isPaused).toBe(false);

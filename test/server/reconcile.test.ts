@@ -38,7 +38,7 @@ describe('reconcileJobs', () => {
     const two = boot(path, clock);
     await reconcileJobs(two, changed, logger);
     await two.start();
-    expect((await two.getJobs()).map((j) => j.id).sort()).toEqual(['changes', 'from-api', 'new', 'same']);
+    expect((await two.getJobs()).items.map((j) => j.id).sort()).toEqual(['changes', 'from-api', 'new', 'same']);
     const same = await two.getJob('same');
     expect(same?.paused).toBe(true); // the API pause survived
     expect(same?.trigger).toEqual(sameBefore?.trigger); // left alone: same anchor

@@ -1,0 +1,451 @@
+/**
+ * The heart of the scheduler: what one wake-up of the loop does. A pass takes the due jobs from the
+ * store, decides with the pure policies which fires run, are missed or skipped, advances each schedule,
+ * hands the runs to the Executor, writes the pass back (with its claims, on a shared store), and removes
+ * the jobs whose last fire this was once their runs settle. Retries of failed and lost runs are decided
+ * here too, as is the return of jobs that waited for their task.
+ *
+ * The Dispatcher owns the Executor (it is the executor's hooks) and the WakeLoop (whose timer calls
+ * `pass`). The facade creates it, opens the store, and changes the state it reads (RunState).
+ */
+import type { Clock } from '../core/clock.js';
+import { JobNotFoundError } from '../core/errors.js';
+import type { JobFunction, JobRecord } from '../core/job.js';
+import type { Logger } from '../core/logger.js';
+import type { RunRecord } from '../core/run.js';
+import { loadErrorOf, type ClaimingStore, type FireClaim, type JobStore, type LocalStore } from '../stores/store.js';
+import { setDue } from './due-time.js';
+import { toErrorLog } from './error-log.js';
+import type { EventBus } from './event-bus.js';
+import { Executor, type ExecutorHooks, type Submission } from './executor.js';
+import { WakeLoop, type PassResult } from './loop.js';
+import { hasFreeInstance, planFires, retryAt } from './policies.js';
+import type { RunState } from './run-state.js';
+
+/** Jobs taken from the store per pass before yielding to I/O. */
+const BATCH = 10_000;
+
+export interface DispatcherOptions {
+  store: JobStore;
+  /** The store, when it claims fires for several processes (its capabilities, found once by the facade). */
+  claiming: ClaimingStore | null;
+  /** The store, when it keeps its jobs ordered in this process and fires them in place. */
+  local: LocalStore | null;
+  clock: Clock;
+  logger: Logger;
+  events: EventBus;
+  runState: RunState;
+  maxConcurrentRuns: number;
+  maxCatchUp: number;
+}
+
+export class Dispatcher implements ExecutorHooks {
+  readonly executor: Executor;
+  readonly loop: WakeLoop;
+  private readonly store: JobStore;
+  private readonly claiming: ClaimingStore | null;
+  /** Only for a store that does not claim: claims go through takeDue and putBack. */
+  private readonly local: LocalStore | null;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly events: EventBus;
+  private readonly runState: RunState;
+  private readonly maxCatchUp: number;
+  /** Lost runs reported while the store opened (see lostRun). */
+  private lostAtOpen: RunRecord[] = [];
+  /** Retries of lost runs are decided one after another. */
+  private lostRetries: Promise<void> = Promise.resolve();
+  /** While a pass of a claiming store runs: the submissions waiting for their claims to be recorded. */
+  private pendingClaims: Submission[] | null = null;
+
+  constructor(options: DispatcherOptions) {
+    this.store = options.store;
+    this.claiming = options.claiming;
+    this.local = options.claiming === null ? options.local : null;
+    this.clock = options.clock;
+    this.logger = options.logger;
+    this.events = options.events;
+    this.runState = options.runState;
+    this.maxCatchUp = options.maxCatchUp;
+    this.executor = new Executor(this.clock, this.events, this.logger, this.store, options.maxConcurrentRuns, this);
+    this.loop = new WakeLoop(this.clock, this.logger, () => this.pass(), this.claiming === null ? {} : this.claiming.loopTuning);
+  }
+
+  /** A change elsewhere (another process added or changed a job): a pass by `dueAt`, if the scheduler runs. */
+  wake(dueAt: number): void {
+    if (this.runState.state === 'running') this.loop.wakeBy(dueAt);
+  }
+
+  /**
+   * Shutdown: no new fire is taken; a pass holding a claim of a shared store finishes first (its fires
+   * are not started) so that the store can close. Queued runs are dropped; running ones settle, for at
+   * most `timeoutSeconds` with `wait`, else their signals are aborted (at once without `wait`).
+   */
+  async stop(wait: boolean, timeoutSeconds: number): Promise<void> {
+    this.loop.stop();
+    await this.loop.settled();
+    this.executor.dropQueued('the scheduler shut down');
+    if (wait) {
+      const idle = await this.executor.waitIdle(timeoutSeconds * 1000);
+      if (!idle) this.executor.cancel(null, `shutdown waited its timeoutSeconds (${timeoutSeconds} s)`);
+    } else {
+      this.executor.cancel(null, 'shutdown({ wait: false })');
+    }
+  }
+
+  /** Declared dead by the other nodes of a shared store: what runs here was recorded lost there; stop it. */
+  fenced(reason: string): void {
+    this.executor.dropQueued(reason);
+    this.executor.cancel(null, reason);
+  }
+
+  /**
+   * runJobNow, once the job was checked: a manual run, claimed first on a shared store (false: its
+   * maxInstances are taken on some node, nothing started).
+   */
+  async runNow(job: JobRecord): Promise<boolean> {
+    const now = this.clock.now();
+    const submission: Submission = { job, runTimes: [now], attempt: 1, firstDueAt: now, coalesced: 1, manual: true, index: 0, cancelled: false };
+    if (this.claiming !== null && !(await this.claiming.claimManual(submission))) return false;
+    job.running++;
+    this.executor.submit(submission);
+    return true;
+  }
+
+  /** One pass of the loop: take due jobs, submit their fires, reschedule them. Returns the next wake time. */
+  async pass(): Promise<PassResult> {
+    if (this.runState.state !== 'running') return { more: false, next: null };
+    const now = this.clock.now();
+    const claims: Submission[] | null = this.claiming === null ? null : [];
+    let fired: number;
+    // The jobs whose last fire this was: removed once the pass is written.
+    let finished: JobRecord[] | null = null;
+    if (this.local !== null) {
+      // An in-process store fires each due job in place (see LocalStore.fireDue).
+      this.beginPass(now, null);
+      try {
+        fired = this.local.fireDue(now, BATCH, (job) => {
+          this.fireSafely(job, now);
+          if (job.lifecycle === 'finished') (finished ??= []).push(job);
+        });
+      } finally {
+        this.endPass();
+      }
+    } else {
+      const taken = this.store.takeDue(now, BATCH);
+      const jobs = taken instanceof Promise ? await taken : taken;
+      fired = jobs.length;
+      finished = jobs;
+      // shutdown() or pause() may have come while the store answered: put the jobs back untouched.
+      const live = this.runState.state === 'running';
+      this.beginPass(now, claims);
+      try {
+        if (live) for (const job of jobs) this.fireSafely(job, now);
+      } finally {
+        this.endPass();
+      }
+      if (this.claiming !== null && claims !== null) {
+        await this.startClaimed(this.claiming, jobs, claims);
+      } else {
+        const put = this.store.putBack(jobs);
+        if (put instanceof Promise) await put;
+      }
+    }
+    const flushed = this.store.flush();
+    if (flushed instanceof Promise) await flushed;
+    if (finished !== null) for (const job of finished) this.removeIfDone(job);
+    const earliest = this.store.earliestDue();
+    return { more: fired === BATCH, next: earliest instanceof Promise ? await earliest : earliest };
+  }
+
+  /** Synchronous from here to endPass: the log-level table cannot go stale across an await. */
+  private beginPass(now: number, claims: Submission[] | null): void {
+    this.pendingClaims = claims;
+    this.events.beginPass();
+    this.executor.beginPass(now);
+  }
+
+  private endPass(): void {
+    this.executor.endPass();
+    this.events.endPass();
+    this.pendingClaims = null;
+  }
+
+  /** fire(), except that a trigger or policy bug must not stop the other jobs: logged, the job kept on its schedule. */
+  private fireSafely(job: JobRecord, now: number): void {
+    try {
+      this.fire(job, now);
+    } catch (error) {
+      this.logger.error({ event: 'internal_error', jobId: job.id, error: toErrorLog(error) }, 'processing a due job failed');
+      if (job.dueAt !== null && job.dueAt <= now) {
+        if (!job.paused) job.nextRunTime = job.trigger.next(now);
+        setDue(job);
+      }
+    }
+  }
+
+  /**
+   * A shared store: the claims are recorded with the new schedules in one transaction; only then do the
+   * accepted fires start. A refused claim (another node has that fire) or a failed write starts nothing;
+   * a recorded claim starts even when shutdown began meanwhile, since no other node may run that fire.
+   */
+  private async startClaimed(store: ClaimingStore, jobs: JobRecord[], claims: Submission[]): Promise<void> {
+    let refused: readonly FireClaim[];
+    try {
+      refused = await store.putBack(jobs, claims);
+    } catch (error) {
+      for (const claim of claims) claim.job.running--;
+      throw error;
+    }
+    const skip = refused.length === 0 ? null : new Set(refused);
+    for (const claim of claims) {
+      if (skip !== null && skip.has(claim)) {
+        claim.job.running--;
+        // Not run here: a job that this fire finished is not removed here either (its fire may not have run
+        // anywhere, if the whole claim was rolled back; the node that ran it removes it).
+        claim.job.lifecycle = 'scheduled';
+        this.logger.warn({ event: 'fire_claimed_elsewhere', jobId: claim.job.id, scheduledAt: new Date(claim.runTimes[0] as number).toISOString() },
+          'another node has claimed this fire already; it is not started here');
+        continue;
+      }
+      // Claimed is promised: it starts even if shutdown began meanwhile (shutdown waits for the pass, then for it).
+      this.executor.submit(claim);
+    }
+  }
+
+  private fire(job: JobRecord, now: number): void {
+    if (job.func === null && this.claiming === null) {
+      this.waitForTask(job);
+      return;
+    }
+    const retry = job.retry;
+    if (retry !== null && retry.at <= now) {
+      job.retry = null;
+      this.submit(job, [retry.scheduledAt], retry.attempt, retry.at, 1);
+    }
+    // Times as doubles, NaN for none (see JobRecord.nextRunMsOrNaN); NaN + jitter <= now is false.
+    const first = job.nextRunMsOrNaN;
+    if (!job.paused && first + job.jitterMs <= now) {
+      const policy = job.policy;
+      const next = job.trigger.nextTime(first);
+      // The schedule advances before anything runs, so a synchronous failure sees the real next fire
+      // (the retry rule compares against it).
+      if (Number.isNaN(next) || next > now) {
+        // On time: the common case, one fire.
+        this.advance(job, next);
+        this.submitOnTime(job, first);
+      } else {
+        // One more than maxCatchUp, so that the last dropped fire is known for the missed record.
+        const due = job.trigger.dueFires(first, now, policy.coalesce ? 1 : this.maxCatchUp + 1);
+        this.advance(job, due.next ?? Number.NaN);
+        const plan = planFires(due, first, policy.coalesce, this.maxCatchUp);
+        if (plan.dropped !== null) this.recordDropped(job, plan.dropped);
+        if (plan.runTimes.length > 0) this.submit(job, plan.runTimes, 1, plan.runTimes[0] as number, plan.coalesced);
+      }
+    }
+    setDue(job);
+  }
+
+  /**
+   * A job whose task is not registered (stored, loaded before registerTask) waits for it: its fire is not
+   * consumed and the job is not finished, so a date job is not deleted; it is just not due until
+   * registerTask gives it its due time back (the misfire rules then apply). A shared store is the
+   * exception: another node may have the task, so there the fire goes on (and is not run here).
+   */
+  private waitForTask(job: JobRecord): void {
+    job.dueMsOrNaN = Number.NaN;
+    this.logger.warn({ event: 'job_not_run', jobId: job.id, code: 'TASK_NOT_REGISTERED', task: job.task },
+      `job "${job.id}" is due but its task "${job.task ?? ''}" is not registered; it waits for registerTask("${job.task ?? ''}", func)`);
+  }
+
+  /**
+   * A task was registered: jobs loaded before it can run from now on; those that came due meanwhile
+   * waited (see waitForTask) and are due again.
+   */
+  taskRegistered(name: string, func: JobFunction): void {
+    void Promise.resolve(this.store.list()).then(async (jobs) => {
+      for (const job of jobs) {
+        if (job.task !== name || job.func !== null || loadErrorOf(job) !== null) continue;
+        job.func = func;
+        if (Number.isNaN(job.dueMsOrNaN)) await this.rearm(job);
+      }
+    }).catch((error: unknown) => this.logger.error({ event: 'store_error', error: toErrorLog(error) }, 'could not attach a registered task to loaded jobs'));
+  }
+
+  /** A job that waited for its task gets its due time back (written, and the loop told). */
+  private async rearm(job: JobRecord): Promise<void> {
+    setDue(job);
+    if (Number.isNaN(job.dueMsOrNaN)) return;
+    await this.store.update(job);
+    this.loop.wakeBy(job.dueMsOrNaN);
+  }
+
+  /** The job's next fire time (NaN: it has none, and is finished). */
+  private advance(job: JobRecord, next: number): void {
+    job.nextRunMsOrNaN = next;
+    if (Number.isNaN(next)) job.lifecycle = 'finished';
+  }
+
+  /** The hot path of `submit`: one on-time fire, run by the executor without a Submission when it can. */
+  private submitOnTime(job: JobRecord, scheduledAt: number): void {
+    const dueAt = scheduledAt + job.jitterMs;
+    if (this.pendingClaims !== null || job.func === null || !hasFreeInstance(job.running, job.policy.maxInstances)) {
+      this.submit(job, [scheduledAt], 1, dueAt, 1);
+      return;
+    }
+    job.running++;
+    this.executor.runOnTime(job, scheduledAt, dueAt);
+  }
+
+  private submit(job: JobRecord, runTimes: number[], attempt: number, firstDueAt: number, coalesced: number): void {
+    if (!hasFreeInstance(job.running, job.policy.maxInstances)) {
+      const record: RunRecord = {
+        jobId: job.id, scheduledAt: runTimes[0] as number, attempt, startedAt: null, finishedAt: null,
+        outcome: 'skipped', latenessMs: Math.max(0, this.clock.now() - firstDueAt), durationMs: null,
+        error: { code: 'MAX_INSTANCES_REACHED', message: `maxInstances (${job.policy.maxInstances}) runs of job "${job.id}" were already running` },
+      };
+      const count = Math.max(coalesced, runTimes.length);
+      if (count > 1) {
+        record.coalesced = count;
+        record.lastScheduledAt = runTimes[runTimes.length - 1] as number;
+      }
+      this.store.recordRun(record, job);
+      job.lastRun = record;
+      this.executor.emitRun(record);
+      return;
+    }
+    if (job.func === null) {
+      this.logger.warn({ event: 'job_not_run', jobId: job.id, code: 'TASK_NOT_REGISTERED', task: job.task },
+        `job "${job.id}" was due but its task "${job.task ?? ''}" is not registered`);
+      return;
+    }
+    job.running++;
+    const submission: Submission = { job, runTimes, attempt, firstDueAt, coalesced, manual: false, index: 0, cancelled: false };
+    if (this.pendingClaims !== null) this.pendingClaims.push(submission);
+    else this.executor.submit(submission);
+  }
+
+  /** Fires older than maxCatchUp: one record and one event for the whole stretch. */
+  private recordDropped(job: JobRecord, dropped: { count: number; first: number; last: number; exact: boolean }): void {
+    const record: RunRecord = {
+      jobId: job.id, scheduledAt: dropped.first, attempt: 1, startedAt: null, finishedAt: null, outcome: 'missed',
+      latenessMs: this.clock.now() - dropped.first, durationMs: null,
+      error: { code: 'MAX_CATCH_UP', message: `${dropped.exact ? '' : 'at least '}${dropped.count} fire times were due at once, more than maxCatchUp (${this.maxCatchUp}); the oldest were not run` },
+      coalesced: dropped.count,
+      lastScheduledAt: dropped.last,
+    };
+    this.store.recordRun(record, job);
+    this.executor.emitRun(record);
+  }
+
+  /**
+   * A run the store recorded lost: reported, and retried only when its job opts in (`retryLost`) and has
+   * retries left. A lost run may have done its work (its node paused, not dead), so by default it is not
+   * run again. One at a time, so that several lost runs of a job schedule one retry.
+   */
+  lostRun(run: RunRecord): void {
+    this.executor.emitRun(run);
+    if (run.outcome !== 'lost') return;
+    if (!this.runState.storeReady) {
+      this.lostAtOpen.push(run);
+      return;
+    }
+    this.lostRetries = this.lostRetries.then(() => this.retryLost(run));
+  }
+
+  /** The store has opened: the retries of the lost runs it found meanwhile are decided now that it can be read. */
+  storeOpened(): void {
+    const lost = this.lostAtOpen;
+    this.lostAtOpen = [];
+    for (const run of lost) this.lostRun(run);
+  }
+
+  private async retryLost(run: RunRecord): Promise<void> {
+    try {
+      if (this.runState.state === 'stopping' || !this.runState.storeReady) return;
+      const found = this.store.get(run.jobId);
+      const job = found instanceof Promise ? await found : found;
+      if (job === undefined || (job.func === null && loadErrorOf(job) !== null) || job.paused || job.retry !== null) return;
+      const policy = job.policy;
+      if (!policy.retryLost || policy.retries === null) return;
+      const at = retryAt(policy.retries, run.attempt, this.clock.now(), job.nextRunTime);
+      if (at === null) return;
+      job.retry = { scheduledAt: run.scheduledAt, attempt: run.attempt + 1, at };
+      setDue(job);
+      if (!(await this.saveRetry(job))) return;
+      if (this.runState.state === 'running') this.loop.wakeBy(at);
+      this.announceRetry(run, at);
+    } catch (error) {
+      if (error instanceof JobNotFoundError) return;
+      this.logger.error({ event: 'store_error', jobId: run.jobId, error: toErrorLog(error) }, 'scheduling the retry of a lost run failed');
+    }
+  }
+
+  /**
+   * Stores a job's new pending retry: on a shared store only the retry (saveRetry), since the record may
+   * be older than the row; elsewhere the record. False: the store did not take it (nothing to announce).
+   */
+  private async saveRetry(job: JobRecord): Promise<boolean> {
+    if (this.claiming !== null) {
+      const saved = await this.claiming.saveRetry(job);
+      if (!saved) setDue(job);
+      return saved;
+    }
+    await this.store.update(job);
+    return true;
+  }
+
+  /** The executor's hook: a run failed or timed out; its retry, if its policy has one left. */
+  onRunFailed(job: JobRecord, record: RunRecord): void {
+    // A run that fails after its job was paused schedules no retry: a paused job is never due.
+    const state = this.runState.state;
+    if (job.policy.retries === null || job.paused || state === 'stopping' || state === 'stopped') return;
+    const now = this.clock.now();
+    const at = retryAt(job.policy.retries, record.attempt, now, job.nextRunTime);
+    if (at === null) return;
+    job.retry = { scheduledAt: record.scheduledAt, attempt: record.attempt + 1, at };
+    setDue(job);
+    // Announced once the store has it: a job removed while its run was failing (or removed and added again
+    // under its id) has nothing to retry. A store may throw synchronously (the memory store, in that case).
+    Promise.resolve().then(() => this.saveRetry(job)).then((saved) => {
+      if (!saved) return;
+      this.loop.wakeBy(at);
+      this.announceRetry(record, at);
+    }, (error: unknown) => {
+      if (error instanceof JobNotFoundError) return;
+      this.logger.error({ event: 'store_error', jobId: job.id, error: toErrorLog(error) }, 'saving a retry failed');
+    });
+  }
+
+  /** job_retry_scheduled for the retry of `run`'s attempt at `at`. */
+  private announceRetry(run: RunRecord, at: number): void {
+    if (!this.events.wants('job_retry_scheduled')) return;
+    const payload = { jobId: run.jobId, scheduledAt: new Date(run.scheduledAt).toISOString(), attempt: run.attempt + 1, retryAt: new Date(at).toISOString() };
+    this.events.emit('job_retry_scheduled', run.error === null ? payload : { ...payload, error: run.error });
+  }
+
+  /** The executor's hook: a submission is over, its instance slot free. */
+  onSubmissionDone(job: JobRecord): void {
+    job.running--;
+    this.removeIfDone(job);
+  }
+
+  /** A job whose trigger is done goes once its runs have settled and no retry waits. */
+  private removeIfDone(job: JobRecord): void {
+    if (job.lifecycle !== 'finished' || job.running > 0 || job.retry !== null || job.paused) return;
+    job.lifecycle = 'removing'; // remove once
+    // Only this job: removeJob, and an add under the same id, may come before the removal runs.
+    Promise.resolve().then(async () => {
+      const removed = await this.store.remove(job.id, job);
+      // The pattern reference goes either way (another node may have deleted the row); releasing is idempotent.
+      job.releaseTrigger();
+      // undefined: removeJob took it meanwhile and announced that removal itself.
+      if (removed === undefined) return;
+      // A shared store may hand back a fresh record of a row changed elsewhere, holding its own reference.
+      if (removed !== job) removed.releaseTrigger();
+      if (this.events.wants('job_removed')) this.events.emit('job_removed', { jobId: job.id });
+    }).then(undefined, (error: unknown) => {
+      this.logger.error({ event: 'store_error', jobId: job.id, error: toErrorLog(error) }, 'removing a finished job failed');
+    });
+  }
+}

@@ -1,0 +1,213 @@
+/**
+ * Where JobRecords come from: built from what a caller passes (an add), changed by what a caller passes
+ * (updateJob), or loaded from what a durable store kept (hydrate). All three resolve a function or task
+ * name, check a task's args, build a trigger in the scheduler's zone and set the due time the same way;
+ * everything is validated before anything is acquired or changed.
+ */
+import type { CronCompiler } from '../cron/compiler.js';
+import type { Clock } from '../core/clock.js';
+import { InvalidArgumentError, InvalidTriggerError, TaskNotRegisteredError } from '../core/errors.js';
+import { describeType } from '../core/format.js';
+import { JobRecord, type JobFunction, type JobOptions, type JobPolicy, type PendingRetry } from '../core/job.js';
+import { DEFAULT_JOB_POLICY, bool, checkOptionKeys, resolvePolicy, validateArgs, validateName } from '../core/job-options.js';
+import type { Trigger, TriggerSpec } from '../core/trigger.js';
+import type { StoredJob } from '../stores/store.js';
+import { createTrigger } from '../triggers/create.js';
+import { setDue } from './due-time.js';
+import type { EventBus } from './event-bus.js';
+import { retryAllowed } from './policies.js';
+import type { JobPatch } from './scheduler-types.js';
+import type { TaskRegistry } from './task-registry.js';
+
+/** A job's function and the task it names (null: a plain function, or for a function, an unregistered task). */
+export interface ResolvedFunc {
+  fn: JobFunction | null;
+  task: string | null;
+}
+
+/** A validated change to a job (what updateJob applies; see JobFactory.change). */
+export interface JobChange {
+  /** The new function or task, or null when it stays. */
+  readonly func: ResolvedFunc | null;
+  readonly policy: JobPolicy;
+  readonly args: unknown;
+  readonly name: string;
+  readonly paused: boolean;
+  /** A new trigger, already acquired, or null when it stays. */
+  readonly trigger: Trigger | null;
+  /** The next run time from now, with the new trigger (or the old one, on a resume). */
+  readonly next: number | null;
+}
+
+export interface JobFactoryOptions {
+  tasks: TaskRegistry;
+  cron: CronCompiler;
+  clock: Clock;
+  /** The scheduler's default zone for cron triggers. */
+  timezone: string;
+  /** The policies of a job that sets none (the scheduler's jobDefaults). */
+  defaults: JobPolicy;
+  /** The store keeps jobs across processes: a job must name a registered task. */
+  persistent: boolean;
+  events: EventBus;
+}
+
+export class JobFactory {
+  private readonly tasks: TaskRegistry;
+  private readonly cron: CronCompiler;
+  private readonly clock: Clock;
+  private readonly timezone: string;
+  private readonly defaults: JobPolicy;
+  private readonly persistent: boolean;
+  private readonly events: EventBus;
+
+  constructor(options: JobFactoryOptions) {
+    this.tasks = options.tasks;
+    this.cron = options.cron;
+    this.clock = options.clock;
+    this.timezone = options.timezone;
+    this.defaults = options.defaults;
+    this.persistent = options.persistent;
+    this.events = options.events;
+  }
+
+  /**
+   * A new job record from validated input; throws before anything is acquired when input is invalid.
+   * `plain`: `opts` is the shared empty options object, whose validation is skipped.
+   */
+  build(func: unknown, triggerSpec: unknown, id: string, opts: JobOptions, plain: boolean, method: string): JobRecord {
+    const { fn, task } = this.resolveFunc(func, method);
+    const policy = plain ? this.defaults : resolvePolicy(opts, this.defaults);
+    const args = plain ? undefined : validateArgs(opts.args);
+    if (task !== null) this.tasks.checkArgs(task, args);
+    const name = opts.name === undefined ? task ?? (fn !== null && fn.name !== '' ? fn.name : id) : validateName(opts.name);
+    const paused = plain || opts.paused === undefined ? false : bool(opts.paused, 'options.paused');
+    if (!plain && opts.replaceExisting !== undefined) bool(opts.replaceExisting, 'options.replaceExisting');
+    if (opts.timezone !== undefined && (typeof triggerSpec !== 'object' || triggerSpec === null || (triggerSpec as { type?: unknown }).type !== 'cron')) {
+      throw InvalidArgumentError.field('options.timezone', 'applies to cron triggers only.');
+    }
+    const now = this.clock.now();
+    const trigger = this.trigger(triggerSpec, now);
+    const next = paused ? null : trigger.first(now);
+    if (!paused && next === null) {
+      trigger.dispose();
+      throw new InvalidTriggerError('trigger has no fire time after now (check its endDate); the job was not added.');
+    }
+    const job = JobRecord.create(id, name, fn, task, args, trigger, policy, paused, next, null);
+    setDue(job);
+    return job;
+  }
+
+  /** Resolves `func` (a function or a task name) for the store in use. */
+  private resolveFunc(func: unknown, method: string): ResolvedFunc {
+    if (typeof func === 'string') {
+      const fn = this.tasks.get(func);
+      if (fn === undefined) throw new TaskNotRegisteredError(func);
+      return { fn, task: func };
+    }
+    if (typeof func !== 'function') {
+      throw InvalidArgumentError.field('func', `${method} needs a function or the name of a registered task, got ${describeType(func)}.`);
+    }
+    const task = this.tasks.nameOf(func as JobFunction) ?? null;
+    if (task === null && this.persistent) {
+      throw new TaskNotRegisteredError(func.name === '' ? '(anonymous)' : func.name,
+        `A persistent store keeps a task name, not a function: call scheduler.registerTask(name, func) first, then add the job with func or its name.`);
+    }
+    return { fn: func as JobFunction, task };
+  }
+
+  /** A trigger from a spec, in the scheduler's zone unless the spec names one. */
+  private trigger(spec: unknown, now: number): Trigger {
+    return createTrigger(spec, { nowMs: now, defaultTimezone: this.timezone, compiler: this.cron });
+  }
+
+  /**
+   * Validates a change to `job` (updateJob: name, func/task, args, policies, trigger, paused, timezone)
+   * without changing anything. A new trigger is acquired: `apply` gives it to the job.
+   */
+  change(job: JobRecord, patch: JobPatch): JobChange {
+    const changes = checkOptionKeys(patch, 'changes', ['func', 'task', 'trigger']) as JobPatch;
+    if ('replaceExisting' in changes) throw InvalidArgumentError.field('changes.replaceExisting', 'applies only when adding a job.');
+    if (changes.func !== undefined && changes.task !== undefined) throw InvalidArgumentError.field('changes.task', 'give either func or task, not both.');
+    const policy = resolvePolicy(changes, job.policy, 'changes');
+    const funcInput = changes.func ?? changes.task;
+    const func = funcInput === undefined ? null : this.resolveFunc(funcInput, 'updateJob');
+    const args = changes.args === undefined ? job.args : validateArgs(changes.args, 'changes.args');
+    const taskAfter = func === null ? job.task : func.task;
+    if (taskAfter !== null && (func !== null || changes.args !== undefined)) this.tasks.checkArgs(taskAfter, args);
+    const name = changes.name === undefined ? job.name : validateName(changes.name, 'changes.name');
+    const paused = changes.paused === undefined ? job.paused : bool(changes.paused, 'changes.paused');
+    let triggerSpec = changes.trigger;
+    if (changes.timezone !== undefined) {
+      const base = (triggerSpec ?? job.trigger.toSpec()) as TriggerSpec;
+      if (base.type !== 'cron') throw InvalidArgumentError.field('changes.timezone', 'applies to cron triggers only.');
+      triggerSpec = { ...base, timezone: changes.timezone };
+    }
+    const now = this.clock.now();
+    const trigger = triggerSpec === undefined ? null : this.trigger(triggerSpec, now);
+    const next = paused ? null : (trigger ?? job.trigger).first(now);
+    if (!paused && next === null && (trigger !== null || job.paused)) {
+      trigger?.dispose();
+      throw new InvalidTriggerError('trigger has no fire time after now (check its endDate); nothing was changed.');
+    }
+    return { func, policy, args, name, paused, trigger, next };
+  }
+
+  /** Applies a validated change; the old trigger stays acquired until the store took the change (see JobRecord.swapTrigger). */
+  apply(job: JobRecord, change: JobChange): void {
+    if (change.func !== null) {
+      job.func = change.func.fn;
+      job.task = change.func.task;
+    }
+    job.policy = change.policy;
+    job.args = change.args;
+    job.name = change.name;
+    if (change.trigger !== null) {
+      job.swapTrigger(change.trigger);
+      job.lifecycle = 'scheduled';
+    }
+    if (change.trigger !== null || change.paused !== job.paused) job.nextRunTime = change.next;
+    job.retry = keptRetry(job.retry, change.paused, change.policy, job.nextRunTime);
+    job.paused = change.paused;
+  }
+
+  /** A stored job back to a live record. An unregistered task keeps the job, reported, never deleted. */
+  hydrate(stored: StoredJob): JobRecord {
+    const trigger = this.trigger(stored.trigger, this.clock.now());
+    const func = this.tasks.get(stored.task) ?? null;
+    const policy = resolvePolicy(stored.policy, DEFAULT_JOB_POLICY, 'stored.policy');
+    // A paused job has no next run time and no retry (a row edited by hand may say otherwise): the pass
+    // recomputes its due time.
+    const nextRunTime = stored.paused ? null : stored.nextRunTime;
+    const retry = stored.paused ? null : stored.retry;
+    const job = JobRecord.create(stored.id, stored.name, func, stored.task, stored.args, trigger, policy, stored.paused, nextRunTime, stored.dueAt, retry);
+    job.jitterMs = stored.jitterMs;
+    // A job that waited for its task (a next run time but no due time, see Dispatcher.waitForTask) is due
+    // again once its task is registered.
+    if (func !== null && !stored.paused && stored.dueAt === null && (nextRunTime !== null || retry !== null)) setDue(job);
+    if (func === null) {
+      this.events.emit('job_load_error', {
+        jobId: stored.id, code: 'TASK_NOT_REGISTERED',
+        message: `Stored job "${stored.id}" runs task "${stored.task}", which is not registered; it is kept and will run once registerTask("${stored.task}", func) is called.`,
+      });
+    }
+    return job;
+  }
+
+  /** A stored row that cannot be loaded (hydrate threw) is set aside by its store: said once, as an event. */
+  loadError(jobId: string, reason: string): void {
+    this.events.emit('job_load_error', {
+      jobId, code: 'LOAD_ERROR',
+      message: `Stored job "${jobId}" cannot be loaded: ${reason}. It is set aside (never run, listed with status load_error) until it is replaced or removed.`,
+    });
+  }
+}
+
+/**
+ * A pending retry after a change to its job, by the rules that scheduled it: none for a paused job (as
+ * pauseJob), none once the retries policy no longer allows its attempt, and none when the (new) next
+ * regular fire comes at or before it.
+ */
+function keptRetry(retry: PendingRetry | null, paused: boolean, policy: JobPolicy, nextRunTime: number | null): PendingRetry | null {
+  return retry !== null && !paused && retryAllowed(policy.retries, retry.attempt - 1, retry.at, nextRunTime) ? retry : null;
+}

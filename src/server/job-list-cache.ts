@@ -1,0 +1,91 @@
+/**
+ * GET /jobs as JSON text, each job's JSON cached: a dashboard polling 100 jobs at a time should not
+ * rebuild and re-serialize 100 objects that did not change. The cache entry remembers every field
+ * JobInfo is built from and is rebuilt when any of them differs, so no mutation site has to remember to
+ * invalidate it. It reads the jobs through the scheduler's getJobs view (the records as the store holds
+ * them; a store that hands out copies, PostgreSQL, gets no hits); one cache per scheduler, kept by its
+ * routes.
+ */
+import type { JobRecord } from '../core/job.js';
+import { forMonitor, toJobInfo } from '../scheduler/job-info.js';
+import type { JobQuery, SchedulerService } from '../scheduler/service.js';
+
+interface CachedJson {
+  nextRunTime: number | null;
+  lastRun: unknown;
+  lastOutcome: string | undefined;
+  lastFinishedAt: number | null | undefined;
+  /**
+   * The record object may be reused for the job's next run (JobStore.copiesRuns), even within the same
+   * millisecond (runJobNow twice): every field the JSON shows of it is compared.
+   */
+  lastScheduledAt: number | undefined;
+  lastAttempt: number | undefined;
+  lastStartedAt: number | null | undefined;
+  lastDuration: number | null | undefined;
+  lastLateness: number | null | undefined;
+  lastError: unknown;
+  lastOutput: string | undefined;
+  lastCoalesced: number | undefined;
+  running: number;
+  paused: boolean;
+  policy: unknown;
+  trigger: unknown;
+  name: string;
+  args: unknown;
+  task: string | null;
+  hasFunc: boolean;
+  /** With args (admin view). */
+  full: string;
+  /** The monitor view (no args, no output), built on first use. */
+  withoutArgs: string | null;
+}
+
+function fresh(entry: CachedJson | undefined, job: JobRecord): entry is CachedJson {
+  return entry !== undefined
+    && entry.nextRunTime === job.nextRunTime && entry.lastRun === job.lastRun
+    && entry.lastOutcome === job.lastRun?.outcome && entry.lastFinishedAt === job.lastRun?.finishedAt
+    && entry.lastScheduledAt === job.lastRun?.scheduledAt && entry.lastAttempt === job.lastRun?.attempt
+    && entry.lastStartedAt === job.lastRun?.startedAt && entry.lastDuration === job.lastRun?.durationMs
+    && entry.lastLateness === job.lastRun?.latenessMs && entry.lastError === job.lastRun?.error
+    && entry.lastOutput === job.lastRun?.output && entry.lastCoalesced === job.lastRun?.coalesced
+    && entry.running === job.running && entry.paused === job.paused && entry.policy === job.policy
+    && entry.trigger === job.trigger && entry.name === job.name && entry.args === job.args
+    && entry.task === job.task && entry.hasFunc === (job.func !== null);
+}
+
+export class JobListCache {
+  private readonly entries = new WeakMap<JobRecord, CachedJson>();
+  /** The two views getJobs calls, made once (not a closure per request). */
+  private readonly adminView = (job: JobRecord): string => this.jobJson(job, true);
+  private readonly monitorView = (job: JobRecord): string => this.jobJson(job, false);
+
+  constructor(private readonly scheduler: SchedulerService) {}
+
+  /**
+   * `{"items":[...],"nextCursor":...}` of `getJobs(query)`; unless `includeArgs` (an admin caller), each
+   * job in the monitor view: without `args` and the last run's output.
+   */
+  async list(query: JobQuery, includeArgs: boolean): Promise<string> {
+    const page = await this.scheduler.getJobs(query, includeArgs ? this.adminView : this.monitorView);
+    return `{"items":[${page.items.join(',')}],"nextCursor":${page.nextCursor === null ? 'null' : JSON.stringify(page.nextCursor)}}`;
+  }
+
+  /** `JSON.stringify(toJobInfo(job))`, or its monitor view, from the cache when unchanged. */
+  jobJson(job: JobRecord, includeArgs: boolean): string {
+    let entry = this.entries.get(job);
+    if (!fresh(entry, job)) {
+      entry = {
+        nextRunTime: job.nextRunTime, lastRun: job.lastRun, lastOutcome: job.lastRun?.outcome, lastFinishedAt: job.lastRun?.finishedAt,
+        lastScheduledAt: job.lastRun?.scheduledAt, lastAttempt: job.lastRun?.attempt, lastStartedAt: job.lastRun?.startedAt,
+        lastDuration: job.lastRun?.durationMs, lastLateness: job.lastRun?.latenessMs, lastError: job.lastRun?.error,
+        lastOutput: job.lastRun?.output, lastCoalesced: job.lastRun?.coalesced, running: job.running, paused: job.paused, policy: job.policy, trigger: job.trigger, name: job.name, args: job.args,
+        task: job.task, hasFunc: job.func !== null, full: JSON.stringify(toJobInfo(job)), withoutArgs: null,
+      };
+      this.entries.set(job, entry);
+    }
+    if (includeArgs || (job.args === undefined && job.lastRun?.output === undefined)) return entry.full;
+    entry.withoutArgs ??= JSON.stringify(forMonitor(toJobInfo(job)));
+    return entry.withoutArgs;
+  }
+}
