@@ -42,14 +42,18 @@ import { ConflictingIdError, InvalidArgumentError, JobNotFoundError, StoreUnavai
 import type { JobRecord } from '../../core/job.js';
 import type { RunRecord } from '../../core/run.js';
 import { decodeCursor, encodeCursor, type JobPage, type JobPageQuery } from '../job-order.js';
-import { loadErrorOf, reportLoadError, setAsideRecord, type FireClaim, type JobStore, type RunQuery, type StoreContext } from '../store.js';
+import { PRUNE_JOBS_PER_PASS, resolveRetention, type RetentionOptions } from '../retention.js';
+import { jobRowValues, retryJson, setAsideRow, toStoredJob } from '../rows/job-row.js';
+import { toRunRecord, type RunRow } from '../rows/run-row.js';
+import { errorLog, logTime, REFUSALS_BEFORE_DROP } from '../store-errors.js';
+import { loadErrorOf, reportLoadError, type FireClaim, type JobStore, type RunQuery, type StoreContext } from '../store.js';
 import { checkSchemaName, createPool, isUnavailable, isUniqueViolation, pgError } from './connection.js';
 import { DB_NOW, NodeHeartbeat, type InFlightKeys } from './heartbeat.js';
 import { PgListener } from './listener.js';
 import { PG_MIGRATIONS, PG_SCHEMA_VERSION } from './migrations.js';
-import { RunColumns, cleanText, jobColumns, runsUnnest, scheduleParams, toRunRecord, toStoredJob, type JobRow, type RunRow } from './rows.js';
+import { HISTORY_COLUMNS, HISTORY_UPDATES, PG_CODEC, RunColumns, cleanText, jobColumns, runsUnnest, scheduleParams, type JobRow } from './rows.js';
 
-export interface PostgresJobStoreOptions {
+export interface PostgresJobStoreOptions extends RetentionOptions {
   /** A libpq-style URL, e.g. postgres://user@127.0.0.1:5432/app. */
   connectionString: string;
   /** The schema holding Tickwork's tables (default "tickwork"); created if missing. */
@@ -64,10 +68,6 @@ export interface PostgresJobStoreOptions {
   pollSeconds?: number;
   /** Fires due this close together are claimed in one transaction (default 10 ms). */
   batchWindowMs?: number;
-  /** Run records kept per job (default 1000). */
-  maxRunsPerJob?: number;
-  /** Run records older than this many days are deleted (default 30). */
-  maxRunAgeDays?: number;
   /**
    * Retries of run history that could not be written: the first after `initial` ms (default 500),
    * doubling up to `max` ms (default 30 000). A record refused 5 times is dropped.
@@ -91,10 +91,8 @@ interface Claim {
 }
 
 const FLUSH_DELAY_MS = 5;
-/** A run record PostgreSQL refuses this many times is dropped. */
-const HISTORY_ATTEMPTS = 5;
+/** How often one node prunes history (under an advisory lock, so one node at a time). */
 const PRUNE_EVERY_MS = 60_000;
-const PRUNE_JOBS_PER_PASS = 500;
 
 /** SQLSTATE classes of errors caused by the data written (22 data exception, 23 integrity, 54 program limit), not by the database's state. */
 const RECORD_ERROR = /^(22|23|54)[0-9A-Z]{3}$/;
@@ -107,12 +105,6 @@ function isRecordError(error: unknown): boolean {
   if (error instanceof UnwritableRecordError) return true;
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && RECORD_ERROR.test(code);
-}
-
-function errorLog(error: unknown): { code?: string; message: string } {
-  const message = error instanceof Error ? error.message : String(error);
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? { code, message } : { message };
 }
 
 /** A row set aside meanwhile: its reason is written once the claim that locked it has ended. */
@@ -196,8 +188,7 @@ export class PostgresJobStore implements JobStore {
     this.leaseMs = positive(options.leaseSeconds, 3, 'leaseSeconds') * 1000;
     if (this.leaseMs < 2 * this.heartbeatMs) throw InvalidArgumentError.field('leaseSeconds', 'must be at least twice heartbeatSeconds, or live nodes would be declared dead.');
     this.loopTuning = { maxSleepMs: positive(options.pollSeconds, 2, 'pollSeconds') * 1000, minGapMs: options.batchWindowMs ?? 10 };
-    this.maxRunsPerJob = Math.round(positive(options.maxRunsPerJob, 1000, 'maxRunsPerJob'));
-    this.maxRunAgeMs = positive(options.maxRunAgeDays, 30, 'maxRunAgeDays') * 86_400_000;
+    ({ maxRunsPerJob: this.maxRunsPerJob, maxRunAgeMs: this.maxRunAgeMs } = resolveRetention(options));
     const retry = options.historyRetryMs;
     if (retry !== undefined && (typeof retry !== 'object' || retry === null)) throw InvalidArgumentError.field('historyRetryMs', 'must be { initial, max } in milliseconds.');
     const firstMs = positive(retry?.initial, 500, 'historyRetryMs.initial');
@@ -416,7 +407,7 @@ export class PostgresJobStore implements JobStore {
       job.retry = row.paused ? null : row.retry;
     } else {
       try {
-        job = (this.context as StoreContext).hydrate(toStoredJob(row));
+        job = (this.context as StoreContext).hydrate(toStoredJob(row, PG_CODEC));
       } catch (error) {
         // A row this version cannot load: set aside (see setAside), not thrown at every pass.
         const reason = error instanceof Error ? error.message : String(error);
@@ -431,7 +422,7 @@ export class PostgresJobStore implements JobStore {
     }
     job.running = row.active;
     job.seq = row.seq;
-    const last = row.last_run === null ? null : toRunRecord(row.last_run);
+    const last = row.last_run === null ? null : toRunRecord(row.last_run, PG_CODEC);
     if (last !== null && (job.lastRun === null || job.lastRun.scheduledAt <= last.scheduledAt)) job.lastRun = last;
     return job;
   }
@@ -443,10 +434,10 @@ export class PostgresJobStore implements JobStore {
       cached.job.releaseTrigger();
       this.cache.delete(row.id);
     }
-    const job = setAsideRecord({ id: row.id, name: row.name, task: row.task, args: row.args, trigger: row.trigger, policy: row.policy, paused: row.paused }, reason);
+    const job = setAsideRow(row, PG_CODEC, reason);
     job.seq = row.seq;
     job.running = row.active;
-    if (row.last_run !== null) job.lastRun = toRunRecord(row.last_run);
+    if (row.last_run !== null) job.lastRun = toRunRecord(row.last_run, PG_CODEC);
     return job;
   }
 
@@ -485,9 +476,7 @@ export class PostgresJobStore implements JobStore {
   }
 
   private serialize(job: JobRecord): unknown[] {
-    if (job.task === null) throw InvalidArgumentError.field('task', `job "${job.id}" has no task name; a persistent store needs registerTask(name, func).`);
-    return [job.id, job.name, job.task, job.args === undefined ? null : JSON.stringify(job.args), JSON.stringify(job.trigger.toSpec()),
-      JSON.stringify(job.policy), job.paused, job.nextRunTime, job.dueAt, job.jitterMs, job.retry === null ? null : JSON.stringify(job.retry)];
+    return [job.id, ...jobRowValues(job, PG_CODEC)];
   }
 
   async add(job: JobRecord): Promise<void> {
@@ -626,7 +615,7 @@ export class PostgresJobStore implements JobStore {
            AND (next_run_time IS NULL OR next_run_time > $3::float8)
          RETURNING version, due_at)
        SELECT version, ${this.notifySql('due_at')}, ${this.changedSql('version')} FROM changed`,
-      [job.id, JSON.stringify(retry), retry.at, seq]);
+      [job.id, retryJson(retry, PG_CODEC), retry.at, seq]);
     const row = rows[0];
     if (row === undefined) {
       job.retry = null;
@@ -852,9 +841,14 @@ export class PostgresJobStore implements JobStore {
    * the heartbeat's update does not). Answers the fires recorded, by key.
    */
   private async writeClaim(client: pg.PoolClient, jobs: JobRecord[], claims: readonly FireClaim[]): Promise<Map<string, InFlightFire>> {
-    const fires = new RunColumns();
+    const fires = { jobId: [] as string[], scheduledAt: [] as number[], attempt: [] as number[], status: [] as string[] };
     for (const claim of claims) {
-      claim.runTimes.forEach((at, i) => fires.pushFire(claim.job.id, at, claim.attempt, i === 0 ? 'claimed' : 'queued'));
+      claim.runTimes.forEach((at, i) => {
+        fires.jobId.push(claim.job.id);
+        fires.scheduledAt.push(at);
+        fires.attempt.push(claim.attempt);
+        fires.status.push(i === 0 ? 'claimed' : 'queued');
+      });
     }
     const { rows } = await client.query<{ job_id: string; scheduled_at: number; attempt: number }>(this.prepared('claim',
       `WITH me AS (SELECT 1 FROM ${this.s}.nodes WHERE id = $6 AND epoch = $11::bigint FOR KEY SHARE),
@@ -1064,7 +1058,7 @@ export class PostgresJobStore implements JobStore {
   /**
    * Writes a batch; when PostgreSQL refuses it for what it holds, halves it until the refused records stand
    * alone, so the others are written. A record refused before is tried alone from the start. A refused
-   * record is tried again after a backoff and dropped (one error line) after HISTORY_ATTEMPTS
+   * record is tried again after a backoff and dropped (one error line) after REFUSALS_BEFORE_DROP
    * tries. When the database cannot be reached, the rest waits, backing off as a whole.
    */
   private async writeBatch(batch: RunRecord[]): Promise<void> {
@@ -1131,13 +1125,13 @@ export class PostgresJobStore implements JobStore {
   /** A record refused alone: kept for a later try, or dropped after the last one (true). */
   private refusedOnce(run: RunRecord, error: unknown): boolean {
     const count = (this.refused.get(run)?.count ?? 0) + 1;
-    if (count >= HISTORY_ATTEMPTS) {
+    if (count >= REFUSALS_BEFORE_DROP) {
       this.refused.delete(run);
       // Not in flight any more: the heartbeat records its row lost, so it does not hold a slot for ever.
       this.inFlight.delete(fireKey(run.jobId, run.scheduledAt, run.attempt));
       this.context?.logger.error({
         event: 'store_record_dropped', jobId: run.jobId,
-        scheduledAt: Number.isFinite(run.scheduledAt) && Math.abs(run.scheduledAt) <= 8.64e15 ? new Date(run.scheduledAt).toISOString() : String(run.scheduledAt),
+        scheduledAt: logTime(run.scheduledAt),
         attempt: run.attempt, writeAttempts: count, error: errorLog(error),
       }, `PostgreSQL refused a run record ${count} times; it is dropped`);
       return true;
@@ -1164,15 +1158,13 @@ export class PostgresJobStore implements JobStore {
     // second of run outcomes, never a claim; claims commit synchronously, so no fire can run twice. A row
     // whose settling write was lost is recorded lost by this node's heartbeat (see heartbeat.ts).
     // Fenced: written only while this node's registration holds the epoch, and only over an unsettled row
-    // of that very registration (a `lost` written by another node stays).
+    // of that very registration (a `lost` written by another node stays). $13 and $14 follow the arrays of runsUnnest(1).
     await (this.historyPool ?? this.db).query(this.prepared('write_runs',
-      `INSERT INTO ${this.s}.runs (job_id, scheduled_at, attempt, status, started_at, finished_at, lateness_ms, duration_ms, error, output, coalesced, last_scheduled_at, node_id, epoch, recorded_at)
+      `INSERT INTO ${this.s}.runs (${HISTORY_COLUMNS.join(', ')}, node_id, epoch, recorded_at)
        SELECT u.*, $13, $14::bigint, ${DB_NOW} FROM ${runsUnnest(1)}
        WHERE EXISTS (SELECT 1 FROM ${this.s}.jobs x WHERE x.id = u.job_id)
          AND EXISTS (SELECT 1 FROM ${this.s}.nodes n WHERE n.id = $13 AND n.epoch = $14::bigint)
-       ON CONFLICT (job_id, scheduled_at, attempt) DO UPDATE SET status = EXCLUDED.status, started_at = EXCLUDED.started_at,
-         finished_at = EXCLUDED.finished_at, lateness_ms = EXCLUDED.lateness_ms, duration_ms = EXCLUDED.duration_ms, error = EXCLUDED.error,
-         output = EXCLUDED.output, coalesced = EXCLUDED.coalesced, last_scheduled_at = EXCLUDED.last_scheduled_at, recorded_at = EXCLUDED.recorded_at
+       ON CONFLICT (job_id, scheduled_at, attempt) DO UPDATE SET ${HISTORY_UPDATES}, recorded_at = EXCLUDED.recorded_at
        WHERE ${this.s}.runs.node_id = EXCLUDED.node_id AND ${this.s}.runs.epoch = EXCLUDED.epoch
          AND ${this.s}.runs.status IN ('claimed', 'queued', 'running')`,
       [...columns.params(), this.nodeId, this.heartbeat?.epoch ?? null]));
@@ -1186,7 +1178,7 @@ export class PostgresJobStore implements JobStore {
       `SELECT * FROM ${this.s}.runs WHERE job_id = $1 AND status NOT IN ('claimed', 'queued') ${query.before === undefined ? '' : 'AND scheduled_at < $3::float8'}
        ORDER BY scheduled_at DESC, attempt DESC LIMIT $2`,
       query.before === undefined ? [jobId, query.limit] : [jobId, query.limit, query.before]);
-    return rows.map(toRunRecord);
+    return rows.map((row) => toRunRecord(row, PG_CODEC));
   }
 
   /**
@@ -1196,7 +1188,7 @@ export class PostgresJobStore implements JobStore {
   private lost(rows: RunRow[]): void {
     const context = this.context as StoreContext;
     for (const row of rows) this.inFlight.delete(fireKey(row.job_id, row.scheduled_at, row.attempt));
-    for (const row of rows) context.onLostRun(toRunRecord(row));
+    for (const row of rows) context.onLostRun(toRunRecord(row, PG_CODEC));
     context.logger.warn({ event: 'store_runs_lost', count: rows.length }, `${rows.length} run(s) no live node will settle were recorded lost`);
   }
 

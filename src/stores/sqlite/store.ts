@@ -7,7 +7,7 @@
  * jobs are found without a query; every change to a job is written through at once, and run records and
  * schedule advances are written in one transaction per wake-up (`flush`). A record the database refuses
  * does not hold up the others: a failed batch is written again record by record, and a record refused
- * DROP_AFTER_FAILURES times is dropped (`store_record_dropped`, logged at error).
+ * REFUSALS_BEFORE_DROP times is dropped (`store_record_dropped`, logged at error).
  *
  * One process per file: the store opens the file in SQLite's EXCLUSIVE locking mode and takes the lock
  * before anything else reads it, then keeps it until `close` (or until the process dies: the OS releases
@@ -19,21 +19,22 @@ import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { InvalidArgumentError, StoreLockedError, StoreUnavailableError, TickworkError } from '../../core/errors.js';
-import type { JobRecord, PendingRetry } from '../../core/job.js';
+import { InvalidArgumentError, StoreLockedError, StoreUnavailableError } from '../../core/errors.js';
+import type { JobRecord } from '../../core/job.js';
 import type { RunRecord } from '../../core/run.js';
 import type { JobPage, JobPageQuery } from '../job-order.js';
 import { MemoryJobStore } from '../memory.js';
-import { reportLoadError, setAsideRecord, type JobStore, type RunQuery, type StoreContext, type StoredJob } from '../store.js';
+import { PRUNE_JOBS_PER_PASS, resolveRetention, type RetentionOptions } from '../retention.js';
+import { jobRowValues, scheduleValues, setAsideRow, toStoredJob } from '../rows/job-row.js';
+import { runRowValues, settledValues, toRunRecord, type RunRow } from '../rows/run-row.js';
+import { errorLog, logTime, REFUSALS_BEFORE_DROP, toStoreError } from '../store-errors.js';
+import { reportLoadError, type JobStore, type RunQuery, type StoreContext } from '../store.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+import { RUN_INSERT_COLUMNS, RUN_SETTLE_SET, runSelect, SQLITE_CODEC, type SqliteJobRow } from './rows.js';
 
-export interface SqliteJobStoreOptions {
+export interface SqliteJobStoreOptions extends RetentionOptions {
   /** File path, or ":memory:". */
   path: string;
-  /** Run records kept per job, newest first (default 1000). */
-  maxRunsPerJob?: number;
-  /** Run records older than this many days are deleted (default 30). */
-  maxRunAgeDays?: number;
 }
 
 /** SQLite result codes that mean "the store is unavailable for now", not "your input was wrong". */
@@ -44,84 +45,11 @@ const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|FULL|READONLY|IOERR|CANTOPEN|NOTADB|CO
  * exclusive lock, nothing else can take one.
  */
 const BUSY_TIMEOUT_MS = 50;
-/** A record the database refuses this many times (one try per flush) is dropped. */
-const DROP_AFTER_FAILURES = 5;
-/** Jobs whose history is trimmed per flush, round-robin: keeps pruning from stalling the loop. */
-const PRUNE_JOBS_PER_PASS = 500;
+/** How often history is pruned: a slice of jobs per pass keeps each pass short (see PRUNE_JOBS_PER_PASS). */
 const PRUNE_EVERY_MS = 1_000;
 
-interface JobRow {
-  id: string;
-  name: string;
-  task: string;
-  args: string | null;
-  trigger: string;
-  policy: string;
-  paused: number;
-  next_run_time: number | null;
-  due_at: number | null;
-  jitter_ms: number;
-  retry: string | null;
-}
-
-interface RunRow {
-  id: number;
-  job_id: string;
-  scheduled_at: number;
-  attempt: number;
-  started_at: number | null;
-  finished_at: number | null;
-  outcome: string;
-  lateness_ms: number | null;
-  duration_ms: number | null;
-  error: string | null;
-  output: string | null;
-  coalesced: number | null;
-  last_scheduled_at: number | null;
-  node: string | null;
-}
-
-function toRecord(row: RunRow): RunRecord {
-  const run: RunRecord = {
-    jobId: row.job_id, scheduledAt: row.scheduled_at, attempt: row.attempt, startedAt: row.started_at,
-    finishedAt: row.finished_at, outcome: row.outcome as RunRecord['outcome'], latenessMs: row.lateness_ms,
-    durationMs: row.duration_ms, error: row.error === null ? null : (JSON.parse(row.error) as RunRecord['error']),
-  };
-  if (row.output !== null) run.output = row.output;
-  if (row.coalesced !== null) run.coalesced = row.coalesced;
-  if (row.last_scheduled_at !== null) run.lastScheduledAt = row.last_scheduled_at;
-  if (row.node !== null) run.node = row.node;
-  return run;
-}
-
-/**
- * A time as the INTEGER columns take it: the scheduler computes whole milliseconds, and a fractional one
- * (a float error, a custom clock) must never fail a write (a STRICT table refuses a REAL there).
- */
-function ms(time: number): number;
-function ms(time: number | null): number | null;
-function ms(time: number | null): number | null {
-  return time === null ? null : Math.round(time);
-}
-
-function retryJson(retry: PendingRetry | null): string | null {
-  return retry === null ? null : JSON.stringify({ scheduledAt: ms(retry.scheduledAt), attempt: retry.attempt, at: ms(retry.at) });
-}
-
-function runParams(run: RunRecord): unknown[] {
-  return [run.jobId, ms(run.scheduledAt), run.attempt, ms(run.startedAt), ms(run.finishedAt), run.outcome, run.latenessMs, run.durationMs,
-    run.error === null ? null : JSON.stringify(run.error), run.output ?? null, run.coalesced ?? null, ms(run.lastScheduledAt ?? null), run.node ?? null];
-}
-
 function isUnavailable(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return error instanceof StoreUnavailableError || (typeof code === 'string' && UNAVAILABLE.test(code));
-}
-
-/** ISO text of a time for a log line, or the value as text when it is no time at all. */
-function logTime(time: number | null): string | null {
-  if (time === null) return null;
-  return Number.isFinite(time) && Math.abs(time) <= 8.64e15 ? new Date(time).toISOString() : String(time);
+  return error instanceof StoreUnavailableError || hasUnavailableCode(error);
 }
 
 /** What the owner file says: who holds the lock, as far as anyone can tell. */
@@ -133,12 +61,13 @@ interface OwnerInfo {
 
 /** Wraps driver errors: unavailability becomes STORE_UNAVAILABLE; our own errors pass through. */
 function storeError(action: string, error: unknown): Error {
-  if (error instanceof TickworkError) return error;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && UNAVAILABLE.test(code)) {
-    return new StoreUnavailableError(`SQLite store: ${action} failed (${code}: ${(error as Error).message})`, error);
-  }
-  return error instanceof Error ? error : new Error(String(error));
+  return toStoreError(error, hasUnavailableCode,
+    () => `SQLite store: ${action} failed (${String((error as { code?: unknown }).code)}: ${(error as Error).message})`);
+}
+
+function hasUnavailableCode(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && UNAVAILABLE.test(code);
 }
 
 export class SqliteJobStore implements JobStore {
@@ -169,9 +98,7 @@ export class SqliteJobStore implements JobStore {
   constructor(options: SqliteJobStoreOptions) {
     if (typeof options?.path !== 'string' || options.path === '') throw InvalidArgumentError.field('path', 'must be a file path or ":memory:".');
     this.path = options.path;
-    this.maxRunsPerJob = options.maxRunsPerJob ?? 1000;
-    this.maxRunAgeMs = (options.maxRunAgeDays ?? 30) * 86_400_000;
-    if (!Number.isInteger(this.maxRunsPerJob) || this.maxRunsPerJob < 1) throw InvalidArgumentError.field('maxRunsPerJob', 'must be a positive integer.');
+    ({ maxRunsPerJob: this.maxRunsPerJob, maxRunAgeMs: this.maxRunAgeMs } = resolveRetention(options));
   }
 
   open(context: StoreContext): void {
@@ -297,11 +224,10 @@ export class SqliteJobStore implements JobStore {
       updateSchedule: db.prepare('UPDATE jobs SET next_run_time = ?, due_at = ?, jitter_ms = ?, retry = ? WHERE id = ?'),
       deleteJob: db.prepare('DELETE FROM jobs WHERE id = ?'),
       deleteRuns: db.prepare('DELETE FROM runs WHERE job_id = ?'),
-      insertRun: db.prepare(`INSERT INTO runs (job_id, scheduled_at, attempt, started_at, finished_at, outcome, lateness_ms, duration_ms, error, output, coalesced, last_scheduled_at, node)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-      updateRun: db.prepare('UPDATE runs SET started_at = ?, finished_at = ?, outcome = ?, lateness_ms = ?, duration_ms = ?, error = ?, output = ? WHERE id = ?'),
-      runsOf: db.prepare('SELECT * FROM runs WHERE job_id = ? ORDER BY id DESC LIMIT ?'),
-      runsBefore: db.prepare('SELECT * FROM runs WHERE job_id = ? AND scheduled_at < ? ORDER BY id DESC LIMIT ?'),
+      insertRun: db.prepare(`INSERT INTO runs (${RUN_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      updateRun: db.prepare(`UPDATE runs SET ${RUN_SETTLE_SET} WHERE id = ?`),
+      runsOf: db.prepare(`SELECT ${runSelect()} FROM runs WHERE job_id = ? ORDER BY id DESC LIMIT ?`),
+      runsBefore: db.prepare(`SELECT ${runSelect()} FROM runs WHERE job_id = ? AND scheduled_at < ? ORDER BY id DESC LIMIT ?`),
       trimRuns: db.prepare('DELETE FROM runs WHERE job_id = ? AND id < (SELECT id FROM runs WHERE job_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)'),
       expireRuns: db.prepare('DELETE FROM runs WHERE id IN (SELECT id FROM runs WHERE COALESCE(finished_at, scheduled_at) < ? AND outcome != \'running\' LIMIT 5000)'),
       ping: db.prepare('SELECT 1'),
@@ -312,42 +238,29 @@ export class SqliteJobStore implements JobStore {
   private load(context: StoreContext): void {
     const db = this.db as Database.Database;
     const now = context.now();
-    const lost = db.prepare(`UPDATE runs SET outcome = 'lost', finished_at = ?, error = ? WHERE outcome = 'running' RETURNING *`)
-      .all(ms(now), JSON.stringify({ code: 'LOST', message: 'the process running it stopped before the run finished' })) as RunRow[];
-    const rows = db.prepare('SELECT * FROM jobs ORDER BY seq').all() as (JobRow & { seq: number })[];
+    const lost = db.prepare(`UPDATE runs SET outcome = 'lost', finished_at = ?, error = ? WHERE outcome = 'running' RETURNING ${runSelect()}`)
+      .all(Math.round(now), JSON.stringify({ code: 'LOST', message: 'the process running it stopped before the run finished' })) as RunRow[];
+    const rows = db.prepare('SELECT * FROM jobs ORDER BY seq').all() as SqliteJobRow[];
     this.lastSeq = rows.length === 0 ? 0 : (rows[rows.length - 1] as { seq: number }).seq;
     for (const row of rows) {
       let job: JobRecord;
       try {
-        const stored: StoredJob = {
-          id: row.id, name: row.name, task: row.task, args: row.args === null ? undefined : JSON.parse(row.args),
-          trigger: JSON.parse(row.trigger) as StoredJob['trigger'], policy: JSON.parse(row.policy) as StoredJob['policy'],
-          paused: row.paused === 1, nextRunTime: row.next_run_time, dueAt: row.due_at, jitterMs: row.jitter_ms,
-          retry: row.retry === null ? null : (JSON.parse(row.retry) as StoredJob['retry']),
-        };
-        job = context.hydrate(stored);
+        job = context.hydrate(toStoredJob(row, SQLITE_CODEC));
       } catch (error) {
         // A row this version cannot read: it stays in the file, set aside (never due, listed with status
         // load_error: see setAsideRecord), reported once per open; the others load.
-        const json = (text: string | null): unknown => {
-          try {
-            return text === null ? undefined : JSON.parse(text) as unknown;
-          } catch {
-            return text;
-          }
-        };
         const reason = error instanceof Error ? error.message : String(error);
-        job = setAsideRecord({ id: row.id, name: row.name, task: row.task, args: json(row.args), trigger: json(row.trigger), policy: json(row.policy), paused: row.paused === 1 }, reason);
+        job = setAsideRow(row, SQLITE_CODEC, reason);
         reportLoadError(context, row.id, reason);
       }
       this.index.add(job);
     }
-    const last = db.prepare('SELECT runs.* FROM runs JOIN (SELECT MAX(id) AS id FROM runs GROUP BY job_id) newest ON newest.id = runs.id').all() as RunRow[];
+    const last = db.prepare(`SELECT ${runSelect('runs')} FROM runs JOIN (SELECT MAX(id) AS id FROM runs GROUP BY job_id) newest ON newest.id = runs.id`).all() as RunRow[];
     for (const row of last) {
       const job = this.index.get(row.job_id);
-      if (job !== undefined) job.lastRun = toRecord(row);
+      if (job !== undefined) job.lastRun = toRunRecord(row, SQLITE_CODEC);
     }
-    for (const row of lost) context.onLostRun(toRecord(row));
+    for (const row of lost) context.onLostRun(toRunRecord(row, SQLITE_CODEC));
   }
 
   private get stmts(): NonNullable<SqliteJobStore['statements']> {
@@ -368,8 +281,8 @@ export class SqliteJobStore implements JobStore {
   add(job: JobRecord): void {
     this.index.add(job);
     try {
-      const s = this.serialize(job);
-      this.stmts.insertJob.run(job.id, ++this.lastSeq, s.name, s.task, s.args, s.trigger, s.policy, s.paused, s.nextRunTime, s.dueAt, s.jitterMs, s.retry);
+      const values = jobRowValues(job, SQLITE_CODEC);
+      this.stmts.insertJob.run(job.id, ++this.lastSeq, ...values);
     } catch (error) {
       this.index.remove(job.id);
       throw storeError(`adding job "${job.id}"`, error);
@@ -383,8 +296,7 @@ export class SqliteJobStore implements JobStore {
   update(job: JobRecord): void {
     this.index.update(job);
     try {
-      const s = this.serialize(job);
-      this.stmts.updateJob.run(s.name, s.task, s.args, s.trigger, s.policy, s.paused, s.nextRunTime, s.dueAt, s.jitterMs, s.retry, job.id);
+      this.stmts.updateJob.run(...jobRowValues(job, SQLITE_CODEC), job.id);
       this.dirty.delete(job);
     } catch (error) {
       // The write failed: the scheduler undoes the change (reindex puts the job back in its place) and
@@ -398,14 +310,14 @@ export class SqliteJobStore implements JobStore {
   replace(job: JobRecord): JobRecord | undefined {
     const old = this.index.get(job.id);
     try {
-      const s = this.serialize(job);
+      const values = jobRowValues(job, SQLITE_CODEC);
       const db = this.db as Database.Database;
       db.transaction(() => {
         if (old !== undefined) {
           this.stmts.deleteRuns.run(job.id);
           this.stmts.deleteJob.run(job.id);
         }
-        this.stmts.insertJob.run(job.id, this.lastSeq + 1, s.name, s.task, s.args, s.trigger, s.policy, s.paused, s.nextRunTime, s.dueAt, s.jitterMs, s.retry);
+        this.stmts.insertJob.run(job.id, this.lastSeq + 1, ...values);
       })();
     } catch (error) {
       // Nothing changed: the old job (if any) is still stored and scheduled.
@@ -526,12 +438,12 @@ export class SqliteJobStore implements JobStore {
   }
 
   private writeSchedule(job: JobRecord): void {
-    this.stmts.updateSchedule.run(ms(job.nextRunTime), ms(job.dueAt), ms(job.jitterMs), retryJson(job.retry), job.id);
+    this.stmts.updateSchedule.run(...scheduleValues(job, SQLITE_CODEC), job.id);
   }
 
   private writeNewRun(run: RunRecord): void {
     if (this.index.get(run.jobId) === undefined) return; // removed meanwhile: its history went with it
-    const info = this.stmts.insertRun.run(...runParams(run));
+    const info = this.stmts.insertRun.run(...runRowValues(run, SQLITE_CODEC));
     if (run.outcome === 'running') this.runIds.set(run, Number(info.lastInsertRowid));
     // Written as it is now: a settle since is in this row already.
     this.settledRuns.delete(run);
@@ -541,13 +453,12 @@ export class SqliteJobStore implements JobStore {
   private writeSettledRun(run: RunRecord): void {
     const id = this.runIds.get(run);
     if (id === undefined) return;
-    this.stmts.updateRun.run(ms(run.startedAt), ms(run.finishedAt), run.outcome, run.latenessMs, run.durationMs,
-      run.error === null ? null : JSON.stringify(run.error), run.output ?? null, id);
+    this.stmts.updateRun.run(...settledValues(runRowValues(run, SQLITE_CODEC)), id);
   }
 
   /**
    * The batch was refused: each record in a savepoint of its own, all in one transaction. Written records
-   * leave the buffers; a refused one stays for the next flush and is dropped after DROP_AFTER_FAILURES
+   * leave the buffers; a refused one stays for the next flush and is dropped after REFUSALS_BEFORE_DROP
    * refusals, with one error line. An unavailable database still fails the whole flush (nothing counted).
    */
   private flushOneByOne(): void {
@@ -609,9 +520,9 @@ export class SqliteJobStore implements JobStore {
    */
   private refusedTooOften(record: object, error: unknown, fields: { jobId: string; record: string; scheduledAt: string | null; attempt: number | null; outcome?: string }): boolean {
     const failures = (this.failures.get(record) ?? 0) + 1;
-    const detail = { message: error instanceof Error ? error.message : String(error), code: (error as { code?: unknown } | null)?.code };
+    const detail = errorLog(error);
     const logger = this.context?.logger;
-    if (failures >= DROP_AFTER_FAILURES) {
+    if (failures >= REFUSALS_BEFORE_DROP) {
       this.failures.delete(record);
       logger?.error({ event: 'store_record_dropped', ...fields, failures, error: detail },
         `SQLite store: a ${fields.record} record of job "${fields.jobId}" was refused ${failures} times and is dropped; the file does not have it`);
@@ -652,15 +563,6 @@ export class SqliteJobStore implements JobStore {
     const rows = (query.before === undefined
       ? this.stmts.runsOf.all(jobId, query.limit)
       : this.stmts.runsBefore.all(jobId, query.before, query.limit)) as RunRow[];
-    return rows.map(toRecord);
-  }
-
-  private serialize(job: JobRecord): { name: string; task: string; args: string | null; trigger: string; policy: string; paused: number; nextRunTime: number | null; dueAt: number | null; jitterMs: number; retry: string | null } {
-    if (job.task === null) throw InvalidArgumentError.field('task', `job "${job.id}" has no task name; a persistent store needs registerTask(name, func).`);
-    return {
-      name: job.name, task: job.task, args: job.args === undefined ? null : JSON.stringify(job.args),
-      trigger: JSON.stringify(job.trigger.toSpec()), policy: JSON.stringify(job.policy), paused: job.paused ? 1 : 0,
-      nextRunTime: ms(job.nextRunTime), dueAt: ms(job.dueAt), jitterMs: ms(job.jitterMs), retry: retryJson(job.retry),
-    };
+    return rows.map((row) => toRunRecord(row, SQLITE_CODEC));
   }
 }
