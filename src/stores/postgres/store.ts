@@ -51,6 +51,7 @@ import { checkSchemaName, createPool, isUnavailable, isUniqueViolation, pgError 
 import { DB_NOW, NodeHeartbeat, type InFlightKeys } from './heartbeat.js';
 import { PgListener } from './listener.js';
 import { PG_MIGRATIONS, PG_SCHEMA_VERSION } from './migrations.js';
+import { PgTransaction, withTransaction } from './transaction.js';
 import { HISTORY_COLUMNS, HISTORY_UPDATES, PG_CODEC, RunColumns, cleanText, jobColumns, runsUnnest, scheduleParams, type JobRow } from './rows.js';
 
 export interface PostgresJobStoreOptions extends RetentionOptions {
@@ -86,7 +87,7 @@ interface InFlightFire {
 
 /** An open claim: a transaction holding the row locks of the jobs it took. */
 interface Claim {
-  client: pg.PoolClient;
+  tx: PgTransaction;
   jobs: Set<JobRecord>;
 }
 
@@ -290,15 +291,11 @@ export class PostgresJobStore implements JobStore {
         }
         for (const migration of PG_MIGRATIONS) {
           if (migration.version <= current) continue;
-          await client.query('BEGIN');
-          try {
+          // On the client that holds the session's advisory lock: it is released below, after the unlock.
+          await (await PgTransaction.begin(client, true)).run(async () => {
             await client.query(migration.sql.replaceAll('{schema}', this.s));
             await client.query(`INSERT INTO ${this.s}.schema_migrations (version) VALUES ($1)`, [migration.version]);
-            await client.query('COMMIT');
-          } catch (error) {
-            await client.query('ROLLBACK').catch(() => undefined);
-            throw error;
-          }
+          });
         }
       } finally {
         await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`tickwork:migrate:${this.schema}`]).catch(() => undefined);
@@ -315,7 +312,7 @@ export class PostgresJobStore implements JobStore {
     if (this.flushTimer !== null) clearTimeout(this.flushTimer);
     this.flushTimer = null;
     try {
-      for (const claim of [...this.claims]) await this.endClaim(claim, 'ROLLBACK');
+      for (const claim of [...this.claims]) await this.rollbackClaim(claim);
       await this.writeHistory(true);
       await this.heartbeat?.stop();
       await pool.query(
@@ -503,37 +500,28 @@ export class PostgresJobStore implements JobStore {
    */
   async replace(job: JobRecord): Promise<JobRecord | undefined> {
     const params = this.serialize(job);
-    let client: pg.PoolClient;
+    let replaced: { removed: JobRow | undefined; seq: number };
     try {
-      client = await this.db.connect();
+      replaced = await withTransaction(this.db, async (client) => {
+        const removed = await client.query<JobRow>(
+          `WITH removed AS (DELETE FROM ${this.s}.jobs j WHERE j.id = $1 RETURNING j.*),
+             history AS (DELETE FROM ${this.s}.runs WHERE job_id IN (SELECT id FROM removed))
+           SELECT removed.*, 0 AS active, NULL::json AS last_run, ${this.changedSql(null)} FROM removed`, [job.id]);
+        const { rows } = await client.query<{ seq: number }>(
+          `WITH added AS (
+             INSERT INTO ${this.s}.jobs (id, name, task, args, trigger, policy, paused, next_run_time, due_at, jitter_ms, retry)
+             VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6::jsonb, $7, $8, $9, $10, $11::jsonb) RETURNING seq, due_at)
+           SELECT seq, CASE WHEN due_at IS NOT NULL THEN ${this.notifySql('due_at')} END FROM added`,
+          params,
+        );
+        return { removed: removed.rows[0], seq: rows[0]?.seq ?? 0 };
+      });
     } catch (error) {
-      throw pgError(`replacing job "${job.id}"`, error);
-    }
-    let old: JobRecord | undefined;
-    try {
-      await client.query('BEGIN');
-      const removed = await client.query<JobRow>(
-        `WITH removed AS (DELETE FROM ${this.s}.jobs j WHERE j.id = $1 RETURNING j.*),
-           history AS (DELETE FROM ${this.s}.runs WHERE job_id IN (SELECT id FROM removed))
-         SELECT removed.*, 0 AS active, NULL::json AS last_run, ${this.changedSql(null)} FROM removed`, [job.id]);
-      const row = removed.rows[0];
-      const { rows } = await client.query<{ seq: number }>(
-        `WITH added AS (
-           INSERT INTO ${this.s}.jobs (id, name, task, args, trigger, policy, paused, next_run_time, due_at, jitter_ms, retry)
-           VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6::jsonb, $7, $8, $9, $10, $11::jsonb) RETURNING seq, due_at)
-         SELECT seq, CASE WHEN due_at IS NOT NULL THEN ${this.notifySql('due_at')} END FROM added`,
-        params,
-      );
-      await client.query('COMMIT');
-      client.release();
-      job.seq = rows[0]?.seq ?? 0;
-      if (row !== undefined) old = this.fromRow(row, false);
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      client.release(true);
       if (isUniqueViolation(error)) throw new ConflictingIdError(job.id);
       throw pgError(`replacing job "${job.id}"`, error);
     }
+    job.seq = replaced.seq;
+    const old = replaced.removed === undefined ? undefined : this.fromRow(replaced.removed, false);
     this.cacheReplace(job, 1);
     return old;
   }
@@ -738,15 +726,14 @@ export class PostgresJobStore implements JobStore {
     // Not registered, or no heartbeat within the lease (this node may have been declared dead): no claim
     // until a heartbeat says it holds its registration (its claims would be refused by the epoch anyway).
     if (this.heartbeat?.current !== true) return [];
-    let client: pg.PoolClient;
+    let tx: PgTransaction;
     try {
-      client = await this.db.connect();
+      tx = await PgTransaction.begin(await this.db.connect());
     } catch (error) {
       throw pgError('claiming due jobs', error);
     }
     try {
-      await client.query('BEGIN');
-      const { rows } = await client.query<JobRow>(this.prepared('take_due',
+      const { rows } = await tx.client.query<JobRow>(this.prepared('take_due',
         `SELECT ${jobColumns(this.s, false)} FROM ${this.s}.jobs j WHERE j.due_at <= $1::float8 AND j.load_error IS NULL
          ORDER BY j.due_at, j.seq LIMIT $2 FOR UPDATE OF j SKIP LOCKED`,
         [now, limit]));
@@ -757,16 +744,14 @@ export class PostgresJobStore implements JobStore {
         if (job.func !== null || loadErrorOf(job) === null) jobs.push(job);
       }
       if (jobs.length === 0) {
-        await client.query('COMMIT');
-        client.release();
+        await tx.commit();
         await this.drainSetAside();
         return [];
       }
-      this.claims.add({ client, jobs: new Set(jobs) });
+      this.claims.add({ tx, jobs: new Set(jobs) });
       return jobs;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      client.release(true);
+      await tx.rollback(error);
       throw pgError('claiming due jobs', error);
     }
   }
@@ -784,15 +769,15 @@ export class PostgresJobStore implements JobStore {
       const batchClaims = claims.filter((c) => claim.jobs.has(c.job));
       let accepted: Map<string, InFlightFire> | null = null;
       try {
-        accepted = await this.writeClaim(claim.client, batchJobs, batchClaims);
+        accepted = await this.writeClaim(claim.tx.client, batchJobs, batchClaims);
         // A submission starts all its fire times or none: one whose times were partly recorded elsewhere
         // already (a schedule rewound by a stale write, say) would run some of them twice, or leave the
         // rows it did insert queued for ever. Its own rows are taken back before the commit.
         const partial = batchClaims.filter((c) => !c.runTimes.every((at) => accepted?.has(fireKey(c.job.id, at, c.attempt))));
-        if (partial.length !== 0) await this.withdrawFires(claim.client, partial, accepted);
+        if (partial.length !== 0) await this.withdrawFires(claim.tx.client, partial, accepted);
         // In flight before the commit: the heartbeat must never take a committed claim for a lost write.
         for (const [key, fire] of accepted) this.inFlight.set(key, fire);
-        await this.endClaim(claim, 'COMMIT');
+        await this.commitClaim(claim);
         for (const c of batchClaims) if (partial.includes(c) || !accepted.has(fireKey(c.job.id, c.runTimes[0] as number, c.attempt))) refused.push(c);
         // The database answers again (after a restart, say): history backing off is written now, not after
         // its backoff, since the rows it settles hold their jobs' instance slots meanwhile.
@@ -804,7 +789,7 @@ export class PostgresJobStore implements JobStore {
         }
       } catch (error) {
         if (accepted !== null) for (const key of accepted.keys()) this.inFlight.delete(key);
-        await this.endClaim(claim, 'ROLLBACK', true);
+        await this.rollbackClaim(claim, error);
         throw pgError('recording claimed fires', error);
       }
     }
@@ -868,58 +853,51 @@ export class PostgresJobStore implements JobStore {
     return accepted;
   }
 
-  private async endClaim(claim: Claim, how: 'COMMIT' | 'ROLLBACK', broken = false): Promise<void> {
+  /** Commits a claim; a failed (ambiguous) COMMIT is thrown: its fires must not start. */
+  private async commitClaim(claim: Claim): Promise<void> {
     if (!this.claims.delete(claim)) {
-      if (how === 'COMMIT') throw new StoreUnavailableError('PostgreSQL store: the claim was rolled back (the store closed); its fires do not start.');
-      return;
+      throw new StoreUnavailableError('PostgreSQL store: the claim was rolled back (the store closed); its fires do not start.');
     }
     try {
-      await claim.client.query(how);
-      claim.client.release();
-    } catch (error) {
-      claim.client.release(true);
-      if (!broken && how === 'COMMIT') throw error;
+      await claim.tx.commit();
     } finally {
       // Rows the claim left out because they cannot be loaded: their locks are free now.
       await this.drainSetAside();
     }
   }
 
+  /** Rolls a claim back (if it is still open); never throws. `cause`: the error that ends it. */
+  private async rollbackClaim(claim: Claim, cause?: unknown): Promise<void> {
+    if (!this.claims.delete(claim)) return;
+    await claim.tx.rollback(cause);
+    await this.drainSetAside();
+  }
+
   /** A manual run: locks the job, counts its slots cluster-wide, records the run as claimed. */
   async claimManual(claim: FireClaim): Promise<boolean> {
-    const client = await this.db.connect().catch((error: unknown) => {
-      throw pgError('claiming a manual run', error);
-    });
+    const scheduledAt = claim.runTimes[0] as number;
+    const key = fireKey(claim.job.id, scheduledAt, claim.attempt);
+    let added = false;
     try {
-      await client.query('BEGIN');
-      const { rows } = await client.query<{ active: number }>(
-        `SELECT (SELECT count(*)::int FROM ${this.s}.runs a WHERE a.job_id = j.id AND a.status IN ('claimed', 'running')) AS active
-         FROM ${this.s}.jobs j WHERE j.id = $1 FOR UPDATE`, [claim.job.id]);
-      const row = rows[0];
-      if (row === undefined) throw new JobNotFoundError(claim.job.id);
-      if (row.active >= claim.job.policy.maxInstances) {
-        await client.query('ROLLBACK');
-        client.release();
-        return false;
-      }
-      const scheduledAt = claim.runTimes[0] as number;
-      const inserted = await client.query(
-        `INSERT INTO ${this.s}.runs (job_id, scheduled_at, attempt, status, node_id, epoch, recorded_at)
-         SELECT $1, $2, $3, 'claimed', $4, $5::bigint, ${DB_NOW} WHERE EXISTS (SELECT 1 FROM ${this.s}.nodes WHERE id = $4 AND epoch = $5::bigint FOR KEY SHARE)
-         ON CONFLICT DO NOTHING`, [claim.job.id, scheduledAt, claim.attempt, this.nodeId, this.heartbeat?.epoch ?? null]);
-      const key = fireKey(claim.job.id, scheduledAt, claim.attempt);
-      if (inserted.rowCount === 1) this.inFlight.set(key, { jobId: claim.job.id, scheduledAt, attempt: claim.attempt });
-      try {
-        await client.query('COMMIT');
-      } catch (error) {
-        this.inFlight.delete(key);
-        throw error;
-      }
-      client.release();
-      return inserted.rowCount === 1;
+      return await withTransaction(this.db, async (client) => {
+        const { rows } = await client.query<{ active: number }>(
+          `SELECT (SELECT count(*)::int FROM ${this.s}.runs a WHERE a.job_id = j.id AND a.status IN ('claimed', 'running')) AS active
+           FROM ${this.s}.jobs j WHERE j.id = $1 FOR UPDATE`, [claim.job.id]);
+        const row = rows[0];
+        if (row === undefined) throw new JobNotFoundError(claim.job.id);
+        // Its slots are taken: nothing is written (the transaction only held the job's row).
+        if (row.active >= claim.job.policy.maxInstances) return false;
+        const inserted = await client.query(
+          `INSERT INTO ${this.s}.runs (job_id, scheduled_at, attempt, status, node_id, epoch, recorded_at)
+           SELECT $1, $2, $3, 'claimed', $4, $5::bigint, ${DB_NOW} WHERE EXISTS (SELECT 1 FROM ${this.s}.nodes WHERE id = $4 AND epoch = $5::bigint FOR KEY SHARE)
+           ON CONFLICT DO NOTHING`, [claim.job.id, scheduledAt, claim.attempt, this.nodeId, this.heartbeat?.epoch ?? null]);
+        // In flight before the commit, as in putBack; taken back below when the commit fails.
+        added = inserted.rowCount === 1;
+        if (added) this.inFlight.set(key, { jobId: claim.job.id, scheduledAt, attempt: claim.attempt });
+        return added;
+      });
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      client.release(true);
+      if (added) this.inFlight.delete(key);
       throw pgError('claiming a manual run', error);
     }
   }
@@ -994,7 +972,7 @@ export class PostgresJobStore implements JobStore {
     this.pending.clear();
     this.refused.clear();
     // Rolled back: they would be refused by the epoch, and their row locks would hold the jobs meanwhile.
-    for (const claim of [...this.claims]) void this.endClaim(claim, 'ROLLBACK', true).catch(() => undefined);
+    for (const claim of [...this.claims]) void this.rollbackClaim(claim);
     this.context?.onFenced?.('its node was declared dead (paused or cut off past its lease); the run was recorded lost');
   }
 
@@ -1199,31 +1177,27 @@ export class PostgresJobStore implements JobStore {
     const now = context.now();
     if (now - this.lastPrune < PRUNE_EVERY_MS) return;
     this.lastPrune = now;
+    // Not even a connection: nothing to report (the statements of the loop report the database unreachable).
     const client = await this.pool.connect().catch(() => null);
     if (client === null) return;
     try {
-      await client.query('BEGIN');
-      const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ok', [`tickwork:prune:${this.schema}`]);
-      if (rows[0]?.ok === true) {
+      await (await PgTransaction.begin(client)).run(async () => {
+        const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ok', [`tickwork:prune:${this.schema}`]);
+        if (rows[0]?.ok !== true) return;
         await client.query(`DELETE FROM ${this.s}.runs WHERE recorded_at < ${DB_NOW} - $1::float8 AND status NOT IN ('claimed', 'queued', 'running')`, [this.maxRunAgeMs]);
         const slice = await client.query<{ id: string }>(`SELECT id FROM ${this.s}.jobs WHERE id COLLATE "C" > $1 ORDER BY id COLLATE "C" LIMIT $2`, [this.pruneCursor, PRUNE_JOBS_PER_PASS]);
         const ids = slice.rows.map((row) => row.id);
         this.pruneCursor = ids.length < PRUNE_JOBS_PER_PASS ? '' : (ids[ids.length - 1] as string);
-        if (ids.length > 0) {
-          await client.query(
-            `DELETE FROM ${this.s}.runs r USING (
-               SELECT job_id, scheduled_at, attempt FROM (
-                 SELECT job_id, scheduled_at, attempt, row_number() OVER (PARTITION BY job_id ORDER BY scheduled_at DESC, attempt DESC) AS n
-                 FROM ${this.s}.runs WHERE job_id = ANY($1)) ranked WHERE n > $2) old
-             WHERE r.job_id = old.job_id AND r.scheduled_at = old.scheduled_at AND r.attempt = old.attempt AND r.status NOT IN ('claimed', 'queued', 'running')`,
-            [ids, this.maxRunsPerJob]);
-        }
-      }
-      await client.query('COMMIT');
-      client.release();
+        if (ids.length === 0) return;
+        await client.query(
+          `DELETE FROM ${this.s}.runs r USING (
+             SELECT job_id, scheduled_at, attempt FROM (
+               SELECT job_id, scheduled_at, attempt, row_number() OVER (PARTITION BY job_id ORDER BY scheduled_at DESC, attempt DESC) AS n
+               FROM ${this.s}.runs WHERE job_id = ANY($1)) ranked WHERE n > $2) old
+           WHERE r.job_id = old.job_id AND r.scheduled_at = old.scheduled_at AND r.attempt = old.attempt AND r.status NOT IN ('claimed', 'queued', 'running')`,
+          [ids, this.maxRunsPerJob]);
+      });
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      client.release(true);
       context.logger.warn({ event: 'store_prune_failed', error: { message: (error as Error).message } }, 'pruning run history failed; will retry');
     }
   }
