@@ -2,10 +2,11 @@
  * The in-memory store, the library default: a Map by id plus a binary heap by due time, and a bounded
  * ring of run records per job. Nothing survives the process; any function can be a job.
  */
-import { ConflictingIdError, InvalidArgumentError, JobNotFoundError } from '../core/errors.js';
+import { ConflictingIdError, JobNotFoundError } from '../core/errors.js';
 import type { JobRecord } from '../core/job.js';
 import type { RunRecord } from '../core/run.js';
 import { JobHeap } from './job-heap.js';
+import { checkMaxRunsPerJob } from './retention.js';
 import { RunRing } from './run-ring.js';
 import { RunSlab } from './run-slab.js';
 import { compareJobs, decodeCursor, encodeCursor, isAfter, matchesFilter, type JobPage, type JobPageQuery } from './job-order.js';
@@ -44,11 +45,7 @@ export class MemoryJobStore implements JobStore {
   private byId: JobRecord[] | null = null;
 
   constructor(options: MemoryJobStoreOptions = {}) {
-    const max = options.maxRunsPerJob ?? 100;
-    if (!Number.isInteger(max) || max < 0 || max > 1_000_000) {
-      throw InvalidArgumentError.field('maxRunsPerJob', `must be an integer from 0 to 1000000, got ${String(max)}.`);
-    }
-    this.maxRunsPerJob = max;
+    this.maxRunsPerJob = checkMaxRunsPerJob(options.maxRunsPerJob, 100, 0);
   }
 
   open(_context?: StoreContext): void {

@@ -20,12 +20,19 @@ function outcomeCode(outcome: RunOutcome): number {
   return outcome === 'succeeded' ? 1 : OUTCOMES.indexOf(outcome);
 }
 
-interface RareFields {
+/** The optional fields of a record: set only on the records that have them. */
+type OptionalFields = Pick<RunRecord, 'output' | 'coalesced' | 'lastScheduledAt' | 'node'>;
+
+interface RareFields extends OptionalFields {
   error: RunError | null;
-  output?: string;
-  coalesced?: number;
-  lastScheduledAt?: number;
-  node?: string;
+}
+
+/** Copies the optional fields `from` has onto `to` (a field `from` lacks stays unset on `to`). */
+function copyOptional(from: OptionalFields, to: OptionalFields): void {
+  if (from.output !== undefined) to.output = from.output;
+  if (from.coalesced !== undefined) to.coalesced = from.coalesced;
+  if (from.lastScheduledAt !== undefined) to.lastScheduledAt = from.lastScheduledAt;
+  if (from.node !== undefined) to.node = from.node;
 }
 
 const orNaN = (v: number | null): number => (v === null ? Number.NaN : v);
@@ -37,10 +44,7 @@ function copyOf(run: RunRecord): RunRecord {
     jobId: run.jobId, scheduledAt: run.scheduledAt, attempt: run.attempt, startedAt: run.startedAt, finishedAt: run.finishedAt,
     outcome: run.outcome, latenessMs: run.latenessMs, durationMs: run.durationMs, error: run.error === null ? null : { ...run.error },
   };
-  if (run.output !== undefined) copy.output = run.output;
-  if (run.coalesced !== undefined) copy.coalesced = run.coalesced;
-  if (run.lastScheduledAt !== undefined) copy.lastScheduledAt = run.lastScheduledAt;
-  if (run.node !== undefined) copy.node = run.node;
+  copyOptional(run, copy);
   return copy;
 }
 
@@ -215,10 +219,7 @@ export class RunRing implements RunRecord {
       return;
     }
     const rare: RareFields = { error: run.error };
-    if (run.output !== undefined) rare.output = run.output;
-    if (run.coalesced !== undefined) rare.coalesced = run.coalesced;
-    if (run.lastScheduledAt !== undefined) rare.lastScheduledAt = run.lastScheduledAt;
-    if (run.node !== undefined) rare.node = run.node;
+    copyOptional(run, rare);
     this.rare ??= [];
     this.rare[slot] = rare;
   }
@@ -239,12 +240,7 @@ export class RunRing implements RunRecord {
       durationMs: orNull(t[at + 4] as number),
       error: rare === undefined || rare.error === null ? null : { ...rare.error },
     };
-    if (rare !== undefined) {
-      if (rare.output !== undefined) run.output = rare.output;
-      if (rare.coalesced !== undefined) run.coalesced = rare.coalesced;
-      if (rare.lastScheduledAt !== undefined) run.lastScheduledAt = rare.lastScheduledAt;
-      if (rare.node !== undefined) run.node = rare.node;
-    }
+    if (rare !== undefined) copyOptional(rare, run);
     return run;
   }
 

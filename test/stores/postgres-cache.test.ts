@@ -67,7 +67,7 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: records cached by another node'
     const b = new PostgresJobStore({ connectionString: PG_URL, schema });
     await a.open(context());
     await b.open(context());
-    const cache = (a as unknown as { cache: Map<string, unknown> }).cache;
+    const cache = (a as unknown as { cache: { keys(): Iterable<string>; has(id: string): boolean } }).cache;
     try {
       for (const id of ['c1', 'c2', 'c3']) await b.add(makeJob(id, REFERENCE + 1000, 'task'));
       await a.get('c1');

@@ -7,25 +7,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/core/run.js';
-import { PostgresJobStore } from '../../src/stores/postgres/store.js';
-
-interface Internals {
-  pool: unknown;
-  historyPool: unknown;
-  heartbeat: unknown;
-  context: unknown;
-  lastPrune: number;
-  flushTimer: ReturnType<typeof setTimeout> | null;
-  inFlight: Map<string, { jobId: string; scheduledAt: number; attempt: number }>;
-  pending: Set<RunRecord>;
-  recordRun(run: RunRecord): void;
-  updateRun(run: RunRecord): void;
-  flush(): Promise<void>;
-}
+import type { StoreContext } from '../../src/stores/store.js';
+import { HistoryWriter } from '../../src/stores/postgres/history.js';
+import { InFlightFires } from '../../src/stores/postgres/in-flight.js';
+import { PgSession } from '../../src/stores/postgres/session.js';
 
 describe('the in-flight set of the PostgreSQL store', () => {
   it('keeps a fire that settled while its running write was in flight, until the settling write lands', async () => {
-    const store = new PostgresJobStore({ connectionString: 'postgres://x@127.0.0.1:1/none' }) as unknown as Internals;
     let calls = 0;
     let releaseFirst: () => void = () => undefined;
     const pool = {
@@ -36,25 +24,27 @@ describe('the in-flight set of the PostgreSQL store', () => {
       },
       connect: (): Promise<never> => Promise.reject(new Error('no connection')),
     };
-    store.pool = pool;
-    store.historyPool = pool;
-    store.heartbeat = { epoch: 7, current: true };
-    store.context = { logger: { debug() {}, info() {}, warn() {}, error() {} }, now: () => Date.now(), wake() {}, onLostRun() {}, hydrate() { throw new Error('not used'); } };
-    store.lastPrune = Number.POSITIVE_INFINITY;
+    const session = new PgSession('tickwork', 'node-a');
+    session.pool = pool as unknown as PgSession['pool'];
+    session.historyPool = pool as unknown as PgSession['historyPool'];
+    session.registration = { epoch: 7, current: true };
+    session.context = { logger: { debug() {}, info() {}, warn() {}, error() {} }, now: () => Date.now(), wake() {}, onLostRun() {}, hydrate() { throw new Error('not used'); } } as unknown as StoreContext;
+    const inFlight = new InFlightFires();
+    const history: HistoryWriter = new HistoryWriter(session, inFlight, { firstMs: 500, maxMs: 30_000 }, () => history.write(false));
     const key = 'j\u00001000\u00001';
-    store.inFlight.set(key, { jobId: 'j', scheduledAt: 1000, attempt: 1 });
+    inFlight.add(key, { jobId: 'j', scheduledAt: 1000, attempt: 1 });
     const run = { jobId: 'j', scheduledAt: 1000, attempt: 1, startedAt: 1000, finishedAt: null, outcome: 'running', latenessMs: 0, durationMs: null, error: null } as unknown as RunRecord & { outcome: string; finishedAt: number | null };
-    store.recordRun(run);
-    const first = store.flush(); // writes `running`
+    history.record(run);
+    const first = history.write(false); // writes `running`
     await new Promise((resolve) => setTimeout(resolve, 10));
     run.outcome = 'succeeded'; // the run settles while that write is on the wire
     run.finishedAt = 1010;
-    store.updateRun(run);
+    history.update(run);
     releaseFirst();
     await first;
-    await store.flush().catch(() => undefined); // the settling write fails: the database went away
-    expect(store.pending.has(run)).toBe(true);
-    expect(store.inFlight.has(key)).toBe(true);
-    if (store.flushTimer !== null) clearTimeout(store.flushTimer);
+    await history.write(false); // the settling write fails: the database went away
+    expect((history as unknown as { pending: Set<RunRecord> }).pending.has(run)).toBe(true);
+    expect(inFlight.has(key)).toBe(true);
+    history.stop();
   });
 });

@@ -24,7 +24,7 @@ import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import type { StoreContext } from '../store.js';
 import { createPool, pgError } from './connection.js';
-import type { RunRow } from './rows.js';
+import type { RunRow } from '../rows/run-row.js';
 
 /** The database clock in epoch ms. */
 export const DB_NOW = '(extract(epoch from clock_timestamp()) * 1000)::float8';

@@ -6,6 +6,10 @@
  * Times are epoch milliseconds (double precision: interval fires may fall between milliseconds) from the scheduler's clock, which on this store is the database
  * clock (see store.ts). `{schema}` is replaced by the quoted schema name.
  */
+import type pg from 'pg';
+import { StoreUnavailableError } from '../../core/errors.js';
+import { PgTransaction } from './transaction.js';
+
 export interface PgMigration {
   version: number;
   sql: string;
@@ -86,3 +90,36 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;
+
+/**
+ * Applies the migrations `schema` (quoted as `s` in SQL) lacks, each in a transaction of its own, under a
+ * session advisory lock so that one node migrates while the others wait; refuses a schema newer than this
+ * code.
+ */
+export async function migrate(pool: pg.Pool, schema: string, s: string): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [`tickwork:migrate:${schema}`]);
+    try {
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+      await client.query(`CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+      const { rows } = await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${s}.schema_migrations`);
+      const current = rows[0]?.version ?? 0;
+      if (current > PG_SCHEMA_VERSION) {
+        throw new StoreUnavailableError(`PostgreSQL store: schema ${schema} has version ${current}, newer than this Tickwork knows (${PG_SCHEMA_VERSION}); upgrade Tickwork on this node before it joins.`);
+      }
+      for (const migration of PG_MIGRATIONS) {
+        if (migration.version <= current) continue;
+        // On the client that holds the advisory lock, which the transaction leaves to us: released below.
+        await (await PgTransaction.begin(client, true)).run(async () => {
+          await client.query(migration.sql.replaceAll('{schema}', s));
+          await client.query(`INSERT INTO ${s}.schema_migrations (version) VALUES ($1)`, [migration.version]);
+        });
+      }
+    } finally {
+      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`tickwork:migrate:${schema}`]).catch(() => undefined);
+    }
+  } finally {
+    client.release();
+  }
+}

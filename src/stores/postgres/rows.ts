@@ -1,28 +1,26 @@
 /**
- * Rows of the PostgreSQL store and the records they become. Job rows come back with the count of runs
- * holding an instance slot (cluster-wide) and the newest settled run, so a JobInfo needs one query.
+ * How PostgreSQL's schema holds jobs and runs (see rows/ for the mappings both SQL stores share). Job rows
+ * come back with the count of runs holding an instance slot (cluster-wide) and the newest settled run, so
+ * a JobInfo needs one query.
  *
- * Run records are sanitised here, the one place they become parameters: PostgreSQL refuses a NUL in text
- * and jsonb and an unpaired surrogate in jsonb, and one refused record used to fail every flush. The
- * executor cleans what it records, but a store must not wedge on a value it cannot hold.
+ * Run records are sanitised here (PG_CODEC), the one place they become parameters: PostgreSQL refuses a
+ * NUL in text and jsonb and an unpaired surrogate in jsonb, and one refused record used to fail every
+ * flush. The executor cleans what it records, but a store must not wedge on a value it cannot hold.
  */
 import type { JobRecord } from '../../core/job.js';
 import type { RunRecord } from '../../core/run.js';
+import type { RowCodec } from '../rows/codec.js';
+import { scheduleValues, type JobRowColumns } from '../rows/job-row.js';
+import { RUN_COLUMNS, runRowValues, wholeMs, type RunColumn, type RunRow } from '../rows/run-row.js';
 import type { StoredJob } from '../store.js';
 
-export interface JobRow {
-  id: string;
+/** A job row as the store reads it: jsonb and booleans parsed by the driver. */
+export interface JobRow extends JobRowColumns {
   seq: number;
   version: number;
-  name: string;
-  task: string;
-  args: unknown;
   trigger: StoredJob['trigger'];
   policy: StoredJob['policy'];
   paused: boolean;
-  next_run_time: number | null;
-  due_at: number | null;
-  jitter_ms: number;
   retry: StoredJob['retry'];
   /** Why the row cannot be loaded, once it was set aside (null for a live job). */
   load_error: string | null;
@@ -30,22 +28,6 @@ export interface JobRow {
   active: number;
   /** The newest run that has started or settled, as JSON (null when it never ran). */
   last_run: RunRow | null;
-}
-
-export interface RunRow {
-  job_id: string;
-  scheduled_at: number;
-  attempt: number;
-  status: string;
-  node_id: string | null;
-  started_at: number | null;
-  finished_at: number | null;
-  lateness_ms: number | null;
-  duration_ms: number | null;
-  error: RunRecord['error'];
-  output: string | null;
-  coalesced: number | null;
-  last_scheduled_at: number | null;
 }
 
 /**
@@ -62,83 +44,51 @@ export function jobColumns(schema: string, withLastRun = true): string {
     ${lastRun} AS last_run`;
 }
 
-export function toStoredJob(row: JobRow): StoredJob {
-  return {
-    id: row.id, name: row.name, task: row.task, args: row.args === null ? undefined : row.args, trigger: row.trigger,
-    policy: row.policy, paused: row.paused, nextRunTime: row.next_run_time, dueAt: row.due_at, jitterMs: row.jitter_ms, retry: row.retry,
-  };
-}
+/**
+ * PostgreSQL's encoding (see RowCodec): fire times exact, measured times in whole milliseconds, text and
+ * jsonb sanitised (NUL stripped, unpaired surrogates replaced), counts clamped to int4; the driver parses
+ * jsonb and booleans on the way back.
+ */
+export const PG_CODEC: RowCodec = {
+  time: (value) => value,
+  measure: wholeMs,
+  flag: (value) => value,
+  text: cleanText,
+  json: jsonText,
+  count: int,
+  readJson: (value) => value,
+  readFlag: (value) => value === true,
+};
 
-/** row_to_json renders bigint columns as JSON numbers, so the same mapping serves both. */
-export function toRunRecord(row: RunRow): RunRecord {
-  const run: RunRecord = {
-    jobId: row.job_id, scheduledAt: Number(row.scheduled_at), attempt: row.attempt, startedAt: row.started_at === null ? null : Number(row.started_at),
-    finishedAt: row.finished_at === null ? null : Number(row.finished_at), outcome: row.status as RunRecord['outcome'],
-    latenessMs: row.lateness_ms, durationMs: row.duration_ms, error: row.error,
-  };
-  if (row.output !== null) run.output = row.output;
-  if (row.coalesced !== null) run.coalesced = row.coalesced;
-  if (row.last_scheduled_at !== null) run.lastScheduledAt = Number(row.last_scheduled_at);
-  if (row.node_id !== null) run.node = row.node_id;
-  return run;
-}
+/** A run column's PostgreSQL type, for the arrays of an `unnest`. */
+const PG_TYPES: Record<RunColumn, string> = {
+  job_id: 'text', scheduled_at: 'float8', attempt: 'int', status: 'text', started_at: 'float8', finished_at: 'float8', lateness_ms: 'float8',
+  duration_ms: 'float8', error: 'jsonb', output: 'text', coalesced: 'int', last_scheduled_at: 'float8', node_id: 'text',
+};
 
-/** Column arrays for an `unnest` insert of many runs in one statement. */
+/** The columns a history write sends per record: all but node_id, which it writes once for the batch. */
+export const HISTORY_COLUMNS: readonly RunColumn[] = RUN_COLUMNS.filter((column) => column !== 'node_id');
+
+/** The SET list of a history write over a row already there: every column it sends but the fire's identity. */
+export const HISTORY_UPDATES = HISTORY_COLUMNS.filter((column) => column !== 'job_id' && column !== 'scheduled_at' && column !== 'attempt')
+  .map((column) => `${column} = EXCLUDED.${column}`).join(', ');
+
+/**
+ * Column arrays for an `unnest` insert of many runs in one statement (runsUnnest). Each record is
+ * sanitised (see PG_CODEC and runRowValues); the fire's identity (job, scheduled time, attempt) is kept as
+ * it is: it must match the claimed row, and a record whose identity PostgreSQL refuses fails alone (see
+ * the history writer).
+ */
 export class RunColumns {
-  readonly jobId: string[] = [];
-  readonly scheduledAt: number[] = [];
-  readonly attempt: number[] = [];
-  readonly status: string[] = [];
-  readonly startedAt: (number | null)[] = [];
-  readonly finishedAt: (number | null)[] = [];
-  readonly lateness: (number | null)[] = [];
-  readonly duration: (number | null)[] = [];
-  readonly error: (string | null)[] = [];
-  readonly output: (string | null)[] = [];
-  readonly coalesced: (number | null)[] = [];
-  readonly lastScheduledAt: (number | null)[] = [];
+  private readonly columns: unknown[][] = HISTORY_COLUMNS.map(() => []);
 
-  get length(): number {
-    return this.jobId.length;
-  }
-
-  /**
-   * A run record, sanitised: NUL stripped from every text and jsonb value (and unpaired surrogates
-   * replaced in jsonb), measured times rounded to whole milliseconds, non-finite numbers null, the
-   * coalesced count an integer in range. The fire's identity (job, scheduled time, attempt) is kept as it
-   * is: it must match the claimed row; a record whose identity PostgreSQL refuses fails alone (see flush).
-   */
   push(run: RunRecord): void {
-    this.pushFire(run.jobId, run.scheduledAt, run.attempt, cleanText(String(run.outcome)));
-    const i = this.jobId.length - 1;
-    this.startedAt[i] = wholeMs(run.startedAt);
-    this.finishedAt[i] = wholeMs(run.finishedAt);
-    this.lateness[i] = wholeMs(run.latenessMs);
-    this.duration[i] = wholeMs(run.durationMs);
-    this.error[i] = run.error === null || run.error === undefined ? null : jsonText(run.error);
-    this.output[i] = run.output === undefined || run.output === null ? null : cleanText(String(run.output));
-    this.coalesced[i] = int(run.coalesced);
-    this.lastScheduledAt[i] = run.lastScheduledAt === undefined || !Number.isFinite(run.lastScheduledAt) ? null : run.lastScheduledAt;
-  }
-
-  pushFire(jobId: string, scheduledAt: number, attempt: number, status: string): void {
-    this.jobId.push(jobId);
-    this.scheduledAt.push(scheduledAt);
-    this.attempt.push(attempt);
-    this.status.push(status);
-    this.startedAt.push(null);
-    this.finishedAt.push(null);
-    this.lateness.push(null);
-    this.duration.push(null);
-    this.error.push(null);
-    this.output.push(null);
-    this.coalesced.push(null);
-    this.lastScheduledAt.push(null);
+    const values = runRowValues(run, PG_CODEC);
+    this.columns.forEach((column, i) => column.push(values[i]));
   }
 
   params(): unknown[] {
-    return [this.jobId, this.scheduledAt, this.attempt, this.status, this.startedAt, this.finishedAt, this.lateness, this.duration,
-      this.error, this.output, this.coalesced, this.lastScheduledAt];
+    return this.columns;
   }
 }
 
@@ -171,27 +121,20 @@ export function jsonText(value: unknown): string | null {
   return /\\u(0000|d[89a-f])/i.test(text) ? JSON.stringify(cleanDeep(JSON.parse(text), 0)) : text;
 }
 
-/** A measured time or duration in whole milliseconds; null for none or a non-finite value. */
-function wholeMs(value: number | null | undefined): number | null {
-  return value === null || value === undefined || !Number.isFinite(value) ? null : Math.round(value);
-}
-
 /** An integer column's value: rounded, clamped to int4; null for none or a non-finite value. */
 function int(value: number | undefined): number | null {
   if (value === undefined || value === null || !Number.isFinite(value)) return null;
   return Math.min(2_147_483_647, Math.max(-2_147_483_648, Math.round(value)));
 }
 
-/** The `unnest` source matching RunColumns.params() from $first on. */
+/** The `unnest` source matching RunColumns.params(), its parameters numbered from $first on. */
 export function runsUnnest(first: number): string {
-  const p = (i: number): string => `$${first + i}`;
-  return `unnest(${p(0)}::text[], ${p(1)}::float8[], ${p(2)}::int[], ${p(3)}::text[], ${p(4)}::float8[], ${p(5)}::float8[], ${p(6)}::float8[],
-    ${p(7)}::float8[], ${p(8)}::jsonb[], ${p(9)}::text[], ${p(10)}::int[], ${p(11)}::float8[])
-    AS u(job_id, scheduled_at, attempt, status, started_at, finished_at, lateness_ms, duration_ms, error, output, coalesced, last_scheduled_at)`;
+  return `unnest(${HISTORY_COLUMNS.map((column, i) => `$${first + i}::${PG_TYPES[column]}[]`).join(', ')})
+    AS u(${HISTORY_COLUMNS.join(', ')})`;
 }
 
-/** Schedule fields of many jobs as arrays, for one `UPDATE … FROM unnest`. */
+/** Schedule fields of many jobs as arrays (id, next_run_time, due_at, jitter_ms, retry), for one `UPDATE … FROM unnest`. */
 export function scheduleParams(jobs: readonly JobRecord[]): unknown[] {
-  return [jobs.map((j) => j.id), jobs.map((j) => j.nextRunTime), jobs.map((j) => j.dueAt), jobs.map((j) => j.jitterMs),
-    jobs.map((j) => (j.retry === null ? null : JSON.stringify(j.retry)))];
+  const schedules = jobs.map((job) => scheduleValues(job, PG_CODEC));
+  return [jobs.map((job) => job.id), schedules.map((s) => s[0]), schedules.map((s) => s[1]), schedules.map((s) => s[2]), schedules.map((s) => s[3])];
 }

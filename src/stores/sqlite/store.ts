@@ -7,183 +7,76 @@
  * jobs are found without a query; every change to a job is written through at once, and run records and
  * schedule advances are written in one transaction per wake-up (`flush`). A record the database refuses
  * does not hold up the others: a failed batch is written again record by record, and a record refused
- * DROP_AFTER_FAILURES times is dropped (`store_record_dropped`, logged at error).
+ * REFUSALS_BEFORE_DROP times is dropped (`store_record_dropped`, logged at error).
  *
  * One process per file: the store opens the file in SQLite's EXCLUSIVE locking mode and takes the lock
  * before anything else reads it, then keeps it until `close` (or until the process dies: the OS releases
  * it). Another Tickwork process, or any other connection, is refused (STORE_LOCKED at open; SQLITE_BUSY
  * after the busy timeout for a tool). Without shared readers WAL needs no shared memory: no `-shm` file is
  * used. `<file>.owner` names the holder for that error message, nothing else.
+ *
+ * Parts: file-lock.ts (the lock and the owner file), history.ts (what a pass writes, refused records,
+ * retention), statements.ts, rows.ts (SQLite's side of the shared row mappings), errors.ts.
  */
-import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { InvalidArgumentError, StoreLockedError, StoreUnavailableError, TickworkError } from '../../core/errors.js';
-import type { JobRecord, PendingRetry } from '../../core/job.js';
+import { InvalidArgumentError, StoreUnavailableError } from '../../core/errors.js';
+import type { JobRecord } from '../../core/job.js';
 import type { RunRecord } from '../../core/run.js';
 import type { JobPage, JobPageQuery } from '../job-order.js';
 import { MemoryJobStore } from '../memory.js';
-import { reportLoadError, setAsideRecord, type JobStore, type RunQuery, type StoreContext, type StoredJob } from '../store.js';
+import { resolveRetention, type RetentionOptions } from '../retention.js';
+import { jobRowValues, setAsideRow, toStoredJob } from '../rows/job-row.js';
+import { toRunRecord, type RunRow } from '../rows/run-row.js';
+import { reportLoadError, type JobStore, type RunQuery, type StoreContext } from '../store.js';
+import { storeError } from './errors.js';
+import { lockFile, removeOwnerFile, writeOwnerFile } from './file-lock.js';
+import { SqliteHistory } from './history.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+import { runSelect, SQLITE_CODEC, type SqliteJobRow } from './rows.js';
+import { prepareStatements, type Statements } from './statements.js';
 
-export interface SqliteJobStoreOptions {
+export interface SqliteJobStoreOptions extends RetentionOptions {
   /** File path, or ":memory:". */
   path: string;
-  /** Run records kept per job, newest first (default 1000). */
-  maxRunsPerJob?: number;
-  /** Run records older than this many days are deleted (default 30). */
-  maxRunAgeDays?: number;
 }
 
-/** SQLite result codes that mean "the store is unavailable for now", not "your input was wrong". */
-const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|FULL|READONLY|IOERR|CANTOPEN|NOTADB|CORRUPT|PROTOCOL|PERM)/;
 /**
  * How long a statement waits for a lock held elsewhere: tens of ms, so that a busy file fails fast (the
  * loop retries with its backoff) and never blocks the event loop for seconds. Once the store holds its
  * exclusive lock, nothing else can take one.
  */
 const BUSY_TIMEOUT_MS = 50;
-/** A record the database refuses this many times (one try per flush) is dropped. */
-const DROP_AFTER_FAILURES = 5;
-/** Jobs whose history is trimmed per flush, round-robin: keeps pruning from stalling the loop. */
-const PRUNE_JOBS_PER_PASS = 500;
-const PRUNE_EVERY_MS = 1_000;
-
-interface JobRow {
-  id: string;
-  name: string;
-  task: string;
-  args: string | null;
-  trigger: string;
-  policy: string;
-  paused: number;
-  next_run_time: number | null;
-  due_at: number | null;
-  jitter_ms: number;
-  retry: string | null;
-}
-
-interface RunRow {
-  id: number;
-  job_id: string;
-  scheduled_at: number;
-  attempt: number;
-  started_at: number | null;
-  finished_at: number | null;
-  outcome: string;
-  lateness_ms: number | null;
-  duration_ms: number | null;
-  error: string | null;
-  output: string | null;
-  coalesced: number | null;
-  last_scheduled_at: number | null;
-  node: string | null;
-}
-
-function toRecord(row: RunRow): RunRecord {
-  const run: RunRecord = {
-    jobId: row.job_id, scheduledAt: row.scheduled_at, attempt: row.attempt, startedAt: row.started_at,
-    finishedAt: row.finished_at, outcome: row.outcome as RunRecord['outcome'], latenessMs: row.lateness_ms,
-    durationMs: row.duration_ms, error: row.error === null ? null : (JSON.parse(row.error) as RunRecord['error']),
-  };
-  if (row.output !== null) run.output = row.output;
-  if (row.coalesced !== null) run.coalesced = row.coalesced;
-  if (row.last_scheduled_at !== null) run.lastScheduledAt = row.last_scheduled_at;
-  if (row.node !== null) run.node = row.node;
-  return run;
-}
-
-/**
- * A time as the INTEGER columns take it: the scheduler computes whole milliseconds, and a fractional one
- * (a float error, a custom clock) must never fail a write (a STRICT table refuses a REAL there).
- */
-function ms(time: number): number;
-function ms(time: number | null): number | null;
-function ms(time: number | null): number | null {
-  return time === null ? null : Math.round(time);
-}
-
-function retryJson(retry: PendingRetry | null): string | null {
-  return retry === null ? null : JSON.stringify({ scheduledAt: ms(retry.scheduledAt), attempt: retry.attempt, at: ms(retry.at) });
-}
-
-function runParams(run: RunRecord): unknown[] {
-  return [run.jobId, ms(run.scheduledAt), run.attempt, ms(run.startedAt), ms(run.finishedAt), run.outcome, run.latenessMs, run.durationMs,
-    run.error === null ? null : JSON.stringify(run.error), run.output ?? null, run.coalesced ?? null, ms(run.lastScheduledAt ?? null), run.node ?? null];
-}
-
-function isUnavailable(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return error instanceof StoreUnavailableError || (typeof code === 'string' && UNAVAILABLE.test(code));
-}
-
-/** ISO text of a time for a log line, or the value as text when it is no time at all. */
-function logTime(time: number | null): string | null {
-  if (time === null) return null;
-  return Number.isFinite(time) && Math.abs(time) <= 8.64e15 ? new Date(time).toISOString() : String(time);
-}
-
-/** What the owner file says: who holds the lock, as far as anyone can tell. */
-interface OwnerInfo {
-  pid: number;
-  hostname: string;
-  since: string;
-}
-
-/** Wraps driver errors: unavailability becomes STORE_UNAVAILABLE; our own errors pass through. */
-function storeError(action: string, error: unknown): Error {
-  if (error instanceof TickworkError) return error;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && UNAVAILABLE.test(code)) {
-    return new StoreUnavailableError(`SQLite store: ${action} failed (${code}: ${(error as Error).message})`, error);
-  }
-  return error instanceof Error ? error : new Error(String(error));
-}
 
 export class SqliteJobStore implements JobStore {
   readonly persistent = true;
   readonly path: string;
   private readonly index = new MemoryJobStore({ maxRunsPerJob: 0 });
-  private readonly maxRunsPerJob: number;
-  private readonly maxRunAgeMs: number;
+  private readonly history: SqliteHistory;
   private db: Database.Database | null = null;
-  private context: StoreContext | null = null;
   private opening = false;
-  /** Jobs whose schedule changed in a pass; written in flush. */
-  private readonly dirty = new Set<JobRecord>();
-  private readonly newRuns: RunRecord[] = [];
-  private readonly settledRuns = new Set<RunRecord>();
-  /** Row ids of runs written while running, to update them when they settle. */
-  private readonly runIds = new WeakMap<RunRecord, number>();
-  /** How many flushes refused a buffered record (a job's schedule or a run), once a batch failed. */
-  private readonly failures = new WeakMap<object, number>();
-  /** The owner file this store wrote (see the module comment); null for ":memory:" or when it could not. */
+  /** The owner file this store wrote (see file-lock.ts); null for ":memory:" or when it could not. */
   private ownerFile: string | null = null;
   /** Insertion order of jobs, persisted so equal due times keep it across restarts. */
   private lastSeq = 0;
-  private pruneCursor = 0;
-  private lastPrune = 0;
-  private statements: ReturnType<SqliteJobStore['prepare']> | null = null;
+  private statements: Statements | null = null;
 
   constructor(options: SqliteJobStoreOptions) {
     if (typeof options?.path !== 'string' || options.path === '') throw InvalidArgumentError.field('path', 'must be a file path or ":memory:".');
     this.path = options.path;
-    this.maxRunsPerJob = options.maxRunsPerJob ?? 1000;
-    this.maxRunAgeMs = (options.maxRunAgeDays ?? 30) * 86_400_000;
-    if (!Number.isInteger(this.maxRunsPerJob) || this.maxRunsPerJob < 1) throw InvalidArgumentError.field('maxRunsPerJob', 'must be a positive integer.');
+    this.history = new SqliteHistory(this.index, resolveRetention(options));
   }
 
   open(context: StoreContext): void {
     if (this.db !== null || this.opening) return;
     this.opening = true;
     try {
-      this.context = context;
       const file = this.path !== ':memory:';
       if (file) mkdirSync(dirname(this.path), { recursive: true });
       const db = new Database(this.path, { timeout: BUSY_TIMEOUT_MS });
       try {
-        if (file) this.lock(db);
+        if (file) lockFile(db, this.path);
         else db.pragma('journal_mode = WAL');
         db.pragma('synchronous = NORMAL');
         this.migrate(db);
@@ -192,9 +85,10 @@ export class SqliteJobStore implements JobStore {
         throw error;
       }
       this.db = db;
-      if (file) this.writeOwner();
-      this.statements = this.prepare(db);
-      this.load(context);
+      if (file) this.ownerFile = writeOwnerFile(this.path);
+      this.statements = prepareStatements(db);
+      this.history.attach(db, this.statements, context);
+      this.load(db, context);
     } catch (error) {
       if (this.db !== null) this.release();
       this.db = null;
@@ -209,70 +103,16 @@ export class SqliteJobStore implements JobStore {
     }
   }
 
-  /**
-   * Takes the file's lock for the life of this store. EXCLUSIVE locking mode is set before the first read
-   * of the file (a connection that has read it in NORMAL mode would have opened the WAL's shared memory and
-   * would take the lock only at its first write), then an empty write transaction takes the EXCLUSIVE lock,
-   * which that mode never gives back. A lock held elsewhere answers SQLITE_BUSY after the busy timeout.
-   */
-  private lock(db: Database.Database): void {
-    try {
-      db.pragma('locking_mode = EXCLUSIVE');
-      db.pragma('journal_mode = WAL');
-      db.exec('BEGIN EXCLUSIVE; COMMIT');
-    } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      if (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) throw this.lockedError(error);
-      throw error;
-    }
-  }
-
-  private get ownerPath(): string {
-    return `${this.path}.owner`;
-  }
-
-  private lockedError(cause: unknown): StoreLockedError {
-    let holder = 'another process (no Tickwork owner file names one: a tool such as the sqlite3 shell may have it open)';
-    try {
-      const owner = JSON.parse(readFileSync(this.ownerPath, 'utf8')) as Partial<OwnerInfo>;
-      if (typeof owner.pid === 'number') {
-        holder = owner.pid === process.pid && owner.hostname === hostname()
-          ? `another store in this process (process ${owner.pid}); close it first`
-          : `process ${owner.pid} on host ${String(owner.hostname)} since ${String(owner.since)}, according to ${this.ownerPath}`;
-      }
-    } catch {
-      // No owner file, or not one of ours.
-    }
-    return new StoreLockedError(this.path, `SQLite store: ${this.path} is locked by ${holder}. Tickwork runs one process per database file: stop the other one, or give this one its own file (TICKWORK_STORE=sqlite:<another path>).`, cause);
-  }
-
-  /** Names this process as the holder, for a refused process's message only (never for a decision). */
-  private writeOwner(): void {
-    const owner: OwnerInfo = { pid: process.pid, hostname: hostname(), since: new Date().toISOString() };
-    try {
-      writeFileSync(this.ownerPath, `${JSON.stringify(owner)}\n`);
-      this.ownerFile = this.ownerPath;
-    } catch {
-      // A read-only directory: the lock holds all the same, the message will just not name us.
-      this.ownerFile = null;
-    }
-  }
-
   /** Closes the connection (which releases the lock) and removes the owner file if it still names us. */
   private release(): void {
     const db = this.db;
     this.db = null;
     this.statements = null;
+    this.history.detach();
     db?.close();
     const file = this.ownerFile;
     this.ownerFile = null;
-    if (file === null) return;
-    try {
-      const owner = JSON.parse(readFileSync(file, 'utf8')) as Partial<OwnerInfo>;
-      if (owner.pid === process.pid) unlinkSync(file);
-    } catch {
-      // Gone already, or rewritten by the next holder.
-    }
+    if (file !== null) removeOwnerFile(file);
   }
 
   private migrate(db: Database.Database): void {
@@ -289,68 +129,35 @@ export class SqliteJobStore implements JobStore {
     }
   }
 
-  private prepare(db: Database.Database) {
-    return {
-      insertJob: db.prepare(`INSERT INTO jobs (id, seq, name, task, args, trigger, policy, paused, next_run_time, due_at, jitter_ms, retry)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-      updateJob: db.prepare(`UPDATE jobs SET name = ?, task = ?, args = ?, trigger = ?, policy = ?, paused = ?, next_run_time = ?, due_at = ?, jitter_ms = ?, retry = ? WHERE id = ?`),
-      updateSchedule: db.prepare('UPDATE jobs SET next_run_time = ?, due_at = ?, jitter_ms = ?, retry = ? WHERE id = ?'),
-      deleteJob: db.prepare('DELETE FROM jobs WHERE id = ?'),
-      deleteRuns: db.prepare('DELETE FROM runs WHERE job_id = ?'),
-      insertRun: db.prepare(`INSERT INTO runs (job_id, scheduled_at, attempt, started_at, finished_at, outcome, lateness_ms, duration_ms, error, output, coalesced, last_scheduled_at, node)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-      updateRun: db.prepare('UPDATE runs SET started_at = ?, finished_at = ?, outcome = ?, lateness_ms = ?, duration_ms = ?, error = ?, output = ? WHERE id = ?'),
-      runsOf: db.prepare('SELECT * FROM runs WHERE job_id = ? ORDER BY id DESC LIMIT ?'),
-      runsBefore: db.prepare('SELECT * FROM runs WHERE job_id = ? AND scheduled_at < ? ORDER BY id DESC LIMIT ?'),
-      trimRuns: db.prepare('DELETE FROM runs WHERE job_id = ? AND id < (SELECT id FROM runs WHERE job_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)'),
-      expireRuns: db.prepare('DELETE FROM runs WHERE id IN (SELECT id FROM runs WHERE COALESCE(finished_at, scheduled_at) < ? AND outcome != \'running\' LIMIT 5000)'),
-      ping: db.prepare('SELECT 1'),
-    };
-  }
-
   /** Loads every job into the index, marks runs left `running` by a dead process as lost. */
-  private load(context: StoreContext): void {
-    const db = this.db as Database.Database;
+  private load(db: Database.Database, context: StoreContext): void {
     const now = context.now();
-    const lost = db.prepare(`UPDATE runs SET outcome = 'lost', finished_at = ?, error = ? WHERE outcome = 'running' RETURNING *`)
-      .all(ms(now), JSON.stringify({ code: 'LOST', message: 'the process running it stopped before the run finished' })) as RunRow[];
-    const rows = db.prepare('SELECT * FROM jobs ORDER BY seq').all() as (JobRow & { seq: number })[];
+    const lost = db.prepare(`UPDATE runs SET outcome = 'lost', finished_at = ?, error = ? WHERE outcome = 'running' RETURNING ${runSelect()}`)
+      .all(Math.round(now), JSON.stringify({ code: 'LOST', message: 'the process running it stopped before the run finished' })) as RunRow[];
+    const rows = db.prepare('SELECT * FROM jobs ORDER BY seq').all() as SqliteJobRow[];
     this.lastSeq = rows.length === 0 ? 0 : (rows[rows.length - 1] as { seq: number }).seq;
     for (const row of rows) {
       let job: JobRecord;
       try {
-        const stored: StoredJob = {
-          id: row.id, name: row.name, task: row.task, args: row.args === null ? undefined : JSON.parse(row.args),
-          trigger: JSON.parse(row.trigger) as StoredJob['trigger'], policy: JSON.parse(row.policy) as StoredJob['policy'],
-          paused: row.paused === 1, nextRunTime: row.next_run_time, dueAt: row.due_at, jitterMs: row.jitter_ms,
-          retry: row.retry === null ? null : (JSON.parse(row.retry) as StoredJob['retry']),
-        };
-        job = context.hydrate(stored);
+        job = context.hydrate(toStoredJob(row, SQLITE_CODEC));
       } catch (error) {
         // A row this version cannot read: it stays in the file, set aside (never due, listed with status
         // load_error: see setAsideRecord), reported once per open; the others load.
-        const json = (text: string | null): unknown => {
-          try {
-            return text === null ? undefined : JSON.parse(text) as unknown;
-          } catch {
-            return text;
-          }
-        };
         const reason = error instanceof Error ? error.message : String(error);
-        job = setAsideRecord({ id: row.id, name: row.name, task: row.task, args: json(row.args), trigger: json(row.trigger), policy: json(row.policy), paused: row.paused === 1 }, reason);
+        job = setAsideRow(row, SQLITE_CODEC, reason);
         reportLoadError(context, row.id, reason);
       }
       this.index.add(job);
     }
-    const last = db.prepare('SELECT runs.* FROM runs JOIN (SELECT MAX(id) AS id FROM runs GROUP BY job_id) newest ON newest.id = runs.id').all() as RunRow[];
+    const last = db.prepare(`SELECT ${runSelect('runs')} FROM runs JOIN (SELECT MAX(id) AS id FROM runs GROUP BY job_id) newest ON newest.id = runs.id`).all() as RunRow[];
     for (const row of last) {
       const job = this.index.get(row.job_id);
-      if (job !== undefined) job.lastRun = toRecord(row);
+      if (job !== undefined) job.lastRun = toRunRecord(row, SQLITE_CODEC);
     }
-    for (const row of lost) context.onLostRun(toRecord(row));
+    for (const row of lost) context.onLostRun(toRunRecord(row, SQLITE_CODEC));
   }
 
-  private get stmts(): NonNullable<SqliteJobStore['statements']> {
+  private get stmts(): Statements {
     if (this.statements === null) throw new StoreUnavailableError('SQLite store is not open; start the scheduler first.');
     return this.statements;
   }
@@ -368,8 +175,7 @@ export class SqliteJobStore implements JobStore {
   add(job: JobRecord): void {
     this.index.add(job);
     try {
-      const s = this.serialize(job);
-      this.stmts.insertJob.run(job.id, ++this.lastSeq, s.name, s.task, s.args, s.trigger, s.policy, s.paused, s.nextRunTime, s.dueAt, s.jitterMs, s.retry);
+      this.stmts.insertJob.run(job.id, ++this.lastSeq, ...jobRowValues(job, SQLITE_CODEC));
     } catch (error) {
       this.index.remove(job.id);
       throw storeError(`adding job "${job.id}"`, error);
@@ -383,13 +189,12 @@ export class SqliteJobStore implements JobStore {
   update(job: JobRecord): void {
     this.index.update(job);
     try {
-      const s = this.serialize(job);
-      this.stmts.updateJob.run(s.name, s.task, s.args, s.trigger, s.policy, s.paused, s.nextRunTime, s.dueAt, s.jitterMs, s.retry, job.id);
-      this.dirty.delete(job);
+      this.stmts.updateJob.run(...jobRowValues(job, SQLITE_CODEC), job.id);
+      this.history.forget(job);
     } catch (error) {
       // The write failed: the scheduler undoes the change (reindex puts the job back in its place) and
       // the next flush writes its schedule fields again, as memory then holds them.
-      this.dirty.add(job);
+      this.history.touch(job);
       throw storeError(`updating job "${job.id}"`, error);
     }
   }
@@ -398,14 +203,11 @@ export class SqliteJobStore implements JobStore {
   replace(job: JobRecord): JobRecord | undefined {
     const old = this.index.get(job.id);
     try {
-      const s = this.serialize(job);
+      const values = jobRowValues(job, SQLITE_CODEC);
       const db = this.db as Database.Database;
       db.transaction(() => {
-        if (old !== undefined) {
-          this.stmts.deleteRuns.run(job.id);
-          this.stmts.deleteJob.run(job.id);
-        }
-        this.stmts.insertJob.run(job.id, this.lastSeq + 1, s.name, s.task, s.args, s.trigger, s.policy, s.paused, s.nextRunTime, s.dueAt, s.jitterMs, s.retry);
+        if (old !== undefined) this.deleteRows(job.id);
+        this.stmts.insertJob.run(job.id, this.lastSeq + 1, ...values);
       })();
     } catch (error) {
       // Nothing changed: the old job (if any) is still stored and scheduled.
@@ -413,7 +215,7 @@ export class SqliteJobStore implements JobStore {
     }
     this.lastSeq++;
     if (old !== undefined) {
-      this.dirty.delete(old);
+      this.history.forget(old);
       this.index.remove(job.id);
     }
     this.index.add(job);
@@ -425,15 +227,18 @@ export class SqliteJobStore implements JobStore {
     if (job === undefined || (only !== undefined && job !== only)) return undefined;
     try {
       const db = this.db as Database.Database;
-      db.transaction(() => {
-        this.stmts.deleteRuns.run(id);
-        this.stmts.deleteJob.run(id);
-      })();
+      db.transaction(() => this.deleteRows(id))();
     } catch (error) {
       throw storeError(`removing job "${id}"`, error);
     }
-    this.dirty.delete(job);
+    this.history.forget(job);
     return this.index.remove(id);
+  }
+
+  /** The job's row and its history (inside a transaction of the caller's). */
+  private deleteRows(id: string): void {
+    this.stmts.deleteRuns.run(id);
+    this.stmts.deleteJob.run(id);
   }
 
   get(id: string): JobRecord | undefined {
@@ -474,177 +279,26 @@ export class SqliteJobStore implements JobStore {
       fired.push(job);
       fire(job);
     });
-    for (const job of fired) if (this.index.get(job.id) === job) this.dirty.add(job);
+    for (const job of fired) if (this.index.get(job.id) === job) this.history.touch(job);
     return count;
   }
 
   putBack(jobs: JobRecord[]): void {
     this.index.putBack(jobs);
-    for (const job of jobs) if (this.index.get(job.id) === job) this.dirty.add(job);
+    for (const job of jobs) if (this.index.get(job.id) === job) this.history.touch(job);
   }
 
   recordRun(run: RunRecord, _job?: JobRecord): void {
-    this.newRuns.push(run);
+    this.history.recordRun(run);
   }
 
   updateRun(run: RunRecord): void {
-    this.settledRuns.add(run);
+    this.history.updateRun(run);
   }
 
-  /**
-   * Writes schedule advances and run records of this pass in one transaction; prunes history now and then.
-   * When the database is unavailable (busy, full, read-only) everything is kept for the next pass and the
-   * error is thrown (the loop retries with backoff). When it refuses the batch for another reason, a record
-   * is to blame: the batch is written again record by record, and only the refused ones wait.
-   */
+  /** Writes the pass's schedules and runs in one transaction (history.ts); prunes now and then. */
   flush(): void {
-    if (this.db === null || (this.dirty.size === 0 && this.newRuns.length === 0 && this.settledRuns.size === 0)) {
-      this.maybePrune();
-      return;
-    }
-    const db = this.db;
-    try {
-      db.transaction(() => {
-        for (const job of this.dirty) this.writeSchedule(job);
-        for (const run of this.newRuns) this.writeNewRun(run);
-        for (const run of this.settledRuns) this.writeSettledRun(run);
-      })();
-    } catch (error) {
-      // Rolled back: row ids taken in it are not real (and will be reused).
-      for (const run of this.newRuns) this.runIds.delete(run);
-      // Keep the buffers: the next pass retries the same batch.
-      if (isUnavailable(error)) throw storeError('writing run history', error);
-      this.flushOneByOne();
-      this.maybePrune();
-      return;
-    }
-    for (const run of this.settledRuns) this.runIds.delete(run);
-    this.dirty.clear();
-    this.newRuns.length = 0;
-    this.settledRuns.clear();
-    this.maybePrune();
-  }
-
-  private writeSchedule(job: JobRecord): void {
-    this.stmts.updateSchedule.run(ms(job.nextRunTime), ms(job.dueAt), ms(job.jitterMs), retryJson(job.retry), job.id);
-  }
-
-  private writeNewRun(run: RunRecord): void {
-    if (this.index.get(run.jobId) === undefined) return; // removed meanwhile: its history went with it
-    const info = this.stmts.insertRun.run(...runParams(run));
-    if (run.outcome === 'running') this.runIds.set(run, Number(info.lastInsertRowid));
-    // Written as it is now: a settle since is in this row already.
-    this.settledRuns.delete(run);
-  }
-
-  /** The row id is forgotten by the caller once committed. */
-  private writeSettledRun(run: RunRecord): void {
-    const id = this.runIds.get(run);
-    if (id === undefined) return;
-    this.stmts.updateRun.run(ms(run.startedAt), ms(run.finishedAt), run.outcome, run.latenessMs, run.durationMs,
-      run.error === null ? null : JSON.stringify(run.error), run.output ?? null, id);
-  }
-
-  /**
-   * The batch was refused: each record in a savepoint of its own, all in one transaction. Written records
-   * leave the buffers; a refused one stays for the next flush and is dropped after DROP_AFTER_FAILURES
-   * refusals, with one error line. An unavailable database still fails the whole flush (nothing counted).
-   */
-  private flushOneByOne(): void {
-    const db = this.db as Database.Database;
-    const refused = new Map<object, unknown>();
-    const each = (record: JobRecord | RunRecord, write: () => void): void => {
-      try {
-        db.transaction(write)();
-      } catch (error) {
-        if (isUnavailable(error)) throw error;
-        refused.set(record, error);
-      }
-    };
-    const written = (record: object): boolean => {
-      if (refused.has(record)) return false;
-      this.failures.delete(record);
-      return true;
-    };
-    // writeNewRun takes runs out of settledRuns: kept to put back if this fails as a whole.
-    const settled = [...this.settledRuns];
-    try {
-      db.transaction(() => {
-        for (const job of this.dirty) each(job, () => this.writeSchedule(job));
-        for (const run of this.newRuns) each(run, () => this.writeNewRun(run));
-        // A run whose insert was refused is settled by that insert when it goes through.
-        for (const run of settled) if (this.settledRuns.has(run) && !refused.has(run)) each(run, () => this.writeSettledRun(run));
-      })();
-    } catch (error) {
-      for (const run of this.newRuns) this.runIds.delete(run);
-      for (const run of settled) this.settledRuns.add(run);
-      throw storeError('writing run history', error);
-    }
-    for (const job of [...this.dirty]) {
-      const error = refused.get(job);
-      if (written(job) || this.refusedTooOften(job, error, { jobId: job.id, record: 'schedule', scheduledAt: logTime(job.nextRunTime), attempt: job.retry?.attempt ?? null })) {
-        this.dirty.delete(job);
-      }
-    }
-    const refusedInserts = new Set(this.newRuns.filter((run) => refused.has(run)));
-    const kept = this.newRuns.filter((run) => {
-      const error = refused.get(run);
-      if (written(run)) return false;
-      return !this.refusedTooOften(run, error, { jobId: run.jobId, record: 'run', scheduledAt: logTime(run.scheduledAt), attempt: run.attempt, outcome: run.outcome });
-    });
-    this.newRuns.length = 0;
-    this.newRuns.push(...kept);
-    for (const run of [...this.settledRuns]) {
-      const error = refused.get(run);
-      if (refusedInserts.has(run) || written(run) || this.refusedTooOften(run, error, { jobId: run.jobId, record: 'run', scheduledAt: logTime(run.scheduledAt), attempt: run.attempt, outcome: run.outcome })) {
-        this.runIds.delete(run);
-        this.settledRuns.delete(run);
-      }
-    }
-  }
-
-  /**
-   * Counts one refusal of a record; true when it is to be dropped now (logged at error, once). The first
-   * refusal is logged at warn.
-   */
-  private refusedTooOften(record: object, error: unknown, fields: { jobId: string; record: string; scheduledAt: string | null; attempt: number | null; outcome?: string }): boolean {
-    const failures = (this.failures.get(record) ?? 0) + 1;
-    const detail = { message: error instanceof Error ? error.message : String(error), code: (error as { code?: unknown } | null)?.code };
-    const logger = this.context?.logger;
-    if (failures >= DROP_AFTER_FAILURES) {
-      this.failures.delete(record);
-      logger?.error({ event: 'store_record_dropped', ...fields, failures, error: detail },
-        `SQLite store: a ${fields.record} record of job "${fields.jobId}" was refused ${failures} times and is dropped; the file does not have it`);
-      return true;
-    }
-    this.failures.set(record, failures);
-    if (failures === 1) {
-      logger?.warn({ event: 'store_record_failed', ...fields, error: detail },
-        `SQLite store: a ${fields.record} record of job "${fields.jobId}" was refused; the others are written, it is tried again with the next flush`);
-    }
-    return false;
-  }
-
-  /** Retention by count per job (a slice of jobs per call) and by age. */
-  private maybePrune(): void {
-    if (this.db === null || this.context === null) return;
-    const now = this.context.now();
-    if (now - this.lastPrune < PRUNE_EVERY_MS) return;
-    this.lastPrune = now;
-    const jobs = this.index.list();
-    const s = this.stmts;
-    try {
-      this.db.transaction(() => {
-        for (let i = 0; i < Math.min(PRUNE_JOBS_PER_PASS, jobs.length); i++) {
-          const job = jobs[(this.pruneCursor + i) % jobs.length] as JobRecord;
-          s.trimRuns.run(job.id, job.id, this.maxRunsPerJob - 1);
-        }
-        s.expireRuns.run(now - this.maxRunAgeMs);
-      })();
-      this.pruneCursor = jobs.length === 0 ? 0 : (this.pruneCursor + PRUNE_JOBS_PER_PASS) % jobs.length;
-    } catch (error) {
-      this.context.logger.warn({ event: 'store_prune_failed', error: { message: (error as Error).message } }, 'pruning run history failed; will retry');
-    }
+    this.history.flush();
   }
 
   getRuns(jobId: string, query: RunQuery): RunRecord[] {
@@ -652,15 +306,6 @@ export class SqliteJobStore implements JobStore {
     const rows = (query.before === undefined
       ? this.stmts.runsOf.all(jobId, query.limit)
       : this.stmts.runsBefore.all(jobId, query.before, query.limit)) as RunRow[];
-    return rows.map(toRecord);
-  }
-
-  private serialize(job: JobRecord): { name: string; task: string; args: string | null; trigger: string; policy: string; paused: number; nextRunTime: number | null; dueAt: number | null; jitterMs: number; retry: string | null } {
-    if (job.task === null) throw InvalidArgumentError.field('task', `job "${job.id}" has no task name; a persistent store needs registerTask(name, func).`);
-    return {
-      name: job.name, task: job.task, args: job.args === undefined ? null : JSON.stringify(job.args),
-      trigger: JSON.stringify(job.trigger.toSpec()), policy: JSON.stringify(job.policy), paused: job.paused ? 1 : 0,
-      nextRunTime: ms(job.nextRunTime), dueAt: ms(job.dueAt), jitterMs: ms(job.jitterMs), retry: retryJson(job.retry),
-    };
+    return rows.map((row) => toRunRecord(row, SQLITE_CODEC));
   }
 }

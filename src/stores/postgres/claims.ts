@@ -1,0 +1,242 @@
+/**
+ * The claim protocol of the PostgreSQL store, by which each fire starts at most once across the nodes:
+ * `takeDue` locks due job rows (FOR UPDATE SKIP LOCKED) in a transaction, the scheduler decides the fires,
+ * and `putBack` advances the schedules and inserts one run row per fire under the primary key (job_id,
+ * scheduled_at, attempt) in one statement, then commits; only then do the fires start. Claims are fenced
+ * by this node's epoch (a node declared dead records nothing), and the fires they record stay in flight
+ * (in-flight.ts) until their settled state is written. `claimManual` does the same for a manual run,
+ * counting the job's instance slots across the cluster.
+ */
+import type pg from 'pg';
+import { JobNotFoundError, StoreUnavailableError } from '../../core/errors.js';
+import type { JobRecord } from '../../core/job.js';
+import { loadErrorOf, type FireClaim } from '../store.js';
+import { pgError } from './connection.js';
+import { DB_NOW } from './heartbeat.js';
+import type { HistoryWriter } from './history.js';
+import { fireKey, type InFlightFire, type InFlightFires } from './in-flight.js';
+import type { JobCache } from './job-cache.js';
+import { jobColumns, scheduleParams, type JobRow } from './rows.js';
+import type { PgSession } from './session.js';
+import type { SetAsideQueue } from './set-aside.js';
+import { PgTransaction, withTransaction } from './transaction.js';
+
+/** An open claim: a transaction holding the row locks of the jobs it took. */
+interface Claim {
+  tx: PgTransaction;
+  jobs: Set<JobRecord>;
+}
+
+export class PgClaims {
+  private readonly open = new Set<Claim>();
+
+  /** `flush`: the store's flush, run before a claim so that settled runs free their slots first. */
+  constructor(
+    private readonly session: PgSession,
+    private readonly cache: JobCache,
+    private readonly setAside: SetAsideQueue,
+    private readonly inFlight: InFlightFires,
+    private readonly history: HistoryWriter,
+    private readonly flush: () => Promise<void>,
+  ) {}
+
+  async earliestDue(): Promise<number | null> {
+    // No claims until the heartbeat holds the registration (see takeDue); it wakes the loop then.
+    if (this.session.registration?.current !== true) return null;
+    const { s } = this.session;
+    const taken: string[] = [];
+    for (const claim of this.open) for (const job of claim.jobs) taken.push(job.id);
+    const { rows } = await this.session.query<{ due_at: number }>('reading the next due time',
+      `SELECT due_at FROM ${s}.jobs WHERE due_at IS NOT NULL AND load_error IS NULL ${taken.length === 0 ? '' : 'AND NOT (id = ANY($1))'} ORDER BY due_at LIMIT 1`,
+      taken.length === 0 ? [] : [taken]);
+    return rows[0]?.due_at ?? null;
+  }
+
+  /** Opens a claim: locks up to `limit` due jobs no other node holds. The transaction ends in putBack. */
+  async takeDue(now: number, limit: number): Promise<JobRecord[]> {
+    // Settled runs should be visible before slots are counted; a history write that fails does not stop
+    // the claim (flush never throws: it retries in the background).
+    await this.flush();
+    // Not registered, or no heartbeat within the lease (this node may have been declared dead): no claim
+    // until a heartbeat says it holds its registration (its claims would be refused by the epoch anyway).
+    if (this.session.registration?.current !== true) return [];
+    const { s } = this.session;
+    let tx: PgTransaction;
+    try {
+      tx = await PgTransaction.begin(await this.session.db.connect());
+    } catch (error) {
+      throw pgError('claiming due jobs', error);
+    }
+    try {
+      const { rows } = await tx.client.query<JobRow>(this.session.prepared('take_due',
+        `SELECT ${jobColumns(s, false)} FROM ${s}.jobs j WHERE j.due_at <= $1::float8 AND j.load_error IS NULL
+         ORDER BY j.due_at, j.seq LIMIT $2 FOR UPDATE OF j SKIP LOCKED`,
+        [now, limit]));
+      // A row that cannot be loaded is left out (its lock goes with the claim) and set aside once the claim ends.
+      const jobs: JobRecord[] = [];
+      for (const row of rows) {
+        const job = this.cache.fromRow(row);
+        if (job.func !== null || loadErrorOf(job) === null) jobs.push(job);
+      }
+      if (jobs.length === 0) {
+        await tx.commit();
+        await this.setAside.drain();
+        return [];
+      }
+      this.open.add({ tx, jobs: new Set(jobs) });
+      return jobs;
+    } catch (error) {
+      await tx.rollback(error);
+      throw pgError('claiming due jobs', error);
+    }
+  }
+
+  /**
+   * Ends the claims holding `jobs`: new schedules and the fires' run rows in one statement, then COMMIT.
+   * Answers the claims refused because their fire was recorded already (by another node).
+   */
+  async putBack(jobs: JobRecord[], claims: readonly FireClaim[] = []): Promise<readonly FireClaim[]> {
+    const mine = [...this.open].filter((claim) => jobs.some((job) => claim.jobs.has(job)));
+    if (mine.length === 0) return claims;
+    const refused: FireClaim[] = [];
+    for (const claim of mine) {
+      const batchJobs = jobs.filter((job) => claim.jobs.has(job));
+      const batchClaims = claims.filter((c) => claim.jobs.has(c.job));
+      let accepted: Map<string, InFlightFire> | null = null;
+      try {
+        accepted = await this.writeClaim(claim.tx.client, batchJobs, batchClaims);
+        // A submission starts all its fire times or none: one whose times were partly recorded elsewhere
+        // already (a schedule rewound by a stale write, say) would run some of them twice, or leave the
+        // rows it did insert queued for ever. Its own rows are taken back before the commit.
+        const partial = batchClaims.filter((c) => !c.runTimes.every((at) => accepted?.has(fireKey(c.job.id, at, c.attempt))));
+        if (partial.length !== 0) await this.withdrawFires(claim.tx.client, partial, accepted);
+        // In flight before the commit: the heartbeat must never take a committed claim for a lost write.
+        for (const [key, fire] of accepted) this.inFlight.add(key, fire);
+        await this.commit(claim);
+        for (const c of batchClaims) if (partial.includes(c) || !accepted.has(fireKey(c.job.id, c.runTimes[0] as number, c.attempt))) refused.push(c);
+        this.history.resume();
+      } catch (error) {
+        if (accepted !== null) for (const key of accepted.keys()) this.inFlight.delete(key);
+        await this.rollback(claim, error);
+        throw pgError('recording claimed fires', error);
+      }
+    }
+    const others = claims.filter((c) => !mine.some((claim) => claim.jobs.has(c.job)));
+    return [...refused, ...others];
+  }
+
+  /**
+   * Rolls back every open claim (closing, or fenced: their writes would be refused by the epoch, and their
+   * row locks would hold the jobs meanwhile). All leave the open set at once, so none commits after this.
+   */
+  async rollbackAll(): Promise<void> {
+    await Promise.all([...this.open].map((claim) => this.rollback(claim)));
+  }
+
+  /** A manual run: locks the job, counts its slots cluster-wide, records the run as claimed. */
+  async claimManual(claim: FireClaim): Promise<boolean> {
+    const { s } = this.session;
+    const scheduledAt = claim.runTimes[0] as number;
+    const key = fireKey(claim.job.id, scheduledAt, claim.attempt);
+    let added = false;
+    try {
+      return await withTransaction(this.session.db, async (client) => {
+        const { rows } = await client.query<{ active: number }>(
+          `SELECT (SELECT count(*)::int FROM ${s}.runs a WHERE a.job_id = j.id AND a.status IN ('claimed', 'running')) AS active
+           FROM ${s}.jobs j WHERE j.id = $1 FOR UPDATE`, [claim.job.id]);
+        const row = rows[0];
+        if (row === undefined) throw new JobNotFoundError(claim.job.id);
+        // Its slots are taken: nothing is written (the transaction only held the job's row).
+        if (row.active >= claim.job.policy.maxInstances) return false;
+        const inserted = await client.query(
+          `INSERT INTO ${s}.runs (job_id, scheduled_at, attempt, status, node_id, epoch, recorded_at)
+           SELECT $1, $2, $3, 'claimed', $4, $5::bigint, ${DB_NOW} WHERE EXISTS (SELECT 1 FROM ${s}.nodes WHERE id = $4 AND epoch = $5::bigint FOR KEY SHARE)
+           ON CONFLICT DO NOTHING`, [claim.job.id, scheduledAt, claim.attempt, this.session.nodeId, this.session.epoch]);
+        // In flight before the commit, as in putBack; taken back below when the commit fails.
+        added = inserted.rowCount === 1;
+        if (added) this.inFlight.add(key, { jobId: claim.job.id, scheduledAt, attempt: claim.attempt });
+        return added;
+      });
+    } catch (error) {
+      if (added) this.inFlight.delete(key);
+      throw pgError('claiming a manual run', error);
+    }
+  }
+
+  /**
+   * The claim, fenced: the schedules move and the run rows go in only while this node's registration
+   * holds the epoch it claims under (its row is key-share-locked: a sweep's delete waits for the commit,
+   * the heartbeat's update does not). Answers the fires recorded, by key.
+   */
+  private async writeClaim(client: pg.PoolClient, jobs: JobRecord[], claims: readonly FireClaim[]): Promise<Map<string, InFlightFire>> {
+    const { s } = this.session;
+    const fires = { jobId: [] as string[], scheduledAt: [] as number[], attempt: [] as number[], status: [] as string[] };
+    for (const claim of claims) {
+      claim.runTimes.forEach((at, i) => {
+        fires.jobId.push(claim.job.id);
+        fires.scheduledAt.push(at);
+        fires.attempt.push(claim.attempt);
+        fires.status.push(i === 0 ? 'claimed' : 'queued');
+      });
+    }
+    const { rows } = await client.query<{ job_id: string; scheduled_at: number; attempt: number }>(this.session.prepared('claim',
+      `WITH me AS (SELECT 1 FROM ${s}.nodes WHERE id = $6 AND epoch = $11::bigint FOR KEY SHARE),
+       moved AS (
+         UPDATE ${s}.jobs j SET next_run_time = u.next, due_at = u.due, jitter_ms = u.jitter, retry = u.retry::jsonb
+         FROM unnest($1::text[], $2::float8[], $3::float8[], $4::int[], $5::text[]) AS u(id, next, due, jitter, retry)
+         WHERE j.id = u.id AND EXISTS (SELECT 1 FROM me))
+       INSERT INTO ${s}.runs (job_id, scheduled_at, attempt, status, node_id, epoch, recorded_at)
+       SELECT u.job_id, u.scheduled_at, u.attempt, u.status, $6, $11::bigint, ${DB_NOW}
+       FROM unnest($7::text[], $8::float8[], $9::int[], $10::text[]) AS u(job_id, scheduled_at, attempt, status)
+       WHERE EXISTS (SELECT 1 FROM me)
+       ON CONFLICT DO NOTHING
+       RETURNING job_id, scheduled_at, attempt`,
+      [...scheduleParams(jobs), this.session.nodeId, fires.jobId, fires.scheduledAt, fires.attempt, fires.status, this.session.epoch]));
+    const accepted = new Map<string, InFlightFire>();
+    for (const row of rows) accepted.set(fireKey(row.job_id, row.scheduled_at, row.attempt), { jobId: row.job_id, scheduledAt: row.scheduled_at, attempt: row.attempt });
+    return accepted;
+  }
+
+  /** Deletes, inside the claim, the run rows this claim inserted for `claims` (refused as a whole). */
+  private async withdrawFires(client: pg.PoolClient, claims: readonly FireClaim[], accepted: Map<string, InFlightFire>): Promise<void> {
+    const ids: string[] = [];
+    const times: number[] = [];
+    const attempts: number[] = [];
+    for (const c of claims) {
+      for (const at of c.runTimes) {
+        const key = fireKey(c.job.id, at, c.attempt);
+        if (!accepted.delete(key)) continue;
+        ids.push(c.job.id);
+        times.push(at);
+        attempts.push(c.attempt);
+      }
+      this.session.context?.logger.warn({ event: 'fire_partly_claimed_elsewhere', jobId: c.job.id, runTimes: c.runTimes.map((t) => new Date(t).toISOString()) },
+        'some fire times of this submission were recorded by another node already; none of them starts here');
+    }
+    if (ids.length === 0) return;
+    await client.query(
+      `DELETE FROM ${this.session.s}.runs r USING unnest($1::text[], $2::float8[], $3::int[]) AS u(job_id, scheduled_at, attempt)
+       WHERE r.job_id = u.job_id AND r.scheduled_at = u.scheduled_at AND r.attempt = u.attempt AND r.node_id = $4 AND r.status IN ('claimed', 'queued')`,
+      [ids, times, attempts, this.session.nodeId]);
+  }
+
+  /** Commits a claim; a failed (ambiguous) COMMIT is thrown: its fires must not start. */
+  private async commit(claim: Claim): Promise<void> {
+    if (!this.open.delete(claim)) {
+      throw new StoreUnavailableError('PostgreSQL store: the claim was rolled back (the store closed); its fires do not start.');
+    }
+    try {
+      await claim.tx.commit();
+    } finally {
+      // Rows the claim left out because they cannot be loaded: their locks are free now.
+      await this.setAside.drain();
+    }
+  }
+
+  /** Rolls a claim back (if it is still open); never throws. `cause`: the error that ends it. */
+  private async rollback(claim: Claim, cause?: unknown): Promise<void> {
+    if (!this.open.delete(claim)) return;
+    await claim.tx.rollback(cause);
+    await this.setAside.drain();
+  }
+}

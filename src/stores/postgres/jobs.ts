@@ -1,0 +1,224 @@
+/**
+ * The job rows of the PostgreSQL store: add, replace, update, a retry alone, remove, and the reads (one
+ * job, all, a count, a page). Reads go to the database every time (another node may have changed the
+ * job) and come back as cached records where the row is unchanged (job-cache.ts). Every change notifies
+ * the other nodes: of a new due time (their loops wake) and of the row's new version (their caches drop
+ * an older record).
+ */
+import { ConflictingIdError, JobNotFoundError } from '../../core/errors.js';
+import type { JobRecord } from '../../core/job.js';
+import { decodeCursor, encodeCursor, type JobPage, type JobPageQuery } from '../job-order.js';
+import { jobRowValues, retryJson } from '../rows/job-row.js';
+import { isUniqueViolation, pgError } from './connection.js';
+import type { InFlightFires } from './in-flight.js';
+import type { JobCache } from './job-cache.js';
+import { PG_CODEC, jobColumns, type JobRow } from './rows.js';
+import type { PgSession } from './session.js';
+import type { SetAsideQueue } from './set-aside.js';
+import { withTransaction } from './transaction.js';
+
+export class PgJobs {
+  constructor(
+    private readonly session: PgSession,
+    private readonly cache: JobCache,
+    private readonly setAside: SetAsideQueue,
+    private readonly inFlight: InFlightFires,
+  ) {}
+
+  async add(job: JobRecord): Promise<void> {
+    const params = this.params(job);
+    try {
+      const { rows } = await this.session.db.query<{ seq: number }>(this.insertSql(), params);
+      job.seq = rows[0]?.seq ?? 0;
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ConflictingIdError(job.id);
+      throw pgError(`adding job "${job.id}"`, error);
+    }
+    this.cache.replace(job, 1);
+  }
+
+  /**
+   * Replaces the job stored under `job.id` (with its history), or adds it, in one transaction: a failed
+   * insert leaves the old job and its history in place (see JobStore.replace).
+   */
+  async replace(job: JobRecord): Promise<JobRecord | undefined> {
+    const params = this.params(job);
+    let replaced: { removed: JobRow | undefined; seq: number };
+    try {
+      replaced = await withTransaction(this.session.db, async (client) => {
+        const removed = await client.query<JobRow>(this.removeSql('j.id = $1'), [job.id]);
+        const { rows } = await client.query<{ seq: number }>(this.insertSql(), params);
+        return { removed: removed.rows[0], seq: rows[0]?.seq ?? 0 };
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ConflictingIdError(job.id);
+      throw pgError(`replacing job "${job.id}"`, error);
+    }
+    job.seq = replaced.seq;
+    const old = replaced.removed === undefined ? undefined : this.cache.fromRow(replaced.removed, false);
+    this.cache.replace(job, 1);
+    return old;
+  }
+
+  async update(job: JobRecord): Promise<void> {
+    const { s } = this.session;
+    // Only the row this record was read from (seq is unique per inserted row): a record of a job removed
+    // and added again under its id meanwhile (a retry of its last run, say) must not overwrite the new one.
+    const seq = job.seq > 0 ? job.seq : null;
+    this.dropFencedRetry(job);
+    const { rows } = await this.session.query<{ version: number; due_at: number | null }>(`updating job "${job.id}"`,
+      `WITH changed AS (
+         UPDATE ${s}.jobs SET name = $2, task = $3, args = $4::jsonb, trigger = $5::jsonb, policy = $6::jsonb, paused = $7,
+           next_run_time = $8, due_at = $9, jitter_ms = $10, retry = $11::jsonb, version = version + 1, load_error = NULL
+         WHERE id = $1 AND ($12::bigint IS NULL OR seq = $12) RETURNING version, due_at)
+       SELECT version, due_at, CASE WHEN due_at IS NOT NULL THEN ${this.session.notifySql('due_at')} END, ${this.session.changedSql('version')} FROM changed`,
+      [...this.params(job), seq]);
+    const row = rows[0];
+    if (row === undefined) throw new JobNotFoundError(job.id);
+    this.cache.replace(job, row.version);
+  }
+
+  /**
+   * Writes only the job's pending retry (and brings its due time forward to it), and only while the row is
+   * the one the record came from, has no retry yet, is not paused and its next regular fire is not at or
+   * before the retry. The rest of the row is left as it is: the record may be older than the row (another
+   * node paused, changed or advanced the job meanwhile), and writing it whole would undo that change or
+   * rewind the schedule to fires that ran already.
+   */
+  async saveRetry(job: JobRecord): Promise<boolean> {
+    const retry = job.retry;
+    if (retry === null || this.dropFencedRetry(job)) return false;
+    const { s } = this.session;
+    const seq = job.seq > 0 ? job.seq : null;
+    const { rows } = await this.session.query<{ version: number }>(`scheduling a retry of job "${job.id}"`,
+      `WITH changed AS (
+         UPDATE ${s}.jobs SET retry = $2::jsonb, due_at = CASE WHEN due_at IS NULL OR due_at > $3::float8 THEN $3::float8 ELSE due_at END,
+           version = version + 1
+         WHERE id = $1 AND ($4::bigint IS NULL OR seq = $4) AND NOT paused AND retry IS NULL AND load_error IS NULL
+           AND (next_run_time IS NULL OR next_run_time > $3::float8)
+         RETURNING version, due_at)
+       SELECT version, ${this.session.notifySql('due_at')}, ${this.session.changedSql('version')} FROM changed`,
+      [job.id, retryJson(retry, PG_CODEC), retry.at, seq]);
+    const row = rows[0];
+    if (row === undefined) {
+      job.retry = null;
+      return false;
+    }
+    // The record is the row's only if nothing else changed it in between; else the next read hydrates it.
+    if (this.cache.current(job.id, job, row.version - 1)) this.cache.replace(job, row.version);
+    else this.cache.dropChanged(job.id, row.version);
+    return true;
+  }
+
+  async remove(id: string, only?: JobRecord): Promise<JobRecord | undefined> {
+    // `only`: the row must be the one that record was read from (seq is unique per inserted row); the
+    // history goes only with the row it belongs to. A finished job's removal (`only`) also requires the
+    // row to have no pending retry, which another node may have given it since (a retry of this node's
+    // lost run, while this node was paused).
+    const seq = only !== undefined && only.seq > 0 ? only.seq : null;
+    const { rows } = await this.session.query<JobRow>(`removing job "${id}"`,
+      this.removeSql('j.id = $1 AND ($2::bigint IS NULL OR (j.seq = $2 AND j.retry IS NULL))'), [id, seq]);
+    const row = rows[0];
+    if (row === undefined) return undefined;
+    const job = this.cache.fromRow(row, false);
+    this.cache.forget(id);
+    return job;
+  }
+
+  async get(id: string): Promise<JobRecord | undefined> {
+    const { s } = this.session;
+    const { rows } = await this.session.query<JobRow>(`reading job "${id}"`, `SELECT ${jobColumns(s)} FROM ${s}.jobs j WHERE j.id = $1`, [id]);
+    const row = rows[0];
+    if (row === undefined) {
+      this.cache.drop(id);
+      return undefined;
+    }
+    const job = this.cache.fromRow(row);
+    await this.setAside.drain();
+    return job;
+  }
+
+  async list(): Promise<JobRecord[]> {
+    const { s } = this.session;
+    const { rows } = await this.session.query<JobRow>('listing jobs', `SELECT ${jobColumns(s)} FROM ${s}.jobs j ORDER BY j.seq`);
+    const jobs = rows.map((row) => this.cache.fromRow(row));
+    await this.setAside.drain();
+    return jobs;
+  }
+
+  async count(): Promise<number> {
+    const { rows } = await this.session.query<{ n: number }>('counting jobs', `SELECT count(*)::int AS n FROM ${this.session.s}.jobs`);
+    return rows[0]?.n ?? 0;
+  }
+
+  /** One page in the query's order (the id in "C" collation breaks ties, as the memory store's order does). */
+  async page(query: JobPageQuery): Promise<JobPage> {
+    const { s } = this.session;
+    const params: unknown[] = [];
+    const where: string[] = [];
+    const lastStatus = `(SELECT r.status FROM ${s}.runs r WHERE r.job_id = j.id AND r.status NOT IN ('claimed', 'queued') ORDER BY r.scheduled_at DESC, r.attempt DESC LIMIT 1)`;
+    if (query.q !== undefined && query.q !== '') {
+      params.push(query.q.toLowerCase());
+      where.push(`(strpos(lower(j.id), $${params.length}) > 0 OR strpos(lower(j.name), $${params.length}) > 0)`);
+    }
+    if (query.state === 'active') where.push('NOT j.paused');
+    if (query.state === 'paused') where.push('j.paused');
+    if (query.state === 'failing') where.push(`${lastStatus} IN ('failed', 'timed_out', 'lost')`);
+    const key = query.sort === 'nextRunTime' ? `COALESCE(j.next_run_time, 'Infinity'::float8)`
+      : query.sort === 'lastRun' ? `COALESCE(-(SELECT r.scheduled_at FROM ${s}.runs r WHERE r.job_id = j.id AND r.status NOT IN ('claimed', 'queued') ORDER BY r.scheduled_at DESC LIMIT 1), 'Infinity'::float8)`
+        : null;
+    if (query.cursor !== undefined) {
+      const cursor = decodeCursor(query.cursor, query.sort);
+      if (key === null) {
+        params.push(cursor.id);
+        where.push(`j.id COLLATE "C" > $${params.length}`);
+      } else {
+        params.push(cursor.n, cursor.id);
+        where.push(`(${key} > $${params.length - 1}::float8 OR (${key} = $${params.length - 1}::float8 AND j.id COLLATE "C" > $${params.length}))`);
+      }
+    }
+    params.push(query.limit + 1);
+    const sql = `SELECT ${jobColumns(s)} FROM ${s}.jobs j ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
+      ORDER BY ${key === null ? '' : `${key}, `}j.id COLLATE "C" LIMIT $${params.length}`;
+    const { rows } = await this.session.query<JobRow>('listing jobs', sql, params);
+    const items = rows.slice(0, query.limit).map((row) => this.cache.fromRow(row));
+    await this.setAside.drain();
+    const last = items[items.length - 1];
+    return { items, nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor(last, query.sort) : null };
+  }
+
+  /** The parameters of a whole job row: $1 the id, then jobRowValues' order. */
+  private params(job: JobRecord): unknown[] {
+    return [job.id, ...jobRowValues(job, PG_CODEC)];
+  }
+
+  /** Inserts a job row from params(job); answers its seq, and wakes the other nodes by its due time. */
+  private insertSql(): string {
+    const { s } = this.session;
+    return `WITH added AS (
+        INSERT INTO ${s}.jobs (id, name, task, args, trigger, policy, paused, next_run_time, due_at, jitter_ms, retry)
+        VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6::jsonb, $7, $8, $9, $10, $11::jsonb) RETURNING seq, due_at)
+      SELECT seq, CASE WHEN due_at IS NOT NULL THEN ${this.session.notifySql('due_at')} END FROM added`;
+  }
+
+  /** Deletes the job rows `where` selects (`$1` is the id), with their history; answers the rows removed. */
+  private removeSql(where: string): string {
+    const { s } = this.session;
+    return `WITH removed AS (DELETE FROM ${s}.jobs j WHERE ${where} RETURNING j.*),
+        history AS (DELETE FROM ${s}.runs WHERE job_id IN (SELECT id FROM removed))
+      SELECT removed.*, 0 AS active, NULL::json AS last_run, ${this.session.changedSql(null)} FROM removed`;
+  }
+
+  /**
+   * The retry of an attempt that ran under a fenced registration (it failed on this node after another
+   * node had recorded it lost) is not scheduled, since nothing of that attempt counts: true when dropped.
+   */
+  private dropFencedRetry(job: JobRecord): boolean {
+    const retry = job.retry;
+    if (retry === null || !this.inFlight.retryFenced(job.id, retry)) return false;
+    job.retry = null;
+    this.session.context?.logger.warn({ event: 'store_retry_fenced', jobId: job.id, scheduledAt: new Date(retry.scheduledAt).toISOString(), attempt: retry.attempt },
+      'the retry of a run of a fenced registration (recorded lost elsewhere) is not scheduled');
+    return true;
+  }
+}

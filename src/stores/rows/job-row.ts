@@ -1,0 +1,73 @@
+/**
+ * A job as a row of the SQL stores (SQLite and PostgreSQL): the columns both schemas share, the values a
+ * job writes into them and the StoredJob (or set-aside placeholder) a row reads back as. Where the two
+ * databases differ, their RowCodec says how (codec.ts).
+ */
+import { InvalidArgumentError } from '../../core/errors.js';
+import type { JobRecord, PendingRetry } from '../../core/job.js';
+import { setAsideRecord, type StoredJob } from '../store.js';
+import type { RowCodec } from './codec.js';
+
+/** The job columns both schemas have, as a driver hands them over (JSON parsed or not, a flag as 0/1 or boolean). */
+export interface JobRowColumns {
+  id: string;
+  name: string;
+  task: string;
+  args: unknown;
+  trigger: unknown;
+  policy: unknown;
+  paused: unknown;
+  next_run_time: number | null;
+  due_at: number | null;
+  jitter_ms: number;
+  retry: unknown;
+}
+
+/**
+ * The values of a job's row after its id, in this column order: name, task, args, trigger, policy,
+ * paused, next_run_time, due_at, jitter_ms, retry (the last four are its schedule: see scheduleValues).
+ */
+export function jobRowValues(job: JobRecord, codec: RowCodec): unknown[] {
+  if (job.task === null) throw InvalidArgumentError.field('task', `job "${job.id}" has no task name; a persistent store needs registerTask(name, func).`);
+  return [job.name, job.task, job.args === undefined ? null : JSON.stringify(job.args), JSON.stringify(job.trigger.toSpec()),
+    JSON.stringify(job.policy), codec.flag(job.paused), ...scheduleValues(job, codec)];
+}
+
+/** The schedule columns of a job's row, which every pass may move: next_run_time, due_at, jitter_ms, retry. */
+export function scheduleValues(job: JobRecord, codec: RowCodec): [number | null, number | null, number, string | null] {
+  return [nullableTime(job.nextRunTime, codec), nullableTime(job.dueAt, codec), codec.time(job.jitterMs), retryJson(job.retry, codec)];
+}
+
+/** A pending retry as its JSON column holds it. */
+export function retryJson(retry: PendingRetry | null, codec: RowCodec): string | null {
+  return retry === null ? null : JSON.stringify({ scheduledAt: codec.time(retry.scheduledAt), attempt: retry.attempt, at: codec.time(retry.at) });
+}
+
+function nullableTime(time: number | null, codec: RowCodec): number | null {
+  return time === null ? null : codec.time(time);
+}
+
+/** The job a row holds, for the scheduler to hydrate; throws when a JSON column cannot be read. */
+export function toStoredJob(row: JobRowColumns, codec: RowCodec): StoredJob {
+  return {
+    id: row.id, name: row.name, task: row.task, args: row.args === null ? undefined : codec.readJson(row.args),
+    trigger: codec.readJson(row.trigger) as StoredJob['trigger'], policy: codec.readJson(row.policy) as StoredJob['policy'],
+    paused: codec.readFlag(row.paused), nextRunTime: row.next_run_time, dueAt: row.due_at, jitterMs: row.jitter_ms,
+    retry: row.retry === null ? null : (codec.readJson(row.retry) as StoredJob['retry']),
+  };
+}
+
+/**
+ * The placeholder of a row that cannot be loaded (see setAsideRecord): its columns as they are, a JSON
+ * column that cannot even be parsed handed over as its text.
+ */
+export function setAsideRow(row: JobRowColumns, codec: RowCodec, reason: string): JobRecord {
+  const json = (value: unknown): unknown => {
+    try {
+      return value === null ? undefined : codec.readJson(value);
+    } catch {
+      return value;
+    }
+  };
+  return setAsideRecord({ id: row.id, name: row.name, task: row.task, args: json(row.args), trigger: json(row.trigger), policy: json(row.policy), paused: codec.readFlag(row.paused) }, reason);
+}
