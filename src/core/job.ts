@@ -281,9 +281,4 @@ export class JobRecord {
   set dueAt(value: number | null) {
     this.dueMsOrNaN = value === null ? Number.NaN : value;
   }
-
-  /** The former name of dueMsOrNaN, still read by the stores' job heaps: use dueMsOrNaN. */
-  get dueTime(): number {
-    return this.dueMsOrNaN;
-  }
 }

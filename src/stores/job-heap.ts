@@ -55,7 +55,7 @@ export class JobHeap {
     const slot = held >= 0 && holder === job ? held : this.takeSlot(job);
     const index = this.count++;
     if (index === this.due.length) this.growPositions();
-    this.up(index, slot, job.dueTime, job.seq);
+    this.up(index, slot, job.dueMsOrNaN, job.seq);
   }
 
   pop(): JobRecord | undefined {
@@ -85,7 +85,7 @@ export class JobHeap {
     if (!this.contains(job)) return;
     const slot = job.heapSlot;
     const index = this.pos[slot] as number;
-    this.place(index, slot, job.dueTime, job.seq);
+    this.place(index, slot, job.dueMsOrNaN, job.seq);
   }
 
   private takeSlot(job: JobRecord): number {

@@ -61,7 +61,7 @@ export class MemoryJobStore implements JobStore {
     job.seq = this.seq++;
     this.jobs.set(job.id, job);
     this.byId = null;
-    if (!Number.isNaN(job.dueTime)) this.heap.push(job);
+    if (!Number.isNaN(job.dueMsOrNaN)) this.heap.push(job);
   }
 
   update(job: JobRecord): void {
@@ -165,7 +165,7 @@ export class MemoryJobStore implements JobStore {
       fired++;
       fire(job);
       if (job.seq === REMOVED) continue; // removed by its own function: out of the heap already
-      if (job.dueTime <= now) { // NaN (no due time) is not
+      if (job.dueMsOrNaN <= now) { // NaN (no due time) is not
         // Still due after its fire (only a trigger or policy bug does that): out until the call ends, so
         // that no job fires twice in one call.
         this.heap.remove(job);
@@ -218,7 +218,7 @@ export class MemoryJobStore implements JobStore {
 
   /** Puts the job in the heap at its dueAt, moves it, or takes it out when it has none. */
   private place(job: JobRecord): void {
-    if (Number.isNaN(job.dueTime)) this.heap.remove(job);
+    if (Number.isNaN(job.dueMsOrNaN)) this.heap.remove(job);
     else if (this.heap.contains(job)) this.heap.update(job);
     else this.heap.push(job);
   }

@@ -196,7 +196,7 @@ export class PostgresJobStore implements JobStore {
       await pool.query(
         `UPDATE ${this.session.s}.runs SET status = 'cancelled', finished_at = ${DB_NOW}, error = $2::jsonb
          WHERE node_id = $1 AND epoch = $3 AND status IN ('claimed', 'queued', 'running')`,
-        [this.nodeId, JSON.stringify({ code: 'JOB_CANCELLED', message: 'the node shut down before the run finished' }), this.session.epoch],
+        [this.nodeId, JSON.stringify({ code: 'CANCELLED', message: 'the node shut down before the run finished' }), this.session.epoch],
       );
       await this.heartbeat?.leave();
     } catch (error) {
