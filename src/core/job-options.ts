@@ -61,7 +61,8 @@ export function validateName(name: unknown, path = 'options.name'): string {
   return name;
 }
 
-function positiveInteger(value: unknown, path: string, max: number): number {
+/** An integer from 1 to `max`, or an INVALID_ARGUMENT error naming `path`: the one check of every count option. */
+export function positiveInteger(value: unknown, path: string, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
     throw InvalidArgumentError.field(path, `must be an integer from 1 to ${max}, got ${describeType(value) === 'number' ? String(value) : describeType(value)}.`);
   }

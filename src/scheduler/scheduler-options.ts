@@ -5,7 +5,7 @@ import { SystemClock, type Clock } from '../core/clock.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { describeType } from '../core/format.js';
 import type { JobPolicy } from '../core/job.js';
-import { DEFAULT_JOB_POLICY, checkOptionKeys, resolvePolicy } from '../core/job-options.js';
+import { DEFAULT_JOB_POLICY, checkOptionKeys, positiveInteger, resolvePolicy } from '../core/job-options.js';
 import { createDefaultLogger, type Logger } from '../core/logger.js';
 import { MemoryJobStore } from '../stores/memory.js';
 import type { JobStore } from '../stores/store.js';
@@ -47,9 +47,5 @@ export function resolveOptions(options: SchedulerOptions, cron: CronCompiler): R
 
 /** An integer option or query field from 1 to `max`; `fallback` when absent. */
 export function integerIn(value: unknown, path: string, fallback: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    throw InvalidArgumentError.field(path, `must be an integer from 1 to ${max}, got ${describeType(value) === 'number' ? String(value) : describeType(value)}.`);
-  }
-  return value;
+  return value === undefined ? fallback : positiveInteger(value, path, max);
 }
