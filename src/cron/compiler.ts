@@ -39,6 +39,10 @@ export class CronCompiler {
   /** The last expression string shared and its entry (see share). */
   private lastShared: { readonly given: string; readonly entry: SharedPattern } | null = null;
   private lastZone: TimeZone | null = null;
+  /** The last describeIn answer and what it was for. */
+  private lastDescribed: SharedPattern | null = null;
+  private lastDescribedZone: TimeZone | null = null;
+  private lastDescription = '';
 
   /**
    * The parsed pattern of `expression`, shared by everyone who acquired the same (trimmed) string; call
@@ -135,6 +139,17 @@ export class CronCompiler {
   describeShared(entry: SharedPattern): string {
     entry.description ??= describeCron(entry.pattern);
     return entry.description;
+  }
+
+  /** The description with its zone ("at 02:30, Europe/Berlin"), as a job shows it. */
+  describeIn(entry: SharedPattern, zone: TimeZone): string {
+    // Jobs added together usually share an expression and zone: remember the last description.
+    if (entry !== this.lastDescribed || zone !== this.lastDescribedZone) {
+      this.lastDescription = `${this.describeShared(entry)}, ${zone.name}`;
+      this.lastDescribed = entry;
+      this.lastDescribedZone = zone;
+    }
+    return this.lastDescription;
   }
 
   /** Distinct expressions held. */

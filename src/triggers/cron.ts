@@ -93,13 +93,7 @@ export class CronTrigger implements Trigger {
   }
 
   describe(): string {
-    // Jobs added together usually share an expression and zone: remember the last description.
-    if (this.shared !== lastShared || this.zone !== lastZone) {
-      lastDescription = `${this.compiler.describeShared(this.shared)}, ${this.zone.name}`;
-      lastShared = this.shared;
-      lastZone = this.zone;
-    }
-    return lastDescription;
+    return this.compiler.describeIn(this.shared, this.zone);
   }
 
   /**
@@ -110,7 +104,3 @@ export class CronTrigger implements Trigger {
     this.compiler.unshare(this.shared);
   }
 }
-
-let lastShared: SharedPattern | null = null;
-let lastZone: TimeZone | null = null;
-let lastDescription = '';

@@ -109,6 +109,9 @@ export class IntervalTrigger implements Trigger {
   }
 }
 
+// Last-value memos of pure functions of immutable values (a trigger never changes, a description depends
+// only on the period): sharing them between schedulers cannot give a wrong answer, and they hold one small
+// value each.
 let lastCreated: IntervalTrigger | null = null;
 let lastDescribed = Number.NaN;
 let lastDescription = '';
