@@ -9,6 +9,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { ShellAllowEntry } from './tasks/shell.js';
 import { InvalidArgumentError } from './core/errors.js';
 import { DEFAULT_STORE } from './stores/create.js';
 import type { JobFunction, JobPolicy } from './core/job.js';
@@ -16,21 +17,9 @@ import type { LogLevel } from './core/logger.js';
 import type { AddJobSpec } from './scheduler/service.js';
 import type { EventStreamOptions } from './server/event-stream.js';
 
-/**
- * One command the `shell` task may run, as an absolute path. A plain string allows the program with any
- * arguments: the operator's choice, so listing a shell or interpreter (`/bin/sh`, `/usr/bin/python3`)
- * lets jobs run anything it can. An object narrows it:
- *
- * - `args`: a fixed argv prefix; a run is allowed only if its argv starts with it (what follows is the job's).
- * - `cwd`: an absolute directory the command runs in (else the server's working directory). A job may pass
- *   its own `cwd` only when the entry sets one, and only that directory or one inside it.
- * - `env`: names of extra environment variables passed through from the server's environment. The child
- *   otherwise gets only PATH, HOME and LANG; TICKWORK_* names are refused.
- *
- * Several entries may name the same command (say, with different prefixes): a run is allowed if any
- * entry matches, and the first one that matches gives its `cwd` and `env`.
- */
-export type ShellAllowEntry = string | { command: string; args?: string[]; cwd?: string; env?: string[] };
+/** The shell task's allow-list entry, defined with the task; named here too because the config holds it. */
+export type { ShellAllowEntry };
+
 
 /** What a config module exports (default export). Every field is optional. */
 export interface TickworkConfig {

@@ -1,5 +1,6 @@
 /** The scheduler's constructor options, checked and with their defaults filled in. */
 import type { CronCompiler } from '../cron/compiler.js';
+import { CronError } from '../cron/cron-error.js';
 import { systemTimeZone } from '../cron/zone.js';
 import { SystemClock, type Clock } from '../core/clock.js';
 import { InvalidArgumentError } from '../core/errors.js';
@@ -9,7 +10,6 @@ import { DEFAULT_JOB_POLICY, checkOptionKeys, positiveInteger, resolvePolicy } f
 import { createDefaultLogger, type Logger } from '../core/logger.js';
 import { MemoryJobStore } from '../stores/memory.js';
 import type { JobStore } from '../stores/store.js';
-import { asTriggerError } from '../triggers/create.js';
 import type { SchedulerOptions } from './scheduler-types.js';
 
 export interface ResolvedOptions {
@@ -39,7 +39,7 @@ export function resolveOptions(options: SchedulerOptions, cron: CronCompiler): R
   if (options.jobDefaults !== undefined) checkOptionKeys(options.jobDefaults, 'jobDefaults');
   const defaults = resolvePolicy(options.jobDefaults ?? {}, DEFAULT_JOB_POLICY, 'jobDefaults');
   const timezone = options.timezone ?? systemTimeZone();
-  asTriggerError('trigger', () => cron.zone(timezone));
+  checkZone(cron, timezone);
   const maxCatchUp = integerIn(options.maxCatchUp, 'options.maxCatchUp', 1000, 1_000_000);
   const maxConcurrentRuns = integerIn(options.maxConcurrentRuns, 'options.maxConcurrentRuns', 1000, 1_000_000);
   return { store, logger, clock, defaults, timezone, maxCatchUp, maxConcurrentRuns };
@@ -48,4 +48,14 @@ export function resolveOptions(options: SchedulerOptions, cron: CronCompiler): R
 /** An integer option or query field from 1 to `max`; `fallback` when absent. */
 export function integerIn(value: unknown, path: string, fallback: number, max: number): number {
   return value === undefined ? fallback : positiveInteger(value, path, max);
+}
+
+/** The scheduler's default zone, checked at construction (not at the first cron job): INVALID_ARGUMENT at options.timezone. */
+function checkZone(cron: CronCompiler, timezone: string): void {
+  try {
+    cron.zone(timezone);
+  } catch (error) {
+    if (error instanceof CronError) throw InvalidArgumentError.field('options.timezone', error.message);
+    throw error;
+  }
 }

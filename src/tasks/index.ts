@@ -1,5 +1,5 @@
 /** Registers the built-in tasks of the standalone server: log, http, and shell (only with an allow-list). */
-import type { ShellAllowEntry } from '../config.js';
+import type { ShellAllowEntry } from './shell.js';
 import type { SchedulerService } from '../scheduler/service.js';
 import { checkHttpArgs, httpTask } from './http.js';
 import { logTask } from './log.js';

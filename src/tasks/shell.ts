@@ -1,6 +1,6 @@
 /**
  * Built-in task `shell`: runs one command of the operator's allow-list (`shell.allow` in the config, see
- * ShellAllowEntry in config.ts). Job args: `{ command, args?, cwd?, timeoutSeconds? }`.
+ * ShellAllowEntry below). Job args: `{ command, args?, cwd?, timeoutSeconds? }`.
  *
  * - `command` is an absolute path matched exactly against the list; `args` go to the program as an array,
  *   never through a shell. An entry may fix an argv prefix, the directory it runs in and extra env names;
@@ -19,7 +19,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { realpath } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import type { ShellAllowEntry } from '../config.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import type { JobContext, JobFunction } from '../core/job.js';
 import { describeType } from '../core/format.js';
@@ -66,6 +65,22 @@ interface ShellRun {
  * Builds the shell task from `shell.allow`; throws an InvalidArgumentError naming the entry when one is
  * malformed (a relative path, an unknown field, a wrong type), so that the server does not start with it.
  */
+/**
+ * One command the `shell` task may run, as an absolute path. A plain string allows the program with any
+ * arguments: the operator's choice, so listing a shell or interpreter (`/bin/sh`, `/usr/bin/python3`)
+ * lets jobs run anything it can. An object narrows it:
+ *
+ * - `args`: a fixed argv prefix; a run is allowed only if its argv starts with it (what follows is the job's).
+ * - `cwd`: an absolute directory the command runs in (else the server's working directory). A job may pass
+ *   its own `cwd` only when the entry sets one, and only that directory or one inside it.
+ * - `env`: names of extra environment variables passed through from the server's environment. The child
+ *   otherwise gets only PATH, HOME and LANG; TICKWORK_* names are refused.
+ *
+ * Several entries may name the same command (say, with different prefixes): a run is allowed if any
+ * entry matches, and the first one that matches gives its `cwd` and `env`.
+ */
+export type ShellAllowEntry = string | { command: string; args?: string[]; cwd?: string; env?: string[] };
+
 export function createShellTask(allow: readonly ShellAllowEntry[]): ShellTask {
   const rules = parseAllow(allow);
   return {

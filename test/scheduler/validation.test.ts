@@ -45,6 +45,7 @@ describe('invalid input', () => {
   it('rejects invalid scheduler options at construction', () => {
     expect(() => new SchedulerService({ maxConcurrentRuns: 0 })).toThrow(/maxConcurrentRuns/);
     expect(() => new SchedulerService({ timezone: 'Nowhere/Land' })).toThrow(/Nowhere\/Land/);
+    expect(() => new SchedulerService({ timezone: 'Nowhere/Land' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', details: [expect.objectContaining({ path: 'options.timezone' })] }));
     expect(() => new SchedulerService({ jobDefaults: { maxInstances: -1 } })).toThrow(/jobDefaults.maxInstances/);
     expect(() => new SchedulerService({ bogus: 1 } as never)).toThrow(/options.bogus/);
   });
