@@ -2,8 +2,9 @@
  * Turning a trigger spec (the plain object used in code and over HTTP) into a Trigger, with validation
  * that names the field and what is allowed. Nothing is acquired unless the whole spec is valid.
  */
-import type { CronCompiler } from '../cron/compiler.js';
+import type { CronCompiler, SharedPattern } from '../cron/compiler.js';
 import { CronError } from '../cron/cron-error.js';
+import type { TimeZone } from '../cron/zone.js';
 import { InvalidTriggerError } from '../core/errors.js';
 import { CronTrigger } from './cron.js';
 import { DateTrigger } from './date.js';
@@ -71,20 +72,19 @@ export function createTrigger(spec: unknown, env: TriggerEnvironment, path = 'tr
   if (typeof zoneName !== 'string') {
     throw new InvalidTriggerError(`${path}.timezone must be an IANA zone name such as "Europe/Berlin", got ${describeType(zoneName)}.`, { path: `${path}.timezone` });
   }
-  const zone = asTriggerError(path, () => env.compiler.zone(zoneName));
-  const shared = asTriggerError(path, () => env.compiler.share(expression));
+  // The cron engine's CronError becomes the API's InvalidTriggerError naming the spec field.
+  let zone: TimeZone;
+  let shared: SharedPattern;
+  try {
+    zone = env.compiler.zone(zoneName);
+    shared = env.compiler.share(expression);
+  } catch (error) {
+    throw toTriggerError(path, error);
+  }
   return startMs === null && endMs === null ? CronTrigger.boundless(env.compiler, shared, zone) : CronTrigger.create(env.compiler, shared, zone, startMs, endMs);
 }
 
-/**
- * Runs a call into the cron engine, turning its CronError into the InvalidTriggerError of the API, with
- * the field of the trigger spec at fault (`trigger.expression` or `trigger.timezone`).
- */
-export function asTriggerError<T>(path: string, call: () => T): T {
-  try {
-    return call();
-  } catch (error) {
-    if (error instanceof CronError) throw new InvalidTriggerError(error.message, { path: `${path}.${error.kind}`, cause: error });
-    throw error;
-  }
+/** A CronError as the InvalidTriggerError naming `<path>.expression` or `<path>.timezone`; other errors as they are. */
+function toTriggerError(path: string, error: unknown): unknown {
+  return error instanceof CronError ? new InvalidTriggerError(error.message, { path: `${path}.${error.kind}`, cause: error }) : error;
 }
