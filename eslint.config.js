@@ -25,11 +25,12 @@ export default tseslint.config(
     // the PostgreSQL store's heartbeat, reconnects and write batching (real connections, real time).
     ignores: ['src/stores/postgres/**', 'src/core/clock.ts', 'src/server/**', 'src/tasks/**', 'src/cli.ts', 'src/config.ts'],
     rules: {
-      'no-restricted-properties': ['error',
-        { object: 'Date', property: 'now', message: 'Read time through the injected Clock.' }],
-      'no-restricted-globals': ['error',
+      'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'Read time through the injected Clock.' }],
+      'no-restricted-globals': [
+        'error',
         { name: 'setTimeout', message: 'Set timers through the injected Clock.' },
-        { name: 'setInterval', message: 'Set timers through the injected Clock.' }],
+        { name: 'setInterval', message: 'Set timers through the injected Clock.' },
+      ],
     },
   },
   {
@@ -37,9 +38,28 @@ export default tseslint.config(
     files: ['dashboard/**/*.js'],
     languageOptions: {
       sourceType: 'module',
-      globals: Object.fromEntries(['window', 'document', 'location', 'history', 'sessionStorage', 'fetch', 'URL', 'URLSearchParams',
-        'AbortController', 'TextDecoderStream', 'performance', 'console', 'setTimeout', 'clearTimeout', 'setInterval',
-        'requestAnimationFrame', 'queueMicrotask', 'HTMLElement'].map((name) => [name, 'readonly'])),
+      globals: Object.fromEntries(
+        [
+          'window',
+          'document',
+          'location',
+          'history',
+          'sessionStorage',
+          'fetch',
+          'URL',
+          'URLSearchParams',
+          'AbortController',
+          'TextDecoderStream',
+          'performance',
+          'console',
+          'setTimeout',
+          'clearTimeout',
+          'setInterval',
+          'requestAnimationFrame',
+          'queueMicrotask',
+          'HTMLElement',
+        ].map((name) => [name, 'readonly']),
+      ),
     },
   },
   {
@@ -48,6 +68,20 @@ export default tseslint.config(
   },
   {
     files: ['bench/**/*.{js,mjs}'],
-    languageOptions: { globals: { URL: 'readonly', fetch: 'readonly', process: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', setImmediate: 'readonly', performance: 'readonly', globalThis: 'readonly' } },
+    languageOptions: {
+      globals: {
+        URL: 'readonly',
+        fetch: 'readonly',
+        process: 'readonly',
+        console: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        setImmediate: 'readonly',
+        performance: 'readonly',
+        globalThis: 'readonly',
+      },
+    },
   },
 );

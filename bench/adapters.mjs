@@ -39,7 +39,9 @@ export function dailyAtUtc(atMs) {
  */
 function countingIdeal(anchor, periodMs, onFire) {
   let k = 0;
-  return () => { onFire(anchor + ++k * periodMs); };
+  return () => {
+    onFire(anchor + ++k * periodMs);
+  };
 }
 
 /**
@@ -64,11 +66,19 @@ async function createFloor() {
     idealSource: 'scheduled time passed by the floor',
     emulation: {},
     add: {
-      interval(id, seconds, onFire) { s.addInterval(id, seconds, onFire); },
-      cron(id, expr, zone, onFire) { s.addDailyCron(id, expr, zone, onFire); },
+      interval(id, seconds, onFire) {
+        s.addInterval(id, seconds, onFire);
+      },
+      cron(id, expr, zone, onFire) {
+        s.addDailyCron(id, expr, zone, onFire);
+      },
     },
-    remove(id) { s.remove(id); },
-    shutdown() { s.shutdown(); },
+    remove(id) {
+      s.remove(id);
+    },
+    shutdown() {
+      s.shutdown();
+    },
   };
 }
 
@@ -79,16 +89,27 @@ async function createTickwork() {
   const s = new tw.SchedulerService({ logger: pino({ level: 'warn' }) });
   await s.start();
   const shared = sharedWrappers();
-  const wrap = (onFire) => shared(onFire, 'ctx', (f) => (ctx) => { f(ctx.scheduledAtMs); });
+  const wrap = (onFire) =>
+    shared(onFire, 'ctx', (f) => (ctx) => {
+      f(ctx.scheduledAtMs);
+    });
   return {
     idealSource: 'ctx.scheduledAtMs',
     emulation: {},
     add: {
-      interval(id, seconds, onFire) { return s.addIntervalJob(wrap(onFire), seconds, id); },
-      cron(id, expr, zone, onFire) { return s.addCronJob(wrap(onFire), expr, id, { timezone: zone }); },
+      interval(id, seconds, onFire) {
+        return s.addIntervalJob(wrap(onFire), seconds, id);
+      },
+      cron(id, expr, zone, onFire) {
+        return s.addCronJob(wrap(onFire), expr, id, { timezone: zone });
+      },
     },
-    remove(id) { return s.removeJob(id); },
-    shutdown() { return s.shutdown({ wait: false }); },
+    remove(id) {
+      return s.removeJob(id);
+    },
+    shutdown() {
+      return s.shutdown({ wait: false });
+    },
   };
 }
 
@@ -96,7 +117,10 @@ async function createToad() {
   const { ToadScheduler, SimpleIntervalJob, CronJob, Task } = require('toad-scheduler');
   const s = new ToadScheduler();
   const shared = sharedWrappers();
-  const noIdeal = (onFire) => shared(onFire, 'none', (f) => () => { f(NaN); });
+  const noIdeal = (onFire) =>
+    shared(onFire, 'none', (f) => () => {
+      f(NaN);
+    });
   return {
     idealSource: 'registration time + k * period (per-job counter)',
     emulation: {},
@@ -111,8 +135,12 @@ async function createToad() {
         s.addCronJob(new CronJob({ cronExpression: expr, timezone: zone }, new Task(id, noIdeal(onFire)), { id }));
       },
     },
-    remove(id) { s.removeById(id); },
-    shutdown() { s.stop(); },
+    remove(id) {
+      s.removeById(id);
+    },
+    shutdown() {
+      s.stop();
+    },
   };
 }
 
@@ -120,7 +148,10 @@ async function createCroner() {
   const { Cron } = await import('croner');
   const handles = new Map();
   const shared = sharedWrappers();
-  const noIdeal = (onFire) => shared(onFire, 'none', (f) => () => { f(NaN); });
+  const noIdeal = (onFire) =>
+    shared(onFire, 'none', (f) => () => {
+      f(NaN);
+    });
   let interval24h;
   return {
     idealSource: 'next whole second after registration + k * 1 s (per-job counter)',
@@ -148,15 +179,23 @@ async function createCroner() {
         if (keep) handles.set(id, job);
       },
     },
-    remove(id) { handles.get(id).stop(); handles.delete(id); },
-    shutdown() { for (const h of handles.values()) h.stop(); },
+    remove(id) {
+      handles.get(id).stop();
+      handles.delete(id);
+    },
+    shutdown() {
+      for (const h of handles.values()) h.stop();
+    },
   };
 }
 
 async function createNodeSchedule() {
   const schedule = require('node-schedule');
   const shared = sharedWrappers();
-  const withFireDate = (onFire) => shared(onFire, 'fireDate', (f) => (fireDate) => { f(fireDate.getTime()); });
+  const withFireDate = (onFire) =>
+    shared(onFire, 'fireDate', (f) => (fireDate) => {
+      f(fireDate.getTime());
+    });
   let interval24h;
   return {
     idealSource: 'fireDate passed by node-schedule',
@@ -179,8 +218,12 @@ async function createNodeSchedule() {
       },
     },
     // Named jobs are kept by node-schedule itself, so no handle is needed.
-    remove(id) { if (!schedule.cancelJob(id)) throw new Error(`node-schedule: cancelJob(${id}) failed`); },
-    shutdown() { return schedule.gracefulShutdown(); },
+    remove(id) {
+      if (!schedule.cancelJob(id)) throw new Error(`node-schedule: cancelJob(${id}) failed`);
+    },
+    shutdown() {
+      return schedule.gracefulShutdown();
+    },
   };
 }
 
@@ -188,8 +231,14 @@ async function createNodeCron() {
   const cron = (await import('node-cron')).default;
   const handles = new Map();
   const shared = sharedWrappers();
-  const withDate = (onFire) => shared(onFire, 'date', (f) => (ctx) => { f(ctx.date.getTime()); });
-  const noIdeal = (onFire) => shared(onFire, 'none', (f) => () => { f(NaN); });
+  const withDate = (onFire) =>
+    shared(onFire, 'date', (f) => (ctx) => {
+      f(ctx.date.getTime());
+    });
+  const noIdeal = (onFire) =>
+    shared(onFire, 'none', (f) => () => {
+      f(NaN);
+    });
   let interval24h;
   const options = (name, timezone) => ({ name, timezone, suppressMissedWarning: true });
   return {
@@ -215,8 +264,13 @@ async function createNodeCron() {
         if (keep) handles.set(id, task);
       },
     },
-    remove(id) { handles.get(id).destroy(); handles.delete(id); },
-    shutdown() { return cron.shutdown?.(0); },
+    remove(id) {
+      handles.get(id).destroy();
+      handles.delete(id);
+    },
+    shutdown() {
+      return cron.shutdown?.(0);
+    },
   };
 }
 

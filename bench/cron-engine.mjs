@@ -90,11 +90,13 @@ function expressions(count, withSeconds) {
 }
 
 function heapPerItem(list, build) {
-  gc(); gc();
+  gc();
+  gc();
   const before = process.memoryUsage().heapUsed;
   const kept = new Array(list.length);
   for (let i = 0; i < list.length; i++) kept[i] = build(list[i]);
-  gc(); gc();
+  gc();
+  gc();
   const after = process.memoryUsage().heapUsed;
   // The array of results (4 bytes a slot with pointer compression, 8 without) is the bench's, not the engine's.
   const arrayBytes = list.length * 8;

@@ -22,7 +22,16 @@ const LOADS = arg('loads', 5);
 const SECONDS = arg('seconds', 10);
 const JOBS = 10_000;
 const FIRING = 100;
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const round = (x, digits = 0) => Number(x.toFixed(digits));
@@ -43,9 +52,11 @@ async function main() {
   const addStart = performance.now();
   for (let i = 0; i < JOBS - FIRING; i++) {
     const id = `job-${String(i).padStart(5, '0')}`;
-    await scheduler.addJob(i % 2 === 0
-      ? { id, task: 'noop', trigger: { type: 'cron', expression: `${i % 60} * * * *` } }
-      : { id, task: 'noop', trigger: { type: 'interval', seconds: 3600 + i } });
+    await scheduler.addJob(
+      i % 2 === 0
+        ? { id, task: 'noop', trigger: { type: 'cron', expression: `${i % 60} * * * *` } }
+        : { id, task: 'noop', trigger: { type: 'interval', seconds: 3600 + i } },
+    );
   }
   for (let i = 0; i < FIRING; i++) {
     await scheduler.addJob({ id: `a-tick-${String(i).padStart(3, '0')}`, task: 'noop', trigger: { type: 'interval', seconds: 1 }, paused: true });
@@ -55,7 +66,10 @@ async function main() {
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
   const results = { jobs: JOBS, firstView: {}, underLoad: {} };
   try {
-    for (const [label, query] of [['sort by id', ''], ['sort by next run', '?sort=nextRunTime']]) {
+    for (const [label, query] of [
+      ['sort by id', ''],
+      ['sort by next run', '?sort=nextRunTime'],
+    ]) {
       const times = [];
       for (let i = 0; i < LOADS; i++) {
         const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -63,7 +77,8 @@ async function main() {
         await page.goto(url + query);
         await page.waitForFunction(() => performance.getEntriesByName('jobs-rendered').length > 0, null, { timeout: 10_000 });
         times.push(await page.evaluate(() => performance.getEntriesByName('jobs-rendered')[0].startTime));
-        if (i === 0) console.log(`  page shows: "${await page.locator('#page-info').textContent()}", ${await page.locator('#jobs-table tbody tr').count()} rows`);
+        if (i === 0)
+          console.log(`  page shows: "${await page.locator('#page-info').textContent()}", ${await page.locator('#jobs-table tbody tr').count()} rows`);
         await context.close();
       }
       results.firstView[label] = { medianMs: round(median(times)), maxMs: round(Math.max(...times)) };

@@ -20,8 +20,14 @@ function formatterFor(zone) {
   let fmt = formatters.get(zone);
   if (fmt === undefined) {
     fmt = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone, hourCycle: 'h23',
-      year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
     });
     formatters.set(zone, fmt);
   }
@@ -62,7 +68,8 @@ function instantOfWall(fmt, wall) {
   let hi = Math.max(a, b);
   while (hi - lo > 1000) {
     const mid = Math.floor((lo + hi) / 2000) * 1000;
-    if (offsetAt(fmt, mid) === oBefore) lo = mid; else hi = mid;
+    if (offsetAt(fmt, mid) === oBefore) lo = mid;
+    else hi = mid;
   }
   return hi;
 }
@@ -90,7 +97,10 @@ class DailyCron {
     for (let d = 0; d < 3; d++) {
       const at = instantOfWall(this.fmt, dayStart + d * DAY_MS + this.hour * 3_600_000 + this.minute * 60_000);
       // Strictly after the whole second: every job asking within this second gets the same answer.
-      if (at > second * 1000 + 999) { next = at; break; }
+      if (at > second * 1000 + 999) {
+        next = at;
+        break;
+      }
     }
     this.cachedSecond = second;
     this.cachedNext = next;
@@ -119,7 +129,9 @@ export class FloorScheduler {
     this.timer = undefined;
     this.armedFor = Infinity;
     this.running = false;
-    this.onError = (err) => { console.error('floor: job failed', err); };
+    this.onError = (err) => {
+      console.error('floor: job failed', err);
+    };
     this.tick = () => this.fireDue();
   }
 
@@ -135,7 +147,9 @@ export class FloorScheduler {
     this.armedFor = Infinity;
   }
 
-  get size() { return this.heap.length; }
+  get size() {
+    return this.heap.length;
+  }
 
   /** Fires every `seconds` at start + k * period (first fire one period after now). */
   addInterval(id, seconds, fn) {

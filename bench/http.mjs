@@ -14,11 +14,16 @@ const DURATION = arg('duration', 10);
 const CONNECTIONS = arg('connections', 20);
 const JOBS = 10_000;
 
-
 async function main() {
   const port = 18_000 + Math.floor(Math.random() * 2000);
   const child = spawn(process.execPath, ['dist/cli.js', 'serve', '--port', String(port)], {
-    stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, LOG_LEVEL: 'warn', TICKWORK_ADMIN_KEY: 'bench-admin-key-0123456789', TICKWORK_STORE: process.env.TICKWORK_STORE ?? `sqlite:${join(mkdtempSync(join(tmpdir(), 'tickwork-bench-http-')), 'db.sqlite')}` },
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'warn',
+      TICKWORK_ADMIN_KEY: 'bench-admin-key-0123456789',
+      TICKWORK_STORE: process.env.TICKWORK_STORE ?? `sqlite:${join(mkdtempSync(join(tmpdir(), 'tickwork-bench-http-')), 'db.sqlite')}`,
+    },
   });
   const base = `http://127.0.0.1:${port}`;
   const headers = { authorization: 'Bearer bench-admin-key-0123456789', 'content-type': 'application/json' };
@@ -36,23 +41,46 @@ async function main() {
     // Load 10 000 jobs: hourly cron jobs spread over the hour, as a real installation would have.
     const loadStart = performance.now();
     for (let i = 0; i < JOBS; i += 100) {
-      await Promise.all(Array.from({ length: 100 }, (_, k) => fetch(`${base}/api/v1/jobs`, {
-        method: 'POST', headers,
-        body: JSON.stringify({ id: `load-${i + k}`, task: 'log', args: { message: 'hello' }, trigger: { type: 'cron', expression: `${(i + k) % 60} * * * *` } }),
-      }).then((r) => { if (r.status !== 201) throw new Error(`load: ${r.status}`); })));
+      await Promise.all(
+        Array.from({ length: 100 }, (_, k) =>
+          fetch(`${base}/api/v1/jobs`, {
+            method: 'POST',
+            headers,
+            body: JSON.stringify({
+              id: `load-${i + k}`,
+              task: 'log',
+              args: { message: 'hello' },
+              trigger: { type: 'cron', expression: `${(i + k) % 60} * * * *` },
+            }),
+          }).then((r) => {
+            if (r.status !== 201) throw new Error(`load: ${r.status}`);
+          }),
+        ),
+      );
     }
     const loadSeconds = (performance.now() - loadStart) / 1000;
 
     const list = await autocannon({
-      url: `${base}/api/v1/jobs?limit=100`, headers, connections: CONNECTIONS, duration: DURATION,
+      url: `${base}/api/v1/jobs?limit=100`,
+      headers,
+      connections: CONNECTIONS,
+      duration: DURATION,
     });
     let n = 0;
     const create = await autocannon({
-      url: `${base}/api/v1/jobs`, connections: CONNECTIONS, duration: DURATION,
-      requests: [{
-        method: 'POST', headers,
-        setupRequest: (req) => ({ ...req, body: JSON.stringify({ id: `bench-${process.pid}-${n++}`, task: 'log', args: { message: 'x' }, trigger: { type: 'interval', seconds: 86_400 } }) }),
-      }],
+      url: `${base}/api/v1/jobs`,
+      connections: CONNECTIONS,
+      duration: DURATION,
+      requests: [
+        {
+          method: 'POST',
+          headers,
+          setupRequest: (req) => ({
+            ...req,
+            body: JSON.stringify({ id: `bench-${process.pid}-${n++}`, task: 'log', args: { message: 'x' }, trigger: { type: 'interval', seconds: 86_400 } }),
+          }),
+        },
+      ],
     });
     const result = {
       jobsLoaded: JOBS,
@@ -69,7 +97,9 @@ async function main() {
     };
     console.log(JSON.stringify(result, null, 2));
     console.log(`\n| measure | result | target |\n| --- | --- | --- |`);
-    console.log(`| GET /api/v1/jobs?limit=100 (10 000 jobs) | ${result.listRequestsPerSecond} req/s, p99 ${result.listLatencyP99Ms} ms | >= 5 000 req/s, p99 < 20 ms |`);
+    console.log(
+      `| GET /api/v1/jobs?limit=100 (10 000 jobs) | ${result.listRequestsPerSecond} req/s, p99 ${result.listLatencyP99Ms} ms | >= 5 000 req/s, p99 < 20 ms |`,
+    );
     console.log(`| POST /api/v1/jobs | ${result.createJobsPerSecond} jobs/s (p99 ${result.createLatencyP99Ms} ms) | >= 2 000 jobs/s |`);
   } finally {
     child.kill('SIGTERM');

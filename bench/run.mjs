@@ -76,8 +76,12 @@ function runWorker(scheduler, kase, extraArgs) {
     let stderrTail = '';
     let stdoutBytes = 0;
     let timedOut = false;
-    child.stdout.on('data', (b) => { stdoutBytes += b.length; });
-    child.stderr.on('data', (b) => { stderrTail = (stderrTail + b.toString()).slice(-4000); });
+    child.stdout.on('data', (b) => {
+      stdoutBytes += b.length;
+    });
+    child.stderr.on('data', (b) => {
+      stderrTail = (stderrTail + b.toString()).slice(-4000);
+    });
     child.on('message', (msg) => {
       if (msg && msg.type === 'result') result = msg.result;
       else if (msg && msg.type === 'progress') lastProgress = msg.message;
@@ -145,7 +149,8 @@ function aggregate(runs) {
 // ---------------------------------------------------------------------------------------------
 // Markdown
 
-const fmt = (v, digits = 0) => (v === null || v === undefined ? '–' : Number(v).toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+const fmt = (v, digits = 0) =>
+  v === null || v === undefined ? '–' : Number(v).toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const ratio = (v, base) => (typeof v === 'number' && typeof base === 'number' && base > 0 ? `${(v / base).toFixed(2)}×` : '–');
 const check = (ok) => (ok ? 'yes' : '**no**');
 
@@ -164,11 +169,16 @@ function tableInterval(rows, n) {
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const [name, a] of Object.entries(rows)) {
-    if (a.succeeded === 0) { lines.push(failedRow(name, a, 13)); continue; }
+    if (a.succeeded === 0) {
+      lines.push(failedRow(name, a, 13));
+      continue;
+    }
     const expected = Array.isArray(a.expected) ? `${fmt(a.expected[0])}–${fmt(a.expected[1])}` : fmt(a.expected);
     const note = a.failed ? ` (${a.reps - a.succeeded}/${a.reps} reps failed: ${a.failed})` : '';
     const ideal = `${a.idealSource ?? ''}${a.emulation ? `; ${a.emulation}` : ''}`;
-    lines.push(`| ${name} | ${fmt(a.counted)} (${expected}) | ${fmt(a.missing)}${note} | ${fmt(a.latenessMs?.p50, 2)} | ${fmt(a.latenessMs?.p99, 2)} | ${name === 'floor' ? '1.00×' : ratio(a.latenessMs?.p99, floor?.latenessMs?.p99)} | ${fmt(a.cpuPerFireUs, 2)} | ${name === 'floor' ? '1.00×' : ratio(a.cpuPerFireUs, floor?.cpuPerFireUs)} | ${fmt(a.cpuPerFireAfterFirstSecondUs, 2)} | ${name === 'floor' ? '1.00×' : ratio(a.cpuPerFireAfterFirstSecondUs, floor?.cpuPerFireAfterFirstSecondUs)} | ${fmt(a.registrationMs)} | ${fmt(a.bytesPerJobAfterWindow)} | ${ideal} |`);
+    lines.push(
+      `| ${name} | ${fmt(a.counted)} (${expected}) | ${fmt(a.missing)}${note} | ${fmt(a.latenessMs?.p50, 2)} | ${fmt(a.latenessMs?.p99, 2)} | ${name === 'floor' ? '1.00×' : ratio(a.latenessMs?.p99, floor?.latenessMs?.p99)} | ${fmt(a.cpuPerFireUs, 2)} | ${name === 'floor' ? '1.00×' : ratio(a.cpuPerFireUs, floor?.cpuPerFireUs)} | ${fmt(a.cpuPerFireAfterFirstSecondUs, 2)} | ${name === 'floor' ? '1.00×' : ratio(a.cpuPerFireAfterFirstSecondUs, floor?.cpuPerFireAfterFirstSecondUs)} | ${fmt(a.registrationMs)} | ${fmt(a.bytesPerJobAfterWindow)} | ${ideal} |`,
+    );
   }
   return lines;
 }
@@ -183,7 +193,10 @@ function tableIdle(rows, variant, n) {
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const [name, a] of Object.entries(rows)) {
-    if (a.succeeded === 0) { lines.push(failedRow(name, a, 8)); continue; }
+    if (a.succeeded === 0) {
+      lines.push(failedRow(name, a, 8));
+      continue;
+    }
     let targets = '';
     if (name === 'tickwork' && floor && floor.succeeded > 0) {
       const t = a.registrationMs <= 2 * floor.registrationMs;
@@ -192,7 +205,9 @@ function tableIdle(rows, variant, n) {
       targets = `time ${check(t)}, bytes ${check(b)}, CPU ${check(c)}`;
     }
     const note = [a.emulation, a.firesDuringIdle ? `${a.firesDuringIdle} fires during idle` : ''].filter(Boolean).join('; ');
-    lines.push(`| ${name} | ${fmt(a.registrationMs / 1000, 2)} | ${name === 'floor' ? '1.00×' : ratio(a.registrationMs, floor?.registrationMs)} | ${fmt(a.bytesPerJob)} | ${name === 'floor' ? '1.00×' : ratio(a.bytesPerJob, floor?.bytesPerJob)} | ${fmt(a.idleCpuMs, 1)} | ${targets} | ${note} |`);
+    lines.push(
+      `| ${name} | ${fmt(a.registrationMs / 1000, 2)} | ${name === 'floor' ? '1.00×' : ratio(a.registrationMs, floor?.registrationMs)} | ${fmt(a.bytesPerJob)} | ${name === 'floor' ? '1.00×' : ratio(a.bytesPerJob, floor?.bytesPerJob)} | ${fmt(a.idleCpuMs, 1)} | ${targets} | ${note} |`,
+    );
   }
   return lines;
 }
@@ -207,8 +222,13 @@ function tableChurn(rows, variant, n) {
     '| --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const [name, a] of Object.entries(rows)) {
-    if (a.succeeded === 0) { lines.push(failedRow(name, a, 7)); continue; }
-    lines.push(`| ${name} | ${fmt(a.opsPerSec)} | ${name === 'floor' ? '1.00×' : ratio(a.opsPerSec, floor?.opsPerSec)} | ${fmt(a.heapDeltaBytes)} B | ${fmt(a.heapDeltaPerOp, 2)} B | ${name === 'tickwork' ? check(a.opsPerSec >= 400_000) : ''} | ${a.emulation ?? ''} |`);
+    if (a.succeeded === 0) {
+      lines.push(failedRow(name, a, 7));
+      continue;
+    }
+    lines.push(
+      `| ${name} | ${fmt(a.opsPerSec)} | ${name === 'floor' ? '1.00×' : ratio(a.opsPerSec, floor?.opsPerSec)} | ${fmt(a.heapDeltaBytes)} B | ${fmt(a.heapDeltaPerOp, 2)} B | ${name === 'tickwork' ? check(a.opsPerSec >= 400_000) : ''} | ${a.emulation ?? ''} |`,
+    );
   }
   return lines;
 }
@@ -221,7 +241,10 @@ function tableDistinct(rows, n) {
     '| --- | --- | --- | --- | --- |',
   ];
   for (const [name, a] of Object.entries(rows)) {
-    if (a.succeeded === 0) { lines.push(failedRow(name, a, 5)); continue; }
+    if (a.succeeded === 0) {
+      lines.push(failedRow(name, a, 5));
+      continue;
+    }
     const reg = a.extrapolated ? `${fmt(a.registrationMsAtN / 1000, 2)} (extrapolated from ${fmt(a.measuredN)})` : fmt(a.registrationMs / 1000, 2);
     const targets = name === 'tickwork' ? `bytes ${check(a.bytesPerJob <= 1024)}, time ${check(a.registrationMsAtN < 5000)}` : '';
     lines.push(`| ${name} | ${fmt(a.measuredN)} | ${reg} | ${fmt(a.bytesPerJob)} | ${targets} |`);
@@ -239,7 +262,10 @@ function tableCronNext(rows) {
     `| --- | --- | --- | --- | ${exprs.map(() => '---').join(' | ')} | --- |`,
   ];
   for (const [name, a] of Object.entries(rows)) {
-    if (a.succeeded === 0) { lines.push(failedRow(name, a, 5 + exprs.length)); continue; }
+    if (a.succeeded === 0) {
+      lines.push(failedRow(name, a, 5 + exprs.length));
+      continue;
+    }
     const mism = Object.keys(a.mismatchesVsCroner ?? {});
     // The overall rate is dominated by the fast expressions: the worst one says more.
     let worst = null;
@@ -248,7 +274,9 @@ function tableCronNext(rows) {
       if (Number.isFinite(r) && (worst === null || r < worst.r)) worst = { r, e };
     }
     const worstCell = name === 'croner' ? '1.00×' : worst ? `${worst.r.toFixed(2)}× (\`${worst.e}\`)` : '–';
-    lines.push(`| ${name} | ${fmt(a.nextPerSec)} | ${name === 'croner' ? '1.00×' : ratio(a.nextPerSec, croner?.nextPerSec)} | ${worstCell} | ${exprs.map((e) => fmt(a.perExpression?.[e])).join(' | ')} | ${mism.length ? mism.map((e) => `\`${e}\``).join(', ') : 'none'} |`);
+    lines.push(
+      `| ${name} | ${fmt(a.nextPerSec)} | ${name === 'croner' ? '1.00×' : ratio(a.nextPerSec, croner?.nextPerSec)} | ${worstCell} | ${exprs.map((e) => fmt(a.perExpression?.[e])).join(' | ')} | ${mism.length ? mism.map((e) => `\`${e}\``).join(', ') : 'none'} |`,
+    );
   }
   return lines;
 }
@@ -289,7 +317,13 @@ async function main() {
 
   const report = {
     startedAt: new Date(started).toISOString(),
-    machine: { node: process.version, platform: `${os.platform()} ${os.release()}`, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '?', memGB: os.totalmem() / 2 ** 30 },
+    machine: {
+      node: process.version,
+      platform: `${os.platform()} ${os.release()}`,
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? '?',
+      memGB: os.totalmem() / 2 ** 30,
+    },
     options: opts,
     summary: {},
     runs: [],

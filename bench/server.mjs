@@ -34,10 +34,24 @@ import { PHASES, TASKS } from './server/jobs.mjs';
 import { killAll } from './server/processes.mjs';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
-const USAGE = 'usage: node bench/server.mjs [--n=10000,100000] [--window-s=10] [--warmup-s=5] [--reps=3] [--cases=library,server,server+client] [--task=noop|log] [--add=http|config] [--phases=spread|aligned] [--log-level=warn] [--search-steps=3] [--timeout-s=S] [--cpu-prof]';
+const USAGE =
+  'usage: node bench/server.mjs [--n=10000,100000] [--window-s=10] [--warmup-s=5] [--reps=3] [--cases=library,server,server+client] [--task=noop|log] [--add=http|config] [--phases=spread|aligned] [--log-level=warn] [--search-steps=3] [--timeout-s=S] [--cpu-prof]';
 
 function parseArgs(argv) {
-  const o = { n: [10_000, 100_000], windowS: 10, warmupS: 5, reps: 3, cases: CASES, task: 'noop', add: 'http', phases: 'spread', logLevel: 'warn', searchSteps: 3, timeoutS: null, cpuProf: false };
+  const o = {
+    n: [10_000, 100_000],
+    windowS: 10,
+    warmupS: 5,
+    reps: 3,
+    cases: CASES,
+    task: 'noop',
+    add: 'http',
+    phases: 'spread',
+    logLevel: 'warn',
+    searchSteps: 3,
+    timeoutS: null,
+    cpuProf: false,
+  };
   const number = (text) => {
     const x = Number(text);
     if (!(x >= 0) || !Number.isFinite(x)) throw new Error(`not a number: ${text}; ${USAGE}`);
@@ -62,9 +76,12 @@ function parseArgs(argv) {
   }
   const bad = [
     ...o.cases.filter((c) => !CASES.includes(c)).map((c) => `case ${c} (known: ${CASES.join(', ')})`),
-    ...(o.task in TASKS ? [] : [`task ${o.task}`]), ...(['http', 'config'].includes(o.add) ? [] : [`add ${o.add}`]),
-    ...(PHASES.includes(o.phases) ? [] : [`phases ${o.phases}`]), ...(['debug', 'info', 'warn', 'error'].includes(o.logLevel) ? [] : [`log level ${o.logLevel}`]),
-    ...(o.n.every((n) => Number.isInteger(n) && n > 0) ? [] : ['--n: positive integers']), ...(o.windowS > 0 ? [] : ['--window-s must be > 0']),
+    ...(o.task in TASKS ? [] : [`task ${o.task}`]),
+    ...(['http', 'config'].includes(o.add) ? [] : [`add ${o.add}`]),
+    ...(PHASES.includes(o.phases) ? [] : [`phases ${o.phases}`]),
+    ...(['debug', 'info', 'warn', 'error'].includes(o.logLevel) ? [] : [`log level ${o.logLevel}`]),
+    ...(o.n.every((n) => Number.isInteger(n) && n > 0) ? [] : ['--n: positive integers']),
+    ...(o.windowS > 0 ? [] : ['--window-s must be > 0']),
   ];
   if (bad.length > 0) throw new Error(`bad options: ${bad.join('; ')}; ${USAGE}`);
   return o;
@@ -84,12 +101,28 @@ function aggregate(runs) {
   const m = (key) => median(ok.map((r) => r[key]));
   const clients = ok.map((r) => r.client).filter(Boolean);
   return {
-    reps: ok.length, failedReps: runs.length - ok.length, keptUp: ok.filter((r) => r.keepsUp).length,
-    cpuPerFireUs: m('cpuPerFireUs'), firesPerSecond: m('firesPerSecond'), cpuCores: m('cpuCores'), missing: m('missing'), owed: m('owed'),
-    latenessP50Ms: m('latenessP50Ms'), latenessP99Ms: m('latenessP99Ms'), rssMb: m('rssMb'), peakRssMb: m('peakRssMb'), setupSeconds: m('setupSeconds'),
-    ...(clients.length === 0 ? {} : {
-      client: { framesPerFire: median(clients.map((c) => c.framesPerFire)), mbPerSecond: median(clients.map((c) => c.mbPerSecond)), drops: clients.reduce((s, c) => s + c.drops, 0) },
-    }),
+    reps: ok.length,
+    failedReps: runs.length - ok.length,
+    keptUp: ok.filter((r) => r.keepsUp).length,
+    cpuPerFireUs: m('cpuPerFireUs'),
+    firesPerSecond: m('firesPerSecond'),
+    cpuCores: m('cpuCores'),
+    missing: m('missing'),
+    owed: m('owed'),
+    latenessP50Ms: m('latenessP50Ms'),
+    latenessP99Ms: m('latenessP99Ms'),
+    rssMb: m('rssMb'),
+    peakRssMb: m('peakRssMb'),
+    setupSeconds: m('setupSeconds'),
+    ...(clients.length === 0
+      ? {}
+      : {
+          client: {
+            framesPerFire: median(clients.map((c) => c.framesPerFire)),
+            mbPerSecond: median(clients.map((c) => c.mbPerSecond)),
+            drops: clients.reduce((s, c) => s + c.drops, 0),
+          },
+        }),
   };
 }
 
@@ -115,7 +148,9 @@ async function measure(n, reps, o, report, label, log) {
       r.rep = rep;
       r.label = label;
       report.runs.push(r);
-      const what = r.failed ? `FAILED: ${r.failed}` : `${r.cpuPerFireUs?.toFixed(2)} µs/fire, ${Math.round(r.firesPerSecond)} fires/s, missing ${r.missing}, p99 ${r.latenessP99Ms} ms${r.keepsUp ? '' : ', DOES NOT KEEP UP'}`;
+      const what = r.failed
+        ? `FAILED: ${r.failed}`
+        : `${r.cpuPerFireUs?.toFixed(2)} µs/fire, ${Math.round(r.firesPerSecond)} fires/s, missing ${r.missing}, p99 ${r.latenessP99Ms} ms${r.keepsUp ? '' : ', DOES NOT KEEP UP'}`;
       log(`  N=${n} ${kind} rep ${rep}: ${what} (${((Date.now() - t) / 1000).toFixed(0)} s)`);
       runs[kind].push(r);
     }
@@ -142,7 +177,8 @@ async function search(o, report, log) {
   report.largestKeptUp = { n: lo, notAt: hi, note: 'library and server (no client) kept up; search steps are 1 repetition each' };
 }
 
-const fmt = (x, digits = 0) => (x === null || x === undefined ? '-' : x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }).replace(/,/g, ' '));
+const fmt = (x, digits = 0) =>
+  x === null || x === undefined ? '-' : x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }).replace(/,/g, ' ');
 
 function markdown(report) {
   const o = report.options;
@@ -150,9 +186,9 @@ function markdown(report) {
     `## Server vs library: CPU per fire (${report.startedAt}, commit ${report.commit})`,
     '',
     `${report.machine.cpus} × ${report.machine.cpuModel}, Node ${report.machine.node}, load average at start ${report.machine.loadAverage}. ` +
-    `SQLite store (temp file), logger at \`${o.logLevel}\`, task \`${o.task}\`, jobs added ${o.add === 'http' ? 'over HTTP (library: addJob)' : 'as config jobs (library: addJob before start)'}, ` +
-    `phases ${o.phases}; ${o.warmupS} s warm-up, ${o.windowS} s window, median of ${o.reps} repetition(s). ` +
-    'CPU: the process\'s user + system from /proc; fires: runs started in the window, from its run history.',
+      `SQLite store (temp file), logger at \`${o.logLevel}\`, task \`${o.task}\`, jobs added ${o.add === 'http' ? 'over HTTP (library: addJob)' : 'as config jobs (library: addJob before start)'}, ` +
+      `phases ${o.phases}; ${o.warmupS} s warm-up, ${o.windowS} s window, median of ${o.reps} repetition(s). ` +
+      "CPU: the process's user + system from /proc; fires: runs started in the window, from its run history.",
     '',
     '| N | case | CPU µs per fire | ratio to library | fires/s | missing (of owed) | lateness p50 / p99 ms | RSS MB (peak) | CPU cores | notes |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -171,14 +207,19 @@ function markdown(report) {
         ...(s.failedReps > 0 ? [`${s.failedReps} rep(s) failed`] : []),
         ...(s.client ? [`client: ${fmt(s.client.framesPerFire, 2)} frames/fire, ${fmt(s.client.mbPerSecond, 1)} MB/s, ${s.client.drops} drop(s)`] : []),
       ];
-      lines.push(`| ${n} | ${kind} | ${fmt(s.cpuPerFireUs, 2)} | ${ratio} | ${fmt(s.firesPerSecond)} | ${fmt(s.missing)} (${fmt(s.owed)}) | ${fmt(s.latenessP50Ms)} / ${fmt(s.latenessP99Ms)} | ${fmt(s.rssMb)} (${fmt(s.peakRssMb)}) | ${fmt(s.cpuCores, 2)} | ${notes.join('; ')} |`);
+      lines.push(
+        `| ${n} | ${kind} | ${fmt(s.cpuPerFireUs, 2)} | ${ratio} | ${fmt(s.firesPerSecond)} | ${fmt(s.missing)} (${fmt(s.owed)}) | ${fmt(s.latenessP50Ms)} / ${fmt(s.latenessP99Ms)} | ${fmt(s.rssMb)} (${fmt(s.peakRssMb)}) | ${fmt(s.cpuCores, 2)} | ${notes.join('; ')} |`,
+      );
     }
   }
   if (report.largestKeptUp) {
     const { n, notAt } = report.largestKeptUp;
     lines.push('', `Largest N measured that keeps up (library and server without client): ${n === 0 ? 'none' : fmt(n)}; not at ${fmt(notAt)}.`);
   }
-  lines.push('', `Keeps up: at most ${MAX_MISSING_SHARE * 100} % of the fires owed in the window missing and lateness p99 < ${MAX_P99_MS} ms. Target: server ≤ 1.3× the library's CPU per fire.`);
+  lines.push(
+    '',
+    `Keeps up: at most ${MAX_MISSING_SHARE * 100} % of the fires owed in the window missing and lateness p99 < ${MAX_P99_MS} ms. Target: server ≤ 1.3× the library's CPU per fire.`,
+  );
   return lines.join('\n');
 }
 
@@ -190,7 +231,15 @@ async function main() {
     startedAt: started.toISOString(),
     stamp: started.toISOString().replace(/[:.]/g, '-'),
     commit: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim(),
-    machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '?', loadAverage: os.loadavg().map((x) => x.toFixed(2)).join(' ') },
+    machine: {
+      node: process.version,
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? '?',
+      loadAverage: os
+        .loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' '),
+    },
     options: o,
     summary: [],
     runs: [],

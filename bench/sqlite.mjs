@@ -29,7 +29,11 @@ function percentile(sorted, p) {
   await filler.start({ paused: true });
   const t0 = performance.now();
   for (let i = 0; i < JOBS; i++) {
-    await filler.addJob({ id: `job-${i}`, task: 'noop', trigger: i % 2 ? { type: 'interval', seconds: 86_400 } : { type: 'cron', expression: `${i % 60} ${i % 24} * * *`, timezone: 'Europe/Berlin' } });
+    await filler.addJob({
+      id: `job-${i}`,
+      task: 'noop',
+      trigger: i % 2 ? { type: 'interval', seconds: 86_400 } : { type: 'cron', expression: `${i % 60} ${i % 24} * * *`, timezone: 'Europe/Berlin' },
+    });
   }
   const fillSeconds = (performance.now() - t0) / 1000;
   await filler.shutdown();
@@ -44,11 +48,22 @@ function percentile(sorted, p) {
     await s.shutdown();
   }
   runs.sort((a, b) => a - b);
-  console.log(JSON.stringify({ measure: 'startup', jobs: JOBS, fileMB: +(statSync(path).size / 1e6).toFixed(1), addJobsPerSecond: Math.round(JOBS / fillSeconds), startMsMedian: Math.round(runs[1]) }));
+  console.log(
+    JSON.stringify({
+      measure: 'startup',
+      jobs: JOBS,
+      fileMB: +(statSync(path).size / 1e6).toFixed(1),
+      addJobsPerSecond: Math.round(JOBS / fillSeconds),
+      startMsMedian: Math.round(runs[1]),
+    }),
+  );
 }
 
 // 2 and 3. Sustained fires with history on, with aggressive retention so pruning runs all the time.
-for (const [label, maxRunsPerJob] of [['sustained', 1000], ['pruning', 5]]) {
+for (const [label, maxRunsPerJob] of [
+  ['sustained', 1000],
+  ['pruning', 5],
+]) {
   const path = join(dir, `${label}.db`);
   const store = new SqliteJobStore({ path, maxRunsPerJob });
   const s = new SchedulerService({ store, logger });
@@ -75,10 +90,18 @@ for (const [label, maxRunsPerJob] of [['sustained', 1000], ['pruning', 5]]) {
   const sorted = lateness.slice().sort((a, b) => a - b);
   const stored = (await s.getRuns('r-0', { limit: 1000 })).length;
   await s.shutdown();
-  console.log(JSON.stringify({
-    measure: label, jobs: RATE, maxRunsPerJob, firesPerSecond: Math.round((fires - f0) / elapsed),
-    latenessP50Ms: percentile(sorted, 0.5), latenessP99Ms: percentile(sorted, 0.99), latenessMaxMs: sorted[sorted.length - 1],
-    cpuPercent: Math.round(((cpu.user + cpu.system) / 1e6 / elapsed) * 100), runsKeptForOneJob: stored,
-  }));
+  console.log(
+    JSON.stringify({
+      measure: label,
+      jobs: RATE,
+      maxRunsPerJob,
+      firesPerSecond: Math.round((fires - f0) / elapsed),
+      latenessP50Ms: percentile(sorted, 0.5),
+      latenessP99Ms: percentile(sorted, 0.99),
+      latenessMaxMs: sorted[sorted.length - 1],
+      cpuPercent: Math.round(((cpu.user + cpu.system) / 1e6 / elapsed) * 100),
+      runsKeptForOneJob: stored,
+    }),
+  );
 }
 rmSync(dir, { recursive: true, force: true });

@@ -156,7 +156,11 @@ async function registerAll(n, addOne, opts, baseline, label = 'registration') {
       const heap = process.memoryUsage().heapUsed;
       const partial = { registered: i + 1, elapsedMs: Math.round(t - t0), approxBytesPerJob: Math.round((heap - baseline.heapUsed) / (i + 1)) };
       if (t - t0 > limitMs) throw new CaseFailure(`${label} exceeded ${opts['reg-limit-s']} s (${i + 1} of ${n} jobs)`, partial);
-      if (heap > budget) throw new CaseFailure(`heap exceeded ${opts['heap-budget-mb']} MB after ${i + 1} of ${n} jobs (~${partial.approxBytesPerJob} bytes/job, not gc'd)`, partial);
+      if (heap > budget)
+        throw new CaseFailure(
+          `heap exceeded ${opts['heap-budget-mb']} MB after ${i + 1} of ${n} jobs (~${partial.approxBytesPerJob} bytes/job, not gc'd)`,
+          partial,
+        );
       if (t - lastReport > 2000) {
         progress(`${label}: ${i + 1}/${n}`);
         lastReport = t;
@@ -179,7 +183,7 @@ function steadyCpuPerFireUs(cpuBySecond, firesBySecond) {
     cpu += cpuBySecond[s];
     count += firesBySecond[s];
   }
-  return count > 0 ? Math.round((cpu * 1000 / count) * 1000) / 1000 : null;
+  return count > 0 ? Math.round(((cpu * 1000) / count) * 1000) / 1000 : null;
 }
 
 async function intervalOneSecond(adapter, n, opts) {
@@ -209,13 +213,21 @@ async function intervalOneSecond(adapter, n, opts) {
   const ids = (i) => `j-${i}`;
   gcFull();
   const baseline = memBytes();
-  const regMs = await registerAll(n, (i) => {
-    lo[i] = Date.now();
-    const r = adapter.add.interval(ids(i), 1, onFire, false);
-    if (r && typeof r.then === 'function') return r.then(() => { hi[i] = Date.now(); });
-    hi[i] = Date.now();
-    return undefined;
-  }, opts, baseline);
+  const regMs = await registerAll(
+    n,
+    (i) => {
+      lo[i] = Date.now();
+      const r = adapter.add.interval(ids(i), 1, onFire, false);
+      if (r && typeof r.then === 'function')
+        return r.then(() => {
+          hi[i] = Date.now();
+        });
+      hi[i] = Date.now();
+      return undefined;
+    },
+    opts,
+    baseline,
+  );
   const regEnd = nowMs();
   const cpu0 = process.cpuUsage();
   const firesBefore = fires;
@@ -234,9 +246,7 @@ async function intervalOneSecond(adapter, n, opts) {
   }, 1000);
 
   // Fires each job owes with an ideal time <= windowEnd; a later clock read means fewer.
-  const owed = (anchor) => (wholeSeconds
-    ? Math.floor(windowEnd / 1000) - Math.floor(anchor / 1000)
-    : Math.floor((windowEnd - anchor) / 1000));
+  const owed = (anchor) => (wholeSeconds ? Math.floor(windowEnd / 1000) - Math.floor(anchor / 1000) : Math.floor((windowEnd - anchor) / 1000));
   let expectedLo = 0;
   let expectedHi = 0;
   for (let i = 0; i < n; i++) {
@@ -264,7 +274,7 @@ async function intervalOneSecond(adapter, n, opts) {
     firesInWindow: windowFires,
     windowMs: Math.round(stop - regEnd),
     cpuMs: Math.round(cpu),
-    cpuPerFireUs: windowFires ? Math.round((cpu * 1000 / windowFires) * 1000) / 1000 : null,
+    cpuPerFireUs: windowFires ? Math.round(((cpu * 1000) / windowFires) * 1000) / 1000 : null,
     cpuMsBySecond: cpuBySecond,
     firesBySecond,
     // The same without the first second of the window (JIT warm-up, first records): the steady state.
@@ -285,7 +295,9 @@ function registerVariant(adapter, variant, onFire, keep) {
 
 async function idle(adapter, n, variant, opts) {
   let fires = 0;
-  const onFire = () => { fires++; };
+  const onFire = () => {
+    fires++;
+  };
   const add = registerVariant(adapter, variant, onFire, false);
   gcFull();
   const m0 = memBytes();
@@ -309,7 +321,9 @@ async function idle(adapter, n, variant, opts) {
 
 async function churn(adapter, n, variant, opts) {
   let fires = 0;
-  const onFire = () => { fires++; };
+  const onFire = () => {
+    fires++;
+  };
   const add = registerVariant(adapter, variant, onFire, true);
   const ids = new Array(n);
   const base = memBytes();
@@ -377,7 +391,9 @@ async function distinctCron(adapter, n, opts) {
   if (n > COMBOS * 4) throw new UnsupportedError(`at most ${COMBOS * 4} distinct expressions`);
   const measured = opts.cap > 0 ? Math.min(n, opts.cap) : n;
   let fires = 0;
-  const onFire = () => { fires++; };
+  const onFire = () => {
+    fires++;
+  };
   gcFull();
   const m0 = memBytes();
   const regMs = await registerAll(measured, (i) => adapter.add.cron(`j-${i}`, distinctExpression(i), i % 2 ? ZONE_BERLIN : ZONE_NY, onFire, false), opts, m0);
@@ -416,7 +432,12 @@ async function cronNext(scheduler, opts) {
     for (let i = 0; i < Math.min(got.length, want.length); i++) if (got[i] !== want[i]) diff++;
     if (diff > 0) {
       const first = got.findIndex((t, i) => t !== want[i]);
-      mismatches[expr] = { differing: diff, firstAt: first, got: first >= 0 ? new Date(got[first]).toISOString() : null, croner: first >= 0 && want[first] !== undefined ? new Date(want[first]).toISOString() : null };
+      mismatches[expr] = {
+        differing: diff,
+        firstAt: first,
+        got: first >= 0 ? new Date(got[first]).toISOString() : null,
+        croner: first >= 0 && want[first] !== undefined ? new Date(want[first]).toISOString() : null,
+      };
     }
   }
   const perExprMs = (opts['duration-s'] * 1000) / CRON_NEXT_EXPRESSIONS.length;

@@ -58,8 +58,14 @@ function toast(message) {
 }
 
 const table = new JobsTable({
-  table: $('jobs-table'), empty: $('jobs-empty'), pageInfo: $('page-info'), prev: $('prev-page'), next: $('next-page'),
-  onOpen: (id) => detail.open(id).catch(report), onAction: (action, job) => act(action, job), isAdmin,
+  table: $('jobs-table'),
+  empty: $('jobs-empty'),
+  pageInfo: $('page-info'),
+  prev: $('prev-page'),
+  next: $('next-page'),
+  onOpen: (id) => detail.open(id).catch(report),
+  onAction: (action, job) => act(action, job),
+  isAdmin,
 });
 const detail = new JobDetail($('detail-dialog'), { onAction: (action, job) => act(action, job), isAdmin });
 const form = new JobForm($('form-dialog'), {
@@ -115,7 +121,11 @@ async function act(action, job) {
         form.open(job);
         break;
       case 'remove': {
-        const ok = await confirmDialog({ title: `Remove ${job.id}?`, text: `The job "${job.id}" and its run history will be deleted. This cannot be undone.`, ok: 'Remove' });
+        const ok = await confirmDialog({
+          title: `Remove ${job.id}?`,
+          text: `The job "${job.id}" and its run history will be deleted. This cannot be undone.`,
+          ok: 'Remove',
+        });
         if (!ok) return;
         await del(jobPath(job.id));
         table.remove(job.id);
@@ -194,11 +204,15 @@ async function flush() {
       state.pageStale = false;
       await table.load();
     } else if (visible.length > 0) {
-      const jobs = await Promise.all(visible.map((id) => get(jobPath(id)).catch((error) => {
-        if (error.code === 'JOB_NOT_FOUND') table.remove(id);
-        else throw error;
-        return null;
-      })));
+      const jobs = await Promise.all(
+        visible.map((id) =>
+          get(jobPath(id)).catch((error) => {
+            if (error.code === 'JOB_NOT_FOUND') table.remove(id);
+            else throw error;
+            return null;
+          }),
+        ),
+      );
       for (const job of jobs) if (job !== null) table.update(job);
     }
     if (state.statusStale && Date.now() - state.lastStatus >= STATUS_MIN_MS) await loadStatus();
@@ -238,7 +252,7 @@ function readFiltersFromUrl() {
   if (params.has('q')) query.q = filters.elements.q.value = params.get('q');
   if (['active', 'paused', 'failing'].includes(params.get('state'))) query.state = filters.elements.state.value = params.get('state');
   if (['id', 'nextRunTime', 'lastRun'].includes(params.get('sort'))) query.sort = params.get('sort');
-  if (['25', '50', '100', '200'].includes(params.get('limit'))) query.limit = Number(filters.elements.limit.value = params.get('limit'));
+  if (['25', '50', '100', '200'].includes(params.get('limit'))) query.limit = Number((filters.elements.limit.value = params.get('limit')));
   Object.assign(table.query, query);
   table.renderSortState();
 }
@@ -258,8 +272,10 @@ function writeFiltersToUrl() {
 function wireControls() {
   const filters = $('filters');
   const apply = () => {
-    table.setQuery({ q: filters.elements.q.value.trim(), state: filters.elements.state.value, limit: Number(filters.elements.limit.value) })
-      .then(writeFiltersToUrl).catch(report);
+    table
+      .setQuery({ q: filters.elements.q.value.trim(), state: filters.elements.state.value, limit: Number(filters.elements.limit.value) })
+      .then(writeFiltersToUrl)
+      .catch(report);
   };
   filters.addEventListener('submit', (event) => {
     event.preventDefault();

@@ -32,30 +32,69 @@ export function runChart(runs) {
   const lateness = timed.filter((p) => p.run.latenessMs !== null);
   const path = (list, key) => list.map((p, i) => `${i === 0 ? 'M' : 'L'}${x(p.t).toFixed(1)},${y(p.run[key]).toFixed(1)}`).join(' ');
 
-  const chart = svg('svg', {
-    viewBox: `0 0 ${W} ${H}`, class: 'chart-svg', role: 'img', 'aria-label': summary(points, durations, lateness),
-  },
-  // Grid and axes.
-  [0, 0.5, 1].map((f) => svg('g', { class: 'grid' },
-    svg('line', { x1: PAD.left, x2: W - PAD.right, y1: y(maxY * f), y2: y(maxY * f) }),
-    svg('text', { x: PAD.left - 6, y: y(maxY * f) + 4, 'text-anchor': 'end' }, formatDuration(maxY * f)))),
-  svg('text', { class: 'axis', x: PAD.left, y: H - 8 }, formatInstant(points[0].run.scheduledAt)),
-  svg('text', { class: 'axis', x: W - PAD.right, y: H - 8, 'text-anchor': 'end' }, formatInstant(points[points.length - 1].run.scheduledAt)),
-  lateness.length > 1 ? svg('path', { class: 'line lateness', d: path(lateness, 'latenessMs') }) : null,
-  durations.length > 1 ? svg('path', { class: 'line duration', d: path(durations, 'durationMs') }) : null,
-  durations.map((p) => svg('circle', {
-    class: `dot ${BAD.has(p.run.outcome) ? 'dot-bad' : 'dot-ok'}`, cx: x(p.t), cy: y(p.run.durationMs), r: 3.5,
-  }, svg('title', {}, `${formatInstant(p.run.scheduledAt)}: ${OUTCOME_LABEL[p.run.outcome] ?? p.run.outcome}, ${formatDuration(p.run.durationMs)}, late ${formatDuration(p.run.latenessMs)}`))),
-  // Runs that never started (missed, skipped) have no timings: a tick on the time axis.
-  points.filter((p) => p.run.durationMs === null && p.run.outcome !== 'running').map((p) => svg('path', {
-    class: 'tick-missed', d: `M${x(p.t).toFixed(1)},${H - PAD.bottom - 6} v12`,
-  }, svg('title', {}, `${formatInstant(p.run.scheduledAt)}: ${OUTCOME_LABEL[p.run.outcome] ?? p.run.outcome}`))));
+  const chart = svg(
+    'svg',
+    {
+      viewBox: `0 0 ${W} ${H}`,
+      class: 'chart-svg',
+      role: 'img',
+      'aria-label': summary(points, durations, lateness),
+    },
+    // Grid and axes.
+    [0, 0.5, 1].map((f) =>
+      svg(
+        'g',
+        { class: 'grid' },
+        svg('line', { x1: PAD.left, x2: W - PAD.right, y1: y(maxY * f), y2: y(maxY * f) }),
+        svg('text', { x: PAD.left - 6, y: y(maxY * f) + 4, 'text-anchor': 'end' }, formatDuration(maxY * f)),
+      ),
+    ),
+    svg('text', { class: 'axis', x: PAD.left, y: H - 8 }, formatInstant(points[0].run.scheduledAt)),
+    svg('text', { class: 'axis', x: W - PAD.right, y: H - 8, 'text-anchor': 'end' }, formatInstant(points[points.length - 1].run.scheduledAt)),
+    lateness.length > 1 ? svg('path', { class: 'line lateness', d: path(lateness, 'latenessMs') }) : null,
+    durations.length > 1 ? svg('path', { class: 'line duration', d: path(durations, 'durationMs') }) : null,
+    durations.map((p) =>
+      svg(
+        'circle',
+        {
+          class: `dot ${BAD.has(p.run.outcome) ? 'dot-bad' : 'dot-ok'}`,
+          cx: x(p.t),
+          cy: y(p.run.durationMs),
+          r: 3.5,
+        },
+        svg(
+          'title',
+          {},
+          `${formatInstant(p.run.scheduledAt)}: ${OUTCOME_LABEL[p.run.outcome] ?? p.run.outcome}, ${formatDuration(p.run.durationMs)}, late ${formatDuration(p.run.latenessMs)}`,
+        ),
+      ),
+    ),
+    // Runs that never started (missed, skipped) have no timings: a tick on the time axis.
+    points
+      .filter((p) => p.run.durationMs === null && p.run.outcome !== 'running')
+      .map((p) =>
+        svg(
+          'path',
+          {
+            class: 'tick-missed',
+            d: `M${x(p.t).toFixed(1)},${H - PAD.bottom - 6} v12`,
+          },
+          svg('title', {}, `${formatInstant(p.run.scheduledAt)}: ${OUTCOME_LABEL[p.run.outcome] ?? p.run.outcome}`),
+        ),
+      ),
+  );
 
-  figure.append(chart, h('figcaption', { class: 'legend' },
-    h('span', { class: 'key key-duration', text: 'duration' }),
-    h('span', { class: 'key key-lateness', text: 'lateness' }),
-    h('span', { class: 'key key-bad', text: 'failed' }),
-    h('span', { class: 'key key-missed', text: 'missed or skipped' })));
+  figure.append(
+    chart,
+    h(
+      'figcaption',
+      { class: 'legend' },
+      h('span', { class: 'key key-duration', text: 'duration' }),
+      h('span', { class: 'key key-lateness', text: 'lateness' }),
+      h('span', { class: 'key key-bad', text: 'failed' }),
+      h('span', { class: 'key key-missed', text: 'missed or skipped' }),
+    ),
+  );
   return figure;
 }
 

@@ -6,11 +6,15 @@ export function openModal(dialog, focusTarget) {
   const previous = document.activeElement;
   if (!dialog.open) dialog.showModal();
   (focusTarget ?? dialog.querySelector('[autofocus]') ?? dialog.querySelector('input, select, textarea, button'))?.focus();
-  dialog.addEventListener('close', () => {
-    // The opener may have been redrawn meanwhile (a live row update): fall back to the jobs section.
-    if (previous instanceof HTMLElement && previous.isConnected) previous.focus();
-    else document.getElementById('jobs')?.focus();
-  }, { once: true });
+  dialog.addEventListener(
+    'close',
+    () => {
+      // The opener may have been redrawn meanwhile (a live row update): fall back to the jobs section.
+      if (previous instanceof HTMLElement && previous.isConnected) previous.focus();
+      else document.getElementById('jobs')?.focus();
+    },
+    { once: true },
+  );
 }
 
 /** Asks a yes/no question; resolves true for OK. */

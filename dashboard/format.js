@@ -2,10 +2,21 @@
 // zone; the exact ISO instant stays in the `datetime`/`title` attributes.
 
 const dateTime = new Intl.DateTimeFormat(undefined, {
-  year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+  year: 'numeric',
+  month: 'short',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
 });
 const weekdayTime = new Intl.DateTimeFormat(undefined, {
-  weekday: 'short', year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit', timeZoneName: 'short',
+  weekday: 'short',
+  year: 'numeric',
+  month: 'short',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  timeZoneName: 'short',
 });
 
 export function formatInstant(iso) {
@@ -61,6 +72,12 @@ export function formatDuration(ms) {
 }
 
 export const OUTCOME_LABEL = {
-  running: 'running', succeeded: 'succeeded', failed: 'failed', missed: 'missed', skipped: 'skipped',
-  lost: 'lost', timed_out: 'timed out', cancelled: 'cancelled',
+  running: 'running',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  missed: 'missed',
+  skipped: 'skipped',
+  lost: 'lost',
+  timed_out: 'timed out',
+  cancelled: 'cancelled',
 };

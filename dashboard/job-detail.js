@@ -124,24 +124,43 @@ export class JobDetail {
   render(notice) {
     const focusKey = this.dialog.contains(document.activeElement) ? document.activeElement.dataset?.focusKey : undefined;
     const job = this.job;
-    const header = h('header', { class: 'dialog-header' },
+    const header = h(
+      'header',
+      { class: 'dialog-header' },
       h('h2', { id: 'detail-title', text: job?.id ?? this.id ?? '' }),
-      h('button', { type: 'button', class: 'close', text: '×', dataset: { focusKey: 'close' }, attrs: { 'aria-label': 'Close details' }, on: { click: () => this.dialog.close() } }));
+      h('button', {
+        type: 'button',
+        class: 'close',
+        text: '×',
+        dataset: { focusKey: 'close' },
+        attrs: { 'aria-label': 'Close details' },
+        on: { click: () => this.dialog.close() },
+      }),
+    );
     if (job === null) {
       fill(this.dialog, header, h('p', { class: 'notice', text: notice ?? '' }));
       return;
     }
-    fill(this.dialog, header,
+    fill(
+      this.dialog,
+      header,
       h('p', { class: 'schedule-line' }, h('strong', { text: job.trigger.description ?? '' }), ' ', stateBadges(job)),
       this.isAdmin() ? this.actions(job) : null,
       this.properties(job),
-      h('div', { class: 'detail-columns' },
+      h(
+        'div',
+        { class: 'detail-columns' },
         h('section', { attrs: { 'aria-labelledby': 'fires-title' } }, h('h3', { id: 'fires-title', text: 'Next 10 fire times' }), this.fireList(job)),
-        h('section', { attrs: { 'aria-labelledby': 'runs-title' }, class: 'runs-section' },
+        h(
+          'section',
+          { attrs: { 'aria-labelledby': 'runs-title' }, class: 'runs-section' },
           h('h3', { id: 'runs-title', text: 'Run history' }),
           runChart(this.runs),
           this.runTable(),
-          this.runsCursor === null ? null : h('button', { type: 'button', text: 'Load older runs', on: { click: (e) => this.loadOlder(e.currentTarget) } }))));
+          this.runsCursor === null ? null : h('button', { type: 'button', text: 'Load older runs', on: { click: (e) => this.loadOlder(e.currentTarget) } }),
+        ),
+      ),
+    );
     if (focusKey !== undefined) {
       const key = focusKey === 'pause' || focusKey === 'resume' ? '[data-focus-key="pause"],[data-focus-key="resume"]' : `[data-focus-key="${focusKey}"]`;
       this.dialog.querySelector(key)?.focus();
@@ -149,62 +168,129 @@ export class JobDetail {
   }
 
   actions(job) {
-    const button = (action, label, extra = '') => h('button', {
-      type: 'button', text: label, class: extra, dataset: { action, focusKey: action }, on: { click: () => this.onAction(action, job) },
-    });
-    return h('div', { class: 'buttons detail-actions' },
+    const button = (action, label, extra = '') =>
+      h('button', {
+        type: 'button',
+        text: label,
+        class: extra,
+        dataset: { action, focusKey: action },
+        on: { click: () => this.onAction(action, job) },
+      });
+    return h(
+      'div',
+      { class: 'buttons detail-actions' },
       job.paused ? button('resume', 'Resume') : button('pause', 'Pause'),
       button('run', 'Run now'),
       job.runningInstances > 0 ? button('cancel', 'Cancel running') : null,
       button('edit', 'Edit'),
-      button('remove', 'Remove', 'danger'));
+      button('remove', 'Remove', 'danger'),
+    );
   }
 
   properties(job) {
     const row = (label, value) => [h('dt', { text: label }), h('dd', {}, value)];
     const seconds = (v) => (v === null || v === undefined ? 'none' : `${v} s`);
-    return h('dl', { class: 'props' },
+    return h(
+      'dl',
+      { class: 'props' },
       row('Name', job.name),
       row('Task', job.task ?? '—'),
       row('Trigger', h('code', { text: triggerSummary(job.trigger) })),
       job.timezone ? row('Time zone', job.timezone) : null,
-      row('Next run', job.nextRunTime === null ? (job.paused ? 'paused' : 'none')
-        : [h('time', { dateTime: job.nextRunTime, dataset: { countdown: '' }, text: formatCountdown(job.nextRunTime, Date.now()) }), ` (${formatInstant(job.nextRunTime)})`]),
+      row(
+        'Next run',
+        job.nextRunTime === null
+          ? job.paused
+            ? 'paused'
+            : 'none'
+          : [
+              h('time', { dateTime: job.nextRunTime, dataset: { countdown: '' }, text: formatCountdown(job.nextRunTime, Date.now()) }),
+              ` (${formatInstant(job.nextRunTime)})`,
+            ],
+      ),
       row('Running now', String(job.runningInstances)),
-      row('Policies', `max instances ${job.maxInstances}, coalesce ${job.coalesce ? 'on' : 'off'}, misfire grace ${seconds(job.misfireGraceTime)}, timeout ${seconds(job.timeoutSeconds)}, jitter ${seconds(job.jitterSeconds)}, retries ${job.retries ? `${job.retries.max} (backoff ${job.retries.backoffSeconds ?? 0} s)` : 'none'}`),
-      job.args === undefined ? null : row('Args', h('pre', { class: 'args', text: JSON.stringify(job.args, null, 2) })));
+      row(
+        'Policies',
+        `max instances ${job.maxInstances}, coalesce ${job.coalesce ? 'on' : 'off'}, misfire grace ${seconds(job.misfireGraceTime)}, timeout ${seconds(job.timeoutSeconds)}, jitter ${seconds(job.jitterSeconds)}, retries ${job.retries ? `${job.retries.max} (backoff ${job.retries.backoffSeconds ?? 0} s)` : 'none'}`,
+      ),
+      job.args === undefined ? null : row('Args', h('pre', { class: 'args', text: JSON.stringify(job.args, null, 2) })),
+    );
   }
 
   fireList(job) {
     if (this.fires === null) return h('p', { class: 'muted', text: 'Loading…' });
     if (!Array.isArray(this.fires)) return h('p', { class: 'error', text: this.fires.error });
     if (this.fires.length === 0) return h('p', { class: 'muted', text: 'No further fire times.' });
-    return h('div', {},
+    return h(
+      'div',
+      {},
       job.paused ? h('p', { class: 'muted small', text: 'The job is paused: these are the times its trigger would fire.' }) : null,
-      fireItems(this.fires, job.trigger.timezone));
+      fireItems(this.fires, job.trigger.timezone),
+    );
   }
 
   runTable() {
     if (this.runs.length === 0) return null;
     const body = h('tbody');
     for (const run of this.runs) {
-      body.append(h('tr', { class: `run run-${run.outcome}` },
-        h('td', { attrs: { 'data-label': 'Fire time' } }, h('time', { dateTime: run.scheduledAt, text: formatInstant(run.scheduledAt) })),
-        h('td', { attrs: { 'data-label': 'Outcome' } }, outcomeBadge(run.outcome),
-          run.coalesced > 1 ? h('span', { class: 'muted small', text: ` ×${run.coalesced}` }) : null),
-        h('td', { attrs: { 'data-label': 'Attempt' }, class: 'num', text: String(run.attempt) }),
-        h('td', { attrs: { 'data-label': 'Duration' }, class: 'num', text: formatDuration(run.durationMs) }),
-        h('td', { attrs: { 'data-label': 'Lateness' }, class: 'num', text: formatDuration(run.latenessMs) })));
+      body.append(
+        h(
+          'tr',
+          { class: `run run-${run.outcome}` },
+          h('td', { attrs: { 'data-label': 'Fire time' } }, h('time', { dateTime: run.scheduledAt, text: formatInstant(run.scheduledAt) })),
+          h(
+            'td',
+            { attrs: { 'data-label': 'Outcome' } },
+            outcomeBadge(run.outcome),
+            run.coalesced > 1 ? h('span', { class: 'muted small', text: ` ×${run.coalesced}` }) : null,
+          ),
+          h('td', { attrs: { 'data-label': 'Attempt' }, class: 'num', text: String(run.attempt) }),
+          h('td', { attrs: { 'data-label': 'Duration' }, class: 'num', text: formatDuration(run.durationMs) }),
+          h('td', { attrs: { 'data-label': 'Lateness' }, class: 'num', text: formatDuration(run.latenessMs) }),
+        ),
+      );
       if (run.error || run.output) {
-        body.append(h('tr', { class: 'run-extra' }, h('td', { colSpan: 5 },
-          run.error ? h('p', { class: 'error run-error' }, run.error.code ? h('code', { text: run.error.code }) : null, run.error.code ? ' ' : null, run.error.message) : null,
-          run.output ? h('pre', { class: 'output', text: run.output }) : null)));
+        body.append(
+          h(
+            'tr',
+            { class: 'run-extra' },
+            h(
+              'td',
+              { colSpan: 5 },
+              run.error
+                ? h(
+                    'p',
+                    { class: 'error run-error' },
+                    run.error.code ? h('code', { text: run.error.code }) : null,
+                    run.error.code ? ' ' : null,
+                    run.error.message,
+                  )
+                : null,
+              run.output ? h('pre', { class: 'output', text: run.output }) : null,
+            ),
+          ),
+        );
       }
     }
-    return h('div', { class: 'table-wrap' }, h('table', { class: 'runs' },
-      h('caption', { class: 'visually-hidden', text: 'Runs, newest first' }),
-      h('thead', {}, h('tr', {}, ['Fire time', 'Outcome', 'Attempt', 'Duration', 'Lateness'].map((t) => h('th', { scope: 'col', text: t })))),
-      body));
+    return h(
+      'div',
+      { class: 'table-wrap' },
+      h(
+        'table',
+        { class: 'runs' },
+        h('caption', { class: 'visually-hidden', text: 'Runs, newest first' }),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ['Fire time', 'Outcome', 'Attempt', 'Duration', 'Lateness'].map((t) => h('th', { scope: 'col', text: t })),
+          ),
+        ),
+        body,
+      ),
+    );
   }
 }
 
@@ -214,8 +300,17 @@ export class JobDetail {
  */
 export function fireItems(items, zone) {
   const other = zone && zone !== Intl.DateTimeFormat().resolvedOptions().timeZone ? zone : null;
-  return h('ol', { class: 'fires' }, items.map((item) => h('li', {},
-    h('time', { dateTime: item.at, text: formatFire(item.at) }),
-    other === null ? null : h('span', { class: 'muted small zone-time', text: ` (${formatInZone(item.at, other)})` }),
-    item.dst ? h('span', { class: `dst dst-${item.dst}`, title: DST_NOTE[item.dst] ?? '', text: `DST ${item.dst}` }) : null)));
+  return h(
+    'ol',
+    { class: 'fires' },
+    items.map((item) =>
+      h(
+        'li',
+        {},
+        h('time', { dateTime: item.at, text: formatFire(item.at) }),
+        other === null ? null : h('span', { class: 'muted small zone-time', text: ` (${formatInZone(item.at, other)})` }),
+        item.dst ? h('span', { class: `dst dst-${item.dst}`, title: DST_NOTE[item.dst] ?? '', text: `DST ${item.dst}` }) : null,
+      ),
+    ),
+  );
 }

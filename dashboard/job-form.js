@@ -19,7 +19,12 @@ const CRON_PRESETS = [
   { value: 'M H * * 1', label: 'Mondays at…', time: true },
   { value: 'M H 1 * *', label: 'the 1st of each month at…', time: true },
 ];
-const UNITS = [['seconds', 1], ['minutes', 60], ['hours', 3600], ['days', 86400]];
+const UNITS = [
+  ['seconds', 1],
+  ['minutes', 60],
+  ['hours', 3600],
+  ['days', 86400],
+];
 let formSeq = 0;
 
 export class JobForm {
@@ -40,59 +45,135 @@ export class JobForm {
     this.prefix = p;
     const f = (name) => `${p}${name}`;
     const input = (name, props = {}) => h('input', { id: f(name), name, ...props });
-    const field = (label, control, hint) => h('div', { class: 'field' }, h('label', { htmlFor: control.id, text: label }), control,
-      hint ? h('small', { class: 'hint', id: `${control.id}-hint`, text: hint }) : null);
+    const field = (label, control, hint) =>
+      h(
+        'div',
+        { class: 'field' },
+        h('label', { htmlFor: control.id, text: label }),
+        control,
+        hint ? h('small', { class: 'hint', id: `${control.id}-hint`, text: hint }) : null,
+      );
     const taskNames = this.tasks();
     if (job?.task && !taskNames.includes(job.task)) taskNames.push(job.task);
     const zones = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
-    const radio = (value, label) => h('label', { class: 'radio' },
-      h('input', { type: 'radio', name: 'triggerType', value, on: { change: () => this.showTriggerFields() } }), ` ${label}`);
+    const radio = (value, label) =>
+      h('label', { class: 'radio' }, h('input', { type: 'radio', name: 'triggerType', value, on: { change: () => this.showTriggerFields() } }), ` ${label}`);
     const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
-    this.form = h('form', { noValidate: true, class: 'job-form', on: { submit: (e) => this.submit(e), input: (e) => this.onEdit(e), change: (e) => this.onEdit(e) } },
-      h('header', { class: 'dialog-header' },
+    this.form = h(
+      'form',
+      { noValidate: true, class: 'job-form', on: { submit: (e) => this.submit(e), input: (e) => this.onEdit(e), change: (e) => this.onEdit(e) } },
+      h(
+        'header',
+        { class: 'dialog-header' },
         h('h2', { id: 'form-title', text: job === null ? 'Add a job' : `Edit ${job.id}` }),
-        h('button', { type: 'button', class: 'close', text: '×', attrs: { 'aria-label': 'Close the form' }, on: { click: () => this.dialog.close() } })),
-      h('div', { class: 'form-grid' },
-        field('Job id', input('id', { autocomplete: 'off', spellcheck: false, maxLength: 200, placeholder: 'generated if empty', disabled: job !== null }),
-          'Letters, digits and . _ : -'),
+        h('button', { type: 'button', class: 'close', text: '×', attrs: { 'aria-label': 'Close the form' }, on: { click: () => this.dialog.close() } }),
+      ),
+      h(
+        'div',
+        { class: 'form-grid' },
+        field(
+          'Job id',
+          input('id', { autocomplete: 'off', spellcheck: false, maxLength: 200, placeholder: 'generated if empty', disabled: job !== null }),
+          'Letters, digits and . _ : -',
+        ),
         field('Name', input('name', { autocomplete: 'off', maxLength: 200, placeholder: 'the task name if empty' })),
-        field('Task', h('select', { id: f('task'), name: 'task' }, taskNames.map((t) => h('option', { value: t, text: t })))),
-        field('Args (JSON)', h('textarea', { id: f('args'), name: 'args', rows: 3, spellcheck: false, placeholder: '{ "message": "hello" }' }))),
-      h('fieldset', { class: 'schedule-builder' },
+        field(
+          'Task',
+          h(
+            'select',
+            { id: f('task'), name: 'task' },
+            taskNames.map((t) => h('option', { value: t, text: t })),
+          ),
+        ),
+        field('Args (JSON)', h('textarea', { id: f('args'), name: 'args', rows: 3, spellcheck: false, placeholder: '{ "message": "hello" }' })),
+      ),
+      h(
+        'fieldset',
+        { class: 'schedule-builder' },
         h('legend', { text: 'Schedule' }),
         h('div', { class: 'radios' }, radio('cron', 'Cron'), radio('interval', 'Interval'), radio('date', 'Once, at a date')),
-        h('div', { class: 'trigger-fields', dataset: { type: 'cron' } },
-          field('Preset', h('select', { id: f('preset'), name: 'preset', on: { change: () => this.applyPreset() } },
-            CRON_PRESETS.map((preset) => h('option', { value: preset.value, text: preset.label })))),
+        h(
+          'div',
+          { class: 'trigger-fields', dataset: { type: 'cron' } },
+          field(
+            'Preset',
+            h(
+              'select',
+              { id: f('preset'), name: 'preset', on: { change: () => this.applyPreset() } },
+              CRON_PRESETS.map((preset) => h('option', { value: preset.value, text: preset.label })),
+            ),
+          ),
           field('At', input('presetTime', { type: 'time', value: '02:30', on: { change: () => this.applyPreset() } })),
-          field('Expression', input('expression', { autocomplete: 'off', spellcheck: false, placeholder: '*/15 * * * *' }),
-            'minute hour day-of-month month day-of-week (6 fields: seconds first), or @daily, @hourly…'),
-          field('Time zone', input('timezone', { autocomplete: 'off', attrs: { list: f('zones') }, placeholder: `server default (${this.defaultTimezone() ?? 'UTC'})` })),
-          h('datalist', { id: f('zones') }, zones.map((z) => h('option', { value: z })))),
-        h('div', { class: 'trigger-fields', dataset: { type: 'interval' } },
+          field(
+            'Expression',
+            input('expression', { autocomplete: 'off', spellcheck: false, placeholder: '*/15 * * * *' }),
+            'minute hour day-of-month month day-of-week (6 fields: seconds first), or @daily, @hourly…',
+          ),
+          field(
+            'Time zone',
+            input('timezone', { autocomplete: 'off', attrs: { list: f('zones') }, placeholder: `server default (${this.defaultTimezone() ?? 'UTC'})` }),
+          ),
+          h(
+            'datalist',
+            { id: f('zones') },
+            zones.map((z) => h('option', { value: z })),
+          ),
+        ),
+        h(
+          'div',
+          { class: 'trigger-fields', dataset: { type: 'interval' } },
           field('Every', input('every', { type: 'number', min: '0', step: 'any', inputMode: 'decimal', value: '15' })),
-          field('Unit', h('select', { id: f('unit'), name: 'unit' }, UNITS.map(([u, s]) => h('option', { value: String(s), text: u, selected: u === 'minutes' }))))),
-        h('div', { class: 'trigger-fields', dataset: { type: 'date' } },
-          field('Run at', input('runAt', { type: 'datetime-local', step: '1' }), `In your browser's zone (${browserZone}).`)),
-        h('div', { class: 'preview' },
+          field(
+            'Unit',
+            h(
+              'select',
+              { id: f('unit'), name: 'unit' },
+              UNITS.map(([u, s]) => h('option', { value: String(s), text: u, selected: u === 'minutes' })),
+            ),
+          ),
+        ),
+        h(
+          'div',
+          { class: 'trigger-fields', dataset: { type: 'date' } },
+          field('Run at', input('runAt', { type: 'datetime-local', step: '1' }), `In your browser's zone (${browserZone}).`),
+        ),
+        h(
+          'div',
+          { class: 'preview' },
           h('p', { class: 'preview-status', id: f('preview-status'), attrs: { 'aria-live': 'polite' } }),
-          h('div', { class: 'preview-list' }))),
-      h('details', { class: 'policies' },
+          h('div', { class: 'preview-list' }),
+        ),
+      ),
+      h(
+        'details',
+        { class: 'policies' },
         h('summary', { text: 'Policies' }),
-        h('div', { class: 'form-grid' },
+        h(
+          'div',
+          { class: 'form-grid' },
           field('Max instances', input('maxInstances', { type: 'number', min: '1', step: '1', placeholder: '1' })),
-          field('Misfire grace (s)', input('misfireGraceTime', { inputMode: 'decimal', autocomplete: 'off', placeholder: '60' }), 'Empty: the default; "none": run however late.'),
+          field(
+            'Misfire grace (s)',
+            input('misfireGraceTime', { inputMode: 'decimal', autocomplete: 'off', placeholder: '60' }),
+            'Empty: the default; "none": run however late.',
+          ),
           field('Timeout (s)', input('timeoutSeconds', { type: 'number', min: '0', step: 'any', placeholder: 'none' })),
           field('Jitter (s)', input('jitterSeconds', { type: 'number', min: '0', step: 'any', placeholder: '0' })),
           field('Retries', input('retriesMax', { type: 'number', min: '0', step: '1', placeholder: 'none' })),
           field('Retry backoff (s)', input('retriesBackoff', { type: 'number', min: '0', step: 'any', placeholder: '0' })),
           h('label', { class: 'check' }, input('coalesce', { type: 'checkbox', checked: true }), ' Coalesce a backlog into one run'),
-          job === null ? h('label', { class: 'check' }, input('paused', { type: 'checkbox' }), ' Start paused') : null)),
+          job === null ? h('label', { class: 'check' }, input('paused', { type: 'checkbox' }), ' Start paused') : null,
+        ),
+      ),
       h('p', { class: 'error form-error', role: 'alert' }),
-      h('div', { class: 'buttons' },
+      h(
+        'div',
+        { class: 'buttons' },
         h('button', { type: 'button', text: 'Cancel', on: { click: () => this.dialog.close() } }),
-        h('button', { type: 'submit', class: 'primary', text: job === null ? 'Add job' : 'Save changes' })));
+        h('button', { type: 'submit', class: 'primary', text: job === null ? 'Add job' : 'Save changes' }),
+      ),
+    );
 
     fill(this.dialog, this.form);
     this.fill(job);
@@ -202,7 +283,10 @@ export class JobForm {
       if (seq !== this.previewSeq) return;
       status.className = 'preview-status';
       status.textContent = answer.items.length === 0 ? 'No fire times ahead.' : `Next ${answer.items.length} fire times:`;
-      fill(list, answer.items.length === 0 ? null : fireItems(answer.items, trigger.type === 'cron' ? trigger.timezone ?? this.defaultTimezone() : undefined));
+      fill(
+        list,
+        answer.items.length === 0 ? null : fireItems(answer.items, trigger.type === 'cron' ? (trigger.timezone ?? this.defaultTimezone()) : undefined),
+      );
     } catch (error) {
       if (seq !== this.previewSeq) return;
       status.className = 'preview-status error';

@@ -141,36 +141,53 @@ export class JobsTable {
   row(job) {
     const next = job.nextRunTime;
     const last = job.lastRun;
-    const row = h('tr', { dataset: { id: job.id }, class: job.paused ? 'is-paused' : '' },
-      h('th', { scope: 'row', attrs: { 'data-label': 'Job' } },
+    const row = h(
+      'tr',
+      { dataset: { id: job.id }, class: job.paused ? 'is-paused' : '' },
+      h(
+        'th',
+        { scope: 'row', attrs: { 'data-label': 'Job' } },
         h('button', { type: 'button', class: 'link job-link', text: job.id, dataset: { focusKey: 'open' }, on: { click: () => this.onOpen(job.id) } }),
-        job.name !== job.id && job.name !== job.task ? h('div', { class: 'muted small', text: job.name }) : null),
+        job.name !== job.id && job.name !== job.task ? h('div', { class: 'muted small', text: job.name }) : null,
+      ),
       h('td', { attrs: { 'data-label': 'Task' }, text: job.task ?? '—' }),
       h('td', { attrs: { 'data-label': 'Schedule' }, class: 'schedule', text: job.trigger?.description ?? job.trigger?.type ?? '' }),
-      h('td', { attrs: { 'data-label': 'Next run' }, class: 'next-run' },
+      h(
+        'td',
+        { attrs: { 'data-label': 'Next run' }, class: 'next-run' },
         next === null
           ? h('span', { class: 'muted', text: job.paused ? 'paused' : 'none' })
-          : h('time', { dateTime: next, title: formatInstant(next), dataset: { countdown: '' }, text: formatCountdown(next, Date.now()) })),
-      h('td', { attrs: { 'data-label': 'Last run' }, class: 'last-run', dataset: last === undefined ? {} : { scheduledAt: last.scheduledAt } },
+          : h('time', { dateTime: next, title: formatInstant(next), dataset: { countdown: '' }, text: formatCountdown(next, Date.now()) }),
+      ),
+      h(
+        'td',
+        { attrs: { 'data-label': 'Last run' }, class: 'last-run', dataset: last === undefined ? {} : { scheduledAt: last.scheduledAt } },
         last === undefined
           ? h('span', { class: 'muted', text: 'never' })
-          : [outcomeBadge(last.outcome), ' ', h('span', { class: 'muted', text: formatDuration(last.durationMs), title: `fire time ${formatInstant(last.scheduledAt)}` })]),
+          : [
+              outcomeBadge(last.outcome),
+              ' ',
+              h('span', { class: 'muted', text: formatDuration(last.durationMs), title: `fire time ${formatInstant(last.scheduledAt)}` }),
+            ],
+      ),
       h('td', { attrs: { 'data-label': 'Running' }, class: 'num running', text: String(job.runningInstances ?? 0) }),
       h('td', { attrs: { 'data-label': 'State' }, class: 'state' }, stateBadges(job)),
-      h('td', { class: 'actions' }, this.isAdmin() ? this.actions(job) : null));
+      h('td', { class: 'actions' }, this.isAdmin() ? this.actions(job) : null),
+    );
     return row;
   }
 
   actions(job) {
-    const button = (action, label, extra = '') => h('button', {
-      type: 'button', text: label, class: `small ${extra}`, dataset: { action, focusKey: action },
-      attrs: { 'aria-label': `${label} ${job.id}` }, on: { click: () => this.onAction(action, job) },
-    });
-    return [
-      job.paused ? button('resume', 'Resume') : button('pause', 'Pause'),
-      button('run', 'Run now'),
-      button('remove', 'Remove', 'danger'),
-    ];
+    const button = (action, label, extra = '') =>
+      h('button', {
+        type: 'button',
+        text: label,
+        class: `small ${extra}`,
+        dataset: { action, focusKey: action },
+        attrs: { 'aria-label': `${label} ${job.id}` },
+        on: { click: () => this.onAction(action, job) },
+      });
+    return [job.paused ? button('resume', 'Resume') : button('pause', 'Pause'), button('run', 'Run now'), button('remove', 'Remove', 'danger')];
   }
 
   renderSortState() {
@@ -212,7 +229,15 @@ export function outcomeBadge(outcome) {
 export function stateBadges(job) {
   return [
     h('span', { class: `badge ${job.paused ? 'badge-paused' : 'badge-active'}`, text: job.paused ? 'paused' : 'active' }),
-    job.status === 'task_not_registered' ? h('span', { class: 'badge badge-error', text: 'task not registered', title: `No task named "${job.task}" is registered on the server.` }) : null,
-    job.status === 'load_error' ? h('span', { class: 'badge badge-error', text: 'cannot be loaded', title: `The stored job cannot be loaded (${job.statusReason ?? 'unknown reason'}); it never runs until it is replaced or removed.` }) : null,
+    job.status === 'task_not_registered'
+      ? h('span', { class: 'badge badge-error', text: 'task not registered', title: `No task named "${job.task}" is registered on the server.` })
+      : null,
+    job.status === 'load_error'
+      ? h('span', {
+          class: 'badge badge-error',
+          text: 'cannot be loaded',
+          title: `The stored job cannot be loaded (${job.statusReason ?? 'unknown reason'}); it never runs until it is replaced or removed.`,
+        })
+      : null,
   ];
 }

@@ -13,15 +13,24 @@ import { SchedulerService } from 'tickwork';
 
 const scheduler = new SchedulerService();
 
-await scheduler.addIntervalJob((ctx) => {
-  ctx.logger.info({ lateMs: Date.now() - ctx.scheduledAt.getTime() }, 'heartbeat');
-}, 5, 'heartbeat');
+await scheduler.addIntervalJob(
+  (ctx) => {
+    ctx.logger.info({ lateMs: Date.now() - ctx.scheduledAt.getTime() }, 'heartbeat');
+  },
+  5,
+  'heartbeat',
+);
 
-await scheduler.addCronJob(async (ctx) => {
-  ctx.logger.info('report starting');
-  await new Promise((resolve) => setTimeout(resolve, 1500));
-  ctx.logger.info('report done');
-}, '*/15 * * * * *', 'report', { name: 'Quarter-minute report' });
+await scheduler.addCronJob(
+  async (ctx) => {
+    ctx.logger.info('report starting');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    ctx.logger.info('report done');
+  },
+  '*/15 * * * * *',
+  'report',
+  { name: 'Quarter-minute report' },
+);
 
 await scheduler.start();
 
@@ -30,9 +39,12 @@ for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {
   process.on(signal, () => {
     if (stopping) process.exit(1); // a second signal: exit at once
     stopping = true;
-    scheduler.shutdown({ wait: true, timeoutSeconds: 30 }).then(() => process.exit(0), (error) => {
-      console.error(error);
-      process.exit(1);
-    });
+    scheduler.shutdown({ wait: true, timeoutSeconds: 30 }).then(
+      () => process.exit(0),
+      (error) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
   });
 }

@@ -25,12 +25,16 @@ async function serve(config: ServerConfig): Promise<void> {
   const logger = pino({ level: config.logLevel, base: { name: 'tickwork' } }, pino.destination({ dest: 1, sync: true }));
   if (!isLoopbackBind(config.host) && config.adminKeys.length + config.monitorKeys.length === 0) {
     logger.error({ event: 'refused_bind', host: config.host }, 'refusing to listen on a non-loopback address without API keys');
-    throw new TickworkError('FORBIDDEN', `Refusing to listen on ${config.host} without API keys: set TICKWORK_ADMIN_KEY (and optionally TICKWORK_MONITOR_KEY), or bind 127.0.0.1.`);
+    throw new TickworkError(
+      'FORBIDDEN',
+      `Refusing to listen on ${config.host} without API keys: set TICKWORK_ADMIN_KEY (and optionally TICKWORK_MONITOR_KEY), or bind 127.0.0.1.`,
+    );
   }
   const store = createStore(config.store, logger, process.cwd());
   const module = config.module;
   const scheduler = new SchedulerService({
-    store, logger,
+    store,
+    logger,
     ...(module.timezone === undefined ? {} : { timezone: module.timezone }),
     ...(module.jobDefaults === undefined ? {} : { jobDefaults: module.jobDefaults }),
     ...(module.maxConcurrentRuns === undefined ? {} : { maxConcurrentRuns: module.maxConcurrentRuns }),
@@ -39,7 +43,10 @@ async function serve(config: ServerConfig): Promise<void> {
   for (const [name, func] of Object.entries(module.tasks ?? {})) scheduler.registerTask(name, func);
 
   const app = await buildServer({
-    scheduler, logger, adminKeys: config.adminKeys, monitorKeys: config.monitorKeys,
+    scheduler,
+    logger,
+    adminKeys: config.adminKeys,
+    monitorKeys: config.monitorKeys,
     shutdownTimeoutSeconds: config.shutdownTimeoutSeconds,
     ...(module.events === undefined ? {} : { events: module.events }),
     beforeStart: async () => reconcileJobs(scheduler, module.jobs ?? [], logger),
@@ -53,16 +60,22 @@ async function serve(config: ServerConfig): Promise<void> {
     }
     closing = true;
     logger.info({ event: 'shutdown_requested', signal }, 'closing: no new requests; running jobs finish first');
-    app.close().then(() => process.exit(0), (error: unknown) => {
-      logger.error({ event: 'shutdown_failed', err: error }, 'shutdown failed');
-      process.exit(1);
-    });
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ event: 'shutdown_failed', err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGINT', () => close('SIGINT'));
   process.on('SIGTERM', () => close('SIGTERM'));
 
   const address = await app.listen({ host: config.host, port: config.port });
-  logger.info({ event: 'server_listening', url: address, store: redactStoreSpec(config.store), config: config.configPath }, `Tickwork listening on ${address} (API under /api/v1, docs at /docs)`);
+  logger.info(
+    { event: 'server_listening', url: address, store: redactStoreSpec(config.store), config: config.configPath },
+    `Tickwork listening on ${address} (API under /api/v1, docs at /docs)`,
+  );
 }
 
 async function main(argv: string[]): Promise<void> {

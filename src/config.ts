@@ -20,7 +20,6 @@ import type { EventStreamOptions } from './server/event-stream.js';
 /** The shell task's allow-list entry, defined with the task; named here too because the config holds it. */
 export type { ShellAllowEntry };
 
-
 /** What a config module exports (default export). Every field is optional. */
 export interface TickworkConfig {
   /** Named tasks jobs can run, in addition to the built-in log, http and shell. */
@@ -61,7 +60,10 @@ export interface ServerConfig {
 export const DEFAULT_CONFIG_FILE = 'tickwork.config.mjs';
 
 function keys(text: string | undefined): string[] {
-  return (text ?? '').split(',').map((k) => k.trim()).filter((k) => k !== '');
+  return (text ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k !== '');
 }
 
 function flag(argv: readonly string[], name: string): string | undefined {
@@ -84,7 +86,8 @@ export async function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]
     throw InvalidArgumentError.field('config', `file ${candidate} does not exist.`);
   }
   const port = Number(flag(argv, 'port') ?? env.PORT ?? 8080);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw InvalidArgumentError.field('PORT', `must be an integer from 0 to 65535, got "${String(env.PORT)}".`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw InvalidArgumentError.field('PORT', `must be an integer from 0 to 65535, got "${String(env.PORT)}".`);
   const shutdownTimeoutSeconds = Number(env.TICKWORK_SHUTDOWN_TIMEOUT ?? module.shutdownTimeoutSeconds ?? 30);
   if (!(shutdownTimeoutSeconds >= 0)) throw InvalidArgumentError.field('TICKWORK_SHUTDOWN_TIMEOUT', 'must be a non-negative number of seconds.');
   const logLevel = (env.LOG_LEVEL ?? 'info') as LogLevel;

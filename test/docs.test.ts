@@ -63,8 +63,7 @@ describe('paths in the docs exist', () => {
   // A path under src/ (a file or a folder), or a file path (with an extension) under the other folders the
   // docs point into; what follows a `<` or `*` (a placeholder, a glob) is cut off by the pattern.
   const PATH = /(?<![\w./-])(?:src|test|docs|examples|bench|dashboard)\/[\w./-]*[\w/]/g;
-  const mentioned = (text: string): string[] =>
-    [...text.matchAll(PATH)].map((m) => m[0]).filter((path) => path.startsWith('src/') || /\.\w+$/.test(path));
+  const mentioned = (text: string): string[] => [...text.matchAll(PATH)].map((m) => m[0]).filter((path) => path.startsWith('src/') || /\.\w+$/.test(path));
 
   it.each(DOCS)('%s', (doc) => {
     const missing = [...new Set(mentioned(read(doc)))].filter((path) => !existsSync(join(ROOT, path)));
@@ -76,7 +75,11 @@ describe('paths in the docs exist', () => {
 function anchorsOf(path: string): Set<string> {
   const anchors = new Set<string>();
   for (const m of read(path).matchAll(/^#{1,6} (.+)$/gm)) {
-    const base = (m[1] as string).trim().toLowerCase().replace(/[^\w\s-]/g, '').replace(/\s/g, '-');
+    const base = (m[1] as string)
+      .trim()
+      .toLowerCase()
+      .replace(/[^\w\s-]/g, '')
+      .replace(/\s/g, '-');
     let name = base;
     for (let i = 1; anchors.has(name); i++) name = `${base}-${i}`;
     anchors.add(name);
@@ -88,8 +91,12 @@ describe('links name sections that exist', () => {
   it('every docs/semantics.md#<section> in tests, sources and docs', () => {
     const sections = anchorsOf('docs/semantics.md');
     const files = [...filesUnder('test', '.ts'), ...filesUnder('src', '.ts'), ...DOCS];
-    const broken = files.flatMap((file) => [...read(file).matchAll(/docs\/semantics\.md#([\w-]+)/g)]
-      .map((m) => m[1] as string).filter((name) => !sections.has(name)).map((name) => `${file}: #${name}`));
+    const broken = files.flatMap((file) =>
+      [...read(file).matchAll(/docs\/semantics\.md#([\w-]+)/g)]
+        .map((m) => m[1] as string)
+        .filter((name) => !sections.has(name))
+        .map((name) => `${file}: #${name}`),
+    );
     expect(broken).toEqual([]);
   });
 

@@ -17,11 +17,13 @@ export function captureLogger(level: 'debug' | 'info' | 'warn' | 'error' = 'debu
   const order = ['debug', 'info', 'warn', 'error'];
   const lines: LogLine[] = [];
   const make = (bindings: Record<string, unknown>): Logger & { lines: LogLine[] } => {
-    const write = (lvl: string) => (objOrMsg: Record<string, unknown> | string, message?: string): void => {
-      const obj = typeof objOrMsg === 'string' ? {} : objOrMsg;
-      const msg = typeof objOrMsg === 'string' ? objOrMsg : message;
-      if (order.indexOf(lvl) >= order.indexOf(level)) lines.push({ ...bindings, ...obj, level: lvl, ...(msg === undefined ? {} : { msg }) });
-    };
+    const write =
+      (lvl: string) =>
+      (objOrMsg: Record<string, unknown> | string, message?: string): void => {
+        const obj = typeof objOrMsg === 'string' ? {} : objOrMsg;
+        const msg = typeof objOrMsg === 'string' ? objOrMsg : message;
+        if (order.indexOf(lvl) >= order.indexOf(level)) lines.push({ ...bindings, ...obj, level: lvl, ...(msg === undefined ? {} : { msg }) });
+      };
     return {
       lines,
       debug: write('debug'),
@@ -45,9 +47,23 @@ export interface Harness {
 }
 
 const ALL_EVENTS: SchedulerEventName[] = [
-  'scheduler_started', 'scheduler_stopped', 'scheduler_paused', 'scheduler_resumed', 'job_added', 'job_modified',
-  'job_removed', 'job_submitted', 'job_executed', 'job_error', 'job_missed', 'job_max_instances', 'job_timed_out',
-  'job_cancelled', 'job_lost', 'job_retry_scheduled', 'job_load_error',
+  'scheduler_started',
+  'scheduler_stopped',
+  'scheduler_paused',
+  'scheduler_resumed',
+  'job_added',
+  'job_modified',
+  'job_removed',
+  'job_submitted',
+  'job_executed',
+  'job_error',
+  'job_missed',
+  'job_max_instances',
+  'job_timed_out',
+  'job_cancelled',
+  'job_lost',
+  'job_retry_scheduled',
+  'job_load_error',
 ];
 
 /**
@@ -65,7 +81,10 @@ export function harness(options: Omit<SchedulerOptions, 'clock' | 'logger'> & { 
     scheduler.on(name, (payload) => void events.push([name, payload]));
   }
   return {
-    scheduler, clock, logger, events,
+    scheduler,
+    clock,
+    logger,
+    events,
     named: <K extends SchedulerEventName>(name: K) => events.filter(([n]) => n === name).map(([, p]) => p as SchedulerEventMap[K]),
   };
 }

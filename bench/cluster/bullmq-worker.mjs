@@ -11,26 +11,38 @@ let checked = 0;
 let disagree = 0;
 let maxDiff = 0;
 
-const worker = new Worker(process.env.BENCH_QUEUE, async (job) => {
-  const started = Date.now();
-  const id = String(job.id);
-  const sched = Number(id.slice(id.lastIndexOf(':') + 1));
-  reportFire(job.data.j, sched, started);
-  // Cross-check: the job was created at job.timestamp with opts.delay = nextMillis − then (job.delay
-  // itself reads 0 once the delayed job has been promoted).
-  const alt = job.timestamp + (job.opts?.delay ?? 0);
-  checked++;
-  const diff = Math.abs(alt - sched);
-  if (diff > 1) disagree++;
-  if (diff > maxDiff) maxDiff = diff;
-  await sleep(20);
-}, {
-  connection, prefix: process.env.BENCH_PREFIX, concurrency: Number(process.env.BENCH_CONCURRENCY ?? 100),
-  lockDuration: lockMs, stalledInterval: lockMs,
+const worker = new Worker(
+  process.env.BENCH_QUEUE,
+  async (job) => {
+    const started = Date.now();
+    const id = String(job.id);
+    const sched = Number(id.slice(id.lastIndexOf(':') + 1));
+    reportFire(job.data.j, sched, started);
+    // Cross-check: the job was created at job.timestamp with opts.delay = nextMillis − then (job.delay
+    // itself reads 0 once the delayed job has been promoted).
+    const alt = job.timestamp + (job.opts?.delay ?? 0);
+    checked++;
+    const diff = Math.abs(alt - sched);
+    if (diff > 1) disagree++;
+    if (diff > maxDiff) maxDiff = diff;
+    await sleep(20);
+  },
+  {
+    connection,
+    prefix: process.env.BENCH_PREFIX,
+    concurrency: Number(process.env.BENCH_CONCURRENCY ?? 100),
+    lockDuration: lockMs,
+    stalledInterval: lockMs,
+  },
+);
+worker.on('error', () => {
+  /* connection blips are visible as lateness/missing fires */
 });
-worker.on('error', () => { /* connection blips are visible as lateness/missing fires */ });
 
-setInterval(() => reportNote(`bullmq idealTime check w${process.env.BENCH_WORKER_INDEX}`, { checked, disagreeOver1ms: disagree, maxDiffMs: maxDiff }), 2000).unref();
+setInterval(
+  () => reportNote(`bullmq idealTime check w${process.env.BENCH_WORKER_INDEX}`, { checked, disagreeOver1ms: disagree, maxDiffMs: maxDiff }),
+  2000,
+).unref();
 
 startWorkerRuntime({
   onStop: async () => {

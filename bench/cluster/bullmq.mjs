@@ -40,14 +40,32 @@ export function variant({ name = 'bullmq', lockMs = 30_000 } = {}) {
       ctx.conn = conn;
       const ids = Array.from({ length: ctx.jobs }, (_, i) => `j${i}`);
       for (let i = 0; i < ids.length; i += 200) {
-        await Promise.all(ids.slice(i, i + 200).map((id) => queue.upsertJobScheduler(id, { every: ctx.periodMs }, {
-          name: 'fire', data: { j: id }, opts: { removeOnComplete: true, removeOnFail: true },
-        })));
+        await Promise.all(
+          ids.slice(i, i + 200).map((id) =>
+            queue.upsertJobScheduler(
+              id,
+              { every: ctx.periodMs },
+              {
+                name: 'fire',
+                data: { j: id },
+                opts: { removeOnComplete: true, removeOnFail: true },
+              },
+            ),
+          ),
+        );
       }
     },
     async teardown(ctx) {
-      try { await ctx.queue?.close(); } catch { /* ignore */ }
-      try { ctx.conn?.disconnect(); } catch { /* ignore */ }
+      try {
+        await ctx.queue?.close();
+      } catch {
+        /* ignore */
+      }
+      try {
+        ctx.conn?.disconnect();
+      } catch {
+        /* ignore */
+      }
       const n = await deleteKeys(ctx.redis, `${PREFIX}:${ctx.queueName}:*`);
       ctx.redis.disconnect();
       return n;

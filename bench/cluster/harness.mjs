@@ -23,7 +23,11 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const live = new Set();
 function killAll() {
   for (const c of live) {
-    try { c.kill('SIGKILL'); } catch { /* gone */ }
+    try {
+      c.kill('SIGKILL');
+    } catch {
+      /* gone */
+    }
   }
 }
 process.on('exit', killAll);
@@ -39,7 +43,11 @@ function procCpu(names) {
   const out = new Map();
   if (!names || names.length === 0) return out;
   let pids;
-  try { pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d)); } catch { return out; }
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return out;
+  }
   for (const pid of pids) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -50,7 +58,9 @@ function procCpu(names) {
       const f = stat.slice(close + 2).split(' ');
       // fields after ")": state(0) ... utime(11) stime(12)
       out.set(pid, ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK);
-    } catch { /* exited */ }
+    } catch {
+      /* exited */
+    }
   }
   return out;
 }
@@ -212,7 +222,9 @@ export async function runScenario(system, opts) {
       });
       live.add(child);
       const rec = { index: i, child, pid: child.pid, tail: '', exited: null, killedByUs: false };
-      const keep = (b) => { rec.tail = (rec.tail + b.toString()).slice(-3000); };
+      const keep = (b) => {
+        rec.tail = (rec.tail + b.toString()).slice(-3000);
+      };
       child.stdout.on('data', keep);
       child.stderr.on('data', keep);
       child.on('message', (m) => {
@@ -247,12 +259,23 @@ export async function runScenario(system, opts) {
         const until = Date.now() + timeoutMs;
         while (ready.size < nWorkers) {
           const dead = recs.find((r) => r.exited);
-          if (dead) throw new Error(`worker ${dead.index} exited (${dead.exited.signal ?? `code ${dead.exited.code}`}) before it was ready: ${dead.tail.trim().split('\n').slice(-4).join(' | ').slice(0, 600)}`);
-          if (Date.now() > until) throw new Error(`workers not ready after ${timeoutMs} ms (${ready.size}/${nWorkers}); last output: ${recs.map((r) => r.tail.trim().split('\n').slice(-2).join(' | ')).join(' || ').slice(0, 600)}`);
+          if (dead)
+            throw new Error(
+              `worker ${dead.index} exited (${dead.exited.signal ?? `code ${dead.exited.code}`}) before it was ready: ${dead.tail.trim().split('\n').slice(-4).join(' | ').slice(0, 600)}`,
+            );
+          if (Date.now() > until)
+            throw new Error(
+              `workers not ready after ${timeoutMs} ms (${ready.size}/${nWorkers}); last output: ${recs
+                .map((r) => r.tail.trim().split('\n').slice(-2).join(' | '))
+                .join(' || ')
+                .slice(0, 600)}`,
+            );
           await Promise.race([new Promise((r) => readyWaiters.push(r)), sleep(250)]);
         }
       },
-      deadWorker() { return recs.find((r) => r.exited && !r.killedByUs); },
+      deadWorker() {
+        return recs.find((r) => r.exited && !r.killedByUs);
+      },
       log,
     };
     const t0 = Date.now();
@@ -263,7 +286,10 @@ export async function runScenario(system, opts) {
 
     const checkAlive = () => {
       const dead = cluster.deadWorker();
-      if (dead) throw new Error(`worker ${dead.index} exited (${dead.exited.signal ?? `code ${dead.exited.code}`}): ${dead.tail.trim().split('\n').slice(-4).join(' | ').slice(0, 600)}`);
+      if (dead)
+        throw new Error(
+          `worker ${dead.index} exited (${dead.exited.signal ?? `code ${dead.exited.code}`}): ${dead.tail.trim().split('\n').slice(-4).join(' | ').slice(0, 600)}`,
+        );
     };
     const waitUntil = async (t) => {
       while (Date.now() < t) {
@@ -307,7 +333,10 @@ export async function runScenario(system, opts) {
       const s = cpu.get(r.index) ?? [];
       const a = [...s].reverse().find((x) => x.at <= wall0 + 250) ?? s[0];
       const b = [...s].reverse().find((x) => x.at <= wall1 + 250);
-      if (!a || !b || b.at <= a.at) { perWorker.push(null); continue; }
+      if (!a || !b || b.at <= a.at) {
+        perWorker.push(null);
+        continue;
+      }
       const cores = (b.us - a.us) / 1000 / (b.at - a.at);
       perWorker.push(cores);
       workerCores += cores * ((b.at - a.at) / (wall1 - wall0));
@@ -326,18 +355,32 @@ export async function runScenario(system, opts) {
     result.failed = err instanceof Error ? err.message : String(err);
   } finally {
     clearTimeout(hard);
-    await Promise.all(children.map(async (c) => {
-      if (c.exitCode !== null || c.signalCode !== null) return;
-      const exited = new Promise((r) => c.once('exit', r));
-      try { c.kill('SIGTERM'); } catch { /* gone */ }
-      await Promise.race([exited, sleep(8000)]);
-      if (c.exitCode === null && c.signalCode === null) {
-        try { c.kill('SIGKILL'); } catch { /* gone */ }
-        await Promise.race([exited, sleep(2000)]);
-      }
-    }));
+    await Promise.all(
+      children.map(async (c) => {
+        if (c.exitCode !== null || c.signalCode !== null) return;
+        const exited = new Promise((r) => c.once('exit', r));
+        try {
+          c.kill('SIGTERM');
+        } catch {
+          /* gone */
+        }
+        await Promise.race([exited, sleep(8000)]);
+        if (c.exitCode === null && c.signalCode === null) {
+          try {
+            c.kill('SIGKILL');
+          } catch {
+            /* gone */
+          }
+          await Promise.race([exited, sleep(2000)]);
+        }
+      }),
+    );
     if (ctx) {
-      try { await system.teardown(ctx); } catch (err) { log(`  ${system.name}: teardown failed: ${err.message}`); }
+      try {
+        await system.teardown(ctx);
+      } catch (err) {
+        log(`  ${system.name}: teardown failed: ${err.message}`);
+      }
     }
     if (notes.size) result.notes = Object.fromEntries(notes);
     delete result.workerRecs;

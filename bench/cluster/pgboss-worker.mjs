@@ -7,10 +7,17 @@ import { reportFire, reportReady, sleep, startWorkerRuntime } from './report.mjs
 
 const period = Number(process.env.BENCH_PERIOD_MS ?? 1000);
 const boss = new PgBoss({
-  connectionString: pgUrl(), schema: SCHEMA, max: WORK.loops + 4, schedule: false, supervise: true,
-  maintenanceIntervalSeconds: WORK.maintenanceIntervalSeconds, application_name: `bench pg-boss w${process.env.BENCH_WORKER_INDEX}`,
+  connectionString: pgUrl(),
+  schema: SCHEMA,
+  max: WORK.loops + 4,
+  schedule: false,
+  supervise: true,
+  maintenanceIntervalSeconds: WORK.maintenanceIntervalSeconds,
+  application_name: `bench pg-boss w${process.env.BENCH_WORKER_INDEX}`,
 });
-boss.on('error', () => { /* visible as lateness/missing fires */ });
+boss.on('error', () => {
+  /* visible as lateness/missing fires */
+});
 
 startWorkerRuntime({ onStop: () => boss.stop({ graceful: false, wait: true, timeout: 2000 }) });
 await boss.start();
@@ -18,10 +25,12 @@ await boss.start();
 async function handler(jobs) {
   const started = Date.now();
   for (const job of jobs) reportFire(job.data.j, job.data.at, started);
-  await boss.insert(jobs.map((job) => {
-    const at = job.data.at + period;
-    return { name: QUEUE, id: fireId(job.data.j, at), data: { j: job.data.j, at }, startAfter: new Date(at) };
-  }));
+  await boss.insert(
+    jobs.map((job) => {
+      const at = job.data.at + period;
+      return { name: QUEUE, id: fireId(job.data.j, at), data: { j: job.data.j, at }, startAfter: new Date(at) };
+    }),
+  );
   await sleep(20);
 }
 

@@ -61,7 +61,11 @@ export default {
     for (let i = 0; i < rows.length; i += 2000) await ctx.boss.insert(rows.slice(i, i + 2000));
   },
   async teardown(ctx) {
-    try { await ctx.boss.stop({ graceful: false, wait: true, timeout: 2000 }); } catch { /* ignore */ }
+    try {
+      await ctx.boss.stop({ graceful: false, wait: true, timeout: 2000 });
+    } catch {
+      /* ignore */
+    }
     await dropSchema(SCHEMA);
   },
 };

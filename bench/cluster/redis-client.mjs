@@ -5,14 +5,17 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
-export const IOREDIS_HINT = 'BullMQ 6 needs a Redis client (optional peer dependency ioredis, not installed by the project). ' +
+export const IOREDIS_HINT =
+  'BullMQ 6 needs a Redis client (optional peer dependency ioredis, not installed by the project). ' +
   'Install it outside package.json with: npm install --prefix bench/cluster/.deps --no-package-lock ioredis@5';
 
 export async function loadIORedis() {
   try {
     const m = await import('ioredis');
     return m.default ?? m.Redis ?? m;
-  } catch { /* not in the project */ }
+  } catch {
+    /* not in the project */
+  }
   try {
     const req = createRequire(fileURLToPath(new URL('./.deps/package.json', import.meta.url)));
     const m = req('ioredis');

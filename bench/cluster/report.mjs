@@ -56,7 +56,9 @@ export function startWorkerRuntime({ onStop, handleSignals = true } = {}) {
     stopping = true;
     const hard = setTimeout(() => process.exit(0), 4000);
     hard.unref();
-    Promise.resolve(onStop ? onStop(why) : undefined).catch(() => undefined).finally(() => process.exit(0));
+    Promise.resolve(onStop ? onStop(why) : undefined)
+      .catch(() => undefined)
+      .finally(() => process.exit(0));
   };
   process.on('disconnect', () => stop('disconnect'));
   if (handleSignals) {

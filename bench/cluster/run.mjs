@@ -36,7 +36,10 @@ function parseArgs(argv) {
     else if ((m = /^--ramp=([\d,]+)$/.exec(a))) o.ramp = m[1].split(',').map(Number);
     else if ((m = /^--kill-observe-s=(\d+)$/.exec(a))) o.killObserveS = Number(m[1]);
     else if ((m = /^--reps=(\d+)$/.exec(a))) o.reps = Math.max(1, Number(m[1]));
-    else throw new Error(`unknown argument ${a}; usage: node bench/cluster/run.mjs [--quick] [--systems=${Object.keys(SYSTEMS).join(',')}] [--ramp=1000,2000] [--reps=N] [--kill-observe-s=S] [--no-kill] [--no-ramp]`);
+    else
+      throw new Error(
+        `unknown argument ${a}; usage: node bench/cluster/run.mjs [--quick] [--systems=${Object.keys(SYSTEMS).join(',')}] [--ramp=1000,2000] [--reps=N] [--kill-observe-s=S] [--no-kill] [--no-ramp]`,
+      );
   }
   o.systems ??= o.quick ? ['bullmq', 'pgboss', 'tickwork'] : Object.keys(SYSTEMS);
   for (const s of o.systems) if (!(s in SYSTEMS)) throw new Error(`unknown system ${s}; known: ${Object.keys(SYSTEMS).join(', ')}`);
@@ -51,7 +54,8 @@ function observeS(name, o) {
   return name === 'bullmq' ? 90 : 30;
 }
 
-const fmt = (v, d = 0) => (v === null || v === undefined || Number.isNaN(v) ? '–' : Number(v).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
+const fmt = (v, d = 0) =>
+  v === null || v === undefined || Number.isNaN(v) ? '–' : Number(v).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 const med = (xs) => {
   const v = xs.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
@@ -72,9 +76,18 @@ function medianRun(runs) {
     cpu: { workerCores: w((r) => r.cpu.workerCores), storeCores: w((r) => r.cpu.storeCores) },
     window: {
       ...ok[0].window,
-      expected: w((r) => r.window.expected), got: w((r) => r.window.got), missing: w((r) => r.window.missing),
-      offGrid: w((r) => r.window.offGrid), duplicates: w((r) => r.window.duplicates), firesPerSec: w((r) => r.window.firesPerSec),
-      latenessMs: { p50: w((r) => r.window.latenessMs.p50), p99: w((r) => r.window.latenessMs.p99), max: w((r) => r.window.latenessMs.max), min: w((r) => r.window.latenessMs.min) },
+      expected: w((r) => r.window.expected),
+      got: w((r) => r.window.got),
+      missing: w((r) => r.window.missing),
+      offGrid: w((r) => r.window.offGrid),
+      duplicates: w((r) => r.window.duplicates),
+      firesPerSec: w((r) => r.window.firesPerSec),
+      latenessMs: {
+        p50: w((r) => r.window.latenessMs.p50),
+        p99: w((r) => r.window.latenessMs.p99),
+        max: w((r) => r.window.latenessMs.max),
+        min: w((r) => r.window.latenessMs.min),
+      },
     },
   };
 }
@@ -85,9 +98,14 @@ function steadyTable(rows) {
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const r of rows) {
-    if (r.failed) { lines.push(`| ${r.system} | ${fmt(r.jobs)} | failed: ${r.failed.replace(/\|/g, '/').slice(0, 400)} | | | | | | | | no |`); continue; }
+    if (r.failed) {
+      lines.push(`| ${r.system} | ${fmt(r.jobs)} | failed: ${r.failed.replace(/\|/g, '/').slice(0, 400)} | | | | | | | | no |`);
+      continue;
+    }
     const w = r.window;
-    lines.push(`| ${r.system} | ${fmt(r.jobs)} | ${fmt(w.firesPerSec)} | ${fmt(w.missing)} (${fmt(w.expected)})${w.offGrid ? `, ${fmt(w.offGrid)} off-grid` : ''} | ${fmt(w.duplicates)} | ${fmt(w.latenessMs.p50)} | ${fmt(w.latenessMs.p99)} | ${fmt(w.latenessMs.max)} | ${fmt(r.cpu.workerCores, 2)} | ${fmt(r.cpu.storeCores, 2)} | ${keptUp(r) ? 'yes' : '**no**'} |`);
+    lines.push(
+      `| ${r.system} | ${fmt(r.jobs)} | ${fmt(w.firesPerSec)} | ${fmt(w.missing)} (${fmt(w.expected)})${w.offGrid ? `, ${fmt(w.offGrid)} off-grid` : ''} | ${fmt(w.duplicates)} | ${fmt(w.latenessMs.p50)} | ${fmt(w.latenessMs.p99)} | ${fmt(w.latenessMs.max)} | ${fmt(r.cpu.workerCores, 2)} | ${fmt(r.cpu.storeCores, 2)} | ${keptUp(r) ? 'yes' : '**no**'} |`,
+    );
   }
   return lines;
 }
@@ -98,10 +116,15 @@ function killTable(rows) {
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const r of rows) {
-    if (r.failed) { lines.push(`| ${r.system} | ${fmt(r.jobs)} | failed: ${r.failed.replace(/\|/g, '/').slice(0, 400)} | | | | | | | | | | | | |`); continue; }
+    if (r.failed) {
+      lines.push(`| ${r.system} | ${fmt(r.jobs)} | failed: ${r.failed.replace(/\|/g, '/').slice(0, 400)} | | | | | | | | | | | | |`);
+      continue;
+    }
     const t = r.takeover;
     const w = r.window;
-    lines.push(`| ${r.system} | ${fmt(r.jobs)} | ${fmt(r.observeS)} s | ${fmt(t.jobsOnKilled)} | ${fmt(t.takeoverMs.p50)} | ${fmt(t.takeoverMs.max)} | ${fmt(t.takenOverOver1s)} | ${fmt(t.never)} | ${fmt(t.anyJob.maxMs)} | ${fmt(t.anyJob.over1s)} / ${fmt(t.anyJob.never)} | ${fmt(w.duplicates)} | ${fmt(w.missing)} (${fmt(w.expected)}) | ${fmt(t.silentAtEnd)} | ${fmt(w.lateOver1s)} | ${fmt(w.latenessMs.p99)} / ${fmt(w.latenessMs.max)} |`);
+    lines.push(
+      `| ${r.system} | ${fmt(r.jobs)} | ${fmt(r.observeS)} s | ${fmt(t.jobsOnKilled)} | ${fmt(t.takeoverMs.p50)} | ${fmt(t.takeoverMs.max)} | ${fmt(t.takenOverOver1s)} | ${fmt(t.never)} | ${fmt(t.anyJob.maxMs)} | ${fmt(t.anyJob.over1s)} / ${fmt(t.anyJob.never)} | ${fmt(w.duplicates)} | ${fmt(w.missing)} (${fmt(w.expected)}) | ${fmt(t.silentAtEnd)} | ${fmt(w.lateOver1s)} | ${fmt(w.latenessMs.p99)} / ${fmt(w.latenessMs.max)} |`,
+    );
   }
   return lines;
 }
@@ -124,11 +147,14 @@ function markdown(report) {
     '',
     ...steadyTable(report.steady),
     '',
-    ...Object.entries(report.sustained).map(([s, v]) => `- ${s}: highest job count kept up with: ${v.jobs ? `${fmt(v.jobs)} (${fmt(v.firesPerSec)} fires/s)` : 'none'}${v.fellBehindAt ? `; fell behind at ${fmt(v.fellBehindAt)}` : v.jobs ? ' (the largest tried)' : ''}`),
+    ...Object.entries(report.sustained).map(
+      ([s, v]) =>
+        `- ${s}: highest job count kept up with: ${v.jobs ? `${fmt(v.jobs)} (${fmt(v.firesPerSec)} fires/s)` : 'none'}${v.fellBehindAt ? `; fell behind at ${fmt(v.fellBehindAt)}` : v.jobs ? ' (the largest tried)' : ''}`,
+    ),
     '',
     '#### One of 3 workers SIGKILLed (1 000 jobs every 1 s; worker 1 killed 10 s in)',
     '',
-    'Takeover: for each job that fired on the killed worker in its last 2 s, the time from that fire to the job\'s next fire on another worker, minus the 1 s period. ' +
+    "Takeover: for each job that fired on the killed worker in its last 2 s, the time from that fire to the job's next fire on another worker, minus the 1 s period. " +
       'Any job: for every job, from its last fire before the kill to its first fire after it, minus 1 s (this also sees a job whose next fire the killed worker had taken but not started). ' +
       'Duplicates, lost and lateness count the fires whose ideal time lies from 5 s before the kill to the end of the observation. Silent at end: jobs with no fire at all in the last 5 s observed. ' +
       'Fires > 1 s late: fires in that window whose first run started over 1 s after their ideal time (e.g. a job the killed worker had taken but not started, re-run once its lock expired).',
@@ -172,7 +198,9 @@ async function main() {
         }
         const r = medianRun(reps);
         report.steady.push(r);
-        log(`  ${system.name} N=${jobs}: ${r.failed ? `FAILED: ${r.failed}` : `p99 ${r.window.latenessMs.p99} ms, missing ${r.window.missing}/${r.window.expected}, dups ${r.window.duplicates}`} (${((Date.now() - t) / 1000).toFixed(0)} s)`);
+        log(
+          `  ${system.name} N=${jobs}: ${r.failed ? `FAILED: ${r.failed}` : `p99 ${r.window.latenessMs.p99} ms, missing ${r.window.missing}/${r.window.expected}, dups ${r.window.duplicates}`} (${((Date.now() - t) / 1000).toFixed(0)} s)`,
+        );
         if (r.failed && /not built|no PostgreSQL store|needs a Redis client/.test(r.failed)) break;
         if (keptUp(r)) {
           sustained.jobs = jobs;
@@ -190,7 +218,9 @@ async function main() {
       const r = await runScenario(system, { jobs: 1000, warmupS: 5, graceS: 3, kill: { worker: 1, afterS: 5, observeS: obs, beforeS: 5 }, log });
       r.observeS = obs;
       report.kill.push(r);
-      log(`  ${system.name} kill: ${r.failed ? `FAILED: ${r.failed}` : `takeover max ${r.takeover.takeoverMs.max} ms, never ${r.takeover.never}, dups ${r.window.duplicates}, lost ${r.window.missing}`} (${((Date.now() - t) / 1000).toFixed(0)} s)`);
+      log(
+        `  ${system.name} kill: ${r.failed ? `FAILED: ${r.failed}` : `takeover max ${r.takeover.takeoverMs.max} ms, never ${r.takeover.never}, dups ${r.window.duplicates}, lost ${r.window.missing}`} (${((Date.now() - t) / 1000).toFixed(0)} s)`,
+      );
     }
   }
   report.totalSeconds = Math.round((Date.now() - started) / 1000);

@@ -35,7 +35,10 @@ export default {
   storeProcesses: ['postgres'],
   async setup({ jobs, periodMs, workers }) {
     if (!existsSync(CLI)) throw new Error('Tickwork is not built: run `npm run build` (dist/cli.js missing)');
-    if (!existsSync(PG_STORE)) throw new Error('Tickwork has no PostgreSQL store yet (dist/stores/postgres/store.js missing): TICKWORK_STORE=postgres://... is not available; build after src/stores/postgres/ lands');
+    if (!existsSync(PG_STORE))
+      throw new Error(
+        'Tickwork has no PostgreSQL store yet (dist/stores/postgres/store.js missing): TICKWORK_STORE=postgres://... is not available; build after src/stores/postgres/ lands',
+      );
     if (periodMs % 1000 !== 0 && periodMs < 1) throw new Error('periodMs must be positive');
     await dropSchema(SCHEMA);
     const ports = [];
@@ -49,8 +52,14 @@ export default {
       modulePath: CLI,
       args: ['serve'],
       env: {
-        TICKWORK_STORE: ctx.store, PORT: String(ctx.ports[index]), HOST: '127.0.0.1', TICKWORK_CONFIG: CONFIG,
-        LOG_LEVEL: 'warn', TICKWORK_SHUTDOWN_TIMEOUT: '3', TICKWORK_ADMIN_KEY: '', TICKWORK_MONITOR_KEY: '',
+        TICKWORK_STORE: ctx.store,
+        PORT: String(ctx.ports[index]),
+        HOST: '127.0.0.1',
+        TICKWORK_CONFIG: CONFIG,
+        LOG_LEVEL: 'warn',
+        TICKWORK_SHUTDOWN_TIMEOUT: '3',
+        TICKWORK_ADMIN_KEY: '',
+        TICKWORK_MONITOR_KEY: '',
       },
     };
   },
@@ -61,11 +70,16 @@ export default {
     for (const base of bases) {
       for (;;) {
         const dead = cluster.deadWorker();
-        if (dead) throw new Error(`tickwork node ${dead.index} exited (${dead.exited.signal ?? `code ${dead.exited.code}`}): ${dead.tail.trim().split('\n').slice(-3).join(' | ').slice(0, 800)}`);
+        if (dead)
+          throw new Error(
+            `tickwork node ${dead.index} exited (${dead.exited.signal ?? `code ${dead.exited.code}`}): ${dead.tail.trim().split('\n').slice(-3).join(' | ').slice(0, 800)}`,
+          );
         try {
           const r = await request(`${base}/health`, {}, 2000);
           if (r.ok) break;
-        } catch { /* not yet */ }
+        } catch {
+          /* not yet */
+        }
         if (Date.now() > until) throw new Error(`tickwork node ${base} not healthy after 60 s`);
         await sleep(100);
       }
@@ -78,7 +92,8 @@ export default {
         const i = next++;
         if (i >= ctx.jobs) return;
         const r = await request(`${bases[i % bases.length]}/jobs`, {
-          method: 'POST', headers: { 'content-type': 'application/json' },
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ id: `j${i}`, task: 'bench-fire', trigger: { type: 'interval', seconds } }),
         });
         if (r.status !== 201 && r.status !== 200) failures.push(`${r.status} ${(await r.text()).slice(0, 200)}`);

@@ -15,7 +15,12 @@ import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 
-const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')).map(([k, v]) => [k, v ?? 'true']));
+const args = Object.fromEntries(
+  process.argv
+    .slice(2)
+    .map((a) => a.replace(/^--/, '').split('='))
+    .map(([k, v]) => [k, v ?? 'true']),
+);
 const JOBS = (args.jobs ?? '1000,2000,5000').split(',').map(Number);
 const SECONDS = Number(args.seconds ?? 10);
 const KILL = args.kill === 'true';
@@ -58,11 +63,16 @@ async function startNode(index, schema, reportPort) {
     env: { ...process.env, TICKWORK_STORE: `${PG_URL}?schema=${schema}`, LOG_LEVEL: 'warn', BENCH_REPORT_PORT: String(reportPort), BENCH_NODE: String(index) },
   });
   let out = '';
-  child.stdout.on('data', (chunk) => { out += chunk; });
+  child.stdout.on('data', (chunk) => {
+    out += chunk;
+  });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const ok = await fetch(`${url}/api/v1/ready`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/api/v1/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return { child, url, index };
     if (Date.now() > deadline || child.exitCode !== null) throw new Error(`node ${index} did not start:\n${out}`);
     await sleep(100);
@@ -91,13 +101,18 @@ async function runOnce(jobs, kill) {
     const created = Date.now();
     const batch = 50;
     for (let i = 0; i < jobs; i += batch) {
-      await Promise.all(Array.from({ length: Math.min(batch, jobs - i) }, (_, k) => {
-        const n = i + k;
-        return fetch(`${nodes[n % 3].url}/api/v1/jobs`, {
-          method: 'POST', headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ id: `job-${n}`, task: 'bench', trigger: { type: 'interval', seconds: 1 } }),
-        }).then((r) => { if (r.status !== 201) throw new Error(`POST /jobs answered ${r.status}`); });
-      }));
+      await Promise.all(
+        Array.from({ length: Math.min(batch, jobs - i) }, (_, k) => {
+          const n = i + k;
+          return fetch(`${nodes[n % 3].url}/api/v1/jobs`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ id: `job-${n}`, task: 'bench', trigger: { type: 'interval', seconds: 1 } }),
+          }).then((r) => {
+            if (r.status !== 201) throw new Error(`POST /jobs answered ${r.status}`);
+          });
+        }),
+      );
     }
     const createSeconds = (Date.now() - created) / 1000;
     await sleep(3000); // warm-up: every job has fired at least once
@@ -113,7 +128,9 @@ async function runOnce(jobs, kill) {
       await sleep(SECONDS * 1000);
     }
     const to = Date.now();
-    const cpu = nodes.map((n, i) => (n.child.exitCode === null && n.child.signalCode === null ? cpuOf(n.child.pid) - cpuFrom[i] : 0)).reduce((a, b) => a + b, 0);
+    const cpu = nodes
+      .map((n, i) => (n.child.exitCode === null && n.child.signalCode === null ? cpuOf(n.child.pid) - cpuFrom[i] : 0))
+      .reduce((a, b) => a + b, 0);
     await sleep(1500); // fires scheduled in the window and still running report late, not missing
     // Duplicates over the whole run; lateness, count and misses over the measured window.
     const seen = new Map();
@@ -131,12 +148,18 @@ async function runOnce(jobs, kill) {
     const takeovers = [];
     for (let n = 0; n < jobs; n++) {
       const times = (byJob.get(`job-${n}`) ?? []).sort((a, b) => a - b);
-      if (times.length === 0) { missing += Math.floor((to - 1000 - from) / 1000); continue; }
+      if (times.length === 0) {
+        missing += Math.floor((to - 1000 - from) / 1000);
+        continue;
+      }
       const grid = times[0];
       const have = new Set(times);
       let gapStart = null;
       for (let t = grid + Math.ceil((from - grid) / 1000) * 1000; t < to - 1000; t += 1000) {
-        if (!have.has(t)) { missing++; gapStart ??= t; }
+        if (!have.has(t)) {
+          missing++;
+          gapStart ??= t;
+        }
       }
       if (killedAt !== null && gapStart !== null) {
         const next = times.find((t) => t > gapStart);
@@ -145,10 +168,19 @@ async function runOnce(jobs, kill) {
     }
     takeovers.sort((a, b) => a - b);
     return {
-      jobs, createSeconds, fires: inWindow.length, firesPerSecond: Math.round(inWindow.length / ((to - 1000 - from) / 1000)),
-      p50: quantile(lateness, 0.5), p99: quantile(lateness, 0.99), max: lateness[lateness.length - 1], duplicates, missing,
+      jobs,
+      createSeconds,
+      fires: inWindow.length,
+      firesPerSecond: Math.round(inWindow.length / ((to - 1000 - from) / 1000)),
+      p50: quantile(lateness, 0.5),
+      p99: quantile(lateness, 0.99),
+      max: lateness[lateness.length - 1],
+      duplicates,
+      missing,
       cores: +(cpu / ((to - from) / 1000)).toFixed(2),
-      takeoverJobs: takeovers.length, takeoverMaxMs: takeovers.length ? takeovers[takeovers.length - 1] : null, takeoverP50Ms: takeovers.length ? quantile(takeovers, 0.5) : null,
+      takeoverJobs: takeovers.length,
+      takeoverMaxMs: takeovers.length ? takeovers[takeovers.length - 1] : null,
+      takeoverP50Ms: takeovers.length ? quantile(takeovers, 0.5) : null,
     };
   } finally {
     for (const n of nodes) if (n.child.exitCode === null && n.child.signalCode === null) n.child.kill('SIGTERM');
@@ -164,8 +196,12 @@ for (const [i, jobs] of JOBS.entries()) {
   console.log(JSON.stringify(result));
   results.push(result);
 }
-console.log('\n| jobs at 1 s | fires/s | lateness p50 / p99 / max (ms) | duplicates | missing | CPU (cores, 3 nodes) | takeover after SIGKILL (max / p50, jobs) |');
+console.log(
+  '\n| jobs at 1 s | fires/s | lateness p50 / p99 / max (ms) | duplicates | missing | CPU (cores, 3 nodes) | takeover after SIGKILL (max / p50, jobs) |',
+);
 console.log('|---|---|---|---|---|---|---|');
 for (const r of results) {
-  console.log(`| ${r.jobs} | ${r.firesPerSecond} | ${r.p50} / ${r.p99} / ${r.max} | ${r.duplicates} | ${r.missing} | ${r.cores} | ${r.takeoverMaxMs === null ? '—' : `${r.takeoverMaxMs} ms / ${r.takeoverP50Ms} ms (${r.takeoverJobs} jobs)`} |`);
+  console.log(
+    `| ${r.jobs} | ${r.firesPerSecond} | ${r.p50} / ${r.p99} / ${r.max} | ${r.duplicates} | ${r.missing} | ${r.cores} | ${r.takeoverMaxMs === null ? '—' : `${r.takeoverMaxMs} ms / ${r.takeoverP50Ms} ms (${r.takeoverJobs} jobs)`} |`,
+  );
 }

@@ -32,21 +32,35 @@ export const liveDirs = new Set();
 
 /** Rejects with the signal's reason as soon as it aborts. */
 function abortable(signal, promise) {
-  return Promise.race([promise, new Promise((_resolve, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-  })]);
+  return Promise.race([
+    promise,
+    new Promise((_resolve, reject) => {
+      if (signal.aborted) reject(signal.reason);
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    }),
+  ]);
 }
 
 function childEnv(o, extra) {
   // A clean environment: no TICKWORK_* or LOG_LEVEL from the caller's shell.
-  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: o.logLevel, BENCH_DEADLINE_MS: String(o.deadline), ...planEnv(o.plan), ...extra };
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    LOG_LEVEL: o.logLevel,
+    BENCH_DEADLINE_MS: String(o.deadline),
+    ...planEnv(o.plan),
+    ...extra,
+  };
 }
 
 async function startLibrary(o, signal) {
   const child = track(fork(LIBRARY, [], { cwd: o.dir, execArgv: o.nodeArgs, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: childEnv(o, { BENCH_DB: o.db }) }));
   o.onChild(child);
-  const ready = new Promise((resolve) => child.on('message', (m) => { if (m?.type === 'ready') resolve(m); }));
+  const ready = new Promise((resolve) =>
+    child.on('message', (m) => {
+      if (m?.type === 'ready') resolve(m);
+    }),
+  );
   const { addSeconds } = await abortable(signal, ready);
   return { child, addSeconds };
 }
@@ -54,10 +68,13 @@ async function startLibrary(o, signal) {
 async function startServer(o, signal) {
   const port = await freePort();
   const key = randomBytes(16).toString('hex');
-  const child = track(spawn(process.execPath, [...o.nodeArgs, CLI, 'serve'], {
-    cwd: o.dir, stdio: ['ignore', 'pipe', 'pipe'],
-    env: childEnv(o, { HOST: '127.0.0.1', PORT: String(port), TICKWORK_STORE: `sqlite:${o.db}`, TICKWORK_ADMIN_KEY: key, TICKWORK_CONFIG: CONFIG }),
-  }));
+  const child = track(
+    spawn(process.execPath, [...o.nodeArgs, CLI, 'serve'], {
+      cwd: o.dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: childEnv(o, { HOST: '127.0.0.1', PORT: String(port), TICKWORK_STORE: `sqlite:${o.db}`, TICKWORK_ADMIN_KEY: key, TICKWORK_CONFIG: CONFIG }),
+    }),
+  );
   o.onChild(child);
   const base = `http://127.0.0.1:${port}/api/v1`;
   const t0 = performance.now();
@@ -106,11 +123,17 @@ export async function runCase(kind, o) {
   let stopping = false;
   let client = null;
   const c = {
-    ...o, dir, db: join(dir, 'tickwork.db'), deadline: Date.now() + (o.timeoutS + 30) * 1000,
+    ...o,
+    dir,
+    db: join(dir, 'tickwork.db'),
+    deadline: Date.now() + (o.timeoutS + 30) * 1000,
     onChild: (started) => {
       child = started;
       started.exited.then((status) => {
-        if (!stopping) controller.abort(new Error(`${kind} process exited (${status}) before the end: ${started.outputTail.trim().split('\n').slice(-3).join(' | ').slice(0, 600)}`));
+        if (!stopping)
+          controller.abort(
+            new Error(`${kind} process exited (${status}) before the end: ${started.outputTail.trim().split('\n').slice(-3).join(' | ').slice(0, 600)}`),
+          );
       });
     },
   };
@@ -150,7 +173,12 @@ export async function runCase(kind, o) {
 }
 
 function diffClient(a, b) {
-  return { frames: b.frames - a.frames, bytes: b.bytes - a.bytes, drops: b.drops - a.drops, connectedAllWindow: b.connects === a.connects && b.drops === a.drops };
+  return {
+    frames: b.frames - a.frames,
+    bytes: b.bytes - a.bytes,
+    drops: b.drops - a.drops,
+    connectedAllWindow: b.connects === a.connects && b.drops === a.drops,
+  };
 }
 
 function summarize({ kind, o, started, t0, t1, cpu, memory, history, exit, client }) {
@@ -160,11 +188,27 @@ function summarize({ kind, o, started, t0, t1, cpu, memory, history, exit, clien
   const missing = owed - history.onTime.succeeded;
   const keepsUp = missing <= owed * MAX_MISSING_SHARE && history.onTime.latenessP99Ms !== null && history.onTime.latenessP99Ms < MAX_P99_MS;
   return {
-    kind, n: o.plan.n, setupSeconds: started.addSeconds, windowSeconds: seconds,
-    cpuMs: cpu, fires, cpuPerFireUs: fires > 0 ? (cpu * 1000) / fires : null, firesPerSecond: fires / seconds, cpuCores: cpu / 1000 / seconds,
-    startedByOutcome: history.started, owed, missing, otherOutcomes: history.onTime.otherOutcomes, keepsUp,
-    latenessP50Ms: history.onTime.latenessP50Ms, latenessP99Ms: history.onTime.latenessP99Ms, latenessMaxMs: history.onTime.latenessMaxMs,
-    ...memory, exit,
-    ...(client === undefined ? {} : { client: { ...client, framesPerFire: fires > 0 ? client.frames / fires : null, mbPerSecond: client.bytes / 1e6 / seconds } }),
+    kind,
+    n: o.plan.n,
+    setupSeconds: started.addSeconds,
+    windowSeconds: seconds,
+    cpuMs: cpu,
+    fires,
+    cpuPerFireUs: fires > 0 ? (cpu * 1000) / fires : null,
+    firesPerSecond: fires / seconds,
+    cpuCores: cpu / 1000 / seconds,
+    startedByOutcome: history.started,
+    owed,
+    missing,
+    otherOutcomes: history.onTime.otherOutcomes,
+    keepsUp,
+    latenessP50Ms: history.onTime.latenessP50Ms,
+    latenessP99Ms: history.onTime.latenessP99Ms,
+    latenessMaxMs: history.onTime.latenessMaxMs,
+    ...memory,
+    exit,
+    ...(client === undefined
+      ? {}
+      : { client: { ...client, framesPerFire: fires > 0 ? client.frames / fires : null, mbPerSecond: client.bytes / 1e6 / seconds } }),
   };
 }

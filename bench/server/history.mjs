@@ -23,7 +23,9 @@ export function readWindow(path, t0, t1) {
     for (const row of db.prepare('SELECT outcome, COUNT(*) AS n FROM runs WHERE started_at >= ? AND started_at < ? GROUP BY outcome').all(t0, t1)) {
       started[row.outcome] = row.n;
     }
-    const lateness = Float64Array.from(db.prepare("SELECT lateness_ms FROM runs WHERE outcome = 'succeeded' AND scheduled_at >= ? AND scheduled_at < ?").pluck().all(t0, t1)).sort();
+    const lateness = Float64Array.from(
+      db.prepare("SELECT lateness_ms FROM runs WHERE outcome = 'succeeded' AND scheduled_at >= ? AND scheduled_at < ?").pluck().all(t0, t1),
+    ).sort();
     const notRun = db.prepare("SELECT COUNT(*) FROM runs WHERE outcome <> 'succeeded' AND scheduled_at >= ? AND scheduled_at < ?").pluck().get(t0, t1);
     return {
       started,

@@ -23,10 +23,13 @@ let stopping = false;
 process.on('SIGTERM', () => {
   if (stopping) return;
   stopping = true;
-  scheduler.shutdown({ wait: true, timeoutSeconds: 5 }).then(() => process.exit(0), (error) => {
-    console.error(error);
-    process.exit(1);
-  });
+  scheduler.shutdown({ wait: true, timeoutSeconds: 5 }).then(
+    () => process.exit(0),
+    (error) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
 });
 
 const addAll = async () => {

@@ -130,7 +130,10 @@ export function flushMicrotasks(): Promise<void> {
  * Timers are relative delays, so they pass through unchanged.
  */
 export class OffsetClock implements Clock {
-  constructor(private readonly inner: Clock, private readonly offsetMs: () => number) {}
+  constructor(
+    private readonly inner: Clock,
+    private readonly offsetMs: () => number,
+  ) {}
 
   now(): number {
     return this.inner.now() + this.offsetMs();

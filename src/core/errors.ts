@@ -51,9 +51,7 @@ export class TickworkError extends Error {
 
   /** The JSON body the HTTP API sends: `{ code, message, details? }`. */
   toJSON(): { code: ErrorCode; message: string; details?: ErrorDetail[] } {
-    return this.details === undefined
-      ? { code: this.code, message: this.message }
-      : { code: this.code, message: this.message, details: this.details };
+    return this.details === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, details: this.details };
   }
 }
 
@@ -98,7 +96,10 @@ export class ConflictingIdError extends TickworkError {
 export class MaxInstancesReachedError extends TickworkError {
   readonly jobId: string;
   constructor(jobId: string, maxInstances: number) {
-    super('MAX_INSTANCES_REACHED', `Job "${jobId}" already has ${maxInstances} running instance(s), its maxInstances; wait for one to finish or raise maxInstances.`);
+    super(
+      'MAX_INSTANCES_REACHED',
+      `Job "${jobId}" already has ${maxInstances} running instance(s), its maxInstances; wait for one to finish or raise maxInstances.`,
+    );
     this.jobId = jobId;
   }
 }
@@ -106,7 +107,10 @@ export class MaxInstancesReachedError extends TickworkError {
 export class TaskNotRegisteredError extends TickworkError {
   readonly task: string;
   constructor(task: string, message?: string) {
-    super('TASK_NOT_REGISTERED', message ?? `No task named "${task}" is registered; call scheduler.registerTask("${task}", func) before adding or running the job.`);
+    super(
+      'TASK_NOT_REGISTERED',
+      message ?? `No task named "${task}" is registered; call scheduler.registerTask("${task}", func) before adding or running the job.`,
+    );
     this.task = task;
   }
 }
@@ -140,7 +144,10 @@ export class StoreLockedError extends TickworkError {
 
 /** An HTTP-layer failure: authentication, authorization, body size or type, rate limits, stream limits, unknown routes. */
 export class HttpError extends TickworkError {
-  constructor(code: 'UNAUTHORIZED' | 'FORBIDDEN' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'RATE_LIMITED' | 'TOO_MANY_STREAMS' | 'ROUTE_NOT_FOUND' | 'INTERNAL', message: string) {
+  constructor(
+    code: 'UNAUTHORIZED' | 'FORBIDDEN' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'RATE_LIMITED' | 'TOO_MANY_STREAMS' | 'ROUTE_NOT_FOUND' | 'INTERNAL',
+    message: string,
+  ) {
     super(code, message);
   }
 }

@@ -64,7 +64,10 @@ export function validateName(name: unknown, path = 'options.name'): string {
 /** An integer from 1 to `max`, or an INVALID_ARGUMENT error naming `path`: the one check of every count option. */
 export function positiveInteger(value: unknown, path: string, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    throw InvalidArgumentError.field(path, `must be an integer from 1 to ${max}, got ${describeType(value) === 'number' ? String(value) : describeType(value)}.`);
+    throw InvalidArgumentError.field(
+      path,
+      `must be an integer from 1 to ${max}, got ${describeType(value) === 'number' ? String(value) : describeType(value)}.`,
+    );
   }
   return value;
 }
@@ -85,7 +88,8 @@ function retries(value: unknown, path: string): RetryPolicy | null {
   }
   const v = value as Record<string, unknown>;
   for (const key of Object.keys(v)) {
-    if (key !== 'max' && key !== 'backoffSeconds') throw InvalidArgumentError.field(`${path}.${key}`, 'is not a field of retries; allowed: max, backoffSeconds.');
+    if (key !== 'max' && key !== 'backoffSeconds')
+      throw InvalidArgumentError.field(`${path}.${key}`, 'is not a field of retries; allowed: max, backoffSeconds.');
   }
   return Object.freeze({
     max: positiveInteger(v.max, `${path}.max`, 100),
@@ -98,13 +102,14 @@ export function resolvePolicy(options: Partial<Record<(typeof POLICY_KEYS)[numbe
   const o = options;
   // Jobs on the defaults share one frozen object: a million jobs, one policy. (Named reads: a loop over
   // the keys is a keyed load per key, several times slower, and this runs on every add with options.)
-  const same = (o.coalesce === undefined || o.coalesce === base.coalesce)
-    && (o.maxInstances === undefined || o.maxInstances === base.maxInstances)
-    && (o.misfireGraceTime === undefined || o.misfireGraceTime === base.misfireGraceTime)
-    && (o.jitterSeconds === undefined || o.jitterSeconds === base.jitterSeconds)
-    && (o.timeoutSeconds === undefined || o.timeoutSeconds === base.timeoutSeconds)
-    && (o.retries === undefined || o.retries === base.retries)
-    && (o.retryLost === undefined || o.retryLost === base.retryLost);
+  const same =
+    (o.coalesce === undefined || o.coalesce === base.coalesce) &&
+    (o.maxInstances === undefined || o.maxInstances === base.maxInstances) &&
+    (o.misfireGraceTime === undefined || o.misfireGraceTime === base.misfireGraceTime) &&
+    (o.jitterSeconds === undefined || o.jitterSeconds === base.jitterSeconds) &&
+    (o.timeoutSeconds === undefined || o.timeoutSeconds === base.timeoutSeconds) &&
+    (o.retries === undefined || o.retries === base.retries) &&
+    (o.retryLost === undefined || o.retryLost === base.retryLost);
   if (same) return base;
   const policy: JobPolicy = {
     coalesce: o.coalesce === undefined ? base.coalesce : bool(o.coalesce, `${path}.coalesce`),
@@ -114,7 +119,7 @@ export function resolvePolicy(options: Partial<Record<(typeof POLICY_KEYS)[numbe
     timeoutSeconds: o.timeoutSeconds === undefined ? base.timeoutSeconds : seconds(o.timeoutSeconds, `${path}.timeoutSeconds`, 0.001, true),
     retries: o.retries === undefined ? base.retries : retries(o.retries, `${path}.retries`),
     // A policy stored before the option existed has none: false.
-    retryLost: o.retryLost === undefined ? base.retryLost ?? false : bool(o.retryLost, `${path}.retryLost`),
+    retryLost: o.retryLost === undefined ? (base.retryLost ?? false) : bool(o.retryLost, `${path}.retryLost`),
   };
   return Object.freeze(policy);
 }
@@ -152,7 +157,10 @@ export function validateArgs(args: unknown, path = 'options.args'): unknown {
   const bad = unstorableText(args);
   if (bad !== null) {
     // The value is not echoed: args may hold credentials.
-    throw InvalidArgumentError.field(`${path}${bad}`, 'holds a NUL character or an unpaired surrogate, which no store can keep; remove it (binary data belongs in base64).');
+    throw InvalidArgumentError.field(
+      `${path}${bad}`,
+      'holds a NUL character or an unpaired surrogate, which no store can keep; remove it (binary data belongs in base64).',
+    );
   }
   return args;
 }

@@ -209,8 +209,18 @@ export class JobRecord {
   /** The fields a change may set (see JobSnapshot). */
   snapshot(): JobSnapshot {
     return {
-      name: this.name, func: this.func, task: this.task, args: this.args, trigger: this.trigger, holdsTrigger: this.holdsTrigger, policy: this.policy,
-      paused: this.paused, retry: this.retry, lifecycle: this.lifecycle, jitterMs: this.jitterMs, nextRunMsOrNaN: this.nextRunMsOrNaN,
+      name: this.name,
+      func: this.func,
+      task: this.task,
+      args: this.args,
+      trigger: this.trigger,
+      holdsTrigger: this.holdsTrigger,
+      policy: this.policy,
+      paused: this.paused,
+      retry: this.retry,
+      lifecycle: this.lifecycle,
+      jitterMs: this.jitterMs,
+      nextRunMsOrNaN: this.nextRunMsOrNaN,
       dueMsOrNaN: this.dueMsOrNaN,
     };
   }

@@ -74,11 +74,19 @@ const MINUTE: FieldSpec = { name: 'minute', min: 0, max: 59, starMax: 59, names:
 const HOUR: FieldSpec = { name: 'hour', min: 0, max: 23, starMax: 23, names: null, noun: 'hour' };
 const DAY: FieldSpec = { name: 'day-of-month', min: 1, max: 31, starMax: 31, names: null, noun: 'day' };
 const MONTH: FieldSpec = {
-  name: 'month', min: 1, max: 12, starMax: 12, noun: 'month',
+  name: 'month',
+  min: 1,
+  max: 12,
+  starMax: 12,
+  noun: 'month',
   names: ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'],
 };
 const WEEKDAY: FieldSpec = {
-  name: 'day-of-week', min: 0, max: 7, starMax: 6, noun: 'weekday',
+  name: 'day-of-week',
+  min: 0,
+  max: 7,
+  starMax: 6,
+  noun: 'weekday',
   names: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'],
 };
 
@@ -106,7 +114,10 @@ export function parseCron(expression: string): CronPattern {
   if (source.charCodeAt(0) === 64 /* @ */) {
     const expansion = NICKNAMES[source.toLowerCase()];
     if (expansion === undefined) {
-      throw invalid(expression, `Cron expression "${trimmed}" is not a known nickname; allowed: ${Object.keys(NICKNAMES).join(', ')} (@reboot has no meaning for a scheduler).`);
+      throw invalid(
+        expression,
+        `Cron expression "${trimmed}" is not a known nickname; allowed: ${Object.keys(NICKNAMES).join(', ')} (@reboot has no meaning for a scheduler).`,
+      );
     }
     source = expansion;
   }
@@ -136,7 +147,13 @@ export function parseCron(expression: string): CronPattern {
   const dowRestricted = dowText.charCodeAt(0) !== 42;
   const pattern: CronPattern = {
     expression: trimmed,
-    secLo, secHi, minLo, minHi, hours, days, months,
+    secLo,
+    secHi,
+    minLo,
+    minHi,
+    hours,
+    days,
+    months,
     weekdays: (dow & 0x7f) | (dow >>> 7), // 7 is Sunday
     domRestricted,
     dowRestricted,

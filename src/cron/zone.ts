@@ -57,8 +57,14 @@ export class TimeZone {
     }
     this.name = name;
     this.format = new Intl.DateTimeFormat('en-US', {
-      timeZone: name, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric',
-      hour: 'numeric', minute: 'numeric', second: 'numeric',
+      timeZone: name,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
     });
     this.fixedOffset = isFixedZone(name) ? this.intlOffset(0) : null;
   }
@@ -235,8 +241,18 @@ export class TimeZone {
 /** UTC and its aliases, and `Etc/*`: zones whose offset never changes. */
 function isFixedZone(name: string): boolean {
   const n = name.toUpperCase();
-  return n.startsWith('ETC/') || n === 'UTC' || n === 'UCT' || n === 'GMT' || n === 'GMT0' || n === 'GMT+0'
-    || n === 'GMT-0' || n === 'UNIVERSAL' || n === 'ZULU' || n === 'GREENWICH';
+  return (
+    n.startsWith('ETC/') ||
+    n === 'UTC' ||
+    n === 'UCT' ||
+    n === 'GMT' ||
+    n === 'GMT0' ||
+    n === 'GMT+0' ||
+    n === 'GMT-0' ||
+    n === 'UNIVERSAL' ||
+    n === 'ZULU' ||
+    n === 'GREENWICH'
+  );
 }
 
 /** The zone of this machine (Intl's resolved zone), used when no zone is configured. */

@@ -204,8 +204,10 @@ export class Dispatcher implements ExecutorHooks {
         // Not run here: a job that this fire finished is not removed here either (its fire may not have run
         // anywhere, if the whole claim was rolled back; the node that ran it removes it).
         claim.job.lifecycle = 'scheduled';
-        this.logger.warn({ event: 'fire_claimed_elsewhere', jobId: claim.job.id, scheduledAt: new Date(claim.runTimes[0] as number).toISOString() },
-          'another node has claimed this fire already; it is not started here');
+        this.logger.warn(
+          { event: 'fire_claimed_elsewhere', jobId: claim.job.id, scheduledAt: new Date(claim.runTimes[0] as number).toISOString() },
+          'another node has claimed this fire already; it is not started here',
+        );
         continue;
       }
       // Claimed is promised: it starts even if shutdown began meanwhile (shutdown waits for the pass, then for it).
@@ -254,8 +256,10 @@ export class Dispatcher implements ExecutorHooks {
    */
   private waitForTask(job: JobRecord): void {
     job.dueMsOrNaN = Number.NaN;
-    this.logger.warn({ event: 'job_not_run', jobId: job.id, code: 'TASK_NOT_REGISTERED', task: job.task },
-      `job "${job.id}" is due but its task "${job.task ?? ''}" is not registered; it waits for registerTask("${job.task ?? ''}", func)`);
+    this.logger.warn(
+      { event: 'job_not_run', jobId: job.id, code: 'TASK_NOT_REGISTERED', task: job.task },
+      `job "${job.id}" is due but its task "${job.task ?? ''}" is not registered; it waits for registerTask("${job.task ?? ''}", func)`,
+    );
   }
 
   /**
@@ -263,13 +267,15 @@ export class Dispatcher implements ExecutorHooks {
    * waited (see waitForTask) and are due again.
    */
   taskRegistered(name: string, func: JobFunction): void {
-    void Promise.resolve(this.store.list()).then(async (jobs) => {
-      for (const job of jobs) {
-        if (job.task !== name || job.func !== null || loadErrorOf(job) !== null) continue;
-        job.func = func;
-        if (Number.isNaN(job.dueMsOrNaN)) await this.rearm(job);
-      }
-    }).catch((error: unknown) => this.logger.error({ event: 'store_error', error: toErrorLog(error) }, 'could not attach a registered task to loaded jobs'));
+    void Promise.resolve(this.store.list())
+      .then(async (jobs) => {
+        for (const job of jobs) {
+          if (job.task !== name || job.func !== null || loadErrorOf(job) !== null) continue;
+          job.func = func;
+          if (Number.isNaN(job.dueMsOrNaN)) await this.rearm(job);
+        }
+      })
+      .catch((error: unknown) => this.logger.error({ event: 'store_error', error: toErrorLog(error) }, 'could not attach a registered task to loaded jobs'));
   }
 
   /** A job that waited for its task gets its due time back (written, and the loop told). */
@@ -300,8 +306,14 @@ export class Dispatcher implements ExecutorHooks {
   private submit(job: JobRecord, runTimes: number[], attempt: number, firstDueAt: number, coalesced: number): void {
     if (!hasFreeInstance(job.running, job.policy.maxInstances)) {
       const record: RunRecord = {
-        jobId: job.id, scheduledAt: runTimes[0] as number, attempt, startedAt: null, finishedAt: null,
-        outcome: 'skipped', latenessMs: Math.max(0, this.clock.now() - firstDueAt), durationMs: null,
+        jobId: job.id,
+        scheduledAt: runTimes[0] as number,
+        attempt,
+        startedAt: null,
+        finishedAt: null,
+        outcome: 'skipped',
+        latenessMs: Math.max(0, this.clock.now() - firstDueAt),
+        durationMs: null,
         error: { code: 'MAX_INSTANCES_REACHED', message: `maxInstances (${job.policy.maxInstances}) runs of job "${job.id}" were already running` },
       };
       const count = Math.max(coalesced, runTimes.length);
@@ -315,8 +327,10 @@ export class Dispatcher implements ExecutorHooks {
       return;
     }
     if (job.func === null) {
-      this.logger.warn({ event: 'job_not_run', jobId: job.id, code: 'TASK_NOT_REGISTERED', task: job.task },
-        `job "${job.id}" was due but its task "${job.task ?? ''}" is not registered`);
+      this.logger.warn(
+        { event: 'job_not_run', jobId: job.id, code: 'TASK_NOT_REGISTERED', task: job.task },
+        `job "${job.id}" was due but its task "${job.task ?? ''}" is not registered`,
+      );
       return;
     }
     job.running++;
@@ -328,9 +342,18 @@ export class Dispatcher implements ExecutorHooks {
   /** Fires older than maxCatchUp: one record and one event for the whole stretch. */
   private recordDropped(job: JobRecord, dropped: { count: number; first: number; last: number; exact: boolean }): void {
     const record: RunRecord = {
-      jobId: job.id, scheduledAt: dropped.first, attempt: 1, startedAt: null, finishedAt: null, outcome: 'missed',
-      latenessMs: this.clock.now() - dropped.first, durationMs: null,
-      error: { code: 'MAX_CATCH_UP', message: `${dropped.exact ? '' : 'at least '}${dropped.count} fire times were due at once, more than maxCatchUp (${this.maxCatchUp}); the oldest were not run` },
+      jobId: job.id,
+      scheduledAt: dropped.first,
+      attempt: 1,
+      startedAt: null,
+      finishedAt: null,
+      outcome: 'missed',
+      latenessMs: this.clock.now() - dropped.first,
+      durationMs: null,
+      error: {
+        code: 'MAX_CATCH_UP',
+        message: `${dropped.exact ? '' : 'at least '}${dropped.count} fire times were due at once, more than maxCatchUp (${this.maxCatchUp}); the oldest were not run`,
+      },
       coalesced: dropped.count,
       lastScheduledAt: dropped.last,
     };
@@ -407,14 +430,19 @@ export class Dispatcher implements ExecutorHooks {
     setDue(job);
     // Announced once the store has it: a job removed while its run was failing (or removed and added again
     // under its id) has nothing to retry. A store may throw synchronously (the memory store, in that case).
-    Promise.resolve().then(() => this.saveRetry(job)).then((saved) => {
-      if (!saved) return;
-      this.loop.wakeBy(at);
-      this.announceRetry(record, at);
-    }, (error: unknown) => {
-      if (error instanceof JobNotFoundError) return;
-      this.logger.error({ event: 'store_error', jobId: job.id, error: toErrorLog(error) }, 'saving a retry failed');
-    });
+    Promise.resolve()
+      .then(() => this.saveRetry(job))
+      .then(
+        (saved) => {
+          if (!saved) return;
+          this.loop.wakeBy(at);
+          this.announceRetry(record, at);
+        },
+        (error: unknown) => {
+          if (error instanceof JobNotFoundError) return;
+          this.logger.error({ event: 'store_error', jobId: job.id, error: toErrorLog(error) }, 'saving a retry failed');
+        },
+      );
   }
 
   /** job_retry_scheduled for the retry of `run`'s attempt at `at`. */
@@ -435,17 +463,19 @@ export class Dispatcher implements ExecutorHooks {
     if (job.lifecycle !== 'finished' || job.running > 0 || job.retry !== null || job.paused) return;
     job.lifecycle = 'removing'; // remove once
     // Only this job: removeJob, and an add under the same id, may come before the removal runs.
-    Promise.resolve().then(async () => {
-      const removed = await this.store.remove(job.id, job);
-      // The pattern reference goes either way (another node may have deleted the row); releasing is idempotent.
-      job.releaseTrigger();
-      // undefined: removeJob took it meanwhile and announced that removal itself.
-      if (removed === undefined) return;
-      // A shared store may hand back a fresh record of a row changed elsewhere, holding its own reference.
-      if (removed !== job) removed.releaseTrigger();
-      if (this.events.wants('job_removed')) this.events.emit('job_removed', { jobId: job.id });
-    }).then(undefined, (error: unknown) => {
-      this.logger.error({ event: 'store_error', jobId: job.id, error: toErrorLog(error) }, 'removing a finished job failed');
-    });
+    Promise.resolve()
+      .then(async () => {
+        const removed = await this.store.remove(job.id, job);
+        // The pattern reference goes either way (another node may have deleted the row); releasing is idempotent.
+        job.releaseTrigger();
+        // undefined: removeJob took it meanwhile and announced that removal itself.
+        if (removed === undefined) return;
+        // A shared store may hand back a fresh record of a row changed elsewhere, holding its own reference.
+        if (removed !== job) removed.releaseTrigger();
+        if (this.events.wants('job_removed')) this.events.emit('job_removed', { jobId: job.id });
+      })
+      .then(undefined, (error: unknown) => {
+        this.logger.error({ event: 'store_error', jobId: job.id, error: toErrorLog(error) }, 'removing a finished job failed');
+      });
   }
 }

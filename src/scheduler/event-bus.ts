@@ -155,8 +155,10 @@ export class EventBus {
 
   private listenerFailed(name: SchedulerEventName, error: unknown): void {
     const err = error instanceof Error ? error : new Error(String(error));
-    this.logger.error({ event: 'listener_error', listenerOf: name, error: { message: err.message, stack: err.stack } },
-      `a listener of ${name} threw; the scheduler goes on`);
+    this.logger.error(
+      { event: 'listener_error', listenerOf: name, error: { message: err.message, stack: err.stack } },
+      `a listener of ${name} threw; the scheduler goes on`,
+    );
   }
 }
 

@@ -56,7 +56,6 @@ export interface ExecutorHooks {
   onSubmissionDone(job: JobRecord): void;
 }
 
-
 /**
  * How long after its timeout or cancel a run whose function ignores its aborted signal is still waited for
  * (by shutdown); then it is let go with a `run_abandoned` warning. Its slot was freed at the timeout.
@@ -66,14 +65,22 @@ export const DETACHED_BOUND_MS = 60_000;
 /** The event of a settled run's outcome, by EVENT_ID (-1: none). A switch: see EVENT_ID for why not a table. */
 function outcomeEvent(outcome: RunOutcome): number {
   switch (outcome) {
-    case 'succeeded': return EVENT_ID.job_executed;
-    case 'failed': return EVENT_ID.job_error;
-    case 'missed': return EVENT_ID.job_missed;
-    case 'skipped': return EVENT_ID.job_max_instances;
-    case 'timed_out': return EVENT_ID.job_timed_out;
-    case 'cancelled': return EVENT_ID.job_cancelled;
-    case 'lost': return EVENT_ID.job_lost;
-    default: return -1;
+    case 'succeeded':
+      return EVENT_ID.job_executed;
+    case 'failed':
+      return EVENT_ID.job_error;
+    case 'missed':
+      return EVENT_ID.job_missed;
+    case 'skipped':
+      return EVENT_ID.job_max_instances;
+    case 'timed_out':
+      return EVENT_ID.job_timed_out;
+    case 'cancelled':
+      return EVENT_ID.job_cancelled;
+    case 'lost':
+      return EVENT_ID.job_lost;
+    default:
+      return -1;
   }
 }
 
@@ -229,9 +236,10 @@ export class Executor {
       }
       const i = submission.index++;
       const scheduledAt = submission.runTimes[i] as number;
-      const pending = i === 0
-        ? this.runFire(job, scheduledAt, submission.firstDueAt, submission.attempt, submission.coalesced, submission.manual)
-        : this.runFire(job, scheduledAt, scheduledAt, submission.attempt, 1, submission.manual);
+      const pending =
+        i === 0
+          ? this.runFire(job, scheduledAt, submission.firstDueAt, submission.attempt, submission.coalesced, submission.manual)
+          : this.runFire(job, scheduledAt, scheduledAt, submission.attempt, 1, submission.manual);
       if (pending !== null) {
         this.awaitRun(submission, pending);
         return;
@@ -396,12 +404,17 @@ export class Executor {
     const scheduledAt = run.record.scheduledAt;
     // A function that ignores its signal and never settles must not hold every later shutdown for its
     // whole bound: it is let go (and said so) after DETACHED_BOUND_MS.
-    this.detached.set(run.promise, this.clock.setTimer(() => {
-      if (!this.detached.delete(run.promise)) return;
-      this.logger.warn({ event: 'run_abandoned', jobId: job.id, scheduledAt: new Date(scheduledAt).toISOString(), afterMs: DETACHED_BOUND_MS },
-        `a ${outcome === 'timed_out' ? 'timed-out' : 'cancelled'} run of job "${job.id}" has not settled ${DETACHED_BOUND_MS / 1000} s after its signal was aborted; no longer waiting for it`);
-      this.notifyIfIdle();
-    }, DETACHED_BOUND_MS));
+    this.detached.set(
+      run.promise,
+      this.clock.setTimer(() => {
+        if (!this.detached.delete(run.promise)) return;
+        this.logger.warn(
+          { event: 'run_abandoned', jobId: job.id, scheduledAt: new Date(scheduledAt).toISOString(), afterMs: DETACHED_BOUND_MS },
+          `a ${outcome === 'timed_out' ? 'timed-out' : 'cancelled'} run of job "${job.id}" has not settled ${DETACHED_BOUND_MS / 1000} s after its signal was aborted; no longer waiting for it`,
+        );
+        this.notifyIfIdle();
+      }, DETACHED_BOUND_MS),
+    );
     this.complete(run, outcome, toRunError(error), error);
   }
 
@@ -442,8 +455,14 @@ export class Executor {
     const last = submission.runTimes[submission.runTimes.length - 1] as number;
     submission.index = submission.runTimes.length;
     const record: RunRecord = {
-      jobId: submission.job.id, scheduledAt: first, attempt: submission.attempt, startedAt: null, finishedAt: null,
-      outcome: 'cancelled', latenessMs: null, durationMs: null,
+      jobId: submission.job.id,
+      scheduledAt: first,
+      attempt: submission.attempt,
+      startedAt: null,
+      finishedAt: null,
+      outcome: 'cancelled',
+      latenessMs: null,
+      durationMs: null,
       error: toRunError(new JobCancelledError(submission.job.id, `${reason} before it started`)),
     };
     if (remaining > 1) {

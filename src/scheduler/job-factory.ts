@@ -80,7 +80,7 @@ export class JobFactory {
     const policy = plain ? this.defaults : resolvePolicy(opts, this.defaults);
     const args = plain ? undefined : validateArgs(opts.args);
     if (task !== null) this.tasks.checkArgs(task, args);
-    const name = opts.name === undefined ? task ?? (fn !== null && fn.name !== '' ? fn.name : id) : validateName(opts.name);
+    const name = opts.name === undefined ? (task ?? (fn !== null && fn.name !== '' ? fn.name : id)) : validateName(opts.name);
     const paused = plain || opts.paused === undefined ? false : bool(opts.paused, 'options.paused');
     if (!plain && opts.replaceExisting !== undefined) bool(opts.replaceExisting, 'options.replaceExisting');
     if (opts.timezone !== undefined && (typeof triggerSpec !== 'object' || triggerSpec === null || (triggerSpec as { type?: unknown }).type !== 'cron')) {
@@ -110,8 +110,10 @@ export class JobFactory {
     }
     const task = this.tasks.nameOf(func as JobFunction) ?? null;
     if (task === null && this.persistent) {
-      throw new TaskNotRegisteredError(func.name === '' ? '(anonymous)' : func.name,
-        `A persistent store keeps a task name, not a function: call scheduler.registerTask(name, func) first, then add the job with func or its name.`);
+      throw new TaskNotRegisteredError(
+        func.name === '' ? '(anonymous)' : func.name,
+        `A persistent store keeps a task name, not a function: call scheduler.registerTask(name, func) first, then add the job with func or its name.`,
+      );
     }
     return { fn: func as JobFunction, task };
   }
@@ -187,7 +189,8 @@ export class JobFactory {
     if (func !== null && !stored.paused && stored.dueAt === null && (nextRunTime !== null || retry !== null)) setDue(job);
     if (func === null) {
       this.events.emit('job_load_error', {
-        jobId: stored.id, code: 'TASK_NOT_REGISTERED',
+        jobId: stored.id,
+        code: 'TASK_NOT_REGISTERED',
         message: `Stored job "${stored.id}" runs task "${stored.task}", which is not registered; it is kept and will run once registerTask("${stored.task}", func) is called.`,
       });
     }
@@ -197,7 +200,8 @@ export class JobFactory {
   /** A stored row that cannot be loaded (hydrate threw) is set aside by its store: said once, as an event. */
   loadError(jobId: string, reason: string): void {
     this.events.emit('job_load_error', {
-      jobId, code: 'LOAD_ERROR',
+      jobId,
+      code: 'LOAD_ERROR',
       message: `Stored job "${jobId}" cannot be loaded: ${reason}. It is set aside (never run, listed with status load_error) until it is replaced or removed.`,
     });
   }

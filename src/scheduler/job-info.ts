@@ -48,18 +48,40 @@ export function toJobInfo(job: JobRecord): JobInfo {
   // would allocate a property array on every add. The key order is the same either way.
   if (trigger.type === 'cron' && job.task === null && job.args === undefined && loadError === null) {
     const info: JobInfo = {
-      id: job.id, name: job.name, trigger, nextRunTime, paused: job.paused, coalesce: policy.coalesce,
-      maxInstances: policy.maxInstances, misfireGraceTime: policy.misfireGraceTime, jitterSeconds: policy.jitterSeconds,
-      timeoutSeconds: policy.timeoutSeconds, retries: policy.retries, retryLost: policy.retryLost, runningInstances: job.running, status,
+      id: job.id,
+      name: job.name,
+      trigger,
+      nextRunTime,
+      paused: job.paused,
+      coalesce: policy.coalesce,
+      maxInstances: policy.maxInstances,
+      misfireGraceTime: policy.misfireGraceTime,
+      jitterSeconds: policy.jitterSeconds,
+      timeoutSeconds: policy.timeoutSeconds,
+      retries: policy.retries,
+      retryLost: policy.retryLost,
+      runningInstances: job.running,
+      status,
       timezone: trigger.timezone,
     };
     if (job.lastRun !== null) info.lastRun = toRun(job.lastRun);
     return info;
   }
   const info: JobInfo = {
-    id: job.id, name: job.name, trigger, nextRunTime, paused: job.paused, coalesce: policy.coalesce,
-    maxInstances: policy.maxInstances, misfireGraceTime: policy.misfireGraceTime, jitterSeconds: policy.jitterSeconds,
-    timeoutSeconds: policy.timeoutSeconds, retries: policy.retries, retryLost: policy.retryLost, runningInstances: job.running, status,
+    id: job.id,
+    name: job.name,
+    trigger,
+    nextRunTime,
+    paused: job.paused,
+    coalesce: policy.coalesce,
+    maxInstances: policy.maxInstances,
+    misfireGraceTime: policy.misfireGraceTime,
+    jitterSeconds: policy.jitterSeconds,
+    timeoutSeconds: policy.timeoutSeconds,
+    retries: policy.retries,
+    retryLost: policy.retryLost,
+    runningInstances: job.running,
+    status,
   };
   if (job.task !== null) info.task = job.task;
   if (job.args !== undefined) info.args = job.args;

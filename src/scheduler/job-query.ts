@@ -21,7 +21,8 @@ export function checkJobQuery(query: JobQuery): CheckedJobQuery {
   const sort = query.sort ?? 'nextRunTime';
   if (!JOB_SORTS.includes(sort)) throw InvalidArgumentError.field('query.sort', `must be one of ${JOB_SORTS.join(', ')}, got ${describeType(sort)}.`);
   const state = query.state;
-  if (state !== undefined && !JOB_STATES.includes(state)) throw InvalidArgumentError.field('query.state', `must be one of ${JOB_STATES.join(', ')}, got ${describeType(state)}.`);
+  if (state !== undefined && !JOB_STATES.includes(state))
+    throw InvalidArgumentError.field('query.state', `must be one of ${JOB_STATES.join(', ')}, got ${describeType(state)}.`);
   for (const key of ['q', 'cursor'] as const) {
     const value = query[key];
     if (value !== undefined && typeof value !== 'string') throw InvalidArgumentError.field(`query.${key}`, `must be a string, got ${describeType(value)}.`);

@@ -135,8 +135,10 @@ export class WakeLoop {
       this.retryDelay = RETRY_MIN_MS;
     } catch (error) {
       const wrapped = error instanceof TickworkError ? error : new StoreUnavailableError('a scheduler pass failed', error);
-      this.logger.error({ event: 'loop_error', code: wrapped.code, error: { message: wrapped.message, cause: String((wrapped as Error).cause ?? '') } },
-        `scheduler pass failed; retrying in ${this.retryDelay} ms`);
+      this.logger.error(
+        { event: 'loop_error', code: wrapped.code, error: { message: wrapped.message, cause: String((wrapped as Error).cause ?? '') } },
+        `scheduler pass failed; retrying in ${this.retryDelay} ms`,
+      );
       result = null;
     } finally {
       this.running = false;

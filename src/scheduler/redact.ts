@@ -39,8 +39,18 @@ const MAX_DEPTH = 64;
 
 /** Substrings of a key, lower-cased with everything but letters and digits removed, that make it secret. */
 const SECRET_KEY_PARTS = [
-  'token', 'secret', 'password', 'passwd', 'passphrase', 'authorization', 'apikey', 'credential', 'cookie',
-  'privatekey', 'accesskey', 'jwt',
+  'token',
+  'secret',
+  'password',
+  'passwd',
+  'passphrase',
+  'authorization',
+  'apikey',
+  'credential',
+  'cookie',
+  'privatekey',
+  'accesskey',
+  'jwt',
 ];
 
 /** Words of a key (split at camelCase and at anything but letters and digits) that make it secret. */
@@ -55,7 +65,10 @@ const SECRET_KEY_WORDS = new Set(['auth', 'oauth', 'pwd', 'pass']);
 export function isSecretKey(key: string): boolean {
   const squashed = key.toLowerCase().replace(/[^a-z0-9]/g, '');
   for (const part of SECRET_KEY_PARTS) if (squashed.includes(part)) return true;
-  const words = key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(/[^a-z0-9]+/);
+  const words = key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/);
   return words.some((word) => SECRET_KEY_WORDS.has(word));
 }
 
@@ -307,7 +320,16 @@ function jsonEscaped(code: number): boolean {
 }
 
 /** The short JSON escapes: `\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`. */
-const JSON_SHORT = new Map([['"', '"'], ['\\', '\\'], ['/', '/'], ['\b', 'b'], ['\f', 'f'], ['\n', 'n'], ['\r', 'r'], ['\t', 't']]);
+const JSON_SHORT = new Map([
+  ['"', '"'],
+  ['\\', '\\'],
+  ['/', '/'],
+  ['\b', 'b'],
+  ['\f', 'f'],
+  ['\n', 'n'],
+  ['\r', 'r'],
+  ['\t', 't'],
+]);
 
 /**
  * Adds the patterns of every form in which a secret may appear in a text, each with the length used to

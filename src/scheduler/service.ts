@@ -6,8 +6,14 @@
 import { CronCompiler } from '../cron/compiler.js';
 import { OffsetClock, type Clock } from '../core/clock.js';
 import {
-  InvalidArgumentError, JobNotFoundError, MaxInstancesReachedError, SchedulerAlreadyRunningError, SchedulerNotRunningError,
-  StoreUnavailableError, TaskNotRegisteredError, TickworkError,
+  InvalidArgumentError,
+  JobNotFoundError,
+  MaxInstancesReachedError,
+  SchedulerAlreadyRunningError,
+  SchedulerNotRunningError,
+  StoreUnavailableError,
+  TaskNotRegisteredError,
+  TickworkError,
 } from '../core/errors.js';
 import type { Listener, SchedulerEventName } from '../core/events.js';
 import { describeType } from '../core/format.js';
@@ -67,25 +73,42 @@ export class SchedulerService {
     this.timezone = resolved.timezone;
     this.maxConcurrentRuns = resolved.maxConcurrentRuns;
     const jobs = new JobFactory({
-      tasks: this.tasks, cron: this.cron, clock: this.clock, timezone: this.timezone, defaults: resolved.defaults,
-      persistent: store.persistent, events: this.events,
+      tasks: this.tasks,
+      cron: this.cron,
+      clock: this.clock,
+      timezone: this.timezone,
+      defaults: resolved.defaults,
+      persistent: store.persistent,
+      events: this.events,
     });
     const dispatcher = new Dispatcher({
-      store, claiming, local: this.local, clock: this.clock, logger, events: this.events, runState: this.run,
-      maxConcurrentRuns: resolved.maxConcurrentRuns, maxCatchUp: resolved.maxCatchUp,
+      store,
+      claiming,
+      local: this.local,
+      clock: this.clock,
+      logger,
+      events: this.events,
+      runState: this.run,
+      maxConcurrentRuns: resolved.maxConcurrentRuns,
+      maxCatchUp: resolved.maxCatchUp,
     });
     this.jobs = jobs;
     this.dispatcher = dispatcher;
     this.loop = dispatcher.loop;
-    this.session = new StoreSession(store, this.run, {
-      hydrate: (stored) => jobs.hydrate(stored),
-      onLostRun: (run) => dispatcher.lostRun(run),
-      onFenced: (reason) => dispatcher.fenced(reason),
-      now: () => ownClock.now(),
-      logger,
-      wake: (dueAt) => dispatcher.wake(dueAt),
-      onLoadError: (jobId, reason) => jobs.loadError(jobId, reason),
-    }, () => dispatcher.storeOpened());
+    this.session = new StoreSession(
+      store,
+      this.run,
+      {
+        hydrate: (stored) => jobs.hydrate(stored),
+        onLostRun: (run) => dispatcher.lostRun(run),
+        onFenced: (reason) => dispatcher.fenced(reason),
+        now: () => ownClock.now(),
+        logger,
+        wake: (dueAt) => dispatcher.wake(dueAt),
+        onLoadError: (jobId, reason) => jobs.loadError(jobId, reason),
+      },
+      () => dispatcher.storeOpened(),
+    );
   }
 
   /** True between start() and shutdown(), paused or not. */
@@ -215,7 +238,14 @@ export class SchedulerService {
    * replace) adds it without an async frame. An async function allocates its frame and promise on every
    * call, about 400 bytes here: a fifth of what registering a million jobs allocated.
    */
-  private addValidated(func: unknown, triggerSpec: unknown, jobId: unknown, options: unknown, method: string, extraKeys: readonly string[] = []): Promise<JobInfo> {
+  private addValidated(
+    func: unknown,
+    triggerSpec: unknown,
+    jobId: unknown,
+    options: unknown,
+    method: string,
+    extraKeys: readonly string[] = [],
+  ): Promise<JobInfo> {
     let job: JobRecord;
     let replace: boolean;
     try {
@@ -230,7 +260,11 @@ export class SchedulerService {
     if (!this.run.storeReady || replace) return this.addToStore(job, replace);
     try {
       const added = this.store.add(job);
-      if (added instanceof Promise) return added.then(() => this.added(job), (error: unknown) => this.notAdded(job, error));
+      if (added instanceof Promise)
+        return added.then(
+          () => this.added(job),
+          (error: unknown) => this.notAdded(job, error),
+        );
     } catch (error) {
       return this.notAdded(job, error);
     }
@@ -327,7 +361,13 @@ export class SchedulerService {
   /** Scheduler state for monitoring: state, job count, busy runs, default zone. */
   async status(): Promise<{ state: SchedulerState; jobs: number; runningRuns: number; timezone: string; maxConcurrentRuns: number }> {
     await this.session.ready();
-    return { state: this.run.state, jobs: await this.store.count(), runningRuns: this.dispatcher.executor.busy, timezone: this.timezone, maxConcurrentRuns: this.maxConcurrentRuns };
+    return {
+      state: this.run.state,
+      jobs: await this.store.count(),
+      runningRuns: this.dispatcher.executor.busy,
+      timezone: this.timezone,
+      maxConcurrentRuns: this.maxConcurrentRuns,
+    };
   }
 
   /** Resolves when the store answers; rejects with STORE_UNAVAILABLE otherwise (readiness probes). */
@@ -425,7 +465,10 @@ export class SchedulerService {
     const loadError = job.func === null ? loadErrorOf(job) : null;
     if (loadError !== null) {
       // A set-aside row (see JobStore's setAsideRecord): there is no live job to change.
-      throw InvalidArgumentError.field('jobId', `stored job "${jobId}" cannot be loaded (${loadError}); replace it (add it again with replaceExisting) or remove it.`);
+      throw InvalidArgumentError.field(
+        'jobId',
+        `stored job "${jobId}" cannot be loaded (${loadError}); replace it (add it again with replaceExisting) or remove it.`,
+      );
     }
     return job;
   }

@@ -22,13 +22,16 @@ export class StoreSession {
   }
 
   open(): Promise<void> {
-    this.opening ??= Promise.resolve(this.store.open(this.context)).then(() => {
-      this.runState.storeReady = true;
-      this.opened();
-    }, (error: unknown) => {
-      this.opening = null;
-      throw error;
-    });
+    this.opening ??= Promise.resolve(this.store.open(this.context)).then(
+      () => {
+        this.runState.storeReady = true;
+        this.opened();
+      },
+      (error: unknown) => {
+        this.opening = null;
+        throw error;
+      },
+    );
     return this.opening;
   }
 

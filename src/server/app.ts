@@ -168,42 +168,53 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   // the decision follows the route the router matched (whatever the path's spelling: percent-encoding,
   // case, dot segments), never the URL text. Roles are checked here, before the body is parsed or
   // validated, so a monitor key gets 403 for any mutation whatever its body; then the Content-Type rule.
-  await app.register(async (api) => {
-    api.addHook('onRequest', async (request) => {
-      const access = accessOf(request);
-      if (access === 'public') return;
-      const caller = auth.authenticate(request);
-      request.caller = caller;
-      if (access === 'write' && caller.role !== 'admin') {
-        throw new HttpError('FORBIDDEN', 'This key has the monitor role, which is read-only; use an admin key to change jobs or the scheduler.');
-      }
-      checkContentType(request, caller);
-    });
+  await app.register(
+    async (api) => {
+      api.addHook('onRequest', async (request) => {
+        const access = accessOf(request);
+        if (access === 'public') return;
+        const caller = auth.authenticate(request);
+        request.caller = caller;
+        if (access === 'write' && caller.role !== 'admin') {
+          throw new HttpError('FORBIDDEN', 'This key has the monitor role, which is read-only; use an admin key to change jobs or the scheduler.');
+        }
+        checkContentType(request, caller);
+      });
 
-    // Mutations are audited with the caller's role and key index, never the key, args or headers.
-    api.addHook('onResponse', async (request, reply) => {
-      if (accessOf(request) !== 'write' || request.caller === null) return;
-      options.logger.info({
-        event: 'api_mutation', method: request.method, route: request.routeOptions.url, status: reply.statusCode,
-        role: request.caller.role, via: request.caller.via, keyIndex: request.caller.keyIndex,
-        jobId: (request.params as { id?: string } | undefined)?.id,
-      }, 'api mutation');
-    });
+      // Mutations are audited with the caller's role and key index, never the key, args or headers.
+      api.addHook('onResponse', async (request, reply) => {
+        if (accessOf(request) !== 'write' || request.caller === null) return;
+        options.logger.info(
+          {
+            event: 'api_mutation',
+            method: request.method,
+            route: request.routeOptions.url,
+            status: reply.statusCode,
+            role: request.caller.role,
+            via: request.caller.via,
+            keyIndex: request.caller.keyIndex,
+            jobId: (request.params as { id?: string } | undefined)?.id,
+          },
+          'api mutation',
+        );
+      });
 
-    await api.register(metaRoutes);
-    await api.register(jobRoutes);
-    // No HEAD twin: a HEAD would hold a stream slot open with nothing to read.
-    api.get('/events', { exposeHeadRoute: false, schema: { tags: ['events'], summary: 'Server-Sent Events of scheduler events' } }, (request, reply) => {
-      const lastId = request.headers['last-event-id'];
-      // attach throws TOO_MANY_STREAMS (503) before it writes anything: the error handler answers it.
-      events.attach(reply.raw, typeof lastId === 'string' ? lastId : undefined, callerOf(request).id);
-      reply.hijack();
-    });
-    api.get('/metrics', { schema: { tags: ['meta'], summary: 'Prometheus metrics' } }, async (_request, reply) => {
-      reply.header('content-type', metrics.registry.contentType);
-      return metrics.registry.metrics();
-    });
-  }, { prefix: '/api/v1' });
+      await api.register(metaRoutes);
+      await api.register(jobRoutes);
+      // No HEAD twin: a HEAD would hold a stream slot open with nothing to read.
+      api.get('/events', { exposeHeadRoute: false, schema: { tags: ['events'], summary: 'Server-Sent Events of scheduler events' } }, (request, reply) => {
+        const lastId = request.headers['last-event-id'];
+        // attach throws TOO_MANY_STREAMS (503) before it writes anything: the error handler answers it.
+        events.attach(reply.raw, typeof lastId === 'string' ? lastId : undefined, callerOf(request).id);
+        reply.hijack();
+      });
+      api.get('/metrics', { schema: { tags: ['meta'], summary: 'Prometheus metrics' } }, async (_request, reply) => {
+        reply.header('content-type', metrics.registry.contentType);
+        return metrics.registry.metrics();
+      });
+    },
+    { prefix: '/api/v1' },
+  );
 
   // The dashboard at / (static files, no key needed; its API calls carry the key).
   await app.register(dashboardRoutes);
@@ -214,12 +225,15 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 /** Maps Fastify's own errors (validation, body size, media type) to ours; anything unknown is a generic 500. */
 function toTickworkError(error: FastifyError | TickworkError): TickworkError {
   if (error instanceof TickworkError) return error;
-  const fe = error as FastifyError & { validation?: { instancePath: string; message?: string; params?: Record<string, unknown> }[]; validationContext?: string };
+  const fe = error as FastifyError & {
+    validation?: { instancePath: string; message?: string; params?: Record<string, unknown> }[];
+    validationContext?: string;
+  };
   if (fe.validation !== undefined) {
     const details: ErrorDetail[] = fe.validation.map((v) => {
       const extra = typeof v.params?.additionalProperty === 'string' ? `/${v.params.additionalProperty}` : '';
       const path = `${fe.validationContext ?? 'body'}${(v.instancePath + extra).replace(/\//g, '.')}`;
-      const message = extra !== '' ? 'is not an allowed field' : v.message ?? 'is invalid';
+      const message = extra !== '' ? 'is not an allowed field' : (v.message ?? 'is invalid');
       return { path, message };
     });
     return new InvalidArgumentError(details.map((d) => `${d.path} ${d.message}`).join('; '), details);

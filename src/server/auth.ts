@@ -42,9 +42,23 @@ export const MIN_KEY_LENGTH = 16;
 
 /** Headers a forwarding proxy adds: in keyless mode, any of them means the client is not local. */
 export const PROXY_HEADERS = [
-  'forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-forwarded-server',
-  'x-real-ip', 'via', 'x-client-ip', 'true-client-ip', 'cf-connecting-ip', 'fastly-client-ip', 'x-cluster-client-ip',
-  'client-ip', 'forwarded-for', 'x-original-forwarded-for', 'x-proxyuser-ip',
+  'forwarded',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-forwarded-port',
+  'x-forwarded-server',
+  'x-real-ip',
+  'via',
+  'x-client-ip',
+  'true-client-ip',
+  'cf-connecting-ip',
+  'fastly-client-ip',
+  'x-cluster-client-ip',
+  'client-ip',
+  'forwarded-for',
+  'x-original-forwarded-for',
+  'x-proxyuser-ip',
 ] as const;
 
 const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
@@ -57,7 +71,10 @@ const digest = (text: string): Buffer => createHash('sha256').update(text).diges
 export function validateKey(key: unknown, where: string): string {
   if (typeof key !== 'string') throw InvalidArgumentError.field(where, 'must be a string.');
   if (key.length < MIN_KEY_LENGTH) {
-    throw InvalidArgumentError.field(where, `is ${key.length} characters long; an API key needs at least ${MIN_KEY_LENGTH} (generate one with: openssl rand -hex 24).`);
+    throw InvalidArgumentError.field(
+      where,
+      `is ${key.length} characters long; an API key needs at least ${MIN_KEY_LENGTH} (generate one with: openssl rand -hex 24).`,
+    );
   }
   if (!/^[\x21-\x7e]+$/.test(key)) {
     throw InvalidArgumentError.field(where, 'may hold only printable ASCII characters without spaces (generate one with: openssl rand -hex 24).');
@@ -95,8 +112,10 @@ function isOwnSite(site: string | undefined): boolean {
  */
 export function isOwnPage(request: FastifyRequest): boolean {
   const origin = request.headers.origin;
-  return isOwnSite(request.headers['sec-fetch-site'])
-    && (origin === undefined || origin.toLowerCase() === `${request.protocol}://${request.headers.host ?? ''}`.toLowerCase());
+  return (
+    isOwnSite(request.headers['sec-fetch-site']) &&
+    (origin === undefined || origin.toLowerCase() === `${request.protocol}://${request.headers.host ?? ''}`.toLowerCase())
+  );
 }
 
 /**
@@ -113,7 +132,10 @@ export function clientKey(address: string | undefined): string {
   const tailParts = tail === undefined || tail === '' ? [] : tail.split(':');
   const missing = Math.max(0, 8 - headParts.length - tailParts.length);
   const groups = tail === undefined ? headParts : [...headParts, ...Array<string>(missing).fill('0'), ...tailParts];
-  return `${groups.slice(0, 4).map((g) => (g === '' ? '0' : g.toLowerCase().replace(/^0+(?=.)/, ''))).join(':')}::/64`;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => (g === '' ? '0' : g.toLowerCase().replace(/^0+(?=.)/, '')))
+    .join(':')}::/64`;
 }
 
 interface Failures {
@@ -156,9 +178,7 @@ export class Authenticator {
     if (!this.keysConfigured) return this.loopbackOnly(request, address);
     const header = request.headers.authorization;
     // The scheme is case-insensitive (RFC 9110); the key after it is compared as sent.
-    const presented = header !== undefined && /^bearer /i.test(header) && header.length <= 1024
-      ? header.slice('Bearer '.length)
-      : null;
+    const presented = header !== undefined && /^bearer /i.test(header) && header.length <= 1024 ? header.slice('Bearer '.length) : null;
     const match = presented === null ? null : this.match(digest(presented));
     if (match !== null) return match;
     const client = clientKey(address);
@@ -187,15 +207,24 @@ export class Authenticator {
     }
     const hosts = request.raw.rawHeaders.filter((_v, i) => i % 2 === 0 && request.raw.rawHeaders[i]?.toLowerCase() === 'host').length;
     if (hosts !== 1 || !isLoopbackHost(request.headers.host)) {
-      throw new HttpError('FORBIDDEN', 'No API keys are configured and the Host header is not a loopback name (localhost, 127.0.0.1, [::1]); set TICKWORK_ADMIN_KEY to serve other names.');
+      throw new HttpError(
+        'FORBIDDEN',
+        'No API keys are configured and the Host header is not a loopback name (localhost, 127.0.0.1, [::1]); set TICKWORK_ADMIN_KEY to serve other names.',
+      );
     }
     const raw = request.raw;
     if (raw.httpVersionMajor < 1 || (raw.httpVersionMajor === 1 && raw.httpVersionMinor < 1)) {
-      throw new HttpError('FORBIDDEN', 'No API keys are configured and the request is HTTP/1.0, as a reverse proxy sends it; behind a proxy, set TICKWORK_ADMIN_KEY.');
+      throw new HttpError(
+        'FORBIDDEN',
+        'No API keys are configured and the request is HTTP/1.0, as a reverse proxy sends it; behind a proxy, set TICKWORK_ADMIN_KEY.',
+      );
     }
     const proxied = PROXY_HEADERS.find((name) => request.headers[name] !== undefined);
     if (proxied !== undefined) {
-      throw new HttpError('FORBIDDEN', `No API keys are configured and the request came through a proxy (it has a ${proxied} header); behind a proxy, set TICKWORK_ADMIN_KEY.`);
+      throw new HttpError(
+        'FORBIDDEN',
+        `No API keys are configured and the request came through a proxy (it has a ${proxied} header); behind a proxy, set TICKWORK_ADMIN_KEY.`,
+      );
     }
     // A page on another site in the operator's browser may send requests here (it cannot read the
     // answers: no CORS), and would hold event-stream slots or trigger GETs. Browsers say where a request
@@ -203,7 +232,10 @@ export class Authenticator {
     const site = request.headers['sec-fetch-site'];
     const origin = request.headers.origin;
     if (!isOwnSite(site) || (origin !== undefined && !isLoopbackOrigin(origin))) {
-      throw new HttpError('FORBIDDEN', 'No API keys are configured and the request came from a page on another site; only the dashboard and local clients are served.');
+      throw new HttpError(
+        'FORBIDDEN',
+        'No API keys are configured and the request came from a page on another site; only the dashboard and local clients are served.',
+      );
     }
     return { role: 'admin', via: 'loopback', id: `addr:${clientKey(address)}` };
   }
@@ -221,7 +253,10 @@ export class Authenticator {
       if (oldest.done !== true) this.failures.delete(oldest.value);
     }
     if (entry.count > this.maxFailures) {
-      throw new HttpError('RATE_LIMITED', `Too many failed authentication attempts from this client; try again in ${Math.ceil((entry.since + this.windowMs - now) / 1000)} s.`);
+      throw new HttpError(
+        'RATE_LIMITED',
+        `Too many failed authentication attempts from this client; try again in ${Math.ceil((entry.since + this.windowMs - now) / 1000)} s.`,
+      );
     }
   }
 }

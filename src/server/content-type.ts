@@ -26,12 +26,18 @@ export function checkContentType(request: FastifyRequest, caller: Caller): void 
   const type = request.headers['content-type'];
   if (type !== undefined || hasBody(request) || (method !== 'POST' && method !== 'DELETE')) {
     if (type === undefined || !/^application\/json\b/i.test(type)) {
-      throw new HttpError('UNSUPPORTED_MEDIA_TYPE', 'Send "Content-Type: application/json" with a request body, and with every PATCH (a POST or DELETE without a body needs no Content-Type).');
+      throw new HttpError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        'Send "Content-Type: application/json" with a request body, and with every PATCH (a POST or DELETE without a body needs no Content-Type).',
+      );
     }
     return;
   }
   if (method === 'POST' && caller.via === 'loopback' && !isOwnPage(request)) {
-    throw new HttpError('FORBIDDEN', 'No API keys are configured and this POST without a Content-Type came from a page on another origin, as a cross-site form or no-cors fetch sends it; only the dashboard and local clients are served.');
+    throw new HttpError(
+      'FORBIDDEN',
+      'No API keys are configured and this POST without a Content-Type came from a page on another origin, as a cross-site form or no-cors fetch sends it; only the dashboard and local clients are served.',
+    );
   }
 }
 

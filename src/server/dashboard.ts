@@ -75,11 +75,13 @@ export async function dashboardRoutes(app: FastifyInstance, options: DashboardOp
   const send = (name: string, ifNoneMatch: string | undefined, reply: FastifyReply): FastifyReply => {
     const asset = assets.get(name);
     if (asset === undefined) {
-      throw new HttpError('ROUTE_NOT_FOUND', assets.size === 0
-        ? `The dashboard files are missing (looked in ${dir}); reinstall the package.`
-        : `No dashboard file "${name}".`);
+      throw new HttpError(
+        'ROUTE_NOT_FOUND',
+        assets.size === 0 ? `The dashboard files are missing (looked in ${dir}); reinstall the package.` : `No dashboard file "${name}".`,
+      );
     }
-    reply.header('content-security-policy', DASHBOARD_CSP)
+    reply
+      .header('content-security-policy', DASHBOARD_CSP)
       .header('x-content-type-options', 'nosniff')
       .header('referrer-policy', 'no-referrer')
       .header('x-frame-options', 'DENY')
@@ -91,6 +93,7 @@ export async function dashboardRoutes(app: FastifyInstance, options: DashboardOp
   };
 
   app.get('/', { schema: { hide: true } }, async (request, reply) => send('index.html', request.headers['if-none-match'], reply));
-  app.get<{ Params: { file: string } }>('/dashboard/:file', { schema: { hide: true } },
-    async (request, reply) => send(request.params.file, request.headers['if-none-match'], reply));
+  app.get<{ Params: { file: string } }>('/dashboard/:file', { schema: { hide: true } }, async (request, reply) =>
+    send(request.params.file, request.headers['if-none-match'], reply),
+  );
 }

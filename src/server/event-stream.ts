@@ -93,7 +93,10 @@ export class EventStream {
   private heartbeat: ReturnType<typeof setInterval> | null = null;
   private closed = false;
 
-  constructor(private readonly scheduler: Pick<SchedulerService, 'on'>, options: EventStreamOptions = {}) {
+  constructor(
+    private readonly scheduler: Pick<SchedulerService, 'on'>,
+    options: EventStreamOptions = {},
+  ) {
     this.maxStreams = option(options, 'maxStreams');
     this.maxStreamsPerCaller = option(options, 'maxStreamsPerCaller');
     this.maxBufferedBytes = option(options, 'maxBufferedBytes');
@@ -117,10 +120,16 @@ export class EventStream {
   attach(response: ServerResponse, lastEventId: string | undefined, caller: string): void {
     const mine = this.countFor(caller);
     if (mine >= this.maxStreamsPerCaller) {
-      throw new HttpError('TOO_MANY_STREAMS', `This API key or address already has ${mine} open event streams, the limit (events.maxStreamsPerCaller); close other streams (dashboard tabs, clients) or raise events.maxStreamsPerCaller in the config.`);
+      throw new HttpError(
+        'TOO_MANY_STREAMS',
+        `This API key or address already has ${mine} open event streams, the limit (events.maxStreamsPerCaller); close other streams (dashboard tabs, clients) or raise events.maxStreamsPerCaller in the config.`,
+      );
     }
     if (this.clients.size >= this.maxStreams) {
-      throw new HttpError('TOO_MANY_STREAMS', `The server already has ${this.clients.size} open event streams, the limit (events.maxStreams); close other streams or raise events.maxStreams in the config.`);
+      throw new HttpError(
+        'TOO_MANY_STREAMS',
+        `The server already has ${this.clients.size} open event streams, the limit (events.maxStreams); close other streams or raise events.maxStreams in the config.`,
+      );
     }
     response.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',

@@ -42,16 +42,29 @@ interface CachedJson {
 }
 
 function fresh(entry: CachedJson | undefined, job: JobRecord): entry is CachedJson {
-  return entry !== undefined
-    && entry.nextRunTime === job.nextRunTime && entry.lastRun === job.lastRun
-    && entry.lastOutcome === job.lastRun?.outcome && entry.lastFinishedAt === job.lastRun?.finishedAt
-    && entry.lastScheduledAt === job.lastRun?.scheduledAt && entry.lastAttempt === job.lastRun?.attempt
-    && entry.lastStartedAt === job.lastRun?.startedAt && entry.lastDuration === job.lastRun?.durationMs
-    && entry.lastLateness === job.lastRun?.latenessMs && entry.lastError === job.lastRun?.error
-    && entry.lastOutput === job.lastRun?.output && entry.lastCoalesced === job.lastRun?.coalesced
-    && entry.running === job.running && entry.paused === job.paused && entry.policy === job.policy
-    && entry.trigger === job.trigger && entry.name === job.name && entry.args === job.args
-    && entry.task === job.task && entry.hasFunc === (job.func !== null);
+  return (
+    entry !== undefined &&
+    entry.nextRunTime === job.nextRunTime &&
+    entry.lastRun === job.lastRun &&
+    entry.lastOutcome === job.lastRun?.outcome &&
+    entry.lastFinishedAt === job.lastRun?.finishedAt &&
+    entry.lastScheduledAt === job.lastRun?.scheduledAt &&
+    entry.lastAttempt === job.lastRun?.attempt &&
+    entry.lastStartedAt === job.lastRun?.startedAt &&
+    entry.lastDuration === job.lastRun?.durationMs &&
+    entry.lastLateness === job.lastRun?.latenessMs &&
+    entry.lastError === job.lastRun?.error &&
+    entry.lastOutput === job.lastRun?.output &&
+    entry.lastCoalesced === job.lastRun?.coalesced &&
+    entry.running === job.running &&
+    entry.paused === job.paused &&
+    entry.policy === job.policy &&
+    entry.trigger === job.trigger &&
+    entry.name === job.name &&
+    entry.args === job.args &&
+    entry.task === job.task &&
+    entry.hasFunc === (job.func !== null)
+  );
 }
 
 export class JobListCache {
@@ -76,11 +89,28 @@ export class JobListCache {
     let entry = this.entries.get(job);
     if (!fresh(entry, job)) {
       entry = {
-        nextRunTime: job.nextRunTime, lastRun: job.lastRun, lastOutcome: job.lastRun?.outcome, lastFinishedAt: job.lastRun?.finishedAt,
-        lastScheduledAt: job.lastRun?.scheduledAt, lastAttempt: job.lastRun?.attempt, lastStartedAt: job.lastRun?.startedAt,
-        lastDuration: job.lastRun?.durationMs, lastLateness: job.lastRun?.latenessMs, lastError: job.lastRun?.error,
-        lastOutput: job.lastRun?.output, lastCoalesced: job.lastRun?.coalesced, running: job.running, paused: job.paused, policy: job.policy, trigger: job.trigger, name: job.name, args: job.args,
-        task: job.task, hasFunc: job.func !== null, full: JSON.stringify(toJobInfo(job)), withoutArgs: null,
+        nextRunTime: job.nextRunTime,
+        lastRun: job.lastRun,
+        lastOutcome: job.lastRun?.outcome,
+        lastFinishedAt: job.lastRun?.finishedAt,
+        lastScheduledAt: job.lastRun?.scheduledAt,
+        lastAttempt: job.lastRun?.attempt,
+        lastStartedAt: job.lastRun?.startedAt,
+        lastDuration: job.lastRun?.durationMs,
+        lastLateness: job.lastRun?.latenessMs,
+        lastError: job.lastRun?.error,
+        lastOutput: job.lastRun?.output,
+        lastCoalesced: job.lastRun?.coalesced,
+        running: job.running,
+        paused: job.paused,
+        policy: job.policy,
+        trigger: job.trigger,
+        name: job.name,
+        args: job.args,
+        task: job.task,
+        hasFunc: job.func !== null,
+        full: JSON.stringify(toJobInfo(job)),
+        withoutArgs: null,
       };
       this.entries.set(job, entry);
     }

@@ -22,15 +22,18 @@ declare module 'fastify' {
   }
 }
 
-export const schedulerPlugin = fp<SchedulerPluginOptions>(async (app, options) => {
-  const { scheduler } = options;
-  app.decorate('scheduler', scheduler);
-  app.addHook('onReady', async () => {
-    await options.beforeStart?.();
-    await scheduler.start();
-  });
-  // onClose runs after the server stopped accepting requests: no new work arrives while jobs finish.
-  app.addHook('onClose', async () => {
-    if (scheduler.isRunning) await scheduler.shutdown({ wait: true, timeoutSeconds: options.shutdownTimeoutSeconds ?? 30 });
-  });
-}, { name: 'tickwork-scheduler', fastify: '5.x' });
+export const schedulerPlugin = fp<SchedulerPluginOptions>(
+  async (app, options) => {
+    const { scheduler } = options;
+    app.decorate('scheduler', scheduler);
+    app.addHook('onReady', async () => {
+      await options.beforeStart?.();
+      await scheduler.start();
+    });
+    // onClose runs after the server stopped accepting requests: no new work arrives while jobs finish.
+    app.addHook('onClose', async () => {
+      if (scheduler.isRunning) await scheduler.shutdown({ wait: true, timeoutSeconds: options.shutdownTimeoutSeconds ?? 30 });
+    });
+  },
+  { name: 'tickwork-scheduler', fastify: '5.x' },
+);

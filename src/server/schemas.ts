@@ -13,7 +13,8 @@ const jobFields = {
   args: { description: 'Any JSON value, passed to the task as ctx.args. Shown to admin keys only.' },
   trigger: {
     type: 'object',
-    description: '{ type: "interval", seconds, startDate?, endDate? } | { type: "cron", expression, timezone?, startDate?, endDate? } | { type: "date", runAt }',
+    description:
+      '{ type: "interval", seconds, startDate?, endDate? } | { type: "cron", expression, timezone?, startDate?, endDate? } | { type: "date", runAt }',
   },
   coalesce: { type: 'boolean' },
   maxInstances: { type: 'integer', minimum: 1, maximum: 10000 },
@@ -27,7 +28,10 @@ const jobFields = {
     required: ['max'],
     properties: { max: { type: 'integer', minimum: 1, maximum: 100 }, backoffSeconds: seconds },
   },
-  retryLost: { type: 'boolean', description: 'Retry (by retries) also a run recorded lost: its node stopped heartbeating, so it may have done its work. Default false.' },
+  retryLost: {
+    type: 'boolean',
+    description: 'Retry (by retries) also a run recorded lost: its node stopped heartbeating, so it may have done its work. Default false.',
+  },
   timezone: { type: 'string', minLength: 1, maxLength: 64 },
 } as const;
 

@@ -50,8 +50,10 @@ export function createStore(spec: string, logger: Logger, cwd: string): JobStore
     const { connectionString, ...options } = parsePostgresSpec(spec);
     const schema = options.schema;
     const url = new URL(connectionString);
-    logger.info({ event: 'store_selected', store: 'postgres', host: url.host, database: url.pathname.slice(1), schema },
-      `job store: PostgreSQL at ${url.host}${url.pathname}, schema ${schema}`);
+    logger.info(
+      { event: 'store_selected', store: 'postgres', host: url.host, database: url.pathname.slice(1), schema },
+      `job store: PostgreSQL at ${url.host}${url.pathname}, schema ${schema}`,
+    );
     return new PostgresJobStore({ connectionString, ...options });
   }
   throw InvalidArgumentError.field('TICKWORK_STORE', `must be "sqlite:<path>", "memory" or "postgres://...", got "${redactStoreSpec(spec).slice(0, 60)}".`);

@@ -59,7 +59,8 @@ export function encodeCursor(job: JobRecord, sort: JobSort): string {
 export function decodeCursor(cursor: string, sort: JobSort): Key {
   const text = Buffer.from(cursor, 'base64url').toString();
   const prefix = `${sort}:`;
-  if (!text.startsWith(prefix)) throw InvalidArgumentError.field('cursor', `is not a cursor of a page sorted by ${sort}; pass nextCursor from the previous page with the same sort.`);
+  if (!text.startsWith(prefix))
+    throw InvalidArgumentError.field('cursor', `is not a cursor of a page sorted by ${sort}; pass nextCursor from the previous page with the same sort.`);
   const raw = text.slice(prefix.length);
   if (sort === 'id') return { n: Number.NaN, id: raw };
   const bar = raw.indexOf('|');

@@ -165,7 +165,8 @@ export class MemoryJobStore implements JobStore {
       fired++;
       fire(job);
       if (job.seq === REMOVED) continue; // removed by its own function: out of the heap already
-      if (job.dueMsOrNaN <= now) { // NaN (no due time) is not
+      if (job.dueMsOrNaN <= now) {
+        // NaN (no due time) is not
         // Still due after its fire (only a trigger or policy bug does that): out until the call ends, so
         // that no job fires twice in one call.
         this.heap.remove(job);

@@ -41,8 +41,15 @@ const orNull = (v: number): number | null => (Number.isNaN(v) ? null : v);
 /** A plain copy of a record (the executor's may be a LiveRunRecord with accessors). */
 function copyOf(run: RunRecord): RunRecord {
   const copy: RunRecord = {
-    jobId: run.jobId, scheduledAt: run.scheduledAt, attempt: run.attempt, startedAt: run.startedAt, finishedAt: run.finishedAt,
-    outcome: run.outcome, latenessMs: run.latenessMs, durationMs: run.durationMs, error: run.error === null ? null : { ...run.error },
+    jobId: run.jobId,
+    scheduledAt: run.scheduledAt,
+    attempt: run.attempt,
+    startedAt: run.startedAt,
+    finishedAt: run.finishedAt,
+    outcome: run.outcome,
+    latenessMs: run.latenessMs,
+    durationMs: run.durationMs,
+    error: run.error === null ? null : { ...run.error },
   };
   copyOptional(run, copy);
   return copy;
@@ -104,7 +111,7 @@ export class RunRing implements RunRecord {
 
   get error(): RunError | null {
     const pinned = this.newestPinned();
-    return pinned === undefined ? this.newestRare()?.error ?? null : pinned.error;
+    return pinned === undefined ? (this.newestRare()?.error ?? null) : pinned.error;
   }
 
   get output(): string | undefined {

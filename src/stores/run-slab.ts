@@ -43,9 +43,7 @@ export class RunSlab {
   private grow(slot: number, index: number, old: Float64Array): Float64Array {
     // A new column: room for every ring there is and a quarter more (most will reach this slot). A column
     // outgrown by newer rings (jobs that first fire after it was made): doubled, so copying stays linear.
-    const rings = old.length === 0
-      ? Math.max(index + 1, Math.ceil(this.nextIndex * 1.25), 16)
-      : Math.max(index + 1, (old.length / WIDTH) * 2);
+    const rings = old.length === 0 ? Math.max(index + 1, Math.ceil(this.nextIndex * 1.25), 16) : Math.max(index + 1, (old.length / WIDTH) * 2);
     const column = new Float64Array(rings * WIDTH);
     column.set(old);
     while (this.columns.length < slot) this.columns.push(EMPTY);

@@ -108,12 +108,27 @@ export function loadErrorOf(job: JobRecord): string | null {
 }
 
 /** The placeholder of a stored job that could not be loaded (see `setAside`); the fields as stored, checked only for shape. */
-export function setAsideRecord(stored: { id: string; name?: unknown; task?: unknown; args?: unknown; trigger?: unknown; policy?: unknown; paused?: unknown }, reason: string): JobRecord {
-  const policy = typeof stored.policy === 'object' && stored.policy !== null && !Array.isArray(stored.policy)
-    ? { ...DEFAULT_JOB_POLICY, ...(stored.policy as Partial<JobPolicy>) } : DEFAULT_JOB_POLICY;
-  const job = JobRecord.create(stored.id, typeof stored.name === 'string' ? stored.name : stored.id, null,
-    typeof stored.task === 'string' ? stored.task : null, stored.args === null ? undefined : stored.args,
-    new SetAsideTrigger(stored.trigger, reason), policy, stored.paused === true, null, null, null);
+export function setAsideRecord(
+  stored: { id: string; name?: unknown; task?: unknown; args?: unknown; trigger?: unknown; policy?: unknown; paused?: unknown },
+  reason: string,
+): JobRecord {
+  const policy =
+    typeof stored.policy === 'object' && stored.policy !== null && !Array.isArray(stored.policy)
+      ? { ...DEFAULT_JOB_POLICY, ...(stored.policy as Partial<JobPolicy>) }
+      : DEFAULT_JOB_POLICY;
+  const job = JobRecord.create(
+    stored.id,
+    typeof stored.name === 'string' ? stored.name : stored.id,
+    null,
+    typeof stored.task === 'string' ? stored.task : null,
+    stored.args === null ? undefined : stored.args,
+    new SetAsideTrigger(stored.trigger, reason),
+    policy,
+    stored.paused === true,
+    null,
+    null,
+    null,
+  );
   setAside.set(job, reason);
   return job;
 }
@@ -123,8 +138,11 @@ class SetAsideTrigger implements Trigger {
   readonly type: Trigger['type'];
   private readonly spec: ResolvedTriggerSpec;
 
-  constructor(spec: unknown, private readonly reason: string) {
-    const plain = typeof spec === 'object' && spec !== null && !Array.isArray(spec) ? spec as Record<string, unknown> : {};
+  constructor(
+    spec: unknown,
+    private readonly reason: string,
+  ) {
+    const plain = typeof spec === 'object' && spec !== null && !Array.isArray(spec) ? (spec as Record<string, unknown>) : {};
     this.spec = plain as unknown as ResolvedTriggerSpec;
     this.type = (typeof plain.type === 'string' ? plain.type : 'date') as Trigger['type'];
   }

@@ -78,7 +78,8 @@ function parseArgs(raw: unknown): HttpArgs {
     }
   }
   const timeoutSeconds = a.timeoutSeconds === undefined ? 30 : a.timeoutSeconds;
-  if (typeof timeoutSeconds !== 'number' || !(timeoutSeconds > 0) || timeoutSeconds > 3600) throw InvalidArgumentError.field('args.timeoutSeconds', 'must be a number of seconds from 0 to 3600.');
+  if (typeof timeoutSeconds !== 'number' || !(timeoutSeconds > 0) || timeoutSeconds > 3600)
+    throw InvalidArgumentError.field('args.timeoutSeconds', 'must be a number of seconds from 0 to 3600.');
   // fetch refuses a URL with credentials (and its error repeats them): send them as Basic auth instead.
   if (url.username !== '' || url.password !== '') {
     if (findHeader(headers, 'authorization') === undefined) {
@@ -95,13 +96,17 @@ function parseArgs(raw: unknown): HttpArgs {
 function parseHeaders(raw: unknown): Record<string, string> {
   const headers: Record<string, string> = {};
   if (raw === undefined) return headers;
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw InvalidArgumentError.field('args.headers', 'must be an object of header names to strings.');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw InvalidArgumentError.field('args.headers', 'must be an object of header names to strings.');
   let position = 0;
   for (const [name, value] of Object.entries(raw)) {
     position += 1;
     if (!TOKEN.test(name)) {
       // Not echoed either: a misplaced `Authorization: Bearer ...` would be a name here.
-      throw InvalidArgumentError.field('args.headers', `header #${position} has a name that is not a valid HTTP header name (letters, digits and !#$%&'*+-.^_\`|~ only, no spaces or colons).`);
+      throw InvalidArgumentError.field(
+        'args.headers',
+        `header #${position} has a name that is not a valid HTTP header name (letters, digits and !#$%&'*+-.^_\`|~ only, no spaces or colons).`,
+      );
     }
     if (CLIENT_HEADERS.has(name.toLowerCase())) throw InvalidArgumentError.field(`args.headers.${name}`, 'is set by the HTTP client and cannot be given.');
     if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
@@ -109,7 +114,10 @@ function parseHeaders(raw: unknown): Record<string, string> {
     }
     const text = String(value);
     if (BAD_VALUE_CHAR.test(text)) {
-      throw InvalidArgumentError.field(`args.headers.${name}`, 'must not contain CR, LF or other control characters, nor characters beyond U+00FF (the value is not repeated here).');
+      throw InvalidArgumentError.field(
+        `args.headers.${name}`,
+        'must not contain CR, LF or other control characters, nor characters beyond U+00FF (the value is not repeated here).',
+      );
     }
     headers[name] = text;
   }
@@ -167,10 +175,16 @@ export function nextRequest(current: HttpRequest, status: number, location: stri
     throw failure('HTTP_BAD_REDIRECT', `${current.method} ${originOf(from)} answered ${status} with a Location that is not a valid URL.`);
   }
   if (to.protocol !== 'http:' && to.protocol !== 'https:') {
-    throw failure('HTTP_BAD_REDIRECT', `${current.method} ${originOf(from)} answered ${status} redirecting to a ${to.protocol} URL; the http task follows redirects to http and https only.`);
+    throw failure(
+      'HTTP_BAD_REDIRECT',
+      `${current.method} ${originOf(from)} answered ${status} redirecting to a ${to.protocol} URL; the http task follows redirects to http and https only.`,
+    );
   }
   if (from.protocol === 'https:' && to.protocol === 'http:') {
-    throw failure('HTTP_INSECURE_REDIRECT', `${current.method} ${originOf(from)} answered ${status} redirecting to ${originOf(to)}; the http task does not follow a redirect from https to plain http.`);
+    throw failure(
+      'HTTP_INSECURE_REDIRECT',
+      `${current.method} ${originOf(from)} answered ${status} redirecting to ${originOf(to)}; the http task does not follow a redirect from https to plain http.`,
+    );
   }
   to.username = '';
   to.password = '';
@@ -215,7 +229,11 @@ export async function httpTask(ctx: JobContext): Promise<string> {
     if (location !== null) {
       await response.body?.cancel().catch(() => undefined);
       if (redirects >= MAX_REDIRECTS) {
-        throw failure('HTTP_REDIRECTS', `${first.method} ${originOf(new URL(first.url))} was redirected more than ${MAX_REDIRECTS} times (the last time by ${origin}); the http task follows at most ${MAX_REDIRECTS} redirects.`, status);
+        throw failure(
+          'HTTP_REDIRECTS',
+          `${first.method} ${originOf(new URL(first.url))} was redirected more than ${MAX_REDIRECTS} times (the last time by ${origin}); the http task follows at most ${MAX_REDIRECTS} redirects.`,
+          status,
+        );
       }
       let next: HttpRequest | null;
       try {

@@ -120,9 +120,7 @@ function absolutePath(value: unknown, path: string, what: 'command' | 'directory
   if (typeof value !== 'string') throw InvalidArgumentError.field(path, `must be the absolute path of a ${what} (a string), got ${describeType(value)}.`);
   noNul(value, path);
   if (!isAbsolute(value)) {
-    const hint = what === 'command' && value !== '' && !value.includes('/')
-      ? ` (find it with \`command -v ${value}\`, e.g. "/usr/bin/${value}")`
-      : '';
+    const hint = what === 'command' && value !== '' && !value.includes('/') ? ` (find it with \`command -v ${value}\`, e.g. "/usr/bin/${value}")` : '';
     throw InvalidArgumentError.field(path, `${quote(value)} is not an absolute path; write the full path of the ${what}${hint}.`);
   }
   return what === 'directory' ? resolve(value) : value;
@@ -130,7 +128,10 @@ function absolutePath(value: unknown, path: string, what: 'command' | 'directory
 
 function parseAllow(allow: unknown): Rule[] {
   if (!Array.isArray(allow)) {
-    throw InvalidArgumentError.field('shell.allow', `must be an array of absolute command paths or { command, args?, cwd?, env? } entries, got ${describeType(allow)}.`);
+    throw InvalidArgumentError.field(
+      'shell.allow',
+      `must be an array of absolute command paths or { command, args?, cwd?, env? } entries, got ${describeType(allow)}.`,
+    );
   }
   return allow.map((entry: unknown, index) => parseEntry(entry, `shell.allow[${index}]`));
 }
@@ -141,15 +142,21 @@ function parseEntry(entry: unknown, path: string): Rule {
     throw InvalidArgumentError.field(path, `must be an absolute command path or { command, args?, cwd?, env? }, got ${describeType(entry)}.`);
   }
   for (const key of Object.keys(entry)) {
-    if (!ENTRY_FIELDS.includes(key)) throw InvalidArgumentError.field(`${path}.${key}`, 'unknown field; an entry takes command, args (argv prefix), cwd and env (variable names).');
+    if (!ENTRY_FIELDS.includes(key))
+      throw InvalidArgumentError.field(`${path}.${key}`, 'unknown field; an entry takes command, args (argv prefix), cwd and env (variable names).');
   }
   const command = absolutePath(entry.command, `${path}.command`, 'command');
   const prefix = entry.args === undefined ? [] : stringArray(entry.args, `${path}.args`, 'it is the argv prefix every run must start with.');
   const cwd = entry.cwd === undefined ? null : absolutePath(entry.cwd, `${path}.cwd`, 'directory');
   const env = entry.env === undefined ? [] : stringArray(entry.env, `${path}.env`, 'list the names of variables to pass through.');
   env.forEach((name, i) => {
-    if (!ENV_NAME.test(name)) throw InvalidArgumentError.field(`${path}.env[${i}]`, `${quote(name)} is not a variable name (letters, digits and _, not starting with a digit).`);
-    if (/^TICKWORK_/i.test(name)) throw InvalidArgumentError.field(`${path}.env[${i}]`, `${name} is the server's own setting and is never passed to commands; give the command what it needs under another name.`);
+    if (!ENV_NAME.test(name))
+      throw InvalidArgumentError.field(`${path}.env[${i}]`, `${quote(name)} is not a variable name (letters, digits and _, not starting with a digit).`);
+    if (/^TICKWORK_/i.test(name))
+      throw InvalidArgumentError.field(
+        `${path}.env[${i}]`,
+        `${name} is the server's own setting and is never passed to commands; give the command what it needs under another name.`,
+      );
   });
   return { command, prefix: [...prefix], cwd, env: [...env] };
 }
@@ -169,22 +176,33 @@ function allowedCommands(rules: readonly Rule[]): string {
 function resolveRun(rules: readonly Rule[], args: unknown): ShellRun {
   if (!isRecord(args)) throw InvalidArgumentError.field('args', `the shell task needs ${ARGS_SHAPE}, got ${describeType(args)}.`);
   for (const key of Object.keys(args)) {
-    if (!ARG_FIELDS.includes(key)) throw InvalidArgumentError.field(`args.${key}`, 'unknown field; the shell task takes command, args, cwd and timeoutSeconds.');
+    if (!ARG_FIELDS.includes(key))
+      throw InvalidArgumentError.field(`args.${key}`, 'unknown field; the shell task takes command, args, cwd and timeoutSeconds.');
   }
   const { command } = args;
-  if (typeof command !== 'string' || command === '') throw InvalidArgumentError.field('args.command', `must be the absolute path of a command in shell.allow, got ${describeType(command)}; the shell task needs ${ARGS_SHAPE}.`);
+  if (typeof command !== 'string' || command === '')
+    throw InvalidArgumentError.field(
+      'args.command',
+      `must be the absolute path of a command in shell.allow, got ${describeType(command)}; the shell task needs ${ARGS_SHAPE}.`,
+    );
   noNul(command, 'args.command');
   const argv = args.args === undefined ? [] : stringArray(args.args, 'args.args', 'they are passed to the program as they are, never through a shell.');
   const jobCwd = args.cwd === undefined ? null : absolutePath(args.cwd, 'args.cwd', 'directory');
   const timeoutSeconds = args.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
   if (typeof timeoutSeconds !== 'number' || !(timeoutSeconds > 0 && timeoutSeconds <= MAX_TIMEOUT_SECONDS)) {
-    throw InvalidArgumentError.field('args.timeoutSeconds', `must be a number of seconds above 0 and at most ${MAX_TIMEOUT_SECONDS} (one day), got ${typeof timeoutSeconds === 'number' ? String(timeoutSeconds) : describeType(timeoutSeconds)}; the default is ${DEFAULT_TIMEOUT_SECONDS}.`);
+    throw InvalidArgumentError.field(
+      'args.timeoutSeconds',
+      `must be a number of seconds above 0 and at most ${MAX_TIMEOUT_SECONDS} (one day), got ${typeof timeoutSeconds === 'number' ? String(timeoutSeconds) : describeType(timeoutSeconds)}; the default is ${DEFAULT_TIMEOUT_SECONDS}.`,
+    );
   }
 
   const forCommand = rules.filter((r) => r.command === command);
   if (forCommand.length === 0) {
     const what = isAbsolute(command) ? 'is not in shell.allow' : 'is not an absolute path listed in shell.allow';
-    throw InvalidArgumentError.field('args.command', `${quote(command)} ${what} (${allowedCommands(rules)}); use a listed path, or have an operator add it to shell.allow in the config.`);
+    throw InvalidArgumentError.field(
+      'args.command',
+      `${quote(command)} ${what} (${allowedCommands(rules)}); use a listed path, or have an operator add it to shell.allow in the config.`,
+    );
   }
   const byPrefix = forCommand.filter((r) => startsWith(argv, r.prefix));
   if (byPrefix.length === 0) {
@@ -198,9 +216,12 @@ function resolveRun(rules: readonly Rule[], args: unknown): ShellRun {
   const rule = byPrefix.find((r) => r.cwd !== null && isInside(r.cwd, jobCwd));
   if (rule === undefined) {
     const dirs = [...new Set(byPrefix.flatMap((r) => (r.cwd === null ? [] : [r.cwd])))];
-    throw InvalidArgumentError.field('args.cwd', dirs.length === 0
-      ? `${command} runs where its shell.allow entry says and that entry sets no cwd, so a job may not choose one; remove args.cwd, or have an operator set cwd in the entry.`
-      : `${quote(jobCwd)} is outside the directory of ${command}'s shell.allow entry (${dirs.join(', ')}); a job's cwd must be that directory or one inside it.`);
+    throw InvalidArgumentError.field(
+      'args.cwd',
+      dirs.length === 0
+        ? `${command} runs where its shell.allow entry says and that entry sets no cwd, so a job may not choose one; remove args.cwd, or have an operator set cwd in the entry.`
+        : `${quote(jobCwd)} is outside the directory of ${command}'s shell.allow entry (${dirs.join(', ')}); a job's cwd must be that directory or one inside it.`,
+    );
   }
   return { rule, command, argv, cwd: jobCwd, jobCwd: true, timeoutSeconds };
 }
@@ -227,18 +248,23 @@ async function checkRealCwd(run: ShellRun): Promise<void> {
   try {
     real = await Promise.all([realpath(base), realpath(dir)]);
   } catch (error) {
-    throw runError(`${run.command} could not be started: its directory ${dir} cannot be resolved (${(error as NodeJS.ErrnoException).code ?? String(error)}); create it or fix args.cwd.`, 'SHELL_FAILED', '');
+    throw runError(
+      `${run.command} could not be started: its directory ${dir} cannot be resolved (${(error as NodeJS.ErrnoException).code ?? String(error)}); create it or fix args.cwd.`,
+      'SHELL_FAILED',
+      '',
+    );
   }
   if (!isInside(real[0], real[1])) {
-    throw InvalidArgumentError.field('args.cwd', `${quote(dir)} leads outside ${base} through a symbolic link; a job's cwd must be inside its entry's directory.`);
+    throw InvalidArgumentError.field(
+      'args.cwd',
+      `${quote(dir)} leads outside ${base} through a symbolic link; a job's cwd must be inside its entry's directory.`,
+    );
   }
 }
 
 function startError(run: ShellRun, error: NodeJS.ErrnoException): Error {
   const where = run.cwd === null ? '' : ` or the directory ${run.cwd}`;
-  const hint = error.code === 'ENOENT' ? `: the command${where} does not exist`
-    : error.code === 'EACCES' ? ': permission denied (is it executable?)'
-      : '';
+  const hint = error.code === 'ENOENT' ? `: the command${where} does not exist` : error.code === 'EACCES' ? ': permission denied (is it executable?)' : '';
   return runError(`${run.command} could not be started (${error.code ?? error.message})${hint}.`, 'SHELL_FAILED', '');
 }
 
@@ -249,7 +275,11 @@ async function execute(run: ShellRun, signal: AbortSignal): Promise<string> {
     let child: ChildProcess;
     try {
       child = spawn(run.command, run.argv, {
-        shell: false, detached: true, windowsHide: true, stdio: ['ignore', 'pipe', 'pipe'], env: childEnv(run.rule),
+        shell: false,
+        detached: true,
+        windowsHide: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: childEnv(run.rule),
         ...(run.cwd === null ? {} : { cwd: run.cwd }),
       });
     } catch (error) {

@@ -52,13 +52,19 @@ export function createTrigger(spec: unknown, env: TriggerEnvironment, path = 'tr
   const startMs = parseOptionalDate(s.startDate as never, `${path}.startDate`);
   const endMs = parseOptionalDate(s.endDate as never, `${path}.endDate`);
   if (startMs !== null && endMs !== null && startMs > endMs) {
-    throw new InvalidTriggerError(`${path}.startDate (${new Date(startMs).toISOString()}) is after ${path}.endDate (${new Date(endMs).toISOString()}); the start must come first.`, { path: `${path}.startDate` });
+    throw new InvalidTriggerError(
+      `${path}.startDate (${new Date(startMs).toISOString()}) is after ${path}.endDate (${new Date(endMs).toISOString()}); the start must come first.`,
+      { path: `${path}.startDate` },
+    );
   }
 
   if (type === 'interval') {
     const seconds = s.seconds;
     if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < MIN_INTERVAL_SECONDS || seconds > MAX_INTERVAL_SECONDS) {
-      throw new InvalidTriggerError(`${path}.seconds must be a finite number from ${MIN_INTERVAL_SECONDS} to ${MAX_INTERVAL_SECONDS}, got ${describeType(seconds) === 'number' ? String(seconds) : describeType(seconds)}.`, { path: `${path}.seconds` });
+      throw new InvalidTriggerError(
+        `${path}.seconds must be a finite number from ${MIN_INTERVAL_SECONDS} to ${MAX_INTERVAL_SECONDS}, got ${describeType(seconds) === 'number' ? String(seconds) : describeType(seconds)}.`,
+        { path: `${path}.seconds` },
+      );
     }
     const anchor = startMs ?? env.nowMs + Math.round(seconds * 1000);
     return IntervalTrigger.create(seconds, anchor, endMs);
@@ -66,11 +72,15 @@ export function createTrigger(spec: unknown, env: TriggerEnvironment, path = 'tr
 
   const expression = s.expression;
   if (typeof expression !== 'string') {
-    throw new InvalidTriggerError(`${path}.expression must be a cron string such as "*/15 * * * *", got ${describeType(expression)}.`, { path: `${path}.expression` });
+    throw new InvalidTriggerError(`${path}.expression must be a cron string such as "*/15 * * * *", got ${describeType(expression)}.`, {
+      path: `${path}.expression`,
+    });
   }
   const zoneName = s.timezone === undefined ? env.defaultTimezone : s.timezone;
   if (typeof zoneName !== 'string') {
-    throw new InvalidTriggerError(`${path}.timezone must be an IANA zone name such as "Europe/Berlin", got ${describeType(zoneName)}.`, { path: `${path}.timezone` });
+    throw new InvalidTriggerError(`${path}.timezone must be an IANA zone name such as "Europe/Berlin", got ${describeType(zoneName)}.`, {
+      path: `${path}.timezone`,
+    });
   }
   // The cron engine's CronError becomes the API's InvalidTriggerError naming the spec field.
   let zone: TimeZone;
@@ -81,7 +91,9 @@ export function createTrigger(spec: unknown, env: TriggerEnvironment, path = 'tr
   } catch (error) {
     throw toTriggerError(path, error);
   }
-  return startMs === null && endMs === null ? CronTrigger.boundless(env.compiler, shared, zone) : CronTrigger.create(env.compiler, shared, zone, startMs, endMs);
+  return startMs === null && endMs === null
+    ? CronTrigger.boundless(env.compiler, shared, zone)
+    : CronTrigger.create(env.compiler, shared, zone, startMs, endMs);
 }
 
 /** A CronError as the InvalidTriggerError naming `<path>.expression` or `<path>.timezone`; other errors as they are. */

@@ -16,10 +16,15 @@ export function parseDateInput(value: unknown, path: string): number {
     return ms;
   }
   if (typeof value !== 'string') {
-    throw new InvalidTriggerError(`${path} must be an ISO 8601 string with a zone (e.g. "2026-11-28T02:30:00Z") or a Date, got ${describeType(value)}.`, { path });
+    throw new InvalidTriggerError(`${path} must be an ISO 8601 string with a zone (e.g. "2026-11-28T02:30:00Z") or a Date, got ${describeType(value)}.`, {
+      path,
+    });
   }
   if (!ISO_WITH_ZONE.test(value)) {
-    throw new InvalidTriggerError(`${path} "${truncate(value)}" must be ISO 8601 with "Z" or an offset, e.g. "2026-11-28T02:30:00Z" or "2026-11-28T02:30:00+01:00"; a date without a zone is ambiguous.`, { path });
+    throw new InvalidTriggerError(
+      `${path} "${truncate(value)}" must be ISO 8601 with "Z" or an offset, e.g. "2026-11-28T02:30:00Z" or "2026-11-28T02:30:00+01:00"; a date without a zone is ambiguous.`,
+      { path },
+    );
   }
   const ms = Date.parse(value);
   if (Number.isNaN(ms)) throw new InvalidTriggerError(`${path} "${truncate(value)}" is not a real date.`, { path });

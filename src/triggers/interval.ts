@@ -118,7 +118,12 @@ let lastDescription = '';
 
 /** "second", "5 seconds", "15 minutes", "2 hours", "day", "1.5 seconds". */
 export function describeSeconds(seconds: number): string {
-  const units: [number, string][] = [[86_400, 'day'], [3_600, 'hour'], [60, 'minute'], [1, 'second']];
+  const units: [number, string][] = [
+    [86_400, 'day'],
+    [3_600, 'hour'],
+    [60, 'minute'],
+    [1, 'second'],
+  ];
   for (const [size, unit] of units) {
     if (seconds >= size && seconds % size === 0) {
       const n = seconds / size;

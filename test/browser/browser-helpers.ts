@@ -12,7 +12,16 @@ import { buildServer } from '../../src/server/app.js';
 import { registerBuiltInTasks } from '../../src/tasks/index.js';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-component-update',
+  '--disable-sync',
+];
 export const SCREENSHOTS = new URL('./screenshots/', import.meta.url);
 
 /** Chromium, or null when it cannot start outside CI (in CI a missing browser fails the run). */

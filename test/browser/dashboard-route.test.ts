@@ -19,7 +19,9 @@ describe('dashboard route', () => {
     const page = await s.app.inject('/');
     expect(page.statusCode).toBe(200);
     expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
-    expect(page.headers['content-security-policy']).toBe("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'");
+    expect(page.headers['content-security-policy']).toBe(
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'",
+    );
     expect(page.body).toContain('<script type="module" src="dashboard/app.js"></script>');
     const app = await s.app.inject('/dashboard/app.js');
     expect(app.statusCode).toBe(200);
@@ -40,7 +42,13 @@ describe('dashboard route', () => {
 
   it('serves nothing outside the listed dashboard files', async () => {
     s = await testServer();
-    for (const url of ['/dashboard/nope.js', '/dashboard/..%2Fpackage.json', '/dashboard/%2e%2e%2fREADME.md', '/dashboard/../package.json', '/dashboard/APP.JS']) {
+    for (const url of [
+      '/dashboard/nope.js',
+      '/dashboard/..%2Fpackage.json',
+      '/dashboard/%2e%2e%2fREADME.md',
+      '/dashboard/../package.json',
+      '/dashboard/APP.JS',
+    ]) {
       const answer = await s.app.inject(url);
       expect(answer.statusCode, url).toBe(404);
       expect(answer.json().error.code, url).toBe('ROUTE_NOT_FOUND');

@@ -36,7 +36,12 @@ afterAll(async () => {
 });
 
 async function seed(s: DashboardServer): Promise<void> {
-  await s.scheduler.addJob({ id: 'nightly-backup', name: 'Nightly backup', task: 'noop', trigger: { type: 'cron', expression: '30 2 * * 1-5', timezone: 'Europe/Berlin' } });
+  await s.scheduler.addJob({
+    id: 'nightly-backup',
+    name: 'Nightly backup',
+    task: 'noop',
+    trigger: { type: 'cron', expression: '30 2 * * 1-5', timezone: 'Europe/Berlin' },
+  });
   await s.scheduler.addJob({ id: 'poll-feed', task: 'noop', trigger: { type: 'interval', seconds: 900 } });
   await s.scheduler.addJob({ id: 'report', task: 'fail', trigger: { type: 'cron', expression: '0 9 * * *' }, paused: true });
 }
@@ -72,7 +77,12 @@ describe.skipIf(browser === null)('dashboard', () => {
 
     server = await startServer();
     await seed(server);
-    await server.scheduler.addJob({ id: 'invoice-run', name: 'Monthly invoices', task: 'noop', trigger: { type: 'cron', expression: '0 6 1 * *', timezone: 'Europe/London' } });
+    await server.scheduler.addJob({
+      id: 'invoice-run',
+      name: 'Monthly invoices',
+      task: 'noop',
+      trigger: { type: 'cron', expression: '0 6 1 * *', timezone: 'Europe/London' },
+    });
     await server.scheduler.addJob({ id: 'cache-warmup', task: 'noop', trigger: { type: 'interval', seconds: 30 } });
     await server.scheduler.runJobNow('cache-warmup');
     await server.scheduler.runJobNow('report');
@@ -122,8 +132,12 @@ describe.skipIf(browser === null)('dashboard', () => {
     await form.getByLabel('Time zone', { exact: true }).fill('UTC');
     expect(await form.getByLabel('Expression', { exact: true }).inputValue()).toBe('0 9 * * *');
     const expected = nextUtc(Date.now(), 9, 0).toISOString();
-    await page.waitForFunction((first) => document.querySelectorAll('#form-dialog .preview-list li').length === 10
-      && document.querySelector('#form-dialog .preview-list time')?.getAttribute('datetime') === first, expected);
+    await page.waitForFunction(
+      (first) =>
+        document.querySelectorAll('#form-dialog .preview-list li').length === 10 &&
+        document.querySelector('#form-dialog .preview-list time')?.getAttribute('datetime') === first,
+      expected,
+    );
     await screenshot(page, 'add-form');
     await form.getByRole('button', { name: 'Add job' }).click();
     await row(page, 'daily-digest').waitFor();
@@ -216,7 +230,8 @@ describe.skipIf(browser === null)('dashboard', () => {
     const page = await open(server);
     await page.locator('#page-info', { hasText: 'No jobs' }).waitFor();
     const payload = { id: 'bad-cron', task: 'noop', trigger: { type: 'cron', expression: '61 * * * *' }, coalesce: true };
-    const expected = (await server.app.inject({ method: 'POST', url: '/api/v1/jobs', headers: { 'content-type': 'application/json' }, payload })).json().error.message as string;
+    const expected = (await server.app.inject({ method: 'POST', url: '/api/v1/jobs', headers: { 'content-type': 'application/json' }, payload })).json().error
+      .message as string;
     expect(expected).toContain('61');
 
     await page.getByRole('button', { name: 'Add job' }).click();
@@ -247,7 +262,11 @@ describe.skipIf(browser === null)('dashboard', () => {
     server = await startServer();
     await seed(server);
     const { start, gapDay } = beforeUsSpringForward(Date.now());
-    await server.scheduler.addJob({ id: 'ny-morning', task: 'noop', trigger: { type: 'cron', expression: '30 2 * * *', timezone: 'America/New_York', startDate: start } });
+    await server.scheduler.addJob({
+      id: 'ny-morning',
+      task: 'noop',
+      trigger: { type: 'cron', expression: '30 2 * * *', timezone: 'America/New_York', startDate: start },
+    });
     for (let i = 0; i < 3; i++) await server.scheduler.runJobNow('report');
     const page = await open(server);
     await row(page, 'report').waitFor();
@@ -292,7 +311,12 @@ describe.skipIf(browser === null)('dashboard', () => {
     const page = await open(server, { width: 390, height: 844 });
     await row(page, 'report').waitFor();
     expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
-    expect(await page.locator('#jobs-table thead').boundingBox().then((b) => b?.height ?? 0)).toBeLessThanOrEqual(1);
+    expect(
+      await page
+        .locator('#jobs-table thead')
+        .boundingBox()
+        .then((b) => b?.height ?? 0),
+    ).toBeLessThanOrEqual(1);
     await screenshot(page, 'phone');
     await row(page, 'nightly-backup').getByRole('button', { name: 'nightly-backup', exact: true }).click();
     await page.locator('#detail-dialog .fires li').first().waitFor();

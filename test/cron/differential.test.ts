@@ -10,7 +10,6 @@ import { parseCron } from '../../src/cron/pattern.js';
 import { TimeZone } from '../../src/cron/zone.js';
 import { prng } from './prng.js';
 
-
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
 
@@ -37,13 +36,7 @@ function field(rand: () => number, min: number, max: number, names?: string[], b
 }
 
 function expression(rand: () => number): string {
-  const parts = [
-    field(rand, 0, 59),
-    field(rand, 0, 23),
-    field(rand, 1, 28),
-    field(rand, 1, 12, MONTHS, 1),
-    field(rand, 0, 6, DAYS, 0),
-  ];
+  const parts = [field(rand, 0, 59), field(rand, 0, 23), field(rand, 1, 28), field(rand, 1, 12, MONTHS, 1), field(rand, 0, 6, DAYS, 0)];
   if (rand() < 0.25) parts.unshift(field(rand, 0, 59));
   return parts.join(' ');
 }
@@ -52,7 +45,14 @@ function expression(rand: () => number): string {
 function forCroner(expr: string): string {
   const f = expr.split(' ');
   const max = f.length === 6 ? [59, 59, 23, 31, 12, 6] : [59, 23, 31, 12, 6];
-  return f.map((field, i) => field.split(',').map((item) => item.replace(/^(\w+)\/(\d+)$/, `$1-${max[i] as number}/$2`)).join(',')).join(' ');
+  return f
+    .map((field, i) =>
+      field
+        .split(',')
+        .map((item) => item.replace(/^(\w+)\/(\d+)$/, `$1-${max[i] as number}/$2`))
+        .join(','),
+    )
+    .join(' ');
 }
 
 const ZONES = ['UTC', 'America/New_York', 'Europe/Berlin', 'Asia/Kolkata', 'Australia/Lord_Howe', 'Asia/Tokyo'];

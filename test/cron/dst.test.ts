@@ -41,7 +41,11 @@ function firesBetween(expression: string, zoneName: string, from: string, to: st
   const pattern = parseCron(expression);
   const out: string[] = [];
   const end = Date.parse(to);
-  for (let fire = nextCronFire(pattern, zone(zoneName), Date.parse(from) - 1); fire !== null && fire.at < end; fire = nextCronFire(pattern, zone(zoneName), fire.at)) {
+  for (
+    let fire = nextCronFire(pattern, zone(zoneName), Date.parse(from) - 1);
+    fire !== null && fire.at < end;
+    fire = nextCronFire(pattern, zone(zoneName), fire.at)
+  ) {
     out.push(iso(fire.at) + (fire.dst === undefined ? '' : ` ${fire.dst}`));
   }
   return out;
@@ -61,83 +65,255 @@ const LORD_HOWE = 'Australia/Lord_Howe';
 
 const springCases: Case[] = [
   // Fixed-time job whose local time does not exist: once, at the first instant after the gap.
-  { name: 'fixed time in spring gap runs once at 03:00 EDT (New York)', expression: '30 2 * * *', zone: NY, from: '2026-03-08T05:00:00Z',
-    expected: ['2026-03-08T07:00:00Z shifted', '2026-03-09T06:30:00Z'] },
-  { name: 'fixed time in spring gap runs once at 03:00 CEST (Berlin)', expression: '30 2 * * *', zone: BERLIN, from: '2026-03-28T12:00:00Z',
-    expected: ['2026-03-29T01:00:00Z shifted', '2026-03-30T00:30:00Z'] },
-  { name: 'fixed time in half-hour spring gap runs once at 02:30 LHDT (Lord Howe)', expression: '15 2 * * *', zone: LORD_HOWE, from: '2026-10-03T12:00:00Z',
-    expected: ['2026-10-03T15:30:00Z shifted', '2026-10-04T15:15:00Z'] },
-  { name: 'two fixed times in a two-hour gap run once at 03:00 (Troll)', expression: '30 1,2 * * *', zone: 'Antarctica/Troll', from: '2026-03-28T12:00:00Z',
-    expected: ['2026-03-29T01:00:00Z shifted', '2026-03-29T23:30:00Z', '2026-03-30T00:30:00Z'] },
+  {
+    name: 'fixed time in spring gap runs once at 03:00 EDT (New York)',
+    expression: '30 2 * * *',
+    zone: NY,
+    from: '2026-03-08T05:00:00Z',
+    expected: ['2026-03-08T07:00:00Z shifted', '2026-03-09T06:30:00Z'],
+  },
+  {
+    name: 'fixed time in spring gap runs once at 03:00 CEST (Berlin)',
+    expression: '30 2 * * *',
+    zone: BERLIN,
+    from: '2026-03-28T12:00:00Z',
+    expected: ['2026-03-29T01:00:00Z shifted', '2026-03-30T00:30:00Z'],
+  },
+  {
+    name: 'fixed time in half-hour spring gap runs once at 02:30 LHDT (Lord Howe)',
+    expression: '15 2 * * *',
+    zone: LORD_HOWE,
+    from: '2026-10-03T12:00:00Z',
+    expected: ['2026-10-03T15:30:00Z shifted', '2026-10-04T15:15:00Z'],
+  },
+  {
+    name: 'two fixed times in a two-hour gap run once at 03:00 (Troll)',
+    expression: '30 1,2 * * *',
+    zone: 'Antarctica/Troll',
+    from: '2026-03-28T12:00:00Z',
+    expected: ['2026-03-29T01:00:00Z shifted', '2026-03-29T23:30:00Z', '2026-03-30T00:30:00Z'],
+  },
   // Several matching times in one gap: still one fire.
-  { name: 'fixed times 02:00 and 02:30 in spring gap run once together (New York)', expression: '0,30 2 * * *', zone: NY, from: '2026-03-08T05:00:00Z',
-    expected: ['2026-03-08T07:00:00Z shifted', '2026-03-09T06:00:00Z', '2026-03-09T06:30:00Z'] },
-  { name: 'fixed times 02:00 and 02:30 in spring gap run once together (Berlin)', expression: '0,30 2 * * *', zone: BERLIN, from: '2026-03-28T12:00:00Z',
-    expected: ['2026-03-29T01:00:00Z shifted', '2026-03-30T00:00:00Z', '2026-03-30T00:30:00Z'] },
-  { name: 'fixed 02:00 in the gap and 02:30 right after it run once at 02:30 LHDT (Lord Howe)', expression: '0,30 2 * * *', zone: LORD_HOWE, from: '2026-10-03T12:00:00Z',
-    expected: ['2026-10-03T15:30:00Z shifted', '2026-10-04T15:00:00Z', '2026-10-04T15:30:00Z'] },
+  {
+    name: 'fixed times 02:00 and 02:30 in spring gap run once together (New York)',
+    expression: '0,30 2 * * *',
+    zone: NY,
+    from: '2026-03-08T05:00:00Z',
+    expected: ['2026-03-08T07:00:00Z shifted', '2026-03-09T06:00:00Z', '2026-03-09T06:30:00Z'],
+  },
+  {
+    name: 'fixed times 02:00 and 02:30 in spring gap run once together (Berlin)',
+    expression: '0,30 2 * * *',
+    zone: BERLIN,
+    from: '2026-03-28T12:00:00Z',
+    expected: ['2026-03-29T01:00:00Z shifted', '2026-03-30T00:00:00Z', '2026-03-30T00:30:00Z'],
+  },
+  {
+    name: 'fixed 02:00 in the gap and 02:30 right after it run once at 02:30 LHDT (Lord Howe)',
+    expression: '0,30 2 * * *',
+    zone: LORD_HOWE,
+    from: '2026-10-03T12:00:00Z',
+    expected: ['2026-10-03T15:30:00Z shifted', '2026-10-04T15:00:00Z', '2026-10-04T15:30:00Z'],
+  },
   // Asked one second before the transition: the gap fire at the transition is still strictly after.
-  { name: 'fixed time in spring gap still runs when asked one second before the transition (New York)', expression: '30 2 * * *', zone: NY, from: '2026-03-08T06:59:59Z',
-    expected: ['2026-03-08T07:00:00Z shifted', '2026-03-09T06:30:00Z'] },
-  { name: 'fixed time in spring gap still runs when asked half a second before the transition (Berlin)', expression: '30 2 * * *', zone: BERLIN, from: '2026-03-29T00:59:59.500Z',
-    expected: ['2026-03-29T01:00:00Z shifted'] },
-  { name: 'fixed time in spring gap does not run again when asked at the transition (New York)', expression: '30 2 * * *', zone: NY, from: '2026-03-08T07:00:00Z',
-    expected: ['2026-03-09T06:30:00Z'] },
-  { name: 'fixed time just after the gap runs normally, unmarked (New York)', expression: '0 3 * * *', zone: NY, from: '2026-03-08T05:00:00Z',
-    expected: ['2026-03-08T07:00:00Z', '2026-03-09T07:00:00Z'] },
+  {
+    name: 'fixed time in spring gap still runs when asked one second before the transition (New York)',
+    expression: '30 2 * * *',
+    zone: NY,
+    from: '2026-03-08T06:59:59Z',
+    expected: ['2026-03-08T07:00:00Z shifted', '2026-03-09T06:30:00Z'],
+  },
+  {
+    name: 'fixed time in spring gap still runs when asked half a second before the transition (Berlin)',
+    expression: '30 2 * * *',
+    zone: BERLIN,
+    from: '2026-03-29T00:59:59.500Z',
+    expected: ['2026-03-29T01:00:00Z shifted'],
+  },
+  {
+    name: 'fixed time in spring gap does not run again when asked at the transition (New York)',
+    expression: '30 2 * * *',
+    zone: NY,
+    from: '2026-03-08T07:00:00Z',
+    expected: ['2026-03-09T06:30:00Z'],
+  },
+  {
+    name: 'fixed time just after the gap runs normally, unmarked (New York)',
+    expression: '0 3 * * *',
+    zone: NY,
+    from: '2026-03-08T05:00:00Z',
+    expected: ['2026-03-08T07:00:00Z', '2026-03-09T07:00:00Z'],
+  },
   // Wildcard jobs have no fires in the missing local times.
-  { name: 'wildcard every 15 minutes skips the missing hour (New York)', expression: '*/15 * * * *', zone: NY, from: '2026-03-08T06:30:00Z',
-    expected: ['2026-03-08T06:45:00Z', '2026-03-08T07:00:00Z', '2026-03-08T07:15:00Z', '2026-03-08T07:30:00Z', '2026-03-08T07:45:00Z', '2026-03-08T08:00:00Z'] },
-  { name: 'wildcard every 15 minutes skips the missing hour (Berlin)', expression: '*/15 * * * *', zone: BERLIN, from: '2026-03-29T00:30:00Z',
-    expected: ['2026-03-29T00:45:00Z', '2026-03-29T01:00:00Z', '2026-03-29T01:15:00Z', '2026-03-29T01:30:00Z', '2026-03-29T01:45:00Z', '2026-03-29T02:00:00Z'] },
-  { name: 'wildcard every 15 minutes skips the missing half hour (Lord Howe)', expression: '*/15 * * * *', zone: LORD_HOWE, from: '2026-10-03T15:00:00Z',
-    expected: ['2026-10-03T15:15:00Z', '2026-10-03T15:30:00Z', '2026-10-03T15:45:00Z', '2026-10-03T16:00:00Z', '2026-10-03T16:15:00Z', '2026-10-03T16:30:00Z'] },
-  { name: 'wildcard every 30 minutes in hour 2 fires only at 02:30 and later (New York, none that day)', expression: '*/30 2 * * *', zone: NY, from: '2026-03-08T05:00:00Z',
-    expected: ['2026-03-09T06:00:00Z', '2026-03-09T06:30:00Z'] },
+  {
+    name: 'wildcard every 15 minutes skips the missing hour (New York)',
+    expression: '*/15 * * * *',
+    zone: NY,
+    from: '2026-03-08T06:30:00Z',
+    expected: ['2026-03-08T06:45:00Z', '2026-03-08T07:00:00Z', '2026-03-08T07:15:00Z', '2026-03-08T07:30:00Z', '2026-03-08T07:45:00Z', '2026-03-08T08:00:00Z'],
+  },
+  {
+    name: 'wildcard every 15 minutes skips the missing hour (Berlin)',
+    expression: '*/15 * * * *',
+    zone: BERLIN,
+    from: '2026-03-29T00:30:00Z',
+    expected: ['2026-03-29T00:45:00Z', '2026-03-29T01:00:00Z', '2026-03-29T01:15:00Z', '2026-03-29T01:30:00Z', '2026-03-29T01:45:00Z', '2026-03-29T02:00:00Z'],
+  },
+  {
+    name: 'wildcard every 15 minutes skips the missing half hour (Lord Howe)',
+    expression: '*/15 * * * *',
+    zone: LORD_HOWE,
+    from: '2026-10-03T15:00:00Z',
+    expected: ['2026-10-03T15:15:00Z', '2026-10-03T15:30:00Z', '2026-10-03T15:45:00Z', '2026-10-03T16:00:00Z', '2026-10-03T16:15:00Z', '2026-10-03T16:30:00Z'],
+  },
+  {
+    name: 'wildcard every 30 minutes in hour 2 fires only at 02:30 and later (New York, none that day)',
+    expression: '*/30 2 * * *',
+    zone: NY,
+    from: '2026-03-08T05:00:00Z',
+    expected: ['2026-03-09T06:00:00Z', '2026-03-09T06:30:00Z'],
+  },
   // APScheduler 3 produced the same instant twice here.
-  { name: 'quarter-hourly in hour 2 never yields one instant twice in the half-hour gap (Lord Howe)', expression: '*/15 2 * * *', zone: LORD_HOWE, from: '2026-10-03T12:00:00Z',
-    expected: ['2026-10-03T15:30:00Z', '2026-10-03T15:45:00Z', '2026-10-04T15:00:00Z', '2026-10-04T15:15:00Z'] },
+  {
+    name: 'quarter-hourly in hour 2 never yields one instant twice in the half-hour gap (Lord Howe)',
+    expression: '*/15 2 * * *',
+    zone: LORD_HOWE,
+    from: '2026-10-03T12:00:00Z',
+    expected: ['2026-10-03T15:30:00Z', '2026-10-03T15:45:00Z', '2026-10-04T15:00:00Z', '2026-10-04T15:15:00Z'],
+  },
   // APScheduler 3 added a wall-clock difference as a duration and skipped to May.
-  { name: 'monthly job crosses the March gap to April 1 (New York)', expression: '0 0 1 * *', zone: NY, from: '2026-03-01T05:00:00Z',
-    expected: ['2026-04-01T04:00:00Z', '2026-05-01T04:00:00Z'] },
-  { name: 'daily midnight job keeps local midnight across the gap (Berlin)', expression: '@daily', zone: BERLIN, from: '2026-03-27T12:00:00Z',
-    expected: ['2026-03-27T23:00:00Z', '2026-03-28T23:00:00Z', '2026-03-29T22:00:00Z'] },
+  {
+    name: 'monthly job crosses the March gap to April 1 (New York)',
+    expression: '0 0 1 * *',
+    zone: NY,
+    from: '2026-03-01T05:00:00Z',
+    expected: ['2026-04-01T04:00:00Z', '2026-05-01T04:00:00Z'],
+  },
+  {
+    name: 'daily midnight job keeps local midnight across the gap (Berlin)',
+    expression: '@daily',
+    zone: BERLIN,
+    from: '2026-03-27T12:00:00Z',
+    expected: ['2026-03-27T23:00:00Z', '2026-03-28T23:00:00Z', '2026-03-29T22:00:00Z'],
+  },
 ];
 
 const fallCases: Case[] = [
   // Fixed-time job whose local time repeats: only its first occurrence.
-  { name: 'fixed time in fall-back overlap runs once at the first occurrence (New York)', expression: '30 1 * * *', zone: NY, from: '2026-11-01T04:00:00Z',
-    expected: ['2026-11-01T05:30:00Z', '2026-11-02T06:30:00Z'] },
-  { name: 'fixed time in fall-back overlap runs once at the first occurrence (Berlin)', expression: '30 2 * * *', zone: BERLIN, from: '2026-10-24T12:00:00Z',
-    expected: ['2026-10-25T00:30:00Z', '2026-10-26T01:30:00Z'] },
-  { name: 'fixed time in half-hour overlap runs once at the first occurrence (Lord Howe)', expression: '45 1 * * *', zone: LORD_HOWE, from: '2026-04-04T12:00:00Z',
-    expected: ['2026-04-04T14:45:00Z', '2026-04-05T15:15:00Z'] },
-  { name: 'fixed time asked from inside the second occurrence waits for the next day (New York)', expression: '30 1 * * *', zone: NY, from: '2026-11-01T06:10:00Z',
-    expected: ['2026-11-02T06:30:00Z'] },
-  { name: 'fixed time asked between its two occurrences waits for the next day (Berlin)', expression: '30 2 * * *', zone: BERLIN, from: '2026-10-25T00:45:00Z',
-    expected: ['2026-10-26T01:30:00Z'] },
-  { name: 'fixed time after the overlap on the same night still runs (New York)', expression: '30 1,2 * * *', zone: NY, from: '2026-11-01T04:00:00Z',
-    expected: ['2026-11-01T05:30:00Z', '2026-11-01T07:30:00Z', '2026-11-02T06:30:00Z'] },
+  {
+    name: 'fixed time in fall-back overlap runs once at the first occurrence (New York)',
+    expression: '30 1 * * *',
+    zone: NY,
+    from: '2026-11-01T04:00:00Z',
+    expected: ['2026-11-01T05:30:00Z', '2026-11-02T06:30:00Z'],
+  },
+  {
+    name: 'fixed time in fall-back overlap runs once at the first occurrence (Berlin)',
+    expression: '30 2 * * *',
+    zone: BERLIN,
+    from: '2026-10-24T12:00:00Z',
+    expected: ['2026-10-25T00:30:00Z', '2026-10-26T01:30:00Z'],
+  },
+  {
+    name: 'fixed time in half-hour overlap runs once at the first occurrence (Lord Howe)',
+    expression: '45 1 * * *',
+    zone: LORD_HOWE,
+    from: '2026-04-04T12:00:00Z',
+    expected: ['2026-04-04T14:45:00Z', '2026-04-05T15:15:00Z'],
+  },
+  {
+    name: 'fixed time asked from inside the second occurrence waits for the next day (New York)',
+    expression: '30 1 * * *',
+    zone: NY,
+    from: '2026-11-01T06:10:00Z',
+    expected: ['2026-11-02T06:30:00Z'],
+  },
+  {
+    name: 'fixed time asked between its two occurrences waits for the next day (Berlin)',
+    expression: '30 2 * * *',
+    zone: BERLIN,
+    from: '2026-10-25T00:45:00Z',
+    expected: ['2026-10-26T01:30:00Z'],
+  },
+  {
+    name: 'fixed time after the overlap on the same night still runs (New York)',
+    expression: '30 1,2 * * *',
+    zone: NY,
+    from: '2026-11-01T04:00:00Z',
+    expected: ['2026-11-01T05:30:00Z', '2026-11-01T07:30:00Z', '2026-11-02T06:30:00Z'],
+  },
   // Wildcard jobs fire at every real occurrence.
-  { name: 'hourly wildcard fires at 01:00 EDT and again at 01:00 EST (New York)', expression: '0 * * * *', zone: NY, from: '2026-11-01T04:30:00Z',
-    expected: ['2026-11-01T05:00:00Z', '2026-11-01T06:00:00Z repeated', '2026-11-01T07:00:00Z'] },
-  { name: 'hourly wildcard fires at 02:00 CEST and again at 02:00 CET (Berlin)', expression: '0 * * * *', zone: BERLIN, from: '2026-10-24T23:30:00Z',
-    expected: ['2026-10-25T00:00:00Z', '2026-10-25T01:00:00Z repeated', '2026-10-25T02:00:00Z'] },
-  { name: 'hourly wildcard has nothing to repeat in a half-hour overlap (Lord Howe)', expression: '0 * * * *', zone: LORD_HOWE, from: '2026-04-04T13:30:00Z',
-    expected: ['2026-04-04T14:00:00Z', '2026-04-04T15:30:00Z', '2026-04-04T16:30:00Z'] },
-  { name: 'half-hourly wildcard fires at every real occurrence (New York)', expression: '*/30 * * * *', zone: NY, from: '2026-11-01T04:45:00Z',
-    expected: ['2026-11-01T05:00:00Z', '2026-11-01T05:30:00Z', '2026-11-01T06:00:00Z repeated', '2026-11-01T06:30:00Z repeated', '2026-11-01T07:00:00Z'] },
-  { name: 'half-hourly wildcard fires at every real occurrence (Berlin)', expression: '*/30 * * * *', zone: BERLIN, from: '2026-10-24T23:45:00Z',
-    expected: ['2026-10-25T00:00:00Z', '2026-10-25T00:30:00Z', '2026-10-25T01:00:00Z repeated', '2026-10-25T01:30:00Z repeated', '2026-10-25T02:00:00Z'] },
-  { name: 'half-hourly wildcard repeats 01:30 in the half-hour overlap (Lord Howe)', expression: '*/30 * * * *', zone: LORD_HOWE, from: '2026-04-04T13:45:00Z',
-    expected: ['2026-04-04T14:00:00Z', '2026-04-04T14:30:00Z', '2026-04-04T15:00:00Z repeated', '2026-04-04T15:30:00Z', '2026-04-04T16:00:00Z'] },
-  { name: 'quarter-hourly wildcard in hour 1 fires the repeated half hour twice (Lord Howe)', expression: '*/15 1 * * *', zone: LORD_HOWE, from: '2026-04-04T13:50:00Z',
-    expected: ['2026-04-04T14:00:00Z', '2026-04-04T14:15:00Z', '2026-04-04T14:30:00Z', '2026-04-04T14:45:00Z',
-      '2026-04-04T15:00:00Z repeated', '2026-04-04T15:15:00Z repeated', '2026-04-05T14:30:00Z'] },
-  { name: 'wildcard asked from inside the second occurrence continues there (New York)', expression: '*/30 * * * *', zone: NY, from: '2026-11-01T06:10:00Z',
-    expected: ['2026-11-01T06:30:00Z repeated', '2026-11-01T07:00:00Z'] },
-  { name: 'wildcard asked at the fall-back instant fires the repeat next (New York)', expression: '*/30 * * * *', zone: NY, from: '2026-11-01T05:59:59Z',
-    expected: ['2026-11-01T06:00:00Z repeated', '2026-11-01T06:30:00Z repeated'] },
+  {
+    name: 'hourly wildcard fires at 01:00 EDT and again at 01:00 EST (New York)',
+    expression: '0 * * * *',
+    zone: NY,
+    from: '2026-11-01T04:30:00Z',
+    expected: ['2026-11-01T05:00:00Z', '2026-11-01T06:00:00Z repeated', '2026-11-01T07:00:00Z'],
+  },
+  {
+    name: 'hourly wildcard fires at 02:00 CEST and again at 02:00 CET (Berlin)',
+    expression: '0 * * * *',
+    zone: BERLIN,
+    from: '2026-10-24T23:30:00Z',
+    expected: ['2026-10-25T00:00:00Z', '2026-10-25T01:00:00Z repeated', '2026-10-25T02:00:00Z'],
+  },
+  {
+    name: 'hourly wildcard has nothing to repeat in a half-hour overlap (Lord Howe)',
+    expression: '0 * * * *',
+    zone: LORD_HOWE,
+    from: '2026-04-04T13:30:00Z',
+    expected: ['2026-04-04T14:00:00Z', '2026-04-04T15:30:00Z', '2026-04-04T16:30:00Z'],
+  },
+  {
+    name: 'half-hourly wildcard fires at every real occurrence (New York)',
+    expression: '*/30 * * * *',
+    zone: NY,
+    from: '2026-11-01T04:45:00Z',
+    expected: ['2026-11-01T05:00:00Z', '2026-11-01T05:30:00Z', '2026-11-01T06:00:00Z repeated', '2026-11-01T06:30:00Z repeated', '2026-11-01T07:00:00Z'],
+  },
+  {
+    name: 'half-hourly wildcard fires at every real occurrence (Berlin)',
+    expression: '*/30 * * * *',
+    zone: BERLIN,
+    from: '2026-10-24T23:45:00Z',
+    expected: ['2026-10-25T00:00:00Z', '2026-10-25T00:30:00Z', '2026-10-25T01:00:00Z repeated', '2026-10-25T01:30:00Z repeated', '2026-10-25T02:00:00Z'],
+  },
+  {
+    name: 'half-hourly wildcard repeats 01:30 in the half-hour overlap (Lord Howe)',
+    expression: '*/30 * * * *',
+    zone: LORD_HOWE,
+    from: '2026-04-04T13:45:00Z',
+    expected: ['2026-04-04T14:00:00Z', '2026-04-04T14:30:00Z', '2026-04-04T15:00:00Z repeated', '2026-04-04T15:30:00Z', '2026-04-04T16:00:00Z'],
+  },
+  {
+    name: 'quarter-hourly wildcard in hour 1 fires the repeated half hour twice (Lord Howe)',
+    expression: '*/15 1 * * *',
+    zone: LORD_HOWE,
+    from: '2026-04-04T13:50:00Z',
+    expected: [
+      '2026-04-04T14:00:00Z',
+      '2026-04-04T14:15:00Z',
+      '2026-04-04T14:30:00Z',
+      '2026-04-04T14:45:00Z',
+      '2026-04-04T15:00:00Z repeated',
+      '2026-04-04T15:15:00Z repeated',
+      '2026-04-05T14:30:00Z',
+    ],
+  },
+  {
+    name: 'wildcard asked from inside the second occurrence continues there (New York)',
+    expression: '*/30 * * * *',
+    zone: NY,
+    from: '2026-11-01T06:10:00Z',
+    expected: ['2026-11-01T06:30:00Z repeated', '2026-11-01T07:00:00Z'],
+  },
+  {
+    name: 'wildcard asked at the fall-back instant fires the repeat next (New York)',
+    expression: '*/30 * * * *',
+    zone: NY,
+    from: '2026-11-01T05:59:59Z',
+    expected: ['2026-11-01T06:00:00Z repeated', '2026-11-01T06:30:00Z repeated'],
+  },
 ];
 
 // docs/semantics.md#dst-gaps-and-repeats
@@ -218,7 +394,14 @@ function matches(p: CronPattern, w: { month: number; day: number; weekday: numbe
  */
 function oracle(p: CronPattern, zoneName: string, from: number, to: number): string[] {
   const format = new Intl.DateTimeFormat('en-US', {
-    timeZone: zoneName, hourCycle: 'h23', weekday: 'short', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric',
+    timeZone: zoneName,
+    hourCycle: 'h23',
+    weekday: 'short',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
   });
   const seen = new Set<string>();
   const out: string[] = [];
@@ -249,7 +432,6 @@ function oracle(p: CronPattern, zoneName: string, from: number, to: number): str
   return out;
 }
 
-
 describe('DST policy against a brute-force oracle', () => {
   const rand = prng(20260308);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)] as T;
@@ -260,10 +442,14 @@ describe('DST policy against a brute-force oracle', () => {
   for (let i = 0; i < 60; i++) patterns.push(`${pick(minutes)} ${pick(hours)} ${pick(days)}`);
 
   const windows: [string, string][] = [
-    [NY, '2026-03-08T07:00:00Z'], [NY, '2026-11-01T06:00:00Z'],
-    [BERLIN, '2026-03-29T01:00:00Z'], [BERLIN, '2026-10-25T01:00:00Z'],
-    [LORD_HOWE, '2026-04-04T15:00:00Z'], [LORD_HOWE, '2026-10-03T15:30:00Z'],
-    ['Antarctica/Troll', '2026-03-29T01:00:00Z'], ['Antarctica/Troll', '2026-10-25T01:00:00Z'],
+    [NY, '2026-03-08T07:00:00Z'],
+    [NY, '2026-11-01T06:00:00Z'],
+    [BERLIN, '2026-03-29T01:00:00Z'],
+    [BERLIN, '2026-10-25T01:00:00Z'],
+    [LORD_HOWE, '2026-04-04T15:00:00Z'],
+    [LORD_HOWE, '2026-10-03T15:30:00Z'],
+    ['Antarctica/Troll', '2026-03-29T01:00:00Z'],
+    ['Antarctica/Troll', '2026-10-25T01:00:00Z'],
   ];
   it.each(windows)('60 patterns agree minute by minute within a day of the %s transition at %s', (z, transition) => {
     const from = Date.parse(transition) - 20 * 3_600_000;

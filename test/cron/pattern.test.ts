@@ -62,7 +62,11 @@ describe('parseCron syntax', () => {
 
   it('accepts every form in every field', () => {
     expect(fields(parseCron('*/20 1-5/2 */10 2/5 1-3 *'))).toMatchObject({
-      second: [0, 20, 40], minute: [1, 3, 5], hour: [0, 10, 20], dom: [2, 7, 12, 17, 22, 27], month: [1, 2, 3],
+      second: [0, 20, 40],
+      minute: [1, 3, 5],
+      hour: [0, 10, 20],
+      dom: [2, 7, 12, 17, 22, 27],
+      month: [1, 2, 3],
     });
     expect(fields(parseCron('* * * * *')).dom).toEqual(range(1, 31));
     expect(fields(parseCron('0 0 31 * *')).dom).toEqual([31]);

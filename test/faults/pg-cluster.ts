@@ -55,7 +55,8 @@ export class Cluster {
     for (let i = 0; i < count; i++) {
       const id = `job-${i}`;
       const response = await fetch(`${(this.nodes[i % this.nodes.length] as ServerProcess).url}/api/v1/jobs`, {
-        method: 'POST', headers: { 'content-type': 'application/json' },
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ id, task: 'http', args: { url: this.target, method: 'POST' }, trigger: { type: 'interval', seconds: 1 }, ...options }),
       });
       expect(response.status, await response.text()).toBe(201);
@@ -97,15 +98,17 @@ export class Cluster {
 
   /** Stops the processes (SIGTERM, then SIGKILL after 10 s), the receiver, and drops the schema. */
   async stop(): Promise<void> {
-    await Promise.all(this.children.map(async (child) => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGCONT');
-      child.kill('SIGTERM');
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }));
+    await Promise.all(
+      this.children.map(async (child) => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        child.kill('SIGCONT');
+        child.kill('SIGTERM');
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
     this.receiver?.close();
     this.receiver = null;
     await dropSchema(this.schema).catch(() => undefined);

@@ -42,7 +42,8 @@ describe.skipIf(!pgAvailable)('PostgreSQL cluster: a node stopped past its lease
     await sleep(STOP_MS - 1_500);
     // The other nodes have recorded the stopped node's unsettled runs lost by now.
     const lostBefore = await c.rows<{ job_id: string; scheduled_at: number; attempt: number }>(
-      `SELECT job_id, scheduled_at, attempt FROM {schema}.runs WHERE status = 'lost'`);
+      `SELECT job_id, scheduled_at, attempt FROM {schema}.runs WHERE status = 'lost'`,
+    );
     await sleep(1_500);
     victim.child.kill('SIGCONT');
     const resumedAt = Date.now();
@@ -53,8 +54,10 @@ describe.skipIf(!pgAvailable)('PostgreSQL cluster: a node stopped past its lease
     const gaps = c.largestGaps(ids, stoppedAt - 1_000, resumedAt + 1_000);
     const worst = Math.max(...gaps.values());
     const over = [...gaps].filter(([, gap]) => gap > GAP_BOUND_MS);
-    console.log(`[fault: node stopped ${STOP_MS / 1000} s] ${c.received.length} fires, largest gap of a 1 s job while stopped ${worst} ms, ` +
-      `${over.length} jobs over ${GAP_BOUND_MS} ms, duplicates ${duplicates.length}, lost runs ${lostBefore.length}`);
+    console.log(
+      `[fault: node stopped ${STOP_MS / 1000} s] ${c.received.length} fires, largest gap of a 1 s job while stopped ${worst} ms, ` +
+        `${over.length} jobs over ${GAP_BOUND_MS} ms, duplicates ${duplicates.length}, lost runs ${lostBefore.length}`,
+    );
 
     expect(duplicates, 'no Idempotency-Key twice').toEqual([]);
     expect(over, `jobs with a gap over ${GAP_BOUND_MS} ms while one node was stopped`).toEqual([]);
@@ -65,24 +68,42 @@ describe.skipIf(!pgAvailable)('PostgreSQL cluster: a node stopped past its lease
       `SELECT r.job_id, r.scheduled_at, r.attempt, r.status FROM {schema}.runs r
        JOIN unnest($1::text[], $2::float8[], $3::int[]) AS l(job_id, scheduled_at, attempt)
          ON r.job_id = l.job_id AND r.scheduled_at = l.scheduled_at AND r.attempt = l.attempt`,
-      [lostBefore.map((r) => r.job_id), lostBefore.map((r) => r.scheduled_at), lostBefore.map((r) => r.attempt)]);
-    expect(lostAfter.filter((r) => r.status !== 'lost'), 'lost rows overwritten by the woken node').toEqual([]);
+      [lostBefore.map((r) => r.job_id), lostBefore.map((r) => r.scheduled_at), lostBefore.map((r) => r.attempt)],
+    );
+    expect(
+      lostAfter.filter((r) => r.status !== 'lost'),
+      'lost rows overwritten by the woken node',
+    ).toEqual([]);
 
     // The history is self-consistent: one record per fire (no second attempt: nothing failed), every
     // received key recorded, nothing left unsettled but the runs in flight now.
     const attempts = await c.rows<{ n: number }>(`SELECT count(*)::int AS n FROM {schema}.runs WHERE attempt > 1`);
     expect(attempts[0]?.n, 'no fire was attempted twice').toBe(0);
-    const recorded = new Set((await c.rows<{ job_id: string; scheduled_at: number }>(
-      `SELECT job_id, scheduled_at FROM {schema}.runs WHERE status IN ('succeeded', 'lost', 'running', 'claimed')`))
-      .map((r) => `${r.job_id}@${new Date(r.scheduled_at).toISOString()}`));
+    const recorded = new Set(
+      (
+        await c.rows<{ job_id: string; scheduled_at: number }>(
+          `SELECT job_id, scheduled_at FROM {schema}.runs WHERE status IN ('succeeded', 'lost', 'running', 'claimed')`,
+        )
+      ).map((r) => `${r.job_id}@${new Date(r.scheduled_at).toISOString()}`),
+    );
     const unrecorded = c.received.filter((r) => r.at < end - 1_000 && !recorded.has(r.key));
-    expect(unrecorded.map((r) => r.key), 'fires received but not in the history').toEqual([]);
+    expect(
+      unrecorded.map((r) => r.key),
+      'fires received but not in the history',
+    ).toEqual([]);
 
     // The woken node knew: fenced, registered again, and fires again.
     await sleep(500);
     const events = victim.lines.map((line) => line.event);
-    if (!events.includes("store_node_fenced")) console.log(victim.lines.filter((l) => !String(l.event).startsWith("job_")).slice(-30).map((l) => JSON.stringify(l)).join("\n"));
-    expect(events).toContain("store_node_fenced");
+    if (!events.includes('store_node_fenced'))
+      console.log(
+        victim.lines
+          .filter((l) => !String(l.event).startsWith('job_'))
+          .slice(-30)
+          .map((l) => JSON.stringify(l))
+          .join('\n'),
+      );
+    expect(events).toContain('store_node_fenced');
     expect(events.filter((e) => e === 'store_node_joined')).toHaveLength(2);
   }, 60_000);
 });

@@ -32,7 +32,10 @@ afterEach(async () => {
 });
 
 function ctl(action: 'restart' | 'start'): void {
-  execFileSync(CTL, ['--skip-systemctl-redirect', '15', 'main', action, ...(action === 'restart' ? ['-m', 'immediate'] : [])], { stdio: 'ignore', timeout: 60_000 });
+  execFileSync(CTL, ['--skip-systemctl-redirect', '15', 'main', action, ...(action === 'restart' ? ['-m', 'immediate'] : [])], {
+    stdio: 'ignore',
+    timeout: 60_000,
+  });
 }
 
 async function ready(): Promise<boolean> {
@@ -89,7 +92,8 @@ describe.skipIf(!pgAvailable)('PostgreSQL cluster: the database restarted mid-ru
          SELECT DISTINCT ON (job_id) job_id, scheduled_at, attempt FROM {schema}.runs
          WHERE job_id = ANY($1) AND status = 'succeeded' ORDER BY job_id, scheduled_at DESC) newest
        WHERE r.job_id = newest.job_id AND r.scheduled_at = newest.scheduled_at AND r.attempt = newest.attempt RETURNING r.job_id`,
-      [ids.slice(0, 20)]);
+      [ids.slice(0, 20)],
+    );
     expect(reverted.length).toBe(20);
     const revertedAt = Date.now();
     await sleep(RESUME_BOUND_MS + 5_000);
@@ -105,11 +109,17 @@ describe.skipIf(!pgAvailable)('PostgreSQL cluster: the database restarted mid-ru
     for (const r of c.received) lastFire.set(r.jobId, Math.max(lastFire.get(r.jobId) ?? 0, r.at));
     const stalled = ids.filter((id) => (lastFire.get(id) ?? 0) < end - 3_000);
     // The 20 jobs whose outcome was lost: fired again (after their row was repaired) within the bound.
-    const repaired = Math.max(...reverted.map(({ job_id }) => (c.received.find((r) => r.jobId === job_id && r.at > revertedAt)?.at ?? Number.POSITIVE_INFINITY) - revertedAt));
+    const repaired = Math.max(
+      ...reverted.map(({ job_id }) => (c.received.find((r) => r.jobId === job_id && r.at > revertedAt)?.at ?? Number.POSITIVE_INFINITY) - revertedAt),
+    );
     const duplicates = c.duplicates();
-    const skipped = await c.rows<{ n: number }>(`SELECT count(*)::int AS n FROM {schema}.runs WHERE status = 'skipped' AND scheduled_at > $1`, [backAt + RESUME_BOUND_MS]);
-    console.log(`[fault: PostgreSQL ${canRestart ? 'restarted -m immediate' : 'connections cut'}] down for ${backAt - downAt} ms; fires resumed on all nodes ` +
-      `${Number.isFinite(resume) ? resume : 'never'} ms after it was back; jobs whose outcome was lost fired again within ${Number.isFinite(repaired) ? repaired : 'never'} ms; ${stalled.length} jobs stalled at the end, ${skipped[0]?.n ?? 0} fires skipped after the bound, duplicates ${duplicates.length}`);
+    const skipped = await c.rows<{ n: number }>(`SELECT count(*)::int AS n FROM {schema}.runs WHERE status = 'skipped' AND scheduled_at > $1`, [
+      backAt + RESUME_BOUND_MS,
+    ]);
+    console.log(
+      `[fault: PostgreSQL ${canRestart ? 'restarted -m immediate' : 'connections cut'}] down for ${backAt - downAt} ms; fires resumed on all nodes ` +
+        `${Number.isFinite(resume) ? resume : 'never'} ms after it was back; jobs whose outcome was lost fired again within ${Number.isFinite(repaired) ? repaired : 'never'} ms; ${stalled.length} jobs stalled at the end, ${skipped[0]?.n ?? 0} fires skipped after the bound, duplicates ${duplicates.length}`,
+    );
 
     expect(duplicates, 'no Idempotency-Key twice').toEqual([]);
     expect(silent, 'jobs that never fired after the restart').toEqual([]);

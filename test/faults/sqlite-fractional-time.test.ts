@@ -57,7 +57,9 @@ describe('a fractional millisecond on SQLite', () => {
     const clock = new ManualClock(REFERENCE);
     const one = await serverOn(path, clock);
     await one.scheduler.addJob({
-      id: 'flaky', task: 'flaky', retries: { max: 3, backoffSeconds: 60.0001 },
+      id: 'flaky',
+      task: 'flaky',
+      retries: { max: 3, backoffSeconds: 60.0001 },
       trigger: { type: 'interval', seconds: 3600, startDate: new Date(REFERENCE + 1_000) },
     });
     await one.scheduler.addJob({ id: 'tick', task: 'tick', trigger: { type: 'interval', seconds: 1 } });
@@ -111,7 +113,15 @@ describe('a fractional millisecond on SQLite', () => {
     const clock = new ManualClock(REFERENCE);
     const logger = captureLogger();
     const store = new SqliteJobStore({ path });
-    store.open({ hydrate: () => { throw new Error('no jobs expected'); }, onLostRun: () => undefined, now: () => clock.now() + 0.25, logger, wake: () => undefined });
+    store.open({
+      hydrate: () => {
+        throw new Error('no jobs expected');
+      },
+      onLostRun: () => undefined,
+      now: () => clock.now() + 0.25,
+      logger,
+      wake: () => undefined,
+    });
     cleanup.push(async () => store.close());
     const scratch = new SchedulerService({ store: new SqliteJobStore({ path: tempDb() }), clock, logger: captureLogger(), timezone: 'UTC' });
     scratch.registerTask('t', () => undefined);
@@ -128,7 +138,17 @@ describe('a fractional millisecond on SQLite', () => {
     expect(() => store.update(job)).not.toThrow();
     job.dueAt = REFERENCE + 30_001.2;
     store.putBack([job]);
-    const running: RunRecord = { jobId: 'job', scheduledAt: REFERENCE + 0.5, attempt: 2, startedAt: REFERENCE + 30_000.9, finishedAt: null, outcome: 'running', latenessMs: 0.4, durationMs: null, error: null };
+    const running: RunRecord = {
+      jobId: 'job',
+      scheduledAt: REFERENCE + 0.5,
+      attempt: 2,
+      startedAt: REFERENCE + 30_000.9,
+      finishedAt: null,
+      outcome: 'running',
+      latenessMs: 0.4,
+      durationMs: null,
+      error: null,
+    };
     store.recordRun(running, job);
     store.recordRun({ ...running, outcome: 'skipped', startedAt: null, coalesced: 2, lastScheduledAt: REFERENCE + 1.5 }, job);
     expect(() => store.flush()).not.toThrow();
@@ -158,7 +178,9 @@ describe('a fractional millisecond on SQLite', () => {
     const logger = captureLogger();
     const store = new SqliteJobStore({ path });
     store.open({
-      hydrate: (stored: StoredJob) => { throw new Error(`no jobs expected, got ${stored.id}`); },
+      hydrate: (stored: StoredJob) => {
+        throw new Error(`no jobs expected, got ${stored.id}`);
+      },
       onLostRun: () => undefined,
       now: () => clock.now(),
       logger,
@@ -174,8 +196,15 @@ describe('a fractional millisecond on SQLite', () => {
     store.add(job);
 
     const run = (scheduledAt: number): RunRecord => ({
-      jobId: 'job', scheduledAt, attempt: 1, startedAt: scheduledAt, finishedAt: scheduledAt + 5, outcome: 'succeeded',
-      latenessMs: 0, durationMs: 5, error: null,
+      jobId: 'job',
+      scheduledAt,
+      attempt: 1,
+      startedAt: scheduledAt,
+      finishedAt: scheduledAt + 5,
+      outcome: 'succeeded',
+      latenessMs: 0,
+      durationMs: 5,
+      error: null,
     });
     // NaN cannot be rounded to a time: the NOT NULL column refuses it whatever the store does.
     const bad = run(Number.NaN);

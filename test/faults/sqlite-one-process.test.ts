@@ -47,12 +47,15 @@ function tempDir(): string {
 /** A config with a fast task that logs its own line (which process ran it is in `pid`). */
 function writeConfig(dir: string): string {
   const config = join(dir, 'tickwork.config.mjs');
-  writeFileSync(config, `export default {
+  writeFileSync(
+    config,
+    `export default {
     tasks: {
       tick: (ctx) => { ctx.logger.info({ event: 'test_tick' }, 'tick'); },
       slow: async () => { await new Promise((r) => setTimeout(r, 1500)); },
     },
-  };\n`);
+  };\n`,
+  );
   return config;
 }
 
@@ -64,7 +67,8 @@ function startServer(dir: string): Promise<ServerProcess> {
 async function startRefused(dir: string): Promise<{ code: number | null; failed: Record<string, unknown> | undefined; output: string; ms: number }> {
   const started = Date.now();
   const child = spawn(process.execPath, ['dist/cli.js', 'serve', '--port', '0', '--config', join(dir, 'tickwork.config.mjs')], {
-    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info', TICKWORK_STORE: `sqlite:${join(dir, 'tickwork.db')}` },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, LOG_LEVEL: 'info', TICKWORK_STORE: `sqlite:${join(dir, 'tickwork.db')}` },
   });
   children.push(child);
   let output = '';
@@ -73,11 +77,16 @@ async function startRefused(dir: string): Promise<{ code: number | null; failed:
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
   const [code] = (await once(child, 'exit')) as [number | null];
   clearTimeout(timer);
-  const failed = output.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.event === 'startup_failed');
+  const failed = output
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .find((l) => l.event === 'startup_failed');
   return { code, failed, output, ms: Date.now() - started };
 }
 
-const post = (url: string, body: unknown): Promise<Response> => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const post = (url: string, body: unknown): Promise<Response> =>
+  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 const count = (server: ServerProcess, event: string): number => server.lines.filter((l) => l.event === event).length;
 
 describe('one process per SQLite file: servers', () => {
@@ -212,7 +221,10 @@ describe('one process per SQLite file: locks held elsewhere', () => {
     const beat = setInterval(() => void beats++, 20);
     const started = Date.now();
     for (let i = 0; i < 5; i++) {
-      const error = await scheduler.start().then(() => null, (e: unknown) => e);
+      const error = await scheduler.start().then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(error).toMatchObject({ code: 'STORE_LOCKED', status: 503 });
       expect((error as Error).message).toContain(path);
       await sleep(50);

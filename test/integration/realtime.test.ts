@@ -44,10 +44,14 @@ describe('real time', () => {
     const scheduler = new SchedulerService({ logger });
     let finished = false;
     await scheduler.start();
-    await scheduler.addIntervalJob(async () => {
-      await new Promise((resolve) => setTimeout(resolve, 400));
-      finished = true;
-    }, 0.1, 'slow');
+    await scheduler.addIntervalJob(
+      async () => {
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        finished = true;
+      },
+      0.1,
+      'slow',
+    );
     await new Promise((resolve) => setTimeout(resolve, 250));
     await scheduler.shutdown();
     expect(finished).toBe(true);

@@ -36,14 +36,16 @@ describe('add and remove paths', () => {
       ];
       for (const [call, type] of calls) {
         let promise: Promise<unknown> | undefined;
-        expect(() => { promise = call(); }).not.toThrow();
+        expect(() => {
+          promise = call();
+        }).not.toThrow();
         await expect(promise).rejects.toBeInstanceOf(type);
       }
     }
     expect((await h.scheduler.getJobs()).items).toEqual([]);
   });
 
-  it('a conflicting id rejects and releases the new job\'s cron pattern; the first job is untouched', async () => {
+  it("a conflicting id rejects and releases the new job's cron pattern; the first job is untouched", async () => {
     h = harness();
     await h.scheduler.start();
     await h.scheduler.addCronJob(noop, '5 4 * * *', 'a');
@@ -121,7 +123,9 @@ describe('add and remove paths', () => {
     await h.scheduler.addCronJob(noop, '* * * * *', 'z');
     await h.scheduler.addJob({ id: 'y', func: noop, trigger: { type: 'date', runAt: new Date(start + 60_000) } });
     const removals: Promise<unknown>[] = [];
-    h.scheduler.on('job_executed', (e) => { if (e.jobId === 'y') removals.push(h.scheduler.removeJob('x').catch(() => undefined)); });
+    h.scheduler.on('job_executed', (e) => {
+      if (e.jobId === 'y') removals.push(h.scheduler.removeJob('x').catch(() => undefined));
+    });
     await h.clock.advance(60_000);
     await Promise.all(removals);
     for (let i = 0; i < 10; i++) await Promise.resolve();
@@ -172,9 +176,13 @@ describe('add and remove paths', () => {
     h = harness();
     await h.scheduler.start();
     const info = h.logger.info;
-    h.logger.info = () => { throw new Error('log sink down'); };
+    h.logger.info = () => {
+      throw new Error('log sink down');
+    };
     let promise: Promise<unknown> | undefined;
-    expect(() => { promise = h.scheduler.addIntervalJob(noop, 5, 'a'); }).not.toThrow();
+    expect(() => {
+      promise = h.scheduler.addIntervalJob(noop, 5, 'a');
+    }).not.toThrow();
     await expect(promise).rejects.toThrow('log sink down');
     h.logger.info = info;
     expect((await h.scheduler.getJob('a'))?.id).toBe('a');

@@ -60,16 +60,22 @@ async function runSequence(seed: number): Promise<Record<string, number>> {
       graceMs: pick([null, 599, 2207]),
     };
     plans.push(plan);
-    await scheduler.addIntervalJob(async (ctx) => {
-      const k = `${plan.id}@${ctx.scheduledAtMs}`;
-      started.set(k, clock.now());
-      order.push(k);
-      holding.add(k);
-      await sleepOn(clock, plan.runMs, ctx.signal).catch(() => undefined); // aborted: settles at once
-    }, plan.periodMs / 1000, plan.id, {
-      maxInstances: plan.maxInstances, timeoutSeconds: plan.timeoutMs === null ? null : plan.timeoutMs / 1000,
-      misfireGraceTime: plan.graceMs === null ? null : plan.graceMs / 1000,
-    });
+    await scheduler.addIntervalJob(
+      async (ctx) => {
+        const k = `${plan.id}@${ctx.scheduledAtMs}`;
+        started.set(k, clock.now());
+        order.push(k);
+        holding.add(k);
+        await sleepOn(clock, plan.runMs, ctx.signal).catch(() => undefined); // aborted: settles at once
+      },
+      plan.periodMs / 1000,
+      plan.id,
+      {
+        maxInstances: plan.maxInstances,
+        timeoutSeconds: plan.timeoutMs === null ? null : plan.timeoutMs / 1000,
+        misfireGraceTime: plan.graceMs === null ? null : plan.graceMs / 1000,
+      },
+    );
     live.set(plan.id, t0);
   }
   const held: Held[] = [];
@@ -107,7 +113,11 @@ async function runSequence(seed: number): Promise<Record<string, number>> {
   expect(clock.pendingTimers, `seed ${seed}: timers left after shutdown`).toBe(0);
 
   // Holding intervals: never more than `limit` at once, nor more than maxInstances of one job.
-  const points = held.flatMap((x) => [{ t: x.start, d: 1, id: x.id }, { t: x.end, d: -1, id: x.id }])
+  const points = held
+    .flatMap((x) => [
+      { t: x.start, d: 1, id: x.id },
+      { t: x.end, d: -1, id: x.id },
+    ])
     .sort((a, b) => a.t - b.t || a.d - b.d); // a slot given back at t is free for a start at t
   let now = 0;
   const perJob = new Map<string, number>();
@@ -138,7 +148,10 @@ async function runSequence(seed: number): Promise<Record<string, number>> {
     const end = gone.get(plan.id) as number;
     const grid: number[] = [];
     for (let g = t0 + plan.periodMs; g <= end; g += plan.periodMs) grid.push(g);
-    const mine = [...outcomes.keys()].filter((k) => k.startsWith(`${plan.id}@`)).map((k) => Number(k.split('@')[1])).sort((a, b) => a - b);
+    const mine = [...outcomes.keys()]
+      .filter((k) => k.startsWith(`${plan.id}@`))
+      .map((k) => Number(k.split('@')[1]))
+      .sort((a, b) => a - b);
     expect(mine, `seed ${seed}: ${plan.id} (${JSON.stringify(plan)}) fires`).toEqual(grid);
     for (const g of grid) {
       const got = outcomes.get(`${plan.id}@${g}`) as string[];

@@ -5,7 +5,13 @@ import { harness } from '../helpers.js';
 
 async function fiveJobs(): Promise<ReturnType<typeof harness>> {
   const h = harness();
-  for (const [id, seconds] of [['e', 10], ['d', 20], ['c', 30], ['b', 40], ['a', 50]] as const) {
+  for (const [id, seconds] of [
+    ['e', 10],
+    ['d', 20],
+    ['c', 30],
+    ['b', 40],
+    ['a', 50],
+  ] as const) {
     await h.scheduler.addIntervalJob(() => undefined, seconds, id, id === 'c' ? { paused: true } : undefined);
   }
   return h;
@@ -42,9 +48,18 @@ describe('getJobs', () => {
 
   it('refuses a bad query, naming the field', async () => {
     const h = await fiveJobs();
-    await expect(h.scheduler.getJobs({ limit: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: 'query.limit: must be an integer from 1 to 1000, got 0.' });
-    await expect(h.scheduler.getJobs({ sort: 'name' as never })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^query\.sort: must be one of id, nextRunTime, lastRun/) });
-    await expect(h.scheduler.getJobs({ state: 'done' as never })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^query\.state:/) });
+    await expect(h.scheduler.getJobs({ limit: 0 })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: 'query.limit: must be an integer from 1 to 1000, got 0.',
+    });
+    await expect(h.scheduler.getJobs({ sort: 'name' as never })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/^query\.sort: must be one of id, nextRunTime, lastRun/),
+    });
+    await expect(h.scheduler.getJobs({ state: 'done' as never })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/^query\.state:/),
+    });
     await expect(h.scheduler.getJobs({ q: 5 as never })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: 'query.q: must be a string, got number.' });
   });
 });

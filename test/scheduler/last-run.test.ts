@@ -18,9 +18,13 @@ describe('lastRun (memory store)', () => {
     h = harness();
     await h.scheduler.start();
     await h.scheduler.addIntervalJob(() => 'ok output', 1, 'a');
-    await h.scheduler.addIntervalJob(() => {
-      throw Object.assign(new Error('broken'), { code: 'E_BROKEN' });
-    }, 1, 'b');
+    await h.scheduler.addIntervalJob(
+      () => {
+        throw Object.assign(new Error('broken'), { code: 'E_BROKEN' });
+      },
+      1,
+      'b',
+    );
     await h.scheduler.addIntervalJob(() => undefined, 2, 'c');
     await h.clock.advance(2_000);
     const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((id) => h.scheduler.getJob(id)));
@@ -40,9 +44,13 @@ describe('lastRun (memory store)', () => {
     await h.scheduler.start();
     const gate = deferred();
     let calls = 0;
-    await h.scheduler.addIntervalJob(async () => {
-      if (++calls === 2) await gate.promise;
-    }, 1, 'job');
+    await h.scheduler.addIntervalJob(
+      async () => {
+        if (++calls === 2) await gate.promise;
+      },
+      1,
+      'job',
+    );
     await h.scheduler.addIntervalJob(() => undefined, 1, 'other');
     await h.clock.advance(2_000);
     expect((await h.scheduler.getJob('job'))?.lastRun?.outcome).toBe('running');
@@ -72,9 +80,13 @@ describe('lastRun (memory store)', () => {
     await h.scheduler.start();
     const gate = deferred();
     let n = 0;
-    await h.scheduler.addIntervalJob(async () => {
-      if (++n === 2) await gate.promise;
-    }, 10, 'slow');
+    await h.scheduler.addIntervalJob(
+      async () => {
+        if (++n === 2) await gate.promise;
+      },
+      10,
+      'slow',
+    );
     await h.scheduler.addIntervalJob(() => 'sync', 10, 'sync');
     await h.scheduler.addIntervalJob(async () => 'async', 10, 'async');
     await h.clock.advance(10_000); // all three run once
@@ -107,10 +119,14 @@ describe('lastRun (memory store)', () => {
     h = harness({ store });
     await h.scheduler.start();
     await h.scheduler.addIntervalJob(() => 'done', 1, 'job');
-    await h.scheduler.addIntervalJob(() => {
-      void h.scheduler.removeJob('self');
-      return 'last words';
-    }, 1, 'self');
+    await h.scheduler.addIntervalJob(
+      () => {
+        void h.scheduler.removeJob('self');
+        return 'last words';
+      },
+      1,
+      'self',
+    );
     await h.clock.advance(3_000);
     const job = store.get('job');
     const self = store.get('self');

@@ -46,10 +46,14 @@ describe('start and shutdown', () => {
     const order: string[] = [];
     h.scheduler.on('scheduler_stopped', () => void order.push('stopped'));
     await h.scheduler.start();
-    await h.scheduler.addIntervalJob(async () => {
-      await sleepOn(h.clock, 2_000);
-      order.push('job done');
-    }, 1, 'slow');
+    await h.scheduler.addIntervalJob(
+      async () => {
+        await sleepOn(h.clock, 2_000);
+        order.push('job done');
+      },
+      1,
+      'slow',
+    );
     await h.clock.advance(1_000);
     let resolved = false;
     const stopping = h.scheduler.shutdown().then(() => void (resolved = true));
@@ -66,10 +70,15 @@ describe('start and shutdown', () => {
     h = harness();
     let calls = 0;
     await h.scheduler.start();
-    await h.scheduler.addIntervalJob(async () => {
-      calls++;
-      await sleepOn(h.clock, 10_000);
-    }, 1, 'slow', { maxInstances: 100 });
+    await h.scheduler.addIntervalJob(
+      async () => {
+        calls++;
+        await sleepOn(h.clock, 10_000);
+      },
+      1,
+      'slow',
+      { maxInstances: 100 },
+    );
     await h.clock.advance(1_000);
     const stopping = h.scheduler.shutdown();
     await h.clock.advance(10_000);
@@ -82,10 +91,14 @@ describe('start and shutdown', () => {
     h = harness();
     let aborted = false;
     await h.scheduler.start();
-    await h.scheduler.addIntervalJob(async ({ signal }) => {
-      signal.addEventListener('abort', () => void (aborted = true));
-      await sleepOn(h.clock, 60_000, signal);
-    }, 1, 'slow');
+    await h.scheduler.addIntervalJob(
+      async ({ signal }) => {
+        signal.addEventListener('abort', () => void (aborted = true));
+        await sleepOn(h.clock, 60_000, signal);
+      },
+      1,
+      'slow',
+    );
     await h.clock.advance(1_000);
     await h.scheduler.shutdown({ wait: false });
     expect(aborted).toBe(true);
@@ -114,10 +127,15 @@ describe('timeouts and cancellation', () => {
     h = harness();
     const reasons: unknown[] = [];
     await h.scheduler.start();
-    await h.scheduler.addIntervalJob(async ({ signal }) => {
-      signal.addEventListener('abort', () => void reasons.push(signal.reason));
-      await sleepOn(h.clock, 60_000, signal);
-    }, 10, 'job', { timeoutSeconds: 2 });
+    await h.scheduler.addIntervalJob(
+      async ({ signal }) => {
+        signal.addEventListener('abort', () => void reasons.push(signal.reason));
+        await sleepOn(h.clock, 60_000, signal);
+      },
+      10,
+      'job',
+      { timeoutSeconds: 2 },
+    );
     await h.clock.advance(12_000);
     const [timedOut] = h.named('job_timed_out');
     expect(timedOut).toMatchObject({ jobId: 'job', outcome: 'timed_out', durationMs: 2_000 });
@@ -185,9 +203,13 @@ describe('errors in jobs', () => {
   it('records a throwing job as failed (job_error with its code and message, the stack in the log) and keeps its schedule', async () => {
     h = harness();
     await h.scheduler.start();
-    await h.scheduler.addIntervalJob(() => {
-      throw Object.assign(new Error('disk full'), { code: 'ENOSPC' });
-    }, 1, 'bad');
+    await h.scheduler.addIntervalJob(
+      () => {
+        throw Object.assign(new Error('disk full'), { code: 'ENOSPC' });
+      },
+      1,
+      'bad',
+    );
     await h.clock.advance(3_000);
     const errors = h.named('job_error');
     expect(errors).toHaveLength(3);
@@ -223,12 +245,21 @@ describe('errors in jobs', () => {
     h = harness();
     const attempts: [number, number][] = [];
     await h.scheduler.start();
-    await h.scheduler.addIntervalJob((ctx) => {
-      attempts.push([ctx.attempt, h.clock.now() - REFERENCE]);
-      throw new Error('flaky');
-    }, 3_600, 'job', { retries: { max: 2, backoffSeconds: 10 } });
+    await h.scheduler.addIntervalJob(
+      (ctx) => {
+        attempts.push([ctx.attempt, h.clock.now() - REFERENCE]);
+        throw new Error('flaky');
+      },
+      3_600,
+      'job',
+      { retries: { max: 2, backoffSeconds: 10 } },
+    );
     await h.clock.advance(3_600_000 + 60_000);
-    expect(attempts).toEqual([[1, 3_600_000], [2, 3_610_000], [3, 3_630_000]]);
+    expect(attempts).toEqual([
+      [1, 3_600_000],
+      [2, 3_610_000],
+      [3, 3_630_000],
+    ]);
     expect(h.named('job_retry_scheduled').map((e) => e.attempt)).toEqual([2, 3]);
     const runs = await h.scheduler.getRuns('job');
     expect(runs.map((r) => r.attempt)).toEqual([3, 2, 1]);
@@ -240,11 +271,16 @@ describe('errors in jobs', () => {
     h = harness();
     const attempts: [number, number][] = [];
     await h.scheduler.start();
-    await h.scheduler.addIntervalJob(async (ctx) => {
-      attempts.push([ctx.attempt, h.clock.now() - REFERENCE]);
-      if (ctx.attempt === 1 && attempts.length === 2) await sleepOn(h.clock, 5_000); // fails after the pause below
-      throw new Error('flaky');
-    }, 60, 'job', { retries: { max: 3, backoffSeconds: 10 } });
+    await h.scheduler.addIntervalJob(
+      async (ctx) => {
+        attempts.push([ctx.attempt, h.clock.now() - REFERENCE]);
+        if (ctx.attempt === 1 && attempts.length === 2) await sleepOn(h.clock, 5_000); // fails after the pause below
+        throw new Error('flaky');
+      },
+      60,
+      'job',
+      { retries: { max: 3, backoffSeconds: 10 } },
+    );
     await h.clock.advance(60_000); // attempt 1 fails at 60 s; its retry is due at 70 s
     expect(h.named('job_retry_scheduled')).toHaveLength(1);
     await h.scheduler.pauseJob('job');
@@ -253,10 +289,16 @@ describe('errors in jobs', () => {
     expect(await h.scheduler.getJob('job')).toMatchObject({ paused: true, nextRunTime: null });
     await h.scheduler.resumeJob('job'); // at 90 s: next regular fire at 120 s, no retry of the 60 s fire
     await h.clock.advance(31_000);
-    expect(attempts).toEqual([[1, 60_000], [1, 120_000]]);
+    expect(attempts).toEqual([
+      [1, 60_000],
+      [1, 120_000],
+    ]);
     await h.scheduler.pauseJob('job'); // the 120 s run is still running; it fails at 125 s, paused
     await h.clock.advance(60_000);
-    expect(attempts).toEqual([[1, 60_000], [1, 120_000]]);
+    expect(attempts).toEqual([
+      [1, 60_000],
+      [1, 120_000],
+    ]);
     expect(h.named('job_retry_scheduled')).toHaveLength(1);
     expect(h.named('job_error')).toHaveLength(2);
   });
@@ -275,10 +317,15 @@ describe('errors in jobs', () => {
       h = harness();
       const attempts: number[] = [];
       await h.scheduler.start();
-      await h.scheduler.addIntervalJob((ctx) => {
-        attempts.push(ctx.attempt);
-        if (ctx.attempt < 3) throw new Error('flaky');
-      }, 60, 'job', { retries: { max: 3, backoffSeconds: 10 } });
+      await h.scheduler.addIntervalJob(
+        (ctx) => {
+          attempts.push(ctx.attempt);
+          if (ctx.attempt < 3) throw new Error('flaky');
+        },
+        60,
+        'job',
+        { retries: { max: 3, backoffSeconds: 10 } },
+      );
       await h.clock.advance(70_000); // attempt 1 fails at 60 s, attempt 2 at 70 s; attempt 3 is due at 90 s
       expect(h.named('job_retry_scheduled'), label).toHaveLength(2);
       await change(h.scheduler);
@@ -291,9 +338,14 @@ describe('errors in jobs', () => {
   it('does not retry when the next regular fire comes first', async () => {
     h = harness();
     await h.scheduler.start();
-    await h.scheduler.addIntervalJob(() => {
-      throw new Error('flaky');
-    }, 5, 'job', { retries: { max: 3, backoffSeconds: 10 } });
+    await h.scheduler.addIntervalJob(
+      () => {
+        throw new Error('flaky');
+      },
+      5,
+      'job',
+      { retries: { max: 3, backoffSeconds: 10 } },
+    );
     await h.clock.advance(5_000);
     expect(h.named('job_retry_scheduled')).toHaveLength(0);
   });
@@ -392,10 +444,14 @@ describe('job management', () => {
     h = harness();
     let calls = 0;
     await h.scheduler.start();
-    await h.scheduler.addIntervalJob(async () => {
-      calls++;
-      await sleepOn(h.clock, 3_000);
-    }, 1, 'job');
+    await h.scheduler.addIntervalJob(
+      async () => {
+        calls++;
+        await sleepOn(h.clock, 3_000);
+      },
+      1,
+      'job',
+    );
     await h.clock.advance(1_000);
     await h.scheduler.removeJob('job');
     await h.clock.advance(10_000);
@@ -407,10 +463,15 @@ describe('job management', () => {
   it('a job with retries removed while its run is failing schedules no retry and logs no store error', async () => {
     h = harness();
     await h.scheduler.start();
-    await h.scheduler.addIntervalJob(async () => {
-      await sleepOn(h.clock, 3_000);
-      throw new Error('boom');
-    }, 60, 'job', { retries: { max: 2, backoffSeconds: 1 } });
+    await h.scheduler.addIntervalJob(
+      async () => {
+        await sleepOn(h.clock, 3_000);
+        throw new Error('boom');
+      },
+      60,
+      'job',
+      { retries: { max: 2, backoffSeconds: 1 } },
+    );
     await h.clock.advance(60_000);
     await h.scheduler.removeJob('job');
     await h.clock.advance(10_000);
@@ -494,22 +555,33 @@ describe('clock jumps', () => {
     h = harness();
     const attempts: [number, number][] = [];
     await h.scheduler.start();
-    await h.scheduler.addIntervalJob((ctx) => {
-      attempts.push([ctx.attempt, h.clock.now() - REFERENCE]);
-      if (ctx.attempt === 1) throw new Error('flaky');
-    }, 3600, 'job', { retries: { max: 2, backoffSeconds: 30 } });
+    await h.scheduler.addIntervalJob(
+      (ctx) => {
+        attempts.push([ctx.attempt, h.clock.now() - REFERENCE]);
+        if (ctx.attempt === 1) throw new Error('flaky');
+      },
+      3600,
+      'job',
+      { retries: { max: 2, backoffSeconds: 30 } },
+    );
     await h.clock.advance(3_600_000); // attempt 1 fails at 1 h; the retry is due at 1 h 30 s
     h.clock.jump(REFERENCE + 3_540_000); // the wall clock goes back a minute
     await h.clock.advance(60_000); // wall clock at 1 h again: the retry is not due yet
     expect(attempts).toEqual([[1, 3_600_000]]);
     await h.clock.advance(30_000);
-    expect(attempts).toEqual([[1, 3_600_000], [2, 3_630_000]]);
+    expect(attempts).toEqual([
+      [1, 3_600_000],
+      [2, 3_630_000],
+    ]);
     await h.clock.advance(60_000);
     expect(attempts).toHaveLength(2);
   });
 
   it('a wall clock jumping forward past several cron fires runs them as one coalesced run within grace, or records them missed past it', async () => {
-    for (const [grace, outcome] of [[3600, 'succeeded'], [30, 'missed']] as const) {
+    for (const [grace, outcome] of [
+      [3600, 'succeeded'],
+      [30, 'missed'],
+    ] as const) {
       // The job is added at 00:00, which matches the expression: its first fire is then.
       h = harness();
       const seen: number[] = [];
@@ -518,7 +590,12 @@ describe('clock jumps', () => {
       await h.clock.advance(300_000); // the 00:05 fire
       h.clock.jump(REFERENCE + 1_800_000 + 60_000); // forward to 00:31: 00:10 ... 00:30 fell due
       await h.clock.advance(10_000); // the loop notices within its longest sleep (10 s)
-      const records = (await h.scheduler.getRuns('job')).map((r) => ({ scheduledAt: r.scheduledAt.getTime() - REFERENCE, outcome: r.outcome, count: r.coalesced, last: r.lastScheduledAt }));
+      const records = (await h.scheduler.getRuns('job')).map((r) => ({
+        scheduledAt: r.scheduledAt.getTime() - REFERENCE,
+        outcome: r.outcome,
+        count: r.coalesced,
+        last: r.lastScheduledAt,
+      }));
       // One record for the five fires 00:10-00:30, judged by the latest (as APScheduler coalesces): 60 s late.
       expect(records[0], `grace ${grace}`).toMatchObject({ scheduledAt: 1_800_000, outcome, count: 5 });
       expect(seen, `grace ${grace}`).toEqual(outcome === 'succeeded' ? [0, 300_000, 1_800_000] : [0, 300_000]);
@@ -529,7 +606,7 @@ describe('clock jumps', () => {
     }
   });
 
-  it('a job far in the future (beyond setTimeout\'s 2^31-1 ms) does not fire early', async () => {
+  it("a job far in the future (beyond setTimeout's 2^31-1 ms) does not fire early", async () => {
     h = harness();
     let calls = 0;
     await h.scheduler.start();

@@ -64,7 +64,10 @@ describe('log levels', () => {
 /** A pino-compatible logger as many wrappers are: a `level` and the four methods, no isLevelEnabled. */
 function wrapperLogger(level: string | number | undefined): Logger & { level: string | number | undefined; calls: [string, unknown][] } {
   const calls: [string, unknown][] = [];
-  const method = (name: string) => (obj: Record<string, unknown> | string): void => void calls.push([name, typeof obj === 'string' ? obj : obj.event]);
+  const method =
+    (name: string) =>
+    (obj: Record<string, unknown> | string): void =>
+      void calls.push([name, typeof obj === 'string' ? obj : obj.event]);
   return { level, calls, debug: method('debug'), info: method('info'), warn: method('warn'), error: method('error') };
 }
 
@@ -126,10 +129,14 @@ describe('listeners changed inside a pass', () => {
     await scheduler.start();
     const heard: string[] = [];
     let off: (() => void) | null = null;
-    await scheduler.addIntervalJob(() => {
-      if (off === null) off = scheduler.on('job_executed', (e) => heard.push(`${e.jobId}@${e.scheduledAt}`));
-      else off();
-    }, 1, 'toggler');
+    await scheduler.addIntervalJob(
+      () => {
+        if (off === null) off = scheduler.on('job_executed', (e) => heard.push(`${e.jobId}@${e.scheduledAt}`));
+        else off();
+      },
+      1,
+      'toggler',
+    );
     await clock.advance(1000); // first run subscribes: its own job_executed is heard
     expect(heard).toEqual([`toggler@${new Date(REFERENCE + 1000).toISOString()}`]);
     await clock.advance(1000); // second run unsubscribes before it settles

@@ -37,10 +37,7 @@ import { SqliteJobStore } from '../../src/stores/sqlite/store.js';
 import { prng } from '../cron/prng.js';
 import { REFERENCE, captureLogger, sleepOn } from '../helpers.js';
 
-type Schedule =
-  | { kind: 'interval'; periodMs: number; anchor: number }
-  | { kind: 'cron'; stepS: number; expression: string }
-  | { kind: 'date'; at: number };
+type Schedule = { kind: 'interval'; periodMs: number; anchor: number } | { kind: 'cron'; stepS: number; expression: string } | { kind: 'date'; at: number };
 
 /**
  * What a job's function does: succeed, throw, take `ms` of (manual) time, or remove its own job at run
@@ -189,8 +186,27 @@ function closeStretch(job: ModelJob, at: number): void {
 
 /** What the sequences exercised, so that a generator that stopped producing a case fails the test. */
 const coverage = {
-  fires: 0, skips: 0, pauses: 0, resumes: 0, reschedules: 0, removes: 0, conflicts: 0, selfRemoved: 0, ended: 0,
-  dates: 0, timedOut: 0, reused: 0, replaced: 0, manual: 0, backlogs: 0, dropped: 0, coalesced: 0, misfired: 0, schedulerPauses: 0, stalls: 0, restarts: 0,
+  fires: 0,
+  skips: 0,
+  pauses: 0,
+  resumes: 0,
+  reschedules: 0,
+  removes: 0,
+  conflicts: 0,
+  selfRemoved: 0,
+  ended: 0,
+  dates: 0,
+  timedOut: 0,
+  reused: 0,
+  replaced: 0,
+  manual: 0,
+  backlogs: 0,
+  dropped: 0,
+  coalesced: 0,
+  misfired: 0,
+  schedulerPauses: 0,
+  stalls: 0,
+  restarts: 0,
 };
 
 function cronPatterns(scheduler: SchedulerService): number {
@@ -248,9 +264,10 @@ async function runSequence(seed: number, steps: number, options: SequenceOptions
       const { k, later } = ctx.args as { k: number; later: boolean };
       if (counted(ctx) !== k) return;
       // The job may be gone by the time a deferred removal runs (its end date passed): that is fine.
-      const remove = (): void => void scheduler.removeJob(ctx.jobId).catch((error: unknown) => {
-        if (!(error instanceof JobNotFoundError)) throw error;
-      });
+      const remove = (): void =>
+        void scheduler.removeJob(ctx.jobId).catch((error: unknown) => {
+          if (!(error instanceof JobNotFoundError)) throw error;
+        });
       if (later) queueMicrotask(remove);
       else remove();
     });
@@ -262,9 +279,9 @@ async function runSequence(seed: number, steps: number, options: SequenceOptions
   const jobs: ModelJob[] = [];
   /** When the scheduler processed nothing (paused, or its loop blocked): fires due then are caught up at the end. */
   const gaps: Gap[] = [];
-  const isLive = (job: ModelJob, now: number): boolean =>
-    job.removedAt === null && job.replacedAt === null && !goneByItself(job, gaps, now, maxCatchUp);
-  const where = (what: string): string => `seed ${seed}${options.sqlite === true ? ' (SQLite)' : ''}${options.watchSubmissions === true ? ' (submissions watched)' : ''}: ${what}`;
+  const isLive = (job: ModelJob, now: number): boolean => job.removedAt === null && job.replacedAt === null && !goneByItself(job, gaps, now, maxCatchUp);
+  const where = (what: string): string =>
+    `seed ${seed}${options.sqlite === true ? ' (SQLite)' : ''}${options.watchSubmissions === true ? ' (submissions watched)' : ''}: ${what}`;
   const newSchedule = (now: number): { schedule: Schedule; spec: { type: 'interval'; seconds: number } | { type: 'cron'; expression: string } } => {
     if (random() < 0.5) {
       const seconds = pick(INTERVALS);
@@ -308,15 +325,25 @@ async function runSequence(seed: number, steps: number, options: SequenceOptions
       // A one-off date job is modelled as a schedule of one point that ends there.
       const runAt = ended && random() < 0.3 ? now + 1 + Math.floor(random() * 8_000) : null;
       const { schedule, spec } = runAt === null ? newSchedule(now) : { schedule: { kind: 'date', at: runAt } as Schedule, spec: null };
-      const endMs = !ended ? null : schedule.kind === 'interval'
-        ? schedule.anchor + schedule.periodMs * Math.floor(random() * 4) + Math.floor(random() * schedule.periodMs)
-        : schedule.kind === 'date' ? schedule.at : now + 8_000 + Math.floor(random() * 5_000);
-      const trigger = spec === null ? { type: 'date' as const, runAt: new Date(endMs as number) } : endMs === null ? spec : { ...spec, endDate: new Date(endMs) };
+      const endMs = !ended
+        ? null
+        : schedule.kind === 'interval'
+          ? schedule.anchor + schedule.periodMs * Math.floor(random() * 4) + Math.floor(random() * schedule.periodMs)
+          : schedule.kind === 'date'
+            ? schedule.at
+            : now + 8_000 + Math.floor(random() * 5_000);
+      const trigger =
+        spec === null ? { type: 'date' as const, runAt: new Date(endMs as number) } : endMs === null ? spec : { ...spec, endDate: new Date(endMs) };
       // Some async jobs may run two or three at once: a fire is skipped only when all are busy.
       const maxInstances = body.kind === 'async' && random() < 0.3 ? 2 + Math.floor(random() * 2) : 1;
       const { kind, ...rest } = body;
       const timeout = body.kind === 'async' && body.timeoutMs !== null ? { timeoutSeconds: body.timeoutMs / 1000 } : {};
-      const policy = { ...(coalesce ? {} : { coalesce: false }), ...(maxInstances === 1 ? {} : { maxInstances }), ...timeout, ...(graceMs === 60_000 ? {} : { misfireGraceTime: graceMs === null ? null : graceMs / 1000 }) };
+      const policy = {
+        ...(coalesce ? {} : { coalesce: false }),
+        ...(maxInstances === 1 ? {} : { maxInstances }),
+        ...timeout,
+        ...(graceMs === 60_000 ? {} : { misfireGraceTime: graceMs === null ? null : graceMs / 1000 }),
+      };
       await scheduler.addJob({ id, task: kind, args: { key, ...rest }, trigger, ...policy, ...(replaced === null ? {} : { replaceExisting: true }) });
       if (replaced !== null) {
         closeStretch(replaced, now);
@@ -325,10 +352,26 @@ async function runSequence(seed: number, steps: number, options: SequenceOptions
       }
       if (reused !== null) coverage.reused++;
       if (runAt !== null) coverage.dates++;
-      jobs.push({ id, key, body, endMs, schedule, paused: false, stretches: [{ schedule, from: now, to: Number.POSITIVE_INFINITY }], removedAt: null, replacedAt: null, manual: [], coalesce, graceMs });
+      jobs.push({
+        id,
+        key,
+        body,
+        endMs,
+        schedule,
+        paused: false,
+        stretches: [{ schedule, from: now, to: Number.POSITIVE_INFINITY }],
+        removedAt: null,
+        replacedAt: null,
+        manual: [],
+        coalesce,
+        graceMs,
+      });
     } else if (r < 0.35) {
       const target = pick(live);
-      await expect(scheduler.addJob({ id: target.id, task: 'ok', trigger: { type: 'interval', seconds: 1 } }), where(`re-adding ${target.id}`)).rejects.toBeInstanceOf(ConflictingIdError);
+      await expect(
+        scheduler.addJob({ id: target.id, task: 'ok', trigger: { type: 'interval', seconds: 1 } }),
+        where(`re-adding ${target.id}`),
+      ).rejects.toBeInstanceOf(ConflictingIdError);
       coverage.conflicts++;
     } else if (r < 0.5) {
       // Any id ever added: one whose jobs are all gone must be reported missing.
@@ -365,15 +408,18 @@ async function runSequence(seed: number, steps: number, options: SequenceOptions
     } else if (r < 0.83) {
       // A manual run: refused only while an async run holds the job's one instance, or the scheduler is paused.
       const target = pick(live);
-      const ran = await scheduler.runJobNow(target.id).then(() => true, (error: unknown) => {
-        if (paused) {
-          expect(error, where(`runJobNow of ${target.id} while paused`)).toBeInstanceOf(SchedulerNotRunningError);
-        } else {
-          expect(error, where(`runJobNow of ${target.id}`)).toBeInstanceOf(MaxInstancesReachedError);
-          expect(target.body.kind, where(`runJobNow refused for ${target.id}`)).toBe('async');
-        }
-        return false;
-      });
+      const ran = await scheduler.runJobNow(target.id).then(
+        () => true,
+        (error: unknown) => {
+          if (paused) {
+            expect(error, where(`runJobNow of ${target.id} while paused`)).toBeInstanceOf(SchedulerNotRunningError);
+          } else {
+            expect(error, where(`runJobNow of ${target.id}`)).toBeInstanceOf(MaxInstancesReachedError);
+            expect(target.body.kind, where(`runJobNow refused for ${target.id}`)).toBe('async');
+          }
+          return false;
+        },
+      );
       expect(ran && paused, where(`runJobNow of ${target.id} ran while paused`)).toBe(false);
       if (ran) {
         target.manual.push(now);
@@ -409,7 +455,10 @@ async function runSequence(seed: number, steps: number, options: SequenceOptions
     await clock.advance(1);
 
     const t = clock.now();
-    const expectedIds = jobs.filter((j) => isLive(j, t)).map((j) => j.id).sort();
+    const expectedIds = jobs
+      .filter((j) => isLive(j, t))
+      .map((j) => j.id)
+      .sort();
     expect((await scheduler.getJobs()).items.map((j) => j.id).sort(), where(`live jobs after step ${step}`)).toEqual(expectedIds);
     const expressions = new Set(jobs.filter((j) => isLive(j, t) && j.schedule.kind === 'cron').map((j) => (j.schedule as { expression: string }).expression));
     expect(cronPatterns(scheduler), where(`cron patterns after step ${step}`)).toBe(expressions.size);
@@ -430,10 +479,22 @@ async function runSequence(seed: number, steps: number, options: SequenceOptions
     // An async run reports when it settles, after the skips of points it overlapped: compare in time order,
     // as [latest fire time, fire times it stands for, missed]. A stretch due while an async run holds the
     // job's instance is skipped, not missed.
-    const expected = all.flatMap((j) => entriesOf(j, gaps, end, maxCatchUp)).map((e): [number, number, boolean] => [e.at, e.count, e.missed]).sort(byTime);
-    const observed = got.map((o): [number, number, boolean] => [o.at, o.count, o.outcome === 'missed' || (async && o.outcome === 'skipped' && expected.some((e) => e[0] === o.at && e[2]))]).sort(byTime);
+    const expected = all
+      .flatMap((j) => entriesOf(j, gaps, end, maxCatchUp))
+      .map((e): [number, number, boolean] => [e.at, e.count, e.missed])
+      .sort(byTime);
+    const observed = got
+      .map((o): [number, number, boolean] => [
+        o.at,
+        o.count,
+        o.outcome === 'missed' || (async && o.outcome === 'skipped' && expected.some((e) => e[0] === o.at && e[2])),
+      ])
+      .sort(byTime);
     expect(observed, where(`fire times of ${id} (${bodies})`)).toEqual(expected);
-    expect(got.filter((o) => o.outcome !== 'missed' && !allowed.has(o.outcome)), where(`outcomes of ${id}`)).toEqual([]);
+    expect(
+      got.filter((o) => o.outcome !== 'missed' && !allowed.has(o.outcome)),
+      where(`outcomes of ${id}`),
+    ).toEqual([]);
     expect(announced.added.get(id), where(`job_added of ${id}`)).toBe(all.length);
     const removed = all.filter((j) => j.replacedAt === null && !isLive(j, end)).length;
     expect(announced.removed.get(id) ?? 0, where(`job_removed of ${id}`)).toBe(removed);
@@ -442,10 +503,14 @@ async function runSequence(seed: number, steps: number, options: SequenceOptions
     coverage.timedOut += got.filter((o) => o.outcome === 'timed_out').length;
     coverage.coalesced += got.filter((o) => o.count > 1 && o.outcome !== 'missed').length;
     coverage.dropped += got.filter((o) => o.outcome === 'missed' && all.every((j) => !j.coalesce)).length;
-    coverage.backlogs += all.filter((j) => !j.coalesce).flatMap((j) => entriesOf(j, gaps, end, maxCatchUp)).filter((e) => e.processedAt > e.at).length;
+    coverage.backlogs += all
+      .filter((j) => !j.coalesce)
+      .flatMap((j) => entriesOf(j, gaps, end, maxCatchUp))
+      .filter((e) => e.processedAt > e.at).length;
     coverage.misfired += got.filter((o) => o.outcome === 'missed').length;
     for (const job of all) {
-      if (job.removedAt === null && job.replacedAt === null && goneByItself(job, gaps, end, maxCatchUp)) coverage[job.body.kind === 'selfRemove' ? 'selfRemoved' : 'ended']++;
+      if (job.removedAt === null && job.replacedAt === null && goneByItself(job, gaps, end, maxCatchUp))
+        coverage[job.body.kind === 'selfRemove' ? 'selfRemoved' : 'ended']++;
     }
   }
   for (const job of jobs.filter((j) => isLive(j, end))) await scheduler.removeJob(job.id);

@@ -8,7 +8,6 @@ function basic(credentials: string): string[] {
   return [encoded, `Basic ${encoded}`];
 }
 
-
 /**
  * How much longer `work` takes on a text 4 times larger (best of 5 each, so a busy machine does not
  * decide): about 4 for linear work, 16 for quadratic. A ratio, not a time bound, so the test does not
@@ -32,9 +31,34 @@ function growth(work: (text: string) => void, shape: (n: number) => string): num
 
 describe('isSecretKey', () => {
   it.each([
-    'token', 'accessToken', 'refresh_token', 'secret', 'clientSecret', 'password', 'db_password', 'DB_PASSWORD', 'passwd',
-    'pwd', 'db_pwd', 'authorization', 'Authorization', 'auth', 'basicAuth', 'X-Auth', 'api_key', 'apikey', 'api-key',
-    'apiKey', 'X-Api-Key', 'credential', 'credentials', 'cookie', 'Set-Cookie', 'private_key', 'privateKey', 'passphrase',
+    'token',
+    'accessToken',
+    'refresh_token',
+    'secret',
+    'clientSecret',
+    'password',
+    'db_password',
+    'DB_PASSWORD',
+    'passwd',
+    'pwd',
+    'db_pwd',
+    'authorization',
+    'Authorization',
+    'auth',
+    'basicAuth',
+    'X-Auth',
+    'api_key',
+    'apikey',
+    'api-key',
+    'apiKey',
+    'X-Api-Key',
+    'credential',
+    'credentials',
+    'cookie',
+    'Set-Cookie',
+    'private_key',
+    'privateKey',
+    'passphrase',
   ])('%s is secret', (key) => {
     expect(isSecretKey(key)).toBe(true);
   });
@@ -47,8 +71,9 @@ describe('isSecretKey', () => {
 describe('secretsOf', () => {
   it('finds the user and password of a URL with userinfo, at any depth (and their Basic credential)', () => {
     expect(secretsOf({ url: 'https://alice:s3cretpw@api.example.com/x' }).sort()).toEqual(['alice', 's3cretpw', ...basic('alice:s3cretpw')].sort());
-    expect(secretsOf({ targets: [{ hook: { to: 'http://robot:hunter22@10.0.0.1:8080/' } }] }).sort())
-      .toEqual(['hunter22', 'robot', ...basic('robot:hunter22')].sort());
+    expect(secretsOf({ targets: [{ hook: { to: 'http://robot:hunter22@10.0.0.1:8080/' } }] }).sort()).toEqual(
+      ['hunter22', 'robot', ...basic('robot:hunter22')].sort(),
+    );
     expect(secretsOf('postgres://admin:pg-pass-1@db/app').sort()).toEqual(['admin', 'pg-pass-1', ...basic('admin:pg-pass-1')].sort());
   });
 
@@ -58,7 +83,9 @@ describe('secretsOf', () => {
   });
 
   it('finds a URL with userinfo inside a longer string', () => {
-    expect(secretsOf({ command: 'curl', args: ['-s', 'see https://ci:tok-9876@git.example.com/repo.git'] }).sort()).toEqual(['tok-9876', ...basic('ci:tok-9876')].sort());
+    expect(secretsOf({ command: 'curl', args: ['-s', 'see https://ci:tok-9876@git.example.com/repo.git'] }).sort()).toEqual(
+      ['tok-9876', ...basic('ci:tok-9876')].sort(),
+    );
   });
 
   it('finds a userinfo the URL parser reads but the pattern does not (a quote in the password)', () => {
@@ -101,8 +128,10 @@ describe('secretsOf', () => {
   });
 
   it('counts a number header value as the string the http task sends, booleans not', () => {
-    expect(secretsOf({ headers: { 'X-Api-Key': 123456789012, 'X-Debug': true, 'X-Short': 123, 'X-Neg': -4567.5 } }).sort())
-      .toEqual(['-4567.5', '123456789012']);
+    expect(secretsOf({ headers: { 'X-Api-Key': 123456789012, 'X-Debug': true, 'X-Short': 123, 'X-Neg': -4567.5 } }).sort()).toEqual([
+      '-4567.5',
+      '123456789012',
+    ]);
   });
 
   it('adds base64(user:password) and "Basic <that>" for each URL userinfo, as the http task sends it', () => {
@@ -137,7 +166,11 @@ describe('secretsOf', () => {
     expect(secretsOf(null)).toEqual([]);
     expect(secretsOf(42)).toEqual([]);
     expect(secretsOf({ headers: 'nope' })).toEqual([]);
-    const hostile = { get token(): string { throw new Error('boom'); } };
+    const hostile = {
+      get token(): string {
+        throw new Error('boom');
+      },
+    };
     expect(() => secretsOf(hostile)).not.toThrow();
   });
 
@@ -236,11 +269,14 @@ describe('scrubText', () => {
   });
 
   it('removes URL userinfo even with no secrets', () => {
-    expect(scrubText('Request cannot be constructed from a URL that includes credentials: http://user:s3cret@127.0.0.1:1/x', []))
-      .toBe(`Request cannot be constructed from a URL that includes credentials: http://${REDACTED}@127.0.0.1:1/x`);
+    expect(scrubText('Request cannot be constructed from a URL that includes credentials: http://user:s3cret@127.0.0.1:1/x', [])).toBe(
+      `Request cannot be constructed from a URL that includes credentials: http://${REDACTED}@127.0.0.1:1/x`,
+    );
     expect(scrubText('connect to postgres://admin@db.internal:5432/app failed', [])).toBe(`connect to postgres://${REDACTED}@db.internal:5432/app failed`);
     expect(scrubText('a https://u:p@ss@host/ b', [])).toBe(`a https://${REDACTED}@host/ b`);
-    expect(scrubText('two: http://a:b@one.example and ftp://c:d@two.example.', [])).toBe(`two: http://${REDACTED}@one.example and ftp://${REDACTED}@two.example.`);
+    expect(scrubText('two: http://a:b@one.example and ftp://c:d@two.example.', [])).toBe(
+      `two: http://${REDACTED}@one.example and ftp://${REDACTED}@two.example.`,
+    );
   });
 
   it('removes a userinfo whose password holds an unencoded /, # or ?, up to the last @ before a space or quote', () => {
@@ -268,10 +304,12 @@ describe('scrubText', () => {
       (n) => `${'a:/'.repeat(n)}@`,
     ];
     for (const shape of shapes) {
-      expect(growth((text) => {
-        scrubText(text, []);
-        scrubText(text, ['some-secret']);
-      }, shape)).toBeLessThan(12);
+      expect(
+        growth((text) => {
+          scrubText(text, []);
+          scrubText(text, ['some-secret']);
+        }, shape),
+      ).toBeLessThan(12);
     }
   });
 
@@ -305,7 +343,12 @@ describe('scrubText', () => {
     // Linear on a long text with @ and long words (no backtracking blow-up).
     const long = (n: number): string => `${'a'.repeat(n)}@${'b'.repeat(n)}://${'c'.repeat(n)}`;
     expect(scrubText(long(100_000), [])).toBe(long(100_000));
-    expect(growth((text) => scrubText(text, []), (n) => long(n * 4))).toBeLessThan(12);
+    expect(
+      growth(
+        (text) => scrubText(text, []),
+        (n) => long(n * 4),
+      ),
+    ).toBeLessThan(12);
   });
 });
 
@@ -315,8 +358,9 @@ describe('Redactor', () => {
     const redactor = Redactor.of(args);
     expect(Redactor.of(args)).toBe(redactor);
     expect(Redactor.of({ ...args })).not.toBe(redactor);
-    expect(redactor.scrub('got 401 for Bearer tok-abcdef from tok-abcdef, pw-123456 wrong'))
-      .toBe(`got 401 for ${REDACTED} from ${REDACTED}, ${REDACTED} wrong`);
+    expect(redactor.scrub('got 401 for Bearer tok-abcdef from tok-abcdef, pw-123456 wrong')).toBe(
+      `got 401 for ${REDACTED} from ${REDACTED}, ${REDACTED} wrong`,
+    );
     expect(redactor.scrub('nothing here')).toBe('nothing here');
   });
 

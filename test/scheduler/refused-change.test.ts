@@ -40,7 +40,9 @@ describe('a change the store refuses', () => {
     expect(await h.scheduler.getJob('job')).toEqual(original);
 
     store.refusals = 1;
-    await expect(h.scheduler.updateJob('job', { name: 'new name', args: { n: 2 }, trigger: { type: 'interval', seconds: 3 } })).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    await expect(h.scheduler.updateJob('job', { name: 'new name', args: { n: 2 }, trigger: { type: 'interval', seconds: 3 } })).rejects.toMatchObject({
+      code: 'STORE_UNAVAILABLE',
+    });
     expect(await h.scheduler.getJob('job')).toEqual(original);
 
     // It fires at its old times: at 10 s, not at 3 s or 6 s.

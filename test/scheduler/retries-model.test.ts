@@ -161,25 +161,30 @@ async function runSequence(seed: number): Promise<{ plans: number; checked: Reco
     const id = `job-${j}`;
     // Draw again while the model would have to order two events of one millisecond.
     let plan = drawPlan(random, id, t0, horizon);
-    for (let tries = 0; tries < 20 && (plan.jitterMs === 0 && simulate(plan, horizon, (g) => g).ambiguous); tries++) plan = drawPlan(random, id, t0, horizon);
+    for (let tries = 0; tries < 20 && plan.jitterMs === 0 && simulate(plan, horizon, (g) => g).ambiguous; tries++) plan = drawPlan(random, id, t0, horizon);
     plans.push(plan);
     const seen = new Map<string, number>();
     starts.set(id, seen);
     const p = plan;
-    await scheduler.addIntervalJob(async (ctx) => {
-      seen.set(`${ctx.scheduledAtMs}#${ctx.attempt}`, clock.now());
-      if (p.runMs === 0) {
+    await scheduler.addIntervalJob(
+      async (ctx) => {
+        seen.set(`${ctx.scheduledAtMs}#${ctx.attempt}`, clock.now());
+        if (p.runMs === 0) {
+          if (ctx.attempt <= p.failFirst) throw new Error(`attempt ${ctx.attempt} fails`);
+          return;
+        }
+        await sleepOn(clock, p.runMs);
         if (ctx.attempt <= p.failFirst) throw new Error(`attempt ${ctx.attempt} fails`);
-        return;
-      }
-      await sleepOn(clock, p.runMs);
-      if (ctx.attempt <= p.failFirst) throw new Error(`attempt ${ctx.attempt} fails`);
-    }, p.periodMs / 1000, id, {
-      jitterSeconds: p.jitterMs / 1000,
-      timeoutSeconds: p.timeoutMs === null ? null : p.timeoutMs / 1000,
-      retries: p.retries === null ? null : { max: p.retries.max, backoffSeconds: p.retries.backoffMs / 1000 },
-      misfireGraceTime: null,
-    });
+      },
+      p.periodMs / 1000,
+      id,
+      {
+        jitterSeconds: p.jitterMs / 1000,
+        timeoutSeconds: p.timeoutMs === null ? null : p.timeoutMs / 1000,
+        retries: p.retries === null ? null : { max: p.retries.max, backoffSeconds: p.retries.backoffMs / 1000 },
+        misfireGraceTime: null,
+      },
+    );
   }
   // Removals and the horizon, in time order; the clock moves in uneven steps between them.
   const stops = plans.filter((p) => p.removeAt !== null).sort((a, b) => (a.removeAt as number) - (b.removeAt as number));
@@ -194,7 +199,8 @@ async function runSequence(seed: number): Promise<{ plans: number; checked: Reco
   await scheduler.shutdown({ wait: false });
 
   const runEvents: [string, RunEvent][] = [];
-  for (const [name, payload] of h.events) if (name.startsWith('job_') && (payload as RunEvent).outcome !== undefined) runEvents.push([name, payload as RunEvent]);
+  for (const [name, payload] of h.events)
+    if (name.startsWith('job_') && (payload as RunEvent).outcome !== undefined) runEvents.push([name, payload as RunEvent]);
   const checked: Record<string, number> = {};
   for (const plan of plans) {
     const seen = starts.get(plan.id) as Map<string, number>;
@@ -212,8 +218,11 @@ async function runSequence(seed: number): Promise<{ plans: number; checked: Reco
       .filter(([, e]) => e.jobId === plan.id)
       .map(([, e]) => key(Date.parse(e.scheduledAt), e.attempt, e.outcome === 'cancelled' ? 'cancelled' : e.outcome))
       .sort();
-    const retried = h.named('job_retry_scheduled').filter((e) => e.jobId === plan.id)
-      .map((e) => `${Date.parse(e.scheduledAt)}#${e.attempt}@${Date.parse(e.retryAt)}`).sort();
+    const retried = h
+      .named('job_retry_scheduled')
+      .filter((e) => e.jobId === plan.id)
+      .map((e) => `${Date.parse(e.scheduledAt)}#${e.attempt}@${Date.parse(e.retryAt)}`)
+      .sort();
     const label = `seed ${seed}, ${JSON.stringify(plan)}`;
     expect(actual, label).toEqual(model.outcomes);
     expect(retried, label).toEqual(model.retries);
@@ -247,7 +256,17 @@ describe('retries, timeouts and max instances against a model', () => {
       for (const [k, v] of Object.entries(checked)) total[k] = (total[k] ?? 0) + v;
     }
     // The sequences must have exercised every case the model knows.
-    for (const kind of ['succeeded', 'failed', 'timed_out', 'skipped', 'succeeded retry', 'failed retry', 'timed_out retry', 'removed with history', 'jittered']) {
+    for (const kind of [
+      'succeeded',
+      'failed',
+      'timed_out',
+      'skipped',
+      'succeeded retry',
+      'failed retry',
+      'timed_out retry',
+      'removed with history',
+      'jittered',
+    ]) {
       expect(total[kind] ?? 0, `${kind} (all: ${JSON.stringify(total)})`).toBeGreaterThan(20);
     }
   }, 60_000);

@@ -35,10 +35,14 @@ describe('interval jobs', () => {
     h = harness();
     const seen: number[] = [];
     await h.scheduler.start();
-    await h.scheduler.addIntervalJob((ctx) => {
-      expect(ctx.scheduledAtMs).toBe(ctx.scheduledAt.getTime());
-      seen.push(ctx.scheduledAtMs - REFERENCE);
-    }, 0.25, 'fast');
+    await h.scheduler.addIntervalJob(
+      (ctx) => {
+        expect(ctx.scheduledAtMs).toBe(ctx.scheduledAt.getTime());
+        seen.push(ctx.scheduledAtMs - REFERENCE);
+      },
+      0.25,
+      'fast',
+    );
     await h.clock.advance(1_000);
     expect(seen).toEqual([250, 500, 750, 1000]);
   });
@@ -66,10 +70,14 @@ describe('interval jobs', () => {
     // (due at the same time) after both.
     await h.scheduler.addIntervalJob(() => h.clock.stall(700), 1, 'slow');
     await h.scheduler.addIntervalJob(() => undefined, 1, 'next');
-    await h.scheduler.addIntervalJob(async () => {
-      h.clock.stall(50);
-      await Promise.resolve();
-    }, 1, 'async');
+    await h.scheduler.addIntervalJob(
+      async () => {
+        h.clock.stall(50);
+        await Promise.resolve();
+      },
+      1,
+      'async',
+    );
     await h.scheduler.addIntervalJob(() => undefined, 1, 'after-async');
     await h.clock.advance(1_000);
     const [slow] = await h.scheduler.getRuns('slow');
@@ -102,12 +110,20 @@ describe('interval jobs', () => {
     h = harness();
     await h.scheduler.start();
     h.scheduler.on('job_error', () => h.clock.stall(300));
-    await h.scheduler.addIntervalJob(() => {
-      throw new Error('boom');
-    }, 10, 'fails');
-    await h.scheduler.addIntervalJob(async () => {
-      await sleepOn(h.clock, 1_000);
-    }, 10, 'async');
+    await h.scheduler.addIntervalJob(
+      () => {
+        throw new Error('boom');
+      },
+      10,
+      'fails',
+    );
+    await h.scheduler.addIntervalJob(
+      async () => {
+        await sleepOn(h.clock, 1_000);
+      },
+      10,
+      'async',
+    );
     await h.clock.advance(12_000);
     const [run] = await h.scheduler.getRuns('async');
     expect(run?.startedAt?.getTime()).toBe(REFERENCE + 10_300);
@@ -157,7 +173,7 @@ describe('coalescing and misfires', () => {
   });
 
   // docs/semantics.md#misfire-grace
-  it('with a 1 s grace (APScheduler\'s default), a backlog of six runs the two fires within grace and misses four', async () => {
+  it("with a 1 s grace (APScheduler's default), a backlog of six runs the two fires within grace and misses four", async () => {
     h = harness();
     let calls = 0;
     await h.scheduler.start();
@@ -246,10 +262,7 @@ describe('max instances', () => {
     await h.clock.advance(2_600);
     const names = h.events.map(([n]) => n).filter((n) => n.startsWith('job_') && n !== 'job_added');
     // Fires at 0.5 s (runs until 1.8 s), 1.0 and 1.5 s (skipped), 2.0 s (runs), 2.5 s (skipped).
-    expect(names).toEqual([
-      'job_submitted', 'job_max_instances', 'job_max_instances', 'job_executed',
-      'job_submitted', 'job_max_instances',
-    ]);
+    expect(names).toEqual(['job_submitted', 'job_max_instances', 'job_max_instances', 'job_executed', 'job_submitted', 'job_max_instances']);
     const skipped = h.named('job_max_instances')[0];
     expect(skipped).toMatchObject({ jobId: 'slow', outcome: 'skipped' });
     expect((await h.scheduler.getJob('slow'))?.runningInstances).toBe(1);
@@ -261,12 +274,17 @@ describe('max instances', () => {
     let running = 0;
     let peak = 0;
     await h.scheduler.start();
-    await h.scheduler.addIntervalJob(async () => {
-      running++;
-      peak = Math.max(peak, running);
-      await sleepOn(h.clock, 2_500);
-      running--;
-    }, 1, 'job', { maxInstances: 2 });
+    await h.scheduler.addIntervalJob(
+      async () => {
+        running++;
+        peak = Math.max(peak, running);
+        await sleepOn(h.clock, 2_500);
+        running--;
+      },
+      1,
+      'job',
+      { maxInstances: 2 },
+    );
     await h.clock.advance(3_000);
     expect(peak).toBe(2);
     expect(h.named('job_max_instances')).toHaveLength(1);
@@ -293,10 +311,15 @@ describe('maxConcurrentRuns', () => {
     const started: string[] = [];
     await h.scheduler.start();
     for (const id of ['a', 'b', 'c']) {
-      await h.scheduler.addIntervalJob(async (ctx) => {
-        started.push(`${ctx.jobId}@${h.clock.now() - REFERENCE}`);
-        await sleepOn(h.clock, 40_000);
-      }, 3_600, id, { misfireGraceTime: 60 });
+      await h.scheduler.addIntervalJob(
+        async (ctx) => {
+          started.push(`${ctx.jobId}@${h.clock.now() - REFERENCE}`);
+          await sleepOn(h.clock, 40_000);
+        },
+        3_600,
+        id,
+        { misfireGraceTime: 60 },
+      );
     }
     await h.clock.advance(3_600_000 + 130_000);
     // a runs at once; b waits 40 s (within grace); c would start 80 s late: missed.

@@ -3,7 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { MemoryJobStore } from '../../src/stores/memory.js';
 import { PostgresJobStore } from '../../src/stores/postgres/store.js';
 import { SqliteJobStore } from '../../src/stores/sqlite/store.js';
-import { isClaimingStore, isLocalStore, isReplacingStore, type ClaimingStore, type JobStore, type LocalStore, type ReplacingStore } from '../../src/stores/store.js';
+import {
+  isClaimingStore,
+  isLocalStore,
+  isReplacingStore,
+  type ClaimingStore,
+  type JobStore,
+  type LocalStore,
+  type ReplacingStore,
+} from '../../src/stores/store.js';
 
 function capabilities(store: JobStore): string[] {
   return [isLocalStore(store) && 'local', isReplacingStore(store) && 'replacing', isClaimingStore(store) && 'claiming'].filter((c) => c !== false);

@@ -18,7 +18,12 @@ describe('invalid input', () => {
     ['a bad cron field', (s) => s.addCronJob(noop, '61 * * * *', 'job'), 'INVALID_TRIGGER', /minute/],
     ['a cron with 3 fields', (s) => s.addCronJob(noop, '* * *', 'job'), 'INVALID_TRIGGER', /5 fields/],
     ['an unknown time zone', (s) => s.addCronJob(noop, '0 * * * *', 'job', { timezone: 'Mars/Olympus' }), 'INVALID_TRIGGER', /Mars\/Olympus/],
-    ['a start date after the end date', (s) => s.addJob({ func: noop, id: 'job', trigger: { type: 'interval', seconds: 1, startDate: '2026-02-01T00:00:00Z', endDate: '2026-01-01T00:00:00Z' } }), 'INVALID_TRIGGER', /startDate .* is after .*endDate/],
+    [
+      'a start date after the end date',
+      (s) => s.addJob({ func: noop, id: 'job', trigger: { type: 'interval', seconds: 1, startDate: '2026-02-01T00:00:00Z', endDate: '2026-01-01T00:00:00Z' } }),
+      'INVALID_TRIGGER',
+      /startDate .* is after .*endDate/,
+    ],
     ['a date without a zone', (s) => s.addDateJob(noop, '2026-02-01T00:00:00', 'job'), 'INVALID_TRIGGER', /with "Z" or an offset/],
     ['maxInstances 0', (s) => s.addIntervalJob(noop, 1, 'job', { maxInstances: 0 }), 'INVALID_ARGUMENT', /maxInstances: must be an integer from 1/],
     ['a negative grace', (s) => s.addIntervalJob(noop, 1, 'job', { misfireGraceTime: -1 }), 'INVALID_ARGUMENT', /misfireGraceTime/],
@@ -34,7 +39,10 @@ describe('invalid input', () => {
   it.each(cases)('rejects %s', async (_name, call, code, message) => {
     const { scheduler } = harness();
     await scheduler.addIntervalJob(noop, 5, 'existing');
-    const error = await call(scheduler).then(() => null, (e: unknown) => e);
+    const error = await call(scheduler).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(TickworkError);
     expect(error).toMatchObject({ code, status: ERROR_STATUS[code as keyof typeof ERROR_STATUS] });
     expect((error as Error).message).toMatch(message);
@@ -45,7 +53,9 @@ describe('invalid input', () => {
   it('rejects invalid scheduler options at construction', () => {
     expect(() => new SchedulerService({ maxConcurrentRuns: 0 })).toThrow(/maxConcurrentRuns/);
     expect(() => new SchedulerService({ timezone: 'Nowhere/Land' })).toThrow(/Nowhere\/Land/);
-    expect(() => new SchedulerService({ timezone: 'Nowhere/Land' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', details: [expect.objectContaining({ path: 'options.timezone' })] }));
+    expect(() => new SchedulerService({ timezone: 'Nowhere/Land' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', details: [expect.objectContaining({ path: 'options.timezone' })] }),
+    );
     expect(() => new SchedulerService({ jobDefaults: { maxInstances: -1 } })).toThrow(/jobDefaults.maxInstances/);
     expect(() => new SchedulerService({ bogus: 1 } as never)).toThrow(/options.bogus/);
   });

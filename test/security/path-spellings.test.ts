@@ -52,26 +52,26 @@ function spellings(path: string, port: number): string[] {
   const segments = path.split('/').slice(1);
   const first = (seg: string): string => (/^[a-z]/i.test(seg) ? encodeLetter(seg[0] as string) + seg.slice(1) : seg);
   return [
-    `/${segments.map(first).join('/')}`,                                                  // %61pi/%76 1/...
+    `/${segments.map(first).join('/')}`, // %61pi/%76 1/...
     `/${segments.map((s) => [...s].map((c) => (/[a-z]/i.test(c) ? encodeLetter(c).toUpperCase() : c)).join('')).join('/')}`,
-    `/${segments.join('%2F')}`,                                                           // encoded slashes
+    `/${segments.join('%2F')}`, // encoded slashes
     `/${segments.join('%2f')}`,
-    `/${path}`,                                                                           // //api/...
+    `/${path}`, // //api/...
     path.replace('/v1/', '//v1/'),
-    `/x/..${path}`,                                                                       // dot segments
+    `/x/..${path}`, // dot segments
     `/.${path}`,
     path.replace('/v1/', '/v1/./'),
     `/%2e%2e${path}`,
     path.replace('/v1/', '/v1/%2e/'),
-    `${path}/`,                                                                           // trailing slash
-    path.replace('/api', '/api;x=1'),                                                     // ; parameters
+    `${path}/`, // trailing slash
+    path.replace('/api', '/api;x=1'), // ; parameters
     `${path};x`,
-    path.toUpperCase(),                                                                   // case
+    path.toUpperCase(), // case
     path.replace('/api', '/Api').replace('/v1', '/V1'),
-    `http://127.0.0.1:${port}${path}`,                                                    // absolute-form
+    `http://127.0.0.1:${port}${path}`, // absolute-form
     `http://x${path}`,
     `HTTP://127.0.0.1:${port}${path.replace('/api', '/%61pi')}`,
-    path.replace(/\//g, '\\'),                                                            // backslashes
+    path.replace(/\//g, '\\'), // backslashes
     `${path}%00`,
     `${path}?x=1`,
     `${path}#frag`,
@@ -99,11 +99,14 @@ async function startServer(keys: { adminKeys: string[]; monitorKeys: string[] })
 }
 
 const isWrite = (route: { method: string; path: string }): boolean => route.method !== 'GET' && route.path !== '/api/v1/schedules/preview';
-const bodyOf = (route: { path: string }): string => (route.path === '/api/v1/schedules/preview'
-  ? JSON.stringify({ trigger: { type: 'interval', seconds: 60 }, from: '2026-01-01T00:00:00Z' })
-  : route.path === '/api/v1/jobs' ? JSON.stringify({ id: 'pwn', task: 'noop', trigger: { type: 'interval', seconds: 60 } }) : '');
+const bodyOf = (route: { path: string }): string =>
+  route.path === '/api/v1/schedules/preview'
+    ? JSON.stringify({ trigger: { type: 'interval', seconds: 60 }, from: '2026-01-01T00:00:00Z' })
+    : route.path === '/api/v1/jobs'
+      ? JSON.stringify({ id: 'pwn', task: 'noop', trigger: { type: 'interval', seconds: 60 } })
+      : '';
 const headersFor = (route: { method: string }, extra: Record<string, string>): Record<string, string> =>
-  (route.method === 'GET' ? extra : { 'content-type': 'application/json', ...extra });
+  route.method === 'GET' ? extra : { 'content-type': 'application/json', ...extra };
 
 /** Statuses that only the router, the target check or the auth hook give: never a handler's answer. */
 const REFUSED = new Set([400, 401, 403, 404]);

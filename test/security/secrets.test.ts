@@ -37,9 +37,13 @@ afterEach(async () => {
 /** A task that repeats its args in its error and output, as a careless library would. */
 function leaky(ctx: JobContext): never {
   const args = ctx.args as { url: string; headers: Record<string, string>; apiKey: string };
-  throw Object.assign(new Error(`request to ${args.url} failed (authorization: ${args.headers.authorization}, key ${encodeURIComponent(args.apiKey)}) \u0000`), {
-    code: 'LEAKY', output: `sent ${JSON.stringify(args)}`,
-  });
+  throw Object.assign(
+    new Error(`request to ${args.url} failed (authorization: ${args.headers.authorization}, key ${encodeURIComponent(args.apiKey)}) \u0000`),
+    {
+      code: 'LEAKY',
+      output: `sent ${JSON.stringify(args)}`,
+    },
+  );
 }
 
 describe('secrets in run errors, outputs, events and logs', () => {
@@ -72,16 +76,22 @@ describe('secrets in run errors, outputs, events and logs', () => {
     const admin = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
     const url = `http://user:${encodeURIComponent(PASSWORD)}@127.0.0.1:${targetPort}/hook`;
     const args = { url, headers: { authorization: `Bearer ${TOKEN}` }, apiKey: API_KEY };
-    for (const [id, task] of [['leaky', 'leaky'], ['hook', 'http']] as const) {
+    for (const [id, task] of [
+      ['leaky', 'leaky'],
+      ['hook', 'http'],
+    ] as const) {
       const created = await fetch(`http://127.0.0.1:${port}/api/v1/jobs`, {
-        method: 'POST', headers: admin,
+        method: 'POST',
+        headers: admin,
         body: JSON.stringify({ id, task, args: task === 'http' ? { url, headers: args.headers } : args, trigger: { type: 'interval', seconds: 3600 } }),
       });
       expect(created.status).toBe(201);
     }
     const failed = new Promise<void>((resolve) => {
       let count = 0;
-      scheduler.on('job_error', () => { if (++count === 2) resolve(); });
+      scheduler.on('job_error', () => {
+        if (++count === 2) resolve();
+      });
     });
     for (const id of ['leaky', 'hook']) {
       expect((await fetch(`http://127.0.0.1:${port}/api/v1/jobs/${id}/run`, { method: 'POST', headers: admin })).status).toBe(202);
@@ -90,10 +100,7 @@ describe('secrets in run errors, outputs, events and logs', () => {
 
     const monitor = { authorization: `Bearer ${MONITOR}` };
     const read = async (path: string): Promise<string> => (await fetch(`http://127.0.0.1:${port}/api/v1${path}`, { headers: monitor })).text();
-    const seen = [
-      await read('/jobs'), await read('/jobs/leaky'), await read('/jobs/hook'),
-      await read('/jobs/leaky/runs'), await read('/jobs/hook/runs'),
-    ];
+    const seen = [await read('/jobs'), await read('/jobs/leaky'), await read('/jobs/hook'), await read('/jobs/leaky/runs'), await read('/jobs/hook/runs')];
     // The runs are there, with their codes and (scrubbed) messages.
     const runs = JSON.parse(seen[3] as string) as { items: { outcome: string; error: { code: string; message: string }; output?: string }[] };
     expect(runs.items[0]?.outcome).toBe('failed');
@@ -113,10 +120,14 @@ describe('secrets in run errors, outputs, events and logs', () => {
     expect(lines.join('')).toContain('"event":"job_error"');
 
     // Admin keys still see the args they wrote, and the scrubbed output.
-    const adminRuns = await (await fetch(`http://127.0.0.1:${port}/api/v1/jobs/leaky/runs`, { headers: { authorization: `Bearer ${ADMIN}` } })).json() as { items: { output?: string }[] };
+    const adminRuns = (await (await fetch(`http://127.0.0.1:${port}/api/v1/jobs/leaky/runs`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as {
+      items: { output?: string }[];
+    };
     expect(adminRuns.items[0]?.output).toContain('[redacted]');
     expect(adminRuns.items[0]?.output).not.toContain(TOKEN);
-    const adminJob = await (await fetch(`http://127.0.0.1:${port}/api/v1/jobs/leaky`, { headers: { authorization: `Bearer ${ADMIN}` } })).json() as { args: unknown };
+    const adminJob = (await (await fetch(`http://127.0.0.1:${port}/api/v1/jobs/leaky`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as {
+      args: unknown;
+    };
     expect(adminJob.args).toEqual(args);
   });
 

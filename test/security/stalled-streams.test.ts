@@ -44,7 +44,10 @@ describe('stalled event streams', () => {
     const scheduler = new SchedulerService({ logger, timezone: 'UTC' });
     scheduler.registerTask('noop', () => undefined);
     app = await buildServer({
-      scheduler, logger, adminKeys: [ADMIN], monitorKeys: [MONITOR],
+      scheduler,
+      logger,
+      adminKeys: [ADMIN],
+      monitorKeys: [MONITOR],
       events: { maxStreams: 12, maxStreamsPerCaller: 8, maxBufferedBytes: 64 * 1024 },
     });
     await app.listen({ host: '127.0.0.1', port: 0 });

@@ -47,7 +47,12 @@ describe('with API keys', () => {
 
   it('shows job args to admin keys only', async () => {
     s = await testServer({ adminKeys: [ADMIN], monitorKeys: [MONITOR] });
-    await s.app.inject({ method: 'POST', url: '/api/v1/jobs', headers: { ...bearer(ADMIN), ...json }, payload: intervalJob('a', { args: { token: 's3cret' } }) });
+    await s.app.inject({
+      method: 'POST',
+      url: '/api/v1/jobs',
+      headers: { ...bearer(ADMIN), ...json },
+      payload: intervalJob('a', { args: { token: 's3cret' } }),
+    });
     expect((await s.app.inject({ url: '/api/v1/jobs/a', headers: bearer(ADMIN) })).json().args).toEqual({ token: 's3cret' });
     const monitorView = await s.app.inject({ url: '/api/v1/jobs/a', headers: bearer(MONITOR) });
     expect(monitorView.json().args).toBeUndefined();
@@ -93,7 +98,9 @@ describe('without API keys (loopback only)', () => {
 
   it('refuses to bind a non-loopback address without keys', () => {
     const result = spawnSync(process.execPath, ['dist/cli.js', 'serve', '--host', '0.0.0.0', '--port', '0'], {
-      encoding: 'utf8', timeout: 15_000, env: { ...process.env, TICKWORK_ADMIN_KEY: '', TICKWORK_MONITOR_KEY: '' },
+      encoding: 'utf8',
+      timeout: 15_000,
+      env: { ...process.env, TICKWORK_ADMIN_KEY: '', TICKWORK_MONITOR_KEY: '' },
     });
     expect(result.status).toBe(1);
     expect(result.stderr + result.stdout).toMatch(/Refusing to listen on 0\.0\.0\.0 without API keys/);
@@ -153,7 +160,9 @@ describe('keys', () => {
 
   it('refuses keys shorter than 16 characters or with spaces in a started server (tickwork serve)', () => {
     const result = spawnSync(process.execPath, ['dist/cli.js', 'serve', '--port', '0'], {
-      encoding: 'utf8', timeout: 15_000, env: { ...process.env, TICKWORK_STORE: 'memory', TICKWORK_ADMIN_KEY: 'admin', TICKWORK_MONITOR_KEY: '' },
+      encoding: 'utf8',
+      timeout: 15_000,
+      env: { ...process.env, TICKWORK_STORE: 'memory', TICKWORK_ADMIN_KEY: 'admin', TICKWORK_MONITOR_KEY: '' },
     });
     expect(result.status).toBe(1);
     expect(result.stderr + result.stdout).toMatch(/at least 16/);
@@ -173,7 +182,9 @@ describe('roles', () => {
   it('a monitor key may preview a schedule (a read)', async () => {
     s = await testServer({ adminKeys: [ADMIN], monitorKeys: [MONITOR] });
     const response = await s.app.inject({
-      method: 'POST', url: '/api/v1/schedules/preview', headers: { ...bearer(MONITOR), ...json },
+      method: 'POST',
+      url: '/api/v1/schedules/preview',
+      headers: { ...bearer(MONITOR), ...json },
       payload: { trigger: { type: 'interval', seconds: 60 }, from: '2026-01-01T00:00:00Z', count: 2 },
     });
     expect(response.statusCode).toBe(200);
@@ -210,10 +221,12 @@ describe('keyless mode and the browser', () => {
   });
 
   it.each(['localhost:evil.com', '127.0.0.1:80:evil', 'localhost:80@evil.com', '[::1]evil.com', '[::1].evil.com', 'localhost.', '127.0.0.1.nip.io'])(
-    'refuses the Host %s', async (host) => {
+    'refuses the Host %s',
+    async (host) => {
       s = await testServer();
       expect((await s.app.inject({ url: '/api/v1/jobs', headers: { host } })).statusCode).toBe(403);
-    });
+    },
+  );
 
   it('accepts the Bearer scheme in any case (RFC 9110), the key still as sent', async () => {
     s = await testServer({ adminKeys: [ADMIN] });
@@ -233,4 +246,3 @@ describe('keyless mode and the browser', () => {
     expect(response.json().error.code).toBe('INVALID_ARGUMENT');
   });
 });
-

@@ -21,7 +21,13 @@ const cases: [string, InjectOptions, number, string, RegExp?][] = [
   ['an id with a slash', post(intervalJob('a/b')), 400, 'INVALID_ARGUMENT', /body.id/],
   ['a 1 MB body', post({ ...intervalJob('x'), args: { blob: 'x'.repeat(1_100_000) } }), 413, 'PAYLOAD_TOO_LARGE'],
   ['an invalid cron', post({ id: 'x', task: 'noop', trigger: { type: 'cron', expression: '61 * * * *' } }), 400, 'INVALID_TRIGGER', /minute field "61"/],
-  ['an unknown time zone', post({ id: 'x', task: 'noop', trigger: { type: 'cron', expression: '0 * * * *', timezone: 'Mars/Base' } }), 400, 'INVALID_TRIGGER', /Mars\/Base/],
+  [
+    'an unknown time zone',
+    post({ id: 'x', task: 'noop', trigger: { type: 'cron', expression: '0 * * * *', timezone: 'Mars/Base' } }),
+    400,
+    'INVALID_TRIGGER',
+    /Mars\/Base/,
+  ],
   ['an unknown trigger field', post({ id: 'x', task: 'noop', trigger: { type: 'interval', seconds: 5, every: 3 } }), 400, 'INVALID_TRIGGER', /trigger.every/],
   ['a negative interval', post({ id: 'x', task: 'noop', trigger: { type: 'interval', seconds: -5 } }), 400, 'INVALID_TRIGGER', /trigger.seconds/],
   ['a date without zone', post({ id: 'x', task: 'noop', trigger: { type: 'date', runAt: '2026-05-01T10:00:00' } }), 400, 'INVALID_TRIGGER', /zone/],
@@ -34,16 +40,55 @@ const cases: [string, InjectOptions, number, string, RegExp?][] = [
   ['a bad state filter', { url: '/api/v1/jobs?state=broken' }, 400, 'INVALID_ARGUMENT'],
   ['a PATCH with an unknown field', { method: 'PATCH', url: '/api/v1/jobs/keep', headers: json, payload: { id: 'other' } }, 400, 'INVALID_ARGUMENT'],
   ['a PATCH of a missing job', { method: 'PATCH', url: '/api/v1/jobs/missing', headers: json, payload: { name: 'x' } }, 404, 'JOB_NOT_FOUND'],
-  ['a preview count over 1000', { method: 'POST', url: '/api/v1/schedules/preview', headers: json, payload: { trigger: { type: 'interval', seconds: 1 }, count: 5000 } }, 400, 'INVALID_ARGUMENT'],
-  ['a preview with a bad from', { method: 'POST', url: '/api/v1/schedules/preview', headers: json, payload: { trigger: { type: 'interval', seconds: 1 }, from: 'yesterday' } }, 400, 'INVALID_TRIGGER'],
-  ['a __proto__ key (prototype poisoning)', post('{"id":"x","task":"noop","trigger":{"type":"interval","seconds":5},"__proto__":{"admin":true}}'), 400, 'INVALID_ARGUMENT', /prototype/],
-  ['a constructor.prototype key', post('{"id":"x","task":"noop","trigger":{"type":"interval","seconds":5},"constructor":{"prototype":{"a":1}}}'), 400, 'INVALID_ARGUMENT'],
-  ['a NUL in the args (no store can keep it)', post({ ...intervalJob('x'), args: { password: 'secret-value-1', message: 'x\u0000' } }), 400, 'INVALID_ARGUMENT', /args.message: holds a NUL/],
+  [
+    'a preview count over 1000',
+    { method: 'POST', url: '/api/v1/schedules/preview', headers: json, payload: { trigger: { type: 'interval', seconds: 1 }, count: 5000 } },
+    400,
+    'INVALID_ARGUMENT',
+  ],
+  [
+    'a preview with a bad from',
+    { method: 'POST', url: '/api/v1/schedules/preview', headers: json, payload: { trigger: { type: 'interval', seconds: 1 }, from: 'yesterday' } },
+    400,
+    'INVALID_TRIGGER',
+  ],
+  [
+    'a __proto__ key (prototype poisoning)',
+    post('{"id":"x","task":"noop","trigger":{"type":"interval","seconds":5},"__proto__":{"admin":true}}'),
+    400,
+    'INVALID_ARGUMENT',
+    /prototype/,
+  ],
+  [
+    'a constructor.prototype key',
+    post('{"id":"x","task":"noop","trigger":{"type":"interval","seconds":5},"constructor":{"prototype":{"a":1}}}'),
+    400,
+    'INVALID_ARGUMENT',
+  ],
+  [
+    'a NUL in the args (no store can keep it)',
+    post({ ...intervalJob('x'), args: { password: 'secret-value-1', message: 'x\u0000' } }),
+    400,
+    'INVALID_ARGUMENT',
+    /args.message: holds a NUL/,
+  ],
   ['an unpaired surrogate in an args key', post({ ...intervalJob('x'), args: { '\ud800': 1 } }), 400, 'INVALID_ARGUMENT', /a key/],
   ['a NUL in the search', { url: '/api/v1/jobs?q=%00' }, 400, 'INVALID_ARGUMENT', /q/],
   ['a control character in the cursor', { url: '/api/v1/jobs?cursor=a%01b' }, 400, 'INVALID_ARGUMENT', /cursor/],
-  ['an http job with a header value holding a newline', post({ id: 'x', task: 'http', args: { url: 'https://example.com', headers: { 'x-a': 'a\r\nx-b: c' } }, trigger: { type: 'interval', seconds: 5 } }), 400, 'INVALID_ARGUMENT', /headers/],
-  ['an http job with a URL that is not http', post({ id: 'x', task: 'http', args: { url: 'file:///etc/passwd' }, trigger: { type: 'interval', seconds: 5 } }), 400, 'INVALID_ARGUMENT', /args.url/],
+  [
+    'an http job with a header value holding a newline',
+    post({ id: 'x', task: 'http', args: { url: 'https://example.com', headers: { 'x-a': 'a\r\nx-b: c' } }, trigger: { type: 'interval', seconds: 5 } }),
+    400,
+    'INVALID_ARGUMENT',
+    /headers/,
+  ],
+  [
+    'an http job with a URL that is not http',
+    post({ id: 'x', task: 'http', args: { url: 'file:///etc/passwd' }, trigger: { type: 'interval', seconds: 5 } }),
+    400,
+    'INVALID_ARGUMENT',
+    /args.url/,
+  ],
 ];
 
 describe('bad input', () => {
@@ -65,7 +110,9 @@ describe('bad input', () => {
   it('a preview whose fire times run past the largest Date ends there (200), never a 500', async () => {
     s = await testServer();
     const response = await s.app.inject({
-      method: 'POST', url: '/api/v1/schedules/preview', headers: json,
+      method: 'POST',
+      url: '/api/v1/schedules/preview',
+      headers: json,
       payload: { trigger: { type: 'interval', seconds: 10_000_000_000 }, from: '9999-01-01T00:00:00Z', count: 1000 },
     });
     expect(response.statusCode).toBe(200);

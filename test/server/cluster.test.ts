@@ -54,7 +54,8 @@ describe.skipIf(!pgAvailable)('a cluster of three servers on one PostgreSQL sche
       const id = i < 200 ? `interval-${i}` : `cron-${i}`;
       const trigger = i < 200 ? { type: 'interval', seconds: 1 } : { type: 'cron', expression: '* * * * * *', timezone: 'Europe/Berlin' };
       const response = await fetch(`${(nodes[i % 3] as Node).url}/api/v1/jobs`, {
-        method: 'POST', headers: { 'content-type': 'application/json' },
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
         // maxInstances 3: a run that starts late under a loaded CI machine and overlaps the next second is
         // not a reason to skip a fire; the killed node's lost runs still hold one slot until its lease ends.
         body: JSON.stringify({ id, task: 'http', args: { url: target, method: 'POST' }, trigger, maxInstances: 3 }),
@@ -117,7 +118,9 @@ describe.skipIf(!pgAvailable)('a cluster of three servers on one PostgreSQL sche
     expect(byStatus.running ?? 0).toBe(0);
     expect(byStatus.succeeded).toBeGreaterThanOrEqual(received.length - (byStatus.lost ?? 0));
     const lateness = received.map((r) => r.at - Date.parse(r.key.slice(r.key.lastIndexOf('@') + 1))).sort((a, b) => a - b);
-    console.log(`[cluster test] ${received.length} fires, ${gaps.length} jobs with a gap (${gaps.reduce((n, g) => n + (g.last - g.first) / 1000 + 1, 0)} fires) around the kill, ` +
-      `runs by status ${JSON.stringify(byStatus)}, lateness p50 ${lateness[Math.floor(lateness.length / 2)]} ms, p99 ${lateness[Math.floor(lateness.length * 0.99)]} ms`);
+    console.log(
+      `[cluster test] ${received.length} fires, ${gaps.length} jobs with a gap (${gaps.reduce((n, g) => n + (g.last - g.first) / 1000 + 1, 0)} fires) around the kill, ` +
+        `runs by status ${JSON.stringify(byStatus)}, lateness p50 ${lateness[Math.floor(lateness.length / 2)]} ms, p99 ${lateness[Math.floor(lateness.length * 0.99)]} ms`,
+    );
   }, 90_000);
 });

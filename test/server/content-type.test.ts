@@ -46,7 +46,9 @@ describe('a DELETE without a body', () => {
 
   it('needs no Content-Type without keys: curl -X DELETE over a socket', async () => {
     await withJob();
-    const status = await rawStatus('DELETE /api/v1/jobs/a HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\nConnection: close\r\n\r\n');
+    const status = await rawStatus(
+      'DELETE /api/v1/jobs/a HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\nConnection: close\r\n\r\n',
+    );
     expect(status).toBe(204);
     expect(await s.scheduler.getJob('a')).toBeUndefined();
   });
@@ -60,9 +62,11 @@ describe('a POST without a body', () => {
     expect((await s.app.inject({ method: 'POST', url: '/api/v1/jobs/a/resume', headers: crossSite })).statusCode).toBe(200);
   });
 
-  it('needs no Content-Type without keys from no page (curl -X POST over a socket) or from the server\'s own', async () => {
+  it("needs no Content-Type without keys from no page (curl -X POST over a socket) or from the server's own", async () => {
     await withJob();
-    const status = await rawStatus('POST /api/v1/jobs/a/pause HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\nConnection: close\r\n\r\n');
+    const status = await rawStatus(
+      'POST /api/v1/jobs/a/pause HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\nConnection: close\r\n\r\n',
+    );
     expect(status).toBe(200);
     expect((await s.scheduler.getJob('a'))?.paused).toBe(true);
     const ownPage = { host: HOST, origin: `http://${HOST}`, 'sec-fetch-site': 'same-origin', 'content-length': '0' };
@@ -126,12 +130,20 @@ describe('the OpenAPI document', () => {
     s = await testServer();
     const doc = (await s.app.inject('/docs/json')).json() as { paths: Record<string, Record<string, { requestBody?: { required?: boolean } }>> };
     const bodyless = [
-      ['delete', '/api/v1/jobs/{id}'], ['post', '/api/v1/jobs/{id}/pause'], ['post', '/api/v1/jobs/{id}/resume'],
-      ['post', '/api/v1/jobs/{id}/run'], ['post', '/api/v1/jobs/{id}/cancel'], ['post', '/api/v1/scheduler/pause'],
+      ['delete', '/api/v1/jobs/{id}'],
+      ['post', '/api/v1/jobs/{id}/pause'],
+      ['post', '/api/v1/jobs/{id}/resume'],
+      ['post', '/api/v1/jobs/{id}/run'],
+      ['post', '/api/v1/jobs/{id}/cancel'],
+      ['post', '/api/v1/scheduler/pause'],
       ['post', '/api/v1/scheduler/resume'],
     ] as const;
     for (const [method, path] of bodyless) expect(doc.paths[path]?.[method]?.requestBody?.required, `${method} ${path}`).not.toBe(true);
-    for (const [method, path] of [['post', '/api/v1/jobs'], ['patch', '/api/v1/jobs/{id}'], ['post', '/api/v1/schedules/preview']] as const) {
+    for (const [method, path] of [
+      ['post', '/api/v1/jobs'],
+      ['patch', '/api/v1/jobs/{id}'],
+      ['post', '/api/v1/schedules/preview'],
+    ] as const) {
       expect(doc.paths[path]?.[method]?.requestBody?.required, `${method} ${path}`).toBe(true);
     }
   });

@@ -152,7 +152,9 @@ const jobIds = (frames: Frame[]): string[] => frames.filter((f) => f.event === '
 describe('EventStream', () => {
   it('validates its options, naming the field', () => {
     const bus = new EventBus(silent);
-    expect(() => new EventStream(bus, { maxStreams: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: 'events.maxStreams: must be an integer from 1 to 1000000, got 0.' }));
+    expect(() => new EventStream(bus, { maxStreams: 0 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', message: 'events.maxStreams: must be an integer from 1 to 1000000, got 0.' }),
+    );
     expect(() => new EventStream(bus, { maxStreamsPerCaller: 1.5 })).toThrow(/^events\.maxStreamsPerCaller: /);
     expect(() => new EventStream(bus, { maxBufferedBytes: '1mb' as never })).toThrow(/^events\.maxBufferedBytes: .*got string/);
     expect(() => new EventStream(bus, { heartbeatMs: 2 ** 31 })).toThrow(/^events\.heartbeatMs: /);
@@ -290,7 +292,11 @@ describe('EventStream', () => {
 
     const tooOld = await connect(port, { 'last-event-id': `${stream.epoch}-1` });
     await until(() => tooOld.frames.length === 1, 'missed');
-    expect(tooOld.frames[0]).toEqual({ event: 'missed', id: `${stream.epoch}-${total}`, data: JSON.stringify({ reason: 'buffer', lastEventId: `${stream.epoch}-1` }) });
+    expect(tooOld.frames[0]).toEqual({
+      event: 'missed',
+      id: `${stream.epoch}-${total}`,
+      data: JSON.stringify({ reason: 'buffer', lastEventId: `${stream.epoch}-1` }),
+    });
 
     const oldest = await connect(port, { 'last-event-id': `${stream.epoch}-2` });
     await until(() => oldest.frames.length === EVENT_BUFFER_SIZE, 'the whole buffer');

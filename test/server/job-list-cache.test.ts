@@ -33,7 +33,10 @@ describe('cached job JSON', () => {
     expect(admin).toEqual(JSON.parse(JSON.stringify(expected)));
     expect(admin.nextCursor).not.toBeNull();
     const monitor = JSON.parse(await cache.list(query, false)) as { items: { id: string; args?: unknown }[] };
-    expect(monitor.items.map((j) => [j.id, j.args])).toEqual([['a', undefined], ['b', undefined]]);
+    expect(monitor.items.map((j) => [j.id, j.args])).toEqual([
+      ['a', undefined],
+      ['b', undefined],
+    ]);
     // A change to a job is seen at once (the entry remembers what it was built from).
     await h.scheduler.modifyJob('a', { name: 'renamed' });
     expect((JSON.parse(await cache.list(query, true)) as { items: { name: string }[] }).items[0]?.name).toBe('renamed');

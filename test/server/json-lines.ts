@@ -25,7 +25,8 @@ export interface ServerProcess {
 /** Starts `tickwork serve` on a free port with extra arguments and environment; resolves once it listens. */
 export async function startServerProcess(children: ChildProcess[], args: string[], env: Record<string, string>): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['dist/cli.js', 'serve', '--port', '0', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
   });
   children.push(child);
   const lines = collectJsonLines(child);

@@ -36,14 +36,18 @@ async function waitFor(lines: Record<string, unknown>[], predicate: (l: Record<s
 async function start(extraEnv: Record<string, string> = {}): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), 'tickwork-lifespan-'));
   const config = join(dir, 'tickwork.config.mjs');
-  writeFileSync(config, `export default {
+  writeFileSync(
+    config,
+    `export default {
     tasks: {
       shortRun: async (ctx) => { ctx.logger.info({ event: 'test_run_started' }, 'started'); await new Promise((r) => setTimeout(r, 300)); ctx.logger.info({ event: 'test_run_finished' }, 'finished'); },
       twoSeconds: async (ctx) => { ctx.logger.info({ event: 'test_run_started' }, 'started'); await new Promise((r) => setTimeout(r, 2000)); ctx.logger.info({ event: 'test_run_finished' }, 'finished'); },
     },
-  };\n`);
+  };\n`,
+  );
   const child = spawn(process.execPath, ['dist/cli.js', 'serve', '--port', '0', '--config', config], {
-    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TICKWORK_STORE: `sqlite:${join(dir, 'tickwork.db')}`, ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, TICKWORK_STORE: `sqlite:${join(dir, 'tickwork.db')}`, ...extraEnv },
   });
   const lines = collectJsonLines(child);
   const listening = await waitFor(lines, (l) => l.event === 'server_listening', 15_000);
@@ -54,7 +58,8 @@ describe('server lifespan', () => {
   it('SIGTERM mid-run: the run completes, then scheduler_stopped, exit code 0', async () => {
     server = await start();
     const created = await fetch(`${server.url}/api/v1/jobs`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ id: 'slow', task: 'twoSeconds', trigger: { type: 'interval', seconds: 1 }, maxInstances: 1, coalesce: true }),
     });
     expect(created.status).toBe(201);
@@ -79,7 +84,8 @@ describe('server lifespan', () => {
     for (let attempt = 0; attempt < 5; attempt++) {
       server = await start();
       const created = await fetch(`${server.url}/api/v1/jobs`, {
-        method: 'POST', headers: { 'content-type': 'application/json' },
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ id: 'short', task: 'shortRun', trigger: { type: 'interval', seconds: 3600 } }),
       });
       expect(created.status).toBe(201);
@@ -101,7 +107,8 @@ describe('server lifespan', () => {
   it('a second signal exits at once', async () => {
     server = await start();
     await fetch(`${server.url}/api/v1/jobs`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ id: 'slow', task: 'twoSeconds', trigger: { type: 'interval', seconds: 1 }, maxInstances: 1, coalesce: true }),
     });
     await waitFor(server.lines, (l) => l.event === 'test_run_started', 5_000);

@@ -12,10 +12,14 @@ describe('schedulerPlugin', () => {
     await app.register(schedulerPlugin, { scheduler: h.scheduler, shutdownTimeoutSeconds: 60 });
     expect(app.scheduler).toBe(h.scheduler);
     let finished = false;
-    await h.scheduler.addIntervalJob(async () => {
-      await sleepOn(h.clock, 5_000);
-      finished = true;
-    }, 1, 'slow');
+    await h.scheduler.addIntervalJob(
+      async () => {
+        await sleepOn(h.clock, 5_000);
+        finished = true;
+      },
+      1,
+      'slow',
+    );
     await app.ready();
     expect(h.scheduler.isRunning).toBe(true);
     await h.clock.advance(1_000);

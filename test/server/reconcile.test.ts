@@ -34,7 +34,11 @@ describe('reconcileJobs', () => {
     await clock.advance(90_000);
     await one.shutdown();
 
-    const changed = [config[0] as (typeof config)[number], { id: 'changes', task: 'other', trigger: { type: 'cron' as const, expression: '30 4 * * *' }, args: { v: 2 } }, { id: 'new', task: 'noop', trigger: { type: 'interval' as const, seconds: 30 } }];
+    const changed = [
+      config[0] as (typeof config)[number],
+      { id: 'changes', task: 'other', trigger: { type: 'cron' as const, expression: '30 4 * * *' }, args: { v: 2 } },
+      { id: 'new', task: 'noop', trigger: { type: 'interval' as const, seconds: 30 } },
+    ];
     const two = boot(path, clock);
     await reconcileJobs(two, changed, logger);
     await two.start();

@@ -20,23 +20,25 @@ function start(dir: string): Promise<ServerProcess> {
   return startServerProcess(children, ['--config', join(dir, 'tickwork.config.mjs')], { TICKWORK_STORE: `sqlite:${join(dir, 'tickwork.db')}` });
 }
 
-const post = (url: string, body: unknown): Promise<Response> => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const post = (url: string, body: unknown): Promise<Response> =>
+  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 describe('crash and restart on SQLite', () => {
   it('keeps 50 jobs, records interrupted runs as lost, coalesces the downtime', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tickwork-restart-'));
-    writeFileSync(join(dir, 'tickwork.config.mjs'), `export default {
+    writeFileSync(
+      join(dir, 'tickwork.config.mjs'),
+      `export default {
       tasks: {
         slow: async () => { await new Promise((r) => setTimeout(r, 3000)); },
         tick: () => 'tick',
       },
-    };\n`);
+    };\n`,
+    );
     const first = await start(dir);
     const triggers: Record<string, unknown> = {};
     for (let i = 0; i < 50; i++) {
-      const trigger = i % 2 === 0
-        ? { type: 'interval', seconds: 1 }
-        : { type: 'cron', expression: `*/${(i % 5) + 1} * * * * *`, timezone: 'Europe/Berlin' };
+      const trigger = i % 2 === 0 ? { type: 'interval', seconds: 1 } : { type: 'cron', expression: `*/${(i % 5) + 1} * * * * *`, timezone: 'Europe/Berlin' };
       const response = await post(`${first.url}/api/v1/jobs`, { id: `job-${i}`, task: i === 0 ? 'tick' : 'slow', trigger });
       expect(response.status).toBe(201);
       triggers[`job-${i}`] = ((await response.json()) as { trigger: unknown }).trigger;
@@ -63,7 +65,9 @@ describe('crash and restart on SQLite', () => {
     expect(runs.items.filter((r) => r.outcome === 'lost').length).toBeGreaterThan(0);
     // The 1 s coalescing job ran once for the whole downtime.
     await new Promise((r) => setTimeout(r, 300));
-    const tickRuns = (await (await fetch(`${second.url}/api/v1/jobs/job-0/runs?limit=100`)).json()) as { items: { scheduledAt: string; startedAt: string | null; coalesced?: number }[] };
+    const tickRuns = (await (await fetch(`${second.url}/api/v1/jobs/job-0/runs?limit=100`)).json()) as {
+      items: { scheduledAt: string; startedAt: string | null; coalesced?: number }[];
+    };
     const afterRestart = tickRuns.items.filter((r) => r.startedAt !== null && Date.parse(r.startedAt) > killedAt);
     const catchUp = afterRestart[afterRestart.length - 1];
     expect(catchUp?.coalesced).toBeGreaterThanOrEqual(5);
@@ -80,7 +84,8 @@ describe('crash and restart on SQLite', () => {
     writeFileSync(join(dir, 'tickwork.config.mjs'), 'export default {};\n');
     writeFileSync(join(dir, 'tickwork.db'), 'garbage'.repeat(1000));
     const child = spawn(process.execPath, ['dist/cli.js', 'serve', '--port', '0', '--config', join(dir, 'tickwork.config.mjs')], {
-      stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TICKWORK_STORE: `sqlite:${join(dir, 'tickwork.db')}` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, TICKWORK_STORE: `sqlite:${join(dir, 'tickwork.db')}` },
     });
     children.push(child);
     let output = '';

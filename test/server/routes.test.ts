@@ -21,7 +21,13 @@ describe('HTTP API routes', () => {
     s = await testServer();
     const created = await s.app.inject({ method: 'POST', url: '/api/v1/jobs', headers: json, payload: intervalJob('a', { args: { n: 1 } }) });
     expect(created.statusCode).toBe(201);
-    expect(created.json()).toMatchObject({ id: 'a', task: 'noop', args: { n: 1 }, nextRunTime: '2026-01-01T00:01:00.000Z', trigger: { type: 'interval', seconds: 60, description: 'every minute' } });
+    expect(created.json()).toMatchObject({
+      id: 'a',
+      task: 'noop',
+      args: { n: 1 },
+      nextRunTime: '2026-01-01T00:01:00.000Z',
+      trigger: { type: 'interval', seconds: 60, description: 'every minute' },
+    });
     expect((await s.app.inject('/api/v1/jobs/a')).json()).toMatchObject({ id: 'a' });
     const again = await s.app.inject({ method: 'POST', url: '/api/v1/jobs', headers: json, payload: intervalJob('a') });
     expect(again.statusCode).toBe(409);
@@ -52,10 +58,20 @@ describe('HTTP API routes', () => {
   it('PATCH /jobs/:id changes fields atomically; DELETE removes (204)', async () => {
     s = await testServer();
     await s.app.inject({ method: 'POST', url: '/api/v1/jobs', headers: json, payload: intervalJob('a') });
-    const patched = await s.app.inject({ method: 'PATCH', url: '/api/v1/jobs/a', headers: json, payload: { name: 'Renamed', maxInstances: 2, trigger: { type: 'cron', expression: '30 2 * * *', timezone: 'Europe/Berlin' } } });
+    const patched = await s.app.inject({
+      method: 'PATCH',
+      url: '/api/v1/jobs/a',
+      headers: json,
+      payload: { name: 'Renamed', maxInstances: 2, trigger: { type: 'cron', expression: '30 2 * * *', timezone: 'Europe/Berlin' } },
+    });
     expect(patched.statusCode).toBe(200);
     expect(patched.json()).toMatchObject({ name: 'Renamed', maxInstances: 2, timezone: 'Europe/Berlin', nextRunTime: '2026-01-01T01:30:00.000Z' });
-    const bad = await s.app.inject({ method: 'PATCH', url: '/api/v1/jobs/a', headers: json, payload: { name: 'Other', trigger: { type: 'cron', expression: '99 * * * *' } } });
+    const bad = await s.app.inject({
+      method: 'PATCH',
+      url: '/api/v1/jobs/a',
+      headers: json,
+      payload: { name: 'Other', trigger: { type: 'cron', expression: '99 * * * *' } },
+    });
     expect(bad.statusCode).toBe(400);
     expect((await s.scheduler.getJob('a'))?.name).toBe('Renamed'); // nothing changed
     const removed = await s.app.inject({ method: 'DELETE', url: '/api/v1/jobs/a', headers: json });
@@ -83,12 +99,22 @@ describe('HTTP API routes', () => {
   it('runJobNow beyond maxInstances is 409; an unregistered task is 422', async () => {
     s = await testServer();
     s.scheduler.registerTask('slow', (ctx) => new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))));
-    await s.app.inject({ method: 'POST', url: '/api/v1/jobs', headers: json, payload: { id: 's', task: 'slow', trigger: { type: 'interval', seconds: 3600 } } });
+    await s.app.inject({
+      method: 'POST',
+      url: '/api/v1/jobs',
+      headers: json,
+      payload: { id: 's', task: 'slow', trigger: { type: 'interval', seconds: 3600 } },
+    });
     expect((await s.app.inject({ method: 'POST', url: '/api/v1/jobs/s/run', headers: json })).statusCode).toBe(202);
     const full = await s.app.inject({ method: 'POST', url: '/api/v1/jobs/s/run', headers: json });
     expect(full.statusCode).toBe(409);
     expect(full.json().error.code).toBe('MAX_INSTANCES_REACHED');
-    const unknown = await s.app.inject({ method: 'POST', url: '/api/v1/jobs', headers: json, payload: { task: 'nope', trigger: { type: 'interval', seconds: 1 } } });
+    const unknown = await s.app.inject({
+      method: 'POST',
+      url: '/api/v1/jobs',
+      headers: json,
+      payload: { task: 'nope', trigger: { type: 'interval', seconds: 1 } },
+    });
     expect(unknown.statusCode).toBe(422);
     expect(unknown.json().error.code).toBe('TASK_NOT_REGISTERED');
     await s.scheduler.cancelRun('s');
@@ -98,7 +124,12 @@ describe('HTTP API routes', () => {
     s = await testServer();
     expect((await s.app.inject({ method: 'POST', url: '/api/v1/scheduler/pause', headers: json })).json()).toMatchObject({ state: 'paused' });
     expect((await s.app.inject({ method: 'POST', url: '/api/v1/scheduler/resume', headers: json })).json()).toMatchObject({ state: 'running' });
-    const preview = await s.app.inject({ method: 'POST', url: '/api/v1/schedules/preview', headers: json, payload: { trigger: { type: 'cron', expression: '30 2 * * *', timezone: 'America/New_York' }, from: '2026-03-07T12:00:00Z', count: 2 } });
+    const preview = await s.app.inject({
+      method: 'POST',
+      url: '/api/v1/schedules/preview',
+      headers: json,
+      payload: { trigger: { type: 'cron', expression: '30 2 * * *', timezone: 'America/New_York' }, from: '2026-03-07T12:00:00Z', count: 2 },
+    });
     expect(preview.json()).toEqual({ items: [{ at: '2026-03-08T07:00:00.000Z', dst: 'shifted' }, { at: '2026-03-09T06:30:00.000Z' }] });
   });
 

@@ -27,5 +27,8 @@ export async function testServer(options: { adminKeys?: string[]; monitorKeys?: 
 export const json = { 'content-type': 'application/json' };
 
 export const intervalJob = (id: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
-  id, task: 'noop', trigger: { type: 'interval', seconds: 60 }, ...extra,
+  id,
+  task: 'noop',
+  trigger: { type: 'interval', seconds: 60 },
+  ...extra,
 });

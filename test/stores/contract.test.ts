@@ -30,8 +30,19 @@ function makeJob(id: string, dueAt: number | null, task = 'noop'): JobRecord {
 function context(lost: RunRecord[] = [], loadErrors: { jobId: string; reason: string }[] = []): StoreContext {
   return {
     hydrate: (stored: StoredJob) => {
-      const job = JobRecord.create(stored.id, stored.name, () => undefined, stored.task, stored.args, createTrigger(stored.trigger, env),
-        stored.policy, stored.paused, stored.nextRunTime, stored.dueAt, stored.retry);
+      const job = JobRecord.create(
+        stored.id,
+        stored.name,
+        () => undefined,
+        stored.task,
+        stored.args,
+        createTrigger(stored.trigger, env),
+        stored.policy,
+        stored.paused,
+        stored.nextRunTime,
+        stored.dueAt,
+        stored.retry,
+      );
       job.jitterMs = stored.jitterMs;
       return job;
     },
@@ -44,7 +55,17 @@ function context(lost: RunRecord[] = [], loadErrors: { jobId: string; reason: st
 }
 
 function run(jobId: string, scheduledAt: number, outcome: RunRecord['outcome'] = 'succeeded'): RunRecord {
-  return { jobId, scheduledAt, attempt: 1, startedAt: scheduledAt, finishedAt: outcome === 'running' ? null : scheduledAt + 5, outcome, latenessMs: 0, durationMs: outcome === 'running' ? null : 5, error: null };
+  return {
+    jobId,
+    scheduledAt,
+    attempt: 1,
+    startedAt: scheduledAt,
+    finishedAt: outcome === 'running' ? null : scheduledAt + 5,
+    outcome,
+    latenessMs: 0,
+    durationMs: outcome === 'running' ? null : 5,
+    error: null,
+  };
 }
 
 const pgSchemas: string[] = [];
@@ -62,31 +83,39 @@ const stores: [string, () => JobStore, BadRowHook | null][] = [
   // The memory store holds live records only: it cannot hold a row that does not load.
   ['memory', () => new MemoryJobStore(), null],
   ['sqlite (in memory)', () => new SqliteJobStore({ path: ':memory:' }), null],
-  ['sqlite (file)', () => new SqliteJobStore({ path: join(mkdtempSync(join(tmpdir(), 'tickwork-store-')), 'jobs.db') }), async (store, jobId, trigger, ctx) => {
-    const { path } = store as SqliteJobStore;
-    await store.close();
-    const Database = (await import('better-sqlite3')).default;
-    const db = new Database(path);
-    db.prepare('UPDATE jobs SET trigger = ? WHERE id = ?').run(trigger, jobId);
-    db.close();
-    const reopened = new SqliteJobStore({ path });
-    reopened.open(ctx);
-    return reopened;
-  }],
+  [
+    'sqlite (file)',
+    () => new SqliteJobStore({ path: join(mkdtempSync(join(tmpdir(), 'tickwork-store-')), 'jobs.db') }),
+    async (store, jobId, trigger, ctx) => {
+      const { path } = store as SqliteJobStore;
+      await store.close();
+      const Database = (await import('better-sqlite3')).default;
+      const db = new Database(path);
+      db.prepare('UPDATE jobs SET trigger = ? WHERE id = ?').run(trigger, jobId);
+      db.close();
+      const reopened = new SqliteJobStore({ path });
+      reopened.open(ctx);
+      return reopened;
+    },
+  ],
 ];
 if (pgAvailable) {
-  stores.push(['postgres', () => {
-    const schema = schemaName();
-    pgSchemas.push(schema);
-    return new PostgresJobStore({ connectionString: PG_URL, schema });
-  }, async (store, jobId, trigger, ctx) => {
-    const { schema } = store as PostgresJobStore;
-    await store.close();
-    await sql(`UPDATE "${schema}".jobs SET trigger = $2::jsonb WHERE id = $1`, [jobId, trigger]);
-    const reopened = new PostgresJobStore({ connectionString: PG_URL, schema });
-    await reopened.open(ctx);
-    return reopened;
-  }]);
+  stores.push([
+    'postgres',
+    () => {
+      const schema = schemaName();
+      pgSchemas.push(schema);
+      return new PostgresJobStore({ connectionString: PG_URL, schema });
+    },
+    async (store, jobId, trigger, ctx) => {
+      const { schema } = store as PostgresJobStore;
+      await store.close();
+      await sql(`UPDATE "${schema}".jobs SET trigger = $2::jsonb WHERE id = $1`, [jobId, trigger]);
+      const reopened = new PostgresJobStore({ connectionString: PG_URL, schema });
+      await reopened.open(ctx);
+      return reopened;
+    },
+  ]);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -238,38 +267,45 @@ describe.each(stores)('JobStore contract: %s', (_name, create, withBadRow) => {
     await store.close();
   });
 
-  it.skipIf(withBadRow === null)('sets aside a stored job it cannot load: the others are taken as before, it is reported once, listed as load_error, removable', async () => {
-    const first = await open();
-    await first.add(makeJob('bad', REFERENCE + 1000));
-    await first.add(makeJob('good', REFERENCE + 2000));
-    await first.add(makeJob('later', REFERENCE + 3000));
-    const reports: { jobId: string; reason: string }[] = [];
-    const store = await (withBadRow as BadRowHook)(first, 'bad', '{"type":"cron","expression":"99 * * * *","timezone":"UTC"}', context([], reports));
-    // The bad row is due first; every pass takes the others as if it were not there, and nothing throws.
-    // (A shared store finds the row bad when it first reads it: from then on its due time counts no more.)
-    for (let pass = 0; pass < 3; pass++) {
-      const due = await store.takeDue(REFERENCE + 10_000, 100);
-      expect(due.map((j) => j.id)).toEqual(['good', 'later']);
-      await store.putBack(due);
-      expect(await store.earliestDue()).toBe(REFERENCE + 2000);
-    }
-    const bad = await store.get('bad');
-    expect(bad === undefined ? null : loadErrorOf(bad)).toMatch(/99/);
-    expect(toJobInfo(bad as JobRecord)).toMatchObject({ id: 'bad', status: 'load_error', statusReason: expect.stringMatching(/99/), nextRunTime: null });
-    expect((await store.list()).map((j) => [j.id, loadErrorOf(j) === null]).sort()).toEqual([['bad', false], ['good', true], ['later', true]]);
-    expect((await store.page({ sort: 'id', limit: 10 })).items.map((j) => toJobInfo(j).status)).toEqual(['load_error', 'ok', 'ok']);
-    expect(await store.count()).toBe(3);
-    await sleep(50); // a store may report in the background
-    expect(reports).toEqual([{ jobId: 'bad', reason: expect.stringMatching(/99/) }]);
-    // It stays where it is until removed (or replaced: a remove and an add).
-    expect((await store.remove('bad'))?.id).toBe('bad');
-    expect(await store.get('bad')).toBeUndefined();
-    expect(await store.count()).toBe(2);
-    await store.add(makeJob('bad', REFERENCE + 1000));
-    expect((await store.takeDue(REFERENCE + 10_000, 100)).map((j) => j.id)).toEqual(['bad', 'good', 'later']);
-    expect(reports).toHaveLength(1);
-    await store.close();
-  });
+  it.skipIf(withBadRow === null)(
+    'sets aside a stored job it cannot load: the others are taken as before, it is reported once, listed as load_error, removable',
+    async () => {
+      const first = await open();
+      await first.add(makeJob('bad', REFERENCE + 1000));
+      await first.add(makeJob('good', REFERENCE + 2000));
+      await first.add(makeJob('later', REFERENCE + 3000));
+      const reports: { jobId: string; reason: string }[] = [];
+      const store = await (withBadRow as BadRowHook)(first, 'bad', '{"type":"cron","expression":"99 * * * *","timezone":"UTC"}', context([], reports));
+      // The bad row is due first; every pass takes the others as if it were not there, and nothing throws.
+      // (A shared store finds the row bad when it first reads it: from then on its due time counts no more.)
+      for (let pass = 0; pass < 3; pass++) {
+        const due = await store.takeDue(REFERENCE + 10_000, 100);
+        expect(due.map((j) => j.id)).toEqual(['good', 'later']);
+        await store.putBack(due);
+        expect(await store.earliestDue()).toBe(REFERENCE + 2000);
+      }
+      const bad = await store.get('bad');
+      expect(bad === undefined ? null : loadErrorOf(bad)).toMatch(/99/);
+      expect(toJobInfo(bad as JobRecord)).toMatchObject({ id: 'bad', status: 'load_error', statusReason: expect.stringMatching(/99/), nextRunTime: null });
+      expect((await store.list()).map((j) => [j.id, loadErrorOf(j) === null]).sort()).toEqual([
+        ['bad', false],
+        ['good', true],
+        ['later', true],
+      ]);
+      expect((await store.page({ sort: 'id', limit: 10 })).items.map((j) => toJobInfo(j).status)).toEqual(['load_error', 'ok', 'ok']);
+      expect(await store.count()).toBe(3);
+      await sleep(50); // a store may report in the background
+      expect(reports).toEqual([{ jobId: 'bad', reason: expect.stringMatching(/99/) }]);
+      // It stays where it is until removed (or replaced: a remove and an add).
+      expect((await store.remove('bad'))?.id).toBe('bad');
+      expect(await store.get('bad')).toBeUndefined();
+      expect(await store.count()).toBe(2);
+      await store.add(makeJob('bad', REFERENCE + 1000));
+      expect((await store.takeDue(REFERENCE + 10_000, 100)).map((j) => j.id)).toEqual(['bad', 'good', 'later']);
+      expect(reports).toHaveLength(1);
+      await store.close();
+    },
+  );
 });
 
 describe('SQLite store durability', () => {
@@ -293,7 +329,12 @@ describe('SQLite store durability', () => {
     const lost: RunRecord[] = [];
     const second = new SqliteJobStore({ path });
     second.open(context(lost));
-    expect(second.list().map((j) => j.id).sort()).toEqual(['a', 'b']);
+    expect(
+      second
+        .list()
+        .map((j) => j.id)
+        .sort(),
+    ).toEqual(['a', 'b']);
     const loaded = second.get('a') as JobRecord;
     expect(loaded.nextRunTime).toBe(REFERENCE + 120_000);
     expect(loaded.args).toEqual({ id: 'a' });

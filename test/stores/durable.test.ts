@@ -116,7 +116,10 @@ describe('scheduler on SQLite', () => {
   it('refuses a closure in a persistent store with a message that says to register it', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'tickwork-durable-')), 'db.sqlite');
     const { s } = scheduler(path, new ManualClock(REFERENCE));
-    await expect(s.addIntervalJob(() => undefined, 1, 'closure')).rejects.toMatchObject({ code: 'TASK_NOT_REGISTERED', message: expect.stringMatching(/registerTask/) });
+    await expect(s.addIntervalJob(() => undefined, 1, 'closure')).rejects.toMatchObject({
+      code: 'TASK_NOT_REGISTERED',
+      message: expect.stringMatching(/registerTask/),
+    });
     const registered = (): void => undefined;
     s.registerTask('registered', registered);
     await expect(s.addIntervalJob(registered, 1, 'ok')).resolves.toMatchObject({ task: 'registered' });

@@ -26,7 +26,14 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 function lostRun(jobId: string, scheduledAt: number, attempt = 1): RunRecord {
   return {
-    jobId, scheduledAt, attempt, startedAt: scheduledAt, finishedAt: scheduledAt + 10, outcome: 'lost', latenessMs: 0, durationMs: 10,
+    jobId,
+    scheduledAt,
+    attempt,
+    startedAt: scheduledAt,
+    finishedAt: scheduledAt + 10,
+    outcome: 'lost',
+    latenessMs: 0,
+    durationMs: 10,
     error: { code: 'LOST', message: 'the node running it stopped' },
   };
 }
@@ -78,8 +85,10 @@ describe('lost runs: the scheduler decides, by retryLost', () => {
   it('validates retryLost as a boolean', async () => {
     const { scheduler } = await setup();
     try {
-      await expect(scheduler.addIntervalJob('work', 60, 'bad', { retryLost: 'yes' as unknown as boolean }))
-        .rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/retryLost/) });
+      await expect(scheduler.addIntervalJob('work', 60, 'bad', { retryLost: 'yes' as unknown as boolean })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringMatching(/retryLost/),
+      });
     } finally {
       await scheduler.shutdown({ wait: false });
     }

@@ -21,8 +21,20 @@ function makeJob(id: string, dueAt: number, task: string): JobRecord {
 }
 
 const context = (): StoreContext => ({
-  hydrate: (stored: StoredJob) => JobRecord.create(stored.id, stored.name, () => undefined, stored.task, stored.args,
-    createTrigger(stored.trigger, env), stored.policy, stored.paused, stored.nextRunTime, stored.dueAt, stored.retry),
+  hydrate: (stored: StoredJob) =>
+    JobRecord.create(
+      stored.id,
+      stored.name,
+      () => undefined,
+      stored.task,
+      stored.args,
+      createTrigger(stored.trigger, env),
+      stored.policy,
+      stored.paused,
+      stored.nextRunTime,
+      stored.dueAt,
+      stored.retry,
+    ),
   onLostRun: () => undefined,
   now: () => REFERENCE,
   logger: captureLogger(),
@@ -35,7 +47,7 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: records cached by another node'
     await dropSchema(schema);
   });
 
-  it('a node\'s record of a job removed and added again elsewhere stays the old job: it can neither update nor remove the new one', async () => {
+  it("a node's record of a job removed and added again elsewhere stays the old job: it can neither update nor remove the new one", async () => {
     const a = new PostgresJobStore({ connectionString: PG_URL, schema });
     const b = new PostgresJobStore({ connectionString: PG_URL, schema });
     await a.open(context());

@@ -35,7 +35,6 @@ interface Node {
   lines: LogLine[];
 }
 
-
 describe.skipIf(!pgAvailable)('PostgreSQL store: several nodes, one schedule', () => {
   let schema = '';
   const nodes: Node[] = [];
@@ -58,9 +57,11 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: several nodes, one schedule', (
     schema = schemaName();
     const fires: Fire[] = [];
     const members = [node(), node({ skewMs: 2000 }), node({ skewMs: -2000 })];
-    members.forEach(({ scheduler }, index) => scheduler.registerTask('tick', (ctx) => {
-      fires.push({ jobId: ctx.jobId, scheduledAt: ctx.scheduledAt.getTime(), node: index, realStart: Date.now() });
-    }));
+    members.forEach(({ scheduler }, index) =>
+      scheduler.registerTask('tick', (ctx) => {
+        fires.push({ jobId: ctx.jobId, scheduledAt: ctx.scheduledAt.getTime(), node: index, realStart: Date.now() });
+      }),
+    );
     for (const { scheduler } of members) await scheduler.start();
     for (let i = 0; i < 30; i++) await (members[i % 3] as Node).scheduler.addIntervalJob('tick', 0.5, `job-${i}`);
     await sleep(4000);
@@ -135,7 +136,10 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: several nodes, one schedule', (
   }
 
   /** A run starts on `doomed`, which freezes; the survivor records it lost. `manual`: a run of an hourly job started with runJobNow (the job stays). */
-  async function lostRunSetup(retryLost: boolean, manual = false): Promise<{ doomed: Node; survivor: Node; attempts: { node: string; attempt: number }[]; lost: unknown[]; signals: AbortSignal[] }> {
+  async function lostRunSetup(
+    retryLost: boolean,
+    manual = false,
+  ): Promise<{ doomed: Node; survivor: Node; attempts: { node: string; attempt: number }[]; lost: unknown[]; signals: AbortSignal[] }> {
     schema = schemaName();
     const fast = { heartbeatSeconds: 0.2, leaseSeconds: 1 };
     const doomed = node({ store: fast });
@@ -175,12 +179,27 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: several nodes, one schedule', (
   it('retries a lost run elsewhere when the job opts in with retryLost', async () => {
     const { attempts, survivor } = await lostRunSetup(true);
     await until(() => attempts.length === 2, 20_000, 'the retry');
-    expect(attempts).toEqual([{ node: 'doomed', attempt: 1 }, { node: 'survivor', attempt: 2 }]);
+    expect(attempts).toEqual([
+      { node: 'doomed', attempt: 1 },
+      { node: 'survivor', attempt: 2 },
+    ]);
     // The outcome is written by the history writer after the run: wait for it, not for the run.
     const statuses = async (): Promise<(string | number)[][]> =>
       (await sql<{ attempt: number; status: string }>(`SELECT attempt, status FROM "${schema}".runs ORDER BY attempt`)).map((r) => [r.attempt, r.status]);
-    await until(async () => JSON.stringify(await statuses()) === JSON.stringify([[1, 'lost'], [2, 'succeeded']]), 10_000, 'the retry to be recorded succeeded');
-    expect(await statuses()).toEqual([[1, 'lost'], [2, 'succeeded']]);
+    await until(
+      async () =>
+        JSON.stringify(await statuses()) ===
+        JSON.stringify([
+          [1, 'lost'],
+          [2, 'succeeded'],
+        ]),
+      10_000,
+      'the retry to be recorded succeeded',
+    );
+    expect(await statuses()).toEqual([
+      [1, 'lost'],
+      [2, 'succeeded'],
+    ]);
     expect((await survivor.scheduler.getJob('once').catch(() => null))?.retryLost ?? true).toBe(true);
   }, 45_000);
 
@@ -193,7 +212,10 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: several nodes, one schedule', (
     expect(signals[0]?.aborted, 'the run of the old registration is aborted').toBe(true);
     await sleep(500);
     const rows = await sql<{ attempt: number; status: string }>(`SELECT attempt, status FROM "${schema}".runs ORDER BY attempt`);
-    expect(rows.map((r) => [r.attempt, r.status]), 'the late outcome (cancelled) is not written over lost').toEqual([[1, 'lost']]);
+    expect(
+      rows.map((r) => [r.attempt, r.status]),
+      'the late outcome (cancelled) is not written over lost',
+    ).toEqual([[1, 'lost']]);
     const epochs = await sql<{ epoch: number }>(`SELECT epoch::int AS epoch FROM "${schema}".nodes WHERE id = $1`, [doomed.store.nodeId]);
     expect(epochs).toHaveLength(1);
     // A retry of the fenced attempt (had it failed on the woken node before it knew) is not scheduled.
@@ -228,7 +250,11 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: several nodes, one schedule', (
       RETURNING scheduled_at`);
     expect(row).toBeDefined();
     await member.scheduler.resumeJob('steady');
-    await until(async () => (await sql(`SELECT 1 FROM "${schema}".runs WHERE job_id = 'steady' AND status = 'lost'`)).length === 1, 5000, 'the node to repair its row');
+    await until(
+      async () => (await sql(`SELECT 1 FROM "${schema}".runs WHERE job_id = 'steady' AND status = 'lost'`)).length === 1,
+      5000,
+      'the node to repair its row',
+    );
     const before = fired.length;
     await until(() => fired.length >= before + 2, 5000, 'fires after the repair');
   });
@@ -252,8 +278,9 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: several nodes, one schedule', (
     await other.scheduler.start();
     await until(() => fired.length >= 2, 6000, 'the other node to fire the held job');
     expect((fired[0] as number) - openedAt).toBeLessThan(3000);
-    const { rows } = await (holder.store as unknown as { pool: { query(text: string): Promise<{ rows: { setting: string }[] }> } }).pool
-      .query(`SELECT current_setting('idle_in_transaction_session_timeout') AS setting`);
+    const { rows } = await (holder.store as unknown as { pool: { query(text: string): Promise<{ rows: { setting: string }[] }> } }).pool.query(
+      `SELECT current_setting('idle_in_transaction_session_timeout') AS setting`,
+    );
     expect(rows[0]?.setting).toBe('1s');
   });
 
@@ -272,7 +299,8 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: several nodes, one schedule', (
     await b.scheduler.start();
     await b.scheduler.addDateJob('hang', new Date(Date.now() + 200), 'long-run');
     await until(() => started, 5000, 'B to start its run');
-    const beat = (member: Node): { stop(): Promise<void>; start(): Promise<void> } => (member.store as unknown as { heartbeat: { stop(): Promise<void>; start(): Promise<void> } }).heartbeat;
+    const beat = (member: Node): { stop(): Promise<void>; start(): Promise<void> } =>
+      (member.store as unknown as { heartbeat: { stop(): Promise<void>; start(): Promise<void> } }).heartbeat;
     // Neither reaches the database for 1.5 s (past the lease); A comes back first.
     await Promise.all([beat(a).stop(), beat(b).stop()]);
     await sleep(1500);
@@ -282,7 +310,10 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: several nodes, one schedule', (
     await sleep(1500);
     expect((await sql(`SELECT id FROM "${schema}".nodes ORDER BY id`)).map((r) => r.id)).toEqual([a.store.nodeId, b.store.nodeId].sort());
     expect(b.lines.filter((line) => line.event === 'store_node_fenced')).toEqual([]);
-    expect((await sql(`SELECT status FROM "${schema}".runs WHERE job_id = 'long-run'`)).map((r) => r.status), 'B\'s run is not declared lost').toEqual(['running']);
+    expect(
+      (await sql(`SELECT status FROM "${schema}".runs WHERE job_id = 'long-run'`)).map((r) => r.status),
+      "B's run is not declared lost",
+    ).toEqual(['running']);
   });
 
   it('survives its connections being cut: reconnects, LISTENs again and keeps firing', async () => {
@@ -321,6 +352,9 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: several nodes, one schedule', (
     await first.scheduler.shutdown();
     await sql(`INSERT INTO "${schema}".schema_migrations (version) VALUES (999)`);
     const second = node();
-    await expect(second.scheduler.start()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', message: expect.stringMatching(/version 999, newer than this Tickwork knows/) });
+    await expect(second.scheduler.start()).rejects.toMatchObject({
+      code: 'STORE_UNAVAILABLE',
+      message: expect.stringMatching(/version 999, newer than this Tickwork knows/),
+    });
   });
 });

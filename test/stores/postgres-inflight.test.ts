@@ -19,7 +19,10 @@ describe('the in-flight set of the PostgreSQL store', () => {
     const pool = {
       query: (): Promise<{ rows: never[] }> => {
         calls++;
-        if (calls === 1) return new Promise<void>((resolve) => { releaseFirst = resolve; }).then(() => ({ rows: [] }));
+        if (calls === 1)
+          return new Promise<void>((resolve) => {
+            releaseFirst = resolve;
+          }).then(() => ({ rows: [] }));
         return Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
       },
       connect: (): Promise<never> => Promise.reject(new Error('no connection')),
@@ -28,12 +31,30 @@ describe('the in-flight set of the PostgreSQL store', () => {
     session.pool = pool as unknown as PgSession['pool'];
     session.historyPool = pool as unknown as PgSession['historyPool'];
     session.registration = { epoch: 7, current: true };
-    session.context = { logger: { debug() {}, info() {}, warn() {}, error() {} }, now: () => Date.now(), wake() {}, onLostRun() {}, hydrate() { throw new Error('not used'); } } as unknown as StoreContext;
+    session.context = {
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+      now: () => Date.now(),
+      wake() {},
+      onLostRun() {},
+      hydrate() {
+        throw new Error('not used');
+      },
+    } as unknown as StoreContext;
     const inFlight = new InFlightFires();
     const history: HistoryWriter = new HistoryWriter(session, inFlight, { firstMs: 500, maxMs: 30_000 }, () => history.write(false));
     const key = 'j\u00001000\u00001';
     inFlight.add(key, { jobId: 'j', scheduledAt: 1000, attempt: 1 });
-    const run = { jobId: 'j', scheduledAt: 1000, attempt: 1, startedAt: 1000, finishedAt: null, outcome: 'running', latenessMs: 0, durationMs: null, error: null } as unknown as RunRecord & { outcome: string; finishedAt: number | null };
+    const run = {
+      jobId: 'j',
+      scheduledAt: 1000,
+      attempt: 1,
+      startedAt: 1000,
+      finishedAt: null,
+      outcome: 'running',
+      latenessMs: 0,
+      durationMs: null,
+      error: null,
+    } as unknown as RunRecord & { outcome: string; finishedAt: number | null };
     history.record(run);
     const first = history.write(false); // writes `running`
     await new Promise((resolve) => setTimeout(resolve, 10));

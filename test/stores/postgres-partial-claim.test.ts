@@ -27,13 +27,18 @@ describe.skipIf(!pgAvailable)('a claim of several fire times on PostgreSQL', () 
       const now = Math.floor(Date.now() / hour) * hour;
       const times = [now - 3 * hour, now - 2 * hour, now - hour];
       await sql(`UPDATE "${schema}".jobs SET due_at = 0 WHERE id = 'j'`);
-      await sql(`INSERT INTO "${schema}".runs (job_id, scheduled_at, attempt, status, node_id, recorded_at) VALUES ('j', $1, 1, 'succeeded', 'another-node', $2)`, [times[taken], Date.now()]);
+      await sql(
+        `INSERT INTO "${schema}".runs (job_id, scheduled_at, attempt, status, node_id, recorded_at) VALUES ('j', $1, 1, 'succeeded', 'another-node', $2)`,
+        [times[taken], Date.now()],
+      );
       const jobs = (await store.takeDue(Date.now(), 10)) as JobRecord[];
       expect(jobs.map((job) => job.id)).toEqual(['j']);
       const claim = { job: jobs[0] as JobRecord, runTimes: times, attempt: 1, manual: false };
       const refused = await store.putBack(jobs, [claim]);
       expect(refused).toEqual([claim]);
-      const rows = await sql<{ scheduled_at: number; node_id: string }>(`SELECT scheduled_at, node_id FROM "${schema}".runs WHERE job_id = 'j' ORDER BY scheduled_at`);
+      const rows = await sql<{ scheduled_at: number; node_id: string }>(
+        `SELECT scheduled_at, node_id FROM "${schema}".runs WHERE job_id = 'j' ORDER BY scheduled_at`,
+      );
       expect(rows).toEqual([{ scheduled_at: times[taken], node_id: 'another-node' }]);
       expect(logger.lines.filter((l) => l.event === 'fire_partly_claimed_elsewhere')).toHaveLength(1);
     } finally {

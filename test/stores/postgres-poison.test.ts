@@ -20,9 +20,19 @@ interface Node {
   lines: LogLine[];
 }
 
-
 function settled(jobId: string, scheduledAt: number, extra: Partial<RunRecord> = {}): RunRecord {
-  return { jobId, scheduledAt, attempt: 1, startedAt: scheduledAt + 1, finishedAt: scheduledAt + 6, outcome: 'succeeded', latenessMs: 1, durationMs: 5, error: null, ...extra };
+  return {
+    jobId,
+    scheduledAt,
+    attempt: 1,
+    startedAt: scheduledAt + 1,
+    finishedAt: scheduledAt + 6,
+    outcome: 'succeeded',
+    latenessMs: 1,
+    durationMs: 5,
+    error: null,
+    ...extra,
+  };
 }
 
 const count = (lines: LogLine[], event: string): number => lines.filter((line) => line.event === event).length;
@@ -62,12 +72,20 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: poison never spreads', () => {
     const base = Date.now() - 60_000;
     // Straight into the store, bypassing the executor (which strips NUL from what it records).
     member.store.recordRun(settled('victim', base), victim);
-    member.store.recordRun(settled('victim', base + 1000, {
-      outcome: 'failed', startedAt: base + 1000.4, finishedAt: base + 1005.6, latenessMs: 0.7, durationMs: 5.2, coalesced: 2,
-      lastScheduledAt: base + 1500,
-      error: { code: 'E\u0000NUL', message: 'bad\u0000message \ud800 lone surrogate', detail: { 'k\u0000ey': ['v\u0000'] } } as RunRecord['error'],
-      output: 'out\u0000put',
-    }), victim);
+    member.store.recordRun(
+      settled('victim', base + 1000, {
+        outcome: 'failed',
+        startedAt: base + 1000.4,
+        finishedAt: base + 1005.6,
+        latenessMs: 0.7,
+        durationMs: 5.2,
+        coalesced: 2,
+        lastScheduledAt: base + 1500,
+        error: { code: 'E\u0000NUL', message: 'bad\u0000message \ud800 lone surrogate', detail: { 'k\u0000ey': ['v\u0000'] } } as RunRecord['error'],
+        output: 'out\u0000put',
+      }),
+      victim,
+    );
     member.store.recordRun(settled('victim', base + 2000), victim);
     const before = fired.length;
     await sleep(2500);
@@ -75,7 +93,10 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: poison never spreads', () => {
     const runs = await member.scheduler.getRuns('victim', { limit: 10 });
     expect(runs.map((r) => r.scheduledAt.getTime() - base)).toEqual([2000, 1000, 0]);
     expect(runs[1]).toMatchObject({ outcome: 'failed', error: { code: 'ENUL', message: 'badmessage \ufffd lone surrogate' }, output: 'output', durationMs: 5 });
-    const rows = await sql<{ error: unknown; started_at: number }>(`SELECT error, started_at FROM "${schema}".runs WHERE job_id = 'victim' AND scheduled_at = $1`, [base + 1000]);
+    const rows = await sql<{ error: unknown; started_at: number }>(
+      `SELECT error, started_at FROM "${schema}".runs WHERE job_id = 'victim' AND scheduled_at = $1`,
+      [base + 1000],
+    );
     expect(rows[0]?.error).toEqual({ code: 'ENUL', message: 'badmessage \ufffd lone surrogate', detail: { key: ['v'] } });
     expect(rows[0]?.started_at).toBe(base + 1000);
     expect(count(member.lines, 'store_flush_failed')).toBe(0);
@@ -106,7 +127,13 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: poison never spreads', () => {
     expect(fired.length - before).toBeGreaterThanOrEqual(4);
     const dropped = member.lines.filter((line) => line.event === 'store_record_dropped');
     expect(dropped).toHaveLength(1);
-    expect(dropped[0]).toMatchObject({ level: 'error', jobId: 'victim', scheduledAt: new Date(base + 1000).toISOString(), attempt: 2 ** 31, error: { message: expect.stringMatching(/out of range/) } });
+    expect(dropped[0]).toMatchObject({
+      level: 'error',
+      jobId: 'victim',
+      scheduledAt: new Date(base + 1000).toISOString(),
+      attempt: 2 ** 31,
+      error: { message: expect.stringMatching(/out of range/) },
+    });
     const runs = await member.scheduler.getRuns('victim', { limit: 10 });
     expect(runs.map((r) => r.scheduledAt.getTime() - base)).toEqual([2000, 0]);
     // One failure line per try (5), not one every 5 ms.
@@ -136,7 +163,8 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: poison never spreads', () => {
     expect(count(member.lines, 'loop_error')).toBe(0);
     expect(count(member.lines, 'store_record_dropped')).toBe(0);
     await sql(`DROP TRIGGER refuse ON "${schema}".runs`);
-    const written = async (): Promise<number> => (await sql<{ n: number }>(`SELECT count(*)::int AS n FROM "${schema}".runs WHERE status = 'succeeded'`))[0]?.n ?? 0;
+    const written = async (): Promise<number> =>
+      (await sql<{ n: number }>(`SELECT count(*)::int AS n FROM "${schema}".runs WHERE status = 'succeeded'`))[0]?.n ?? 0;
     await until(async () => (await written()) >= fired.length - 2, 8000, 'the history to be written');
   });
 
@@ -165,22 +193,39 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: poison never spreads', () => {
     expect(fired.filter((id) => id !== 'good')).toEqual([]);
     // Reported once cluster-wide per job, whichever node found it.
     expect(loadErrors).toHaveLength(2);
-    expect(loadErrors).toEqual(expect.arrayContaining([
-      { jobId: 'a-broken', code: 'LOAD_ERROR', message: expect.stringMatching(/cannot be loaded.*99/s) },
-      { jobId: 'b-bad-zone', code: 'LOAD_ERROR', message: expect.stringMatching(/Mars\/Olympus/) },
-    ]));
+    expect(loadErrors).toEqual(
+      expect.arrayContaining([
+        { jobId: 'a-broken', code: 'LOAD_ERROR', message: expect.stringMatching(/cannot be loaded.*99/s) },
+        { jobId: 'b-bad-zone', code: 'LOAD_ERROR', message: expect.stringMatching(/Mars\/Olympus/) },
+      ]),
+    );
     for (const { lines } of members) expect(count(lines, 'loop_error')).toBe(0);
     const scheduler = (members[0] as Node).scheduler;
     const listed = await scheduler.getJobs({ sort: 'id', limit: 50 });
-    expect(listed.items.map((j) => [j.id, j.status])).toEqual([['a-broken', 'load_error'], ['b-bad-zone', 'load_error'], ['good', 'ok']]);
+    expect(listed.items.map((j) => [j.id, j.status])).toEqual([
+      ['a-broken', 'load_error'],
+      ['b-bad-zone', 'load_error'],
+      ['good', 'ok'],
+    ]);
     expect(listed.items[0]?.statusReason).toMatch(/99/);
-    expect(JSON.parse(await new JobListCache(scheduler).list({ sort: 'id', limit: 50 }, true)).items[1]).toMatchObject({ id: 'b-bad-zone', status: 'load_error', statusReason: expect.stringMatching(/Mars/) });
+    expect(JSON.parse(await new JobListCache(scheduler).list({ sort: 'id', limit: 50 }, true)).items[1]).toMatchObject({
+      id: 'b-bad-zone',
+      status: 'load_error',
+      statusReason: expect.stringMatching(/Mars/),
+    });
     expect((await scheduler.getJobs()).items.filter((j) => j.status === 'load_error')).toHaveLength(2);
     expect(await scheduler.getJob('a-broken')).toMatchObject({ status: 'load_error', nextRunTime: null });
     const rows = await sql<{ id: string; load_error: string | null }>(`SELECT id, load_error FROM "${schema}".jobs ORDER BY id`);
-    expect(rows.map((r) => [r.id, r.load_error !== null])).toEqual([['a-broken', true], ['b-bad-zone', true], ['good', false]]);
+    expect(rows.map((r) => [r.id, r.load_error !== null])).toEqual([
+      ['a-broken', true],
+      ['b-bad-zone', true],
+      ['good', false],
+    ]);
     // Changing it in place is refused with the way out; replacing or deleting it works.
-    await expect(scheduler.pauseJob('a-broken')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/replace it.*or remove it/s) });
+    await expect(scheduler.pauseJob('a-broken')).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/replace it.*or remove it/s),
+    });
     await scheduler.removeJob('b-bad-zone');
     await scheduler.addJob({ id: 'a-broken', task: 'tick', trigger: { type: 'interval', seconds: 0.2 }, replaceExisting: true });
     await until(() => fired.includes('a-broken'), 5000, 'the replaced job to fire');

@@ -26,7 +26,9 @@ describe.skipIf(!pgAvailable)('saving a retry on PostgreSQL', () => {
       const at = staleNext + 60_000;
       stale.retry = { scheduledAt: staleNext - 3_600_000, attempt: 2, at };
       expect(await store.saveRetry(stale)).toBe(true);
-      const [row] = await sql<{ next_run_time: number; due_at: number; name: string; retry: unknown }>(`SELECT next_run_time, due_at, name, retry FROM "${schema}".jobs WHERE id = 'j'`);
+      const [row] = await sql<{ next_run_time: number; due_at: number; name: string; retry: unknown }>(
+        `SELECT next_run_time, due_at, name, retry FROM "${schema}".jobs WHERE id = 'j'`,
+      );
       expect(row?.next_run_time).toBe(staleNext + 7_200_000);
       expect(row?.name).toBe('after');
       expect(row?.due_at).toBe(at);

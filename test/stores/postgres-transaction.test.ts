@@ -34,10 +34,12 @@ const connectionLost = (): Error => Object.assign(new Error('Connection terminat
 describe('withTransaction', () => {
   it('commits the work and gives the client back', async () => {
     const fake = fakeClient();
-    await expect(withTransaction(pool(fake), async (client) => {
-      await client.query('SELECT 1');
-      return 'done';
-    })).resolves.toBe('done');
+    await expect(
+      withTransaction(pool(fake), async (client) => {
+        await client.query('SELECT 1');
+        return 'done';
+      }),
+    ).resolves.toBe('done');
     expect(fake.statements).toEqual(['BEGIN', 'SELECT 1', 'COMMIT']);
     expect(fake.released).toEqual([false]);
   });

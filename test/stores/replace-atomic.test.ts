@@ -34,8 +34,9 @@ describe('replaceExisting on SQLite', () => {
     // The database refuses the new row (as a full disk or a constraint would).
     const db = (store as unknown as { db: Database.Database }).db;
     db.exec(`CREATE TRIGGER refuse BEFORE INSERT ON jobs WHEN NEW.name = 'replacement' BEGIN SELECT RAISE(ABORT, 'refused'); END`);
-    await expect(s.addJob({ id: 'job', func: 'work', name: 'replacement', replaceExisting: true, trigger: { type: 'interval', seconds: 5 } }))
-      .rejects.toThrow(/refused/);
+    await expect(s.addJob({ id: 'job', func: 'work', name: 'replacement', replaceExisting: true, trigger: { type: 'interval', seconds: 5 } })).rejects.toThrow(
+      /refused/,
+    );
     expect((await s.getJob('job'))?.name).toBe('original');
     expect(await s.getRuns('job')).toHaveLength(1);
     await clock.advance(10_000);
@@ -70,8 +71,9 @@ describe.skipIf(!pgAvailable)('replaceExisting on PostgreSQL', () => {
       expect(await s.getRuns('job')).toHaveLength(1);
       await sql(`CREATE FUNCTION "${schema}".refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$`);
       await sql(`CREATE TRIGGER refuse BEFORE INSERT ON "${schema}".jobs FOR EACH ROW WHEN (NEW.name = 'replacement') EXECUTE FUNCTION "${schema}".refuse()`);
-      await expect(s.addJob({ id: 'job', func: 'work', name: 'replacement', replaceExisting: true, trigger: { type: 'interval', seconds: 5 } }))
-        .rejects.toThrow(/refused/);
+      await expect(
+        s.addJob({ id: 'job', func: 'work', name: 'replacement', replaceExisting: true, trigger: { type: 'interval', seconds: 5 } }),
+      ).rejects.toThrow(/refused/);
       expect((await s.getJob('job'))?.name).toBe('original');
       expect(await s.getRuns('job')).toHaveLength(1);
       await sql(`DROP TRIGGER refuse ON "${schema}".jobs`);
@@ -84,4 +86,3 @@ describe.skipIf(!pgAvailable)('replaceExisting on PostgreSQL', () => {
     }
   });
 });
-

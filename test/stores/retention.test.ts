@@ -24,7 +24,10 @@ function invalid(path: string, message: string): unknown {
 const sqlite = (options: object): SqliteJobStore => new SqliteJobStore({ path: ':memory:', ...options });
 const postgres = (options: object): PostgresJobStore => new PostgresJobStore({ connectionString: 'postgres://x@127.0.0.1:1/none', ...options });
 /** The stores that keep history by age too (made with a bad option, they fail before they connect). */
-const durable: [string, (options: object) => unknown][] = [['sqlite', sqlite], ['postgres', postgres]];
+const durable: [string, (options: object) => unknown][] = [
+  ['sqlite', sqlite],
+  ['postgres', postgres],
+];
 
 describe('retention options', () => {
   it.each(durable)('%s refuses a maxRunAgeDays that is no number of days from above 0 to 36500', (_name, make) => {
@@ -84,7 +87,8 @@ describe('SQLite retention', () => {
     const store = openStore({ maxRunAgeDays: 1, maxRunsPerJob: 3 }, now);
     const a = job('a');
     store.add(a);
-    for (const at of [REFERENCE - 3 * DAY, REFERENCE - 2 * DAY, REFERENCE - 1000, REFERENCE - 500, REFERENCE - 400, REFERENCE - 300]) store.recordRun(run('a', at), a);
+    for (const at of [REFERENCE - 3 * DAY, REFERENCE - 2 * DAY, REFERENCE - 1000, REFERENCE - 500, REFERENCE - 400, REFERENCE - 300])
+      store.recordRun(run('a', at), a);
     store.flush(); // writes the runs, then prunes (at most once a second)
     expect(store.getRuns('a', { limit: 10 }).map((r) => r.scheduledAt - REFERENCE)).toEqual([-300, -400, -500]);
     now.ms += DAY;

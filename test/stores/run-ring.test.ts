@@ -5,8 +5,16 @@ import { RunSlab } from '../../src/stores/run-slab.js';
 
 function record(scheduledAt: number, fields: Partial<RunRecord> = {}): RunRecord {
   return {
-    jobId: 'job', scheduledAt, attempt: 1, startedAt: scheduledAt + 2, finishedAt: scheduledAt + 7,
-    outcome: 'succeeded', latenessMs: 2, durationMs: 5, error: null, ...fields,
+    jobId: 'job',
+    scheduledAt,
+    attempt: 1,
+    startedAt: scheduledAt + 2,
+    finishedAt: scheduledAt + 7,
+    outcome: 'succeeded',
+    latenessMs: 2,
+    durationMs: 5,
+    error: null,
+    ...fields,
   };
 }
 
@@ -17,7 +25,13 @@ describe('RunRing (packed run history of the memory store)', () => {
     const ring = new RunRing('job', 10, new RunSlab());
     const plain = record(1000);
     const rare = record(2000, {
-      outcome: 'failed', attempt: 3, error: { code: 'E_X', message: 'boom' }, output: 'tail', coalesced: 4, lastScheduledAt: 5000, node: 'n1',
+      outcome: 'failed',
+      attempt: 3,
+      error: { code: 'E_X', message: 'boom' },
+      output: 'tail',
+      coalesced: 4,
+      lastScheduledAt: 5000,
+      node: 'n1',
     });
     const missed = record(3000, { outcome: 'missed', startedAt: null, finishedAt: null, durationMs: null, latenessMs: 61_000 });
     ring.push(plain);
@@ -26,13 +40,22 @@ describe('RunRing (packed run history of the memory store)', () => {
     expect(ring.newest('job', ALL)).toEqual([missed, rare, plain]);
   });
 
-  it('reads as its newest record (a job\'s lastRun), packed or pinned, after wrapping too', () => {
+  it("reads as its newest record (a job's lastRun), packed or pinned, after wrapping too", () => {
     const ring = new RunRing('job', 2, new RunSlab());
     const fields = (r: RunRecord): RunRecord => ({
-      jobId: r.jobId, scheduledAt: r.scheduledAt, attempt: r.attempt, startedAt: r.startedAt, finishedAt: r.finishedAt,
-      outcome: r.outcome, latenessMs: r.latenessMs, durationMs: r.durationMs, error: r.error,
-      ...(r.output === undefined ? {} : { output: r.output }), ...(r.coalesced === undefined ? {} : { coalesced: r.coalesced }),
-      ...(r.lastScheduledAt === undefined ? {} : { lastScheduledAt: r.lastScheduledAt }), ...(r.node === undefined ? {} : { node: r.node }),
+      jobId: r.jobId,
+      scheduledAt: r.scheduledAt,
+      attempt: r.attempt,
+      startedAt: r.startedAt,
+      finishedAt: r.finishedAt,
+      outcome: r.outcome,
+      latenessMs: r.latenessMs,
+      durationMs: r.durationMs,
+      error: r.error,
+      ...(r.output === undefined ? {} : { output: r.output }),
+      ...(r.coalesced === undefined ? {} : { coalesced: r.coalesced }),
+      ...(r.lastScheduledAt === undefined ? {} : { lastScheduledAt: r.lastScheduledAt }),
+      ...(r.node === undefined ? {} : { node: r.node }),
     });
     const rare = record(2000, { outcome: 'failed', attempt: 2, error: { message: 'boom' }, output: 'o', coalesced: 3, lastScheduledAt: 4000, node: 'n' });
     ring.push(record(1000));
@@ -91,7 +114,10 @@ describe('RunRing (packed run history of the memory store)', () => {
     ring.push(record(3000));
     running.outcome = 'succeeded';
     ring.settle(running);
-    expect(ring.newest('job', ALL).map((r) => [r.scheduledAt, r.outcome])).toEqual([[3000, 'succeeded'], [2000, 'succeeded']]);
+    expect(ring.newest('job', ALL).map((r) => [r.scheduledAt, r.outcome])).toEqual([
+      [3000, 'succeeded'],
+      [2000, 'succeeded'],
+    ]);
   });
 
   it('hands out copies: changing a returned record does not change the history', () => {
@@ -105,7 +131,7 @@ describe('RunRing (packed run history of the memory store)', () => {
 
   it('keeps rings that share a slab apart, and reuses the slab indexes of released rings', () => {
     const slab = new RunSlab();
-    const rings = Array.from({ length: 150 }, () => new RunRing('job', 37, slab)); 
+    const rings = Array.from({ length: 150 }, () => new RunRing('job', 37, slab));
     // Interleaved pushes: the rings share columns, and each wraps after 37 records.
     for (let round = 1; round <= 45; round++) {
       rings.forEach((ring, r) => ring.push(record(round * 1000 + r, { attempt: r + 1 })));

@@ -26,10 +26,15 @@ interface TestServer {
 
 const servers: Server[] = [];
 afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => new Promise<void>((resolve) => {
-    s.closeAllConnections();
-    s.close(() => resolve());
-  })));
+  await Promise.all(
+    servers.splice(0).map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          s.closeAllConnections();
+          s.close(() => resolve());
+        }),
+    ),
+  );
 });
 
 /** A server on 127.0.0.1, port 0, that records every request and answers with `handle`. */
@@ -94,10 +99,14 @@ describe('http task redirects', () => {
   it('drops the custom headers on a redirect to another origin, which never sees them (307 keeps POST and body)', async () => {
     const b = await serve((_req, res) => ok(res));
     const a = await serve((_req, res) => redirect(res, 307, `${b.origin}/land`));
-    const output = await httpTask(ctx({
-      url: `${a.origin}/hook`, method: 'POST', body: { hello: 'world' },
-      headers: { 'X-Custom': 'custom-value', Authorization: 'Bearer tok-1234', Cookie: 'session=abcd' },
-    }));
+    const output = await httpTask(
+      ctx({
+        url: `${a.origin}/hook`,
+        method: 'POST',
+        body: { hello: 'world' },
+        headers: { 'X-Custom': 'custom-value', Authorization: 'Bearer tok-1234', Cookie: 'session=abcd' },
+      }),
+    );
     expect(output).toBe('HTTP 200 OK');
     expect(a.requests[0]?.headers).toMatchObject({ 'x-custom': 'custom-value', authorization: 'Bearer tok-1234', cookie: 'session=abcd' });
     expect(b.requests).toHaveLength(1);
@@ -117,7 +126,10 @@ describe('http task redirects', () => {
     const a = await serve((req, res) => (req.url === '/start' ? redirect(res, 302, `${b.origin}/away`) : ok(res)));
     aOrigin = a.origin;
     await httpTask(ctx({ url: `${a.origin}/start`, headers: { 'X-Custom': 'custom-value' } }));
-    expect(a.requests.map((r) => [r.url, r.headers['x-custom']])).toEqual([['/start', 'custom-value'], ['/back', undefined]]);
+    expect(a.requests.map((r) => [r.url, r.headers['x-custom']])).toEqual([
+      ['/start', 'custom-value'],
+      ['/back', undefined],
+    ]);
   });
 
   it('sends the URL userinfo as Basic auth to its origin only', async () => {
@@ -198,7 +210,8 @@ describe('http task errors', () => {
   it('fails past args.timeoutSeconds with code HTTP_TIMEOUT', async () => {
     const a = await serve(() => undefined);
     await expect(httpTask(ctx({ url: a.origin, timeoutSeconds: 0.2 }))).rejects.toMatchObject({
-      code: 'HTTP_TIMEOUT', message: `GET ${a.origin} did not answer within 0.2 s (args.timeoutSeconds).`,
+      code: 'HTTP_TIMEOUT',
+      message: `GET ${a.origin} did not answer within 0.2 s (args.timeoutSeconds).`,
     });
   });
 
@@ -220,7 +233,9 @@ describe('http task errors', () => {
 
 describe('nextRequest', () => {
   const post: HttpRequest = {
-    url: 'https://a.example/hook/sub?x=1', method: 'POST', body: '{"a":1}',
+    url: 'https://a.example/hook/sub?x=1',
+    method: 'POST',
+    body: '{"a":1}',
     headers: { 'idempotency-key': 'k', 'Content-Type': 'application/json', 'X-Custom': 'c', Authorization: 'Bearer t' },
   };
 
@@ -232,7 +247,9 @@ describe('nextRequest', () => {
   it('refuses a redirect from https to http (code HTTP_INSECURE_REDIRECT), naming origins only', () => {
     const call = (): unknown => nextRequest(post, 302, 'http://a.example/plain?token=abc');
     expect(call).toThrow(expect.objectContaining({ code: 'HTTP_INSECURE_REDIRECT' }));
-    expect(call).toThrow('POST https://a.example answered 302 redirecting to http://a.example; the http task does not follow a redirect from https to plain http.');
+    expect(call).toThrow(
+      'POST https://a.example answered 302 redirecting to http://a.example; the http task does not follow a redirect from https to plain http.',
+    );
     expect(() => nextRequest({ ...post, method: 'GET' }, 301, 'http://b.example/')).toThrow(expect.objectContaining({ code: 'HTTP_INSECURE_REDIRECT' }));
   });
 
@@ -251,7 +268,10 @@ describe('nextRequest', () => {
   it('keeps every header on the same origin, and only Idempotency-Key and content-type on another', () => {
     expect(nextRequest(post, 307, '/other')).toEqual({ ...post, url: 'https://a.example/other' });
     expect(nextRequest(post, 307, 'https://b.example/x')).toEqual({
-      url: 'https://b.example/x', method: 'POST', body: '{"a":1}', headers: { 'idempotency-key': 'k', 'Content-Type': 'application/json' },
+      url: 'https://b.example/x',
+      method: 'POST',
+      body: '{"a":1}',
+      headers: { 'idempotency-key': 'k', 'Content-Type': 'application/json' },
     });
     // Another port is another origin.
     expect(nextRequest(post, 308, 'https://a.example:8443/')?.headers).not.toHaveProperty('Authorization');
@@ -264,7 +284,12 @@ describe('nextRequest', () => {
   });
 
   it('turns a method into GET without body as fetch does: 303 any but GET/HEAD, 301/302 POST', () => {
-    const get = { url: 'https://a.example/other', method: 'GET', body: undefined, headers: { 'idempotency-key': 'k', 'X-Custom': 'c', Authorization: 'Bearer t' } };
+    const get = {
+      url: 'https://a.example/other',
+      method: 'GET',
+      body: undefined,
+      headers: { 'idempotency-key': 'k', 'X-Custom': 'c', Authorization: 'Bearer t' },
+    };
     expect(nextRequest(post, 303, '/other')).toEqual(get);
     expect(nextRequest(post, 302, '/other')).toEqual(get);
     expect(nextRequest(post, 301, '/other')).toEqual(get);
@@ -283,7 +308,9 @@ describe('nextRequest', () => {
 
 describe('checkHttpArgs', () => {
   it('accepts good args', () => {
-    expect(() => checkHttpArgs({ url: 'https://example.com/x', method: 'post', headers: { 'X-Api-Key': 'k', 'X-N': 1 }, body: { a: 1 }, timeoutSeconds: 5 })).not.toThrow();
+    expect(() =>
+      checkHttpArgs({ url: 'https://example.com/x', method: 'post', headers: { 'X-Api-Key': 'k', 'X-N': 1 }, body: { a: 1 }, timeoutSeconds: 5 }),
+    ).not.toThrow();
   });
 
   it.each([
@@ -293,7 +320,11 @@ describe('checkHttpArgs', () => {
     ['a bad method', { url: 'https://x.example', method: 'TRACE' }, /args\.method/],
     ['headers not an object', { url: 'https://x.example', headers: ['a'] }, /args\.headers: must be an object/],
     ['a header value that is an object', { url: 'https://x.example', headers: { 'X-A': { b: 1 } } }, /args\.headers\.X-A: must be a string/],
-    ['a client header', { url: 'https://x.example', headers: { 'Transfer-Encoding': 'chunked' } }, /args\.headers\.Transfer-Encoding: is set by the HTTP client/],
+    [
+      'a client header',
+      { url: 'https://x.example', headers: { 'Transfer-Encoding': 'chunked' } },
+      /args\.headers\.Transfer-Encoding: is set by the HTTP client/,
+    ],
     ['a bad timeout', { url: 'https://x.example', timeoutSeconds: 0 }, /args\.timeoutSeconds/],
   ])('refuses %s', (_name, args, message) => {
     expect(() => checkHttpArgs(args)).toThrow(InvalidArgumentError);
@@ -312,20 +343,26 @@ describe('checkHttpArgs', () => {
     expect(() => checkHttpArgs(args)).not.toThrow(/tok-secret/);
   });
 
-  it.each(['Authorization: Bearer tok-secret', 'X Custom tok-secret', '', 'Bad\r\nName tok-secret', 'é-tok-secret'])('refuses the header name %j, without repeating it', (name) => {
-    const args = { url: 'https://x.example', headers: { [name]: 'v' } };
-    expect(() => checkHttpArgs(args)).toThrow(/args\.headers: header #1 has a name that is not a valid HTTP header name/);
-    expect(() => checkHttpArgs(args)).not.toThrow(/tok-secret/);
-  });
+  it.each(['Authorization: Bearer tok-secret', 'X Custom tok-secret', '', 'Bad\r\nName tok-secret', 'é-tok-secret'])(
+    'refuses the header name %j, without repeating it',
+    (name) => {
+      const args = { url: 'https://x.example', headers: { [name]: 'v' } };
+      expect(() => checkHttpArgs(args)).toThrow(/args\.headers: header #1 has a name that is not a valid HTTP header name/);
+      expect(() => checkHttpArgs(args)).not.toThrow(/tok-secret/);
+    },
+  );
 
   it('refuses bad args when the job is added, through registerBuiltInTasks', async () => {
     const { scheduler } = harness();
     registerBuiltInTasks(scheduler, []);
     const trigger = { type: 'interval', seconds: 60 } as const;
-    await expect(scheduler.addJob({ id: 'bad', task: 'http', args: { url: 'https://x.example', headers: { 'X-A': 'a\r\nb' } }, trigger }))
-      .rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/args\.headers\.X-A/) });
+    await expect(
+      scheduler.addJob({ id: 'bad', task: 'http', args: { url: 'https://x.example', headers: { 'X-A': 'a\r\nb' } }, trigger }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/args\.headers\.X-A/) });
     await expect(scheduler.addJob({ id: 'bad2', task: 'http', args: { url: 'gopher://x' }, trigger })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    await expect(scheduler.addJob({ id: 'good', task: 'http', args: { url: 'https://x.example', headers: { 'X-A': 'b' } }, trigger })).resolves.toMatchObject({ id: 'good' });
+    await expect(scheduler.addJob({ id: 'good', task: 'http', args: { url: 'https://x.example', headers: { 'X-A': 'b' } }, trigger })).resolves.toMatchObject({
+      id: 'good',
+    });
   });
 });
 
@@ -339,7 +376,10 @@ describe('the Idempotency-Key', () => {
     registerBuiltInTasks(scheduler, []);
     await scheduler.start();
     await scheduler.addJob({
-      id: 'hook', task: 'http', args: { url: target.origin }, trigger: { type: 'interval', seconds: 60 },
+      id: 'hook',
+      task: 'http',
+      args: { url: target.origin },
+      trigger: { type: 'interval', seconds: 60 },
       retries: { max: 1, backoffSeconds: 5 },
     });
     await clock.advance(60_000);

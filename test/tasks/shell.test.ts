@@ -66,7 +66,9 @@ const SPAWNS_GRANDCHILD = 'sleep 30 & echo "$$ $!" > "$1.tmp" && mv "$1.tmp" "$1
 describe('allow-list entries (checked when the task is created, i.e. at server start)', () => {
   it('refuses relative paths, unknown fields, wrong types and TICKWORK_* env names, naming the entry', () => {
     const refused = (allow: unknown, message: RegExp): void => {
-      expect(() => createShellTask(allow as ShellAllowEntry[])).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(message) }));
+      expect(() => createShellTask(allow as ShellAllowEntry[])).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(message) }),
+      );
     };
     refused(['/bin/echo', 'echo'], /^shell\.allow\[1\]: "echo" is not an absolute path; write the full path of the command \(find it with `command -v echo`/);
     refused([{ command: './backup.sh' }], /^shell\.allow\[0\]\.command: "\.\/backup\.sh" is not an absolute path/);
@@ -85,8 +87,9 @@ describe('allow-list entries (checked when the task is created, i.e. at server s
     const empty = harness({ store: new MemoryJobStore() });
     registerBuiltInTasks(empty.scheduler, []);
     await empty.scheduler.start();
-    await expect(empty.scheduler.addJob({ id: 'x', task: 'shell', args: { command: '/bin/echo' }, trigger: { type: 'interval', seconds: 60 } }))
-      .rejects.toMatchObject({ code: 'TASK_NOT_REGISTERED' });
+    await expect(
+      empty.scheduler.addJob({ id: 'x', task: 'shell', args: { command: '/bin/echo' }, trigger: { type: 'interval', seconds: 60 } }),
+    ).rejects.toMatchObject({ code: 'TASK_NOT_REGISTERED' });
     await empty.scheduler.shutdown();
   });
 });
@@ -111,13 +114,19 @@ describe('job args', () => {
 
   it('refuses a command not listed, a relative command, bad types, unknown fields and unbounded timeouts', () => {
     const { checkArgs } = createShellTask(allow);
-    expect(() => checkArgs({ command: '/bin/rm', args: ['-rf', '/'] })).toThrow(/^args\.command: "\/bin\/rm" is not in shell\.allow \(allowed: \/bin\/echo\); use a listed path, or have an operator add it/);
+    expect(() => checkArgs({ command: '/bin/rm', args: ['-rf', '/'] })).toThrow(
+      /^args\.command: "\/bin\/rm" is not in shell\.allow \(allowed: \/bin\/echo\); use a listed path, or have an operator add it/,
+    );
     expect(() => checkArgs({ command: 'echo', args: ['--target'] })).toThrow(/^args\.command: "echo" is not an absolute path listed in shell\.allow/);
     expect(() => checkArgs(undefined)).toThrow(/^args: the shell task needs \{ command: "\/absolute\/path"/);
     expect(() => checkArgs({ command: '/bin/echo', args: '--target x' })).toThrow(/^args\.args: must be an array of strings/);
-    expect(() => checkArgs({ command: '/bin/echo', args: ['--target'], timeout: 5 })).toThrow(/^args\.timeout: unknown field; the shell task takes command, args, cwd and timeoutSeconds/);
+    expect(() => checkArgs({ command: '/bin/echo', args: ['--target'], timeout: 5 })).toThrow(
+      /^args\.timeout: unknown field; the shell task takes command, args, cwd and timeoutSeconds/,
+    );
     for (const timeoutSeconds of [0, -1, 86_401, Number.NaN, '5']) {
-      expect(() => checkArgs({ command: '/bin/echo', args: ['--target'], timeoutSeconds })).toThrow(/^args\.timeoutSeconds: must be a number of seconds above 0 and at most 86400/);
+      expect(() => checkArgs({ command: '/bin/echo', args: ['--target'], timeoutSeconds })).toThrow(
+        /^args\.timeoutSeconds: must be a number of seconds above 0 and at most 86400/,
+      );
     }
     expect(() => checkArgs({ command: '/bin/echo', args: ['--target'], timeoutSeconds: 86_400 })).not.toThrow();
   });
@@ -142,16 +151,27 @@ describe('through the scheduler (addJob / updateJob)', () => {
     h = harness({ store: new MemoryJobStore() });
     registerBuiltInTasks(h.scheduler, ['/bin/pwd', { command: '/bin/ls', cwd: dir }]);
     await h.scheduler.start();
-    await expect(h.scheduler.addJob({ id: 'a', task: 'shell', args: { command: '/bin/pwd', cwd: '/etc' }, trigger }))
-      .rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^args\.cwd: \/bin\/pwd runs where its shell\.allow entry says and that entry sets no cwd, so a job may not choose one; remove args\.cwd/) });
-    await expect(h.scheduler.addJob({ id: 'b', task: 'shell', args: { command: '/bin/ls', cwd: join(dir, '..') }, trigger }))
-      .rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^args\.cwd: ".*" is outside the directory of \/bin\/ls's shell\.allow entry/) });
-    await expect(h.scheduler.addJob({ id: 'c', task: 'shell', args: { command: '/bin/ls', cwd: `${dir}/reports/../../etc` }, trigger }))
-      .rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    await expect(h.scheduler.addJob({ id: 'd', task: 'shell', args: { command: '/bin/ls', cwd: join(dir, 'reports') }, trigger })).resolves.toMatchObject({ id: 'd' });
+    await expect(h.scheduler.addJob({ id: 'a', task: 'shell', args: { command: '/bin/pwd', cwd: '/etc' }, trigger })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(
+        /^args\.cwd: \/bin\/pwd runs where its shell\.allow entry says and that entry sets no cwd, so a job may not choose one; remove args\.cwd/,
+      ),
+    });
+    await expect(h.scheduler.addJob({ id: 'b', task: 'shell', args: { command: '/bin/ls', cwd: join(dir, '..') }, trigger })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/^args\.cwd: ".*" is outside the directory of \/bin\/ls's shell\.allow entry/),
+    });
+    await expect(h.scheduler.addJob({ id: 'c', task: 'shell', args: { command: '/bin/ls', cwd: `${dir}/reports/../../etc` }, trigger })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+    await expect(h.scheduler.addJob({ id: 'd', task: 'shell', args: { command: '/bin/ls', cwd: join(dir, 'reports') }, trigger })).resolves.toMatchObject({
+      id: 'd',
+    });
     await expect(h.scheduler.updateJob('d', { args: { command: '/bin/ls', cwd: '/' } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    await expect(h.scheduler.addJob({ id: 'e', task: 'shell', args: { command: '/bin/sh', args: ['-c', 'id'] }, trigger }))
-      .rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^args\.command: "\/bin\/sh" is not in shell\.allow/) });
+    await expect(h.scheduler.addJob({ id: 'e', task: 'shell', args: { command: '/bin/sh', args: ['-c', 'id'] }, trigger })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/^args\.command: "\/bin\/sh" is not in shell\.allow/),
+    });
   });
 
   it('records a failed run with its error and the output tail', async () => {
@@ -174,7 +194,10 @@ describe('running', () => {
     setEnv('SHELL_TEST_PASSED', 'passed-through');
     setEnv('SHELL_TEST_HIDDEN', 'hidden-value');
     const out = String(await run([{ command: '/usr/bin/env', env: ['SHELL_TEST_PASSED'] }], { command: '/usr/bin/env' }));
-    const names = out.trim().split('\n').map((line) => line.slice(0, line.indexOf('=')));
+    const names = out
+      .trim()
+      .split('\n')
+      .map((line) => line.slice(0, line.indexOf('=')));
     expect(out).toContain('SHELL_TEST_PASSED=passed-through\n');
     expect(out).toContain(`PATH=${process.env.PATH ?? ''}\n`);
     expect(names.every((name) => ['PATH', 'HOME', 'LANG', 'SHELL_TEST_PASSED'].includes(name))).toBe(true);
@@ -197,7 +220,9 @@ describe('running', () => {
     symlinkSync('/', join(dir, 'escape'));
     const allow = [{ command: '/bin/pwd', cwd: dir }];
     expect(() => createShellTask(allow).checkArgs({ command: '/bin/pwd', cwd: join(dir, 'escape') })).not.toThrow(); // lexically inside
-    await expect(run(allow, { command: '/bin/pwd', cwd: join(dir, 'escape') })).rejects.toThrow(/^args\.cwd: ".*escape" leads outside .* through a symbolic link/);
+    await expect(run(allow, { command: '/bin/pwd', cwd: join(dir, 'escape') })).rejects.toThrow(
+      /^args\.cwd: ".*escape" leads outside .* through a symbolic link/,
+    );
   });
 
   it('keeps the last 4096 characters of more than 1 MiB of output, without killing the child', async () => {
@@ -215,10 +240,15 @@ describe('running', () => {
 
   it('returns "exit code 0" for a silent success, and reports a signal or a missing program', async () => {
     expect(await run(['/bin/sh'], { command: '/bin/sh', args: ['-c', 'true'] })).toBe('exit code 0');
-    await expect(run(['/bin/sh'], { command: '/bin/sh', args: ['-c', 'echo bye; kill -TERM $$'] }))
-      .rejects.toMatchObject({ code: 'SHELL_FAILED', message: '/bin/sh failed: killed by SIGTERM', output: 'bye\n' });
-    await expect(run(['/nonexistent/tickwork-tool'], { command: '/nonexistent/tickwork-tool' }))
-      .rejects.toMatchObject({ code: 'SHELL_FAILED', message: '/nonexistent/tickwork-tool could not be started (ENOENT): the command does not exist.' });
+    await expect(run(['/bin/sh'], { command: '/bin/sh', args: ['-c', 'echo bye; kill -TERM $$'] })).rejects.toMatchObject({
+      code: 'SHELL_FAILED',
+      message: '/bin/sh failed: killed by SIGTERM',
+      output: 'bye\n',
+    });
+    await expect(run(['/nonexistent/tickwork-tool'], { command: '/nonexistent/tickwork-tool' })).rejects.toMatchObject({
+      code: 'SHELL_FAILED',
+      message: '/nonexistent/tickwork-tool could not be started (ENOENT): the command does not exist.',
+    });
   });
 
   it('on timeout kills the whole process group, a background grandchild too', async () => {

@@ -70,7 +70,10 @@ describe('shell task', () => {
 
   it('fails on a non-zero exit with the tail of the output as output', async () => {
     const shell = createShellTask([node]).func;
-    await expect(shell(ctx({ command: node, args: ['-e', 'console.error("boom"); process.exit(3)'] }))).rejects.toMatchObject({ code: 'SHELL_FAILED', output: 'boom\n' });
+    await expect(shell(ctx({ command: node, args: ['-e', 'console.error("boom"); process.exit(3)'] }))).rejects.toMatchObject({
+      code: 'SHELL_FAILED',
+      output: 'boom\n',
+    });
   });
 });
 

@@ -19,83 +19,114 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
   const scheduler = app.scheduler;
   const listCache = new JobListCache(scheduler);
 
-  app.get<{ Querystring: { limit?: string; cursor?: string; q?: string; state?: JobState; sort?: JobSort } }>('/jobs', {
-    schema: { tags: ['jobs'], summary: 'List jobs, a page at a time', querystring: listJobsQuery, response: { 200: jobPageSchema } },
-  }, async (request, reply) => {
-    const { cursor, q, state, sort } = request.query;
-    // Serialized from the cache of each unchanged job's JSON (a dashboard polls this). Sorted by id unless asked.
-    const body = await listCache.list({
-      sort: sort ?? 'id',
-      limit: parseLimit(request.query.limit),
-      ...(cursor === undefined ? {} : { cursor }),
-      ...(q === undefined ? {} : { q }),
-      ...(state === undefined ? {} : { state }),
-    }, callerOf(request).role === 'admin');
-    return reply.type('application/json; charset=utf-8').serializer((payload) => payload as string).send(body);
-  });
+  app.get<{ Querystring: { limit?: string; cursor?: string; q?: string; state?: JobState; sort?: JobSort } }>(
+    '/jobs',
+    {
+      schema: { tags: ['jobs'], summary: 'List jobs, a page at a time', querystring: listJobsQuery, response: { 200: jobPageSchema } },
+    },
+    async (request, reply) => {
+      const { cursor, q, state, sort } = request.query;
+      // Serialized from the cache of each unchanged job's JSON (a dashboard polls this). Sorted by id unless asked.
+      const body = await listCache.list(
+        {
+          sort: sort ?? 'id',
+          limit: parseLimit(request.query.limit),
+          ...(cursor === undefined ? {} : { cursor }),
+          ...(q === undefined ? {} : { q }),
+          ...(state === undefined ? {} : { state }),
+        },
+        callerOf(request).role === 'admin',
+      );
+      return reply
+        .type('application/json; charset=utf-8')
+        .serializer((payload) => payload as string)
+        .send(body);
+    },
+  );
 
-  app.post<{ Body: AddJobSpec }>('/jobs', {
-    schema: { tags: ['jobs'], summary: 'Create a job', body: createJobBody, response: { 201: jobInfoSchema } },
-  }, async (request, reply) => {
-    const job = await scheduler.addJob(request.body);
-    reply.code(201);
-    return job;
-  });
+  app.post<{ Body: AddJobSpec }>(
+    '/jobs',
+    {
+      schema: { tags: ['jobs'], summary: 'Create a job', body: createJobBody, response: { 201: jobInfoSchema } },
+    },
+    async (request, reply) => {
+      const job = await scheduler.addJob(request.body);
+      reply.code(201);
+      return job;
+    },
+  );
 
-  app.get<{ Params: IdParams }>('/jobs/:id', { schema: { tags: ['jobs'], summary: 'Read a job', params: jobParams, response: { 200: jobInfoSchema } } }, async (request) => {
-    const job = await scheduler.getJob(request.params.id);
-    if (job === undefined) throw new JobNotFoundError(request.params.id);
-    return forCaller(request, job);
-  });
+  app.get<{ Params: IdParams }>(
+    '/jobs/:id',
+    { schema: { tags: ['jobs'], summary: 'Read a job', params: jobParams, response: { 200: jobInfoSchema } } },
+    async (request) => {
+      const job = await scheduler.getJob(request.params.id);
+      if (job === undefined) throw new JobNotFoundError(request.params.id);
+      return forCaller(request, job);
+    },
+  );
 
-  app.patch<{ Params: IdParams; Body: Record<string, unknown> }>('/jobs/:id', {
-    schema: { tags: ['jobs'], summary: 'Change a job (each field optional)', params: jobParams, body: patchJobBody, response: { 200: jobInfoSchema } },
-  }, async (request) => scheduler.updateJob(request.params.id, request.body as never));
+  app.patch<{ Params: IdParams; Body: Record<string, unknown> }>(
+    '/jobs/:id',
+    {
+      schema: { tags: ['jobs'], summary: 'Change a job (each field optional)', params: jobParams, body: patchJobBody, response: { 200: jobInfoSchema } },
+    },
+    async (request) => scheduler.updateJob(request.params.id, request.body as never),
+  );
 
   app.delete<{ Params: IdParams }>('/jobs/:id', { schema: { tags: ['jobs'], summary: 'Remove a job', params: jobParams } }, async (request, reply) => {
     await scheduler.removeJob(request.params.id);
     reply.code(204);
   });
 
-  app.post<{ Params: IdParams }>('/jobs/:id/pause', { schema: { tags: ['jobs'], summary: 'Pause a job', params: jobParams } },
-    async (request) => scheduler.pauseJob(request.params.id));
+  app.post<{ Params: IdParams }>('/jobs/:id/pause', { schema: { tags: ['jobs'], summary: 'Pause a job', params: jobParams } }, async (request) =>
+    scheduler.pauseJob(request.params.id),
+  );
 
-  app.post<{ Params: IdParams }>('/jobs/:id/resume', { schema: { tags: ['jobs'], summary: 'Resume a job', params: jobParams } },
-    async (request, reply) => {
-      const job = await scheduler.resumeJob(request.params.id);
-      if (job === undefined) {
-        reply.code(200);
-        return { removed: true, message: 'The trigger has no further fire time, so the job was removed.' };
-      }
-      return job;
-    });
-
-  app.post<{ Params: IdParams }>('/jobs/:id/run', { schema: { tags: ['jobs'], summary: 'Run a job now', params: jobParams } },
-    async (request, reply) => {
-      const job = await scheduler.runJobNow(request.params.id);
-      reply.code(202);
-      return job;
-    });
-
-  app.post<{ Params: IdParams }>('/jobs/:id/cancel', { schema: { tags: ['jobs'], summary: "Cancel a job's running runs", params: jobParams } },
-    async (request) => ({ cancelled: await scheduler.cancelRun(request.params.id) }));
-
-  app.get<{ Params: IdParams; Querystring: { limit?: string; cursor?: string } }>('/jobs/:id/runs', {
-    schema: { tags: ['jobs'], summary: 'Run history, newest first', params: jobParams, querystring: listRunsQuery, response: { 200: runPageSchema } },
-  }, async (request) => {
-    const limit = parseLimit(request.query.limit);
-    let before: Date | undefined;
-    if (request.query.cursor !== undefined) {
-      const ms = Number(request.query.cursor);
-      if (!Number.isInteger(ms)) throw InvalidArgumentError.field('querystring.cursor', 'is not a cursor from a previous page.');
-      before = new Date(ms);
+  app.post<{ Params: IdParams }>('/jobs/:id/resume', { schema: { tags: ['jobs'], summary: 'Resume a job', params: jobParams } }, async (request, reply) => {
+    const job = await scheduler.resumeJob(request.params.id);
+    if (job === undefined) {
+      reply.code(200);
+      return { removed: true, message: 'The trigger has no further fire time, so the job was removed.' };
     }
-    // One more than asked, to know whether another page follows.
-    const runs = await scheduler.getRuns(request.params.id, before === undefined ? { limit: Math.min(limit + 1, 1000) } : { limit: Math.min(limit + 1, 1000), before });
-    const more = runs.length > limit;
-    const page = runs.slice(0, limit);
-    const items = callerOf(request).role === 'admin' ? page : page.map(withoutOutput);
-    const last = page[page.length - 1];
-    return { items, nextCursor: more && last !== undefined ? String(last.scheduledAt.getTime()) : null };
+    return job;
   });
+
+  app.post<{ Params: IdParams }>('/jobs/:id/run', { schema: { tags: ['jobs'], summary: 'Run a job now', params: jobParams } }, async (request, reply) => {
+    const job = await scheduler.runJobNow(request.params.id);
+    reply.code(202);
+    return job;
+  });
+
+  app.post<{ Params: IdParams }>(
+    '/jobs/:id/cancel',
+    { schema: { tags: ['jobs'], summary: "Cancel a job's running runs", params: jobParams } },
+    async (request) => ({ cancelled: await scheduler.cancelRun(request.params.id) }),
+  );
+
+  app.get<{ Params: IdParams; Querystring: { limit?: string; cursor?: string } }>(
+    '/jobs/:id/runs',
+    {
+      schema: { tags: ['jobs'], summary: 'Run history, newest first', params: jobParams, querystring: listRunsQuery, response: { 200: runPageSchema } },
+    },
+    async (request) => {
+      const limit = parseLimit(request.query.limit);
+      let before: Date | undefined;
+      if (request.query.cursor !== undefined) {
+        const ms = Number(request.query.cursor);
+        if (!Number.isInteger(ms)) throw InvalidArgumentError.field('querystring.cursor', 'is not a cursor from a previous page.');
+        before = new Date(ms);
+      }
+      // One more than asked, to know whether another page follows.
+      const runs = await scheduler.getRuns(
+        request.params.id,
+        before === undefined ? { limit: Math.min(limit + 1, 1000) } : { limit: Math.min(limit + 1, 1000), before },
+      );
+      const more = runs.length > limit;
+      const page = runs.slice(0, limit);
+      const items = callerOf(request).role === 'admin' ? page : page.map(withoutOutput);
+      const last = page[page.length - 1];
+      return { items, nextCursor: more && last !== undefined ? String(last.scheduledAt.getTime()) : null };
+    },
+  );
 }

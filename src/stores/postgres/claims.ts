@@ -46,9 +46,11 @@ export class PgClaims {
     const { s } = this.session;
     const taken: string[] = [];
     for (const claim of this.open) for (const job of claim.jobs) taken.push(job.id);
-    const { rows } = await this.session.query<{ due_at: number }>('reading the next due time',
+    const { rows } = await this.session.query<{ due_at: number }>(
+      'reading the next due time',
       `SELECT due_at FROM ${s}.jobs WHERE due_at IS NOT NULL AND load_error IS NULL ${taken.length === 0 ? '' : 'AND NOT (id = ANY($1))'} ORDER BY due_at LIMIT 1`,
-      taken.length === 0 ? [] : [taken]);
+      taken.length === 0 ? [] : [taken],
+    );
     return rows[0]?.due_at ?? null;
   }
 
@@ -68,10 +70,14 @@ export class PgClaims {
       throw pgError('claiming due jobs', error);
     }
     try {
-      const { rows } = await tx.client.query<JobRow>(this.session.prepared('take_due',
-        `SELECT ${jobColumns(s, false)} FROM ${s}.jobs j WHERE j.due_at <= $1::float8 AND j.load_error IS NULL
+      const { rows } = await tx.client.query<JobRow>(
+        this.session.prepared(
+          'take_due',
+          `SELECT ${jobColumns(s, false)} FROM ${s}.jobs j WHERE j.due_at <= $1::float8 AND j.load_error IS NULL
          ORDER BY j.due_at, j.seq LIMIT $2 FOR UPDATE OF j SKIP LOCKED`,
-        [now, limit]));
+          [now, limit],
+        ),
+      );
       // A row that cannot be loaded is left out (its lock goes with the claim) and set aside once the claim ends.
       const jobs: JobRecord[] = [];
       for (const row of rows) {
@@ -143,7 +149,9 @@ export class PgClaims {
       return await withTransaction(this.session.db, async (client) => {
         const { rows } = await client.query<{ active: number }>(
           `SELECT (SELECT count(*)::int FROM ${s}.runs a WHERE a.job_id = j.id AND a.status IN ('claimed', 'running')) AS active
-           FROM ${s}.jobs j WHERE j.id = $1 FOR UPDATE`, [claim.job.id]);
+           FROM ${s}.jobs j WHERE j.id = $1 FOR UPDATE`,
+          [claim.job.id],
+        );
         const row = rows[0];
         if (row === undefined) throw new JobNotFoundError(claim.job.id);
         // Its slots are taken: nothing is written (the transaction only held the job's row).
@@ -151,7 +159,9 @@ export class PgClaims {
         const inserted = await client.query(
           `INSERT INTO ${s}.runs (job_id, scheduled_at, attempt, status, node_id, epoch, recorded_at)
            SELECT $1, $2, $3, 'claimed', $4, $5::bigint, ${DB_NOW} WHERE EXISTS (SELECT 1 FROM ${s}.nodes WHERE id = $4 AND epoch = $5::bigint FOR KEY SHARE)
-           ON CONFLICT DO NOTHING`, [claim.job.id, scheduledAt, claim.attempt, this.session.nodeId, this.session.epoch]);
+           ON CONFLICT DO NOTHING`,
+          [claim.job.id, scheduledAt, claim.attempt, this.session.nodeId, this.session.epoch],
+        );
         // In flight before the commit, as in putBack; taken back below when the commit fails.
         added = inserted.rowCount === 1;
         if (added) this.inFlight.add(key, { jobId: claim.job.id, scheduledAt, attempt: claim.attempt });
@@ -179,8 +189,10 @@ export class PgClaims {
         fires.status.push(i === 0 ? 'claimed' : 'queued');
       });
     }
-    const { rows } = await client.query<{ job_id: string; scheduled_at: number; attempt: number }>(this.session.prepared('claim',
-      `WITH me AS (SELECT 1 FROM ${s}.nodes WHERE id = $6 AND epoch = $11::bigint FOR KEY SHARE),
+    const { rows } = await client.query<{ job_id: string; scheduled_at: number; attempt: number }>(
+      this.session.prepared(
+        'claim',
+        `WITH me AS (SELECT 1 FROM ${s}.nodes WHERE id = $6 AND epoch = $11::bigint FOR KEY SHARE),
        moved AS (
          UPDATE ${s}.jobs j SET next_run_time = u.next, due_at = u.due, jitter_ms = u.jitter, retry = u.retry::jsonb
          FROM unnest($1::text[], $2::float8[], $3::float8[], $4::int[], $5::text[]) AS u(id, next, due, jitter, retry)
@@ -191,9 +203,12 @@ export class PgClaims {
        WHERE EXISTS (SELECT 1 FROM me)
        ON CONFLICT DO NOTHING
        RETURNING job_id, scheduled_at, attempt`,
-      [...scheduleParams(jobs), this.session.nodeId, fires.jobId, fires.scheduledAt, fires.attempt, fires.status, this.session.epoch]));
+        [...scheduleParams(jobs), this.session.nodeId, fires.jobId, fires.scheduledAt, fires.attempt, fires.status, this.session.epoch],
+      ),
+    );
     const accepted = new Map<string, InFlightFire>();
-    for (const row of rows) accepted.set(fireKey(row.job_id, row.scheduled_at, row.attempt), { jobId: row.job_id, scheduledAt: row.scheduled_at, attempt: row.attempt });
+    for (const row of rows)
+      accepted.set(fireKey(row.job_id, row.scheduled_at, row.attempt), { jobId: row.job_id, scheduledAt: row.scheduled_at, attempt: row.attempt });
     return accepted;
   }
 
@@ -210,14 +225,17 @@ export class PgClaims {
         times.push(at);
         attempts.push(c.attempt);
       }
-      this.session.context?.logger.warn({ event: 'fire_partly_claimed_elsewhere', jobId: c.job.id, runTimes: c.runTimes.map((t) => new Date(t).toISOString()) },
-        'some fire times of this submission were recorded by another node already; none of them starts here');
+      this.session.context?.logger.warn(
+        { event: 'fire_partly_claimed_elsewhere', jobId: c.job.id, runTimes: c.runTimes.map((t) => new Date(t).toISOString()) },
+        'some fire times of this submission were recorded by another node already; none of them starts here',
+      );
     }
     if (ids.length === 0) return;
     await client.query(
       `DELETE FROM ${this.session.s}.runs r USING unnest($1::text[], $2::float8[], $3::int[]) AS u(job_id, scheduled_at, attempt)
        WHERE r.job_id = u.job_id AND r.scheduled_at = u.scheduled_at AND r.attempt = u.attempt AND r.node_id = $4 AND r.status IN ('claimed', 'queued')`,
-      [ids, times, attempts, this.session.nodeId]);
+      [ids, times, attempts, this.session.nodeId],
+    );
   }
 
   /** Commits a claim; a failed (ambiguous) COMMIT is thrown: its fires must not start. */

@@ -22,7 +22,10 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 export function checkSchemaName(schema: string, field = 'schema'): string {
   if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema)) {
-    throw InvalidArgumentError.field(field, `must be a PostgreSQL schema name of lower-case letters, digits and underscores (at most 63, not starting with a digit), got ${JSON.stringify(schema)}.`);
+    throw InvalidArgumentError.field(
+      field,
+      `must be a PostgreSQL schema name of lower-case letters, digits and underscores (at most 63, not starting with a digit), got ${JSON.stringify(schema)}.`,
+    );
   }
   return schema;
 }
@@ -85,7 +88,8 @@ export interface PoolOptions {
 export function createPool(connectionString: string, nodeId: string, max: number, options: PoolOptions = {}): pg.Pool {
   const settings: string[] = [];
   if (options.asyncCommit === true) settings.push('-c synchronous_commit=off');
-  if (options.idleInTransactionMs !== undefined) settings.push(`-c idle_in_transaction_session_timeout=${Math.max(1, Math.round(options.idleInTransactionMs))}`);
+  if (options.idleInTransactionMs !== undefined)
+    settings.push(`-c idle_in_transaction_session_timeout=${Math.max(1, Math.round(options.idleInTransactionMs))}`);
   return new pg.Pool({
     ...(settings.length > 0 ? { options: settings.join(' ') } : {}),
     connectionString: withDefaultUser(connectionString),
@@ -102,7 +106,13 @@ export function createPool(connectionString: string, nodeId: string, max: number
 }
 
 export function createClient(connectionString: string, nodeId: string): pg.Client {
-  return new pg.Client({ connectionString: withDefaultUser(connectionString), types, application_name: `tickwork ${nodeId} listen`.slice(0, 63), connectionTimeoutMillis: 5_000, keepAlive: true });
+  return new pg.Client({
+    connectionString: withDefaultUser(connectionString),
+    types,
+    application_name: `tickwork ${nodeId} listen`.slice(0, 63),
+    connectionTimeoutMillis: 5_000,
+    keepAlive: true,
+  });
 }
 
 /** SQLSTATE classes that mean the server is unreachable, restarting or out of resources. */

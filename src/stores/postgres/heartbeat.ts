@@ -81,7 +81,9 @@ export class NodeHeartbeat {
     private readonly hooks: HeartbeatHooks,
   ) {
     this.pool = createPool(connectionString, nodeId, 1);
-    this.pool.on('error', (error) => context.logger.warn({ event: 'store_connection_lost', error: { message: error.message } }, 'the PostgreSQL heartbeat connection was lost'));
+    this.pool.on('error', (error) =>
+      context.logger.warn({ event: 'store_connection_lost', error: { message: error.message } }, 'the PostgreSQL heartbeat connection was lost'),
+    );
     this.pool.on('connect', (client) => client.on('error', () => undefined));
   }
 
@@ -113,14 +115,18 @@ export class NodeHeartbeat {
   private schedule(): void {
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.beating = this.beat().catch((error: unknown) => {
-        this.failed = true;
-        this.context.logger.warn({ event: 'store_heartbeat_failed', error: { message: pgError('heartbeat', error).message } },
-          'PostgreSQL heartbeat failed; other nodes will treat this node as dead if it lasts past the lease');
-      }).finally(() => {
-        this.beating = null;
-        if (this.timer === null && !this.stopped) this.schedule();
-      });
+      this.beating = this.beat()
+        .catch((error: unknown) => {
+          this.failed = true;
+          this.context.logger.warn(
+            { event: 'store_heartbeat_failed', error: { message: pgError('heartbeat', error).message } },
+            'PostgreSQL heartbeat failed; other nodes will treat this node as dead if it lasts past the lease',
+          );
+        })
+        .finally(() => {
+          this.beating = null;
+          if (this.timer === null && !this.stopped) this.schedule();
+        });
     }, this.intervalMs);
     this.timer.unref?.();
   }
@@ -144,13 +150,16 @@ export class NodeHeartbeat {
     } else {
       const { rows } = await this.pool.query<{ db_now: number }>(
         `UPDATE ${this.schema}.nodes SET heartbeat_at = ${DB_NOW} WHERE id = $1 AND epoch = $2 RETURNING heartbeat_at AS db_now`,
-        [this.nodeId, this.epochValue]);
+        [this.nodeId, this.epochValue],
+      );
       const row = rows[0];
       if (row === undefined) {
         const old = this.epochValue;
         this.epochValue = null;
-        this.context.logger.error({ event: 'store_node_fenced', node: this.nodeId, epoch: old, sinceLastBeatMs: Math.round(before - this.lastOk) },
-          'this node was declared dead (no heartbeat within the lease) and its unsettled runs recorded lost; what it still runs is aborted and recorded nowhere, and it registers again');
+        this.context.logger.error(
+          { event: 'store_node_fenced', node: this.nodeId, epoch: old, sinceLastBeatMs: Math.round(before - this.lastOk) },
+          'this node was declared dead (no heartbeat within the lease) and its unsettled runs recorded lost; what it still runs is aborted and recorded nowhere, and it registers again',
+        );
         this.hooks.onFenced(old);
         dbNow = await this.register();
       } else {
@@ -178,7 +187,8 @@ export class NodeHeartbeat {
        VALUES ($1, $2, $3, ${DB_NOW}, ${DB_NOW}, nextval('${this.schema}.node_epochs'))
        ON CONFLICT (id) DO UPDATE SET heartbeat_at = EXCLUDED.heartbeat_at, epoch = EXCLUDED.epoch
        RETURNING heartbeat_at AS db_now, epoch`,
-      [this.nodeId, hostname(), process.pid]);
+      [this.nodeId, hostname(), process.pid],
+    );
     const row = rows[0] as { db_now: number; epoch: number };
     this.epochValue = Number(row.epoch);
     if (again) this.healthySince = performance.now();
@@ -232,9 +242,16 @@ export class NodeHeartbeat {
          AND NOT EXISTS (SELECT 1 FROM unnest($6::text[], $7::float8[], $8::int[]) AS f(job_id, scheduled_at, attempt)
            WHERE f.job_id = r.job_id AND f.scheduled_at = r.scheduled_at AND f.attempt = r.attempt)
        RETURNING r.*`,
-      [this.nodeId, epoch, dbNow, this.leaseMs,
+      [
+        this.nodeId,
+        epoch,
+        dbNow,
+        this.leaseMs,
         JSON.stringify({ code: 'LOST', message: 'its node no longer runs it and its outcome was not recorded (the write was lost, e.g. in a database crash)' }),
-        keys.jobIds, keys.scheduledAts, keys.attempts],
+        keys.jobIds,
+        keys.scheduledAts,
+        keys.attempts,
+      ],
     );
     if (lost.rows.length > 0) this.hooks.onLost(lost.rows);
   }

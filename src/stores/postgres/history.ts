@@ -131,13 +131,15 @@ export class HistoryWriter {
       }
     }
     for (const run of batch) this.pending.delete(run);
-    this.writing = this.writeBatch(batch).catch((error: unknown) => {
-      // Not a database answer (writeBatch handles those): keep the batch and retry later, never throw.
-      for (const run of batch) this.pending.add(run);
-      this.session.context?.logger.warn({ event: 'store_flush_failed', error: errorLog(error) }, 'writing run history failed; will retry');
-    }).finally(() => {
-      this.writing = null;
-    });
+    this.writing = this.writeBatch(batch)
+      .catch((error: unknown) => {
+        // Not a database answer (writeBatch handles those): keep the batch and retry later, never throw.
+        for (const run of batch) this.pending.add(run);
+        this.session.context?.logger.warn({ event: 'store_flush_failed', error: errorLog(error) }, 'writing run history failed; will retry');
+      })
+      .finally(() => {
+        this.writing = null;
+      });
     await this.writing;
   }
 
@@ -242,8 +244,12 @@ export class HistoryWriter {
     }
     if (failure !== null) {
       const retryInMs = unreachable ? this.retryAt - Date.now() : null;
-      this.session.context?.logger.warn({ event: 'store_flush_failed', error: errorLog(failure), pending: this.pending.size, dropped, ...(retryInMs === null ? {} : { retryInMs }) },
-        unreachable ? `writing run history failed; retrying in ${retryInMs ?? 0} ms` : 'PostgreSQL refused run records; the others were written, the refused ones are retried alone');
+      this.session.context?.logger.warn(
+        { event: 'store_flush_failed', error: errorLog(failure), pending: this.pending.size, dropped, ...(retryInMs === null ? {} : { retryInMs }) },
+        unreachable
+          ? `writing run history failed; retrying in ${retryInMs ?? 0} ms`
+          : 'PostgreSQL refused run records; the others were written, the refused ones are retried alone',
+      );
     }
     this.armRetry();
   }
@@ -255,9 +261,17 @@ export class HistoryWriter {
       this.refused.delete(run);
       // Not in flight any more: the heartbeat records its row lost, so it does not hold a slot for ever.
       this.inFlight.delete(fireKey(run.jobId, run.scheduledAt, run.attempt));
-      this.session.context?.logger.error({
-        event: 'store_record_dropped', jobId: run.jobId, scheduledAt: logTime(run.scheduledAt), attempt: run.attempt, writeAttempts: count, error: errorLog(error),
-      }, `PostgreSQL refused a run record ${count} times; it is dropped`);
+      this.session.context?.logger.error(
+        {
+          event: 'store_record_dropped',
+          jobId: run.jobId,
+          scheduledAt: logTime(run.scheduledAt),
+          attempt: run.attempt,
+          writeAttempts: count,
+          error: errorLog(error),
+        },
+        `PostgreSQL refused a run record ${count} times; it is dropped`,
+      );
       return true;
     }
     this.refused.set(run, { count, retryAt: Date.now() + this.backoffMs(count) });
@@ -278,21 +292,26 @@ export class HistoryWriter {
     // Which keys this write settles, decided now: the record objects are live (the executor settles a run
     // in the same object), so a run still `running` here may be `succeeded` by the time the write returns,
     // while this write stored `running`; its settling write is queued and clears the key when it lands.
-    const settles = this.inFlight.size === 0 ? [] : runs.filter((run) => run.outcome !== 'running').map((run) => fireKey(run.jobId, run.scheduledAt, run.attempt));
+    const settles =
+      this.inFlight.size === 0 ? [] : runs.filter((run) => run.outcome !== 'running').map((run) => fireKey(run.jobId, run.scheduledAt, run.attempt));
     // Asynchronous commit: a crash of the database server (not of a node) may lose the last fraction of a
     // second of run outcomes, never a claim; claims commit synchronously, so no fire can run twice. A row
     // whose settling write was lost is recorded lost by this node's heartbeat (see heartbeat.ts).
     // Fenced: written only while this node's registration holds the epoch, and only over an unsettled row
     // of that very registration (a `lost` written by another node stays). $13 and $14 follow the arrays of runsUnnest(1).
-    await (this.session.historyPool ?? this.session.db).query(this.session.prepared('write_runs',
-      `INSERT INTO ${s}.runs (${HISTORY_COLUMNS.join(', ')}, node_id, epoch, recorded_at)
+    await (this.session.historyPool ?? this.session.db).query(
+      this.session.prepared(
+        'write_runs',
+        `INSERT INTO ${s}.runs (${HISTORY_COLUMNS.join(', ')}, node_id, epoch, recorded_at)
        SELECT u.*, $13, $14::bigint, ${DB_NOW} FROM ${runsUnnest(1)}
        WHERE EXISTS (SELECT 1 FROM ${s}.jobs x WHERE x.id = u.job_id)
          AND EXISTS (SELECT 1 FROM ${s}.nodes n WHERE n.id = $13 AND n.epoch = $14::bigint)
        ON CONFLICT (job_id, scheduled_at, attempt) DO UPDATE SET ${HISTORY_UPDATES}, recorded_at = EXCLUDED.recorded_at
        WHERE ${s}.runs.node_id = EXCLUDED.node_id AND ${s}.runs.epoch = EXCLUDED.epoch
          AND ${s}.runs.status IN ('claimed', 'queued', 'running')`,
-      [...columns.params(), this.session.nodeId, this.session.epoch]));
+        [...columns.params(), this.session.nodeId, this.session.epoch],
+      ),
+    );
     // Settled in the database: no longer in flight (see InFlightFires).
     for (const key of settles) this.inFlight.delete(key);
   }

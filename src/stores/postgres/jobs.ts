@@ -66,13 +66,15 @@ export class PgJobs {
     // and added again under its id meanwhile (a retry of its last run, say) must not overwrite the new one.
     const seq = job.seq > 0 ? job.seq : null;
     this.dropFencedRetry(job);
-    const { rows } = await this.session.query<{ version: number; due_at: number | null }>(`updating job "${job.id}"`,
+    const { rows } = await this.session.query<{ version: number; due_at: number | null }>(
+      `updating job "${job.id}"`,
       `WITH changed AS (
          UPDATE ${s}.jobs SET name = $2, task = $3, args = $4::jsonb, trigger = $5::jsonb, policy = $6::jsonb, paused = $7,
            next_run_time = $8, due_at = $9, jitter_ms = $10, retry = $11::jsonb, version = version + 1, load_error = NULL
          WHERE id = $1 AND ($12::bigint IS NULL OR seq = $12) RETURNING version, due_at)
        SELECT version, due_at, CASE WHEN due_at IS NOT NULL THEN ${this.session.notifySql('due_at')} END, ${this.session.changedSql('version')} FROM changed`,
-      [...this.params(job), seq]);
+      [...this.params(job), seq],
+    );
     const row = rows[0];
     if (row === undefined) throw new JobNotFoundError(job.id);
     this.cache.replace(job, row.version);
@@ -90,7 +92,8 @@ export class PgJobs {
     if (retry === null || this.dropFencedRetry(job)) return false;
     const { s } = this.session;
     const seq = job.seq > 0 ? job.seq : null;
-    const { rows } = await this.session.query<{ version: number }>(`scheduling a retry of job "${job.id}"`,
+    const { rows } = await this.session.query<{ version: number }>(
+      `scheduling a retry of job "${job.id}"`,
       `WITH changed AS (
          UPDATE ${s}.jobs SET retry = $2::jsonb, due_at = CASE WHEN due_at IS NULL OR due_at > $3::float8 THEN $3::float8 ELSE due_at END,
            version = version + 1
@@ -98,7 +101,8 @@ export class PgJobs {
            AND (next_run_time IS NULL OR next_run_time > $3::float8)
          RETURNING version, due_at)
        SELECT version, ${this.session.notifySql('due_at')}, ${this.session.changedSql('version')} FROM changed`,
-      [job.id, retryJson(retry, PG_CODEC), retry.at, seq]);
+      [job.id, retryJson(retry, PG_CODEC), retry.at, seq],
+    );
     const row = rows[0];
     if (row === undefined) {
       job.retry = null;
@@ -116,8 +120,11 @@ export class PgJobs {
     // row to have no pending retry, which another node may have given it since (a retry of this node's
     // lost run, while this node was paused).
     const seq = only !== undefined && only.seq > 0 ? only.seq : null;
-    const { rows } = await this.session.query<JobRow>(`removing job "${id}"`,
-      this.removeSql('j.id = $1 AND ($2::bigint IS NULL OR (j.seq = $2 AND j.retry IS NULL))'), [id, seq]);
+    const { rows } = await this.session.query<JobRow>(
+      `removing job "${id}"`,
+      this.removeSql('j.id = $1 AND ($2::bigint IS NULL OR (j.seq = $2 AND j.retry IS NULL))'),
+      [id, seq],
+    );
     const row = rows[0];
     if (row === undefined) return undefined;
     const job = this.cache.fromRow(row, false);
@@ -164,9 +171,12 @@ export class PgJobs {
     if (query.state === 'active') where.push('NOT j.paused');
     if (query.state === 'paused') where.push('j.paused');
     if (query.state === 'failing') where.push(`${lastStatus} IN ('failed', 'timed_out', 'lost')`);
-    const key = query.sort === 'nextRunTime' ? `COALESCE(j.next_run_time, 'Infinity'::float8)`
-      : query.sort === 'lastRun' ? `COALESCE(-(SELECT r.scheduled_at FROM ${s}.runs r WHERE r.job_id = j.id AND r.status NOT IN ('claimed', 'queued') ORDER BY r.scheduled_at DESC LIMIT 1), 'Infinity'::float8)`
-        : null;
+    const key =
+      query.sort === 'nextRunTime'
+        ? `COALESCE(j.next_run_time, 'Infinity'::float8)`
+        : query.sort === 'lastRun'
+          ? `COALESCE(-(SELECT r.scheduled_at FROM ${s}.runs r WHERE r.job_id = j.id AND r.status NOT IN ('claimed', 'queued') ORDER BY r.scheduled_at DESC LIMIT 1), 'Infinity'::float8)`
+          : null;
     if (query.cursor !== undefined) {
       const cursor = decodeCursor(query.cursor, query.sort);
       if (key === null) {
@@ -217,8 +227,10 @@ export class PgJobs {
     const retry = job.retry;
     if (retry === null || !this.inFlight.retryFenced(job.id, retry)) return false;
     job.retry = null;
-    this.session.context?.logger.warn({ event: 'store_retry_fenced', jobId: job.id, scheduledAt: new Date(retry.scheduledAt).toISOString(), attempt: retry.attempt },
-      'the retry of a run of a fenced registration (recorded lost elsewhere) is not scheduled');
+    this.session.context?.logger.warn(
+      { event: 'store_retry_fenced', jobId: job.id, scheduledAt: new Date(retry.scheduledAt).toISOString(), attempt: retry.attempt },
+      'the retry of a run of a fenced registration (recorded lost elsewhere) is not scheduled',
+    );
     return true;
   }
 }

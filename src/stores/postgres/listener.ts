@@ -65,8 +65,10 @@ export class PgListener {
     client.removeAllListeners('end');
     void client.end().catch(() => undefined);
     if (this.stopped) return;
-    this.logger.warn({ event: 'store_listen_lost', error: error === null ? undefined : { message: error.message } },
-      'PostgreSQL LISTEN connection lost; reconnecting');
+    this.logger.warn(
+      { event: 'store_listen_lost', error: error === null ? undefined : { message: error.message } },
+      'PostgreSQL LISTEN connection lost; reconnecting',
+    );
     this.scheduleReconnect();
   }
 
@@ -77,10 +79,13 @@ export class PgListener {
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       if (this.stopped) return;
-      this.connect().then(() => {
-        this.logger.info({ event: 'store_listen_restored' }, 'PostgreSQL LISTEN connection restored');
-        this.onReconnect();
-      }, () => this.scheduleReconnect());
+      this.connect().then(
+        () => {
+          this.logger.info({ event: 'store_listen_restored' }, 'PostgreSQL LISTEN connection restored');
+          this.onReconnect();
+        },
+        () => this.scheduleReconnect(),
+      );
     }, delay);
     this.retryTimer.unref?.();
   }

@@ -106,12 +106,16 @@ export async function migrate(pool: pg.Pool, schema: string, s: string): Promise
       const { rows } = await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${s}.schema_migrations`);
       const current = rows[0]?.version ?? 0;
       if (current > PG_SCHEMA_VERSION) {
-        throw new StoreUnavailableError(`PostgreSQL store: schema ${schema} has version ${current}, newer than this Tickwork knows (${PG_SCHEMA_VERSION}); upgrade Tickwork on this node before it joins.`);
+        throw new StoreUnavailableError(
+          `PostgreSQL store: schema ${schema} has version ${current}, newer than this Tickwork knows (${PG_SCHEMA_VERSION}); upgrade Tickwork on this node before it joins.`,
+        );
       }
       for (const migration of PG_MIGRATIONS) {
         if (migration.version <= current) continue;
         // On the client that holds the advisory lock, which the transaction leaves to us: released below.
-        await (await PgTransaction.begin(client, true)).run(async () => {
+        await (
+          await PgTransaction.begin(client, true)
+        ).run(async () => {
           await client.query(migration.sql.replaceAll('{schema}', s));
           await client.query(`INSERT INTO ${s}.schema_migrations (version) VALUES ($1)`, [migration.version]);
         });

@@ -53,23 +53,33 @@ export function resolvePostgresOptions(options: PostgresJobStoreOptions): Postgr
   const poolSize = Math.round(positive(options.poolSize, 10, 'poolSize'));
   const heartbeatMs = positive(options.heartbeatSeconds, 1, 'heartbeatSeconds') * 1000;
   const leaseMs = positive(options.leaseSeconds, 3, 'leaseSeconds') * 1000;
-  if (leaseMs < 2 * heartbeatMs) throw InvalidArgumentError.field('leaseSeconds', 'must be at least twice heartbeatSeconds, or live nodes would be declared dead.');
+  if (leaseMs < 2 * heartbeatMs)
+    throw InvalidArgumentError.field('leaseSeconds', 'must be at least twice heartbeatSeconds, or live nodes would be declared dead.');
   const loopTuning = { maxSleepMs: positive(options.pollSeconds, 2, 'pollSeconds') * 1000, minGapMs: options.batchWindowMs ?? 10 };
   const retention = resolveRetention(options);
   const retry = options.historyRetryMs;
-  if (retry !== undefined && (typeof retry !== 'object' || retry === null)) throw InvalidArgumentError.field('historyRetryMs', 'must be { initial, max } in milliseconds.');
+  if (retry !== undefined && (typeof retry !== 'object' || retry === null))
+    throw InvalidArgumentError.field('historyRetryMs', 'must be { initial, max } in milliseconds.');
   const firstMs = positive(retry?.initial, 500, 'historyRetryMs.initial');
   const maxMs = positive(retry?.max, Math.max(30_000, firstMs), 'historyRetryMs.max');
   if (maxMs < firstMs) throw InvalidArgumentError.field('historyRetryMs.max', `must be at least historyRetryMs.initial (${firstMs}), got ${maxMs}.`);
   const jobCacheSize = Math.round(positive(options.jobCacheSize, 10_000, 'jobCacheSize'));
   return {
-    connectionString: options.connectionString, schema, poolSize, heartbeatMs, leaseMs, loopTuning, retention,
-    historyRetry: { firstMs, maxMs }, jobCacheSize,
+    connectionString: options.connectionString,
+    schema,
+    poolSize,
+    heartbeatMs,
+    leaseMs,
+    loopTuning,
+    retention,
+    historyRetry: { firstMs, maxMs },
+    jobCacheSize,
   };
 }
 
 function positive(value: number | undefined, fallback: number, field: string): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw InvalidArgumentError.field(field, `must be a positive number, got ${String(value)}.`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+    throw InvalidArgumentError.field(field, `must be a positive number, got ${String(value)}.`);
   return value;
 }

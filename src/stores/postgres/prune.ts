@@ -16,7 +16,10 @@ export class HistoryPruner {
   /** The last job id of the previous slice ('' : start again from the first). */
   private cursor = '';
 
-  constructor(private readonly session: PgSession, private readonly retention: Retention) {}
+  constructor(
+    private readonly session: PgSession,
+    private readonly retention: Retention,
+  ) {}
 
   /** Prunes if PRUNE_EVERY_MS have passed since the last try. Never throws: a failure is logged and tried again later. */
   async maybePrune(): Promise<void> {
@@ -29,11 +32,18 @@ export class HistoryPruner {
     const client = await pool.connect().catch(() => null);
     if (client === null) return;
     try {
-      await (await PgTransaction.begin(client)).run(async () => {
+      await (
+        await PgTransaction.begin(client)
+      ).run(async () => {
         const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ok', [`tickwork:prune:${schema}`]);
         if (rows[0]?.ok !== true) return;
-        await client.query(`DELETE FROM ${s}.runs WHERE recorded_at < ${DB_NOW} - $1::float8 AND status NOT IN ('claimed', 'queued', 'running')`, [this.retention.maxRunAgeMs]);
-        const slice = await client.query<{ id: string }>(`SELECT id FROM ${s}.jobs WHERE id COLLATE "C" > $1 ORDER BY id COLLATE "C" LIMIT $2`, [this.cursor, PRUNE_JOBS_PER_PASS]);
+        await client.query(`DELETE FROM ${s}.runs WHERE recorded_at < ${DB_NOW} - $1::float8 AND status NOT IN ('claimed', 'queued', 'running')`, [
+          this.retention.maxRunAgeMs,
+        ]);
+        const slice = await client.query<{ id: string }>(`SELECT id FROM ${s}.jobs WHERE id COLLATE "C" > $1 ORDER BY id COLLATE "C" LIMIT $2`, [
+          this.cursor,
+          PRUNE_JOBS_PER_PASS,
+        ]);
         const ids = slice.rows.map((row) => row.id);
         this.cursor = ids.length < PRUNE_JOBS_PER_PASS ? '' : (ids[ids.length - 1] as string);
         if (ids.length === 0) return;
@@ -43,7 +53,8 @@ export class HistoryPruner {
                SELECT job_id, scheduled_at, attempt, row_number() OVER (PARTITION BY job_id ORDER BY scheduled_at DESC, attempt DESC) AS n
                FROM ${s}.runs WHERE job_id = ANY($1)) ranked WHERE n > $2) old
            WHERE r.job_id = old.job_id AND r.scheduled_at = old.scheduled_at AND r.attempt = old.attempt AND r.status NOT IN ('claimed', 'queued', 'running')`,
-          [ids, this.retention.maxRunsPerJob]);
+          [ids, this.retention.maxRunsPerJob],
+        );
       });
     } catch (error) {
       context.logger.warn({ event: 'store_prune_failed', error: { message: (error as Error).message } }, 'pruning run history failed; will retry');

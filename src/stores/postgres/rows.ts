@@ -62,8 +62,19 @@ export const PG_CODEC: RowCodec = {
 
 /** A run column's PostgreSQL type, for the arrays of an `unnest`. */
 const PG_TYPES: Record<RunColumn, string> = {
-  job_id: 'text', scheduled_at: 'float8', attempt: 'int', status: 'text', started_at: 'float8', finished_at: 'float8', lateness_ms: 'float8',
-  duration_ms: 'float8', error: 'jsonb', output: 'text', coalesced: 'int', last_scheduled_at: 'float8', node_id: 'text',
+  job_id: 'text',
+  scheduled_at: 'float8',
+  attempt: 'int',
+  status: 'text',
+  started_at: 'float8',
+  finished_at: 'float8',
+  lateness_ms: 'float8',
+  duration_ms: 'float8',
+  error: 'jsonb',
+  output: 'text',
+  coalesced: 'int',
+  last_scheduled_at: 'float8',
+  node_id: 'text',
 };
 
 /** The columns a history write sends per record: all but node_id, which it writes once for the batch. */
@@ -71,7 +82,8 @@ export const HISTORY_COLUMNS: readonly RunColumn[] = RUN_COLUMNS.filter((column)
 
 /** The SET list of a history write over a row already there: every column it sends but the fire's identity. */
 export const HISTORY_UPDATES = HISTORY_COLUMNS.filter((column) => column !== 'job_id' && column !== 'scheduled_at' && column !== 'attempt')
-  .map((column) => `${column} = EXCLUDED.${column}`).join(', ');
+  .map((column) => `${column} = EXCLUDED.${column}`)
+  .join(', ');
 
 /**
  * Column arrays for an `unnest` insert of many runs in one statement (runsUnnest). Each record is

@@ -28,7 +28,10 @@ export class PgSession {
   registration: Registration | null = null;
   context: StoreContext | null = null;
 
-  constructor(readonly schema: string, readonly nodeId: string) {
+  constructor(
+    readonly schema: string,
+    readonly nodeId: string,
+  ) {
     this.s = `"${schema}"`;
     this.channel = `tickwork_${schema}`;
   }

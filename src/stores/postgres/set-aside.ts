@@ -52,11 +52,14 @@ export class SetAsideQueue {
          FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[]) AS u(id, seq, version, reason)
          WHERE j.id = u.id AND j.seq = u.seq AND j.version = u.version AND j.load_error IS NULL
          RETURNING j.id, u.reason`,
-        [batch.map((b) => b.id), batch.map((b) => b.seq), batch.map((b) => b.version), batch.map((b) => cleanText(b.reason))]);
+        [batch.map((b) => b.id), batch.map((b) => b.seq), batch.map((b) => b.version), batch.map((b) => cleanText(b.reason))],
+      );
       if (context !== null) for (const row of rows) reportLoadError(context, row.id, row.reason);
     } catch (error) {
-      context?.logger.warn({ event: 'store_set_aside_failed', jobIds: batch.map((b) => b.id), error: errorLog(error) },
-        'PostgreSQL store: marking unloadable jobs failed; they are skipped and marked at a later read');
+      context?.logger.warn(
+        { event: 'store_set_aside_failed', jobIds: batch.map((b) => b.id), error: errorLog(error) },
+        'PostgreSQL store: marking unloadable jobs failed; they are skipped and marked at a later read',
+      );
     } finally {
       for (const b of batch) this.queued.delete(keyOf(b));
     }

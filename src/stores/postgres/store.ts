@@ -133,7 +133,9 @@ export class PostgresJobStore implements JobStore {
     const historyPool = createPool(connectionString, this.nodeId, 2, { asyncCommit: true });
     // An idle client that loses its connection emits here; without a listener the process would exit.
     for (const p of [pool, historyPool]) {
-      p.on('error', (error) => context.logger.warn({ event: 'store_connection_lost', error: { message: error.message } }, 'an idle PostgreSQL connection was lost'));
+      p.on('error', (error) =>
+        context.logger.warn({ event: 'store_connection_lost', error: { message: error.message } }, 'an idle PostgreSQL connection was lost'),
+      );
       // A connection in use can be ended by the server too (a claim held past idle_in_transaction_session_timeout,
       // a restart): its query fails and the client is discarded; the event must not crash the process.
       p.on('connect', (client) => client.on('error', () => undefined));
@@ -147,15 +149,21 @@ export class PostgresJobStore implements JobStore {
         onCurrent: () => context.wake(Number.NEGATIVE_INFINITY),
         onRegistered: (epoch, again) => {
           if (again) {
-            context.logger.info({ event: 'store_node_joined', node: this.nodeId, schema: this.schema, epoch, again: true },
-              `PostgreSQL store: node ${this.nodeId} registered again (epoch ${epoch}) after being fenced`);
+            context.logger.info(
+              { event: 'store_node_joined', node: this.nodeId, schema: this.schema, epoch, again: true },
+              `PostgreSQL store: node ${this.nodeId} registered again (epoch ${epoch}) after being fenced`,
+            );
           }
         },
       });
       this.heartbeat = heartbeat;
       this.session.registration = heartbeat;
       await heartbeat.start();
-      const listener = new PgListener(connectionString, this.nodeId, channel, context.logger,
+      const listener = new PgListener(
+        connectionString,
+        this.nodeId,
+        channel,
+        context.logger,
         (payload) => {
           if (payload.startsWith('changed:')) {
             const rest = payload.slice('changed:'.length);
@@ -166,13 +174,16 @@ export class PostgresJobStore implements JobStore {
           const at = Number(payload);
           if (Number.isFinite(at)) context.wake(at);
         },
-        () => context.wake(Number.NEGATIVE_INFINITY));
+        () => context.wake(Number.NEGATIVE_INFINITY),
+      );
       await listener.start();
       this.session.pool = pool;
       this.session.historyPool = historyPool;
       this.listener = listener;
-      context.logger.info({ event: 'store_node_joined', node: this.nodeId, schema: this.schema, epoch: heartbeat.epoch, clockOffsetMs: Math.round(heartbeat.offsetMs) },
-        `PostgreSQL store: node ${this.nodeId} joined schema ${this.schema}`);
+      context.logger.info(
+        { event: 'store_node_joined', node: this.nodeId, schema: this.schema, epoch: heartbeat.epoch, clockOffsetMs: Math.round(heartbeat.offsetMs) },
+        `PostgreSQL store: node ${this.nodeId} joined schema ${this.schema}`,
+      );
     } catch (error) {
       await this.heartbeat?.stop().catch(() => undefined);
       await this.heartbeat?.end();
@@ -200,8 +211,10 @@ export class PostgresJobStore implements JobStore {
       );
       await this.heartbeat?.leave();
     } catch (error) {
-      this.session.context?.logger.warn({ event: 'store_close_failed', error: { message: (error as Error).message } },
-        'PostgreSQL store: leaving the cluster cleanly failed; other nodes will take over after the lease');
+      this.session.context?.logger.warn(
+        { event: 'store_close_failed', error: { message: (error as Error).message } },
+        'PostgreSQL store: leaving the cluster cleanly failed; other nodes will take over after the lease',
+      );
     } finally {
       await this.listener?.stop();
       this.listener = null;
@@ -222,7 +235,9 @@ export class PostgresJobStore implements JobStore {
   async ping(): Promise<void> {
     await this.session.query('ping', 'SELECT 1');
     if (this.heartbeat !== null && !this.heartbeat.current) {
-      throw new StoreUnavailableError('PostgreSQL store: this node has no heartbeat within its lease (or is registering again after being declared dead); it claims nothing meanwhile.');
+      throw new StoreUnavailableError(
+        'PostgreSQL store: this node has no heartbeat within its lease (or is registering again after being declared dead); it claims nothing meanwhile.',
+      );
     }
     if (this.listener !== null && !this.listener.isConnected) {
       throw new StoreUnavailableError('PostgreSQL store: the LISTEN connection is down and reconnecting; new jobs from other nodes may start late meanwhile.');
@@ -325,10 +340,12 @@ export class PostgresJobStore implements JobStore {
 
   async getRuns(jobId: string, query: RunQuery): Promise<RunRecord[]> {
     await this.flush();
-    const { rows } = await this.session.query<RunRow>(`reading runs of job "${jobId}"`,
+    const { rows } = await this.session.query<RunRow>(
+      `reading runs of job "${jobId}"`,
       `SELECT * FROM ${this.session.s}.runs WHERE job_id = $1 AND status NOT IN ('claimed', 'queued') ${query.before === undefined ? '' : 'AND scheduled_at < $3::float8'}
        ORDER BY scheduled_at DESC, attempt DESC LIMIT $2`,
-      query.before === undefined ? [jobId, query.limit] : [jobId, query.limit, query.before]);
+      query.before === undefined ? [jobId, query.limit] : [jobId, query.limit, query.before],
+    );
     return rows.map((row) => toRunRecord(row, PG_CODEC));
   }
 }

@@ -29,8 +29,15 @@ export interface JobRowColumns {
  */
 export function jobRowValues(job: JobRecord, codec: RowCodec): unknown[] {
   if (job.task === null) throw InvalidArgumentError.field('task', `job "${job.id}" has no task name; a persistent store needs registerTask(name, func).`);
-  return [job.name, job.task, job.args === undefined ? null : JSON.stringify(job.args), JSON.stringify(job.trigger.toSpec()),
-    JSON.stringify(job.policy), codec.flag(job.paused), ...scheduleValues(job, codec)];
+  return [
+    job.name,
+    job.task,
+    job.args === undefined ? null : JSON.stringify(job.args),
+    JSON.stringify(job.trigger.toSpec()),
+    JSON.stringify(job.policy),
+    codec.flag(job.paused),
+    ...scheduleValues(job, codec),
+  ];
 }
 
 /** The schedule columns of a job's row, which every pass may move: next_run_time, due_at, jitter_ms, retry. */
@@ -50,9 +57,16 @@ function nullableTime(time: number | null, codec: RowCodec): number | null {
 /** The job a row holds, for the scheduler to hydrate; throws when a JSON column cannot be read. */
 export function toStoredJob(row: JobRowColumns, codec: RowCodec): StoredJob {
   return {
-    id: row.id, name: row.name, task: row.task, args: row.args === null ? undefined : codec.readJson(row.args),
-    trigger: codec.readJson(row.trigger) as StoredJob['trigger'], policy: codec.readJson(row.policy) as StoredJob['policy'],
-    paused: codec.readFlag(row.paused), nextRunTime: row.next_run_time, dueAt: row.due_at, jitterMs: row.jitter_ms,
+    id: row.id,
+    name: row.name,
+    task: row.task,
+    args: row.args === null ? undefined : codec.readJson(row.args),
+    trigger: codec.readJson(row.trigger) as StoredJob['trigger'],
+    policy: codec.readJson(row.policy) as StoredJob['policy'],
+    paused: codec.readFlag(row.paused),
+    nextRunTime: row.next_run_time,
+    dueAt: row.due_at,
+    jitterMs: row.jitter_ms,
     retry: row.retry === null ? null : (codec.readJson(row.retry) as StoredJob['retry']),
   };
 }
@@ -69,5 +83,16 @@ export function setAsideRow(row: JobRowColumns, codec: RowCodec, reason: string)
       return value;
     }
   };
-  return setAsideRecord({ id: row.id, name: row.name, task: row.task, args: json(row.args), trigger: json(row.trigger), policy: json(row.policy), paused: codec.readFlag(row.paused) }, reason);
+  return setAsideRecord(
+    {
+      id: row.id,
+      name: row.name,
+      task: row.task,
+      args: json(row.args),
+      trigger: json(row.trigger),
+      policy: json(row.policy),
+      paused: codec.readFlag(row.paused),
+    },
+    reason,
+  );
 }

@@ -10,8 +10,21 @@ import type { RowCodec } from './codec.js';
  * The columns of a run row, in the one order every statement lists them: the fire's identity, its
  * settled state (SETTLED_COLUMNS), then the rest; node last, since PostgreSQL writes it for a whole batch.
  */
-export const RUN_COLUMNS = ['job_id', 'scheduled_at', 'attempt', 'status', 'started_at', 'finished_at', 'lateness_ms', 'duration_ms',
-  'error', 'output', 'coalesced', 'last_scheduled_at', 'node_id'] as const;
+export const RUN_COLUMNS = [
+  'job_id',
+  'scheduled_at',
+  'attempt',
+  'status',
+  'started_at',
+  'finished_at',
+  'lateness_ms',
+  'duration_ms',
+  'error',
+  'output',
+  'coalesced',
+  'last_scheduled_at',
+  'node_id',
+] as const;
 
 export type RunColumn = (typeof RUN_COLUMNS)[number];
 
@@ -46,8 +59,14 @@ export interface RunRow {
  */
 export function runRowValues(run: RunRecord, codec: RowCodec): unknown[] {
   return [
-    run.jobId, codec.time(run.scheduledAt), run.attempt, codec.text(String(run.outcome)),
-    wholeMs(run.startedAt), wholeMs(run.finishedAt), codec.measure(run.latenessMs), codec.measure(run.durationMs),
+    run.jobId,
+    codec.time(run.scheduledAt),
+    run.attempt,
+    codec.text(String(run.outcome)),
+    wholeMs(run.startedAt),
+    wholeMs(run.finishedAt),
+    codec.measure(run.latenessMs),
+    codec.measure(run.durationMs),
     run.error === null || run.error === undefined ? null : codec.json(run.error),
     run.output === undefined || run.output === null ? null : codec.text(String(run.output)),
     codec.count(run.coalesced),
@@ -64,9 +83,15 @@ export function settledValues(values: readonly unknown[]): unknown[] {
 /** The record a row holds. Times go through Number whichever way the row came (a query's columns, or row_to_json). */
 export function toRunRecord(row: RunRow, codec: RowCodec): RunRecord {
   const run: RunRecord = {
-    jobId: row.job_id, scheduledAt: Number(row.scheduled_at), attempt: row.attempt, startedAt: nullableNumber(row.started_at),
-    finishedAt: nullableNumber(row.finished_at), outcome: row.status as RunRecord['outcome'], latenessMs: row.lateness_ms,
-    durationMs: row.duration_ms, error: row.error === null ? null : (codec.readJson(row.error) as RunRecord['error']),
+    jobId: row.job_id,
+    scheduledAt: Number(row.scheduled_at),
+    attempt: row.attempt,
+    startedAt: nullableNumber(row.started_at),
+    finishedAt: nullableNumber(row.finished_at),
+    outcome: row.status as RunRecord['outcome'],
+    latenessMs: row.lateness_ms,
+    durationMs: row.duration_ms,
+    error: row.error === null ? null : (codec.readJson(row.error) as RunRecord['error']),
   };
   if (row.output !== null) run.output = row.output;
   if (row.coalesced !== null) run.coalesced = row.coalesced;

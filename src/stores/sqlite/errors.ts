@@ -20,6 +20,9 @@ export function isUnavailable(error: unknown): boolean {
 
 /** Wraps driver errors: unavailability becomes STORE_UNAVAILABLE; our own errors pass through. */
 export function storeError(action: string, error: unknown): Error {
-  return toStoreError(error, hasUnavailableCode,
-    () => `SQLite store: ${action} failed (${String((error as { code?: unknown }).code)}: ${(error as Error).message})`);
+  return toStoreError(
+    error,
+    hasUnavailableCode,
+    () => `SQLite store: ${action} failed (${String((error as { code?: unknown }).code)}: ${(error as Error).message})`,
+  );
 }

@@ -43,14 +43,19 @@ function lockedError(path: string, cause: unknown): StoreLockedError {
   try {
     const owner = JSON.parse(readFileSync(ownerPath(path), 'utf8')) as Partial<OwnerInfo>;
     if (typeof owner.pid === 'number') {
-      holder = owner.pid === process.pid && owner.hostname === hostname()
-        ? `another store in this process (process ${owner.pid}); close it first`
-        : `process ${owner.pid} on host ${String(owner.hostname)} since ${String(owner.since)}, according to ${ownerPath(path)}`;
+      holder =
+        owner.pid === process.pid && owner.hostname === hostname()
+          ? `another store in this process (process ${owner.pid}); close it first`
+          : `process ${owner.pid} on host ${String(owner.hostname)} since ${String(owner.since)}, according to ${ownerPath(path)}`;
     }
   } catch {
     // No owner file, or not one of ours.
   }
-  return new StoreLockedError(path, `SQLite store: ${path} is locked by ${holder}. Tickwork runs one process per database file: stop the other one, or give this one its own file (TICKWORK_STORE=sqlite:<another path>).`, cause);
+  return new StoreLockedError(
+    path,
+    `SQLite store: ${path} is locked by ${holder}. Tickwork runs one process per database file: stop the other one, or give this one its own file (TICKWORK_STORE=sqlite:<another path>).`,
+    cause,
+  );
 }
 
 /**

@@ -50,7 +50,10 @@ export class SqliteHistory {
   private lastPrune = 0;
 
   /** `index`: the store's jobs (a run of a job removed meanwhile is not written; pruning walks them). */
-  constructor(private readonly index: MemoryJobStore, private readonly retention: Retention) {}
+  constructor(
+    private readonly index: MemoryJobStore,
+    private readonly retention: Retention,
+  ) {}
 
   attach(db: Database.Database, stmts: Statements, context: StoreContext): void {
     this.connection = { db, stmts, context };
@@ -170,7 +173,10 @@ export class SqliteHistory {
     }
     for (const job of [...this.dirty]) {
       const error = refused.get(job);
-      if (written(job) || this.refusedTooOften(job, error, { jobId: job.id, record: 'schedule', scheduledAt: logTime(job.nextRunTime), attempt: job.retry?.attempt ?? null })) {
+      if (
+        written(job) ||
+        this.refusedTooOften(job, error, { jobId: job.id, record: 'schedule', scheduledAt: logTime(job.nextRunTime), attempt: job.retry?.attempt ?? null })
+      ) {
         this.dirty.delete(job);
       }
     }
@@ -196,14 +202,18 @@ export class SqliteHistory {
     const logger = this.connection?.context.logger;
     if (failures >= REFUSALS_BEFORE_DROP) {
       this.failures.delete(record);
-      logger?.error({ event: 'store_record_dropped', ...fields, failures, error: detail },
-        `SQLite store: a ${fields.record} record of job "${fields.jobId}" was refused ${failures} times and is dropped; the file does not have it`);
+      logger?.error(
+        { event: 'store_record_dropped', ...fields, failures, error: detail },
+        `SQLite store: a ${fields.record} record of job "${fields.jobId}" was refused ${failures} times and is dropped; the file does not have it`,
+      );
       return true;
     }
     this.failures.set(record, failures);
     if (failures === 1) {
-      logger?.warn({ event: 'store_record_failed', ...fields, error: detail },
-        `SQLite store: a ${fields.record} record of job "${fields.jobId}" was refused; the others are written, it is tried again with the next flush`);
+      logger?.warn(
+        { event: 'store_record_failed', ...fields, error: detail },
+        `SQLite store: a ${fields.record} record of job "${fields.jobId}" was refused; the others are written, it is tried again with the next flush`,
+      );
     }
     return false;
   }

@@ -5,7 +5,8 @@ import { RUN_INSERT_COLUMNS, RUN_SETTLE_SET, runSelect } from './rows.js';
 const SQL = {
   insertJob: `INSERT INTO jobs (id, seq, name, task, args, trigger, policy, paused, next_run_time, due_at, jitter_ms, retry)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  updateJob: 'UPDATE jobs SET name = ?, task = ?, args = ?, trigger = ?, policy = ?, paused = ?, next_run_time = ?, due_at = ?, jitter_ms = ?, retry = ? WHERE id = ?',
+  updateJob:
+    'UPDATE jobs SET name = ?, task = ?, args = ?, trigger = ?, policy = ?, paused = ?, next_run_time = ?, due_at = ?, jitter_ms = ?, retry = ? WHERE id = ?',
   updateSchedule: 'UPDATE jobs SET next_run_time = ?, due_at = ?, jitter_ms = ?, retry = ? WHERE id = ?',
   deleteJob: 'DELETE FROM jobs WHERE id = ?',
   deleteRuns: 'DELETE FROM runs WHERE job_id = ?',
@@ -14,7 +15,7 @@ const SQL = {
   runsOf: `SELECT ${runSelect()} FROM runs WHERE job_id = ? ORDER BY id DESC LIMIT ?`,
   runsBefore: `SELECT ${runSelect()} FROM runs WHERE job_id = ? AND scheduled_at < ? ORDER BY id DESC LIMIT ?`,
   trimRuns: 'DELETE FROM runs WHERE job_id = ? AND id < (SELECT id FROM runs WHERE job_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)',
-  expireRuns: 'DELETE FROM runs WHERE id IN (SELECT id FROM runs WHERE COALESCE(finished_at, scheduled_at) < ? AND outcome != \'running\' LIMIT 5000)',
+  expireRuns: "DELETE FROM runs WHERE id IN (SELECT id FROM runs WHERE COALESCE(finished_at, scheduled_at) < ? AND outcome != 'running' LIMIT 5000)",
   ping: 'SELECT 1',
 };
 

@@ -95,7 +95,10 @@ export class SqliteJobStore implements JobStore {
       this.statements = null;
       const code = (error as { code?: unknown }).code;
       if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
-        throw new StoreUnavailableError(`SQLite store: ${this.path} is not a Tickwork database or is corrupted (${String(code)}); move it aside to start with an empty store, or restore a backup.`, error);
+        throw new StoreUnavailableError(
+          `SQLite store: ${this.path} is not a Tickwork database or is corrupted (${String(code)}); move it aside to start with an empty store, or restore a backup.`,
+          error,
+        );
       }
       throw storeError(`opening ${this.path}`, error);
     } finally {
@@ -118,7 +121,9 @@ export class SqliteJobStore implements JobStore {
   private migrate(db: Database.Database): void {
     const current = db.pragma('user_version', { simple: true }) as number;
     if (current > SCHEMA_VERSION) {
-      throw new StoreUnavailableError(`SQLite store: ${this.path} has schema version ${current}, newer than this Tickwork knows (${SCHEMA_VERSION}); upgrade Tickwork to use it.`);
+      throw new StoreUnavailableError(
+        `SQLite store: ${this.path} has schema version ${current}, newer than this Tickwork knows (${SCHEMA_VERSION}); upgrade Tickwork to use it.`,
+      );
     }
     for (const migration of MIGRATIONS) {
       if (migration.version <= current) continue;
@@ -132,7 +137,8 @@ export class SqliteJobStore implements JobStore {
   /** Loads every job into the index, marks runs left `running` by a dead process as lost. */
   private load(db: Database.Database, context: StoreContext): void {
     const now = context.now();
-    const lost = db.prepare(`UPDATE runs SET outcome = 'lost', finished_at = ?, error = ? WHERE outcome = 'running' RETURNING ${runSelect()}`)
+    const lost = db
+      .prepare(`UPDATE runs SET outcome = 'lost', finished_at = ?, error = ? WHERE outcome = 'running' RETURNING ${runSelect()}`)
       .all(Math.round(now), JSON.stringify({ code: 'LOST', message: 'the process running it stopped before the run finished' })) as RunRow[];
     const rows = db.prepare('SELECT * FROM jobs ORDER BY seq').all() as SqliteJobRow[];
     this.lastSeq = rows.length === 0 ? 0 : (rows[rows.length - 1] as { seq: number }).seq;
@@ -149,7 +155,9 @@ export class SqliteJobStore implements JobStore {
       }
       this.index.add(job);
     }
-    const last = db.prepare(`SELECT ${runSelect('runs')} FROM runs JOIN (SELECT MAX(id) AS id FROM runs GROUP BY job_id) newest ON newest.id = runs.id`).all() as RunRow[];
+    const last = db
+      .prepare(`SELECT ${runSelect('runs')} FROM runs JOIN (SELECT MAX(id) AS id FROM runs GROUP BY job_id) newest ON newest.id = runs.id`)
+      .all() as RunRow[];
     for (const row of last) {
       const job = this.index.get(row.job_id);
       if (job !== undefined) job.lastRun = toRunRecord(row, SQLITE_CODEC);
@@ -303,9 +311,9 @@ export class SqliteJobStore implements JobStore {
 
   getRuns(jobId: string, query: RunQuery): RunRecord[] {
     this.flush();
-    const rows = (query.before === undefined
-      ? this.stmts.runsOf.all(jobId, query.limit)
-      : this.stmts.runsBefore.all(jobId, query.before, query.limit)) as RunRow[];
+    const rows = (
+      query.before === undefined ? this.stmts.runsOf.all(jobId, query.limit) : this.stmts.runsBefore.all(jobId, query.before, query.limit)
+    ) as RunRow[];
     return rows.map((row) => toRunRecord(row, SQLITE_CODEC));
   }
 }
