@@ -90,6 +90,9 @@ export class EventStream {
   private readonly unsubscribe: (() => void)[] = [];
   /** Whether the stream listened before: listening again starts after a gap. */
   private listened = false;
+  /** Frames published since the last flush, and whether a flush is scheduled (see publish). */
+  private pending = '';
+  private flushScheduled = false;
   private heartbeat: ReturnType<typeof setInterval> | null = null;
   private closed = false;
 
@@ -151,6 +154,9 @@ export class EventStream {
       const data = JSON.stringify({ reason: resume.reason, lastEventId });
       first += `event: missed\nid: ${this.epoch}-${this.sequence}\ndata: ${data}\n\n`;
     }
+    // Frames published but not yet flushed go to the clients already here: the new one has them in its
+    // replay (or, live, starts after them).
+    this.flushPending();
     this.clients.set(response, caller);
     this.perCaller.set(caller, this.countFor(caller) + 1);
     response.on('close', () => this.remove(response));
@@ -168,6 +174,7 @@ export class EventStream {
   /** Ends every stream (the server is closing) and stops listening to the scheduler. */
   close(): void {
     this.closed = true;
+    this.flushPending();
     for (const client of [...this.clients.keys()]) {
       this.remove(client);
       client.end();
@@ -191,14 +198,30 @@ export class EventStream {
     for (const off of this.unsubscribe) off();
     this.unsubscribe.length = 0;
     this.buffer.clear();
+    this.pending = '';
   }
 
   private publish(name: SchedulerEventName, payload: unknown): void {
     const seq = ++this.sequence;
     const frame = `event: ${name}\nid: ${this.epoch}-${seq}\ndata: ${JSON.stringify(payload)}\n\n`;
     this.buffer.push(seq, frame);
-    for (const client of this.clients.keys()) this.send(client, frame);
+    // One write per client per turn of the event loop, not per event: a pass that fires a thousand jobs
+    // emits two thousand events, and a socket write each cost more than the rest of the stream.
+    this.pending += frame;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flushPending);
+    }
   }
+
+  /** Sends the frames published since the last flush to every client. */
+  private readonly flushPending = (): void => {
+    this.flushScheduled = false;
+    const chunk = this.pending;
+    if (chunk === '') return;
+    this.pending = '';
+    for (const client of this.clients.keys()) this.send(client, chunk);
+  };
 
   /** Writes to one client, and drops it when what it has not received yet passes maxBufferedBytes. */
   private send(client: ServerResponse, chunk: string): void {
