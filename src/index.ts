@@ -5,7 +5,7 @@ export type { JobContext, JobFunction, JobLifecycle, JobOptions, JobPolicy, Retr
 export type { TaskOptions } from './scheduler/task-registry.js';
 export type { JobInfo, JobStatus } from './scheduler/job-info.js';
 export type { Run, RunError } from './core/run.js';
-export { runId } from './core/run.js';
+export { idempotencyKey, runId } from './core/run.js';
 export { RUN_ERROR_CODES, type RunErrorCode } from './core/run-errors.js';
 export { EVENT_NAMES } from './core/events.js';
 export type { SchedulerEventMap, SchedulerEventName, RunEvent, RunOutcome, Listener } from './core/events.js';
