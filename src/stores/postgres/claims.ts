@@ -162,9 +162,21 @@ export class PgClaims {
            ON CONFLICT DO NOTHING`,
           [claim.job.id, scheduledAt, claim.attempt, this.session.nodeId, this.session.epoch],
         );
+        if (inserted.rowCount !== 1) {
+          // Not written: either the same fire is claimed already (a second manual run in the same
+          // millisecond), or this node was fenced. Only the first is "its slots are taken"; a fenced node
+          // says so, or the caller would report MAX_INSTANCES_REACHED for a run nobody holds.
+          const registered = await client.query(`SELECT 1 FROM ${s}.nodes WHERE id = $1 AND epoch = $2::bigint`, [this.session.nodeId, this.session.epoch]);
+          if (registered.rowCount === 0) {
+            throw new StoreUnavailableError(
+              'PostgreSQL store: this node lost its registration (no heartbeat within the lease) and registers again within seconds; nothing was started, retry the manual run.',
+            );
+          }
+          return false;
+        }
         // In flight before the commit, as in putBack; taken back below when the commit fails.
-        added = inserted.rowCount === 1;
-        if (added) this.inFlight.add(key, { jobId: claim.job.id, scheduledAt, attempt: claim.attempt });
+        added = true;
+        this.inFlight.add(key, { jobId: claim.job.id, scheduledAt, attempt: claim.attempt });
         return added;
       });
     } catch (error) {
