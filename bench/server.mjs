@@ -6,7 +6,8 @@
 //   npm run bench:server        (builds first)
 //   node bench/server.mjs [--n=10000,100000] [--window-s=10] [--warmup-s=5] [--reps=3]
 //        [--cases=library,server,server+client] [--task=noop|log] [--add=http|config]
-//        [--phases=spread|aligned] [--log-level=warn] [--search-steps=3] [--timeout-s=S] [--cpu-prof]
+//        [--phases=spread|aligned] [--log-level=warn] [--store=sqlite|memory] [--search-steps=3]
+//        [--timeout-s=S] [--cpu-prof]
 //
 // Cases, each in fresh processes, repetitions interleaved (rep 1 of every case, then rep 2, ...):
 //   library         bench/server/library.mjs: SchedulerService from dist/index.js, SqliteJobStore in a
@@ -21,9 +22,18 @@
 // from /proc/<pid>/stat (all threads, 10 ms ticks), its RSS at the end (and peak) from /proc/<pid>/status.
 // Fires and lateness come from the run history the child wrote (bench/server/history.mjs): runs that
 // started in the window (CPU per fire = CPU / those), and runs whose ideal time is in the window against
-// what the grid owed (missing) with the scheduler's lateness_ms (p50/p99). A case keeps up when at most
-// 0.5 % of the owed fires are missing and p99 < 1 s. When the largest N does not keep up (library or
-// server), --search-steps bisections (1 repetition each) look for the largest N that does.
+// what the grid owed (missing) with the scheduler's lateness_ms (p50/p99).
+// --store=memory: the server gets TICKWORK_STORE=memory and the library the default in-memory store (no
+// SQLite writer, so 100 000 fires/s can show the server's own overhead). The fires are then counted the
+// same way from the memory store's per-job run history (100 runs kept per job), read after the window and
+// before the child is stopped, the scheduler paused first: in-process by the library child, over
+// POST /api/v1/scheduler/pause and GET /api/v1/jobs/<id>/runs for the server
+// (bench/server/memory-history.mjs); nothing is added to what the process does per fire (no event
+// listener). A case fails rather than undercount if a job's kept history no longer reaches back before
+// the window.
+// A case keeps up when at most 0.5 % of the owed fires are missing and p99 < 1 s. When the largest N
+// does not keep up (library or server), --search-steps bisections (1 repetition each) look for the
+// largest N that does.
 // Results: bench/results/server-<timestamp>.json (raw) and .md (the table, also printed).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,7 +45,7 @@ import { killAll } from './server/processes.mjs';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 const USAGE =
-  'usage: node bench/server.mjs [--n=10000,100000] [--window-s=10] [--warmup-s=5] [--reps=3] [--cases=library,server,server+client] [--task=noop|log] [--add=http|config] [--phases=spread|aligned] [--log-level=warn] [--search-steps=3] [--timeout-s=S] [--cpu-prof]';
+  'usage: node bench/server.mjs [--n=10000,100000] [--window-s=10] [--warmup-s=5] [--reps=3] [--cases=library,server,server+client] [--task=noop|log] [--add=http|config] [--phases=spread|aligned] [--log-level=warn] [--store=sqlite|memory] [--search-steps=3] [--timeout-s=S] [--cpu-prof]';
 
 function parseArgs(argv) {
   const o = {
@@ -48,6 +58,7 @@ function parseArgs(argv) {
     add: 'http',
     phases: 'spread',
     logLevel: 'warn',
+    store: 'sqlite',
     searchSteps: 3,
     timeoutS: null,
     cpuProf: false,
@@ -69,6 +80,7 @@ function parseArgs(argv) {
     else if (name === '--add') o.add = value;
     else if (name === '--phases') o.phases = value;
     else if (name === '--log-level') o.logLevel = value;
+    else if (name === '--store') o.store = value;
     else if (name === '--search-steps') o.searchSteps = Math.round(number(value));
     else if (name === '--timeout-s') o.timeoutS = number(value);
     else if (a === '--cpu-prof') o.cpuProf = true;
@@ -80,6 +92,7 @@ function parseArgs(argv) {
     ...(['http', 'config'].includes(o.add) ? [] : [`add ${o.add}`]),
     ...(PHASES.includes(o.phases) ? [] : [`phases ${o.phases}`]),
     ...(['debug', 'info', 'warn', 'error'].includes(o.logLevel) ? [] : [`log level ${o.logLevel}`]),
+    ...(['sqlite', 'memory'].includes(o.store) ? [] : [`store ${o.store} (sqlite or memory)`]),
     ...(o.n.every((n) => Number.isInteger(n) && n > 0) ? [] : ['--n: positive integers']),
     ...(o.windowS > 0 ? [] : ['--window-s must be > 0']),
   ];
@@ -132,8 +145,9 @@ function keptUp(summary) {
 }
 
 function caseTimeoutS(n, o) {
-  // Start-up and adding jobs (HTTP adds run at a few thousand per second on a busy machine), then the run.
-  return o.timeoutS ?? Math.ceil(60 + n / 1000 + o.warmupS + o.windowS + 30);
+  // Start-up and adding jobs (HTTP adds run at a few thousand per second on a busy machine), then the run;
+  // with the memory store, reading every job's runs back (one request per job for the server).
+  return o.timeoutS ?? Math.ceil(60 + n / 1000 + (o.store === 'memory' ? n / 1000 : 0) + o.warmupS + o.windowS + 30);
 }
 
 async function measure(n, reps, o, report, label, log) {
@@ -144,7 +158,15 @@ async function measure(n, reps, o, report, label, log) {
       const profDir = o.cpuProf ? `${RESULTS_DIR}server-${report.stamp}-prof` : null;
       const nodeArgs = profDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=${kind}-${n}-rep${rep}.cpuprofile`];
       const t = Date.now();
-      const r = await runCase(kind, { plan, warmupS: o.warmupS, windowS: o.windowS, timeoutS: caseTimeoutS(n, o), logLevel: o.logLevel, nodeArgs });
+      const r = await runCase(kind, {
+        plan,
+        store: o.store,
+        warmupS: o.warmupS,
+        windowS: o.windowS,
+        timeoutS: caseTimeoutS(n, o),
+        logLevel: o.logLevel,
+        nodeArgs,
+      });
       r.rep = rep;
       r.label = label;
       report.runs.push(r);
@@ -186,9 +208,10 @@ function markdown(report) {
     `## Server vs library: CPU per fire (${report.startedAt}, commit ${report.commit})`,
     '',
     `${report.machine.cpus} × ${report.machine.cpuModel}, Node ${report.machine.node}, load average at start ${report.machine.loadAverage}. ` +
-      `SQLite store (temp file), logger at \`${o.logLevel}\`, task \`${o.task}\`, jobs added ${o.add === 'http' ? 'over HTTP (library: addJob)' : 'as config jobs (library: addJob before start)'}, ` +
+      `${o.store === 'memory' ? 'Memory store' : 'SQLite store (temp file)'}, logger at \`${o.logLevel}\`, task \`${o.task}\`, jobs added ${o.add === 'http' ? 'over HTTP (library: addJob)' : 'as config jobs (library: addJob before start)'}, ` +
       `phases ${o.phases}; ${o.warmupS} s warm-up, ${o.windowS} s window, median of ${o.reps} repetition(s). ` +
-      "CPU: the process's user + system from /proc; fires: runs started in the window, from its run history.",
+      "CPU: the process's user + system from /proc; fires: runs started in the window, from its run history" +
+      (o.store === 'memory' ? " (the memory store's, 100 runs per job, read after the window)." : '.'),
     '',
     '| N | case | CPU µs per fire | ratio to library | fires/s | missing (of owed) | lateness p50 / p99 ms | RSS MB (peak) | CPU cores | notes |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',

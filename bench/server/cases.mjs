@@ -1,8 +1,10 @@
 // One case of the server benchmark, in fresh processes: start the library child or `node dist/cli.js
 // serve`, add the jobs, optionally attach an event-stream client, warm up, then measure a window: the
-// child's CPU from /proc before and after, its memory at the end, and (once it has exited) the fires and
-// lateness of the window from its run history. A hard timeout and the child's unexpected exit abort the
-// case; the child and the temporary directory are removed whatever happens.
+// child's CPU from /proc before and after, its memory at the end, and the fires and lateness of the
+// window from its run history: the SQLite file once the child has exited, or with the memory store the
+// child's in-memory history read before it is stopped (bench/server/memory-history.mjs). A hard timeout
+// and the child's unexpected exit abort the case; the child and the temporary directory are removed
+// whatever happens.
 import { fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,6 +14,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { openEventStream } from './event-client.mjs';
 import { readWindow } from './history.mjs';
+import { PAGE, windowTally } from './memory-history.mjs';
 import { jobSpec, owedFires, planEnv } from './jobs.mjs';
 import { cpuMs, freePort, memoryMb, stop, track } from './processes.mjs';
 
@@ -20,6 +23,8 @@ const CONFIG = fileURLToPath(new URL('./tickwork.config.mjs', import.meta.url));
 const LIBRARY = fileURLToPath(new URL('./library.mjs', import.meta.url));
 /** After the window, time for its last fires to be run and written before the child is stopped. */
 const SETTLE_MS = 2000;
+/** GET /api/v1/jobs/<id>/runs requests in flight when reading the server's memory store after the window. */
+const READ_CONCURRENCY = 8;
 /** A case keeps up when at most this share of the fires owed in the window is missing... */
 export const MAX_MISSING_SHARE = 0.005;
 /** ...and the p99 lateness of those that ran is under this. */
@@ -54,7 +59,8 @@ function childEnv(o, extra) {
 }
 
 async function startLibrary(o, signal) {
-  const child = track(fork(LIBRARY, [], { cwd: o.dir, execArgv: o.nodeArgs, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: childEnv(o, { BENCH_DB: o.db }) }));
+  const store = o.store === 'memory' ? { BENCH_STORE: 'memory' } : { BENCH_DB: o.db };
+  const child = track(fork(LIBRARY, [], { cwd: o.dir, execArgv: o.nodeArgs, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: childEnv(o, store) }));
   o.onChild(child);
   const ready = new Promise((resolve) =>
     child.on('message', (m) => {
@@ -72,7 +78,13 @@ async function startServer(o, signal) {
     spawn(process.execPath, [...o.nodeArgs, CLI, 'serve'], {
       cwd: o.dir,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: childEnv(o, { HOST: '127.0.0.1', PORT: String(port), TICKWORK_STORE: `sqlite:${o.db}`, TICKWORK_ADMIN_KEY: key, TICKWORK_CONFIG: CONFIG }),
+      env: childEnv(o, {
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        TICKWORK_STORE: o.store === 'memory' ? 'memory' : `sqlite:${o.db}`,
+        TICKWORK_ADMIN_KEY: key,
+        TICKWORK_CONFIG: CONFIG,
+      }),
     }),
   );
   o.onChild(child);
@@ -109,8 +121,54 @@ async function addOverHttp(base, key, plan, signal) {
   await abortable(signal, Promise.all(Array.from({ length: 16 }, worker)));
 }
 
+/** The library child's fires of [t0, t1), counted in-process from its memory store (after the window). */
+async function libraryMemoryWindow(child, t0, t1, signal) {
+  const reply = new Promise((resolve, reject) => {
+    const onMessage = (m) => {
+      if (m?.type !== 'window') return;
+      child.off('message', onMessage);
+      if (m.error === undefined) resolve(m.history);
+      else reject(new Error(`library: ${m.error}`));
+    };
+    child.on('message', onMessage);
+  });
+  child.send({ type: 'window', t0, t1 });
+  return abortable(signal, reply);
+}
+
 /**
- * Runs one case. `o`: { kind, plan, warmupS, windowS, timeoutS, logLevel, nodeArgs }. Resolves with its
+ * The server's fires of [t0, t1), after the window: POST /api/v1/scheduler/pause, then
+ * GET /api/v1/jobs/<id>/runs for every job (admin key), READ_CONCURRENCY requests in flight, without the
+ * case's signal (as in addOverHttp).
+ */
+async function serverMemoryWindow({ port, key }, plan, t0, t1, signal) {
+  const base = `http://127.0.0.1:${port}/api/v1`;
+  const headers = { authorization: `Bearer ${key}` };
+  // Paused first (as the library child pauses itself): no further fire pushes the window's runs out of
+  // the 100 kept per job while they are read; the server reads them faster, too.
+  const paused = await fetch(`${base}/scheduler/pause`, { method: 'POST', headers });
+  const pausedText = await paused.text();
+  if (paused.status !== 200) throw new Error(`POST /api/v1/scheduler/pause answered ${paused.status}: ${pausedText.slice(0, 300)}`);
+  const tally = windowTally(t0, t1);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < plan.n && !signal.aborted; i = next++) {
+      const jobId = jobSpec(i, plan).id;
+      await tally.job(jobId, async (cursor) => {
+        const query = cursor === null ? `limit=${PAGE}` : `limit=${PAGE}&cursor=${encodeURIComponent(cursor)}`;
+        const res = await fetch(`${base}/jobs/${encodeURIComponent(jobId)}/runs?${query}`, { headers });
+        const text = await res.text();
+        if (res.status !== 200) throw new Error(`GET /api/v1/jobs/${jobId}/runs answered ${res.status}: ${text.slice(0, 300)}`);
+        return JSON.parse(text);
+      });
+    }
+  };
+  await abortable(signal, Promise.all(Array.from({ length: READ_CONCURRENCY }, worker)));
+  return tally.result();
+}
+
+/**
+ * Runs one case. `o`: { kind, plan, store, warmupS, windowS, timeoutS, logLevel, nodeArgs }. Resolves with its
  * figures, or with { failed } (timeout, crash, no history).
  */
 export async function runCase(kind, o) {
@@ -154,10 +212,18 @@ export async function runCase(kind, o) {
     const client1 = client?.snapshot();
     await delay(SETTLE_MS, undefined, { signal });
     client?.close();
+    let history = null;
+    let readSeconds = null;
+    if (o.store === 'memory') {
+      const r0 = performance.now();
+      history = kind === 'library' ? await libraryMemoryWindow(child, t0, t1, signal) : await serverMemoryWindow(started, o.plan, t0, t1, signal);
+      readSeconds = (performance.now() - r0) / 1000;
+    }
     stopping = true;
     const exit = await abortable(signal, stop(child));
-    const history = readWindow(c.db, t0, t1);
-    return summarize({ kind, o, started, t0, t1, cpu: cpu1 - cpu0, memory, history, exit, client: client0 && diffClient(client0, client1) });
+    history ??= readWindow(c.db, t0, t1);
+    const r = summarize({ kind, o, started, t0, t1, cpu: cpu1 - cpu0, memory, history, exit, client: client0 && diffClient(client0, client1) });
+    return readSeconds === null ? r : { ...r, historyReadSeconds: readSeconds };
   } catch (error) {
     // An aborted delay() rejects with a generic AbortError: the signal's reason says why.
     const cause = signal.aborted ? signal.reason : error;
