@@ -8,7 +8,7 @@ export type { Run, RunError } from './core/run.js';
 export { idempotencyKey, runId } from './core/run.js';
 export { RUN_ERROR_CODES, type RunErrorCode } from './core/run-errors.js';
 export { EVENT_NAMES } from './core/events.js';
-export type { SchedulerEventMap, SchedulerEventName, RunEvent, RunOutcome, Listener } from './core/events.js';
+export type { SchedulerEventMap, SchedulerEventName, RunEvent, RunObserver, RunOutcome, Listener } from './core/events.js';
 export * from './core/errors.js';
 export { SystemClock, ManualClock, MAX_TIMER_DELAY_MS } from './core/clock.js';
 export type { Clock, TimerHandle } from './core/clock.js';

@@ -7,6 +7,13 @@
 /** Outcome of one run (one fire that was run, missed or skipped). */
 export type RunOutcome = 'running' | 'succeeded' | 'failed' | 'missed' | 'skipped' | 'lost' | 'timed_out' | 'cancelled';
 
+/**
+ * Told of every recorded run outcome (not `running`) synchronously, with plain values and before any
+ * event is built: for counters such as metrics, which then cost next to nothing per fire. It must be
+ * quick and must not throw (a throw is logged and ignored).
+ */
+export type RunObserver = (outcome: RunOutcome, durationMs: number | null, latenessMs: number | null) => void;
+
 /** The payload of every run event. Times are ISO 8601 UTC strings. */
 export interface RunEvent {
   jobId: string;

@@ -8,9 +8,10 @@
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { JobCancelledError, JobTimeoutError, TaskNotRegisteredError } from '../core/errors.js';
 import { isPromiseLike, type EventBus } from './event-bus.js';
-import { EVENT_ID, EVENT_NAMES, type RunEvent, type RunOutcome } from '../core/events.js';
+import { EVENT_ID, EVENT_NAMES, type RunEvent, type RunObserver, type RunOutcome } from '../core/events.js';
 import type { JobRecord } from '../core/job.js';
 import type { Logger } from '../core/logger.js';
+import { toErrorLog } from './error-log.js';
 import { isMisfire } from './policies.js';
 import { RunContext } from './run-context.js';
 import { LiveRunRecord, toRunError, type RunError, type RunRecord } from '../core/run.js';
@@ -96,6 +97,8 @@ export class Executor {
    */
   private readonly detached = new Map<PromiseLike<unknown>, TimerHandle>();
   private idleWaiters: (() => void)[] = [];
+  /** See SchedulerService.observeRuns: called with each recorded outcome, before and without any event. */
+  private runObservers: RunObserver[] = [];
   /**
    * With a store that copies settled runs (`copiesRuns`): the one record every synchronous run is
    * written into while it runs. The store then points the job's lastRun at what it kept (the memory
@@ -473,10 +476,33 @@ export class Executor {
     this.emitRun(record);
   }
 
+  /** Adds a run observer; the function returned removes it. */
+  addRunObserver(observer: RunObserver): () => void {
+    this.runObservers = [...this.runObservers, observer];
+    return () => {
+      this.runObservers = this.runObservers.filter((o) => o !== observer);
+    };
+  }
+
+  private observe(record: RunRecord): void {
+    for (const observer of this.runObservers) {
+      try {
+        observer(record.outcome, record.durationMs, record.latenessMs);
+      } catch (error) {
+        this.logger.error(
+          { event: 'listener_error', listenerOf: 'run observer', error: toErrorLog(error) },
+          'a run observer threw; the run is recorded all the same',
+        );
+      }
+    }
+  }
+
   /** Emits the run's event (only if someone listens or logs it). */
   emitRun(record: RunRecord, cause?: unknown, args?: unknown): void {
     const id = outcomeEvent(record.outcome);
-    if (id < 0 || !this.events.wantsAt(id)) return;
+    if (id < 0) return;
+    if (this.runObservers.length !== 0) this.observe(record);
+    if (!this.events.wantsAt(id)) return;
     this.passTime = Number.NaN; // listeners and the log take time of their own
     const payload: RunEvent = {
       jobId: record.jobId,

@@ -15,7 +15,7 @@ import {
   TaskNotRegisteredError,
   TickworkError,
 } from '../core/errors.js';
-import type { Listener, SchedulerEventName } from '../core/events.js';
+import type { Listener, RunObserver, SchedulerEventName } from '../core/events.js';
 import { describeType } from '../core/format.js';
 import type { JobFunction, JobOptions, JobRecord, JobSnapshot } from '../core/job.js';
 import { bool, checkOptionKeys, validateJobId } from '../core/job-options.js';
@@ -192,6 +192,16 @@ export class SchedulerService {
   /** The registered task names. */
   get taskNames(): string[] {
     return this.tasks.names();
+  }
+
+  /**
+   * Observes every recorded run outcome with plain values, before and without building an event: what
+   * metrics use, so counting runs costs next to nothing per fire (a listener makes every fire build its
+   * event). Returns the function that removes the observer.
+   */
+  observeRuns(observer: RunObserver): () => void {
+    if (typeof observer !== 'function') throw InvalidArgumentError.field('observer', `must be a function, got ${describeType(observer)}.`);
+    return this.dispatcher.executor.addRunObserver(observer);
   }
 
   on<K extends SchedulerEventName>(name: K, listener: Listener<K>): () => void {

@@ -4,10 +4,8 @@
  * jobs, running runs.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { RunEvent, SchedulerEventName } from '../core/events.js';
+import type { RunOutcome } from '../core/events.js';
 import type { SchedulerService } from '../scheduler/service.js';
-
-const RUN_EVENTS: SchedulerEventName[] = ['job_executed', 'job_error', 'job_missed', 'job_max_instances', 'job_timed_out', 'job_cancelled', 'job_lost'];
 
 export function createMetrics(scheduler: SchedulerService): { registry: Registry; close: () => void } {
   const registry = new Registry();
@@ -40,13 +38,19 @@ export function createMetrics(scheduler: SchedulerService): { registry: Registry
       this.set((await scheduler.status()).runningRuns);
     },
   });
-  const offs = RUN_EVENTS.map((name) =>
-    scheduler.on(name, (payload) => {
-      const run = payload as RunEvent;
-      runs.inc({ outcome: run.outcome });
-      if (run.durationMs !== null) duration.observe(run.durationMs / 1000);
-      if (run.latenessMs !== null && run.outcome !== 'missed' && run.outcome !== 'skipped') lateness.observe(run.latenessMs / 1000);
-    }),
-  );
-  return { registry, close: () => offs.forEach((off) => off()) };
+  // Counted through observeRuns, not event listeners: a listener makes every fire build its event
+  // payload (about 1 µs per fire at 100 000 jobs, more than the rest of the fire path); an observer
+  // gets plain values. The labelled children are bound once.
+  const byOutcome = new Map<RunOutcome, Counter.Internal>();
+  const off = scheduler.observeRuns((outcome, durationMs, latenessMs) => {
+    let child = byOutcome.get(outcome);
+    if (child === undefined) {
+      child = runs.labels(outcome);
+      byOutcome.set(outcome, child);
+    }
+    child.inc();
+    if (durationMs !== null) duration.observe(durationMs / 1000);
+    if (latenessMs !== null && outcome !== 'missed' && outcome !== 'skipped') lateness.observe(latenessMs / 1000);
+  });
+  return { registry, close: off };
 }
