@@ -1,5 +1,5 @@
 /**
- * Errors of the SQL stores as the scheduler and the logs see them: a driver error that means "the
+ * Errors of the SQL stores (SQLite and PostgreSQL) as the scheduler and the logs see them: a driver error that means "the
  * database cannot be reached right now" becomes STORE_UNAVAILABLE (the loop retries with backoff), and
  * Tickwork's own errors pass through; plus the fields a store's log lines carry about a failure.
  */

@@ -5,7 +5,8 @@
  */
 import { userInfo } from 'node:os';
 import pg from 'pg';
-import { InvalidArgumentError, StoreUnavailableError, TickworkError } from '../../core/errors.js';
+import { InvalidArgumentError } from '../../core/errors.js';
+import { toStoreError } from '../store-errors.js';
 
 export const DEFAULT_PG_SCHEMA = 'tickwork';
 
@@ -128,11 +129,7 @@ export function isUnavailable(error: unknown): boolean {
 
 /** Wraps driver errors: unavailability becomes STORE_UNAVAILABLE; our own errors pass through. */
 export function pgError(action: string, error: unknown): Error {
-  if (error instanceof TickworkError) return error;
-  if (isUnavailable(error)) {
-    return new StoreUnavailableError(`PostgreSQL store: ${action} failed (${(error as Error).message}); retrying with backoff.`, error);
-  }
-  return error instanceof Error ? error : new Error(String(error));
+  return toStoreError(error, isUnavailable, () => `PostgreSQL store: ${action} failed (${(error as Error).message}); retrying with backoff.`);
 }
 
 export function isUniqueViolation(error: unknown): boolean {
