@@ -4,6 +4,10 @@
  * rule when each run starts, times runs out, cancels them, and records every outcome.
  *
  * A synchronous job function is run and recorded without a promise: that is the hot path.
+ *
+ * One file of a little over 500 lines because one run's life (slot taken, started, settled or timed out
+ * or cancelled, recorded, observed, emitted) shares the scratch record and the slot counts; split across
+ * modules, the hot path would pass them around on every fire.
  */
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { JobCancelledError, JobTimeoutError, TaskNotRegisteredError } from '../core/errors.js';

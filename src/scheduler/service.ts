@@ -194,11 +194,7 @@ export class SchedulerService {
     return this.tasks.names();
   }
 
-  /**
-   * Observes every recorded run outcome with plain values, before and without building an event: what
-   * metrics use, so counting runs costs next to nothing per fire (a listener makes every fire build its
-   * event). Returns the function that removes the observer.
-   */
+  /** Every recorded run outcome, as plain values and without an event (see RunObserver); returns the remover. */
   observeRuns(observer: RunObserver): () => void {
     if (typeof observer !== 'function') throw InvalidArgumentError.field('observer', `must be a function, got ${describeType(observer)}.`);
     return this.dispatcher.executor.addRunObserver(observer);
