@@ -16,6 +16,7 @@ import { PostgresJobStore } from '../../src/stores/postgres/store.js';
 import { SqliteJobStore } from '../../src/stores/sqlite/store.js';
 import { loadErrorOf, type JobStore, type StoreContext, type StoredJob } from '../../src/stores/store.js';
 import { createTrigger } from '../../src/triggers/create.js';
+import { hydrateForTest } from './hydrate.js';
 import { captureLogger, REFERENCE } from '../helpers.js';
 import { PG_URL, dropSchema, pgAvailable, schemaName, sql } from './pg-helpers.js';
 
@@ -29,23 +30,7 @@ function makeJob(id: string, dueAt: number | null, task = 'noop'): JobRecord {
 
 function context(lost: RunRecord[] = [], loadErrors: { jobId: string; reason: string }[] = []): StoreContext {
   return {
-    hydrate: (stored: StoredJob) => {
-      const job = JobRecord.create(
-        stored.id,
-        stored.name,
-        () => undefined,
-        stored.task,
-        stored.args,
-        createTrigger(stored.trigger, env),
-        stored.policy,
-        stored.paused,
-        stored.nextRunTime,
-        stored.dueAt,
-        stored.retry,
-      );
-      job.jitterMs = stored.jitterMs;
-      return job;
-    },
+    hydrate: (stored: StoredJob) => hydrateForTest(stored, env),
     onLostRun: (run) => void lost.push(run),
     now: () => REFERENCE,
     logger: captureLogger(),

@@ -10,6 +10,7 @@ import { DEFAULT_JOB_POLICY } from '../../src/core/job-options.js';
 import { PostgresJobStore } from '../../src/stores/postgres/store.js';
 import type { StoreContext, StoredJob } from '../../src/stores/store.js';
 import { createTrigger } from '../../src/triggers/create.js';
+import { hydrateForTest } from './hydrate.js';
 import { captureLogger, REFERENCE } from '../helpers.js';
 import { PG_URL, dropSchema, pgAvailable, schemaName } from './pg-helpers.js';
 
@@ -21,20 +22,7 @@ function makeJob(id: string, dueAt: number, task: string): JobRecord {
 }
 
 const context = (): StoreContext => ({
-  hydrate: (stored: StoredJob) =>
-    JobRecord.create(
-      stored.id,
-      stored.name,
-      () => undefined,
-      stored.task,
-      stored.args,
-      createTrigger(stored.trigger, env),
-      stored.policy,
-      stored.paused,
-      stored.nextRunTime,
-      stored.dueAt,
-      stored.retry,
-    ),
+  hydrate: (stored: StoredJob) => hydrateForTest(stored, env),
   onLostRun: () => undefined,
   now: () => REFERENCE,
   logger: captureLogger(),

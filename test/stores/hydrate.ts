@@ -1,0 +1,22 @@
+/** The hydrate a store test gives its store: a stored row back as a job that runs nothing. */
+import { JobRecord } from '../../src/core/job.js';
+import type { StoredJob } from '../../src/stores/store.js';
+import { createTrigger, type TriggerEnvironment } from '../../src/triggers/create.js';
+
+export function hydrateForTest(stored: StoredJob, env: TriggerEnvironment): JobRecord {
+  const job = JobRecord.create(
+    stored.id,
+    stored.name,
+    () => undefined,
+    stored.task,
+    stored.args,
+    createTrigger(stored.trigger, env),
+    stored.policy,
+    stored.paused,
+    stored.nextRunTime,
+    stored.dueAt,
+    stored.retry,
+  );
+  job.jitterMs = stored.jitterMs;
+  return job;
+}
