@@ -39,6 +39,8 @@ export interface TickworkConfig {
    * before a client that does not read is dropped (1 MiB; it reconnects with Last-Event-ID).
    */
   events?: EventStreamOptions;
+  /** GET /api/v1/ready answers 503 while any job is overdue (default false; see JobInfo.health). */
+  ready?: { failOnOverdue?: boolean };
   timezone?: string;
   jobDefaults?: Partial<JobPolicy>;
   maxConcurrentRuns?: number;

@@ -19,9 +19,21 @@ export const DEFAULT_JOB_POLICY: JobPolicy = Object.freeze({
   timeoutSeconds: null,
   retries: null,
   retryLost: false,
+  expectSuccessWithinSeconds: null,
+  overdueAfterMissedFires: 10,
 });
 
-const POLICY_KEYS = ['coalesce', 'maxInstances', 'misfireGraceTime', 'jitterSeconds', 'timeoutSeconds', 'retries', 'retryLost'] as const;
+const POLICY_KEYS = [
+  'coalesce',
+  'maxInstances',
+  'misfireGraceTime',
+  'jitterSeconds',
+  'timeoutSeconds',
+  'retries',
+  'retryLost',
+  'expectSuccessWithinSeconds',
+  'overdueAfterMissedFires',
+] as const;
 const OPTION_KEYS: readonly string[] = [...POLICY_KEYS, 'name', 'args', 'replaceExisting', 'paused', 'timezone'];
 const OPTION_KEY_SET: ReadonlySet<string> = new Set(OPTION_KEYS);
 
@@ -109,7 +121,9 @@ export function resolvePolicy(options: Partial<Record<(typeof POLICY_KEYS)[numbe
     (o.jitterSeconds === undefined || o.jitterSeconds === base.jitterSeconds) &&
     (o.timeoutSeconds === undefined || o.timeoutSeconds === base.timeoutSeconds) &&
     (o.retries === undefined || o.retries === base.retries) &&
-    (o.retryLost === undefined || o.retryLost === base.retryLost);
+    (o.retryLost === undefined || o.retryLost === base.retryLost) &&
+    (o.expectSuccessWithinSeconds === undefined || o.expectSuccessWithinSeconds === base.expectSuccessWithinSeconds) &&
+    (o.overdueAfterMissedFires === undefined || o.overdueAfterMissedFires === base.overdueAfterMissedFires);
   if (same) return base;
   const policy: JobPolicy = {
     coalesce: o.coalesce === undefined ? base.coalesce : bool(o.coalesce, `${path}.coalesce`),
@@ -120,6 +134,15 @@ export function resolvePolicy(options: Partial<Record<(typeof POLICY_KEYS)[numbe
     retries: o.retries === undefined ? base.retries : retries(o.retries, `${path}.retries`),
     // A policy stored before the option existed has none: false.
     retryLost: o.retryLost === undefined ? (base.retryLost ?? false) : bool(o.retryLost, `${path}.retryLost`),
+    // A policy stored before the health options existed has neither: their defaults.
+    expectSuccessWithinSeconds:
+      o.expectSuccessWithinSeconds === undefined
+        ? (base.expectSuccessWithinSeconds ?? null)
+        : seconds(o.expectSuccessWithinSeconds, `${path}.expectSuccessWithinSeconds`, 1, true),
+    overdueAfterMissedFires:
+      o.overdueAfterMissedFires === undefined
+        ? (base.overdueAfterMissedFires ?? DEFAULT_JOB_POLICY.overdueAfterMissedFires)
+        : positiveInteger(o.overdueAfterMissedFires, `${path}.overdueAfterMissedFires`, 1_000_000),
   };
   return Object.freeze(policy);
 }

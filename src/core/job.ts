@@ -49,6 +49,13 @@ export interface JobPolicy {
    * only a job whose work is safe to repeat should opt in.
    */
   readonly retryLost: boolean;
+  /**
+   * Health (see core/health.ts): the job is `overdue` when it has not succeeded for this many seconds
+   * (healthchecks.io's period plus grace: "this backup must succeed once a day"); default null: no such rule.
+   */
+  readonly expectSuccessWithinSeconds: number | null;
+  /** Health: the job is `overdue` after this many fires in a row that did not start (missed, skipped, lost); default 10. */
+  readonly overdueAfterMissedFires: number;
 }
 
 /** Options accepted by addIntervalJob/addCronJob/addDateJob/addJob; each absent field takes its default. */

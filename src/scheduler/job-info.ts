@@ -1,5 +1,6 @@
 /** The public view of a job: JobInfo, built from a store's JobRecord on read. */
 import { loadErrorOf } from '../stores/store.js';
+import type { JobHealth } from '../core/health.js';
 import type { TriggerInfo } from '../core/trigger.js';
 import type { JobRecord, RetryPolicy } from '../core/job.js';
 import { toRun, type Run } from '../core/run.js';
@@ -30,14 +31,20 @@ export interface JobInfo {
   retries: RetryPolicy | null;
   /** Lost runs are retried too (see JobPolicy.retryLost). */
   retryLost: boolean;
+  /** Health: overdue without a success for this long (see JobPolicy.expectSuccessWithinSeconds). */
+  expectSuccessWithinSeconds: number | null;
+  /** Health: overdue after this many fires in a row that did not start. */
+  overdueAfterMissedFires: number;
   runningInstances: number;
   status: JobStatus;
   /** Why, when status is load_error. */
   statusReason?: string;
   lastRun?: Run;
+  /** ok, failing, overdue, paused or pending, with since when and why (see core/health.ts). */
+  health: JobHealth;
 }
 
-export function toJobInfo(job: JobRecord): JobInfo {
+export function toJobInfo(job: JobRecord, health: JobHealth): JobInfo {
   const trigger = job.trigger.toInfo();
   const policy = job.policy;
   const nextRunTime = job.nextRunTime === null ? null : new Date(job.nextRunTime);
@@ -60,8 +67,11 @@ export function toJobInfo(job: JobRecord): JobInfo {
       timeoutSeconds: policy.timeoutSeconds,
       retries: policy.retries,
       retryLost: policy.retryLost,
+      expectSuccessWithinSeconds: policy.expectSuccessWithinSeconds,
+      overdueAfterMissedFires: policy.overdueAfterMissedFires,
       runningInstances: job.running,
       status,
+      health,
       timezone: trigger.timezone,
     };
     if (job.lastRun !== null) info.lastRun = toRun(job.lastRun);
@@ -80,8 +90,11 @@ export function toJobInfo(job: JobRecord): JobInfo {
     timeoutSeconds: policy.timeoutSeconds,
     retries: policy.retries,
     retryLost: policy.retryLost,
+    expectSuccessWithinSeconds: policy.expectSuccessWithinSeconds,
+    overdueAfterMissedFires: policy.overdueAfterMissedFires,
     runningInstances: job.running,
     status,
+    health,
   };
   if (job.task !== null) info.task = job.task;
   if (job.args !== undefined) info.args = job.args;

@@ -1,4 +1,5 @@
 /** The shapes callers pass to SchedulerService and get back from it (beside JobInfo and Run). */
+import type { HealthState } from '../core/health.js';
 import type { Clock } from '../core/clock.js';
 import type { JobFunction, JobOptions, JobPolicy } from '../core/job.js';
 import type { Logger } from '../core/logger.js';
@@ -45,6 +46,8 @@ export interface JobQuery {
   limit?: number;
   /** The `nextCursor` of the previous page (of the same sort). */
   cursor?: string;
+  /** Only jobs in one of these health states (JobInfo.health.state), e.g. `['failing', 'overdue']`. */
+  health?: HealthState[];
 }
 
 /** A list of jobs; `nextCursor` is null on the last page (and always without a `limit`). */

@@ -19,6 +19,7 @@ import type { Listener, RunObserver, SchedulerEventName } from '../core/events.j
 import { describeType } from '../core/format.js';
 import type { JobFunction, JobOptions, JobRecord, JobSnapshot } from '../core/job.js';
 import { bool, checkOptionKeys, validateJobId } from '../core/job-options.js';
+import { NO_HEALTH_FACTS, type JobHealth } from '../core/health.js';
 import { toRun, type Run } from '../core/run.js';
 import type { DateInput, TriggerSpec } from '../core/trigger.js';
 import { isClaimingStore, isLocalStore, isReplacingStore, loadErrorOf, type JobStore, type LocalStore, type ReplacingStore } from '../stores/store.js';
@@ -26,8 +27,9 @@ import { Dispatcher } from './dispatcher.js';
 import { setDue } from './due-time.js';
 import { EventBus } from './event-bus.js';
 import { JobFactory } from './job-factory.js';
+import { HealthReader } from './health-reader.js';
 import { toJobInfo, type JobInfo } from './job-info.js';
-import { checkJobQuery, checkRunQuery, findJobs } from './job-query.js';
+import { checkJobQuery, checkRunQuery, findJobs, pageByHealth } from './job-query.js';
 import type { WakeLoop } from './loop.js';
 import { hasFreeInstance } from './policies.js';
 import { RunState, type SchedulerState } from './run-state.js';
@@ -58,6 +60,7 @@ export class SchedulerService {
   private readonly loop: WakeLoop;
   private readonly run = new RunState();
   private readonly session: StoreSession;
+  private readonly health: HealthReader;
 
   constructor(options: SchedulerOptions = {}) {
     const resolved = resolveOptions(options, this.cron);
@@ -93,6 +96,7 @@ export class SchedulerService {
       maxCatchUp: resolved.maxCatchUp,
     });
     this.jobs = jobs;
+    this.health = new HealthReader(store, this.clock, () => this.isPaused);
     this.dispatcher = dispatcher;
     this.loop = dispatcher.loop;
     this.session = new StoreSession(
@@ -310,7 +314,8 @@ export class SchedulerService {
   private added(job: JobRecord): JobInfo {
     if (this.events.wants('job_added')) this.events.emit('job_added', { jobId: job.id });
     if (job.dueAt !== null) this.loop.wakeBy(job.dueAt);
-    return toJobInfo(job);
+    // A job just added has no history (a replaced job's went with it): no store read for its health.
+    return toJobInfo(job, this.health.fresh(job, NO_HEALTH_FACTS));
   }
 
   /** The store refused the job (a conflicting id, a database error): release its trigger and reject. */
@@ -345,23 +350,35 @@ export class SchedulerService {
     validateJobId(jobId);
     await this.session.ready();
     const job = await this.store.get(jobId);
-    return job === undefined ? undefined : toJobInfo(job);
+    return job === undefined ? undefined : this.info(job);
+  }
+
+  /** The job's JobInfo, its health read from the store's history. */
+  private async info(job: JobRecord): Promise<JobInfo> {
+    return toJobInfo(job, await this.health.healthOfOne(job));
   }
 
   /**
-   * Jobs matching `query.q` and `query.state`, sorted by `query.sort` (default nextRunTime: paused and
-   * finished jobs last), then id. With `query.limit` (1-1000) one page: pass its `nextCursor` back as
-   * `query.cursor` for the next. Without, every matching job (and `nextCursor` null). `view`, for a cache
-   * of what is shown (the server's JSON): called at once on each listed job as the store holds it,
-   * instead of building its JobInfo; it must not change the job.
+   * Jobs matching `query.q`, `query.state` and `query.health`, sorted by `query.sort` (default
+   * nextRunTime: paused and finished jobs last), then id. With `query.limit` (1-1000) one page: pass its
+   * `nextCursor` back as `query.cursor` for the next. Without, every matching job (and `nextCursor`
+   * null). A `health` filter reads the health of every job the other filters match (one store query
+   * per 500 jobs). `view`, for a cache of what is shown (the server's JSON): called at once on each
+   * listed job as the store holds it, with its health, instead of building its JobInfo; it must not
+   * change the job.
    */
   getJobs(query?: JobQuery): Promise<JobList>;
-  getJobs<T>(query: JobQuery, view: (job: JobRecord) => T): Promise<JobList<T>>;
-  async getJobs(query: JobQuery = {}, view: (job: JobRecord) => unknown = toJobInfo): Promise<JobList<unknown>> {
+  getJobs<T>(query: JobQuery, view: (job: JobRecord, health: JobHealth) => T): Promise<JobList<T>>;
+  async getJobs(query: JobQuery = {}, view: (job: JobRecord, health: JobHealth) => unknown = toJobInfo): Promise<JobList<unknown>> {
     const checked = checkJobQuery(query);
     await this.session.ready();
+    if (checked.health !== undefined) {
+      const page = await pageByHealth(this.store, checked, checked.health, (jobs) => this.health.healthOf(jobs));
+      return { items: page.items.map(([job, health]) => view(job, health)), nextCursor: page.nextCursor };
+    }
     const found = await findJobs(this.store, checked);
-    return { items: found.items.map(view), nextCursor: found.nextCursor };
+    const health = await this.health.healthOf(found.items);
+    return { items: found.items.map((job, i) => view(job, health[i] as JobHealth)), nextCursor: found.nextCursor };
   }
 
   /** Scheduler state for monitoring: state, job count, busy runs, default zone. */
@@ -408,7 +425,7 @@ export class SchedulerService {
   /** Resumes a paused job from now; a job whose trigger has no further fire is removed instead. */
   async resumeJob(jobId: string): Promise<JobInfo | undefined> {
     const job = await this.requireJob(jobId);
-    if (!job.paused) return toJobInfo(job);
+    if (!job.paused) return this.info(job);
     const next = job.trigger.first(this.clock.now());
     if (next === null) {
       await this.removeJob(jobId);
@@ -454,7 +471,7 @@ export class SchedulerService {
     if (job.func === null) throw new TaskNotRegisteredError(job.task ?? jobId);
     if (!hasFreeInstance(job.running, job.policy.maxInstances)) throw new MaxInstancesReachedError(jobId, job.policy.maxInstances);
     if (!(await this.dispatcher.runNow(job))) throw new MaxInstancesReachedError(jobId, job.policy.maxInstances);
-    return toJobInfo(job);
+    return this.info(job);
   }
 
   /** Aborts the signals of the job's running runs; they are recorded cancelled. Returns how many. */
@@ -494,6 +511,6 @@ export class SchedulerService {
     if (swappedTrigger) job.releaseSnapshotTrigger(before);
     if (this.events.wants('job_modified')) this.events.emit('job_modified', { jobId: job.id });
     if (job.dueAt !== null) this.loop.wakeBy(job.dueAt);
-    return toJobInfo(job);
+    return this.info(job);
   }
 }

@@ -5,6 +5,7 @@
  * Every error leaves as `{ "error": { "code", "message", "details"? } }` with the status its code maps to
  * (`ERROR_STATUS` in core/errors.ts), so clients can branch on the stable code.
  */
+import type { ReadyOptions } from './routes/meta.js';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
@@ -42,6 +43,11 @@ export interface ServerOptions extends Pick<AuthOptions, 'adminKeys' | 'monitorK
   authLimits?: Pick<AuthOptions, 'maxFailures' | 'windowMs' | 'maxTrackedClients'>;
   /** Runs before the scheduler starts: register tasks, reconcile configured jobs. */
   beforeStart?: () => Promise<void>;
+  /**
+   * GET /api/v1/ready: with `failOnOverdue` (default false) it also answers 503 while any job is overdue
+   * (see JobInfo.health), so an external probe catches a process that serves requests but runs nothing.
+   */
+  ready?: ReadyOptions;
 }
 
 declare module 'fastify' {
@@ -199,7 +205,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         );
       });
 
-      await api.register(metaRoutes);
+      await api.register(metaRoutes, { failOnOverdue: options.ready?.failOnOverdue === true });
       await api.register(jobRoutes);
       // No HEAD twin: a HEAD would hold a stream slot open with nothing to read.
       api.get('/events', { exposeHeadRoute: false, schema: { tags: ['events'], summary: 'Server-Sent Events of scheduler events' } }, (request, reply) => {

@@ -6,6 +6,7 @@
  * them; a store that hands out copies, PostgreSQL, gets no hits); one cache per scheduler, kept by its
  * routes.
  */
+import type { JobHealth } from '../core/health.js';
 import type { JobRecord } from '../core/job.js';
 import { forMonitor, toJobInfo } from '../scheduler/job-info.js';
 import type { JobQuery, SchedulerService } from '../scheduler/service.js';
@@ -35,15 +36,23 @@ interface CachedJson {
   args: unknown;
   task: string | null;
   hasFunc: boolean;
+  /** The health the JSON shows (it changes with time and with runs of other nodes: compared by value). */
+  health: string;
   /** With args (admin view). */
   full: string;
   /** The monitor view (no args, no output), built on first use. */
   withoutArgs: string | null;
 }
 
-function fresh(entry: CachedJson | undefined, job: JobRecord): entry is CachedJson {
+/** A job's health as one comparable string. */
+function healthKey(health: JobHealth): string {
+  return `${health.state}|${health.since?.getTime()}|${health.consecutiveFailures}|${health.lastSuccessAt?.getTime()}|${health.lastFailureAt?.getTime()}|${health.reason}`;
+}
+
+function fresh(entry: CachedJson | undefined, job: JobRecord, health: string): entry is CachedJson {
   return (
     entry !== undefined &&
+    entry.health === health &&
     entry.nextRunTime === job.nextRunTime &&
     entry.lastRun === job.lastRun &&
     entry.lastOutcome === job.lastRun?.outcome &&
@@ -70,8 +79,8 @@ function fresh(entry: CachedJson | undefined, job: JobRecord): entry is CachedJs
 export class JobListCache {
   private readonly entries = new WeakMap<JobRecord, CachedJson>();
   /** The two views getJobs calls, made once (not a closure per request). */
-  private readonly adminView = (job: JobRecord): string => this.jobJson(job, true);
-  private readonly monitorView = (job: JobRecord): string => this.jobJson(job, false);
+  private readonly adminView = (job: JobRecord, health: JobHealth): string => this.jobJson(job, health, true);
+  private readonly monitorView = (job: JobRecord, health: JobHealth): string => this.jobJson(job, health, false);
 
   constructor(private readonly scheduler: SchedulerService) {}
 
@@ -85,9 +94,10 @@ export class JobListCache {
   }
 
   /** `JSON.stringify(toJobInfo(job))`, or its monitor view, from the cache when unchanged. */
-  jobJson(job: JobRecord, includeArgs: boolean): string {
+  jobJson(job: JobRecord, health: JobHealth, includeArgs: boolean): string {
     let entry = this.entries.get(job);
-    if (!fresh(entry, job)) {
+    const key = healthKey(health);
+    if (!fresh(entry, job, key)) {
       entry = {
         nextRunTime: job.nextRunTime,
         lastRun: job.lastRun,
@@ -109,13 +119,14 @@ export class JobListCache {
         args: job.args,
         task: job.task,
         hasFunc: job.func !== null,
-        full: JSON.stringify(toJobInfo(job)),
+        health: key,
+        full: JSON.stringify(toJobInfo(job, health)),
         withoutArgs: null,
       };
       this.entries.set(job, entry);
     }
     if (includeArgs || (job.args === undefined && job.lastRun?.output === undefined)) return entry.full;
-    entry.withoutArgs ??= JSON.stringify(forMonitor(toJobInfo(job)));
+    entry.withoutArgs ??= JSON.stringify(forMonitor(toJobInfo(job, health)));
     return entry.withoutArgs;
   }
 }

@@ -32,6 +32,18 @@ const jobFields = {
     type: 'boolean',
     description: 'Retry (by retries) also a run recorded lost: its node stopped heartbeating, so it may have done its work. Default false.',
   },
+  expectSuccessWithinSeconds: {
+    type: ['number', 'null'],
+    minimum: 1,
+    maximum: 1e9,
+    description: 'Health: the job is overdue when it has not succeeded for this many seconds. Default null (no such rule).',
+  },
+  overdueAfterMissedFires: {
+    type: 'integer',
+    minimum: 1,
+    maximum: 1000000,
+    description: 'Health: the job is overdue after this many fires in a row that did not start (missed, skipped, lost). Default 10.',
+  },
   timezone: { type: 'string', minLength: 1, maxLength: 64 },
 } as const;
 
@@ -68,6 +80,12 @@ export const listJobsQuery = {
     // No control characters: PostgreSQL refuses a NUL in text, and none belongs in a search.
     q: { type: 'string', maxLength: 200, pattern: NO_CONTROL_CHARS },
     state: { type: 'string', enum: ['active', 'paused', 'failing'] },
+    health: {
+      type: 'string',
+      maxLength: 100,
+      pattern: '^(ok|failing|overdue|paused|pending)(,(ok|failing|overdue|paused|pending))*$',
+      description: 'Only jobs in these health states, comma-separated: ok, failing, overdue, paused, pending.',
+    },
     sort: { type: 'string', enum: ['id', 'nextRunTime', 'lastRun'] },
   },
 } as const;
@@ -162,10 +180,24 @@ export const jobInfoSchema = {
     timeoutSeconds: nullableNumber,
     retries: { type: ['object', 'null'], properties: { max: { type: 'integer' }, backoffSeconds: { type: 'number' } } },
     retryLost: { type: 'boolean' },
+    expectSuccessWithinSeconds: nullableNumber,
+    overdueAfterMissedFires: { type: 'integer' },
     runningInstances: { type: 'integer' },
     status: { type: 'string', enum: ['ok', 'task_not_registered', 'load_error'] },
     statusReason: { type: 'string', description: 'Why the stored job cannot be loaded, when status is load_error.' },
     lastRun: runSchema,
+    health: {
+      type: 'object',
+      required: ['state', 'since', 'consecutiveFailures', 'lastSuccessAt', 'lastFailureAt', 'reason'],
+      properties: {
+        state: { type: 'string', enum: ['ok', 'failing', 'overdue', 'paused', 'pending'] },
+        since: nullableDateTime,
+        consecutiveFailures: { type: 'integer' },
+        lastSuccessAt: nullableDateTime,
+        lastFailureAt: nullableDateTime,
+        reason: { type: 'string' },
+      },
+    },
   },
 } as const;
 

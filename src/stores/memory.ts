@@ -4,7 +4,9 @@
  */
 import { ConflictingIdError, JobNotFoundError } from '../core/errors.js';
 import type { JobRecord } from '../core/job.js';
+import { NO_HEALTH_FACTS, type HealthFacts } from '../core/health.js';
 import type { RunRecord } from '../core/run.js';
+import { foldHealthFacts } from './health-facts.js';
 import { JobHeap } from './job-heap.js';
 import { checkMaxRunsPerJob } from './retention.js';
 import { RunRing } from './run-ring.js';
@@ -215,6 +217,15 @@ export class MemoryJobStore implements JobStore {
   getRuns(jobId: string, query: RunQuery): RunRecord[] {
     const ring = this.jobs.get(jobId)?.storeSlot as RunRing | null | undefined;
     return ring?.newest(jobId, query) ?? [];
+  }
+
+  healthFacts(jobIds: readonly string[]): Map<string, HealthFacts> {
+    const facts = new Map<string, HealthFacts>();
+    for (const id of jobIds) {
+      const ring = this.jobs.get(id)?.storeSlot as RunRing | null | undefined;
+      facts.set(id, ring === null || ring === undefined ? NO_HEALTH_FACTS : foldHealthFacts((visit) => ring.visit(visit)));
+    }
+    return facts;
   }
 
   /** Puts the job in the heap at its dueAt, moves it, or takes it out when it has none. */

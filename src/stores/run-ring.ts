@@ -11,6 +11,7 @@
 import type { RunOutcome } from '../core/events.js';
 import { LiveRunRecord, type RunError, type RunRecord } from '../core/run.js';
 import { WIDTH, type RunSlab } from './run-slab.js';
+import type { HealthVisitor } from './health-facts.js';
 import type { RunQuery } from './store.js';
 
 const OUTCOMES: readonly RunOutcome[] = ['running', 'succeeded', 'failed', 'missed', 'skipped', 'lost', 'timed_out', 'cancelled'];
@@ -201,6 +202,22 @@ export class RunRing implements RunRecord {
       if (query.before === undefined || run.scheduledAt < query.before) out.push(run);
     }
     return out;
+  }
+
+  /** Hands every kept record to `visit` without building it (the health fold reads every record of a job). */
+  visit(visit: HealthVisitor): void {
+    for (let i = 0; i < this.count; i++) {
+      const slot = this.slotOf(i);
+      const pinned = this.pinned?.[slot];
+      if (pinned !== undefined) {
+        visit(pinned.outcome, pinned.scheduledAt, pinned.finishedAt, pinned.coalesced ?? 1, pinned.error);
+        continue;
+      }
+      const t = this.slab.column(slot, this.index);
+      const at = this.index * WIDTH;
+      const rare = this.rare?.[slot];
+      visit(OUTCOMES[(t[at + 5] as number) & 0xff] as RunOutcome, t[at] as number, orNull(t[at + 2] as number), rare?.coalesced ?? 1, rare?.error ?? null);
+    }
   }
 
   /** The slot of the i-th newest record. */

@@ -10,6 +10,7 @@ import { JobRecord, type JobPolicy, type PendingRetry } from '../core/job.js';
 import type { Logger } from '../core/logger.js';
 import { DEFAULT_JOB_POLICY } from '../core/job-options.js';
 import type { DueFires, ResolvedTriggerSpec, Trigger, TriggerInfo } from '../core/trigger.js';
+import type { HealthFacts } from '../core/health.js';
 import type { RunRecord } from '../core/run.js';
 import type { JobPage, JobPageQuery } from './job-order.js';
 
@@ -243,6 +244,11 @@ export interface JobStore {
   flush(): Awaitable<void>;
   /** Run history of one job, newest first. */
   getRuns(jobId: string, query: RunQuery): Awaitable<RunRecord[]>;
+  /**
+   * What each job's kept history says of its health (health-facts.ts), for the jobs asked (a job without
+   * history, or unknown, gets NO_HEALTH_FACTS). Optional: without it the scheduler folds `getRuns`.
+   */
+  healthFacts?(jobIds: readonly string[]): Awaitable<Map<string, HealthFacts>>;
 }
 
 /** A store that replaces a job atomically. Without it, replaceExisting is a remove, then an add. */

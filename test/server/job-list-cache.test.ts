@@ -1,8 +1,11 @@
+import type { JobHealth } from '../../src/core/health.js';
 import { describe, expect, it } from 'vitest';
 import { JobListCache } from '../../src/server/job-list-cache.js';
 import { MemoryJobStore } from '../../src/stores/memory.js';
 import type { JobRecord } from '../../src/core/job.js';
 import { harness } from '../helpers.js';
+
+const ANY_HEALTH: JobHealth = { state: 'ok', since: null, consecutiveFailures: 0, lastSuccessAt: null, lastFailureAt: null, reason: '' };
 
 describe('cached job JSON', () => {
   it('is rebuilt after a second run in the same millisecond (the run record object is reused)', async () => {
@@ -13,9 +16,9 @@ describe('cached job JSON', () => {
     let n = 0;
     await h.scheduler.addIntervalJob(() => `result ${++n}`, 3600, 'job');
     await h.scheduler.runJobNow('job');
-    const first = JSON.parse(cache.jobJson(store.get('job') as JobRecord, true)) as { lastRun: { output: string } };
+    const first = JSON.parse(cache.jobJson(store.get('job') as JobRecord, ANY_HEALTH, true)) as { lastRun: { output: string } };
     await h.scheduler.runJobNow('job'); // the manual clock has not moved: same scheduledAt and times
-    const second = JSON.parse(cache.jobJson(store.get('job') as JobRecord, true)) as { lastRun: { output: string } };
+    const second = JSON.parse(cache.jobJson(store.get('job') as JobRecord, ANY_HEALTH, true)) as { lastRun: { output: string } };
     expect([first.lastRun.output, second.lastRun.output]).toEqual(['result 1', 'result 2']);
     expect((await h.scheduler.getJob('job'))?.lastRun?.output).toBe('result 2');
     await h.scheduler.shutdown();

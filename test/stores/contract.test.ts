@@ -2,6 +2,8 @@
  * One JobStore contract suite, run unchanged against every store: memory, SQLite in memory, SQLite on a
  * file (which must also survive a reopen), and PostgreSQL (a schema of its own per test).
  */
+import { NO_HEALTH_FACTS, type JobHealth } from '../../src/core/health.js';
+import { healthFactsOf } from '../../src/stores/health-facts.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +21,9 @@ import { createTrigger } from '../../src/triggers/create.js';
 import { hydrateForTest } from './hydrate.js';
 import { captureLogger, REFERENCE } from '../helpers.js';
 import { PG_URL, dropSchema, pgAvailable, schemaName, sql } from './pg-helpers.js';
+
+/** toJobInfo needs a health; these tests look at other fields. */
+const ANY_HEALTH: JobHealth = { state: 'pending', since: null, consecutiveFailures: 0, lastSuccessAt: null, lastFailureAt: null, reason: '' };
 
 const compiler = new CronCompiler();
 const env = { nowMs: REFERENCE, defaultTimezone: 'UTC', compiler };
@@ -233,6 +238,45 @@ describe.each(stores)('JobStore contract: %s', (_name, create, withBadRow) => {
     await store.close();
   });
 
+  it('folds the kept history into the same health facts as the plain fold (health-facts.ts), whatever the order', async () => {
+    const store = await open();
+    const a = makeJob('a', REFERENCE);
+    const quiet = makeJob('quiet', REFERENCE);
+    await store.add(a);
+    await store.add(quiet);
+    const at = (s: number): number => REFERENCE + s * 1000;
+    const history: RunRecord[] = [
+      run('a', at(0)),
+      { ...run('a', at(1), 'failed'), error: { code: 'E1', message: 'first' } },
+      { ...run('a', at(2), 'failed'), error: { message: 'second' } },
+      // A retry of the fire at 2 s (recorded after the newer fires: order of recording is not fire order).
+      { ...run('a', at(3), 'timed_out'), error: { code: 'JOB_TIMEOUT', message: 'third' } },
+      { ...run('a', at(4), 'skipped'), startedAt: null, finishedAt: null, coalesced: 3, lastScheduledAt: at(6) },
+      { ...run('a', at(7), 'missed'), startedAt: null, finishedAt: null },
+      { ...run('a', at(8), 'lost'), finishedAt: null },
+      { ...run('a', at(2), 'failed'), attempt: 2, finishedAt: at(9), error: { message: 'retry failed' } },
+    ];
+    for (const record of history) store.recordRun(record, a);
+    await store.flush();
+    const expected = healthFactsOf(history);
+    expect(expected).toMatchObject({
+      lastSuccessAt: at(0) + 5,
+      lastFailureAt: at(9),
+      consecutiveFailures: 3,
+      failingSince: at(1),
+      lastError: { message: 'retry failed' },
+      notStarted: 5,
+      notStartedSince: at(4),
+      oldestScheduledAt: at(0),
+      newestScheduledAt: at(8),
+    });
+    const facts = await (store.healthFacts as NonNullable<JobStore['healthFacts']>).call(store, ['a', 'quiet', 'unknown']);
+    expect(facts.get('a')).toEqual(expected);
+    expect(facts.get('quiet')).toEqual(NO_HEALTH_FACTS);
+    expect(facts.get('unknown')).toEqual(NO_HEALTH_FACTS);
+    await store.close();
+  });
+
   it('pages jobs by id with a cursor, and filters by text', async () => {
     const store = await open();
     for (const id of ['c', 'a', 'e', 'b', 'd']) await store.add(makeJob(id, REFERENCE));
@@ -271,13 +315,18 @@ describe.each(stores)('JobStore contract: %s', (_name, create, withBadRow) => {
       }
       const bad = await store.get('bad');
       expect(bad === undefined ? null : loadErrorOf(bad)).toMatch(/99/);
-      expect(toJobInfo(bad as JobRecord)).toMatchObject({ id: 'bad', status: 'load_error', statusReason: expect.stringMatching(/99/), nextRunTime: null });
+      expect(toJobInfo(bad as JobRecord, ANY_HEALTH)).toMatchObject({
+        id: 'bad',
+        status: 'load_error',
+        statusReason: expect.stringMatching(/99/),
+        nextRunTime: null,
+      });
       expect((await store.list()).map((j) => [j.id, loadErrorOf(j) === null]).sort()).toEqual([
         ['bad', false],
         ['good', true],
         ['later', true],
       ]);
-      expect((await store.page({ sort: 'id', limit: 10 })).items.map((j) => toJobInfo(j).status)).toEqual(['load_error', 'ok', 'ok']);
+      expect((await store.page({ sort: 'id', limit: 10 })).items.map((j) => toJobInfo(j, ANY_HEALTH).status)).toEqual(['load_error', 'ok', 'ok']);
       expect(await store.count()).toBe(3);
       await sleep(50); // a store may report in the background
       expect(reports).toEqual([{ jobId: 'bad', reason: expect.stringMatching(/99/) }]);

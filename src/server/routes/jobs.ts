@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { forMonitor, withoutOutput, type JobInfo } from '../../scheduler/job-info.js';
 import { InvalidArgumentError, JobNotFoundError } from '../../core/errors.js';
 import type { AddJobSpec } from '../../scheduler/service.js';
+import type { HealthState } from '../../core/health.js';
 import type { JobSort, JobState } from '../../stores/job-order.js';
 import { createJobBody, jobInfoSchema, jobPageSchema, jobParams, listJobsQuery, listRunsQuery, patchJobBody, runPageSchema } from '../schemas.js';
 import { callerOf, parseLimit } from '../request.js';
@@ -19,13 +20,13 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
   const scheduler = app.scheduler;
   const listCache = new JobListCache(scheduler);
 
-  app.get<{ Querystring: { limit?: string; cursor?: string; q?: string; state?: JobState; sort?: JobSort } }>(
+  app.get<{ Querystring: { limit?: string; cursor?: string; q?: string; state?: JobState; sort?: JobSort; health?: string } }>(
     '/jobs',
     {
       schema: { tags: ['jobs'], summary: 'List jobs, a page at a time', querystring: listJobsQuery, response: { 200: jobPageSchema } },
     },
     async (request, reply) => {
-      const { cursor, q, state, sort } = request.query;
+      const { cursor, q, state, sort, health } = request.query;
       // Serialized from the cache of each unchanged job's JSON (a dashboard polls this). Sorted by id unless asked.
       const body = await listCache.list(
         {
@@ -34,6 +35,8 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
           ...(cursor === undefined ? {} : { cursor }),
           ...(q === undefined ? {} : { q }),
           ...(state === undefined ? {} : { state }),
+          // The schema allowed only known states, comma-separated.
+          ...(health === undefined ? {} : { health: health.split(',') as HealthState[] }),
         },
         callerOf(request).role === 'admin',
       );

@@ -5,7 +5,12 @@ import type { TriggerSpec } from '../../core/trigger.js';
 import { previewBody } from '../schemas.js';
 import { callerOf } from '../request.js';
 
-export async function metaRoutes(app: FastifyInstance): Promise<void> {
+export interface ReadyOptions {
+  /** Answer 503 while any job is overdue (default false). It reads every job's health: one store query per 500 jobs. */
+  failOnOverdue?: boolean;
+}
+
+export async function metaRoutes(app: FastifyInstance, options: ReadyOptions): Promise<void> {
   const scheduler = app.scheduler;
 
   // Liveness only: no key needed, nothing revealed.
@@ -22,7 +27,15 @@ export async function metaRoutes(app: FastifyInstance): Promise<void> {
       reply.code(503);
       return { status: 'unavailable', scheduler: 'stopped', store: 'ok' };
     }
-    return { status: 'ready', scheduler: scheduler.isPaused ? 'paused' : 'running', store: 'ok' };
+    const state = scheduler.isPaused ? 'paused' : 'running';
+    if (options.failOnOverdue === true) {
+      const overdue = await scheduler.getJobs({ health: ['overdue'], limit: 10, sort: 'id' });
+      if (overdue.items.length > 0) {
+        reply.code(503);
+        return { status: 'unavailable', scheduler: state, store: 'ok', overdueJobs: overdue.items.map((job) => job.id), error: 'jobs are overdue' };
+      }
+    }
+    return { status: 'ready', scheduler: state, store: 'ok' };
   });
 
   app.get('/whoami', { schema: { tags: ['meta'], summary: "The caller's role" } }, async (request) => {

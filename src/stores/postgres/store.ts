@@ -45,8 +45,10 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { StoreUnavailableError } from '../../core/errors.js';
 import type { JobRecord } from '../../core/job.js';
-import type { RunRecord } from '../../core/run.js';
+import { NO_HEALTH_FACTS, type HealthFacts } from '../../core/health.js';
+import type { RunError, RunRecord } from '../../core/run.js';
 import type { JobPage, JobPageQuery } from '../job-order.js';
+import { healthFactsSql, toHealthFacts, type HealthRow } from '../rows/health-sql.js';
 import { toRunRecord, type RunRow } from '../rows/run-row.js';
 import type { FireClaim, JobStore, RunQuery, StoreContext } from '../store.js';
 import { PgClaims } from './claims.js';
@@ -336,6 +338,25 @@ export class PostgresJobStore implements JobStore {
   async flush(): Promise<void> {
     await this.history.write(false);
     await this.pruner.maybePrune();
+  }
+
+  async healthFacts(jobIds: readonly string[]): Promise<Map<string, HealthFacts>> {
+    await this.flush();
+    const facts = new Map<string, HealthFacts>(jobIds.map((id) => [id, NO_HEALTH_FACTS]));
+    if (jobIds.length === 0) return facts;
+    const { rows } = await this.session.query<HealthRow>(
+      `reading the health of ${jobIds.length === 1 ? `job "${jobIds[0]}"` : `${jobIds.length} jobs`}`,
+      healthFactsSql(
+        `SELECT job_id, scheduled_at, finished_at, status AS outcome, coalesced, error FROM ${this.session.s}.runs WHERE job_id = ANY($1::text[]) AND status <> 'queued'`,
+      ),
+      [jobIds],
+    );
+    for (const row of rows)
+      facts.set(
+        row.job_id,
+        toHealthFacts(row, (value) => value as RunError),
+      );
+    return facts;
   }
 
   async getRuns(jobId: string, query: RunQuery): Promise<RunRecord[]> {

@@ -1,5 +1,6 @@
 /** The SQLite store's statements, prepared once per open connection. */
 import type Database from 'better-sqlite3';
+import { healthFactsSql } from '../rows/health-sql.js';
 import { RUN_INSERT_COLUMNS, RUN_SETTLE_SET, runSelect } from './rows.js';
 
 const SQL = {
@@ -16,6 +17,7 @@ const SQL = {
   runsBefore: `SELECT ${runSelect()} FROM runs WHERE job_id = ? AND scheduled_at < ? ORDER BY id DESC LIMIT ?`,
   trimRuns: 'DELETE FROM runs WHERE job_id = ? AND id < (SELECT id FROM runs WHERE job_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)',
   expireRuns: "DELETE FROM runs WHERE id IN (SELECT id FROM runs WHERE COALESCE(finished_at, scheduled_at) < ? AND outcome != 'running' LIMIT 5000)",
+  healthOf: healthFactsSql('SELECT job_id, scheduled_at, finished_at, outcome, coalesced, error FROM runs WHERE job_id = ?'),
   ping: 'SELECT 1',
 };
 

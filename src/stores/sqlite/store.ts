@@ -23,11 +23,13 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { InvalidArgumentError, StoreUnavailableError } from '../../core/errors.js';
 import type { JobRecord } from '../../core/job.js';
-import type { RunRecord } from '../../core/run.js';
+import { NO_HEALTH_FACTS, type HealthFacts } from '../../core/health.js';
+import type { RunError, RunRecord } from '../../core/run.js';
 import type { JobPage, JobPageQuery } from '../job-order.js';
 import { MemoryJobStore } from '../memory.js';
 import { resolveRetention, type RetentionOptions } from '../retention.js';
 import { jobRowValues, setAsideRow, toStoredJob } from '../rows/job-row.js';
+import { toHealthFacts, type HealthRow } from '../rows/health-sql.js';
 import { toRunRecord, type RunRow } from '../rows/run-row.js';
 import { reportLoadError, type JobStore, type RunQuery, type StoreContext } from '../store.js';
 import { storeError } from './errors.js';
@@ -307,6 +309,16 @@ export class SqliteJobStore implements JobStore {
   /** Writes the pass's schedules and runs in one transaction (history.ts); prunes now and then. */
   flush(): void {
     this.history.flush();
+  }
+
+  healthFacts(jobIds: readonly string[]): Map<string, HealthFacts> {
+    this.flush();
+    const facts = new Map<string, HealthFacts>();
+    for (const id of jobIds) {
+      const row = this.stmts.healthOf.get(id) as HealthRow | undefined;
+      facts.set(id, row === undefined ? NO_HEALTH_FACTS : toHealthFacts(row, (value) => SQLITE_CODEC.readJson(value) as RunError));
+    }
+    return facts;
   }
 
   getRuns(jobId: string, query: RunQuery): RunRecord[] {
