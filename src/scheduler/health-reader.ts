@@ -3,16 +3,26 @@
  * without a fold of its own (JobStore.healthFacts is optional) is read through getRuns.
  */
 import type { Clock } from '../core/clock.js';
-import type { HealthFacts, JobHealth } from '../core/health.js';
+import { NO_HEALTH_FACTS, type HealthFacts, type JobHealth } from '../core/health.js';
 import type { JobRecord } from '../core/job.js';
 import { healthFactsOf } from '../stores/health-facts.js';
 import type { JobStore } from '../stores/store.js';
-import { computeHealth } from './health.js';
+import { computeHealth, isStuck } from './health.js';
 
 /** Jobs per store query (a page of the API is at most 1000). */
 const BATCH = 500;
 /** How much history the getRuns fallback folds: the most a store keeps per job (retention's bound). */
 const FALLBACK_RUNS = 1000;
+
+/** The health of a live job without history that is not due yet (see `fresh`). */
+const FRESH: JobHealth = Object.freeze({
+  state: 'pending',
+  since: null,
+  consecutiveFailures: 0,
+  lastSuccessAt: null,
+  lastFailureAt: null,
+  reason: 'not due yet: no run recorded',
+});
 
 export class HealthReader {
   constructor(
@@ -46,8 +56,13 @@ export class HealthReader {
     return (await this.healthOf([job]))[0] as JobHealth;
   }
 
-  /** A job that has no history (just added): no store read. */
-  fresh(job: JobRecord, facts: HealthFacts): JobHealth {
-    return computeHealth(job, facts, { now: this.clock.now(), schedulerPaused: this.schedulerPaused() });
+  /**
+   * A job just added: it has no history, so no store read. The common case (a live job, not due yet)
+   * shares one frozen answer: an add of a million jobs builds no health object each.
+   */
+  fresh(job: JobRecord): JobHealth {
+    const context = { now: this.clock.now(), schedulerPaused: this.schedulerPaused() };
+    if (!job.paused && !context.schedulerPaused && job.func !== null && !isStuck(job, NO_HEALTH_FACTS, context.now)) return FRESH;
+    return computeHealth(job, NO_HEALTH_FACTS, context);
   }
 }

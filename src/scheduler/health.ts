@@ -63,16 +63,12 @@ function overdueBy(job: JobRecord, facts: HealthFacts, now: number): { since: nu
     if (loadError !== null) return { since: null, reason: `the stored job cannot be loaded (${loadError}); it never runs` };
     if (job.task !== null) return { since: null, reason: `its task "${job.task}" is not registered in this process; it never runs here` };
   }
-  const due = job.dueAt;
-  if (due !== null) {
-    const grace = policy.misfireGraceTime === null ? UNBOUNDED_GRACE_STUCK_MS : policy.misfireGraceTime * 1000;
-    const stuckAt = due + grace + STUCK_SLACK_MS;
-    if (now > stuckAt && (facts.newestScheduledAt === null || facts.newestScheduledAt < due)) {
-      return {
-        since: stuckAt,
-        reason: `the fire due at ${iso(due)} has no run recorded after its misfire grace: the scheduler, its store or every node is stuck`,
-      };
-    }
+  if (isStuck(job, facts, now)) {
+    const due = job.dueAt as number;
+    return {
+      since: stuckAt(job, due),
+      reason: `the fire due at ${iso(due)} has no run recorded after its misfire grace: the scheduler, its store or every node is stuck`,
+    };
   }
   if (facts.notStarted >= policy.overdueAfterMissedFires) {
     return {
@@ -89,6 +85,17 @@ function overdueBy(job: JobRecord, facts: HealthFacts, now: number): { since: nu
     }
   }
   return null;
+}
+
+/** Rule 2a: the job's due time is past its grace (and the slack) and no run was recorded for it. */
+export function isStuck(job: JobRecord, facts: HealthFacts, now: number): boolean {
+  const due = job.dueAt;
+  return due !== null && now > stuckAt(job, due) && (facts.newestScheduledAt === null || facts.newestScheduledAt < due);
+}
+
+function stuckAt(job: JobRecord, due: number): number {
+  const grace = job.policy.misfireGraceTime;
+  return due + (grace === null ? UNBOUNDED_GRACE_STUCK_MS : grace * 1000) + STUCK_SLACK_MS;
 }
 
 function toDate(ms: number | null): Date | null {

@@ -19,7 +19,7 @@ import type { Listener, RunObserver, SchedulerEventName } from '../core/events.j
 import { describeType } from '../core/format.js';
 import type { JobFunction, JobOptions, JobRecord, JobSnapshot } from '../core/job.js';
 import { bool, checkOptionKeys, validateJobId } from '../core/job-options.js';
-import { NO_HEALTH_FACTS, type JobHealth } from '../core/health.js';
+import type { JobHealth } from '../core/health.js';
 import { toRun, type Run } from '../core/run.js';
 import type { DateInput, TriggerSpec } from '../core/trigger.js';
 import { isClaimingStore, isLocalStore, isReplacingStore, loadErrorOf, type JobStore, type LocalStore, type ReplacingStore } from '../stores/store.js';
@@ -315,7 +315,7 @@ export class SchedulerService {
     if (this.events.wants('job_added')) this.events.emit('job_added', { jobId: job.id });
     if (job.dueAt !== null) this.loop.wakeBy(job.dueAt);
     // A job just added has no history (a replaced job's went with it): no store read for its health.
-    return toJobInfo(job, this.health.fresh(job, NO_HEALTH_FACTS));
+    return toJobInfo(job, this.health.fresh(job));
   }
 
   /** The store refused the job (a conflicting id, a database error): release its trigger and reject. */

@@ -6,6 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { JobInfo } from '../../src/scheduler/job-info.js';
 import { SqliteJobStore } from '../../src/stores/sqlite/store.js';
 import { deferred, harness, REFERENCE, type Harness } from '../helpers.js';
 
@@ -28,16 +29,18 @@ function flaky(failing: { on: boolean }): () => void {
   };
 }
 
-describe.each([
+const stores: [string, () => SqliteJobStore | undefined][] = [
   ['memory', () => undefined],
   ['sqlite', () => new SqliteJobStore({ path: ':memory:' })],
-] as const)('job health (%s store)', (_name, store) => {
-  const make = (options: Parameters<typeof harness>[0] = {}): Harness => {
+];
+
+describe.each(stores)('job health (%s store)', (_name, store) => {
+  const make = (): Harness => {
     const s = store();
-    return harness({ ...options, ...(s === undefined ? {} : { store: s }) });
+    return harness(s === undefined ? {} : { store: s });
   };
   /** An interval job through a registered task, so that it works on a persistent store too. */
-  const every = async (func: () => unknown, seconds: number, id: string, options: Record<string, unknown> = {}) => {
+  const every = async (func: () => unknown, seconds: number, id: string, options: Record<string, unknown> = {}): Promise<JobInfo> => {
     h.scheduler.registerTask(id, func);
     return h.scheduler.addJob({ id, task: id, trigger: { type: 'interval', seconds }, ...options });
   };
