@@ -13,13 +13,19 @@ export interface TestServer {
   clock: ManualClock;
 }
 
-export async function testServer(options: { adminKeys?: string[]; monitorKeys?: string[] } = {}): Promise<TestServer> {
+export async function testServer(options: { adminKeys?: string[]; monitorKeys?: string[]; ready?: { failOnOverdue?: boolean } } = {}): Promise<TestServer> {
   const clock = new ManualClock(REFERENCE);
   const logger = pino({ level: 'silent' });
   const scheduler = new SchedulerService({ clock, logger, timezone: 'UTC' });
   registerBuiltInTasks(scheduler, []);
   scheduler.registerTask('noop', () => undefined);
-  const app = await buildServer({ scheduler, logger, adminKeys: options.adminKeys ?? [], monitorKeys: options.monitorKeys ?? [] });
+  const app = await buildServer({
+    scheduler,
+    logger,
+    adminKeys: options.adminKeys ?? [],
+    monitorKeys: options.monitorKeys ?? [],
+    ...(options.ready === undefined ? {} : { ready: options.ready }),
+  });
   await app.ready();
   return { app, scheduler, clock };
 }
