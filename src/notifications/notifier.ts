@@ -172,9 +172,9 @@ export class Notifier {
     return target;
   }
 
-  /** Creates or replaces a target (the whole of it: a secret not given is removed). Answers it, and whether it was created. */
-  async putTarget(spec: NotificationTargetSpec): Promise<{ target: NotificationTarget; created: boolean }> {
-    const target = validateTarget(spec, 'target', 'api', this.scheduler.now());
+  /** Creates or replaces a target (the whole of it: a secret not given is removed). Answers it, and whether it was created; `path` names the spec in errors. */
+  async putTarget(spec: NotificationTargetSpec, path = 'target'): Promise<{ target: NotificationTarget; created: boolean }> {
+    const target = validateTarget(spec, path, 'api', this.scheduler.now());
     const created = await this.outbox.putTarget(target);
     await this.refresh();
     return { target, created };
