@@ -141,6 +141,7 @@ export class Notifier {
     await this.reconcile();
     await this.refresh();
     this.started = true;
+    this.watcher.begin();
     this.deliverer.start();
     this.scheduleSweep();
   }
@@ -153,6 +154,7 @@ export class Notifier {
     if (this.sweepTimer !== null) this.clock.clearTimer(this.sweepTimer);
     this.sweepTimer = null;
     this.watcher.listen(false);
+    this.watcher.end();
     await this.deliverer.stop();
     await this.sweeping;
     await this.watcher.idle();

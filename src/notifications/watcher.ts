@@ -55,6 +55,8 @@ export class HealthWatcher {
   /** Lost and missed records to notify. */
   private records: RunEvent[] = [];
   private draining: Promise<void> | null = null;
+  /** Events heard before the targets are read (runs found lost at open) wait for begin(). */
+  private ready = false;
 
   constructor(private readonly context: WatcherContext) {}
 
@@ -81,6 +83,17 @@ export class HealthWatcher {
     );
   }
 
+  /** The targets are read: evaluate what was heard so far, and from now on at once. */
+  begin(): void {
+    this.ready = true;
+    this.kick();
+  }
+
+  /** Stops evaluating (what is heard meanwhile waits for the next begin()). */
+  end(): void {
+    this.ready = false;
+  }
+
   /** Resolves when what the events asked for has been evaluated (tests, shutdown). */
   async idle(): Promise<void> {
     while (this.draining !== null) await this.draining;
@@ -97,6 +110,7 @@ export class HealthWatcher {
   }
 
   private kick(): void {
+    if (!this.ready) return;
     this.draining ??= this.drain()
       .catch((error: unknown) => {
         this.context.logger.error({ event: 'notification_check_failed', error: toErrorLog(error) }, 'notifications: checking job health failed');
