@@ -50,6 +50,7 @@ async function serve(config: ServerConfig): Promise<void> {
     shutdownTimeoutSeconds: config.shutdownTimeoutSeconds,
     ...(module.events === undefined ? {} : { events: module.events }),
     ...(module.ready === undefined ? {} : { ready: module.ready }),
+    notifications: { ...module.notificationOptions, store, ...(module.notifications === undefined ? {} : { targets: module.notifications }) },
     beforeStart: async () => reconcileJobs(scheduler, module.jobs ?? [], logger),
   });
 

@@ -16,6 +16,7 @@ import type { JobFunction, JobPolicy } from './core/job.js';
 import type { LogLevel } from './core/logger.js';
 import type { AddJobSpec } from './scheduler/service.js';
 import type { EventStreamOptions } from './server/event-stream.js';
+import type { NotificationTargetSpec } from './notifications/targets.js';
 
 /** The shell task's allow-list entry, defined with the task; named here too because the config holds it. */
 export type { ShellAllowEntry };
@@ -41,6 +42,14 @@ export interface TickworkConfig {
   events?: EventStreamOptions;
   /** GET /api/v1/ready answers 503 while any job is overdue (default false; see JobInfo.health). */
   ready?: { failOnOverdue?: boolean };
+  /**
+   * Notification targets: `{ id, url, secret?, on?, jobs? }` (see the README's Notifications), created or
+   * updated at every start; a configured target no longer listed is removed (targets added through the
+   * API stay). `notificationOptions`: `publicUrl` for the job links, `checkIntervalSeconds` (5),
+   * `retentionDays` (7).
+   */
+  notifications?: NotificationTargetSpec[];
+  notificationOptions?: { publicUrl?: string; checkIntervalSeconds?: number; retentionDays?: number };
   timezone?: string;
   jobDefaults?: Partial<JobPolicy>;
   maxConcurrentRuns?: number;

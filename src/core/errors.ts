@@ -18,6 +18,7 @@ export const ERROR_STATUS = {
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   JOB_NOT_FOUND: 404,
+  NOTIFICATION_TARGET_NOT_FOUND: 404,
   ROUTE_NOT_FOUND: 404,
   CONFLICTING_ID: 409,
   MAX_INSTANCES_REACHED: 409,
@@ -82,6 +83,15 @@ export class JobNotFoundError extends TickworkError {
   constructor(jobId: string) {
     super('JOB_NOT_FOUND', `No job with id "${jobId}" exists; list jobs with getJobs() to see the ids.`);
     this.jobId = jobId;
+  }
+}
+
+/** No notification target with that id. */
+export class NotificationTargetNotFoundError extends TickworkError {
+  readonly targetId: string;
+  constructor(targetId: string) {
+    super('NOTIFICATION_TARGET_NOT_FOUND', `No notification target with id "${targetId}" exists; list them with GET /api/v1/notifications/targets.`);
+    this.targetId = targetId;
   }
 }
 

@@ -22,6 +22,8 @@ import { createMetrics } from './metrics.js';
 import { schedulerPlugin } from './plugin.js';
 import { jobRoutes } from './routes/jobs.js';
 import { metaRoutes } from './routes/meta.js';
+import { notificationRoutes } from './routes/notifications.js';
+import { Notifier, type NotifierOptions } from '../notifications/notifier.js';
 
 /** Request bodies above 1 MiB are refused with 413. */
 export const BODY_LIMIT = 1024 * 1024;
@@ -48,6 +50,13 @@ export interface ServerOptions extends Pick<AuthOptions, 'adminKeys' | 'monitorK
    * (see JobInfo.health), so an external probe catches a process that serves requests but runs nothing.
    */
   ready?: ReadyOptions;
+  /**
+   * Notifications (see Notifier): `store` (the scheduler's store, where targets, reported states and
+   * deliveries are kept), `targets` owned by the configuration, `publicUrl` (the dashboard's address in
+   * each body; default the address the server listens on), `checkIntervalSeconds` (5), `retentionDays` (7).
+   * The notifier starts before the scheduler and stops before it; without a target it costs nothing per fire.
+   */
+  notifications?: Omit<NotifierOptions, 'scheduler' | 'logger' | 'clock'>;
 }
 
 declare module 'fastify' {
@@ -122,10 +131,24 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
 
   app.decorateRequest('caller', null);
+  const notifier = new Notifier({ ...options.notifications, scheduler: options.scheduler, logger: options.logger });
+  if (options.notifications?.publicUrl === undefined) {
+    // The job links point at the address the server listens on, once it is known.
+    app.addHook('onListen', async () => {
+      const address = app.server.address();
+      if (address === null || typeof address === 'string') return;
+      const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      notifier.publicUrl = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;
+    });
+  }
   await app.register(schedulerPlugin, {
     scheduler: options.scheduler,
     ...(options.shutdownTimeoutSeconds === undefined ? {} : { shutdownTimeoutSeconds: options.shutdownTimeoutSeconds }),
-    ...(options.beforeStart === undefined ? {} : { beforeStart: options.beforeStart }),
+    beforeStart: async () => {
+      await options.beforeStart?.();
+      await notifier.start();
+    },
+    beforeShutdown: () => notifier.stop(),
   });
 
   await app.register(fastifySwagger, {
@@ -207,6 +230,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
       await api.register(metaRoutes, { failOnOverdue: options.ready?.failOnOverdue === true });
       await api.register(jobRoutes);
+      await api.register(notificationRoutes, { notifier });
       // No HEAD twin: a HEAD would hold a stream slot open with nothing to read.
       api.get('/events', { exposeHeadRoute: false, schema: { tags: ['events'], summary: 'Server-Sent Events of scheduler events' } }, (request, reply) => {
         const lastId = request.headers['last-event-id'];

@@ -14,6 +14,8 @@ export interface SchedulerPluginOptions {
   shutdownTimeoutSeconds?: number;
   /** Runs before the scheduler starts (register tasks, reconcile configured jobs). */
   beforeStart?: () => Promise<void>;
+  /** Runs before the scheduler shuts down, while its store is still open (stop what writes to it). */
+  beforeShutdown?: () => Promise<void>;
 }
 
 declare module 'fastify' {
@@ -32,6 +34,7 @@ export const schedulerPlugin = fp<SchedulerPluginOptions>(
     });
     // onClose runs after the server stopped accepting requests: no new work arrives while jobs finish.
     app.addHook('onClose', async () => {
+      await options.beforeShutdown?.();
       if (scheduler.isRunning) await scheduler.shutdown({ wait: true, timeoutSeconds: options.shutdownTimeoutSeconds ?? 30 });
     });
   },

@@ -87,6 +87,51 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       ALTER TABLE {schema}.runs ADD COLUMN epoch bigint;
     `,
   },
+  {
+    version: 4,
+    // Notifications (src/notifications/): targets shared by the cluster, the health state last reported
+    // per job (locked, compared and set with the outbox inserts in one transaction, so one node reports
+    // each transition), and the outbox, unique per target and dedupe key; a node holds a delivery it
+    // sends with a lease (lease_until, lease_owner), claimed with FOR UPDATE SKIP LOCKED.
+    sql: `
+      CREATE TABLE {schema}.notification_targets (
+        id text PRIMARY KEY,
+        url text NOT NULL,
+        secret text,
+        events text NOT NULL,
+        jobs text,
+        source text NOT NULL,
+        updated_at double precision NOT NULL
+      );
+      CREATE TABLE {schema}.notification_health (
+        job_id text PRIMARY KEY,
+        state text NOT NULL,
+        since double precision,
+        updated_at double precision NOT NULL
+      );
+      CREATE TABLE {schema}.notification_outbox (
+        id bigserial PRIMARY KEY,
+        target_id text NOT NULL,
+        job_id text NOT NULL,
+        event text NOT NULL,
+        dedupe_key text NOT NULL,
+        body text NOT NULL,
+        status text NOT NULL,
+        attempts integer NOT NULL,
+        created_at double precision NOT NULL,
+        next_attempt_at double precision,
+        last_attempt_at double precision,
+        last_status integer,
+        last_error text,
+        delivered_at double precision,
+        lease_until double precision,
+        lease_owner text,
+        UNIQUE (target_id, dedupe_key)
+      );
+      CREATE INDEX notification_outbox_due ON {schema}.notification_outbox (next_attempt_at) WHERE status = 'pending';
+      CREATE INDEX notification_outbox_job ON {schema}.notification_outbox (job_id, id);
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;

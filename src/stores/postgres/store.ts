@@ -108,6 +108,14 @@ export class PostgresJobStore implements JobStore {
   }
 
   /**
+   * The pool and the quoted schema name, for a part that keeps its own tables in this schema
+   * (notifications: src/notifications/outbox-postgres.ts); STORE_UNAVAILABLE while the store is closed.
+   */
+  sharedDatabase(): { pool: pg.Pool; s: string } {
+    return { pool: this.session.db, s: this.session.s };
+  }
+
+  /**
    * Whole milliseconds: fire times derive from it (an interval's grid starts at "now"), and every node
    * must compute the very same instants from the stored, millisecond-precise definition.
    */

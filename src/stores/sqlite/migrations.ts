@@ -46,6 +46,50 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX runs_running ON runs (outcome) WHERE outcome = 'running';
     `,
   },
+  {
+    version: 2,
+    // Notifications (src/notifications/): targets, the health state last reported per job (compared and
+    // set with the outbox inserts in one transaction, so a transition is reported once), and the outbox
+    // of deliveries, unique per target and dedupe key. Times are epoch ms.
+    sql: `
+      CREATE TABLE notification_targets (
+        id TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        secret TEXT,
+        events TEXT NOT NULL,
+        jobs TEXT,
+        source TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE TABLE notification_health (
+        job_id TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        since INTEGER,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE TABLE notification_outbox (
+        id INTEGER PRIMARY KEY,
+        target_id TEXT NOT NULL,
+        job_id TEXT NOT NULL,
+        event TEXT NOT NULL,
+        dedupe_key TEXT NOT NULL,
+        body TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        next_attempt_at INTEGER,
+        last_attempt_at INTEGER,
+        last_status INTEGER,
+        last_error TEXT,
+        delivered_at INTEGER,
+        lease_until INTEGER,
+        lease_owner TEXT,
+        UNIQUE (target_id, dedupe_key)
+      ) STRICT;
+      CREATE INDEX notification_outbox_due ON notification_outbox (next_attempt_at) WHERE status = 'pending';
+      CREATE INDEX notification_outbox_job ON notification_outbox (job_id, id);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

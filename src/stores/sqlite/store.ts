@@ -70,6 +70,15 @@ export class SqliteJobStore implements JobStore {
     this.history = new SqliteHistory(this.index, resolveRetention(options));
   }
 
+  /**
+   * The open connection, for a part that keeps its own tables in the same file (notifications:
+   * src/notifications/outbox-sqlite.ts); STORE_UNAVAILABLE while the store is closed.
+   */
+  get database(): Database.Database {
+    if (this.db === null) throw new StoreUnavailableError(`SQLite store: ${this.path} is not open; start the scheduler (or read from it) first.`);
+    return this.db;
+  }
+
   open(context: StoreContext): void {
     if (this.db !== null || this.opening) return;
     this.opening = true;
