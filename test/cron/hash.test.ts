@@ -78,10 +78,10 @@ describe('the H hash', () => {
       const [h] = hours(p);
       const [d] = bitsOf(p.days, 1);
       const [w] = bitsOf(p.weekdays);
-      byMinute[m as number]++;
-      byHour[h as number]++;
-      byDay[d as number]++;
-      byWeekday[w as number]++;
+      byMinute[m as number] = (byMinute[m as number] ?? 0) + 1;
+      byHour[h as number] = (byHour[h as number] ?? 0) + 1;
+      byDay[d as number] = (byDay[d as number] ?? 0) + 1;
+      byWeekday[w as number] = (byWeekday[w as number] ?? 0) + 1;
     }
     // Expected 167 per minute, 1 667 per hour, 357 per day, 1 429 per weekday: each within a wide band.
     expect(Math.min(...byMinute)).toBeGreaterThan(110);
