@@ -18,7 +18,15 @@ const CRON_PRESETS = [
   { value: 'M H * * 1-5', label: 'weekdays at…', time: true },
   { value: 'M H * * 1', label: 'Mondays at…', time: true },
   { value: 'M H 1 * *', label: 'the 1st of each month at…', time: true },
+  { value: 'M H L * *', label: 'the last day of each month at…', time: true },
+  { value: 'M H LW * *', label: 'the last weekday of each month at…', time: true },
+  { value: 'M H 15W * *', label: 'the weekday nearest the 15th at…', time: true },
+  { value: 'M H * * 1#1', label: 'the first Monday of each month at…', time: true },
+  { value: 'M H * * 5L', label: 'the last Friday of each month at…', time: true },
+  { value: 'H H(0-5) * * *', label: 'once a night, at a time hashed from the job id (H)' },
 ];
+/** An expression item starting with H (Jenkins' hashed value), as the server tells them apart from THU. */
+const USES_HASH = /(?:^|[\s,])H/;
 const UNITS = [
   ['seconds', 1],
   ['minutes', 60],
@@ -108,7 +116,7 @@ export class JobForm {
           field(
             'Expression',
             input('expression', { autocomplete: 'off', spellcheck: false, placeholder: '*/15 * * * *' }),
-            'minute hour day-of-month month day-of-week (6 fields: seconds first), or @daily, @hourly…',
+            'minute hour day-of-month month day-of-week (6 fields: seconds first), or @daily, @hourly…; also L, L-n, nW, LW, nL, n#k, ? and H (hashed from the job id)',
           ),
           field(
             'Time zone',
@@ -191,7 +199,7 @@ export class JobForm {
       this.el('preset').value = CRON_PRESETS.some((p) => p.value === text) ? text : '';
       this.el('presetTime').closest('.field').hidden = true;
     }
-    if (event.target.closest('.schedule-builder') !== null) this.schedulePreview();
+    if (event.target.closest('.schedule-builder') !== null || event.target.name === 'id') this.schedulePreview();
   }
 
   el(name) {
@@ -279,7 +287,10 @@ export class JobForm {
     const list = this.form.querySelector('.preview-list');
     try {
       const trigger = this.trigger();
-      const answer = await post('schedules/preview', { trigger, count: 10 });
+      // Cron's H is hashed from the job id: such an expression is previewed for the job's id (or the one
+      // typed for a new job); without one the server says to give it.
+      const jobId = trigger.type === 'cron' && USES_HASH.test(trigger.expression) ? (this.job?.id ?? this.value('id')) : '';
+      const answer = await post('schedules/preview', { trigger, count: 10, ...(jobId === '' ? {} : { jobId }) });
       if (seq !== this.previewSeq) return;
       status.className = 'preview-status';
       status.textContent = answer.items.length === 0 ? 'No fire times ahead.' : `Next ${answer.items.length} fire times:`;

@@ -1,8 +1,11 @@
 /**
  * Short English for a cron pattern, for JobInfo and the dashboard: "every 15 minutes",
- * "at 02:30 every day", "at 09:00 and 17:00 on Monday to Friday", "at 00:00 on day 1 of every month".
+ * "at 02:30 every day", "at 09:00 and 17:00 on Monday to Friday", "at 00:00 on day 1 of every month",
+ * "at 00:00 on the last day of every month", "at 09:00 on the first Monday of every month".
  * Patterns with no short reading are described field by field ("at minutes 5 and 35 during hours 9 to 17").
+ * `H` is resolved before a pattern exists, so a hashed job reads as its own fixed values.
  */
+import type { DayRules } from './day-rules.js';
 import type { CronPattern } from './pattern.js';
 
 const DAY_NAMES = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
@@ -36,6 +39,10 @@ function joinAnd(items: readonly string[]): string {
 
 /** Runs of three or more consecutive values become ranges: [1,2,3,4,5] -> "Monday to Friday". */
 function ranges(list: readonly number[], name: (v: number) => string): string {
+  return joinAnd(rangeParts(list, name));
+}
+
+function rangeParts(list: readonly number[], name: (v: number) => string): string[] {
   const parts: string[] = [];
   for (let i = 0; i < list.length;) {
     let j = i;
@@ -47,7 +54,7 @@ function ranges(list: readonly number[], name: (v: number) => string): string {
     }
     i = j + 1;
   }
-  return joinAnd(parts);
+  return parts;
 }
 
 const pad = (n: number): string => String(n).padStart(2, '0');
@@ -111,6 +118,32 @@ function describeTime(p: CronPattern): string {
   return parts.join(' ');
 }
 
+const NTH = ['first', 'second', 'third', 'fourth', 'fifth'];
+
+/** The bits set in `mask` (from bit 0), as numbers. */
+function bitsOf(mask: number): number[] {
+  const out: number[] = [];
+  for (let b = 0; b < 31; b++) if ((mask & (1 << b)) !== 0) out.push(b);
+  return out;
+}
+
+/** The day-of-month rules as phrases: "the last day", "the 3rd-to-last day" (L-2), "the nearest weekday to the 15th", "the last weekday". */
+function monthDayRuleParts(r: DayRules): string[] {
+  const parts = bitsOf(r.fromLast).map((n) => (n === 0 ? 'the last day' : `the ${ordinal(n + 1)}-to-last day`));
+  for (const b of bitsOf(r.nearestWeekday)) parts.push(`the nearest weekday to the ${ordinal(b + 1)}`);
+  if (r.lastWeekday) parts.push('the last weekday');
+  return parts;
+}
+
+/** The day-of-week rules as phrases: "the first Monday", "the fifth Friday", "the last Friday". */
+function weekdayRuleParts(r: DayRules): string[] {
+  const parts: string[] = [];
+  for (const b of bitsOf(r.nthOf)) parts.push(`the ${NTH[Math.floor(b / 7)] as string} ${DAY_NAMES[b % 7] as string}`);
+  for (const w of bitsOf(r.fifthOf)) parts.push(`the fifth ${DAY_NAMES[w] as string}`);
+  for (const w of bitsOf(r.lastOf)) parts.push(`the last ${DAY_NAMES[w] as string}`);
+  return parts;
+}
+
 /** The days: "on day 1 of every month", "on Monday to Friday", "in January", or "" for every day. */
 function describeDays(p: CronPattern): string {
   const days = values(p.days, 1, 31, 1);
@@ -118,17 +151,28 @@ function describeDays(p: CronPattern): string {
   const weekdays = values(p.weekdays, 0, 6, 0);
   const allMonths = months.length === 12;
   const monthNames = ranges(months, (m) => MONTH_NAMES[m] as string);
-  const dayStep = uniformStep(days, 1, 31);
-  const domText = days.length === 31 ? '' : dayStep > 0 ? `every ${ordinal(dayStep)} day` : `day ${ranges(days, String)}`;
-  const dowText = weekdays.length === 7 ? '' : ranges(weekdays, (d) => DAY_NAMES[d] as string);
   const ofMonths = allMonths ? 'of every month' : `of ${monthNames}`;
+  const rules = p.rules;
+  const domRules = rules === null ? [] : monthDayRuleParts(rules);
+  const dowRules = rules === null ? [] : weekdayRuleParts(rules);
+  let domText: string;
+  if (domRules.length > 0) {
+    // With rules, plain days read as ordinals too: "the 1st, the 15th and the last day".
+    domText = joinAnd([...rangeParts(days, (d) => `the ${ordinal(d)}`), ...domRules]);
+  } else {
+    const dayStep = uniformStep(days, 1, 31);
+    domText = days.length === 31 ? '' : dayStep > 0 ? `every ${ordinal(dayStep)} day` : `day ${ranges(days, String)}`;
+  }
+  const dowText = weekdays.length === 7 ? '' : joinAnd([...rangeParts(weekdays, (d) => DAY_NAMES[d] as string), ...dowRules]);
   if (domText !== '' && dowText !== '') {
     // Vixie: both restricted is "either"; a day-of-month starting with * (like */2) and a weekday is "both".
-    const joiner = p.domRestricted && p.dowRestricted ? 'or on' : 'if it is a';
-    return `on ${domText} ${ofMonths} ${joiner} ${dowText}`;
+    const joiner = p.domRestricted && p.dowRestricted ? 'or on' : 'if it is';
+    const article = joiner === 'if it is' && dowRules.length === 0 ? ' a' : '';
+    return `on ${domText} ${ofMonths} ${joiner}${article} ${dowText}`;
   }
   if (domText !== '') return `on ${domText} ${ofMonths}`;
-  if (dowText !== '') return allMonths ? `on ${dowText}` : `on ${dowText} in ${monthNames}`;
+  // "the first Monday" needs its month; "Monday" alone does not.
+  if (dowText !== '') return dowRules.length > 0 ? `on ${dowText} ${ofMonths}` : allMonths ? `on ${dowText}` : `on ${dowText} in ${monthNames}`;
   return allMonths ? '' : `in ${monthNames}`;
 }
 

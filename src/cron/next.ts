@@ -16,6 +16,7 @@
  * answers from its cached segment.
  */
 import { DAY_MS, civilDay, civilFromDays, civilMonth, civilYear, daysFromCivil, daysInMonth, weekdayOfDays } from '../core/calendar.js';
+import { monthDayRuleDays, weekdayRuleDays } from './day-rules.js';
 import type { CronPattern } from './pattern.js';
 import type { TimeZone } from './zone.js';
 
@@ -124,9 +125,10 @@ const EVERY_SEVENTH_DAY = 0x10204081;
 
 /**
  * The days of one month that match, as bits 0-30 (bit d - 1 for day d). Vixie cron: when both day fields
- * are restricted a day matches if either does; otherwise the unrestricted one matches every day.
+ * are restricted a day matches if either does; otherwise the unrestricted one matches every day. Day
+ * rules (L, W, #) add their days to their own field first, so the same rule covers them.
  */
-function monthDays(p: CronPattern, firstWeekday: number, length: number): number {
+export function matchingDays(p: CronPattern, firstWeekday: number, length: number): number {
   let byWeekday = 0x7fffffff;
   if (p.weekdays !== 0x7f) {
     byWeekday = 0;
@@ -135,7 +137,13 @@ function monthDays(p: CronPattern, firstWeekday: number, length: number): number
       if ((p.weekdays & (1 << w)) !== 0) byWeekday |= EVERY_SEVENTH_DAY << ((w - firstWeekday + 7) % 7);
     }
   }
-  const days = p.domRestricted && p.dowRestricted ? p.days | byWeekday : p.days & byWeekday;
+  let byDay = p.days;
+  const rules = p.rules;
+  if (rules !== null) {
+    byDay |= monthDayRuleDays(rules, firstWeekday, length);
+    byWeekday |= weekdayRuleDays(rules, firstWeekday, length);
+  }
+  const days = p.domRestricted && p.dowRestricted ? byDay | byWeekday : byDay & byWeekday;
   return days & (length >= 31 ? 0x7fffffff : (1 << length) - 1);
 }
 
@@ -200,7 +208,7 @@ function nextLocalMatch(p: CronPattern, localMs: number, limitLocal: number): nu
     const first = dayNumber - day + 1;
     if (first > limitDay) return Number.NaN;
     const length = daysInMonth(year, month);
-    const matching = monthDays(p, weekdayOfDays(first), length);
+    const matching = matchingDays(p, weekdayOfDays(first), length);
     for (let bit = nextBit(matching, day - 1); bit >= 0; bit = nextBit(matching, bit + 1)) {
       const time = nextTimeOfDay(p, bit === day - 1 ? second : 0);
       if (time >= 0) {

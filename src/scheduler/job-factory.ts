@@ -87,7 +87,7 @@ export class JobFactory {
       throw InvalidArgumentError.field('options.timezone', 'applies to cron triggers only.');
     }
     const now = this.clock.now();
-    const trigger = this.trigger(triggerSpec, now);
+    const trigger = this.trigger(triggerSpec, now, id);
     const next = paused ? null : trigger.first(now);
     if (!paused && next === null) {
       trigger.dispose();
@@ -118,9 +118,9 @@ export class JobFactory {
     return { fn: func as JobFunction, task };
   }
 
-  /** A trigger from a spec, in the scheduler's zone unless the spec names one. */
-  private trigger(spec: unknown, now: number): Trigger {
-    return createTrigger(spec, { nowMs: now, defaultTimezone: this.timezone, compiler: this.cron });
+  /** A trigger from a spec for job `jobId` (what cron's H hashes), in the scheduler's zone unless the spec names one. */
+  private trigger(spec: unknown, now: number, jobId: string): Trigger {
+    return createTrigger(spec, { nowMs: now, defaultTimezone: this.timezone, compiler: this.cron, jobId });
   }
 
   /**
@@ -146,7 +146,7 @@ export class JobFactory {
       triggerSpec = { ...base, timezone: changes.timezone };
     }
     const now = this.clock.now();
-    const trigger = triggerSpec === undefined ? null : this.trigger(triggerSpec, now);
+    const trigger = triggerSpec === undefined ? null : this.trigger(triggerSpec, now, job.id);
     const next = paused ? null : (trigger ?? job.trigger).first(now);
     if (!paused && next === null && (trigger !== null || job.paused)) {
       trigger?.dispose();
@@ -175,7 +175,7 @@ export class JobFactory {
 
   /** A stored job back to a live record. An unregistered task keeps the job, reported, never deleted. */
   hydrate(stored: StoredJob): JobRecord {
-    const trigger = this.trigger(stored.trigger, this.clock.now());
+    const trigger = this.trigger(stored.trigger, this.clock.now(), stored.id);
     const func = this.tasks.get(stored.task) ?? null;
     const policy = resolvePolicy(stored.policy, DEFAULT_JOB_POLICY, 'stored.policy');
     // A paused job has no next run time and no retry (a row edited by hand may say otherwise): the pass

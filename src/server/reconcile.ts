@@ -40,7 +40,7 @@ function differences(existing: JobInfo, spec: ConfigJob, defaultTimezone: string
   // Compare triggers in resolved form; an interval without startDate keeps its stored phase.
   const wanted = { ...spec.trigger, ...(spec.timezone === undefined || spec.trigger.type !== 'cron' ? {} : { timezone: spec.timezone }) };
   const { description: _d, ...current } = existing.trigger;
-  const resolved = createTrigger(wanted, { nowMs: 0, defaultTimezone, compiler: new CronCompiler() }).toSpec() as Record<string, unknown>;
+  const resolved = createTrigger(wanted, { nowMs: 0, defaultTimezone, compiler: new CronCompiler(), jobId: spec.id }).toSpec() as Record<string, unknown>;
   if (wanted.type === 'interval' && (wanted as { startDate?: unknown }).startDate === undefined) delete resolved.startDate;
   const comparable = { ...current } as Record<string, unknown>;
   if (wanted.type === 'interval' && (wanted as { startDate?: unknown }).startDate === undefined) delete comparable.startDate;

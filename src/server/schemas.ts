@@ -107,6 +107,7 @@ export const previewBody = {
     trigger: jobFields.trigger,
     count: { type: 'integer', minimum: 1, maximum: 1000 },
     from: { type: 'string', maxLength: 40 },
+    jobId: { ...jobId, description: "The job id a cron expression's H is hashed from (needed only with H)" },
   },
 } as const;
 

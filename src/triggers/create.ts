@@ -20,6 +20,8 @@ export interface TriggerEnvironment {
   /** Zone for cron specs without one. */
   defaultTimezone: string;
   compiler: CronCompiler;
+  /** The id of the job the trigger is for: what a cron expression's `H` hashes. Absent: `H` is refused. */
+  jobId?: string;
 }
 
 /** Smallest interval: 1 ms. Largest: about 317 years, far beyond any real schedule. */
@@ -87,7 +89,7 @@ export function createTrigger(spec: unknown, env: TriggerEnvironment, path = 'tr
   let shared: SharedPattern;
   try {
     zone = env.compiler.zone(zoneName);
-    shared = env.compiler.share(expression);
+    shared = env.compiler.share(expression, env.jobId);
   } catch (error) {
     throw toTriggerError(path, error);
   }

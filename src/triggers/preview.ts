@@ -6,6 +6,7 @@ import { SystemClock } from '../core/clock.js';
 import { CronCompiler } from '../cron/compiler.js';
 import { systemTimeZone } from '../cron/zone.js';
 import { InvalidArgumentError } from '../core/errors.js';
+import { validateJobId } from '../core/job-options.js';
 import { CronTrigger } from './cron.js';
 import { parseDateInput } from './date-input.js';
 import { createTrigger } from './create.js';
@@ -22,6 +23,11 @@ export interface PreviewOptions {
   count?: number;
   /** Zone for a cron spec without one. Default: the system zone. */
   timezone?: string;
+  /**
+   * The job id a cron expression's `H` is hashed from (the times are the ones a job with this id gets).
+   * Needed only for an expression with `H`, which is refused without it.
+   */
+  jobId?: string;
 }
 
 export interface PreviewFire {
@@ -45,9 +51,11 @@ export function previewFires(trigger: TriggerSpec, options: PreviewOptions, nowM
     throw InvalidArgumentError.field('count', `must be an integer from 1 to ${MAX_PREVIEW_COUNT}, got ${String(count)}.`);
   }
   const fromMs = options.from === undefined ? nowMs : parseDateInput(options.from, 'from');
+  const jobId = options.jobId === undefined ? undefined : validateJobId(options.jobId, 'jobId');
   const compiler = new CronCompiler();
   // Anchor an interval without a startDate at `from`, so the preview lists from + period, from + 2 * period...
-  const t = createTrigger(trigger, { nowMs: fromMs, defaultTimezone: options.timezone ?? systemTimeZone(), compiler });
+  const env = { nowMs: fromMs, defaultTimezone: options.timezone ?? systemTimeZone(), compiler };
+  const t = createTrigger(trigger, jobId === undefined ? env : { ...env, jobId });
   const fires: PreviewFire[] = [];
   let after = fromMs;
   while (fires.length < count) {

@@ -149,6 +149,31 @@ describe.skipIf(browser === null)('dashboard', () => {
     expect(await page.evaluate('document.activeElement.id')).toBe('add-job');
   });
 
+  it('offers the day-rule and H presets; the preview of H uses the typed job id, and the job runs at those times', async () => {
+    server = await startServer();
+    await seed(server);
+    const page = await open(server);
+    await row(page, 'report').waitFor();
+    await page.getByRole('button', { name: 'Add job' }).click();
+    const form = page.locator('#form-dialog');
+    await form.getByLabel('Task', { exact: true }).selectOption('noop');
+    await form.getByLabel('Time zone', { exact: true }).fill('UTC');
+    await form.getByLabel('Preset', { exact: true }).selectOption({ label: 'the last Friday of each month at…' });
+    await form.getByLabel('At', { exact: true }).fill('09:00');
+    expect(await form.getByLabel('Expression', { exact: true }).inputValue()).toBe('0 9 * * 5L');
+    await page.waitForFunction(() => document.querySelectorAll('#form-dialog .preview-list li').length === 10);
+    // H without a job id: the preview says to give one; with the id typed, it lists that job's times.
+    await form.getByLabel('Preset', { exact: true }).selectOption({ label: 'once a night, at a time hashed from the job id (H)' });
+    await form.locator('.preview-status.error', { hasText: 'pass jobId' }).waitFor();
+    await form.getByLabel('Job id', { exact: true }).fill('backup');
+    const expected = nextUtc(Date.now(), 4, 28).toISOString(); // backup: 04:28 (test/cron/hash.test.ts)
+    await page.waitForFunction((first) => document.querySelector('#form-dialog .preview-list time')?.getAttribute('datetime') === first, expected);
+    await form.getByRole('button', { name: 'Add job' }).click();
+    await row(page, 'backup').waitFor();
+    expect(await row(page, 'backup').locator('.next-run time').getAttribute('datetime')).toBe(expected);
+    expect(await row(page, 'backup').locator('.schedule').textContent()).toBe('at 04:28 every day, UTC');
+  });
+
   it('pauses, runs now and removes jobs, and follows server-side changes over SSE without reloading', async () => {
     server = await startServer();
     await seed(server);

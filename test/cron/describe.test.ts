@@ -3,6 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { describeCron } from '../../src/cron/describe.js';
 import { parseCron } from '../../src/cron/pattern.js';
 
+describe('describeCron with H', () => {
+  it('words a hashed job as its own fixed values', () => {
+    // backup: minute 28, hour 4 (see hash.test.ts).
+    expect(describeCron(parseCron('H H(0-5) * * *', 'backup'))).toBe('at 04:28 every day');
+    expect(describeCron(parseCron('H/15 * * * *', 'backup'))).toBe(`at minutes 13, 28, 43 and 58 of every hour`);
+  });
+});
+
 describe('describeCron', () => {
   it.each([
     ['* * * * *', 'every minute'],
@@ -26,6 +34,21 @@ describe('describeCron', () => {
     ['0 12 * jan,jul mon', 'at 12:00 on Monday in January and July'],
     ['0 0 13 * 5', 'at 00:00 on day 13 of every month or on Friday'],
     ['0 0 */2 * 1', 'at 00:00 on every 2nd day of every month if it is a Monday'],
+    ['0 0 L * *', 'at 00:00 on the last day of every month'],
+    ['0 0 L 2 *', 'at 00:00 on the last day of February'],
+    ['0 0 L-2 * *', 'at 00:00 on the 3rd-to-last day of every month'],
+    ['0 0 15W * *', 'at 00:00 on the nearest weekday to the 15th of every month'],
+    ['0 0 LW * *', 'at 00:00 on the last weekday of every month'],
+    ['0 9 * * 5L', 'at 09:00 on the last Friday of every month'],
+    ['0 9 * * MON#1', 'at 09:00 on the first Monday of every month'],
+    ['0 9 * 1 MON#2', 'at 09:00 on the second Monday of January'],
+    ['0 0 * * 5#5', 'at 00:00 on the fifth Friday of every month'],
+    ['0 0 1,15,L * *', 'at 00:00 on the 1st, the 15th and the last day of every month'],
+    ['0 0 * * 1,3L', 'at 00:00 on Monday and the last Wednesday of every month'],
+    ['0 0 L * 1', 'at 00:00 on the last day of every month or on Monday'],
+    ['0 0 */2 * 5L', 'at 00:00 on every 2nd day of every month if it is the last Friday'],
+    ['0 0 ? * MON', 'at 00:00 on Monday'],
+    ['0 0 1 * ?', 'at 00:00 on day 1 of every month'],
     ['*/10 * * * * *', 'every 10 seconds'],
     ['* * * * * *', 'every second'],
     ['30 15 10 * * *', 'at 10:15:30 every day'],

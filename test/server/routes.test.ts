@@ -133,6 +133,22 @@ describe('HTTP API routes', () => {
     expect(preview.json()).toEqual({ items: [{ at: '2026-03-08T07:00:00.000Z', dst: 'shifted' }, { at: '2026-03-09T06:30:00.000Z' }] });
   });
 
+  it('POST /schedules/preview takes jobId for H; a job added with that id gets the same times and words', async () => {
+    s = await testServer();
+    const trigger = { type: 'cron', expression: 'H H(0-5) L * *', timezone: 'UTC' };
+    const preview = await s.app.inject({
+      method: 'POST',
+      url: '/api/v1/schedules/preview',
+      headers: json,
+      payload: { trigger, jobId: 'backup', from: '2026-01-01T00:00:00Z', count: 2 },
+    });
+    // backup: minute 28, hour 4 (test/cron/hash.test.ts); L: the last day of the month.
+    expect(preview.json()).toEqual({ items: [{ at: '2026-01-31T04:28:00.000Z' }, { at: '2026-02-28T04:28:00.000Z' }] });
+    const added = await s.app.inject({ method: 'POST', url: '/api/v1/jobs', headers: json, payload: { id: 'backup', task: 'noop', trigger } });
+    expect(added.statusCode).toBe(201);
+    expect(added.json().trigger).toEqual({ ...trigger, description: 'at 04:28 on the last day of every month, UTC' });
+  });
+
   it('GET /metrics speaks Prometheus; GET /docs/json is the OpenAPI document; unknown routes are 404 JSON', async () => {
     s = await testServer();
     await s.app.inject({ method: 'POST', url: '/api/v1/jobs', headers: json, payload: intervalJob('a') });

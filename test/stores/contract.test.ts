@@ -296,6 +296,31 @@ describe.each(stores)('JobStore contract: %s', (_name, create, withBadRow) => {
     await store.close();
   });
 
+  it.skipIf(withBadRow === null)("reloads a cron job with H at the same times: H hashes the job's id, which the store keeps", async () => {
+    const spec = { type: 'cron', expression: 'H H(0-5) L * *', timezone: 'UTC' } as const;
+    const hashed = (id: string): JobRecord => {
+      const trigger = createTrigger(spec, { ...env, jobId: id });
+      const next = trigger.first(REFERENCE);
+      return JobRecord.create(id, id, () => undefined, 'noop', undefined, trigger, DEFAULT_JOB_POLICY, false, next, next);
+    };
+    const first = await open();
+    await first.add(hashed('backup'));
+    await first.add(hashed('report-1'));
+    // Close and open the same data again (the hook writes the same trigger back into the row).
+    const store = await (withBadRow as BadRowHook)(first, 'backup', JSON.stringify(spec), context());
+    // backup: 04:28, report-1: 04:53 (test/cron/hash.test.ts), on the last day of the month.
+    for (const [id, time] of [
+      ['backup', '04:28'],
+      ['report-1', '04:53'],
+    ] as const) {
+      const job = (await store.get(id)) as JobRecord;
+      expect(job.trigger.toSpec()).toEqual(spec);
+      expect(new Date(job.trigger.next(REFERENCE) as number).toISOString()).toBe(`2026-01-31T${time}:00.000Z`);
+      expect(job.nextRunTime).toBe(job.trigger.next(REFERENCE));
+    }
+    await store.close();
+  });
+
   it.skipIf(withBadRow === null)(
     'sets aside a stored job it cannot load: the others are taken as before, it is reported once, listed as load_error, removable',
     async () => {

@@ -39,6 +39,25 @@ describe('scheduler on SQLite', () => {
     await two.s.shutdown();
   });
 
+  it('a cron job with H keeps its hashed time across a restart, and runs at it', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'tickwork-durable-')), 'db.sqlite');
+    const clock = new ManualClock(REFERENCE);
+    const one = scheduler(path, clock);
+    await one.s.start();
+    // backup: minute 28, hour 4 (test/cron/hash.test.ts).
+    await one.s.addJob({ id: 'backup', task: 'tick', trigger: { type: 'cron', expression: 'H H(0-5) * * *' } });
+    const before = await one.s.getJob('backup');
+    expect(before?.nextRunTime?.toISOString()).toBe('2026-01-01T04:28:00.000Z');
+    expect(before?.trigger.description).toBe('at 04:28 every day, UTC');
+    await one.s.shutdown();
+    const two = scheduler(path, clock);
+    await two.s.start();
+    expect(await two.s.getJob('backup')).toEqual(before);
+    await clock.advance(2 * 86_400_000);
+    expect(two.calls).toEqual([(4 * 60 + 28) * 60_000, 86_400_000 + (4 * 60 + 28) * 60_000]);
+    await two.s.shutdown();
+  });
+
   it('without coalescing, missed fires within grace run in order and older ones are recorded missed', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'tickwork-durable-')), 'db.sqlite');
     const clock = new ManualClock(REFERENCE);

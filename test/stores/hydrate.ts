@@ -1,4 +1,4 @@
-/** The hydrate a store test gives its store: a stored row back as a job that runs nothing. */
+/** The hydrate a store test gives its store: a stored row back as a job that runs nothing (its trigger built for its id, as the scheduler's hydrate does, so cron's H gets the same values). */
 import { JobRecord } from '../../src/core/job.js';
 import type { StoredJob } from '../../src/stores/store.js';
 import { createTrigger, type TriggerEnvironment } from '../../src/triggers/create.js';
@@ -10,7 +10,7 @@ export function hydrateForTest(stored: StoredJob, env: TriggerEnvironment): JobR
     () => undefined,
     stored.task,
     stored.args,
-    createTrigger(stored.trigger, env),
+    createTrigger(stored.trigger, { ...env, jobId: stored.id }),
     stored.policy,
     stored.paused,
     stored.nextRunTime,

@@ -26,6 +26,19 @@ describe('previewSchedule', () => {
     expect(previewSchedule({ type: 'date', runAt: '2026-03-08T00:00:00Z' }, { from: FROM, count: 10 })).toHaveLength(1);
   });
 
+  it('previews an H expression for the job id given, and refuses one without it', () => {
+    const spec = { type: 'cron', expression: 'H H(0-5) * * *', timezone: 'UTC' } as const;
+    const at = previewSchedule(spec, { from: FROM, count: 2, jobId: 'backup' });
+    expect(at.map((d) => d.toISOString())).toEqual(['2026-03-08T04:28:00.000Z', '2026-03-09T04:28:00.000Z']);
+    expect(() => previewSchedule(spec, { from: FROM })).toThrow(/uses H, a value hashed from the job id, and no job id was given/);
+    expect(() => previewSchedule(spec, { from: FROM, jobId: 'bad id' })).toThrow(/jobId/);
+  });
+
+  it('previews the day rules', () => {
+    const at = previewSchedule({ type: 'cron', expression: '0 9 * * MON#1', timezone: 'Europe/Berlin' }, { from: FROM, count: 2 });
+    expect(at.map((d) => d.toISOString())).toEqual(['2026-04-06T07:00:00.000Z', '2026-05-04T07:00:00.000Z']);
+  });
+
   it('rejects a count outside 1-1000 and bad specs', () => {
     expect(() => previewSchedule({ type: 'interval', seconds: 1 }, { count: 1001 })).toThrow(/count: must be an integer from 1 to 1000/);
     expect(() => previewSchedule({ type: 'cron', expression: 'nope' }, { count: 1 })).toThrow(/expected 5 fields/);

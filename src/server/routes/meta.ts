@@ -60,20 +60,21 @@ export async function metaRoutes(app: FastifyInstance, options: ReadyOptions): P
   }));
 
   // A read (it changes nothing), so monitor keys may call it; still a POST with a JSON body.
-  app.post<{ Body: { trigger: TriggerSpec; count?: number; from?: string } }>(
+  app.post<{ Body: { trigger: TriggerSpec; count?: number; from?: string; jobId?: string } }>(
     '/schedules/preview',
     {
       config: { access: 'read' },
       schema: { tags: ['meta'], summary: 'Next fire times of a trigger, with DST marks', body: previewBody },
     },
     async (request) => {
-      const { trigger, count, from } = request.body;
+      const { trigger, count, from, jobId } = request.body;
       const fires = previewFires(
         trigger,
         {
           timezone: scheduler.defaultTimezone,
           ...(count === undefined ? {} : { count }),
           ...(from === undefined ? {} : { from }),
+          ...(jobId === undefined ? {} : { jobId }),
         },
         scheduler.now(),
       );
