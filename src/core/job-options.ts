@@ -21,6 +21,7 @@ export const DEFAULT_JOB_POLICY: JobPolicy = Object.freeze({
   retryLost: false,
   expectSuccessWithinSeconds: null,
   overdueAfterMissedFires: 10,
+  pauseAfterFailures: null,
 });
 
 const POLICY_KEYS = [
@@ -33,6 +34,7 @@ const POLICY_KEYS = [
   'retryLost',
   'expectSuccessWithinSeconds',
   'overdueAfterMissedFires',
+  'pauseAfterFailures',
 ] as const;
 const OPTION_KEYS: readonly string[] = [...POLICY_KEYS, 'name', 'args', 'replaceExisting', 'paused', 'timezone'];
 const OPTION_KEY_SET: ReadonlySet<string> = new Set(OPTION_KEYS);
@@ -123,7 +125,8 @@ export function resolvePolicy(options: Partial<Record<(typeof POLICY_KEYS)[numbe
     (o.retries === undefined || o.retries === base.retries) &&
     (o.retryLost === undefined || o.retryLost === base.retryLost) &&
     (o.expectSuccessWithinSeconds === undefined || o.expectSuccessWithinSeconds === base.expectSuccessWithinSeconds) &&
-    (o.overdueAfterMissedFires === undefined || o.overdueAfterMissedFires === base.overdueAfterMissedFires);
+    (o.overdueAfterMissedFires === undefined || o.overdueAfterMissedFires === base.overdueAfterMissedFires) &&
+    (o.pauseAfterFailures === undefined || o.pauseAfterFailures === base.pauseAfterFailures);
   if (same) return base;
   const policy: JobPolicy = {
     coalesce: o.coalesce === undefined ? base.coalesce : bool(o.coalesce, `${path}.coalesce`),
@@ -143,6 +146,13 @@ export function resolvePolicy(options: Partial<Record<(typeof POLICY_KEYS)[numbe
       o.overdueAfterMissedFires === undefined
         ? (base.overdueAfterMissedFires ?? DEFAULT_JOB_POLICY.overdueAfterMissedFires)
         : positiveInteger(o.overdueAfterMissedFires, `${path}.overdueAfterMissedFires`, 1_000_000),
+    // A policy stored before the option existed has none: null.
+    pauseAfterFailures:
+      o.pauseAfterFailures === undefined
+        ? (base.pauseAfterFailures ?? null)
+        : o.pauseAfterFailures === null
+          ? null
+          : positiveInteger(o.pauseAfterFailures, `${path}.pauseAfterFailures`, 1_000_000),
   };
   return Object.freeze(policy);
 }

@@ -2,6 +2,7 @@
  * The job model: what users pass (options, functions, context) and the record a store keeps.
  */
 import type { Logger } from './logger.js';
+import type { PauseState } from './pause.js';
 import type { RunRecord } from './run.js';
 import type { Trigger } from './trigger.js';
 
@@ -56,6 +57,11 @@ export interface JobPolicy {
   readonly expectSuccessWithinSeconds: number | null;
   /** Health: the job is `overdue` after this many fires in a row that did not start (missed, skipped, lost); default 10. */
   readonly overdueAfterMissedFires: number;
+  /**
+   * Pauses the job (by the scheduler, with a note saying so) after this many consecutive failed fires, as
+   * its health counts them (a fire whose retry is still pending does not count yet); default null: never.
+   */
+  readonly pauseAfterFailures: number | null;
 }
 
 /** Options accepted by addIntervalJob/addCronJob/addDateJob/addJob; each absent field takes its default. */
@@ -102,6 +108,8 @@ export interface JobSnapshot {
   readonly holdsTrigger: boolean;
   readonly policy: JobPolicy;
   readonly paused: boolean;
+  readonly pause: PauseState | null;
+  readonly catchUpThroughMs: number;
   readonly retry: PendingRetry | null;
   readonly lifecycle: JobLifecycle;
   readonly jitterMs: number;
@@ -124,6 +132,13 @@ export class JobRecord {
   declare trigger: Trigger;
   declare policy: JobPolicy;
   declare paused: boolean;
+  /** Who paused the job, when, why and until when (null when not paused, or paused by an older version). */
+  declare pause: PauseState | null;
+  /**
+   * After resumeJob with `catchUp: 'all'`: the last fire of the pause to run (NaN: none). The pass runs the
+   * fires up to it each on its own (not coalesced, not missed for being late); see Dispatcher.fire.
+   */
+  declare catchUpThroughMs: number;
   declare retry: PendingRetry | null;
   /** The jitter delay chosen for nextRunTime (dueAt = nextRunTime + jitterMs unless a retry comes first). */
   declare jitterMs: number;
@@ -172,6 +187,8 @@ export class JobRecord {
     nextRunTime: number | null,
     dueAt: number | null,
     retry: PendingRetry | null = null,
+    pause: PauseState | null = null,
+    catchUpThroughMs = Number.NaN,
   ): JobRecord {
     const record = {
       __proto__: JobRecord.prototype,
@@ -183,6 +200,8 @@ export class JobRecord {
       trigger,
       policy,
       paused,
+      pause,
+      catchUpThroughMs,
       retry,
       jitterMs: 0,
       heapSlot: -1,
@@ -224,6 +243,8 @@ export class JobRecord {
       holdsTrigger: this.holdsTrigger,
       policy: this.policy,
       paused: this.paused,
+      pause: this.pause,
+      catchUpThroughMs: this.catchUpThroughMs,
       retry: this.retry,
       lifecycle: this.lifecycle,
       jitterMs: this.jitterMs,
@@ -251,6 +272,8 @@ export class JobRecord {
     this.args = before.args;
     this.policy = before.policy;
     this.paused = before.paused;
+    this.pause = before.pause;
+    this.catchUpThroughMs = before.catchUpThroughMs;
     this.retry = before.retry;
     this.lifecycle = before.lifecycle;
     this.jitterMs = before.jitterMs;

@@ -8,6 +8,7 @@ import type { CronCompiler } from '../cron/compiler.js';
 import type { Clock } from '../core/clock.js';
 import { InvalidArgumentError, InvalidTriggerError, TaskNotRegisteredError } from '../core/errors.js';
 import { describeType } from '../core/format.js';
+import { LIBRARY_ACTOR } from '../core/pause.js';
 import { JobRecord, type JobFunction, type JobOptions, type JobPolicy, type PendingRetry } from '../core/job.js';
 import { DEFAULT_JOB_POLICY, bool, checkOptionKeys, resolvePolicy, validateArgs, validateName } from '../core/job-options.js';
 import type { Trigger, TriggerSpec } from '../core/trigger.js';
@@ -93,7 +94,9 @@ export class JobFactory {
       trigger.dispose();
       throw new InvalidTriggerError('trigger has no fire time after now (check its endDate); the job was not added.');
     }
-    const job = JobRecord.create(id, name, fn, task, args, trigger, policy, paused, next, null);
+    // Added paused: a pause without an end or a note (pauseJob gives those).
+    const pause = paused ? { since: now, until: null, note: null, by: LIBRARY_ACTOR } : null;
+    const job = JobRecord.create(id, name, fn, task, args, trigger, policy, paused, next, null, null, pause);
     setDue(job);
     return job;
   }
@@ -170,6 +173,11 @@ export class JobFactory {
     }
     if (change.trigger !== null || change.paused !== job.paused) job.nextRunTime = change.next;
     job.retry = keptRetry(job.retry, change.paused, change.policy, job.nextRunTime);
+    if (change.paused !== job.paused) {
+      // Paused or resumed by a change (PATCH paused): a pause without an end or a note, or none.
+      job.pause = change.paused ? { since: this.clock.now(), until: null, note: null, by: LIBRARY_ACTOR } : null;
+      job.catchUpThroughMs = Number.NaN;
+    }
     job.paused = change.paused;
   }
 
@@ -182,8 +190,24 @@ export class JobFactory {
     // recomputes its due time.
     const nextRunTime = stored.paused ? null : stored.nextRunTime;
     const retry = stored.paused ? null : stored.retry;
-    const job = JobRecord.create(stored.id, stored.name, func, stored.task, stored.args, trigger, policy, stored.paused, nextRunTime, stored.dueAt, retry);
+    const job = JobRecord.create(
+      stored.id,
+      stored.name,
+      func,
+      stored.task,
+      stored.args,
+      trigger,
+      policy,
+      stored.paused,
+      nextRunTime,
+      stored.dueAt,
+      retry,
+      stored.paused ? stored.pause : null,
+      stored.catchUpThrough ?? Number.NaN,
+    );
     job.jitterMs = stored.jitterMs;
+    // A timed pause is due at its end (a row written before pauses were kept may lack the due time).
+    if (stored.paused) setDue(job);
     // A job that waited for its task (a next run time but no due time, see Dispatcher.waitForTask) is due
     // again once its task is registered.
     if (func !== null && !stored.paused && stored.dueAt === null && (nextRunTime !== null || retry !== null)) setDue(job);

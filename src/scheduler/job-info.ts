@@ -4,6 +4,7 @@ import type { JobHealth } from '../core/health.js';
 import type { TriggerInfo } from '../core/trigger.js';
 import type { JobRecord, RetryPolicy } from '../core/job.js';
 import { toRun, type Run } from '../core/run.js';
+import { toPauseInfo, type PauseInfo } from '../core/pause.js';
 
 /**
  * ok; task_not_registered: the job names a task this process has not registered (it waits for it);
@@ -23,6 +24,8 @@ export interface JobInfo {
   timezone?: string;
   nextRunTime: Date | null;
   paused: boolean;
+  /** Who paused the job, since when, until when and why; null when it is not paused. */
+  pause: PauseInfo | null;
   coalesce: boolean;
   maxInstances: number;
   misfireGraceTime: number | null;
@@ -35,6 +38,8 @@ export interface JobInfo {
   expectSuccessWithinSeconds: number | null;
   /** Health: overdue after this many fires in a row that did not start. */
   overdueAfterMissedFires: number;
+  /** Paused by the scheduler after this many consecutive failed fires (null: never). */
+  pauseAfterFailures: number | null;
   runningInstances: number;
   status: JobStatus;
   /** Why, when status is load_error. */
@@ -60,6 +65,7 @@ export function toJobInfo(job: JobRecord, health: JobHealth): JobInfo {
       trigger,
       nextRunTime,
       paused: job.paused,
+      pause: job.pause === null ? null : toPauseInfo(job.pause),
       coalesce: policy.coalesce,
       maxInstances: policy.maxInstances,
       misfireGraceTime: policy.misfireGraceTime,
@@ -69,6 +75,7 @@ export function toJobInfo(job: JobRecord, health: JobHealth): JobInfo {
       retryLost: policy.retryLost,
       expectSuccessWithinSeconds: policy.expectSuccessWithinSeconds,
       overdueAfterMissedFires: policy.overdueAfterMissedFires,
+      pauseAfterFailures: policy.pauseAfterFailures,
       runningInstances: job.running,
       status,
       health,
@@ -83,6 +90,7 @@ export function toJobInfo(job: JobRecord, health: JobHealth): JobInfo {
     trigger,
     nextRunTime,
     paused: job.paused,
+    pause: job.pause === null ? null : toPauseInfo(job.pause),
     coalesce: policy.coalesce,
     maxInstances: policy.maxInstances,
     misfireGraceTime: policy.misfireGraceTime,
@@ -92,6 +100,7 @@ export function toJobInfo(job: JobRecord, health: JobHealth): JobInfo {
     retryLost: policy.retryLost,
     expectSuccessWithinSeconds: policy.expectSuccessWithinSeconds,
     overdueAfterMissedFires: policy.overdueAfterMissedFires,
+    pauseAfterFailures: policy.pauseAfterFailures,
     runningInstances: job.running,
     status,
     health,

@@ -30,6 +30,8 @@ interface CachedJson {
   lastCoalesced: number | undefined;
   running: number;
   paused: boolean;
+  /** A pause is replaced, never changed in place: compared by identity. */
+  pause: unknown;
   policy: unknown;
   trigger: unknown;
   name: string;
@@ -67,6 +69,7 @@ function fresh(entry: CachedJson | undefined, job: JobRecord, health: string): e
     entry.lastCoalesced === job.lastRun?.coalesced &&
     entry.running === job.running &&
     entry.paused === job.paused &&
+    entry.pause === job.pause &&
     entry.policy === job.policy &&
     entry.trigger === job.trigger &&
     entry.name === job.name &&
@@ -113,6 +116,7 @@ export class JobListCache {
         lastCoalesced: job.lastRun?.coalesced,
         running: job.running,
         paused: job.paused,
+        pause: job.pause,
         policy: job.policy,
         trigger: job.trigger,
         name: job.name,

@@ -2,6 +2,7 @@
 import type {} from '@fastify/swagger';
 import type { FastifyRequest } from 'fastify';
 import { HttpError, InvalidArgumentError } from '../core/errors.js';
+import type { Actor } from '../core/pause.js';
 import type { Caller } from './auth.js';
 
 declare module 'fastify' {
@@ -21,4 +22,9 @@ export function parseLimit(text: string | undefined): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1 || n > 1000) throw InvalidArgumentError.field('querystring.limit', `must be an integer from 1 to 1000, got "${text}".`);
   return n;
+}
+
+/** The caller as a change's actor (JobInfo.pause.by): its role, how it was admitted and its key's index. */
+export function actorOf(caller: Caller): Actor {
+  return caller.keyIndex === undefined ? { role: caller.role, via: caller.via } : { role: caller.role, via: caller.via, keyIndex: caller.keyIndex };
 }

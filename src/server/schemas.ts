@@ -44,7 +44,59 @@ const jobFields = {
     maximum: 1000000,
     description: 'Health: the job is overdue after this many fires in a row that did not start (missed, skipped, lost). Default 10.',
   },
+  pauseAfterFailures: {
+    type: ['integer', 'null'],
+    minimum: 1,
+    maximum: 1000000,
+    description: 'Pause the job (by the scheduler, with a note) after this many consecutive failed fires. Default null (never).',
+  },
   timezone: { type: 'string', minLength: 1, maxLength: 64 },
+} as const;
+
+/** POST /jobs/:id/pause and /scheduler/pause: optional; the scheduler checks `until` (future) and `note`. */
+export const pauseBody = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  properties: {
+    until: { type: 'string', description: 'ISO 8601 with a zone: when the pause lifts itself. Absent: until resumed.' },
+    note: { type: 'string', description: 'Why: 1-500 characters, no control characters.' },
+  },
+} as const;
+
+/** POST /jobs/:id/resume: optional. */
+export const resumeBody = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  properties: {
+    catchUp: {
+      type: 'string',
+      enum: ['none', 'latest', 'all'],
+      description: 'The fires that fell in the pause: none run (default), the latest if within grace, or each (at most maxCatchUp).',
+    },
+  },
+} as const;
+
+const actorSchema = {
+  type: 'object',
+  description: '{ role, via, keyIndex? } for an API caller; { by: "library" } or { by: "scheduler" } otherwise.',
+  properties: {
+    role: { type: 'string', enum: ['admin', 'monitor'] },
+    via: { type: 'string', enum: ['key', 'loopback'] },
+    keyIndex: { type: 'integer' },
+    by: { type: 'string', enum: ['library', 'scheduler'] },
+  },
+} as const;
+
+/** JobInfo.pause and the scheduler's pause: null when not paused. */
+export const pauseSchema = {
+  type: ['object', 'null'],
+  required: ['since', 'until', 'note', 'by'],
+  properties: {
+    since: { type: 'string', format: 'date-time' },
+    until: { type: ['string', 'null'], format: 'date-time' },
+    note: { type: ['string', 'null'] },
+    by: actorSchema,
+  },
 } as const;
 
 export const createJobBody = {
@@ -139,7 +191,7 @@ export const runSchema = {
     attempt: { type: 'integer' },
     startedAt: nullableDateTime,
     finishedAt: nullableDateTime,
-    outcome: { type: 'string', enum: ['running', 'succeeded', 'failed', 'missed', 'skipped', 'lost', 'timed_out', 'cancelled'] },
+    outcome: { type: 'string', enum: ['running', 'succeeded', 'failed', 'missed', 'skipped', 'lost', 'timed_out', 'cancelled', 'paused'] },
     latenessMs: nullableNumber,
     durationMs: nullableNumber,
     error: { type: ['object', 'null'], properties: { code: { type: 'string' }, message: { type: 'string' } } },
@@ -183,6 +235,8 @@ export const jobInfoSchema = {
     retryLost: { type: 'boolean' },
     expectSuccessWithinSeconds: nullableNumber,
     overdueAfterMissedFires: { type: 'integer' },
+    pauseAfterFailures: { type: ['integer', 'null'] },
+    pause: pauseSchema,
     runningInstances: { type: 'integer' },
     status: { type: 'string', enum: ['ok', 'task_not_registered', 'load_error'] },
     statusReason: { type: 'string', description: 'Why the stored job cannot be loaded, when status is load_error.' },

@@ -8,6 +8,7 @@
  */
 import { JobRecord, type JobPolicy, type PendingRetry } from '../core/job.js';
 import type { Logger } from '../core/logger.js';
+import type { PauseState } from '../core/pause.js';
 import { DEFAULT_JOB_POLICY } from '../core/job-options.js';
 import type { DueFires, ResolvedTriggerSpec, Trigger, TriggerInfo } from '../core/trigger.js';
 import type { HealthFacts } from '../core/health.js';
@@ -40,6 +41,10 @@ export interface StoredJob {
   dueAt: number | null;
   jitterMs: number;
   retry: PendingRetry | null;
+  /** Who paused the job, when, why and until when (null: not paused, or paused before pauses were kept). */
+  pause: PauseState | null;
+  /** See JobRecord.catchUpThroughMs (null: none). */
+  catchUpThrough: number | null;
 }
 
 /**

@@ -16,6 +16,8 @@ export function hydrateForTest(stored: StoredJob, env: TriggerEnvironment): JobR
     stored.nextRunTime,
     stored.dueAt,
     stored.retry,
+    stored.pause,
+    stored.catchUpThrough ?? Number.NaN,
   );
   job.jitterMs = stored.jitterMs;
   return job;

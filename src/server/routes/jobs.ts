@@ -5,8 +5,20 @@ import { InvalidArgumentError, JobNotFoundError } from '../../core/errors.js';
 import type { AddJobSpec } from '../../scheduler/service.js';
 import type { HealthState } from '../../core/health.js';
 import type { JobSort, JobState } from '../../stores/job-order.js';
-import { createJobBody, jobInfoSchema, jobPageSchema, jobParams, listJobsQuery, listRunsQuery, patchJobBody, runPageSchema } from '../schemas.js';
-import { callerOf, parseLimit } from '../request.js';
+import type { PauseOptions, ResumeOptions } from '../../core/pause.js';
+import {
+  createJobBody,
+  jobInfoSchema,
+  jobPageSchema,
+  jobParams,
+  listJobsQuery,
+  listRunsQuery,
+  patchJobBody,
+  pauseBody,
+  resumeBody,
+  runPageSchema,
+} from '../schemas.js';
+import { actorOf, callerOf, parseLimit } from '../request.js';
 import { JobListCache } from '../job-list-cache.js';
 
 type IdParams = { id: string };
@@ -82,18 +94,24 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
     reply.code(204);
   });
 
-  app.post<{ Params: IdParams }>('/jobs/:id/pause', { schema: { tags: ['jobs'], summary: 'Pause a job', params: jobParams } }, async (request) =>
-    scheduler.pauseJob(request.params.id),
+  app.post<{ Params: IdParams; Body: PauseOptions | null | undefined }>(
+    '/jobs/:id/pause',
+    { schema: { tags: ['jobs'], summary: 'Pause a job, optionally until a time and with a note', params: jobParams, body: pauseBody } },
+    async (request) => forCaller(request, await scheduler.pauseJob(request.params.id, request.body ?? undefined, actorOf(callerOf(request)))),
   );
 
-  app.post<{ Params: IdParams }>('/jobs/:id/resume', { schema: { tags: ['jobs'], summary: 'Resume a job', params: jobParams } }, async (request, reply) => {
-    const job = await scheduler.resumeJob(request.params.id);
-    if (job === undefined) {
-      reply.code(200);
-      return { removed: true, message: 'The trigger has no further fire time, so the job was removed.' };
-    }
-    return job;
-  });
+  app.post<{ Params: IdParams; Body: ResumeOptions | null | undefined }>(
+    '/jobs/:id/resume',
+    { schema: { tags: ['jobs'], summary: 'Resume a job, optionally catching up the fires of the pause', params: jobParams, body: resumeBody } },
+    async (request, reply) => {
+      const job = await scheduler.resumeJob(request.params.id, request.body ?? undefined);
+      if (job === undefined) {
+        reply.code(200);
+        return { removed: true, message: 'The trigger has no further fire time, so the job was removed.' };
+      }
+      return forCaller(request, job);
+    },
+  );
 
   app.post<{ Params: IdParams }>('/jobs/:id/run', { schema: { tags: ['jobs'], summary: 'Run a job now', params: jobParams } }, async (request, reply) => {
     const job = await scheduler.runJobNow(request.params.id);

@@ -2,8 +2,9 @@
 import type { FastifyInstance } from 'fastify';
 import { previewFires } from '../../triggers/preview.js';
 import type { TriggerSpec } from '../../core/trigger.js';
-import { previewBody } from '../schemas.js';
-import { callerOf } from '../request.js';
+import type { PauseOptions } from '../../core/pause.js';
+import { pauseBody, previewBody } from '../schemas.js';
+import { actorOf, callerOf } from '../request.js';
 
 export interface ReadyOptions {
   /** Answer 503 while any job is overdue (default false). It reads every job's health: one store query per 500 jobs. */
@@ -45,10 +46,14 @@ export async function metaRoutes(app: FastifyInstance, options: ReadyOptions): P
 
   app.get('/scheduler', { schema: { tags: ['scheduler'], summary: 'Scheduler state' } }, async () => scheduler.status());
 
-  app.post('/scheduler/pause', { schema: { tags: ['scheduler'], summary: 'Pause the whole scheduler' } }, async () => {
-    await scheduler.pause();
-    return scheduler.status();
-  });
+  app.post<{ Body: PauseOptions | null | undefined }>(
+    '/scheduler/pause',
+    { schema: { tags: ['scheduler'], summary: 'Pause the whole scheduler, optionally until a time and with a note', body: pauseBody } },
+    async (request) => {
+      await scheduler.pause(request.body ?? undefined, actorOf(callerOf(request)));
+      return scheduler.status();
+    },
+  );
 
   app.post('/scheduler/resume', { schema: { tags: ['scheduler'], summary: 'Resume the whole scheduler' } }, async () => {
     await scheduler.resume();

@@ -5,7 +5,7 @@
  * `jobCacheSize`; an entry another node changed is dropped on its notification (dropChanged).
  */
 import type { JobRecord } from '../../core/job.js';
-import { setAsideRow, toStoredJob } from '../rows/job-row.js';
+import { readPause, setAsideRow, toStoredJob } from '../rows/job-row.js';
 import { toRunRecord } from '../rows/run-row.js';
 import type { StoreContext } from '../store.js';
 import { PG_CODEC, type JobRow } from './rows.js';
@@ -63,6 +63,8 @@ export class JobCache {
       job.dueAt = row.due_at;
       job.jitterMs = row.jitter_ms;
       job.retry = row.paused ? null : row.retry;
+      job.pause = row.paused && row.pause !== null ? readPause(row.pause) : null;
+      job.catchUpThroughMs = row.catch_up_through ?? Number.NaN;
     } else {
       try {
         job = (this.session.context as StoreContext).hydrate(toStoredJob(row, PG_CODEC));

@@ -132,6 +132,15 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX notification_outbox_job ON {schema}.notification_outbox (job_id, id);
     `,
   },
+  {
+    version: 5,
+    // Pauses that explain themselves: who paused a job, when, why and until when (null when not paused),
+    // and the last fire a resume with catch-up `all` runs (null when none).
+    sql: `
+      ALTER TABLE {schema}.jobs ADD COLUMN pause jsonb;
+      ALTER TABLE {schema}.jobs ADD COLUMN catch_up_through double precision;
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;

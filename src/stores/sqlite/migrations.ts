@@ -90,6 +90,15 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX notification_outbox_job ON notification_outbox (job_id, id);
     `,
   },
+  {
+    version: 3,
+    // Pauses that explain themselves: who paused a job, when, why and until when (JSON, null when not
+    // paused), and the last fire a resume with catch-up `all` runs (epoch ms, null when none).
+    sql: `
+      ALTER TABLE jobs ADD COLUMN pause TEXT;
+      ALTER TABLE jobs ADD COLUMN catch_up_through INTEGER;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
