@@ -34,7 +34,10 @@ function checkUntil(value: unknown, now: number, path: string): number | null {
     throw error;
   }
   if (until <= now) {
-    throw InvalidArgumentError.field(path, `must be in the future (now is ${new Date(now).toISOString()}), got ${new Date(until).toISOString()}; omit it to pause until resumed.`);
+    throw InvalidArgumentError.field(
+      path,
+      `must be in the future (now is ${new Date(now).toISOString()}), got ${new Date(until).toISOString()}; omit it to pause until resumed.`,
+    );
   }
   if (until > MAX_TIME_MS) throw InvalidArgumentError.field(path, 'is past the last instant a date can hold.');
   return until;

@@ -30,16 +30,10 @@ export interface ResumePlan {
  * `latest` runs the newest of them when it is within `misfireGraceTime` (null: always); `all` runs the
  * newest `maxCatchUp` of them in order.
  */
-export function planResume(
-  trigger: Trigger,
-  since: number,
-  now: number,
-  catchUp: CatchUp,
-  misfireGraceTime: number | null,
-  maxCatchUp: number,
-): ResumePlan {
+export function planResume(trigger: Trigger, since: number, now: number, catchUp: CatchUp, misfireGraceTime: number | null, maxCatchUp: number): ResumePlan {
   const resumed = trigger.first(now);
-  const first = trigger.first(since);
+  // Strictly after: a fire at the very instant of the pause ran before it (a pass comes first).
+  const first = trigger.next(since);
   const end = resumed === null ? now : resumed - 1;
   if (first === null || first > end) return { nextRunTime: resumed, catchUpThroughMs: Number.NaN, stretch: null };
   const keep = catchUp === 'all' ? maxCatchUp + 1 : 2;

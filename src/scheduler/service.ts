@@ -21,7 +21,16 @@ import type { Logger } from '../core/logger.js';
 import type { JobFunction, JobOptions, JobRecord, JobSnapshot } from '../core/job.js';
 import { bool, checkOptionKeys, validateJobId } from '../core/job-options.js';
 import type { JobHealth } from '../core/health.js';
-import { LIBRARY_ACTOR, SCHEDULER_ACTOR, toPauseInfo, type Actor, type PauseInfo, type PauseOptions, type PauseState, type ResumeOptions } from '../core/pause.js';
+import {
+  LIBRARY_ACTOR,
+  SCHEDULER_ACTOR,
+  toPauseInfo,
+  type Actor,
+  type PauseInfo,
+  type PauseOptions,
+  type PauseState,
+  type ResumeOptions,
+} from '../core/pause.js';
 import type { TimerHandle } from '../core/clock.js';
 import { toRun, type Run } from '../core/run.js';
 import type { DateInput, TriggerSpec } from '../core/trigger.js';
