@@ -5,6 +5,7 @@
  * machine is shared); real time with generous bounds (the database is real).
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import type { JobFunction } from '../../src/core/job.js';
 import { Notifier } from '../../src/notifications/notifier.js';
 import { SchedulerService } from '../../src/scheduler/service.js';
 import { PostgresJobStore } from '../../src/stores/postgres/store.js';
@@ -35,7 +36,7 @@ describe.skipIf(!pgAvailable)(`pauses on a PostgreSQL cluster of ${NODES} nodes`
     if (schema !== '') await dropSchema(schema);
   });
 
-  async function start(task: () => unknown, notify: string | null = null): Promise<void> {
+  async function start(task: JobFunction, notify: string | null = null): Promise<void> {
     for (let i = 0; i < NODES; i++) {
       const store = new PostgresJobStore({ connectionString: PG_URL, schema });
       const logger = captureLogger('info');
@@ -51,7 +52,7 @@ describe.skipIf(!pgAvailable)(`pauses on a PostgreSQL cluster of ${NODES} nodes`
   it('lifts a pause with until exactly once, on one node, and records its fires as one paused record', async () => {
     schema = schemaName('tw_pause');
     const fires: number[] = [];
-    await start((ctx: { scheduledAtMs: number }) => void fires.push(ctx.scheduledAtMs));
+    await start((ctx) => void fires.push(ctx.scheduledAtMs));
     const first = nodes[0] as Node;
     await first.scheduler.addJob({ id: 'j', task: 't', trigger: { type: 'interval', seconds: 0.5 } });
     await until(() => fires.length >= 1, 10_000, 'a first fire');
