@@ -242,9 +242,9 @@ export class Dispatcher implements ExecutorHooks {
       const next = job.trigger.nextTime(first);
       // The schedule advances before anything runs, so a synchronous failure sees the real next fire
       // (the retry rule compares against it).
-      // After resumeJob({ catchUp: 'all' }): the fires of the pause up to catchUpThroughMs run each, however
-      // late (NaN, the rule everywhere else, compares false).
-      const catchUpAll = job.catchUpThroughMs >= first;
+      // After resumeJob({ catchUp: 'all' }): the fires of the pause up to catchUpThrough run each, however late.
+      const through = job.catchUpThrough;
+      const catchUpAll = through !== null && through >= first;
       if ((Number.isNaN(next) || next > now) && !catchUpAll) {
         // On time: the common case, one fire.
         this.advance(job, next);
@@ -265,8 +265,9 @@ export class Dispatcher implements ExecutorHooks {
   /**
    * A paused job taken when due: its pause has an end, and if that has come the pause lifts itself here,
    * on whichever node took the job (a shared store hands a due job to one node). The job goes on from now
-   * (catch-up `none`); the fires of the pause are recorded as one `paused` record. Its whole row (paused
-   * flag and pause) is written once the pass is (saveLifted).
+   * (catch-up `none`); the fires of the pause are recorded as one `paused` record. A claiming store writes
+   * the lift with the claim (its putBack writes the paused flag); the other stores' rows are written once
+   * the pass is (saveLifted).
    */
   private liftPause(job: JobRecord, now: number): void {
     const pause = job.pause;
@@ -275,19 +276,21 @@ export class Dispatcher implements ExecutorHooks {
     if (plan.stretch !== null) this.recordPaused(job, plan.stretch);
     job.paused = false;
     job.pause = null;
-    job.catchUpThroughMs = Number.NaN;
+    job.catchUpThrough = null;
     job.nextRunTime = plan.nextRunTime;
     if (plan.nextRunTime === null) job.lifecycle = 'finished';
     (this.lifted ??= []).push(job);
   }
 
-  /** Writes the jobs whose pause lifted itself in this pass, and announces each. */
+  /** Writes the jobs whose pause lifted itself in this pass (a local store), and announces each. */
   private async saveLifted(): Promise<void> {
     const lifted = this.lifted ?? [];
     this.lifted = null;
     for (const job of lifted) {
       try {
-        const updated = this.store.update(job);
+        // A claiming store wrote it with the claim: its record may since show a newer row (a read of the
+        // job refreshes the shared record), which must not be written back.
+        const updated = this.claiming === null ? this.store.update(job) : undefined;
         if (updated instanceof Promise) await updated;
       } catch (error) {
         // Not written: the row still says paused with a past `until`, so it is due at once and lifted again.

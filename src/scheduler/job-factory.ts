@@ -176,7 +176,7 @@ export class JobFactory {
     if (change.paused !== job.paused) {
       // Paused or resumed by a change (PATCH paused): a pause without an end or a note, or none.
       job.pause = change.paused ? { since: this.clock.now(), until: null, note: null, by: LIBRARY_ACTOR } : null;
-      job.catchUpThroughMs = Number.NaN;
+      job.catchUpThrough = null;
     }
     job.paused = change.paused;
   }
@@ -203,7 +203,7 @@ export class JobFactory {
       stored.dueAt,
       retry,
       stored.paused ? stored.pause : null,
-      stored.catchUpThrough ?? Number.NaN,
+      stored.catchUpThrough,
     );
     job.jitterMs = stored.jitterMs;
     // A timed pause is due at its end (a row written before pauses were kept may lack the due time).

@@ -18,8 +18,8 @@ export interface PausedStretch {
 export interface ResumePlan {
   /** The job's next fire: a catch-up fire (at or before now) or the first fire after the pause; null: none. */
   nextRunTime: number | null;
-  /** With `all`: the last catch-up fire (the pass runs each fire up to it on its own); NaN otherwise. */
-  catchUpThroughMs: number;
+  /** With `all`: the last catch-up fire (the pass runs each fire up to it on its own); null otherwise. */
+  catchUpThrough: number | null;
   stretch: PausedStretch | null;
 }
 
@@ -35,17 +35,17 @@ export function planResume(trigger: Trigger, since: number, now: number, catchUp
   // Strictly after: a fire at the very instant of the pause ran before it (a pass comes first).
   const first = trigger.next(since);
   const end = resumed === null ? now : resumed - 1;
-  if (first === null || first > end) return { nextRunTime: resumed, catchUpThroughMs: Number.NaN, stretch: null };
+  if (first === null || first > end) return { nextRunTime: resumed, catchUpThrough: null, stretch: null };
   const keep = catchUp === 'all' ? maxCatchUp + 1 : 2;
   const due = trigger.dueFires(first, end, keep);
   const times = due.times;
-  if (times.length === 0) return { nextRunTime: resumed, catchUpThroughMs: Number.NaN, stretch: null };
+  if (times.length === 0) return { nextRunTime: resumed, catchUpThrough: null, stretch: null };
   const latest = times[times.length - 1] as number;
   const all = (last: number): PausedStretch => ({ first, last, count: due.total, exact: due.exact });
   if (catchUp === 'latest' && (misfireGraceTime === null || now - latest <= misfireGraceTime * 1000)) {
     const before = times.length > 1 ? (times[times.length - 2] as number) : null;
     const stretch = before === null || due.total < 2 ? null : { first, last: before, count: due.total - 1, exact: due.exact };
-    return { nextRunTime: latest, catchUpThroughMs: Number.NaN, stretch };
+    return { nextRunTime: latest, catchUpThrough: null, stretch };
   }
   if (catchUp === 'all') {
     const run = times.slice(-maxCatchUp);
@@ -53,7 +53,7 @@ export function planResume(trigger: Trigger, since: number, now: number, catchUp
     const notRun = due.total - run.length;
     const lastNotRun = times.length > run.length ? (times[times.length - run.length - 1] as number) : null;
     const stretch = notRun > 0 && lastNotRun !== null ? { first, last: lastNotRun, count: notRun, exact: due.exact } : null;
-    return { nextRunTime: firstRun, catchUpThroughMs: latest, stretch };
+    return { nextRunTime: firstRun, catchUpThrough: latest, stretch };
   }
-  return { nextRunTime: resumed, catchUpThroughMs: Number.NaN, stretch: all(latest) };
+  return { nextRunTime: resumed, catchUpThrough: null, stretch: all(latest) };
 }

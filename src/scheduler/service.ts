@@ -498,7 +498,7 @@ export class SchedulerService {
     const before = job.snapshot();
     job.paused = true;
     job.pause = pause;
-    job.catchUpThroughMs = Number.NaN;
+    job.catchUpThrough = null;
     job.nextRunTime = null;
     job.retry = null; // a paused job is never due (but at its pause's end), a retry of an earlier fire included
     return this.save(job, before);
@@ -527,7 +527,7 @@ export class SchedulerService {
     job.paused = false;
     job.pause = null;
     job.nextRunTime = plan.nextRunTime;
-    job.catchUpThroughMs = plan.catchUpThroughMs;
+    job.catchUpThrough = plan.catchUpThrough;
     const info = await this.save(job, before);
     // Recorded once the resume is kept (a refused one leaves the job paused, its stretch to come).
     if (plan.stretch !== null) {

@@ -43,7 +43,7 @@ export interface StoredJob {
   retry: PendingRetry | null;
   /** Who paused the job, when, why and until when (null: not paused, or paused before pauses were kept). */
   pause: PauseState | null;
-  /** See JobRecord.catchUpThroughMs (null: none). */
+  /** See JobRecord.catchUpThrough (null: none). */
   catchUpThrough: number | null;
 }
 

@@ -17,7 +17,7 @@ export function hydrateForTest(stored: StoredJob, env: TriggerEnvironment): JobR
     stored.dueAt,
     stored.retry,
     stored.pause,
-    stored.catchUpThrough ?? Number.NaN,
+    stored.catchUpThrough,
   );
   job.jitterMs = stored.jitterMs;
   return job;

@@ -64,7 +64,7 @@ export class JobCache {
       job.jitterMs = row.jitter_ms;
       job.retry = row.paused ? null : row.retry;
       job.pause = row.paused && row.pause !== null ? readPause(row.pause) : null;
-      job.catchUpThroughMs = row.catch_up_through ?? Number.NaN;
+      job.catchUpThrough = row.catch_up_through;
     } else {
       try {
         job = (this.session.context as StoreContext).hydrate(toStoredJob(row, PG_CODEC));

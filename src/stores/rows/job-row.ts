@@ -43,7 +43,7 @@ export function jobRowValues(job: JobRecord, codec: RowCodec): unknown[] {
     codec.flag(job.paused),
     ...scheduleValues(job, codec),
     job.pause === null ? null : JSON.stringify({ ...job.pause, note: job.pause.note === null ? null : codec.text(job.pause.note) }),
-    Number.isNaN(job.catchUpThroughMs) ? null : codec.time(job.catchUpThroughMs),
+    job.catchUpThrough === null ? null : codec.time(job.catchUpThrough),
   ];
 }
 
