@@ -8,7 +8,7 @@ import type { CronCompiler } from '../cron/compiler.js';
 import type { Clock } from '../core/clock.js';
 import { InvalidArgumentError, InvalidTriggerError, TaskNotRegisteredError } from '../core/errors.js';
 import { describeType } from '../core/format.js';
-import { LIBRARY_ACTOR } from '../core/pause.js';
+import { LIBRARY_ACTOR, type Actor } from '../core/pause.js';
 import { JobRecord, type JobFunction, type JobOptions, type JobPolicy, type PendingRetry } from '../core/job.js';
 import { DEFAULT_JOB_POLICY, bool, checkOptionKeys, resolvePolicy, validateArgs, validateName } from '../core/job-options.js';
 import type { Trigger, TriggerSpec } from '../core/trigger.js';
@@ -159,7 +159,8 @@ export class JobFactory {
   }
 
   /** Applies a validated change; the old trigger stays acquired until the store took the change (see JobRecord.swapTrigger). */
-  apply(job: JobRecord, change: JobChange): void {
+  /** `by`: who made the change (kept as the pause's `by` when it pauses the job). */
+  apply(job: JobRecord, change: JobChange, by: Actor = LIBRARY_ACTOR): void {
     if (change.func !== null) {
       job.func = change.func.fn;
       job.task = change.func.task;
@@ -175,7 +176,7 @@ export class JobFactory {
     job.retry = keptRetry(job.retry, change.paused, change.policy, job.nextRunTime);
     if (change.paused !== job.paused) {
       // Paused or resumed by a change (PATCH paused): a pause without an end or a note, or none.
-      job.pause = change.paused ? { since: this.clock.now(), until: null, note: null, by: LIBRARY_ACTOR } : null;
+      job.pause = change.paused ? { since: this.clock.now(), until: null, note: null, by } : null;
       job.catchUpThrough = null;
     }
     job.paused = change.paused;

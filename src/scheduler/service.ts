@@ -578,13 +578,15 @@ export class SchedulerService {
   /**
    * Changes any of a job's fields at once (what PATCH /jobs/:id does): name, func/task, args, policies,
    * trigger (next run recomputed from now) and paused. Everything is validated before anything changes.
+   * `by`: who changes it (the HTTP layer passes its caller; kept as the pause's `by` when it pauses the job).
    */
-  async updateJob(jobId: string, patch: JobPatch): Promise<JobInfo> {
+  async updateJob(jobId: string, patch: JobPatch, by: Actor = LIBRARY_ACTOR): Promise<JobInfo> {
+    const actor = by === LIBRARY_ACTOR ? by : checkActor(by);
     const job = await this.requireJob(jobId);
     const change = this.jobs.change(job, patch);
     // Everything is valid: apply, and undo if the store refuses it (save).
     const before = job.snapshot();
-    this.jobs.apply(job, change);
+    this.jobs.apply(job, change, actor);
     return this.save(job, before, change.trigger !== null);
   }
 

@@ -47,6 +47,16 @@ describe('pause routes', () => {
     ]);
   });
 
+  it("PATCH { paused: true } records its caller as the pause's by", async () => {
+    s = await testServer({ adminKeys: ADMIN });
+    const admin = { ...bearer(ADMIN[0]), ...json };
+    await s.app.inject({ method: 'POST', url: '/api/v1/jobs', headers: admin, payload: intervalJob('a') });
+    const patched = await s.app.inject({ method: 'PATCH', url: '/api/v1/jobs/a', headers: admin, payload: { paused: true } });
+    expect(patched.json().pause).toEqual({ since: iso(0), until: null, note: null, by: { role: 'admin', via: 'key', keyIndex: 0 } });
+    const unpatched = await s.app.inject({ method: 'PATCH', url: '/api/v1/jobs/a', headers: admin, payload: { paused: false } });
+    expect(unpatched.json()).toMatchObject({ paused: false, pause: null });
+  });
+
   it('a bodiless POST still pauses and resumes (by the loopback caller)', async () => {
     s = await testServer();
     await s.app.inject({ method: 'POST', url: '/api/v1/jobs', headers: json, payload: intervalJob('a') });

@@ -86,7 +86,7 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
     {
       schema: { tags: ['jobs'], summary: 'Change a job (each field optional)', params: jobParams, body: patchJobBody, response: { 200: jobInfoSchema } },
     },
-    async (request) => scheduler.updateJob(request.params.id, request.body as never),
+    async (request) => scheduler.updateJob(request.params.id, request.body as never, actorOf(callerOf(request))),
   );
 
   app.delete<{ Params: IdParams }>('/jobs/:id', { schema: { tags: ['jobs'], summary: 'Remove a job', params: jobParams } }, async (request, reply) => {
