@@ -309,4 +309,31 @@ describe('pauses on a SQLite file across a restart', () => {
     expect(await third.getJob('j')).toMatchObject({ paused: false, pause: null });
     await third.shutdown();
   });
+
+  it('lifts a pause whose end passed while no process ran, at the first pass after the restart', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'tickwork-pause-')), 'jobs.db');
+    const clock = new ManualClock(REFERENCE);
+    const open = (): SchedulerService => {
+      const scheduler = new SchedulerService({ store: new SqliteJobStore({ path }), clock, logger: captureLogger(), timezone: 'UTC' });
+      scheduler.registerTask('t', () => undefined);
+      return scheduler;
+    };
+    const first = open();
+    await first.start();
+    await first.addJob({ id: 'j', task: 't', trigger: { type: 'interval', seconds: 10 } });
+    await first.pauseJob('j', { until: iso(30) });
+    await first.shutdown();
+    await clock.advance(45_000);
+    const second = open();
+    try {
+      await second.start();
+      await clock.advance(0);
+      expect(await second.getJob('j')).toMatchObject({ paused: false, pause: null, nextRunTime: at(50) });
+      const runs = await second.getRuns('j', { limit: 10 });
+      // Lifted at 45 s: the fires from 10 s to 40 s were the pause's; none ran.
+      expect(runs.map((run) => [run.outcome, run.scheduledAt, run.lastScheduledAt, run.coalesced])).toEqual([['paused', at(10), at(40), 4]]);
+    } finally {
+      await second.shutdown();
+    }
+  });
 });
