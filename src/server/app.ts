@@ -42,6 +42,11 @@ export interface ServerOptions extends Pick<AuthOptions, 'adminKeys' | 'monitorK
   authLimits?: Pick<AuthOptions, 'maxFailures' | 'windowMs' | 'maxTrackedClients'>;
   /** Runs before the scheduler starts: register tasks, reconcile configured jobs. */
   beforeStart?: () => Promise<void>;
+  /**
+   * Whether the app starts the scheduler when ready and shuts it down when closed (default true). false when
+   * something else owns the scheduler's life, as `tickworkRouter` in `tickwork/node` does (the host server's).
+   */
+  lifespan?: boolean;
 }
 
 declare module 'fastify' {
@@ -116,11 +121,15 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
 
   app.decorateRequest('caller', null);
-  await app.register(schedulerPlugin, {
-    scheduler: options.scheduler,
-    ...(options.shutdownTimeoutSeconds === undefined ? {} : { shutdownTimeoutSeconds: options.shutdownTimeoutSeconds }),
-    ...(options.beforeStart === undefined ? {} : { beforeStart: options.beforeStart }),
-  });
+  if (options.lifespan === false) {
+    app.decorate('scheduler', options.scheduler);
+  } else {
+    await app.register(schedulerPlugin, {
+      scheduler: options.scheduler,
+      ...(options.shutdownTimeoutSeconds === undefined ? {} : { shutdownTimeoutSeconds: options.shutdownTimeoutSeconds }),
+      ...(options.beforeStart === undefined ? {} : { beforeStart: options.beforeStart }),
+    });
+  }
 
   await app.register(fastifySwagger, {
     openapi: {
