@@ -64,8 +64,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ['examples/**/*.mjs'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly' } },
+    files: ['examples/**/*.mjs', 'test/**/fixtures/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', fetch: 'readonly' } },
   },
   {
     files: ['bench/**/*.{js,mjs}'],
