@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'bench/results/**', '.scratch/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'bench/results/**', '.scratch/**', 'examples/.out/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -65,7 +65,7 @@ export default tseslint.config(
   },
   {
     files: ['examples/**/*.mjs', 'test/**/fixtures/*.mjs'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', fetch: 'readonly' } },
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', fetch: 'readonly', URL: 'readonly' } },
   },
   {
     files: ['bench/**/*.{js,mjs}'],

@@ -30,3 +30,4 @@ export type { SqliteJobStoreOptions } from './stores/sqlite/store.js';
 export { PostgresJobStore } from './stores/postgres/store.js';
 export type { PostgresJobStoreOptions } from './stores/postgres/store.js';
 export type { StoredJob, StoreContext, Awaitable, FireClaim } from './stores/store.js';
+export type { TickworkConfig, ShellAllowEntry } from './config.js';

@@ -8,3 +8,4 @@ export { Cron, Interval, Timeout, SCHEDULE_METADATA } from './decorators.js';
 export type { CronOptions, DecoratedJobOptions, ScheduleMetadata } from './decorators.js';
 // The same class as `tickwork`'s: the injection token of the scheduler.
 export { SchedulerService } from '../scheduler/service.js';
+export type { JobContext } from '../core/job.js';
