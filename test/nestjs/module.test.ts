@@ -12,10 +12,12 @@ import { Controller, Get, Injectable, Module, type INestApplication } from '@nes
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import type { JobContext } from '../../src/core/job.js';
 import { Cron, Interval, SchedulerService, Timeout, TickworkModule, type TickworkModuleOptions } from '../../src/nestjs/index.js';
+import { tickworkRouter } from '../../src/node/index.js';
 import { SqliteJobStore } from '../../src/stores/sqlite/store.js';
 import { captureLogger, REFERENCE } from '../helpers.js';
 
@@ -131,6 +133,25 @@ describe('TickworkModule options and stores', () => {
     expect(scheduler.defaultTimezone).toBe('Asia/Tokyo');
     await clock.advance(5000);
     expect(calls.list).toContain('heartbeat@2026-01-01T00:00:05.000Z');
+  });
+
+  it("tickworkRouter mounts in Nest's Express adapter with the module's SchedulerService (ahead of Nest's body parser)", async () => {
+    const clock = new ManualClock(REFERENCE + 1000);
+    app = await NestFactory.create(appModule({ clock, logger: captureLogger('warn'), timezone: 'UTC' }, new Calls()), new ExpressAdapter(), { logger: false });
+    const router = tickworkRouter({ scheduler: app.get(SchedulerService), logger: pino({ level: 'silent' }) });
+    app.use('/scheduler', router);
+    await app.listen(0, '127.0.0.1');
+    const base = `${await app.getUrl()}/scheduler/api/v1`;
+    const jobs = (await (await fetch(`${base}/jobs?sort=id`)).json()) as { items: { id: string }[] };
+    expect(jobs.items.map((job) => job.id)).toEqual(['Jobs.heartbeat', 'Jobs.nightly', 'tenSeconds', 'warmUp']);
+    const paused = await fetch(`${base}/jobs/tenSeconds`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ paused: true }),
+    });
+    expect(paused.status).toBe(200);
+    expect(await app.get(SchedulerService).getJob('tenSeconds')).toMatchObject({ paused: true });
+    await router.close();
   });
 
   it('a persistent store finds the <Provider>.<method> tasks again after a restart, on the stored schedule', async () => {
