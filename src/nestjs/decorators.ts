@@ -26,6 +26,12 @@ export interface CronOptions {
   tickwork?: DecoratedJobOptions;
 }
 
+/**
+ * A method decorator both for TypeScript's `experimentalDecorators` (Nest's setting) and for standard
+ * decorators, so it type-checks under either.
+ */
+export type ScheduleDecorator = MethodDecorator & ((method: (...args: never[]) => unknown, context: ClassMethodDecoratorContext) => void);
+
 /** A decorated method's schedule, as TickworkModule reads it. */
 export type ScheduleMetadata =
   | { kind: 'cron'; cronTime: string | Date; options: CronOptions }
@@ -53,7 +59,7 @@ export function scheduleOf(method: unknown): ScheduleMetadata | undefined {
  * Runs the method on a cron expression (5 fields, or 6 with seconds first as `@nestjs/schedule`'s
  * `CronExpression` values) or, given a Date, once at that instant.
  */
-export function Cron(cronTime: string | Date, options: CronOptions = {}): MethodDecorator {
+export function Cron(cronTime: string | Date, options: CronOptions = {}): ScheduleDecorator {
   if (typeof cronTime !== 'string' && !(cronTime instanceof Date && !Number.isNaN(cronTime.getTime()))) {
     throw InvalidArgumentError.field('cronTime', `@Cron needs a cron expression or a valid Date, got ${describeType(cronTime)}.`);
   }
@@ -62,19 +68,19 @@ export function Cron(cronTime: string | Date, options: CronOptions = {}): Method
 }
 
 /** Runs the method every `ms` milliseconds, first one period after the scheduler starts. */
-export function Interval(ms: number): MethodDecorator;
+export function Interval(ms: number): ScheduleDecorator;
 /** Runs the method every `ms` milliseconds as the job `name`. */
-export function Interval(name: string, ms: number): MethodDecorator;
-export function Interval(nameOrMs: string | number, maybeMs?: number): MethodDecorator {
+export function Interval(name: string, ms: number): ScheduleDecorator;
+export function Interval(nameOrMs: string | number, maybeMs?: number): ScheduleDecorator {
   const [name, ms] = nameAndMs('@Interval', nameOrMs, maybeMs);
   return decorator('@Interval', { kind: 'interval', name, ms });
 }
 
 /** Runs the method once, `ms` milliseconds after the scheduler starts. */
-export function Timeout(ms: number): MethodDecorator;
+export function Timeout(ms: number): ScheduleDecorator;
 /** Runs the method once, `ms` milliseconds after the scheduler starts, as the job `name`. */
-export function Timeout(name: string, ms: number): MethodDecorator;
-export function Timeout(nameOrMs: string | number, maybeMs?: number): MethodDecorator {
+export function Timeout(name: string, ms: number): ScheduleDecorator;
+export function Timeout(nameOrMs: string | number, maybeMs?: number): ScheduleDecorator {
   const [name, ms] = nameAndMs('@Timeout', nameOrMs, maybeMs);
   return decorator('@Timeout', { kind: 'timeout', name, ms });
 }
@@ -113,7 +119,7 @@ function checkCronOptions(options: CronOptions): void {
  * A method decorator for TypeScript's `experimentalDecorators` (what Nest uses: target, key, descriptor)
  * and for standard decorators (method, context), storing the schedule on the method function.
  */
-function decorator(which: string, schedule: ScheduleMetadata): MethodDecorator {
+function decorator(which: string, schedule: ScheduleMetadata): ScheduleDecorator {
   return ((...args: unknown[]) => {
     const standard = typeof args[0] === 'function' && typeof args[1] === 'object' && args[1] !== null && (args[1] as { kind?: unknown }).kind === 'method';
     const method = standard ? args[0] : (args[2] as PropertyDescriptor | undefined)?.value;
@@ -126,5 +132,5 @@ function decorator(which: string, schedule: ScheduleMetadata): MethodDecorator {
     }
     Object.defineProperty(method, SCHEDULE_METADATA, { value: schedule, enumerable: false });
     return undefined;
-  }) as MethodDecorator;
+  }) as ScheduleDecorator;
 }
