@@ -70,7 +70,8 @@ async function stop(running: Running): Promise<void> {
 const urlOf = async (running: Running, event = 'example_listening'): Promise<string> =>
   String((await line(running, (l) => l.event === event, 'the example to listen')).url);
 
-describe('examples', () => {
+// Processes that start, fire and stop: generous bounds for a loaded CI machine.
+describe('examples', { timeout: 40_000 }, () => {
   it('basic.mjs: the library alone fires its interval job and stops on SIGTERM', async () => {
     const example = run(['examples/basic.mjs']);
     await line(example, (l) => l.msg === 'heartbeat', 'a heartbeat');
@@ -127,7 +128,7 @@ describe('examples', () => {
     await stop(example);
     const at = (event: string): number => Number(example.lines.find((l) => l.event === event)?.time ?? Number.NaN);
     expect(at('example_report_finished'), dump(example)).toBeLessThanOrEqual(at('scheduler_stopped'));
-  }, 40_000);
+  });
 });
 
 const PG_EXAMPLE = process.env.CI === 'true';
