@@ -82,6 +82,23 @@ describe('attachScheduler', () => {
     await attached.close();
   });
 
+  it('close(): a request that never ends is cut after shutdownTimeoutSeconds, so the shutdown cannot hang', async () => {
+    const { scheduler } = harness();
+    const server = createServer((_req, res) => res.writeHead(200).write('streaming, never ending'));
+    servers.push(server);
+    const attached = attachScheduler(server, scheduler, { shutdownTimeoutSeconds: 0.2 });
+    const url = await listen(server);
+    await attached.started;
+    const response = await fetch(url);
+    const reading = response.text().catch((error: unknown) => error);
+    const began = Date.now();
+    await attached.close();
+    // Generous: the bound is 200 ms of real time.
+    expect(Date.now() - began).toBeLessThan(5000);
+    expect(await reading).toBeInstanceOf(Error);
+    expect(scheduler.isRunning).toBe(false);
+  });
+
   it('a server closed directly (server.close()) shuts the scheduler down too', async () => {
     const { scheduler, logger } = harness();
     const server = newServer();
