@@ -39,3 +39,4 @@ export { NOTIFICATION_EVENTS } from './notifications/targets.js';
 export type { NotificationEvent, NotificationTargetSpec, NotificationTarget, NotificationTargetView } from './notifications/targets.js';
 export type { NotificationPayload, HealthPayload, RunPayload } from './notifications/payload.js';
 export type { Delivery, DeliveryStatus } from './notifications/outbox.js';
+export type { TickworkConfig, ShellAllowEntry } from './config.js';

@@ -57,6 +57,12 @@ export interface ServerOptions extends Pick<AuthOptions, 'adminKeys' | 'monitorK
    * The notifier starts before the scheduler and stops before it; without a target it costs nothing per fire.
    */
   notifications?: Omit<NotifierOptions, 'scheduler' | 'logger' | 'clock'>;
+  /**
+   * Whether the app starts the scheduler when ready and shuts it down when closed (default true). false when
+   * something else owns the scheduler's life, as `tickworkRouter` in `tickwork/node` does (the host server's); the
+   * notifier is then not started either: notification targets need the standalone server or a Notifier of your own.
+   */
+  lifespan?: boolean;
 }
 
 declare module 'fastify' {
@@ -141,15 +147,20 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       notifier.publicUrl = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;
     });
   }
-  await app.register(schedulerPlugin, {
-    scheduler: options.scheduler,
-    ...(options.shutdownTimeoutSeconds === undefined ? {} : { shutdownTimeoutSeconds: options.shutdownTimeoutSeconds }),
-    beforeStart: async () => {
-      await options.beforeStart?.();
-      await notifier.start();
-    },
-    beforeShutdown: () => notifier.stop(),
-  });
+  if (options.lifespan === false) {
+    // Something else owns the scheduler's life (and so the notifier's: see tickwork/node).
+    app.decorate('scheduler', options.scheduler);
+  } else {
+    await app.register(schedulerPlugin, {
+      scheduler: options.scheduler,
+      ...(options.shutdownTimeoutSeconds === undefined ? {} : { shutdownTimeoutSeconds: options.shutdownTimeoutSeconds }),
+      beforeStart: async () => {
+        await options.beforeStart?.();
+        await notifier.start();
+      },
+      beforeShutdown: () => notifier.stop(),
+    });
+  }
 
   await app.register(fastifySwagger, {
     openapi: {
