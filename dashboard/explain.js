@@ -3,7 +3,7 @@
 
 import { get, jobPath } from './api.js';
 import { fill, h } from './dom.js';
-import { formatDuration, formatFire, formatInstant, OUTCOME_LABEL } from './format.js';
+import { formatDuration, formatInstant, OUTCOME_LABEL } from './format.js';
 import { DST_NOTE } from './triggers.js';
 
 const VERDICT_LABEL = {
@@ -137,7 +137,7 @@ function render(answer) {
 function fire(f) {
   if (f === null) return 'none';
   return [
-    h('time', { dateTime: f.at, text: formatFire(f.at) }),
+    h('time', { dateTime: f.at, text: formatInstant(f.at) }),
     f.dst ? h('span', { class: `dst dst-${f.dst}`, title: DST_NOTE[f.dst] ?? '', text: `DST ${f.dst}` }) : null,
   ];
 }

@@ -34,7 +34,7 @@ export function healthBlock(health) {
     h('p', { class: 'health-reason', text: health.reason }),
     h(
       'dl',
-      { class: 'props' },
+      { class: 'health-facts' },
       row('Since', health.since === null ? '—' : when(health.since)),
       row('Last success', when(health.lastSuccessAt)),
       row('Last failure', when(health.lastFailureAt)),

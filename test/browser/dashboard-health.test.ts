@@ -109,7 +109,7 @@ describe.skipIf(browser === null)('dashboard: health and explain', () => {
 
     // A typed time (the browser's zone is UTC here) long before the job existed: no fire then.
     await detail.getByLabel('Time (your zone)').fill('2020-01-01T00:00:00');
-    await detail.getByRole('button', { name: 'Explain' }).click();
+    await detail.getByRole('button', { name: 'Explain', exact: true }).click();
     await detail.locator('.explain-result [data-verdict="not_scheduled"]').waitFor();
     expect(await detail.locator('.explain-result .verdict').textContent()).toBe('not scheduled');
     expect(await detail.locator('.explain-result .explain-reason').textContent()).toContain("before the trigger's start date");

@@ -29,7 +29,7 @@ function flaky(failing: { on: boolean }): () => void {
 }
 
 describe.each([
-  ['memory', () => undefined],
+  ['memory', (): undefined => undefined],
   ['sqlite', () => new SqliteJobStore({ path: ':memory:' })],
 ] as const)('job health (%s store)', (_name, store) => {
   const make = (options: Parameters<typeof harness>[0] = {}): Harness => {
