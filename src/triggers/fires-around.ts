@@ -62,8 +62,10 @@ function marked(trigger: Trigger, at: number): MarkedFire {
   return fire !== null && fire.at === at && fire.dst !== undefined ? { at, dst: fire.dst } : { at };
 }
 
+/** The trigger's first possible fire, or null when it has none to tell (a set-aside job's spec may be anything). */
 function startOf(trigger: Trigger): number | null {
-  const spec = trigger.toSpec();
-  if (spec.type === 'date') return Date.parse(spec.runAt);
-  return spec.startDate === undefined ? null : Date.parse(spec.startDate);
+  const spec = trigger.toSpec() as Partial<{ type: string; runAt: unknown; startDate: unknown }>;
+  const start = spec.type === 'date' ? spec.runAt : spec.startDate;
+  const ms = typeof start === 'string' ? Date.parse(start) : Number.NaN;
+  return Number.isFinite(ms) ? ms : null;
 }
