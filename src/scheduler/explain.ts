@@ -16,7 +16,6 @@
 import { InvalidArgumentError } from '../core/errors.js';
 import type { ExplainEvidence, Explanation, ExplainPause, ExplainVerdict, FireTime } from '../core/explain.js';
 import { iso } from '../core/format.js';
-import type { HealthFacts } from '../core/health.js';
 import type { JobRecord } from '../core/job.js';
 import { toRun, type RunRecord } from '../core/run.js';
 import { parseDateInput } from '../triggers/date-input.js';
@@ -35,8 +34,8 @@ export interface ExplainInput {
   atMs: number;
   now: number;
   schedulerPaused: boolean;
-  /** The job's HealthFacts: the oldest and newest fire its history keeps. */
-  facts: HealthFacts;
+  /** The scheduledAt of the oldest record the job's history keeps (null: none); asked only when a verdict needs it. */
+  oldestKept: () => Promise<number | null>;
 }
 
 /** `at` as epoch ms: a Date or an ISO 8601 string with a zone; INVALID_ARGUMENT naming `at` otherwise. */
@@ -104,7 +103,7 @@ export async function explainFire(input: ExplainInput): Promise<Explanation> {
       });
     }
   }
-  const oldest = input.facts.oldestScheduledAt;
+  const oldest = await input.oldestKept();
   if (oldest === null || at < oldest) {
     const kept = oldest === null ? 'the job keeps no run history' : `the oldest record kept is of ${iso(oldest)}`;
     return answer('pruned', at, `the fire at ${iso(at)} is older than the job's kept history (${kept}): it no longer tells (or the job did not exist yet)`, {

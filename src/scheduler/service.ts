@@ -424,8 +424,8 @@ export class SchedulerService {
     await this.session.ready();
     const job = await this.store.get(jobId);
     if (job === undefined) throw new JobNotFoundError(jobId);
-    const facts = (await this.health.facts([jobId])).get(jobId) ?? NO_HEALTH_FACTS;
-    return explainFire({ store: this.store, job, atMs, now: this.clock.now(), schedulerPaused: this.isPaused, facts });
+    const oldestKept = async (): Promise<number | null> => ((await this.health.facts([jobId])).get(jobId) ?? NO_HEALTH_FACTS).oldestScheduledAt;
+    return explainFire({ store: this.store, job, atMs, now: this.clock.now(), schedulerPaused: this.isPaused, oldestKept });
   }
 
   /** Pauses one job: it keeps its definition but has no next run time until resumed. */
