@@ -9,6 +9,7 @@ import { connectEvents } from './events.js';
 import { JobDetail } from './job-detail.js';
 import { JobForm } from './job-form.js';
 import { JobsTable } from './jobs-table.js';
+import { HEALTH_FILTERS } from './health.js';
 import { debounce } from './dom.js';
 
 const FLUSH_MS = 250;
@@ -251,6 +252,7 @@ function readFiltersFromUrl() {
   const query = {};
   if (params.has('q')) query.q = filters.elements.q.value = params.get('q');
   if (['active', 'paused', 'failing'].includes(params.get('state'))) query.state = filters.elements.state.value = params.get('state');
+  if (HEALTH_FILTERS.includes(params.get('health'))) query.health = filters.elements.health.value = params.get('health');
   if (['id', 'nextRunTime', 'lastRun'].includes(params.get('sort'))) query.sort = params.get('sort');
   if (['25', '50', '100', '200'].includes(params.get('limit'))) query.limit = Number((filters.elements.limit.value = params.get('limit')));
   Object.assign(table.query, query);
@@ -260,9 +262,10 @@ function readFiltersFromUrl() {
 /** Keeps the filters in the address (replaceState: no navigation), so a reload shows the same view. */
 function writeFiltersToUrl() {
   const params = new URLSearchParams();
-  const { q, state: s, sort, limit } = table.query;
+  const { q, state: s, health, sort, limit } = table.query;
   if (q !== '') params.set('q', q);
   if (s !== '') params.set('state', s);
+  if (health !== '') params.set('health', health);
   if (sort !== 'id') params.set('sort', sort);
   if (limit !== 50) params.set('limit', String(limit));
   const search = params.toString();
@@ -273,7 +276,12 @@ function wireControls() {
   const filters = $('filters');
   const apply = () => {
     table
-      .setQuery({ q: filters.elements.q.value.trim(), state: filters.elements.state.value, limit: Number(filters.elements.limit.value) })
+      .setQuery({
+        q: filters.elements.q.value.trim(),
+        state: filters.elements.state.value,
+        health: filters.elements.health.value,
+        limit: Number(filters.elements.limit.value),
+      })
       .then(writeFiltersToUrl)
       .catch(report);
   };
@@ -283,6 +291,7 @@ function wireControls() {
   });
   filters.elements.q.addEventListener('input', debounce(apply, 250));
   filters.elements.state.addEventListener('change', apply);
+  filters.elements.health.addEventListener('change', apply);
   filters.elements.limit.addEventListener('change', apply);
   $('jobs-table').tHead.addEventListener('click', () => queueMicrotask(writeFiltersToUrl));
   $('add-job').addEventListener('click', () => form.open());

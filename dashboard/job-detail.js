@@ -4,6 +4,8 @@
 import { get, jobPath, post } from './api.js';
 import { runChart } from './chart.js';
 import { fill, h } from './dom.js';
+import { ExplainView } from './explain.js';
+import { healthBlock } from './health.js';
 import { formatCountdown, formatDuration, formatFire, formatInZone, formatInstant } from './format.js';
 import { outcomeBadge, stateBadges } from './jobs-table.js';
 import { openModal } from './dialogs.js';
@@ -26,6 +28,7 @@ export class JobDetail {
     this.firesKey = null;
     this.lastRefresh = 0;
     this.refreshTimer = null;
+    this.explainView = new ExplainView();
     dialog.addEventListener('close', () => {
       this.id = null;
       clearTimeout(this.refreshTimer);
@@ -147,6 +150,8 @@ export class JobDetail {
       h('p', { class: 'schedule-line' }, h('strong', { text: job.trigger.description ?? '' }), ' ', stateBadges(job)),
       this.isAdmin() ? this.actions(job) : null,
       this.properties(job),
+      healthBlock(job.health),
+      this.explainView.for(job.id),
       h(
         'div',
         { class: 'detail-columns' },
@@ -155,7 +160,7 @@ export class JobDetail {
           'section',
           { attrs: { 'aria-labelledby': 'runs-title' }, class: 'runs-section' },
           h('h3', { id: 'runs-title', text: 'Run history' }),
-          runChart(this.runs),
+          runChart(this.runs, (at) => this.explainView.explain(at)),
           this.runTable(),
           this.runsCursor === null ? null : h('button', { type: 'button', text: 'Load older runs', on: { click: (e) => this.loadOlder(e.currentTarget) } }),
         ),

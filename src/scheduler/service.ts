@@ -19,13 +19,15 @@ import type { Listener, RunObserver, SchedulerEventName } from '../core/events.j
 import { describeType } from '../core/format.js';
 import type { JobFunction, JobOptions, JobRecord, JobSnapshot } from '../core/job.js';
 import { bool, checkOptionKeys, validateJobId } from '../core/job-options.js';
-import type { JobHealth } from '../core/health.js';
+import { NO_HEALTH_FACTS, type JobHealth } from '../core/health.js';
+import type { Explanation } from '../core/explain.js';
 import { toRun, type Run } from '../core/run.js';
 import type { DateInput, TriggerSpec } from '../core/trigger.js';
 import { isClaimingStore, isLocalStore, isReplacingStore, loadErrorOf, type JobStore, type LocalStore, type ReplacingStore } from '../stores/store.js';
 import { Dispatcher } from './dispatcher.js';
 import { setDue } from './due-time.js';
 import { EventBus } from './event-bus.js';
+import { explainFire, parseExplainAt } from './explain.js';
 import { JobFactory } from './job-factory.js';
 import { HealthReader } from './health-reader.js';
 import { toJobInfo, type JobInfo } from './job-info.js';
@@ -410,6 +412,20 @@ export class SchedulerService {
     await this.session.ready();
     if ((await this.store.get(jobId)) === undefined) throw new JobNotFoundError(jobId);
     return (await this.store.getRuns(jobId, runQuery)).map(toRun);
+  }
+
+  /**
+   * Why the job's fire nearest to `at` (a Date or an ISO 8601 string with a zone) ran or did not: a
+   * verdict, the fire and the evidence (see core/explain.ts and docs/semantics.md#explain). A read.
+   */
+  async explain(jobId: string, at: DateInput): Promise<Explanation> {
+    validateJobId(jobId);
+    const atMs = parseExplainAt(at);
+    await this.session.ready();
+    const job = await this.store.get(jobId);
+    if (job === undefined) throw new JobNotFoundError(jobId);
+    const oldestKept = async (): Promise<number | null> => ((await this.health.facts([jobId])).get(jobId) ?? NO_HEALTH_FACTS).oldestScheduledAt;
+    return explainFire({ store: this.store, job, atMs, now: this.clock.now(), schedulerPaused: this.isPaused, oldestKept });
   }
 
   /** Pauses one job: it keeps its definition but has no next run time until resumed. */

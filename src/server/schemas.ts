@@ -211,3 +211,54 @@ export const runPageSchema = {
   type: 'object',
   properties: { items: { type: 'array', items: runSchema }, nextCursor: { type: ['string', 'null'] } },
 } as const;
+
+export const explainQuery = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['at'],
+  properties: {
+    at: { type: 'string', maxLength: 40, description: 'The instant asked about: ISO 8601 with "Z" or an offset, e.g. 2026-03-29T02:30:00+01:00.' },
+  },
+} as const;
+
+const fireTimeSchema = {
+  type: ['object', 'null'],
+  required: ['at'],
+  properties: { at: dateTime, dst: { type: 'string', enum: ['shifted', 'repeated'] } },
+} as const;
+
+/** GET /jobs/:id/explain: the verdict on the fire nearest to `at` and what it rests on (src/core/explain.ts). */
+export const explanationSchema = {
+  type: 'object',
+  required: ['verdict', 'scheduledAt', 'evidence'],
+  properties: {
+    verdict: { type: 'string', enum: ['ran', 'missed', 'skipped', 'coalesced', 'lost', 'paused', 'not_scheduled', 'pending', 'pruned'] },
+    scheduledAt: { ...nullableDateTime, description: 'The fire explained; null when no fire of the trigger is near `at`.' },
+    evidence: {
+      type: 'object',
+      required: ['reason', 'at', 'now', 'fireBefore', 'fireAfter'],
+      properties: {
+        reason: { type: 'string', description: 'The verdict in words.' },
+        at: dateTime,
+        now: dateTime,
+        fireBefore: fireTimeSchema,
+        fireAfter: fireTimeSchema,
+        run: { ...runSchema, description: 'The record the verdict rests on (never with its output).' },
+        attempts: { type: 'integer' },
+        latenessMs: nullableNumber,
+        misfireGraceSeconds: nullableNumber,
+        maxInstances: { type: 'integer' },
+        heldBy: { ...runSchema, type: ['object', 'null'], description: 'skipped: the run that held the slot (null: not in the kept history).' },
+        fires: { type: 'integer', description: 'How many fires the record stands for.' },
+        node: { type: ['string', 'null'] },
+        lostAt: nullableDateTime,
+        pause: {
+          type: 'object',
+          required: ['scope', 'since', 'by'],
+          properties: { scope: { type: 'string', enum: ['job', 'scheduler'] }, since: nullableDateTime, by: { type: ['string', 'null'] } },
+        },
+        oldestKept: nullableDateTime,
+      },
+    },
+  },
+} as const;

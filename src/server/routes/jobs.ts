@@ -1,11 +1,23 @@
-/** Job routes: list, create, read, change, remove, pause, resume, run now, cancel, run history. */
+/** Job routes: list, create, read, change, remove, pause, resume, run now, cancel, run history, explain. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { forMonitor, withoutOutput, type JobInfo } from '../../scheduler/job-info.js';
 import { InvalidArgumentError, JobNotFoundError } from '../../core/errors.js';
 import type { AddJobSpec } from '../../scheduler/service.js';
 import type { HealthState } from '../../core/health.js';
 import type { JobSort, JobState } from '../../stores/job-order.js';
-import { createJobBody, jobInfoSchema, jobPageSchema, jobParams, listJobsQuery, listRunsQuery, patchJobBody, runPageSchema } from '../schemas.js';
+import {
+  createJobBody,
+  errorResponse,
+  explainQuery,
+  explanationSchema,
+  jobInfoSchema,
+  jobPageSchema,
+  jobParams,
+  listJobsQuery,
+  listRunsQuery,
+  patchJobBody,
+  runPageSchema,
+} from '../schemas.js';
 import { callerOf, parseLimit } from '../request.js';
 import { JobListCache } from '../job-list-cache.js';
 
@@ -131,5 +143,20 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
       const last = page[page.length - 1];
       return { items, nextCursor: more && last !== undefined ? String(last.scheduledAt.getTime()) : null };
     },
+  );
+
+  app.get<{ Params: IdParams; Querystring: { at: string } }>(
+    '/jobs/:id/explain',
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: 'Why the fire nearest to `at` ran or did not',
+        params: jobParams,
+        querystring: explainQuery,
+        response: { 200: explanationSchema, 400: errorResponse, 404: errorResponse },
+      },
+    },
+    // A read: monitor keys may ask. The evidence never holds args or run output.
+    async (request) => scheduler.explain(request.params.id, request.query.at),
   );
 }
