@@ -17,6 +17,7 @@ import { DB_NOW } from './heartbeat.js';
 import { fireKey, type InFlightFires } from './in-flight.js';
 import { HISTORY_COLUMNS, HISTORY_UPDATES, RunColumns, runsUnnest } from './rows.js';
 import type { PgSession } from './session.js';
+import type { HistoryRetry } from './options.js';
 
 /** How soon a new or changed record is written when nothing is backing off. */
 const FLUSH_DELAY_MS = 5;
@@ -32,12 +33,6 @@ function isRecordError(error: unknown): boolean {
   if (error instanceof UnwritableRecordError) return true;
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && RECORD_ERROR.test(code);
-}
-
-/** The backoff of history writes that failed: the first retry after `firstMs`, doubling up to `maxMs`. */
-export interface HistoryRetry {
-  firstMs: number;
-  maxMs: number;
 }
 
 export class HistoryWriter {
