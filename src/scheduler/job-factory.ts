@@ -13,6 +13,7 @@ import { DEFAULT_JOB_POLICY, bool, checkOptionKeys, resolvePolicy, validateArgs,
 import type { Trigger, TriggerSpec } from '../core/trigger.js';
 import type { StoredJob } from '../stores/store.js';
 import { createTrigger } from '../triggers/create.js';
+import { noFireReason } from '../triggers/combined.js';
 import { setDue } from './due-time.js';
 import type { EventBus } from './event-bus.js';
 import { retryAllowed } from './policies.js';
@@ -91,7 +92,7 @@ export class JobFactory {
     const next = paused ? null : trigger.first(now);
     if (!paused && next === null) {
       trigger.dispose();
-      throw new InvalidTriggerError('trigger has no fire time after now (check its endDate); the job was not added.');
+      throw new InvalidTriggerError(noFireReason(trigger, 'the job was not added.'));
     }
     const job = JobRecord.create(id, name, fn, task, args, trigger, policy, paused, next, null);
     setDue(job);
@@ -150,7 +151,7 @@ export class JobFactory {
     const next = paused ? null : (trigger ?? job.trigger).first(now);
     if (!paused && next === null && (trigger !== null || job.paused)) {
       trigger?.dispose();
-      throw new InvalidTriggerError('trigger has no fire time after now (check its endDate); nothing was changed.');
+      throw new InvalidTriggerError(noFireReason(trigger ?? job.trigger, 'nothing was changed.'));
     }
     return { func, policy, args, name, paused, trigger, next };
   }

@@ -37,13 +37,15 @@ function differences(existing: JobInfo, spec: ConfigJob, defaultTimezone: string
   for (const field of POLICY_FIELDS) {
     if (spec[field] !== undefined && JSON.stringify(spec[field]) !== JSON.stringify(existing[field])) changes[field] = spec[field];
   }
-  // Compare triggers in resolved form; an interval without startDate keeps its stored phase.
+  // Compare triggers in resolved form.
   const wanted = { ...spec.trigger, ...(spec.timezone === undefined || spec.trigger.type !== 'cron' ? {} : { timezone: spec.timezone }) };
   const { description: _d, ...current } = existing.trigger;
   const resolved = createTrigger(wanted, { nowMs: 0, defaultTimezone, compiler: new CronCompiler() }).toSpec() as Record<string, unknown>;
-  if (wanted.type === 'interval' && (wanted as { startDate?: unknown }).startDate === undefined) delete resolved.startDate;
+  // An interval or calendarInterval without startDate keeps its stored phase (its start resolved when added).
+  const phaseFree = (wanted.type === 'interval' || wanted.type === 'calendarInterval') && (wanted as { startDate?: unknown }).startDate === undefined;
+  if (phaseFree) delete resolved.startDate;
   const comparable = { ...current } as Record<string, unknown>;
-  if (wanted.type === 'interval' && (wanted as { startDate?: unknown }).startDate === undefined) delete comparable.startDate;
+  if (phaseFree) delete comparable.startDate;
   if (JSON.stringify(sortKeys(resolved)) !== JSON.stringify(sortKeys(comparable))) changes.trigger = wanted;
   return changes;
 }

@@ -14,7 +14,9 @@ const jobFields = {
   trigger: {
     type: 'object',
     description:
-      '{ type: "interval", seconds, startDate?, endDate? } | { type: "cron", expression, timezone?, startDate?, endDate? } | { type: "date", runAt }',
+      '{ type: "interval", seconds, startDate?, endDate? } | { type: "cron", expression, timezone?, startDate?, endDate? } | { type: "date", runAt }' +
+      ' | { type: "calendarInterval", years?, months?, weeks?, days?, hour?, minute?, second?, timezone, startDate?, endDate? }' +
+      ' | { type: "or" | "and", triggers: [trigger, ...] } (nestable)',
   },
   coalesce: { type: 'boolean' },
   maxInstances: { type: 'integer', minimum: 1, maximum: 10000 },
@@ -142,8 +144,16 @@ export const jobInfoSchema = {
     trigger: {
       type: 'object',
       properties: {
-        type: { type: 'string', enum: ['interval', 'cron', 'date'] },
+        type: { type: 'string', enum: ['interval', 'cron', 'date', 'calendarInterval', 'or', 'and'] },
         seconds: { type: 'number' },
+        years: { type: 'integer' },
+        months: { type: 'integer' },
+        weeks: { type: 'integer' },
+        days: { type: 'integer' },
+        hour: { type: 'integer' },
+        minute: { type: 'integer' },
+        second: { type: 'integer' },
+        triggers: { type: 'array', items: { type: 'object', additionalProperties: true }, description: 'The resolved triggers of an "or" or "and".' },
         expression: { type: 'string' },
         timezone: { type: 'string' },
         startDate: { type: 'string' },
