@@ -19,9 +19,12 @@ export const DEFAULT_JOB_POLICY: JobPolicy = Object.freeze({
   timeoutSeconds: null,
   retries: null,
   retryLost: false,
+  maxRuns: null,
 });
 
-const POLICY_KEYS = ['coalesce', 'maxInstances', 'misfireGraceTime', 'jitterSeconds', 'timeoutSeconds', 'retries', 'retryLost'] as const;
+const POLICY_KEYS = ['coalesce', 'maxInstances', 'misfireGraceTime', 'jitterSeconds', 'timeoutSeconds', 'retries', 'retryLost', 'maxRuns'] as const;
+/** The largest maxRuns: a count an int4 column holds. */
+export const MAX_RUNS_LIMIT = 1_000_000_000;
 const OPTION_KEYS: readonly string[] = [...POLICY_KEYS, 'name', 'args', 'replaceExisting', 'paused', 'timezone'];
 const OPTION_KEY_SET: ReadonlySet<string> = new Set(OPTION_KEYS);
 
@@ -109,7 +112,8 @@ export function resolvePolicy(options: Partial<Record<(typeof POLICY_KEYS)[numbe
     (o.jitterSeconds === undefined || o.jitterSeconds === base.jitterSeconds) &&
     (o.timeoutSeconds === undefined || o.timeoutSeconds === base.timeoutSeconds) &&
     (o.retries === undefined || o.retries === base.retries) &&
-    (o.retryLost === undefined || o.retryLost === base.retryLost);
+    (o.retryLost === undefined || o.retryLost === base.retryLost) &&
+    (o.maxRuns === undefined || o.maxRuns === base.maxRuns);
   if (same) return base;
   const policy: JobPolicy = {
     coalesce: o.coalesce === undefined ? base.coalesce : bool(o.coalesce, `${path}.coalesce`),
@@ -120,6 +124,8 @@ export function resolvePolicy(options: Partial<Record<(typeof POLICY_KEYS)[numbe
     retries: o.retries === undefined ? base.retries : retries(o.retries, `${path}.retries`),
     // A policy stored before the option existed has none: false.
     retryLost: o.retryLost === undefined ? (base.retryLost ?? false) : bool(o.retryLost, `${path}.retryLost`),
+    // A policy stored before the option existed has none: null.
+    maxRuns: o.maxRuns === undefined ? (base.maxRuns ?? null) : o.maxRuns === null ? null : positiveInteger(o.maxRuns, `${path}.maxRuns`, MAX_RUNS_LIMIT),
   };
   return Object.freeze(policy);
 }

@@ -49,6 +49,12 @@ export interface JobPolicy {
    * only a job whose work is safe to repeat should opt in.
    */
   readonly retryLost: boolean;
+  /**
+   * Fires of the job that may start in all (default null: no limit). A fire counts when it is submitted to
+   * run (claimed, on a shared store); retries and manual runs do not count, nor fires recorded skipped or
+   * missed. After the last one the job is finished and removed once its run settles, as a date job is.
+   */
+  readonly maxRuns: number | null;
 }
 
 /** Options accepted by addIntervalJob/addCronJob/addDateJob/addJob; each absent field takes its default. */
@@ -130,6 +136,11 @@ export class JobRecord {
   declare lifecycle: JobLifecycle;
   /** Settled or not, the newest run record (a cheap `lastRun`). */
   declare lastRun: RunRecord | null;
+  /**
+   * Fires counted toward `policy.maxRuns` (see there), persisted with the schedule; counted only while
+   * the job has a limit.
+   */
+  declare runCount: number;
   /** A slot the store may use for its own per-job data (the memory store keeps the run history here). */
   declare storeSlot: unknown;
   /** The job still holds what its trigger took (a cron pattern reference): see releaseTrigger. */
@@ -165,6 +176,7 @@ export class JobRecord {
     nextRunTime: number | null,
     dueAt: number | null,
     retry: PendingRetry | null = null,
+    runCount = 0,
   ): JobRecord {
     const record = {
       __proto__: JobRecord.prototype,
@@ -183,6 +195,7 @@ export class JobRecord {
       running: 0,
       lifecycle: 'scheduled',
       lastRun: null,
+      runCount,
       storeSlot: null,
       holdsTrigger: true,
       nextRunMsOrNaN: nextRunTime === null ? Number.NaN : nextRunTime,

@@ -299,8 +299,26 @@ export class Dispatcher implements ExecutorHooks {
       this.submit(job, [scheduledAt], 1, dueAt, 1);
       return;
     }
+    // One field read per fire for the run limit; the counting itself only for jobs that have one.
+    const limit = job.policy.maxRuns;
+    if (limit !== null && !this.countRuns(job, limit, 1)) return;
     job.running++;
     this.executor.runOnTime(job, scheduledAt, dueAt);
+  }
+
+  /**
+   * maxRuns: counts `n` fires about to start (claimed, on a shared store: the count is written in the claim
+   * transaction, with the schedule). The last one allowed finishes the job. False when none is left (a
+   * record older than its limit): nothing may start.
+   */
+  private countRuns(job: JobRecord, limit: number, n: number): boolean {
+    if (job.runCount >= limit) {
+      this.advance(job, Number.NaN);
+      return false;
+    }
+    job.runCount += n;
+    if (job.runCount >= limit) this.advance(job, Number.NaN);
+    return true;
   }
 
   private submit(job: JobRecord, runTimes: number[], attempt: number, firstDueAt: number, coalesced: number): void {
@@ -332,6 +350,13 @@ export class Dispatcher implements ExecutorHooks {
         `job "${job.id}" was due but its task "${job.task ?? ''}" is not registered`,
       );
       return;
+    }
+    const limit = job.policy.maxRuns;
+    if (limit !== null && attempt === 1) {
+      // Fires of a backlog run one after another: the oldest that fit in the limit.
+      const remaining = limit - job.runCount;
+      if (runTimes.length > remaining && remaining > 0) runTimes = runTimes.slice(0, remaining);
+      if (!this.countRuns(job, limit, runTimes.length)) return;
     }
     job.running++;
     const submission: Submission = { job, runTimes, attempt, firstDueAt, coalesced, manual: false, index: 0, cancelled: false };

@@ -133,6 +133,12 @@ export class JobFactory {
     if ('replaceExisting' in changes) throw InvalidArgumentError.field('changes.replaceExisting', 'applies only when adding a job.');
     if (changes.func !== undefined && changes.task !== undefined) throw InvalidArgumentError.field('changes.task', 'give either func or task, not both.');
     const policy = resolvePolicy(changes, job.policy, 'changes');
+    if (policy.maxRuns !== null && policy.maxRuns <= job.runCount && policy.maxRuns !== job.policy.maxRuns) {
+      throw InvalidArgumentError.field(
+        'changes.maxRuns',
+        `must be more than the ${job.runCount} fires job "${job.id}" has started already (got ${policy.maxRuns}); to stop it, remove it or pause it.`,
+      );
+    }
     const funcInput = changes.func ?? changes.task;
     const func = funcInput === undefined ? null : this.resolveFunc(funcInput, 'updateJob');
     const args = changes.args === undefined ? job.args : validateArgs(changes.args, 'changes.args');
@@ -183,7 +189,20 @@ export class JobFactory {
     // recomputes its due time.
     const nextRunTime = stored.paused ? null : stored.nextRunTime;
     const retry = stored.paused ? null : stored.retry;
-    const job = JobRecord.create(stored.id, stored.name, func, stored.task, stored.args, trigger, policy, stored.paused, nextRunTime, stored.dueAt, retry);
+    const job = JobRecord.create(
+      stored.id,
+      stored.name,
+      func,
+      stored.task,
+      stored.args,
+      trigger,
+      policy,
+      stored.paused,
+      nextRunTime,
+      stored.dueAt,
+      retry,
+      stored.runCount,
+    );
     job.jitterMs = stored.jitterMs;
     // A job that waited for its task (a next run time but no due time, see Dispatcher.waitForTask) is due
     // again once its task is registered.

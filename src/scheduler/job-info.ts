@@ -30,6 +30,10 @@ export interface JobInfo {
   retries: RetryPolicy | null;
   /** Lost runs are retried too (see JobPolicy.retryLost). */
   retryLost: boolean;
+  /** Fires that may start in all (see JobPolicy.maxRuns); null: no limit. */
+  maxRuns: number | null;
+  /** With maxRuns: the fires that may still start (counted fires: retries and manual runs are free). */
+  remainingRuns?: number;
   runningInstances: number;
   status: JobStatus;
   /** Why, when status is load_error. */
@@ -60,10 +64,12 @@ export function toJobInfo(job: JobRecord): JobInfo {
       timeoutSeconds: policy.timeoutSeconds,
       retries: policy.retries,
       retryLost: policy.retryLost,
+      maxRuns: policy.maxRuns,
       runningInstances: job.running,
       status,
       timezone: trigger.timezone,
     };
+    if (policy.maxRuns !== null) info.remainingRuns = Math.max(0, policy.maxRuns - job.runCount);
     if (job.lastRun !== null) info.lastRun = toRun(job.lastRun);
     return info;
   }
@@ -80,6 +86,7 @@ export function toJobInfo(job: JobRecord): JobInfo {
     timeoutSeconds: policy.timeoutSeconds,
     retries: policy.retries,
     retryLost: policy.retryLost,
+    maxRuns: policy.maxRuns,
     runningInstances: job.running,
     status,
   };
@@ -87,6 +94,7 @@ export function toJobInfo(job: JobRecord): JobInfo {
   if (job.args !== undefined) info.args = job.args;
   if (trigger.type === 'cron') info.timezone = trigger.timezone;
   if (loadError !== null) info.statusReason = loadError;
+  if (policy.maxRuns !== null) info.remainingRuns = Math.max(0, policy.maxRuns - job.runCount);
   if (job.lastRun !== null) info.lastRun = toRun(job.lastRun);
   return info;
 }

@@ -12,7 +12,7 @@ import { CronCompiler } from '../cron/compiler.js';
 
 type ConfigJob = Omit<AddJobSpec, 'func'> & { id: string; task: string };
 
-const POLICY_FIELDS = ['coalesce', 'maxInstances', 'misfireGraceTime', 'jitterSeconds', 'timeoutSeconds', 'retries', 'retryLost'] as const;
+const POLICY_FIELDS = ['coalesce', 'maxInstances', 'misfireGraceTime', 'jitterSeconds', 'timeoutSeconds', 'retries', 'retryLost', 'maxRuns'] as const;
 
 export async function reconcileJobs(scheduler: SchedulerService, jobs: readonly ConfigJob[], logger: Logger): Promise<void> {
   for (const spec of jobs) {

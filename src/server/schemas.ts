@@ -34,6 +34,12 @@ const jobFields = {
     type: 'boolean',
     description: 'Retry (by retries) also a run recorded lost: its node stopped heartbeating, so it may have done its work. Default false.',
   },
+  maxRuns: {
+    type: ['integer', 'null'],
+    minimum: 1,
+    maximum: 1_000_000_000,
+    description: 'Fires that may start in all (retries and manual runs do not count); after the last the job is removed. Default null: no limit.',
+  },
   timezone: { type: 'string', minLength: 1, maxLength: 64 },
 } as const;
 
@@ -172,6 +178,8 @@ export const jobInfoSchema = {
     timeoutSeconds: nullableNumber,
     retries: { type: ['object', 'null'], properties: { max: { type: 'integer' }, backoffSeconds: { type: 'number' } } },
     retryLost: { type: 'boolean' },
+    maxRuns: { type: ['integer', 'null'] },
+    remainingRuns: { type: 'integer', description: 'With maxRuns: the fires that may still start.' },
     runningInstances: { type: 'integer' },
     status: { type: 'string', enum: ['ok', 'task_not_registered', 'load_error'] },
     statusReason: { type: 'string', description: 'Why the stored job cannot be loaded, when status is load_error.' },

@@ -87,6 +87,12 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       ALTER TABLE {schema}.runs ADD COLUMN epoch bigint;
     `,
   },
+  {
+    version: 4,
+    // The fires counted toward a job's maxRuns: advanced in the claim transaction with the schedule, so
+    // that the limit holds cluster-wide and across restarts.
+    sql: `ALTER TABLE {schema}.jobs ADD COLUMN run_count integer NOT NULL DEFAULT 0;`,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;

@@ -46,6 +46,11 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX runs_running ON runs (outcome) WHERE outcome = 'running';
     `,
   },
+  {
+    version: 2,
+    // The fires counted toward a job's maxRuns, kept with its schedule so that the limit holds across restarts.
+    sql: `ALTER TABLE jobs ADD COLUMN run_count INTEGER NOT NULL DEFAULT 0;`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
