@@ -282,6 +282,28 @@ describe.each(stores)('JobStore contract: %s', (_name, create, withBadRow) => {
     await store.close();
   });
 
+  it("keeps a job's maxRuns and its counted fires (runCount) through schedule writes, also across a restart", async () => {
+    let store = await open();
+    const trigger = createTrigger({ type: 'interval', seconds: 60, startDate: new Date(REFERENCE + 60_000) }, env);
+    const policy = { ...DEFAULT_JOB_POLICY, maxRuns: 5 };
+    const job = JobRecord.create('limited', 'limited', () => undefined, 'noop', null, trigger, policy, false, REFERENCE + 1000, REFERENCE + 1000);
+    await store.add(job);
+    // A pass: the job is taken, two fires counted, the schedule advanced and written back.
+    const [taken] = await store.takeDue(REFERENCE + 1000, 10);
+    expect(taken?.id).toBe('limited');
+    (taken as JobRecord).runCount = 2;
+    (taken as JobRecord).nextRunTime = REFERENCE + 120_000;
+    (taken as JobRecord).dueAt = REFERENCE + 120_000;
+    await store.putBack([taken as JobRecord]);
+    await store.flush();
+    if (withBadRow !== null) store = await withBadRow(store, 'limited', null, context());
+    const loaded = (await store.get('limited')) as JobRecord;
+    expect(loaded.runCount).toBe(2);
+    expect(loaded.policy.maxRuns).toBe(5);
+    expect(toJobInfo(loaded)).toMatchObject({ maxRuns: 5, remainingRuns: 3, nextRunTime: new Date(REFERENCE + 120_000) });
+    await store.close();
+  });
+
   it('answers ping', async () => {
     const store = await open();
     await store.ping();
