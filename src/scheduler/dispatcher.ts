@@ -19,7 +19,7 @@ import { toErrorLog } from './error-log.js';
 import type { EventBus } from './event-bus.js';
 import { Executor, type ExecutorHooks, type Submission } from './executor.js';
 import { WakeLoop, type PassResult } from './loop.js';
-import { hasFreeInstance, planFires, retryAt } from './policies.js';
+import { hasFreeInstance, isMisfire, planFires, retryAt } from './policies.js';
 import type { RunState } from './run-state.js';
 
 /** Jobs taken from the store per pass before yielding to I/O. */
@@ -300,25 +300,34 @@ export class Dispatcher implements ExecutorHooks {
       return;
     }
     // One field read per fire for the run limit; the counting itself only for jobs that have one.
-    const limit = job.policy.maxRuns;
-    if (limit !== null && !this.countRuns(job, limit, 1)) return;
+    if (job.policy.maxRuns !== null && this.limitRuns(job, [scheduledAt], dueAt) === null) return;
     job.running++;
     this.executor.runOnTime(job, scheduledAt, dueAt);
   }
 
   /**
-   * maxRuns: counts `n` fires about to start (claimed, on a shared store: the count is written in the claim
-   * transaction, with the schedule). The last one allowed finishes the job. False when none is left (a
-   * record older than its limit): nothing may start.
+   * maxRuns: counts the fires of a submission that will start (claimed, on a shared store: the count is
+   * written in the claim transaction, with the schedule), and answers the run times to submit: the fires
+   * too late to start (the misfire rule, judged now as the executor will judge them) are kept, to be
+   * recorded missed, uncounted; of the others, the oldest that fit in the limit. The fire that reaches the
+   * limit finishes the job. Null when no fire is left (a record that reached its limit): nothing is submitted.
    */
-  private countRuns(job: JobRecord, limit: number, n: number): boolean {
-    if (job.runCount >= limit) {
+  private limitRuns(job: JobRecord, runTimes: number[], firstDueAt: number): number[] | null {
+    const limit = job.policy.maxRuns as number;
+    const remaining = limit - job.runCount;
+    if (remaining <= 0) {
       this.advance(job, Number.NaN);
-      return false;
+      return null;
     }
-    job.runCount += n;
+    // The executor runs the first fire against firstDueAt, later ones against their own time (see runFire).
+    const now = this.clock.now();
+    const grace = job.policy.misfireGraceTime;
+    let missed = 0;
+    while (missed < runTimes.length && isMisfire(now - (missed === 0 ? firstDueAt : (runTimes[missed] as number)), grace)) missed++;
+    const counted = Math.min(remaining, runTimes.length - missed);
+    job.runCount += counted;
     if (job.runCount >= limit) this.advance(job, Number.NaN);
-    return true;
+    return missed + counted < runTimes.length ? runTimes.slice(0, missed + counted) : runTimes;
   }
 
   private submit(job: JobRecord, runTimes: number[], attempt: number, firstDueAt: number, coalesced: number): void {
@@ -351,12 +360,10 @@ export class Dispatcher implements ExecutorHooks {
       );
       return;
     }
-    const limit = job.policy.maxRuns;
-    if (limit !== null && attempt === 1) {
-      // Fires of a backlog run one after another: the oldest that fit in the limit.
-      const remaining = limit - job.runCount;
-      if (runTimes.length > remaining && remaining > 0) runTimes = runTimes.slice(0, remaining);
-      if (!this.countRuns(job, limit, runTimes.length)) return;
+    if (job.policy.maxRuns !== null && attempt === 1) {
+      const limited = this.limitRuns(job, runTimes, firstDueAt);
+      if (limited === null) return;
+      runTimes = limited;
     }
     job.running++;
     const submission: Submission = { job, runTimes, attempt, firstDueAt, coalesced, manual: false, index: 0, cancelled: false };

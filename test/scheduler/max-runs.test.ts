@@ -28,6 +28,7 @@ async function failure(action: () => unknown): Promise<unknown> {
 }
 
 describe('maxRuns', () => {
+  // docs/semantics.md#run-limits
   it('runs n fires, counting down remainingRuns, then finishes and removes the job', async () => {
     h = harness();
     const seen: number[] = [];
@@ -142,6 +143,34 @@ describe('maxRuns', () => {
     await h.clock.advance(0);
     expect(seen).toEqual([10_000, 20_000, 30_000]);
     expect(await h.scheduler.getJob('backlog')).toBeUndefined();
+  });
+
+  it('does not count a fire recorded missed (too late to start)', async () => {
+    h = harness();
+    let calls = 0;
+    await h.scheduler.start();
+    await h.scheduler.addIntervalJob(() => void calls++, 10, 'late', { maxRuns: 2, misfireGraceTime: 1 });
+    h.clock.stall(15_000); // the fire at 10 s is 5 s late
+    await h.clock.advance(0);
+    expect(h.named('job_missed')).toHaveLength(1);
+    expect(calls).toBe(0);
+    expect((await h.scheduler.getJob('late'))?.remainingRuns).toBe(2);
+  });
+
+  it('in a backlog run fire by fire, the fires too late to start are recorded missed and the limit goes to the next ones', async () => {
+    h = harness();
+    const seen: number[] = [];
+    await h.scheduler.start();
+    await h.scheduler.addIntervalJob((ctx) => void seen.push(ctx.scheduledAtMs - REFERENCE), 10, 'mixed', {
+      maxRuns: 2,
+      coalesce: false,
+      misfireGraceTime: 25,
+    });
+    h.clock.stall(60_000); // fires at 10..60 s due at once: 10, 20 and 30 s are more than 25 s late
+    await h.clock.advance(0);
+    expect(seen).toEqual([40_000, 50_000]);
+    expect(h.named('job_missed').map((e) => Date.parse(e.scheduledAt) - REFERENCE)).toEqual([10_000, 20_000, 30_000]);
+    expect(await h.scheduler.getJob('mixed')).toBeUndefined();
   });
 
   it('counts a coalesced backlog as one fire', async () => {

@@ -38,6 +38,7 @@ function errorOf(call: () => unknown): unknown {
 }
 
 describe('calendarInterval: month ends', () => {
+  // docs/semantics.md#calendar-intervals
   it('month_end_31st: every month from January 31 skips the months without a 31st', () => {
     const t = make({ months: 1, hour: 9, startDate: '2026-01-31' });
     expect(fires(t, 5)).toEqual([

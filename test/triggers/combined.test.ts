@@ -60,6 +60,7 @@ describe('or', () => {
 });
 
 describe('and', () => {
+  // docs/semantics.md#combined-triggers
   it('fires at the instants on which all fire: every 15 minutes and on Mondays is every 15 minutes of Mondays', () => {
     const t = make({
       type: 'and',
