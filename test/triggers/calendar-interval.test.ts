@@ -7,6 +7,7 @@ import { CronCompiler } from '../../src/cron/compiler.js';
 import { createTrigger } from '../../src/triggers/create.js';
 import { previewFires } from '../../src/triggers/preview.js';
 import type { Trigger, TriggerSpec } from '../../src/core/trigger.js';
+import { prng } from '../cron/prng.js';
 
 const REFERENCE = Date.UTC(2026, 0, 1);
 const env = { nowMs: REFERENCE, defaultTimezone: 'UTC', compiler: new CronCompiler() };
@@ -185,5 +186,66 @@ describe('calendarInterval: start, end and shape', () => {
     const error = errorOf(() => make(fields));
     expect(error).toMatchObject({ code: 'INVALID_TRIGGER', details: [{ path }] });
     expect((error as Error).message).toMatch(message);
+  });
+});
+
+describe('calendarInterval: next() against a plain walk of the sequence', () => {
+  /**
+   * The fire days by APScheduler's algorithm, written independently with Date.UTC: the years and months
+   * added to the previous fire day (keeping its day of the month) until the date exists, then the days.
+   */
+  function fireDays(start: [number, number, number], spec: { years: number; months: number; weeks: number; days: number }, count: number): number[] {
+    const out: number[] = [];
+    let [y, m, d] = start;
+    out.push(Date.UTC(y, m - 1, d));
+    while (out.length < count) {
+      let monthIndex = y * 12 + (m - 1);
+      for (;;) {
+        monthIndex += spec.years * 12 + spec.months;
+        const ny = Math.floor(monthIndex / 12);
+        const nm = monthIndex - ny * 12;
+        if (new Date(Date.UTC(ny, nm, d)).getUTCMonth() === nm) {
+          const at = new Date(Date.UTC(ny, nm, d + spec.weeks * 7 + spec.days));
+          [y, m, d] = [at.getUTCFullYear(), at.getUTCMonth() + 1, at.getUTCDate()];
+          break;
+        }
+      }
+      out.push(Date.UTC(y, m - 1, d));
+    }
+    return out;
+  }
+
+  it('agrees on 300 random specs (days only, months only and mixed), asked from random instants', () => {
+    const random = prng(20);
+    const pick = (n: number): number => Math.floor(random() * n);
+    for (let c = 0; c < 300; c++) {
+      const shape = c % 3;
+      const spec = {
+        years: shape === 2 ? 0 : pick(3) === 0 ? 1 + pick(2) : 0,
+        months: shape === 0 ? 0 : 1 + pick(14),
+        weeks: shape === 1 ? 0 : pick(3),
+        days: shape === 1 ? 0 : 1 + pick(40),
+      };
+      const start: [number, number, number] = [2020 + pick(10), 1 + pick(12), 1 + pick(28) + (pick(4) === 0 ? 3 : 0)];
+      // A start day that does not exist (April 31) rolls over in Date.UTC: use the real one.
+      const startDate = new Date(Date.UTC(start[0], start[1] - 1, start[2]));
+      start[0] = startDate.getUTCFullYear();
+      start[1] = startDate.getUTCMonth() + 1;
+      start[2] = startDate.getUTCDate();
+      const seconds = pick(86_400);
+      const t = make({
+        ...spec,
+        hour: Math.floor(seconds / 3600),
+        minute: Math.floor(seconds / 60) % 60,
+        second: seconds % 60,
+        startDate: startDate.toISOString().slice(0, 10),
+      });
+      const fires = fireDays(start, spec, 60).map((day) => day + seconds * 1000);
+      for (let q = 0; q < 5; q++) {
+        const after = (fires[0] as number) + Math.floor(random() * ((fires[59] as number) - (fires[0] as number)));
+        const expected = fires.find((f) => f > after);
+        expect(t.next(after), `${JSON.stringify(spec)} from ${start.join('-')} after ${new Date(after).toISOString()}`).toBe(expected);
+      }
+    }
   });
 });
