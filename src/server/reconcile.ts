@@ -40,14 +40,26 @@ function differences(existing: JobInfo, spec: ConfigJob, defaultTimezone: string
   // Compare triggers in resolved form.
   const wanted = { ...spec.trigger, ...(spec.timezone === undefined || spec.trigger.type !== 'cron' ? {} : { timezone: spec.timezone }) };
   const { description: _d, ...current } = existing.trigger;
-  const resolved = createTrigger(wanted, { nowMs: 0, defaultTimezone, compiler: new CronCompiler() }).toSpec() as Record<string, unknown>;
-  // An interval or calendarInterval without startDate keeps its stored phase (its start resolved when added).
-  const phaseFree = (wanted.type === 'interval' || wanted.type === 'calendarInterval') && (wanted as { startDate?: unknown }).startDate === undefined;
-  if (phaseFree) delete resolved.startDate;
-  const comparable = { ...current } as Record<string, unknown>;
-  if (phaseFree) delete comparable.startDate;
-  if (JSON.stringify(sortKeys(resolved)) !== JSON.stringify(sortKeys(comparable))) changes.trigger = wanted;
+  const resolved = createTrigger(wanted, { nowMs: 0, defaultTimezone, compiler: new CronCompiler() }).toSpec();
+  if (JSON.stringify(withoutFreePhase(wanted, resolved)) !== JSON.stringify(withoutFreePhase(wanted, current))) changes.trigger = wanted;
   return changes;
+}
+
+/**
+ * A resolved spec made comparable with the wanted one: keys sorted, and the startDate of an interval or
+ * calendarInterval that the wanted spec leaves out dropped (its start was resolved when the job was added,
+ * and it keeps that phase), at any depth of an or/and.
+ */
+function withoutFreePhase(wanted: unknown, resolved: unknown): unknown {
+  if (typeof resolved !== 'object' || resolved === null || typeof wanted !== 'object' || wanted === null) return resolved;
+  const w = wanted as Record<string, unknown>;
+  const out = { ...(resolved as Record<string, unknown>) };
+  if ((w.type === 'interval' || w.type === 'calendarInterval') && w.startDate === undefined) delete out.startDate;
+  if (Array.isArray(out.triggers) && Array.isArray(w.triggers)) {
+    const children = w.triggers as unknown[];
+    out.triggers = out.triggers.map((child: unknown, i: number) => withoutFreePhase(children[i], child));
+  }
+  return sortKeys(out);
 }
 
 function sortKeys(o: Record<string, unknown>): Record<string, unknown> {
