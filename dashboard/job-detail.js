@@ -216,7 +216,9 @@ export class JobDetail {
       row('Running now', String(job.runningInstances)),
       row(
         'Policies',
-        `max instances ${job.maxInstances}, coalesce ${job.coalesce ? 'on' : 'off'}, misfire grace ${seconds(job.misfireGraceTime)}, timeout ${seconds(job.timeoutSeconds)}, jitter ${seconds(job.jitterSeconds)}, retries ${job.retries ? `${job.retries.max} (backoff ${job.retries.backoffSeconds ?? 0} s)` : 'none'}`,
+        `max instances ${job.maxInstances}, coalesce ${job.coalesce ? 'on' : 'off'}, misfire grace ${seconds(job.misfireGraceTime)}, timeout ${seconds(job.timeoutSeconds)}, jitter ${seconds(job.jitterSeconds)}, retries ${job.retries ? `${job.retries.max} (backoff ${job.retries.backoffSeconds ?? 0} s)` : 'none'}${
+          job.maxRuns === null || job.maxRuns === undefined ? '' : `, max runs ${job.maxRuns} (${job.remainingRuns ?? 0} left)`
+        }`,
       ),
       job.args === undefined ? null : row('Args', h('pre', { class: 'args', text: JSON.stringify(job.args, null, 2) })),
     );

@@ -20,7 +20,18 @@ export type { Logger, LogLevel } from './core/logger.js';
 export { DEFAULT_JOB_POLICY, JOB_ID_PATTERN } from './core/job-options.js';
 export { previewSchedule, previewFires, MAX_PREVIEW_COUNT } from './triggers/preview.js';
 export type { PreviewOptions, PreviewFire } from './triggers/preview.js';
-export type { TriggerSpec, IntervalTriggerSpec, CronTriggerSpec, DateTriggerSpec, DateInput, ResolvedTriggerSpec } from './core/trigger.js';
+export type {
+  TriggerSpec,
+  IntervalTriggerSpec,
+  CronTriggerSpec,
+  DateTriggerSpec,
+  CalendarIntervalTriggerSpec,
+  OrTriggerSpec,
+  AndTriggerSpec,
+  DateInput,
+  ResolvedTriggerSpec,
+} from './core/trigger.js';
+export { AND_HORIZON_MS, AND_MAX_ROUNDS } from './triggers/combined.js';
 export { MemoryJobStore } from './stores/memory.js';
 export type { MemoryJobStoreOptions } from './stores/memory.js';
 export type { JobStore, ClaimingStore, LocalStore, ReplacingStore, RunQuery } from './stores/store.js';

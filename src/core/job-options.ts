@@ -21,6 +21,7 @@ export const DEFAULT_JOB_POLICY: JobPolicy = Object.freeze({
   retryLost: false,
   expectSuccessWithinSeconds: null,
   overdueAfterMissedFires: 10,
+  maxRuns: null,
 });
 
 const POLICY_KEYS = [
@@ -33,7 +34,10 @@ const POLICY_KEYS = [
   'retryLost',
   'expectSuccessWithinSeconds',
   'overdueAfterMissedFires',
+  'maxRuns',
 ] as const;
+/** The largest maxRuns: a count an int4 column holds. */
+export const MAX_RUNS_LIMIT = 1_000_000_000;
 const OPTION_KEYS: readonly string[] = [...POLICY_KEYS, 'name', 'args', 'replaceExisting', 'paused', 'timezone'];
 const OPTION_KEY_SET: ReadonlySet<string> = new Set(OPTION_KEYS);
 
@@ -123,7 +127,8 @@ export function resolvePolicy(options: Partial<Record<(typeof POLICY_KEYS)[numbe
     (o.retries === undefined || o.retries === base.retries) &&
     (o.retryLost === undefined || o.retryLost === base.retryLost) &&
     (o.expectSuccessWithinSeconds === undefined || o.expectSuccessWithinSeconds === base.expectSuccessWithinSeconds) &&
-    (o.overdueAfterMissedFires === undefined || o.overdueAfterMissedFires === base.overdueAfterMissedFires);
+    (o.overdueAfterMissedFires === undefined || o.overdueAfterMissedFires === base.overdueAfterMissedFires) &&
+    (o.maxRuns === undefined || o.maxRuns === base.maxRuns);
   if (same) return base;
   const policy: JobPolicy = {
     coalesce: o.coalesce === undefined ? base.coalesce : bool(o.coalesce, `${path}.coalesce`),
@@ -143,6 +148,8 @@ export function resolvePolicy(options: Partial<Record<(typeof POLICY_KEYS)[numbe
       o.overdueAfterMissedFires === undefined
         ? (base.overdueAfterMissedFires ?? DEFAULT_JOB_POLICY.overdueAfterMissedFires)
         : positiveInteger(o.overdueAfterMissedFires, `${path}.overdueAfterMissedFires`, 1_000_000),
+    // A policy stored before the option existed has none: null.
+    maxRuns: o.maxRuns === undefined ? (base.maxRuns ?? null) : o.maxRuns === null ? null : positiveInteger(o.maxRuns, `${path}.maxRuns`, MAX_RUNS_LIMIT),
   };
   return Object.freeze(policy);
 }

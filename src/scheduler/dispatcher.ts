@@ -19,7 +19,7 @@ import { toErrorLog } from './error-log.js';
 import type { EventBus } from './event-bus.js';
 import { Executor, type ExecutorHooks, type Submission } from './executor.js';
 import { WakeLoop, type PassResult } from './loop.js';
-import { hasFreeInstance, planFires, retryAt } from './policies.js';
+import { hasFreeInstance, isMisfire, planFires, retryAt } from './policies.js';
 import type { RunState } from './run-state.js';
 
 /** Jobs taken from the store per pass before yielding to I/O. */
@@ -299,8 +299,35 @@ export class Dispatcher implements ExecutorHooks {
       this.submit(job, [scheduledAt], 1, dueAt, 1);
       return;
     }
+    // One field read per fire for the run limit; the counting itself only for jobs that have one.
+    if (job.policy.maxRuns !== null && this.limitRuns(job, [scheduledAt], dueAt) === null) return;
     job.running++;
     this.executor.runOnTime(job, scheduledAt, dueAt);
+  }
+
+  /**
+   * maxRuns: counts the fires of a submission that will start (claimed, on a shared store: the count is
+   * written in the claim transaction, with the schedule), and answers the run times to submit: the fires
+   * too late to start (the misfire rule, judged now as the executor will judge them) are kept, to be
+   * recorded missed, uncounted; of the others, the oldest that fit in the limit. The fire that reaches the
+   * limit finishes the job. Null when no fire is left (a record that reached its limit): nothing is submitted.
+   */
+  private limitRuns(job: JobRecord, runTimes: number[], firstDueAt: number): number[] | null {
+    const limit = job.policy.maxRuns as number;
+    const remaining = limit - job.runCount;
+    if (remaining <= 0) {
+      this.advance(job, Number.NaN);
+      return null;
+    }
+    // The executor runs the first fire against firstDueAt, later ones against their own time (see runFire).
+    const now = this.clock.now();
+    const grace = job.policy.misfireGraceTime;
+    let missed = 0;
+    while (missed < runTimes.length && isMisfire(now - (missed === 0 ? firstDueAt : (runTimes[missed] as number)), grace)) missed++;
+    const counted = Math.min(remaining, runTimes.length - missed);
+    job.runCount += counted;
+    if (job.runCount >= limit) this.advance(job, Number.NaN);
+    return missed + counted < runTimes.length ? runTimes.slice(0, missed + counted) : runTimes;
   }
 
   private submit(job: JobRecord, runTimes: number[], attempt: number, firstDueAt: number, coalesced: number): void {
@@ -332,6 +359,11 @@ export class Dispatcher implements ExecutorHooks {
         `job "${job.id}" was due but its task "${job.task ?? ''}" is not registered`,
       );
       return;
+    }
+    if (job.policy.maxRuns !== null && attempt === 1) {
+      const limited = this.limitRuns(job, runTimes, firstDueAt);
+      if (limited === null) return;
+      runTimes = limited;
     }
     job.running++;
     const submission: Submission = { job, runTimes, attempt, firstDueAt, coalesced, manual: false, index: 0, cancelled: false };

@@ -216,8 +216,9 @@ function nearest(atMs: number, before: MarkedFire | null, after: MarkedFire | nu
 
 function notNear(job: JobRecord, atMs: number, before: MarkedFire | null, after: MarkedFire | null): string {
   const spec = job.trigger.toSpec();
-  const start = spec.type === 'date' ? undefined : spec.startDate;
-  const end = spec.type === 'date' ? undefined : spec.endDate;
+  // A date trigger has neither; an or/and has its children's.
+  const start = 'startDate' in spec ? spec.startDate : undefined;
+  const end = 'endDate' in spec ? spec.endDate : undefined;
   const around = `the nearest fires are ${before === null ? 'none before' : `${iso(before.at)}${mark(before)} before`} and ${after === null ? 'none after' : `${iso(after.at)}${mark(after)} after`}`;
   if (start !== undefined && atMs < Date.parse(start)) return `${iso(atMs)} is before the trigger's start date ${start}; ${around}`;
   if (end !== undefined && atMs > Date.parse(end)) return `${iso(atMs)} is after the trigger's end date ${end}; ${around}`;

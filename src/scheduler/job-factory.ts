@@ -13,6 +13,7 @@ import { DEFAULT_JOB_POLICY, bool, checkOptionKeys, resolvePolicy, validateArgs,
 import type { Trigger, TriggerSpec } from '../core/trigger.js';
 import type { StoredJob } from '../stores/store.js';
 import { createTrigger } from '../triggers/create.js';
+import { noFireReason } from '../triggers/combined.js';
 import { setDue } from './due-time.js';
 import type { EventBus } from './event-bus.js';
 import { retryAllowed } from './policies.js';
@@ -91,7 +92,7 @@ export class JobFactory {
     const next = paused ? null : trigger.first(now);
     if (!paused && next === null) {
       trigger.dispose();
-      throw new InvalidTriggerError('trigger has no fire time after now (check its endDate); the job was not added.');
+      throw new InvalidTriggerError(noFireReason(trigger, 'the job was not added.'));
     }
     const job = JobRecord.create(id, name, fn, task, args, trigger, policy, paused, next, null);
     setDue(job);
@@ -132,6 +133,12 @@ export class JobFactory {
     if ('replaceExisting' in changes) throw InvalidArgumentError.field('changes.replaceExisting', 'applies only when adding a job.');
     if (changes.func !== undefined && changes.task !== undefined) throw InvalidArgumentError.field('changes.task', 'give either func or task, not both.');
     const policy = resolvePolicy(changes, job.policy, 'changes');
+    if (policy.maxRuns !== null && policy.maxRuns <= job.runCount && policy.maxRuns !== job.policy.maxRuns) {
+      throw InvalidArgumentError.field(
+        'changes.maxRuns',
+        `must be more than the ${job.runCount} fires job "${job.id}" has started already (got ${policy.maxRuns}); to stop it, remove it or pause it.`,
+      );
+    }
     const funcInput = changes.func ?? changes.task;
     const func = funcInput === undefined ? null : this.resolveFunc(funcInput, 'updateJob');
     const args = changes.args === undefined ? job.args : validateArgs(changes.args, 'changes.args');
@@ -150,7 +157,7 @@ export class JobFactory {
     const next = paused ? null : (trigger ?? job.trigger).first(now);
     if (!paused && next === null && (trigger !== null || job.paused)) {
       trigger?.dispose();
-      throw new InvalidTriggerError('trigger has no fire time after now (check its endDate); nothing was changed.');
+      throw new InvalidTriggerError(noFireReason(trigger ?? job.trigger, 'nothing was changed.'));
     }
     return { func, policy, args, name, paused, trigger, next };
   }
@@ -182,7 +189,20 @@ export class JobFactory {
     // recomputes its due time.
     const nextRunTime = stored.paused ? null : stored.nextRunTime;
     const retry = stored.paused ? null : stored.retry;
-    const job = JobRecord.create(stored.id, stored.name, func, stored.task, stored.args, trigger, policy, stored.paused, nextRunTime, stored.dueAt, retry);
+    const job = JobRecord.create(
+      stored.id,
+      stored.name,
+      func,
+      stored.task,
+      stored.args,
+      trigger,
+      policy,
+      stored.paused,
+      nextRunTime,
+      stored.dueAt,
+      retry,
+      stored.runCount,
+    );
     job.jitterMs = stored.jitterMs;
     // A job that waited for its task (a next run time but no due time, see Dispatcher.waitForTask) is due
     // again once its task is registered.

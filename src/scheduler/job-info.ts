@@ -35,6 +35,10 @@ export interface JobInfo {
   expectSuccessWithinSeconds: number | null;
   /** Health: overdue after this many fires in a row that did not start. */
   overdueAfterMissedFires: number;
+  /** Fires that may start in all (see JobPolicy.maxRuns); null: no limit. */
+  maxRuns: number | null;
+  /** With maxRuns: the fires that may still start (counted fires: retries and manual runs are free). */
+  remainingRuns?: number;
   runningInstances: number;
   status: JobStatus;
   /** Why, when status is load_error. */
@@ -69,11 +73,13 @@ export function toJobInfo(job: JobRecord, health: JobHealth): JobInfo {
       retryLost: policy.retryLost,
       expectSuccessWithinSeconds: policy.expectSuccessWithinSeconds,
       overdueAfterMissedFires: policy.overdueAfterMissedFires,
+      maxRuns: policy.maxRuns,
       runningInstances: job.running,
       status,
       health,
       timezone: trigger.timezone,
     };
+    if (policy.maxRuns !== null) info.remainingRuns = Math.max(0, policy.maxRuns - job.runCount);
     if (job.lastRun !== null) info.lastRun = toRun(job.lastRun);
     return info;
   }
@@ -92,6 +98,7 @@ export function toJobInfo(job: JobRecord, health: JobHealth): JobInfo {
     retryLost: policy.retryLost,
     expectSuccessWithinSeconds: policy.expectSuccessWithinSeconds,
     overdueAfterMissedFires: policy.overdueAfterMissedFires,
+    maxRuns: policy.maxRuns,
     runningInstances: job.running,
     status,
     health,
@@ -100,6 +107,7 @@ export function toJobInfo(job: JobRecord, health: JobHealth): JobInfo {
   if (job.args !== undefined) info.args = job.args;
   if (trigger.type === 'cron') info.timezone = trigger.timezone;
   if (loadError !== null) info.statusReason = loadError;
+  if (policy.maxRuns !== null) info.remainingRuns = Math.max(0, policy.maxRuns - job.runCount);
   if (job.lastRun !== null) info.lastRun = toRun(job.lastRun);
   return info;
 }

@@ -14,7 +14,9 @@ const jobFields = {
   trigger: {
     type: 'object',
     description:
-      '{ type: "interval", seconds, startDate?, endDate? } | { type: "cron", expression, timezone?, startDate?, endDate? } | { type: "date", runAt }',
+      '{ type: "interval", seconds, startDate?, endDate? } | { type: "cron", expression, timezone?, startDate?, endDate? } | { type: "date", runAt }' +
+      ' | { type: "calendarInterval", years?, months?, weeks?, days?, hour?, minute?, second?, timezone, startDate?, endDate? }' +
+      ' | { type: "or" | "and", triggers: [trigger, ...] } (nestable)',
   },
   coalesce: { type: 'boolean' },
   maxInstances: { type: 'integer', minimum: 1, maximum: 10000 },
@@ -43,6 +45,12 @@ const jobFields = {
     minimum: 1,
     maximum: 1000000,
     description: 'Health: the job is overdue after this many fires in a row that did not start (missed, skipped, lost). Default 10.',
+  },
+  maxRuns: {
+    type: ['integer', 'null'],
+    minimum: 1,
+    maximum: 1_000_000_000,
+    description: 'Fires that may start in all (retries and manual runs do not count); after the last the job is removed. Default null: no limit.',
   },
   timezone: { type: 'string', minLength: 1, maxLength: 64 },
 } as const;
@@ -161,8 +169,16 @@ export const jobInfoSchema = {
     trigger: {
       type: 'object',
       properties: {
-        type: { type: 'string', enum: ['interval', 'cron', 'date'] },
+        type: { type: 'string', enum: ['interval', 'cron', 'date', 'calendarInterval', 'or', 'and'] },
         seconds: { type: 'number' },
+        years: { type: 'integer' },
+        months: { type: 'integer' },
+        weeks: { type: 'integer' },
+        days: { type: 'integer' },
+        hour: { type: 'integer' },
+        minute: { type: 'integer' },
+        second: { type: 'integer' },
+        triggers: { type: 'array', items: { type: 'object', additionalProperties: true }, description: 'The resolved triggers of an "or" or "and".' },
         expression: { type: 'string' },
         timezone: { type: 'string' },
         startDate: { type: 'string' },
@@ -183,6 +199,8 @@ export const jobInfoSchema = {
     retryLost: { type: 'boolean' },
     expectSuccessWithinSeconds: nullableNumber,
     overdueAfterMissedFires: { type: 'integer' },
+    maxRuns: { type: ['integer', 'null'] },
+    remainingRuns: { type: 'integer', description: 'With maxRuns: the fires that may still start.' },
     runningInstances: { type: 'integer' },
     status: { type: 'string', enum: ['ok', 'task_not_registered', 'load_error'] },
     statusReason: { type: 'string', description: 'Why the stored job cannot be loaded, when status is load_error.' },

@@ -40,6 +40,8 @@ export interface StoredJob {
   dueAt: number | null;
   jitterMs: number;
   retry: PendingRetry | null;
+  /** Fires counted toward the job's maxRuns (JobRecord.runCount). */
+  runCount: number;
 }
 
 /**

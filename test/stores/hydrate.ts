@@ -16,6 +16,7 @@ export function hydrateForTest(stored: StoredJob, env: TriggerEnvironment): JobR
     stored.nextRunTime,
     stored.dueAt,
     stored.retry,
+    stored.runCount,
   );
   job.jitterMs = stored.jitterMs;
   return job;

@@ -63,6 +63,7 @@ export class JobCache {
       job.dueAt = row.due_at;
       job.jitterMs = row.jitter_ms;
       job.retry = row.paused ? null : row.retry;
+      job.runCount = row.run_count;
     } else {
       try {
         job = (this.session.context as StoreContext).hydrate(toStoredJob(row, PG_CODEC));

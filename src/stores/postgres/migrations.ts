@@ -132,6 +132,12 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX notification_outbox_job ON {schema}.notification_outbox (job_id, id);
     `,
   },
+  {
+    version: 5,
+    // The fires counted toward a job's maxRuns: advanced in the claim transaction with the schedule, so
+    // that the limit holds cluster-wide and across restarts.
+    sql: `ALTER TABLE {schema}.jobs ADD COLUMN run_count integer NOT NULL DEFAULT 0;`,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;

@@ -21,11 +21,13 @@ export interface JobRowColumns {
   due_at: number | null;
   jitter_ms: number;
   retry: unknown;
+  run_count: number;
 }
 
 /**
  * The values of a job's row after its id, in this column order: name, task, args, trigger, policy,
- * paused, next_run_time, due_at, jitter_ms, retry (the last four are its schedule: see scheduleValues).
+ * paused, next_run_time, due_at, jitter_ms, retry, run_count (the last five are its schedule: see
+ * scheduleValues).
  */
 export function jobRowValues(job: JobRecord, codec: RowCodec): unknown[] {
   if (job.task === null) throw InvalidArgumentError.field('task', `job "${job.id}" has no task name; a persistent store needs registerTask(name, func).`);
@@ -40,9 +42,12 @@ export function jobRowValues(job: JobRecord, codec: RowCodec): unknown[] {
   ];
 }
 
-/** The schedule columns of a job's row, which every pass may move: next_run_time, due_at, jitter_ms, retry. */
-export function scheduleValues(job: JobRecord, codec: RowCodec): [number | null, number | null, number, string | null] {
-  return [nullableTime(job.nextRunTime, codec), nullableTime(job.dueAt, codec), codec.time(job.jitterMs), retryJson(job.retry, codec)];
+/**
+ * The schedule columns of a job's row, which every pass may move: next_run_time, due_at, jitter_ms, retry,
+ * run_count (the fires counted toward maxRuns move with the schedule they advanced, in the same write).
+ */
+export function scheduleValues(job: JobRecord, codec: RowCodec): [number | null, number | null, number, string | null, number] {
+  return [nullableTime(job.nextRunTime, codec), nullableTime(job.dueAt, codec), codec.time(job.jitterMs), retryJson(job.retry, codec), job.runCount];
 }
 
 /** A pending retry as its JSON column holds it. */
@@ -68,6 +73,7 @@ export function toStoredJob(row: JobRowColumns, codec: RowCodec): StoredJob {
     dueAt: row.due_at,
     jitterMs: row.jitter_ms,
     retry: row.retry === null ? null : (codec.readJson(row.retry) as StoredJob['retry']),
+    runCount: row.run_count,
   };
 }
 

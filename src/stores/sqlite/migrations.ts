@@ -90,6 +90,11 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX notification_outbox_job ON notification_outbox (job_id, id);
     `,
   },
+  {
+    version: 3,
+    // The fires counted toward a job's maxRuns, kept with its schedule so that the limit holds across restarts.
+    sql: `ALTER TABLE jobs ADD COLUMN run_count INTEGER NOT NULL DEFAULT 0;`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
