@@ -9,7 +9,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
-import { HttpError, InvalidArgumentError, TickworkError, type ErrorDetail } from '../core/errors.js';
+import { HttpError, InvalidArgumentError, JobNotFoundError, TaskNotRegisteredError, TickworkError, type ErrorDetail } from '../core/errors.js';
 import { toErrorLog } from '../scheduler/error-log.js';
 import type { SchedulerService } from '../scheduler/service.js';
 import { Authenticator, type AuthOptions } from './auth.js';
@@ -21,6 +21,8 @@ import { createMetrics } from './metrics.js';
 import { schedulerPlugin } from './plugin.js';
 import { jobRoutes } from './routes/jobs.js';
 import { metaRoutes } from './routes/meta.js';
+import { documentErrors } from './openapi.js';
+import { errorSchema } from './response-schemas.js';
 
 /** Request bodies above 1 MiB are refused with 413. */
 export const BODY_LIMIT = 1024 * 1024;
@@ -54,11 +56,25 @@ declare module 'fastify' {
   }
 }
 
+/** GET /events: a text/event-stream of `id:`, `event:` and `data:` lines (see event-stream.ts). */
+const eventStreamResponse = {
+  200: { description: 'Server-Sent Events; resume with Last-Event-ID.', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+} as const;
+
+/** GET /metrics: Prometheus text exposition format. */
+const metricsResponse = {
+  200: { description: 'Prometheus text format 0.0.4.', content: { 'text/plain; version=0.0.4; charset=utf-8': { schema: { type: 'string' } } } },
+} as const;
+
 /** The access a route needs: its own `access`, or what its method implies. */
 function accessOf(request: FastifyRequest): 'public' | 'read' | 'write' {
-  const declared = request.routeOptions.config.access;
+  return routeAccess(request.routeOptions.config.access, request.method);
+}
+
+function routeAccess(declared: 'public' | 'read' | 'write' | undefined, method: string | readonly string[]): 'public' | 'read' | 'write' {
   if (declared !== undefined) return declared;
-  return request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write';
+  const methods = typeof method === 'string' ? [method] : method;
+  return methods.every((m) => m === 'GET' || m === 'HEAD') ? 'read' : 'write';
 }
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
@@ -130,6 +146,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     },
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  // The one error body, referenced as `Error#` by every route's error answers (openapi.ts).
+  app.addSchema(errorSchema);
 
   const events = new EventStream(options.scheduler, options.events);
   const metrics = createMetrics(options.scheduler);
@@ -170,6 +188,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   // validated, so a monitor key gets 403 for any mutation whatever its body; then the Content-Type rule.
   await app.register(
     async (api) => {
+      documentErrors(api, (route) => routeAccess((route.config as { access?: 'public' | 'read' | 'write' } | undefined)?.access, route.method));
       api.addHook('onRequest', async (request) => {
         const access = accessOf(request);
         if (access === 'public') return;
@@ -202,13 +221,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       await api.register(metaRoutes);
       await api.register(jobRoutes);
       // No HEAD twin: a HEAD would hold a stream slot open with nothing to read.
-      api.get('/events', { exposeHeadRoute: false, schema: { tags: ['events'], summary: 'Server-Sent Events of scheduler events' } }, (request, reply) => {
+      api.get('/events', { exposeHeadRoute: false, schema: { tags: ['events'], summary: 'Server-Sent Events of scheduler events', response: eventStreamResponse } }, (request, reply) => {
         const lastId = request.headers['last-event-id'];
         // attach throws TOO_MANY_STREAMS (503) before it writes anything: the error handler answers it.
         events.attach(reply.raw, typeof lastId === 'string' ? lastId : undefined, callerOf(request).id);
         reply.hijack();
       });
-      api.get('/metrics', { schema: { tags: ['meta'], summary: 'Prometheus metrics' } }, async (_request, reply) => {
+      api.get('/metrics', { schema: { tags: ['meta'], summary: 'Prometheus metrics', response: metricsResponse } }, async (_request, reply) => {
         reply.header('content-type', metrics.registry.contentType);
         return metrics.registry.metrics();
       });
@@ -224,6 +243,16 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
 /** Maps Fastify's own errors (validation, body size, media type) to ours; anything unknown is a generic 500. */
 function toTickworkError(error: FastifyError | TickworkError): TickworkError {
+  // The library's messages point at library calls (getJobs(), registerTask()): an API caller gets routes.
+  if (error instanceof JobNotFoundError) {
+    return new TickworkError('JOB_NOT_FOUND', `No job with id "${error.jobId}" exists; GET /api/v1/jobs lists the jobs and their ids.`);
+  }
+  if (error instanceof TaskNotRegisteredError) {
+    return new TickworkError(
+      'TASK_NOT_REGISTERED',
+      `No task named "${error.task}" is registered on this server; GET /api/v1/tasks lists the tasks a job may name (the built-in ones and those of the config's tasks module).`,
+    );
+  }
   if (error instanceof TickworkError) return error;
   const fe = error as FastifyError & {
     validation?: { instancePath: string; message?: string; params?: Record<string, unknown> }[];

@@ -39,6 +39,24 @@ interface HttpArgs {
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'];
 
+/**
+ * The shape of the http task's args (its registered argsSchema): checked when a job is created and before
+ * each run; what a schema cannot say (the URL parses, header values are clean) is {@link checkHttpArgs}'s.
+ * A URL with `user:password@` fits: it is sent as Basic auth.
+ */
+export const httpArgsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['url'],
+  properties: {
+    url: { type: 'string', minLength: 1, description: 'An absolute http or https URL.' },
+    method: { type: 'string', description: 'GET (default), POST, PUT, PATCH, DELETE or HEAD, in any case.' },
+    headers: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
+    body: { description: 'A string is sent as it is; any other JSON value as JSON (content-type application/json).' },
+    timeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 3600, description: 'Default 30.' },
+  },
+};
+
 /** A header name: an RFC 9110 token. */
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
@@ -67,7 +85,7 @@ function parseArgs(raw: unknown): HttpArgs {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw InvalidArgumentError.field('args.url', 'must use http or https.');
   const method = a.method === undefined ? 'GET' : String(a.method).toUpperCase();
-  if (!METHODS.includes(method)) throw InvalidArgumentError.field('args.method', 'must be GET, POST, PUT, PATCH, DELETE or HEAD.');
+  if (!METHODS.includes(method)) throw InvalidArgumentError.field('args.method', `must be one of ${METHODS.join(', ')} (any case).`);
   const headers = parseHeaders(a.headers);
   let body: string | undefined;
   if (a.body !== undefined && a.body !== null) {

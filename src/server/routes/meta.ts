@@ -3,15 +3,22 @@ import type { FastifyInstance } from 'fastify';
 import { previewFires } from '../../triggers/preview.js';
 import type { TriggerSpec } from '../../core/trigger.js';
 import { previewBody } from '../schemas.js';
+import { healthSchema, notReadySchema, previewSchema, readySchema, schedulerStatusSchema, taskListSchema, whoamiSchema } from '../response-schemas.js';
 import { callerOf } from '../request.js';
 
 export async function metaRoutes(app: FastifyInstance): Promise<void> {
   const scheduler = app.scheduler;
 
   // Liveness only: no key needed, nothing revealed.
-  app.get('/health', { config: { access: 'public' }, schema: { tags: ['meta'], summary: 'Liveness (no key needed)' } }, async () => ({ status: 'ok' }));
+  app.get('/health', { config: { access: 'public' }, schema: { tags: ['meta'], summary: 'Liveness (no key needed)', response: { 200: healthSchema } } }, async () => ({ status: 'ok' }));
 
-  app.get('/ready', { schema: { tags: ['meta'], summary: 'Readiness: the scheduler runs and its store answers' } }, async (_request, reply) => {
+  app.get('/ready', {
+      schema: {
+        tags: ['meta'],
+        summary: 'Readiness: the scheduler runs and its store answers',
+        response: { 200: readySchema, 503: { description: 'Not ready (the readiness body), or the error body.', ...notReadySchema } },
+      },
+    }, async (_request, reply) => {
     try {
       await scheduler.checkStore();
     } catch (error) {
@@ -25,25 +32,28 @@ export async function metaRoutes(app: FastifyInstance): Promise<void> {
     return { status: 'ready', scheduler: scheduler.isPaused ? 'paused' : 'running', store: 'ok' };
   });
 
-  app.get('/whoami', { schema: { tags: ['meta'], summary: "The caller's role" } }, async (request) => {
+  app.get('/whoami', { schema: { tags: ['meta'], summary: "The caller's role", response: { 200: whoamiSchema } } }, async (request) => {
     const caller = callerOf(request);
     return caller.keyIndex === undefined ? { role: caller.role, via: caller.via } : { role: caller.role, via: caller.via, keyIndex: caller.keyIndex };
   });
 
-  app.get('/scheduler', { schema: { tags: ['scheduler'], summary: 'Scheduler state' } }, async () => scheduler.status());
+  app.get('/scheduler', { schema: { tags: ['scheduler'], summary: 'Scheduler state', response: { 200: schedulerStatusSchema } } }, async () => scheduler.status());
 
-  app.post('/scheduler/pause', { schema: { tags: ['scheduler'], summary: 'Pause the whole scheduler' } }, async () => {
+  app.post('/scheduler/pause', { schema: { tags: ['scheduler'], summary: 'Pause the whole scheduler', response: { 200: schedulerStatusSchema } } }, async () => {
     await scheduler.pause();
     return scheduler.status();
   });
 
-  app.post('/scheduler/resume', { schema: { tags: ['scheduler'], summary: 'Resume the whole scheduler' } }, async () => {
+  app.post('/scheduler/resume', { schema: { tags: ['scheduler'], summary: 'Resume the whole scheduler', response: { 200: schedulerStatusSchema } } }, async () => {
     await scheduler.resume();
     return scheduler.status();
   });
 
-  app.get('/tasks', { schema: { tags: ['meta'], summary: 'Registered task names' } }, async () => ({
-    items: scheduler.taskNames.map((name) => ({ name })),
+  app.get('/tasks', { schema: { tags: ['meta'], summary: 'Registered tasks, with the schema of their args when they declare one', response: { 200: taskListSchema } } }, async () => ({
+    items: scheduler.taskNames.map((name) => {
+      const argsSchema = scheduler.taskArgsSchema(name);
+      return argsSchema === undefined ? { name } : { name, argsSchema };
+    }),
   }));
 
   // A read (it changes nothing), so monitor keys may call it; still a POST with a JSON body.
@@ -51,7 +61,7 @@ export async function metaRoutes(app: FastifyInstance): Promise<void> {
     '/schedules/preview',
     {
       config: { access: 'read' },
-      schema: { tags: ['meta'], summary: 'Next fire times of a trigger, with DST marks', body: previewBody },
+      schema: { tags: ['meta'], summary: 'Next fire times of a trigger, with DST marks', body: previewBody, response: { 200: previewSchema } },
     },
     async (request) => {
       const { trigger, count, from } = request.body;
