@@ -7,8 +7,10 @@
 import { ERROR_STATUS } from '../core/errors.js';
 
 const nullableNumber = { type: ['number', 'null'] } as const;
-const dateTime = { type: 'string', format: 'date-time' } as const;
-const nullableDateTime = { type: ['string', 'null'], format: 'date-time' } as const;
+/** Date.toISOString: UTC with milliseconds; a year past 9999 (a far preview) is written `+010315-...`. */
+const DATE_NOTE = 'ISO 8601 UTC with milliseconds; a year past 9999 is written with a sign and six digits (+010315-11-21T17:46:40.000Z).';
+const dateTime = { type: 'string', format: 'date-time', description: DATE_NOTE } as const;
+const nullableDateTime = { type: ['string', 'null'], format: 'date-time', description: DATE_NOTE } as const;
 
 /** `{ error: { code, message, details? } }`: every error answer of the API, whatever its status. */
 export const errorSchema = {
