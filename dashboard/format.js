@@ -9,6 +9,10 @@ const dateTime = new Intl.DateTimeFormat(undefined, {
   minute: '2-digit',
   second: '2-digit',
 });
+export function formatInstant(iso) {
+  return iso ? dateTime.format(new Date(iso)) : '—';
+}
+
 /**
  * The finest unit a list of fire times needs to tell them apart: `ms` when any has milliseconds (a 0.7 s
  * interval), `s` when any has seconds (a 6-field cron), else `min`. Times of one list share it.

@@ -41,7 +41,10 @@ function ajv(): Ajv {
 /** Compiles `schema`; throws an InvalidArgumentError at `where` when it is not a usable JSON Schema. */
 export function compileArgsSchema(schema: unknown, where: string): ArgsValidator {
   if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) {
-    throw InvalidArgumentError.field(where, `must be a JSON Schema object, e.g. { type: "object", required: ["url"], properties: { url: { type: "string" } } }.`);
+    throw InvalidArgumentError.field(
+      where,
+      `must be a JSON Schema object, e.g. { type: "object", required: ["url"], properties: { url: { type: "string" } } }.`,
+    );
   }
   let validate: ValidateFunction;
   try {
@@ -69,6 +72,7 @@ function pathOf(pointer: string): string {
 /** A value's JSON type, never the value itself. */
 function typeName(value: unknown): string {
   if (value === null) return 'null';
+  if (value === undefined) return 'none (no args)';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'number') return Number.isInteger(value) ? 'an integer' : 'a number';
   if (typeof value === 'object') return 'an object';

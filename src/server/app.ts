@@ -221,12 +221,16 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       await api.register(metaRoutes);
       await api.register(jobRoutes);
       // No HEAD twin: a HEAD would hold a stream slot open with nothing to read.
-      api.get('/events', { exposeHeadRoute: false, schema: { tags: ['events'], summary: 'Server-Sent Events of scheduler events', response: eventStreamResponse } }, (request, reply) => {
-        const lastId = request.headers['last-event-id'];
-        // attach throws TOO_MANY_STREAMS (503) before it writes anything: the error handler answers it.
-        events.attach(reply.raw, typeof lastId === 'string' ? lastId : undefined, callerOf(request).id);
-        reply.hijack();
-      });
+      api.get(
+        '/events',
+        { exposeHeadRoute: false, schema: { tags: ['events'], summary: 'Server-Sent Events of scheduler events', response: eventStreamResponse } },
+        (request, reply) => {
+          const lastId = request.headers['last-event-id'];
+          // attach throws TOO_MANY_STREAMS (503) before it writes anything: the error handler answers it.
+          events.attach(reply.raw, typeof lastId === 'string' ? lastId : undefined, callerOf(request).id);
+          reply.hijack();
+        },
+      );
       api.get('/metrics', { schema: { tags: ['meta'], summary: 'Prometheus metrics', response: metricsResponse } }, async (_request, reply) => {
         reply.header('content-type', metrics.registry.contentType);
         return metrics.registry.metrics();

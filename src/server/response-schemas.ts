@@ -241,7 +241,11 @@ export const taskListSchema = {
         required: ['name'],
         properties: {
           name: { type: 'string' },
-          argsSchema: { type: 'object', additionalProperties: true, description: "The JSON Schema a job's args are checked against, when the task declares one." },
+          argsSchema: {
+            type: 'object',
+            additionalProperties: true,
+            description: "The JSON Schema a job's args are checked against, when the task declares one.",
+          },
         },
       },
     },

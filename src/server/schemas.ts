@@ -91,4 +91,3 @@ export const previewBody = {
     from: { type: 'string', maxLength: 40 },
   },
 } as const;
-

@@ -116,7 +116,9 @@ export function checkConformance(app: FastifyInstance): void {
     if (!validate(body)) violations.push(`${where}: ${ajv.errorsText(validate.errors?.slice(0, 3))} in ${payload.slice(0, 300)}`);
     const raw = rawPayloads.get(request);
     if (raw !== undefined && !isDeepStrictEqual(JSON.parse(JSON.stringify(raw)), body)) {
-      violations.push(`${where}: the serialized answer differs from what the handler returned (a field missing from the response schema?): ${JSON.stringify(raw).slice(0, 300)}`);
+      violations.push(
+        `${where}: the serialized answer differs from what the handler returned (a field missing from the response schema?): ${JSON.stringify(raw).slice(0, 300)}`,
+      );
     }
     return payload;
   });

@@ -74,23 +74,35 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
   app.patch<{ Params: IdParams; Body: Record<string, unknown> }>(
     '/jobs/:id',
     {
-      schema: { tags: ['jobs'], summary: 'Change a job (each field optional)', params: jobParams, body: patchJobBody, response: { 200: jobInfoSchema, ...errorResponses(404, 422) } },
+      schema: {
+        tags: ['jobs'],
+        summary: 'Change a job (each field optional)',
+        params: jobParams,
+        body: patchJobBody,
+        response: { 200: jobInfoSchema, ...errorResponses(404, 422) },
+      },
     },
     async (request) => scheduler.updateJob(request.params.id, request.body as never),
   );
 
   app.delete<{ Params: IdParams }>(
     '/jobs/:id',
-    { schema: { tags: ['jobs'], summary: 'Remove a job', params: jobParams, response: { 204: noContent, ...errorResponses(404) } } }, async (request, reply) => {
-    await scheduler.removeJob(request.params.id);
-    reply.code(204);
-  });
-
-  app.post<{ Params: IdParams }>('/jobs/:id/pause', { schema: { tags: ['jobs'], summary: 'Pause a job', params: jobParams, response: { 200: jobInfoSchema, ...errorResponses(404) } } }, async (request) =>
-    scheduler.pauseJob(request.params.id),
+    { schema: { tags: ['jobs'], summary: 'Remove a job', params: jobParams, response: { 204: noContent, ...errorResponses(404) } } },
+    async (request, reply) => {
+      await scheduler.removeJob(request.params.id);
+      reply.code(204);
+    },
   );
 
-  app.post<{ Params: IdParams }>('/jobs/:id/resume', {
+  app.post<{ Params: IdParams }>(
+    '/jobs/:id/pause',
+    { schema: { tags: ['jobs'], summary: 'Pause a job', params: jobParams, response: { 200: jobInfoSchema, ...errorResponses(404) } } },
+    async (request) => scheduler.pauseJob(request.params.id),
+  );
+
+  app.post<{ Params: IdParams }>(
+    '/jobs/:id/resume',
+    {
       schema: {
         tags: ['jobs'],
         summary: 'Resume a job',
@@ -98,16 +110,20 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
         params: jobParams,
         response: { 200: { anyOf: [jobInfoSchema, removedSchema] }, ...errorResponses(404) },
       },
-    }, async (request, reply) => {
-    const job = await scheduler.resumeJob(request.params.id);
-    if (job === undefined) {
-      reply.code(200);
-      return { removed: true, message: 'The trigger has no further fire time, so the job was removed.' };
-    }
-    return job;
-  });
+    },
+    async (request, reply) => {
+      const job = await scheduler.resumeJob(request.params.id);
+      if (job === undefined) {
+        reply.code(200);
+        return { removed: true, message: 'The trigger has no further fire time, so the job was removed.' };
+      }
+      return job;
+    },
+  );
 
-  app.post<{ Params: IdParams }>('/jobs/:id/run', {
+  app.post<{ Params: IdParams }>(
+    '/jobs/:id/run',
+    {
       schema: {
         tags: ['jobs'],
         summary: 'Run a job now',
@@ -115,11 +131,13 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
         params: jobParams,
         response: { 202: jobInfoSchema, ...errorResponses(404, 409, 422) },
       },
-    }, async (request, reply) => {
-    const job = await scheduler.runJobNow(request.params.id);
-    reply.code(202);
-    return job;
-  });
+    },
+    async (request, reply) => {
+      const job = await scheduler.runJobNow(request.params.id);
+      reply.code(202);
+      return job;
+    },
+  );
 
   app.post<{ Params: IdParams }>(
     '/jobs/:id/cancel',
@@ -130,7 +148,13 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Params: IdParams; Querystring: { limit?: string; cursor?: string } }>(
     '/jobs/:id/runs',
     {
-      schema: { tags: ['jobs'], summary: 'Run history, newest first', params: jobParams, querystring: listRunsQuery, response: { 200: runPageSchema, ...errorResponses(404) } },
+      schema: {
+        tags: ['jobs'],
+        summary: 'Run history, newest first',
+        params: jobParams,
+        querystring: listRunsQuery,
+        response: { 200: runPageSchema, ...errorResponses(404) },
+      },
     },
     async (request) => {
       const limit = parseLimit(request.query.limit);

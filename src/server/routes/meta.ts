@@ -10,51 +10,73 @@ export async function metaRoutes(app: FastifyInstance): Promise<void> {
   const scheduler = app.scheduler;
 
   // Liveness only: no key needed, nothing revealed.
-  app.get('/health', { config: { access: 'public' }, schema: { tags: ['meta'], summary: 'Liveness (no key needed)', response: { 200: healthSchema } } }, async () => ({ status: 'ok' }));
+  app.get(
+    '/health',
+    { config: { access: 'public' }, schema: { tags: ['meta'], summary: 'Liveness (no key needed)', response: { 200: healthSchema } } },
+    async () => ({ status: 'ok' }),
+  );
 
-  app.get('/ready', {
+  app.get(
+    '/ready',
+    {
       schema: {
         tags: ['meta'],
         summary: 'Readiness: the scheduler runs and its store answers',
         response: { 200: readySchema, 503: { description: 'Not ready (the readiness body), or the error body.', ...notReadySchema } },
       },
-    }, async (_request, reply) => {
-    try {
-      await scheduler.checkStore();
-    } catch (error) {
-      reply.code(503);
-      return { status: 'unavailable', scheduler: scheduler.isRunning ? 'running' : 'stopped', store: 'unavailable', error: (error as Error).message };
-    }
-    if (!scheduler.isRunning) {
-      reply.code(503);
-      return { status: 'unavailable', scheduler: 'stopped', store: 'ok' };
-    }
-    return { status: 'ready', scheduler: scheduler.isPaused ? 'paused' : 'running', store: 'ok' };
-  });
+    },
+    async (_request, reply) => {
+      try {
+        await scheduler.checkStore();
+      } catch (error) {
+        reply.code(503);
+        return { status: 'unavailable', scheduler: scheduler.isRunning ? 'running' : 'stopped', store: 'unavailable', error: (error as Error).message };
+      }
+      if (!scheduler.isRunning) {
+        reply.code(503);
+        return { status: 'unavailable', scheduler: 'stopped', store: 'ok' };
+      }
+      return { status: 'ready', scheduler: scheduler.isPaused ? 'paused' : 'running', store: 'ok' };
+    },
+  );
 
   app.get('/whoami', { schema: { tags: ['meta'], summary: "The caller's role", response: { 200: whoamiSchema } } }, async (request) => {
     const caller = callerOf(request);
     return caller.keyIndex === undefined ? { role: caller.role, via: caller.via } : { role: caller.role, via: caller.via, keyIndex: caller.keyIndex };
   });
 
-  app.get('/scheduler', { schema: { tags: ['scheduler'], summary: 'Scheduler state', response: { 200: schedulerStatusSchema } } }, async () => scheduler.status());
+  app.get('/scheduler', { schema: { tags: ['scheduler'], summary: 'Scheduler state', response: { 200: schedulerStatusSchema } } }, async () =>
+    scheduler.status(),
+  );
 
-  app.post('/scheduler/pause', { schema: { tags: ['scheduler'], summary: 'Pause the whole scheduler', response: { 200: schedulerStatusSchema } } }, async () => {
-    await scheduler.pause();
-    return scheduler.status();
-  });
+  app.post(
+    '/scheduler/pause',
+    { schema: { tags: ['scheduler'], summary: 'Pause the whole scheduler', response: { 200: schedulerStatusSchema } } },
+    async () => {
+      await scheduler.pause();
+      return scheduler.status();
+    },
+  );
 
-  app.post('/scheduler/resume', { schema: { tags: ['scheduler'], summary: 'Resume the whole scheduler', response: { 200: schedulerStatusSchema } } }, async () => {
-    await scheduler.resume();
-    return scheduler.status();
-  });
+  app.post(
+    '/scheduler/resume',
+    { schema: { tags: ['scheduler'], summary: 'Resume the whole scheduler', response: { 200: schedulerStatusSchema } } },
+    async () => {
+      await scheduler.resume();
+      return scheduler.status();
+    },
+  );
 
-  app.get('/tasks', { schema: { tags: ['meta'], summary: 'Registered tasks, with the schema of their args when they declare one', response: { 200: taskListSchema } } }, async () => ({
-    items: scheduler.taskNames.map((name) => {
-      const argsSchema = scheduler.taskArgsSchema(name);
-      return argsSchema === undefined ? { name } : { name, argsSchema };
+  app.get(
+    '/tasks',
+    { schema: { tags: ['meta'], summary: 'Registered tasks, with the schema of their args when they declare one', response: { 200: taskListSchema } } },
+    async () => ({
+      items: scheduler.taskNames.map((name) => {
+        const argsSchema = scheduler.taskArgsSchema(name);
+        return argsSchema === undefined ? { name } : { name, argsSchema };
+      }),
     }),
-  }));
+  );
 
   // A read (it changes nothing), so monitor keys may call it; still a POST with a JSON body.
   app.post<{ Body: { trigger: TriggerSpec; count?: number; from?: string } }>(
