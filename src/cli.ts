@@ -91,8 +91,18 @@ async function main(argv: string[]): Promise<void> {
   await serve(await loadConfig(process.env, rest, process.cwd()));
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
+/**
+ * The start-up failure as the operator reads it: the server does not retry, it exits. A store error's
+ * "retrying with backoff" holds for a running scheduler, not here.
+ */
+function startupMessage(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
+  if ((error as { code?: unknown }).code !== 'STORE_UNAVAILABLE') return message;
+  return `${message.replace(/;? ?retrying with backoff\.?$/, '.')} The server did not start and exits with code 1; check TICKWORK_STORE and that the database is reachable (a supervisor such as systemd starts it again).`;
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  const message = startupMessage(error);
   console.error(JSON.stringify({ level: 60, event: 'startup_failed', code: (error as { code?: unknown }).code, msg: message }));
   process.exit(1);
 });

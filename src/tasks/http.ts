@@ -286,13 +286,14 @@ function networkFailure(error: unknown, request: HttpRequest, runSignal: AbortSi
   return failure('HTTP_NETWORK', Redactor.of(args).scrub(`${request.method} ${origin} failed: ${causeOf(error)}`));
 }
 
-/** The most telling message of a fetch error: its cause's (`connect ECONNREFUSED 127.0.0.1:9`). */
+/** The most telling message of a fetch error ("fetch failed"): its cause's (`connect ECONNREFUSED 127.0.0.1:9`), with the cause's code when the message lacks it. */
 function causeOf(error: unknown): string {
   let cause: unknown = (error as { cause?: unknown } | null)?.cause ?? error;
   if (cause instanceof AggregateError && cause.message === '' && cause.errors.length > 0) cause = cause.errors[0];
   if (cause instanceof Error) {
     const code = (cause as { code?: unknown }).code;
-    if (cause.message !== '') return cause.message;
+    // undici's own errors (UND_ERR_CONNECT_TIMEOUT, UND_ERR_SOCKET) say their code only in `code`.
+    if (cause.message !== '') return typeof code === 'string' && !cause.message.includes(code) ? `${cause.message} (${code})` : cause.message;
     if (typeof code === 'string') return code;
     return cause.name;
   }
