@@ -8,10 +8,12 @@
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
-import type { Logger as PinoLogger } from 'pino';
+import { pino, type Logger as PinoLogger } from 'pino';
 import { HttpError, InvalidArgumentError, JobNotFoundError, TaskNotRegisteredError, TickworkError, type ErrorDetail } from '../core/errors.js';
 import { toErrorLog } from '../scheduler/error-log.js';
 import type { SchedulerService } from '../scheduler/service.js';
+import { registerBuiltInTasks } from '../tasks/index.js';
+import type { ShellAllowEntry } from '../tasks/shell.js';
 import { Authenticator, type AuthOptions } from './auth.js';
 import { checkContentType } from './content-type.js';
 import { EventStream, type EventStreamOptions } from './event-stream.js';
@@ -34,9 +36,28 @@ export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 /** Open connections at most; more are refused. */
 export const MAX_CONNECTIONS = 1024;
 
-export interface ServerOptions extends Pick<AuthOptions, 'adminKeys' | 'monitorKeys'> {
+/**
+ * Options of {@link buildServer}. Only `scheduler` is required:
+ *
+ *   const app = await buildServer({ scheduler, adminKeys: [process.env.TICKWORK_ADMIN_KEY!] });
+ *   await app.listen({ port: 8080 });
+ */
+export interface ServerOptions {
+  /** The scheduler the server drives; it is started when the app is ready and shut down when it closes. */
   scheduler: SchedulerService;
-  logger: PinoLogger;
+  /** Keys with the admin role (everything) and the monitor role (read-only). Default none: loopback clients only. */
+  adminKeys?: readonly string[];
+  monitorKeys?: readonly string[];
+  /** Request and audit log (a pino logger). Default: pino at level info, to stdout. */
+  logger?: PinoLogger;
+  /**
+   * Registers the built-in `log` and `http` tasks (and `shell` with `shellAllow`) for a name the scheduler
+   * has no task for yet; a task of your own under one of those names stays. Default true.
+   */
+  builtInTasks?: boolean;
+  /** The `shell` task's allow-list (see ShellAllowEntry); without one there is no `shell` task. */
+  shellAllow?: readonly ShellAllowEntry[];
+  /** Bound on waiting for running jobs when the app closes, in seconds (default 30); then their signals are aborted. */
   shutdownTimeoutSeconds?: number;
   /** Limits of GET /api/v1/events: `maxStreams` (100), `maxStreamsPerCaller` (10), `maxBufferedBytes` (1 MiB). */
   events?: EventStreamOptions;
@@ -77,7 +98,17 @@ function routeAccess(declared: 'public' | 'read' | 'write' | undefined, method: 
   return methods.every((m) => m === 'GET' || m === 'HEAD') ? 'read' : 'write';
 }
 
-export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+export async function buildServer(serverOptions: ServerOptions): Promise<FastifyInstance> {
+  // Duck-typed: a second copy of the package in node_modules has its own SchedulerService class.
+  if (
+    typeof serverOptions !== 'object' ||
+    serverOptions === null ||
+    typeof (serverOptions.scheduler as { start?: unknown } | undefined)?.start !== 'function'
+  ) {
+    throw InvalidArgumentError.field('options.scheduler', 'buildServer needs { scheduler: new SchedulerService(...) }.');
+  }
+  const options = { ...serverOptions, logger: serverOptions.logger ?? pino({ level: 'info' }) };
+  if (options.builtInTasks !== false) registerBuiltInTasks(options.scheduler, options.shellAllow ?? [], { keepRegistered: true });
   const app = Fastify({
     // Fastify types its logger by the instance given; the app is used as a plain FastifyInstance.
     loggerInstance: options.logger as unknown as FastifyBaseLogger,
@@ -105,7 +136,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.server.headersTimeout = HEADERS_TIMEOUT_MS;
   // Beyond this many open connections new ones are refused at once (event streams count: at most 100).
   app.server.maxConnections = MAX_CONNECTIONS;
-  const auth = new Authenticator({ ...options.authLimits, adminKeys: options.adminKeys, monitorKeys: options.monitorKeys });
+  const auth = new Authenticator({ ...options.authLimits, adminKeys: options.adminKeys ?? [], monitorKeys: options.monitorKeys ?? [] });
   if (!auth.keysConfigured) {
     options.logger.warn({ event: 'auth_loopback_only' }, 'no API keys configured: serving loopback clients only (set TICKWORK_ADMIN_KEY to allow others)');
   }
