@@ -117,7 +117,9 @@ export async function buildServer(serverOptions: ServerOptions): Promise<Fastify
     bodyLimit: BODY_LIMIT,
     // Unknown fields are rejected, not stripped; types are never coerced ("2" is not 2).
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
-    return503OnClosing: true,
+    // Fastify's own 503 while closing has a body of its own; the onRequest hook below answers SHUTTING_DOWN
+    // with the Error body instead, as the OpenAPI document says.
+    return503OnClosing: false,
     // A client gets 30 s to send its whole request (a trickled body must not hold a socket, or delay a
     // shutdown, forever); headers within 10 s. Responses (the event stream) are not bounded by these.
     requestTimeout: REQUEST_TIMEOUT_MS,
@@ -182,7 +184,9 @@ export async function buildServer(serverOptions: ServerOptions): Promise<Fastify
 
   const events = new EventStream(options.scheduler, options.events);
   const metrics = createMetrics(options.scheduler);
+  let closing = false;
   app.addHook('preClose', async () => {
+    closing = true;
     // Open event streams would keep the server from closing.
     events.close();
     metrics.close();
@@ -196,7 +200,15 @@ export async function buildServer(serverOptions: ServerOptions): Promise<Fastify
 
   // Only origin-form targets ("/path?query"): an absolute-form ("http://x/api") or asterisk-form target is
   // refused before routing, so no spelling of a path reaches a route by another way.
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
+    // A request on a connection still open while the server closes (running jobs finish first).
+    if (closing) {
+      reply.header('connection', 'close');
+      throw new HttpError(
+        'SHUTTING_DOWN',
+        'The server is shutting down (running jobs finish first) and takes no new requests; retry on another replica or once it is back.',
+      );
+    }
     if (!(request.raw.url ?? '').startsWith('/')) {
       throw InvalidArgumentError.field('request', 'the request target must be a path starting with "/" (origin-form).');
     }
