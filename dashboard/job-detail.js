@@ -6,7 +6,7 @@ import { runChart } from './chart.js';
 import { fill, h } from './dom.js';
 import { ExplainView } from './explain.js';
 import { healthBlock } from './health.js';
-import { formatCountdown, formatDuration, formatFire, formatInZone, formatInstant } from './format.js';
+import { formatCountdown, formatDuration, formatFire, formatInZone, formatInstant, precisionOf } from './format.js';
 import { outcomeBadge, stateBadges } from './jobs-table.js';
 import { openModal } from './dialogs.js';
 import { DST_NOTE, triggerSpec, triggerSummary } from './triggers.js';
@@ -307,6 +307,8 @@ export class JobDetail {
  */
 export function fireItems(items, zone) {
   const other = zone && zone !== Intl.DateTimeFormat().resolvedOptions().timeZone ? zone : null;
+  // Seconds or milliseconds when the schedule has them: a 0.7 s interval's fires must not all read "03:01".
+  const precision = precisionOf(items.map((item) => item.at));
   return h(
     'ol',
     { class: 'fires' },
@@ -314,8 +316,8 @@ export function fireItems(items, zone) {
       h(
         'li',
         {},
-        h('time', { dateTime: item.at, text: formatFire(item.at) }),
-        other === null ? null : h('span', { class: 'muted small zone-time', text: ` (${formatInZone(item.at, other)})` }),
+        h('time', { dateTime: item.at, text: formatFire(item.at, precision) }),
+        other === null ? null : h('span', { class: 'muted small zone-time', text: ` (${formatInZone(item.at, other, precision)})` }),
         item.dst ? h('span', { class: `dst dst-${item.dst}`, title: DST_NOTE[item.dst] ?? '', text: `DST ${item.dst}` }) : null,
       ),
     ),

@@ -96,9 +96,13 @@ export async function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]
   } else if (explicit !== undefined) {
     throw InvalidArgumentError.field('config', `file ${candidate} does not exist.`);
   }
-  const port = Number(flag(argv, 'port') ?? env.PORT ?? 8080);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw InvalidArgumentError.field('PORT', `must be an integer from 0 to 65535, got "${String(env.PORT)}".`);
+  // The message names where the port came from (the --port flag or PORT) and the value given there.
+  const portFlag = flag(argv, 'port');
+  const portText = portFlag ?? env.PORT;
+  const port = Number(portText ?? 8080);
+  if (portText === '' || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw InvalidArgumentError.field(portFlag === undefined ? 'PORT' : '--port', `must be an integer from 0 to 65535, got "${String(portText)}".`);
+  }
   const shutdownTimeoutSeconds = Number(env.TICKWORK_SHUTDOWN_TIMEOUT ?? module.shutdownTimeoutSeconds ?? 30);
   if (!(shutdownTimeoutSeconds >= 0)) throw InvalidArgumentError.field('TICKWORK_SHUTDOWN_TIMEOUT', 'must be a non-negative number of seconds.');
   const logLevel = (env.LOG_LEVEL ?? 'info') as LogLevel;

@@ -75,6 +75,16 @@ async function serve(config: ServerConfig): Promise<void> {
 }
 
 /**
+ * The start-up failure as the operator reads it: the server does not retry, it exits. A store error's
+ * "retrying with backoff" holds for a running scheduler, not here.
+ */
+function startupMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if ((error as { code?: unknown }).code !== 'STORE_UNAVAILABLE') return message;
+  return `${message.replace(/;? ?retrying with backoff\.?$/, '.')} The server did not start and exits with code 1; check TICKWORK_STORE and that the database is reachable (a supervisor such as systemd starts it again).`;
+}
+
+/**
  * Starts the server with the flags after `serve`; a start-up failure is one JSON log line
  * (`startup_failed`, with the error's code) and exit code 1.
  */
@@ -82,7 +92,7 @@ export function serveCommand(args: readonly string[]): void {
   loadConfig(process.env, args, process.cwd())
     .then(serve)
     .catch((error: unknown) => {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = startupMessage(error);
       console.error(JSON.stringify({ level: 60, event: 'startup_failed', code: (error as { code?: unknown }).code, msg: message }));
       process.exit(1);
     });

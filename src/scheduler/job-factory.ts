@@ -89,6 +89,7 @@ export class JobFactory {
     }
     const now = this.clock.now();
     const trigger = this.trigger(triggerSpec, now, id);
+    refuseMissedDate(trigger, policy.misfireGraceTime, now, 'added');
     const next = paused ? null : trigger.first(now);
     if (!paused && next === null) {
       trigger.dispose();
@@ -110,13 +111,15 @@ export class JobFactory {
       throw InvalidArgumentError.field('func', `${method} needs a function or the name of a registered task, got ${describeType(func)}.`);
     }
     const task = this.tasks.nameOf(func as JobFunction) ?? null;
-    if (task === null && this.persistent) {
+    // A registered function runs as its task does (with an argsSchema, its args checked first).
+    if (task !== null) return { fn: this.tasks.get(task) ?? (func as JobFunction), task };
+    if (this.persistent) {
       throw new TaskNotRegisteredError(
         func.name === '' ? '(anonymous)' : func.name,
         `A persistent store keeps a task name, not a function: call scheduler.registerTask(name, func) first, then add the job with func or its name.`,
       );
     }
-    return { fn: func as JobFunction, task };
+    return { fn: func as JobFunction, task: null };
   }
 
   /** A trigger from a spec for job `jobId` (what cron's H hashes), in the scheduler's zone unless the spec names one. */
@@ -154,6 +157,7 @@ export class JobFactory {
     }
     const now = this.clock.now();
     const trigger = triggerSpec === undefined ? null : this.trigger(triggerSpec, now, job.id);
+    if (trigger !== null) refuseMissedDate(trigger, policy.misfireGraceTime, now, 'changed');
     const next = paused ? null : (trigger ?? job.trigger).first(now);
     if (!paused && next === null && (trigger !== null || job.paused)) {
       trigger?.dispose();
@@ -234,4 +238,26 @@ export class JobFactory {
  */
 function keptRetry(retry: PendingRetry | null, paused: boolean, policy: JobPolicy, nextRunTime: number | null): PendingRetry | null {
   return retry !== null && !paused && retryAllowed(policy.retries, retry.attempt - 1, retry.at, nextRunTime) ? retry : null;
+}
+
+/**
+ * Refuses a new date trigger whose time is already past its misfire grace: the job could never run (its
+ * one fire would be recorded missed and the job removed at once). APScheduler 3 keeps such a job and its
+ * misfire check drops it later with a log line; a caller who made a mistake (a date in the past, a wrong
+ * year or zone) is better told now. A date within the grace, or with no grace (null), is kept and runs
+ * at once. Stored jobs are not checked when loaded: past dates there follow the misfire rules.
+ */
+function refuseMissedDate(trigger: Trigger, misfireGraceTime: number | null, now: number, verb: 'added' | 'changed'): void {
+  if (trigger.type !== 'date' || misfireGraceTime === null) return;
+  const runAt = trigger.first(now);
+  if (runAt === null || now - runAt <= misfireGraceTime * 1000) return;
+  trigger.dispose();
+  throw new InvalidTriggerError(
+    `trigger.runAt (${new Date(runAt).toISOString()}) is ${formatSeconds((now - runAt) / 1000)} in the past, beyond the job's misfireGraceTime (${misfireGraceTime} s), so it could never run; nothing was ${verb}. Give a future runAt, or misfireGraceTime: null to run a past date at once.`,
+    { path: 'trigger.runAt' },
+  );
+}
+
+function formatSeconds(seconds: number): string {
+  return seconds < 120 ? `${Math.round(seconds * 1000) / 1000} s` : seconds < 7200 ? `${Math.round(seconds / 60)} min` : `${Math.round(seconds / 3600)} h`;
 }

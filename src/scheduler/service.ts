@@ -187,17 +187,24 @@ export class SchedulerService {
 
   /**
    * Registers a named task, so that stored jobs can refer to it (a closure cannot be stored).
-   * `options.checkArgs` validates a job's args for this task whenever a job is added with it or its args
-   * or task change: bad args are refused then, not at every run.
+   * `options.argsSchema` (JSON Schema) and `options.checkArgs` validate a job's args for this task whenever
+   * a job is added with it or its args or task change: bad args are refused then (an InvalidArgumentError
+   * naming the field), not at every run. The schema is checked again before each run.
    */
   registerTask(name: string, func: JobFunction, options?: TaskOptions): void {
     this.tasks.register(name, func, options);
-    if (this.run.storeReady) this.dispatcher.taskRegistered(name, func);
+    // Stored jobs get the function the registry runs (with an argsSchema, one that checks args first).
+    if (this.run.storeReady) this.dispatcher.taskRegistered(name, this.tasks.get(name) ?? func);
   }
 
   /** The registered task names. */
   get taskNames(): string[] {
     return this.tasks.names();
+  }
+
+  /** The JSON Schema a task's args are checked against, if it was registered with one. */
+  taskArgsSchema(name: string): Record<string, unknown> | undefined {
+    return this.tasks.argsSchemaOf(name);
   }
 
   /** Every recorded run outcome, as plain values and without an event (see RunObserver); returns the remover. */

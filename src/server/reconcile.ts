@@ -2,13 +2,15 @@
  * Config jobs are reconciled by id at every start: created if missing, updated if their definition
  * changed (a changed trigger recomputes the next run), left alone otherwise. A pause set over the API
  * survives (the config's `paused` only applies when the job is created); stored jobs absent from the
- * config are kept.
+ * config are kept. A date job whose time is past its grace is skipped with a warning (`config_job_skipped`):
+ * a one-shot job that already ran was removed, and must not be re-created nor fail the start.
  */
 import type { Logger } from '../core/logger.js';
 import type { AddJobSpec, SchedulerService } from '../scheduler/service.js';
 import type { JobInfo } from '../scheduler/job-info.js';
 import { createTrigger } from '../triggers/create.js';
 import { CronCompiler } from '../cron/compiler.js';
+import { InvalidTriggerError } from '../core/errors.js';
 
 type ConfigJob = Omit<AddJobSpec, 'func'> & { id: string; task: string };
 
@@ -18,7 +20,14 @@ export async function reconcileJobs(scheduler: SchedulerService, jobs: readonly 
   for (const spec of jobs) {
     const existing = await scheduler.getJob(spec.id);
     if (existing === undefined) {
-      await scheduler.addJob(spec);
+      try {
+        await scheduler.addJob(spec);
+      } catch (error) {
+        // A one-shot date job that ran (and was removed) is past at the next start: skipped, not a failed start.
+        if (!isPastDate(error)) throw error;
+        logger.warn({ event: 'config_job_skipped', jobId: spec.id, reason: (error as Error).message }, 'config date job skipped: its time has passed');
+        continue;
+      }
       logger.info({ event: 'config_job_created', jobId: spec.id }, 'config job created');
       continue;
     }
@@ -60,6 +69,11 @@ function withoutFreePhase(wanted: unknown, resolved: unknown): unknown {
     out.triggers = out.triggers.map((child: unknown, i: number) => withoutFreePhase(children[i], child));
   }
   return sortKeys(out);
+}
+
+/** The refusal of a date trigger already past its misfire grace (job-factory.ts). */
+function isPastDate(error: unknown): boolean {
+  return error instanceof InvalidTriggerError && error.details?.[0]?.path === 'trigger.runAt';
 }
 
 function sortKeys(o: Record<string, unknown>): Record<string, unknown> {

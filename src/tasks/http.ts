@@ -39,6 +39,24 @@ interface HttpArgs {
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'];
 
+/**
+ * The shape of the http task's args (its registered argsSchema): checked when a job is created and before
+ * each run; what a schema cannot say (the URL parses, header values are clean) is {@link checkHttpArgs}'s.
+ * A URL with `user:password@` fits: it is sent as Basic auth.
+ */
+export const httpArgsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['url'],
+  properties: {
+    url: { type: 'string', minLength: 1, description: 'An absolute http or https URL.' },
+    method: { type: 'string', description: 'GET (default), POST, PUT, PATCH, DELETE or HEAD, in any case.' },
+    headers: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
+    body: { description: 'A string is sent as it is; any other JSON value as JSON (content-type application/json).' },
+    timeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 3600, description: 'Default 30.' },
+  },
+};
+
 /** A header name: an RFC 9110 token. */
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
@@ -67,7 +85,7 @@ function parseArgs(raw: unknown): HttpArgs {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw InvalidArgumentError.field('args.url', 'must use http or https.');
   const method = a.method === undefined ? 'GET' : String(a.method).toUpperCase();
-  if (!METHODS.includes(method)) throw InvalidArgumentError.field('args.method', 'must be GET, POST, PUT, PATCH, DELETE or HEAD.');
+  if (!METHODS.includes(method)) throw InvalidArgumentError.field('args.method', `must be one of ${METHODS.join(', ')} (any case).`);
   const headers = parseHeaders(a.headers);
   let body: string | undefined;
   if (a.body !== undefined && a.body !== null) {
@@ -268,13 +286,14 @@ function networkFailure(error: unknown, request: HttpRequest, runSignal: AbortSi
   return failure('HTTP_NETWORK', Redactor.of(args).scrub(`${request.method} ${origin} failed: ${causeOf(error)}`));
 }
 
-/** The most telling message of a fetch error: its cause's (`connect ECONNREFUSED 127.0.0.1:9`). */
+/** The most telling message of a fetch error ("fetch failed"): its cause's (`connect ECONNREFUSED 127.0.0.1:9`), with the cause's code when the message lacks it. */
 function causeOf(error: unknown): string {
   let cause: unknown = (error as { cause?: unknown } | null)?.cause ?? error;
   if (cause instanceof AggregateError && cause.message === '' && cause.errors.length > 0) cause = cause.errors[0];
   if (cause instanceof Error) {
     const code = (cause as { code?: unknown }).code;
-    if (cause.message !== '') return cause.message;
+    // undici's own errors (UND_ERR_CONNECT_TIMEOUT, UND_ERR_SOCKET) say their code only in `code`.
+    if (cause.message !== '') return typeof code === 'string' && !cause.message.includes(code) ? `${cause.message} (${code})` : cause.message;
     if (typeof code === 'string') return code;
     return cause.name;
   }

@@ -53,6 +53,26 @@ describe('reconcileJobs', () => {
     expect(events).toEqual(['config_job_created:same', 'config_job_created:changes', 'config_job_updated:changes', 'config_job_created:new']);
     await two.shutdown();
   });
+
+  it('skips a date job already past its grace with config_job_skipped (a one-shot that ran), refuses bad args naming the field', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'tickwork-reconcile-')), 'db.sqlite');
+    const clock = new ManualClock(REFERENCE);
+    const logger = captureLogger();
+    const s = boot(path, clock);
+    s.registerTask('typed', () => undefined, { argsSchema: { type: 'object', required: ['url'], properties: { url: { type: 'string' } } } });
+    const config = [
+      { id: 'once', task: 'noop', trigger: { type: 'date' as const, runAt: '2025-12-31T00:00:00Z' } },
+      { id: 'soon', task: 'noop', trigger: { type: 'date' as const, runAt: '2026-01-02T00:00:00Z' } },
+    ];
+    await reconcileJobs(s, config, logger);
+    expect((await s.getJobs()).items.map((j) => j.id)).toEqual(['soon']);
+    expect(logger.lines.find((l) => l.event === 'config_job_skipped')).toMatchObject({ jobId: 'once', reason: expect.stringContaining('trigger.runAt') });
+    await expect(reconcileJobs(s, [{ id: 'bad', task: 'typed', args: { url: 1 }, trigger: { type: 'interval', seconds: 5 } }], logger)).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      details: [{ path: 'args.url' }],
+    });
+    await s.shutdown().catch(() => undefined);
+  });
 });
 
 describe('reconcileJobs with the trigger algebra', () => {

@@ -5,23 +5,16 @@ import { InvalidArgumentError, JobNotFoundError } from '../../core/errors.js';
 import type { AddJobSpec } from '../../scheduler/service.js';
 import type { HealthState } from '../../core/health.js';
 import type { JobSort, JobState } from '../../stores/job-order.js';
-import {
-  createJobBody,
-  errorResponse,
-  explainQuery,
-  explanationSchema,
-  jobInfoSchema,
-  jobPageSchema,
-  jobParams,
-  listJobsQuery,
-  listRunsQuery,
-  patchJobBody,
-  runPageSchema,
-} from '../schemas.js';
+import { createJobBody, explainQuery, jobParams, listJobsQuery, listRunsQuery, patchJobBody } from '../schemas.js';
+import { cancelledSchema, explanationSchema, jobInfoSchema, jobPageSchema, removedSchema, runPageSchema } from '../response-schemas.js';
+import { errorResponses } from '../openapi.js';
 import { callerOf, parseLimit } from '../request.js';
 import { JobListCache } from '../job-list-cache.js';
 
 type IdParams = { id: string };
+
+/** A 204 answer: no body. */
+const noContent = { description: 'Done; no body.', type: 'null' } as const;
 
 /** Job args may hold credentials and run output may print anything: only admin keys see them. */
 function forCaller(request: FastifyRequest, job: JobInfo): JobInfo {
@@ -62,7 +55,7 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
   app.post<{ Body: AddJobSpec }>(
     '/jobs',
     {
-      schema: { tags: ['jobs'], summary: 'Create a job', body: createJobBody, response: { 201: jobInfoSchema } },
+      schema: { tags: ['jobs'], summary: 'Create a job', body: createJobBody, response: { 201: jobInfoSchema, ...errorResponses(409, 422) } },
     },
     async (request, reply) => {
       const job = await scheduler.addJob(request.body);
@@ -73,7 +66,7 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Params: IdParams }>(
     '/jobs/:id',
-    { schema: { tags: ['jobs'], summary: 'Read a job', params: jobParams, response: { 200: jobInfoSchema } } },
+    { schema: { tags: ['jobs'], summary: 'Read a job', params: jobParams, response: { 200: jobInfoSchema, ...errorResponses(404) } } },
     async (request) => {
       const job = await scheduler.getJob(request.params.id);
       if (job === undefined) throw new JobNotFoundError(request.params.id);
@@ -84,45 +77,87 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
   app.patch<{ Params: IdParams; Body: Record<string, unknown> }>(
     '/jobs/:id',
     {
-      schema: { tags: ['jobs'], summary: 'Change a job (each field optional)', params: jobParams, body: patchJobBody, response: { 200: jobInfoSchema } },
+      schema: {
+        tags: ['jobs'],
+        summary: 'Change a job (each field optional)',
+        params: jobParams,
+        body: patchJobBody,
+        response: { 200: jobInfoSchema, ...errorResponses(404, 422) },
+      },
     },
     async (request) => scheduler.updateJob(request.params.id, request.body as never),
   );
 
-  app.delete<{ Params: IdParams }>('/jobs/:id', { schema: { tags: ['jobs'], summary: 'Remove a job', params: jobParams } }, async (request, reply) => {
-    await scheduler.removeJob(request.params.id);
-    reply.code(204);
-  });
-
-  app.post<{ Params: IdParams }>('/jobs/:id/pause', { schema: { tags: ['jobs'], summary: 'Pause a job', params: jobParams } }, async (request) =>
-    scheduler.pauseJob(request.params.id),
+  app.delete<{ Params: IdParams }>(
+    '/jobs/:id',
+    { schema: { tags: ['jobs'], summary: 'Remove a job', params: jobParams, response: { 204: noContent, ...errorResponses(404) } } },
+    async (request, reply) => {
+      await scheduler.removeJob(request.params.id);
+      reply.code(204);
+    },
   );
 
-  app.post<{ Params: IdParams }>('/jobs/:id/resume', { schema: { tags: ['jobs'], summary: 'Resume a job', params: jobParams } }, async (request, reply) => {
-    const job = await scheduler.resumeJob(request.params.id);
-    if (job === undefined) {
-      reply.code(200);
-      return { removed: true, message: 'The trigger has no further fire time, so the job was removed.' };
-    }
-    return job;
-  });
+  app.post<{ Params: IdParams }>(
+    '/jobs/:id/pause',
+    { schema: { tags: ['jobs'], summary: 'Pause a job', params: jobParams, response: { 200: jobInfoSchema, ...errorResponses(404) } } },
+    async (request) => scheduler.pauseJob(request.params.id),
+  );
 
-  app.post<{ Params: IdParams }>('/jobs/:id/run', { schema: { tags: ['jobs'], summary: 'Run a job now', params: jobParams } }, async (request, reply) => {
-    const job = await scheduler.runJobNow(request.params.id);
-    reply.code(202);
-    return job;
-  });
+  app.post<{ Params: IdParams }>(
+    '/jobs/:id/resume',
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: 'Resume a job',
+        description: 'Answers the job, or { removed: true, message } when its trigger has no further fire time (the job is then removed).',
+        params: jobParams,
+        response: { 200: { anyOf: [jobInfoSchema, removedSchema] }, ...errorResponses(404) },
+      },
+    },
+    async (request, reply) => {
+      const job = await scheduler.resumeJob(request.params.id);
+      if (job === undefined) {
+        reply.code(200);
+        return { removed: true, message: 'The trigger has no further fire time, so the job was removed.' };
+      }
+      return job;
+    },
+  );
+
+  app.post<{ Params: IdParams }>(
+    '/jobs/:id/run',
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: 'Run a job now',
+        description: 'Accepted: the run starts at once and the answer is the job; the run itself is recorded in its history.',
+        params: jobParams,
+        response: { 202: jobInfoSchema, ...errorResponses(404, 409, 422) },
+      },
+    },
+    async (request, reply) => {
+      const job = await scheduler.runJobNow(request.params.id);
+      reply.code(202);
+      return job;
+    },
+  );
 
   app.post<{ Params: IdParams }>(
     '/jobs/:id/cancel',
-    { schema: { tags: ['jobs'], summary: "Cancel a job's running runs", params: jobParams } },
+    { schema: { tags: ['jobs'], summary: "Cancel a job's running runs", params: jobParams, response: { 200: cancelledSchema, ...errorResponses(404) } } },
     async (request) => ({ cancelled: await scheduler.cancelRun(request.params.id) }),
   );
 
   app.get<{ Params: IdParams; Querystring: { limit?: string; cursor?: string } }>(
     '/jobs/:id/runs',
     {
-      schema: { tags: ['jobs'], summary: 'Run history, newest first', params: jobParams, querystring: listRunsQuery, response: { 200: runPageSchema } },
+      schema: {
+        tags: ['jobs'],
+        summary: 'Run history, newest first',
+        params: jobParams,
+        querystring: listRunsQuery,
+        response: { 200: runPageSchema, ...errorResponses(404) },
+      },
     },
     async (request) => {
       const limit = parseLimit(request.query.limit);
@@ -153,7 +188,7 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
         summary: 'Why the fire nearest to `at` ran or did not',
         params: jobParams,
         querystring: explainQuery,
-        response: { 200: explanationSchema, 400: errorResponse, 404: errorResponse },
+        response: { 200: explanationSchema, ...errorResponses(404) },
       },
     },
     // A read: monitor keys may ask. The evidence never holds args or run output.
