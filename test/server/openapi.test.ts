@@ -145,6 +145,23 @@ describe('the OpenAPI document', () => {
     expect(await status(post('/api/v1/jobs/e/pause'))).toBe(200);
     await clock.advance(3_600_000);
     expect((await post('/api/v1/jobs/e/resume')).json()).toMatchObject({ removed: true });
+    // Why didn't it run (a read: monitor keys too).
+    expect(await status(app.inject({ url: '/api/v1/jobs/a/explain?at=2026-01-01T00:01:00Z', headers: monitor }))).toBe(200);
+    expect(await status(app.inject({ url: '/api/v1/jobs/a/explain?at=nope', headers: admin }))).toBe(400);
+    expect(await status(app.inject({ url: '/api/v1/jobs/nope/explain?at=2026-01-01T00:01:00Z', headers: admin }))).toBe(404);
+    // Notification targets and deliveries.
+    const target = { url: 'http://127.0.0.1:9/hook', on: ['failing', 'recovered'] };
+    const put = (payload: unknown): Promise<LightMyRequestResponse> =>
+      app.inject({ method: 'PUT', url: '/api/v1/notifications/targets/t1', headers: { ...admin, ...json }, payload: payload as object });
+    expect(await status(put(target))).toBe(201);
+    expect(await status(put({ ...target, secret: 'a-secret-of-16-chars' }))).toBe(200);
+    expect(await status(put({ url: 'ftp://x' }))).toBe(400);
+    expect(await status(app.inject({ url: '/api/v1/notifications/targets', headers: monitor }))).toBe(200);
+    expect(await status(app.inject({ url: '/api/v1/notifications/targets/t1', headers: monitor }))).toBe(200);
+    expect(await status(app.inject({ url: '/api/v1/notifications/targets/nope', headers: admin }))).toBe(404);
+    expect(await status(app.inject({ url: '/api/v1/notifications/deliveries?limit=5', headers: monitor }))).toBe(200);
+    expect(await status(app.inject({ method: 'DELETE', url: '/api/v1/notifications/targets/t1', headers: admin }))).toBe(204);
+    expect(await status(app.inject({ method: 'DELETE', url: '/api/v1/notifications/targets/t1', headers: admin }))).toBe(404);
     expect(await status(app.inject({ method: 'DELETE', url: '/api/v1/jobs/a', headers: admin }))).toBe(204);
     expect(await status(app.inject({ method: 'DELETE', url: '/api/v1/jobs/a', headers: admin }))).toBe(404);
 
