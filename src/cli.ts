@@ -49,6 +49,7 @@ async function serve(config: ServerConfig): Promise<void> {
     monitorKeys: config.monitorKeys,
     shutdownTimeoutSeconds: config.shutdownTimeoutSeconds,
     ...(module.events === undefined ? {} : { events: module.events }),
+    ...(module.metrics === undefined ? {} : { metrics: module.metrics }),
     beforeStart: async () => reconcileJobs(scheduler, module.jobs ?? [], logger),
   });
 

@@ -16,6 +16,7 @@ import type { JobFunction, JobPolicy } from './core/job.js';
 import type { LogLevel } from './core/logger.js';
 import type { AddJobSpec } from './scheduler/service.js';
 import type { EventStreamOptions } from './server/event-stream.js';
+import type { MetricsOptions } from './server/metrics.js';
 
 /** The shell task's allow-list entry, defined with the task; named here too because the config holds it. */
 export type { ShellAllowEntry };
@@ -39,6 +40,12 @@ export interface TickworkConfig {
    * before a client that does not read is dropped (1 MiB; it reconnects with Last-Event-ID).
    */
   events?: EventStreamOptions;
+  /**
+   * Per-job Prometheus series (see the README's Metrics section): `jobLabels` is `'none'` (the default),
+   * `'all'`, or a list of job ids and globs (`['backup', 'report-*']`); `maxJobSeries` caps the jobs that
+   * get them (1000). Checked when the server starts.
+   */
+  metrics?: MetricsOptions;
   timezone?: string;
   jobDefaults?: Partial<JobPolicy>;
   maxConcurrentRuns?: number;

@@ -4,6 +4,7 @@ export type { SchedulerOptions, AddJobSpec, JobQuery, JobList, JobChanges, JobPa
 export type { JobContext, JobFunction, JobLifecycle, JobOptions, JobPolicy, RetryPolicy } from './core/job.js';
 export type { TaskOptions } from './scheduler/task-registry.js';
 export type { JobInfo, JobStatus } from './scheduler/job-info.js';
+export { RUN_ATTRIBUTES, RUN_SPAN_NAME, TRACER_NAME, type TracingOption } from './scheduler/run-tracing.js';
 export type { Run, RunError } from './core/run.js';
 export { idempotencyKey, runId } from './core/run.js';
 export { RUN_ERROR_CODES, type RunErrorCode } from './core/run-errors.js';

@@ -91,6 +91,7 @@ export class SchedulerService {
       runState: this.run,
       maxConcurrentRuns: resolved.maxConcurrentRuns,
       maxCatchUp: resolved.maxCatchUp,
+      tracing: resolved.tracing,
     });
     this.jobs = jobs;
     this.dispatcher = dispatcher;

@@ -128,6 +128,7 @@ export const runSchema = {
     coalesced: { type: 'integer' },
     lastScheduledAt: dateTime,
     node: { type: 'string' },
+    traceId: { type: 'string', description: "The trace id of the run's OpenTelemetry span (tickwork.run), when the run was traced." },
   },
 } as const;
 

@@ -87,6 +87,11 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       ALTER TABLE {schema}.runs ADD COLUMN epoch bigint;
     `,
   },
+  {
+    version: 4,
+    // The trace id of the run's OpenTelemetry span (32 hex digits), when the run was traced.
+    sql: `ALTER TABLE {schema}.runs ADD COLUMN trace_id text;`,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;

@@ -46,6 +46,11 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX runs_running ON runs (outcome) WHERE outcome = 'running';
     `,
   },
+  {
+    version: 2,
+    // The trace id of the run's OpenTelemetry span (32 hex digits), when the run was traced.
+    sql: `ALTER TABLE runs ADD COLUMN trace_id TEXT;`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
