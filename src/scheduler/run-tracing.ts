@@ -79,7 +79,8 @@ export class RunTracer {
   private tracer: Tracer | null = null;
 
   constructor(private readonly mode: TracingOption) {
-    this.enabled = false;
+    // 'auto' decides at the first pass; `true` traces from the first run (a manual one may come before it).
+    this.enabled = mode === true;
   }
 
   /**
