@@ -55,7 +55,10 @@ export function checkMetricsOptions(options: MetricsOptions): { select: JobMatch
   const select = labels === 'none' ? null : labels === 'all' ? () => true : jobMatcher(labels, 'metrics.jobLabels');
   const max: unknown = options.maxJobSeries ?? DEFAULT_MAX_JOB_SERIES;
   if (typeof max !== 'number' || !Number.isInteger(max) || max < 1 || max > MAX_MAX_JOB_SERIES) {
-    throw InvalidArgumentError.field('metrics.maxJobSeries', `must be an integer from 1 to ${MAX_MAX_JOB_SERIES}, got ${describeType(max)}.`);
+    throw InvalidArgumentError.field(
+      'metrics.maxJobSeries',
+      `must be an integer from 1 to ${MAX_MAX_JOB_SERIES}, got ${typeof max === 'number' ? String(max) : describeType(max)}.`,
+    );
   }
   return { select, maxJobSeries: max };
 }
