@@ -3,8 +3,8 @@
  *
  * PLACEHOLDER until `JobInfo.health` exists: this is the one place the metrics read a job's health,
  * and it then becomes `job.health.state`. Meanwhile it is derived from what JobInfo holds today: paused,
- * the last run's outcome, or no run yet. It never answers `overdue`, which needs the scheduler's own
- * reading of the trigger.
+ * the last run's outcome (failed or timed out: failing), or no run yet (pending). It never answers
+ * `overdue`, which needs the scheduler's own reading of the trigger.
  */
 import type { JobInfo } from '../scheduler/job-info.js';
 
@@ -17,5 +17,5 @@ export function healthStateOf(job: JobInfo): JobHealthState {
   if (job.paused) return 'paused';
   const outcome = job.lastRun?.outcome;
   if (outcome === undefined) return 'pending';
-  return outcome === 'failed' || outcome === 'timed_out' || outcome === 'lost' ? 'failing' : 'ok';
+  return outcome === 'failed' || outcome === 'timed_out' ? 'failing' : 'ok';
 }
