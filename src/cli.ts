@@ -38,6 +38,7 @@ async function serve(config: ServerConfig): Promise<void> {
     ...(module.timezone === undefined ? {} : { timezone: module.timezone }),
     ...(module.jobDefaults === undefined ? {} : { jobDefaults: module.jobDefaults }),
     ...(module.maxConcurrentRuns === undefined ? {} : { maxConcurrentRuns: module.maxConcurrentRuns }),
+    ...(module.tracing === undefined ? {} : { tracing: module.tracing }),
   });
   registerBuiltInTasks(scheduler, module.shell?.allow ?? []);
   for (const [name, func] of Object.entries(module.tasks ?? {})) scheduler.registerTask(name, func);
