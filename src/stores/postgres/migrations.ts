@@ -88,7 +88,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     `,
   },
   {
-    version: 4,
+    version: 5,
     // The trace id of the run's OpenTelemetry span (32 hex digits), when the run was traced.
     sql: `ALTER TABLE {schema}.runs ADD COLUMN trace_id text;`,
   },

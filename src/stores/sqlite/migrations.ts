@@ -47,7 +47,7 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    version: 2,
+    version: 3,
     // The trace id of the run's OpenTelemetry span (32 hex digits), when the run was traced.
     sql: `ALTER TABLE runs ADD COLUMN trace_id TEXT;`,
   },
