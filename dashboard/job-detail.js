@@ -238,6 +238,10 @@ export class JobDetail {
 
   runTable() {
     if (this.runs.length === 0) return null;
+    // The Trace column only where runs were traced (an OpenTelemetry SDK in the server): the id to look
+    // the run up in the tracing backend, selected whole with one click.
+    const traced = this.runs.some((run) => run.traceId);
+    const columns = ['Fire time', 'Outcome', 'Attempt', 'Duration', 'Lateness', ...(traced ? ['Trace'] : [])];
     const body = h('tbody');
     for (const run of this.runs) {
       body.append(
@@ -254,6 +258,13 @@ export class JobDetail {
           h('td', { attrs: { 'data-label': 'Attempt' }, class: 'num', text: String(run.attempt) }),
           h('td', { attrs: { 'data-label': 'Duration' }, class: 'num', text: formatDuration(run.durationMs) }),
           h('td', { attrs: { 'data-label': 'Lateness' }, class: 'num', text: formatDuration(run.latenessMs) }),
+          traced
+            ? h(
+                'td',
+                { attrs: { 'data-label': 'Trace' } },
+                run.traceId ? h('code', { class: 'trace-id', title: "Trace id of the run's tickwork.run span", text: run.traceId }) : null,
+              )
+            : null,
         ),
       );
       if (run.error || run.output) {
@@ -263,7 +274,7 @@ export class JobDetail {
             { class: 'run-extra' },
             h(
               'td',
-              { colSpan: 5 },
+              { colSpan: columns.length },
               run.error
                 ? h(
                     'p',
@@ -292,7 +303,7 @@ export class JobDetail {
           h(
             'tr',
             {},
-            ['Fire time', 'Outcome', 'Attempt', 'Duration', 'Lateness'].map((t) => h('th', { scope: 'col', text: t })),
+            columns.map((t) => h('th', { scope: 'col', text: t })),
           ),
         ),
         body,

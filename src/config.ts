@@ -17,6 +17,8 @@ import type { LogLevel } from './core/logger.js';
 import type { AddJobSpec } from './scheduler/service.js';
 import type { EventStreamOptions } from './server/event-stream.js';
 import type { NotificationTargetSpec } from './notifications/targets.js';
+import type { MetricsOptions } from './server/metrics.js';
+import type { TracingOption } from './scheduler/run-tracing.js';
 
 /** The shell task's allow-list entry, defined with the task; named here too because the config holds it. */
 export type { ShellAllowEntry };
@@ -50,6 +52,17 @@ export interface TickworkConfig {
    */
   notifications?: NotificationTargetSpec[];
   notificationOptions?: { publicUrl?: string; checkIntervalSeconds?: number; retentionDays?: number };
+  /**
+   * Per-job Prometheus series (see the README's Metrics section): `jobLabels` is `'none'` (the default),
+   * `'all'`, or a list of job ids and globs (`['backup', 'report-*']`); `maxJobSeries` caps the jobs that
+   * get them (1000). Checked when the server starts.
+   */
+  metrics?: MetricsOptions;
+  /**
+   * OpenTelemetry spans of runs: `'auto'` (the default: while an SDK is registered, which this module may
+   * start, since it is imported before the scheduler is made), `true` or `false`. See the README's Tracing.
+   */
+  tracing?: TracingOption;
   timezone?: string;
   jobDefaults?: Partial<JobPolicy>;
   maxConcurrentRuns?: number;

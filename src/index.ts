@@ -8,6 +8,7 @@ export { HEALTH_STATES } from './core/health.js';
 export type { HealthState, JobHealth, HealthFacts } from './core/health.js';
 export { EXPLAIN_VERDICTS } from './core/explain.js';
 export type { Explanation, ExplainEvidence, ExplainPause, ExplainVerdict, FireTime } from './core/explain.js';
+export { RUN_ATTRIBUTES, RUN_SPAN_NAME, TRACER_NAME, type TracingOption } from './scheduler/run-tracing.js';
 export type { Run, RunError } from './core/run.js';
 export { idempotencyKey, runId } from './core/run.js';
 export { RUN_ERROR_CODES, type RunErrorCode } from './core/run-errors.js';

@@ -32,6 +32,7 @@ async function serve(config: ServerConfig): Promise<void> {
     ...(module.timezone === undefined ? {} : { timezone: module.timezone }),
     ...(module.jobDefaults === undefined ? {} : { jobDefaults: module.jobDefaults }),
     ...(module.maxConcurrentRuns === undefined ? {} : { maxConcurrentRuns: module.maxConcurrentRuns }),
+    ...(module.tracing === undefined ? {} : { tracing: module.tracing }),
   });
   registerBuiltInTasks(scheduler, module.shell?.allow ?? []);
   for (const [name, func] of Object.entries(module.tasks ?? {})) scheduler.registerTask(name, func);
@@ -44,6 +45,7 @@ async function serve(config: ServerConfig): Promise<void> {
     shutdownTimeoutSeconds: config.shutdownTimeoutSeconds,
     ...(module.events === undefined ? {} : { events: module.events }),
     ...(module.ready === undefined ? {} : { ready: module.ready }),
+    ...(module.metrics === undefined ? {} : { metrics: module.metrics }),
     notifications: { ...module.notificationOptions, store, ...(module.notifications === undefined ? {} : { targets: module.notifications }) },
     beforeStart: async () => reconcileJobs(scheduler, module.jobs ?? [], logger),
   });

@@ -18,6 +18,7 @@ import { setDue } from './due-time.js';
 import { toErrorLog } from './error-log.js';
 import type { EventBus } from './event-bus.js';
 import { Executor, type ExecutorHooks, type Submission } from './executor.js';
+import { RunTracer, type TracingOption } from './run-tracing.js';
 import { WakeLoop, type PassResult } from './loop.js';
 import { hasFreeInstance, isMisfire, planFires, retryAt } from './policies.js';
 import type { RunState } from './run-state.js';
@@ -37,6 +38,8 @@ export interface DispatcherOptions {
   runState: RunState;
   maxConcurrentRuns: number;
   maxCatchUp: number;
+  /** Whether runs get OpenTelemetry spans (see run-tracing.ts). */
+  tracing: TracingOption;
 }
 
 export class Dispatcher implements ExecutorHooks {
@@ -67,7 +70,7 @@ export class Dispatcher implements ExecutorHooks {
     this.events = options.events;
     this.runState = options.runState;
     this.maxCatchUp = options.maxCatchUp;
-    this.executor = new Executor(this.clock, this.events, this.logger, this.store, options.maxConcurrentRuns, this);
+    this.executor = new Executor(this.clock, this.events, this.logger, this.store, options.maxConcurrentRuns, this, new RunTracer(options.tracing));
     this.loop = new WakeLoop(this.clock, this.logger, () => this.pass(), this.claiming === null ? {} : this.claiming.loopTuning);
   }
 

@@ -96,6 +96,7 @@ export class SchedulerService {
       runState: this.run,
       maxConcurrentRuns: resolved.maxConcurrentRuns,
       maxCatchUp: resolved.maxCatchUp,
+      tracing: resolved.tracing,
     });
     this.jobs = jobs;
     this.health = new HealthReader(store, this.clock, () => this.isPaused);

@@ -20,7 +20,7 @@ import { checkContentType } from './content-type.js';
 import { EventStream, type EventStreamOptions } from './event-stream.js';
 import { callerOf } from './request.js';
 import { dashboardRoutes } from './dashboard.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, type MetricsOptions } from './metrics.js';
 import { schedulerPlugin } from './plugin.js';
 import { jobRoutes } from './routes/jobs.js';
 import { metaRoutes } from './routes/meta.js';
@@ -28,6 +28,8 @@ import { notificationRoutes } from './routes/notifications.js';
 import { Notifier, type NotifierOptions } from '../notifications/notifier.js';
 import { documentErrors } from './openapi.js';
 import { errorSchema } from './response-schemas.js';
+
+export type { MetricsOptions } from './metrics.js';
 
 /** Request bodies above 1 MiB are refused with 413. */
 export const BODY_LIMIT = 1024 * 1024;
@@ -66,6 +68,8 @@ export interface ServerOptions {
   events?: EventStreamOptions;
   /** The failed-key limiter: `maxFailures` per client and `windowMs` (20 per 60 000 ms), `maxTrackedClients` (10 000). */
   authLimits?: Pick<AuthOptions, 'maxFailures' | 'windowMs' | 'maxTrackedClients'>;
+  /** Per-job metrics: `jobLabels` ('none', 'all' or ids and globs; default 'none') and `maxJobSeries` (1000). */
+  metrics?: MetricsOptions;
   /** Runs before the scheduler starts: register tasks, reconcile configured jobs. */
   beforeStart?: () => Promise<void>;
   /**
@@ -223,7 +227,7 @@ export async function buildServer(serverOptions: ServerOptions): Promise<Fastify
   app.addSchema(errorSchema);
 
   const events = new EventStream(options.scheduler, options.events);
-  const metrics = createMetrics(options.scheduler);
+  const metrics = createMetrics(options.scheduler, options.metrics, options.logger);
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;

@@ -66,6 +66,7 @@ export const runSchema = {
     coalesced: { type: 'integer', description: 'How many due fires this run stood for (coalesce).' },
     lastScheduledAt: dateTime,
     node: { type: 'string' },
+    traceId: { type: 'string', description: "The trace id of the run's OpenTelemetry span (tickwork.run), when the run was traced." },
   },
 } as const;
 

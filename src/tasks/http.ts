@@ -2,7 +2,9 @@
  * Built-in task `http`: one request per run. Args: `{ url, method?, headers?, body?, timeoutSeconds? }`.
  * A non-2xx status fails the run. Every request carries the fire's `Idempotency-Key` (see
  * {@link idempotencyKey}: the same on every attempt and redirect) so a receiver can drop a duplicate
- * delivery of the same fire.
+ * delivery of the same fire. Inside a traced run (see the README's Tracing section) it also carries the
+ * active trace context, `traceparent` (W3C Trace Context, through the registered propagator), so the
+ * receiver's spans join the run's trace; the run's own context replaces a `traceparent` in args.headers.
  *
  * Redirects are followed by hand, at most {@link MAX_REDIRECTS}, so that the job's headers (where its
  * credentials are) never reach an origin the job did not name: a redirect to another origin drops them
@@ -10,6 +12,7 @@
  * URL is sent as `Authorization: Basic` (unless args.headers has an Authorization) and never appears in an
  * error or output: those name the origin only.
  */
+import { context, propagation } from '@opentelemetry/api';
 import { InvalidArgumentError } from '../core/errors.js';
 import type { JobContext } from '../core/job.js';
 import { Redactor } from '../scheduler/redact.js';
@@ -66,8 +69,11 @@ const BAD_VALUE_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
 /** Headers the HTTP client sets itself and refuses from the caller: with one of them every run would fail. */
 const CLIENT_HEADERS = new Set(['transfer-encoding', 'expect', 'upgrade', 'keep-alive']);
 
-/** What a redirect to another origin keeps of the request's headers (with a body: its content-type too). */
-const KEPT_ACROSS_ORIGINS = new Set(['idempotency-key', 'content-type']);
+/**
+ * What a redirect to another origin keeps of the request's headers (with a body: its content-type too).
+ * The trace context names a trace, not a caller: the receiver a redirect leads to joins the trace too.
+ */
+const KEPT_ACROSS_ORIGINS = new Set(['idempotency-key', 'content-type', 'traceparent', 'tracestate']);
 
 /** Headers that describe a body, dropped when a redirect turns the request into a GET without one. */
 const BODY_HEADERS = new Set(['content-type', 'content-encoding', 'content-language', 'content-location']);
@@ -226,6 +232,7 @@ export async function httpTask(ctx: JobContext): Promise<string> {
   const own = findHeader(headers, 'idempotency-key');
   if (own !== undefined) delete headers[own];
   headers['idempotency-key'] = idempotencyKey(ctx.jobId, ctx.scheduledAtMs);
+  injectTraceContext(headers);
   let request: HttpRequest = { ...first, headers };
   const failed = (error: unknown): unknown => networkFailure(error, request, ctx.signal, timeout, timeoutMs, ctx.args);
   for (let redirects = 0; ; redirects++) {
@@ -271,6 +278,21 @@ export async function httpTask(ctx: JobContext): Promise<string> {
     }
     if (!response.ok) throw failure('HTTP_STATUS', `${request.method} ${origin} answered ${status}`, status);
     return status;
+  }
+}
+
+/**
+ * Adds the active trace context's headers (`traceparent`, `tracestate` with the W3C propagator), each
+ * replacing the same header in any spelling from args. Without an SDK the propagator is a no-op and
+ * nothing is added.
+ */
+function injectTraceContext(headers: Record<string, string>): void {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  for (const [name, value] of Object.entries(carrier)) {
+    const own = findHeader(headers, name.toLowerCase());
+    if (own !== undefined) delete headers[own];
+    headers[name] = value;
   }
 }
 

@@ -138,6 +138,11 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     // that the limit holds cluster-wide and across restarts.
     sql: `ALTER TABLE {schema}.jobs ADD COLUMN run_count integer NOT NULL DEFAULT 0;`,
   },
+  {
+    version: 6,
+    // The trace id of the run's OpenTelemetry span (32 hex digits), when the run was traced.
+    sql: `ALTER TABLE {schema}.runs ADD COLUMN trace_id text;`,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;

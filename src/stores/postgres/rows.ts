@@ -74,6 +74,7 @@ const PG_TYPES: Record<RunColumn, string> = {
   output: 'text',
   coalesced: 'int',
   last_scheduled_at: 'float8',
+  trace_id: 'text',
   node_id: 'text',
 };
 

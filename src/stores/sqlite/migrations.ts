@@ -95,6 +95,11 @@ export const MIGRATIONS: readonly Migration[] = [
     // The fires counted toward a job's maxRuns, kept with its schedule so that the limit holds across restarts.
     sql: `ALTER TABLE jobs ADD COLUMN run_count INTEGER NOT NULL DEFAULT 0;`,
   },
+  {
+    version: 4,
+    // The trace id of the run's OpenTelemetry span (32 hex digits), when the run was traced.
+    sql: `ALTER TABLE runs ADD COLUMN trace_id TEXT;`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
