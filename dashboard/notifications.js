@@ -26,6 +26,7 @@ export class NotificationsView {
     this.targetFilter = '';
     this.editing = undefined;
     this.form = null;
+    this.seq = 0;
     this.lastRefresh = 0;
     this.refreshTimer = null;
     this.pollTimer = null;
@@ -60,9 +61,10 @@ export class NotificationsView {
   async refresh() {
     this.lastRefresh = Date.now();
     const limit = Math.min(1000, Math.max(PAGE, this.deliveries.length));
-    const filter = this.targetFilter;
+    const seq = ++this.seq;
     const [targets, page] = await Promise.all([get('notifications/targets'), get(this.deliveriesPath(limit, null))]);
-    if (!this.dialog.open || filter !== this.targetFilter) return;
+    // A newer refresh, an older page or another filter came meanwhile: this answer is stale.
+    if (!this.dialog.open || seq !== this.seq) return;
     this.targets = targets.items;
     this.deliveries = page.items;
     this.cursor = page.nextCursor;
@@ -79,8 +81,10 @@ export class NotificationsView {
   async loadOlder(button) {
     if (this.cursor === null) return;
     button.disabled = true;
+    const seq = ++this.seq;
     try {
       const page = await get(this.deliveriesPath(PAGE, this.cursor));
+      if (seq !== this.seq) return;
       this.deliveries = this.deliveries.concat(page.items);
       this.cursor = page.nextCursor;
       this.render();
@@ -109,6 +113,7 @@ export class NotificationsView {
               this.editing = undefined;
               this.form = null;
               this.refresh()
+                // Target ids are [A-Za-z0-9._:-]: nothing to escape inside a quoted attribute value.
                 .then(() => this.dialog.querySelector(`[data-target-id="${saved.id}"]`)?.focus())
                 .catch(this.report);
             },

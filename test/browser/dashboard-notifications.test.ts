@@ -152,6 +152,48 @@ describe.skipIf(browser === null)('dashboard: notifications', () => {
     expect((await server.app.inject('/api/v1/notifications/targets/ops')).statusCode).toBe(404);
   });
 
+  it('pages the deliveries with nextCursor (50 a page, then "Load older deliveries")', async () => {
+    server = await startServer();
+    receiver = await startReceiver();
+    const s = server;
+    let calls = 0;
+    s.scheduler.registerTask('flip', () => {
+      if (++calls % 2 === 1) throw new Error('odd call');
+    });
+    await s.scheduler.addJob({ id: 'flip', task: 'flip', trigger: hourly });
+    const put = await s.app.inject({
+      method: 'PUT',
+      url: '/api/v1/notifications/targets/ops',
+      headers: { 'content-type': 'application/json' },
+      payload: { url: receiver.url },
+    });
+    expect(put.statusCode).toBe(201);
+    const count = async () => (await s.app.inject('/api/v1/notifications/deliveries?limit=1000')).json().items.length as number;
+    // Failing, recovered, failing, …: one delivery per transition; each is awaited, so none is merged.
+    for (let n = 1; n <= 51; n++) {
+      await s.scheduler.runJobNow('flip');
+      const deadline = Date.now() + 5000;
+      while ((await count()) < n) {
+        if (Date.now() > deadline) throw new Error(`delivery ${n} was not queued in 5 s`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+    const page = await open(server);
+    await page.getByRole('button', { name: 'Notifications' }).click();
+    const rows = page.locator('#notifications-dialog table.deliveries tbody tr');
+    await rows.nth(49).waitFor();
+    expect(await rows.count()).toBe(50);
+    // Newest first: the 51st run failed (odd), the first delivery was its first failure.
+    expect(await rows.first().locator('td[data-label="Event"]').textContent()).toBe('failing');
+    expect(await rows.nth(1).locator('td[data-label="Event"]').textContent()).toBe('recovered');
+    await page.getByRole('button', { name: 'Load older deliveries' }).click();
+    await rows.nth(50).waitFor();
+    expect(await rows.count()).toBe(51);
+    expect(await page.getByRole('button', { name: 'Load older deliveries' }).count()).toBe(0);
+    const ids = await rows.evaluateAll((trs) => trs.map((tr) => Number((tr as unknown as { dataset: { deliveryId: string } }).dataset.deliveryId)));
+    expect(ids).toEqual([...ids].sort((a, b) => b - a));
+  });
+
   it('opens the job view from /?job=<id> (a notification link) and keeps it in the address while open', async () => {
     server = await startServer();
     await server.scheduler.addJob({ id: 'nightly.backup', task: 'noop', trigger: hourly });
