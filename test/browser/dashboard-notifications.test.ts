@@ -89,7 +89,8 @@ describe.skipIf(browser === null)('dashboard: notifications', () => {
     // with backoff, still pending) until it is told to answer 200.
     await server.scheduler.runJobNow('backup');
     const delivery = dialog.locator('table.deliveries tbody tr');
-    await delivery.locator('td[data-label="Last answer"]', { hasText: 'HTTP 500' }).waitFor();
+    // Refreshed on the job's events, and every 5 s for what changes without one.
+    await delivery.locator('td[data-label="Last answer"]', { hasText: 'HTTP 500' }).waitFor({ timeout: 15_000 });
     expect(await delivery.count()).toBe(1);
     expect(await delivery.locator('td[data-label="Event"]').textContent()).toBe('failing');
     expect(await delivery.locator('td[data-label="Target"]').textContent()).toBe('ops');
@@ -241,5 +242,25 @@ describe.skipIf(browser === null)('dashboard: notifications', () => {
     );
     expect(await target.locator('td[data-label="URL"]').textContent()).not.toContain('pass');
     expect(await page.locator('#notifications-dialog button', { hasText: /Add target|Edit|Remove/ }).count()).toBe(0);
+  });
+
+  it('is readable at phone width: targets and deliveries are cards, no horizontal scrolling', async () => {
+    server = await startServer();
+    receiver = await startReceiver();
+    await server.scheduler.addJob({ id: 'backup-of-the-customer-database', task: 'fail', trigger: hourly });
+    const put = await server.app.inject({
+      method: 'PUT',
+      url: '/api/v1/notifications/targets/ops',
+      headers: { 'content-type': 'application/json' },
+      payload: { url: `${receiver.url}/a/rather/long/path/for/a/phone/screen`, jobs: ['backup-*', 'nightly-*'] },
+    });
+    expect(put.statusCode).toBe(201);
+    await server.scheduler.runJobNow('backup-of-the-customer-database');
+    view = await openPage(browser as Browser, server.url, { width: 390, height: 800 });
+    const page = view.page;
+    await page.getByRole('button', { name: 'Notifications' }).click();
+    await page.locator('#notifications-dialog table.deliveries tbody tr').waitFor({ timeout: 15_000 });
+    expect(await page.evaluate('document.querySelector("#notifications-dialog").scrollWidth <= window.innerWidth')).toBe(true);
+    await screenshot(page, 'notifications-phone');
   });
 });
