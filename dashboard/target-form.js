@@ -5,6 +5,7 @@
 import { api } from './api.js';
 import { h } from './dom.js';
 
+/** The server's events (src/notifications/targets.ts), in its order: the page has no build step to import them. */
 export const NOTIFICATION_EVENTS = ['failing', 'overdue', 'paused', 'recovered', 'lost', 'missed'];
 
 let formSeq = 0;
