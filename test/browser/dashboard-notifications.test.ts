@@ -40,6 +40,7 @@ const hourly = { type: 'interval', seconds: 3600 } as const;
 
 describe.skipIf(browser === null)('dashboard: notifications', () => {
   it('adds a target through the form, shows a delivery after a transition, edits and removes the target', async () => {
+    // Up to 60 s: the retry backoff (1 s, doubling) decides when the receiver's 200 is heard.
     server = await startServer();
     receiver = await startReceiver();
     receiver.status = 500;
@@ -151,7 +152,7 @@ describe.skipIf(browser === null)('dashboard: notifications', () => {
     await confirm.getByRole('button', { name: 'Remove' }).click();
     await target.waitFor({ state: 'detached' });
     expect((await server.app.inject('/api/v1/notifications/targets/ops')).statusCode).toBe(404);
-  });
+  }, 60_000);
 
   it('pages the deliveries with nextCursor (50 a page, then "Load older deliveries")', async () => {
     server = await startServer();
