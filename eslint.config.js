@@ -57,6 +57,7 @@ export default tseslint.config(
           'setTimeout',
           'clearTimeout',
           'setInterval',
+          'clearInterval',
           'requestAnimationFrame',
           'queueMicrotask',
           'HTMLElement',

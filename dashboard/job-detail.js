@@ -4,6 +4,7 @@
 import { get, jobPath, post } from './api.js';
 import { runChart } from './chart.js';
 import { fill, h } from './dom.js';
+import { deliveriesTable } from './deliveries.js';
 import { ExplainView } from './explain.js';
 import { healthBlock } from './health.js';
 import { formatCountdown, formatDuration, formatFire, formatInZone, formatInstant, precisionOf } from './format.js';
@@ -12,6 +13,8 @@ import { openModal } from './dialogs.js';
 import { DST_NOTE, triggerSpec, triggerSummary } from './triggers.js';
 
 const RUNS_PAGE = 50;
+/** The job's most recent notification deliveries shown in its view. */
+const DELIVERIES_SHOWN = 10;
 const MIN_REFRESH_MS = 1000;
 
 export class JobDetail {
@@ -24,6 +27,7 @@ export class JobDetail {
     this.job = null;
     this.runs = [];
     this.runsCursor = null;
+    this.deliveries = [];
     this.fires = null;
     this.firesKey = null;
     this.lastRefresh = 0;
@@ -43,6 +47,7 @@ export class JobDetail {
     this.id = id;
     this.job = null;
     this.runs = [];
+    this.deliveries = [];
     this.fires = null;
     this.firesKey = null;
     fill(this.dialog, h('p', { class: 'muted', text: `Loading ${id}…` }));
@@ -82,8 +87,9 @@ export class JobDetail {
     const limit = Math.min(1000, Math.max(RUNS_PAGE, this.runs.length));
     let job;
     let runs;
+    let deliveries;
     try {
-      [job, runs] = await Promise.all([get(jobPath(id)), get(`${jobPath(id)}/runs?limit=${limit}`)]);
+      [job, runs, deliveries] = await Promise.all([get(jobPath(id)), get(`${jobPath(id)}/runs?limit=${limit}`), this.loadDeliveries(id)]);
     } catch (error) {
       if (error.code === 'JOB_NOT_FOUND') return this.removed(id);
       throw error;
@@ -92,8 +98,20 @@ export class JobDetail {
     this.job = job;
     this.runs = runs.items;
     this.runsCursor = runs.nextCursor;
+    this.deliveries = deliveries;
     await this.loadFires();
     if (this.id === id) this.render();
+  }
+
+  /** The job's recent notification deliveries; none when they cannot be read (the view shows the rest). */
+  async loadDeliveries(id) {
+    try {
+      const page = await get(`notifications/deliveries?jobId=${encodeURIComponent(id)}&limit=${DELIVERIES_SHOWN}`);
+      return page.items;
+    } catch (error) {
+      console.warn('tickwork detail: deliveries', error);
+      return [];
+    }
   }
 
   /** The next 10 fire times: fetched again when the trigger changes or the first one has passed. */
@@ -165,6 +183,14 @@ export class JobDetail {
           this.runsCursor === null ? null : h('button', { type: 'button', text: 'Load older runs', on: { click: (e) => this.loadOlder(e.currentTarget) } }),
         ),
       ),
+      this.deliveries.length === 0
+        ? null
+        : h(
+            'section',
+            { class: 'job-deliveries', attrs: { 'aria-labelledby': 'job-deliveries-title' } },
+            h('h3', { id: 'job-deliveries-title', text: 'Notifications sent' }),
+            deliveriesTable(this.deliveries, { showJob: false, caption: `Notification deliveries about ${job.id}, newest first` }),
+          ),
     );
     if (focusKey !== undefined) {
       const key = focusKey === 'pause' || focusKey === 'resume' ? '[data-focus-key="pause"],[data-focus-key="resume"]' : `[data-focus-key="${focusKey}"]`;
