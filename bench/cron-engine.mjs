@@ -168,10 +168,7 @@ const ruleList = ruleExpressions(N);
 if (new Set(ruleList).size !== N) throw new Error('rule expressions are not distinct');
 const ruleParsed = heapPerItem(ruleList, (e) => parseCron(e));
 // Croner refuses L-n: it is measured on the rule expressions it accepts.
-const ruleCroner = heapPerItem(
-  ruleList.filter((e) => !e.includes('L-')).slice(0, 2_000),
-  (e) => new Cron(e, { timezone: ZONE, paused: true }),
-);
+const ruleCroner = heapPerItem(ruleList.filter((e) => !e.includes('L-')).slice(0, 2_000), (e) => new Cron(e, { timezone: ZONE, paused: true }));
 rows.push([`heap bytes per pattern with a day rule, parseCron (${N} distinct)`, fmt(ruleParsed), fmt(ruleCroner), ratio(ruleCroner, ruleParsed)]);
 const hashCompiler = new CronCompiler();
 const ids = Array.from({ length: N }, (_, i) => `job-${i}`);

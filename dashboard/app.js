@@ -9,6 +9,8 @@ import { connectEvents } from './events.js';
 import { JobDetail } from './job-detail.js';
 import { JobForm } from './job-form.js';
 import { JobsTable } from './jobs-table.js';
+import { NotificationsView } from './notifications.js';
+import { HEALTH_FILTERS } from './health.js';
 import { debounce } from './dom.js';
 
 const FLUSH_MS = 250;
@@ -63,11 +65,12 @@ const table = new JobsTable({
   pageInfo: $('page-info'),
   prev: $('prev-page'),
   next: $('next-page'),
-  onOpen: (id) => detail.open(id).catch(report),
+  onOpen: (id) => openJob(id),
   onAction: (action, job) => act(action, job),
   isAdmin,
 });
 const detail = new JobDetail($('detail-dialog'), { onAction: (action, job) => act(action, job), isAdmin });
+const notifications = new NotificationsView($('notifications-dialog'), { isAdmin, onOpenJob: (id) => openJob(id), report });
 const form = new JobForm($('form-dialog'), {
   tasks: () => [...state.taskNames],
   defaultTimezone: () => state.status?.timezone,
@@ -80,6 +83,13 @@ const form = new JobForm($('form-dialog'), {
     }
   },
 });
+
+/** Opens a job's view and keeps it in the address (?job=), as a notification's link does. */
+function openJob(id) {
+  const opening = detail.open(id);
+  writeFiltersToUrl();
+  return opening.catch(report);
+}
 
 function report(error) {
   console.warn('tickwork:', error);
@@ -182,6 +192,8 @@ function onEvent(name, data) {
   else if (name === 'job_added') state.pageStale = true;
   else if (typeof data?.jobId === 'string') state.dirty.add(data.jobId);
   if (FAILURE_EVENTS.has(name)) state.failures.add(data.jobId);
+  // A run recorded or a job changed may have queued a notification.
+  if (notifications.dialog.open && name.startsWith('job_')) notifications.markDirty();
   if (name === 'job_added' || name === 'job_removed' || name === 'job_submitted' || name === 'job_executed' || name === 'job_error') state.statusStale = true;
 }
 
@@ -251,20 +263,28 @@ function readFiltersFromUrl() {
   const query = {};
   if (params.has('q')) query.q = filters.elements.q.value = params.get('q');
   if (['active', 'paused', 'failing'].includes(params.get('state'))) query.state = filters.elements.state.value = params.get('state');
+  if (HEALTH_FILTERS.includes(params.get('health'))) query.health = filters.elements.health.value = params.get('health');
   if (['id', 'nextRunTime', 'lastRun'].includes(params.get('sort'))) query.sort = params.get('sort');
   if (['25', '50', '100', '200'].includes(params.get('limit'))) query.limit = Number((filters.elements.limit.value = params.get('limit')));
   Object.assign(table.query, query);
   table.renderSortState();
+  // A notification's link (`?job=<id>`) opens that job's view once the page has loaded.
+  return params.get('job') || null;
 }
 
-/** Keeps the filters in the address (replaceState: no navigation), so a reload shows the same view. */
+/**
+ * Keeps the filters, and the job whose view is open, in the address (replaceState: no navigation), so a
+ * reload shows the same view.
+ */
 function writeFiltersToUrl() {
   const params = new URLSearchParams();
-  const { q, state: s, sort, limit } = table.query;
+  const { q, state: s, health, sort, limit } = table.query;
   if (q !== '') params.set('q', q);
   if (s !== '') params.set('state', s);
+  if (health !== '') params.set('health', health);
   if (sort !== 'id') params.set('sort', sort);
   if (limit !== 50) params.set('limit', String(limit));
+  if (detail.id !== null && detail.dialog.open) params.set('job', detail.id);
   const search = params.toString();
   history.replaceState(null, '', search === '' ? location.pathname : `?${search}`);
 }
@@ -273,7 +293,12 @@ function wireControls() {
   const filters = $('filters');
   const apply = () => {
     table
-      .setQuery({ q: filters.elements.q.value.trim(), state: filters.elements.state.value, limit: Number(filters.elements.limit.value) })
+      .setQuery({
+        q: filters.elements.q.value.trim(),
+        state: filters.elements.state.value,
+        health: filters.elements.health.value,
+        limit: Number(filters.elements.limit.value),
+      })
       .then(writeFiltersToUrl)
       .catch(report);
   };
@@ -283,9 +308,13 @@ function wireControls() {
   });
   filters.elements.q.addEventListener('input', debounce(apply, 250));
   filters.elements.state.addEventListener('change', apply);
+  filters.elements.health.addEventListener('change', apply);
   filters.elements.limit.addEventListener('change', apply);
   $('jobs-table').tHead.addEventListener('click', () => queueMicrotask(writeFiltersToUrl));
   $('add-job').addEventListener('click', () => form.open());
+  $('open-notifications').addEventListener('click', () => notifications.open().catch(report));
+  // The job view's own close handler runs first and forgets its id: the address loses ?job=.
+  detail.dialog.addEventListener('close', writeFiltersToUrl);
   $('scheduler-toggle').addEventListener('click', toggleScheduler);
   $('change-key').addEventListener('click', async () => {
     forgetKey();
@@ -298,7 +327,7 @@ async function start() {
   installKeyDialogGuard();
   setKeyPrompt(keyDialog);
   wireControls();
-  readFiltersFromUrl();
+  const linkedJob = readFiltersFromUrl();
   const who = await get('whoami');
   state.role = who.role;
   state.via = who.via;
@@ -308,6 +337,7 @@ async function start() {
   document.body.dataset.role = who.role;
   const [tasks] = await Promise.all([get('tasks'), table.load(), loadStatus()]);
   state.taskNames = tasks.items.map((t) => t.name);
+  if (linkedJob !== null) openJob(linkedJob);
   connectEvents({ onEvent, onState: setLive });
   setInterval(flush, FLUSH_MS);
   setInterval(() => {

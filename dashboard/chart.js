@@ -9,8 +9,11 @@ const H = 200;
 const PAD = { left: 56, right: 12, top: 12, bottom: 28 };
 const BAD = new Set(['failed', 'timed_out', 'lost', 'cancelled']);
 
-/** Renders `runs` (any order) into a <figure>; runs without timings are marked on the time axis. */
-export function runChart(runs) {
+/**
+ * Renders `runs` (any order) into a <figure>; runs without timings are marked on the time axis. With
+ * `onPick(scheduledAt)`, every point is a button (click, Enter or Space) that picks its run's fire time.
+ */
+export function runChart(runs, onPick) {
   const points = runs
     .map((run) => ({ run, t: Date.parse(run.scheduledAt) }))
     .filter((p) => Number.isFinite(p.t))
@@ -61,6 +64,7 @@ export function runChart(runs) {
           cx: x(p.t),
           cy: y(p.run.durationMs),
           r: 3.5,
+          ...pickable(p.run, onPick),
         },
         svg(
           'title',
@@ -78,12 +82,26 @@ export function runChart(runs) {
           {
             class: 'tick-missed',
             d: `M${x(p.t).toFixed(1)},${H - PAD.bottom - 6} v12`,
+            ...pickable(p.run, onPick),
           },
           svg('title', {}, `${formatInstant(p.run.scheduledAt)}: ${OUTCOME_LABEL[p.run.outcome] ?? p.run.outcome}`),
         ),
       ),
   );
 
+  if (onPick !== undefined) {
+    const pick = (event) => {
+      const at = event.target.closest?.('[data-scheduled-at]')?.getAttribute('data-scheduled-at');
+      if (at === undefined || at === null) return;
+      if (event.type === 'keydown') {
+        if (event.key !== 'Enter' && event.key !== ' ') return;
+        event.preventDefault();
+      }
+      onPick(at);
+    };
+    chart.addEventListener('click', pick);
+    chart.addEventListener('keydown', pick);
+  }
   figure.append(
     chart,
     h(
@@ -96,6 +114,17 @@ export function runChart(runs) {
     ),
   );
   return figure;
+}
+
+/** The attributes that make a point a button picking its run's fire time (none without `onPick`). */
+function pickable(run, onPick) {
+  if (onPick === undefined) return {};
+  return {
+    tabindex: 0,
+    role: 'button',
+    'aria-label': `Explain the fire of ${formatInstant(run.scheduledAt)} (${OUTCOME_LABEL[run.outcome] ?? run.outcome})`,
+    'data-scheduled-at': run.scheduledAt,
+  };
 }
 
 function summary(points, durations, lateness) {

@@ -9,40 +9,63 @@ const dateTime = new Intl.DateTimeFormat(undefined, {
   minute: '2-digit',
   second: '2-digit',
 });
-const weekdayTime = new Intl.DateTimeFormat(undefined, {
-  weekday: 'short',
-  year: 'numeric',
-  month: 'short',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  timeZoneName: 'short',
-});
-
 export function formatInstant(iso) {
   return iso ? dateTime.format(new Date(iso)) : '—';
 }
 
-/** With the weekday and zone: for fire time previews, where "which day" and DST matter. */
-export function formatFire(iso) {
-  return weekdayTime.format(new Date(iso));
+/**
+ * The finest unit a list of fire times needs to tell them apart: `ms` when any has milliseconds (a 0.7 s
+ * interval), `s` when any has seconds (a 6-field cron), else `min`. Times of one list share it.
+ */
+export function precisionOf(isoList) {
+  let precision = 'min';
+  for (const iso of isoList) {
+    const ms = Date.parse(iso);
+    if (ms % 1000 !== 0) return 'ms';
+    if (ms % 60_000 !== 0) precision = 's';
+  }
+  return precision;
 }
 
-const zoneFormats = new Map();
+const PRECISION_FIELDS = {
+  min: {},
+  s: { second: '2-digit' },
+  ms: { second: '2-digit', fractionalSecondDigits: 3 },
+};
 
-/** "Mon 02:30 CET" in an IANA zone (a cron job's), for fire times. */
-export function formatInZone(iso, zone) {
-  let format = zoneFormats.get(zone);
+const fireFormats = new Map();
+
+/** A cached Intl format of `options` plus the fields `precision` needs; null for an unknown zone. */
+function fireFormat(options, precision) {
+  const key = `${options.timeZone ?? ''}|${options.year ?? ''}|${precision}`;
+  let format = fireFormats.get(key);
   if (format === undefined) {
     try {
-      format = new Intl.DateTimeFormat(undefined, { timeZone: zone, weekday: 'short', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' });
+      format = new Intl.DateTimeFormat(undefined, { ...options, ...PRECISION_FIELDS[precision] });
     } catch {
-      // An unknown zone name (typed in the form): show the instant only.
-      return zone;
+      // An unknown zone name (typed in the form).
+      return null;
     }
-    zoneFormats.set(zone, format);
+    fireFormats.set(key, format);
   }
-  return format.format(new Date(iso));
+  return format;
+}
+
+const WEEKDAY_TIME = { weekday: 'short', year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' };
+
+/**
+ * With the weekday and zone: for fire time previews, where "which day" and DST matter. `precision`
+ * (precisionOf the list) adds seconds or milliseconds when the schedule has them.
+ */
+export function formatFire(iso, precision = 'min') {
+  return fireFormat(WEEKDAY_TIME, precision).format(new Date(iso));
+}
+
+/** "Mon 02:30 CET" in an IANA zone (a cron job's), for fire times; seconds or milliseconds as `precision` says. */
+export function formatInZone(iso, zone, precision = 'min') {
+  const format = fireFormat({ timeZone: zone, weekday: 'short', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' }, precision);
+  // An unknown zone name: show the zone only.
+  return format === null ? zone : format.format(new Date(iso));
 }
 
 /** "in 4 min 05 s", "in 2 h 10 min", "in 3 d 4 h", "due", "5 s ago". */

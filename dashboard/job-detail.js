@@ -4,12 +4,17 @@
 import { get, jobPath, post } from './api.js';
 import { runChart } from './chart.js';
 import { fill, h } from './dom.js';
-import { formatCountdown, formatDuration, formatFire, formatInZone, formatInstant } from './format.js';
+import { deliveriesTable } from './deliveries.js';
+import { ExplainView } from './explain.js';
+import { healthBlock } from './health.js';
+import { formatCountdown, formatDuration, formatFire, formatInZone, formatInstant, precisionOf } from './format.js';
 import { outcomeBadge, stateBadges } from './jobs-table.js';
 import { openModal } from './dialogs.js';
 import { DST_NOTE, triggerSpec, triggerSummary } from './triggers.js';
 
 const RUNS_PAGE = 50;
+/** The job's most recent notification deliveries shown in its view. */
+const DELIVERIES_SHOWN = 10;
 const MIN_REFRESH_MS = 1000;
 
 export class JobDetail {
@@ -22,10 +27,12 @@ export class JobDetail {
     this.job = null;
     this.runs = [];
     this.runsCursor = null;
+    this.deliveries = [];
     this.fires = null;
     this.firesKey = null;
     this.lastRefresh = 0;
     this.refreshTimer = null;
+    this.explainView = new ExplainView();
     dialog.addEventListener('close', () => {
       this.id = null;
       clearTimeout(this.refreshTimer);
@@ -40,6 +47,7 @@ export class JobDetail {
     this.id = id;
     this.job = null;
     this.runs = [];
+    this.deliveries = [];
     this.fires = null;
     this.firesKey = null;
     fill(this.dialog, h('p', { class: 'muted', text: `Loading ${id}…` }));
@@ -79,8 +87,9 @@ export class JobDetail {
     const limit = Math.min(1000, Math.max(RUNS_PAGE, this.runs.length));
     let job;
     let runs;
+    let deliveries;
     try {
-      [job, runs] = await Promise.all([get(jobPath(id)), get(`${jobPath(id)}/runs?limit=${limit}`)]);
+      [job, runs, deliveries] = await Promise.all([get(jobPath(id)), get(`${jobPath(id)}/runs?limit=${limit}`), this.loadDeliveries(id)]);
     } catch (error) {
       if (error.code === 'JOB_NOT_FOUND') return this.removed(id);
       throw error;
@@ -89,8 +98,20 @@ export class JobDetail {
     this.job = job;
     this.runs = runs.items;
     this.runsCursor = runs.nextCursor;
+    this.deliveries = deliveries;
     await this.loadFires();
     if (this.id === id) this.render();
+  }
+
+  /** The job's recent notification deliveries; none when they cannot be read (the view shows the rest). */
+  async loadDeliveries(id) {
+    try {
+      const page = await get(`notifications/deliveries?jobId=${encodeURIComponent(id)}&limit=${DELIVERIES_SHOWN}`);
+      return page.items;
+    } catch (error) {
+      console.warn('tickwork detail: deliveries', error);
+      return [];
+    }
   }
 
   /** The next 10 fire times: fetched again when the trigger changes or the first one has passed. */
@@ -147,6 +168,8 @@ export class JobDetail {
       h('p', { class: 'schedule-line' }, h('strong', { text: job.trigger.description ?? '' }), ' ', stateBadges(job)),
       this.isAdmin() ? this.actions(job) : null,
       this.properties(job),
+      healthBlock(job.health),
+      this.explainView.for(job.id),
       h(
         'div',
         { class: 'detail-columns' },
@@ -155,11 +178,19 @@ export class JobDetail {
           'section',
           { attrs: { 'aria-labelledby': 'runs-title' }, class: 'runs-section' },
           h('h3', { id: 'runs-title', text: 'Run history' }),
-          runChart(this.runs),
+          runChart(this.runs, (at) => this.explainView.explain(at)),
           this.runTable(),
           this.runsCursor === null ? null : h('button', { type: 'button', text: 'Load older runs', on: { click: (e) => this.loadOlder(e.currentTarget) } }),
         ),
       ),
+      this.deliveries.length === 0
+        ? null
+        : h(
+            'section',
+            { class: 'job-deliveries', attrs: { 'aria-labelledby': 'job-deliveries-title' } },
+            h('h3', { id: 'job-deliveries-title', text: 'Notifications sent' }),
+            deliveriesTable(this.deliveries, { showJob: false, caption: `Notification deliveries about ${job.id}, newest first` }),
+          ),
     );
     if (focusKey !== undefined) {
       const key = focusKey === 'pause' || focusKey === 'resume' ? '[data-focus-key="pause"],[data-focus-key="resume"]' : `[data-focus-key="${focusKey}"]`;
@@ -211,7 +242,9 @@ export class JobDetail {
       row('Running now', String(job.runningInstances)),
       row(
         'Policies',
-        `max instances ${job.maxInstances}, coalesce ${job.coalesce ? 'on' : 'off'}, misfire grace ${seconds(job.misfireGraceTime)}, timeout ${seconds(job.timeoutSeconds)}, jitter ${seconds(job.jitterSeconds)}, retries ${job.retries ? `${job.retries.max} (backoff ${job.retries.backoffSeconds ?? 0} s)` : 'none'}`,
+        `max instances ${job.maxInstances}, coalesce ${job.coalesce ? 'on' : 'off'}, misfire grace ${seconds(job.misfireGraceTime)}, timeout ${seconds(job.timeoutSeconds)}, jitter ${seconds(job.jitterSeconds)}, retries ${job.retries ? `${job.retries.max} (backoff ${job.retries.backoffSeconds ?? 0} s)` : 'none'}${
+          job.maxRuns === null || job.maxRuns === undefined ? '' : `, max runs ${job.maxRuns} (${job.remainingRuns ?? 0} left)`
+        }`,
       ),
       job.args === undefined ? null : row('Args', h('pre', { class: 'args', text: JSON.stringify(job.args, null, 2) })),
     );
@@ -231,6 +264,10 @@ export class JobDetail {
 
   runTable() {
     if (this.runs.length === 0) return null;
+    // The Trace column only where runs were traced (an OpenTelemetry SDK in the server): the id to look
+    // the run up in the tracing backend, selected whole with one click.
+    const traced = this.runs.some((run) => run.traceId);
+    const columns = ['Fire time', 'Outcome', 'Attempt', 'Duration', 'Lateness', ...(traced ? ['Trace'] : [])];
     const body = h('tbody');
     for (const run of this.runs) {
       body.append(
@@ -247,6 +284,13 @@ export class JobDetail {
           h('td', { attrs: { 'data-label': 'Attempt' }, class: 'num', text: String(run.attempt) }),
           h('td', { attrs: { 'data-label': 'Duration' }, class: 'num', text: formatDuration(run.durationMs) }),
           h('td', { attrs: { 'data-label': 'Lateness' }, class: 'num', text: formatDuration(run.latenessMs) }),
+          traced
+            ? h(
+                'td',
+                { attrs: { 'data-label': 'Trace' } },
+                run.traceId ? h('code', { class: 'trace-id', title: "Trace id of the run's tickwork.run span", text: run.traceId }) : null,
+              )
+            : null,
         ),
       );
       if (run.error || run.output) {
@@ -256,7 +300,7 @@ export class JobDetail {
             { class: 'run-extra' },
             h(
               'td',
-              { colSpan: 5 },
+              { colSpan: columns.length },
               run.error
                 ? h(
                     'p',
@@ -285,7 +329,7 @@ export class JobDetail {
           h(
             'tr',
             {},
-            ['Fire time', 'Outcome', 'Attempt', 'Duration', 'Lateness'].map((t) => h('th', { scope: 'col', text: t })),
+            columns.map((t) => h('th', { scope: 'col', text: t })),
           ),
         ),
         body,
@@ -300,6 +344,8 @@ export class JobDetail {
  */
 export function fireItems(items, zone) {
   const other = zone && zone !== Intl.DateTimeFormat().resolvedOptions().timeZone ? zone : null;
+  // Seconds or milliseconds when the schedule has them: a 0.7 s interval's fires must not all read "03:01".
+  const precision = precisionOf(items.map((item) => item.at));
   return h(
     'ol',
     { class: 'fires' },
@@ -307,8 +353,8 @@ export function fireItems(items, zone) {
       h(
         'li',
         {},
-        h('time', { dateTime: item.at, text: formatFire(item.at) }),
-        other === null ? null : h('span', { class: 'muted small zone-time', text: ` (${formatInZone(item.at, other)})` }),
+        h('time', { dateTime: item.at, text: formatFire(item.at, precision) }),
+        other === null ? null : h('span', { class: 'muted small zone-time', text: ` (${formatInZone(item.at, other, precision)})` }),
         item.dst ? h('span', { class: `dst dst-${item.dst}`, title: DST_NOTE[item.dst] ?? '', text: `DST ${item.dst}` }) : null,
       ),
     ),

@@ -1,6 +1,7 @@
-// The add/edit job form in a modal dialog: a cron, interval or date schedule builder with a live preview
-// of the next fire times (POST /schedules/preview), and the job's policies. The server validates
-// everything (the form is `novalidate`), so its error messages are what the user sees.
+// The add/edit job form in a modal dialog: a cron, interval, date or calendar-interval schedule builder,
+// or a combined (or/and) trigger written as JSON, with a live preview of the next fire times
+// (POST /schedules/preview), and the job's policies. The server validates everything (the form is
+// `novalidate`), so its error messages are what the user sees.
 
 import { jobPath, patch, post } from './api.js';
 import { debounce, fill, h } from './dom.js';
@@ -33,6 +34,15 @@ const UNITS = [
   ['hours', 3600],
   ['days', 86400],
 ];
+const CALENDAR_UNITS = ['days', 'weeks', 'months', 'years'];
+/** What the combined editor starts with: weekdays at 09:00, and noon at weekends. */
+const COMBINED_EXAMPLE = {
+  type: 'or',
+  triggers: [
+    { type: 'cron', expression: '0 9 * * 1-5' },
+    { type: 'cron', expression: '0 12 * * 6,0' },
+  ],
+};
 let formSeq = 0;
 
 export class JobForm {
@@ -100,7 +110,15 @@ export class JobForm {
         'fieldset',
         { class: 'schedule-builder' },
         h('legend', { text: 'Schedule' }),
-        h('div', { class: 'radios' }, radio('cron', 'Cron'), radio('interval', 'Interval'), radio('date', 'Once, at a date')),
+        h(
+          'div',
+          { class: 'radios' },
+          radio('cron', 'Cron'),
+          radio('interval', 'Interval'),
+          radio('date', 'Once, at a date'),
+          radio('calendarInterval', 'Calendar interval'),
+          radio('combined', 'Combined (or / and)'),
+        ),
         h(
           'div',
           { class: 'trigger-fields', dataset: { type: 'cron' } },
@@ -148,6 +166,34 @@ export class JobForm {
         ),
         h(
           'div',
+          { class: 'trigger-fields', dataset: { type: 'calendarInterval' } },
+          field('Repeat every', input('calEvery', { type: 'number', min: '1', step: '1', value: '1' })),
+          field(
+            'Calendar unit',
+            h(
+              'select',
+              { id: f('calUnit'), name: 'calUnit' },
+              CALENDAR_UNITS.map((u) => h('option', { value: u, text: u, selected: u === 'months' })),
+            ),
+          ),
+          field('Time of day', input('calTime', { type: 'time', step: '1', value: '09:00' })),
+          field('First day', input('calStart', { type: 'date' }), 'The first fire day (default today). A day a month lacks (the 31st) is skipped, not moved.'),
+          field(
+            'Zone of the days',
+            input('calZone', { autocomplete: 'off', attrs: { list: f('zones') }, placeholder: `server default (${this.defaultTimezone() ?? 'UTC'})` }),
+          ),
+        ),
+        h(
+          'div',
+          { class: 'trigger-fields', dataset: { type: 'combined' } },
+          field(
+            'Trigger (JSON)',
+            h('textarea', { id: f('combined'), name: 'combined', rows: 8, spellcheck: false }),
+            '{ "type": "or" | "and", "triggers": [ … ] }: "or" fires when any fires, "and" when all fire at the same instant; they nest.',
+          ),
+        ),
+        h(
+          'div',
           { class: 'preview' },
           h('p', { class: 'preview-status', id: f('preview-status'), attrs: { 'aria-live': 'polite' } }),
           h('div', { class: 'preview-list' }),
@@ -170,6 +216,11 @@ export class JobForm {
           field('Jitter (s)', input('jitterSeconds', { type: 'number', min: '0', step: 'any', placeholder: '0' })),
           field('Retries', input('retriesMax', { type: 'number', min: '0', step: '1', placeholder: 'none' })),
           field('Retry backoff (s)', input('retriesBackoff', { type: 'number', min: '0', step: 'any', placeholder: '0' })),
+          field(
+            'Max runs',
+            input('maxRuns', { type: 'number', min: '1', step: '1', placeholder: 'no limit' }),
+            job?.remainingRuns === undefined ? 'Fires that may start; then the job is removed.' : `${job.remainingRuns} left.`,
+          ),
           h('label', { class: 'check' }, input('coalesce', { type: 'checkbox', checked: true }), ' Coalesce a backlog into one run'),
           job === null ? h('label', { class: 'check' }, input('paused', { type: 'checkbox' }), ' Start paused') : null,
         ),
@@ -214,8 +265,10 @@ export class JobForm {
     const set = (name, value) => {
       if (value !== undefined && value !== null) this.el(name).value = String(value);
     };
-    const type = job?.trigger.type ?? 'cron';
+    const jobType = job?.trigger.type ?? 'cron';
+    const type = jobType === 'or' || jobType === 'and' ? 'combined' : jobType;
     this.form.querySelector(`input[name="triggerType"][value="${type}"]`).checked = true;
+    set('combined', JSON.stringify(type === 'combined' ? triggerSpec(job.trigger) : COMBINED_EXAMPLE, null, 2));
     if (job === null) {
       set('expression', '*/15 * * * *');
       this.el('preset').value = '*/15 * * * *';
@@ -235,7 +288,17 @@ export class JobForm {
       set('unit', unit);
     } else if (t.type === 'date') {
       set('runAt', toLocalInput(t.runAt));
+    } else if (t.type === 'calendarInterval') {
+      // The form has one unit: the largest set (a spec with several units is edited as it stands only here).
+      const unit = [...CALENDAR_UNITS].reverse().find((u) => t[u] > 0) ?? 'days';
+      set('calEvery', t[unit]);
+      set('calUnit', unit);
+      const pad = (n) => String(n).padStart(2, '0');
+      set('calTime', `${pad(t.hour)}:${pad(t.minute)}:${pad(t.second)}`);
+      set('calStart', t.startDate);
+      set('calZone', t.timezone);
     }
+    set('maxRuns', job.maxRuns);
     set('maxInstances', job.maxInstances);
     this.el('misfireGraceTime').value = job.misfireGraceTime === null ? 'none' : String(job.misfireGraceTime);
     set('timeoutSeconds', job.timeoutSeconds);
@@ -274,6 +337,26 @@ export class JobForm {
       }
       case 'interval':
         return { type: 'interval', seconds: Number(this.value('every')) * Number(this.el('unit').value) };
+      case 'calendarInterval': {
+        const [hour, minute, second] = (this.value('calTime') || '00:00').split(':').map(Number);
+        const start = this.value('calStart');
+        return {
+          type: 'calendarInterval',
+          [this.el('calUnit').value]: Number(this.value('calEvery')),
+          hour,
+          minute,
+          second: second ?? 0,
+          timezone: this.value('calZone') || (this.defaultTimezone() ?? 'UTC'),
+          ...(start === '' ? {} : { startDate: start }),
+        };
+      }
+      case 'combined': {
+        try {
+          return JSON.parse(this.value('combined'));
+        } catch (error) {
+          throw new Error(`Trigger: not valid JSON (${error.message}).`);
+        }
+      }
       default: {
         const local = this.value('runAt');
         return { type: 'date', runAt: local === '' ? '' : withOffset(local) };
@@ -294,10 +377,7 @@ export class JobForm {
       if (seq !== this.previewSeq) return;
       status.className = 'preview-status';
       status.textContent = answer.items.length === 0 ? 'No fire times ahead.' : `Next ${answer.items.length} fire times:`;
-      fill(
-        list,
-        answer.items.length === 0 ? null : fireItems(answer.items, trigger.type === 'cron' ? (trigger.timezone ?? this.defaultTimezone()) : undefined),
-      );
+      fill(list, answer.items.length === 0 ? null : fireItems(answer.items, previewZone(trigger, this.defaultTimezone())));
     } catch (error) {
       if (seq !== this.previewSeq) return;
       status.className = 'preview-status error';
@@ -332,6 +412,8 @@ export class JobForm {
       out.retries = { max: num('retriesMax'), ...(num('retriesBackoff') === undefined ? {} : { backoffSeconds: num('retriesBackoff') }) };
     }
     out.coalesce = this.el('coalesce').checked;
+    // Empty: no limit (an edit that empties it lifts the limit, see changes()).
+    if (num('maxRuns') !== undefined) out.maxRuns = num('maxRuns');
     return out;
   }
 
@@ -347,6 +429,7 @@ export class JobForm {
     if (fields.name === undefined && job.name !== job.task && fields.task === job.task) out.name = job.task;
     if (job.retries && fields.retries === undefined) out.retries = null;
     if (job.timeoutSeconds !== null && fields.timeoutSeconds === undefined) out.timeoutSeconds = null;
+    if (job.maxRuns !== null && job.maxRuns !== undefined && fields.maxRuns === undefined) out.maxRuns = null;
     return out;
   }
 
@@ -381,7 +464,21 @@ export class JobForm {
   markInvalid(details) {
     for (const { path } of details) {
       const last = String(path).split('.').pop();
-      const name = { seconds: 'every', max: 'retriesMax', backoffSeconds: 'retriesBackoff' }[last] ?? last;
+      const name = String(path).startsWith('trigger.triggers')
+        ? 'combined'
+        : ({
+            seconds: 'every',
+            max: 'retriesMax',
+            backoffSeconds: 'retriesBackoff',
+            years: 'calEvery',
+            months: 'calEvery',
+            weeks: 'calEvery',
+            days: 'calEvery',
+            hour: 'calTime',
+            minute: 'calTime',
+            second: 'calTime',
+            startDate: 'calStart',
+          }[last] ?? last);
       const el = this.el(name);
       if (el instanceof HTMLElement) el.setAttribute('aria-invalid', 'true');
     }
@@ -389,9 +486,18 @@ export class JobForm {
   }
 }
 
+/** The zone the preview's times are shown in: the trigger's own (cron, calendar interval), else the browser's. */
+function previewZone(trigger, defaultZone) {
+  if (trigger.type === 'cron') return trigger.timezone ?? defaultZone;
+  return trigger.type === 'calendarInterval' ? trigger.timezone : undefined;
+}
+
 function sameTrigger(spec, current) {
   const c = triggerSpec(current);
   if (spec.type !== c.type) return false;
+  // A calendar interval without a start day keeps its stored one (as an interval keeps its phase).
+  if (spec.type === 'calendarInterval') return JSON.stringify(sorted({ startDate: c.startDate, ...spec })) === JSON.stringify(sorted(c));
+  if (spec.type === 'or' || spec.type === 'and') return JSON.stringify(spec) === JSON.stringify(c);
   if (spec.type === 'cron') return spec.expression === c.expression && (spec.timezone ?? c.timezone) === c.timezone;
   if (spec.type === 'interval') return spec.seconds === c.seconds;
   return Date.parse(spec.runAt) === Date.parse(c.runAt);
@@ -413,4 +519,9 @@ function toLocalInput(iso) {
   const d = new Date(iso);
   const pad = (n) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** A flat spec with its keys sorted, for comparing two specs written in different orders. */
+function sorted(spec) {
+  return Object.fromEntries(Object.entries(spec).sort(([a], [b]) => a.localeCompare(b)));
 }

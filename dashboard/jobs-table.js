@@ -4,6 +4,7 @@
 import { get } from './api.js';
 import { fill, h } from './dom.js';
 import { formatCountdown, formatDuration, formatInstant, OUTCOME_LABEL } from './format.js';
+import { healthBadge } from './health.js';
 
 const SORT_DIRECTION = { id: 'ascending', nextRunTime: 'ascending', lastRun: 'descending' };
 
@@ -22,7 +23,7 @@ export class JobsTable {
     this.onOpen = onOpen;
     this.onAction = onAction;
     this.isAdmin = isAdmin;
-    this.query = { q: '', state: '', sort: 'id', limit: 50 };
+    this.query = { q: '', state: '', health: '', sort: 'id', limit: 50 };
     /** Cursors of the pages visited: cursors[i] loads page i (null: the first page). */
     this.cursors = [null];
     this.page = 0;
@@ -69,6 +70,7 @@ export class JobsTable {
     const params = new URLSearchParams({ limit: String(this.query.limit), sort: this.query.sort });
     if (this.query.q !== '') params.set('q', this.query.q);
     if (this.query.state !== '') params.set('state', this.query.state);
+    if (this.query.health !== '') params.set('health', this.query.health);
     const cursor = this.cursors[this.page];
     if (cursor !== null && cursor !== undefined) params.set('cursor', cursor);
     this.table.setAttribute('aria-busy', 'true');
@@ -171,6 +173,7 @@ export class JobsTable {
             ],
       ),
       h('td', { attrs: { 'data-label': 'Running' }, class: 'num running', text: String(job.runningInstances ?? 0) }),
+      h('td', { attrs: { 'data-label': 'Health' }, class: 'health-cell' }, healthBadge(job.health)),
       h('td', { attrs: { 'data-label': 'State' }, class: 'state' }, stateBadges(job)),
       h('td', { class: 'actions' }, this.isAdmin() ? this.actions(job) : null),
     );
@@ -199,7 +202,7 @@ export class JobsTable {
 
   renderPager(count) {
     const first = this.page * this.query.limit;
-    const filtered = this.query.q !== '' || this.query.state !== '';
+    const filtered = this.query.q !== '' || this.query.state !== '' || this.query.health !== '';
     const of = !filtered && this.total !== null ? ` of ${this.total.toLocaleString()}` : '';
     fill(this.pageInfo, count === 0 ? `No jobs${of}` : `Jobs ${first + 1}–${first + count}${of}`);
     this.prev.disabled = this.page === 0;

@@ -7,7 +7,10 @@ export function triggerSpec(trigger) {
   return spec;
 }
 
-/** A compact technical summary: "cron 30 2 * * 1-5 (Europe/Berlin)", "interval 900 s", "date 2026-…". */
+/**
+ * A compact technical summary: "cron 30 2 * * 1-5 (Europe/Berlin)", "interval 900 s", "date 2026-…",
+ * "calendar every 2 months at 09:00:00 (UTC) from 2026-01-15", "or [cron …; interval …]".
+ */
 export function triggerSummary(trigger) {
   switch (trigger.type) {
     case 'cron':
@@ -16,6 +19,14 @@ export function triggerSummary(trigger) {
       return `interval ${trigger.seconds} s${trigger.startDate ? ` from ${trigger.startDate}` : ''}`;
     case 'date':
       return `date ${trigger.runAt}`;
+    case 'calendarInterval': {
+      const units = ['years', 'months', 'weeks', 'days'].filter((u) => trigger[u] > 0).map((u) => `${trigger[u]} ${u}`);
+      const pad = (n) => String(n ?? 0).padStart(2, '0');
+      return `calendar every ${units.join(' ')} at ${pad(trigger.hour)}:${pad(trigger.minute)}:${pad(trigger.second)} (${trigger.timezone}) from ${trigger.startDate}`;
+    }
+    case 'or':
+    case 'and':
+      return `${trigger.type} [${trigger.triggers.map(triggerSummary).join('; ')}]`;
     default:
       return trigger.type;
   }

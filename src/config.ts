@@ -17,6 +17,8 @@ import type { LogLevel } from './core/logger.js';
 import type { AddJobSpec } from './scheduler/service.js';
 import type { EventStreamOptions } from './server/event-stream.js';
 import type { NotificationTargetSpec } from './notifications/targets.js';
+import type { MetricsOptions } from './server/metrics.js';
+import type { TracingOption } from './scheduler/run-tracing.js';
 
 /** The shell task's allow-list entry, defined with the task; named here too because the config holds it. */
 export type { ShellAllowEntry };
@@ -50,6 +52,17 @@ export interface TickworkConfig {
    */
   notifications?: NotificationTargetSpec[];
   notificationOptions?: { publicUrl?: string; checkIntervalSeconds?: number; retentionDays?: number };
+  /**
+   * Per-job Prometheus series (see the README's Metrics section): `jobLabels` is `'none'` (the default),
+   * `'all'`, or a list of job ids and globs (`['backup', 'report-*']`); `maxJobSeries` caps the jobs that
+   * get them (1000). Checked when the server starts.
+   */
+  metrics?: MetricsOptions;
+  /**
+   * OpenTelemetry spans of runs: `'auto'` (the default: while an SDK is registered, which this module may
+   * start, since it is imported before the scheduler is made), `true` or `false`. See the README's Tracing.
+   */
+  tracing?: TracingOption;
   timezone?: string;
   jobDefaults?: Partial<JobPolicy>;
   maxConcurrentRuns?: number;
@@ -96,9 +109,13 @@ export async function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]
   } else if (explicit !== undefined) {
     throw InvalidArgumentError.field('config', `file ${candidate} does not exist.`);
   }
-  const port = Number(flag(argv, 'port') ?? env.PORT ?? 8080);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw InvalidArgumentError.field('PORT', `must be an integer from 0 to 65535, got "${String(env.PORT)}".`);
+  // The message names where the port came from (the --port flag or PORT) and the value given there.
+  const portFlag = flag(argv, 'port');
+  const portText = portFlag ?? env.PORT;
+  const port = Number(portText ?? 8080);
+  if (portText === '' || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw InvalidArgumentError.field(portFlag === undefined ? 'PORT' : '--port', `must be an integer from 0 to 65535, got "${String(portText)}".`);
+  }
   const shutdownTimeoutSeconds = Number(env.TICKWORK_SHUTDOWN_TIMEOUT ?? module.shutdownTimeoutSeconds ?? 30);
   if (!(shutdownTimeoutSeconds >= 0)) throw InvalidArgumentError.field('TICKWORK_SHUTDOWN_TIMEOUT', 'must be a non-negative number of seconds.');
   const logLevel = (env.LOG_LEVEL ?? 'info') as LogLevel;

@@ -8,6 +8,9 @@ export { HEALTH_STATES } from './core/health.js';
 export type { HealthState, JobHealth, HealthFacts } from './core/health.js';
 export { CATCH_UPS, MAX_PAUSE_NOTE_LENGTH } from './core/pause.js';
 export type { Actor, CatchUp, PauseInfo, PauseOptions, ResumeOptions } from './core/pause.js';
+export { EXPLAIN_VERDICTS } from './core/explain.js';
+export type { Explanation, ExplainEvidence, ExplainPause, ExplainVerdict, FireTime } from './core/explain.js';
+export { RUN_ATTRIBUTES, RUN_SPAN_NAME, TRACER_NAME, type TracingOption } from './scheduler/run-tracing.js';
 export type { Run, RunError } from './core/run.js';
 export { idempotencyKey, runId } from './core/run.js';
 export { RUN_ERROR_CODES, type RunErrorCode } from './core/run-errors.js';
@@ -20,7 +23,18 @@ export type { Logger, LogLevel } from './core/logger.js';
 export { DEFAULT_JOB_POLICY, JOB_ID_PATTERN } from './core/job-options.js';
 export { previewSchedule, previewFires, MAX_PREVIEW_COUNT } from './triggers/preview.js';
 export type { PreviewOptions, PreviewFire } from './triggers/preview.js';
-export type { TriggerSpec, IntervalTriggerSpec, CronTriggerSpec, DateTriggerSpec, DateInput, ResolvedTriggerSpec } from './core/trigger.js';
+export type {
+  TriggerSpec,
+  IntervalTriggerSpec,
+  CronTriggerSpec,
+  DateTriggerSpec,
+  CalendarIntervalTriggerSpec,
+  OrTriggerSpec,
+  AndTriggerSpec,
+  DateInput,
+  ResolvedTriggerSpec,
+} from './core/trigger.js';
+export { AND_HORIZON_MS, AND_MAX_ROUNDS } from './triggers/combined.js';
 export { MemoryJobStore } from './stores/memory.js';
 export type { MemoryJobStoreOptions } from './stores/memory.js';
 export type { JobStore, ClaimingStore, LocalStore, ReplacingStore, RunQuery } from './stores/store.js';
@@ -41,3 +55,4 @@ export { NOTIFICATION_EVENTS } from './notifications/targets.js';
 export type { NotificationEvent, NotificationTargetSpec, NotificationTarget, NotificationTargetView } from './notifications/targets.js';
 export type { NotificationPayload, HealthPayload, RunPayload } from './notifications/payload.js';
 export type { Delivery, DeliveryStatus } from './notifications/outbox.js';
+export type { TickworkConfig, ShellAllowEntry } from './config.js';

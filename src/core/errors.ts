@@ -32,6 +32,7 @@ export const ERROR_STATUS = {
   STORE_UNAVAILABLE: 503,
   STORE_LOCKED: 503,
   TOO_MANY_STREAMS: 503,
+  SHUTTING_DOWN: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -155,7 +156,16 @@ export class StoreLockedError extends TickworkError {
 /** An HTTP-layer failure: authentication, authorization, body size or type, rate limits, stream limits, unknown routes. */
 export class HttpError extends TickworkError {
   constructor(
-    code: 'UNAUTHORIZED' | 'FORBIDDEN' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'RATE_LIMITED' | 'TOO_MANY_STREAMS' | 'ROUTE_NOT_FOUND' | 'INTERNAL',
+    code:
+      | 'UNAUTHORIZED'
+      | 'FORBIDDEN'
+      | 'PAYLOAD_TOO_LARGE'
+      | 'UNSUPPORTED_MEDIA_TYPE'
+      | 'RATE_LIMITED'
+      | 'TOO_MANY_STREAMS'
+      | 'SHUTTING_DOWN'
+      | 'ROUTE_NOT_FOUND'
+      | 'INTERNAL',
     message: string,
   ) {
     super(code, message);

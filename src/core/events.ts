@@ -13,9 +13,10 @@ export type RunOutcome = 'running' | 'succeeded' | 'failed' | 'missed' | 'skippe
 /**
  * Told of every recorded run outcome (not `running`) synchronously, with plain values and before any
  * event is built: for counters such as metrics, which then cost next to nothing per fire. It must be
- * quick and must not throw (a throw is logged and ignored).
+ * quick and must not throw (a throw is logged and ignored). `jobId` is the string the run record holds
+ * (nothing is allocated for it); an observer that does not need it leaves it out.
  */
-export type RunObserver = (outcome: RunOutcome, durationMs: number | null, latenessMs: number | null) => void;
+export type RunObserver = (outcome: RunOutcome, durationMs: number | null, latenessMs: number | null, jobId: string) => void;
 
 /** The payload of every run event. Times are ISO 8601 UTC strings. */
 export interface RunEvent {

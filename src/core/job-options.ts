@@ -21,6 +21,7 @@ export const DEFAULT_JOB_POLICY: JobPolicy = Object.freeze({
   retryLost: false,
   expectSuccessWithinSeconds: null,
   overdueAfterMissedFires: 10,
+  maxRuns: null,
   pauseAfterFailures: null,
 });
 
@@ -34,8 +35,11 @@ const POLICY_KEYS = [
   'retryLost',
   'expectSuccessWithinSeconds',
   'overdueAfterMissedFires',
+  'maxRuns',
   'pauseAfterFailures',
 ] as const;
+/** The largest maxRuns: a count an int4 column holds. */
+export const MAX_RUNS_LIMIT = 1_000_000_000;
 const OPTION_KEYS: readonly string[] = [...POLICY_KEYS, 'name', 'args', 'replaceExisting', 'paused', 'timezone'];
 const OPTION_KEY_SET: ReadonlySet<string> = new Set(OPTION_KEYS);
 
@@ -126,6 +130,7 @@ export function resolvePolicy(options: Partial<Record<(typeof POLICY_KEYS)[numbe
     (o.retryLost === undefined || o.retryLost === base.retryLost) &&
     (o.expectSuccessWithinSeconds === undefined || o.expectSuccessWithinSeconds === base.expectSuccessWithinSeconds) &&
     (o.overdueAfterMissedFires === undefined || o.overdueAfterMissedFires === base.overdueAfterMissedFires) &&
+    (o.maxRuns === undefined || o.maxRuns === base.maxRuns) &&
     (o.pauseAfterFailures === undefined || o.pauseAfterFailures === base.pauseAfterFailures);
   if (same) return base;
   const policy: JobPolicy = {
@@ -147,6 +152,7 @@ export function resolvePolicy(options: Partial<Record<(typeof POLICY_KEYS)[numbe
         ? (base.overdueAfterMissedFires ?? DEFAULT_JOB_POLICY.overdueAfterMissedFires)
         : positiveInteger(o.overdueAfterMissedFires, `${path}.overdueAfterMissedFires`, 1_000_000),
     // A policy stored before the option existed has none: null.
+    maxRuns: o.maxRuns === undefined ? (base.maxRuns ?? null) : o.maxRuns === null ? null : positiveInteger(o.maxRuns, `${path}.maxRuns`, MAX_RUNS_LIMIT),
     pauseAfterFailures:
       o.pauseAfterFailures === undefined
         ? (base.pauseAfterFailures ?? null)

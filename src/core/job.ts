@@ -58,6 +58,12 @@ export interface JobPolicy {
   /** Health: the job is `overdue` after this many fires in a row that did not start (missed, skipped, lost); default 10. */
   readonly overdueAfterMissedFires: number;
   /**
+   * Fires of the job that may start in all (default null: no limit). A fire counts when it is submitted to
+   * run (claimed, on a shared store); retries and manual runs do not count, nor fires recorded skipped or
+   * missed. After the last one the job is finished and removed once its run settles, as a date job is.
+   */
+  readonly maxRuns: number | null;
+  /**
    * Pauses the job (by the scheduler, with a note saying so) after this many consecutive failed fires, as
    * its health counts them (a fire whose retry is still pending does not count yet); default null: never.
    */
@@ -154,6 +160,11 @@ export class JobRecord {
   declare lifecycle: JobLifecycle;
   /** Settled or not, the newest run record (a cheap `lastRun`). */
   declare lastRun: RunRecord | null;
+  /**
+   * Fires counted toward `policy.maxRuns` (see there), persisted with the schedule; counted only while
+   * the job has a limit.
+   */
+  declare runCount: number;
   /** A slot the store may use for its own per-job data (the memory store keeps the run history here). */
   declare storeSlot: unknown;
   /** The job still holds what its trigger took (a cron pattern reference): see releaseTrigger. */
@@ -189,6 +200,7 @@ export class JobRecord {
     nextRunTime: number | null,
     dueAt: number | null,
     retry: PendingRetry | null = null,
+    runCount = 0,
     pause: PauseState | null = null,
     catchUpThrough: number | null = null,
   ): JobRecord {
@@ -211,6 +223,7 @@ export class JobRecord {
       running: 0,
       lifecycle: 'scheduled',
       lastRun: null,
+      runCount,
       storeSlot: null,
       holdsTrigger: true,
       nextRunMsOrNaN: nextRunTime === null ? Number.NaN : nextRunTime,

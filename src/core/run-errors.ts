@@ -13,7 +13,8 @@ export const RUN_ERROR_CODES = {
   MAX_INSTANCES_REACHED: 'the fire was skipped: maxInstances runs of the job were already running',
   TASK_NOT_REGISTERED: 'the job names a task this process has not registered',
   LOAD_ERROR: 'the stored job could not be read (the code of job_load_error; no run is recorded); it is set aside until it is fixed or removed',
-  INVALID_ARGUMENT: 'a built-in task refused its args (checked when the job is created, and again at every run)',
+  INVALID_ARGUMENT:
+    "the job's args do not fit its task's argsSchema, or a built-in task refused them (checked when the job is created, and again at every run)",
   HTTP_STATUS: 'the http task got a non-2xx answer',
   HTTP_TIMEOUT: 'the http task got no answer within its args.timeoutSeconds',
   HTTP_NETWORK: 'the http task could not reach the server (connection refused, DNS, TLS, reset, ...)',

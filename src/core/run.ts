@@ -27,6 +27,8 @@ export interface RunRecord {
   /** For a record standing for several fires: the last of them (scheduledAt is the first). */
   lastScheduledAt?: number | undefined;
   node?: string | undefined;
+  /** The W3C trace id (32 hex digits) of the run's `tickwork.run` span, when traced and sampled. */
+  traceId?: string | undefined;
 }
 
 /**
@@ -42,6 +44,7 @@ export class LiveRunRecord implements RunRecord {
   coalesced: number | undefined = undefined;
   lastScheduledAt: number | undefined = undefined;
   node: string | undefined = undefined;
+  traceId: string | undefined = undefined;
   // Every time field is first written NaN, a double: a field first written a small integer (a lateness of
   // 0) is a small-integer field, and its first fractional value would change the class's shape (deopts).
   private startedMs = Number.NaN;
@@ -127,6 +130,8 @@ export interface Run {
   coalesced?: number;
   lastScheduledAt?: Date;
   node?: string;
+  /** The trace id of the run's span (see the README's Tracing section), when the run was traced. */
+  traceId?: string;
 }
 
 /**
@@ -162,6 +167,7 @@ export function toRun(record: RunRecord): Run {
   if (record.coalesced !== undefined) run.coalesced = record.coalesced;
   if (record.lastScheduledAt !== undefined) run.lastScheduledAt = new Date(record.lastScheduledAt);
   if (record.node !== undefined) run.node = record.node;
+  if (record.traceId !== undefined) run.traceId = record.traceId;
   return run;
 }
 

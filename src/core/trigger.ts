@@ -30,14 +30,66 @@ export interface DateTriggerSpec {
   runAt: DateInput;
 }
 
+/**
+ * The same local time every N years, months, weeks and/or days (at least one set), from a start day
+ * (APScheduler 3.11's CalendarIntervalTrigger; see docs/semantics.md).
+ */
+export interface CalendarIntervalTriggerSpec {
+  type: 'calendarInterval';
+  /** Whole numbers, default 0; at least one is positive. */
+  years?: number;
+  months?: number;
+  weeks?: number;
+  days?: number;
+  /** The local time of day: hour 0-23, minute 0-59, second 0-59, each default 0. */
+  hour?: number;
+  minute?: number;
+  second?: number;
+  /** IANA zone of the days and the time of day. Required: a calendar day means a different instant in every zone. */
+  timezone: string;
+  /** The first fire day (inclusive): `YYYY-MM-DD`, or an instant whose day in `timezone` is meant. Default: today in `timezone`. */
+  startDate?: DateInput;
+  /** No fire after this: an instant (inclusive), or `YYYY-MM-DD` (no fire on a later day). */
+  endDate?: DateInput;
+}
+
+/** Fires when any of its triggers fires (an instant several share fires once). Nestable. */
+export interface OrTriggerSpec {
+  type: 'or';
+  /** 1 to 16 trigger specs. */
+  triggers: TriggerSpec[];
+}
+
+/** Fires at the instants on which all of its triggers fire, found by a bounded search (see docs/semantics.md). Nestable. */
+export interface AndTriggerSpec {
+  type: 'and';
+  /** 1 to 16 trigger specs. */
+  triggers: TriggerSpec[];
+}
+
 /** The plain trigger object used everywhere: addJob, rescheduleJob, previewSchedule and the HTTP API. */
-export type TriggerSpec = IntervalTriggerSpec | CronTriggerSpec | DateTriggerSpec;
+export type TriggerSpec = IntervalTriggerSpec | CronTriggerSpec | DateTriggerSpec | CalendarIntervalTriggerSpec | OrTriggerSpec | AndTriggerSpec;
 
 /** A trigger spec as stored and shown: every date resolved to an ISO string, the cron zone resolved. */
 export type ResolvedTriggerSpec =
   | { type: 'interval'; seconds: number; startDate: string; endDate?: string }
   | { type: 'cron'; expression: string; timezone: string; startDate?: string; endDate?: string }
-  | { type: 'date'; runAt: string };
+  | { type: 'date'; runAt: string }
+  | {
+      type: 'calendarInterval';
+      years?: number;
+      months?: number;
+      weeks?: number;
+      days?: number;
+      hour: number;
+      minute: number;
+      second: number;
+      timezone: string;
+      /** `YYYY-MM-DD`, the first fire day. */
+      startDate: string;
+      endDate?: string;
+    }
+  | { type: 'or' | 'and'; triggers: ResolvedTriggerSpec[] };
 
 /** A resolved spec with its description, as JobInfo shows it. */
 export type TriggerInfo = ResolvedTriggerSpec & { description: string };

@@ -18,9 +18,10 @@ import { setDue } from './due-time.js';
 import { toErrorLog } from './error-log.js';
 import type { EventBus } from './event-bus.js';
 import { Executor, type ExecutorHooks, type Submission } from './executor.js';
+import { RunTracer, type TracingOption } from './run-tracing.js';
 import { WakeLoop, type PassResult } from './loop.js';
 import { planResume, type PausedStretch } from './pause-plan.js';
-import { hasFreeInstance, planFires, retryAt } from './policies.js';
+import { hasFreeInstance, isMisfire, planFires, retryAt } from './policies.js';
 import type { RunState } from './run-state.js';
 
 /** Jobs taken from the store per pass before yielding to I/O. */
@@ -38,6 +39,8 @@ export interface DispatcherOptions {
   runState: RunState;
   maxConcurrentRuns: number;
   maxCatchUp: number;
+  /** Whether runs get OpenTelemetry spans (see run-tracing.ts). */
+  tracing: TracingOption;
   /** A fire of a job with `pauseAfterFailures` failed for good (no retry left): the facade decides the pause. */
   onFailedFire(job: JobRecord): void;
 }
@@ -74,7 +77,7 @@ export class Dispatcher implements ExecutorHooks {
     this.runState = options.runState;
     this.maxCatchUp = options.maxCatchUp;
     this.onFailedFire = options.onFailedFire;
-    this.executor = new Executor(this.clock, this.events, this.logger, this.store, options.maxConcurrentRuns, this);
+    this.executor = new Executor(this.clock, this.events, this.logger, this.store, options.maxConcurrentRuns, this, new RunTracer(options.tracing));
     this.loop = new WakeLoop(this.clock, this.logger, () => this.pass(), this.claiming === null ? {} : this.claiming.loopTuning);
   }
 
@@ -378,8 +381,36 @@ export class Dispatcher implements ExecutorHooks {
       this.submit(job, [scheduledAt], 1, dueAt, 1);
       return;
     }
+    // One field read per fire for the run limit; the counting itself only for jobs that have one.
+    if (job.policy.maxRuns !== null && this.limitRuns(job, [scheduledAt], dueAt) === null) return;
     job.running++;
     this.executor.runOnTime(job, scheduledAt, dueAt);
+  }
+
+  /**
+   * maxRuns: counts the fires of a submission that will start (claimed, on a shared store: the count is
+   * written in the claim transaction, with the schedule), and answers the run times to submit: the fires
+   * too late to start (the misfire rule, judged now as the executor will judge them) are kept, to be
+   * recorded missed, uncounted; of the others, the oldest that fit in the limit. The fire that reaches the
+   * limit finishes the job. Null when no fire is left (a record that reached its limit): nothing is submitted.
+   * `exempt` fires (a catch-up resumeJob `all` asked for) start however late: all of them count.
+   */
+  private limitRuns(job: JobRecord, runTimes: number[], firstDueAt: number, exempt = false): number[] | null {
+    const limit = job.policy.maxRuns as number;
+    const remaining = limit - job.runCount;
+    if (remaining <= 0) {
+      this.advance(job, Number.NaN);
+      return null;
+    }
+    // The executor runs the first fire against firstDueAt, later ones against their own time (see runFire).
+    const now = this.clock.now();
+    const grace = job.policy.misfireGraceTime;
+    let missed = 0;
+    while (!exempt && missed < runTimes.length && isMisfire(now - (missed === 0 ? firstDueAt : (runTimes[missed] as number)), grace)) missed++;
+    const counted = Math.min(remaining, runTimes.length - missed);
+    job.runCount += counted;
+    if (job.runCount >= limit) this.advance(job, Number.NaN);
+    return missed + counted < runTimes.length ? runTimes.slice(0, missed + counted) : runTimes;
   }
 
   /** `exempt`: a catch-up the operator asked for (resumeJob `all`), not subject to the misfire rule. */
@@ -412,6 +443,11 @@ export class Dispatcher implements ExecutorHooks {
         `job "${job.id}" was due but its task "${job.task ?? ''}" is not registered`,
       );
       return;
+    }
+    if (job.policy.maxRuns !== null && attempt === 1) {
+      const limited = this.limitRuns(job, runTimes, firstDueAt, exempt);
+      if (limited === null) return;
+      runTimes = limited;
     }
     job.running++;
     const submission: Submission = { job, runTimes, attempt, firstDueAt, coalesced, manual: exempt, index: 0, cancelled: false };

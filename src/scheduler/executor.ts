@@ -9,6 +9,7 @@
  * or cancelled, recorded, observed, emitted) shares the scratch record and the slot counts; split across
  * modules, the hot path would pass them around on every fire.
  */
+import type { Span } from '@opentelemetry/api';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { JobCancelledError, JobTimeoutError, TaskNotRegisteredError } from '../core/errors.js';
 import { isPromiseLike, type EventBus } from './event-bus.js';
@@ -18,6 +19,7 @@ import type { Logger } from '../core/logger.js';
 import { toErrorLog } from './error-log.js';
 import { isMisfire } from './policies.js';
 import { RunContext } from './run-context.js';
+import type { RunTracer } from './run-tracing.js';
 import { LiveRunRecord, toRunError, type RunError, type RunRecord } from '../core/run.js';
 import { runError, runOutput, runStack } from './run-text.js';
 import type { JobStore } from '../stores/store.js';
@@ -42,6 +44,8 @@ interface PendingRun {
   readonly record: LiveRunRecord;
   readonly context: RunContext;
   readonly promise: PromiseLike<unknown>;
+  /** The run's span, when traced (see run-tracing.ts). */
+  readonly span: Span | null;
 }
 
 /** One run awaiting its promise. */
@@ -50,6 +54,7 @@ interface ActiveRun {
   readonly record: LiveRunRecord;
   readonly context: RunContext;
   readonly promise: PromiseLike<unknown>;
+  readonly span: Span | null;
   timer: TimerHandle | null;
   settled: boolean;
 }
@@ -129,6 +134,7 @@ export class Executor {
     private readonly store: JobStore,
     private readonly maxConcurrentRuns: number,
     private readonly hooks: ExecutorHooks,
+    private readonly tracer: RunTracer,
   ) {
     this.scratch = store.copiesRuns === true ? new LiveRunRecord('') : null;
   }
@@ -136,6 +142,7 @@ export class Executor {
   /** A pass of on-time fires begins at `now` (see passTime). */
   beginPass(now: number): void {
     this.passTime = now;
+    this.tracer.refresh(now);
   }
 
   endPass(): void {
@@ -276,32 +283,34 @@ export class Executor {
     }
     const func = job.func;
     const context = new RunContext(job.id, scheduledAt, attempt, job.args, this.logger);
+    // Without tracing (no SDK registered, with the default 'auto'), this field read is all it costs.
+    const span = this.tracer.enabled ? this.tracer.start(job, record) : null;
     let result: unknown;
     try {
       if (func === null) throw new TaskNotRegisteredError(job.task ?? job.id, `job "${job.id}" has no function (task "${job.task ?? ''}" is not registered)`);
-      result = func(context);
+      result = span === null ? func(context) : this.tracer.call(span, func, context);
     } catch (error) {
       const output = (error as { output?: unknown } | null)?.output;
       if (typeof output === 'string') record.output = runOutput(output, job.args);
-      this.finishSync(job, record, 'failed', runError(error, job.args), error);
+      this.finishSync(job, record, 'failed', runError(error, job.args), error, span);
       return null;
     }
     if (!isPromiseLike(result)) {
       if (typeof result === 'string') record.output = runOutput(result, job.args);
-      this.finishSync(job, record, 'succeeded', null, undefined);
+      this.finishSync(job, record, 'succeeded', null, undefined, span);
       return null;
     }
     this.passTime = Number.NaN;
     const own = record === this.scratch ? this.ownCopy(job, record) : record;
     this.store.recordRun(own, job);
-    return { record: own, context, promise: result };
+    return { record: own, context, promise: result, span };
   }
 
   /** An asynchronous run holds the submission's slot until it settles (or times out, or is cancelled). */
   private awaitRun(submission: Submission, pending: PendingRun): void {
     const { record, promise } = pending;
     const job = submission.job;
-    const run: ActiveRun = { submission, record, context: pending.context, promise, timer: null, settled: false };
+    const run: ActiveRun = { submission, record, context: pending.context, promise, span: pending.span, timer: null, settled: false };
     this.active.add(run);
     const timeout = job.policy.timeoutSeconds;
     if (timeout !== null) {
@@ -345,6 +354,7 @@ export class Executor {
     if (record.coalesced !== undefined) record.coalesced = undefined;
     if (record.lastScheduledAt !== undefined) record.lastScheduledAt = undefined;
     if (record.node !== undefined) record.node = undefined;
+    if (record.traceId !== undefined) record.traceId = undefined;
     return record;
   }
 
@@ -361,6 +371,7 @@ export class Executor {
     own.error = scratch.error;
     if (scratch.output !== undefined) own.output = scratch.output;
     if (scratch.coalesced !== undefined) own.coalesced = scratch.coalesced;
+    if (scratch.traceId !== undefined) own.traceId = scratch.traceId;
     if (job.lastRun === scratch) job.lastRun = own;
     this.scratchBusy = false;
     return own;
@@ -376,12 +387,16 @@ export class Executor {
     this.scratchBusy = false;
   }
 
-  private finishSync(job: JobRecord, record: LiveRunRecord, outcome: RunOutcome, error: RunError | null, cause: unknown): void {
+  private finishSync(job: JobRecord, record: LiveRunRecord, outcome: RunOutcome, error: RunError | null, cause: unknown, span: Span | null): void {
     const finished = this.clock.now();
     if (!Number.isNaN(this.passTime)) this.passTime = finished;
     record.finish(finished);
     record.outcome = outcome;
     record.error = error;
+    if (span !== null) {
+      this.tracer.end(span, record, cause, job.args);
+      this.passTime = Number.NaN; // a span processor may export as the span ends
+    }
     this.store.recordRun(record, job);
     this.emitRun(record, cause, job.args);
     if (outcome === 'failed') {
@@ -433,6 +448,7 @@ export class Executor {
     record.finish(this.clock.now());
     record.outcome = outcome;
     record.error = error;
+    if (run.span !== null) this.tracer.end(run.span, record, cause, run.submission.job.args);
     this.store.updateRun(record);
     this.emitRun(record, cause, run.submission.job.args);
     if (outcome === 'failed' || outcome === 'timed_out') this.hooks.onRunFailed(run.submission.job, record);
@@ -491,7 +507,7 @@ export class Executor {
   private observe(record: RunRecord): void {
     for (const observer of this.runObservers) {
       try {
-        observer(record.outcome, record.durationMs, record.latenessMs);
+        observer(record.outcome, record.durationMs, record.latenessMs, record.jobId);
       } catch (error) {
         this.logger.error(
           { event: 'listener_error', listenerOf: 'run observer', error: toErrorLog(error) },

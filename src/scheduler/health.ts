@@ -79,7 +79,7 @@ function overdueBy(job: JobRecord, facts: HealthFacts, now: number): { since: nu
   if (facts.notStarted >= policy.overdueAfterMissedFires) {
     return {
       since: facts.notStartedSince,
-      reason: `${facts.notStarted} fires in a row did not start (missed, skipped behind a running instance, or lost)`,
+      reason: `${facts.notStarted} fire${facts.notStarted === 1 ? '' : 's'} in a row did not start (missed, skipped behind a running instance, or lost)`,
     };
   }
   const expect = policy.expectSuccessWithinSeconds;

@@ -14,6 +14,7 @@ import { DEFAULT_JOB_POLICY, bool, checkOptionKeys, resolvePolicy, validateArgs,
 import type { Trigger, TriggerSpec } from '../core/trigger.js';
 import type { StoredJob } from '../stores/store.js';
 import { createTrigger } from '../triggers/create.js';
+import { noFireReason } from '../triggers/combined.js';
 import { setDue } from './due-time.js';
 import type { EventBus } from './event-bus.js';
 import { retryAllowed } from './policies.js';
@@ -89,14 +90,15 @@ export class JobFactory {
     }
     const now = this.clock.now();
     const trigger = this.trigger(triggerSpec, now, id);
+    refuseMissedDate(trigger, policy.misfireGraceTime, now, 'added');
     const next = paused ? null : trigger.first(now);
     if (!paused && next === null) {
       trigger.dispose();
-      throw new InvalidTriggerError('trigger has no fire time after now (check its endDate); the job was not added.');
+      throw new InvalidTriggerError(noFireReason(trigger, 'the job was not added.'));
     }
     // Added paused: a pause without an end or a note (pauseJob gives those).
     const pause = paused ? { since: now, until: null, note: null, by: LIBRARY_ACTOR } : null;
-    const job = JobRecord.create(id, name, fn, task, args, trigger, policy, paused, next, null, null, pause);
+    const job = JobRecord.create(id, name, fn, task, args, trigger, policy, paused, next, null, null, 0, pause);
     setDue(job);
     return job;
   }
@@ -112,13 +114,15 @@ export class JobFactory {
       throw InvalidArgumentError.field('func', `${method} needs a function or the name of a registered task, got ${describeType(func)}.`);
     }
     const task = this.tasks.nameOf(func as JobFunction) ?? null;
-    if (task === null && this.persistent) {
+    // A registered function runs as its task does (with an argsSchema, its args checked first).
+    if (task !== null) return { fn: this.tasks.get(task) ?? (func as JobFunction), task };
+    if (this.persistent) {
       throw new TaskNotRegisteredError(
         func.name === '' ? '(anonymous)' : func.name,
         `A persistent store keeps a task name, not a function: call scheduler.registerTask(name, func) first, then add the job with func or its name.`,
       );
     }
-    return { fn: func as JobFunction, task };
+    return { fn: func as JobFunction, task: null };
   }
 
   /** A trigger from a spec for job `jobId` (what cron's H hashes), in the scheduler's zone unless the spec names one. */
@@ -135,6 +139,12 @@ export class JobFactory {
     if ('replaceExisting' in changes) throw InvalidArgumentError.field('changes.replaceExisting', 'applies only when adding a job.');
     if (changes.func !== undefined && changes.task !== undefined) throw InvalidArgumentError.field('changes.task', 'give either func or task, not both.');
     const policy = resolvePolicy(changes, job.policy, 'changes');
+    if (policy.maxRuns !== null && policy.maxRuns <= job.runCount && policy.maxRuns !== job.policy.maxRuns) {
+      throw InvalidArgumentError.field(
+        'changes.maxRuns',
+        `must be more than the ${job.runCount} fires job "${job.id}" has started already (got ${policy.maxRuns}); to stop it, remove it or pause it.`,
+      );
+    }
     const funcInput = changes.func ?? changes.task;
     const func = funcInput === undefined ? null : this.resolveFunc(funcInput, 'updateJob');
     const args = changes.args === undefined ? job.args : validateArgs(changes.args, 'changes.args');
@@ -150,10 +160,11 @@ export class JobFactory {
     }
     const now = this.clock.now();
     const trigger = triggerSpec === undefined ? null : this.trigger(triggerSpec, now, job.id);
+    if (trigger !== null) refuseMissedDate(trigger, policy.misfireGraceTime, now, 'changed');
     const next = paused ? null : (trigger ?? job.trigger).first(now);
     if (!paused && next === null && (trigger !== null || job.paused)) {
       trigger?.dispose();
-      throw new InvalidTriggerError('trigger has no fire time after now (check its endDate); nothing was changed.');
+      throw new InvalidTriggerError(noFireReason(trigger ?? job.trigger, 'nothing was changed.'));
     }
     return { func, policy, args, name, paused, trigger, next };
   }
@@ -203,6 +214,7 @@ export class JobFactory {
       nextRunTime,
       stored.dueAt,
       retry,
+      stored.runCount,
       stored.paused ? stored.pause : null,
       stored.catchUpThrough,
     );
@@ -239,4 +251,26 @@ export class JobFactory {
  */
 function keptRetry(retry: PendingRetry | null, paused: boolean, policy: JobPolicy, nextRunTime: number | null): PendingRetry | null {
   return retry !== null && !paused && retryAllowed(policy.retries, retry.attempt - 1, retry.at, nextRunTime) ? retry : null;
+}
+
+/**
+ * Refuses a new date trigger whose time is already past its misfire grace: the job could never run (its
+ * one fire would be recorded missed and the job removed at once). APScheduler 3 keeps such a job and its
+ * misfire check drops it later with a log line; a caller who made a mistake (a date in the past, a wrong
+ * year or zone) is better told now. A date within the grace, or with no grace (null), is kept and runs
+ * at once. Stored jobs are not checked when loaded: past dates there follow the misfire rules.
+ */
+function refuseMissedDate(trigger: Trigger, misfireGraceTime: number | null, now: number, verb: 'added' | 'changed'): void {
+  if (trigger.type !== 'date' || misfireGraceTime === null) return;
+  const runAt = trigger.first(now);
+  if (runAt === null || now - runAt <= misfireGraceTime * 1000) return;
+  trigger.dispose();
+  throw new InvalidTriggerError(
+    `trigger.runAt (${new Date(runAt).toISOString()}) is ${formatSeconds((now - runAt) / 1000)} in the past, beyond the job's misfireGraceTime (${misfireGraceTime} s), so it could never run; nothing was ${verb}. Give a future runAt, or misfireGraceTime: null to run a past date at once.`,
+    { path: 'trigger.runAt' },
+  );
+}
+
+function formatSeconds(seconds: number): string {
+  return seconds < 120 ? `${Math.round(seconds * 1000) / 1000} s` : seconds < 7200 ? `${Math.round(seconds / 60)} min` : `${Math.round(seconds / 3600)} h`;
 }

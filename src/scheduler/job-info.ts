@@ -38,6 +38,10 @@ export interface JobInfo {
   expectSuccessWithinSeconds: number | null;
   /** Health: overdue after this many fires in a row that did not start. */
   overdueAfterMissedFires: number;
+  /** Fires that may start in all (see JobPolicy.maxRuns); null: no limit. */
+  maxRuns: number | null;
+  /** With maxRuns: the fires that may still start (counted fires: retries and manual runs are free). */
+  remainingRuns?: number;
   /** Paused by the scheduler after this many consecutive failed fires (null: never). */
   pauseAfterFailures: number | null;
   runningInstances: number;
@@ -75,12 +79,14 @@ export function toJobInfo(job: JobRecord, health: JobHealth): JobInfo {
       retryLost: policy.retryLost,
       expectSuccessWithinSeconds: policy.expectSuccessWithinSeconds,
       overdueAfterMissedFires: policy.overdueAfterMissedFires,
+      maxRuns: policy.maxRuns,
       pauseAfterFailures: policy.pauseAfterFailures,
       runningInstances: job.running,
       status,
       health,
       timezone: trigger.timezone,
     };
+    if (policy.maxRuns !== null) info.remainingRuns = Math.max(0, policy.maxRuns - job.runCount);
     if (job.lastRun !== null) info.lastRun = toRun(job.lastRun);
     return info;
   }
@@ -100,6 +106,7 @@ export function toJobInfo(job: JobRecord, health: JobHealth): JobInfo {
     retryLost: policy.retryLost,
     expectSuccessWithinSeconds: policy.expectSuccessWithinSeconds,
     overdueAfterMissedFires: policy.overdueAfterMissedFires,
+    maxRuns: policy.maxRuns,
     pauseAfterFailures: policy.pauseAfterFailures,
     runningInstances: job.running,
     status,
@@ -109,6 +116,7 @@ export function toJobInfo(job: JobRecord, health: JobHealth): JobInfo {
   if (job.args !== undefined) info.args = job.args;
   if (trigger.type === 'cron') info.timezone = trigger.timezone;
   if (loadError !== null) info.statusReason = loadError;
+  if (policy.maxRuns !== null) info.remainingRuns = Math.max(0, policy.maxRuns - job.runCount);
   if (job.lastRun !== null) info.lastRun = toRun(job.lastRun);
   return info;
 }

@@ -10,6 +10,7 @@ import { DEFAULT_JOB_POLICY, checkOptionKeys, positiveInteger, resolvePolicy } f
 import { createDefaultLogger, type Logger } from '../core/logger.js';
 import { MemoryJobStore } from '../stores/memory.js';
 import type { JobStore } from '../stores/store.js';
+import { checkTracingOption, type TracingOption } from './run-tracing.js';
 import type { SchedulerOptions } from './scheduler-types.js';
 
 export interface ResolvedOptions {
@@ -21,9 +22,10 @@ export interface ResolvedOptions {
   timezone: string;
   maxCatchUp: number;
   maxConcurrentRuns: number;
+  tracing: TracingOption;
 }
 
-const KNOWN = ['store', 'logger', 'jobDefaults', 'timezone', 'maxConcurrentRuns', 'maxCatchUp', 'clock'];
+const KNOWN = ['store', 'logger', 'jobDefaults', 'timezone', 'maxConcurrentRuns', 'maxCatchUp', 'clock', 'tracing'];
 
 /** Checks the options in their documented order; `cron` validates the zone now, not at the first cron job. */
 export function resolveOptions(options: SchedulerOptions, cron: CronCompiler): ResolvedOptions {
@@ -42,7 +44,8 @@ export function resolveOptions(options: SchedulerOptions, cron: CronCompiler): R
   checkZone(cron, timezone);
   const maxCatchUp = integerIn(options.maxCatchUp, 'options.maxCatchUp', 1000, 1_000_000);
   const maxConcurrentRuns = integerIn(options.maxConcurrentRuns, 'options.maxConcurrentRuns', 1000, 1_000_000);
-  return { store, logger, clock, defaults, timezone, maxCatchUp, maxConcurrentRuns };
+  const tracing = checkTracingOption(options.tracing);
+  return { store, logger, clock, defaults, timezone, maxCatchUp, maxConcurrentRuns, tracing };
 }
 
 /** An integer option or query field from 1 to `max`; `fallback` when absent. */

@@ -7,6 +7,7 @@ import type { TriggerSpec } from '../core/trigger.js';
 import type { JobSort, JobState } from '../stores/job-order.js';
 import type { JobStore } from '../stores/store.js';
 import type { JobInfo } from './job-info.js';
+import type { TracingOption } from './run-tracing.js';
 
 export interface SchedulerOptions {
   /** Where jobs and run history live. Default: a new MemoryJobStore. */
@@ -23,6 +24,12 @@ export interface SchedulerOptions {
   maxCatchUp?: number;
   /** Time source and timers. Default: the system clock. */
   clock?: Clock;
+  /**
+   * OpenTelemetry spans of runs (`tickwork.run`): `true`, `false`, or `'auto'` (the default): spans while
+   * the application has registered an OpenTelemetry SDK, looked for at most every 5 s. See the README's
+   * Tracing section.
+   */
+  tracing?: TracingOption;
 }
 
 export interface AddJobSpec extends JobOptions {

@@ -20,7 +20,8 @@ import { describeType } from '../core/format.js';
 import type { Logger } from '../core/logger.js';
 import type { JobFunction, JobOptions, JobRecord, JobSnapshot } from '../core/job.js';
 import { bool, checkOptionKeys, validateJobId } from '../core/job-options.js';
-import type { JobHealth } from '../core/health.js';
+import { NO_HEALTH_FACTS, type JobHealth } from '../core/health.js';
+import type { Explanation } from '../core/explain.js';
 import {
   LIBRARY_ACTOR,
   SCHEDULER_ACTOR,
@@ -39,6 +40,7 @@ import { Dispatcher } from './dispatcher.js';
 import { setDue } from './due-time.js';
 import { toErrorLog } from './error-log.js';
 import { EventBus } from './event-bus.js';
+import { explainFire, parseExplainAt } from './explain.js';
 import { JobFactory } from './job-factory.js';
 import { HealthReader } from './health-reader.js';
 import { toJobInfo, type JobInfo } from './job-info.js';
@@ -116,6 +118,7 @@ export class SchedulerService {
       runState: this.run,
       maxConcurrentRuns: resolved.maxConcurrentRuns,
       maxCatchUp: resolved.maxCatchUp,
+      tracing: resolved.tracing,
       onFailedFire: (job) => this.countFailures(job),
     });
     this.maxCatchUp = resolved.maxCatchUp;
@@ -257,17 +260,24 @@ export class SchedulerService {
 
   /**
    * Registers a named task, so that stored jobs can refer to it (a closure cannot be stored).
-   * `options.checkArgs` validates a job's args for this task whenever a job is added with it or its args
-   * or task change: bad args are refused then, not at every run.
+   * `options.argsSchema` (JSON Schema) and `options.checkArgs` validate a job's args for this task whenever
+   * a job is added with it or its args or task change: bad args are refused then (an InvalidArgumentError
+   * naming the field), not at every run. The schema is checked again before each run.
    */
   registerTask(name: string, func: JobFunction, options?: TaskOptions): void {
     this.tasks.register(name, func, options);
-    if (this.run.storeReady) this.dispatcher.taskRegistered(name, func);
+    // Stored jobs get the function the registry runs (with an argsSchema, one that checks args first).
+    if (this.run.storeReady) this.dispatcher.taskRegistered(name, this.tasks.get(name) ?? func);
   }
 
   /** The registered task names. */
   get taskNames(): string[] {
     return this.tasks.names();
+  }
+
+  /** The JSON Schema a task's args are checked against, if it was registered with one. */
+  taskArgsSchema(name: string): Record<string, unknown> | undefined {
+    return this.tasks.argsSchemaOf(name);
   }
 
   /** Every recorded run outcome, as plain values and without an event (see RunObserver); returns the remover. */
@@ -483,6 +493,20 @@ export class SchedulerService {
     await this.session.ready();
     if ((await this.store.get(jobId)) === undefined) throw new JobNotFoundError(jobId);
     return (await this.store.getRuns(jobId, runQuery)).map(toRun);
+  }
+
+  /**
+   * Why the job's fire nearest to `at` (a Date or an ISO 8601 string with a zone) ran or did not: a
+   * verdict, the fire and the evidence (see core/explain.ts and docs/semantics.md#explain). A read.
+   */
+  async explain(jobId: string, at: DateInput): Promise<Explanation> {
+    validateJobId(jobId);
+    const atMs = parseExplainAt(at);
+    await this.session.ready();
+    const job = await this.store.get(jobId);
+    if (job === undefined) throw new JobNotFoundError(jobId);
+    const oldestKept = async (): Promise<number | null> => ((await this.health.facts([jobId])).get(jobId) ?? NO_HEALTH_FACTS).oldestScheduledAt;
+    return explainFire({ store: this.store, job, atMs, now: this.clock.now(), schedulerPaused: this.isPaused, schedulerPause: this.isPaused ? this.schedulerPause : null, oldestKept });
   }
 
   /**

@@ -9,21 +9,27 @@ import type { ReadyOptions } from './routes/meta.js';
 import fastifySwagger, { type SwaggerTransformObject } from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
-import type { Logger as PinoLogger } from 'pino';
-import { HttpError, InvalidArgumentError, TickworkError, type ErrorDetail } from '../core/errors.js';
+import { pino, type Logger as PinoLogger } from 'pino';
+import { HttpError, InvalidArgumentError, JobNotFoundError, TaskNotRegisteredError, TickworkError, type ErrorDetail } from '../core/errors.js';
 import { toErrorLog } from '../scheduler/error-log.js';
 import type { SchedulerService } from '../scheduler/service.js';
+import { registerBuiltInTasks } from '../tasks/index.js';
+import type { ShellAllowEntry } from '../tasks/shell.js';
 import { Authenticator, type AuthOptions } from './auth.js';
 import { checkContentType } from './content-type.js';
 import { EventStream, type EventStreamOptions } from './event-stream.js';
 import { callerOf } from './request.js';
 import { dashboardRoutes } from './dashboard.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, type MetricsOptions } from './metrics.js';
 import { schedulerPlugin } from './plugin.js';
 import { jobRoutes } from './routes/jobs.js';
 import { metaRoutes } from './routes/meta.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { Notifier, type NotifierOptions } from '../notifications/notifier.js';
+import { documentErrors } from './openapi.js';
+import { errorSchema } from './response-schemas.js';
+
+export type { MetricsOptions } from './metrics.js';
 
 /** Request bodies above 1 MiB are refused with 413. */
 export const BODY_LIMIT = 1024 * 1024;
@@ -35,14 +41,35 @@ export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 /** Open connections at most; more are refused. */
 export const MAX_CONNECTIONS = 1024;
 
-export interface ServerOptions extends Pick<AuthOptions, 'adminKeys' | 'monitorKeys'> {
+/**
+ * Options of {@link buildServer}. Only `scheduler` is required:
+ *
+ *   const app = await buildServer({ scheduler, adminKeys: [process.env.TICKWORK_ADMIN_KEY!] });
+ *   await app.listen({ port: 8080 });
+ */
+export interface ServerOptions {
+  /** The scheduler the server drives; it is started when the app is ready and shut down when it closes. */
   scheduler: SchedulerService;
-  logger: PinoLogger;
+  /** Keys with the admin role (everything) and the monitor role (read-only). Default none: loopback clients only. */
+  adminKeys?: readonly string[];
+  monitorKeys?: readonly string[];
+  /** Request and audit log (a pino logger). Default: pino at level info, to stdout. */
+  logger?: PinoLogger;
+  /**
+   * Registers the built-in `log` and `http` tasks (and `shell` with `shellAllow`) for a name the scheduler
+   * has no task for yet; a task of your own under one of those names stays. Default true.
+   */
+  builtInTasks?: boolean;
+  /** The `shell` task's allow-list (see ShellAllowEntry); without one there is no `shell` task. */
+  shellAllow?: readonly ShellAllowEntry[];
+  /** Bound on waiting for running jobs when the app closes, in seconds (default 30); then their signals are aborted. */
   shutdownTimeoutSeconds?: number;
   /** Limits of GET /api/v1/events: `maxStreams` (100), `maxStreamsPerCaller` (10), `maxBufferedBytes` (1 MiB). */
   events?: EventStreamOptions;
   /** The failed-key limiter: `maxFailures` per client and `windowMs` (20 per 60 000 ms), `maxTrackedClients` (10 000). */
   authLimits?: Pick<AuthOptions, 'maxFailures' | 'windowMs' | 'maxTrackedClients'>;
+  /** Per-job metrics: `jobLabels` ('none', 'all' or ids and globs; default 'none') and `maxJobSeries` (1000). */
+  metrics?: MetricsOptions;
   /** Runs before the scheduler starts: register tasks, reconcile configured jobs. */
   beforeStart?: () => Promise<void>;
   /**
@@ -57,6 +84,12 @@ export interface ServerOptions extends Pick<AuthOptions, 'adminKeys' | 'monitorK
    * The notifier starts before the scheduler and stops before it; without a target it costs nothing per fire.
    */
   notifications?: Omit<NotifierOptions, 'scheduler' | 'logger' | 'clock'>;
+  /**
+   * Whether the app starts the scheduler when ready and shuts it down when closed (default true). false when
+   * something else owns the scheduler's life, as `tickworkRouter` in `tickwork/node` does (the host server's); the
+   * notifier is then not started either: notification targets need the standalone server or a Notifier of your own.
+   */
+  lifespan?: boolean;
 }
 
 declare module 'fastify' {
@@ -69,14 +102,38 @@ declare module 'fastify' {
   }
 }
 
+/** GET /events: a text/event-stream of `id:`, `event:` and `data:` lines (see event-stream.ts). */
+const eventStreamResponse = {
+  200: { description: 'Server-Sent Events; resume with Last-Event-ID.', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+} as const;
+
+/** GET /metrics: Prometheus text exposition format. */
+const metricsResponse = {
+  200: { description: 'Prometheus text format 0.0.4.', content: { 'text/plain; version=0.0.4; charset=utf-8': { schema: { type: 'string' } } } },
+} as const;
+
 /** The access a route needs: its own `access`, or what its method implies. */
 function accessOf(request: FastifyRequest): 'public' | 'read' | 'write' {
-  const declared = request.routeOptions.config.access;
-  if (declared !== undefined) return declared;
-  return request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write';
+  return routeAccess(request.routeOptions.config.access, request.method);
 }
 
-export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+function routeAccess(declared: 'public' | 'read' | 'write' | undefined, method: string | readonly string[]): 'public' | 'read' | 'write' {
+  if (declared !== undefined) return declared;
+  const methods = typeof method === 'string' ? [method] : method;
+  return methods.every((m) => m === 'GET' || m === 'HEAD') ? 'read' : 'write';
+}
+
+export async function buildServer(serverOptions: ServerOptions): Promise<FastifyInstance> {
+  // Duck-typed: a second copy of the package in node_modules has its own SchedulerService class.
+  if (
+    typeof serverOptions !== 'object' ||
+    serverOptions === null ||
+    typeof (serverOptions.scheduler as { start?: unknown } | undefined)?.start !== 'function'
+  ) {
+    throw InvalidArgumentError.field('options.scheduler', 'buildServer needs { scheduler: new SchedulerService(...) }.');
+  }
+  const options = { ...serverOptions, logger: serverOptions.logger ?? pino({ level: 'info' }) };
+  if (options.builtInTasks !== false) registerBuiltInTasks(options.scheduler, options.shellAllow ?? [], { keepRegistered: true });
   const app = Fastify({
     // Fastify types its logger by the instance given; the app is used as a plain FastifyInstance.
     loggerInstance: options.logger as unknown as FastifyBaseLogger,
@@ -85,7 +142,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     bodyLimit: BODY_LIMIT,
     // Unknown fields are rejected, not stripped; types are never coerced ("2" is not 2).
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
-    return503OnClosing: true,
+    // Fastify's own 503 while closing has a body of its own; the onRequest hook below answers SHUTTING_DOWN
+    // with the Error body instead, as the OpenAPI document says.
+    return503OnClosing: false,
     // A client gets 30 s to send its whole request (a trickled body must not hold a socket, or delay a
     // shutdown, forever); headers within 10 s. Responses (the event stream) are not bounded by these.
     requestTimeout: REQUEST_TIMEOUT_MS,
@@ -104,7 +163,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.server.headersTimeout = HEADERS_TIMEOUT_MS;
   // Beyond this many open connections new ones are refused at once (event streams count: at most 100).
   app.server.maxConnections = MAX_CONNECTIONS;
-  const auth = new Authenticator({ ...options.authLimits, adminKeys: options.adminKeys, monitorKeys: options.monitorKeys });
+  const auth = new Authenticator({ ...options.authLimits, adminKeys: options.adminKeys ?? [], monitorKeys: options.monitorKeys ?? [] });
   if (!auth.keysConfigured) {
     options.logger.warn({ event: 'auth_loopback_only' }, 'no API keys configured: serving loopback clients only (set TICKWORK_ADMIN_KEY to allow others)');
   }
@@ -141,15 +200,20 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       notifier.publicUrl = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;
     });
   }
-  await app.register(schedulerPlugin, {
-    scheduler: options.scheduler,
-    ...(options.shutdownTimeoutSeconds === undefined ? {} : { shutdownTimeoutSeconds: options.shutdownTimeoutSeconds }),
-    beforeStart: async () => {
-      await options.beforeStart?.();
-      await notifier.start();
-    },
-    beforeShutdown: () => notifier.stop(),
-  });
+  if (options.lifespan === false) {
+    // Something else owns the scheduler's life (and so the notifier's: see tickwork/node).
+    app.decorate('scheduler', options.scheduler);
+  } else {
+    await app.register(schedulerPlugin, {
+      scheduler: options.scheduler,
+      ...(options.shutdownTimeoutSeconds === undefined ? {} : { shutdownTimeoutSeconds: options.shutdownTimeoutSeconds }),
+      beforeStart: async () => {
+        await options.beforeStart?.();
+        await notifier.start();
+      },
+      beforeShutdown: () => notifier.stop(),
+    });
+  }
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -160,10 +224,14 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     transformObject: optionalBodies,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  // The one error body, referenced as `Error#` by every route's error answers (openapi.ts).
+  app.addSchema(errorSchema);
 
   const events = new EventStream(options.scheduler, options.events);
-  const metrics = createMetrics(options.scheduler);
+  const metrics = createMetrics(options.scheduler, options.metrics, options.logger);
+  let closing = false;
   app.addHook('preClose', async () => {
+    closing = true;
     // Open event streams would keep the server from closing.
     events.close();
     metrics.close();
@@ -177,7 +245,15 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   // Only origin-form targets ("/path?query"): an absolute-form ("http://x/api") or asterisk-form target is
   // refused before routing, so no spelling of a path reaches a route by another way.
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
+    // A request on a connection still open while the server closes (running jobs finish first).
+    if (closing) {
+      reply.header('connection', 'close');
+      throw new HttpError(
+        'SHUTTING_DOWN',
+        'The server is shutting down (running jobs finish first) and takes no new requests; retry on another replica or once it is back.',
+      );
+    }
     if (!(request.raw.url ?? '').startsWith('/')) {
       throw InvalidArgumentError.field('request', 'the request target must be a path starting with "/" (origin-form).');
     }
@@ -200,6 +276,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   // validated, so a monitor key gets 403 for any mutation whatever its body; then the Content-Type rule.
   await app.register(
     async (api) => {
+      documentErrors(api, (route) => routeAccess((route.config as { access?: 'public' | 'read' | 'write' } | undefined)?.access, route.method));
       api.addHook('onRequest', async (request) => {
         const access = accessOf(request);
         if (access === 'public') return;
@@ -233,13 +310,17 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       await api.register(jobRoutes);
       await api.register(notificationRoutes, { notifier });
       // No HEAD twin: a HEAD would hold a stream slot open with nothing to read.
-      api.get('/events', { exposeHeadRoute: false, schema: { tags: ['events'], summary: 'Server-Sent Events of scheduler events' } }, (request, reply) => {
-        const lastId = request.headers['last-event-id'];
-        // attach throws TOO_MANY_STREAMS (503) before it writes anything: the error handler answers it.
-        events.attach(reply.raw, typeof lastId === 'string' ? lastId : undefined, callerOf(request).id);
-        reply.hijack();
-      });
-      api.get('/metrics', { schema: { tags: ['meta'], summary: 'Prometheus metrics' } }, async (_request, reply) => {
+      api.get(
+        '/events',
+        { exposeHeadRoute: false, schema: { tags: ['events'], summary: 'Server-Sent Events of scheduler events', response: eventStreamResponse } },
+        (request, reply) => {
+          const lastId = request.headers['last-event-id'];
+          // attach throws TOO_MANY_STREAMS (503) before it writes anything: the error handler answers it.
+          events.attach(reply.raw, typeof lastId === 'string' ? lastId : undefined, callerOf(request).id);
+          reply.hijack();
+        },
+      );
+      api.get('/metrics', { schema: { tags: ['meta'], summary: 'Prometheus metrics', response: metricsResponse } }, async (_request, reply) => {
         reply.header('content-type', metrics.registry.contentType);
         return metrics.registry.metrics();
       });
@@ -255,6 +336,16 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
 /** Maps Fastify's own errors (validation, body size, media type) to ours; anything unknown is a generic 500. */
 function toTickworkError(error: FastifyError | TickworkError): TickworkError {
+  // The library's messages point at library calls (getJobs(), registerTask()): an API caller gets routes.
+  if (error instanceof JobNotFoundError) {
+    return new TickworkError('JOB_NOT_FOUND', `No job with id "${error.jobId}" exists; GET /api/v1/jobs lists the jobs and their ids.`);
+  }
+  if (error instanceof TaskNotRegisteredError) {
+    return new TickworkError(
+      'TASK_NOT_REGISTERED',
+      `No task named "${error.task}" is registered on this server; GET /api/v1/tasks lists the tasks a job may name (the built-in ones and those of the config's tasks module).`,
+    );
+  }
   if (error instanceof TickworkError) return error;
   const fe = error as FastifyError & {
     validation?: { instancePath: string; message?: string; params?: Record<string, unknown> }[];

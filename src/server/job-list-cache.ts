@@ -28,6 +28,7 @@ interface CachedJson {
   lastError: unknown;
   lastOutput: string | undefined;
   lastCoalesced: number | undefined;
+  lastTraceId: string | undefined;
   running: number;
   paused: boolean;
   /** A pause is replaced, never changed in place: compared by identity. */
@@ -67,6 +68,7 @@ function fresh(entry: CachedJson | undefined, job: JobRecord, health: string): e
     entry.lastError === job.lastRun?.error &&
     entry.lastOutput === job.lastRun?.output &&
     entry.lastCoalesced === job.lastRun?.coalesced &&
+    entry.lastTraceId === job.lastRun?.traceId &&
     entry.running === job.running &&
     entry.paused === job.paused &&
     entry.pause === job.pause &&
@@ -114,6 +116,7 @@ export class JobListCache {
         lastError: job.lastRun?.error,
         lastOutput: job.lastRun?.output,
         lastCoalesced: job.lastRun?.coalesced,
+        lastTraceId: job.lastRun?.traceId,
         running: job.running,
         paused: job.paused,
         pause: job.pause,

@@ -1,13 +1,26 @@
 /**
  * Prometheus metrics for GET /api/v1/metrics, in a registry of this server's own (never prom-client's
  * global one, so two servers in one process do not mix): runs by outcome, run duration, fire lateness,
- * jobs, running runs.
+ * jobs, running runs; and, for the jobs the operator opts in, series per job (job-metrics.ts).
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RunOutcome } from '../core/events.js';
+import { createDefaultLogger, type Logger } from '../core/logger.js';
 import type { SchedulerService } from '../scheduler/service.js';
+import { JobMetrics, checkMetricsOptions, type MetricsOptions } from './job-metrics.js';
 
-export function createMetrics(scheduler: SchedulerService): { registry: Registry; close: () => void } {
+export type { MetricsOptions } from './job-metrics.js';
+
+/**
+ * The registry of one server; `options` (checked here: INVALID_ARGUMENT at `metrics.*`) opts jobs in to
+ * series of their own; `logger` gets the warning when the cap refuses a job series.
+ */
+export function createMetrics(
+  scheduler: SchedulerService,
+  options: MetricsOptions = {},
+  logger: Logger = createDefaultLogger(),
+): { registry: Registry; close: () => void } {
+  const { select, maxJobSeries } = checkMetricsOptions(options);
   const registry = new Registry();
   const runs = new Counter({ name: 'tickwork_runs_total', help: 'Runs by outcome.', labelNames: ['outcome'], registers: [registry] });
   const duration = new Histogram({
@@ -42,7 +55,7 @@ export function createMetrics(scheduler: SchedulerService): { registry: Registry
   // payload (about 1 µs per fire at 100 000 jobs, more than the rest of the fire path); an observer
   // gets plain values. The labelled children are bound once.
   const byOutcome = new Map<RunOutcome, Counter.Internal>();
-  const off = scheduler.observeRuns((outcome, durationMs, latenessMs) => {
+  const global = (outcome: RunOutcome, durationMs: number | null, latenessMs: number | null): void => {
     let child = byOutcome.get(outcome);
     if (child === undefined) {
       child = runs.labels(outcome);
@@ -51,6 +64,13 @@ export function createMetrics(scheduler: SchedulerService): { registry: Registry
     child.inc();
     if (durationMs !== null) duration.observe(durationMs / 1000);
     if (latenessMs !== null && outcome !== 'missed' && outcome !== 'skipped') lateness.observe(latenessMs / 1000);
+  };
+  // Without opted-in jobs (the default) the observer is the global one alone: nothing per job.
+  if (select === null) return { registry, close: scheduler.observeRuns(global) };
+  const perJob = new JobMetrics(registry, select, maxJobSeries, scheduler, logger);
+  const off = scheduler.observeRuns((outcome, durationMs, latenessMs, jobId) => {
+    global(outcome, durationMs, latenessMs);
+    perJob.observe(jobId, outcome, durationMs);
   });
   return { registry, close: off };
 }

@@ -2,23 +2,32 @@
  * Config jobs are reconciled by id at every start: created if missing, updated if their definition
  * changed (a changed trigger recomputes the next run), left alone otherwise. A pause set over the API
  * survives (the config's `paused` only applies when the job is created); stored jobs absent from the
- * config are kept.
+ * config are kept. A date job whose time is past its grace is skipped with a warning (`config_job_skipped`):
+ * a one-shot job that already ran was removed, and must not be re-created nor fail the start.
  */
 import type { Logger } from '../core/logger.js';
 import type { AddJobSpec, SchedulerService } from '../scheduler/service.js';
 import type { JobInfo } from '../scheduler/job-info.js';
 import { createTrigger } from '../triggers/create.js';
 import { CronCompiler } from '../cron/compiler.js';
+import { InvalidTriggerError } from '../core/errors.js';
 
 type ConfigJob = Omit<AddJobSpec, 'func'> & { id: string; task: string };
 
-const POLICY_FIELDS = ['coalesce', 'maxInstances', 'misfireGraceTime', 'jitterSeconds', 'timeoutSeconds', 'retries', 'retryLost'] as const;
+const POLICY_FIELDS = ['coalesce', 'maxInstances', 'misfireGraceTime', 'jitterSeconds', 'timeoutSeconds', 'retries', 'retryLost', 'maxRuns'] as const;
 
 export async function reconcileJobs(scheduler: SchedulerService, jobs: readonly ConfigJob[], logger: Logger): Promise<void> {
   for (const spec of jobs) {
     const existing = await scheduler.getJob(spec.id);
     if (existing === undefined) {
-      await scheduler.addJob(spec);
+      try {
+        await scheduler.addJob(spec);
+      } catch (error) {
+        // A one-shot date job that ran (and was removed) is past at the next start: skipped, not a failed start.
+        if (!isPastDate(error)) throw error;
+        logger.warn({ event: 'config_job_skipped', jobId: spec.id, reason: (error as Error).message }, 'config date job skipped: its time has passed');
+        continue;
+      }
       logger.info({ event: 'config_job_created', jobId: spec.id }, 'config job created');
       continue;
     }
@@ -37,15 +46,34 @@ function differences(existing: JobInfo, spec: ConfigJob, defaultTimezone: string
   for (const field of POLICY_FIELDS) {
     if (spec[field] !== undefined && JSON.stringify(spec[field]) !== JSON.stringify(existing[field])) changes[field] = spec[field];
   }
-  // Compare triggers in resolved form; an interval without startDate keeps its stored phase.
+  // Compare triggers in resolved form.
   const wanted = { ...spec.trigger, ...(spec.timezone === undefined || spec.trigger.type !== 'cron' ? {} : { timezone: spec.timezone }) };
   const { description: _d, ...current } = existing.trigger;
-  const resolved = createTrigger(wanted, { nowMs: 0, defaultTimezone, compiler: new CronCompiler(), jobId: spec.id }).toSpec() as Record<string, unknown>;
-  if (wanted.type === 'interval' && (wanted as { startDate?: unknown }).startDate === undefined) delete resolved.startDate;
-  const comparable = { ...current } as Record<string, unknown>;
-  if (wanted.type === 'interval' && (wanted as { startDate?: unknown }).startDate === undefined) delete comparable.startDate;
-  if (JSON.stringify(sortKeys(resolved)) !== JSON.stringify(sortKeys(comparable))) changes.trigger = wanted;
+  const resolved = createTrigger(wanted, { nowMs: 0, defaultTimezone, compiler: new CronCompiler(), jobId: spec.id }).toSpec();
+  if (JSON.stringify(withoutFreePhase(wanted, resolved)) !== JSON.stringify(withoutFreePhase(wanted, current))) changes.trigger = wanted;
   return changes;
+}
+
+/**
+ * A resolved spec made comparable with the wanted one: keys sorted, and the startDate of an interval or
+ * calendarInterval that the wanted spec leaves out dropped (its start was resolved when the job was added,
+ * and it keeps that phase), at any depth of an or/and.
+ */
+function withoutFreePhase(wanted: unknown, resolved: unknown): unknown {
+  if (typeof resolved !== 'object' || resolved === null || typeof wanted !== 'object' || wanted === null) return resolved;
+  const w = wanted as Record<string, unknown>;
+  const out = { ...(resolved as Record<string, unknown>) };
+  if ((w.type === 'interval' || w.type === 'calendarInterval') && w.startDate === undefined) delete out.startDate;
+  if (Array.isArray(out.triggers) && Array.isArray(w.triggers)) {
+    const children = w.triggers as unknown[];
+    out.triggers = out.triggers.map((child: unknown, i: number) => withoutFreePhase(children[i], child));
+  }
+  return sortKeys(out);
+}
+
+/** The refusal of a date trigger already past its misfire grace (job-factory.ts). */
+function isPastDate(error: unknown): boolean {
+  return error instanceof InvalidTriggerError && error.details?.[0]?.path === 'trigger.runAt';
 }
 
 function sortKeys(o: Record<string, unknown>): Record<string, unknown> {

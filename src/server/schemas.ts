@@ -14,7 +14,9 @@ const jobFields = {
   trigger: {
     type: 'object',
     description:
-      '{ type: "interval", seconds, startDate?, endDate? } | { type: "cron", expression, timezone?, startDate?, endDate? } | { type: "date", runAt }',
+      '{ type: "interval", seconds, startDate?, endDate? } | { type: "cron", expression, timezone?, startDate?, endDate? } | { type: "date", runAt }' +
+      ' | { type: "calendarInterval", years?, months?, weeks?, days?, hour?, minute?, second?, timezone, startDate?, endDate? }' +
+      ' | { type: "or" | "and", triggers: [trigger, ...] } (nestable)',
   },
   coalesce: { type: 'boolean' },
   maxInstances: { type: 'integer', minimum: 1, maximum: 10000 },
@@ -43,6 +45,12 @@ const jobFields = {
     minimum: 1,
     maximum: 1000000,
     description: 'Health: the job is overdue after this many fires in a row that did not start (missed, skipped, lost). Default 10.',
+  },
+  maxRuns: {
+    type: ['integer', 'null'],
+    minimum: 1,
+    maximum: 1_000_000_000,
+    description: 'Fires that may start in all (retries and manual runs do not count); after the last the job is removed. Default null: no limit.',
   },
   pauseAfterFailures: {
     type: ['integer', 'null'],
@@ -73,29 +81,6 @@ export const resumeBody = {
       enum: ['none', 'latest', 'all'],
       description: 'The fires that fell in the pause: none run (default), the latest if within grace, or each (at most maxCatchUp).',
     },
-  },
-} as const;
-
-const actorSchema = {
-  type: 'object',
-  description: '{ role, via, keyIndex? } for an API caller; { by: "library" } or { by: "scheduler" } otherwise.',
-  properties: {
-    role: { type: 'string', enum: ['admin', 'monitor'] },
-    via: { type: 'string', enum: ['key', 'loopback'] },
-    keyIndex: { type: 'integer' },
-    by: { type: 'string', enum: ['library', 'scheduler'] },
-  },
-} as const;
-
-/** JobInfo.pause and the scheduler's pause: null when not paused. */
-export const pauseSchema = {
-  type: ['object', 'null'],
-  required: ['since', 'until', 'note', 'by'],
-  properties: {
-    since: { type: 'string', format: 'date-time' },
-    until: { type: ['string', 'null'], format: 'date-time' },
-    note: { type: ['string', 'null'] },
-    by: actorSchema,
   },
 } as const;
 
@@ -163,105 +148,11 @@ export const previewBody = {
   },
 } as const;
 
-export const errorResponse = {
+export const explainQuery = {
   type: 'object',
+  additionalProperties: false,
+  required: ['at'],
   properties: {
-    error: {
-      type: 'object',
-      properties: {
-        code: { type: 'string' },
-        message: { type: 'string' },
-        details: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
-      },
-    },
+    at: { type: 'string', maxLength: 40, description: 'The instant asked about: ISO 8601 with "Z" or an offset, e.g. 2026-03-29T02:30:00+01:00.' },
   },
-} as const;
-
-const nullableNumber = { type: ['number', 'null'] } as const;
-const dateTime = { type: 'string', format: 'date-time' } as const;
-const nullableDateTime = { type: ['string', 'null'], format: 'date-time' } as const;
-
-/** The Run shape (responses): declared so that fast-json-stringify serializes it and /docs shows it. */
-export const runSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    jobId: { type: 'string' },
-    scheduledAt: dateTime,
-    attempt: { type: 'integer' },
-    startedAt: nullableDateTime,
-    finishedAt: nullableDateTime,
-    outcome: { type: 'string', enum: ['running', 'succeeded', 'failed', 'missed', 'skipped', 'lost', 'timed_out', 'cancelled', 'paused'] },
-    latenessMs: nullableNumber,
-    durationMs: nullableNumber,
-    error: { type: ['object', 'null'], properties: { code: { type: 'string' }, message: { type: 'string' } } },
-    output: { type: 'string' },
-    coalesced: { type: 'integer' },
-    lastScheduledAt: dateTime,
-    node: { type: 'string' },
-  },
-} as const;
-
-/** The JobInfo shape (responses). `args` is any JSON and only present for admin keys. */
-export const jobInfoSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    name: { type: 'string' },
-    task: { type: 'string' },
-    args: {},
-    trigger: {
-      type: 'object',
-      properties: {
-        type: { type: 'string', enum: ['interval', 'cron', 'date'] },
-        seconds: { type: 'number' },
-        expression: { type: 'string' },
-        timezone: { type: 'string' },
-        startDate: { type: 'string' },
-        endDate: { type: 'string' },
-        runAt: { type: 'string' },
-        description: { type: 'string' },
-      },
-    },
-    timezone: { type: 'string' },
-    nextRunTime: nullableDateTime,
-    paused: { type: 'boolean' },
-    coalesce: { type: 'boolean' },
-    maxInstances: { type: 'integer' },
-    misfireGraceTime: nullableNumber,
-    jitterSeconds: { type: 'number' },
-    timeoutSeconds: nullableNumber,
-    retries: { type: ['object', 'null'], properties: { max: { type: 'integer' }, backoffSeconds: { type: 'number' } } },
-    retryLost: { type: 'boolean' },
-    expectSuccessWithinSeconds: nullableNumber,
-    overdueAfterMissedFires: { type: 'integer' },
-    pauseAfterFailures: { type: ['integer', 'null'] },
-    pause: pauseSchema,
-    runningInstances: { type: 'integer' },
-    status: { type: 'string', enum: ['ok', 'task_not_registered', 'load_error'] },
-    statusReason: { type: 'string', description: 'Why the stored job cannot be loaded, when status is load_error.' },
-    lastRun: runSchema,
-    health: {
-      type: 'object',
-      required: ['state', 'since', 'consecutiveFailures', 'lastSuccessAt', 'lastFailureAt', 'reason'],
-      properties: {
-        state: { type: 'string', enum: ['ok', 'failing', 'overdue', 'paused', 'pending'] },
-        since: nullableDateTime,
-        consecutiveFailures: { type: 'integer' },
-        lastSuccessAt: nullableDateTime,
-        lastFailureAt: nullableDateTime,
-        reason: { type: 'string' },
-      },
-    },
-  },
-} as const;
-
-export const jobPageSchema = {
-  type: 'object',
-  properties: { items: { type: 'array', items: jobInfoSchema }, nextCursor: { type: ['string', 'null'] } },
-} as const;
-
-export const runPageSchema = {
-  type: 'object',
-  properties: { items: { type: 'array', items: runSchema }, nextCursor: { type: ['string', 'null'] } },
 } as const;

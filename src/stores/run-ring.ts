@@ -23,7 +23,7 @@ function outcomeCode(outcome: RunOutcome): number {
 }
 
 /** The optional fields of a record: set only on the records that have them. */
-type OptionalFields = Pick<RunRecord, 'output' | 'coalesced' | 'lastScheduledAt' | 'node'>;
+type OptionalFields = Pick<RunRecord, 'output' | 'coalesced' | 'lastScheduledAt' | 'node' | 'traceId'>;
 
 interface RareFields extends OptionalFields {
   error: RunError | null;
@@ -35,6 +35,7 @@ function copyOptional(from: OptionalFields, to: OptionalFields): void {
   if (from.coalesced !== undefined) to.coalesced = from.coalesced;
   if (from.lastScheduledAt !== undefined) to.lastScheduledAt = from.lastScheduledAt;
   if (from.node !== undefined) to.node = from.node;
+  if (from.traceId !== undefined) to.traceId = from.traceId;
 }
 
 const orNaN = (v: number | null): number => (v === null ? Number.NaN : v);
@@ -132,13 +133,17 @@ export class RunRing implements RunRecord {
     return this.newestRareField('node');
   }
 
+  get traceId(): string | undefined {
+    return this.newestRareField('traceId');
+  }
+
   /** A nullable time of the newest record: packed at `offset` in its slot, or on its pinned object. */
   private newestTime(offset: number, key: 'startedAt' | 'finishedAt' | 'latenessMs' | 'durationMs'): number | null {
     const pinned = this.newestPinned();
     return pinned === undefined ? orNull(this.newestColumn()[this.newestAt() + offset] as number) : pinned[key];
   }
 
-  private newestRareField<K extends 'output' | 'coalesced' | 'lastScheduledAt' | 'node'>(key: K): RunRecord[K] {
+  private newestRareField<K extends keyof OptionalFields>(key: K): RunRecord[K] {
     const pinned = this.newestPinned();
     return pinned === undefined ? (this.newestRare()?.[key] as RunRecord[K]) : pinned[key];
   }
@@ -239,7 +244,14 @@ export class RunRing implements RunRecord {
       t[at + 4] = orNaN(run.durationMs);
     }
     t[at + 5] = outcomeCode(run.outcome) | (run.attempt << 8);
-    if (run.error === null && run.output === undefined && run.coalesced === undefined && run.lastScheduledAt === undefined && run.node === undefined) {
+    if (
+      run.error === null &&
+      run.output === undefined &&
+      run.coalesced === undefined &&
+      run.lastScheduledAt === undefined &&
+      run.node === undefined &&
+      run.traceId === undefined
+    ) {
       if (this.rare !== null) this.rare[slot] = undefined;
       return;
     }

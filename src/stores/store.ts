@@ -41,6 +41,8 @@ export interface StoredJob {
   dueAt: number | null;
   jitterMs: number;
   retry: PendingRetry | null;
+  /** Fires counted toward the job's maxRuns (JobRecord.runCount). */
+  runCount: number;
   /** Who paused the job, when, why and until when (null: not paused, or paused before pauses were kept). */
   pause: PauseState | null;
   /** See JobRecord.catchUpThrough (null: none). */

@@ -2,7 +2,9 @@
  * Built-in task `http`: one request per run. Args: `{ url, method?, headers?, body?, timeoutSeconds? }`.
  * A non-2xx status fails the run. Every request carries the fire's `Idempotency-Key` (see
  * {@link idempotencyKey}: the same on every attempt and redirect) so a receiver can drop a duplicate
- * delivery of the same fire.
+ * delivery of the same fire. Inside a traced run (see the README's Tracing section) it also carries the
+ * active trace context, `traceparent` (W3C Trace Context, through the registered propagator), so the
+ * receiver's spans join the run's trace; the run's own context replaces a `traceparent` in args.headers.
  *
  * Redirects are followed by hand, at most {@link MAX_REDIRECTS}, so that the job's headers (where its
  * credentials are) never reach an origin the job did not name: a redirect to another origin drops them
@@ -10,6 +12,7 @@
  * URL is sent as `Authorization: Basic` (unless args.headers has an Authorization) and never appears in an
  * error or output: those name the origin only.
  */
+import { context, propagation } from '@opentelemetry/api';
 import { InvalidArgumentError } from '../core/errors.js';
 import type { JobContext } from '../core/job.js';
 import { Redactor } from '../scheduler/redact.js';
@@ -39,6 +42,24 @@ interface HttpArgs {
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'];
 
+/**
+ * The shape of the http task's args (its registered argsSchema): checked when a job is created and before
+ * each run; what a schema cannot say (the URL parses, header values are clean) is {@link checkHttpArgs}'s.
+ * A URL with `user:password@` fits: it is sent as Basic auth.
+ */
+export const httpArgsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['url'],
+  properties: {
+    url: { type: 'string', minLength: 1, description: 'An absolute http or https URL.' },
+    method: { type: 'string', description: 'GET (default), POST, PUT, PATCH, DELETE or HEAD, in any case.' },
+    headers: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
+    body: { description: 'A string is sent as it is; any other JSON value as JSON (content-type application/json).' },
+    timeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 3600, description: 'Default 30.' },
+  },
+};
+
 /** A header name: an RFC 9110 token. */
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
@@ -48,8 +69,11 @@ const BAD_VALUE_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
 /** Headers the HTTP client sets itself and refuses from the caller: with one of them every run would fail. */
 const CLIENT_HEADERS = new Set(['transfer-encoding', 'expect', 'upgrade', 'keep-alive']);
 
-/** What a redirect to another origin keeps of the request's headers (with a body: its content-type too). */
-const KEPT_ACROSS_ORIGINS = new Set(['idempotency-key', 'content-type']);
+/**
+ * What a redirect to another origin keeps of the request's headers (with a body: its content-type too).
+ * The trace context names a trace, not a caller: the receiver a redirect leads to joins the trace too.
+ */
+const KEPT_ACROSS_ORIGINS = new Set(['idempotency-key', 'content-type', 'traceparent', 'tracestate']);
 
 /** Headers that describe a body, dropped when a redirect turns the request into a GET without one. */
 const BODY_HEADERS = new Set(['content-type', 'content-encoding', 'content-language', 'content-location']);
@@ -67,7 +91,7 @@ function parseArgs(raw: unknown): HttpArgs {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw InvalidArgumentError.field('args.url', 'must use http or https.');
   const method = a.method === undefined ? 'GET' : String(a.method).toUpperCase();
-  if (!METHODS.includes(method)) throw InvalidArgumentError.field('args.method', 'must be GET, POST, PUT, PATCH, DELETE or HEAD.');
+  if (!METHODS.includes(method)) throw InvalidArgumentError.field('args.method', `must be one of ${METHODS.join(', ')} (any case).`);
   const headers = parseHeaders(a.headers);
   let body: string | undefined;
   if (a.body !== undefined && a.body !== null) {
@@ -208,6 +232,7 @@ export async function httpTask(ctx: JobContext): Promise<string> {
   const own = findHeader(headers, 'idempotency-key');
   if (own !== undefined) delete headers[own];
   headers['idempotency-key'] = idempotencyKey(ctx.jobId, ctx.scheduledAtMs);
+  injectTraceContext(headers);
   let request: HttpRequest = { ...first, headers };
   const failed = (error: unknown): unknown => networkFailure(error, request, ctx.signal, timeout, timeoutMs, ctx.args);
   for (let redirects = 0; ; redirects++) {
@@ -257,6 +282,21 @@ export async function httpTask(ctx: JobContext): Promise<string> {
 }
 
 /**
+ * Adds the active trace context's headers (`traceparent`, `tracestate` with the W3C propagator), each
+ * replacing the same header in any spelling from args. Without an SDK the propagator is a no-op and
+ * nothing is added.
+ */
+function injectTraceContext(headers: Record<string, string>): void {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  for (const [name, value] of Object.entries(carrier)) {
+    const own = findHeader(headers, name.toLowerCase());
+    if (own !== undefined) delete headers[own];
+    headers[name] = value;
+  }
+}
+
+/**
  * The error a failed request ends the run with: the abort reason itself when the run was cancelled or
  * timed out by the scheduler; code HTTP_TIMEOUT past args.timeoutSeconds; else code HTTP_NETWORK, naming
  * the origin and the cause (ECONNREFUSED, a TLS error, ...) scrubbed of the args' secrets.
@@ -268,13 +308,14 @@ function networkFailure(error: unknown, request: HttpRequest, runSignal: AbortSi
   return failure('HTTP_NETWORK', Redactor.of(args).scrub(`${request.method} ${origin} failed: ${causeOf(error)}`));
 }
 
-/** The most telling message of a fetch error: its cause's (`connect ECONNREFUSED 127.0.0.1:9`). */
+/** The most telling message of a fetch error ("fetch failed"): its cause's (`connect ECONNREFUSED 127.0.0.1:9`), with the cause's code when the message lacks it. */
 function causeOf(error: unknown): string {
   let cause: unknown = (error as { cause?: unknown } | null)?.cause ?? error;
   if (cause instanceof AggregateError && cause.message === '' && cause.errors.length > 0) cause = cause.errors[0];
   if (cause instanceof Error) {
     const code = (cause as { code?: unknown }).code;
-    if (cause.message !== '') return cause.message;
+    // undici's own errors (UND_ERR_CONNECT_TIMEOUT, UND_ERR_SOCKET) say their code only in `code`.
+    if (cause.message !== '') return typeof code === 'string' && !cause.message.includes(code) ? `${cause.message} (${code})` : cause.message;
     if (typeof code === 'string') return code;
     return cause.name;
   }

@@ -36,6 +36,22 @@ const ENTRY_FIELDS = ['command', 'args', 'cwd', 'env'];
 const ARG_FIELDS = ['command', 'args', 'cwd', 'timeoutSeconds'];
 const ARGS_SHAPE = '{ command: "/absolute/path", args?: ["..."], cwd?: "/dir", timeoutSeconds?: 300 }';
 
+/**
+ * The shape of the shell task's args (its registered argsSchema). The allow-list, the `cwd` rules and
+ * NUL characters are checked by the task's checkArgs and again at every run.
+ */
+export const shellArgsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['command'],
+  properties: {
+    command: { type: 'string', minLength: 1, description: 'The absolute path of a command listed in shell.allow.' },
+    args: { type: 'array', items: { type: 'string' }, description: 'Passed to the program as they are, never through a shell.' },
+    cwd: { type: 'string', description: "A directory inside the allow-list entry's cwd." },
+    timeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: MAX_TIMEOUT_SECONDS, description: `Default ${DEFAULT_TIMEOUT_SECONDS}.` },
+  },
+};
+
 /** The shell task's function and the args check to register it with. */
 export interface ShellTask {
   func: JobFunction;

@@ -7,6 +7,7 @@ import { CronCompiler } from '../cron/compiler.js';
 import { systemTimeZone } from '../cron/zone.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { validateJobId } from '../core/job-options.js';
+import { CalendarIntervalTrigger } from './calendar-interval.js';
 import { CronTrigger } from './cron.js';
 import { parseDateInput } from './date-input.js';
 import { createTrigger } from './create.js';
@@ -21,7 +22,7 @@ export interface PreviewOptions {
   from?: DateInput;
   /** How many, 1 to 1000. Default 10. */
   count?: number;
-  /** Zone for a cron spec without one. Default: the system zone. */
+  /** Zone for a cron spec without one. Default: the system zone. (A calendarInterval spec names its own.) */
   timezone?: string;
   /**
    * The job id a cron expression's `H` is hashed from (the times are the ones a job with this id gets).
@@ -59,7 +60,7 @@ export function previewFires(trigger: TriggerSpec, options: PreviewOptions, nowM
   const fires: PreviewFire[] = [];
   let after = fromMs;
   while (fires.length < count) {
-    if (t instanceof CronTrigger) {
+    if (t instanceof CronTrigger || t instanceof CalendarIntervalTrigger) {
       const fire = t.nextFire(after);
       if (fire === null || fire.at > MAX_DATE_MS) break;
       fires.push(fire.dst === undefined ? { at: new Date(fire.at) } : { at: new Date(fire.at), dst: fire.dst });

@@ -41,9 +41,9 @@ export interface DashboardServer {
   url: string;
 }
 
-export async function startServer(options: { adminKeys?: string[]; monitorKeys?: string[] } = {}): Promise<DashboardServer> {
+export async function startServer(options: { adminKeys?: string[]; monitorKeys?: string[]; tracing?: boolean } = {}): Promise<DashboardServer> {
   const logger = pino({ level: 'silent' });
-  const scheduler = new SchedulerService({ logger, timezone: 'UTC' });
+  const scheduler = new SchedulerService({ logger, timezone: 'UTC', ...(options.tracing === undefined ? {} : { tracing: options.tracing }) });
   registerBuiltInTasks(scheduler, []);
   scheduler.registerTask('noop', () => undefined);
   scheduler.registerTask('fail', () => {

@@ -5,6 +5,8 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { until } from '../helpers.js';
+import { installOtel } from '../tracing/otel-fixture.js';
 import { launchChromium, nextUtc, openPage, row, screenshot, startServer, type DashboardPage, type DashboardServer } from './browser-helpers.js';
 
 /**
@@ -283,6 +285,26 @@ describe.skipIf(browser === null)('dashboard', () => {
     expect((await server.scheduler.getJob('bad-cron'))?.maxInstances).toBe(2);
   });
 
+  it("shows each traced run's trace id in the run history", async () => {
+    const otel = installOtel();
+    try {
+      server = await startServer({ tracing: true });
+      await seed(server);
+      for (let i = 0; i < 2; i++) await server.scheduler.runJobNow('report');
+      await until(async () => (await server?.scheduler.getRuns('report'))?.length === 2, 5000, 'both runs recorded');
+      const traceIds = (await server.scheduler.getRuns('report')).map((run) => run.traceId);
+      expect(traceIds.every((id) => /^[0-9a-f]{32}$/.test(id ?? ''))).toBe(true);
+      const page = await open(server);
+      await row(page, 'report').getByRole('button', { name: 'report', exact: true }).click();
+      const detail = page.locator('#detail-dialog');
+      await detail.locator('table.runs .trace-id').nth(1).waitFor();
+      expect(await detail.locator('table.runs th').allTextContents()).toEqual(['Fire time', 'Outcome', 'Attempt', 'Duration', 'Lateness', 'Trace']);
+      expect(await detail.locator('table.runs .trace-id').allTextContents()).toEqual(traceIds);
+    } finally {
+      await otel.uninstall();
+    }
+  });
+
   it('shows a job with its run history, errors, chart and next fire times with DST marks; edits it', async () => {
     server = await startServer();
     await seed(server);
@@ -305,6 +327,7 @@ describe.skipIf(browser === null)('dashboard', () => {
     expect(await detail.locator('.run-error').first().textContent()).toBe('disk full: /var/spool is at 100%');
     expect(await detail.locator('svg.chart-svg circle.dot-bad').count()).toBe(3);
     expect(await detail.locator('.fires li').count()).toBe(10);
+    expect(await detail.locator('table.runs th', { hasText: 'Trace' }).count()).toBe(0); // no SDK: no trace ids, no column
     await screenshot(page, 'job-detail');
     await page.keyboard.press('Escape');
     await detail.waitFor({ state: 'hidden' });

@@ -28,6 +28,20 @@ describe('observeRuns', () => {
     expect([...seen].sort()).toEqual([...fromEvents].sort());
   });
 
+  it('gets the job id of each run, the very string the run record holds', async () => {
+    const h = harness({ fastPath: true });
+    const seen: string[] = [];
+    h.scheduler.observeRuns((_outcome, _durationMs, _latenessMs, jobId) => void seen.push(jobId));
+    await h.scheduler.start();
+    await h.scheduler.addIntervalJob(() => undefined, 1, 'a');
+    await h.scheduler.addIntervalJob(() => undefined, 2, 'b');
+    await h.clock.advance(2000);
+    expect(seen.sort()).toEqual(['a', 'a', 'b']);
+    const [run] = await h.scheduler.getRuns('a', { limit: 1 });
+    expect(seen).toContain(run?.jobId);
+    await h.scheduler.shutdown();
+  });
+
   it('costs no event: with only an observer, the bus wants no run event and the log stays quiet', async () => {
     const clock = new ManualClock(REFERENCE);
     const logger = captureLogger('warn');

@@ -199,15 +199,36 @@ describe('coalescing and misfires', () => {
   });
 
   // docs/semantics.md#date-jobs
-  it('a date job added 30 s in the past, past its grace, is missed and then removed', async () => {
+  it('a date job added 30 s in the past, past its grace, is refused naming trigger.runAt; within the grace or with no grace it runs at once', async () => {
     h = harness();
     let calls = 0;
     await h.scheduler.start();
-    await h.scheduler.addDateJob(() => void calls++, new Date(REFERENCE - 30_000), 'once', { misfireGraceTime: 1 });
-    await h.clock.advance(0);
-    expect(calls).toBe(0);
-    expect(h.events.map(([n]) => n)).toEqual(['scheduler_started', 'job_added', 'job_submitted', 'job_missed', 'job_removed']);
+    const past = new Date(REFERENCE - 30_000);
+    await expect(h.scheduler.addDateJob(() => void calls++, past, 'once', { misfireGraceTime: 1 })).rejects.toMatchObject({
+      code: 'INVALID_TRIGGER',
+      details: [{ path: 'trigger.runAt' }],
+      message: expect.stringMatching(/^trigger\.runAt \(2025-12-31T23:59:30\.000Z\) is 30 s in the past, beyond the job's misfireGraceTime \(1 s\)/),
+    });
     expect(await h.scheduler.getJob('once')).toBeUndefined();
+    // The same through addJob, with replaceExisting, and as a change of trigger: nothing is added or changed.
+    await expect(
+      h.scheduler.addJob({ id: 'once', func: () => undefined, trigger: { type: 'date', runAt: past }, misfireGraceTime: 1, replaceExisting: true }),
+    ).rejects.toMatchObject({
+      code: 'INVALID_TRIGGER',
+    });
+    await h.scheduler.addIntervalJob(() => undefined, 60, 'every');
+    // Its grace is the default 60 s: an hour ago is past it.
+    await expect(h.scheduler.rescheduleJob('every', { type: 'date', runAt: new Date(REFERENCE - 3_600_000) })).rejects.toMatchObject({
+      code: 'INVALID_TRIGGER',
+      message: expect.stringContaining('60 min in the past'),
+    });
+    expect((await h.scheduler.getJob('every'))?.trigger.type).toBe('interval');
+    // Within the default grace (60 s), and with no grace at all, the past date is kept and runs at once.
+    await h.scheduler.addDateJob(() => void calls++, past, 'within');
+    await h.scheduler.addDateJob(() => void calls++, new Date(REFERENCE - 86_400_000), 'graceless', { misfireGraceTime: null });
+    await h.clock.advance(0);
+    expect(calls).toBe(2);
+    expect(h.named('job_missed')).toHaveLength(0);
   });
 
   // docs/semantics.md#date-jobs

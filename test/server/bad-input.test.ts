@@ -66,7 +66,7 @@ const cases: [string, InjectOptions, number, string, RegExp?][] = [
   ['an unknown trigger field', post({ id: 'x', task: 'noop', trigger: { type: 'interval', seconds: 5, every: 3 } }), 400, 'INVALID_TRIGGER', /trigger.every/],
   ['a negative interval', post({ id: 'x', task: 'noop', trigger: { type: 'interval', seconds: -5 } }), 400, 'INVALID_TRIGGER', /trigger.seconds/],
   ['a date without zone', post({ id: 'x', task: 'noop', trigger: { type: 'date', runAt: '2026-05-01T10:00:00' } }), 400, 'INVALID_TRIGGER', /zone/],
-  ['an unknown task', post({ id: 'x', task: 'rm-rf', trigger: { type: 'interval', seconds: 5 } }), 422, 'TASK_NOT_REGISTERED', /registerTask/],
+  ['an unknown task', post({ id: 'x', task: 'rm-rf', trigger: { type: 'interval', seconds: 5 } }), 422, 'TASK_NOT_REGISTERED', /GET \/api\/v1\/tasks lists/],
   ['the shell task when it is off', post({ id: 'x', task: 'shell', trigger: { type: 'interval', seconds: 5 } }), 422, 'TASK_NOT_REGISTERED'],
   ['a replacement of an existing id without replaceExisting', post(intervalJob('keep')), 409, 'CONFLICTING_ID'],
   ['a bad limit', { url: '/api/v1/jobs?limit=abc' }, 400, 'INVALID_ARGUMENT', /limit/],

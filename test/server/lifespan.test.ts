@@ -40,7 +40,7 @@ async function start(extraEnv: Record<string, string> = {}): Promise<Server> {
     config,
     `export default {
     tasks: {
-      shortRun: async (ctx) => { ctx.logger.info({ event: 'test_run_started' }, 'started'); await new Promise((r) => setTimeout(r, 300)); ctx.logger.info({ event: 'test_run_finished' }, 'finished'); },
+      shortRun: async (ctx) => { ctx.logger.info({ event: 'test_run_started' }, 'started'); await new Promise((r) => setTimeout(r, 1500)); ctx.logger.info({ event: 'test_run_finished' }, 'finished'); },
       twoSeconds: async (ctx) => { ctx.logger.info({ event: 'test_run_started' }, 'started'); await new Promise((r) => setTimeout(r, 2000)); ctx.logger.info({ event: 'test_run_finished' }, 'finished'); },
     },
   };\n`,
@@ -102,7 +102,8 @@ describe('server lifespan', () => {
       expect(events.indexOf('scheduler_stopped'), dump).toBeGreaterThan(events.indexOf('job_executed'));
       expect(events.at(-1), dump).toBe('scheduler_stopped');
     }
-  });
+    // Five real processes, each started and stopped: more than the default bound on a loaded machine.
+  }, 60_000);
 
   it('a second signal exits at once', async () => {
     server = await start();

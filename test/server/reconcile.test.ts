@@ -53,4 +53,72 @@ describe('reconcileJobs', () => {
     expect(events).toEqual(['config_job_created:same', 'config_job_created:changes', 'config_job_updated:changes', 'config_job_created:new']);
     await two.shutdown();
   });
+
+  it('skips a date job already past its grace with config_job_skipped (a one-shot that ran), refuses bad args naming the field', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'tickwork-reconcile-')), 'db.sqlite');
+    const clock = new ManualClock(REFERENCE);
+    const logger = captureLogger();
+    const s = boot(path, clock);
+    s.registerTask('typed', () => undefined, { argsSchema: { type: 'object', required: ['url'], properties: { url: { type: 'string' } } } });
+    const config = [
+      { id: 'once', task: 'noop', trigger: { type: 'date' as const, runAt: '2025-12-31T00:00:00Z' } },
+      { id: 'soon', task: 'noop', trigger: { type: 'date' as const, runAt: '2026-01-02T00:00:00Z' } },
+    ];
+    await reconcileJobs(s, config, logger);
+    expect((await s.getJobs()).items.map((j) => j.id)).toEqual(['soon']);
+    expect(logger.lines.find((l) => l.event === 'config_job_skipped')).toMatchObject({ jobId: 'once', reason: expect.stringContaining('trigger.runAt') });
+    await expect(reconcileJobs(s, [{ id: 'bad', task: 'typed', args: { url: 1 }, trigger: { type: 'interval', seconds: 5 } }], logger)).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      details: [{ path: 'args.url' }],
+    });
+    await s.shutdown().catch(() => undefined);
+  });
+});
+
+describe('reconcileJobs with the trigger algebra', () => {
+  it('leaves alone a calendar interval and an or holding an interval whose start was resolved when added; sees a changed child', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'tickwork-reconcile-')), 'db.sqlite');
+    const clock = new ManualClock(REFERENCE);
+    const logger = captureLogger();
+    const config = [
+      { id: 'calendar', task: 'noop', trigger: { type: 'calendarInterval' as const, months: 1, hour: 9, timezone: 'UTC' }, maxRuns: 10 },
+      {
+        id: 'either',
+        task: 'noop',
+        trigger: {
+          type: 'or' as const,
+          triggers: [
+            { type: 'interval' as const, seconds: 3600 },
+            { type: 'cron' as const, expression: '0 9 * * *' },
+          ],
+        },
+      },
+    ];
+    const one = boot(path, clock);
+    await reconcileJobs(one, config, logger);
+    await one.start();
+    await one.shutdown();
+    clock.stall(86_400_000 * 3); // a later start: "today" and "now" are different days
+    const two = boot(path, clock);
+    await reconcileJobs(two, config, logger);
+    const changed = [
+      config[0],
+      {
+        id: 'either',
+        task: 'noop',
+        trigger: {
+          type: 'or' as const,
+          triggers: [
+            { type: 'interval' as const, seconds: 3600 },
+            { type: 'cron' as const, expression: '0 10 * * *' },
+          ],
+        },
+      },
+    ];
+    await reconcileJobs(two, changed as typeof config, logger);
+    await two.start();
+    const events = logger.lines.filter((l) => String(l.event).startsWith('config_job_')).map((l) => `${String(l.event)}:${String(l.jobId)}`);
+    expect(events).toEqual(['config_job_created:calendar', 'config_job_created:either', 'config_job_updated:either']);
+    await two.shutdown();
+  });
 });

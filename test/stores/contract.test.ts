@@ -64,10 +64,11 @@ afterAll(async () => {
 });
 
 /**
- * The per-store test hook of a store that can hold a row this version cannot load (a hand edit): closes
- * the store, writes `trigger` into the job's row with raw SQL, and opens the same data again.
+ * The per-store test hook of a store that keeps its data apart from the process: closes the store,
+ * writes `trigger` into the job's row with raw SQL (a hand edit this version may not load; null: no
+ * edit, a plain restart), and opens the same data again.
  */
-type BadRowHook = (store: JobStore, jobId: string, trigger: string, context: StoreContext) => Promise<JobStore>;
+type BadRowHook = (store: JobStore, jobId: string, trigger: string | null, context: StoreContext) => Promise<JobStore>;
 
 const stores: [string, () => JobStore, BadRowHook | null][] = [
   // The memory store holds live records only: it cannot hold a row that does not load.
@@ -81,7 +82,7 @@ const stores: [string, () => JobStore, BadRowHook | null][] = [
       await store.close();
       const Database = (await import('better-sqlite3')).default;
       const db = new Database(path);
-      db.prepare('UPDATE jobs SET trigger = ? WHERE id = ?').run(trigger, jobId);
+      if (trigger !== null) db.prepare('UPDATE jobs SET trigger = ? WHERE id = ?').run(trigger, jobId);
       db.close();
       const reopened = new SqliteJobStore({ path });
       reopened.open(ctx);
@@ -100,7 +101,7 @@ if (pgAvailable) {
     async (store, jobId, trigger, ctx) => {
       const { schema } = store as PostgresJobStore;
       await store.close();
-      await sql(`UPDATE "${schema}".jobs SET trigger = $2::jsonb WHERE id = $1`, [jobId, trigger]);
+      if (trigger !== null) await sql(`UPDATE "${schema}".jobs SET trigger = $2::jsonb WHERE id = $1`, [jobId, trigger]);
       const reopened = new PostgresJobStore({ connectionString: PG_URL, schema });
       await reopened.open(ctx);
       return reopened;
@@ -287,6 +288,63 @@ describe.each(stores)('JobStore contract: %s', (_name, create, withBadRow) => {
     const last = await store.page({ sort: 'id', limit: 2, cursor: second.nextCursor as string });
     expect(last).toMatchObject({ nextCursor: null });
     expect((await store.page({ sort: 'id', limit: 10, q: 'E' })).items.map((j) => j.id)).toEqual(['e']);
+    await store.close();
+  });
+
+  it('keeps calendarInterval and nested or/and specs as they were resolved, also across a restart', async () => {
+    const specs = [
+      { type: 'calendarInterval', months: 1, days: 2, hour: 9, minute: 30, timezone: 'Europe/Berlin', startDate: '2026-01-31', endDate: '2030-12-31' },
+      {
+        type: 'or',
+        triggers: [
+          { type: 'cron', expression: '0 9 * * MON', timezone: 'America/New_York' },
+          {
+            type: 'and',
+            triggers: [
+              { type: 'interval', seconds: 900, startDate: '2026-01-01T00:00:00Z' },
+              { type: 'calendarInterval', weeks: 2, timezone: 'UTC', startDate: '2026-01-03' },
+            ],
+          },
+          { type: 'date', runAt: '2027-01-01T00:00:00Z' },
+        ],
+      },
+    ];
+    let store = await open();
+    const added = specs.map((spec, i) => {
+      const trigger = createTrigger(spec, env);
+      const job = JobRecord.create(`t${i}`, `t${i}`, () => undefined, 'noop', null, trigger, DEFAULT_JOB_POLICY, false, REFERENCE, REFERENCE);
+      return job;
+    });
+    for (const job of added) await store.add(job);
+    if (withBadRow !== null) store = await withBadRow(store, 't0', null, context());
+    for (const job of added) {
+      const loaded = (await store.get(job.id)) as JobRecord;
+      expect(loaded.trigger.toSpec()).toEqual(job.trigger.toSpec());
+      expect(loaded.trigger.describe()).toBe(job.trigger.describe());
+      expect(loaded.trigger.next(REFERENCE)).toBe(job.trigger.next(REFERENCE));
+    }
+    await store.close();
+  });
+
+  it("keeps a job's maxRuns and its counted fires (runCount) through schedule writes, also across a restart", async () => {
+    let store = await open();
+    const trigger = createTrigger({ type: 'interval', seconds: 60, startDate: new Date(REFERENCE + 60_000) }, env);
+    const policy = { ...DEFAULT_JOB_POLICY, maxRuns: 5 };
+    const job = JobRecord.create('limited', 'limited', () => undefined, 'noop', null, trigger, policy, false, REFERENCE + 1000, REFERENCE + 1000);
+    await store.add(job);
+    // A pass: the job is taken, two fires counted, the schedule advanced and written back.
+    const [taken] = await store.takeDue(REFERENCE + 1000, 10);
+    expect(taken?.id).toBe('limited');
+    (taken as JobRecord).runCount = 2;
+    (taken as JobRecord).nextRunTime = REFERENCE + 120_000;
+    (taken as JobRecord).dueAt = REFERENCE + 120_000;
+    await store.putBack([taken as JobRecord]);
+    await store.flush();
+    if (withBadRow !== null) store = await withBadRow(store, 'limited', null, context());
+    const loaded = (await store.get('limited')) as JobRecord;
+    expect(loaded.runCount).toBe(2);
+    expect(loaded.policy.maxRuns).toBe(5);
+    expect(toJobInfo(loaded, ANY_HEALTH)).toMatchObject({ maxRuns: 5, remainingRuns: 3, nextRunTime: new Date(REFERENCE + 120_000) });
     await store.close();
   });
 

@@ -16,6 +16,7 @@ export function hydrateForTest(stored: StoredJob, env: TriggerEnvironment): JobR
     stored.nextRunTime,
     stored.dueAt,
     stored.retry,
+    stored.runCount,
     stored.pause,
     stored.catchUpThrough,
   );

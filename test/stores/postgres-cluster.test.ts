@@ -176,6 +176,14 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: several nodes, one schedule', (
     expect(rows.map((r) => [r.attempt, r.status])).toEqual([[1, 'lost']]);
   });
 
+  it('a live node sees a job whose fire was lost with a dead node as overdue (health is read from the shared history)', async () => {
+    const { survivor } = await lostRunSetup(false, true);
+    await survivor.scheduler.updateJob('once', { overdueAfterMissedFires: 1 });
+    const job = await survivor.scheduler.getJob('once');
+    expect(job?.health).toMatchObject({ state: 'overdue', reason: '1 fire in a row did not start (missed, skipped behind a running instance, or lost)' });
+    expect((await survivor.scheduler.getJobs({ health: ['overdue'] })).items.map((j) => j.id)).toEqual(['once']);
+  });
+
   it('retries a lost run elsewhere when the job opts in with retryLost', async () => {
     const { attempts, survivor } = await lostRunSetup(true);
     await until(() => attempts.length === 2, 20_000, 'the retry');

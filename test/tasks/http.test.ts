@@ -207,6 +207,13 @@ describe('http task errors', () => {
     expect(`${error.message} ${error.stack ?? ''} ${JSON.stringify(error)}`).not.toMatch(/hunter2|admin|path\?q/);
   });
 
+  it('records the cause of "fetch failed" with its code when the message lacks it (a socket closed before the answer)', async () => {
+    const a = await serve((req) => req.socket.destroy());
+    const error = await rejection(httpTask(ctx({ url: a.origin })));
+    expect(error.code).toBe('HTTP_NETWORK');
+    expect(error.message).toBe(`GET ${a.origin} failed: other side closed (UND_ERR_SOCKET)`);
+  });
+
   it('fails past args.timeoutSeconds with code HTTP_TIMEOUT', async () => {
     const a = await serve(() => undefined);
     await expect(httpTask(ctx({ url: a.origin, timeoutSeconds: 0.2 }))).rejects.toMatchObject({

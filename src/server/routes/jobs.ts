@@ -1,4 +1,4 @@
-/** Job routes: list, create, read, change, remove, pause, resume, run now, cancel, run history. */
+/** Job routes: list, create, read, change, remove, pause, resume, run now, cancel, run history, explain. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { forMonitor, withoutOutput, type JobInfo } from '../../scheduler/job-info.js';
 import { InvalidArgumentError, JobNotFoundError } from '../../core/errors.js';
@@ -6,22 +6,16 @@ import type { AddJobSpec } from '../../scheduler/service.js';
 import type { HealthState } from '../../core/health.js';
 import type { JobSort, JobState } from '../../stores/job-order.js';
 import type { PauseOptions, ResumeOptions } from '../../core/pause.js';
-import {
-  createJobBody,
-  jobInfoSchema,
-  jobPageSchema,
-  jobParams,
-  listJobsQuery,
-  listRunsQuery,
-  patchJobBody,
-  pauseBody,
-  resumeBody,
-  runPageSchema,
-} from '../schemas.js';
+import { createJobBody, explainQuery, jobParams, listJobsQuery, listRunsQuery, patchJobBody, pauseBody, resumeBody } from '../schemas.js';
+import { cancelledSchema, explanationSchema, jobInfoSchema, jobPageSchema, removedSchema, runPageSchema } from '../response-schemas.js';
+import { errorResponses } from '../openapi.js';
 import { actorOf, callerOf, parseLimit } from '../request.js';
 import { JobListCache } from '../job-list-cache.js';
 
 type IdParams = { id: string };
+
+/** A 204 answer: no body. */
+const noContent = { description: 'Done; no body.', type: 'null' } as const;
 
 /** Job args may hold credentials and run output may print anything: only admin keys see them. */
 function forCaller(request: FastifyRequest, job: JobInfo): JobInfo {
@@ -62,7 +56,7 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
   app.post<{ Body: AddJobSpec }>(
     '/jobs',
     {
-      schema: { tags: ['jobs'], summary: 'Create a job', body: createJobBody, response: { 201: jobInfoSchema } },
+      schema: { tags: ['jobs'], summary: 'Create a job', body: createJobBody, response: { 201: jobInfoSchema, ...errorResponses(409, 422) } },
     },
     async (request, reply) => {
       const job = await scheduler.addJob(request.body);
@@ -73,7 +67,7 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Params: IdParams }>(
     '/jobs/:id',
-    { schema: { tags: ['jobs'], summary: 'Read a job', params: jobParams, response: { 200: jobInfoSchema } } },
+    { schema: { tags: ['jobs'], summary: 'Read a job', params: jobParams, response: { 200: jobInfoSchema, ...errorResponses(404) } } },
     async (request) => {
       const job = await scheduler.getJob(request.params.id);
       if (job === undefined) throw new JobNotFoundError(request.params.id);
@@ -84,25 +78,54 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
   app.patch<{ Params: IdParams; Body: Record<string, unknown> }>(
     '/jobs/:id',
     {
-      schema: { tags: ['jobs'], summary: 'Change a job (each field optional)', params: jobParams, body: patchJobBody, response: { 200: jobInfoSchema } },
+      schema: {
+        tags: ['jobs'],
+        summary: 'Change a job (each field optional)',
+        params: jobParams,
+        body: patchJobBody,
+        response: { 200: jobInfoSchema, ...errorResponses(404, 422) },
+      },
     },
     async (request) => scheduler.updateJob(request.params.id, request.body as never, actorOf(callerOf(request))),
   );
 
-  app.delete<{ Params: IdParams }>('/jobs/:id', { schema: { tags: ['jobs'], summary: 'Remove a job', params: jobParams } }, async (request, reply) => {
-    await scheduler.removeJob(request.params.id);
-    reply.code(204);
-  });
+  app.delete<{ Params: IdParams }>(
+    '/jobs/:id',
+    { schema: { tags: ['jobs'], summary: 'Remove a job', params: jobParams, response: { 204: noContent, ...errorResponses(404) } } },
+    async (request, reply) => {
+      await scheduler.removeJob(request.params.id);
+      reply.code(204);
+    },
+  );
 
   app.post<{ Params: IdParams; Body: PauseOptions | null | undefined }>(
     '/jobs/:id/pause',
-    { schema: { tags: ['jobs'], summary: 'Pause a job, optionally until a time and with a note', params: jobParams, body: pauseBody } },
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: 'Pause a job, optionally until a time and with a note',
+        description: 'The body is optional: a POST without one pauses until resumed. The caller is recorded as the pause\'s `by`.',
+        params: jobParams,
+        body: pauseBody,
+        response: { 200: jobInfoSchema, ...errorResponses(404) },
+      },
+    },
     async (request) => forCaller(request, await scheduler.pauseJob(request.params.id, request.body ?? undefined, actorOf(callerOf(request)))),
   );
 
   app.post<{ Params: IdParams; Body: ResumeOptions | null | undefined }>(
     '/jobs/:id/resume',
-    { schema: { tags: ['jobs'], summary: 'Resume a job, optionally catching up the fires of the pause', params: jobParams, body: resumeBody } },
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: 'Resume a job, optionally catching up the fires of the pause',
+        description:
+          'The body is optional (catchUp defaults to none). Answers the job, or { removed: true, message } when its trigger has no further fire time (the job is then removed).',
+        params: jobParams,
+        body: resumeBody,
+        response: { 200: { anyOf: [jobInfoSchema, removedSchema] }, ...errorResponses(404) },
+      },
+    },
     async (request, reply) => {
       const job = await scheduler.resumeJob(request.params.id, request.body ?? undefined);
       if (job === undefined) {
@@ -113,22 +136,40 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.post<{ Params: IdParams }>('/jobs/:id/run', { schema: { tags: ['jobs'], summary: 'Run a job now', params: jobParams } }, async (request, reply) => {
-    const job = await scheduler.runJobNow(request.params.id);
-    reply.code(202);
-    return job;
-  });
+  app.post<{ Params: IdParams }>(
+    '/jobs/:id/run',
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: 'Run a job now',
+        description: 'Accepted: the run starts at once and the answer is the job; the run itself is recorded in its history.',
+        params: jobParams,
+        response: { 202: jobInfoSchema, ...errorResponses(404, 409, 422) },
+      },
+    },
+    async (request, reply) => {
+      const job = await scheduler.runJobNow(request.params.id);
+      reply.code(202);
+      return job;
+    },
+  );
 
   app.post<{ Params: IdParams }>(
     '/jobs/:id/cancel',
-    { schema: { tags: ['jobs'], summary: "Cancel a job's running runs", params: jobParams } },
+    { schema: { tags: ['jobs'], summary: "Cancel a job's running runs", params: jobParams, response: { 200: cancelledSchema, ...errorResponses(404) } } },
     async (request) => ({ cancelled: await scheduler.cancelRun(request.params.id) }),
   );
 
   app.get<{ Params: IdParams; Querystring: { limit?: string; cursor?: string } }>(
     '/jobs/:id/runs',
     {
-      schema: { tags: ['jobs'], summary: 'Run history, newest first', params: jobParams, querystring: listRunsQuery, response: { 200: runPageSchema } },
+      schema: {
+        tags: ['jobs'],
+        summary: 'Run history, newest first',
+        params: jobParams,
+        querystring: listRunsQuery,
+        response: { 200: runPageSchema, ...errorResponses(404) },
+      },
     },
     async (request) => {
       const limit = parseLimit(request.query.limit);
@@ -149,5 +190,20 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
       const last = page[page.length - 1];
       return { items, nextCursor: more && last !== undefined ? String(last.scheduledAt.getTime()) : null };
     },
+  );
+
+  app.get<{ Params: IdParams; Querystring: { at: string } }>(
+    '/jobs/:id/explain',
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: 'Why the fire nearest to `at` ran or did not',
+        params: jobParams,
+        querystring: explainQuery,
+        response: { 200: explanationSchema, ...errorResponses(404) },
+      },
+    },
+    // A read: monitor keys may ask. The evidence never holds args or run output.
+    async (request) => scheduler.explain(request.params.id, request.query.at),
   );
 }

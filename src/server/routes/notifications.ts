@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { callerOf, parseLimit } from '../request.js';
-import { errorResponse } from '../schemas.js';
+import { errorResponses } from '../openapi.js';
 import type { Notifier } from '../../notifications/notifier.js';
 import { NOTIFICATION_EVENTS, toTargetView, type NotificationEvent, type NotificationTarget } from '../../notifications/targets.js';
 import type { Delivery } from '../../notifications/outbox.js';
@@ -30,6 +30,7 @@ const targetBody = {
 
 const targetSchema = {
   type: 'object',
+  additionalProperties: false,
   required: ['id', 'url', 'hasSecret', 'on', 'jobs', 'source', 'updatedAt'],
   properties: {
     id: { type: 'string' },
@@ -44,6 +45,7 @@ const targetSchema = {
 
 const deliverySchema = {
   type: 'object',
+  additionalProperties: false,
   required: ['id', 'targetId', 'jobId', 'event', 'status', 'attempts', 'createdAt', 'nextAttemptAt', 'lastAttemptAt', 'lastStatus', 'lastError', 'deliveredAt'],
   properties: {
     id: { type: 'integer' },
@@ -72,7 +74,8 @@ const deliveriesQuery = {
   },
 } as const;
 
-const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse, 503: errorResponse } as const;
+// 400, 401, 403, 429, 5xx are added to every route by openapi.ts; 404 is a target these routes name.
+const errors = errorResponses(404);
 
 export async function notificationRoutes(app: FastifyInstance, options: { notifier: Notifier }): Promise<void> {
   const { notifier } = options;
@@ -84,7 +87,10 @@ export async function notificationRoutes(app: FastifyInstance, options: { notifi
       schema: {
         tags: ['notifications'],
         summary: 'Notification targets (secrets never shown)',
-        response: { 200: { type: 'object', properties: { items: { type: 'array', items: targetSchema } } }, ...errors },
+        response: {
+          200: { type: 'object', additionalProperties: false, required: ['items'], properties: { items: { type: 'array', items: targetSchema } } },
+          ...errors,
+        },
       },
     },
     async (request) => ({ items: (await notifier.listTargets()).map((target) => view(request, target)) }),
@@ -121,7 +127,7 @@ export async function notificationRoutes(app: FastifyInstance, options: { notifi
         tags: ['notifications'],
         summary: 'Remove a notification target and its deliveries (admin)',
         params: targetParams,
-        response: { 204: { type: 'null' }, ...errors },
+        response: { 204: { description: 'Removed; no body.', type: 'null' }, ...errors },
       },
     },
     async (request, reply) => {
@@ -138,7 +144,12 @@ export async function notificationRoutes(app: FastifyInstance, options: { notifi
         summary: 'Recent deliveries, newest first',
         querystring: deliveriesQuery,
         response: {
-          200: { type: 'object', properties: { items: { type: 'array', items: deliverySchema }, nextCursor: { type: ['string', 'null'] } } },
+          200: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['items', 'nextCursor'],
+            properties: { items: { type: 'array', items: deliverySchema }, nextCursor: { type: ['string', 'null'] } },
+          },
           ...errors,
         },
       },

@@ -204,15 +204,18 @@ export class PgClaims {
     const { rows } = await client.query<{ job_id: string; scheduled_at: number; attempt: number }>(
       this.session.prepared(
         'claim',
-        `WITH me AS (SELECT 1 FROM ${s}.nodes WHERE id = $6 AND epoch = $11::bigint FOR KEY SHARE),
+        // run_count never goes back: the rows are locked, so the record's count is the row's plus this
+        // pass's fires; GREATEST keeps a stale record from rewinding it all the same.
+        `WITH me AS (SELECT 1 FROM ${s}.nodes WHERE id = $7 AND epoch = $12::bigint FOR KEY SHARE),
        moved AS (
          UPDATE ${s}.jobs j SET next_run_time = u.next, due_at = u.due, jitter_ms = u.jitter, retry = u.retry::jsonb,
-           paused = u.paused, pause = CASE WHEN u.paused THEN j.pause END
-         FROM unnest($1::text[], $2::float8[], $3::float8[], $4::int[], $5::text[], $12::bool[]) AS u(id, next, due, jitter, retry, paused)
+           run_count = GREATEST(j.run_count, u.runs), paused = u.paused, pause = CASE WHEN u.paused THEN j.pause END
+         FROM unnest($1::text[], $2::float8[], $3::float8[], $4::int[], $5::text[], $6::int[], $13::bool[])
+           AS u(id, next, due, jitter, retry, runs, paused)
          WHERE j.id = u.id AND EXISTS (SELECT 1 FROM me))
        INSERT INTO ${s}.runs (job_id, scheduled_at, attempt, status, node_id, epoch, recorded_at)
-       SELECT u.job_id, u.scheduled_at, u.attempt, u.status, $6, $11::bigint, ${DB_NOW}
-       FROM unnest($7::text[], $8::float8[], $9::int[], $10::text[]) AS u(job_id, scheduled_at, attempt, status)
+       SELECT u.job_id, u.scheduled_at, u.attempt, u.status, $7, $12::bigint, ${DB_NOW}
+       FROM unnest($8::text[], $9::float8[], $10::int[], $11::text[]) AS u(job_id, scheduled_at, attempt, status)
        WHERE EXISTS (SELECT 1 FROM me)
        ON CONFLICT DO NOTHING
        RETURNING job_id, scheduled_at, attempt`,

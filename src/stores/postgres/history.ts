@@ -17,6 +17,7 @@ import { DB_NOW } from './heartbeat.js';
 import { fireKey, type InFlightFires } from './in-flight.js';
 import { HISTORY_COLUMNS, HISTORY_UPDATES, RunColumns, runsUnnest } from './rows.js';
 import type { PgSession } from './session.js';
+import type { HistoryRetry } from './options.js';
 
 /** How soon a new or changed record is written when nothing is backing off. */
 const FLUSH_DELAY_MS = 5;
@@ -32,12 +33,6 @@ function isRecordError(error: unknown): boolean {
   if (error instanceof UnwritableRecordError) return true;
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && RECORD_ERROR.test(code);
-}
-
-/** The backoff of history writes that failed: the first retry after `firstMs`, doubling up to `maxMs`. */
-export interface HistoryRetry {
-  firstMs: number;
-  maxMs: number;
 }
 
 export class HistoryWriter {
@@ -298,14 +293,17 @@ export class HistoryWriter {
     // second of run outcomes, never a claim; claims commit synchronously, so no fire can run twice. A row
     // whose settling write was lost is recorded lost by this node's heartbeat (see heartbeat.ts).
     // Fenced: written only while this node's registration holds the epoch, and only over an unsettled row
-    // of that very registration (a `lost` written by another node stays). $13 and $14 follow the arrays of runsUnnest(1).
+    // of that very registration (a `lost` written by another node stays). The node and epoch parameters
+    // follow the arrays of runsUnnest(1).
+    const node = `$${HISTORY_COLUMNS.length + 1}`;
+    const epoch = `$${HISTORY_COLUMNS.length + 2}::bigint`;
     await (this.session.historyPool ?? this.session.db).query(
       this.session.prepared(
         'write_runs',
         `INSERT INTO ${s}.runs (${HISTORY_COLUMNS.join(', ')}, node_id, epoch, recorded_at)
-       SELECT u.*, $13, $14::bigint, ${DB_NOW} FROM ${runsUnnest(1)}
+       SELECT u.*, ${node}, ${epoch}, ${DB_NOW} FROM ${runsUnnest(1)}
        WHERE EXISTS (SELECT 1 FROM ${s}.jobs x WHERE x.id = u.job_id)
-         AND EXISTS (SELECT 1 FROM ${s}.nodes n WHERE n.id = $13 AND n.epoch = $14::bigint)
+         AND EXISTS (SELECT 1 FROM ${s}.nodes n WHERE n.id = ${node} AND n.epoch = ${epoch})
        ON CONFLICT (job_id, scheduled_at, attempt) DO UPDATE SET ${HISTORY_UPDATES}, recorded_at = EXCLUDED.recorded_at
        WHERE ${s}.runs.node_id = EXCLUDED.node_id AND ${s}.runs.epoch = EXCLUDED.epoch
          AND ${s}.runs.status IN ('claimed', 'queued', 'running')`,

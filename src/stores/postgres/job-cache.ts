@@ -63,6 +63,7 @@ export class JobCache {
       job.dueAt = row.due_at;
       job.jitterMs = row.jitter_ms;
       job.retry = row.paused ? null : row.retry;
+      job.runCount = row.run_count;
       job.pause = row.paused && row.pause !== null ? readPause(row.pause) : null;
       job.catchUpThrough = row.catch_up_through;
     } else {

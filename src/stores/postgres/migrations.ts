@@ -134,6 +134,17 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   },
   {
     version: 5,
+    // The fires counted toward a job's maxRuns: advanced in the claim transaction with the schedule, so
+    // that the limit holds cluster-wide and across restarts.
+    sql: `ALTER TABLE {schema}.jobs ADD COLUMN run_count integer NOT NULL DEFAULT 0;`,
+  },
+  {
+    version: 6,
+    // The trace id of the run's OpenTelemetry span (32 hex digits), when the run was traced.
+    sql: `ALTER TABLE {schema}.runs ADD COLUMN trace_id text;`,
+  },
+  {
+    version: 7,
     // Pauses that explain themselves: who paused a job, when, why and until when (null when not paused),
     // and the last fire a resume with catch-up `all` runs (null when none).
     sql: `

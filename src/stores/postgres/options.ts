@@ -5,7 +5,6 @@
 import { InvalidArgumentError } from '../../core/errors.js';
 import { resolveRetention, type Retention, type RetentionOptions } from '../retention.js';
 import { checkSchemaName, DEFAULT_PG_SCHEMA } from './connection.js';
-import type { HistoryRetry } from './history.js';
 
 export interface PostgresJobStoreOptions extends RetentionOptions {
   /** A libpq-style URL, e.g. postgres://user@127.0.0.1:5432/app. */
@@ -32,6 +31,15 @@ export interface PostgresJobStoreOptions extends RetentionOptions {
 }
 
 /** The options checked, with their defaults, in the units the store uses. */
+/**
+ * The backoff of history writes that failed: the first retry after `firstMs`, doubling up to `maxMs`.
+ * Declared here, not in history.ts, so the public options' declarations do not reach the pg types.
+ */
+export interface HistoryRetry {
+  firstMs: number;
+  maxMs: number;
+}
+
 export interface PostgresSettings {
   connectionString: string;
   schema: string;

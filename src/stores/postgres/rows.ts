@@ -39,7 +39,8 @@ export function jobColumns(schema: string, withLastRun = true): string {
     ? `(SELECT row_to_json(l) FROM (SELECT r.* FROM ${schema}.runs r WHERE r.job_id = j.id AND r.status NOT IN ('claimed', 'queued')
       ORDER BY r.scheduled_at DESC, r.attempt DESC LIMIT 1) l)`
     : 'NULL::json';
-  return `j.id, j.seq, j.version, j.name, j.task, j.args, j.trigger, j.policy, j.paused, j.next_run_time, j.due_at, j.jitter_ms, j.retry, j.pause, j.catch_up_through, j.load_error,
+  return `j.id, j.seq, j.version, j.name, j.task, j.args, j.trigger, j.policy, j.paused, j.next_run_time, j.due_at, j.jitter_ms, j.retry, j.run_count,
+    j.pause, j.catch_up_through, j.load_error,
     (SELECT count(*)::int FROM ${schema}.runs a WHERE a.job_id = j.id AND a.status IN ('claimed', 'running')) AS active,
     ${lastRun} AS last_run`;
 }
@@ -74,6 +75,7 @@ const PG_TYPES: Record<RunColumn, string> = {
   output: 'text',
   coalesced: 'int',
   last_scheduled_at: 'float8',
+  trace_id: 'text',
   node_id: 'text',
 };
 
@@ -145,8 +147,18 @@ export function runsUnnest(first: number): string {
     AS u(${HISTORY_COLUMNS.join(', ')})`;
 }
 
-/** Schedule fields of many jobs as arrays (id, next_run_time, due_at, jitter_ms, retry), for one `UPDATE … FROM unnest`. */
+/**
+ * Schedule fields of many jobs as arrays (id, next_run_time, due_at, jitter_ms, retry, run_count), for one
+ * `UPDATE … FROM unnest`.
+ */
 export function scheduleParams(jobs: readonly JobRecord[]): unknown[] {
   const schedules = jobs.map((job) => scheduleValues(job, PG_CODEC));
-  return [jobs.map((job) => job.id), schedules.map((s) => s[0]), schedules.map((s) => s[1]), schedules.map((s) => s[2]), schedules.map((s) => s[3])];
+  return [
+    jobs.map((job) => job.id),
+    schedules.map((s) => s[0]),
+    schedules.map((s) => s[1]),
+    schedules.map((s) => s[2]),
+    schedules.map((s) => s[3]),
+    schedules.map((s) => s[4]),
+  ];
 }

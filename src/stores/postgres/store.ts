@@ -110,6 +110,8 @@ export class PostgresJobStore implements JobStore {
   /**
    * The pool and the quoted schema name, for a part that keeps its own tables in this schema
    * (notifications: src/notifications/outbox-postgres.ts); STORE_UNAVAILABLE while the store is closed.
+   * Internal: left out of the shipped declarations (stripInternal), which must not need pg's types.
+   * @internal
    */
   sharedDatabase(): { pool: pg.Pool; s: string } {
     return { pool: this.session.db, s: this.session.s };

@@ -22,6 +22,7 @@ export interface JobRowColumns {
   due_at: number | null;
   jitter_ms: number;
   retry: unknown;
+  run_count: number;
   /** Null in a row written before pauses were kept. */
   pause: unknown;
   catch_up_through: number | null;
@@ -29,8 +30,8 @@ export interface JobRowColumns {
 
 /**
  * The values of a job's row after its id, in this column order: name, task, args, trigger, policy,
- * paused, next_run_time, due_at, jitter_ms, retry (these four are its schedule: see scheduleValues),
- * pause, catch_up_through.
+ * paused, next_run_time, due_at, jitter_ms, retry, run_count (these five are its schedule: see
+ * scheduleValues), pause, catch_up_through.
  */
 export function jobRowValues(job: JobRecord, codec: RowCodec): unknown[] {
   if (job.task === null) throw InvalidArgumentError.field('task', `job "${job.id}" has no task name; a persistent store needs registerTask(name, func).`);
@@ -47,9 +48,12 @@ export function jobRowValues(job: JobRecord, codec: RowCodec): unknown[] {
   ];
 }
 
-/** The schedule columns of a job's row, which every pass may move: next_run_time, due_at, jitter_ms, retry. */
-export function scheduleValues(job: JobRecord, codec: RowCodec): [number | null, number | null, number, string | null] {
-  return [nullableTime(job.nextRunTime, codec), nullableTime(job.dueAt, codec), codec.time(job.jitterMs), retryJson(job.retry, codec)];
+/**
+ * The schedule columns of a job's row, which every pass may move: next_run_time, due_at, jitter_ms, retry,
+ * run_count (the fires counted toward maxRuns move with the schedule they advanced, in the same write).
+ */
+export function scheduleValues(job: JobRecord, codec: RowCodec): [number | null, number | null, number, string | null, number] {
+  return [nullableTime(job.nextRunTime, codec), nullableTime(job.dueAt, codec), codec.time(job.jitterMs), retryJson(job.retry, codec), job.runCount];
 }
 
 /** A pending retry as its JSON column holds it. */
@@ -75,6 +79,7 @@ export function toStoredJob(row: JobRowColumns, codec: RowCodec): StoredJob {
     dueAt: row.due_at,
     jitterMs: row.jitter_ms,
     retry: row.retry === null ? null : (codec.readJson(row.retry) as StoredJob['retry']),
+    runCount: row.run_count,
     pause: row.pause === null || row.pause === undefined ? null : readPause(codec.readJson(row.pause)),
     catchUpThrough: row.catch_up_through ?? null,
   };

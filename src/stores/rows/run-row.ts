@@ -23,6 +23,7 @@ export const RUN_COLUMNS = [
   'output',
   'coalesced',
   'last_scheduled_at',
+  'trace_id',
   'node_id',
 ] as const;
 
@@ -50,6 +51,8 @@ export interface RunRow {
   output: string | null;
   coalesced: number | null;
   last_scheduled_at: number | null;
+  /** Absent from rows read before the column existed in a query's select list; null when not traced. */
+  trace_id?: string | null;
 }
 
 /**
@@ -71,6 +74,7 @@ export function runRowValues(run: RunRecord, codec: RowCodec): unknown[] {
     run.output === undefined || run.output === null ? null : codec.text(String(run.output)),
     codec.count(run.coalesced),
     run.lastScheduledAt === undefined || !Number.isFinite(run.lastScheduledAt) ? null : codec.time(run.lastScheduledAt),
+    run.traceId === undefined || run.traceId === null ? null : codec.text(String(run.traceId)),
     run.node ?? null,
   ];
 }
@@ -97,6 +101,7 @@ export function toRunRecord(row: RunRow, codec: RowCodec): RunRecord {
   if (row.coalesced !== null) run.coalesced = row.coalesced;
   if (row.last_scheduled_at !== null) run.lastScheduledAt = Number(row.last_scheduled_at);
   if (row.node_id !== null) run.node = row.node_id;
+  if (row.trace_id !== null && row.trace_id !== undefined) run.traceId = row.trace_id;
   return run;
 }
 

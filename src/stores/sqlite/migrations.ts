@@ -92,6 +92,16 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 3,
+    // The fires counted toward a job's maxRuns, kept with its schedule so that the limit holds across restarts.
+    sql: `ALTER TABLE jobs ADD COLUMN run_count INTEGER NOT NULL DEFAULT 0;`,
+  },
+  {
+    version: 4,
+    // The trace id of the run's OpenTelemetry span (32 hex digits), when the run was traced.
+    sql: `ALTER TABLE runs ADD COLUMN trace_id TEXT;`,
+  },
+  {
+    version: 5,
     // Pauses that explain themselves: who paused a job, when, why and until when (JSON, null when not
     // paused), and the last fire a resume with catch-up `all` runs (epoch ms, null when none).
     sql: `

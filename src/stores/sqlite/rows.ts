@@ -31,6 +31,9 @@ function sqliteName(column: RunColumn): string {
 /** The column list of an insert of a whole run row, in RUN_COLUMNS order. */
 export const RUN_INSERT_COLUMNS = RUN_COLUMNS.map(sqliteName).join(', ');
 
+/** The placeholders of that insert, one per column. */
+export const RUN_INSERT_VALUES = RUN_COLUMNS.map(() => '?').join(', ');
+
 /** The SET list of a settling write, in SETTLED_COLUMNS order. */
 export const RUN_SETTLE_SET = SETTLED_COLUMNS.map((column) => `${sqliteName(column)} = ?`).join(', ');
 

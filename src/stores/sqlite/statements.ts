@@ -1,17 +1,17 @@
 /** The SQLite store's statements, prepared once per open connection. */
 import type Database from 'better-sqlite3';
 import { healthFactsSql } from '../rows/health-sql.js';
-import { RUN_INSERT_COLUMNS, RUN_SETTLE_SET, runSelect } from './rows.js';
+import { RUN_INSERT_COLUMNS, RUN_INSERT_VALUES, RUN_SETTLE_SET, runSelect } from './rows.js';
 
 const SQL = {
-  insertJob: `INSERT INTO jobs (id, seq, name, task, args, trigger, policy, paused, next_run_time, due_at, jitter_ms, retry, pause, catch_up_through)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  insertJob: `INSERT INTO jobs (id, seq, name, task, args, trigger, policy, paused, next_run_time, due_at, jitter_ms, retry, run_count, pause, catch_up_through)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   updateJob: `UPDATE jobs SET name = ?, task = ?, args = ?, trigger = ?, policy = ?, paused = ?, next_run_time = ?, due_at = ?, jitter_ms = ?, retry = ?,
-    pause = ?, catch_up_through = ? WHERE id = ?`,
-  updateSchedule: 'UPDATE jobs SET next_run_time = ?, due_at = ?, jitter_ms = ?, retry = ? WHERE id = ?',
+    run_count = ?, pause = ?, catch_up_through = ? WHERE id = ?`,
+  updateSchedule: 'UPDATE jobs SET next_run_time = ?, due_at = ?, jitter_ms = ?, retry = ?, run_count = ? WHERE id = ?',
   deleteJob: 'DELETE FROM jobs WHERE id = ?',
   deleteRuns: 'DELETE FROM runs WHERE job_id = ?',
-  insertRun: `INSERT INTO runs (${RUN_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  insertRun: `INSERT INTO runs (${RUN_INSERT_COLUMNS}) VALUES (${RUN_INSERT_VALUES})`,
   updateRun: `UPDATE runs SET ${RUN_SETTLE_SET} WHERE id = ?`,
   runsOf: `SELECT ${runSelect()} FROM runs WHERE job_id = ? ORDER BY id DESC LIMIT ?`,
   runsBefore: `SELECT ${runSelect()} FROM runs WHERE job_id = ? AND scheduled_at < ? ORDER BY id DESC LIMIT ?`,

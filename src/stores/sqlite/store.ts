@@ -72,7 +72,9 @@ export class SqliteJobStore implements JobStore {
 
   /**
    * The open connection, for a part that keeps its own tables in the same file (notifications:
-   * src/notifications/outbox-sqlite.ts); STORE_UNAVAILABLE while the store is closed.
+   * src/notifications/outbox-sqlite.ts); STORE_UNAVAILABLE while the store is closed. Internal: left out
+   * of the shipped declarations (stripInternal), which must not need better-sqlite3's types.
+   * @internal
    */
   get database(): Database.Database {
     if (this.db === null) throw new StoreUnavailableError(`SQLite store: ${this.path} is not open; start the scheduler (or read from it) first.`);

@@ -1,0 +1,187 @@
+/** `tickwork jobs list|get|add|rm|pause|resume|run|runs`: one command per job route, through TickworkClient. */
+import { HEALTH_STATES, type HealthState } from '../core/health.js';
+import type { JobSort, JobState } from '../stores/job-order.js';
+import { EXIT, type ExitCode } from './exit-codes.js';
+import { table, relative } from './format.js';
+import type { CliIo } from './io.js';
+import { JOB_HEADERS, RUN_HEADERS, jobDetail, jobRow, runRow } from './job-view.js';
+import { newJobBody } from './job-spec.js';
+import { CONNECTION_OPTIONS, choiceFlag, clientFor, integerFlag, parseCommand } from './options.js';
+import { printJson } from './output.js';
+import { UsageError } from './usage-error.js';
+import {
+  JOBS_ADD_USAGE,
+  JOBS_GET_USAGE,
+  JOBS_LIST_USAGE,
+  JOBS_PAUSE_USAGE,
+  JOBS_RESUME_USAGE,
+  JOBS_RM_USAGE,
+  JOBS_RUN_USAGE,
+  JOBS_RUNS_USAGE,
+  JOBS_USAGE,
+} from './usage.js';
+
+const JOB_STATES: readonly JobState[] = ['active', 'paused', 'failing'];
+const JOB_SORTS: readonly JobSort[] = ['id', 'nextRunTime', 'lastRun'];
+
+type Command = (args: readonly string[], io: CliIo) => Promise<ExitCode>;
+
+/** Runs `tickwork jobs <subcommand> ...`. */
+export async function jobsCommand(args: readonly string[], io: CliIo): Promise<ExitCode> {
+  const [name, ...rest] = args;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout(`${JOBS_USAGE}\n`);
+    return name === undefined ? EXIT.USAGE : EXIT.OK;
+  }
+  const command = COMMANDS[name];
+  if (command === undefined) throw new UsageError(`Unknown command "jobs ${name}".`, JOBS_USAGE);
+  return command(rest, io);
+}
+
+const COMMANDS: Record<string, Command> = {
+  list,
+  ls: list,
+  get,
+  add,
+  rm,
+  remove: rm,
+  pause: (args, io) => toggle(args, io, 'pause'),
+  resume: (args, io) => toggle(args, io, 'resume'),
+  run,
+  runs,
+};
+
+function help(io: CliIo, usage: string): ExitCode {
+  io.stdout(`${usage}\n`);
+  return EXIT.OK;
+}
+
+async function list(args: readonly string[], io: CliIo): Promise<ExitCode> {
+  const options = {
+    ...CONNECTION_OPTIONS,
+    search: { type: 'string' },
+    state: { type: 'string' },
+    health: { type: 'string' },
+    sort: { type: 'string' },
+    limit: { type: 'string' },
+    cursor: { type: 'string' },
+  } as const;
+  const { values } = parseCommand(args, options, JOBS_LIST_USAGE, { min: 0, max: 0 });
+  if (values.help === true) return help(io, JOBS_LIST_USAGE);
+  const limit = integerFlag(values.limit, '--limit', 1, 1000, JOBS_LIST_USAGE);
+  if (values.cursor !== undefined && limit === undefined) throw new UsageError('--cursor reads one page: give --limit with it.', JOBS_LIST_USAGE);
+  const health = values.health?.split(',').map((state) => choiceFlag(state.trim(), '--health', HEALTH_STATES, JOBS_LIST_USAGE) as HealthState);
+  const query = {
+    ...(values.search === undefined ? {} : { q: values.search }),
+    ...(values.state === undefined ? {} : { state: choiceFlag(values.state, '--state', JOB_STATES, JOBS_LIST_USAGE) as JobState }),
+    ...(values.sort === undefined ? {} : { sort: choiceFlag(values.sort, '--sort', JOB_SORTS, JOBS_LIST_USAGE) as JobSort }),
+    ...(health === undefined ? {} : { health }),
+  };
+  const client = clientFor(values, io, JOBS_LIST_USAGE);
+  const page =
+    limit === undefined
+      ? await client.listAllJobs(query)
+      : await client.listJobs({ ...query, limit, ...(values.cursor === undefined ? {} : { cursor: values.cursor }) });
+  if (values.json === true) {
+    printJson(io, page);
+    return EXIT.OK;
+  }
+  const now = io.now();
+  if (page.items.length === 0) io.stdout('No jobs.\n');
+  else
+    io.stdout(
+      table(
+        JOB_HEADERS,
+        page.items.map((job) => jobRow(job, now)),
+      ),
+    );
+  if (page.nextCursor !== null) io.stdout(`More: --limit ${limit ?? ''} --cursor ${page.nextCursor}\n`);
+  return EXIT.OK;
+}
+
+async function get(args: readonly string[], io: CliIo): Promise<ExitCode> {
+  const { values, positionals } = parseCommand(args, CONNECTION_OPTIONS, JOBS_GET_USAGE, { min: 1, max: 1 });
+  if (values.help === true) return help(io, JOBS_GET_USAGE);
+  const job = await clientFor(values, io, JOBS_GET_USAGE).getJob(positionals[0] ?? '');
+  if (values.json === true) printJson(io, job);
+  else io.stdout(jobDetail(job, io.now()));
+  return EXIT.OK;
+}
+
+async function add(args: readonly string[], io: CliIo): Promise<ExitCode> {
+  const options = {
+    ...CONNECTION_OPTIONS,
+    task: { type: 'string' },
+    cron: { type: 'string' },
+    tz: { type: 'string' },
+    every: { type: 'string' },
+    at: { type: 'string' },
+    args: { type: 'string' },
+    name: { type: 'string' },
+    paused: { type: 'boolean' },
+    replace: { type: 'boolean' },
+    file: { type: 'string' },
+  } as const;
+  const { values, positionals } = parseCommand(args, options, JOBS_ADD_USAGE, { min: 0, max: 1 });
+  if (values.help === true) return help(io, JOBS_ADD_USAGE);
+  const { url, key, json, help: _help, ...flags } = values;
+  const body = await newJobBody(positionals[0], flags, io);
+  const job = await clientFor({ url, key }, io, JOBS_ADD_USAGE).addJob(body);
+  if (json === true) printJson(io, job);
+  else
+    io.stdout(
+      `Created ${job.id}: ${job.trigger.description}; next run ${job.nextRunTime === null ? (job.paused ? 'none (paused)' : 'none') : relative(job.nextRunTime, io.now())}.\n`,
+    );
+  return EXIT.OK;
+}
+
+async function rm(args: readonly string[], io: CliIo): Promise<ExitCode> {
+  const { values, positionals } = parseCommand(args, CONNECTION_OPTIONS, JOBS_RM_USAGE, { min: 1, max: 1 });
+  if (values.help === true) return help(io, JOBS_RM_USAGE);
+  const id = positionals[0] ?? '';
+  await clientFor(values, io, JOBS_RM_USAGE).removeJob(id);
+  // The API answers 204 without a body; scripts get the same words as resume's removal.
+  if (values.json === true) printJson(io, { id, removed: true });
+  else io.stdout(`Removed ${id}.\n`);
+  return EXIT.OK;
+}
+
+async function toggle(args: readonly string[], io: CliIo, action: 'pause' | 'resume'): Promise<ExitCode> {
+  const usage = action === 'pause' ? JOBS_PAUSE_USAGE : JOBS_RESUME_USAGE;
+  const { values, positionals } = parseCommand(args, CONNECTION_OPTIONS, usage, { min: 1, max: 1 });
+  if (values.help === true) return help(io, usage);
+  const client = clientFor(values, io, usage);
+  const id = positionals[0] ?? '';
+  const answer = action === 'pause' ? await client.pauseJob(id) : await client.resumeJob(id);
+  if (values.json === true) printJson(io, answer);
+  else if ('removed' in answer) io.stdout(`Removed ${id}: ${answer.message}\n`);
+  else if (action === 'pause') io.stdout(`Paused ${answer.id}.\n`);
+  else io.stdout(`Resumed ${answer.id}; next run ${answer.nextRunTime === null ? 'none' : relative(answer.nextRunTime, io.now())}.\n`);
+  return EXIT.OK;
+}
+
+async function run(args: readonly string[], io: CliIo): Promise<ExitCode> {
+  const { values, positionals } = parseCommand(args, CONNECTION_OPTIONS, JOBS_RUN_USAGE, { min: 1, max: 1 });
+  if (values.help === true) return help(io, JOBS_RUN_USAGE);
+  const job = await clientFor(values, io, JOBS_RUN_USAGE).runJob(positionals[0] ?? '');
+  if (values.json === true) printJson(io, job);
+  else io.stdout(`Started a run of ${job.id}; its outcome will be in: tickwork jobs runs ${job.id}\n`);
+  return EXIT.OK;
+}
+
+async function runs(args: readonly string[], io: CliIo): Promise<ExitCode> {
+  const options = { ...CONNECTION_OPTIONS, limit: { type: 'string', short: 'n' }, cursor: { type: 'string' } } as const;
+  const { values, positionals } = parseCommand(args, options, JOBS_RUNS_USAGE, { min: 1, max: 1 });
+  if (values.help === true) return help(io, JOBS_RUNS_USAGE);
+  const limit = integerFlag(values.limit, '--limit', 1, 1000, JOBS_RUNS_USAGE) ?? 20;
+  const id = positionals[0] ?? '';
+  const page = await clientFor(values, io, JOBS_RUNS_USAGE).listRuns(id, { limit, ...(values.cursor === undefined ? {} : { cursor: values.cursor }) });
+  if (values.json === true) {
+    printJson(io, page);
+    return EXIT.OK;
+  }
+  if (page.items.length === 0) io.stdout(`No runs of ${id} yet.\n`);
+  else io.stdout(table(RUN_HEADERS, page.items.map(runRow)));
+  if (page.nextCursor !== null) io.stdout(`Older: tickwork jobs runs ${id} --limit ${limit} --cursor ${page.nextCursor}\n`);
+  return EXIT.OK;
+}
