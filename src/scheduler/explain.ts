@@ -186,11 +186,16 @@ async function fromStretch(input: ExplainInput, at: number, record: RunRecord, a
     }
     case 'paused':
       // The record of the fires a pause kept from running (written when the pause ended).
-      return answer('paused', at, `paused${stretch}: the job was paused then and the fire was not run${record.error === null ? '' : ` (${record.error.message})`}`, {
-        run: shown(record),
-        pause: pauseOf('job', null),
-        ...fires,
-      });
+      return answer(
+        'paused',
+        at,
+        `paused${stretch}: the job was paused then and the fire was not run${record.error === null ? '' : ` (${record.error.message})`}`,
+        {
+          run: shown(record),
+          pause: pauseOf('job', null),
+          ...fires,
+        },
+      );
     default:
       // A stretch of a cancelled backlog (shutdown, cancelRun): the fires never started.
       return answer('ran', at, `it was submitted and ${describeOutcome(record)}${stretch}`, {

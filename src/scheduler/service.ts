@@ -506,7 +506,15 @@ export class SchedulerService {
     const job = await this.store.get(jobId);
     if (job === undefined) throw new JobNotFoundError(jobId);
     const oldestKept = async (): Promise<number | null> => ((await this.health.facts([jobId])).get(jobId) ?? NO_HEALTH_FACTS).oldestScheduledAt;
-    return explainFire({ store: this.store, job, atMs, now: this.clock.now(), schedulerPaused: this.isPaused, schedulerPause: this.isPaused ? this.schedulerPause : null, oldestKept });
+    return explainFire({
+      store: this.store,
+      job,
+      atMs,
+      now: this.clock.now(),
+      schedulerPaused: this.isPaused,
+      schedulerPause: this.isPaused ? this.schedulerPause : null,
+      oldestKept,
+    });
   }
 
   /**

@@ -321,7 +321,7 @@ export const schedulerStatusSchema = {
   required: ['state', 'pause', 'jobs', 'runningRuns', 'timezone', 'maxConcurrentRuns'],
   properties: {
     state: { type: 'string', enum: ['stopped', 'running', 'paused', 'stopping'] },
-    pause: { ...pauseSchema, description: 'The whole scheduler\'s pause while its state is paused; null otherwise.' },
+    pause: { ...pauseSchema, description: "The whole scheduler's pause while its state is paused; null otherwise." },
     jobs: { type: 'integer', minimum: 0 },
     runningRuns: { type: 'integer', minimum: 0 },
     timezone: { type: 'string' },

@@ -104,7 +104,7 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
       schema: {
         tags: ['jobs'],
         summary: 'Pause a job, optionally until a time and with a note',
-        description: 'The body is optional: a POST without one pauses until resumed. The caller is recorded as the pause\'s `by`.',
+        description: "The body is optional: a POST without one pauses until resumed. The caller is recorded as the pause's `by`.",
         params: jobParams,
         body: pauseBody,
         response: { 200: jobInfoSchema, ...errorResponses(404) },

@@ -69,7 +69,7 @@ export async function metaRoutes(app: FastifyInstance, options: ReadyOptions): P
       schema: {
         tags: ['scheduler'],
         summary: 'Pause the whole scheduler, optionally until a time and with a note',
-        description: 'The body is optional: a POST without one pauses until resumed. The caller is recorded as the pause\'s `by`.',
+        description: "The body is optional: a POST without one pauses until resumed. The caller is recorded as the pause's `by`.",
         body: pauseBody,
         response: { 200: schedulerStatusSchema },
       },
