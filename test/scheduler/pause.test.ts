@@ -149,6 +149,25 @@ describe.each(stores)('pauses (%s store)', (_name, store) => {
     expect(await ran('j')).toEqual([10, 20, 30, 40, 50]);
   });
 
+  it('resume with catchUp all counts each catch-up toward maxRuns (however late), and the limit still holds', async () => {
+    h = make();
+    await h.scheduler.start();
+    const fired: number[] = [];
+    await every10('j', { misfireGraceTime: 1, maxRuns: 3 }, () => {
+      fired.push(h.clock.now());
+    });
+    await h.clock.advance(10_000);
+    await h.scheduler.pauseJob('j');
+    await h.clock.advance(35_000);
+    expect((await h.scheduler.getJob('j'))?.remainingRuns).toBe(2);
+    await h.scheduler.resumeJob('j', { catchUp: 'all' });
+    await h.clock.advance(0);
+    await h.clock.advance(30_000);
+    // The fire of 10 s and two of the pause (20 s, 30 s): three in all, then the job is done and removed.
+    expect(fired).toHaveLength(3);
+    expect(await h.scheduler.getJob('j')).toBeUndefined();
+  });
+
   it('resume with catchUp all runs at most maxCatchUp fires, the older ones recorded paused', async () => {
     h = make({ maxCatchUp: 2 });
     await h.scheduler.start();
