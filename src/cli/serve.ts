@@ -45,7 +45,7 @@ async function serve(config: ServerConfig): Promise<void> {
     ...(module.events === undefined ? {} : { events: module.events }),
     ...(module.ready === undefined ? {} : { ready: module.ready }),
     notifications: { ...module.notificationOptions, store, ...(module.notifications === undefined ? {} : { targets: module.notifications }) },
-    beforeStart: async () => reconcileJobs(scheduler, module.jobs ?? [], logger),
+    beforeStart: async () => reconcileJobs(scheduler, module.jobs ?? [], logger, { prune: module.prune === true }),
   });
 
   let closing = false;

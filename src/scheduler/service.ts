@@ -39,9 +39,14 @@ import { resolveOptions } from './scheduler-options.js';
 import { StoreSession } from './store-session.js';
 import type { AddJobSpec, JobChanges, JobList, JobPatch, JobQuery, SchedulerOptions, ShutdownOptions } from './scheduler-types.js';
 import { TaskRegistry, type TaskOptions } from './task-registry.js';
+import { actorOf, ownerOf, type JobOwner, type MutationContext } from '../core/actor.js';
+import { toDefinition, type JobDefinition } from './definitions.js';
+import { importJobs, type ImportRequest, type ImportResult, type ImportTarget } from './import-jobs.js';
 
 export type { AddJobSpec, JobChanges, JobList, JobPatch, JobQuery, SchedulerOptions, ShutdownOptions } from './scheduler-types.js';
 export { toErrorLog } from './error-log.js';
+export type { ImportRequest, ImportResult } from './import-jobs.js';
+export type { JobDefinition } from './definitions.js';
 
 /** The default options object: recognised by identity, so a job without options skips their validation. */
 const NO_OPTIONS: JobOptions = Object.freeze({});
@@ -169,7 +174,7 @@ export class SchedulerService {
   }
 
   /** Pauses the whole scheduler: nothing new starts until resume(); due fires then follow the misfire rules. */
-  async pause(): Promise<void> {
+  async pause(context?: MutationContext): Promise<void> {
     if (!this.isRunning) throw new SchedulerNotRunningError('pause');
     if (this.run.state === 'paused') return;
     this.run.state = 'paused';
@@ -177,7 +182,7 @@ export class SchedulerService {
     this.events.emit('scheduler_paused', {});
   }
 
-  async resume(): Promise<void> {
+  async resume(context?: MutationContext): Promise<void> {
     if (!this.isRunning) throw new SchedulerNotRunningError('resume');
     if (this.run.state === 'running') return;
     this.run.state = 'running';
@@ -239,8 +244,17 @@ export class SchedulerService {
     return this.addValidated(func, { type: 'date', runAt }, jobId, options, 'addDateJob');
   }
 
-  /** Adds a job from one spec object: `{ id?, func | task, args?, trigger, ...options }`. */
-  addJob(spec: AddJobSpec): Promise<JobInfo> {
+  /**
+   * Adds a job from one spec object: `{ id?, func | task, args?, trigger, ...options }`. `context.actor`
+   * says who adds it (default the library; the server passes its caller): the job's owner follows from it.
+   */
+  addJob(spec: AddJobSpec, context?: MutationContext): Promise<JobInfo> {
+    let owner: JobOwner;
+    try {
+      owner = context === undefined ? 'library' : ownerOf(actorOf(context));
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
       return Promise.reject(InvalidArgumentError.field('spec', `must be an object with a trigger and a func or task, got ${describeType(spec)}.`));
     }
@@ -249,7 +263,7 @@ export class SchedulerService {
       return Promise.reject(InvalidArgumentError.field('spec.task', 'give either func or task, not both.'));
     }
     const jobId = id === undefined ? crypto.randomUUID() : id;
-    return this.addValidated(func ?? task, trigger, jobId, options, 'addJob', ['id', 'func', 'task', 'trigger']);
+    return this.addValidated(func ?? task, trigger, jobId, options, 'addJob', ['id', 'func', 'task', 'trigger'], owner);
   }
 
   /**
@@ -264,6 +278,7 @@ export class SchedulerService {
     options: unknown,
     method: string,
     extraKeys: readonly string[] = [],
+    owner: JobOwner = 'library',
   ): Promise<JobInfo> {
     let job: JobRecord;
     let replace: boolean;
@@ -272,6 +287,7 @@ export class SchedulerService {
       const plain = options === NO_OPTIONS;
       const opts = plain ? NO_OPTIONS : checkOptionKeys(options, 'options', extraKeys);
       job = this.jobs.build(func, triggerSpec, id, opts, plain, method);
+      if (owner !== 'library') job.owner = owner;
       replace = opts.replaceExisting === true; // validated by build
     } catch (error) {
       return Promise.reject(error);
@@ -334,7 +350,7 @@ export class SchedulerService {
   }
 
   /** Removes a job; its running runs go on to the end. Synchronous with an open synchronous store (see addValidated). */
-  removeJob(jobId: string): Promise<void> {
+  removeJob(jobId: string, _context?: MutationContext): Promise<void> {
     try {
       validateJobId(jobId);
       if (!this.run.storeReady) return this.session.open().then(() => this.removeJob(jobId));
@@ -436,7 +452,7 @@ export class SchedulerService {
   }
 
   /** Pauses one job: it keeps its definition but has no next run time until resumed. */
-  async pauseJob(jobId: string): Promise<JobInfo> {
+  async pauseJob(jobId: string, context?: MutationContext): Promise<JobInfo> {
     const job = await this.requireJob(jobId);
     const before = job.snapshot();
     job.paused = true;
@@ -446,7 +462,7 @@ export class SchedulerService {
   }
 
   /** Resumes a paused job from now; a job whose trigger has no further fire is removed instead. */
-  async resumeJob(jobId: string): Promise<JobInfo | undefined> {
+  async resumeJob(jobId: string, context?: MutationContext): Promise<JobInfo | undefined> {
     const job = await this.requireJob(jobId);
     if (!job.paused) return this.info(job);
     const next = job.trigger.first(this.clock.now());
@@ -461,19 +477,19 @@ export class SchedulerService {
   }
 
   /** Changes a job's name, function, args or policies. */
-  async modifyJob(jobId: string, changes: JobChanges): Promise<JobInfo> {
+  async modifyJob(jobId: string, changes: JobChanges, context?: MutationContext): Promise<JobInfo> {
     const opts = checkOptionKeys(changes, 'changes', ['func']) as JobChanges;
     if ('replaceExisting' in opts || 'paused' in opts || 'timezone' in opts) {
       throw InvalidArgumentError.field('changes', 'cannot change replaceExisting, paused or timezone; use pauseJob/resumeJob or rescheduleJob.');
     }
-    return this.updateJob(jobId, opts);
+    return this.updateJob(jobId, opts, context);
   }
 
   /**
    * Changes any of a job's fields at once (what PATCH /jobs/:id does): name, func/task, args, policies,
    * trigger (next run recomputed from now) and paused. Everything is validated before anything changes.
    */
-  async updateJob(jobId: string, patch: JobPatch): Promise<JobInfo> {
+  async updateJob(jobId: string, patch: JobPatch, _context?: MutationContext): Promise<JobInfo> {
     const job = await this.requireJob(jobId);
     const change = this.jobs.change(job, patch);
     // Everything is valid: apply, and undo if the store refuses it (save).
@@ -483,18 +499,56 @@ export class SchedulerService {
   }
 
   /** Gives a job a new trigger; its next run time is computed from the new trigger and now. */
-  async rescheduleJob(jobId: string, trigger: TriggerSpec): Promise<JobInfo> {
-    return this.updateJob(jobId, { trigger });
+  async rescheduleJob(jobId: string, trigger: TriggerSpec, context?: MutationContext): Promise<JobInfo> {
+    return this.updateJob(jobId, { trigger }, context);
   }
 
   /** Runs a job now, outside its schedule. Counts toward maxInstances. */
-  async runJobNow(jobId: string): Promise<JobInfo> {
+  async runJobNow(jobId: string, context?: MutationContext): Promise<JobInfo> {
     const job = await this.requireJob(jobId);
     if (this.run.state !== 'running') throw new SchedulerNotRunningError(`run job "${jobId}" now`);
     if (job.func === null) throw new TaskNotRegisteredError(job.task ?? jobId);
     if (!hasFreeInstance(job.running, job.policy.maxInstances)) throw new MaxInstancesReachedError(jobId, job.policy.maxInstances);
     if (!(await this.dispatcher.runNow(job))) throw new MaxInstancesReachedError(jobId, job.policy.maxInstances);
     return this.info(job);
+  }
+
+  /**
+   * Every job's definition (no runtime state, no owner), as importJobs and POST /import take it. A
+   * library closure is listed with a `note` instead of a task: it cannot be imported.
+   */
+  async exportJobs(): Promise<{ jobs: JobDefinition[] }> {
+    const { items } = await this.getJobs({ sort: 'id' });
+    return { jobs: items.map(toDefinition) };
+  }
+
+  /**
+   * Upserts job definitions by id (see import-jobs.ts): answers the ids created, updated, unchanged and
+   * (with `prune`) removed; `dryRun` changes nothing. Everything is checked before anything changes.
+   * The importer's kind (`context.actor`, default the library) is the owner of the jobs it creates and
+   * the only owner whose jobs `prune` removes.
+   */
+  async importJobs(request: ImportRequest, context?: MutationContext): Promise<ImportResult> {
+    const actor = actorOf(context);
+    await this.session.ready();
+    const target: ImportTarget = {
+      defaultTimezone: this.timezone,
+      getJob: (id) => this.getJob(id),
+      allJobs: async () => (await this.getJobs()).items,
+      checkNew: (spec, path) => {
+        const { id, task, trigger, ...options } = spec;
+        const opts = checkOptionKeys(options, path, ['id', 'task', 'trigger']);
+        this.jobs.build(task, trigger, id, opts, false, 'importJobs').releaseTrigger();
+      },
+      checkChange: async (id, patch) => {
+        const change = this.jobs.change(await this.requireJob(id), patch as JobPatch);
+        if (change.trigger !== null) change.trigger.dispose();
+      },
+      add: (spec, ctx) => this.addJob(spec, ctx),
+      update: (id, patch, ctx) => this.updateJob(id, patch as JobPatch, ctx),
+      remove: (id, ctx) => this.removeJob(id, ctx),
+    };
+    return importJobs(target, request, ownerOf(actor), { actor });
   }
 
   /** Aborts the signals of the job's running runs; they are recorded cancelled. Returns how many. */

@@ -8,6 +8,7 @@
  */
 import { JobRecord, type JobPolicy, type PendingRetry } from '../core/job.js';
 import type { Logger } from '../core/logger.js';
+import type { JobOwner } from '../core/actor.js';
 import { DEFAULT_JOB_POLICY } from '../core/job-options.js';
 import type { DueFires, ResolvedTriggerSpec, Trigger, TriggerInfo } from '../core/trigger.js';
 import type { HealthFacts } from '../core/health.js';
@@ -42,6 +43,8 @@ export interface StoredJob {
   retry: PendingRetry | null;
   /** Fires counted toward the job's maxRuns (JobRecord.runCount). */
   runCount: number;
+  /** Who created the job (absent in a row written before owners were kept: the library's). */
+  owner?: JobOwner;
 }
 
 /**
@@ -112,7 +115,7 @@ export function loadErrorOf(job: JobRecord): string | null {
 
 /** The placeholder of a stored job that could not be loaded (see `setAside`); the fields as stored, checked only for shape. */
 export function setAsideRecord(
-  stored: { id: string; name?: unknown; task?: unknown; args?: unknown; trigger?: unknown; policy?: unknown; paused?: unknown },
+  stored: { id: string; name?: unknown; task?: unknown; args?: unknown; trigger?: unknown; policy?: unknown; paused?: unknown; owner?: unknown },
   reason: string,
 ): JobRecord {
   const policy =
@@ -132,6 +135,7 @@ export function setAsideRecord(
     null,
     null,
   );
+  if (stored.owner === 'config' || stored.owner === 'api') job.owner = stored.owner;
   setAside.set(job, reason);
   return job;
 }

@@ -138,6 +138,25 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     // that the limit holds cluster-wide and across restarts.
     sql: `ALTER TABLE {schema}.jobs ADD COLUMN run_count integer NOT NULL DEFAULT 0;`,
   },
+  {
+    version: 6,
+    // Who created each job (config, api, library: what an import or a config reconcile with prune may
+    // remove), and the audit trail of changes to jobs and the scheduler (times in epoch ms).
+    sql: `
+      ALTER TABLE {schema}.jobs ADD COLUMN owner text NOT NULL DEFAULT 'library';
+      CREATE TABLE {schema}.audit (
+        id bigserial PRIMARY KEY,
+        at double precision NOT NULL,
+        actor jsonb NOT NULL,
+        action text NOT NULL,
+        job_id text,
+        before jsonb,
+        after jsonb
+      );
+      CREATE INDEX audit_by_job ON {schema}.audit (job_id, id);
+      CREATE INDEX audit_by_at ON {schema}.audit (at);
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;

@@ -95,6 +95,25 @@ export const MIGRATIONS: readonly Migration[] = [
     // The fires counted toward a job's maxRuns, kept with its schedule so that the limit holds across restarts.
     sql: `ALTER TABLE jobs ADD COLUMN run_count INTEGER NOT NULL DEFAULT 0;`,
   },
+  {
+    version: 4,
+    // Who created each job (config, api, library: what an import or a config reconcile with prune may
+    // remove), and the audit trail of changes to jobs and the scheduler (actor and definitions as JSON).
+    sql: `
+      ALTER TABLE jobs ADD COLUMN owner TEXT NOT NULL DEFAULT 'library';
+      CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        job_id TEXT,
+        before TEXT,
+        after TEXT
+      ) STRICT;
+      CREATE INDEX audit_by_job ON audit (job_id, id);
+      CREATE INDEX audit_by_at ON audit (at);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
