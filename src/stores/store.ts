@@ -9,6 +9,7 @@
 import { JobRecord, type JobPolicy, type PendingRetry } from '../core/job.js';
 import type { Logger } from '../core/logger.js';
 import type { JobOwner } from '../core/actor.js';
+import type { AuditLog } from '../core/audit.js';
 import { DEFAULT_JOB_POLICY } from '../core/job-options.js';
 import type { DueFires, ResolvedTriggerSpec, Trigger, TriggerInfo } from '../core/trigger.js';
 import type { HealthFacts } from '../core/health.js';
@@ -255,6 +256,11 @@ export interface JobStore {
    * history, or unknown, gets NO_HEALTH_FACTS). Optional: without it the scheduler folds `getRuns`.
    */
   healthFacts?(jobIds: readonly string[]): Awaitable<Map<string, HealthFacts>>;
+  /**
+   * The store's audit trail (core/audit.ts), kept with its jobs and the run history's retention. Optional:
+   * without it the scheduler keeps a bounded one in memory.
+   */
+  auditLog?(): AuditLog;
 }
 
 /** A store that replaces a job atomically. Without it, replaceExisting is a remove, then an add. */

@@ -1,0 +1,93 @@
+/**
+ * The scheduler's side of the audit trail: the job views entries hold, the writes (after each mutation,
+ * never on the fire path; a failed write is logged, not thrown: the change itself is done) and the paged
+ * reads of getAudit.
+ */
+import type { Actor } from '../core/actor.js';
+import type { AuditAction, AuditJob, AuditLog, AuditPage, AuditQuery } from '../core/audit.js';
+import type { Clock } from '../core/clock.js';
+import { InvalidArgumentError } from '../core/errors.js';
+import { describeType } from '../core/format.js';
+import type { JobRecord } from '../core/job.js';
+import { validateJobId } from '../core/job-options.js';
+import type { Logger } from '../core/logger.js';
+import { MemoryAuditLog } from '../stores/audit/memory-audit.js';
+import type { JobStore } from '../stores/store.js';
+import { toErrorLog } from './error-log.js';
+
+export class AuditTrail {
+  private readonly log: AuditLog;
+
+  constructor(
+    store: JobStore,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {
+    this.log = store.auditLog?.() ?? new MemoryAuditLog();
+  }
+
+  /**
+   * Writes one entry; never throws nor rejects (see the file comment). Synchronous with a synchronous log
+   * (memory, SQLite): a library adding many jobs pays no promise per add.
+   */
+  record(action: AuditAction, actor: Actor, jobId: string | null, before: AuditJob | null, after: AuditJob | null): void | Promise<void> {
+    const failed = (error: unknown): void => {
+      this.logger.error({ event: 'audit_write_failed', action, jobId, error: toErrorLog(error) }, 'the audit entry could not be written');
+    };
+    try {
+      const appended = this.log.append({ at: this.clock.now(), actor, action, jobId, before, after });
+      if (appended instanceof Promise) return appended.then(undefined, failed);
+    } catch (error) {
+      failed(error);
+    }
+    return undefined;
+  }
+
+  /** One page, newest first; pass `nextCursor` back as `cursor`. */
+  async page(query: AuditQuery = {}): Promise<AuditPage> {
+    if (typeof query !== 'object' || query === null) throw InvalidArgumentError.field('query', `must be an object, got ${describeType(query)}.`);
+    const limit = query.limit ?? 50;
+    if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 1000) {
+      throw InvalidArgumentError.field('query.limit', `must be an integer from 1 to 1000, got ${describeType(limit)}.`);
+    }
+    const jobId = query.jobId === undefined ? undefined : validateJobId(query.jobId, 'query.jobId');
+    let beforeId: number | undefined;
+    if (query.cursor !== undefined) {
+      beforeId = typeof query.cursor === 'string' && /^[0-9]{1,15}$/.test(query.cursor) ? Number(query.cursor) : Number.NaN;
+      if (Number.isNaN(beforeId)) throw InvalidArgumentError.field('query.cursor', 'is not a cursor from a previous page (its nextCursor).');
+    }
+    const asked = { limit: limit + 1, ...(jobId === undefined ? {} : { jobId }), ...(beforeId === undefined ? {} : { beforeId }) };
+    const read = this.log.page(asked);
+    const records = read instanceof Promise ? await read : read;
+    const page = records.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map((r) => ({ at: new Date(r.at), actor: r.actor, action: r.action, jobId: r.jobId, before: r.before, after: r.after })),
+      nextCursor: records.length > limit && last !== undefined ? String(last.id) : null,
+    };
+  }
+}
+
+/** The job as an audit entry shows it: its definition without args (as a monitor sees it), and its pause. */
+export function auditJob(job: JobRecord): AuditJob {
+  const { description: _description, ...trigger } = job.trigger.toInfo() as unknown as Record<string, unknown>;
+  const p = job.policy;
+  const view: AuditJob = {
+    id: job.id,
+    name: job.name,
+    trigger,
+    paused: job.paused,
+    coalesce: p.coalesce,
+    maxInstances: p.maxInstances,
+    misfireGraceTime: p.misfireGraceTime,
+    jitterSeconds: p.jitterSeconds,
+    timeoutSeconds: p.timeoutSeconds,
+    retries: p.retries,
+    retryLost: p.retryLost,
+    expectSuccessWithinSeconds: p.expectSuccessWithinSeconds,
+    overdueAfterMissedFires: p.overdueAfterMissedFires,
+    maxRuns: p.maxRuns,
+  };
+  if (job.task !== null) view.task = job.task;
+  return view;
+}
