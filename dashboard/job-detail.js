@@ -5,6 +5,7 @@ import { get, jobPath, post } from './api.js';
 import { runChart } from './chart.js';
 import { fill, h } from './dom.js';
 import { ExplainView } from './explain.js';
+import { AUDIT_SHOWN, auditList } from './audit.js';
 import { healthBlock } from './health.js';
 import { formatCountdown, formatDuration, formatFire, formatInZone, formatInstant, precisionOf } from './format.js';
 import { outcomeBadge, stateBadges } from './jobs-table.js';
@@ -23,6 +24,8 @@ export class JobDetail {
     this.id = null;
     this.job = null;
     this.runs = [];
+    /** The job's newest audit entries; null when the server has no audit trail. */
+    this.audit = null;
     this.runsCursor = null;
     this.fires = null;
     this.firesKey = null;
@@ -43,6 +46,7 @@ export class JobDetail {
     this.id = id;
     this.job = null;
     this.runs = [];
+    this.audit = null;
     this.fires = null;
     this.firesKey = null;
     fill(this.dialog, h('p', { class: 'muted', text: `Loading ${id}…` }));
@@ -82,14 +86,24 @@ export class JobDetail {
     const limit = Math.min(1000, Math.max(RUNS_PAGE, this.runs.length));
     let job;
     let runs;
+    let audit;
     try {
-      [job, runs] = await Promise.all([get(jobPath(id)), get(`${jobPath(id)}/runs?limit=${limit}`)]);
+      [job, runs, audit] = await Promise.all([
+        get(jobPath(id)),
+        get(`${jobPath(id)}/runs?limit=${limit}`),
+        // A server without the audit trail (older) answers 404: the list is left out.
+        get(`audit?jobId=${encodeURIComponent(id)}&limit=${AUDIT_SHOWN}`).then(
+          (page) => page.items,
+          () => null,
+        ),
+      ]);
     } catch (error) {
       if (error.code === 'JOB_NOT_FOUND') return this.removed(id);
       throw error;
     }
     if (this.id !== id) return;
     this.job = job;
+    this.audit = audit;
     this.runs = runs.items;
     this.runsCursor = runs.nextCursor;
     await this.loadFires();
@@ -152,6 +166,7 @@ export class JobDetail {
       this.properties(job),
       healthBlock(job.health),
       this.explainView.for(job.id),
+      auditList(this.audit),
       h(
         'div',
         { class: 'detail-columns' },
