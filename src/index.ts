@@ -5,7 +5,18 @@ export type { JobContext, JobFunction, JobLifecycle, JobOptions, JobPolicy, Retr
 export type { TaskOptions } from './scheduler/task-registry.js';
 export type { JobInfo, JobStatus } from './scheduler/job-info.js';
 export type { Actor, ApiActor, SystemActor, JobOwner, MutationContext } from './core/actor.js';
-export type { AuditAction, AuditEntry, AuditJob, AuditLog, AuditPage, AuditPageQuery, AuditQuery, AuditRecord } from './core/audit.js';
+export type {
+  AuditAction,
+  AuditAppend,
+  AuditEntry,
+  AuditJob,
+  AuditLog,
+  AuditPage,
+  AuditPageQuery,
+  AuditQuery,
+  AuditRecord,
+  AuditSubject,
+} from './core/audit.js';
 export type { JobDefinition } from './scheduler/definitions.js';
 export type { ImportRequest, ImportResult } from './scheduler/import-jobs.js';
 export { HEALTH_STATES } from './core/health.js';

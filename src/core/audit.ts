@@ -38,6 +38,25 @@ export interface AuditJob {
   maxRuns: number | null;
 }
 
+/**
+ * A job's state at the moment of a change, turned into its AuditJob when a log needs it: a memory log
+ * keeps the subject and builds the view only when read, so a library adding a million jobs pays a small
+ * object per add, not a view with its trigger spec (which doubled the time of an add).
+ */
+export interface AuditSubject {
+  toAuditJob(): AuditJob;
+}
+
+/** What the scheduler hands a log to append. */
+export interface AuditAppend {
+  at: number;
+  actor: Actor;
+  action: AuditAction;
+  jobId: string | null;
+  before: AuditSubject | null;
+  after: AuditSubject | null;
+}
+
 /** One audit entry as a store keeps it (times in epoch ms; `id` increases with each entry). */
 export interface AuditRecord {
   id: number;
@@ -86,6 +105,6 @@ export interface AuditPageQuery {
  * applies retention; a store without one (JobStore.auditLog) gets a bounded memory log.
  */
 export interface AuditLog {
-  append(entry: Omit<AuditRecord, 'id'>): void | Promise<void>;
+  append(entry: AuditAppend): void | Promise<void>;
   page(query: AuditPageQuery): AuditRecord[] | Promise<AuditRecord[]>;
 }

@@ -4,7 +4,9 @@
  * reads of getAudit.
  */
 import type { Actor } from '../core/actor.js';
-import type { AuditAction, AuditJob, AuditLog, AuditPage, AuditQuery } from '../core/audit.js';
+import type { AuditAction, AuditJob, AuditLog, AuditPage, AuditQuery, AuditSubject } from '../core/audit.js';
+import type { JobPolicy } from '../core/job.js';
+import type { Trigger } from '../core/trigger.js';
 import type { Clock } from '../core/clock.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { describeType } from '../core/format.js';
@@ -30,7 +32,7 @@ export class AuditTrail {
    * Writes one entry; never throws nor rejects (see the file comment). Synchronous with a synchronous log
    * (memory, SQLite): a library adding many jobs pays no promise per add.
    */
-  record(action: AuditAction, actor: Actor, jobId: string | null, before: AuditJob | null, after: AuditJob | null): void | Promise<void> {
+  record(action: AuditAction, actor: Actor, jobId: string | null, before: AuditSubject | null, after: AuditSubject | null): void | Promise<void> {
     const failed = (error: unknown): void => {
       this.logger.error({ event: 'audit_write_failed', action, jobId, error: toErrorLog(error) }, 'the audit entry could not be written');
     };
@@ -68,26 +70,45 @@ export class AuditTrail {
   }
 }
 
-/** The job as an audit entry shows it: its definition without args (as a monitor sees it), and its pause. */
-export function auditJob(job: JobRecord): AuditJob {
-  const { description: _description, ...trigger } = job.trigger.toInfo() as unknown as Record<string, unknown>;
-  const p = job.policy;
-  const view: AuditJob = {
-    id: job.id,
-    name: job.name,
-    trigger,
-    paused: job.paused,
-    coalesce: p.coalesce,
-    maxInstances: p.maxInstances,
-    misfireGraceTime: p.misfireGraceTime,
-    jitterSeconds: p.jitterSeconds,
-    timeoutSeconds: p.timeoutSeconds,
-    retries: p.retries,
-    retryLost: p.retryLost,
-    expectSuccessWithinSeconds: p.expectSuccessWithinSeconds,
-    overdueAfterMissedFires: p.overdueAfterMissedFires,
-    maxRuns: p.maxRuns,
-  };
-  if (job.task !== null) view.task = job.task;
-  return view;
+/**
+ * The job as an audit entry shows it, captured now and built when a log reads it: its definition without
+ * args (as a monitor sees it) and its pause. A change replaces a job's trigger and policy objects rather
+ * than changing them, so the references captured here keep what the job was.
+ */
+export function auditJob(job: JobRecord): AuditSubject {
+  return new JobAtChange(job.id, job.name, job.task, job.trigger, job.policy, job.paused);
+}
+
+class JobAtChange implements AuditSubject {
+  constructor(
+    private readonly id: string,
+    private readonly name: string,
+    private readonly task: string | null,
+    private readonly trigger: Trigger,
+    private readonly policy: JobPolicy,
+    private readonly paused: boolean,
+  ) {}
+
+  toAuditJob(): AuditJob {
+    const p = this.policy;
+    const view: AuditJob = {
+      id: this.id,
+      name: this.name,
+      // The spec, not toInfo: no description to build, and it reads only what the trigger keeps after dispose.
+      trigger: this.trigger.toSpec() as unknown as Record<string, unknown>,
+      paused: this.paused,
+      coalesce: p.coalesce,
+      maxInstances: p.maxInstances,
+      misfireGraceTime: p.misfireGraceTime,
+      jitterSeconds: p.jitterSeconds,
+      timeoutSeconds: p.timeoutSeconds,
+      retries: p.retries,
+      retryLost: p.retryLost,
+      expectSuccessWithinSeconds: p.expectSuccessWithinSeconds,
+      overdueAfterMissedFires: p.overdueAfterMissedFires,
+      maxRuns: p.maxRuns,
+    };
+    if (this.task !== null) view.task = this.task;
+    return view;
+  }
 }

@@ -40,7 +40,7 @@ import { StoreSession } from './store-session.js';
 import type { AddJobSpec, JobChanges, JobList, JobPatch, JobQuery, SchedulerOptions, ShutdownOptions } from './scheduler-types.js';
 import { TaskRegistry, type TaskOptions } from './task-registry.js';
 import { actorOf, LIBRARY_ACTOR, ownerOf, type Actor, type MutationContext } from '../core/actor.js';
-import type { AuditAction, AuditJob, AuditPage, AuditQuery } from '../core/audit.js';
+import type { AuditAction, AuditPage, AuditQuery, AuditSubject } from '../core/audit.js';
 import { AuditTrail, auditJob } from './audit-trail.js';
 import { toDefinition, type JobDefinition } from './definitions.js';
 import { importJobs, type ImportRequest, type ImportResult, type ImportTarget } from './import-jobs.js';
@@ -54,7 +54,7 @@ export type { JobDefinition } from './definitions.js';
 interface PendingAudit {
   action: AuditAction;
   actor: Actor;
-  before: AuditJob;
+  before: AuditSubject;
 }
 
 const SCHEDULER_ACTOR: Actor = Object.freeze({ by: 'scheduler' as const });

@@ -3,7 +3,7 @@
  * Retention as the run history's: at most maxRunsPerJob entries per job (trimmed at each append), none
  * older than maxRunAgeDays (expired every EXPIRE_EVERY_APPENDS appends of this node).
  */
-import type { AuditLog, AuditPageQuery, AuditRecord } from '../../core/audit.js';
+import type { AuditAppend, AuditLog, AuditPageQuery, AuditRecord, AuditSubject } from '../../core/audit.js';
 import type { PgSession } from '../postgres/session.js';
 import type { Retention } from '../retention.js';
 import { EXPIRE_EVERY_APPENDS, toAuditRecord, type AuditRow } from './audit-rows.js';
@@ -16,9 +16,9 @@ export class PgAuditLog implements AuditLog {
     private readonly retention: Retention,
   ) {}
 
-  async append(entry: Omit<AuditRecord, 'id'>): Promise<void> {
+  async append(entry: AuditAppend): Promise<void> {
     const { s } = this.session;
-    const json = (value: unknown): string | null => (value === null ? null : JSON.stringify(value));
+    const json = (subject: AuditSubject | null): string | null => (subject === null ? null : JSON.stringify(subject.toAuditJob()));
     await this.session.query(
       'writing an audit entry',
       `INSERT INTO ${s}.audit (at, actor, action, job_id, before, after) VALUES ($1, $2::jsonb, $3, $4, $5::jsonb, $6::jsonb)`,

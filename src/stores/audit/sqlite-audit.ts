@@ -4,7 +4,7 @@
  * every EXPIRE_EVERY_APPENDS appends).
  */
 import type Database from 'better-sqlite3';
-import type { AuditLog, AuditPageQuery, AuditRecord } from '../../core/audit.js';
+import type { AuditAppend, AuditLog, AuditPageQuery, AuditRecord, AuditSubject } from '../../core/audit.js';
 import type { Retention } from '../retention.js';
 import { EXPIRE_EVERY_APPENDS, toAuditRecord, type AuditRow } from './audit-rows.js';
 
@@ -16,9 +16,9 @@ export class SqliteAuditLog implements AuditLog {
     private readonly retention: Retention,
   ) {}
 
-  append(entry: Omit<AuditRecord, 'id'>): void {
+  append(entry: AuditAppend): void {
     const db = this.db();
-    const json = (value: unknown): string | null => (value === null ? null : JSON.stringify(value));
+    const json = (subject: AuditSubject | null): string | null => (subject === null ? null : JSON.stringify(subject.toAuditJob()));
     db.transaction(() => {
       db.prepare('INSERT INTO audit (at, actor, action, job_id, before, after) VALUES (?, ?, ?, ?, ?, ?)').run(
         Math.round(entry.at),
