@@ -33,16 +33,17 @@ export class AuditTrail {
    * (memory, SQLite): a library adding many jobs pays no promise per add.
    */
   record(action: AuditAction, actor: Actor, jobId: string | null, before: AuditSubject | null, after: AuditSubject | null): void | Promise<void> {
-    const failed = (error: unknown): void => {
-      this.logger.error({ event: 'audit_write_failed', action, jobId, error: toErrorLog(error) }, 'the audit entry could not be written');
-    };
     try {
       const appended = this.log.append({ at: this.clock.now(), actor, action, jobId, before, after });
-      if (appended instanceof Promise) return appended.then(undefined, failed);
+      if (appended instanceof Promise) return appended.then(undefined, (error: unknown) => this.failed(action, jobId, error));
     } catch (error) {
-      failed(error);
+      this.failed(action, jobId, error);
     }
     return undefined;
+  }
+
+  private failed(action: AuditAction, jobId: string | null, error: unknown): void {
+    this.logger.error({ event: 'audit_write_failed', action, jobId, error: toErrorLog(error) }, 'the audit entry could not be written');
   }
 
   /** One page, newest first; pass `nextCursor` back as `cursor`. */
