@@ -29,6 +29,11 @@ export interface TickworkConfig {
   tasks?: Record<string, JobFunction>;
   /** Jobs reconciled by id at every start (created if missing, updated if changed, else left alone). */
   jobs?: (Omit<AddJobSpec, 'func'> & { id: string; task: string })[];
+  /**
+   * Remove, at start, the jobs this config created (owner `config`) that `jobs` no longer lists (default
+   * false: they are kept). Jobs created through the API or the library are never removed by it.
+   */
+  prune?: boolean;
   adminKeys?: string[];
   monitorKeys?: string[];
   /**
@@ -118,6 +123,9 @@ export async function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]
   }
   const shutdownTimeoutSeconds = Number(env.TICKWORK_SHUTDOWN_TIMEOUT ?? module.shutdownTimeoutSeconds ?? 30);
   if (!(shutdownTimeoutSeconds >= 0)) throw InvalidArgumentError.field('TICKWORK_SHUTDOWN_TIMEOUT', 'must be a non-negative number of seconds.');
+  if (module.prune !== undefined && typeof module.prune !== 'boolean') {
+    throw InvalidArgumentError.field('config.prune', `must be true or false (remove config jobs no longer listed), got ${typeof module.prune}.`);
+  }
   const logLevel = (env.LOG_LEVEL ?? 'info') as LogLevel;
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) throw InvalidArgumentError.field('LOG_LEVEL', 'must be debug, info, warn or error.');
   return {

@@ -4,6 +4,21 @@ export type { SchedulerOptions, AddJobSpec, JobQuery, JobList, JobChanges, JobPa
 export type { JobContext, JobFunction, JobLifecycle, JobOptions, JobPolicy, RetryPolicy } from './core/job.js';
 export type { TaskOptions } from './scheduler/task-registry.js';
 export type { JobInfo, JobStatus } from './scheduler/job-info.js';
+export type { Actor, ApiActor, SystemActor, JobOwner, MutationContext } from './core/actor.js';
+export type {
+  AuditAction,
+  AuditAppend,
+  AuditEntry,
+  AuditJob,
+  AuditLog,
+  AuditPage,
+  AuditPageQuery,
+  AuditQuery,
+  AuditRecord,
+  AuditSubject,
+} from './core/audit.js';
+export type { JobDefinition } from './scheduler/definitions.js';
+export type { ImportRequest, ImportResult } from './scheduler/import-jobs.js';
 export { HEALTH_STATES } from './core/health.js';
 export type { HealthState, JobHealth, HealthFacts } from './core/health.js';
 export { EXPLAIN_VERDICTS } from './core/explain.js';

@@ -47,7 +47,7 @@ async function serve(config: ServerConfig): Promise<void> {
     ...(module.ready === undefined ? {} : { ready: module.ready }),
     ...(module.metrics === undefined ? {} : { metrics: module.metrics }),
     notifications: { ...module.notificationOptions, store, ...(module.notifications === undefined ? {} : { targets: module.notifications }) },
-    beforeStart: async () => reconcileJobs(scheduler, module.jobs ?? [], logger),
+    beforeStart: async () => reconcileJobs(scheduler, module.jobs ?? [], logger, { prune: module.prune === true }),
   });
 
   let closing = false;

@@ -1,6 +1,7 @@
 /**
  * The job model: what users pass (options, functions, context) and the record a store keeps.
  */
+import type { JobOwner } from './actor.js';
 import type { Logger } from './logger.js';
 import type { RunRecord } from './run.js';
 import type { Trigger } from './trigger.js';
@@ -148,6 +149,8 @@ export class JobRecord {
    * the job has a limit.
    */
   declare runCount: number;
+  /** Who created the job (config, api, library): persisted; not part of its definition (see core/actor.ts). */
+  declare owner: JobOwner;
   /** A slot the store may use for its own per-job data (the memory store keeps the run history here). */
   declare storeSlot: unknown;
   /** The job still holds what its trigger took (a cron pattern reference): see releaseTrigger. */
@@ -184,6 +187,7 @@ export class JobRecord {
     dueAt: number | null,
     retry: PendingRetry | null = null,
     runCount = 0,
+    owner: JobOwner = 'library',
   ): JobRecord {
     const record = {
       __proto__: JobRecord.prototype,
@@ -203,6 +207,7 @@ export class JobRecord {
       lifecycle: 'scheduled',
       lastRun: null,
       runCount,
+      owner,
       storeSlot: null,
       holdsTrigger: true,
       nextRunMsOrNaN: nextRunTime === null ? Number.NaN : nextRunTime,

@@ -40,6 +40,8 @@ export interface DispatcherOptions {
   maxCatchUp: number;
   /** Whether runs get OpenTelemetry spans (see run-tracing.ts). */
   tracing: TracingOption;
+  /** A job whose trigger was done was removed (by the scheduler itself): for the audit trail. */
+  onFinishedRemoved?: (job: JobRecord) => void;
 }
 
 export class Dispatcher implements ExecutorHooks {
@@ -54,6 +56,7 @@ export class Dispatcher implements ExecutorHooks {
   private readonly events: EventBus;
   private readonly runState: RunState;
   private readonly maxCatchUp: number;
+  private readonly onFinishedRemoved: ((job: JobRecord) => void) | undefined;
   /** Lost runs reported while the store opened (see lostRun). */
   private lostAtOpen: RunRecord[] = [];
   /** Retries of lost runs are decided one after another. */
@@ -70,6 +73,7 @@ export class Dispatcher implements ExecutorHooks {
     this.events = options.events;
     this.runState = options.runState;
     this.maxCatchUp = options.maxCatchUp;
+    this.onFinishedRemoved = options.onFinishedRemoved;
     this.executor = new Executor(this.clock, this.events, this.logger, this.store, options.maxConcurrentRuns, this, new RunTracer(options.tracing));
     this.loop = new WakeLoop(this.clock, this.logger, () => this.pass(), this.claiming === null ? {} : this.claiming.loopTuning);
   }
@@ -508,6 +512,7 @@ export class Dispatcher implements ExecutorHooks {
         // A shared store may hand back a fresh record of a row changed elsewhere, holding its own reference.
         if (removed !== job) removed.releaseTrigger();
         if (this.events.wants('job_removed')) this.events.emit('job_removed', { jobId: job.id });
+        this.onFinishedRemoved?.(job);
       })
       .then(undefined, (error: unknown) => {
         this.logger.error({ event: 'store_error', jobId: job.id, error: toErrorLog(error) }, 'removing a finished job failed');

@@ -206,6 +206,7 @@ export class JobFactory {
       stored.dueAt,
       retry,
       stored.runCount,
+      stored.owner ?? 'library',
     );
     job.jitterMs = stored.jitterMs;
     // A job that waited for its task (a next run time but no due time, see Dispatcher.waitForTask) is due

@@ -3,6 +3,7 @@ import { loadErrorOf } from '../stores/store.js';
 import type { JobHealth } from '../core/health.js';
 import type { TriggerInfo } from '../core/trigger.js';
 import type { JobRecord, RetryPolicy } from '../core/job.js';
+import type { JobOwner } from '../core/actor.js';
 import { toRun, type Run } from '../core/run.js';
 
 /**
@@ -46,6 +47,8 @@ export interface JobInfo {
   lastRun?: Run;
   /** ok, failing, overdue, paused or pending, with since when and why (see core/health.ts). */
   health: JobHealth;
+  /** Who created the job: config, api or library (what an import or a config reconcile with prune may remove). */
+  owner: JobOwner;
 }
 
 export function toJobInfo(job: JobRecord, health: JobHealth): JobInfo {
@@ -77,6 +80,7 @@ export function toJobInfo(job: JobRecord, health: JobHealth): JobInfo {
       runningInstances: job.running,
       status,
       health,
+      owner: job.owner,
       timezone: trigger.timezone,
     };
     if (policy.maxRuns !== null) info.remainingRuns = Math.max(0, policy.maxRuns - job.runCount);
@@ -102,6 +106,7 @@ export function toJobInfo(job: JobRecord, health: JobHealth): JobInfo {
     runningInstances: job.running,
     status,
     health,
+    owner: job.owner,
   };
   if (job.task !== null) info.task = job.task;
   if (job.args !== undefined) info.args = job.args;

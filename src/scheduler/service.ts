@@ -39,9 +39,25 @@ import { resolveOptions } from './scheduler-options.js';
 import { StoreSession } from './store-session.js';
 import type { AddJobSpec, JobChanges, JobList, JobPatch, JobQuery, SchedulerOptions, ShutdownOptions } from './scheduler-types.js';
 import { TaskRegistry, type TaskOptions } from './task-registry.js';
+import { actorOf, LIBRARY_ACTOR, ownerOf, type Actor, type MutationContext } from '../core/actor.js';
+import type { AuditAction, AuditPage, AuditQuery, AuditSubject } from '../core/audit.js';
+import { AuditTrail, auditJob } from './audit-trail.js';
+import { toDefinition, type JobDefinition } from './definitions.js';
+import { importJobs, type ImportRequest, type ImportResult, type ImportTarget } from './import-jobs.js';
 
 export type { AddJobSpec, JobChanges, JobList, JobPatch, JobQuery, SchedulerOptions, ShutdownOptions } from './scheduler-types.js';
 export { toErrorLog } from './error-log.js';
+export type { ImportRequest, ImportResult } from './import-jobs.js';
+export type { JobDefinition } from './definitions.js';
+
+/** The audit entry a save writes once the store took the change. */
+interface PendingAudit {
+  action: AuditAction;
+  actor: Actor;
+  before: AuditSubject;
+}
+
+const SCHEDULER_ACTOR: Actor = Object.freeze({ by: 'scheduler' as const });
 
 /** The default options object: recognised by identity, so a job without options skips their validation. */
 const NO_OPTIONS: JobOptions = Object.freeze({});
@@ -63,6 +79,7 @@ export class SchedulerService {
   private readonly run = new RunState();
   private readonly session: StoreSession;
   private readonly health: HealthReader;
+  private readonly audit: AuditTrail;
 
   constructor(options: SchedulerOptions = {}) {
     const resolved = resolveOptions(options, this.cron);
@@ -97,7 +114,9 @@ export class SchedulerService {
       maxConcurrentRuns: resolved.maxConcurrentRuns,
       maxCatchUp: resolved.maxCatchUp,
       tracing: resolved.tracing,
+      onFinishedRemoved: (job) => void this.audit.record('job.removed', SCHEDULER_ACTOR, job.id, auditJob(job), null),
     });
+    this.audit = new AuditTrail(store, this.clock, logger);
     this.jobs = jobs;
     this.health = new HealthReader(store, this.clock, () => this.isPaused);
     this.dispatcher = dispatcher;
@@ -170,20 +189,24 @@ export class SchedulerService {
   }
 
   /** Pauses the whole scheduler: nothing new starts until resume(); due fires then follow the misfire rules. */
-  async pause(): Promise<void> {
+  async pause(context?: MutationContext): Promise<void> {
     if (!this.isRunning) throw new SchedulerNotRunningError('pause');
+    const actor = actorOf(context);
     if (this.run.state === 'paused') return;
     this.run.state = 'paused';
     this.loop.stop();
     this.events.emit('scheduler_paused', {});
+    await this.audit.record('scheduler.paused', actor, null, null, null);
   }
 
-  async resume(): Promise<void> {
+  async resume(context?: MutationContext): Promise<void> {
     if (!this.isRunning) throw new SchedulerNotRunningError('resume');
+    const actor = actorOf(context);
     if (this.run.state === 'running') return;
     this.run.state = 'running';
     this.events.emit('scheduler_resumed', {});
     this.loop.wakeSoon();
+    await this.audit.record('scheduler.resumed', actor, null, null, null);
   }
 
   /**
@@ -240,8 +263,17 @@ export class SchedulerService {
     return this.addValidated(func, { type: 'date', runAt }, jobId, options, 'addDateJob');
   }
 
-  /** Adds a job from one spec object: `{ id?, func | task, args?, trigger, ...options }`. */
-  addJob(spec: AddJobSpec): Promise<JobInfo> {
+  /**
+   * Adds a job from one spec object: `{ id?, func | task, args?, trigger, ...options }`. `context.actor`
+   * says who adds it (default the library; the server passes its caller): the job's owner follows from it.
+   */
+  addJob(spec: AddJobSpec, context?: MutationContext): Promise<JobInfo> {
+    let actor: Actor;
+    try {
+      actor = actorOf(context);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
       return Promise.reject(InvalidArgumentError.field('spec', `must be an object with a trigger and a func or task, got ${describeType(spec)}.`));
     }
@@ -250,7 +282,7 @@ export class SchedulerService {
       return Promise.reject(InvalidArgumentError.field('spec.task', 'give either func or task, not both.'));
     }
     const jobId = id === undefined ? crypto.randomUUID() : id;
-    return this.addValidated(func ?? task, trigger, jobId, options, 'addJob', ['id', 'func', 'task', 'trigger']);
+    return this.addValidated(func ?? task, trigger, jobId, options, 'addJob', ['id', 'func', 'task', 'trigger'], actor);
   }
 
   /**
@@ -265,6 +297,7 @@ export class SchedulerService {
     options: unknown,
     method: string,
     extraKeys: readonly string[] = [],
+    actor: Actor = LIBRARY_ACTOR,
   ): Promise<JobInfo> {
     let job: JobRecord;
     let replace: boolean;
@@ -273,23 +306,24 @@ export class SchedulerService {
       const plain = options === NO_OPTIONS;
       const opts = plain ? NO_OPTIONS : checkOptionKeys(options, 'options', extraKeys);
       job = this.jobs.build(func, triggerSpec, id, opts, plain, method);
+      if (actor !== LIBRARY_ACTOR) job.owner = ownerOf(actor);
       replace = opts.replaceExisting === true; // validated by build
     } catch (error) {
       return Promise.reject(error);
     }
-    if (!this.run.storeReady || replace) return this.addToStore(job, replace);
+    if (!this.run.storeReady || replace) return this.addToStore(job, replace, actor);
     try {
       const added = this.store.add(job);
       if (added instanceof Promise)
         return added.then(
-          () => this.added(job),
+          () => this.added(job, actor),
           (error: unknown) => this.notAdded(job, error),
         );
     } catch (error) {
       return this.notAdded(job, error);
     }
     try {
-      return Promise.resolve(this.added(job));
+      return Promise.resolve(this.added(job, actor));
     } catch (error) {
       // The job is in (a logger failed on job_added): the caller hears of it as a rejection.
       return Promise.reject(error);
@@ -297,7 +331,7 @@ export class SchedulerService {
   }
 
   /** The slow path of an add: the store is still opening, or a job with the same id is replaced. */
-  private async addToStore(job: JobRecord, replace: boolean): Promise<JobInfo> {
+  private async addToStore(job: JobRecord, replace: boolean, actor: Actor): Promise<JobInfo> {
     await this.session.ready();
     try {
       if (replace && this.replacing !== null) {
@@ -317,15 +351,17 @@ export class SchedulerService {
       job.releaseTrigger();
       throw error;
     }
-    return this.added(job);
+    return this.added(job, actor);
   }
 
-  /** After the store took the job: the event, the loop's wake-up, the caller's JobInfo. */
-  private added(job: JobRecord): JobInfo {
+  /** After the store took the job: the event, the loop's wake-up, the audit entry, the caller's JobInfo. */
+  private added(job: JobRecord, actor: Actor): JobInfo | Promise<JobInfo> {
     if (this.events.wants('job_added')) this.events.emit('job_added', { jobId: job.id });
     if (job.dueAt !== null) this.loop.wakeBy(job.dueAt);
     // A job just added has no history (a replaced job's went with it): no store read for its health.
-    return toJobInfo(job, this.health.fresh(job));
+    const info = toJobInfo(job, this.health.fresh(job));
+    const audited = this.audit.record('job.added', actor, job.id, null, auditJob(job));
+    return audited === undefined ? info : audited.then(() => info);
   }
 
   /** The store refused the job (a conflicting id, a database error): release its trigger and reject. */
@@ -335,25 +371,27 @@ export class SchedulerService {
   }
 
   /** Removes a job; its running runs go on to the end. Synchronous with an open synchronous store (see addValidated). */
-  removeJob(jobId: string): Promise<void> {
+  removeJob(jobId: string, context?: MutationContext): Promise<void> {
     try {
       validateJobId(jobId);
-      if (!this.run.storeReady) return this.session.open().then(() => this.removeJob(jobId));
+      const actor = actorOf(context);
+      if (!this.run.storeReady) return this.session.open().then(() => this.removeJob(jobId, context));
       const removed = this.store.remove(jobId);
-      if (removed instanceof Promise) return removed.then((job) => this.removed(jobId, job));
-      this.removed(jobId, removed);
-      return Promise.resolve();
+      if (removed instanceof Promise) return removed.then((job) => this.removed(jobId, job, actor));
+      return Promise.resolve(this.removed(jobId, removed, actor));
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
   /** After the store let the job go (or did not have it). */
-  private removed(jobId: string, job: JobRecord | undefined): void {
+  private removed(jobId: string, job: JobRecord | undefined, actor: Actor): void | Promise<void> {
     if (job === undefined) throw new JobNotFoundError(jobId);
+    const before = auditJob(job);
     job.releaseTrigger();
     job.lifecycle = 'finished';
     if (this.events.wants('job_removed')) this.events.emit('job_removed', { jobId });
+    return this.audit.record('job.removed', actor, jobId, before, null);
   }
 
   async getJob(jobId: string): Promise<JobInfo | undefined> {
@@ -437,65 +475,111 @@ export class SchedulerService {
   }
 
   /** Pauses one job: it keeps its definition but has no next run time until resumed. */
-  async pauseJob(jobId: string): Promise<JobInfo> {
+  async pauseJob(jobId: string, context?: MutationContext): Promise<JobInfo> {
+    const actor = actorOf(context);
     const job = await this.requireJob(jobId);
+    const audited = auditJob(job);
     const before = job.snapshot();
     job.paused = true;
     job.nextRunTime = null;
     job.retry = null; // a paused job is never due, a retry of an earlier fire included
-    return this.save(job, before);
+    return this.save(job, before, false, { action: 'job.paused', actor, before: audited });
   }
 
   /** Resumes a paused job from now; a job whose trigger has no further fire is removed instead. */
-  async resumeJob(jobId: string): Promise<JobInfo | undefined> {
+  async resumeJob(jobId: string, context?: MutationContext): Promise<JobInfo | undefined> {
+    const actor = actorOf(context);
     const job = await this.requireJob(jobId);
     if (!job.paused) return this.info(job);
     const next = job.trigger.first(this.clock.now());
     if (next === null) {
-      await this.removeJob(jobId);
+      await this.removeJob(jobId, { actor });
       return undefined;
     }
+    const audited = auditJob(job);
     const before = job.snapshot();
     job.paused = false;
     job.nextRunTime = next;
-    return this.save(job, before);
+    return this.save(job, before, false, { action: 'job.resumed', actor, before: audited });
   }
 
   /** Changes a job's name, function, args or policies. */
-  async modifyJob(jobId: string, changes: JobChanges): Promise<JobInfo> {
+  async modifyJob(jobId: string, changes: JobChanges, context?: MutationContext): Promise<JobInfo> {
     const opts = checkOptionKeys(changes, 'changes', ['func']) as JobChanges;
     if ('replaceExisting' in opts || 'paused' in opts || 'timezone' in opts) {
       throw InvalidArgumentError.field('changes', 'cannot change replaceExisting, paused or timezone; use pauseJob/resumeJob or rescheduleJob.');
     }
-    return this.updateJob(jobId, opts);
+    return this.updateJob(jobId, opts, context);
   }
 
   /**
    * Changes any of a job's fields at once (what PATCH /jobs/:id does): name, func/task, args, policies,
    * trigger (next run recomputed from now) and paused. Everything is validated before anything changes.
    */
-  async updateJob(jobId: string, patch: JobPatch): Promise<JobInfo> {
+  async updateJob(jobId: string, patch: JobPatch, context?: MutationContext): Promise<JobInfo> {
+    const actor = actorOf(context);
     const job = await this.requireJob(jobId);
     const change = this.jobs.change(job, patch);
     // Everything is valid: apply, and undo if the store refuses it (save).
+    const audited = auditJob(job);
     const before = job.snapshot();
     this.jobs.apply(job, change);
-    return this.save(job, before, change.trigger !== null);
+    return this.save(job, before, change.trigger !== null, { action: 'job.modified', actor, before: audited });
   }
 
   /** Gives a job a new trigger; its next run time is computed from the new trigger and now. */
-  async rescheduleJob(jobId: string, trigger: TriggerSpec): Promise<JobInfo> {
-    return this.updateJob(jobId, { trigger });
+  async rescheduleJob(jobId: string, trigger: TriggerSpec, context?: MutationContext): Promise<JobInfo> {
+    return this.updateJob(jobId, { trigger }, context);
   }
 
   /** Runs a job now, outside its schedule. Counts toward maxInstances. */
-  async runJobNow(jobId: string): Promise<JobInfo> {
+  async runJobNow(jobId: string, context?: MutationContext): Promise<JobInfo> {
+    const actor = actorOf(context);
     const job = await this.requireJob(jobId);
     if (this.run.state !== 'running') throw new SchedulerNotRunningError(`run job "${jobId}" now`);
     if (job.func === null) throw new TaskNotRegisteredError(job.task ?? jobId);
     if (!hasFreeInstance(job.running, job.policy.maxInstances)) throw new MaxInstancesReachedError(jobId, job.policy.maxInstances);
     if (!(await this.dispatcher.runNow(job))) throw new MaxInstancesReachedError(jobId, job.policy.maxInstances);
+    await this.audit.record('job.run', actor, jobId, null, auditJob(job));
     return this.info(job);
+  }
+
+  /**
+   * Every job's definition (no runtime state, no owner), as importJobs and POST /import take it. A
+   * library closure is listed with a `note` instead of a task: it cannot be imported.
+   */
+  async exportJobs(): Promise<{ jobs: JobDefinition[] }> {
+    const { items } = await this.getJobs({ sort: 'id' });
+    return { jobs: items.map(toDefinition) };
+  }
+
+  /**
+   * Upserts job definitions by id (see import-jobs.ts): answers the ids created, updated, unchanged and
+   * (with `prune`) removed; `dryRun` changes nothing. Everything is checked before anything changes.
+   * The importer's kind (`context.actor`, default the library) is the owner of the jobs it creates and
+   * the only owner whose jobs `prune` removes.
+   */
+  async importJobs(request: ImportRequest, context?: MutationContext): Promise<ImportResult> {
+    const actor = actorOf(context);
+    await this.session.ready();
+    const target: ImportTarget = {
+      defaultTimezone: this.timezone,
+      getJob: (id) => this.getJob(id),
+      allJobs: async () => (await this.getJobs()).items,
+      checkNew: (spec, path) => {
+        const { id, task, trigger, ...options } = spec;
+        const opts = checkOptionKeys(options, path, ['id', 'task', 'trigger']);
+        this.jobs.build(task, trigger, id, opts, false, 'importJobs').releaseTrigger();
+      },
+      checkChange: async (id, patch) => {
+        const change = this.jobs.change(await this.requireJob(id), patch as JobPatch);
+        if (change.trigger !== null) change.trigger.dispose();
+      },
+      add: (spec, ctx) => this.addJob(spec, ctx),
+      update: (id, patch, ctx) => this.updateJob(id, patch as JobPatch, ctx),
+      remove: (id, ctx) => this.removeJob(id, ctx),
+    };
+    return importJobs(target, request, ownerOf(actor), { actor });
   }
 
   /** Aborts the signals of the job's running runs; they are recorded cancelled. Returns how many. */
@@ -521,7 +605,7 @@ export class SchedulerService {
   }
 
   /** After a change to a job's definition or schedule: new due time, written, announced. */
-  private async save(job: JobRecord, before: JobSnapshot, swappedTrigger = false): Promise<JobInfo> {
+  private async save(job: JobRecord, before: JobSnapshot, swappedTrigger: boolean, audit: PendingAudit): Promise<JobInfo> {
     setDue(job);
     try {
       await this.store.update(job);
@@ -535,6 +619,13 @@ export class SchedulerService {
     if (swappedTrigger) job.releaseSnapshotTrigger(before);
     if (this.events.wants('job_modified')) this.events.emit('job_modified', { jobId: job.id });
     if (job.dueAt !== null) this.loop.wakeBy(job.dueAt);
+    await this.audit.record(audit.action, audit.actor, job.id, audit.before, auditJob(job));
     return this.info(job);
+  }
+
+  /** One page of the audit trail, newest first (see core/audit.ts): `jobId` for one job's entries. */
+  async getAudit(query: AuditQuery = {}): Promise<AuditPage> {
+    await this.session.ready();
+    return this.audit.page(query);
   }
 }

@@ -3,6 +3,7 @@ import type {} from '@fastify/swagger';
 import type { FastifyRequest } from 'fastify';
 import { HttpError, InvalidArgumentError } from '../core/errors.js';
 import type { Caller } from './auth.js';
+import type { ApiActor } from '../core/actor.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -13,6 +14,12 @@ declare module 'fastify' {
 export function callerOf(request: FastifyRequest): Caller {
   if (request.caller === null) throw new HttpError('UNAUTHORIZED', 'This route needs an API key.');
   return request.caller;
+}
+
+/** The caller as the scheduler's mutating methods record it (role, how admitted, key index; never the key). */
+export function actorFor(request: FastifyRequest): ApiActor {
+  const caller = callerOf(request);
+  return caller.keyIndex === undefined ? { role: caller.role, via: caller.via } : { role: caller.role, via: caller.via, keyIndex: caller.keyIndex };
 }
 
 /** `limit` query: default 50, 1-1000; larger is a 400. */

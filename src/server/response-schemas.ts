@@ -156,9 +156,15 @@ export const jobInfoSchema = {
     'runningInstances',
     'status',
     'health',
+    'owner',
   ],
   properties: {
     id: { type: 'string' },
+    owner: {
+      type: 'string',
+      enum: ['config', 'api', 'library'],
+      description: 'Who created the job; an import or a config reconcile with prune removes only jobs its own kind owns.',
+    },
     name: { type: 'string' },
     task: { type: 'string', description: 'The registered task the job runs (absent for a library closure).' },
     args: { description: 'Any JSON value, passed to the task as ctx.args. Shown to admin keys only.' },

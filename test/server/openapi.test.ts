@@ -162,6 +162,32 @@ describe('the OpenAPI document', () => {
     expect(await status(app.inject({ url: '/api/v1/notifications/deliveries?limit=5', headers: monitor }))).toBe(200);
     expect(await status(app.inject({ method: 'DELETE', url: '/api/v1/notifications/targets/t1', headers: admin }))).toBe(204);
     expect(await status(app.inject({ method: 'DELETE', url: '/api/v1/notifications/targets/t1', headers: admin }))).toBe(404);
+    // The audit trail (monitors too), export (admin only) and import with its refusals.
+    expect(await status(app.inject({ url: '/api/v1/audit?jobId=a&limit=2', headers: monitor }))).toBe(200);
+    expect(await status(app.inject({ url: '/api/v1/audit?cursor=x', headers: admin }))).toBe(400);
+    const exported = await app.inject({ url: '/api/v1/export', headers: admin });
+    expect(exported.statusCode).toBe(200);
+    expect(await status(app.inject({ url: '/api/v1/export', headers: monitor }))).toBe(403);
+    expect(
+      await status(
+        app.inject({
+          method: 'POST',
+          url: '/api/v1/import',
+          headers: { ...admin, ...json },
+          payload: { ...(exported.json() as Record<string, unknown>), dryRun: true },
+        }),
+      ),
+    ).toBe(200);
+    expect(
+      await status(
+        app.inject({
+          method: 'POST',
+          url: '/api/v1/import',
+          headers: { ...admin, ...json },
+          payload: { jobs: [{ id: 'n', task: 'nope', trigger: { type: 'interval', seconds: 1 } }] },
+        }),
+      ),
+    ).toBe(422);
     expect(await status(app.inject({ method: 'DELETE', url: '/api/v1/jobs/a', headers: admin }))).toBe(204);
     expect(await status(app.inject({ method: 'DELETE', url: '/api/v1/jobs/a', headers: admin }))).toBe(404);
 

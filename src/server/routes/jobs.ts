@@ -8,7 +8,7 @@ import type { JobSort, JobState } from '../../stores/job-order.js';
 import { createJobBody, explainQuery, jobParams, listJobsQuery, listRunsQuery, patchJobBody } from '../schemas.js';
 import { cancelledSchema, explanationSchema, jobInfoSchema, jobPageSchema, removedSchema, runPageSchema } from '../response-schemas.js';
 import { errorResponses } from '../openapi.js';
-import { callerOf, parseLimit } from '../request.js';
+import { actorFor, callerOf, parseLimit } from '../request.js';
 import { JobListCache } from '../job-list-cache.js';
 
 type IdParams = { id: string };
@@ -58,7 +58,7 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
       schema: { tags: ['jobs'], summary: 'Create a job', body: createJobBody, response: { 201: jobInfoSchema, ...errorResponses(409, 422) } },
     },
     async (request, reply) => {
-      const job = await scheduler.addJob(request.body);
+      const job = await scheduler.addJob(request.body, { actor: actorFor(request) });
       reply.code(201);
       return job;
     },
@@ -85,14 +85,14 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: jobInfoSchema, ...errorResponses(404, 422) },
       },
     },
-    async (request) => scheduler.updateJob(request.params.id, request.body as never),
+    async (request) => scheduler.updateJob(request.params.id, request.body as never, { actor: actorFor(request) }),
   );
 
   app.delete<{ Params: IdParams }>(
     '/jobs/:id',
     { schema: { tags: ['jobs'], summary: 'Remove a job', params: jobParams, response: { 204: noContent, ...errorResponses(404) } } },
     async (request, reply) => {
-      await scheduler.removeJob(request.params.id);
+      await scheduler.removeJob(request.params.id, { actor: actorFor(request) });
       reply.code(204);
     },
   );
@@ -100,7 +100,7 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
   app.post<{ Params: IdParams }>(
     '/jobs/:id/pause',
     { schema: { tags: ['jobs'], summary: 'Pause a job', params: jobParams, response: { 200: jobInfoSchema, ...errorResponses(404) } } },
-    async (request) => scheduler.pauseJob(request.params.id),
+    async (request) => scheduler.pauseJob(request.params.id, { actor: actorFor(request) }),
   );
 
   app.post<{ Params: IdParams }>(
@@ -115,7 +115,7 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      const job = await scheduler.resumeJob(request.params.id);
+      const job = await scheduler.resumeJob(request.params.id, { actor: actorFor(request) });
       if (job === undefined) {
         reply.code(200);
         return { removed: true, message: 'The trigger has no further fire time, so the job was removed.' };
@@ -136,7 +136,7 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      const job = await scheduler.runJobNow(request.params.id);
+      const job = await scheduler.runJobNow(request.params.id, { actor: actorFor(request) });
       reply.code(202);
       return job;
     },

@@ -4,7 +4,7 @@ import { previewFires } from '../../triggers/preview.js';
 import type { TriggerSpec } from '../../core/trigger.js';
 import { previewBody } from '../schemas.js';
 import { healthSchema, notReadySchema, previewSchema, readySchema, schedulerStatusSchema, taskListSchema, whoamiSchema } from '../response-schemas.js';
-import { callerOf } from '../request.js';
+import { actorFor, callerOf } from '../request.js';
 
 export interface ReadyOptions {
   /** Answer 503 while any job is overdue (default false). It reads every job's health: one store query per 500 jobs. */
@@ -65,8 +65,8 @@ export async function metaRoutes(app: FastifyInstance, options: ReadyOptions): P
   app.post(
     '/scheduler/pause',
     { schema: { tags: ['scheduler'], summary: 'Pause the whole scheduler', response: { 200: schedulerStatusSchema } } },
-    async () => {
-      await scheduler.pause();
+    async (request) => {
+      await scheduler.pause({ actor: actorFor(request) });
       return scheduler.status();
     },
   );
@@ -74,8 +74,8 @@ export async function metaRoutes(app: FastifyInstance, options: ReadyOptions): P
   app.post(
     '/scheduler/resume',
     { schema: { tags: ['scheduler'], summary: 'Resume the whole scheduler', response: { 200: schedulerStatusSchema } } },
-    async () => {
-      await scheduler.resume();
+    async (request) => {
+      await scheduler.resume({ actor: actorFor(request) });
       return scheduler.status();
     },
   );

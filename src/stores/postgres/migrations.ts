@@ -143,6 +143,25 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     // The trace id of the run's OpenTelemetry span (32 hex digits), when the run was traced.
     sql: `ALTER TABLE {schema}.runs ADD COLUMN trace_id text;`,
   },
+  {
+    version: 7,
+    // Who created each job (config, api, library: what an import or a config reconcile with prune may
+    // remove), and the audit trail of changes to jobs and the scheduler (times in epoch ms).
+    sql: `
+      ALTER TABLE {schema}.jobs ADD COLUMN owner text NOT NULL DEFAULT 'library';
+      CREATE TABLE {schema}.audit (
+        id bigserial PRIMARY KEY,
+        at double precision NOT NULL,
+        actor jsonb NOT NULL,
+        action text NOT NULL,
+        job_id text,
+        before jsonb,
+        after jsonb
+      );
+      CREATE INDEX audit_by_job ON {schema}.audit (job_id, id);
+      CREATE INDEX audit_by_at ON {schema}.audit (at);
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;

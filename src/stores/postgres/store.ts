@@ -40,6 +40,7 @@
  * history writer), prune.ts (retention), heartbeat.ts and listener.ts; session.ts is what they share and
  * transaction.ts how they run transactions.
  */
+import { PgAuditLog } from '../audit/pg-audit.js';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
@@ -100,6 +101,14 @@ export class PostgresJobStore implements JobStore {
     this.history = new HistoryWriter(session, this.inFlight, this.settings.historyRetry, () => this.flush());
     this.claims = new PgClaims(session, this.cache, this.setAside, this.inFlight, this.history, () => this.flush());
     this.pruner = new HistoryPruner(session, this.settings.retention);
+    this.audit = new PgAuditLog(session, this.settings.retention);
+  }
+
+  private readonly audit: PgAuditLog;
+
+  /** The audit trail, in this schema's `audit` table, shared by every node. */
+  auditLog(): PgAuditLog {
+    return this.audit;
   }
 
   /** Claims, jobs and pruning run on this pool; null while the store is closed. */

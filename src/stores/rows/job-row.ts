@@ -7,6 +7,7 @@ import { InvalidArgumentError } from '../../core/errors.js';
 import type { JobRecord, PendingRetry } from '../../core/job.js';
 import { setAsideRecord, type StoredJob } from '../store.js';
 import type { RowCodec } from './codec.js';
+import { JOB_OWNERS, type JobOwner } from '../../core/actor.js';
 
 /** The job columns both schemas have, as a driver hands them over (JSON parsed or not, a flag as 0/1 or boolean). */
 export interface JobRowColumns {
@@ -22,12 +23,13 @@ export interface JobRowColumns {
   jitter_ms: number;
   retry: unknown;
   run_count: number;
+  owner: string;
 }
 
 /**
  * The values of a job's row after its id, in this column order: name, task, args, trigger, policy,
- * paused, next_run_time, due_at, jitter_ms, retry, run_count (the last five are its schedule: see
- * scheduleValues).
+ * paused, next_run_time, due_at, jitter_ms, retry, run_count (these five are its schedule: see
+ * scheduleValues), owner.
  */
 export function jobRowValues(job: JobRecord, codec: RowCodec): unknown[] {
   if (job.task === null) throw InvalidArgumentError.field('task', `job "${job.id}" has no task name; a persistent store needs registerTask(name, func).`);
@@ -39,6 +41,7 @@ export function jobRowValues(job: JobRecord, codec: RowCodec): unknown[] {
     JSON.stringify(job.policy),
     codec.flag(job.paused),
     ...scheduleValues(job, codec),
+    job.owner,
   ];
 }
 
@@ -74,6 +77,7 @@ export function toStoredJob(row: JobRowColumns, codec: RowCodec): StoredJob {
     jitterMs: row.jitter_ms,
     retry: row.retry === null ? null : (codec.readJson(row.retry) as StoredJob['retry']),
     runCount: row.run_count,
+    owner: isOwner(row.owner) ? row.owner : 'library',
   };
 }
 
@@ -98,7 +102,12 @@ export function setAsideRow(row: JobRowColumns, codec: RowCodec, reason: string)
       trigger: json(row.trigger),
       policy: json(row.policy),
       paused: codec.readFlag(row.paused),
+      owner: row.owner,
     },
     reason,
   );
+}
+
+function isOwner(value: unknown): value is JobOwner {
+  return (JOB_OWNERS as readonly unknown[]).includes(value);
 }

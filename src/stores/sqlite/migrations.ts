@@ -100,6 +100,25 @@ export const MIGRATIONS: readonly Migration[] = [
     // The trace id of the run's OpenTelemetry span (32 hex digits), when the run was traced.
     sql: `ALTER TABLE runs ADD COLUMN trace_id TEXT;`,
   },
+  {
+    version: 5,
+    // Who created each job (config, api, library: what an import or a config reconcile with prune may
+    // remove), and the audit trail of changes to jobs and the scheduler (actor and definitions as JSON).
+    sql: `
+      ALTER TABLE jobs ADD COLUMN owner TEXT NOT NULL DEFAULT 'library';
+      CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        job_id TEXT,
+        before TEXT,
+        after TEXT
+      ) STRICT;
+      CREATE INDEX audit_by_job ON audit (job_id, id);
+      CREATE INDEX audit_by_at ON audit (at);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
