@@ -24,7 +24,11 @@ import type { Explanation } from '../core/explain.js';
 import { toRun, type Run } from '../core/run.js';
 import type { DateInput, TriggerSpec } from '../core/trigger.js';
 import { isClaimingStore, isLocalStore, isReplacingStore, loadErrorOf, type JobStore, type LocalStore, type ReplacingStore } from '../stores/store.js';
+import { exclusionInfo } from '../core/exclusion.js';
+import { calendarStoreFor } from '../stores/calendars/for-store.js';
+import { Calendars, type CalendarInfo } from './calendars.js';
 import { Dispatcher } from './dispatcher.js';
+import { Exclusions } from './exclusions.js';
 import { setDue } from './due-time.js';
 import { EventBus } from './event-bus.js';
 import { explainFire, parseExplainAt } from './explain.js';
@@ -63,6 +67,8 @@ export class SchedulerService {
   private readonly run = new RunState();
   private readonly session: StoreSession;
   private readonly health: HealthReader;
+  private readonly exclusions = new Exclusions(this.cron);
+  private readonly calendars: Calendars;
 
   constructor(options: SchedulerOptions = {}) {
     const resolved = resolveOptions(options, this.cron);
@@ -85,6 +91,7 @@ export class SchedulerService {
       defaults: resolved.defaults,
       persistent: store.persistent,
       events: this.events,
+      exclusions: this.exclusions,
     });
     const dispatcher = new Dispatcher({
       store,
@@ -96,7 +103,15 @@ export class SchedulerService {
       runState: this.run,
       maxConcurrentRuns: resolved.maxConcurrentRuns,
       maxCatchUp: resolved.maxCatchUp,
+      exclusions: this.exclusions,
     });
+    const calendars = new Calendars(
+      calendarStoreFor(store, () => this.clock.now()),
+      this.exclusions,
+      this.timezone,
+      logger,
+    );
+    this.calendars = calendars;
     this.jobs = jobs;
     this.health = new HealthReader(store, this.clock, () => this.isPaused);
     this.dispatcher = dispatcher;
@@ -114,6 +129,7 @@ export class SchedulerService {
         onLoadError: (jobId, reason) => jobs.loadError(jobId, reason),
       },
       () => dispatcher.storeOpened(),
+      () => calendars.load(),
     );
   }
 
@@ -503,6 +519,55 @@ export class SchedulerService {
     return this.dispatcher.executor.cancel(jobId, 'cancelRun was called');
   }
 
+  /**
+   * Skips one upcoming fire of a job (a one-off exclusion): `scheduledAt` must be a future fire time of its
+   * trigger. The fire is recorded `excluded` when it comes, and the skip is then dropped.
+   */
+  async skipFire(jobId: string, scheduledAt: DateInput): Promise<JobInfo> {
+    const job = await this.requireJob(jobId);
+    const at = parseInstant(scheduledAt, 'scheduledAt');
+    const now = this.clock.now();
+    if (!(at > now) || job.trigger.nextTime(at - 1) !== at) {
+      const next = job.trigger.nextTime(now);
+      throw InvalidArgumentError.field(
+        'scheduledAt',
+        `${new Date(at).toISOString()} is not a future fire time of job "${jobId}"; give one of its upcoming fires (see its preview)${Number.isNaN(next) ? ', but it has none' : `, e.g. its next: ${new Date(next).toISOString()}`}.`,
+      );
+    }
+    const current = job.policy.exclude;
+    const skip = current === null ? [] : current.skip.filter((ms) => ms > now).map((ms) => new Date(ms).toISOString());
+    const exclude =
+      current === null ? { skip: [...skip, new Date(at).toISOString()] } : { ...exclusionInfo(current), skip: [...skip, new Date(at).toISOString()] };
+    return this.updateJob(jobId, { exclude });
+  }
+
+  /** Creates or replaces an exclusion calendar (`{ dates, ranges, timezone }`), shared through the store. */
+  async putCalendar(name: string, spec: { dates?: string[]; ranges?: { from: string; to: string }[]; timezone?: string }): Promise<CalendarInfo> {
+    return (await this.putCalendarReporting(name, spec)).calendar;
+  }
+
+  /** putCalendar, also saying whether the calendar was created (the HTTP API answers 201 then). */
+  async putCalendarReporting(name: string, spec: unknown): Promise<{ calendar: CalendarInfo; created: boolean }> {
+    await this.session.ready();
+    return this.calendars.put(name, spec);
+  }
+
+  async getCalendar(name: string): Promise<CalendarInfo | undefined> {
+    await this.session.ready();
+    return this.calendars.get(name);
+  }
+
+  async getCalendars(): Promise<CalendarInfo[]> {
+    await this.session.ready();
+    return this.calendars.list();
+  }
+
+  /** Removes a calendar; refused (CALENDAR_IN_USE) while a job names it, CALENDAR_NOT_FOUND when there is none. */
+  async removeCalendar(name: string): Promise<void> {
+    await this.session.ready();
+    await this.calendars.remove(name, await this.store.list());
+  }
+
   private async requireJob(jobId: string): Promise<JobRecord> {
     validateJobId(jobId);
     await this.session.ready();
@@ -536,4 +601,12 @@ export class SchedulerService {
     if (job.dueAt !== null) this.loop.wakeBy(job.dueAt);
     return this.info(job);
   }
+}
+
+/** An instant from a Date or an ISO 8601 string, as epoch ms; INVALID_ARGUMENT naming `path` otherwise. */
+function parseInstant(value: unknown, path: string): number {
+  const ms = value instanceof Date ? value.getTime() : typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value) ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(ms))
+    throw InvalidArgumentError.field(path, `must be a Date or an ISO 8601 instant such as "2026-12-25T09:00:00Z", got ${describeType(value)}.`);
+  return ms;
 }

@@ -95,6 +95,11 @@ export const MIGRATIONS: readonly Migration[] = [
     // The fires counted toward a job's maxRuns, kept with its schedule so that the limit holds across restarts.
     sql: `ALTER TABLE jobs ADD COLUMN run_count INTEGER NOT NULL DEFAULT 0;`,
   },
+  {
+    version: 4,
+    // Exclusion calendars (src/stores/calendars/): name -> spec as JSON.
+    sql: `CREATE TABLE calendars (name TEXT PRIMARY KEY, spec TEXT NOT NULL, updated_at INTEGER NOT NULL) STRICT;`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
