@@ -11,7 +11,7 @@ import { describeType } from '../core/format.js';
 import { JobRecord, type JobFunction, type JobOptions, type JobPolicy, type PendingRetry } from '../core/job.js';
 import { DEFAULT_JOB_POLICY, bool, checkOptionKeys, resolvePolicy, validateArgs, validateName } from '../core/job-options.js';
 import type { Trigger, TriggerSpec } from '../core/trigger.js';
-import type { JobExcludeInput } from '../core/exclusion.js';
+import { validateJobExclusion, type JobExcludeInput, type JobExclusion } from '../core/exclusion.js';
 import type { StoredJob } from '../stores/store.js';
 import { createTrigger } from '../triggers/create.js';
 import { noFireReason } from '../triggers/combined.js';
@@ -85,7 +85,7 @@ export class JobFactory {
   build(func: unknown, triggerSpec: unknown, id: string, opts: JobOptions, plain: boolean, method: string): JobRecord {
     const { fn, task } = this.resolveFunc(func, method);
     const policy = plain ? this.defaults : resolvePolicy(this.withExcludeZone(opts, zoneOf(triggerSpec) ?? opts.timezone), this.defaults);
-    if (policy.exclude !== null) this.checkCalendars(policy, 'options');
+    if (policy.exclude !== null) this.checkCalendars(policy.exclude, 'options.exclude');
     const args = plain ? undefined : validateArgs(opts.args);
     if (task !== null) this.tasks.checkArgs(task, args);
     const name = opts.name === undefined ? (task ?? (fn !== null && fn.name !== '' ? fn.name : id)) : validateName(opts.name);
@@ -117,12 +117,20 @@ export class JobFactory {
     return { ...opts, exclude: { ...exclude, timezone: typeof zone === 'string' ? zone : this.timezone } };
   }
 
+  /** An `exclude` for a preview of `triggerSpec`, validated as a job's (`path`: where the caller gave it). */
+  previewExclusion(exclude: unknown, triggerSpec: unknown, path = 'exclude'): JobExclusion {
+    const { exclude: filled } = this.withExcludeZone({ exclude: exclude as JobExcludeInput }, zoneOf(triggerSpec));
+    const exclusion = validateJobExclusion(filled, path);
+    this.checkCalendars(exclusion, path);
+    return exclusion;
+  }
+
   /** Every calendar a job's exclude names must exist (it would otherwise exclude nothing, silently). */
-  private checkCalendars(policy: JobPolicy, path: string): void {
-    (policy.exclude?.calendars ?? []).forEach((name, i) => {
+  private checkCalendars(exclusion: JobExclusion, path: string): void {
+    exclusion.calendars.forEach((name, i) => {
       if (!this.exclusions.has(name)) {
         throw InvalidArgumentError.field(
-          `${path}.exclude.calendars[${i}]`,
+          `${path}.calendars[${i}]`,
           `names calendar "${name}", which does not exist; create it first with putCalendar("${name}", { dates, ranges, timezone }) or PUT /api/v1/calendars/${name}.`,
         );
       }
@@ -166,7 +174,7 @@ export class JobFactory {
     if (changes.func !== undefined && changes.task !== undefined) throw InvalidArgumentError.field('changes.task', 'give either func or task, not both.');
     const zone = zoneOf(changes.trigger) ?? changes.timezone ?? zoneOf(job.trigger.toSpec());
     const policy = resolvePolicy(this.withExcludeZone(changes, zone), job.policy, 'changes');
-    if (changes.exclude !== undefined && policy.exclude !== null) this.checkCalendars(policy, 'changes');
+    if (changes.exclude !== undefined && policy.exclude !== null) this.checkCalendars(policy.exclude, 'changes.exclude');
     if (policy.maxRuns !== null && policy.maxRuns <= job.runCount && policy.maxRuns !== job.policy.maxRuns) {
       throw InvalidArgumentError.field(
         'changes.maxRuns',

@@ -24,7 +24,8 @@ import type { Explanation } from '../core/explain.js';
 import { toRun, type Run } from '../core/run.js';
 import type { DateInput, TriggerSpec } from '../core/trigger.js';
 import { isClaimingStore, isLocalStore, isReplacingStore, loadErrorOf, type JobStore, type LocalStore, type ReplacingStore } from '../stores/store.js';
-import { exclusionInfo } from '../core/exclusion.js';
+import { exclusionInfo, type JobExcludeInput } from '../core/exclusion.js';
+import { previewFires, type PreviewFire, type PreviewOptions } from '../triggers/preview.js';
 import { calendarStoreFor } from '../stores/calendars/for-store.js';
 import { Calendars, type CalendarInfo } from './calendars.js';
 import { Dispatcher } from './dispatcher.js';
@@ -539,6 +540,23 @@ export class SchedulerService {
     const exclude =
       current === null ? { skip: [...skip, new Date(at).toISOString()] } : { ...exclusionInfo(current), skip: [...skip, new Date(at).toISOString()] };
     return this.updateJob(jobId, { exclude });
+  }
+
+  /**
+   * The next fire times of a trigger (as previewFires, in this scheduler's zone and clock), each marked
+   * `excluded` when `options.exclude` (as a job's) rules it out.
+   */
+  async preview(trigger: TriggerSpec, options: PreviewOptions & { exclude?: JobExcludeInput | null } = {}): Promise<PreviewFire[]> {
+    const { exclude, ...rest } = options;
+    const fires = previewFires(trigger, { timezone: this.timezone, ...rest }, this.clock.now());
+    if (exclude === undefined || exclude === null) return fires;
+    await this.session.ready();
+    const exclusion = this.jobs.previewExclusion(exclude, trigger);
+    for (const fire of fires) {
+      const reason = this.exclusions.reason(exclusion, fire.at.getTime());
+      if (reason !== null) fire.excluded = reason;
+    }
+    return fires;
   }
 
   /** Creates or replaces an exclusion calendar (`{ dates, ranges, timezone }`), shared through the store. */

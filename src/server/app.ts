@@ -22,6 +22,7 @@ import { callerOf } from './request.js';
 import { dashboardRoutes } from './dashboard.js';
 import { createMetrics } from './metrics.js';
 import { schedulerPlugin } from './plugin.js';
+import { calendarRoutes } from './routes/calendars.js';
 import { jobRoutes } from './routes/jobs.js';
 import { metaRoutes } from './routes/meta.js';
 import { notificationRoutes } from './routes/notifications.js';
@@ -303,6 +304,7 @@ export async function buildServer(serverOptions: ServerOptions): Promise<Fastify
 
       await api.register(metaRoutes, { failOnOverdue: options.ready?.failOnOverdue === true });
       await api.register(jobRoutes);
+      await api.register(calendarRoutes);
       await api.register(notificationRoutes, { notifier });
       // No HEAD twin: a HEAD would hold a stream slot open with nothing to read.
       api.get(
