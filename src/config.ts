@@ -17,6 +17,7 @@ import type { LogLevel } from './core/logger.js';
 import type { AddJobSpec } from './scheduler/service.js';
 import type { EventStreamOptions } from './server/event-stream.js';
 import type { NotificationTargetSpec } from './notifications/targets.js';
+import type { CalendarInput } from './core/exclusion.js';
 
 /** The shell task's allow-list entry, defined with the task; named here too because the config holds it. */
 export type { ShellAllowEntry };
@@ -49,6 +50,11 @@ export interface TickworkConfig {
    * `retentionDays` (7).
    */
   notifications?: NotificationTargetSpec[];
+  /**
+   * Exclusion calendars by name: `{ dates?, ranges?, timezone? }` (see the README's Exclusions), created or
+   * replaced at every start before the jobs; calendars created through the API and not listed here stay.
+   */
+  calendars?: Record<string, CalendarInput>;
   notificationOptions?: { publicUrl?: string; checkIntervalSeconds?: number; retentionDays?: number };
   timezone?: string;
   jobDefaults?: Partial<JobPolicy>;

@@ -4,6 +4,8 @@ export type { SchedulerOptions, AddJobSpec, JobQuery, JobList, JobChanges, JobPa
 export type { JobContext, JobFunction, JobLifecycle, JobOptions, JobPolicy, RetryPolicy } from './core/job.js';
 export type { TaskOptions } from './scheduler/task-registry.js';
 export type { JobInfo, JobStatus } from './scheduler/job-info.js';
+export type { CalendarInfo } from './scheduler/calendars.js';
+export type { CalendarInput, CalendarSpec, DateRange, ExclusionReason, JobExcludeInput, JobExclusion, JobExclusionInfo } from './core/exclusion.js';
 export { HEALTH_STATES } from './core/health.js';
 export type { HealthState, JobHealth, HealthFacts } from './core/health.js';
 export { EXPLAIN_VERDICTS } from './core/explain.js';

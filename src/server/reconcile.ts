@@ -11,10 +11,25 @@ import type { JobInfo } from '../scheduler/job-info.js';
 import { createTrigger } from '../triggers/create.js';
 import { CronCompiler } from '../cron/compiler.js';
 import { InvalidTriggerError } from '../core/errors.js';
+import type { CalendarInput, JobExcludeInput } from '../core/exclusion.js';
 
 type ConfigJob = Omit<AddJobSpec, 'func'> & { id: string; task: string };
 
 const POLICY_FIELDS = ['coalesce', 'maxInstances', 'misfireGraceTime', 'jitterSeconds', 'timeoutSeconds', 'retries', 'retryLost', 'maxRuns'] as const;
+
+/**
+ * Config calendars (`calendars: { [name]: { dates, ranges, timezone } }`) are created or replaced at every
+ * start, before the jobs (which may name them); calendars created over the API and not in the config stay.
+ */
+export async function reconcileCalendars(scheduler: SchedulerService, calendars: Readonly<Record<string, CalendarInput>>, logger: Logger): Promise<void> {
+  for (const [name, spec] of Object.entries(calendars)) {
+    const { created } = await scheduler.putCalendarReporting(name, spec);
+    logger.info(
+      { event: created ? 'config_calendar_created' : 'config_calendar_updated', calendar: name },
+      `config calendar ${created ? 'created' : 'updated'}`,
+    );
+  }
+}
 
 export async function reconcileJobs(scheduler: SchedulerService, jobs: readonly ConfigJob[], logger: Logger): Promise<void> {
   for (const spec of jobs) {
@@ -46,6 +61,10 @@ function differences(existing: JobInfo, spec: ConfigJob, defaultTimezone: string
   for (const field of POLICY_FIELDS) {
     if (spec[field] !== undefined && JSON.stringify(spec[field]) !== JSON.stringify(existing[field])) changes[field] = spec[field];
   }
+  if (spec.exclude !== undefined && excludeChanged(spec.exclude, existing)) {
+    // The one-off skips set over the API are kept.
+    changes.exclude = spec.exclude === null ? null : { ...spec.exclude, skip: existing.exclude?.skip ?? [] };
+  }
   // Compare triggers in resolved form.
   const wanted = { ...spec.trigger, ...(spec.timezone === undefined || spec.trigger.type !== 'cron' ? {} : { timezone: spec.timezone }) };
   const { description: _d, ...current } = existing.trigger;
@@ -69,6 +88,17 @@ function withoutFreePhase(wanted: unknown, resolved: unknown): unknown {
     out.triggers = out.triggers.map((child: unknown, i: number) => withoutFreePhase(children[i], child));
   }
   return sortKeys(out);
+}
+
+/** Whether the configured exclude differs from the job's (calendars and dates as sets; the zone when given). */
+function excludeChanged(wanted: JobExcludeInput | null, existing: JobInfo): boolean {
+  const current = existing.exclude;
+  if (wanted === null || current === undefined) return (wanted === null) !== (current === undefined);
+  const same = (a: readonly string[] | undefined, b: readonly string[]): boolean =>
+    JSON.stringify([...new Set(a ?? [])].sort()) === JSON.stringify([...b].sort());
+  return (
+    !same(wanted.calendars, current.calendars) || !same(wanted.dates, current.dates) || (wanted.timezone !== undefined && wanted.timezone !== current.timezone)
+  );
 }
 
 /** The refusal of a date trigger already past its misfire grace (job-factory.ts). */
