@@ -376,7 +376,7 @@ export const explanationSchema = {
   type: 'object',
   required: ['verdict', 'scheduledAt', 'evidence'],
   properties: {
-    verdict: { type: 'string', enum: ['ran', 'missed', 'skipped', 'coalesced', 'lost', 'paused', 'not_scheduled', 'pending', 'pruned'] },
+    verdict: { type: 'string', enum: ['ran', 'missed', 'skipped', 'coalesced', 'lost', 'paused', 'not_scheduled', 'pending', 'pruned', 'excluded'] },
     scheduledAt: { ...nullableDateTime, description: 'The fire explained; null when no fire of the trigger is near `at`.' },
     evidence: {
       type: 'object',

@@ -111,6 +111,8 @@ describe.each(stores)('exclusions on the %s store', (_kind, makeStore) => {
     const runs = await scheduler.getRuns('hourly', { limit: 10 });
     expect(runs.filter((r) => r.outcome === 'excluded').map((r) => r.scheduledAt.getTime())).toEqual([second]);
     expect((await scheduler.getJob('hourly'))?.exclude?.skip).toEqual([]);
+    const why = await scheduler.explain('hourly', new Date(second));
+    expect(why).toMatchObject({ verdict: 'excluded', evidence: { reason: expect.stringContaining('one-off skip') } });
   });
 
   it('a coalesced catch-up does not count excluded fires, and runs none when all are excluded', async () => {
@@ -130,6 +132,18 @@ describe.each(stores)('exclusions on the %s store', (_kind, makeStore) => {
     expect(runs.filter((r) => r.outcome === 'excluded')).toHaveLength(4);
     const run = runs.find((r) => r.outcome === 'succeeded');
     expect(run?.coalesced).toBe(7);
+  });
+
+  it('the health fold ignores excluded fires: a job whose fires are all excluded is not overdue', async () => {
+    const clock = new ManualClock(START);
+    const { scheduler, ran } = make(makeStore(), clock);
+    await scheduler.start();
+    await scheduler.putCalendar('all', { ranges: [{ from: '2026-12-01', to: '2027-01-31' }] });
+    await scheduler.addIntervalJob('tick', 60, 'quiet', { exclude: { calendars: ['all'] }, overdueAfterMissedFires: 3 });
+    await clock.advance(20 * 60_000);
+    expect(ran).toEqual([]);
+    expect((await scheduler.getRuns('quiet', { limit: 50 })).filter((r) => r.outcome === 'excluded')).toHaveLength(20);
+    expect((await scheduler.getJob('quiet'))?.health.state).not.toBe('overdue');
   });
 
   it('validates: unknown calendar, bad dates, bad ranges; removing a calendar in use is refused', async () => {
