@@ -49,6 +49,7 @@ describe.each(stores)('exclusions on the %s store', (_kind, makeStore) => {
     return { scheduler, ran };
   }
 
+  // docs/semantics.md#exclusions
   it('a calendar date, a range and a job date are recorded excluded, not run; the event says so', async () => {
     const clock = new ManualClock(START);
     const { scheduler, ran } = make(makeStore(), clock);
