@@ -25,7 +25,13 @@ export class StoreSession {
 
   open(): Promise<void> {
     this.opening ??= Promise.resolve(this.store.open(this.context))
-      .then(() => this.load())
+      // The store opened but what lives with it could not be read: closed again, so the next use opens it afresh.
+      .then(() =>
+        this.load().catch(async (error: unknown) => {
+          await Promise.resolve(this.store.close()).catch(() => undefined);
+          throw error;
+        }),
+      )
       .then(
         () => {
           this.runState.storeReady = true;

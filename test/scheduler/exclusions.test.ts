@@ -6,6 +6,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import type { TickworkError } from '../../src/core/errors.js';
@@ -193,5 +194,26 @@ describe.each(stores)('exclusions on the %s store', (_kind, makeStore) => {
     // The memory store keeps the first scheduler's function on its job; SQLite's second scheduler runs its own.
     const days = [...first.ran, ...second.ran].map((ms) => new Date(ms).toISOString().slice(0, 10));
     expect(days).toEqual(['2026-12-23', '2026-12-24', '2026-12-27']);
+  });
+});
+
+describe('exclusion calendars at store open', () => {
+  it('a stored calendar that cannot be read fails the start; once it is fixed, the next start reads it', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'tw-excl-open-')), 'jobs.db');
+    const clock = new ManualClock(START);
+    const first = new SchedulerService({ store: new SqliteJobStore({ path }), clock, logger: captureLogger('error'), timezone: 'UTC' });
+    await first.start();
+    await first.putCalendar('c', { dates: ['2026-12-25'] });
+    await first.shutdown();
+    const db = new Database(path);
+    db.prepare("UPDATE calendars SET spec = 'not json' WHERE name = 'c'").run();
+    const store = new SqliteJobStore({ path });
+    const second = new SchedulerService({ store, clock, logger: captureLogger('error'), timezone: 'UTC' });
+    schedulers.push(second);
+    await expect(second.start()).rejects.toThrow();
+    db.prepare('UPDATE calendars SET spec = ? WHERE name = ?').run(JSON.stringify({ dates: ['2026-12-26'], ranges: [], timezone: 'UTC' }), 'c');
+    db.close();
+    await second.start();
+    expect(await second.getCalendar('c')).toEqual({ name: 'c', dates: ['2026-12-26'], ranges: [], timezone: 'UTC' });
   });
 });
