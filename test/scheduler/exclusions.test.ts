@@ -175,6 +175,9 @@ describe.each(stores)('exclusions on the %s store', (_kind, makeStore) => {
     await scheduler.removeCalendar('c');
     expect(await scheduler.getCalendars()).toEqual([]);
     expect((await failure(() => scheduler.removeCalendar('c'))).code).toBe('CALENDAR_NOT_FOUND');
+    const changed = await failure(() => scheduler.updateJob('user', { exclude: { calendars: ['gone'] } }));
+    expect(changed.details?.[0]?.path).toBe('changes.exclude.calendars[0]');
+    expect(() => new SchedulerService({ jobDefaults: { exclude: null } as never })).toThrow(/jobDefaults.exclude: is a per-job option/);
   });
 
   it('calendars and a job exclusion survive a restart on the same store', async () => {
