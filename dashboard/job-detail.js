@@ -135,7 +135,8 @@ export class JobDetail {
     const stale = this.fires !== null && this.fires.length > 0 && Date.parse(this.fires[0].at) <= Date.now();
     if (key === this.firesKey && !stale) return;
     try {
-      const answer = await post('schedules/preview', { trigger: triggerSpec(this.job.trigger), count: 10 });
+      const exclude = this.job.exclude;
+      const answer = await post('schedules/preview', { trigger: triggerSpec(this.job.trigger), count: 10, ...(exclude === undefined ? {} : { exclude }) });
       this.fires = answer.items;
     } catch (error) {
       this.fires = { error: error.message };
@@ -372,6 +373,9 @@ export function fireItems(items, zone) {
         h('time', { dateTime: item.at, text: formatFire(item.at, precision) }),
         other === null ? null : h('span', { class: 'muted small zone-time', text: ` (${formatInZone(item.at, other, precision)})` }),
         item.dst ? h('span', { class: `dst dst-${item.dst}`, title: DST_NOTE[item.dst] ?? '', text: `DST ${item.dst}` }) : null,
+        item.excluded
+          ? h('span', { class: 'excluded', title: 'This fire is excluded: it will be recorded excluded, not run.', text: `excluded (${item.excluded})` })
+          : null,
       ),
     ),
   );

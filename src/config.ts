@@ -19,6 +19,7 @@ import type { EventStreamOptions } from './server/event-stream.js';
 import type { NotificationTargetSpec } from './notifications/targets.js';
 import type { MetricsOptions } from './server/metrics.js';
 import type { TracingOption } from './scheduler/run-tracing.js';
+import type { CalendarInput } from './core/exclusion.js';
 
 /** The shell task's allow-list entry, defined with the task; named here too because the config holds it. */
 export type { ShellAllowEntry };
@@ -56,6 +57,11 @@ export interface TickworkConfig {
    * `retentionDays` (7).
    */
   notifications?: NotificationTargetSpec[];
+  /**
+   * Exclusion calendars by name: `{ dates?, ranges?, timezone? }` (see the README's Exclusions), created or
+   * replaced at every start before the jobs; calendars created through the API and not listed here stay.
+   */
+  calendars?: Record<string, CalendarInput>;
   notificationOptions?: { publicUrl?: string; checkIntervalSeconds?: number; retentionDays?: number };
   /**
    * Per-job Prometheus series (see the README's Metrics section): `jobLabels` is `'none'` (the default),

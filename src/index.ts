@@ -19,6 +19,8 @@ export type {
 } from './core/audit.js';
 export type { JobDefinition } from './scheduler/definitions.js';
 export type { ImportRequest, ImportResult } from './scheduler/import-jobs.js';
+export type { CalendarInfo } from './scheduler/calendars.js';
+export type { CalendarInput, CalendarSpec, DateRange, ExclusionReason, JobExcludeInput, JobExclusion, JobExclusionInfo } from './core/exclusion.js';
 export { HEALTH_STATES } from './core/health.js';
 export type { HealthState, JobHealth, HealthFacts } from './core/health.js';
 export { EXPLAIN_VERDICTS } from './core/explain.js';

@@ -5,7 +5,7 @@
  */
 
 /** Outcome of one run (one fire that was run, missed or skipped). */
-export type RunOutcome = 'running' | 'succeeded' | 'failed' | 'missed' | 'skipped' | 'lost' | 'timed_out' | 'cancelled';
+export type RunOutcome = 'running' | 'succeeded' | 'failed' | 'missed' | 'skipped' | 'lost' | 'timed_out' | 'cancelled' | 'excluded';
 
 /**
  * Told of every recorded run outcome (not `running`) synchronously, with plain values and before any
@@ -78,6 +78,7 @@ export interface SchedulerEventMap {
   job_lost: RunEvent;
   job_retry_scheduled: RetryEvent;
   job_load_error: LoadErrorEvent;
+  job_excluded: RunEvent;
 }
 
 export type SchedulerEventName = keyof SchedulerEventMap;
@@ -107,6 +108,7 @@ export const EVENT_ID = {
   job_lost: 14,
   job_retry_scheduled: 15,
   job_load_error: 16,
+  job_excluded: 17,
 } as const satisfies Record<SchedulerEventName, number>;
 
 /** Every event name, in EVENT_ID's order (used by docs, tests and the SSE layer). */

@@ -4,6 +4,7 @@
  */
 import { describeType } from './format.js';
 import { InvalidArgumentError } from './errors.js';
+import { validateJobExclusion } from './exclusion.js';
 import type { JobOptions, JobPolicy, RetryPolicy } from './job.js';
 
 /** 1-200 characters of A-Z a-z 0-9 . _ : - (so `jobId@scheduledAt` is unambiguous). */
@@ -22,6 +23,7 @@ export const DEFAULT_JOB_POLICY: JobPolicy = Object.freeze({
   expectSuccessWithinSeconds: null,
   overdueAfterMissedFires: 10,
   maxRuns: null,
+  exclude: null,
 });
 
 const POLICY_KEYS = [
@@ -35,6 +37,7 @@ const POLICY_KEYS = [
   'expectSuccessWithinSeconds',
   'overdueAfterMissedFires',
   'maxRuns',
+  'exclude',
 ] as const;
 /** The largest maxRuns: a count an int4 column holds. */
 export const MAX_RUNS_LIMIT = 1_000_000_000;
@@ -128,7 +131,8 @@ export function resolvePolicy(options: Partial<Record<(typeof POLICY_KEYS)[numbe
     (o.retryLost === undefined || o.retryLost === base.retryLost) &&
     (o.expectSuccessWithinSeconds === undefined || o.expectSuccessWithinSeconds === base.expectSuccessWithinSeconds) &&
     (o.overdueAfterMissedFires === undefined || o.overdueAfterMissedFires === base.overdueAfterMissedFires) &&
-    (o.maxRuns === undefined || o.maxRuns === base.maxRuns);
+    (o.maxRuns === undefined || o.maxRuns === base.maxRuns) &&
+    (o.exclude === undefined || o.exclude === base.exclude);
   if (same) return base;
   const policy: JobPolicy = {
     coalesce: o.coalesce === undefined ? base.coalesce : bool(o.coalesce, `${path}.coalesce`),
@@ -150,6 +154,8 @@ export function resolvePolicy(options: Partial<Record<(typeof POLICY_KEYS)[numbe
         : positiveInteger(o.overdueAfterMissedFires, `${path}.overdueAfterMissedFires`, 1_000_000),
     // A policy stored before the option existed has none: null.
     maxRuns: o.maxRuns === undefined ? (base.maxRuns ?? null) : o.maxRuns === null ? null : positiveInteger(o.maxRuns, `${path}.maxRuns`, MAX_RUNS_LIMIT),
+    // A policy stored before exclusions existed has none: null. Whether its calendars exist is the scheduler's check.
+    exclude: o.exclude === undefined ? (base.exclude ?? null) : o.exclude === null ? null : validateJobExclusion(o.exclude, `${path}.exclude`),
   };
   return Object.freeze(policy);
 }

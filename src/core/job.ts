@@ -2,6 +2,7 @@
  * The job model: what users pass (options, functions, context) and the record a store keeps.
  */
 import type { JobOwner } from './actor.js';
+import type { JobExclusion, JobExcludeInput } from './exclusion.js';
 import type { Logger } from './logger.js';
 import type { RunRecord } from './run.js';
 import type { Trigger } from './trigger.js';
@@ -63,10 +64,17 @@ export interface JobPolicy {
    * missed. After the last one the job is finished and removed once its run settles, as a date job is.
    */
   readonly maxRuns: number | null;
+  /**
+   * Fires not run (recorded `excluded`): local dates of named calendars, the job's own dates, one-off skips
+   * (default null: none). The fire path reads this one field for a job without exclusions.
+   */
+  readonly exclude: JobExclusion | null;
 }
 
 /** Options accepted by addIntervalJob/addCronJob/addDateJob/addJob; each absent field takes its default. */
-export interface JobOptions extends Partial<JobPolicy> {
+export interface JobOptions extends Partial<Omit<JobPolicy, 'exclude'>> {
+  /** Exclusions: `{ calendars?: [names], dates?: ['YYYY-MM-DD' in the job's zone] }` (see JobPolicy.exclude). */
+  exclude?: JobExcludeInput | null;
   /** A display name; default: the task name, the function's name, or the id. */
   name?: string;
   /** JSON-safe arguments passed as `ctx.args`. */

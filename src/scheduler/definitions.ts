@@ -5,6 +5,7 @@
  * an exported job imported back is `unchanged`.
  */
 import { CronCompiler } from '../cron/compiler.js';
+import type { JobExcludeInput } from '../core/exclusion.js';
 import type { RetryPolicy } from '../core/job.js';
 import { createTrigger } from '../triggers/create.js';
 import type { JobInfo } from './job-info.js';
@@ -95,6 +96,10 @@ export function definitionChanges(existing: JobInfo, spec: DefinitionSpec, defau
   for (const field of POLICY_FIELDS) {
     if (spec[field] !== undefined && JSON.stringify(spec[field]) !== JSON.stringify(existing[field])) changes[field] = spec[field];
   }
+  if (spec.exclude !== undefined && excludeChanged(spec.exclude, existing)) {
+    // The one-off skips set over the API are kept.
+    changes.exclude = spec.exclude === null ? null : { ...spec.exclude, skip: existing.exclude?.skip ?? [] };
+  }
   const wanted = { ...spec.trigger, ...(spec.timezone === undefined || spec.trigger.type !== 'cron' ? {} : { timezone: spec.timezone }) };
   const current = withoutDescriptions(existing.trigger);
   const trigger = createTrigger(wanted, { nowMs: 0, defaultTimezone, compiler: new CronCompiler(), jobId: spec.id });
@@ -119,4 +124,15 @@ function withoutFreePhase(wanted: unknown, resolved: unknown): unknown {
     out.triggers = out.triggers.map((child: unknown, i: number) => withoutFreePhase(children[i], child));
   }
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** Whether the wanted exclusions differ from the job's (calendar and date lists compared as sets). */
+function excludeChanged(wanted: JobExcludeInput | null, existing: JobInfo): boolean {
+  const current = existing.exclude;
+  if (wanted === null || current === undefined) return (wanted === null) !== (current === undefined);
+  const same = (a: readonly string[] | undefined, b: readonly string[]): boolean =>
+    JSON.stringify([...new Set(a ?? [])].sort()) === JSON.stringify([...b].sort());
+  return (
+    !same(wanted.calendars, current.calendars) || !same(wanted.dates, current.dates) || (wanted.timezone !== undefined && wanted.timezone !== current.timezone)
+  );
 }

@@ -10,13 +10,16 @@
  */
 import type { Clock } from '../core/clock.js';
 import { JobNotFoundError } from '../core/errors.js';
+import type { JobExclusion } from '../core/exclusion.js';
 import type { JobFunction, JobRecord } from '../core/job.js';
 import type { Logger } from '../core/logger.js';
 import type { RunRecord } from '../core/run.js';
+import type { DueFires } from '../core/trigger.js';
 import { loadErrorOf, type ClaimingStore, type FireClaim, type JobStore, type LocalStore } from '../stores/store.js';
 import { setDue } from './due-time.js';
 import { toErrorLog } from './error-log.js';
 import type { EventBus } from './event-bus.js';
+import type { Exclusions } from './exclusions.js';
 import { Executor, type ExecutorHooks, type Submission } from './executor.js';
 import { RunTracer, type TracingOption } from './run-tracing.js';
 import { WakeLoop, type PassResult } from './loop.js';
@@ -42,6 +45,8 @@ export interface DispatcherOptions {
   tracing: TracingOption;
   /** A job whose trigger was done was removed (by the scheduler itself): for the audit trail. */
   onFinishedRemoved?: (job: JobRecord) => void;
+  /** The named calendars and the judge of excluded fires. */
+  exclusions: Exclusions;
 }
 
 export class Dispatcher implements ExecutorHooks {
@@ -57,6 +62,7 @@ export class Dispatcher implements ExecutorHooks {
   private readonly runState: RunState;
   private readonly maxCatchUp: number;
   private readonly onFinishedRemoved: ((job: JobRecord) => void) | undefined;
+  private readonly exclusions: Exclusions;
   /** Lost runs reported while the store opened (see lostRun). */
   private lostAtOpen: RunRecord[] = [];
   /** Retries of lost runs are decided one after another. */
@@ -74,6 +80,7 @@ export class Dispatcher implements ExecutorHooks {
     this.runState = options.runState;
     this.maxCatchUp = options.maxCatchUp;
     this.onFinishedRemoved = options.onFinishedRemoved;
+    this.exclusions = options.exclusions;
     this.executor = new Executor(this.clock, this.events, this.logger, this.store, options.maxConcurrentRuns, this, new RunTracer(options.tracing));
     this.loop = new WakeLoop(this.clock, this.logger, () => this.pass(), this.claiming === null ? {} : this.claiming.loopTuning);
   }
@@ -242,17 +249,76 @@ export class Dispatcher implements ExecutorHooks {
       if (Number.isNaN(next) || next > now) {
         // On time: the common case, one fire.
         this.advance(job, next);
-        this.submitOnTime(job, first);
+        // One null check for a job without exclusions.
+        const exclude = policy.exclude;
+        if (exclude === null || !this.excludeOnTime(job, exclude, first)) this.submitOnTime(job, first);
       } else {
-        // One more than maxCatchUp, so that the last dropped fire is known for the missed record.
-        const due = job.trigger.dueFires(first, now, policy.coalesce ? 1 : this.maxCatchUp + 1);
+        const exclude = policy.exclude;
+        // One more than maxCatchUp, so that the last dropped fire is known for the missed record. With
+        // exclusions the fires are listed even when coalescing: an excluded one does not count toward the run.
+        const due = job.trigger.dueFires(first, now, policy.coalesce && exclude === null ? 1 : this.maxCatchUp + 1);
         this.advance(job, due.next ?? Number.NaN);
-        const plan = planFires(due, first, policy.coalesce, this.maxCatchUp);
+        const plan = planFires(exclude === null ? due : this.dropExcluded(job, exclude, due), first, policy.coalesce, this.maxCatchUp);
         if (plan.dropped !== null) this.recordDropped(job, plan.dropped);
         if (plan.runTimes.length > 0) this.submit(job, plan.runTimes, 1, plan.runTimes[0] as number, plan.coalesced);
       }
     }
     setDue(job);
+  }
+
+  /** An on-time fire that its exclusions rule out: recorded `excluded`, not run. True when it was excluded. */
+  private excludeOnTime(job: JobRecord, exclude: JobExclusion, scheduledAt: number): boolean {
+    const reason = this.exclusions.reason(exclude, scheduledAt);
+    if (exclude.skip.length > 0) this.dropPassedSkips(job, exclude, scheduledAt);
+    if (reason === null) return false;
+    this.recordExcluded(job, scheduledAt, reason);
+    return true;
+  }
+
+  /**
+   * The due fires of a late job without its excluded ones, each recorded `excluded`. Only the listed fires
+   * (up to maxCatchUp + 1, the latest) are judged; older ones are counted as before (missed by
+   * MAX_CATCH_UP, or into the coalesced count).
+   */
+  private dropExcluded(job: JobRecord, exclude: JobExclusion, due: DueFires): DueFires {
+    const kept: number[] = [];
+    for (const at of due.times) {
+      const reason = this.exclusions.reason(exclude, at);
+      if (reason === null) kept.push(at);
+      else this.recordExcluded(job, at, reason);
+    }
+    const last = due.times[due.times.length - 1];
+    if (exclude.skip.length > 0 && last !== undefined) this.dropPassedSkips(job, exclude, last);
+    if (kept.length === due.times.length) return due;
+    return { times: kept, total: due.total - (due.times.length - kept.length), exact: due.exact, next: due.next };
+  }
+
+  /** One-off skips at or before `passed` are done with: the job's policy keeps only the later ones (written with its next change). */
+  private dropPassedSkips(job: JobRecord, exclude: JobExclusion, passed: number): void {
+    if ((exclude.skip[0] as number) > passed) return;
+    const skip = Object.freeze(exclude.skip.filter((at) => at > passed));
+    job.policy = Object.freeze({ ...job.policy, exclude: Object.freeze({ ...exclude, skip }) });
+  }
+
+  /** The record (and event) of one excluded fire. */
+  private recordExcluded(job: JobRecord, scheduledAt: number, reason: string): void {
+    const record: RunRecord = {
+      jobId: job.id,
+      scheduledAt,
+      attempt: 1,
+      startedAt: null,
+      finishedAt: null,
+      outcome: 'excluded',
+      latenessMs: null,
+      durationMs: null,
+      error: {
+        code: 'EXCLUDED',
+        message: `the fire was excluded by ${reason === 'skip' ? 'a one-off skip (skipFire)' : reason === 'date' ? "the job's exclude.dates" : reason}; it was not run`,
+      },
+    };
+    this.store.recordRun(record, job);
+    job.lastRun = record;
+    this.executor.emitRun(record);
   }
 
   /**

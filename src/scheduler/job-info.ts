@@ -1,4 +1,5 @@
 /** The public view of a job: JobInfo, built from a store's JobRecord on read. */
+import { exclusionInfo, type JobExclusion, type JobExclusionInfo } from '../core/exclusion.js';
 import { loadErrorOf } from '../stores/store.js';
 import type { JobHealth } from '../core/health.js';
 import type { TriggerInfo } from '../core/trigger.js';
@@ -40,6 +41,8 @@ export interface JobInfo {
   maxRuns: number | null;
   /** With maxRuns: the fires that may still start (counted fires: retries and manual runs are free). */
   remainingRuns?: number;
+  /** Exclusions (see JobPolicy.exclude): calendars, local dates in `timezone`, and the one-off skips still ahead. */
+  exclude?: JobExclusionInfo;
   runningInstances: number;
   status: JobStatus;
   /** Why, when status is load_error. */
@@ -84,6 +87,7 @@ export function toJobInfo(job: JobRecord, health: JobHealth): JobInfo {
       timezone: trigger.timezone,
     };
     if (policy.maxRuns !== null) info.remainingRuns = Math.max(0, policy.maxRuns - job.runCount);
+    if (policy.exclude !== null) info.exclude = excludeInfo(policy.exclude, job.nextRunTime);
     if (job.lastRun !== null) info.lastRun = toRun(job.lastRun);
     return info;
   }
@@ -113,7 +117,15 @@ export function toJobInfo(job: JobRecord, health: JobHealth): JobInfo {
   if (trigger.type === 'cron') info.timezone = trigger.timezone;
   if (loadError !== null) info.statusReason = loadError;
   if (policy.maxRuns !== null) info.remainingRuns = Math.max(0, policy.maxRuns - job.runCount);
+  if (policy.exclude !== null) info.exclude = excludeInfo(policy.exclude, job.nextRunTime);
   if (job.lastRun !== null) info.lastRun = toRun(job.lastRun);
+  return info;
+}
+
+/** A job's exclusions as shown; skips before its next fire have passed (fires come in order) and are left out. */
+function excludeInfo(exclude: JobExclusion, nextRunTime: number | null): JobExclusionInfo {
+  const info = exclusionInfo(exclude);
+  if (nextRunTime !== null) info.skip = exclude.skip.filter((at) => at >= nextRunTime).map((at) => new Date(at).toISOString());
   return info;
 }
 

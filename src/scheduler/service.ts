@@ -24,7 +24,12 @@ import type { Explanation } from '../core/explain.js';
 import { toRun, type Run } from '../core/run.js';
 import type { DateInput, TriggerSpec } from '../core/trigger.js';
 import { isClaimingStore, isLocalStore, isReplacingStore, loadErrorOf, type JobStore, type LocalStore, type ReplacingStore } from '../stores/store.js';
+import { exclusionInfo, type JobExcludeInput } from '../core/exclusion.js';
+import { previewFires, type PreviewFire, type PreviewOptions } from '../triggers/preview.js';
+import { calendarStoreFor } from '../stores/calendars/for-store.js';
+import { Calendars, type CalendarInfo } from './calendars.js';
 import { Dispatcher } from './dispatcher.js';
+import { Exclusions } from './exclusions.js';
 import { setDue } from './due-time.js';
 import { EventBus } from './event-bus.js';
 import { explainFire, parseExplainAt } from './explain.js';
@@ -80,6 +85,8 @@ export class SchedulerService {
   private readonly session: StoreSession;
   private readonly health: HealthReader;
   private readonly audit: AuditTrail;
+  private readonly exclusions = new Exclusions(this.cron);
+  private readonly calendars: Calendars;
 
   constructor(options: SchedulerOptions = {}) {
     const resolved = resolveOptions(options, this.cron);
@@ -102,6 +109,7 @@ export class SchedulerService {
       defaults: resolved.defaults,
       persistent: store.persistent,
       events: this.events,
+      exclusions: this.exclusions,
     });
     const dispatcher = new Dispatcher({
       store,
@@ -115,8 +123,16 @@ export class SchedulerService {
       maxCatchUp: resolved.maxCatchUp,
       tracing: resolved.tracing,
       onFinishedRemoved: (job) => void this.audit.record('job.removed', SCHEDULER_ACTOR, job.id, auditJob(job), null),
+      exclusions: this.exclusions,
     });
     this.audit = new AuditTrail(store, this.clock, logger);
+    const calendars = new Calendars(
+      calendarStoreFor(store, () => this.clock.now()),
+      this.exclusions,
+      this.timezone,
+      logger,
+    );
+    this.calendars = calendars;
     this.jobs = jobs;
     this.health = new HealthReader(store, this.clock, () => this.isPaused);
     this.dispatcher = dispatcher;
@@ -134,6 +150,7 @@ export class SchedulerService {
         onLoadError: (jobId, reason) => jobs.loadError(jobId, reason),
       },
       () => dispatcher.storeOpened(),
+      () => calendars.load(),
     );
   }
 
@@ -588,6 +605,72 @@ export class SchedulerService {
     return this.dispatcher.executor.cancel(jobId, 'cancelRun was called');
   }
 
+  /**
+   * Skips one upcoming fire of a job (a one-off exclusion): `scheduledAt` must be a future fire time of its
+   * trigger. The fire is recorded `excluded` when it comes, and the skip is then dropped.
+   */
+  async skipFire(jobId: string, scheduledAt: DateInput): Promise<JobInfo> {
+    const job = await this.requireJob(jobId);
+    const at = parseInstant(scheduledAt, 'scheduledAt');
+    const now = this.clock.now();
+    if (!(at > now) || job.trigger.nextTime(at - 1) !== at) {
+      const next = job.trigger.nextTime(now);
+      throw InvalidArgumentError.field(
+        'scheduledAt',
+        `${new Date(at).toISOString()} is not a future fire time of job "${jobId}"; give one of its upcoming fires (see its preview)${Number.isNaN(next) ? ', but it has none' : `, e.g. its next: ${new Date(next).toISOString()}`}.`,
+      );
+    }
+    const current = job.policy.exclude;
+    const skip = current === null ? [] : current.skip.filter((ms) => ms > now).map((ms) => new Date(ms).toISOString());
+    const exclude =
+      current === null ? { skip: [...skip, new Date(at).toISOString()] } : { ...exclusionInfo(current), skip: [...skip, new Date(at).toISOString()] };
+    return this.updateJob(jobId, { exclude });
+  }
+
+  /**
+   * The next fire times of a trigger (as previewFires, in this scheduler's zone and clock), each marked
+   * `excluded` when `options.exclude` (as a job's) rules it out.
+   */
+  async preview(trigger: TriggerSpec, options: PreviewOptions & { exclude?: JobExcludeInput | null } = {}): Promise<PreviewFire[]> {
+    const { exclude, ...rest } = options;
+    const fires = previewFires(trigger, { timezone: this.timezone, ...rest }, this.clock.now());
+    if (exclude === undefined || exclude === null) return fires;
+    await this.session.ready();
+    const exclusion = this.jobs.previewExclusion(exclude, trigger);
+    for (const fire of fires) {
+      const reason = this.exclusions.reason(exclusion, fire.at.getTime());
+      if (reason !== null) fire.excluded = reason;
+    }
+    return fires;
+  }
+
+  /** Creates or replaces an exclusion calendar (`{ dates, ranges, timezone }`), shared through the store. */
+  async putCalendar(name: string, spec: { dates?: string[]; ranges?: { from: string; to: string }[]; timezone?: string }): Promise<CalendarInfo> {
+    return (await this.putCalendarReporting(name, spec)).calendar;
+  }
+
+  /** putCalendar, also saying whether the calendar was created (the HTTP API answers 201 then). */
+  async putCalendarReporting(name: string, spec: unknown): Promise<{ calendar: CalendarInfo; created: boolean }> {
+    await this.session.ready();
+    return this.calendars.put(name, spec);
+  }
+
+  async getCalendar(name: string): Promise<CalendarInfo | undefined> {
+    await this.session.ready();
+    return this.calendars.get(name);
+  }
+
+  async getCalendars(): Promise<CalendarInfo[]> {
+    await this.session.ready();
+    return this.calendars.list();
+  }
+
+  /** Removes a calendar; refused (CALENDAR_IN_USE) while a job names it, CALENDAR_NOT_FOUND when there is none. */
+  async removeCalendar(name: string): Promise<void> {
+    await this.session.ready();
+    await this.calendars.remove(name, await this.store.list());
+  }
+
   private async requireJob(jobId: string): Promise<JobRecord> {
     validateJobId(jobId);
     await this.session.ready();
@@ -628,4 +711,12 @@ export class SchedulerService {
     await this.session.ready();
     return this.audit.page(query);
   }
+}
+
+/** An instant from a Date or an ISO 8601 string, as epoch ms; INVALID_ARGUMENT naming `path` otherwise. */
+function parseInstant(value: unknown, path: string): number {
+  const ms = value instanceof Date ? value.getTime() : typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value) ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(ms))
+    throw InvalidArgumentError.field(path, `must be a Date or an ISO 8601 instant such as "2026-12-25T09:00:00Z", got ${describeType(value)}.`);
+  return ms;
 }

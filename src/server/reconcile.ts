@@ -12,6 +12,7 @@ import type { MutationContext } from '../core/actor.js';
 import type { AddJobSpec, SchedulerService } from '../scheduler/service.js';
 import { definitionChanges } from '../scheduler/definitions.js';
 import { InvalidTriggerError } from '../core/errors.js';
+import type { CalendarInput } from '../core/exclusion.js';
 
 type ConfigJob = Omit<AddJobSpec, 'func'> & { id: string; task: string };
 
@@ -21,6 +22,20 @@ export interface ReconcileOptions {
 }
 
 const CONFIG: MutationContext = Object.freeze({ actor: Object.freeze({ by: 'config' as const }) });
+
+/**
+ * Config calendars (`calendars: { [name]: { dates, ranges, timezone } }`) are created or replaced at every
+ * start, before the jobs (which may name them); calendars created over the API and not in the config stay.
+ */
+export async function reconcileCalendars(scheduler: SchedulerService, calendars: Readonly<Record<string, CalendarInput>>, logger: Logger): Promise<void> {
+  for (const [name, spec] of Object.entries(calendars)) {
+    const { created } = await scheduler.putCalendarReporting(name, spec);
+    logger.info(
+      { event: created ? 'config_calendar_created' : 'config_calendar_updated', calendar: name },
+      `config calendar ${created ? 'created' : 'updated'}`,
+    );
+  }
+}
 
 export async function reconcileJobs(scheduler: SchedulerService, jobs: readonly ConfigJob[], logger: Logger, options: ReconcileOptions = {}): Promise<void> {
   for (const spec of jobs) {

@@ -53,7 +53,7 @@ export const runSchema = {
     attempt: { type: 'integer', minimum: 1 },
     startedAt: nullableDateTime,
     finishedAt: nullableDateTime,
-    outcome: { type: 'string', enum: ['running', 'succeeded', 'failed', 'missed', 'skipped', 'lost', 'timed_out', 'cancelled'] },
+    outcome: { type: 'string', enum: ['running', 'succeeded', 'failed', 'missed', 'skipped', 'lost', 'timed_out', 'cancelled', 'excluded'] },
     latenessMs: nullableNumber,
     durationMs: nullableNumber,
     error: {
@@ -188,6 +188,18 @@ export const jobInfoSchema = {
     overdueAfterMissedFires: { type: 'integer', description: 'Health: overdue after this many fires in a row that did not start.' },
     maxRuns: { type: ['integer', 'null'], description: 'Fires that may start in all; null: no limit.' },
     remainingRuns: { type: 'integer', description: 'With maxRuns: the fires that may still start.' },
+    exclude: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['calendars', 'dates', 'timezone', 'skip'],
+      description: 'Exclusions, when the job has any: fires they rule out are recorded excluded, not run.',
+      properties: {
+        calendars: { type: 'array', items: { type: 'string' } },
+        dates: { type: 'array', items: { type: 'string' }, description: 'Local dates (YYYY-MM-DD) in timezone.' },
+        timezone: { type: 'string' },
+        skip: { type: 'array', items: dateTime, description: 'One-off skips still ahead.' },
+      },
+    },
     runningInstances: { type: 'integer' },
     status: { type: 'string', enum: ['ok', 'task_not_registered', 'load_error'] },
     statusReason: { type: 'string', description: 'Why the stored job cannot be loaded, when status is load_error.' },
@@ -329,10 +341,35 @@ export const previewSchema = {
         properties: {
           at: dateTime,
           dst: { type: 'string', enum: ['shifted', 'repeated'], description: 'A DST rule moved this fire: out of a spring gap, or a second occurrence.' },
+          excluded: { type: 'string', description: 'With exclude: why this fire would not run: "calendar <name>", "date" or "skip".' },
         },
       },
     },
   },
+} as const;
+
+/** An exclusion calendar. */
+export const calendarSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'dates', 'ranges', 'timezone'],
+  properties: {
+    name: { type: 'string' },
+    dates: { type: 'array', items: { type: 'string' }, description: 'Excluded local dates, YYYY-MM-DD.' },
+    ranges: {
+      type: 'array',
+      items: { type: 'object', additionalProperties: false, required: ['from', 'to'], properties: { from: { type: 'string' }, to: { type: 'string' } } },
+      description: 'Excluded inclusive ranges of local dates.',
+    },
+    timezone: { type: 'string' },
+  },
+} as const;
+
+export const calendarListSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['items'],
+  properties: { items: { type: 'array', items: calendarSchema } },
 } as const;
 
 const fireTimeSchema = {
@@ -346,7 +383,7 @@ export const explanationSchema = {
   type: 'object',
   required: ['verdict', 'scheduledAt', 'evidence'],
   properties: {
-    verdict: { type: 'string', enum: ['ran', 'missed', 'skipped', 'coalesced', 'lost', 'paused', 'not_scheduled', 'pending', 'pruned'] },
+    verdict: { type: 'string', enum: ['ran', 'missed', 'skipped', 'coalesced', 'lost', 'paused', 'not_scheduled', 'pending', 'pruned', 'excluded'] },
     scheduledAt: { ...nullableDateTime, description: 'The fire explained; null when no fire of the trigger is near `at`.' },
     evidence: {
       type: 'object',

@@ -14,7 +14,7 @@ import { WIDTH, type RunSlab } from './run-slab.js';
 import type { HealthVisitor } from './health-facts.js';
 import type { RunQuery } from './store.js';
 
-const OUTCOMES: readonly RunOutcome[] = ['running', 'succeeded', 'failed', 'missed', 'skipped', 'lost', 'timed_out', 'cancelled'];
+const OUTCOMES: readonly RunOutcome[] = ['running', 'succeeded', 'failed', 'missed', 'skipped', 'lost', 'timed_out', 'cancelled', 'excluded'];
 
 /** An outcome's index in OUTCOMES; the common one first, without the Map lookup it was (2 % of a fire). */
 function outcomeCode(outcome: RunOutcome): number {

@@ -5,7 +5,7 @@ import { InvalidArgumentError, JobNotFoundError } from '../../core/errors.js';
 import type { AddJobSpec } from '../../scheduler/service.js';
 import type { HealthState } from '../../core/health.js';
 import type { JobSort, JobState } from '../../stores/job-order.js';
-import { createJobBody, explainQuery, jobParams, listJobsQuery, listRunsQuery, patchJobBody } from '../schemas.js';
+import { createJobBody, explainQuery, jobParams, listJobsQuery, listRunsQuery, patchJobBody, skipBody } from '../schemas.js';
 import { cancelledSchema, explanationSchema, jobInfoSchema, jobPageSchema, removedSchema, runPageSchema } from '../response-schemas.js';
 import { errorResponses } from '../openapi.js';
 import { actorFor, callerOf, parseLimit } from '../request.js';
@@ -146,6 +146,22 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
     '/jobs/:id/cancel',
     { schema: { tags: ['jobs'], summary: "Cancel a job's running runs", params: jobParams, response: { 200: cancelledSchema, ...errorResponses(404) } } },
     async (request) => ({ cancelled: await scheduler.cancelRun(request.params.id) }),
+  );
+
+  app.post<{ Params: IdParams; Body: { scheduledAt: string } }>(
+    '/jobs/:id/skip',
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: 'Skip one upcoming fire',
+        description:
+          'A one-off exclusion: the fire at scheduledAt (a future fire time of the job, else 400) is recorded excluded instead of run. Shown in exclude.skip until it passes.',
+        params: jobParams,
+        body: skipBody,
+        response: { 200: jobInfoSchema, ...errorResponses(404) },
+      },
+    },
+    async (request) => scheduler.skipFire(request.params.id, request.body.scheduledAt),
   );
 
   app.get<{ Params: IdParams; Querystring: { limit?: string; cursor?: string } }>(

@@ -1,6 +1,6 @@
 /** Health, readiness, identity, scheduler state and control, tasks, schedule preview. */
 import type { FastifyInstance } from 'fastify';
-import { previewFires } from '../../triggers/preview.js';
+import type { JobExcludeInput } from '../../core/exclusion.js';
 import type { TriggerSpec } from '../../core/trigger.js';
 import { previewBody } from '../schemas.js';
 import { healthSchema, notReadySchema, previewSchema, readySchema, schedulerStatusSchema, taskListSchema, whoamiSchema } from '../response-schemas.js';
@@ -92,25 +92,27 @@ export async function metaRoutes(app: FastifyInstance, options: ReadyOptions): P
   );
 
   // A read (it changes nothing), so monitor keys may call it; still a POST with a JSON body.
-  app.post<{ Body: { trigger: TriggerSpec; count?: number; from?: string; jobId?: string } }>(
+  app.post<{ Body: { trigger: TriggerSpec; count?: number; from?: string; jobId?: string; exclude?: JobExcludeInput | null } }>(
     '/schedules/preview',
     {
       config: { access: 'read' },
       schema: { tags: ['meta'], summary: 'Next fire times of a trigger, with DST marks', body: previewBody, response: { 200: previewSchema } },
     },
     async (request) => {
-      const { trigger, count, from, jobId } = request.body;
-      const fires = previewFires(
-        trigger,
-        {
-          timezone: scheduler.defaultTimezone,
-          ...(count === undefined ? {} : { count }),
-          ...(from === undefined ? {} : { from }),
-          ...(jobId === undefined ? {} : { jobId }),
-        },
-        scheduler.now(),
-      );
-      return { items: fires.map((f) => (f.dst === undefined ? { at: f.at.toISOString() } : { at: f.at.toISOString(), dst: f.dst })) };
+      const { trigger, count, from, jobId, exclude } = request.body;
+      const fires = await scheduler.preview(trigger, {
+        ...(count === undefined ? {} : { count }),
+        ...(from === undefined ? {} : { from }),
+        ...(jobId === undefined ? {} : { jobId }),
+        ...(exclude === undefined ? {} : { exclude }),
+      });
+      return {
+        items: fires.map((f) => ({
+          at: f.at.toISOString(),
+          ...(f.dst === undefined ? {} : { dst: f.dst }),
+          ...(f.excluded === undefined ? {} : { excluded: f.excluded }),
+        })),
+      };
     },
   );
 }

@@ -162,6 +162,12 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX audit_by_at ON {schema}.audit (at);
     `,
   },
+  {
+    version: 8,
+    // Exclusion calendars (src/stores/calendars/), shared by every node; a change is announced with a
+    // NOTIFY 'calendars' on the schema's channel.
+    sql: `CREATE TABLE {schema}.calendars (name text PRIMARY KEY, spec jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());`,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;

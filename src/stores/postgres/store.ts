@@ -126,6 +126,17 @@ export class PostgresJobStore implements JobStore {
     return { pool: this.session.db, s: this.session.s };
   }
 
+  /** The NOTIFY channel every node of this schema LISTENs on (see PgListener). */
+  get notifyChannel(): string {
+    return this.session.channel;
+  }
+
+  /**
+   * Called when a node announced a change to the exclusion calendars (a NOTIFY `calendars`), and after the
+   * LISTEN connection came back (notifications sent meanwhile are gone): the calendars are read again.
+   */
+  onCalendarsChanged: (() => void) | null = null;
+
   /**
    * Whole milliseconds: fire times derive from it (an interval's grid starts at "now"), and every node
    * must compute the very same instants from the stored, millisecond-precise definition.
@@ -186,6 +197,10 @@ export class PostgresJobStore implements JobStore {
         channel,
         context.logger,
         (payload) => {
+          if (payload === 'calendars') {
+            this.onCalendarsChanged?.();
+            return;
+          }
           if (payload.startsWith('changed:')) {
             const rest = payload.slice('changed:'.length);
             const colon = rest.indexOf(':');
@@ -195,7 +210,10 @@ export class PostgresJobStore implements JobStore {
           const at = Number(payload);
           if (Number.isFinite(at)) context.wake(at);
         },
-        () => context.wake(Number.NEGATIVE_INFINITY),
+        () => {
+          this.onCalendarsChanged?.();
+          context.wake(Number.NEGATIVE_INFINITY);
+        },
       );
       await listener.start();
       this.session.pool = pool;

@@ -119,6 +119,11 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_by_at ON audit (at);
     `,
   },
+  {
+    version: 6,
+    // Exclusion calendars (src/stores/calendars/): name -> spec as JSON.
+    sql: `CREATE TABLE calendars (name TEXT PRIMARY KEY, spec TEXT NOT NULL, updated_at INTEGER NOT NULL) STRICT;`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
