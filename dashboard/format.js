@@ -103,4 +103,6 @@ export const OUTCOME_LABEL = {
   lost: 'lost',
   timed_out: 'timed out',
   cancelled: 'cancelled',
+  excluded: 'excluded',
+  paused: 'paused',
 };

@@ -6,6 +6,7 @@ import { runChart } from './chart.js';
 import { fill, h } from './dom.js';
 import { deliveriesTable } from './deliveries.js';
 import { ExplainView } from './explain.js';
+import { AUDIT_SHOWN, auditList } from './audit.js';
 import { healthBlock } from './health.js';
 import { formatCountdown, formatDuration, formatFire, formatInZone, formatInstant, precisionOf } from './format.js';
 import { outcomeBadge, stateBadges } from './jobs-table.js';
@@ -26,6 +27,8 @@ export class JobDetail {
     this.id = null;
     this.job = null;
     this.runs = [];
+    /** The job's newest audit entries; null when the server has no audit trail. */
+    this.audit = null;
     this.runsCursor = null;
     this.deliveries = [];
     this.fires = null;
@@ -48,6 +51,7 @@ export class JobDetail {
     this.job = null;
     this.runs = [];
     this.deliveries = [];
+    this.audit = null;
     this.fires = null;
     this.firesKey = null;
     fill(this.dialog, h('p', { class: 'muted', text: `Loading ${id}…` }));
@@ -88,14 +92,25 @@ export class JobDetail {
     let job;
     let runs;
     let deliveries;
+    let audit;
     try {
-      [job, runs, deliveries] = await Promise.all([get(jobPath(id)), get(`${jobPath(id)}/runs?limit=${limit}`), this.loadDeliveries(id)]);
+      [job, runs, deliveries, audit] = await Promise.all([
+        get(jobPath(id)),
+        get(`${jobPath(id)}/runs?limit=${limit}`),
+        this.loadDeliveries(id),
+        // A server without the audit trail (older) answers 404: the list is left out.
+        get(`audit?jobId=${encodeURIComponent(id)}&limit=${AUDIT_SHOWN}`).then(
+          (page) => page.items,
+          () => null,
+        ),
+      ]);
     } catch (error) {
       if (error.code === 'JOB_NOT_FOUND') return this.removed(id);
       throw error;
     }
     if (this.id !== id) return;
     this.job = job;
+    this.audit = audit;
     this.runs = runs.items;
     this.runsCursor = runs.nextCursor;
     this.deliveries = deliveries;
@@ -120,7 +135,8 @@ export class JobDetail {
     const stale = this.fires !== null && this.fires.length > 0 && Date.parse(this.fires[0].at) <= Date.now();
     if (key === this.firesKey && !stale) return;
     try {
-      const answer = await post('schedules/preview', { trigger: triggerSpec(this.job.trigger), count: 10 });
+      const exclude = this.job.exclude;
+      const answer = await post('schedules/preview', { trigger: triggerSpec(this.job.trigger), count: 10, ...(exclude === undefined ? {} : { exclude }) });
       this.fires = answer.items;
     } catch (error) {
       this.fires = { error: error.message };
@@ -170,6 +186,7 @@ export class JobDetail {
       this.properties(job),
       healthBlock(job.health),
       this.explainView.for(job.id),
+      auditList(this.audit),
       h(
         'div',
         { class: 'detail-columns' },
@@ -356,6 +373,9 @@ export function fireItems(items, zone) {
         h('time', { dateTime: item.at, text: formatFire(item.at, precision) }),
         other === null ? null : h('span', { class: 'muted small zone-time', text: ` (${formatInZone(item.at, other, precision)})` }),
         item.dst ? h('span', { class: `dst dst-${item.dst}`, title: DST_NOTE[item.dst] ?? '', text: `DST ${item.dst}` }) : null,
+        item.excluded
+          ? h('span', { class: 'excluded', title: 'This fire is excluded: it will be recorded excluded, not run.', text: `excluded (${item.excluded})` })
+          : null,
       ),
     ),
   );

@@ -221,6 +221,16 @@ export class JobForm {
             input('maxRuns', { type: 'number', min: '1', step: '1', placeholder: 'no limit' }),
             job?.remainingRuns === undefined ? 'Fires that may start; then the job is removed.' : `${job.remainingRuns} left.`,
           ),
+          field(
+            'Exclude calendars',
+            input('excludeCalendars', { autocomplete: 'off', placeholder: 'holidays, shutdown' }),
+            'Named calendars (comma-separated): fires on their dates are recorded excluded, not run.',
+          ),
+          field(
+            'Exclude dates',
+            input('excludeDates', { autocomplete: 'off', placeholder: '2026-12-25, 2027-01-01' }),
+            "Local dates (YYYY-MM-DD, in the job's zone) on which it does not run.",
+          ),
           h('label', { class: 'check' }, input('coalesce', { type: 'checkbox', checked: true }), ' Coalesce a backlog into one run'),
           job === null ? h('label', { class: 'check' }, input('paused', { type: 'checkbox' }), ' Start paused') : null,
         ),
@@ -250,7 +260,8 @@ export class JobForm {
       this.el('preset').value = CRON_PRESETS.some((p) => p.value === text) ? text : '';
       this.el('presetTime').closest('.field').hidden = true;
     }
-    if (event.target.closest('.schedule-builder') !== null || event.target.name === 'id') this.schedulePreview();
+    const schedule = event.target.closest('.schedule-builder') !== null || ['id', 'excludeCalendars', 'excludeDates'].includes(event.target.name);
+    if (schedule) this.schedulePreview();
   }
 
   el(name) {
@@ -275,6 +286,10 @@ export class JobForm {
       return;
     }
     set('name', job.name === job.task ? '' : job.name);
+    if (job.exclude !== undefined) {
+      set('excludeCalendars', job.exclude.calendars.join(', '));
+      set('excludeDates', job.exclude.dates.join(', '));
+    }
     set('task', job.task);
     if (job.args !== undefined) set('args', JSON.stringify(job.args, null, 2));
     const t = job.trigger;
@@ -373,7 +388,8 @@ export class JobForm {
       // Cron's H is hashed from the job id: such an expression is previewed for the job's id (or the one
       // typed for a new job); without one the server says to give it.
       const jobId = trigger.type === 'cron' && USES_HASH.test(trigger.expression) ? (this.job?.id ?? this.value('id')) : '';
-      const answer = await post('schedules/preview', { trigger, count: 10, ...(jobId === '' ? {} : { jobId }) });
+      const exclude = this.exclude();
+      const answer = await post('schedules/preview', { trigger, count: 10, ...(jobId === '' ? {} : { jobId }), ...(exclude === undefined ? {} : { exclude }) });
       if (seq !== this.previewSeq) return;
       status.className = 'preview-status';
       status.textContent = answer.items.length === 0 ? 'No fire times ahead.' : `Next ${answer.items.length} fire times:`;
@@ -384,6 +400,18 @@ export class JobForm {
       status.textContent = error.message;
       fill(list);
     }
+  }
+
+  /** The exclude fields as the API takes them, or undefined when both are empty. */
+  exclude() {
+    const list = (name) =>
+      this.value(name)
+        .split(',')
+        .map((x) => x.trim())
+        .filter((x) => x !== '');
+    const calendars = list('excludeCalendars');
+    const dates = list('excludeDates');
+    return calendars.length === 0 && dates.length === 0 ? undefined : { calendars, dates };
   }
 
   /** The job fields; throws a message for args that are not JSON. */
@@ -414,6 +442,8 @@ export class JobForm {
     out.coalesce = this.el('coalesce').checked;
     // Empty: no limit (an edit that empties it lifts the limit, see changes()).
     if (num('maxRuns') !== undefined) out.maxRuns = num('maxRuns');
+    const exclude = this.exclude();
+    if (exclude !== undefined) out.exclude = exclude;
     return out;
   }
 
@@ -424,12 +454,17 @@ export class JobForm {
     for (const [key, value] of Object.entries(fields)) {
       if (key === 'trigger') {
         if (!sameTrigger(value, job.trigger)) out.trigger = value;
+      } else if (key === 'exclude') {
+        // Compared on what the form edits; the one-off skips set elsewhere are kept.
+        const before = job.exclude ?? { calendars: [], dates: [], skip: [] };
+        if (JSON.stringify([value.calendars, value.dates]) !== JSON.stringify([before.calendars, before.dates])) out.exclude = { ...value, skip: before.skip };
       } else if (JSON.stringify(value) !== JSON.stringify(job[key])) out[key] = value;
     }
     if (fields.name === undefined && job.name !== job.task && fields.task === job.task) out.name = job.task;
     if (job.retries && fields.retries === undefined) out.retries = null;
     if (job.timeoutSeconds !== null && fields.timeoutSeconds === undefined) out.timeoutSeconds = null;
     if (job.maxRuns !== null && job.maxRuns !== undefined && fields.maxRuns === undefined) out.maxRuns = null;
+    if (job.exclude !== undefined && fields.exclude === undefined) out.exclude = job.exclude.skip.length === 0 ? null : { skip: job.exclude.skip };
     return out;
   }
 

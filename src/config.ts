@@ -19,6 +19,7 @@ import type { EventStreamOptions } from './server/event-stream.js';
 import type { NotificationTargetSpec } from './notifications/targets.js';
 import type { MetricsOptions } from './server/metrics.js';
 import type { TracingOption } from './scheduler/run-tracing.js';
+import type { CalendarInput } from './core/exclusion.js';
 
 /** The shell task's allow-list entry, defined with the task; named here too because the config holds it. */
 export type { ShellAllowEntry };
@@ -29,6 +30,11 @@ export interface TickworkConfig {
   tasks?: Record<string, JobFunction>;
   /** Jobs reconciled by id at every start (created if missing, updated if changed, else left alone). */
   jobs?: (Omit<AddJobSpec, 'func'> & { id: string; task: string })[];
+  /**
+   * Remove, at start, the jobs this config created (owner `config`) that `jobs` no longer lists (default
+   * false: they are kept). Jobs created through the API or the library are never removed by it.
+   */
+  prune?: boolean;
   adminKeys?: string[];
   monitorKeys?: string[];
   /**
@@ -51,6 +57,11 @@ export interface TickworkConfig {
    * `retentionDays` (7).
    */
   notifications?: NotificationTargetSpec[];
+  /**
+   * Exclusion calendars by name: `{ dates?, ranges?, timezone? }` (see the README's Exclusions), created or
+   * replaced at every start before the jobs; calendars created through the API and not listed here stay.
+   */
+  calendars?: Record<string, CalendarInput>;
   notificationOptions?: { publicUrl?: string; checkIntervalSeconds?: number; retentionDays?: number };
   /**
    * Per-job Prometheus series (see the README's Metrics section): `jobLabels` is `'none'` (the default),
@@ -118,6 +129,9 @@ export async function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]
   }
   const shutdownTimeoutSeconds = Number(env.TICKWORK_SHUTDOWN_TIMEOUT ?? module.shutdownTimeoutSeconds ?? 30);
   if (!(shutdownTimeoutSeconds >= 0)) throw InvalidArgumentError.field('TICKWORK_SHUTDOWN_TIMEOUT', 'must be a non-negative number of seconds.');
+  if (module.prune !== undefined && typeof module.prune !== 'boolean') {
+    throw InvalidArgumentError.field('config.prune', `must be true or false (remove config jobs no longer listed), got ${typeof module.prune}.`);
+  }
   const logLevel = (env.LOG_LEVEL ?? 'info') as LogLevel;
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) throw InvalidArgumentError.field('LOG_LEVEL', 'must be debug, info, warn or error.');
   return {

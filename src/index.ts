@@ -4,10 +4,27 @@ export type { SchedulerOptions, AddJobSpec, JobQuery, JobList, JobChanges, JobPa
 export type { JobContext, JobFunction, JobLifecycle, JobOptions, JobPolicy, RetryPolicy } from './core/job.js';
 export type { TaskOptions } from './scheduler/task-registry.js';
 export type { JobInfo, JobStatus } from './scheduler/job-info.js';
+export type { Actor, ApiActor, SystemActor, JobOwner, MutationContext } from './core/actor.js';
+export type {
+  AuditAction,
+  AuditAppend,
+  AuditEntry,
+  AuditJob,
+  AuditLog,
+  AuditPage,
+  AuditPageQuery,
+  AuditQuery,
+  AuditRecord,
+  AuditSubject,
+} from './core/audit.js';
+export type { JobDefinition } from './scheduler/definitions.js';
+export type { ImportRequest, ImportResult } from './scheduler/import-jobs.js';
+export type { CalendarInfo } from './scheduler/calendars.js';
+export type { CalendarInput, CalendarSpec, DateRange, ExclusionReason, JobExcludeInput, JobExclusion, JobExclusionInfo } from './core/exclusion.js';
 export { HEALTH_STATES } from './core/health.js';
 export type { HealthState, JobHealth, HealthFacts } from './core/health.js';
 export { CATCH_UPS, MAX_PAUSE_NOTE_LENGTH } from './core/pause.js';
-export type { Actor, CatchUp, PauseInfo, PauseOptions, ResumeOptions } from './core/pause.js';
+export type { CatchUp, PauseInfo, PauseOptions, ResumeOptions } from './core/pause.js';
 export { EXPLAIN_VERDICTS } from './core/explain.js';
 export type { Explanation, ExplainEvidence, ExplainPause, ExplainVerdict, FireTime } from './core/explain.js';
 export { RUN_ATTRIBUTES, RUN_SPAN_NAME, TRACER_NAME, type TracingOption } from './scheduler/run-tracing.js';

@@ -64,6 +64,7 @@ const ALL_EVENTS: SchedulerEventName[] = [
   'job_lost',
   'job_retry_scheduled',
   'job_load_error',
+  'job_excluded',
 ];
 
 /**

@@ -9,7 +9,7 @@ import { isLoopbackBind, loadConfig, type ServerConfig } from '../config.js';
 import { SchedulerService } from '../scheduler/service.js';
 import { createStore, redactStoreSpec } from '../stores/create.js';
 import { registerBuiltInTasks } from '../tasks/index.js';
-import { reconcileJobs } from '../server/reconcile.js';
+import { reconcileCalendars, reconcileJobs } from '../server/reconcile.js';
 import { TickworkError } from '../core/errors.js';
 
 async function serve(config: ServerConfig): Promise<void> {
@@ -47,7 +47,10 @@ async function serve(config: ServerConfig): Promise<void> {
     ...(module.ready === undefined ? {} : { ready: module.ready }),
     ...(module.metrics === undefined ? {} : { metrics: module.metrics }),
     notifications: { ...module.notificationOptions, store, ...(module.notifications === undefined ? {} : { targets: module.notifications }) },
-    beforeStart: async () => reconcileJobs(scheduler, module.jobs ?? [], logger),
+    beforeStart: async () => {
+      await reconcileCalendars(scheduler, module.calendars ?? {}, logger);
+      await reconcileJobs(scheduler, module.jobs ?? [], logger, { prune: module.prune === true });
+    },
   });
 
   let closing = false;

@@ -19,8 +19,10 @@ export const ERROR_STATUS = {
   FORBIDDEN: 403,
   JOB_NOT_FOUND: 404,
   NOTIFICATION_TARGET_NOT_FOUND: 404,
+  CALENDAR_NOT_FOUND: 404,
   ROUTE_NOT_FOUND: 404,
   CONFLICTING_ID: 409,
+  CALENDAR_IN_USE: 409,
   MAX_INSTANCES_REACHED: 409,
   SCHEDULER_ALREADY_RUNNING: 409,
   PAYLOAD_TOO_LARGE: 413,
@@ -93,6 +95,29 @@ export class NotificationTargetNotFoundError extends TickworkError {
   constructor(targetId: string) {
     super('NOTIFICATION_TARGET_NOT_FOUND', `No notification target with id "${targetId}" exists; list them with GET /api/v1/notifications/targets.`);
     this.targetId = targetId;
+  }
+}
+
+/** No exclusion calendar with that name. */
+export class CalendarNotFoundError extends TickworkError {
+  readonly calendar: string;
+  constructor(name: string) {
+    super('CALENDAR_NOT_FOUND', `No calendar named "${name}" exists; list them with getCalendars() or GET /api/v1/calendars.`);
+    this.calendar = name;
+  }
+}
+
+/** A calendar that jobs name cannot be removed: they would silently stop excluding its dates. */
+export class CalendarInUseError extends TickworkError {
+  readonly calendar: string;
+  constructor(name: string, jobIds: readonly string[]) {
+    const shown =
+      jobIds
+        .slice(0, 5)
+        .map((id) => `"${id}"`)
+        .join(', ') + (jobIds.length > 5 ? ` and ${jobIds.length - 5} more` : '');
+    super('CALENDAR_IN_USE', `Calendar "${name}" is named by job(s) ${shown} in exclude.calendars; change or remove those jobs first, then remove it.`);
+    this.calendar = name;
   }
 }
 

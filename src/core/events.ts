@@ -5,10 +5,10 @@
  */
 
 /**
- * Outcome of one run (one fire that was run, missed or skipped). `paused`: a record standing for the fires
- * a pause kept from running (one per pause; no event).
+ * Outcome of one run (one fire that was run, missed or skipped). `excluded`: a fire an exclusion kept from
+ * running; `paused`: a record standing for the fires a pause kept from running (one per pause; no event).
  */
-export type RunOutcome = 'running' | 'succeeded' | 'failed' | 'missed' | 'skipped' | 'lost' | 'timed_out' | 'cancelled' | 'paused';
+export type RunOutcome = 'running' | 'succeeded' | 'failed' | 'missed' | 'skipped' | 'lost' | 'timed_out' | 'cancelled' | 'excluded' | 'paused';
 
 /**
  * Told of every recorded run outcome (not `running`) synchronously, with plain values and before any
@@ -81,6 +81,7 @@ export interface SchedulerEventMap {
   job_lost: RunEvent;
   job_retry_scheduled: RetryEvent;
   job_load_error: LoadErrorEvent;
+  job_excluded: RunEvent;
 }
 
 export type SchedulerEventName = keyof SchedulerEventMap;
@@ -110,6 +111,7 @@ export const EVENT_ID = {
   job_lost: 14,
   job_retry_scheduled: 15,
   job_load_error: 16,
+  job_excluded: 17,
 } as const satisfies Record<SchedulerEventName, number>;
 
 /** Every event name, in EVENT_ID's order (used by docs, tests and the SSE layer). */

@@ -19,8 +19,19 @@ import type { Run } from './run.js';
  * - `pending`: the fire is in the future, or due now and not yet recorded;
  * - `pruned`: the fire is older than the oldest run the job's history still keeps.
  */
-export type ExplainVerdict = 'ran' | 'missed' | 'skipped' | 'coalesced' | 'lost' | 'paused' | 'not_scheduled' | 'pending' | 'pruned';
-export const EXPLAIN_VERDICTS: readonly ExplainVerdict[] = ['ran', 'missed', 'skipped', 'coalesced', 'lost', 'paused', 'not_scheduled', 'pending', 'pruned'];
+export type ExplainVerdict = 'ran' | 'missed' | 'skipped' | 'coalesced' | 'lost' | 'paused' | 'not_scheduled' | 'pending' | 'pruned' | 'excluded';
+export const EXPLAIN_VERDICTS: readonly ExplainVerdict[] = [
+  'ran',
+  'missed',
+  'skipped',
+  'coalesced',
+  'lost',
+  'paused',
+  'not_scheduled',
+  'pending',
+  'pruned',
+  'excluded',
+];
 
 /** A fire time of the trigger, with its DST mark when a DST rule moved it (as previewFires marks it). */
 export interface FireTime {

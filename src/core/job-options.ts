@@ -4,6 +4,7 @@
  */
 import { describeType } from './format.js';
 import { InvalidArgumentError } from './errors.js';
+import { validateJobExclusion } from './exclusion.js';
 import type { JobOptions, JobPolicy, RetryPolicy } from './job.js';
 
 /** 1-200 characters of A-Z a-z 0-9 . _ : - (so `jobId@scheduledAt` is unambiguous). */
@@ -23,6 +24,7 @@ export const DEFAULT_JOB_POLICY: JobPolicy = Object.freeze({
   overdueAfterMissedFires: 10,
   maxRuns: null,
   pauseAfterFailures: null,
+  exclude: null,
 });
 
 const POLICY_KEYS = [
@@ -37,6 +39,7 @@ const POLICY_KEYS = [
   'overdueAfterMissedFires',
   'maxRuns',
   'pauseAfterFailures',
+  'exclude',
 ] as const;
 /** The largest maxRuns: a count an int4 column holds. */
 export const MAX_RUNS_LIMIT = 1_000_000_000;
@@ -131,7 +134,8 @@ export function resolvePolicy(options: Partial<Record<(typeof POLICY_KEYS)[numbe
     (o.expectSuccessWithinSeconds === undefined || o.expectSuccessWithinSeconds === base.expectSuccessWithinSeconds) &&
     (o.overdueAfterMissedFires === undefined || o.overdueAfterMissedFires === base.overdueAfterMissedFires) &&
     (o.maxRuns === undefined || o.maxRuns === base.maxRuns) &&
-    (o.pauseAfterFailures === undefined || o.pauseAfterFailures === base.pauseAfterFailures);
+    (o.pauseAfterFailures === undefined || o.pauseAfterFailures === base.pauseAfterFailures) &&
+    (o.exclude === undefined || o.exclude === base.exclude);
   if (same) return base;
   const policy: JobPolicy = {
     coalesce: o.coalesce === undefined ? base.coalesce : bool(o.coalesce, `${path}.coalesce`),
@@ -159,6 +163,8 @@ export function resolvePolicy(options: Partial<Record<(typeof POLICY_KEYS)[numbe
         : o.pauseAfterFailures === null
           ? null
           : positiveInteger(o.pauseAfterFailures, `${path}.pauseAfterFailures`, 1_000_000),
+    // A policy stored before exclusions existed has none: null. Whether its calendars exist is the scheduler's check.
+    exclude: o.exclude === undefined ? (base.exclude ?? null) : o.exclude === null ? null : validateJobExclusion(o.exclude, `${path}.exclude`),
   };
   return Object.freeze(policy);
 }

@@ -1,6 +1,8 @@
 /**
  * The job model: what users pass (options, functions, context) and the record a store keeps.
  */
+import type { JobOwner } from './actor.js';
+import type { JobExclusion, JobExcludeInput } from './exclusion.js';
 import type { Logger } from './logger.js';
 import type { PauseState } from './pause.js';
 import type { RunRecord } from './run.js';
@@ -68,10 +70,17 @@ export interface JobPolicy {
    * its health counts them (a fire whose retry is still pending does not count yet); default null: never.
    */
   readonly pauseAfterFailures: number | null;
+  /**
+   * Fires not run (recorded `excluded`): local dates of named calendars, the job's own dates, one-off skips
+   * (default null: none). The fire path reads this one field for a job without exclusions.
+   */
+  readonly exclude: JobExclusion | null;
 }
 
 /** Options accepted by addIntervalJob/addCronJob/addDateJob/addJob; each absent field takes its default. */
-export interface JobOptions extends Partial<JobPolicy> {
+export interface JobOptions extends Partial<Omit<JobPolicy, 'exclude'>> {
+  /** Exclusions: `{ calendars?: [names], dates?: ['YYYY-MM-DD' in the job's zone] }` (see JobPolicy.exclude). */
+  exclude?: JobExcludeInput | null;
   /** A display name; default: the task name, the function's name, or the id. */
   name?: string;
   /** JSON-safe arguments passed as `ctx.args`. */
@@ -165,6 +174,8 @@ export class JobRecord {
    * the job has a limit.
    */
   declare runCount: number;
+  /** Who created the job (config, api, library): persisted; not part of its definition (see core/actor.ts). */
+  declare owner: JobOwner;
   /** A slot the store may use for its own per-job data (the memory store keeps the run history here). */
   declare storeSlot: unknown;
   /** The job still holds what its trigger took (a cron pattern reference): see releaseTrigger. */
@@ -201,6 +212,7 @@ export class JobRecord {
     dueAt: number | null,
     retry: PendingRetry | null = null,
     runCount = 0,
+    owner: JobOwner = 'library',
     pause: PauseState | null = null,
     catchUpThrough: number | null = null,
   ): JobRecord {
@@ -224,6 +236,7 @@ export class JobRecord {
       lifecycle: 'scheduled',
       lastRun: null,
       runCount,
+      owner,
       storeSlot: null,
       holdsTrigger: true,
       nextRunMsOrNaN: nextRunTime === null ? Number.NaN : nextRunTime,

@@ -3,15 +3,10 @@
  * A pause with `until` lifts itself at that instant (see scheduler/pause-plan.ts and docs/semantics.md).
  */
 import type { DateInput } from './trigger.js';
+import type { Actor } from './actor.js';
 
-/**
- * Who made a change: an HTTP API caller (its role, how it was admitted, and the index of its key in its
- * list), the library (a call in the host program), or the scheduler itself (an automatic pause or lift).
- */
-export type Actor = { role: 'admin' | 'monitor'; via: 'key' | 'loopback'; keyIndex?: number } | { by: 'library' } | { by: 'scheduler' };
-
-export const LIBRARY_ACTOR: Actor = Object.freeze({ by: 'library' });
-export const SCHEDULER_ACTOR: Actor = Object.freeze({ by: 'scheduler' });
+// Who paused is the mutation's actor (core/actor.ts): the same value the audit trail records.
+export { LIBRARY_ACTOR, SCHEDULER_ACTOR, type Actor } from './actor.js';
 
 /** Most characters of a pause note. */
 export const MAX_PAUSE_NOTE_LENGTH = 500;

@@ -11,6 +11,8 @@ export const RUN_ERROR_CODES = {
   MAX_CATCH_UP: 'more fire times were due at once than maxCatchUp; the oldest were recorded missed, not run',
   PAUSED: 'the fire times of a pause that were not run (outcome paused: one record for the whole stretch)',
   MAX_INSTANCES_REACHED: 'the fire was skipped: maxInstances runs of the job were already running',
+  EXCLUDED:
+    "the fire was not run: its local date is in one of the job's exclusion calendars or dates, or it was skipped with skipFire (the message says which)",
   TASK_NOT_REGISTERED: 'the job names a task this process has not registered',
   LOAD_ERROR: 'the stored job could not be read (the code of job_load_error; no run is recorded); it is set aside until it is fixed or removed',
   INVALID_ARGUMENT:

@@ -7,6 +7,7 @@
 import { InvalidArgumentError } from '../core/errors.js';
 import { describeType } from '../core/format.js';
 import { validateJobId } from '../core/job-options.js';
+import { jobMatcher, type JobMatcher } from '../core/job-patterns.js';
 
 /** What a notification says happened: a health state entered, a recovery, or one lost or missed run record. */
 export type NotificationEvent = 'failing' | 'overdue' | 'paused' | 'recovered' | 'lost' | 'missed';
@@ -22,7 +23,7 @@ export interface NotificationTargetSpec {
   secret?: string;
   /** The events sent to it; default every one. */
   on?: NotificationEvent[];
-  /** Job ids or patterns with `*` (at most 100); default every job. */
+  /** Job ids or glob patterns with `*` and `?` (at most 100); default every job. */
   jobs?: string[];
 }
 
@@ -57,7 +58,6 @@ const MAX_URL = 2000;
 const MIN_SECRET = 16;
 const MAX_SECRET = 500;
 const MAX_PATTERNS = 100;
-const PATTERN = /^[A-Za-z0-9._:*-]{1,200}$/;
 const SPEC_KEYS = new Set(['id', 'url', 'secret', 'on', 'jobs']);
 
 /** Checks a target spec; `path` prefixes the field names in errors (`notifications[2]`, `body`). */
@@ -125,38 +125,28 @@ function checkEvents(value: unknown, path: string): NotificationEvent[] {
 function checkPatterns(value: unknown, path: string): string[] | null {
   if (value === undefined || value === null) return null;
   if (!Array.isArray(value) || value.length === 0 || value.length > MAX_PATTERNS) {
-    throw InvalidArgumentError.field(path, `must be a non-empty array of at most ${MAX_PATTERNS} job ids or patterns with *, got ${describeType(value)}.`);
+    throw InvalidArgumentError.field(
+      path,
+      `must be a non-empty array of at most ${MAX_PATTERNS} job ids or patterns with * and ?, got ${describeType(value)}.`,
+    );
   }
-  return value.map((pattern: unknown, i) => {
-    if (typeof pattern !== 'string' || !PATTERN.test(pattern)) {
-      throw InvalidArgumentError.field(`${path}[${i}]`, `must be a job id or a pattern of A-Z a-z 0-9 . _ : - and *, got ${describeType(pattern)}.`);
-    }
-    return pattern;
-  });
+  jobMatcher(value, path); // checks each entry, naming `<path>[i]`
+  return value as string[];
 }
+
+/** Each target's job list as a matcher, made once per list (the lists are not changed in place). */
+const matchers = new WeakMap<readonly string[], JobMatcher>();
 
 /** Whether `target` wants `event` of job `jobId`. */
 export function targetWants(target: NotificationTarget, event: NotificationEvent, jobId: string): boolean {
   if (!target.on.includes(event)) return false;
-  return target.jobs === null || target.jobs.some((pattern) => matchesPattern(pattern, jobId));
-}
-
-/** `*` matches any run of characters (none included); everything else matches itself. */
-export function matchesPattern(pattern: string, jobId: string): boolean {
-  if (!pattern.includes('*')) return pattern === jobId;
-  const parts = pattern.split('*');
-  const first = parts[0] as string;
-  const last = parts[parts.length - 1] as string;
-  if (jobId.length < first.length + last.length || !jobId.startsWith(first) || !jobId.endsWith(last)) return false;
-  let at = first.length;
-  const end = jobId.length - last.length;
-  for (let i = 1; i < parts.length - 1; i++) {
-    const part = parts[i] as string;
-    const found = jobId.indexOf(part, at);
-    if (found < 0 || found + part.length > end) return false;
-    at = found + part.length;
+  if (target.jobs === null) return true;
+  let matcher = matchers.get(target.jobs);
+  if (matcher === undefined) {
+    matcher = jobMatcher(target.jobs, 'jobs');
+    matchers.set(target.jobs, matcher);
   }
-  return true;
+  return matcher(jobId);
 }
 
 /** Two targets say the same (the config reconciliation leaves an unchanged one alone). */

@@ -10,13 +10,16 @@
  */
 import type { Clock } from '../core/clock.js';
 import { JobNotFoundError } from '../core/errors.js';
+import type { JobExclusion } from '../core/exclusion.js';
 import type { JobFunction, JobRecord } from '../core/job.js';
 import type { Logger } from '../core/logger.js';
 import type { RunRecord } from '../core/run.js';
+import type { DueFires } from '../core/trigger.js';
 import { loadErrorOf, type ClaimingStore, type FireClaim, type JobStore, type LocalStore } from '../stores/store.js';
 import { setDue } from './due-time.js';
 import { toErrorLog } from './error-log.js';
 import type { EventBus } from './event-bus.js';
+import type { Exclusions } from './exclusions.js';
 import { Executor, type ExecutorHooks, type Submission } from './executor.js';
 import { RunTracer, type TracingOption } from './run-tracing.js';
 import { WakeLoop, type PassResult } from './loop.js';
@@ -43,6 +46,10 @@ export interface DispatcherOptions {
   tracing: TracingOption;
   /** A fire of a job with `pauseAfterFailures` failed for good (no retry left): the facade decides the pause. */
   onFailedFire(job: JobRecord): void;
+  /** A job whose trigger was done was removed (by the scheduler itself): for the audit trail. */
+  onFinishedRemoved?: (job: JobRecord) => void;
+  /** The named calendars and the judge of excluded fires. */
+  exclusions: Exclusions;
 }
 
 export class Dispatcher implements ExecutorHooks {
@@ -60,6 +67,8 @@ export class Dispatcher implements ExecutorHooks {
   private readonly onFailedFire: (job: JobRecord) => void;
   /** Jobs whose pause lifted itself in the current pass: their whole row is written once the pass is. */
   private lifted: JobRecord[] | null = null;
+  private readonly onFinishedRemoved: ((job: JobRecord) => void) | undefined;
+  private readonly exclusions: Exclusions;
   /** Lost runs reported while the store opened (see lostRun). */
   private lostAtOpen: RunRecord[] = [];
   /** Retries of lost runs are decided one after another. */
@@ -77,6 +86,8 @@ export class Dispatcher implements ExecutorHooks {
     this.runState = options.runState;
     this.maxCatchUp = options.maxCatchUp;
     this.onFailedFire = options.onFailedFire;
+    this.onFinishedRemoved = options.onFinishedRemoved;
+    this.exclusions = options.exclusions;
     this.executor = new Executor(this.clock, this.events, this.logger, this.store, options.maxConcurrentRuns, this, new RunTracer(options.tracing));
     this.loop = new WakeLoop(this.clock, this.logger, () => this.pass(), this.claiming === null ? {} : this.claiming.loopTuning);
   }
@@ -251,18 +262,77 @@ export class Dispatcher implements ExecutorHooks {
       if ((Number.isNaN(next) || next > now) && !catchUpAll) {
         // On time: the common case, one fire.
         this.advance(job, next);
-        this.submitOnTime(job, first);
+        // One null check for a job without exclusions.
+        const exclude = policy.exclude;
+        if (exclude === null || !this.excludeOnTime(job, exclude, first)) this.submitOnTime(job, first);
       } else {
+        const exclude = policy.exclude;
         const coalesce = policy.coalesce && !catchUpAll;
-        // One more than maxCatchUp, so that the last dropped fire is known for the missed record.
-        const due = job.trigger.dueFires(first, now, coalesce ? 1 : this.maxCatchUp + 1);
+        // One more than maxCatchUp, so that the last dropped fire is known for the missed record. With
+        // exclusions the fires are listed even when coalescing: an excluded one does not count toward the run.
+        const due = job.trigger.dueFires(first, now, coalesce && exclude === null ? 1 : this.maxCatchUp + 1);
         this.advance(job, due.next ?? Number.NaN);
-        const plan = planFires(due, first, coalesce, this.maxCatchUp);
+        const plan = planFires(exclude === null ? due : this.dropExcluded(job, exclude, due), first, coalesce, this.maxCatchUp);
         if (plan.dropped !== null) this.recordDropped(job, plan.dropped);
         if (plan.runTimes.length > 0) this.submit(job, plan.runTimes, 1, plan.runTimes[0] as number, plan.coalesced, catchUpAll);
       }
     }
     setDue(job);
+  }
+
+  /** An on-time fire that its exclusions rule out: recorded `excluded`, not run. True when it was excluded. */
+  private excludeOnTime(job: JobRecord, exclude: JobExclusion, scheduledAt: number): boolean {
+    const reason = this.exclusions.reason(exclude, scheduledAt);
+    if (exclude.skip.length > 0) this.dropPassedSkips(job, exclude, scheduledAt);
+    if (reason === null) return false;
+    this.recordExcluded(job, scheduledAt, reason);
+    return true;
+  }
+
+  /**
+   * The due fires of a late job without its excluded ones, each recorded `excluded`. Only the listed fires
+   * (up to maxCatchUp + 1, the latest) are judged; older ones are counted as before (missed by
+   * MAX_CATCH_UP, or into the coalesced count).
+   */
+  private dropExcluded(job: JobRecord, exclude: JobExclusion, due: DueFires): DueFires {
+    const kept: number[] = [];
+    for (const at of due.times) {
+      const reason = this.exclusions.reason(exclude, at);
+      if (reason === null) kept.push(at);
+      else this.recordExcluded(job, at, reason);
+    }
+    const last = due.times[due.times.length - 1];
+    if (exclude.skip.length > 0 && last !== undefined) this.dropPassedSkips(job, exclude, last);
+    if (kept.length === due.times.length) return due;
+    return { times: kept, total: due.total - (due.times.length - kept.length), exact: due.exact, next: due.next };
+  }
+
+  /** One-off skips at or before `passed` are done with: the job's policy keeps only the later ones (written with its next change). */
+  private dropPassedSkips(job: JobRecord, exclude: JobExclusion, passed: number): void {
+    if ((exclude.skip[0] as number) > passed) return;
+    const skip = Object.freeze(exclude.skip.filter((at) => at > passed));
+    job.policy = Object.freeze({ ...job.policy, exclude: Object.freeze({ ...exclude, skip }) });
+  }
+
+  /** The record (and event) of one excluded fire. */
+  private recordExcluded(job: JobRecord, scheduledAt: number, reason: string): void {
+    const record: RunRecord = {
+      jobId: job.id,
+      scheduledAt,
+      attempt: 1,
+      startedAt: null,
+      finishedAt: null,
+      outcome: 'excluded',
+      latenessMs: null,
+      durationMs: null,
+      error: {
+        code: 'EXCLUDED',
+        message: `the fire was excluded by ${reason === 'skip' ? 'a one-off skip (skipFire)' : reason === 'date' ? "the job's exclude.dates" : reason}; it was not run`,
+      },
+    };
+    this.store.recordRun(record, job);
+    job.lastRun = record;
+    this.executor.emitRun(record);
   }
 
   /**
@@ -600,6 +670,7 @@ export class Dispatcher implements ExecutorHooks {
         // A shared store may hand back a fresh record of a row changed elsewhere, holding its own reference.
         if (removed !== job) removed.releaseTrigger();
         if (this.events.wants('job_removed')) this.events.emit('job_removed', { jobId: job.id });
+        this.onFinishedRemoved?.(job);
       })
       .then(undefined, (error: unknown) => {
         this.logger.error({ event: 'store_error', jobId: job.id, error: toErrorLog(error) }, 'removing a finished job failed');

@@ -24,6 +24,7 @@ const EVENT_LEVEL: Record<SchedulerEventName, LogLevel> = {
   job_lost: 'warn',
   job_retry_scheduled: 'info',
   job_load_error: 'error',
+  job_excluded: 'info',
 };
 
 const EVENT_MESSAGE: Record<SchedulerEventName, string> = {
@@ -44,6 +45,7 @@ const EVENT_MESSAGE: Record<SchedulerEventName, string> = {
   job_lost: 'job run lost',
   job_retry_scheduled: 'job retry scheduled',
   job_load_error: 'stored job cannot be loaded',
+  job_excluded: 'job fire excluded: not run (an exclusion calendar, date or skip)',
 };
 
 /**

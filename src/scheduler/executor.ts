@@ -89,6 +89,8 @@ function outcomeEvent(outcome: RunOutcome): number {
       return EVENT_ID.job_cancelled;
     case 'lost':
       return EVENT_ID.job_lost;
+    case 'excluded':
+      return EVENT_ID.job_excluded;
     default:
       return -1;
   }

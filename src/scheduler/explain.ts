@@ -134,6 +134,9 @@ async function fromRecords(input: ExplainInput, at: number, own: RunRecord[], an
     case 'lost':
     case 'paused':
       return fromStretch(input, at, last, answer);
+    case 'excluded':
+      // Not run by design: a calendar, one of the job's dates, or a one-off skip (the message says which).
+      return answer('excluded', at, `excluded: ${last.error?.message ?? 'an exclusion ruled it out'}`, { run: shown(last) });
     default: {
       const late = first.latenessMs === null ? '' : `, started ${first.latenessMs} ms after it was due`;
       const attempts = last.attempt > 1 ? ` after ${last.attempt} attempts` : '';

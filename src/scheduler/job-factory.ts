@@ -12,11 +12,13 @@ import { LIBRARY_ACTOR, type Actor } from '../core/pause.js';
 import { JobRecord, type JobFunction, type JobOptions, type JobPolicy, type PendingRetry } from '../core/job.js';
 import { DEFAULT_JOB_POLICY, bool, checkOptionKeys, resolvePolicy, validateArgs, validateName } from '../core/job-options.js';
 import type { Trigger, TriggerSpec } from '../core/trigger.js';
+import { validateJobExclusion, type JobExcludeInput, type JobExclusion } from '../core/exclusion.js';
 import type { StoredJob } from '../stores/store.js';
 import { createTrigger } from '../triggers/create.js';
 import { noFireReason } from '../triggers/combined.js';
 import { setDue } from './due-time.js';
 import type { EventBus } from './event-bus.js';
+import type { Exclusions } from './exclusions.js';
 import { retryAllowed } from './policies.js';
 import type { JobPatch } from './scheduler-types.js';
 import type { TaskRegistry } from './task-registry.js';
@@ -52,6 +54,8 @@ export interface JobFactoryOptions {
   /** The store keeps jobs across processes: a job must name a registered task. */
   persistent: boolean;
   events: EventBus;
+  /** The named calendars a job's exclude may name. */
+  exclusions: Exclusions;
 }
 
 export class JobFactory {
@@ -62,6 +66,7 @@ export class JobFactory {
   private readonly defaults: JobPolicy;
   private readonly persistent: boolean;
   private readonly events: EventBus;
+  private readonly exclusions: Exclusions;
 
   constructor(options: JobFactoryOptions) {
     this.tasks = options.tasks;
@@ -71,6 +76,7 @@ export class JobFactory {
     this.defaults = options.defaults;
     this.persistent = options.persistent;
     this.events = options.events;
+    this.exclusions = options.exclusions;
   }
 
   /**
@@ -79,7 +85,8 @@ export class JobFactory {
    */
   build(func: unknown, triggerSpec: unknown, id: string, opts: JobOptions, plain: boolean, method: string): JobRecord {
     const { fn, task } = this.resolveFunc(func, method);
-    const policy = plain ? this.defaults : resolvePolicy(opts, this.defaults);
+    const policy = plain ? this.defaults : resolvePolicy(this.withExcludeZone(opts, zoneOf(triggerSpec) ?? opts.timezone), this.defaults);
+    if (policy.exclude !== null) this.checkCalendars(policy.exclude, 'options.exclude');
     const args = plain ? undefined : validateArgs(opts.args);
     if (task !== null) this.tasks.checkArgs(task, args);
     const name = opts.name === undefined ? (task ?? (fn !== null && fn.name !== '' ? fn.name : id)) : validateName(opts.name);
@@ -98,9 +105,39 @@ export class JobFactory {
     }
     // Added paused: a pause without an end or a note (pauseJob gives those).
     const pause = paused ? { since: now, until: null, note: null, by: LIBRARY_ACTOR } : null;
-    const job = JobRecord.create(id, name, fn, task, args, trigger, policy, paused, next, null, null, 0, pause);
+    const job = JobRecord.create(id, name, fn, task, args, trigger, policy, paused, next, null, null, 0, 'library', pause);
     setDue(job);
     return job;
+  }
+
+  /**
+   * `opts` with its exclude's zone filled in (the job's: its trigger's zone, else the scheduler's), since
+   * `exclude.dates` are local dates; the same object when there is nothing to fill.
+   */
+  private withExcludeZone<T extends { exclude?: JobExcludeInput | null | undefined }>(opts: T, zone: unknown): T {
+    const exclude = opts.exclude;
+    if (typeof exclude !== 'object' || exclude === null || Array.isArray(exclude) || exclude.timezone !== undefined) return opts;
+    return { ...opts, exclude: { ...exclude, timezone: typeof zone === 'string' ? zone : this.timezone } };
+  }
+
+  /** An `exclude` for a preview of `triggerSpec`, validated as a job's (`path`: where the caller gave it). */
+  previewExclusion(exclude: unknown, triggerSpec: unknown, path = 'exclude'): JobExclusion {
+    const { exclude: filled } = this.withExcludeZone({ exclude: exclude as JobExcludeInput }, zoneOf(triggerSpec));
+    const exclusion = validateJobExclusion(filled, path);
+    this.checkCalendars(exclusion, path);
+    return exclusion;
+  }
+
+  /** Every calendar a job's exclude names must exist (it would otherwise exclude nothing, silently). */
+  private checkCalendars(exclusion: JobExclusion, path: string): void {
+    exclusion.calendars.forEach((name, i) => {
+      if (!this.exclusions.has(name)) {
+        throw InvalidArgumentError.field(
+          `${path}.calendars[${i}]`,
+          `names calendar "${name}", which does not exist; create it first with putCalendar("${name}", { dates, ranges, timezone }) or PUT /api/v1/calendars/${name}.`,
+        );
+      }
+    });
   }
 
   /** Resolves `func` (a function or a task name) for the store in use. */
@@ -138,7 +175,9 @@ export class JobFactory {
     const changes = checkOptionKeys(patch, 'changes', ['func', 'task', 'trigger']) as JobPatch;
     if ('replaceExisting' in changes) throw InvalidArgumentError.field('changes.replaceExisting', 'applies only when adding a job.');
     if (changes.func !== undefined && changes.task !== undefined) throw InvalidArgumentError.field('changes.task', 'give either func or task, not both.');
-    const policy = resolvePolicy(changes, job.policy, 'changes');
+    const zone = zoneOf(changes.trigger) ?? changes.timezone ?? zoneOf(job.trigger.toSpec());
+    const policy = resolvePolicy(this.withExcludeZone(changes, zone), job.policy, 'changes');
+    if (changes.exclude !== undefined && policy.exclude !== null) this.checkCalendars(policy.exclude, 'changes.exclude');
     if (policy.maxRuns !== null && policy.maxRuns <= job.runCount && policy.maxRuns !== job.policy.maxRuns) {
       throw InvalidArgumentError.field(
         'changes.maxRuns',
@@ -215,6 +254,7 @@ export class JobFactory {
       stored.dueAt,
       retry,
       stored.runCount,
+      stored.owner ?? 'library',
       stored.paused ? stored.pause : null,
       stored.catchUpThrough,
     );
@@ -242,6 +282,11 @@ export class JobFactory {
       message: `Stored job "${jobId}" cannot be loaded: ${reason}. It is set aside (never run, listed with status load_error) until it is replaced or removed.`,
     });
   }
+}
+
+/** The zone a trigger spec names (cron, calendarInterval), if any. */
+function zoneOf(spec: unknown): unknown {
+  return typeof spec === 'object' && spec !== null ? (spec as { timezone?: unknown }).timezone : undefined;
 }
 
 /**

@@ -1,8 +1,10 @@
 /** The public view of a job: JobInfo, built from a store's JobRecord on read. */
+import { exclusionInfo, type JobExclusion, type JobExclusionInfo } from '../core/exclusion.js';
 import { loadErrorOf } from '../stores/store.js';
 import type { JobHealth } from '../core/health.js';
 import type { TriggerInfo } from '../core/trigger.js';
 import type { JobRecord, RetryPolicy } from '../core/job.js';
+import type { JobOwner } from '../core/actor.js';
 import { toRun, type Run } from '../core/run.js';
 import { toPauseInfo, type PauseInfo } from '../core/pause.js';
 
@@ -44,6 +46,8 @@ export interface JobInfo {
   remainingRuns?: number;
   /** Paused by the scheduler after this many consecutive failed fires (null: never). */
   pauseAfterFailures: number | null;
+  /** Exclusions (see JobPolicy.exclude): calendars, local dates in `timezone`, and the one-off skips still ahead. */
+  exclude?: JobExclusionInfo;
   runningInstances: number;
   status: JobStatus;
   /** Why, when status is load_error. */
@@ -51,6 +55,8 @@ export interface JobInfo {
   lastRun?: Run;
   /** ok, failing, overdue, paused or pending, with since when and why (see core/health.ts). */
   health: JobHealth;
+  /** Who created the job: config, api or library (what an import or a config reconcile with prune may remove). */
+  owner: JobOwner;
 }
 
 export function toJobInfo(job: JobRecord, health: JobHealth): JobInfo {
@@ -84,9 +90,11 @@ export function toJobInfo(job: JobRecord, health: JobHealth): JobInfo {
       runningInstances: job.running,
       status,
       health,
+      owner: job.owner,
       timezone: trigger.timezone,
     };
     if (policy.maxRuns !== null) info.remainingRuns = Math.max(0, policy.maxRuns - job.runCount);
+    if (policy.exclude !== null) info.exclude = excludeInfo(policy.exclude, job.nextRunTime);
     if (job.lastRun !== null) info.lastRun = toRun(job.lastRun);
     return info;
   }
@@ -111,13 +119,22 @@ export function toJobInfo(job: JobRecord, health: JobHealth): JobInfo {
     runningInstances: job.running,
     status,
     health,
+    owner: job.owner,
   };
   if (job.task !== null) info.task = job.task;
   if (job.args !== undefined) info.args = job.args;
   if (trigger.type === 'cron') info.timezone = trigger.timezone;
   if (loadError !== null) info.statusReason = loadError;
   if (policy.maxRuns !== null) info.remainingRuns = Math.max(0, policy.maxRuns - job.runCount);
+  if (policy.exclude !== null) info.exclude = excludeInfo(policy.exclude, job.nextRunTime);
   if (job.lastRun !== null) info.lastRun = toRun(job.lastRun);
+  return info;
+}
+
+/** A job's exclusions as shown; skips before its next fire have passed (fires come in order) and are left out. */
+function excludeInfo(exclude: JobExclusion, nextRunTime: number | null): JobExclusionInfo {
+  const info = exclusionInfo(exclude);
+  if (nextRunTime !== null) info.skip = exclude.skip.filter((at) => at >= nextRunTime).map((at) => new Date(at).toISOString());
   return info;
 }
 

@@ -81,17 +81,3 @@ export function checkResume(options: unknown, path = 'options'): CatchUp {
   }
   return o.catchUp as CatchUp;
 }
-
-/** Checks an Actor's shape (pauseJob's caller may pass one: the HTTP layer passes its caller). */
-export function checkActor(value: unknown, path = 'by'): Actor {
-  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-    const v = value as Record<string, unknown>;
-    if ((v.by === 'library' || v.by === 'scheduler') && Object.keys(v).length === 1) return { by: v.by };
-    if ((v.role === 'admin' || v.role === 'monitor') && (v.via === 'key' || v.via === 'loopback')) {
-      const keyIndex = v.keyIndex;
-      if (keyIndex === undefined) return { role: v.role, via: v.via };
-      if (typeof keyIndex === 'number' && Number.isInteger(keyIndex) && keyIndex >= 0) return { role: v.role, via: v.via, keyIndex };
-    }
-  }
-  throw InvalidArgumentError.field(path, `must be { by: 'library' | 'scheduler' } or an API caller { role, via, keyIndex? }, got ${describeType(value)}.`);
-}

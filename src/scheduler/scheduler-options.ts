@@ -39,6 +39,10 @@ export function resolveOptions(options: SchedulerOptions, cron: CronCompiler): R
   const logger = options.logger ?? createDefaultLogger();
   const clock = options.clock ?? new SystemClock();
   if (options.jobDefaults !== undefined) checkOptionKeys(options.jobDefaults, 'jobDefaults');
+  // Exclusions name calendars of the store, which is not open yet: a per-job option only.
+  if (options.jobDefaults !== undefined && 'exclude' in options.jobDefaults) {
+    throw InvalidArgumentError.field('jobDefaults.exclude', 'is a per-job option (its calendars must exist when the job is added); give it to each job.');
+  }
   const defaults = resolvePolicy(options.jobDefaults ?? {}, DEFAULT_JOB_POLICY, 'jobDefaults');
   const timezone = options.timezone ?? systemTimeZone();
   checkZone(cron, timezone);

@@ -22,21 +22,17 @@ import type { JobFunction, JobOptions, JobRecord, JobSnapshot } from '../core/jo
 import { bool, checkOptionKeys, validateJobId } from '../core/job-options.js';
 import { NO_HEALTH_FACTS, type JobHealth } from '../core/health.js';
 import type { Explanation } from '../core/explain.js';
-import {
-  LIBRARY_ACTOR,
-  SCHEDULER_ACTOR,
-  toPauseInfo,
-  type Actor,
-  type PauseInfo,
-  type PauseOptions,
-  type PauseState,
-  type ResumeOptions,
-} from '../core/pause.js';
+import { toPauseInfo, type PauseInfo, type PauseOptions, type PauseState, type ResumeOptions } from '../core/pause.js';
 import type { TimerHandle } from '../core/clock.js';
 import { toRun, type Run } from '../core/run.js';
 import type { DateInput, TriggerSpec } from '../core/trigger.js';
 import { isClaimingStore, isLocalStore, isReplacingStore, loadErrorOf, type JobStore, type LocalStore, type ReplacingStore } from '../stores/store.js';
+import { exclusionInfo, type JobExcludeInput } from '../core/exclusion.js';
+import { previewFires, type PreviewFire, type PreviewOptions } from '../triggers/preview.js';
+import { calendarStoreFor } from '../stores/calendars/for-store.js';
+import { Calendars, type CalendarInfo } from './calendars.js';
 import { Dispatcher } from './dispatcher.js';
+import { Exclusions } from './exclusions.js';
 import { setDue } from './due-time.js';
 import { toErrorLog } from './error-log.js';
 import { EventBus } from './event-bus.js';
@@ -46,7 +42,7 @@ import { HealthReader } from './health-reader.js';
 import { toJobInfo, type JobInfo } from './job-info.js';
 import { checkJobQuery, checkRunQuery, findJobs, pageByHealth } from './job-query.js';
 import type { WakeLoop } from './loop.js';
-import { checkActor, checkPause, checkResume } from './pause-options.js';
+import { checkPause, checkResume } from './pause-options.js';
 import { planResume } from './pause-plan.js';
 import { hasFreeInstance } from './policies.js';
 import { RunState, type SchedulerState } from './run-state.js';
@@ -54,9 +50,23 @@ import { resolveOptions } from './scheduler-options.js';
 import { StoreSession } from './store-session.js';
 import type { AddJobSpec, JobChanges, JobList, JobPatch, JobQuery, SchedulerOptions, ShutdownOptions } from './scheduler-types.js';
 import { TaskRegistry, type TaskOptions } from './task-registry.js';
+import { actorOf, LIBRARY_ACTOR, ownerOf, SCHEDULER_ACTOR, type Actor, type MutationContext } from '../core/actor.js';
+import type { AuditAction, AuditPage, AuditQuery, AuditSubject } from '../core/audit.js';
+import { AuditTrail, auditJob } from './audit-trail.js';
+import { toDefinition, type JobDefinition } from './definitions.js';
+import { importJobs, type ImportRequest, type ImportResult, type ImportTarget } from './import-jobs.js';
 
 export type { AddJobSpec, JobChanges, JobList, JobPatch, JobQuery, SchedulerOptions, ShutdownOptions } from './scheduler-types.js';
 export { toErrorLog } from './error-log.js';
+export type { ImportRequest, ImportResult } from './import-jobs.js';
+export type { JobDefinition } from './definitions.js';
+
+/** The audit entry a save writes once the store took the change. */
+interface PendingAudit {
+  action: AuditAction;
+  actor: Actor;
+  before: AuditSubject;
+}
 
 /** The default options object: recognised by identity, so a job without options skips their validation. */
 const NO_OPTIONS: JobOptions = Object.freeze({});
@@ -85,6 +95,9 @@ export class SchedulerService {
   private pauseTimer: TimerHandle | null = null;
   /** Jobs whose failures are being counted for pauseAfterFailures (one count at a time per job). */
   private readonly counting = new Set<string>();
+  private readonly audit: AuditTrail;
+  private readonly exclusions = new Exclusions(this.cron);
+  private readonly calendars: Calendars;
 
   constructor(options: SchedulerOptions = {}) {
     const resolved = resolveOptions(options, this.cron);
@@ -107,6 +120,7 @@ export class SchedulerService {
       defaults: resolved.defaults,
       persistent: store.persistent,
       events: this.events,
+      exclusions: this.exclusions,
     });
     const dispatcher = new Dispatcher({
       store,
@@ -120,9 +134,19 @@ export class SchedulerService {
       maxCatchUp: resolved.maxCatchUp,
       tracing: resolved.tracing,
       onFailedFire: (job) => this.countFailures(job),
+      onFinishedRemoved: (job) => void this.audit.record('job.removed', SCHEDULER_ACTOR, job.id, auditJob(job), null),
+      exclusions: this.exclusions,
     });
     this.maxCatchUp = resolved.maxCatchUp;
     this.logger = logger;
+    this.audit = new AuditTrail(store, this.clock, logger);
+    const calendars = new Calendars(
+      calendarStoreFor(store, () => this.clock.now()),
+      this.exclusions,
+      this.timezone,
+      logger,
+    );
+    this.calendars = calendars;
     this.jobs = jobs;
     this.health = new HealthReader(store, this.clock, () => (this.isPaused ? this.schedulerPause : null));
     this.dispatcher = dispatcher;
@@ -140,6 +164,7 @@ export class SchedulerService {
         onLoadError: (jobId, reason) => jobs.loadError(jobId, reason),
       },
       () => dispatcher.storeOpened(),
+      () => calendars.load(),
     );
   }
 
@@ -200,12 +225,12 @@ export class SchedulerService {
   /**
    * Pauses the whole scheduler (this process): nothing new starts until resume(), or until
    * `options.until`, when the pause lifts itself; due fires then follow the misfire rules. `options.note`
-   * says why. Pausing a paused scheduler replaces its end and note (its `since` stays). `by`: who pauses
-   * (the HTTP layer passes its caller; default the library).
+   * says why. Pausing a paused scheduler replaces its end and note (its `since` stays). `context.actor`:
+   * who pauses (the pause's `by` and the audit entry's actor; the HTTP layer passes its caller; default the library).
    */
-  async pause(options?: PauseOptions, by: Actor = LIBRARY_ACTOR): Promise<void> {
+  async pause(options?: PauseOptions, context?: MutationContext): Promise<void> {
     if (!this.isRunning) throw new SchedulerNotRunningError('pause');
-    const actor = by === LIBRARY_ACTOR ? by : checkActor(by);
+    const actor = actorOf(context);
     const pause = checkPause(options, this.clock.now(), actor, this.isPaused ? this.schedulerPause : null);
     this.schedulerPause = pause;
     this.endPauseTimer();
@@ -214,16 +239,19 @@ export class SchedulerService {
     this.run.state = 'paused';
     this.loop.stop();
     this.events.emit('scheduler_paused', {});
+    await this.audit.record('scheduler.paused', actor, null, null, null);
   }
 
-  async resume(): Promise<void> {
+  async resume(context?: MutationContext): Promise<void> {
     if (!this.isRunning) throw new SchedulerNotRunningError('resume');
+    const actor = actorOf(context);
     this.endPauseTimer();
     if (this.run.state === 'running') return;
     this.run.state = 'running';
     this.schedulerPause = null;
     this.events.emit('scheduler_resumed', {});
     this.loop.wakeSoon();
+    await this.audit.record('scheduler.resumed', actor, null, null, null);
   }
 
   /** The whole scheduler's pause (who, since when, until when, why), null while it is not paused. */
@@ -244,7 +272,7 @@ export class SchedulerService {
         this.armPauseTimer(until);
         return;
       }
-      this.resume().catch((error: unknown) => this.logLiftError(error));
+      this.resume({ actor: SCHEDULER_ACTOR }).catch((error: unknown) => this.logLiftError(error));
     }, until - this.clock.now());
   }
 
@@ -312,8 +340,17 @@ export class SchedulerService {
     return this.addValidated(func, { type: 'date', runAt }, jobId, options, 'addDateJob');
   }
 
-  /** Adds a job from one spec object: `{ id?, func | task, args?, trigger, ...options }`. */
-  addJob(spec: AddJobSpec): Promise<JobInfo> {
+  /**
+   * Adds a job from one spec object: `{ id?, func | task, args?, trigger, ...options }`. `context.actor`
+   * says who adds it (default the library; the server passes its caller): the job's owner follows from it.
+   */
+  addJob(spec: AddJobSpec, context?: MutationContext): Promise<JobInfo> {
+    let actor: Actor;
+    try {
+      actor = actorOf(context);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
       return Promise.reject(InvalidArgumentError.field('spec', `must be an object with a trigger and a func or task, got ${describeType(spec)}.`));
     }
@@ -322,7 +359,7 @@ export class SchedulerService {
       return Promise.reject(InvalidArgumentError.field('spec.task', 'give either func or task, not both.'));
     }
     const jobId = id === undefined ? crypto.randomUUID() : id;
-    return this.addValidated(func ?? task, trigger, jobId, options, 'addJob', ['id', 'func', 'task', 'trigger']);
+    return this.addValidated(func ?? task, trigger, jobId, options, 'addJob', ['id', 'func', 'task', 'trigger'], actor);
   }
 
   /**
@@ -337,6 +374,7 @@ export class SchedulerService {
     options: unknown,
     method: string,
     extraKeys: readonly string[] = [],
+    actor: Actor = LIBRARY_ACTOR,
   ): Promise<JobInfo> {
     let job: JobRecord;
     let replace: boolean;
@@ -345,23 +383,28 @@ export class SchedulerService {
       const plain = options === NO_OPTIONS;
       const opts = plain ? NO_OPTIONS : checkOptionKeys(options, 'options', extraKeys);
       job = this.jobs.build(func, triggerSpec, id, opts, plain, method);
+      if (actor !== LIBRARY_ACTOR) {
+        job.owner = ownerOf(actor);
+        // Added paused: the pause is the caller's too.
+        if (job.pause !== null) job.pause = { ...job.pause, by: actor };
+      }
       replace = opts.replaceExisting === true; // validated by build
     } catch (error) {
       return Promise.reject(error);
     }
-    if (!this.run.storeReady || replace) return this.addToStore(job, replace);
+    if (!this.run.storeReady || replace) return this.addToStore(job, replace, actor);
     try {
       const added = this.store.add(job);
       if (added instanceof Promise)
         return added.then(
-          () => this.added(job),
+          () => this.added(job, actor),
           (error: unknown) => this.notAdded(job, error),
         );
     } catch (error) {
       return this.notAdded(job, error);
     }
     try {
-      return Promise.resolve(this.added(job));
+      return Promise.resolve(this.added(job, actor));
     } catch (error) {
       // The job is in (a logger failed on job_added): the caller hears of it as a rejection.
       return Promise.reject(error);
@@ -369,7 +412,7 @@ export class SchedulerService {
   }
 
   /** The slow path of an add: the store is still opening, or a job with the same id is replaced. */
-  private async addToStore(job: JobRecord, replace: boolean): Promise<JobInfo> {
+  private async addToStore(job: JobRecord, replace: boolean, actor: Actor): Promise<JobInfo> {
     await this.session.ready();
     try {
       if (replace && this.replacing !== null) {
@@ -389,15 +432,17 @@ export class SchedulerService {
       job.releaseTrigger();
       throw error;
     }
-    return this.added(job);
+    return this.added(job, actor);
   }
 
-  /** After the store took the job: the event, the loop's wake-up, the caller's JobInfo. */
-  private added(job: JobRecord): JobInfo {
+  /** After the store took the job: the event, the loop's wake-up, the audit entry, the caller's JobInfo. */
+  private added(job: JobRecord, actor: Actor): JobInfo | Promise<JobInfo> {
     if (this.events.wants('job_added')) this.events.emit('job_added', { jobId: job.id });
     if (job.dueAt !== null) this.loop.wakeBy(job.dueAt);
     // A job just added has no history (a replaced job's went with it): no store read for its health.
-    return toJobInfo(job, this.health.fresh(job));
+    const info = toJobInfo(job, this.health.fresh(job));
+    const audited = this.audit.record('job.added', actor, job.id, null, auditJob(job));
+    return audited === undefined ? info : audited.then(() => info);
   }
 
   /** The store refused the job (a conflicting id, a database error): release its trigger and reject. */
@@ -407,25 +452,27 @@ export class SchedulerService {
   }
 
   /** Removes a job; its running runs go on to the end. Synchronous with an open synchronous store (see addValidated). */
-  removeJob(jobId: string): Promise<void> {
+  removeJob(jobId: string, context?: MutationContext): Promise<void> {
     try {
       validateJobId(jobId);
-      if (!this.run.storeReady) return this.session.open().then(() => this.removeJob(jobId));
+      const actor = actorOf(context);
+      if (!this.run.storeReady) return this.session.open().then(() => this.removeJob(jobId, context));
       const removed = this.store.remove(jobId);
-      if (removed instanceof Promise) return removed.then((job) => this.removed(jobId, job));
-      this.removed(jobId, removed);
-      return Promise.resolve();
+      if (removed instanceof Promise) return removed.then((job) => this.removed(jobId, job, actor));
+      return Promise.resolve(this.removed(jobId, removed, actor));
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
   /** After the store let the job go (or did not have it). */
-  private removed(jobId: string, job: JobRecord | undefined): void {
+  private removed(jobId: string, job: JobRecord | undefined, actor: Actor): void | Promise<void> {
     if (job === undefined) throw new JobNotFoundError(jobId);
+    const before = auditJob(job);
     job.releaseTrigger();
     job.lifecycle = 'finished';
     if (this.events.wants('job_removed')) this.events.emit('job_removed', { jobId });
+    return this.audit.record('job.removed', actor, jobId, before, null);
   }
 
   async getJob(jobId: string): Promise<JobInfo | undefined> {
@@ -521,29 +568,32 @@ export class SchedulerService {
    * Pauses one job: it keeps its definition but has no next run time until resumed, or until
    * `options.until` (in the future), when the pause lifts itself (on whichever node of a shared store
    * takes the job then). `options.note` says why. Pausing a paused job replaces its end and note (its
-   * `since` stays). `by`: who pauses (the HTTP layer passes its caller; default the library).
+   * `since` stays). `context.actor`: who pauses (the pause's `by` and the audit entry's actor; the HTTP
+   * layer passes its caller; default the library).
    */
-  async pauseJob(jobId: string, options?: PauseOptions, by: Actor = LIBRARY_ACTOR): Promise<JobInfo> {
-    const actor = by === LIBRARY_ACTOR ? by : checkActor(by);
+  async pauseJob(jobId: string, options?: PauseOptions, context?: MutationContext): Promise<JobInfo> {
+    const actor = actorOf(context);
     const job = await this.requireJob(jobId);
     const pause = checkPause(options, this.clock.now(), actor, job.paused ? job.pause : null);
+    const audited = auditJob(job);
     const before = job.snapshot();
     job.paused = true;
     job.pause = pause;
     job.catchUpThrough = null;
     job.nextRunTime = null;
     job.retry = null; // a paused job is never due (but at its pause's end), a retry of an earlier fire included
-    return this.save(job, before);
+    return this.save(job, before, false, { action: 'job.paused', actor, before: audited });
   }
 
   /**
    * Resumes a paused job from now; a job whose trigger has no further fire is removed instead.
    * `options.catchUp` decides what runs of the fires that fell in the pause: `none` (default), `latest`
    * (the newest, if within the job's misfire grace) or `all` (each, at most maxCatchUp, oldest first);
-   * those not run are recorded as one `paused` record.
+   * those not run are recorded as one `paused` record. `context.actor`: who resumes (audited).
    */
-  async resumeJob(jobId: string, options?: ResumeOptions): Promise<JobInfo | undefined> {
+  async resumeJob(jobId: string, options?: ResumeOptions, context?: MutationContext): Promise<JobInfo | undefined> {
     const catchUp = checkResume(options);
+    const actor = actorOf(context);
     const job = await this.requireJob(jobId);
     if (!job.paused) return this.info(job);
     const now = this.clock.now();
@@ -552,15 +602,16 @@ export class SchedulerService {
     const plan = planResume(job.trigger, since, now, catchUp, job.policy.misfireGraceTime, this.maxCatchUp);
     if (plan.nextRunTime === null) {
       if (plan.stretch !== null) this.dispatcher.recordPaused(job, plan.stretch);
-      await this.removeJob(jobId);
+      await this.removeJob(jobId, { actor });
       return undefined;
     }
+    const audited = auditJob(job);
     const before = job.snapshot();
     job.paused = false;
     job.pause = null;
     job.nextRunTime = plan.nextRunTime;
     job.catchUpThrough = plan.catchUpThrough;
-    const info = await this.save(job, before);
+    const info = await this.save(job, before, false, { action: 'job.resumed', actor, before: audited });
     // Recorded once the resume is kept (a refused one leaves the job paused, its stretch to come).
     if (plan.stretch !== null) {
       this.dispatcher.recordPaused(job, plan.stretch);
@@ -594,17 +645,17 @@ export class SchedulerService {
     const health = await this.health.healthOfOne(found);
     if (health.consecutiveFailures < limit) return;
     const note = `paused after ${health.consecutiveFailures} consecutive failed fires (pauseAfterFailures: ${limit})`;
-    await this.pauseJob(jobId, { note }, SCHEDULER_ACTOR);
+    await this.pauseJob(jobId, { note }, { actor: SCHEDULER_ACTOR });
     this.logger.warn({ event: 'job_auto_paused', jobId, consecutiveFailures: health.consecutiveFailures }, `job "${jobId}" ${note}`);
   }
 
   /** Changes a job's name, function, args or policies. */
-  async modifyJob(jobId: string, changes: JobChanges): Promise<JobInfo> {
+  async modifyJob(jobId: string, changes: JobChanges, context?: MutationContext): Promise<JobInfo> {
     const opts = checkOptionKeys(changes, 'changes', ['func']) as JobChanges;
     if ('replaceExisting' in opts || 'paused' in opts || 'timezone' in opts) {
       throw InvalidArgumentError.field('changes', 'cannot change replaceExisting, paused or timezone; use pauseJob/resumeJob or rescheduleJob.');
     }
-    return this.updateJob(jobId, opts);
+    return this.updateJob(jobId, opts, context);
   }
 
   /**
@@ -612,35 +663,142 @@ export class SchedulerService {
    * trigger (next run recomputed from now) and paused. Everything is validated before anything changes.
    * `by`: who changes it (the HTTP layer passes its caller; kept as the pause's `by` when it pauses the job).
    */
-  async updateJob(jobId: string, patch: JobPatch, by: Actor = LIBRARY_ACTOR): Promise<JobInfo> {
-    const actor = by === LIBRARY_ACTOR ? by : checkActor(by);
+  async updateJob(jobId: string, patch: JobPatch, context?: MutationContext): Promise<JobInfo> {
+    const actor = actorOf(context);
     const job = await this.requireJob(jobId);
     const change = this.jobs.change(job, patch);
     // Everything is valid: apply, and undo if the store refuses it (save).
+    const audited = auditJob(job);
     const before = job.snapshot();
     this.jobs.apply(job, change, actor);
-    return this.save(job, before, change.trigger !== null);
+    return this.save(job, before, change.trigger !== null, { action: 'job.modified', actor, before: audited });
   }
 
   /** Gives a job a new trigger; its next run time is computed from the new trigger and now. */
-  async rescheduleJob(jobId: string, trigger: TriggerSpec): Promise<JobInfo> {
-    return this.updateJob(jobId, { trigger });
+  async rescheduleJob(jobId: string, trigger: TriggerSpec, context?: MutationContext): Promise<JobInfo> {
+    return this.updateJob(jobId, { trigger }, context);
   }
 
   /** Runs a job now, outside its schedule. Counts toward maxInstances. */
-  async runJobNow(jobId: string): Promise<JobInfo> {
+  async runJobNow(jobId: string, context?: MutationContext): Promise<JobInfo> {
+    const actor = actorOf(context);
     const job = await this.requireJob(jobId);
     if (this.run.state !== 'running') throw new SchedulerNotRunningError(`run job "${jobId}" now`);
     if (job.func === null) throw new TaskNotRegisteredError(job.task ?? jobId);
     if (!hasFreeInstance(job.running, job.policy.maxInstances)) throw new MaxInstancesReachedError(jobId, job.policy.maxInstances);
     if (!(await this.dispatcher.runNow(job))) throw new MaxInstancesReachedError(jobId, job.policy.maxInstances);
+    await this.audit.record('job.run', actor, jobId, null, auditJob(job));
     return this.info(job);
+  }
+
+  /**
+   * Every job's definition (no runtime state, no owner), as importJobs and POST /import take it. A
+   * library closure is listed with a `note` instead of a task: it cannot be imported.
+   */
+  async exportJobs(): Promise<{ jobs: JobDefinition[] }> {
+    const { items } = await this.getJobs({ sort: 'id' });
+    return { jobs: items.map(toDefinition) };
+  }
+
+  /**
+   * Upserts job definitions by id (see import-jobs.ts): answers the ids created, updated, unchanged and
+   * (with `prune`) removed; `dryRun` changes nothing. Everything is checked before anything changes.
+   * The importer's kind (`context.actor`, default the library) is the owner of the jobs it creates and
+   * the only owner whose jobs `prune` removes.
+   */
+  async importJobs(request: ImportRequest, context?: MutationContext): Promise<ImportResult> {
+    const actor = actorOf(context);
+    await this.session.ready();
+    const target: ImportTarget = {
+      defaultTimezone: this.timezone,
+      getJob: (id) => this.getJob(id),
+      allJobs: async () => (await this.getJobs()).items,
+      checkNew: (spec, path) => {
+        const { id, task, trigger, ...options } = spec;
+        const opts = checkOptionKeys(options, path, ['id', 'task', 'trigger']);
+        this.jobs.build(task, trigger, id, opts, false, 'importJobs').releaseTrigger();
+      },
+      checkChange: async (id, patch) => {
+        const change = this.jobs.change(await this.requireJob(id), patch as JobPatch);
+        if (change.trigger !== null) change.trigger.dispose();
+      },
+      add: (spec, ctx) => this.addJob(spec, ctx),
+      update: (id, patch, ctx) => this.updateJob(id, patch as JobPatch, ctx),
+      remove: (id, ctx) => this.removeJob(id, ctx),
+    };
+    return importJobs(target, request, ownerOf(actor), { actor });
   }
 
   /** Aborts the signals of the job's running runs; they are recorded cancelled. Returns how many. */
   async cancelRun(jobId: string): Promise<number> {
     await this.requireJob(jobId);
     return this.dispatcher.executor.cancel(jobId, 'cancelRun was called');
+  }
+
+  /**
+   * Skips one upcoming fire of a job (a one-off exclusion): `scheduledAt` must be a future fire time of its
+   * trigger. The fire is recorded `excluded` when it comes, and the skip is then dropped.
+   */
+  async skipFire(jobId: string, scheduledAt: DateInput): Promise<JobInfo> {
+    const job = await this.requireJob(jobId);
+    const at = parseInstant(scheduledAt, 'scheduledAt');
+    const now = this.clock.now();
+    if (!(at > now) || job.trigger.nextTime(at - 1) !== at) {
+      const next = job.trigger.nextTime(now);
+      throw InvalidArgumentError.field(
+        'scheduledAt',
+        `${new Date(at).toISOString()} is not a future fire time of job "${jobId}"; give one of its upcoming fires (see its preview)${Number.isNaN(next) ? ', but it has none' : `, e.g. its next: ${new Date(next).toISOString()}`}.`,
+      );
+    }
+    const current = job.policy.exclude;
+    const skip = current === null ? [] : current.skip.filter((ms) => ms > now).map((ms) => new Date(ms).toISOString());
+    const exclude =
+      current === null ? { skip: [...skip, new Date(at).toISOString()] } : { ...exclusionInfo(current), skip: [...skip, new Date(at).toISOString()] };
+    return this.updateJob(jobId, { exclude });
+  }
+
+  /**
+   * The next fire times of a trigger (as previewFires, in this scheduler's zone and clock), each marked
+   * `excluded` when `options.exclude` (as a job's) rules it out.
+   */
+  async preview(trigger: TriggerSpec, options: PreviewOptions & { exclude?: JobExcludeInput | null } = {}): Promise<PreviewFire[]> {
+    const { exclude, ...rest } = options;
+    const fires = previewFires(trigger, { timezone: this.timezone, ...rest }, this.clock.now());
+    if (exclude === undefined || exclude === null) return fires;
+    await this.session.ready();
+    const exclusion = this.jobs.previewExclusion(exclude, trigger);
+    for (const fire of fires) {
+      const reason = this.exclusions.reason(exclusion, fire.at.getTime());
+      if (reason !== null) fire.excluded = reason;
+    }
+    return fires;
+  }
+
+  /** Creates or replaces an exclusion calendar (`{ dates, ranges, timezone }`), shared through the store. */
+  async putCalendar(name: string, spec: { dates?: string[]; ranges?: { from: string; to: string }[]; timezone?: string }): Promise<CalendarInfo> {
+    return (await this.putCalendarReporting(name, spec)).calendar;
+  }
+
+  /** putCalendar, also saying whether the calendar was created (the HTTP API answers 201 then). */
+  async putCalendarReporting(name: string, spec: unknown): Promise<{ calendar: CalendarInfo; created: boolean }> {
+    await this.session.ready();
+    return this.calendars.put(name, spec);
+  }
+
+  async getCalendar(name: string): Promise<CalendarInfo | undefined> {
+    await this.session.ready();
+    return this.calendars.get(name);
+  }
+
+  async getCalendars(): Promise<CalendarInfo[]> {
+    await this.session.ready();
+    return this.calendars.list();
+  }
+
+  /** Removes a calendar; refused (CALENDAR_IN_USE) while a job names it, CALENDAR_NOT_FOUND when there is none. */
+  async removeCalendar(name: string): Promise<void> {
+    await this.session.ready();
+    await this.calendars.remove(name, await this.store.list());
   }
 
   private async requireJob(jobId: string): Promise<JobRecord> {
@@ -660,7 +818,7 @@ export class SchedulerService {
   }
 
   /** After a change to a job's definition or schedule: new due time, written, announced. */
-  private async save(job: JobRecord, before: JobSnapshot, swappedTrigger = false): Promise<JobInfo> {
+  private async save(job: JobRecord, before: JobSnapshot, swappedTrigger: boolean, audit: PendingAudit): Promise<JobInfo> {
     setDue(job);
     try {
       await this.store.update(job);
@@ -674,6 +832,21 @@ export class SchedulerService {
     if (swappedTrigger) job.releaseSnapshotTrigger(before);
     if (this.events.wants('job_modified')) this.events.emit('job_modified', { jobId: job.id });
     if (job.dueAt !== null) this.loop.wakeBy(job.dueAt);
+    await this.audit.record(audit.action, audit.actor, job.id, audit.before, auditJob(job));
     return this.info(job);
   }
+
+  /** One page of the audit trail, newest first (see core/audit.ts): `jobId` for one job's entries. */
+  async getAudit(query: AuditQuery = {}): Promise<AuditPage> {
+    await this.session.ready();
+    return this.audit.page(query);
+  }
+}
+
+/** An instant from a Date or an ISO 8601 string, as epoch ms; INVALID_ARGUMENT naming `path` otherwise. */
+function parseInstant(value: unknown, path: string): number {
+  const ms = value instanceof Date ? value.getTime() : typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value) ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(ms))
+    throw InvalidArgumentError.field(path, `must be a Date or an ISO 8601 instant such as "2026-12-25T09:00:00Z", got ${describeType(value)}.`);
+  return ms;
 }

@@ -14,6 +14,8 @@ export class StoreSession {
     private readonly context: StoreContext,
     /** Called once the store has opened, before anything waiting for it goes on. */
     private readonly opened: () => void,
+    /** Reads what else lives with the jobs (the exclusion calendars) before the store counts as ready. */
+    private readonly load: () => Promise<void> = async () => undefined,
   ) {}
 
   /** Opens the store on first use. Nothing to wait for once it is open: no await then (see SchedulerService.addValidated). */
@@ -22,16 +24,24 @@ export class StoreSession {
   }
 
   open(): Promise<void> {
-    this.opening ??= Promise.resolve(this.store.open(this.context)).then(
-      () => {
-        this.runState.storeReady = true;
-        this.opened();
-      },
-      (error: unknown) => {
-        this.opening = null;
-        throw error;
-      },
-    );
+    this.opening ??= Promise.resolve(this.store.open(this.context))
+      // The store opened but what lives with it could not be read: closed again, so the next use opens it afresh.
+      .then(() =>
+        this.load().catch(async (error: unknown) => {
+          await Promise.resolve(this.store.close()).catch(() => undefined);
+          throw error;
+        }),
+      )
+      .then(
+        () => {
+          this.runState.storeReady = true;
+          this.opened();
+        },
+        (error: unknown) => {
+          this.opening = null;
+          throw error;
+        },
+      );
     return this.opening;
   }
 

@@ -22,8 +22,11 @@ import { callerOf } from './request.js';
 import { dashboardRoutes } from './dashboard.js';
 import { createMetrics, type MetricsOptions } from './metrics.js';
 import { schedulerPlugin } from './plugin.js';
+import { calendarRoutes } from './routes/calendars.js';
 import { jobRoutes } from './routes/jobs.js';
 import { metaRoutes } from './routes/meta.js';
+import { transferRoutes } from './routes/transfer.js';
+import { auditRoutes } from './routes/audit.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { Notifier, type NotifierOptions } from '../notifications/notifier.js';
 import { documentErrors } from './openapi.js';
@@ -308,6 +311,9 @@ export async function buildServer(serverOptions: ServerOptions): Promise<Fastify
 
       await api.register(metaRoutes, { failOnOverdue: options.ready?.failOnOverdue === true });
       await api.register(jobRoutes);
+      await api.register(transferRoutes);
+      await api.register(auditRoutes);
+      await api.register(calendarRoutes);
       await api.register(notificationRoutes, { notifier });
       // No HEAD twin: a HEAD would hold a stream slot open with nothing to read.
       api.get(

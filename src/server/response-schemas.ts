@@ -55,8 +55,9 @@ export const runSchema = {
     finishedAt: nullableDateTime,
     outcome: {
       type: 'string',
-      enum: ['running', 'succeeded', 'failed', 'missed', 'skipped', 'lost', 'timed_out', 'cancelled', 'paused'],
-      description: 'paused: one record for the fires a pause kept from running (coalesced of them, through lastScheduledAt).',
+      enum: ['running', 'succeeded', 'failed', 'missed', 'skipped', 'lost', 'timed_out', 'cancelled', 'excluded', 'paused'],
+      description:
+        'excluded: a fire an exclusion ruled out. paused: one record for the fires a pause kept from running (coalesced of them, through lastScheduledAt).',
     },
     latenessMs: nullableNumber,
     durationMs: nullableNumber,
@@ -137,7 +138,7 @@ export const triggerInfoSchema = {
   ],
 } as const;
 
-/** Who made a change: an API caller (its role, how it was admitted, its key's index), the library or the scheduler. */
+/** Who made a change: an API caller (its role, how it was admitted, its key's index), the library, the config reconcile or the scheduler (core/actor.ts). */
 const actorSchema = {
   anyOf: [
     {
@@ -154,7 +155,7 @@ const actorSchema = {
       type: 'object',
       additionalProperties: false,
       required: ['by'],
-      properties: { by: { type: 'string', enum: ['library', 'scheduler'] } },
+      properties: { by: { type: 'string', enum: ['library', 'config', 'scheduler'] } },
     },
   ],
 } as const;
@@ -197,9 +198,15 @@ export const jobInfoSchema = {
     'runningInstances',
     'status',
     'health',
+    'owner',
   ],
   properties: {
     id: { type: 'string' },
+    owner: {
+      type: 'string',
+      enum: ['config', 'api', 'library'],
+      description: 'Who created the job; an import or a config reconcile with prune removes only jobs its own kind owns.',
+    },
     name: { type: 'string' },
     task: { type: 'string', description: 'The registered task the job runs (absent for a library closure).' },
     args: { description: 'Any JSON value, passed to the task as ctx.args. Shown to admin keys only.' },
@@ -225,6 +232,18 @@ export const jobInfoSchema = {
     maxRuns: { type: ['integer', 'null'], description: 'Fires that may start in all; null: no limit.' },
     remainingRuns: { type: 'integer', description: 'With maxRuns: the fires that may still start.' },
     pauseAfterFailures: { type: ['integer', 'null'], description: 'Paused by the scheduler after this many consecutive failed fires; null: never.' },
+    exclude: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['calendars', 'dates', 'timezone', 'skip'],
+      description: 'Exclusions, when the job has any: fires they rule out are recorded excluded, not run.',
+      properties: {
+        calendars: { type: 'array', items: { type: 'string' } },
+        dates: { type: 'array', items: { type: 'string' }, description: 'Local dates (YYYY-MM-DD) in timezone.' },
+        timezone: { type: 'string' },
+        skip: { type: 'array', items: dateTime, description: 'One-off skips still ahead.' },
+      },
+    },
     runningInstances: { type: 'integer' },
     status: { type: 'string', enum: ['ok', 'task_not_registered', 'load_error'] },
     statusReason: { type: 'string', description: 'Why the stored job cannot be loaded, when status is load_error.' },
@@ -367,10 +386,35 @@ export const previewSchema = {
         properties: {
           at: dateTime,
           dst: { type: 'string', enum: ['shifted', 'repeated'], description: 'A DST rule moved this fire: out of a spring gap, or a second occurrence.' },
+          excluded: { type: 'string', description: 'With exclude: why this fire would not run: "calendar <name>", "date" or "skip".' },
         },
       },
     },
   },
+} as const;
+
+/** An exclusion calendar. */
+export const calendarSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'dates', 'ranges', 'timezone'],
+  properties: {
+    name: { type: 'string' },
+    dates: { type: 'array', items: { type: 'string' }, description: 'Excluded local dates, YYYY-MM-DD.' },
+    ranges: {
+      type: 'array',
+      items: { type: 'object', additionalProperties: false, required: ['from', 'to'], properties: { from: { type: 'string' }, to: { type: 'string' } } },
+      description: 'Excluded inclusive ranges of local dates.',
+    },
+    timezone: { type: 'string' },
+  },
+} as const;
+
+export const calendarListSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['items'],
+  properties: { items: { type: 'array', items: calendarSchema } },
 } as const;
 
 const fireTimeSchema = {
@@ -384,7 +428,7 @@ export const explanationSchema = {
   type: 'object',
   required: ['verdict', 'scheduledAt', 'evidence'],
   properties: {
-    verdict: { type: 'string', enum: ['ran', 'missed', 'skipped', 'coalesced', 'lost', 'paused', 'not_scheduled', 'pending', 'pruned'] },
+    verdict: { type: 'string', enum: ['ran', 'missed', 'skipped', 'coalesced', 'lost', 'paused', 'not_scheduled', 'pending', 'pruned', 'excluded'] },
     scheduledAt: { ...nullableDateTime, description: 'The fire explained; null when no fire of the trigger is near `at`.' },
     evidence: {
       type: 'object',

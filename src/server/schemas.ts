@@ -6,6 +6,23 @@
 const jobId = { type: 'string', minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._:-]+$' } as const;
 const seconds = { type: 'number', minimum: 0, maximum: 1e9 } as const;
 
+const localDate = { type: 'string', pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', description: 'A local date, YYYY-MM-DD.' } as const;
+const calendarName = { type: 'string', minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._:-]+$' } as const;
+
+/** A job's (or a preview's) exclusions. */
+const excludeField = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  description:
+    "Fires not run (recorded excluded): local dates of named calendars, the job's own dates (in its zone), one-off skips (set by POST /jobs/:id/skip). null: none.",
+  properties: {
+    calendars: { type: 'array', maxItems: 1000, items: calendarName },
+    dates: { type: 'array', maxItems: 1000, items: localDate },
+    skip: { type: 'array', maxItems: 1000, items: { type: 'string', maxLength: 40 }, description: 'Fire times to skip once, ISO 8601.' },
+    timezone: { type: 'string', minLength: 1, maxLength: 64, description: "The zone of dates; default: the job's." },
+  },
+} as const;
+
 /** Policies and fields shared by POST /jobs and PATCH /jobs/:id. */
 const jobFields = {
   name: { type: 'string', minLength: 1, maxLength: 200 },
@@ -59,6 +76,7 @@ const jobFields = {
     description: 'Pause the job (by the scheduler, with a note) after this many consecutive failed fires. Default null (never).',
   },
   timezone: { type: 'string', minLength: 1, maxLength: 64 },
+  exclude: excludeField,
 } as const;
 
 /** POST /jobs/:id/pause and /scheduler/pause: optional; the scheduler checks `until` (future) and `note`. */
@@ -145,6 +163,36 @@ export const previewBody = {
     count: { type: 'integer', minimum: 1, maximum: 1000 },
     from: { type: 'string', maxLength: 40 },
     jobId: { ...jobId, description: "The job id a cron expression's H is hashed from (needed only with H)" },
+    exclude: { ...excludeField, description: 'Exclusions as a job takes them: each fire they rule out is marked `excluded`.' },
+  },
+} as const;
+
+export const skipBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['scheduledAt'],
+  properties: { scheduledAt: { type: 'string', maxLength: 40, description: 'A future fire time of the job, ISO 8601.' } },
+} as const;
+
+export const calendarParams = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name'],
+  properties: { name: calendarName },
+} as const;
+
+export const calendarBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    dates: { type: 'array', maxItems: 10000, items: localDate },
+    ranges: {
+      type: 'array',
+      maxItems: 10000,
+      items: { type: 'object', additionalProperties: false, required: ['from', 'to'], properties: { from: localDate, to: localDate } },
+      description: 'Inclusive ranges of local dates.',
+    },
+    timezone: { type: 'string', minLength: 1, maxLength: 64, description: "The zone the dates are read in; default: the scheduler's." },
   },
 } as const;
 

@@ -9,6 +9,7 @@ import type { RunRecord } from '../core/run.js';
 import { foldHealthFacts } from './health-facts.js';
 import { JobHeap } from './job-heap.js';
 import { checkMaxRunsPerJob } from './retention.js';
+import { MemoryAuditLog } from './audit/memory-audit.js';
 import { RunRing } from './run-ring.js';
 import { RunSlab } from './run-slab.js';
 import { compareJobs, decodeCursor, encodeCursor, isAfter, matchesFilter, type JobPage, type JobPageQuery } from './job-order.js';
@@ -46,8 +47,15 @@ export class MemoryJobStore implements JobStore {
   /** Jobs sorted by id, rebuilt after adds and removes: listing by id is then a binary search and a slice. */
   private byId: JobRecord[] | null = null;
 
+  private readonly audit = new MemoryAuditLog();
+
   constructor(options: MemoryJobStoreOptions = {}) {
     this.maxRunsPerJob = checkMaxRunsPerJob(options.maxRunsPerJob, 100, 0);
+  }
+
+  /** The newest MEMORY_AUDIT_ENTRIES audit entries, for as long as the process. */
+  auditLog(): MemoryAuditLog {
+    return this.audit;
   }
 
   open(_context?: StoreContext): void {

@@ -15,7 +15,7 @@ import type { HealthVisitor } from './health-facts.js';
 import type { RunQuery } from './store.js';
 
 // Append only: the index is what a packed record holds.
-const OUTCOMES: readonly RunOutcome[] = ['running', 'succeeded', 'failed', 'missed', 'skipped', 'lost', 'timed_out', 'cancelled', 'paused'];
+const OUTCOMES: readonly RunOutcome[] = ['running', 'succeeded', 'failed', 'missed', 'skipped', 'lost', 'timed_out', 'cancelled', 'excluded', 'paused'];
 
 /** An outcome's index in OUTCOMES; the common one first, without the Map lookup it was (2 % of a fire). */
 function outcomeCode(outcome: RunOutcome): number {

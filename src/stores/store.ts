@@ -9,6 +9,8 @@
 import { JobRecord, type JobPolicy, type PendingRetry } from '../core/job.js';
 import type { Logger } from '../core/logger.js';
 import type { PauseState } from '../core/pause.js';
+import type { JobOwner } from '../core/actor.js';
+import type { AuditLog } from '../core/audit.js';
 import { DEFAULT_JOB_POLICY } from '../core/job-options.js';
 import type { DueFires, ResolvedTriggerSpec, Trigger, TriggerInfo } from '../core/trigger.js';
 import type { HealthFacts } from '../core/health.js';
@@ -47,6 +49,8 @@ export interface StoredJob {
   pause: PauseState | null;
   /** See JobRecord.catchUpThrough (null: none). */
   catchUpThrough: number | null;
+  /** Who created the job (absent in a row written before owners were kept: the library's). */
+  owner?: JobOwner;
 }
 
 /**
@@ -117,7 +121,7 @@ export function loadErrorOf(job: JobRecord): string | null {
 
 /** The placeholder of a stored job that could not be loaded (see `setAside`); the fields as stored, checked only for shape. */
 export function setAsideRecord(
-  stored: { id: string; name?: unknown; task?: unknown; args?: unknown; trigger?: unknown; policy?: unknown; paused?: unknown },
+  stored: { id: string; name?: unknown; task?: unknown; args?: unknown; trigger?: unknown; policy?: unknown; paused?: unknown; owner?: unknown },
   reason: string,
 ): JobRecord {
   const policy =
@@ -137,6 +141,7 @@ export function setAsideRecord(
     null,
     null,
   );
+  if (stored.owner === 'config' || stored.owner === 'api') job.owner = stored.owner;
   setAside.set(job, reason);
   return job;
 }
@@ -256,6 +261,11 @@ export interface JobStore {
    * history, or unknown, gets NO_HEALTH_FACTS). Optional: without it the scheduler folds `getRuns`.
    */
   healthFacts?(jobIds: readonly string[]): Awaitable<Map<string, HealthFacts>>;
+  /**
+   * The store's audit trail (core/audit.ts), kept with its jobs and the run history's retention. Optional:
+   * without it the scheduler keeps a bounded one in memory.
+   */
+  auditLog?(): AuditLog;
 }
 
 /** A store that replaces a job atomically. Without it, replaceExisting is a remove, then an add. */

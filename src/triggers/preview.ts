@@ -2,6 +2,7 @@
  * previewSchedule: the next fire times of a trigger spec, without a scheduler. Used by the API's
  * `POST /schedules/preview` and the dashboard's live preview.
  */
+import type { ExclusionReason } from '../core/exclusion.js';
 import { SystemClock } from '../core/clock.js';
 import { CronCompiler } from '../cron/compiler.js';
 import { systemTimeZone } from '../cron/zone.js';
@@ -35,6 +36,8 @@ export interface PreviewFire {
   at: Date;
   /** Set when a DST rule moved this fire: out of a spring gap ("shifted") or a second occurrence ("repeated"). */
   dst?: 'shifted' | 'repeated';
+  /** Set by a scheduler's preview with `exclude`: why this fire would not run ('calendar <name>', 'date' or 'skip'). */
+  excluded?: ExclusionReason;
 }
 
 /** The next `count` fire times strictly after `from` (default: now), oldest first. */

@@ -92,4 +92,27 @@ describe.skipIf(browser === null)('dashboard: trigger builder', () => {
     expect(await row(page, 'friday-13').locator('.schedule').textContent()).toContain('when all of:');
     // Two forms, two saves and their previews: generous on a loaded machine.
   }, 60_000);
+
+  it('adds a job with exclusions: the live preview marks excluded fires, and the job is saved with them', async () => {
+    server = await startServer();
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    const later = new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 10);
+    await server.scheduler.putCalendar('hols', { dates: [later] });
+    const page = await open(server);
+    await page.getByRole('button', { name: 'Add job' }).click();
+    const form = page.locator('#form-dialog');
+    await form.getByLabel('Job id', { exact: true }).fill('daily');
+    await form.getByLabel('Task', { exact: true }).selectOption('noop');
+    await form.getByLabel('Expression', { exact: true }).fill('0 9 * * *');
+    await form.getByLabel('Time zone', { exact: true }).fill('UTC');
+    await page.locator('#form-dialog details.policies summary').click();
+    await form.getByLabel('Exclude calendars', { exact: true }).fill('hols');
+    await form.getByLabel('Exclude dates', { exact: true }).fill(tomorrow);
+    await page.waitForFunction(() => document.querySelectorAll('#form-dialog .preview-list .excluded').length === 2);
+    const marks = await page.locator('#form-dialog .preview-list .excluded').allTextContents();
+    expect(marks).toEqual(['excluded (date)', 'excluded (calendar hols)']);
+    await form.getByRole('button', { name: 'Add job' }).click();
+    await row(page, 'daily').waitFor();
+    expect((await server.scheduler.getJob('daily'))?.exclude).toEqual({ calendars: ['hols'], dates: [tomorrow], timezone: 'UTC', skip: [] });
+  }, 60_000);
 });

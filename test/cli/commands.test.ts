@@ -127,13 +127,36 @@ async function transferServer(): Promise<{ url: string; server: Server; received
 }
 
 describe('tickwork export and import', () => {
-  it('say in words that a server without the routes has no export/import yet (exit 1)', async () => {
+  it('round trip against a real server: the export imported back is unchanged', async () => {
     const exported = await cli(at(['export']));
-    expect(exported.code).toBe(1);
-    expect(exported.stderr).toContain('ROUTE_NOT_FOUND: This server has no export/import yet (GET /api/v1/export answered 404 ROUTE_NOT_FOUND)');
-    const imported = await cli(at(['import', 'jobs.json']), { input: { 'jobs.json': '{"jobs":[]}' } });
-    expect(imported.code).toBe(1);
-    expect(imported.stderr).toContain('This server has no export/import yet (POST /api/v1/import answered 404');
+    expect(exported.code).toBe(0);
+    const jobs = (JSON.parse(exported.stdout) as { jobs: unknown[] }).jobs;
+    const imported = await cli(at(['import', 'jobs.json']), { input: { 'jobs.json': exported.stdout } });
+    expect(imported.code).toBe(0);
+    expect(imported.stdout).toBe(`Imported: 0 created, 0 updated, ${jobs.length} unchanged, 0 removed.\n`);
+  });
+
+  it('say in words that a server without the routes has no export/import yet (exit 1)', async () => {
+    // An older server: every route unknown.
+    const old = createServer((_request, response) => {
+      response.statusCode = 404;
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify({ error: { code: 'ROUTE_NOT_FOUND', message: 'no route' } }));
+    });
+    await new Promise<void>((resolve) => old.listen(0, '127.0.0.1', resolve));
+    const address = old.address();
+    if (address === null || typeof address === 'string') throw new Error('no port');
+    const url = `http://127.0.0.1:${address.port}`;
+    try {
+      const exported = await cli(['export', '--url', url]);
+      expect(exported.code).toBe(1);
+      expect(exported.stderr).toContain('ROUTE_NOT_FOUND: This server has no export/import yet (GET /api/v1/export answered 404 ROUTE_NOT_FOUND)');
+      const imported = await cli(['import', 'jobs.json', '--url', url], { input: { 'jobs.json': '{"jobs":[]}' } });
+      expect(imported.code).toBe(1);
+      expect(imported.stderr).toContain('This server has no export/import yet (POST /api/v1/import answered 404');
+    } finally {
+      await new Promise((resolve) => old.close(resolve));
+    }
   });
 
   it('export prints { jobs }; import sends { jobs, prune, dryRun } and shows the diff', async () => {

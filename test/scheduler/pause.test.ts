@@ -302,7 +302,7 @@ describe('pauses on a SQLite file across a restart', () => {
     await first.start();
     await first.addJob({ id: 'j', task: 't', trigger: { type: 'interval', seconds: 10 } });
     await clock.advance(10_000);
-    await first.pauseJob('j', { until: iso(60), note: 'vendor outage' }, { role: 'admin', via: 'key', keyIndex: 1 });
+    await first.pauseJob('j', { until: iso(60), note: 'vendor outage' }, { actor: { role: 'admin', via: 'key', keyIndex: 1 } });
     await first.shutdown();
     await clock.advance(20_000);
     const second = open();

@@ -138,6 +138,22 @@ describe('the OpenAPI document', () => {
     expect(await status(app.inject({ url: `/api/v1/jobs/a/runs?cursor=${String(runs.json().nextCursor)}`, headers: monitor }))).toBe(200);
     expect(await status(app.inject({ url: '/api/v1/jobs/a/runs?cursor=x', headers: admin }))).toBe(400);
     expect(await status(app.inject({ url: '/api/v1/jobs/a', headers: admin }))).toBe(200); // now with a lastRun
+    // Exclusion calendars and a one-off skip.
+    const put = (url: string, payload: unknown): Promise<LightMyRequestResponse> =>
+      app.inject({ method: 'PUT', url, headers: { ...admin, ...json }, payload: payload as object });
+    expect(await status(put('/api/v1/calendars/hols', { dates: ['2026-12-25'] }))).toBe(201);
+    expect(await status(put('/api/v1/calendars/hols', { dates: ['2026-12-25'], ranges: [{ from: '2026-12-30', to: '2026-12-31' }] }))).toBe(200);
+    expect(await status(app.inject({ url: '/api/v1/calendars', headers: monitor }))).toBe(200);
+    expect(await status(app.inject({ url: '/api/v1/calendars/hols', headers: monitor }))).toBe(200);
+    expect(await status(app.inject({ url: '/api/v1/calendars/nope', headers: admin }))).toBe(404);
+    expect(await status(post('/api/v1/jobs', intervalJob('x', { exclude: { calendars: ['hols'] } })))).toBe(201);
+    expect(await status(app.inject({ method: 'DELETE', url: '/api/v1/calendars/hols', headers: admin }))).toBe(409);
+    expect(await status(post('/api/v1/jobs/x/skip', { scheduledAt: '2026-01-01T00:05:00Z' }))).toBe(200);
+    expect(await status(post('/api/v1/jobs/x/skip', { scheduledAt: '2026-01-01T00:05:30Z' }))).toBe(400);
+    expect(await status(post('/api/v1/jobs/nope/skip', { scheduledAt: '2026-01-01T00:05:00Z' }))).toBe(404);
+    expect(await status(app.inject({ method: 'DELETE', url: '/api/v1/jobs/x', headers: admin }))).toBe(204);
+    expect(await status(app.inject({ method: 'DELETE', url: '/api/v1/calendars/hols', headers: admin }))).toBe(204);
+    expect(await status(app.inject({ method: 'DELETE', url: '/api/v1/calendars/hols', headers: admin }))).toBe(404);
     // A job whose trigger ended while it was paused: resume answers { removed: true, message }.
     expect(await status(post('/api/v1/jobs/e/pause'))).toBe(200);
     await clock.advance(3_600_000);
@@ -148,17 +164,42 @@ describe('the OpenAPI document', () => {
     expect(await status(app.inject({ url: '/api/v1/jobs/nope/explain?at=2026-01-01T00:01:00Z', headers: admin }))).toBe(404);
     // Notification targets and deliveries.
     const target = { url: 'http://127.0.0.1:9/hook', on: ['failing', 'recovered'] };
-    const put = (payload: unknown): Promise<LightMyRequestResponse> =>
-      app.inject({ method: 'PUT', url: '/api/v1/notifications/targets/t1', headers: { ...admin, ...json }, payload: payload as object });
-    expect(await status(put(target))).toBe(201);
-    expect(await status(put({ ...target, secret: 'a-secret-of-16-chars' }))).toBe(200);
-    expect(await status(put({ url: 'ftp://x' }))).toBe(400);
+    const putTarget = (payload: unknown): Promise<LightMyRequestResponse> => put('/api/v1/notifications/targets/t1', payload);
+    expect(await status(putTarget(target))).toBe(201);
+    expect(await status(putTarget({ ...target, secret: 'a-secret-of-16-chars' }))).toBe(200);
+    expect(await status(putTarget({ url: 'ftp://x' }))).toBe(400);
     expect(await status(app.inject({ url: '/api/v1/notifications/targets', headers: monitor }))).toBe(200);
     expect(await status(app.inject({ url: '/api/v1/notifications/targets/t1', headers: monitor }))).toBe(200);
     expect(await status(app.inject({ url: '/api/v1/notifications/targets/nope', headers: admin }))).toBe(404);
     expect(await status(app.inject({ url: '/api/v1/notifications/deliveries?limit=5', headers: monitor }))).toBe(200);
     expect(await status(app.inject({ method: 'DELETE', url: '/api/v1/notifications/targets/t1', headers: admin }))).toBe(204);
     expect(await status(app.inject({ method: 'DELETE', url: '/api/v1/notifications/targets/t1', headers: admin }))).toBe(404);
+    // The audit trail (monitors too), export (admin only) and import with its refusals.
+    expect(await status(app.inject({ url: '/api/v1/audit?jobId=a&limit=2', headers: monitor }))).toBe(200);
+    expect(await status(app.inject({ url: '/api/v1/audit?cursor=x', headers: admin }))).toBe(400);
+    const exported = await app.inject({ url: '/api/v1/export', headers: admin });
+    expect(exported.statusCode).toBe(200);
+    expect(await status(app.inject({ url: '/api/v1/export', headers: monitor }))).toBe(403);
+    expect(
+      await status(
+        app.inject({
+          method: 'POST',
+          url: '/api/v1/import',
+          headers: { ...admin, ...json },
+          payload: { ...(exported.json() as Record<string, unknown>), dryRun: true },
+        }),
+      ),
+    ).toBe(200);
+    expect(
+      await status(
+        app.inject({
+          method: 'POST',
+          url: '/api/v1/import',
+          headers: { ...admin, ...json },
+          payload: { jobs: [{ id: 'n', task: 'nope', trigger: { type: 'interval', seconds: 1 } }] },
+        }),
+      ),
+    ).toBe(422);
     expect(await status(app.inject({ method: 'DELETE', url: '/api/v1/jobs/a', headers: admin }))).toBe(204);
     expect(await status(app.inject({ method: 'DELETE', url: '/api/v1/jobs/a', headers: admin }))).toBe(404);
 

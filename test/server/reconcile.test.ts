@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { SchedulerService } from '../../src/scheduler/service.js';
-import { reconcileJobs } from '../../src/server/reconcile.js';
+import { reconcileCalendars, reconcileJobs } from '../../src/server/reconcile.js';
 import { SqliteJobStore } from '../../src/stores/sqlite/store.js';
 import { captureLogger, REFERENCE } from '../helpers.js';
 
@@ -120,5 +120,33 @@ describe('reconcileJobs with the trigger algebra', () => {
     const events = logger.lines.filter((l) => String(l.event).startsWith('config_job_')).map((l) => `${String(l.event)}:${String(l.jobId)}`);
     expect(events).toEqual(['config_job_created:calendar', 'config_job_created:either', 'config_job_updated:either']);
     await two.shutdown();
+  });
+});
+
+describe('reconcileCalendars', () => {
+  it('creates and replaces config calendars at every start, before the jobs that name them; an API skip survives a changed exclude', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'tickwork-reconcile-cal-')), 'db.sqlite');
+    const clock = new ManualClock(REFERENCE);
+    const logger = captureLogger();
+    const job = { id: 'report', task: 'noop', trigger: { type: 'cron' as const, expression: '0 9 * * *' }, exclude: { calendars: ['hols'] } };
+    const one = boot(path, clock);
+    await reconcileCalendars(one, { hols: { dates: ['2026-12-25'] } }, logger);
+    await reconcileJobs(one, [job], logger);
+    await one.start();
+    await one.putCalendar('from-api', { dates: ['2026-07-04'] });
+    await one.skipFire('report', new Date('2026-01-02T09:00:00Z'));
+    await one.shutdown();
+
+    const two = boot(path, clock);
+    await reconcileCalendars(two, { hols: { dates: ['2026-12-25', '2026-12-26'] }, more: { ranges: [{ from: '2026-08-01', to: '2026-08-15' }] } }, logger);
+    await reconcileJobs(two, [{ ...job, exclude: { calendars: ['hols', 'more'] } }], logger);
+    expect((await two.getCalendars()).map((c) => [c.name, c.dates.length, c.ranges.length])).toEqual([
+      ['from-api', 1, 0],
+      ['hols', 2, 0],
+      ['more', 0, 1],
+    ]);
+    expect((await two.getJob('report'))?.exclude).toEqual({ calendars: ['hols', 'more'], dates: [], timezone: 'UTC', skip: ['2026-01-02T09:00:00.000Z'] });
+    expect(logger.lines.filter((l) => l.event === 'config_calendar_created').map((l) => l.calendar)).toEqual(['hols', 'more']);
+    expect(logger.lines.filter((l) => l.event === 'config_calendar_updated').map((l) => l.calendar)).toEqual(['hols']);
   });
 });

@@ -17,6 +17,7 @@ export function hydrateForTest(stored: StoredJob, env: TriggerEnvironment): JobR
     stored.dueAt,
     stored.retry,
     stored.runCount,
+    stored.owner,
     stored.pause,
     stored.catchUpThrough,
   );

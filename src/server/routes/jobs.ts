@@ -6,10 +6,10 @@ import type { AddJobSpec } from '../../scheduler/service.js';
 import type { HealthState } from '../../core/health.js';
 import type { JobSort, JobState } from '../../stores/job-order.js';
 import type { PauseOptions, ResumeOptions } from '../../core/pause.js';
-import { createJobBody, explainQuery, jobParams, listJobsQuery, listRunsQuery, patchJobBody, pauseBody, resumeBody } from '../schemas.js';
+import { createJobBody, explainQuery, jobParams, listJobsQuery, listRunsQuery, patchJobBody, pauseBody, resumeBody, skipBody } from '../schemas.js';
 import { cancelledSchema, explanationSchema, jobInfoSchema, jobPageSchema, removedSchema, runPageSchema } from '../response-schemas.js';
 import { errorResponses } from '../openapi.js';
-import { actorOf, callerOf, parseLimit } from '../request.js';
+import { actorFor, callerOf, parseLimit } from '../request.js';
 import { JobListCache } from '../job-list-cache.js';
 
 type IdParams = { id: string };
@@ -59,7 +59,7 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
       schema: { tags: ['jobs'], summary: 'Create a job', body: createJobBody, response: { 201: jobInfoSchema, ...errorResponses(409, 422) } },
     },
     async (request, reply) => {
-      const job = await scheduler.addJob(request.body);
+      const job = await scheduler.addJob(request.body, { actor: actorFor(request) });
       reply.code(201);
       return job;
     },
@@ -86,14 +86,14 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: jobInfoSchema, ...errorResponses(404, 422) },
       },
     },
-    async (request) => scheduler.updateJob(request.params.id, request.body as never, actorOf(callerOf(request))),
+    async (request) => scheduler.updateJob(request.params.id, request.body as never, { actor: actorFor(request) }),
   );
 
   app.delete<{ Params: IdParams }>(
     '/jobs/:id',
     { schema: { tags: ['jobs'], summary: 'Remove a job', params: jobParams, response: { 204: noContent, ...errorResponses(404) } } },
     async (request, reply) => {
-      await scheduler.removeJob(request.params.id);
+      await scheduler.removeJob(request.params.id, { actor: actorFor(request) });
       reply.code(204);
     },
   );
@@ -104,13 +104,13 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
       schema: {
         tags: ['jobs'],
         summary: 'Pause a job, optionally until a time and with a note',
-        description: "The body is optional: a POST without one pauses until resumed. The caller is recorded as the pause's `by`.",
+        description: "The body is optional: a POST without one pauses until resumed. The caller is recorded as the pause's `by` and in the audit trail.",
         params: jobParams,
         body: pauseBody,
         response: { 200: jobInfoSchema, ...errorResponses(404) },
       },
     },
-    async (request) => forCaller(request, await scheduler.pauseJob(request.params.id, request.body ?? undefined, actorOf(callerOf(request)))),
+    async (request) => forCaller(request, await scheduler.pauseJob(request.params.id, request.body ?? undefined, { actor: actorFor(request) })),
   );
 
   app.post<{ Params: IdParams; Body: ResumeOptions | null | undefined }>(
@@ -127,7 +127,7 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      const job = await scheduler.resumeJob(request.params.id, request.body ?? undefined);
+      const job = await scheduler.resumeJob(request.params.id, request.body ?? undefined, { actor: actorFor(request) });
       if (job === undefined) {
         reply.code(200);
         return { removed: true, message: 'The trigger has no further fire time, so the job was removed.' };
@@ -148,7 +148,7 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      const job = await scheduler.runJobNow(request.params.id);
+      const job = await scheduler.runJobNow(request.params.id, { actor: actorFor(request) });
       reply.code(202);
       return job;
     },
@@ -158,6 +158,22 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
     '/jobs/:id/cancel',
     { schema: { tags: ['jobs'], summary: "Cancel a job's running runs", params: jobParams, response: { 200: cancelledSchema, ...errorResponses(404) } } },
     async (request) => ({ cancelled: await scheduler.cancelRun(request.params.id) }),
+  );
+
+  app.post<{ Params: IdParams; Body: { scheduledAt: string } }>(
+    '/jobs/:id/skip',
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: 'Skip one upcoming fire',
+        description:
+          'A one-off exclusion: the fire at scheduledAt (a future fire time of the job, else 400) is recorded excluded instead of run. Shown in exclude.skip until it passes.',
+        params: jobParams,
+        body: skipBody,
+        response: { 200: jobInfoSchema, ...errorResponses(404) },
+      },
+    },
+    async (request) => scheduler.skipFire(request.params.id, request.body.scheduledAt),
   );
 
   app.get<{ Params: IdParams; Querystring: { limit?: string; cursor?: string } }>(

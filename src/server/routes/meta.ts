@@ -1,11 +1,11 @@
 /** Health, readiness, identity, scheduler state and control, tasks, schedule preview. */
 import type { FastifyInstance } from 'fastify';
-import { previewFires } from '../../triggers/preview.js';
+import type { JobExcludeInput } from '../../core/exclusion.js';
 import type { TriggerSpec } from '../../core/trigger.js';
 import type { PauseOptions } from '../../core/pause.js';
 import { pauseBody, previewBody } from '../schemas.js';
 import { healthSchema, notReadySchema, previewSchema, readySchema, schedulerStatusSchema, taskListSchema, whoamiSchema } from '../response-schemas.js';
-import { actorOf, callerOf } from '../request.js';
+import { actorFor, callerOf } from '../request.js';
 
 export interface ReadyOptions {
   /** Answer 503 while any job is overdue (default false). It reads every job's health: one store query per 500 jobs. */
@@ -69,13 +69,13 @@ export async function metaRoutes(app: FastifyInstance, options: ReadyOptions): P
       schema: {
         tags: ['scheduler'],
         summary: 'Pause the whole scheduler, optionally until a time and with a note',
-        description: "The body is optional: a POST without one pauses until resumed. The caller is recorded as the pause's `by`.",
+        description: "The body is optional: a POST without one pauses until resumed. The caller is recorded as the pause's `by` and in the audit trail.",
         body: pauseBody,
         response: { 200: schedulerStatusSchema },
       },
     },
     async (request) => {
-      await scheduler.pause(request.body ?? undefined, actorOf(callerOf(request)));
+      await scheduler.pause(request.body ?? undefined, { actor: actorFor(request) });
       return scheduler.status();
     },
   );
@@ -83,8 +83,8 @@ export async function metaRoutes(app: FastifyInstance, options: ReadyOptions): P
   app.post(
     '/scheduler/resume',
     { schema: { tags: ['scheduler'], summary: 'Resume the whole scheduler', response: { 200: schedulerStatusSchema } } },
-    async () => {
-      await scheduler.resume();
+    async (request) => {
+      await scheduler.resume({ actor: actorFor(request) });
       return scheduler.status();
     },
   );
@@ -101,25 +101,27 @@ export async function metaRoutes(app: FastifyInstance, options: ReadyOptions): P
   );
 
   // A read (it changes nothing), so monitor keys may call it; still a POST with a JSON body.
-  app.post<{ Body: { trigger: TriggerSpec; count?: number; from?: string; jobId?: string } }>(
+  app.post<{ Body: { trigger: TriggerSpec; count?: number; from?: string; jobId?: string; exclude?: JobExcludeInput | null } }>(
     '/schedules/preview',
     {
       config: { access: 'read' },
       schema: { tags: ['meta'], summary: 'Next fire times of a trigger, with DST marks', body: previewBody, response: { 200: previewSchema } },
     },
     async (request) => {
-      const { trigger, count, from, jobId } = request.body;
-      const fires = previewFires(
-        trigger,
-        {
-          timezone: scheduler.defaultTimezone,
-          ...(count === undefined ? {} : { count }),
-          ...(from === undefined ? {} : { from }),
-          ...(jobId === undefined ? {} : { jobId }),
-        },
-        scheduler.now(),
-      );
-      return { items: fires.map((f) => (f.dst === undefined ? { at: f.at.toISOString() } : { at: f.at.toISOString(), dst: f.dst })) };
+      const { trigger, count, from, jobId, exclude } = request.body;
+      const fires = await scheduler.preview(trigger, {
+        ...(count === undefined ? {} : { count }),
+        ...(from === undefined ? {} : { from }),
+        ...(jobId === undefined ? {} : { jobId }),
+        ...(exclude === undefined ? {} : { exclude }),
+      });
+      return {
+        items: fires.map((f) => ({
+          at: f.at.toISOString(),
+          ...(f.dst === undefined ? {} : { dst: f.dst }),
+          ...(f.excluded === undefined ? {} : { excluded: f.excluded }),
+        })),
+      };
     },
   );
 }

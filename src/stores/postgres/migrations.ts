@@ -145,6 +145,31 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   },
   {
     version: 7,
+    // Who created each job (config, api, library: what an import or a config reconcile with prune may
+    // remove), and the audit trail of changes to jobs and the scheduler (times in epoch ms).
+    sql: `
+      ALTER TABLE {schema}.jobs ADD COLUMN owner text NOT NULL DEFAULT 'library';
+      CREATE TABLE {schema}.audit (
+        id bigserial PRIMARY KEY,
+        at double precision NOT NULL,
+        actor jsonb NOT NULL,
+        action text NOT NULL,
+        job_id text,
+        before jsonb,
+        after jsonb
+      );
+      CREATE INDEX audit_by_job ON {schema}.audit (job_id, id);
+      CREATE INDEX audit_by_at ON {schema}.audit (at);
+    `,
+  },
+  {
+    version: 8,
+    // Exclusion calendars (src/stores/calendars/), shared by every node; a change is announced with a
+    // NOTIFY 'calendars' on the schema's channel.
+    sql: `CREATE TABLE {schema}.calendars (name text PRIMARY KEY, spec jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());`,
+  },
+  {
+    version: 9,
     // Pauses that explain themselves: who paused a job, when, why and until when (null when not paused),
     // and the last fire a resume with catch-up `all` runs (null when none).
     sql: `

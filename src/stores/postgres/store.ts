@@ -40,6 +40,7 @@
  * history writer), prune.ts (retention), heartbeat.ts and listener.ts; session.ts is what they share and
  * transaction.ts how they run transactions.
  */
+import { PgAuditLog } from '../audit/pg-audit.js';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
@@ -100,6 +101,14 @@ export class PostgresJobStore implements JobStore {
     this.history = new HistoryWriter(session, this.inFlight, this.settings.historyRetry, () => this.flush());
     this.claims = new PgClaims(session, this.cache, this.setAside, this.inFlight, this.history, () => this.flush());
     this.pruner = new HistoryPruner(session, this.settings.retention);
+    this.audit = new PgAuditLog(session, this.settings.retention);
+  }
+
+  private readonly audit: PgAuditLog;
+
+  /** The audit trail, in this schema's `audit` table, shared by every node. */
+  auditLog(): PgAuditLog {
+    return this.audit;
   }
 
   /** Claims, jobs and pruning run on this pool; null while the store is closed. */
@@ -116,6 +125,17 @@ export class PostgresJobStore implements JobStore {
   sharedDatabase(): { pool: pg.Pool; s: string } {
     return { pool: this.session.db, s: this.session.s };
   }
+
+  /** The NOTIFY channel every node of this schema LISTENs on (see PgListener). */
+  get notifyChannel(): string {
+    return this.session.channel;
+  }
+
+  /**
+   * Called when a node announced a change to the exclusion calendars (a NOTIFY `calendars`), and after the
+   * LISTEN connection came back (notifications sent meanwhile are gone): the calendars are read again.
+   */
+  onCalendarsChanged: (() => void) | null = null;
 
   /**
    * Whole milliseconds: fire times derive from it (an interval's grid starts at "now"), and every node
@@ -177,6 +197,10 @@ export class PostgresJobStore implements JobStore {
         channel,
         context.logger,
         (payload) => {
+          if (payload === 'calendars') {
+            this.onCalendarsChanged?.();
+            return;
+          }
           if (payload.startsWith('changed:')) {
             const rest = payload.slice('changed:'.length);
             const colon = rest.indexOf(':');
@@ -186,7 +210,10 @@ export class PostgresJobStore implements JobStore {
           const at = Number(payload);
           if (Number.isFinite(at)) context.wake(at);
         },
-        () => context.wake(Number.NEGATIVE_INFINITY),
+        () => {
+          this.onCalendarsChanged?.();
+          context.wake(Number.NEGATIVE_INFINITY);
+        },
       );
       await listener.start();
       this.session.pool = pool;

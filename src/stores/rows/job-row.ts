@@ -8,6 +8,7 @@ import type { JobRecord, PendingRetry } from '../../core/job.js';
 import type { Actor, PauseState } from '../../core/pause.js';
 import { setAsideRecord, type StoredJob } from '../store.js';
 import type { RowCodec } from './codec.js';
+import { JOB_OWNERS, type JobOwner } from '../../core/actor.js';
 
 /** The job columns both schemas have, as a driver hands them over (JSON parsed or not, a flag as 0/1 or boolean). */
 export interface JobRowColumns {
@@ -23,6 +24,7 @@ export interface JobRowColumns {
   jitter_ms: number;
   retry: unknown;
   run_count: number;
+  owner: string;
   /** Null in a row written before pauses were kept. */
   pause: unknown;
   catch_up_through: number | null;
@@ -31,7 +33,7 @@ export interface JobRowColumns {
 /**
  * The values of a job's row after its id, in this column order: name, task, args, trigger, policy,
  * paused, next_run_time, due_at, jitter_ms, retry, run_count (these five are its schedule: see
- * scheduleValues), pause, catch_up_through.
+ * scheduleValues), owner, pause, catch_up_through.
  */
 export function jobRowValues(job: JobRecord, codec: RowCodec): unknown[] {
   if (job.task === null) throw InvalidArgumentError.field('task', `job "${job.id}" has no task name; a persistent store needs registerTask(name, func).`);
@@ -43,6 +45,7 @@ export function jobRowValues(job: JobRecord, codec: RowCodec): unknown[] {
     JSON.stringify(job.policy),
     codec.flag(job.paused),
     ...scheduleValues(job, codec),
+    job.owner,
     job.pause === null ? null : JSON.stringify({ ...job.pause, note: job.pause.note === null ? null : codec.text(job.pause.note) }),
     job.catchUpThrough === null ? null : codec.time(job.catchUpThrough),
   ];
@@ -80,6 +83,7 @@ export function toStoredJob(row: JobRowColumns, codec: RowCodec): StoredJob {
     jitterMs: row.jitter_ms,
     retry: row.retry === null ? null : (codec.readJson(row.retry) as StoredJob['retry']),
     runCount: row.run_count,
+    owner: isOwner(row.owner) ? row.owner : 'library',
     pause: row.pause === null || row.pause === undefined ? null : readPause(codec.readJson(row.pause)),
     catchUpThrough: row.catch_up_through ?? null,
   };
@@ -119,7 +123,12 @@ export function setAsideRow(row: JobRowColumns, codec: RowCodec, reason: string)
       trigger: json(row.trigger),
       policy: json(row.policy),
       paused: codec.readFlag(row.paused),
+      owner: row.owner,
     },
     reason,
   );
+}
+
+function isOwner(value: unknown): value is JobOwner {
+  return (JOB_OWNERS as readonly unknown[]).includes(value);
 }

@@ -102,6 +102,30 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 5,
+    // Who created each job (config, api, library: what an import or a config reconcile with prune may
+    // remove), and the audit trail of changes to jobs and the scheduler (actor and definitions as JSON).
+    sql: `
+      ALTER TABLE jobs ADD COLUMN owner TEXT NOT NULL DEFAULT 'library';
+      CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        job_id TEXT,
+        before TEXT,
+        after TEXT
+      ) STRICT;
+      CREATE INDEX audit_by_job ON audit (job_id, id);
+      CREATE INDEX audit_by_at ON audit (at);
+    `,
+  },
+  {
+    version: 6,
+    // Exclusion calendars (src/stores/calendars/): name -> spec as JSON.
+    sql: `CREATE TABLE calendars (name TEXT PRIMARY KEY, spec TEXT NOT NULL, updated_at INTEGER NOT NULL) STRICT;`,
+  },
+  {
+    version: 7,
     // Pauses that explain themselves: who paused a job, when, why and until when (JSON, null when not
     // paused), and the last fire a resume with catch-up `all` runs (epoch ms, null when none).
     sql: `

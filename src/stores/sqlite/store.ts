@@ -28,6 +28,7 @@ import type { RunError, RunRecord } from '../../core/run.js';
 import type { JobPage, JobPageQuery } from '../job-order.js';
 import { MemoryJobStore } from '../memory.js';
 import { resolveRetention, type RetentionOptions } from '../retention.js';
+import { SqliteAuditLog } from '../audit/sqlite-audit.js';
 import { jobRowValues, setAsideRow, toStoredJob } from '../rows/job-row.js';
 import { toHealthFacts, type HealthRow } from '../rows/health-sql.js';
 import { toRunRecord, type RunRow } from '../rows/run-row.js';
@@ -67,7 +68,16 @@ export class SqliteJobStore implements JobStore {
   constructor(options: SqliteJobStoreOptions) {
     if (typeof options?.path !== 'string' || options.path === '') throw InvalidArgumentError.field('path', 'must be a file path or ":memory:".');
     this.path = options.path;
-    this.history = new SqliteHistory(this.index, resolveRetention(options));
+    const retention = resolveRetention(options);
+    this.history = new SqliteHistory(this.index, retention);
+    this.audit = new SqliteAuditLog(() => this.database, retention);
+  }
+
+  private readonly audit: SqliteAuditLog;
+
+  /** The audit trail, in this file's `audit` table. */
+  auditLog(): SqliteAuditLog {
+    return this.audit;
   }
 
   /**

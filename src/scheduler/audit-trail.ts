@@ -1,0 +1,115 @@
+/**
+ * The scheduler's side of the audit trail: the job views entries hold, the writes (after each mutation,
+ * never on the fire path; a failed write is logged, not thrown: the change itself is done) and the paged
+ * reads of getAudit.
+ */
+import type { Actor } from '../core/actor.js';
+import type { AuditAction, AuditJob, AuditLog, AuditPage, AuditQuery, AuditSubject } from '../core/audit.js';
+import type { JobPolicy } from '../core/job.js';
+import type { Trigger } from '../core/trigger.js';
+import type { Clock } from '../core/clock.js';
+import { InvalidArgumentError } from '../core/errors.js';
+import { describeType } from '../core/format.js';
+import type { JobRecord } from '../core/job.js';
+import { validateJobId } from '../core/job-options.js';
+import type { Logger } from '../core/logger.js';
+import { MemoryAuditLog } from '../stores/audit/memory-audit.js';
+import type { JobStore } from '../stores/store.js';
+import { toErrorLog } from './error-log.js';
+
+export class AuditTrail {
+  private readonly log: AuditLog;
+
+  constructor(
+    store: JobStore,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {
+    this.log = store.auditLog?.() ?? new MemoryAuditLog();
+  }
+
+  /**
+   * Writes one entry; never throws nor rejects (see the file comment). Synchronous with a synchronous log
+   * (memory, SQLite): a library adding many jobs pays no promise per add.
+   */
+  record(action: AuditAction, actor: Actor, jobId: string | null, before: AuditSubject | null, after: AuditSubject | null): void | Promise<void> {
+    try {
+      const appended = this.log.append({ at: this.clock.now(), actor, action, jobId, before, after });
+      if (appended instanceof Promise) return appended.then(undefined, (error: unknown) => this.failed(action, jobId, error));
+    } catch (error) {
+      this.failed(action, jobId, error);
+    }
+    return undefined;
+  }
+
+  private failed(action: AuditAction, jobId: string | null, error: unknown): void {
+    this.logger.error({ event: 'audit_write_failed', action, jobId, error: toErrorLog(error) }, 'the audit entry could not be written');
+  }
+
+  /** One page, newest first; pass `nextCursor` back as `cursor`. */
+  async page(query: AuditQuery = {}): Promise<AuditPage> {
+    if (typeof query !== 'object' || query === null) throw InvalidArgumentError.field('query', `must be an object, got ${describeType(query)}.`);
+    const limit = query.limit ?? 50;
+    if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 1000) {
+      throw InvalidArgumentError.field('query.limit', `must be an integer from 1 to 1000, got ${describeType(limit)}.`);
+    }
+    const jobId = query.jobId === undefined ? undefined : validateJobId(query.jobId, 'query.jobId');
+    let beforeId: number | undefined;
+    if (query.cursor !== undefined) {
+      beforeId = typeof query.cursor === 'string' && /^[0-9]{1,15}$/.test(query.cursor) ? Number(query.cursor) : Number.NaN;
+      if (Number.isNaN(beforeId)) throw InvalidArgumentError.field('query.cursor', 'is not a cursor from a previous page (its nextCursor).');
+    }
+    const asked = { limit: limit + 1, ...(jobId === undefined ? {} : { jobId }), ...(beforeId === undefined ? {} : { beforeId }) };
+    const read = this.log.page(asked);
+    const records = read instanceof Promise ? await read : read;
+    const page = records.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map((r) => ({ at: new Date(r.at), actor: r.actor, action: r.action, jobId: r.jobId, before: r.before, after: r.after })),
+      nextCursor: records.length > limit && last !== undefined ? String(last.id) : null,
+    };
+  }
+}
+
+/**
+ * The job as an audit entry shows it, captured now and built when a log reads it: its definition without
+ * args (as a monitor sees it) and its pause. A change replaces a job's trigger and policy objects rather
+ * than changing them, so the references captured here keep what the job was.
+ */
+export function auditJob(job: JobRecord): AuditSubject {
+  return new JobAtChange(job.id, job.name, job.task, job.trigger, job.policy, job.paused);
+}
+
+class JobAtChange implements AuditSubject {
+  constructor(
+    private readonly id: string,
+    private readonly name: string,
+    private readonly task: string | null,
+    private readonly trigger: Trigger,
+    private readonly policy: JobPolicy,
+    private readonly paused: boolean,
+  ) {}
+
+  toAuditJob(): AuditJob {
+    const p = this.policy;
+    const view: AuditJob = {
+      id: this.id,
+      name: this.name,
+      // The spec, not toInfo: no description to build, and it reads only what the trigger keeps after dispose.
+      trigger: this.trigger.toSpec() as unknown as Record<string, unknown>,
+      paused: this.paused,
+      coalesce: p.coalesce,
+      maxInstances: p.maxInstances,
+      misfireGraceTime: p.misfireGraceTime,
+      jitterSeconds: p.jitterSeconds,
+      timeoutSeconds: p.timeoutSeconds,
+      retries: p.retries,
+      retryLost: p.retryLost,
+      expectSuccessWithinSeconds: p.expectSuccessWithinSeconds,
+      overdueAfterMissedFires: p.overdueAfterMissedFires,
+      maxRuns: p.maxRuns,
+    };
+    if (this.task !== null) view.task = this.task;
+    return view;
+  }
+}

@@ -1,0 +1,98 @@
+/** Schemas of GET /audit: its query and its full answer (see core/audit.ts). */
+import { AUDIT_ACTIONS } from '../core/audit.js';
+import { jobInfoSchema } from './response-schemas.js';
+
+const p = jobInfoSchema.properties;
+
+export const auditQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    jobId: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._:-]+$', description: "Only this job's entries." },
+    cursor: { type: 'string', pattern: '^[0-9]{1,15}$', description: 'The nextCursor of the previous page.' },
+    limit: { type: 'string', pattern: '^[0-9]{1,7}$', description: '1-1000, default 50' },
+  },
+} as const;
+
+/** A job as an entry shows it: its definition without args, and its pause. */
+const auditJobSchema = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  required: [
+    'id',
+    'name',
+    'trigger',
+    'paused',
+    'coalesce',
+    'maxInstances',
+    'misfireGraceTime',
+    'jitterSeconds',
+    'timeoutSeconds',
+    'retries',
+    'retryLost',
+    'expectSuccessWithinSeconds',
+    'overdueAfterMissedFires',
+    'maxRuns',
+  ],
+  properties: {
+    id: p.id,
+    name: p.name,
+    task: p.task,
+    trigger: { type: 'object', required: ['type'], additionalProperties: true, properties: { type: { type: 'string' } } },
+    paused: p.paused,
+    coalesce: p.coalesce,
+    maxInstances: p.maxInstances,
+    misfireGraceTime: p.misfireGraceTime,
+    jitterSeconds: p.jitterSeconds,
+    timeoutSeconds: p.timeoutSeconds,
+    retries: p.retries,
+    retryLost: p.retryLost,
+    expectSuccessWithinSeconds: p.expectSuccessWithinSeconds,
+    overdueAfterMissedFires: p.overdueAfterMissedFires,
+    maxRuns: p.maxRuns,
+  },
+} as const;
+
+const actorSchema = {
+  oneOf: [
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['role', 'via'],
+      description: 'An API caller (never its key).',
+      properties: { role: { type: 'string', enum: ['admin', 'monitor'] }, via: { type: 'string', enum: ['key', 'loopback'] }, keyIndex: { type: 'integer' } },
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['by'],
+      description: 'The library, the config reconcile, or the scheduler itself (an automatic change).',
+      properties: { by: { type: 'string', enum: ['library', 'config', 'scheduler'] } },
+    },
+  ],
+} as const;
+
+export const auditPageSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['items', 'nextCursor'],
+  properties: {
+    items: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['at', 'actor', 'action', 'jobId', 'before', 'after'],
+        properties: {
+          at: { type: 'string', format: 'date-time' },
+          actor: actorSchema,
+          action: { type: 'string', enum: [...AUDIT_ACTIONS] },
+          jobId: { type: ['string', 'null'] },
+          before: auditJobSchema,
+          after: auditJobSchema,
+        },
+      },
+    },
+    nextCursor: { type: ['string', 'null'], description: 'Pass as `cursor` for the next (older) page; null on the last page.' },
+  },
+} as const;

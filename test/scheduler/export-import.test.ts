@@ -1,0 +1,154 @@
+/** Definitions as data: export -> import round trip, owners kept, prune, dry run, on memory, SQLite and PostgreSQL. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/core/clock.js';
+import { SchedulerService } from '../../src/scheduler/service.js';
+import { reconcileJobs } from '../../src/server/reconcile.js';
+import { MemoryJobStore } from '../../src/stores/memory.js';
+import { PostgresJobStore } from '../../src/stores/postgres/store.js';
+import { SqliteJobStore } from '../../src/stores/sqlite/store.js';
+import type { JobStore } from '../../src/stores/store.js';
+import { captureLogger, REFERENCE } from '../helpers.js';
+import { PG_URL, dropSchema, pgAvailable, schemaName } from '../stores/pg-helpers.js';
+
+const API = { actor: { role: 'admin' as const, via: 'key' as const, keyIndex: 0 } };
+const schemas: string[] = [];
+afterEach(async () => {
+  for (const schema of schemas.splice(0)) await dropSchema(schema);
+});
+
+type StoreFactory = () => JobStore;
+const stores: [string, StoreFactory, boolean][] = [
+  ['memory', () => new MemoryJobStore(), true],
+  ['SQLite', () => new SqliteJobStore({ path: join(mkdtempSync(join(tmpdir(), 'tickwork-export-')), 'db.sqlite') }), true],
+  [
+    'PostgreSQL',
+    () => {
+      const schema = schemaName('tw_opaudit');
+      schemas.push(schema);
+      return new PostgresJobStore({ connectionString: PG_URL, schema });
+    },
+    pgAvailable,
+  ],
+];
+
+function boot(store: JobStore): SchedulerService {
+  const s = new SchedulerService({ store, clock: new ManualClock(REFERENCE), logger: captureLogger(), timezone: 'UTC' });
+  s.registerTask('noop', () => undefined);
+  s.registerTask('other', () => undefined);
+  return s;
+}
+
+describe.each(stores)('export and import on %s', (_name, makeStore, available) => {
+  it.skipIf(!available)('round trip is unchanged, keeps owners and pauses; changes are updated; prune removes only the importer kind', async () => {
+    const s = boot(makeStore());
+    await s.start();
+    await reconcileJobs(s, [{ id: 'cfg', task: 'noop', trigger: { type: 'cron', expression: '0 3 * * *' }, args: { a: 1 } }], captureLogger());
+    await s.addJob({ id: 'lib', task: 'noop', trigger: { type: 'interval', seconds: 60 }, retries: { max: 2, backoffSeconds: 5 } });
+    await s.addJob(
+      {
+        id: 'api1',
+        task: 'other',
+        trigger: {
+          type: 'or',
+          triggers: [
+            { type: 'interval', seconds: 30 },
+            { type: 'cron', expression: '*/5 * * * *' },
+          ],
+        },
+      },
+      API,
+    );
+    await s.addJob({ id: 'api2', task: 'noop', trigger: { type: 'calendarInterval', days: 1, hour: 4, timezone: 'Europe/Paris' }, maxRuns: 5 }, API);
+    await s.pauseJob('api1');
+    expect((await s.getJobs({ sort: 'id' })).items.map((j) => [j.id, j.owner])).toEqual([
+      ['api1', 'api'],
+      ['api2', 'api'],
+      ['cfg', 'config'],
+      ['lib', 'library'],
+    ]);
+
+    const exported = await s.exportJobs();
+    expect(exported.jobs.map((j) => j.id)).toEqual(['api1', 'api2', 'cfg', 'lib']);
+    expect(exported.jobs[0]).not.toHaveProperty('paused');
+    expect(exported.jobs[0]).not.toHaveProperty('owner');
+    const same = await s.importJobs(JSON.parse(JSON.stringify(exported)) as { jobs: unknown[] }, API);
+    expect(same).toEqual({ created: [], updated: [], unchanged: ['api1', 'api2', 'cfg', 'lib'], removed: [] });
+    expect((await s.getJob('cfg'))?.owner).toBe('config');
+    expect((await s.getJob('api1'))?.paused).toBe(true);
+
+    const jobs = exported.jobs.filter((j) => j.id !== 'api2').map((j) => (j.id === 'lib' ? { ...j, args: { b: 2 } } : j));
+    jobs.push({ ...(exported.jobs[1] as (typeof jobs)[number]), id: 'api3' });
+    const plan = await s.importJobs({ jobs, prune: true, dryRun: true }, API);
+    expect(plan).toEqual({ created: ['api3'], updated: ['lib'], unchanged: ['api1', 'cfg'], removed: ['api2'] });
+    expect(await s.getJob('api3')).toBeUndefined(); // dry run: nothing changed
+    expect((await s.getJob('lib'))?.args).toBeUndefined();
+
+    expect(await s.importJobs({ jobs, prune: true }, API)).toEqual(plan);
+    expect((await s.getJobs({ sort: 'id' })).items.map((j) => [j.id, j.owner])).toEqual([
+      ['api1', 'api'],
+      ['api3', 'api'],
+      ['cfg', 'config'],
+      ['lib', 'library'], // updated, still the library's
+    ]);
+    expect((await s.getJob('lib'))?.args).toEqual({ b: 2 });
+    // A library import prunes only library jobs.
+    expect(await s.importJobs({ jobs: [], prune: true, dryRun: true })).toEqual({ created: [], updated: [], unchanged: [], removed: ['lib'] });
+    await s.shutdown();
+  });
+});
+
+describe('import refusals', () => {
+  it('checks everything before changing anything, naming the entry and field', async () => {
+    const s = boot(new MemoryJobStore());
+    await s.start();
+    await s.addIntervalJob(() => undefined, 60, 'closure');
+    const exported = await s.exportJobs();
+    expect(exported.jobs[0]).toMatchObject({ id: 'closure', note: expect.stringContaining('not importable') });
+    expect(exported.jobs[0]).not.toHaveProperty('task');
+    const good = { id: 'good', task: 'noop', trigger: { type: 'interval', seconds: 10 } };
+    await expect(s.importJobs({ jobs: [good, ...exported.jobs] })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: [{ path: 'jobs[1]' }] });
+    await expect(s.importJobs({ jobs: [good, { ...good, id: 'bad', trigger: { type: 'interval', seconds: -1 } }] })).rejects.toMatchObject({
+      code: 'INVALID_TRIGGER',
+    });
+    await expect(s.importJobs({ jobs: [good, good] })).rejects.toMatchObject({ details: [{ path: 'jobs[1].id' }] });
+    await expect(s.importJobs({ jobs: [{ ...good, paused: true }] })).rejects.toMatchObject({ details: [{ path: 'jobs[0].paused' }] });
+    await expect(s.importJobs({ jobs: [{ ...good, task: 'missing' }] })).rejects.toMatchObject({ code: 'TASK_NOT_REGISTERED' });
+    await expect(s.importJobs({ jobs: 'x' } as never)).rejects.toMatchObject({ details: [{ path: 'jobs' }] });
+    await expect(s.importJobs({ jobs: [], prune: 'yes' } as never)).rejects.toMatchObject({ details: [{ path: 'prune' }] });
+    expect(await s.getJob('good')).toBeUndefined();
+    await s.shutdown();
+  });
+});
+
+describe('config reconcile with prune', () => {
+  it('removes only config-owned jobs no longer listed, across a restart on SQLite', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'tickwork-prune-')), 'db.sqlite');
+    const logger = captureLogger();
+    const one = boot(new SqliteJobStore({ path }));
+    const config = [
+      { id: 'keep', task: 'noop', trigger: { type: 'interval' as const, seconds: 60 } },
+      { id: 'drop', task: 'noop', trigger: { type: 'interval' as const, seconds: 60 } },
+    ];
+    await reconcileJobs(one, config, logger, { prune: true });
+    await one.start();
+    await one.addJob({ id: 'api', task: 'noop', trigger: { type: 'interval', seconds: 5 } }, API);
+    await one.addJob({ id: 'lib', task: 'noop', trigger: { type: 'interval', seconds: 5 } });
+    await one.shutdown();
+
+    const two = boot(new SqliteJobStore({ path }));
+    await reconcileJobs(two, [config[0] as (typeof config)[number]], logger);
+    expect((await two.getJobs({ sort: 'id' })).items.map((j) => j.id)).toEqual(['api', 'drop', 'keep', 'lib']); // no prune: kept
+    await reconcileJobs(two, [config[0] as (typeof config)[number]], logger, { prune: true });
+    expect((await two.getJobs({ sort: 'id' })).items.map((j) => [j.id, j.owner])).toEqual([
+      ['api', 'api'],
+      ['keep', 'config'],
+      ['lib', 'library'],
+    ]);
+    expect(logger.lines.filter((l) => l.event === 'config_job_removed').map((l) => l.jobId)).toEqual(['drop']);
+    await two.start();
+    await two.shutdown();
+  });
+});
