@@ -383,11 +383,7 @@ export class SchedulerService {
       const plain = options === NO_OPTIONS;
       const opts = plain ? NO_OPTIONS : checkOptionKeys(options, 'options', extraKeys);
       job = this.jobs.build(func, triggerSpec, id, opts, plain, method);
-      if (actor !== LIBRARY_ACTOR) {
-        job.owner = ownerOf(actor);
-        // Added paused: the pause is the caller's too.
-        if (job.pause !== null) job.pause = { ...job.pause, by: actor };
-      }
+      if (actor !== LIBRARY_ACTOR) job.owner = ownerOf(actor);
       replace = opts.replaceExisting === true; // validated by build
     } catch (error) {
       return Promise.reject(error);

@@ -31,6 +31,12 @@ describe('pause routes', () => {
     });
     const listed = await s.app.inject({ url: '/api/v1/jobs', headers: bearer(ADMIN[0]) });
     expect(listed.json().items[0].pause).toMatchObject({ note: 'migrating the database' });
+    // One actor: the pause's `by` is also the audit entry's.
+    const audit = (await s.app.inject({ url: '/api/v1/audit?jobId=a&limit=10', headers: bearer(ADMIN[0]) })).json().items as {
+      action: string;
+      actor: unknown;
+    }[];
+    expect(audit.find((e) => e.action === 'job.paused')?.actor).toEqual({ role: 'admin', via: 'key', keyIndex: 1 });
     await s.clock.advance(290_000);
     const resumed = await s.app.inject({ method: 'POST', url: '/api/v1/jobs/a/resume', headers: admin, payload: { catchUp: 'latest' } });
     expect(resumed.statusCode).toBe(200);
