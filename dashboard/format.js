@@ -104,4 +104,5 @@ export const OUTCOME_LABEL = {
   timed_out: 'timed out',
   cancelled: 'cancelled',
   excluded: 'excluded',
+  paused: 'paused',
 };

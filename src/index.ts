@@ -23,6 +23,8 @@ export type { CalendarInfo } from './scheduler/calendars.js';
 export type { CalendarInput, CalendarSpec, DateRange, ExclusionReason, JobExcludeInput, JobExclusion, JobExclusionInfo } from './core/exclusion.js';
 export { HEALTH_STATES } from './core/health.js';
 export type { HealthState, JobHealth, HealthFacts } from './core/health.js';
+export { CATCH_UPS, MAX_PAUSE_NOTE_LENGTH } from './core/pause.js';
+export type { CatchUp, PauseInfo, PauseOptions, ResumeOptions } from './core/pause.js';
 export { EXPLAIN_VERDICTS } from './core/explain.js';
 export type { Explanation, ExplainEvidence, ExplainPause, ExplainVerdict, FireTime } from './core/explain.js';
 export { RUN_ATTRIBUTES, RUN_SPAN_NAME, TRACER_NAME, type TracingOption } from './scheduler/run-tracing.js';

@@ -35,6 +35,8 @@ export interface MutationContext {
 }
 
 export const LIBRARY_ACTOR: SystemActor = Object.freeze({ by: 'library' });
+/** The scheduler itself: an automatic change (a pause after failures, a timed pause's lift, a finished job's removal). */
+export const SCHEDULER_ACTOR: SystemActor = Object.freeze({ by: 'scheduler' });
 
 /** The owner a job created by this actor gets. */
 export function ownerOf(actor: Actor): JobOwner {

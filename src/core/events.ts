@@ -4,8 +4,11 @@
  * stream and a dashboard. The emitter is `scheduler/event-bus.ts`.
  */
 
-/** Outcome of one run (one fire that was run, missed or skipped). */
-export type RunOutcome = 'running' | 'succeeded' | 'failed' | 'missed' | 'skipped' | 'lost' | 'timed_out' | 'cancelled' | 'excluded';
+/**
+ * Outcome of one run (one fire that was run, missed or skipped). `excluded`: a fire an exclusion kept from
+ * running; `paused`: a record standing for the fires a pause kept from running (one per pause; no event).
+ */
+export type RunOutcome = 'running' | 'succeeded' | 'failed' | 'missed' | 'skipped' | 'lost' | 'timed_out' | 'cancelled' | 'excluded' | 'paused';
 
 /**
  * Told of every recorded run outcome (not `running`) synchronously, with plain values and before any

@@ -66,13 +66,13 @@ export interface ExplainEvidence {
   /** lost: the node that held it (null: a single process, found `running` at its next start) and when it was declared lost. */
   node?: string | null;
   lostAt?: Date | null;
-  /** paused: what is paused now. Only the current pause is known; `since` and `by` are null until recorded. */
+  /** paused: what is (or was) paused; `since` and `by` are null when not known (a past pause's record keeps neither). */
   pause?: ExplainPause;
   /** pruned: the oldest fire the job's history still keeps (null: it keeps none). */
   oldestKept?: Date | null;
 }
 
-/** What is paused now. Only the current pause is known; `since` and `by` are null until pauses record them. */
+/** What is (or was) paused: `by` in words (`an admin API caller (key 0)`, `the library`, `the scheduler`); null when not known. */
 export interface ExplainPause {
   scope: 'job' | 'scheduler';
   since: Date | null;

@@ -23,6 +23,7 @@ export const DEFAULT_JOB_POLICY: JobPolicy = Object.freeze({
   expectSuccessWithinSeconds: null,
   overdueAfterMissedFires: 10,
   maxRuns: null,
+  pauseAfterFailures: null,
   exclude: null,
 });
 
@@ -37,6 +38,7 @@ const POLICY_KEYS = [
   'expectSuccessWithinSeconds',
   'overdueAfterMissedFires',
   'maxRuns',
+  'pauseAfterFailures',
   'exclude',
 ] as const;
 /** The largest maxRuns: a count an int4 column holds. */
@@ -132,6 +134,7 @@ export function resolvePolicy(options: Partial<Record<(typeof POLICY_KEYS)[numbe
     (o.expectSuccessWithinSeconds === undefined || o.expectSuccessWithinSeconds === base.expectSuccessWithinSeconds) &&
     (o.overdueAfterMissedFires === undefined || o.overdueAfterMissedFires === base.overdueAfterMissedFires) &&
     (o.maxRuns === undefined || o.maxRuns === base.maxRuns) &&
+    (o.pauseAfterFailures === undefined || o.pauseAfterFailures === base.pauseAfterFailures) &&
     (o.exclude === undefined || o.exclude === base.exclude);
   if (same) return base;
   const policy: JobPolicy = {
@@ -154,6 +157,12 @@ export function resolvePolicy(options: Partial<Record<(typeof POLICY_KEYS)[numbe
         : positiveInteger(o.overdueAfterMissedFires, `${path}.overdueAfterMissedFires`, 1_000_000),
     // A policy stored before the option existed has none: null.
     maxRuns: o.maxRuns === undefined ? (base.maxRuns ?? null) : o.maxRuns === null ? null : positiveInteger(o.maxRuns, `${path}.maxRuns`, MAX_RUNS_LIMIT),
+    pauseAfterFailures:
+      o.pauseAfterFailures === undefined
+        ? (base.pauseAfterFailures ?? null)
+        : o.pauseAfterFailures === null
+          ? null
+          : positiveInteger(o.pauseAfterFailures, `${path}.pauseAfterFailures`, 1_000_000),
     // A policy stored before exclusions existed has none: null. Whether its calendars exist is the scheduler's check.
     exclude: o.exclude === undefined ? (base.exclude ?? null) : o.exclude === null ? null : validateJobExclusion(o.exclude, `${path}.exclude`),
   };

@@ -4,6 +4,7 @@
 import type { JobOwner } from './actor.js';
 import type { JobExclusion, JobExcludeInput } from './exclusion.js';
 import type { Logger } from './logger.js';
+import type { PauseState } from './pause.js';
 import type { RunRecord } from './run.js';
 import type { Trigger } from './trigger.js';
 
@@ -65,6 +66,11 @@ export interface JobPolicy {
    */
   readonly maxRuns: number | null;
   /**
+   * Pauses the job (by the scheduler, with a note saying so) after this many consecutive failed fires, as
+   * its health counts them (a fire whose retry is still pending does not count yet); default null: never.
+   */
+  readonly pauseAfterFailures: number | null;
+  /**
    * Fires not run (recorded `excluded`): local dates of named calendars, the job's own dates, one-off skips
    * (default null: none). The fire path reads this one field for a job without exclusions.
    */
@@ -117,6 +123,8 @@ export interface JobSnapshot {
   readonly holdsTrigger: boolean;
   readonly policy: JobPolicy;
   readonly paused: boolean;
+  readonly pause: PauseState | null;
+  readonly catchUpThrough: number | null;
   readonly retry: PendingRetry | null;
   readonly lifecycle: JobLifecycle;
   readonly jitterMs: number;
@@ -139,6 +147,15 @@ export class JobRecord {
   declare trigger: Trigger;
   declare policy: JobPolicy;
   declare paused: boolean;
+  /** Who paused the job, when, why and until when (null when not paused, or paused by an older version). */
+  declare pause: PauseState | null;
+  /**
+   * After resumeJob with `catchUp: 'all'`: the last fire of the pause to run (null: none). The pass runs the
+   * fires up to it each on its own (not coalesced, not missed for being late); see Dispatcher.fire. Nullable
+   * on purpose, unlike the times above: it is written only by a resume, and a null costs a job 4 bytes
+   * where a double field costs it a heap number of its own.
+   */
+  declare catchUpThrough: number | null;
   declare retry: PendingRetry | null;
   /** The jitter delay chosen for nextRunTime (dueAt = nextRunTime + jitterMs unless a retry comes first). */
   declare jitterMs: number;
@@ -196,6 +213,8 @@ export class JobRecord {
     retry: PendingRetry | null = null,
     runCount = 0,
     owner: JobOwner = 'library',
+    pause: PauseState | null = null,
+    catchUpThrough: number | null = null,
   ): JobRecord {
     const record = {
       __proto__: JobRecord.prototype,
@@ -207,6 +226,8 @@ export class JobRecord {
       trigger,
       policy,
       paused,
+      pause,
+      catchUpThrough,
       retry,
       jitterMs: 0,
       heapSlot: -1,
@@ -250,6 +271,8 @@ export class JobRecord {
       holdsTrigger: this.holdsTrigger,
       policy: this.policy,
       paused: this.paused,
+      pause: this.pause,
+      catchUpThrough: this.catchUpThrough,
       retry: this.retry,
       lifecycle: this.lifecycle,
       jitterMs: this.jitterMs,
@@ -277,6 +300,8 @@ export class JobRecord {
     this.args = before.args;
     this.policy = before.policy;
     this.paused = before.paused;
+    this.pause = before.pause;
+    this.catchUpThrough = before.catchUpThrough;
     this.retry = before.retry;
     this.lifecycle = before.lifecycle;
     this.jitterMs = before.jitterMs;

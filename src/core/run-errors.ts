@@ -9,6 +9,7 @@ export const RUN_ERROR_CODES = {
   CANCELLED: 'the run was cancelled (cancelRun, shutdown, or its node shut down) before it finished',
   LOST: 'the process or node running it stopped before the run finished, or its outcome was never recorded',
   MAX_CATCH_UP: 'more fire times were due at once than maxCatchUp; the oldest were recorded missed, not run',
+  PAUSED: 'the fire times of a pause that were not run (outcome paused: one record for the whole stretch)',
   MAX_INSTANCES_REACHED: 'the fire was skipped: maxInstances runs of the job were already running',
   EXCLUDED:
     "the fire was not run: its local date is in one of the job's exclusion calendars or dates, or it was skipped with skipFire (the message says which)",

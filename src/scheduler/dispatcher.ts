@@ -23,6 +23,7 @@ import type { Exclusions } from './exclusions.js';
 import { Executor, type ExecutorHooks, type Submission } from './executor.js';
 import { RunTracer, type TracingOption } from './run-tracing.js';
 import { WakeLoop, type PassResult } from './loop.js';
+import { planResume, type PausedStretch } from './pause-plan.js';
 import { hasFreeInstance, isMisfire, planFires, retryAt } from './policies.js';
 import type { RunState } from './run-state.js';
 
@@ -43,6 +44,8 @@ export interface DispatcherOptions {
   maxCatchUp: number;
   /** Whether runs get OpenTelemetry spans (see run-tracing.ts). */
   tracing: TracingOption;
+  /** A fire of a job with `pauseAfterFailures` failed for good (no retry left): the facade decides the pause. */
+  onFailedFire(job: JobRecord): void;
   /** A job whose trigger was done was removed (by the scheduler itself): for the audit trail. */
   onFinishedRemoved?: (job: JobRecord) => void;
   /** The named calendars and the judge of excluded fires. */
@@ -61,6 +64,9 @@ export class Dispatcher implements ExecutorHooks {
   private readonly events: EventBus;
   private readonly runState: RunState;
   private readonly maxCatchUp: number;
+  private readonly onFailedFire: (job: JobRecord) => void;
+  /** Jobs whose pause lifted itself in the current pass: their whole row is written once the pass is. */
+  private lifted: JobRecord[] | null = null;
   private readonly onFinishedRemoved: ((job: JobRecord) => void) | undefined;
   private readonly exclusions: Exclusions;
   /** Lost runs reported while the store opened (see lostRun). */
@@ -79,6 +85,7 @@ export class Dispatcher implements ExecutorHooks {
     this.events = options.events;
     this.runState = options.runState;
     this.maxCatchUp = options.maxCatchUp;
+    this.onFailedFire = options.onFailedFire;
     this.onFinishedRemoved = options.onFinishedRemoved;
     this.exclusions = options.exclusions;
     this.executor = new Executor(this.clock, this.events, this.logger, this.store, options.maxConcurrentRuns, this, new RunTracer(options.tracing));
@@ -167,6 +174,7 @@ export class Dispatcher implements ExecutorHooks {
     }
     const flushed = this.store.flush();
     if (flushed instanceof Promise) await flushed;
+    if (this.lifted !== null) await this.saveLifted();
     if (finished !== null) for (const job of finished) this.removeIfDone(job);
     const earliest = this.store.earliestDue();
     return { more: fired === BATCH, next: earliest instanceof Promise ? await earliest : earliest };
@@ -230,6 +238,8 @@ export class Dispatcher implements ExecutorHooks {
   }
 
   private fire(job: JobRecord, now: number): void {
+    // A paused job is taken only when its pause has an end (its due time is then `until`).
+    if (job.paused) this.liftPause(job, now);
     if (job.func === null && this.claiming === null) {
       this.waitForTask(job);
       return;
@@ -246,7 +256,10 @@ export class Dispatcher implements ExecutorHooks {
       const next = job.trigger.nextTime(first);
       // The schedule advances before anything runs, so a synchronous failure sees the real next fire
       // (the retry rule compares against it).
-      if (Number.isNaN(next) || next > now) {
+      // After resumeJob({ catchUp: 'all' }): the fires of the pause up to catchUpThrough run each, however late.
+      const through = job.catchUpThrough;
+      const catchUpAll = through !== null && through >= first;
+      if ((Number.isNaN(next) || next > now) && !catchUpAll) {
         // On time: the common case, one fire.
         this.advance(job, next);
         // One null check for a job without exclusions.
@@ -254,13 +267,14 @@ export class Dispatcher implements ExecutorHooks {
         if (exclude === null || !this.excludeOnTime(job, exclude, first)) this.submitOnTime(job, first);
       } else {
         const exclude = policy.exclude;
+        const coalesce = policy.coalesce && !catchUpAll;
         // One more than maxCatchUp, so that the last dropped fire is known for the missed record. With
         // exclusions the fires are listed even when coalescing: an excluded one does not count toward the run.
-        const due = job.trigger.dueFires(first, now, policy.coalesce && exclude === null ? 1 : this.maxCatchUp + 1);
+        const due = job.trigger.dueFires(first, now, coalesce && exclude === null ? 1 : this.maxCatchUp + 1);
         this.advance(job, due.next ?? Number.NaN);
-        const plan = planFires(exclude === null ? due : this.dropExcluded(job, exclude, due), first, policy.coalesce, this.maxCatchUp);
+        const plan = planFires(exclude === null ? due : this.dropExcluded(job, exclude, due), first, coalesce, this.maxCatchUp);
         if (plan.dropped !== null) this.recordDropped(job, plan.dropped);
-        if (plan.runTimes.length > 0) this.submit(job, plan.runTimes, 1, plan.runTimes[0] as number, plan.coalesced);
+        if (plan.runTimes.length > 0) this.submit(job, plan.runTimes, 1, plan.runTimes[0] as number, plan.coalesced, catchUpAll);
       }
     }
     setDue(job);
@@ -319,6 +333,71 @@ export class Dispatcher implements ExecutorHooks {
     this.store.recordRun(record, job);
     job.lastRun = record;
     this.executor.emitRun(record);
+  }
+
+  /**
+   * A paused job taken when due: its pause has an end, and if that has come the pause lifts itself here,
+   * on whichever node took the job (a shared store hands a due job to one node). The job goes on from now
+   * (catch-up `none`); the fires of the pause are recorded as one `paused` record. A claiming store writes
+   * the lift with the claim (its putBack writes the paused flag); the other stores' rows are written once
+   * the pass is (saveLifted).
+   */
+  private liftPause(job: JobRecord, now: number): void {
+    const pause = job.pause;
+    if (pause === null || pause.until === null || pause.until > now) return;
+    const plan = planResume(job.trigger, pause.since, now, 'none', job.policy.misfireGraceTime, this.maxCatchUp);
+    if (plan.stretch !== null) this.recordPaused(job, plan.stretch);
+    job.paused = false;
+    job.pause = null;
+    job.catchUpThrough = null;
+    job.nextRunTime = plan.nextRunTime;
+    if (plan.nextRunTime === null) job.lifecycle = 'finished';
+    (this.lifted ??= []).push(job);
+  }
+
+  /** Writes the jobs whose pause lifted itself in this pass (a local store), and announces each. */
+  private async saveLifted(): Promise<void> {
+    const lifted = this.lifted ?? [];
+    this.lifted = null;
+    for (const job of lifted) {
+      try {
+        // A claiming store wrote it with the claim: its record may since show a newer row (a read of the
+        // job refreshes the shared record), which must not be written back.
+        const updated = this.claiming === null ? this.store.update(job) : undefined;
+        if (updated instanceof Promise) await updated;
+      } catch (error) {
+        // Not written: the row still says paused with a past `until`, so it is due at once and lifted again.
+        if (!(error instanceof JobNotFoundError)) {
+          this.logger.error({ event: 'store_error', jobId: job.id, error: toErrorLog(error) }, 'writing a lifted pause failed');
+        }
+        continue;
+      }
+      this.logger.info({ event: 'job_pause_lifted', jobId: job.id }, `the pause of job "${job.id}" reached its end and lifted itself`);
+      if (this.events.wants('job_modified')) this.events.emit('job_modified', { jobId: job.id });
+    }
+  }
+
+  /** The fires a pause kept from running: one `paused` record (no event: nothing ran or was missed). */
+  recordPaused(job: JobRecord, stretch: PausedStretch): void {
+    const record: RunRecord = {
+      jobId: job.id,
+      scheduledAt: stretch.first,
+      attempt: 1,
+      startedAt: null,
+      finishedAt: null,
+      outcome: 'paused',
+      latenessMs: null,
+      durationMs: null,
+      error: {
+        code: 'PAUSED',
+        message: `${stretch.exact ? '' : 'at least '}${stretch.count} fire time${stretch.count === 1 ? ' was' : 's were'} not run: the job was paused`,
+      },
+    };
+    if (stretch.count > 1) {
+      record.coalesced = stretch.count;
+      record.lastScheduledAt = stretch.last;
+    }
+    this.store.recordRun(record, job);
   }
 
   /**
@@ -384,8 +463,9 @@ export class Dispatcher implements ExecutorHooks {
    * too late to start (the misfire rule, judged now as the executor will judge them) are kept, to be
    * recorded missed, uncounted; of the others, the oldest that fit in the limit. The fire that reaches the
    * limit finishes the job. Null when no fire is left (a record that reached its limit): nothing is submitted.
+   * `exempt` fires (a catch-up resumeJob `all` asked for) start however late: all of them count.
    */
-  private limitRuns(job: JobRecord, runTimes: number[], firstDueAt: number): number[] | null {
+  private limitRuns(job: JobRecord, runTimes: number[], firstDueAt: number, exempt = false): number[] | null {
     const limit = job.policy.maxRuns as number;
     const remaining = limit - job.runCount;
     if (remaining <= 0) {
@@ -396,14 +476,15 @@ export class Dispatcher implements ExecutorHooks {
     const now = this.clock.now();
     const grace = job.policy.misfireGraceTime;
     let missed = 0;
-    while (missed < runTimes.length && isMisfire(now - (missed === 0 ? firstDueAt : (runTimes[missed] as number)), grace)) missed++;
+    while (!exempt && missed < runTimes.length && isMisfire(now - (missed === 0 ? firstDueAt : (runTimes[missed] as number)), grace)) missed++;
     const counted = Math.min(remaining, runTimes.length - missed);
     job.runCount += counted;
     if (job.runCount >= limit) this.advance(job, Number.NaN);
     return missed + counted < runTimes.length ? runTimes.slice(0, missed + counted) : runTimes;
   }
 
-  private submit(job: JobRecord, runTimes: number[], attempt: number, firstDueAt: number, coalesced: number): void {
+  /** `exempt`: a catch-up the operator asked for (resumeJob `all`), not subject to the misfire rule. */
+  private submit(job: JobRecord, runTimes: number[], attempt: number, firstDueAt: number, coalesced: number, exempt = false): void {
     if (!hasFreeInstance(job.running, job.policy.maxInstances)) {
       const record: RunRecord = {
         jobId: job.id,
@@ -434,12 +515,12 @@ export class Dispatcher implements ExecutorHooks {
       return;
     }
     if (job.policy.maxRuns !== null && attempt === 1) {
-      const limited = this.limitRuns(job, runTimes, firstDueAt);
+      const limited = this.limitRuns(job, runTimes, firstDueAt, exempt);
       if (limited === null) return;
       runTimes = limited;
     }
     job.running++;
-    const submission: Submission = { job, runTimes, attempt, firstDueAt, coalesced, manual: false, index: 0, cancelled: false };
+    const submission: Submission = { job, runTimes, attempt, firstDueAt, coalesced, manual: exempt, index: 0, cancelled: false };
     if (this.pendingClaims !== null) this.pendingClaims.push(submission);
     else this.executor.submit(submission);
   }
@@ -527,10 +608,16 @@ export class Dispatcher implements ExecutorHooks {
   onRunFailed(job: JobRecord, record: RunRecord): void {
     // A run that fails after its job was paused schedules no retry: a paused job is never due.
     const state = this.runState.state;
-    if (job.policy.retries === null || job.paused || state === 'stopping' || state === 'stopped') return;
+    if (job.policy.retries === null || job.paused || state === 'stopping' || state === 'stopped') {
+      this.failedForGood(job);
+      return;
+    }
     const now = this.clock.now();
     const at = retryAt(job.policy.retries, record.attempt, now, job.nextRunTime);
-    if (at === null) return;
+    if (at === null) {
+      this.failedForGood(job);
+      return;
+    }
     job.retry = { scheduledAt: record.scheduledAt, attempt: record.attempt + 1, at };
     setDue(job);
     // Announced once the store has it: a job removed while its run was failing (or removed and added again
@@ -548,6 +635,11 @@ export class Dispatcher implements ExecutorHooks {
           this.logger.error({ event: 'store_error', jobId: job.id, error: toErrorLog(error) }, 'saving a retry failed');
         },
       );
+  }
+
+  /** A fire failed with no retry to come: with `pauseAfterFailures`, the facade counts the failures. */
+  private failedForGood(job: JobRecord): void {
+    if (job.policy.pauseAfterFailures !== null && !job.paused) this.onFailedFire(job);
   }
 
   /** job_retry_scheduled for the retry of `run`'s attempt at `at`. */

@@ -8,10 +8,11 @@ import { jitteredDue } from './policies.js';
 /** dueAt = the next fire plus a fresh jitter, or a pending retry when that comes first. */
 export function setDue(job: JobRecord): void {
   job.jitterMs = 0;
-  // A paused job is never due, whatever a stored row says (a due time the pass would not act on would
-  // make every pass take the job again at once: a busy loop).
+  // A paused job is due only when its pause ends (the pass lifts it then), whatever a stored row says (a
+  // due time the pass would not act on would make every pass take the job again at once: a busy loop).
   if (job.paused) {
-    job.dueMsOrNaN = Number.NaN;
+    const until = job.pause === null ? null : job.pause.until;
+    job.dueMsOrNaN = until === null ? Number.NaN : until;
     return;
   }
   // Times as doubles, NaN for none: this runs on every fire (see JobRecord.nextRunMsOrNaN).

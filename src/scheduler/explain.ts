@@ -17,6 +17,7 @@ import { InvalidArgumentError } from '../core/errors.js';
 import type { ExplainEvidence, Explanation, ExplainPause, ExplainVerdict, FireTime } from '../core/explain.js';
 import { iso } from '../core/format.js';
 import type { JobRecord } from '../core/job.js';
+import { describeActor, type PauseState } from '../core/pause.js';
 import { toRun, type RunRecord } from '../core/run.js';
 import { parseDateInput } from '../triggers/date-input.js';
 import { firesAround, type MarkedFire } from '../triggers/fires-around.js';
@@ -34,6 +35,8 @@ export interface ExplainInput {
   atMs: number;
   now: number;
   schedulerPaused: boolean;
+  /** The scheduler's pause while it is paused (who, since when), null otherwise or when not known. */
+  schedulerPause?: PauseState | null;
   /** The scheduledAt of the oldest record the job's history keeps (null: none); asked only when a verdict needs it. */
   oldestKept: () => Promise<number | null>;
 }
@@ -88,9 +91,9 @@ export async function explainFire(input: ExplainInput): Promise<Explanation> {
   }
   if (newer === null) {
     const nothing = `no run is recorded for the fire at ${iso(at)} or after it`;
-    if (job.paused) return answer('paused', at, `the job is paused and ${nothing}; only the current pause is known`, { pause: pauseOf('job') });
+    if (job.paused) return answer('paused', at, `the job is paused and ${nothing}`, { pause: pauseOf('job', job.pause) });
     if (input.schedulerPaused)
-      return answer('paused', at, `the scheduler is paused and ${nothing}; only the current pause is known`, { pause: pauseOf('scheduler') });
+      return answer('paused', at, `the scheduler is paused and ${nothing}`, { pause: pauseOf('scheduler', input.schedulerPause ?? null) });
     const graceMs = job.policy.misfireGraceTime === null ? UNBOUNDED_GRACE_STUCK_MS : job.policy.misfireGraceTime * 1000;
     const due = job.nextRunTime === null || job.nextRunTime <= at;
     if (due && now <= at + graceMs + STUCK_SLACK_MS) return answer('pending', at, `the fire at ${iso(at)} is due; its run is not recorded yet`);
@@ -129,6 +132,7 @@ async function fromRecords(input: ExplainInput, at: number, own: RunRecord[], an
     case 'missed':
     case 'skipped':
     case 'lost':
+    case 'paused':
       return fromStretch(input, at, last, answer);
     case 'excluded':
       // Not run by design: a calendar, one of the job's dates, or a one-off skip (the message says which).
@@ -183,6 +187,18 @@ async function fromStretch(input: ExplainInput, at: number, record: RunRecord, a
         ...fires,
       });
     }
+    case 'paused':
+      // The record of the fires a pause kept from running (written when the pause ended).
+      return answer(
+        'paused',
+        at,
+        `paused${stretch}: the job was paused then and the fire was not run${record.error === null ? '' : ` (${record.error.message})`}`,
+        {
+          run: shown(record),
+          pause: pauseOf('job', null),
+          ...fires,
+        },
+      );
     default:
       // A stretch of a cancelled backlog (shutdown, cancelRun): the fires never started.
       return answer('ran', at, `it was submitted and ${describeOutcome(record)}${stretch}`, {
@@ -241,6 +257,7 @@ function shown(record: RunRecord): ReturnType<typeof toRun> {
   return withoutOutput(toRun(record));
 }
 
-function pauseOf(scope: 'job' | 'scheduler'): ExplainPause {
-  return { scope, since: null, by: null };
+/** The pause a verdict names; since and by are null when not known (a past pause, or one kept by an older version). */
+function pauseOf(scope: 'job' | 'scheduler', pause: PauseState | null): ExplainPause {
+  return pause === null ? { scope, since: null, by: null } : { scope, since: new Date(pause.since), by: describeActor(pause.by) };
 }

@@ -5,9 +5,10 @@
 import type { Clock } from '../core/clock.js';
 import { NO_HEALTH_FACTS, type HealthFacts, type JobHealth } from '../core/health.js';
 import type { JobRecord } from '../core/job.js';
+import type { PauseState } from '../core/pause.js';
 import { healthFactsOf } from '../stores/health-facts.js';
 import type { JobStore } from '../stores/store.js';
-import { computeHealth, isStuck } from './health.js';
+import { computeHealth, isStuck, type HealthContext } from './health.js';
 
 /** Jobs per store query (a page of the API is at most 1000). */
 const BATCH = 500;
@@ -28,7 +29,8 @@ export class HealthReader {
   constructor(
     private readonly store: JobStore,
     private readonly clock: Clock,
-    private readonly schedulerPaused: () => boolean,
+    /** The scheduler's pause, null while it is not paused. */
+    private readonly schedulerPause: () => PauseState | null,
   ) {}
 
   /** The facts of each job, by id. */
@@ -48,7 +50,7 @@ export class HealthReader {
   /** Each job's health, in the order given. */
   async healthOf(jobs: readonly JobRecord[]): Promise<JobHealth[]> {
     const facts = await this.facts(jobs.map((job) => job.id));
-    const context = { now: this.clock.now(), schedulerPaused: this.schedulerPaused() };
+    const context = this.context();
     return jobs.map((job) => computeHealth(job, facts.get(job.id) as HealthFacts, context));
   }
 
@@ -56,12 +58,17 @@ export class HealthReader {
     return (await this.healthOf([job]))[0] as JobHealth;
   }
 
+  private context(): HealthContext {
+    const pause = this.schedulerPause();
+    return { now: this.clock.now(), schedulerPaused: pause !== null, schedulerPause: pause };
+  }
+
   /**
    * A job just added: it has no history, so no store read. The common case (a live job, not due yet)
    * shares one frozen answer: an add of a million jobs builds no health object each.
    */
   fresh(job: JobRecord): JobHealth {
-    const context = { now: this.clock.now(), schedulerPaused: this.schedulerPaused() };
+    const context = this.context();
     if (!job.paused && !context.schedulerPaused && job.func !== null && !isStuck(job, NO_HEALTH_FACTS, context.now)) return FRESH;
     return computeHealth(job, NO_HEALTH_FACTS, context);
   }

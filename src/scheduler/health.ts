@@ -14,6 +14,7 @@
 import type { HealthFacts, HealthState, JobHealth } from '../core/health.js';
 import { iso } from '../core/format.js';
 import type { JobRecord } from '../core/job.js';
+import { describeActor, type PauseState } from '../core/pause.js';
 import { loadErrorOf } from '../stores/store.js';
 
 /** The slack added to a job's misfire grace before its due time counts as stuck (rule 2a). */
@@ -25,6 +26,8 @@ export interface HealthContext {
   now: number;
   /** The whole scheduler is paused (rule 1). */
   schedulerPaused: boolean;
+  /** Who paused it, when and why, when it is. */
+  schedulerPause?: PauseState | null;
 }
 
 export function computeHealth(job: JobRecord, facts: HealthFacts, context: HealthContext): JobHealth {
@@ -34,8 +37,11 @@ export function computeHealth(job: JobRecord, facts: HealthFacts, context: Healt
     lastSuccessAt: toDate(facts.lastSuccessAt),
     lastFailureAt: toDate(facts.lastFailureAt),
   };
-  if (job.paused) return { state: 'paused', since: null, ...base, reason: 'the job is paused' };
-  if (context.schedulerPaused) return { state: 'paused', since: null, ...base, reason: 'the scheduler is paused' };
+  if (job.paused) return { state: 'paused', since: toDate(job.pause?.since ?? null), ...base, reason: pauseReason('the job', job.pause) };
+  if (context.schedulerPaused) {
+    const pause = context.schedulerPause ?? null;
+    return { state: 'paused', since: toDate(pause?.since ?? null), ...base, reason: pauseReason('the scheduler', pause) };
+  }
   const overdue = overdueBy(job, facts, now);
   if (overdue !== null) return { state: 'overdue', since: toDate(overdue.since), ...base, reason: overdue.reason };
   if (facts.consecutiveFailures > 0) {
@@ -100,4 +106,11 @@ function stuckAt(job: JobRecord, due: number): number {
 
 function toDate(ms: number | null): Date | null {
   return ms === null ? null : new Date(ms);
+}
+
+/** `the job is paused by an admin API caller (key 0) until 2026-01-01T06:00:00.000Z: disk full` (what is known of it). */
+function pauseReason(what: string, pause: PauseState | null): string {
+  if (pause === null) return `${what} is paused`;
+  const until = pause.until === null ? '' : ` until ${iso(pause.until)}`;
+  return `${what} is paused by ${describeActor(pause.by)}${until}${pause.note === null ? '' : `: ${pause.note}`}`;
 }

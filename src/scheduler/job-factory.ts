@@ -8,6 +8,7 @@ import type { CronCompiler } from '../cron/compiler.js';
 import type { Clock } from '../core/clock.js';
 import { InvalidArgumentError, InvalidTriggerError, TaskNotRegisteredError } from '../core/errors.js';
 import { describeType } from '../core/format.js';
+import { LIBRARY_ACTOR, type Actor } from '../core/pause.js';
 import { JobRecord, type JobFunction, type JobOptions, type JobPolicy, type PendingRetry } from '../core/job.js';
 import { DEFAULT_JOB_POLICY, bool, checkOptionKeys, resolvePolicy, validateArgs, validateName } from '../core/job-options.js';
 import type { Trigger, TriggerSpec } from '../core/trigger.js';
@@ -102,7 +103,9 @@ export class JobFactory {
       trigger.dispose();
       throw new InvalidTriggerError(noFireReason(trigger, 'the job was not added.'));
     }
-    const job = JobRecord.create(id, name, fn, task, args, trigger, policy, paused, next, null);
+    // Added paused: a pause without an end or a note (pauseJob gives those).
+    const pause = paused ? { since: now, until: null, note: null, by: LIBRARY_ACTOR } : null;
+    const job = JobRecord.create(id, name, fn, task, args, trigger, policy, paused, next, null, null, 0, 'library', pause);
     setDue(job);
     return job;
   }
@@ -206,7 +209,8 @@ export class JobFactory {
   }
 
   /** Applies a validated change; the old trigger stays acquired until the store took the change (see JobRecord.swapTrigger). */
-  apply(job: JobRecord, change: JobChange): void {
+  /** `by`: who made the change (kept as the pause's `by` when it pauses the job). */
+  apply(job: JobRecord, change: JobChange, by: Actor = LIBRARY_ACTOR): void {
     if (change.func !== null) {
       job.func = change.func.fn;
       job.task = change.func.task;
@@ -220,6 +224,11 @@ export class JobFactory {
     }
     if (change.trigger !== null || change.paused !== job.paused) job.nextRunTime = change.next;
     job.retry = keptRetry(job.retry, change.paused, change.policy, job.nextRunTime);
+    if (change.paused !== job.paused) {
+      // Paused or resumed by a change (PATCH paused): a pause without an end or a note, or none.
+      job.pause = change.paused ? { since: this.clock.now(), until: null, note: null, by } : null;
+      job.catchUpThrough = null;
+    }
     job.paused = change.paused;
   }
 
@@ -246,8 +255,12 @@ export class JobFactory {
       retry,
       stored.runCount,
       stored.owner ?? 'library',
+      stored.paused ? stored.pause : null,
+      stored.catchUpThrough,
     );
     job.jitterMs = stored.jitterMs;
+    // A timed pause is due at its end (a row written before pauses were kept may lack the due time).
+    if (stored.paused) setDue(job);
     // A job that waited for its task (a next run time but no due time, see Dispatcher.waitForTask) is due
     // again once its task is registered.
     if (func !== null && !stored.paused && stored.dueAt === null && (nextRunTime !== null || retry !== null)) setDue(job);

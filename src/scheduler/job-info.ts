@@ -6,6 +6,7 @@ import type { TriggerInfo } from '../core/trigger.js';
 import type { JobRecord, RetryPolicy } from '../core/job.js';
 import type { JobOwner } from '../core/actor.js';
 import { toRun, type Run } from '../core/run.js';
+import { toPauseInfo, type PauseInfo } from '../core/pause.js';
 
 /**
  * ok; task_not_registered: the job names a task this process has not registered (it waits for it);
@@ -25,6 +26,8 @@ export interface JobInfo {
   timezone?: string;
   nextRunTime: Date | null;
   paused: boolean;
+  /** Who paused the job, since when, until when and why; null when it is not paused. */
+  pause: PauseInfo | null;
   coalesce: boolean;
   maxInstances: number;
   misfireGraceTime: number | null;
@@ -41,6 +44,8 @@ export interface JobInfo {
   maxRuns: number | null;
   /** With maxRuns: the fires that may still start (counted fires: retries and manual runs are free). */
   remainingRuns?: number;
+  /** Paused by the scheduler after this many consecutive failed fires (null: never). */
+  pauseAfterFailures: number | null;
   /** Exclusions (see JobPolicy.exclude): calendars, local dates in `timezone`, and the one-off skips still ahead. */
   exclude?: JobExclusionInfo;
   runningInstances: number;
@@ -70,6 +75,7 @@ export function toJobInfo(job: JobRecord, health: JobHealth): JobInfo {
       trigger,
       nextRunTime,
       paused: job.paused,
+      pause: job.pause === null ? null : toPauseInfo(job.pause),
       coalesce: policy.coalesce,
       maxInstances: policy.maxInstances,
       misfireGraceTime: policy.misfireGraceTime,
@@ -80,6 +86,7 @@ export function toJobInfo(job: JobRecord, health: JobHealth): JobInfo {
       expectSuccessWithinSeconds: policy.expectSuccessWithinSeconds,
       overdueAfterMissedFires: policy.overdueAfterMissedFires,
       maxRuns: policy.maxRuns,
+      pauseAfterFailures: policy.pauseAfterFailures,
       runningInstances: job.running,
       status,
       health,
@@ -97,6 +104,7 @@ export function toJobInfo(job: JobRecord, health: JobHealth): JobInfo {
     trigger,
     nextRunTime,
     paused: job.paused,
+    pause: job.pause === null ? null : toPauseInfo(job.pause),
     coalesce: policy.coalesce,
     maxInstances: policy.maxInstances,
     misfireGraceTime: policy.misfireGraceTime,
@@ -107,6 +115,7 @@ export function toJobInfo(job: JobRecord, health: JobHealth): JobInfo {
     expectSuccessWithinSeconds: policy.expectSuccessWithinSeconds,
     overdueAfterMissedFires: policy.overdueAfterMissedFires,
     maxRuns: policy.maxRuns,
+    pauseAfterFailures: policy.pauseAfterFailures,
     runningInstances: job.running,
     status,
     health,

@@ -17,10 +17,13 @@ import {
 } from '../core/errors.js';
 import type { Listener, RunObserver, SchedulerEventName } from '../core/events.js';
 import { describeType } from '../core/format.js';
+import type { Logger } from '../core/logger.js';
 import type { JobFunction, JobOptions, JobRecord, JobSnapshot } from '../core/job.js';
 import { bool, checkOptionKeys, validateJobId } from '../core/job-options.js';
 import { NO_HEALTH_FACTS, type JobHealth } from '../core/health.js';
 import type { Explanation } from '../core/explain.js';
+import { toPauseInfo, type PauseInfo, type PauseOptions, type PauseState, type ResumeOptions } from '../core/pause.js';
+import type { TimerHandle } from '../core/clock.js';
 import { toRun, type Run } from '../core/run.js';
 import type { DateInput, TriggerSpec } from '../core/trigger.js';
 import { isClaimingStore, isLocalStore, isReplacingStore, loadErrorOf, type JobStore, type LocalStore, type ReplacingStore } from '../stores/store.js';
@@ -31,6 +34,7 @@ import { Calendars, type CalendarInfo } from './calendars.js';
 import { Dispatcher } from './dispatcher.js';
 import { Exclusions } from './exclusions.js';
 import { setDue } from './due-time.js';
+import { toErrorLog } from './error-log.js';
 import { EventBus } from './event-bus.js';
 import { explainFire, parseExplainAt } from './explain.js';
 import { JobFactory } from './job-factory.js';
@@ -38,13 +42,15 @@ import { HealthReader } from './health-reader.js';
 import { toJobInfo, type JobInfo } from './job-info.js';
 import { checkJobQuery, checkRunQuery, findJobs, pageByHealth } from './job-query.js';
 import type { WakeLoop } from './loop.js';
+import { checkPause, checkResume } from './pause-options.js';
+import { planResume } from './pause-plan.js';
 import { hasFreeInstance } from './policies.js';
 import { RunState, type SchedulerState } from './run-state.js';
 import { resolveOptions } from './scheduler-options.js';
 import { StoreSession } from './store-session.js';
 import type { AddJobSpec, JobChanges, JobList, JobPatch, JobQuery, SchedulerOptions, ShutdownOptions } from './scheduler-types.js';
 import { TaskRegistry, type TaskOptions } from './task-registry.js';
-import { actorOf, LIBRARY_ACTOR, ownerOf, type Actor, type MutationContext } from '../core/actor.js';
+import { actorOf, LIBRARY_ACTOR, ownerOf, SCHEDULER_ACTOR, type Actor, type MutationContext } from '../core/actor.js';
 import type { AuditAction, AuditPage, AuditQuery, AuditSubject } from '../core/audit.js';
 import { AuditTrail, auditJob } from './audit-trail.js';
 import { toDefinition, type JobDefinition } from './definitions.js';
@@ -61,8 +67,6 @@ interface PendingAudit {
   actor: Actor;
   before: AuditSubject;
 }
-
-const SCHEDULER_ACTOR: Actor = Object.freeze({ by: 'scheduler' as const });
 
 /** The default options object: recognised by identity, so a job without options skips their validation. */
 const NO_OPTIONS: JobOptions = Object.freeze({});
@@ -84,6 +88,13 @@ export class SchedulerService {
   private readonly run = new RunState();
   private readonly session: StoreSession;
   private readonly health: HealthReader;
+  private readonly maxCatchUp: number;
+  private readonly logger: Logger;
+  /** The whole scheduler's pause while it is paused (null otherwise), and the timer that ends it. */
+  private schedulerPause: PauseState | null = null;
+  private pauseTimer: TimerHandle | null = null;
+  /** Jobs whose failures are being counted for pauseAfterFailures (one count at a time per job). */
+  private readonly counting = new Set<string>();
   private readonly audit: AuditTrail;
   private readonly exclusions = new Exclusions(this.cron);
   private readonly calendars: Calendars;
@@ -122,9 +133,12 @@ export class SchedulerService {
       maxConcurrentRuns: resolved.maxConcurrentRuns,
       maxCatchUp: resolved.maxCatchUp,
       tracing: resolved.tracing,
+      onFailedFire: (job) => this.countFailures(job),
       onFinishedRemoved: (job) => void this.audit.record('job.removed', SCHEDULER_ACTOR, job.id, auditJob(job), null),
       exclusions: this.exclusions,
     });
+    this.maxCatchUp = resolved.maxCatchUp;
+    this.logger = logger;
     this.audit = new AuditTrail(store, this.clock, logger);
     const calendars = new Calendars(
       calendarStoreFor(store, () => this.clock.now()),
@@ -134,7 +148,7 @@ export class SchedulerService {
     );
     this.calendars = calendars;
     this.jobs = jobs;
-    this.health = new HealthReader(store, this.clock, () => this.isPaused);
+    this.health = new HealthReader(store, this.clock, () => (this.isPaused ? this.schedulerPause : null));
     this.dispatcher = dispatcher;
     this.loop = dispatcher.loop;
     this.session = new StoreSession(
@@ -180,6 +194,7 @@ export class SchedulerService {
     const paused = options.paused === undefined ? false : bool(options.paused, 'options.paused');
     await this.session.ready();
     this.run.state = paused ? 'paused' : 'running';
+    this.schedulerPause = paused ? { since: this.clock.now(), until: null, note: null, by: LIBRARY_ACTOR } : null;
     this.events.emit('scheduler_started', {});
     if (!paused) this.loop.wakeSoon();
   }
@@ -196,6 +211,8 @@ export class SchedulerService {
       throw InvalidArgumentError.field('options.timeoutSeconds', `must be a non-negative number of seconds, got ${describeType(timeoutSeconds)}.`);
     }
     this.run.state = 'stopping';
+    this.endPauseTimer();
+    this.schedulerPause = null;
     await this.dispatcher.stop(wait, timeoutSeconds);
     try {
       await this.session.close();
@@ -205,10 +222,19 @@ export class SchedulerService {
     }
   }
 
-  /** Pauses the whole scheduler: nothing new starts until resume(); due fires then follow the misfire rules. */
-  async pause(context?: MutationContext): Promise<void> {
+  /**
+   * Pauses the whole scheduler (this process): nothing new starts until resume(), or until
+   * `options.until`, when the pause lifts itself; due fires then follow the misfire rules. `options.note`
+   * says why. Pausing a paused scheduler replaces its end and note (its `since` stays). `context.actor`:
+   * who pauses (the pause's `by` and the audit entry's actor; the HTTP layer passes its caller; default the library).
+   */
+  async pause(options?: PauseOptions, context?: MutationContext): Promise<void> {
     if (!this.isRunning) throw new SchedulerNotRunningError('pause');
     const actor = actorOf(context);
+    const pause = checkPause(options, this.clock.now(), actor, this.isPaused ? this.schedulerPause : null);
+    this.schedulerPause = pause;
+    this.endPauseTimer();
+    if (pause.until !== null) this.armPauseTimer(pause.until);
     if (this.run.state === 'paused') return;
     this.run.state = 'paused';
     this.loop.stop();
@@ -219,11 +245,45 @@ export class SchedulerService {
   async resume(context?: MutationContext): Promise<void> {
     if (!this.isRunning) throw new SchedulerNotRunningError('resume');
     const actor = actorOf(context);
+    this.endPauseTimer();
     if (this.run.state === 'running') return;
     this.run.state = 'running';
+    this.schedulerPause = null;
     this.events.emit('scheduler_resumed', {});
     this.loop.wakeSoon();
     await this.audit.record('scheduler.resumed', actor, null, null, null);
+  }
+
+  /** The whole scheduler's pause (who, since when, until when, why), null while it is not paused. */
+  get pauseInfo(): PauseInfo | null {
+    return this.isPaused && this.schedulerPause !== null ? toPauseInfo(this.schedulerPause) : null;
+  }
+
+  /**
+   * The timer that lifts a timed scheduler pause. Every wake-up is a suggestion: a timer that comes early
+   * (a delay capped by the clock) is armed again for what is left.
+   */
+  private armPauseTimer(until: number): void {
+    this.pauseTimer = this.clock.setTimer(() => {
+      this.pauseTimer = null;
+      const pause = this.schedulerPause;
+      if (this.run.state !== 'paused' || pause === null || pause.until !== until) return;
+      if (this.clock.now() < until) {
+        this.armPauseTimer(until);
+        return;
+      }
+      this.resume({ actor: SCHEDULER_ACTOR }).catch((error: unknown) => this.logLiftError(error));
+    }, until - this.clock.now());
+  }
+
+  private endPauseTimer(): void {
+    if (this.pauseTimer === null) return;
+    this.clock.clearTimer(this.pauseTimer);
+    this.pauseTimer = null;
+  }
+
+  private logLiftError(error: unknown): void {
+    this.logger.error({ event: 'internal_error', error: toErrorLog(error) }, 'lifting the scheduler pause failed');
   }
 
   /**
@@ -446,11 +506,12 @@ export class SchedulerService {
     return { items: found.items.map((job, i) => view(job, health[i] as JobHealth)), nextCursor: found.nextCursor };
   }
 
-  /** Scheduler state for monitoring: state, job count, busy runs, default zone. */
-  async status(): Promise<{ state: SchedulerState; jobs: number; runningRuns: number; timezone: string; maxConcurrentRuns: number }> {
+  /** Scheduler state for monitoring: state (and its pause, when paused), job count, busy runs, default zone. */
+  async status(): Promise<{ state: SchedulerState; pause: PauseInfo | null; jobs: number; runningRuns: number; timezone: string; maxConcurrentRuns: number }> {
     await this.session.ready();
     return {
       state: this.run.state,
+      pause: this.pauseInfo,
       jobs: await this.store.count(),
       runningRuns: this.dispatcher.executor.busy,
       timezone: this.timezone,
@@ -488,36 +549,100 @@ export class SchedulerService {
     const job = await this.store.get(jobId);
     if (job === undefined) throw new JobNotFoundError(jobId);
     const oldestKept = async (): Promise<number | null> => ((await this.health.facts([jobId])).get(jobId) ?? NO_HEALTH_FACTS).oldestScheduledAt;
-    return explainFire({ store: this.store, job, atMs, now: this.clock.now(), schedulerPaused: this.isPaused, oldestKept });
+    return explainFire({
+      store: this.store,
+      job,
+      atMs,
+      now: this.clock.now(),
+      schedulerPaused: this.isPaused,
+      schedulerPause: this.isPaused ? this.schedulerPause : null,
+      oldestKept,
+    });
   }
 
-  /** Pauses one job: it keeps its definition but has no next run time until resumed. */
-  async pauseJob(jobId: string, context?: MutationContext): Promise<JobInfo> {
+  /**
+   * Pauses one job: it keeps its definition but has no next run time until resumed, or until
+   * `options.until` (in the future), when the pause lifts itself (on whichever node of a shared store
+   * takes the job then). `options.note` says why. Pausing a paused job replaces its end and note (its
+   * `since` stays). `context.actor`: who pauses (the pause's `by` and the audit entry's actor; the HTTP
+   * layer passes its caller; default the library).
+   */
+  async pauseJob(jobId: string, options?: PauseOptions, context?: MutationContext): Promise<JobInfo> {
     const actor = actorOf(context);
     const job = await this.requireJob(jobId);
+    const pause = checkPause(options, this.clock.now(), actor, job.paused ? job.pause : null);
     const audited = auditJob(job);
     const before = job.snapshot();
     job.paused = true;
+    job.pause = pause;
+    job.catchUpThrough = null;
     job.nextRunTime = null;
-    job.retry = null; // a paused job is never due, a retry of an earlier fire included
+    job.retry = null; // a paused job is never due (but at its pause's end), a retry of an earlier fire included
     return this.save(job, before, false, { action: 'job.paused', actor, before: audited });
   }
 
-  /** Resumes a paused job from now; a job whose trigger has no further fire is removed instead. */
-  async resumeJob(jobId: string, context?: MutationContext): Promise<JobInfo | undefined> {
+  /**
+   * Resumes a paused job from now; a job whose trigger has no further fire is removed instead.
+   * `options.catchUp` decides what runs of the fires that fell in the pause: `none` (default), `latest`
+   * (the newest, if within the job's misfire grace) or `all` (each, at most maxCatchUp, oldest first);
+   * those not run are recorded as one `paused` record. `context.actor`: who resumes (audited).
+   */
+  async resumeJob(jobId: string, options?: ResumeOptions, context?: MutationContext): Promise<JobInfo | undefined> {
+    const catchUp = checkResume(options);
     const actor = actorOf(context);
     const job = await this.requireJob(jobId);
     if (!job.paused) return this.info(job);
-    const next = job.trigger.first(this.clock.now());
-    if (next === null) {
+    const now = this.clock.now();
+    // A job paused by an older version has no pause: from now, as then.
+    const since = job.pause === null ? now : job.pause.since;
+    const plan = planResume(job.trigger, since, now, catchUp, job.policy.misfireGraceTime, this.maxCatchUp);
+    if (plan.nextRunTime === null) {
+      if (plan.stretch !== null) this.dispatcher.recordPaused(job, plan.stretch);
       await this.removeJob(jobId, { actor });
       return undefined;
     }
     const audited = auditJob(job);
     const before = job.snapshot();
     job.paused = false;
-    job.nextRunTime = next;
-    return this.save(job, before, false, { action: 'job.resumed', actor, before: audited });
+    job.pause = null;
+    job.nextRunTime = plan.nextRunTime;
+    job.catchUpThrough = plan.catchUpThrough;
+    const info = await this.save(job, before, false, { action: 'job.resumed', actor, before: audited });
+    // Recorded once the resume is kept (a refused one leaves the job paused, its stretch to come).
+    if (plan.stretch !== null) {
+      this.dispatcher.recordPaused(job, plan.stretch);
+      const flushed = this.store.flush();
+      if (flushed instanceof Promise) await flushed;
+    }
+    return plan.stretch === null ? info : this.info(job);
+  }
+
+  /**
+   * A fire of a job with `pauseAfterFailures` failed for good: when its health counts that many failed
+   * fires in a row, the scheduler pauses it, saying so. Counted from the store (the same on every store
+   * and node), one count at a time per job.
+   */
+  private countFailures(job: JobRecord): void {
+    if (this.counting.has(job.id)) return;
+    this.counting.add(job.id);
+    void this.autoPause(job.id)
+      .catch((error: unknown) => {
+        if (error instanceof JobNotFoundError) return;
+        this.logger.error({ event: 'store_error', jobId: job.id, error: toErrorLog(error) }, 'pausing a job after its failures failed');
+      })
+      .finally(() => this.counting.delete(job.id));
+  }
+
+  private async autoPause(jobId: string): Promise<void> {
+    if (!this.run.isRunning || this.run.state === 'stopping') return;
+    const found = await this.store.get(jobId);
+    const limit = found?.policy.pauseAfterFailures ?? null;
+    if (found === undefined || found.paused || limit === null) return;
+    const health = await this.health.healthOfOne(found);
+    if (health.consecutiveFailures < limit) return;
+    const note = `paused after ${health.consecutiveFailures} consecutive failed fires (pauseAfterFailures: ${limit})`;
+    await this.pauseJob(jobId, { note }, { actor: SCHEDULER_ACTOR });
+    this.logger.warn({ event: 'job_auto_paused', jobId, consecutiveFailures: health.consecutiveFailures }, `job "${jobId}" ${note}`);
   }
 
   /** Changes a job's name, function, args or policies. */
@@ -532,6 +657,7 @@ export class SchedulerService {
   /**
    * Changes any of a job's fields at once (what PATCH /jobs/:id does): name, func/task, args, policies,
    * trigger (next run recomputed from now) and paused. Everything is validated before anything changes.
+   * `by`: who changes it (the HTTP layer passes its caller; kept as the pause's `by` when it pauses the job).
    */
   async updateJob(jobId: string, patch: JobPatch, context?: MutationContext): Promise<JobInfo> {
     const actor = actorOf(context);
@@ -540,7 +666,7 @@ export class SchedulerService {
     // Everything is valid: apply, and undo if the store refuses it (save).
     const audited = auditJob(job);
     const before = job.snapshot();
-    this.jobs.apply(job, change);
+    this.jobs.apply(job, change, actor);
     return this.save(job, before, change.trigger !== null, { action: 'job.modified', actor, before: audited });
   }
 

@@ -6,7 +6,7 @@
  * (`ERROR_STATUS` in core/errors.ts), so clients can branch on the stable code.
  */
 import type { ReadyOptions } from './routes/meta.js';
-import fastifySwagger from '@fastify/swagger';
+import fastifySwagger, { type SwaggerTransformObject } from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { pino, type Logger as PinoLogger } from 'pino';
@@ -224,6 +224,7 @@ export async function buildServer(serverOptions: ServerOptions): Promise<Fastify
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
+    transformObject: optionalBodies,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   // The one error body, referenced as `Error#` by every route's error answers (openapi.ts).
@@ -380,3 +381,23 @@ function toTickworkError(error: FastifyError | TickworkError): TickworkError {
       return new HttpError('INTERNAL', 'Internal error; the server log has the details.');
   }
 }
+
+/**
+ * The OpenAPI document with the bodies that may be left out marked so (the pause and resume routes take
+ * an optional body, declared as an object or null): @fastify/swagger marks every declared body required.
+ */
+const optionalBodies: SwaggerTransformObject = (document) => {
+  if (!('openapiObject' in document)) return document.swaggerObject;
+  const doc = document.openapiObject;
+  for (const methods of Object.values(doc.paths ?? {})) {
+    for (const operation of Object.values(methods ?? {})) {
+      const body = (
+        operation as { requestBody?: { required?: boolean; content?: Record<string, { schema?: { type?: unknown; nullable?: unknown } }> } } | undefined
+      )?.requestBody;
+      const schema = body?.content?.['application/json']?.schema;
+      if (body === undefined || schema === undefined) continue;
+      if (schema.nullable === true || (Array.isArray(schema.type) && schema.type.includes('null'))) body.required = false;
+    }
+  }
+  return doc;
+};

@@ -31,6 +31,8 @@ interface CachedJson {
   lastTraceId: string | undefined;
   running: number;
   paused: boolean;
+  /** A pause is replaced, never changed in place: compared by identity. */
+  pause: unknown;
   policy: unknown;
   trigger: unknown;
   name: string;
@@ -69,6 +71,7 @@ function fresh(entry: CachedJson | undefined, job: JobRecord, health: string): e
     entry.lastTraceId === job.lastRun?.traceId &&
     entry.running === job.running &&
     entry.paused === job.paused &&
+    entry.pause === job.pause &&
     entry.policy === job.policy &&
     entry.trigger === job.trigger &&
     entry.name === job.name &&
@@ -116,6 +119,7 @@ export class JobListCache {
         lastTraceId: job.lastRun?.traceId,
         running: job.running,
         paused: job.paused,
+        pause: job.pause,
         policy: job.policy,
         trigger: job.trigger,
         name: job.name,

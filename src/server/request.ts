@@ -16,7 +16,10 @@ export function callerOf(request: FastifyRequest): Caller {
   return request.caller;
 }
 
-/** The caller as the scheduler's mutating methods record it (role, how admitted, key index; never the key). */
+/**
+ * The caller as the scheduler's mutating methods record it (role, how admitted, key index; never the key):
+ * the audit entry's actor and a pause's `by`.
+ */
 export function actorFor(request: FastifyRequest): ApiActor {
   const caller = callerOf(request);
   return caller.keyIndex === undefined ? { role: caller.role, via: caller.via } : { role: caller.role, via: caller.via, keyIndex: caller.keyIndex };

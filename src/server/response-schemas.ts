@@ -53,7 +53,12 @@ export const runSchema = {
     attempt: { type: 'integer', minimum: 1 },
     startedAt: nullableDateTime,
     finishedAt: nullableDateTime,
-    outcome: { type: 'string', enum: ['running', 'succeeded', 'failed', 'missed', 'skipped', 'lost', 'timed_out', 'cancelled', 'excluded'] },
+    outcome: {
+      type: 'string',
+      enum: ['running', 'succeeded', 'failed', 'missed', 'skipped', 'lost', 'timed_out', 'cancelled', 'excluded', 'paused'],
+      description:
+        'excluded: a fire an exclusion ruled out. paused: one record for the fires a pause kept from running (coalesced of them, through lastScheduledAt).',
+    },
     latenessMs: nullableNumber,
     durationMs: nullableNumber,
     error: {
@@ -133,6 +138,41 @@ export const triggerInfoSchema = {
   ],
 } as const;
 
+/** Who made a change: an API caller (its role, how it was admitted, its key's index), the library, the config reconcile or the scheduler (core/actor.ts). */
+const actorSchema = {
+  anyOf: [
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['role', 'via'],
+      properties: {
+        role: { type: 'string', enum: ['admin', 'monitor'] },
+        via: { type: 'string', enum: ['key', 'loopback'] },
+        keyIndex: { type: 'integer', minimum: 0, description: "The key's index in its list (absent in loopback mode)." },
+      },
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['by'],
+      properties: { by: { type: 'string', enum: ['library', 'config', 'scheduler'] } },
+    },
+  ],
+} as const;
+
+/** JobInfo.pause and the scheduler status' pause: who paused, since when, until when and why; null when not paused. */
+export const pauseSchema = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  required: ['since', 'until', 'note', 'by'],
+  properties: {
+    since: dateTime,
+    until: { ...nullableDateTime, description: `When the pause lifts itself; null: until resumed. ${DATE_NOTE}` },
+    note: { type: ['string', 'null'], description: 'Why, as the pauser wrote it (at most 500 characters).' },
+    by: actorSchema,
+  },
+} as const;
+
 /** The JobInfo shape. `args` is any JSON and only present for admin keys. */
 export const jobInfoSchema = {
   type: 'object',
@@ -143,6 +183,7 @@ export const jobInfoSchema = {
     'trigger',
     'nextRunTime',
     'paused',
+    'pause',
     'coalesce',
     'maxInstances',
     'misfireGraceTime',
@@ -153,6 +194,7 @@ export const jobInfoSchema = {
     'expectSuccessWithinSeconds',
     'overdueAfterMissedFires',
     'maxRuns',
+    'pauseAfterFailures',
     'runningInstances',
     'status',
     'health',
@@ -172,6 +214,7 @@ export const jobInfoSchema = {
     timezone: { type: 'string', description: 'The zone of a cron trigger.' },
     nextRunTime: nullableDateTime,
     paused: { type: 'boolean' },
+    pause: pauseSchema,
     coalesce: { type: 'boolean' },
     maxInstances: { type: 'integer' },
     misfireGraceTime: nullableNumber,
@@ -188,6 +231,7 @@ export const jobInfoSchema = {
     overdueAfterMissedFires: { type: 'integer', description: 'Health: overdue after this many fires in a row that did not start.' },
     maxRuns: { type: ['integer', 'null'], description: 'Fires that may start in all; null: no limit.' },
     remainingRuns: { type: 'integer', description: 'With maxRuns: the fires that may still start.' },
+    pauseAfterFailures: { type: ['integer', 'null'], description: 'Paused by the scheduler after this many consecutive failed fires; null: never.' },
     exclude: {
       type: 'object',
       additionalProperties: false,
@@ -293,9 +337,10 @@ export const whoamiSchema = {
 export const schedulerStatusSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['state', 'jobs', 'runningRuns', 'timezone', 'maxConcurrentRuns'],
+  required: ['state', 'pause', 'jobs', 'runningRuns', 'timezone', 'maxConcurrentRuns'],
   properties: {
     state: { type: 'string', enum: ['stopped', 'running', 'paused', 'stopping'] },
+    pause: { ...pauseSchema, description: "The whole scheduler's pause while its state is paused; null otherwise." },
     jobs: { type: 'integer', minimum: 0 },
     runningRuns: { type: 'integer', minimum: 0 },
     timezone: { type: 'string' },

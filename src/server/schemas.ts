@@ -69,8 +69,37 @@ const jobFields = {
     maximum: 1_000_000_000,
     description: 'Fires that may start in all (retries and manual runs do not count); after the last the job is removed. Default null: no limit.',
   },
+  pauseAfterFailures: {
+    type: ['integer', 'null'],
+    minimum: 1,
+    maximum: 1000000,
+    description: 'Pause the job (by the scheduler, with a note) after this many consecutive failed fires. Default null (never).',
+  },
   timezone: { type: 'string', minLength: 1, maxLength: 64 },
   exclude: excludeField,
+} as const;
+
+/** POST /jobs/:id/pause and /scheduler/pause: optional; the scheduler checks `until` (future) and `note`. */
+export const pauseBody = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  properties: {
+    until: { type: 'string', description: 'ISO 8601 with a zone: when the pause lifts itself. Absent: until resumed.' },
+    note: { type: 'string', description: 'Why: 1-500 characters, no control characters.' },
+  },
+} as const;
+
+/** POST /jobs/:id/resume: optional. */
+export const resumeBody = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  properties: {
+    catchUp: {
+      type: 'string',
+      enum: ['none', 'latest', 'all'],
+      description: 'The fires that fell in the pause: none run (default), the latest if within grace, or each (at most maxCatchUp).',
+    },
+  },
 } as const;
 
 export const createJobBody = {

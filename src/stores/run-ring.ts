@@ -14,7 +14,8 @@ import { WIDTH, type RunSlab } from './run-slab.js';
 import type { HealthVisitor } from './health-facts.js';
 import type { RunQuery } from './store.js';
 
-const OUTCOMES: readonly RunOutcome[] = ['running', 'succeeded', 'failed', 'missed', 'skipped', 'lost', 'timed_out', 'cancelled', 'excluded'];
+// Append only: the index is what a packed record holds.
+const OUTCOMES: readonly RunOutcome[] = ['running', 'succeeded', 'failed', 'missed', 'skipped', 'lost', 'timed_out', 'cancelled', 'excluded', 'paused'];
 
 /** An outcome's index in OUTCOMES; the common one first, without the Map lookup it was (2 % of a fire). */
 function outcomeCode(outcome: RunOutcome): number {

@@ -8,6 +8,7 @@
  */
 import { JobRecord, type JobPolicy, type PendingRetry } from '../core/job.js';
 import type { Logger } from '../core/logger.js';
+import type { PauseState } from '../core/pause.js';
 import type { JobOwner } from '../core/actor.js';
 import type { AuditLog } from '../core/audit.js';
 import { DEFAULT_JOB_POLICY } from '../core/job-options.js';
@@ -44,6 +45,10 @@ export interface StoredJob {
   retry: PendingRetry | null;
   /** Fires counted toward the job's maxRuns (JobRecord.runCount). */
   runCount: number;
+  /** Who paused the job, when, why and until when (null: not paused, or paused before pauses were kept). */
+  pause: PauseState | null;
+  /** See JobRecord.catchUpThrough (null: none). */
+  catchUpThrough: number | null;
   /** Who created the job (absent in a row written before owners were kept: the library's). */
   owner?: JobOwner;
 }

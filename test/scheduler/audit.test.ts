@@ -95,7 +95,7 @@ describe.each(stores)('audit trail on %s', (name, makeStore, available) => {
     expect(seen).toEqual(['job.removed', 'job.run', 'job.resumed', 'job.paused', 'job.modified', 'job.added']);
     await expect(s.getAudit({ cursor: 'x' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: [{ path: 'query.cursor' }] });
     await expect(s.getAudit({ limit: 0 })).rejects.toMatchObject({ details: [{ path: 'query.limit' }] });
-    await expect(s.pauseJob('cfg', { actor: { by: 'someone' } } as never)).rejects.toMatchObject({ details: [{ path: 'context.actor' }] });
+    await expect(s.pauseJob('cfg', undefined, { actor: { by: 'someone' } } as never)).rejects.toMatchObject({ details: [{ path: 'context.actor' }] });
     await s.shutdown();
   });
 

@@ -137,22 +137,31 @@ describe.each([
     expect(await explain('tick', 30_000)).toMatchObject({ verdict: 'ran', evidence: { fires: 3, latenessMs: 5_000 } });
   });
 
-  it('paused: a fire after the job was paused, saying only the current pause is known', async () => {
+  it('paused: a fire after the job was paused (the pause now, or the paused record once resumed), and the scheduler paused', async () => {
     h = make();
     await h.scheduler.start();
     await every(() => undefined, 60, 'quiet');
     await h.clock.advance(60_000);
-    await h.scheduler.pauseJob('quiet');
+    await h.scheduler.pauseJob('quiet', { note: 'maintenance' });
     await h.clock.advance(180_000);
     const paused = await explain('quiet', 120_000);
-    expect(paused).toMatchObject({ verdict: 'paused', scheduledAt: at(120_000), evidence: { pause: { scope: 'job', since: null, by: null } } });
-    expect(paused.evidence.reason).toContain('only the current pause is known');
+    expect(paused).toMatchObject({ verdict: 'paused', scheduledAt: at(120_000), evidence: { pause: { scope: 'job', since: at(60_000), by: 'the library' } } });
+    expect(paused.evidence.reason).toContain('the job is paused');
     // The fire before the pause still tells its own story.
     expect(await explain('quiet', 60_000)).toMatchObject({ verdict: 'ran' });
     await h.scheduler.resumeJob('quiet');
+    // Resumed: the fires of the pause have their `paused` record, which answers for each of them.
+    for (const fire of [120_000, 180_000]) {
+      const recorded = await explain('quiet', fire);
+      expect(recorded).toMatchObject({ verdict: 'paused', scheduledAt: at(fire), evidence: { run: { outcome: 'paused' }, pause: { scope: 'job' } } });
+      expect(recorded.evidence.reason).toContain('the job was paused then');
+    }
     await h.scheduler.pause();
     await h.clock.advance(120_000);
-    expect(await explain('quiet', 300_000)).toMatchObject({ verdict: 'paused', evidence: { pause: { scope: 'scheduler' } } });
+    expect(await explain('quiet', 300_000)).toMatchObject({
+      verdict: 'paused',
+      evidence: { pause: { scope: 'scheduler', since: at(240_000), by: 'the library' } },
+    });
   });
 
   it('not_scheduled: between fires, before the start date and after the end date, with the nearest fires', async () => {
@@ -173,7 +182,7 @@ describe.each([
     expect(late.evidence.reason).toContain("is after the trigger's end date");
   });
 
-  it('not_scheduled: a fire with no record while the history has runs before and after it (a past pause)', async () => {
+  it('paused: a fire of a past pause answers from the paused record its resume wrote (no gap in the history)', async () => {
     h = make();
     await h.scheduler.start();
     await every(() => undefined, 60, 'gap');
@@ -183,8 +192,8 @@ describe.each([
     await h.scheduler.resumeJob('gap');
     await h.clock.advance(60_000);
     const gap = await explain('gap', 120_000);
-    expect(gap).toMatchObject({ verdict: 'not_scheduled', scheduledAt: at(120_000) });
-    expect(gap.evidence.reason).toContain('it was paused');
+    expect(gap).toMatchObject({ verdict: 'paused', scheduledAt: at(120_000), evidence: { run: { outcome: 'paused', error: { code: 'PAUSED' } } } });
+    expect(gap.evidence.reason).toContain('the job was paused then');
   });
 
   it('pending: a fire in the future; ties between two fires go to the earlier', async () => {

@@ -144,10 +144,10 @@ describe.each(stores)('job health (%s store)', (_name, store) => {
     await h.clock.advance(1_000);
     expect(await health('p')).toMatchObject({ state: 'failing' });
     await h.scheduler.pauseJob('p');
-    expect(await health('p')).toMatchObject({ state: 'paused', reason: 'the job is paused', consecutiveFailures: 1 });
+    expect(await health('p')).toMatchObject({ state: 'paused', reason: 'the job is paused by the library', consecutiveFailures: 1 });
     await h.scheduler.resumeJob('p');
     await h.scheduler.pause();
-    expect(await health('p')).toMatchObject({ state: 'paused', reason: 'the scheduler is paused' });
+    expect(await health('p')).toMatchObject({ state: 'paused', reason: 'the scheduler is paused by the library' });
   });
 
   it('filters getJobs by health, with paging', async () => {

@@ -17,6 +17,9 @@ export function hydrateForTest(stored: StoredJob, env: TriggerEnvironment): JobR
     stored.dueAt,
     stored.retry,
     stored.runCount,
+    stored.owner,
+    stored.pause,
+    stored.catchUpThrough,
   );
   job.jitterMs = stored.jitterMs;
   return job;

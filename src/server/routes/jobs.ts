@@ -5,7 +5,8 @@ import { InvalidArgumentError, JobNotFoundError } from '../../core/errors.js';
 import type { AddJobSpec } from '../../scheduler/service.js';
 import type { HealthState } from '../../core/health.js';
 import type { JobSort, JobState } from '../../stores/job-order.js';
-import { createJobBody, explainQuery, jobParams, listJobsQuery, listRunsQuery, patchJobBody, skipBody } from '../schemas.js';
+import type { PauseOptions, ResumeOptions } from '../../core/pause.js';
+import { createJobBody, explainQuery, jobParams, listJobsQuery, listRunsQuery, patchJobBody, pauseBody, resumeBody, skipBody } from '../schemas.js';
 import { cancelledSchema, explanationSchema, jobInfoSchema, jobPageSchema, removedSchema, runPageSchema } from '../response-schemas.js';
 import { errorResponses } from '../openapi.js';
 import { actorFor, callerOf, parseLimit } from '../request.js';
@@ -97,30 +98,41 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.post<{ Params: IdParams }>(
+  app.post<{ Params: IdParams; Body: PauseOptions | null | undefined }>(
     '/jobs/:id/pause',
-    { schema: { tags: ['jobs'], summary: 'Pause a job', params: jobParams, response: { 200: jobInfoSchema, ...errorResponses(404) } } },
-    async (request) => scheduler.pauseJob(request.params.id, { actor: actorFor(request) }),
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: 'Pause a job, optionally until a time and with a note',
+        description: "The body is optional: a POST without one pauses until resumed. The caller is recorded as the pause's `by` and in the audit trail.",
+        params: jobParams,
+        body: pauseBody,
+        response: { 200: jobInfoSchema, ...errorResponses(404) },
+      },
+    },
+    async (request) => forCaller(request, await scheduler.pauseJob(request.params.id, request.body ?? undefined, { actor: actorFor(request) })),
   );
 
-  app.post<{ Params: IdParams }>(
+  app.post<{ Params: IdParams; Body: ResumeOptions | null | undefined }>(
     '/jobs/:id/resume',
     {
       schema: {
         tags: ['jobs'],
-        summary: 'Resume a job',
-        description: 'Answers the job, or { removed: true, message } when its trigger has no further fire time (the job is then removed).',
+        summary: 'Resume a job, optionally catching up the fires of the pause',
+        description:
+          'The body is optional (catchUp defaults to none). Answers the job, or { removed: true, message } when its trigger has no further fire time (the job is then removed).',
         params: jobParams,
+        body: resumeBody,
         response: { 200: { anyOf: [jobInfoSchema, removedSchema] }, ...errorResponses(404) },
       },
     },
     async (request, reply) => {
-      const job = await scheduler.resumeJob(request.params.id, { actor: actorFor(request) });
+      const job = await scheduler.resumeJob(request.params.id, request.body ?? undefined, { actor: actorFor(request) });
       if (job === undefined) {
         reply.code(200);
         return { removed: true, message: 'The trigger has no further fire time, so the job was removed.' };
       }
-      return job;
+      return forCaller(request, job);
     },
   );
 

@@ -2,7 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { JobExcludeInput } from '../../core/exclusion.js';
 import type { TriggerSpec } from '../../core/trigger.js';
-import { previewBody } from '../schemas.js';
+import type { PauseOptions } from '../../core/pause.js';
+import { pauseBody, previewBody } from '../schemas.js';
 import { healthSchema, notReadySchema, previewSchema, readySchema, schedulerStatusSchema, taskListSchema, whoamiSchema } from '../response-schemas.js';
 import { actorFor, callerOf } from '../request.js';
 
@@ -62,11 +63,19 @@ export async function metaRoutes(app: FastifyInstance, options: ReadyOptions): P
     scheduler.status(),
   );
 
-  app.post(
+  app.post<{ Body: PauseOptions | null | undefined }>(
     '/scheduler/pause',
-    { schema: { tags: ['scheduler'], summary: 'Pause the whole scheduler', response: { 200: schedulerStatusSchema } } },
+    {
+      schema: {
+        tags: ['scheduler'],
+        summary: 'Pause the whole scheduler, optionally until a time and with a note',
+        description: "The body is optional: a POST without one pauses until resumed. The caller is recorded as the pause's `by` and in the audit trail.",
+        body: pauseBody,
+        response: { 200: schedulerStatusSchema },
+      },
+    },
     async (request) => {
-      await scheduler.pause({ actor: actorFor(request) });
+      await scheduler.pause(request.body ?? undefined, { actor: actorFor(request) });
       return scheduler.status();
     },
   );

@@ -209,8 +209,9 @@ export class PgClaims {
         `WITH me AS (SELECT 1 FROM ${s}.nodes WHERE id = $7 AND epoch = $12::bigint FOR KEY SHARE),
        moved AS (
          UPDATE ${s}.jobs j SET next_run_time = u.next, due_at = u.due, jitter_ms = u.jitter, retry = u.retry::jsonb,
-           run_count = GREATEST(j.run_count, u.runs)
-         FROM unnest($1::text[], $2::float8[], $3::float8[], $4::int[], $5::text[], $6::int[]) AS u(id, next, due, jitter, retry, runs)
+           run_count = GREATEST(j.run_count, u.runs), paused = u.paused, pause = CASE WHEN u.paused THEN j.pause END
+         FROM unnest($1::text[], $2::float8[], $3::float8[], $4::int[], $5::text[], $6::int[], $13::bool[])
+           AS u(id, next, due, jitter, retry, runs, paused)
          WHERE j.id = u.id AND EXISTS (SELECT 1 FROM me))
        INSERT INTO ${s}.runs (job_id, scheduled_at, attempt, status, node_id, epoch, recorded_at)
        SELECT u.job_id, u.scheduled_at, u.attempt, u.status, $7, $12::bigint, ${DB_NOW}
@@ -218,7 +219,18 @@ export class PgClaims {
        WHERE EXISTS (SELECT 1 FROM me)
        ON CONFLICT DO NOTHING
        RETURNING job_id, scheduled_at, attempt`,
-        [...scheduleParams(jobs), this.session.nodeId, fires.jobId, fires.scheduledAt, fires.attempt, fires.status, this.session.epoch],
+        [
+          ...scheduleParams(jobs),
+          this.session.nodeId,
+          fires.jobId,
+          fires.scheduledAt,
+          fires.attempt,
+          fires.status,
+          this.session.epoch,
+          // A pause that lifted itself in this pass (its end came) is written with the claim, in the same
+          // transaction: another node must never see the row still paused past its end.
+          jobs.map((job) => job.paused),
+        ],
       ),
     );
     const accepted = new Map<string, InFlightFire>();

@@ -5,7 +5,7 @@
  * `jobCacheSize`; an entry another node changed is dropped on its notification (dropChanged).
  */
 import type { JobRecord } from '../../core/job.js';
-import { setAsideRow, toStoredJob } from '../rows/job-row.js';
+import { readPause, setAsideRow, toStoredJob } from '../rows/job-row.js';
 import { toRunRecord } from '../rows/run-row.js';
 import type { StoreContext } from '../store.js';
 import { PG_CODEC, type JobRow } from './rows.js';
@@ -64,6 +64,8 @@ export class JobCache {
       job.jitterMs = row.jitter_ms;
       job.retry = row.paused ? null : row.retry;
       job.runCount = row.run_count;
+      job.pause = row.paused && row.pause !== null ? readPause(row.pause) : null;
+      job.catchUpThrough = row.catch_up_through;
     } else {
       try {
         job = (this.session.context as StoreContext).hydrate(toStoredJob(row, PG_CODEC));

@@ -70,9 +70,9 @@ export class PgJobs {
       `updating job "${job.id}"`,
       `WITH changed AS (
          UPDATE ${s}.jobs SET name = $2, task = $3, args = $4::jsonb, trigger = $5::jsonb, policy = $6::jsonb, paused = $7,
-           next_run_time = $8, due_at = $9, jitter_ms = $10, retry = $11::jsonb, run_count = GREATEST(run_count, $12), owner = $13, version = version + 1,
-           load_error = NULL
-         WHERE id = $1 AND ($14::bigint IS NULL OR seq = $14) RETURNING version, due_at)
+           next_run_time = $8, due_at = $9, jitter_ms = $10, retry = $11::jsonb, run_count = GREATEST(run_count, $12), owner = $13, pause = $14::jsonb,
+           catch_up_through = $15, version = version + 1, load_error = NULL
+         WHERE id = $1 AND ($16::bigint IS NULL OR seq = $16) RETURNING version, due_at)
        SELECT version, due_at, CASE WHEN due_at IS NOT NULL THEN ${this.session.notifySql('due_at')} END, ${this.session.changedSql('version')} FROM changed`,
       [...this.params(job), seq],
     );
@@ -207,8 +207,8 @@ export class PgJobs {
   private insertSql(): string {
     const { s } = this.session;
     return `WITH added AS (
-        INSERT INTO ${s}.jobs (id, name, task, args, trigger, policy, paused, next_run_time, due_at, jitter_ms, retry, run_count, owner)
-        VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6::jsonb, $7, $8, $9, $10, $11::jsonb, $12, $13) RETURNING seq, due_at)
+        INSERT INTO ${s}.jobs (id, name, task, args, trigger, policy, paused, next_run_time, due_at, jitter_ms, retry, run_count, owner, pause, catch_up_through)
+        VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6::jsonb, $7, $8, $9, $10, $11::jsonb, $12, $13, $14::jsonb, $15) RETURNING seq, due_at)
       SELECT seq, CASE WHEN due_at IS NOT NULL THEN ${this.session.notifySql('due_at')} END FROM added`;
   }
 

@@ -168,6 +168,15 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     // NOTIFY 'calendars' on the schema's channel.
     sql: `CREATE TABLE {schema}.calendars (name text PRIMARY KEY, spec jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());`,
   },
+  {
+    version: 9,
+    // Pauses that explain themselves: who paused a job, when, why and until when (null when not paused),
+    // and the last fire a resume with catch-up `all` runs (null when none).
+    sql: `
+      ALTER TABLE {schema}.jobs ADD COLUMN pause jsonb;
+      ALTER TABLE {schema}.jobs ADD COLUMN catch_up_through double precision;
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;

@@ -39,7 +39,8 @@ export function jobColumns(schema: string, withLastRun = true): string {
     ? `(SELECT row_to_json(l) FROM (SELECT r.* FROM ${schema}.runs r WHERE r.job_id = j.id AND r.status NOT IN ('claimed', 'queued')
       ORDER BY r.scheduled_at DESC, r.attempt DESC LIMIT 1) l)`
     : 'NULL::json';
-  return `j.id, j.seq, j.version, j.name, j.task, j.args, j.trigger, j.policy, j.paused, j.next_run_time, j.due_at, j.jitter_ms, j.retry, j.run_count, j.owner, j.load_error,
+  return `j.id, j.seq, j.version, j.name, j.task, j.args, j.trigger, j.policy, j.paused, j.next_run_time, j.due_at, j.jitter_ms, j.retry, j.run_count, j.owner,
+    j.pause, j.catch_up_through, j.load_error,
     (SELECT count(*)::int FROM ${schema}.runs a WHERE a.job_id = j.id AND a.status IN ('claimed', 'running')) AS active,
     ${lastRun} AS last_run`;
 }

@@ -5,6 +5,7 @@
  */
 import { InvalidArgumentError } from '../../core/errors.js';
 import type { JobRecord, PendingRetry } from '../../core/job.js';
+import type { Actor, PauseState } from '../../core/pause.js';
 import { setAsideRecord, type StoredJob } from '../store.js';
 import type { RowCodec } from './codec.js';
 import { JOB_OWNERS, type JobOwner } from '../../core/actor.js';
@@ -24,12 +25,15 @@ export interface JobRowColumns {
   retry: unknown;
   run_count: number;
   owner: string;
+  /** Null in a row written before pauses were kept. */
+  pause: unknown;
+  catch_up_through: number | null;
 }
 
 /**
  * The values of a job's row after its id, in this column order: name, task, args, trigger, policy,
  * paused, next_run_time, due_at, jitter_ms, retry, run_count (these five are its schedule: see
- * scheduleValues), owner.
+ * scheduleValues), owner, pause, catch_up_through.
  */
 export function jobRowValues(job: JobRecord, codec: RowCodec): unknown[] {
   if (job.task === null) throw InvalidArgumentError.field('task', `job "${job.id}" has no task name; a persistent store needs registerTask(name, func).`);
@@ -42,6 +46,8 @@ export function jobRowValues(job: JobRecord, codec: RowCodec): unknown[] {
     codec.flag(job.paused),
     ...scheduleValues(job, codec),
     job.owner,
+    job.pause === null ? null : JSON.stringify({ ...job.pause, note: job.pause.note === null ? null : codec.text(job.pause.note) }),
+    job.catchUpThrough === null ? null : codec.time(job.catchUpThrough),
   ];
 }
 
@@ -78,7 +84,22 @@ export function toStoredJob(row: JobRowColumns, codec: RowCodec): StoredJob {
     retry: row.retry === null ? null : (codec.readJson(row.retry) as StoredJob['retry']),
     runCount: row.run_count,
     owner: isOwner(row.owner) ? row.owner : 'library',
+    pause: row.pause === null || row.pause === undefined ? null : readPause(codec.readJson(row.pause)),
+    catchUpThrough: row.catch_up_through ?? null,
   };
+}
+
+/**
+ * A pause column as read; null when it does not hold a pause (a hand-edited row): the job stays paused,
+ * with nothing known of who or why, until resumed.
+ */
+export function readPause(value: unknown): PauseState | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const v = value as Record<string, unknown>;
+  const time = (t: unknown): boolean => typeof t === 'number' && Number.isFinite(t);
+  if (!time(v.since) || !(v.until === null || time(v.until)) || !(v.note === null || typeof v.note === 'string')) return null;
+  if (typeof v.by !== 'object' || v.by === null) return null;
+  return { since: v.since as number, until: v.until as number | null, note: v.note as string | null, by: v.by as Actor };
 }
 
 /**

@@ -124,6 +124,15 @@ export const MIGRATIONS: readonly Migration[] = [
     // Exclusion calendars (src/stores/calendars/): name -> spec as JSON.
     sql: `CREATE TABLE calendars (name TEXT PRIMARY KEY, spec TEXT NOT NULL, updated_at INTEGER NOT NULL) STRICT;`,
   },
+  {
+    version: 7,
+    // Pauses that explain themselves: who paused a job, when, why and until when (JSON, null when not
+    // paused), and the last fire a resume with catch-up `all` runs (epoch ms, null when none).
+    sql: `
+      ALTER TABLE jobs ADD COLUMN pause TEXT;
+      ALTER TABLE jobs ADD COLUMN catch_up_through INTEGER;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

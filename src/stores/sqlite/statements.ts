@@ -4,10 +4,10 @@ import { healthFactsSql } from '../rows/health-sql.js';
 import { RUN_INSERT_COLUMNS, RUN_INSERT_VALUES, RUN_SETTLE_SET, runSelect } from './rows.js';
 
 const SQL = {
-  insertJob: `INSERT INTO jobs (id, seq, name, task, args, trigger, policy, paused, next_run_time, due_at, jitter_ms, retry, run_count, owner)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  updateJob:
-    'UPDATE jobs SET name = ?, task = ?, args = ?, trigger = ?, policy = ?, paused = ?, next_run_time = ?, due_at = ?, jitter_ms = ?, retry = ?, run_count = ?, owner = ? WHERE id = ?',
+  insertJob: `INSERT INTO jobs (id, seq, name, task, args, trigger, policy, paused, next_run_time, due_at, jitter_ms, retry, run_count, owner, pause, catch_up_through)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  updateJob: `UPDATE jobs SET name = ?, task = ?, args = ?, trigger = ?, policy = ?, paused = ?, next_run_time = ?, due_at = ?, jitter_ms = ?, retry = ?,
+    run_count = ?, owner = ?, pause = ?, catch_up_through = ? WHERE id = ?`,
   updateSchedule: 'UPDATE jobs SET next_run_time = ?, due_at = ?, jitter_ms = ?, retry = ?, run_count = ? WHERE id = ?',
   deleteJob: 'DELETE FROM jobs WHERE id = ?',
   deleteRuns: 'DELETE FROM runs WHERE job_id = ?',
