@@ -2,6 +2,7 @@
  * The in-memory store, the library default: a Map by id plus a binary heap by due time, and a bounded
  * ring of run records per job. Nothing survives the process; any function can be a job.
  */
+import type { AuditLog } from '../core/audit.js';
 import { ConflictingIdError, JobNotFoundError } from '../core/errors.js';
 import type { JobRecord } from '../core/job.js';
 import { NO_HEALTH_FACTS, type HealthFacts } from '../core/health.js';
@@ -54,7 +55,7 @@ export class MemoryJobStore implements JobStore {
   }
 
   /** The newest MEMORY_AUDIT_ENTRIES audit entries, for as long as the process. */
-  auditLog(): MemoryAuditLog {
+  auditLog(): AuditLog {
     return this.audit;
   }
 

@@ -40,6 +40,7 @@
  * history writer), prune.ts (retention), heartbeat.ts and listener.ts; session.ts is what they share and
  * transaction.ts how they run transactions.
  */
+import type { AuditLog } from '../../core/audit.js';
 import { PgAuditLog } from '../audit/pg-audit.js';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -107,7 +108,7 @@ export class PostgresJobStore implements JobStore {
   private readonly audit: PgAuditLog;
 
   /** The audit trail, in this schema's `audit` table, shared by every node. */
-  auditLog(): PgAuditLog {
+  auditLog(): AuditLog {
     return this.audit;
   }
 

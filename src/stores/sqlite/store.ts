@@ -18,6 +18,7 @@
  * Parts: file-lock.ts (the lock and the owner file), history.ts (what a pass writes, refused records,
  * retention), statements.ts, rows.ts (SQLite's side of the shared row mappings), errors.ts.
  */
+import type { AuditLog } from '../../core/audit.js';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -76,7 +77,7 @@ export class SqliteJobStore implements JobStore {
   private readonly audit: SqliteAuditLog;
 
   /** The audit trail, in this file's `audit` table. */
-  auditLog(): SqliteAuditLog {
+  auditLog(): AuditLog {
     return this.audit;
   }
 
