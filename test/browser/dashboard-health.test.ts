@@ -89,7 +89,7 @@ describe.skipIf(browser === null)('dashboard: health and explain', () => {
     const detail = page.locator('#detail-dialog');
     await detail.locator('.health-block').waitFor();
     expect(await detail.locator('.health-block .badge').textContent()).toBe('paused');
-    expect(await detail.locator('.health-block .health-reason').textContent()).toBe('the job is paused');
+    expect(await detail.locator('.health-block .health-reason').textContent()).toBe('the job is paused by the library');
     const block = await detail.locator('.health-block dl').textContent();
     expect(block).toContain('Last successnever');
     expect(block).toMatch(/Consecutive failures[2-9]/);
