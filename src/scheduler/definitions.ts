@@ -29,6 +29,7 @@ export interface JobDefinition {
   expectSuccessWithinSeconds: number | null;
   overdueAfterMissedFires: number;
   maxRuns: number | null;
+  pauseAfterFailures: number | null;
   /** Why the job is not importable (a closure). */
   note?: string;
 }
@@ -47,6 +48,7 @@ export const POLICY_FIELDS = [
   'maxRuns',
   'expectSuccessWithinSeconds',
   'overdueAfterMissedFires',
+  'pauseAfterFailures',
 ] as const;
 
 export const CLOSURE_NOTE = 'A library job running a closure (no registered task): exported for reference, not importable; register a task for it to move it.';
@@ -67,6 +69,7 @@ export function toDefinition(info: JobInfo): JobDefinition {
     expectSuccessWithinSeconds: info.expectSuccessWithinSeconds,
     overdueAfterMissedFires: info.overdueAfterMissedFires,
     maxRuns: info.maxRuns,
+    pauseAfterFailures: info.pauseAfterFailures,
   };
   if (info.task !== undefined) definition.task = info.task;
   else definition.note = CLOSURE_NOTE;

@@ -24,6 +24,7 @@ const definitionSchema = {
     'expectSuccessWithinSeconds',
     'overdueAfterMissedFires',
     'maxRuns',
+    'pauseAfterFailures',
   ],
   properties: {
     id: p.id,
@@ -47,6 +48,7 @@ const definitionSchema = {
     expectSuccessWithinSeconds: p.expectSuccessWithinSeconds,
     overdueAfterMissedFires: p.overdueAfterMissedFires,
     maxRuns: p.maxRuns,
+    pauseAfterFailures: p.pauseAfterFailures,
     note: { type: 'string', description: 'Set on a library closure (no task): exported for reference, not importable.' },
   },
 } as const;

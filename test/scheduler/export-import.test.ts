@@ -42,6 +42,22 @@ function boot(store: JobStore): SchedulerService {
 }
 
 describe.each(stores)('export and import on %s', (_name, makeStore, available) => {
+  it.skipIf(!available)('carries pauseAfterFailures through export and import, and a config change to it is applied', async () => {
+    const s = boot(makeStore());
+    await s.start();
+    await s.addJob({ id: 'guarded', task: 'noop', trigger: { type: 'interval', seconds: 60 }, pauseAfterFailures: 3 });
+    const exported = await s.exportJobs();
+    expect(exported.jobs[0]).toMatchObject({ id: 'guarded', pauseAfterFailures: 3 });
+    await s.removeJob('guarded');
+    expect(await s.importJobs(JSON.parse(JSON.stringify(exported)) as { jobs: unknown[] })).toMatchObject({ created: ['guarded'] });
+    expect((await s.getJob('guarded'))?.pauseAfterFailures).toBe(3);
+    const config = { id: 'cfg', task: 'noop', trigger: { type: 'interval' as const, seconds: 60 } };
+    await reconcileJobs(s, [{ ...config, pauseAfterFailures: 2 }], captureLogger());
+    await reconcileJobs(s, [{ ...config, pauseAfterFailures: 5 }], captureLogger());
+    expect((await s.getJob('cfg'))?.pauseAfterFailures).toBe(5);
+    await s.shutdown();
+  });
+
   it.skipIf(!available)('round trip is unchanged, keeps owners and pauses; changes are updated; prune removes only the importer kind', async () => {
     const s = boot(makeStore());
     await s.start();
