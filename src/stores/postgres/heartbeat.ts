@@ -167,7 +167,11 @@ export class NodeHeartbeat {
       }
     }
     const after = performance.now();
-    this.sample(dbNow - (wall + (after - before) / 2), after - before);
+    // The database read its clock somewhere between sending (wall) and the answer (wall + rtt). Taking the
+    // end of that window, the node's idea of the database time is never ahead of it, so a node never fires
+    // early; it may fire late by the round trip of its best sample (well under a millisecond on a quiet
+    // network). The midpoint would halve that error but let a node on a busy machine fire tens of ms early.
+    this.sample(dbNow - (wall + (after - before)), after - before);
     // An outage of this node's own (failed beats, or none for a lease: paused): sweep nobody for a lease.
     if (this.failed || before - this.lastOk > this.leaseMs) {
       if (this.lastOk !== Number.NEGATIVE_INFINITY) this.healthySince = after;
