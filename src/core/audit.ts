@@ -4,7 +4,8 @@
  * jobs: they may hold credentials). Kept by the store (an AuditLog), with the run history's retention.
  */
 import type { Actor } from './actor.js';
-import type { RetryPolicy } from './job.js';
+import type { JobExclusionInfo } from './exclusion.js';
+import type { PolicyValues } from './policy-fields.js';
 
 export const AUDIT_ACTIONS = [
   'job.added',
@@ -20,22 +21,14 @@ export const AUDIT_ACTIONS = [
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 /** A job as an audit entry shows it: its definition without args, and whether it is paused. */
-export interface AuditJob {
+export interface AuditJob extends PolicyValues {
   id: string;
   name: string;
   task?: string;
   trigger: Record<string, unknown>;
   paused: boolean;
-  coalesce: boolean;
-  maxInstances: number;
-  misfireGraceTime: number | null;
-  jitterSeconds: number;
-  timeoutSeconds: number | null;
-  retries: RetryPolicy | null;
-  retryLost: boolean;
-  expectSuccessWithinSeconds: number | null;
-  overdueAfterMissedFires: number;
-  maxRuns: number | null;
+  /** The job's exclusions, when it has any. */
+  exclude?: JobExclusionInfo;
 }
 
 /**

@@ -9,9 +9,11 @@ import type { JobPolicy } from '../core/job.js';
 import type { Trigger } from '../core/trigger.js';
 import type { Clock } from '../core/clock.js';
 import { InvalidArgumentError } from '../core/errors.js';
+import { exclusionInfo } from '../core/exclusion.js';
 import { describeType } from '../core/format.js';
 import type { JobRecord } from '../core/job.js';
 import { validateJobId } from '../core/job-options.js';
+import { policyValues } from '../core/policy-fields.js';
 import type { Logger } from '../core/logger.js';
 import { MemoryAuditLog } from '../stores/audit/memory-audit.js';
 import type { JobStore } from '../stores/store.js';
@@ -98,17 +100,9 @@ class JobAtChange implements AuditSubject {
       // The spec, not toInfo: no description to build, and it reads only what the trigger keeps after dispose.
       trigger: this.trigger.toSpec() as unknown as Record<string, unknown>,
       paused: this.paused,
-      coalesce: p.coalesce,
-      maxInstances: p.maxInstances,
-      misfireGraceTime: p.misfireGraceTime,
-      jitterSeconds: p.jitterSeconds,
-      timeoutSeconds: p.timeoutSeconds,
-      retries: p.retries,
-      retryLost: p.retryLost,
-      expectSuccessWithinSeconds: p.expectSuccessWithinSeconds,
-      overdueAfterMissedFires: p.overdueAfterMissedFires,
-      maxRuns: p.maxRuns,
+      ...policyValues(p),
     };
+    if (p.exclude !== null) view.exclude = exclusionInfo(p.exclude);
     if (this.task !== null) view.task = this.task;
     return view;
   }

@@ -6,30 +6,21 @@
  */
 import { CronCompiler } from '../cron/compiler.js';
 import type { JobExcludeInput } from '../core/exclusion.js';
-import type { RetryPolicy } from '../core/job.js';
+import { POLICY_FIELDS, policyValues, type PolicyValues } from '../core/policy-fields.js';
 import { createTrigger } from '../triggers/create.js';
 import type { JobInfo } from './job-info.js';
 import type { AddJobSpec } from './scheduler-types.js';
 
 /** One exported job. A library closure (no task) has `note` instead of `task`: it cannot be imported. */
-export interface JobDefinition {
+export interface JobDefinition extends PolicyValues {
   id: string;
   name: string;
   task?: string;
   args?: unknown;
   /** The resolved trigger spec (dates as ISO strings), without its description. */
   trigger: Record<string, unknown>;
-  coalesce: boolean;
-  maxInstances: number;
-  misfireGraceTime: number | null;
-  jitterSeconds: number;
-  timeoutSeconds: number | null;
-  retries: RetryPolicy | null;
-  retryLost: boolean;
-  expectSuccessWithinSeconds: number | null;
-  overdueAfterMissedFires: number;
-  maxRuns: number | null;
-  pauseAfterFailures: number | null;
+  /** The job's exclusions, without its one-off skips (an operator's, kept by an import: see definitionChanges). */
+  exclude?: { calendars: string[]; dates: string[]; timezone: string };
   /** Why the job is not importable (a closure). */
   note?: string;
 }
@@ -37,19 +28,7 @@ export interface JobDefinition {
 /** A definition as an import or the config gives it: the fields of addJob's spec, with a task. */
 export type DefinitionSpec = Omit<AddJobSpec, 'func' | 'paused' | 'replaceExisting'> & { id: string; task: string };
 
-export const POLICY_FIELDS = [
-  'coalesce',
-  'maxInstances',
-  'misfireGraceTime',
-  'jitterSeconds',
-  'timeoutSeconds',
-  'retries',
-  'retryLost',
-  'maxRuns',
-  'expectSuccessWithinSeconds',
-  'overdueAfterMissedFires',
-  'pauseAfterFailures',
-] as const;
+export { POLICY_FIELDS } from '../core/policy-fields.js';
 
 export const CLOSURE_NOTE = 'A library job running a closure (no registered task): exported for reference, not importable; register a task for it to move it.';
 
@@ -59,18 +38,9 @@ export function toDefinition(info: JobInfo): JobDefinition {
     id: info.id,
     name: info.name,
     trigger: withoutDescriptions(info.trigger) as Record<string, unknown>,
-    coalesce: info.coalesce,
-    maxInstances: info.maxInstances,
-    misfireGraceTime: info.misfireGraceTime,
-    jitterSeconds: info.jitterSeconds,
-    timeoutSeconds: info.timeoutSeconds,
-    retries: info.retries,
-    retryLost: info.retryLost,
-    expectSuccessWithinSeconds: info.expectSuccessWithinSeconds,
-    overdueAfterMissedFires: info.overdueAfterMissedFires,
-    maxRuns: info.maxRuns,
-    pauseAfterFailures: info.pauseAfterFailures,
+    ...policyValues(info),
   };
+  if (info.exclude !== undefined) definition.exclude = { calendars: info.exclude.calendars, dates: info.exclude.dates, timezone: info.exclude.timezone };
   if (info.task !== undefined) definition.task = info.task;
   else definition.note = CLOSURE_NOTE;
   if (info.args !== undefined) definition.args = info.args;

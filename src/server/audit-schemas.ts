@@ -1,5 +1,6 @@
 /** Schemas of GET /audit: its query and its full answer (see core/audit.ts). */
 import { AUDIT_ACTIONS } from '../core/audit.js';
+import { policySchemaProperties } from '../core/policy-fields.js';
 import { jobInfoSchema } from './response-schemas.js';
 
 const p = jobInfoSchema.properties;
@@ -15,41 +16,20 @@ export const auditQuery = {
 } as const;
 
 /** A job as an entry shows it: its definition without args, and its pause. */
+const policies = policySchemaProperties(p);
+
 const auditJobSchema = {
   type: ['object', 'null'],
   additionalProperties: false,
-  required: [
-    'id',
-    'name',
-    'trigger',
-    'paused',
-    'coalesce',
-    'maxInstances',
-    'misfireGraceTime',
-    'jitterSeconds',
-    'timeoutSeconds',
-    'retries',
-    'retryLost',
-    'expectSuccessWithinSeconds',
-    'overdueAfterMissedFires',
-    'maxRuns',
-  ],
+  required: ['id', 'name', 'trigger', 'paused', ...policies.required],
   properties: {
     id: p.id,
     name: p.name,
     task: p.task,
     trigger: { type: 'object', required: ['type'], additionalProperties: true, properties: { type: { type: 'string' } } },
     paused: p.paused,
-    coalesce: p.coalesce,
-    maxInstances: p.maxInstances,
-    misfireGraceTime: p.misfireGraceTime,
-    jitterSeconds: p.jitterSeconds,
-    timeoutSeconds: p.timeoutSeconds,
-    retries: p.retries,
-    retryLost: p.retryLost,
-    expectSuccessWithinSeconds: p.expectSuccessWithinSeconds,
-    overdueAfterMissedFires: p.overdueAfterMissedFires,
-    maxRuns: p.maxRuns,
+    ...policies.properties,
+    exclude: p.exclude,
   },
 } as const;
 

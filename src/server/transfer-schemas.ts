@@ -2,30 +2,18 @@
  * Schemas of GET /export and POST /import (job definitions as data): the request body Fastify validates
  * (each definition is then checked by the scheduler, which names the field) and the full answers.
  */
+import { policySchemaProperties } from '../core/policy-fields.js';
 import { jobInfoSchema } from './response-schemas.js';
 
 const p = jobInfoSchema.properties;
 
 /** One exported definition (see scheduler/definitions.ts): no runtime state, no owner. */
+const policies = policySchemaProperties(p);
+
 const definitionSchema = {
   type: 'object',
   additionalProperties: false,
-  required: [
-    'id',
-    'name',
-    'trigger',
-    'coalesce',
-    'maxInstances',
-    'misfireGraceTime',
-    'jitterSeconds',
-    'timeoutSeconds',
-    'retries',
-    'retryLost',
-    'expectSuccessWithinSeconds',
-    'overdueAfterMissedFires',
-    'maxRuns',
-    'pauseAfterFailures',
-  ],
+  required: ['id', 'name', 'trigger', ...policies.required],
   properties: {
     id: p.id,
     name: p.name,
@@ -38,17 +26,14 @@ const definitionSchema = {
       description: 'The resolved trigger spec (dates as ISO strings, the cron zone resolved), as POST /jobs takes it.',
       properties: { type: { type: 'string', enum: ['interval', 'cron', 'date', 'calendarInterval', 'or', 'and'] } },
     },
-    coalesce: p.coalesce,
-    maxInstances: p.maxInstances,
-    misfireGraceTime: p.misfireGraceTime,
-    jitterSeconds: p.jitterSeconds,
-    timeoutSeconds: p.timeoutSeconds,
-    retries: p.retries,
-    retryLost: p.retryLost,
-    expectSuccessWithinSeconds: p.expectSuccessWithinSeconds,
-    overdueAfterMissedFires: p.overdueAfterMissedFires,
-    maxRuns: p.maxRuns,
-    pauseAfterFailures: p.pauseAfterFailures,
+    ...policies.properties,
+    exclude: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['calendars', 'dates', 'timezone'],
+      description: "The job's exclusions (one-off skips are not part of a definition; an import keeps the job's).",
+      properties: { calendars: p.exclude.properties.calendars, dates: p.exclude.properties.dates, timezone: p.exclude.properties.timezone },
+    },
     note: { type: 'string', description: 'Set on a library closure (no task): exported for reference, not importable.' },
   },
 } as const;

@@ -58,6 +58,40 @@ describe.each(stores)('export and import on %s', (_name, makeStore, available) =
     await s.shutdown();
   });
 
+  it.skipIf(!available)('carries every policy option and the exclusions through export and import; the audit entry shows them', async () => {
+    const s = boot(makeStore());
+    await s.start();
+    const options = {
+      coalesce: false,
+      maxInstances: 3,
+      misfireGraceTime: null,
+      jitterSeconds: 2,
+      timeoutSeconds: 30,
+      retries: { max: 2, backoffSeconds: 5 },
+      retryLost: true,
+      expectSuccessWithinSeconds: 7200,
+      overdueAfterMissedFires: 4,
+      maxRuns: 9,
+      pauseAfterFailures: 2,
+      exclude: { dates: ['2031-12-25'], timezone: 'Europe/Paris' },
+    };
+    await s.addJob({ id: 'full', task: 'noop', trigger: { type: 'interval', seconds: 60 }, ...options });
+    const exported = await s.exportJobs();
+    const { exclude, ...policies } = options;
+    expect(exported.jobs[0]).toMatchObject({ id: 'full', ...policies, exclude: { calendars: [], dates: exclude.dates, timezone: exclude.timezone } });
+    await s.removeJob('full');
+    expect(await s.importJobs(JSON.parse(JSON.stringify(exported)) as { jobs: unknown[] })).toMatchObject({ created: ['full'] });
+    expect(await s.exportJobs()).toEqual(exported);
+    expect(await s.importJobs(JSON.parse(JSON.stringify(exported)) as { jobs: unknown[] })).toMatchObject({ unchanged: ['full'] });
+    await s.updateJob('full', { pauseAfterFailures: 5, exclude: null });
+    const [modified] = (await s.getAudit({ jobId: 'full' })).items;
+    expect(modified?.action).toBe('job.modified');
+    expect(modified?.before).toMatchObject({ pauseAfterFailures: 2, exclude: { dates: ['2031-12-25'] } });
+    expect(modified?.after).toMatchObject({ pauseAfterFailures: 5 });
+    expect(modified?.after).not.toHaveProperty('exclude');
+    await s.shutdown();
+  });
+
   it.skipIf(!available)('round trip is unchanged, keeps owners and pauses; changes are updated; prune removes only the importer kind', async () => {
     const s = boot(makeStore());
     await s.start();
