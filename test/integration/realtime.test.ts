@@ -60,14 +60,19 @@ describe('real time', () => {
   // examples/basic.mjs imports 'tickwork', which resolves to this package's build (dist/).
   it('the library example stops gracefully on SIGINT with exit code 0', async () => {
     const child = spawn(process.execPath, ['examples/basic.mjs'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => void (output += chunk.toString()));
-    const deadline = Date.now() + 15_000;
-    while (!output.includes('"event":"scheduler_started"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(output).toContain('"event":"scheduler_started"');
-    child.kill('SIGINT');
-    const [code] = (await once(child, 'exit')) as [number | null];
-    expect(code).toBe(0);
-    expect(output).toContain('"event":"scheduler_stopped"');
+    try {
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => void (output += chunk.toString()));
+      const deadline = Date.now() + 15_000;
+      while (!output.includes('"event":"scheduler_started"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(output).toContain('"event":"scheduler_started"');
+      child.kill('SIGINT');
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code).toBe(0);
+      expect(output).toContain('"event":"scheduler_stopped"');
+    } finally {
+      // A failed expectation must not leave the example running.
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
   });
 });

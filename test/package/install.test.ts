@@ -75,6 +75,8 @@ describe.runIf(enabled)('the packed tarball, installed as users install it', () 
     expect(paths).toContain('dashboard/index.html');
     const testOnly = paths.filter((p) => /^(test|bench|\.ci|examples|src|dist\/test|dist\/bench)\//.test(p) || /\.test\.(js|ts|d\.ts)$/.test(p));
     expect(testOnly).toEqual([]);
+    // Source maps would point at src/, which is not shipped.
+    expect(paths.filter((p) => p.endsWith('.map'))).toEqual([]);
   });
 
   it('installs without Nest or Express, and with no devDependency', () => {

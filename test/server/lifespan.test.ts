@@ -18,8 +18,11 @@ interface Server {
 }
 
 let server: Server | null = null;
+/** Every process started, killed after each test whatever failed: one that never logged server_listening included. */
+const children = new Set<ChildProcess>();
 afterEach(() => {
-  if (server !== null && server.child.exitCode === null) server.child.kill('SIGKILL');
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  children.clear();
   server = null;
 });
 
@@ -49,6 +52,7 @@ async function start(extraEnv: Record<string, string> = {}): Promise<Server> {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, TICKWORK_STORE: `sqlite:${join(dir, 'tickwork.db')}`, ...extraEnv },
   });
+  children.add(child);
   const lines = collectJsonLines(child);
   const listening = await waitFor(lines, (l) => l.event === 'server_listening', 15_000);
   return { child, lines, url: String(listening.url) };
