@@ -4,7 +4,7 @@
  * jobs: they may hold credentials). Kept by the store (an AuditLog), with the run history's retention.
  */
 import type { Actor } from './actor.js';
-import type { RetryPolicy } from './job.js';
+import type { OverlapPolicy, RetryPolicy } from './job.js';
 
 export const AUDIT_ACTIONS = [
   'job.added',
@@ -28,6 +28,8 @@ export interface AuditJob {
   paused: boolean;
   coalesce: boolean;
   maxInstances: number;
+  /** Absent in an entry written before the option existed. */
+  overlap?: OverlapPolicy;
   misfireGraceTime: number | null;
   jitterSeconds: number;
   timeoutSeconds: number | null;

@@ -100,6 +100,7 @@ class JobAtChange implements AuditSubject {
       paused: this.paused,
       coalesce: p.coalesce,
       maxInstances: p.maxInstances,
+      overlap: p.overlap ?? 'skip',
       misfireGraceTime: p.misfireGraceTime,
       jitterSeconds: p.jitterSeconds,
       timeoutSeconds: p.timeoutSeconds,

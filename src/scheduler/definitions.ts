@@ -6,7 +6,7 @@
  */
 import { CronCompiler } from '../cron/compiler.js';
 import type { JobExcludeInput } from '../core/exclusion.js';
-import type { RetryPolicy } from '../core/job.js';
+import type { OverlapPolicy, RetryPolicy } from '../core/job.js';
 import { createTrigger } from '../triggers/create.js';
 import type { JobInfo } from './job-info.js';
 import type { AddJobSpec } from './scheduler-types.js';
@@ -21,6 +21,7 @@ export interface JobDefinition {
   trigger: Record<string, unknown>;
   coalesce: boolean;
   maxInstances: number;
+  overlap: OverlapPolicy;
   misfireGraceTime: number | null;
   jitterSeconds: number;
   timeoutSeconds: number | null;
@@ -40,6 +41,7 @@ export type DefinitionSpec = Omit<AddJobSpec, 'func' | 'paused' | 'replaceExisti
 export const POLICY_FIELDS = [
   'coalesce',
   'maxInstances',
+  'overlap',
   'misfireGraceTime',
   'jitterSeconds',
   'timeoutSeconds',
@@ -61,6 +63,7 @@ export function toDefinition(info: JobInfo): JobDefinition {
     trigger: withoutDescriptions(info.trigger) as Record<string, unknown>,
     coalesce: info.coalesce,
     maxInstances: info.maxInstances,
+    overlap: info.overlap,
     misfireGraceTime: info.misfireGraceTime,
     jitterSeconds: info.jitterSeconds,
     timeoutSeconds: info.timeoutSeconds,

@@ -184,6 +184,24 @@ export class Executor {
     return count;
   }
 
+  /**
+   * overlap 'replace': aborts the oldest run of the job running here (the first to go asynchronous; a
+   * synchronous run cannot be interrupted, so only these can be running when a fire comes), or, when
+   * `scheduledAt` is given, the run of that fire (another node chose it). Recorded cancelled with `error`;
+   * its slot is free when this returns, even if its function ignores its signal (see DETACHED_BOUND_MS).
+   * False when no such run is going here.
+   */
+  replace(jobId: string, error: Error, scheduledAt: number | null = null, attempt = 0): boolean {
+    for (const run of this.active) {
+      if (run.submission.job.id !== jobId) continue;
+      if (scheduledAt !== null && (run.record.scheduledAt !== scheduledAt || run.record.attempt !== attempt)) continue;
+      run.submission.cancelled = true;
+      this.settleEarly(run, 'cancelled', error);
+      return true;
+    }
+    return false;
+  }
+
   /** Drops the submissions still waiting for a slot, recording them cancelled. */
   dropQueued(reason: string): void {
     while (this.queueHead < this.queue.length) {

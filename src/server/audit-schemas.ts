@@ -42,6 +42,7 @@ const auditJobSchema = {
     paused: p.paused,
     coalesce: p.coalesce,
     maxInstances: p.maxInstances,
+    overlap: p.overlap,
     misfireGraceTime: p.misfireGraceTime,
     jitterSeconds: p.jitterSeconds,
     timeoutSeconds: p.timeoutSeconds,
