@@ -95,7 +95,13 @@ export class Dispatcher implements ExecutorHooks {
     this.onFailedFire = options.onFailedFire;
     this.onFinishedRemoved = options.onFinishedRemoved;
     this.exclusions = options.exclusions;
-    this.executor = new Executor(this.clock, this.events, this.logger, this.store, options.maxConcurrentRuns, this, new RunTracer(options.tracing));
+    // A shared store gets hooks of its own, so that the end of every run in this process pays one field read
+    // (a waiting fire of its own) and no check of the store's kind.
+    const hooks: ExecutorHooks =
+      this.claiming === null
+        ? this
+        : { onRunFailed: (job, record) => this.onRunFailed(job, record), onSubmissionDone: (job) => this.onClaimedSubmissionDone(job) };
+    this.executor = new Executor(this.clock, this.events, this.logger, this.store, options.maxConcurrentRuns, hooks, new RunTracer(options.tracing));
     this.loop = new WakeLoop(this.clock, this.logger, () => this.pass(), this.claiming === null ? {} : this.claiming.loopTuning);
   }
 
@@ -170,7 +176,14 @@ export class Dispatcher implements ExecutorHooks {
       const live = this.runState.state === 'running';
       this.beginPass(now, claims);
       try {
-        if (live) for (const job of jobs) this.fireSafely(job, now);
+        if (live) {
+          for (const job of jobs) {
+            // A waiting fire (overlap 'queue') first: a shared store makes its job due when a slot frees
+            // (slotFreed), on whichever node; the fast path of a local store starts it at the run's end instead.
+            if (job.waitingFire !== null && !job.paused) this.startWaiting(job);
+            this.fireSafely(job, now);
+          }
+        }
       } finally {
         this.endPass();
       }
@@ -314,8 +327,6 @@ export class Dispatcher implements ExecutorHooks {
       this.waitForTask(job);
       return;
     }
-    // One field read: a fire of overlap 'queue' waiting for a slot (a shared store wakes the job when one frees).
-    if (job.waitingFire !== null && !job.paused) this.startWaiting(job);
     const retry = job.retry;
     if (retry !== null && retry.at <= now) {
       job.retry = null;
@@ -758,14 +769,28 @@ export class Dispatcher implements ExecutorHooks {
   /** The executor's hook: a submission is over, its instance slot free. */
   onSubmissionDone(job: JobRecord): void {
     job.running--;
-    // One field read when nothing waits. A waiting fire kept here starts at once; a shared store's is in
-    // its row, started by the next pass of whichever node takes the job (the store makes it due now).
-    if (job.waitingFire !== null && this.claiming === null) {
-      if (this.runState.state === 'running' && !job.paused && job.lifecycle !== 'removing') this.startWaiting(job);
-    } else if (this.claiming !== null && job.policy.overlap === 'queue') {
-      this.claiming.slotFreed?.(job.id);
-    }
+    // One field read when nothing waits: a waiting fire (overlap 'queue') starts in the slot just freed.
+    if (job.waitingFire !== null && this.runState.state === 'running' && !job.paused && job.lifecycle !== 'removing') this.startWaiting(job);
     this.removeIfDone(job);
+  }
+
+  /**
+   * onSubmissionDone on a shared store: the waiting fire of a queue job is in its row (another node may
+   * have left it there), so the store makes the job due once this run's outcome is written; the next pass
+   * of whichever node takes the job starts it.
+   */
+  private onClaimedSubmissionDone(job: JobRecord): void {
+    job.running--;
+    if (job.policy.overlap === 'queue') this.claiming?.slotFreed?.(job.id);
+    this.removeIfDone(job);
+  }
+
+  /**
+   * The scheduler resumed: a waiting fire kept here whose slot freed while it was paused starts now (its
+   * lateness decides whether it runs or is missed).
+   */
+  resumed(): void {
+    for (const job of [...this.waiting]) if (!job.paused && job.lifecycle !== 'removing') this.startWaiting(job);
   }
 
   /** A job whose trigger is done goes once its runs have settled and no retry waits. */

@@ -253,6 +253,7 @@ export class SchedulerService {
     this.run.state = 'running';
     this.schedulerPause = null;
     this.events.emit('scheduler_resumed', {});
+    this.dispatcher.resumed();
     this.loop.wakeSoon();
     await this.audit.record('scheduler.resumed', actor, null, null, null);
   }

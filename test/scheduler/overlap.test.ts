@@ -167,6 +167,21 @@ describe.each(stores)('overlap policies (%s store)', (_name, store) => {
     expect((await runs('j')).find((run) => run.outcome === 'cancelled')?.error?.message).toContain("overlap policy became 'skip'");
   });
 
+  it('queue: a slot that frees while the scheduler is paused starts the waiting fire at resume, judged by its lateness', async () => {
+    h = make();
+    await h.scheduler.start();
+    await slow('j', 15, { overlap: 'queue', misfireGraceTime: 30 });
+    await h.clock.advance(20_000);
+    await h.scheduler.pause();
+    await h.clock.advance(10_000); // the run of 10 ends at 25, while paused
+    expect((await h.scheduler.getJob('j'))?.waitingFire).toEqual({ scheduledAt: at(20) });
+    await h.scheduler.resume();
+    expect((await summary('j')).slice(0, 2)).toEqual([
+      [10, 'succeeded', 0],
+      [20, 'running', 10000],
+    ]);
+  });
+
   it('queue: shutdown drops the waiting fire, recorded cancelled', async () => {
     h = make();
     await h.scheduler.start();
