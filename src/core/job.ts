@@ -18,7 +18,7 @@ export interface JobContext {
   /** 1 for the first try, 2 for the first retry, ... */
   readonly attempt: number;
   readonly args: unknown;
-  /** Aborted on timeout, cancelRun, or shutdown past its bound. */
+  /** Aborted on timeout, cancelRun, shutdown past its bound, or when a newer fire replaces the run (overlap 'replace'). */
   readonly signal: AbortSignal;
   /** The scheduler's logger with `jobId`, `scheduledAt` and `attempt` bound. */
   readonly logger: Logger;

@@ -38,6 +38,7 @@ const stores: [string, () => SqliteJobStore | undefined][] = [
   ['sqlite', () => new SqliteJobStore({ path: ':memory:' })],
 ];
 
+// docs/semantics.md#overlap
 describe.each(stores)('overlap policies (%s store)', (_name, store) => {
   const make = (): Harness => {
     const s = store();
