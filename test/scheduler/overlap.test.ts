@@ -190,7 +190,9 @@ describe.each(stores)('overlap policies (%s store)', (_name, store) => {
     await h.clock.advance(20_000);
     await h.scheduler.shutdown({ wait: false });
     expect(h.named('job_cancelled')).toEqual(
-      expect.arrayContaining([expect.objectContaining({ jobId: 'j', scheduledAt: at(20).toISOString(), error: expect.objectContaining({ code: 'CANCELLED' }) })]),
+      expect.arrayContaining([
+        expect.objectContaining({ jobId: 'j', scheduledAt: at(20).toISOString(), error: expect.objectContaining({ code: 'CANCELLED' }) }),
+      ]),
     );
   });
 
@@ -239,7 +241,10 @@ describe.each(stores)('overlap policies (%s store)', (_name, store) => {
     await expect(add).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: [{ path: 'options.overlap' }] });
     await expect(add).rejects.toThrow(/must be one of 'skip', 'queue', 'replace'.*got "buffer"/);
     await h.scheduler.addJob({ id: 'j', task: 't', trigger: { type: 'interval', seconds: 10 } });
-    await expect(h.scheduler.updateJob('j', { overlap: 3 as never })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: [{ path: 'changes.overlap' }] });
+    await expect(h.scheduler.updateJob('j', { overlap: 3 as never })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      details: [{ path: 'changes.overlap' }],
+    });
     expect((await h.scheduler.getJob('j'))?.overlap).toBe('skip');
   });
 });

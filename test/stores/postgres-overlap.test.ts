@@ -36,7 +36,11 @@ describe.skipIf(!pgAvailable)('overlap policies on a PostgreSQL cluster of 2 nod
   async function start(): Promise<[SchedulerService, SchedulerService]> {
     for (let i = 0; i < 2; i++) {
       const node = i;
-      const scheduler = new SchedulerService({ store: new PostgresJobStore({ connectionString: PG_URL, schema }), logger: captureLogger('info'), timezone: 'UTC' });
+      const scheduler = new SchedulerService({
+        store: new PostgresJobStore({ connectionString: PG_URL, schema }),
+        logger: captureLogger('info'),
+        timezone: 'UTC',
+      });
       scheduler.registerTask('t', (ctx: JobContext) => {
         const gate = deferred();
         starts.push({ node, scheduledAt: ctx.scheduledAtMs, signal: ctx.signal, release: () => gate.resolve() });

@@ -366,7 +366,7 @@ export class PostgresJobStore implements JobStore {
     this.claims.slotFreed(jobId).catch((error: unknown) => {
       this.session.context?.logger.error(
         { event: 'store_error', jobId, error: { message: error instanceof Error ? error.message : String(error) } },
-        'making a waiting fire due failed; it starts at the job\'s next pass instead',
+        "making a waiting fire due failed; it starts at the job's next pass instead",
       );
     });
   }
