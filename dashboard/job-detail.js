@@ -17,6 +17,8 @@ const RUNS_PAGE = 50;
 /** The job's most recent notification deliveries shown in its view. */
 const DELIVERIES_SHOWN = 10;
 const MIN_REFRESH_MS = 1000;
+/** What a fire does when every instance runs (JobInfo.overlap), in the Policies line. */
+const OVERLAP_WORDS = { skip: 'skip', queue: 'queue one', replace: 'replace the oldest' };
 
 export class JobDetail {
   /** `onAction(action, job)` as for the table; `isAdmin()` decides whether actions are shown. */
@@ -257,9 +259,11 @@ export class JobDetail {
             ],
       ),
       row('Running now', String(job.runningInstances)),
+      // overlap 'queue': the one fire waiting for a free instance (named apart from PostgreSQL's queued runs).
+      job.waitingFire ? row('Waiting fire', `${formatInstant(job.waitingFire.scheduledAt)}, starts when a slot frees`) : null,
       row(
         'Policies',
-        `max instances ${job.maxInstances}, coalesce ${job.coalesce ? 'on' : 'off'}, misfire grace ${seconds(job.misfireGraceTime)}, timeout ${seconds(job.timeoutSeconds)}, jitter ${seconds(job.jitterSeconds)}, retries ${job.retries ? `${job.retries.max} (backoff ${job.retries.backoffSeconds ?? 0} s)` : 'none'}${
+        `max instances ${job.maxInstances}, when all run ${OVERLAP_WORDS[job.overlap] ?? 'skip'}, coalesce ${job.coalesce ? 'on' : 'off'}, misfire grace ${seconds(job.misfireGraceTime)}, timeout ${seconds(job.timeoutSeconds)}, jitter ${seconds(job.jitterSeconds)}, retries ${job.retries ? `${job.retries.max} (backoff ${job.retries.backoffSeconds ?? 0} s)` : 'none'}${
           job.maxRuns === null || job.maxRuns === undefined ? '' : `, max runs ${job.maxRuns} (${job.remainingRuns ?? 0} left)`
         }`,
       ),

@@ -35,6 +35,12 @@ const UNITS = [
   ['days', 86400],
 ];
 const CALENDAR_UNITS = ['days', 'weeks', 'months', 'years'];
+/** The overlap policies (JobInfo.overlap), as the form offers them. */
+const OVERLAPS = [
+  ['skip', 'skip the fire'],
+  ['queue', 'queue it (one waits)'],
+  ['replace', 'replace the oldest run'],
+];
 /** What the combined editor starts with: weekdays at 09:00, and noon at weekends. */
 const COMBINED_EXAMPLE = {
   type: 'or',
@@ -208,6 +214,15 @@ export class JobForm {
           { class: 'form-grid' },
           field('Max instances', input('maxInstances', { type: 'number', min: '1', step: '1', placeholder: '1' })),
           field(
+            'When all are running',
+            h(
+              'select',
+              { id: f('overlap'), name: 'overlap' },
+              OVERLAPS.map(([value, text]) => h('option', { value, text, selected: value === 'skip' })),
+            ),
+            'What a fire does when max instances runs are going: skip it, let it wait for a slot (one waits), or cancel the oldest run for it.',
+          ),
+          field(
             'Misfire grace (s)',
             input('misfireGraceTime', { inputMode: 'decimal', autocomplete: 'off', placeholder: '60' }),
             'Empty: the default; "none": run however late.',
@@ -315,6 +330,7 @@ export class JobForm {
     }
     set('maxRuns', job.maxRuns);
     set('maxInstances', job.maxInstances);
+    set('overlap', job.overlap ?? 'skip');
     this.el('misfireGraceTime').value = job.misfireGraceTime === null ? 'none' : String(job.misfireGraceTime);
     set('timeoutSeconds', job.timeoutSeconds);
     set('jitterSeconds', job.jitterSeconds);
@@ -431,6 +447,7 @@ export class JobForm {
     }
     out.trigger = this.trigger();
     if (num('maxInstances') !== undefined) out.maxInstances = num('maxInstances');
+    out.overlap = this.el('overlap').value;
     const grace = this.value('misfireGraceTime');
     if (grace === 'none') out.misfireGraceTime = null;
     else if (grace !== '') out.misfireGraceTime = Number(grace);

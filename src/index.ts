@@ -1,7 +1,7 @@
 /** Tickwork's public API. */
 export { SchedulerService } from './scheduler/service.js';
 export type { SchedulerOptions, AddJobSpec, JobQuery, JobList, JobChanges, JobPatch, ShutdownOptions } from './scheduler/service.js';
-export type { JobContext, JobFunction, JobLifecycle, JobOptions, JobPolicy, RetryPolicy } from './core/job.js';
+export type { JobContext, JobFunction, JobLifecycle, JobOptions, JobPolicy, OverlapPolicy, RetryPolicy, WaitingFire } from './core/job.js';
 export type { TaskOptions } from './scheduler/task-registry.js';
 export type { JobInfo, JobStatus } from './scheduler/job-info.js';
 export type { Actor, ApiActor, SystemActor, JobOwner, MutationContext } from './core/actor.js';

@@ -53,6 +53,7 @@ export function jobDetail(job: JobJson, nowMs: number): string {
   lines.push(
     ['running', String(job.runningInstances)],
     ['max instances', String(job.maxInstances)],
+    ['overlap', job.waitingFire === null || job.waitingFire === undefined ? job.overlap : `${job.overlap} (a fire of ${job.waitingFire.scheduledAt} waits)`],
     ['coalesce', job.coalesce ? 'yes' : 'no'],
     ['misfire grace', job.misfireGraceTime === null ? 'unbounded' : `${job.misfireGraceTime}s`],
     ['timeout', job.timeoutSeconds === null ? 'none' : `${job.timeoutSeconds}s`],

@@ -207,6 +207,15 @@ export class JobTimeoutError extends Error {
 }
 
 /** The error a run records when `cancelRun` or `shutdown` aborted it. */
+/** overlap 'replace': the run was cancelled to make room for a newer fire of its job (outcome cancelled). */
+export class JobReplacedError extends Error {
+  readonly code = 'REPLACED' satisfies RunErrorCode;
+  constructor(jobId: string, replacedBy: number) {
+    super(`Run of job "${jobId}" was cancelled: replaced by its fire of ${new Date(replacedBy).toISOString()} (overlap: 'replace').`);
+    this.name = 'JobReplacedError';
+  }
+}
+
 export class JobCancelledError extends Error {
   readonly code = 'CANCELLED' satisfies RunErrorCode;
   constructor(jobId: string, reason: string) {

@@ -5,7 +5,7 @@
 import { describeType } from './format.js';
 import { InvalidArgumentError } from './errors.js';
 import { validateJobExclusion } from './exclusion.js';
-import type { JobOptions, JobPolicy, RetryPolicy } from './job.js';
+import { OVERLAP_POLICIES, type JobOptions, type JobPolicy, type OverlapPolicy, type RetryPolicy } from './job.js';
 
 /** 1-200 characters of A-Z a-z 0-9 . _ : - (so `jobId@scheduledAt` is unambiguous). */
 export const JOB_ID_PATTERN = /^[A-Za-z0-9._:-]{1,200}$/;
@@ -15,6 +15,7 @@ export const MAX_NAME_LENGTH = 200;
 export const DEFAULT_JOB_POLICY: JobPolicy = Object.freeze({
   coalesce: true,
   maxInstances: 1,
+  overlap: 'skip',
   misfireGraceTime: 60,
   jitterSeconds: 0,
   timeoutSeconds: null,
@@ -30,6 +31,7 @@ export const DEFAULT_JOB_POLICY: JobPolicy = Object.freeze({
 const POLICY_KEYS = [
   'coalesce',
   'maxInstances',
+  'overlap',
   'misfireGraceTime',
   'jitterSeconds',
   'timeoutSeconds',
@@ -126,6 +128,7 @@ export function resolvePolicy(options: Partial<Record<(typeof POLICY_KEYS)[numbe
   const same =
     (o.coalesce === undefined || o.coalesce === base.coalesce) &&
     (o.maxInstances === undefined || o.maxInstances === base.maxInstances) &&
+    (o.overlap === undefined || o.overlap === base.overlap) &&
     (o.misfireGraceTime === undefined || o.misfireGraceTime === base.misfireGraceTime) &&
     (o.jitterSeconds === undefined || o.jitterSeconds === base.jitterSeconds) &&
     (o.timeoutSeconds === undefined || o.timeoutSeconds === base.timeoutSeconds) &&
@@ -140,6 +143,8 @@ export function resolvePolicy(options: Partial<Record<(typeof POLICY_KEYS)[numbe
   const policy: JobPolicy = {
     coalesce: o.coalesce === undefined ? base.coalesce : bool(o.coalesce, `${path}.coalesce`),
     maxInstances: o.maxInstances === undefined ? base.maxInstances : positiveInteger(o.maxInstances, `${path}.maxInstances`, 10_000),
+    // A policy stored before the option existed has none: skip (what every job did then).
+    overlap: o.overlap === undefined ? (base.overlap ?? 'skip') : overlap(o.overlap, `${path}.overlap`),
     misfireGraceTime: o.misfireGraceTime === undefined ? base.misfireGraceTime : seconds(o.misfireGraceTime, `${path}.misfireGraceTime`, 0, true),
     jitterSeconds: o.jitterSeconds === undefined ? base.jitterSeconds : (seconds(o.jitterSeconds, `${path}.jitterSeconds`, 0, false) as number),
     timeoutSeconds: o.timeoutSeconds === undefined ? base.timeoutSeconds : seconds(o.timeoutSeconds, `${path}.timeoutSeconds`, 0.001, true),
@@ -167,6 +172,16 @@ export function resolvePolicy(options: Partial<Record<(typeof POLICY_KEYS)[numbe
     exclude: o.exclude === undefined ? (base.exclude ?? null) : o.exclude === null ? null : validateJobExclusion(o.exclude, `${path}.exclude`),
   };
   return Object.freeze(policy);
+}
+
+function overlap(value: unknown, path: string): OverlapPolicy {
+  if (typeof value !== 'string' || !(OVERLAP_POLICIES as readonly string[]).includes(value)) {
+    throw InvalidArgumentError.field(
+      path,
+      `must be one of ${OVERLAP_POLICIES.map((p) => `'${p}'`).join(', ')} (what a fire does when maxInstances runs are going), got ${typeof value === 'string' ? JSON.stringify(value) : describeType(value)}.`,
+    );
+  }
+  return value as OverlapPolicy;
 }
 
 export function bool(value: unknown, path: string): boolean {

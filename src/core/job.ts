@@ -18,7 +18,7 @@ export interface JobContext {
   /** 1 for the first try, 2 for the first retry, ... */
   readonly attempt: number;
   readonly args: unknown;
-  /** Aborted on timeout, cancelRun, or shutdown past its bound. */
+  /** Aborted on timeout, cancelRun, shutdown past its bound, or when a newer fire replaces the run (overlap 'replace'). */
   readonly signal: AbortSignal;
   /** The scheduler's logger with `jobId`, `scheduledAt` and `attempt` bound. */
   readonly logger: Logger;
@@ -36,8 +36,13 @@ export interface RetryPolicy {
 export interface JobPolicy {
   /** Run once for several fire times due together (default true). */
   readonly coalesce: boolean;
-  /** Most runs of this job at once; further fires are skipped (default 1). */
+  /** Most runs of this job at once; what a further fire does is `overlap`'s (default 1). */
   readonly maxInstances: number;
+  /**
+   * What a fire does when `maxInstances` runs of the job are going (default 'skip'): see OverlapPolicy.
+   * Read only when no slot is free: the on-time path does not look at it.
+   */
+  readonly overlap: OverlapPolicy;
   /** Seconds a run may start late; null = however late (default 60). */
   readonly misfireGraceTime: number | null;
   /** Random delay in [0, jitterSeconds] added to each fire, never early (default 0). */
@@ -75,6 +80,25 @@ export interface JobPolicy {
    * (default null: none). The fire path reads this one field for a job without exclusions.
    */
   readonly exclude: JobExclusion | null;
+}
+
+/**
+ * A fire that finds `maxInstances` runs going: `skip` records it skipped; `queue` keeps it as the job's one
+ * waiting fire (a later one while it waits is skipped) and starts it when a slot frees, misfire grace judged
+ * then; `replace` cancels the oldest running instance (its signal aborted, recorded cancelled: REPLACED) and
+ * starts the fire. Kubernetes' Forbid / Temporal's BUFFER_ONE / Kubernetes' Replace.
+ */
+export type OverlapPolicy = 'skip' | 'queue' | 'replace';
+export const OVERLAP_POLICIES: readonly OverlapPolicy[] = ['skip', 'queue', 'replace'];
+
+/**
+ * A fire of an `overlap: 'queue'` job waiting for an instance slot: its nominal time, when it was due
+ * (lateness counts from there when it starts) and its attempt (a retry may wait too).
+ */
+export interface WaitingFire {
+  readonly scheduledAt: number;
+  readonly dueAt: number;
+  readonly attempt: number;
 }
 
 /** Options accepted by addIntervalJob/addCronJob/addDateJob/addJob; each absent field takes its default. */
@@ -157,6 +181,11 @@ export class JobRecord {
    */
   declare catchUpThrough: number | null;
   declare retry: PendingRetry | null;
+  /**
+   * With `overlap: 'queue'`: the one fire waiting for an instance slot (null: none). Persisted by a shared
+   * store (the node that frees the slot may not be the one that saw the fire); in this process otherwise.
+   */
+  declare waitingFire: WaitingFire | null;
   /** The jitter delay chosen for nextRunTime (dueAt = nextRunTime + jitterMs unless a retry comes first). */
   declare jitterMs: number;
   /** The memory store's heap slot for this job (see JobHeap), -1 when it has none. */
@@ -229,6 +258,7 @@ export class JobRecord {
       pause,
       catchUpThrough,
       retry,
+      waitingFire: null,
       jitterMs: 0,
       heapSlot: -1,
       seq: 0,

@@ -9,6 +9,7 @@ import type { JobPolicy } from './job.js';
 export const POLICY_FIELDS = [
   'coalesce',
   'maxInstances',
+  'overlap',
   'misfireGraceTime',
   'jitterSeconds',
   'timeoutSeconds',

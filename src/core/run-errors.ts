@@ -7,6 +7,7 @@
 export const RUN_ERROR_CODES = {
   TIMED_OUT: 'the run ran longer than its timeoutSeconds; its signal was aborted',
   CANCELLED: 'the run was cancelled (cancelRun, shutdown, or its node shut down) before it finished',
+  REPLACED: "the run was cancelled (outcome cancelled) because a newer fire of its job replaced it (overlap: 'replace'); the message names that fire",
   LOST: 'the process or node running it stopped before the run finished, or its outcome was never recorded',
   MAX_CATCH_UP: 'more fire times were due at once than maxCatchUp; the oldest were recorded missed, not run',
   PAUSED: 'the fire times of a pause that were not run (outcome paused: one record for the whole stretch)',

@@ -9,11 +9,11 @@
  * `pass`). The facade creates it, opens the store, and changes the state it reads (RunState).
  */
 import type { Clock } from '../core/clock.js';
-import { JobNotFoundError } from '../core/errors.js';
+import { JobCancelledError, JobNotFoundError, JobReplacedError } from '../core/errors.js';
 import type { JobExclusion } from '../core/exclusion.js';
-import type { JobFunction, JobRecord } from '../core/job.js';
+import type { JobFunction, JobRecord, WaitingFire } from '../core/job.js';
 import type { Logger } from '../core/logger.js';
-import type { RunRecord } from '../core/run.js';
+import { toRunError, type RunRecord } from '../core/run.js';
 import type { DueFires } from '../core/trigger.js';
 import { loadErrorOf, type ClaimingStore, type FireClaim, type JobStore, type LocalStore } from '../stores/store.js';
 import { setDue } from './due-time.js';
@@ -24,7 +24,7 @@ import { Executor, type ExecutorHooks, type Submission } from './executor.js';
 import { RunTracer, type TracingOption } from './run-tracing.js';
 import { WakeLoop, type PassResult } from './loop.js';
 import { planResume, type PausedStretch } from './pause-plan.js';
-import { hasFreeInstance, isMisfire, planFires, retryAt } from './policies.js';
+import { hasFreeInstance, isMisfire, overlapDecision, planFires, retryAt } from './policies.js';
 import type { RunState } from './run-state.js';
 
 /** Jobs taken from the store per pass before yielding to I/O. */
@@ -75,6 +75,13 @@ export class Dispatcher implements ExecutorHooks {
   private lostRetries: Promise<void> = Promise.resolve();
   /** While a pass of a claiming store runs: the submissions waiting for their claims to be recorded. */
   private pendingClaims: Submission[] | null = null;
+  /**
+   * Of those, the ones that replace the oldest running instance of their job (overlap 'replace' on a
+   * shared store: the claim cancels that run's row, wherever it runs).
+   */
+  private replacing: Set<Submission> | null = null;
+  /** Jobs with a waiting fire (overlap 'queue') kept in this process: dropped, recorded, at shutdown. */
+  private readonly waiting = new Set<JobRecord>();
 
   constructor(options: DispatcherOptions) {
     this.store = options.store;
@@ -88,7 +95,13 @@ export class Dispatcher implements ExecutorHooks {
     this.onFailedFire = options.onFailedFire;
     this.onFinishedRemoved = options.onFinishedRemoved;
     this.exclusions = options.exclusions;
-    this.executor = new Executor(this.clock, this.events, this.logger, this.store, options.maxConcurrentRuns, this, new RunTracer(options.tracing));
+    // A shared store gets hooks of its own, so that the end of every run in this process pays one field read
+    // (a waiting fire of its own) and no check of the store's kind.
+    const hooks: ExecutorHooks =
+      this.claiming === null
+        ? this
+        : { onRunFailed: (job, record) => this.onRunFailed(job, record), onSubmissionDone: (job) => this.onClaimedSubmissionDone(job) };
+    this.executor = new Executor(this.clock, this.events, this.logger, this.store, options.maxConcurrentRuns, hooks, new RunTracer(options.tracing));
     this.loop = new WakeLoop(this.clock, this.logger, () => this.pass(), this.claiming === null ? {} : this.claiming.loopTuning);
   }
 
@@ -106,6 +119,7 @@ export class Dispatcher implements ExecutorHooks {
     this.loop.stop();
     await this.loop.settled();
     this.executor.dropQueued('the scheduler shut down');
+    this.dropAllWaiting('the scheduler shut down');
     if (wait) {
       const idle = await this.executor.waitIdle(timeoutSeconds * 1000);
       if (!idle) this.executor.cancel(null, `shutdown waited its timeoutSeconds (${timeoutSeconds} s)`);
@@ -117,6 +131,7 @@ export class Dispatcher implements ExecutorHooks {
   /** Declared dead by the other nodes of a shared store: what runs here was recorded lost there; stop it. */
   fenced(reason: string): void {
     this.executor.dropQueued(reason);
+    this.dropAllWaiting(reason);
     this.executor.cancel(null, reason);
   }
 
@@ -161,12 +176,21 @@ export class Dispatcher implements ExecutorHooks {
       const live = this.runState.state === 'running';
       this.beginPass(now, claims);
       try {
-        if (live) for (const job of jobs) this.fireSafely(job, now);
+        if (live) {
+          for (const job of jobs) {
+            // A waiting fire (overlap 'queue') first: a shared store makes its job due when a slot frees
+            // (slotFreed), on whichever node; the fast path of a local store starts it at the run's end instead.
+            if (job.waitingFire !== null && !job.paused) this.startWaiting(job);
+            this.fireSafely(job, now);
+          }
+        }
       } finally {
         this.endPass();
       }
       if (this.claiming !== null && claims !== null) {
-        await this.startClaimed(this.claiming, jobs, claims);
+        const replacing = this.replacing;
+        this.replacing = null;
+        await this.startClaimed(this.claiming, jobs, claims, replacing);
       } else {
         const put = this.store.putBack(jobs);
         if (put instanceof Promise) await put;
@@ -193,6 +217,65 @@ export class Dispatcher implements ExecutorHooks {
     this.pendingClaims = null;
   }
 
+  /**
+   * After a pass that took a job with a waiting fire, or a run's end: the waiting fire (overlap 'queue')
+   * starts when a slot is free. Its lateness counts from when it was due, so the executor records it
+   * missed if it waited past the misfire grace. It counted toward maxRuns when it began to wait.
+   */
+  private startWaiting(job: JobRecord): void {
+    const fire = job.waitingFire as WaitingFire;
+    // No function here (a shared store's node without the task): it waits for a node that has it.
+    if (job.func === null || !hasFreeInstance(job.running, job.policy.maxInstances)) return;
+    job.waitingFire = null;
+    this.waiting.delete(job);
+    job.running++;
+    const submission: Submission = {
+      job,
+      runTimes: [fire.scheduledAt],
+      attempt: fire.attempt,
+      firstDueAt: fire.dueAt,
+      coalesced: 1,
+      manual: false,
+      index: 0,
+      cancelled: false,
+    };
+    if (this.pendingClaims !== null) this.pendingClaims.push(submission);
+    else this.executor.submit(submission);
+  }
+
+  /**
+   * A job's waiting fire will not run: the job was paused or removed, or the scheduler shuts down.
+   * Recorded cancelled (never dropped silently). A shared store's row is cleared by the caller's write.
+   */
+  dropWaiting(job: JobRecord, reason: string): void {
+    const fire = job.waitingFire;
+    if (fire === null) return;
+    job.waitingFire = null;
+    this.waiting.delete(job);
+    const record: RunRecord = {
+      jobId: job.id,
+      scheduledAt: fire.scheduledAt,
+      attempt: fire.attempt,
+      startedAt: null,
+      finishedAt: null,
+      outcome: 'cancelled',
+      latenessMs: null,
+      durationMs: null,
+      error: toRunError(new JobCancelledError(job.id, `${reason} while the fire waited for a free instance (overlap: 'queue'); it was not run`)),
+    };
+    this.store.recordRun(record, job);
+    this.executor.emitRun(record);
+  }
+
+  /**
+   * Shutdown or fencing: the waiting fires this process keeps are dropped (recorded). A shared store keeps
+   * them in its rows instead: another node (or this one, started again) starts them.
+   */
+  private dropAllWaiting(reason: string): void {
+    if (this.claiming !== null) return;
+    for (const job of [...this.waiting]) this.dropWaiting(job, reason);
+  }
+
   /** fire(), except that a trigger or policy bug must not stop the other jobs: logged, the job kept on its schedule. */
   private fireSafely(job: JobRecord, now: number): void {
     try {
@@ -211,10 +294,10 @@ export class Dispatcher implements ExecutorHooks {
    * accepted fires start. A refused claim (another node has that fire) or a failed write starts nothing;
    * a recorded claim starts even when shutdown began meanwhile, since no other node may run that fire.
    */
-  private async startClaimed(store: ClaimingStore, jobs: JobRecord[], claims: Submission[]): Promise<void> {
+  private async startClaimed(store: ClaimingStore, jobs: JobRecord[], claims: Submission[], replacing: ReadonlySet<Submission> | null): Promise<void> {
     let refused: readonly FireClaim[];
     try {
-      refused = await store.putBack(jobs, claims);
+      refused = await store.putBack(jobs, claims, replacing);
     } catch (error) {
       for (const claim of claims) claim.job.running--;
       throw error;
@@ -485,27 +568,19 @@ export class Dispatcher implements ExecutorHooks {
 
   /** `exempt`: a catch-up the operator asked for (resumeJob `all`), not subject to the misfire rule. */
   private submit(job: JobRecord, runTimes: number[], attempt: number, firstDueAt: number, coalesced: number, exempt = false): void {
+    let replaces = false;
     if (!hasFreeInstance(job.running, job.policy.maxInstances)) {
-      const record: RunRecord = {
-        jobId: job.id,
-        scheduledAt: runTimes[0] as number,
-        attempt,
-        startedAt: null,
-        finishedAt: null,
-        outcome: 'skipped',
-        latenessMs: Math.max(0, this.clock.now() - firstDueAt),
-        durationMs: null,
-        error: { code: 'MAX_INSTANCES_REACHED', message: `maxInstances (${job.policy.maxInstances}) runs of job "${job.id}" were already running` },
-      };
-      const count = Math.max(coalesced, runTimes.length);
-      if (count > 1) {
-        record.coalesced = count;
-        record.lastScheduledAt = runTimes[runTimes.length - 1] as number;
+      const decision = overlapDecision(job.running, job.policy.maxInstances, job.policy.overlap, job.waitingFire !== null);
+      if (decision === 'wait') {
+        this.wait(job, runTimes, attempt, firstDueAt, exempt);
+        return;
       }
-      this.store.recordRun(record, job);
-      job.lastRun = record;
-      this.executor.emitRun(record);
-      return;
+      // Replaced here (the run's slot is free now), or, on a shared store, by the claim (wherever it runs).
+      if (decision === 'replace') replaces = this.claiming !== null || this.executor.replace(job.id, new JobReplacedError(job.id, runTimes[0] as number));
+      if (!replaces) {
+        this.recordSkipped(job, runTimes, attempt, firstDueAt, coalesced, decision === 'replace');
+        return;
+      }
     }
     if (job.func === null) {
       this.logger.warn(
@@ -521,8 +596,50 @@ export class Dispatcher implements ExecutorHooks {
     }
     job.running++;
     const submission: Submission = { job, runTimes, attempt, firstDueAt, coalesced, manual: exempt, index: 0, cancelled: false };
-    if (this.pendingClaims !== null) this.pendingClaims.push(submission);
-    else this.executor.submit(submission);
+    if (this.pendingClaims !== null) {
+      this.pendingClaims.push(submission);
+      if (replaces && this.claiming !== null) (this.replacing ??= new Set()).add(submission);
+    } else this.executor.submit(submission);
+  }
+
+  /**
+   * overlap 'queue', no slot free and no fire waiting: the first fire becomes the job's waiting fire (the
+   * others of a catch-up are skipped: one waits). It counts toward maxRuns now, as a submitted fire does.
+   */
+  private wait(job: JobRecord, runTimes: number[], attempt: number, firstDueAt: number, exempt: boolean): void {
+    if (job.policy.maxRuns !== null && attempt === 1 && this.limitRuns(job, runTimes.slice(0, 1), firstDueAt, exempt) === null) return;
+    job.waitingFire = { scheduledAt: runTimes[0] as number, dueAt: firstDueAt, attempt };
+    if (this.claiming === null) this.waiting.add(job);
+    if (runTimes.length > 1) this.recordSkipped(job, runTimes.slice(1), attempt, runTimes[1] as number, 1, false);
+  }
+
+  /** A fire that found maxInstances runs going and does not run: recorded skipped (MAX_INSTANCES_REACHED). */
+  private recordSkipped(job: JobRecord, runTimes: number[], attempt: number, firstDueAt: number, coalesced: number, replaceFailed: boolean): void {
+    const why =
+      job.waitingFire !== null
+        ? `; a fire of ${new Date(job.waitingFire.scheduledAt).toISOString()} already waits for a free instance (overlap: 'queue' keeps one)`
+        : replaceFailed
+          ? "; none of them had started in this process, so none could be replaced (overlap: 'replace')"
+          : '';
+    const record: RunRecord = {
+      jobId: job.id,
+      scheduledAt: runTimes[0] as number,
+      attempt,
+      startedAt: null,
+      finishedAt: null,
+      outcome: 'skipped',
+      latenessMs: Math.max(0, this.clock.now() - firstDueAt),
+      durationMs: null,
+      error: { code: 'MAX_INSTANCES_REACHED', message: `maxInstances (${job.policy.maxInstances}) runs of job "${job.id}" were already running${why}` },
+    };
+    const count = Math.max(coalesced, runTimes.length);
+    if (count > 1) {
+      record.coalesced = count;
+      record.lastScheduledAt = runTimes[runTimes.length - 1] as number;
+    }
+    this.store.recordRun(record, job);
+    job.lastRun = record;
+    this.executor.emitRun(record);
   }
 
   /** Fires older than maxCatchUp: one record and one event for the whole stretch. */
@@ -652,12 +769,33 @@ export class Dispatcher implements ExecutorHooks {
   /** The executor's hook: a submission is over, its instance slot free. */
   onSubmissionDone(job: JobRecord): void {
     job.running--;
+    // One field read when nothing waits: a waiting fire (overlap 'queue') starts in the slot just freed.
+    if (job.waitingFire !== null && this.runState.state === 'running' && !job.paused && job.lifecycle !== 'removing') this.startWaiting(job);
     this.removeIfDone(job);
+  }
+
+  /**
+   * onSubmissionDone on a shared store: the waiting fire of a queue job is in its row (another node may
+   * have left it there), so the store makes the job due once this run's outcome is written; the next pass
+   * of whichever node takes the job starts it.
+   */
+  private onClaimedSubmissionDone(job: JobRecord): void {
+    job.running--;
+    if (job.policy.overlap === 'queue') this.claiming?.slotFreed?.(job.id);
+    this.removeIfDone(job);
+  }
+
+  /**
+   * The scheduler resumed: a waiting fire kept here whose slot freed while it was paused starts now (its
+   * lateness decides whether it runs or is missed).
+   */
+  resumed(): void {
+    for (const job of [...this.waiting]) if (!job.paused && job.lifecycle !== 'removing') this.startWaiting(job);
   }
 
   /** A job whose trigger is done goes once its runs have settled and no retry waits. */
   private removeIfDone(job: JobRecord): void {
-    if (job.lifecycle !== 'finished' || job.running > 0 || job.retry !== null || job.paused) return;
+    if (job.lifecycle !== 'finished' || job.running > 0 || job.retry !== null || job.paused || job.waitingFire !== null) return;
     job.lifecycle = 'removing'; // remove once
     // Only this job: removeJob, and an add under the same id, may come before the removal runs.
     Promise.resolve()

@@ -184,6 +184,36 @@ export class Executor {
     return count;
   }
 
+  /**
+   * overlap 'replace': aborts the oldest run of the job running here (the first to go asynchronous; a
+   * synchronous run cannot be interrupted, so only these can be running when a fire comes), or, when
+   * `scheduledAt` is given, the run of that fire (another node chose it). Recorded cancelled with `error`;
+   * its slot is free when this returns, even if its function ignores its signal (see DETACHED_BOUND_MS).
+   * With none running, the oldest instance waiting for a concurrency slot (maxConcurrentRuns) goes instead,
+   * recorded cancelled unstarted. False when the job has no such instance here.
+   */
+  replace(jobId: string, error: Error, scheduledAt: number | null = null, attempt = 0): boolean {
+    for (const run of this.active) {
+      if (run.submission.job.id !== jobId) continue;
+      if (scheduledAt !== null && (run.record.scheduledAt !== scheduledAt || run.record.attempt !== attempt)) continue;
+      run.submission.cancelled = true;
+      this.settleEarly(run, 'cancelled', error);
+      return true;
+    }
+    if (scheduledAt !== null) return false;
+    for (let i = this.queueHead; i < this.queue.length; i++) {
+      const submission = this.queue[i] as Submission;
+      if (submission.job.id !== jobId) continue;
+      this.queue.splice(i, 1);
+      submission.cancelled = true;
+      this.recordRemainingCancelled(submission, '', error);
+      this.hooks.onSubmissionDone(submission.job);
+      this.notifyIfIdle();
+      return true;
+    }
+    return false;
+  }
+
   /** Drops the submissions still waiting for a slot, recording them cancelled. */
   dropQueued(reason: string): void {
     while (this.queueHead < this.queue.length) {
@@ -473,7 +503,8 @@ export class Executor {
     this.notifyIfIdle();
   }
 
-  private recordRemainingCancelled(submission: Submission, reason: string): void {
+  /** `error`: the recorded error (default: cancelled for `reason`, before it started). */
+  private recordRemainingCancelled(submission: Submission, reason: string, error?: Error): void {
     const remaining = submission.runTimes.length - submission.index;
     if (remaining <= 0) return;
     const first = submission.runTimes[submission.index] as number;
@@ -488,7 +519,7 @@ export class Executor {
       outcome: 'cancelled',
       latenessMs: null,
       durationMs: null,
-      error: toRunError(new JobCancelledError(submission.job.id, `${reason} before it started`)),
+      error: toRunError(error ?? new JobCancelledError(submission.job.id, `${reason} before it started`)),
     };
     if (remaining > 1) {
       record.coalesced = remaining;

@@ -3,7 +3,7 @@ import { exclusionInfo, type JobExclusion, type JobExclusionInfo } from '../core
 import { loadErrorOf } from '../stores/store.js';
 import type { JobHealth } from '../core/health.js';
 import type { TriggerInfo } from '../core/trigger.js';
-import type { JobRecord, RetryPolicy } from '../core/job.js';
+import type { JobRecord, OverlapPolicy, RetryPolicy } from '../core/job.js';
 import type { JobOwner } from '../core/actor.js';
 import { toRun, type Run } from '../core/run.js';
 import { toPauseInfo, type PauseInfo } from '../core/pause.js';
@@ -30,6 +30,10 @@ export interface JobInfo {
   pause: PauseInfo | null;
   coalesce: boolean;
   maxInstances: number;
+  /** What a fire does when maxInstances runs are going: skip, queue (one waits) or replace (see OverlapPolicy). */
+  overlap: OverlapPolicy;
+  /** overlap 'queue': the fire waiting for a free instance, by its nominal time; null when none waits. */
+  waitingFire: { scheduledAt: Date } | null;
   misfireGraceTime: number | null;
   jitterSeconds: number;
   timeoutSeconds: number | null;
@@ -78,6 +82,8 @@ export function toJobInfo(job: JobRecord, health: JobHealth): JobInfo {
       pause: job.pause === null ? null : toPauseInfo(job.pause),
       coalesce: policy.coalesce,
       maxInstances: policy.maxInstances,
+      overlap: policy.overlap ?? 'skip',
+      waitingFire: job.waitingFire === null ? null : { scheduledAt: new Date(job.waitingFire.scheduledAt) },
       misfireGraceTime: policy.misfireGraceTime,
       jitterSeconds: policy.jitterSeconds,
       timeoutSeconds: policy.timeoutSeconds,
@@ -107,6 +113,8 @@ export function toJobInfo(job: JobRecord, health: JobHealth): JobInfo {
     pause: job.pause === null ? null : toPauseInfo(job.pause),
     coalesce: policy.coalesce,
     maxInstances: policy.maxInstances,
+    overlap: policy.overlap ?? 'skip',
+    waitingFire: job.waitingFire === null ? null : { scheduledAt: new Date(job.waitingFire.scheduledAt) },
     misfireGraceTime: policy.misfireGraceTime,
     jitterSeconds: policy.jitterSeconds,
     timeoutSeconds: policy.timeoutSeconds,

@@ -3,7 +3,7 @@
  * which are missed, whether another instance may start, when a retry happens. No I/O, no clock.
  */
 import type { DueFires } from '../core/trigger.js';
-import type { RetryPolicy } from '../core/job.js';
+import type { OverlapPolicy, RetryPolicy } from '../core/job.js';
 
 /** What one job does with the fire times that fell due together. */
 export interface FirePlan {
@@ -43,6 +43,24 @@ export function isMisfire(latenessMs: number, misfireGraceTime: number | null): 
 /** Whether a new submission may take an instance slot. */
 export function hasFreeInstance(running: number, maxInstances: number): boolean {
   return running < maxInstances;
+}
+
+/**
+ * What a fire of a job does, given its instance slots (`running` of `maxInstances` taken, counted
+ * cluster-wide on a shared store) and its overlap policy:
+ * - `start`: a slot is free;
+ * - `skip`: recorded skipped (overlap `skip`, or `queue` with a fire already waiting: at most one waits);
+ * - `wait`: becomes the job's one waiting fire, started when a slot frees (overlap `queue`);
+ * - `replace`: the oldest running instance is cancelled and the fire starts in its slot (overlap `replace`).
+ * An unknown policy (a policy stored before the option) is `skip`.
+ */
+export type OverlapDecision = 'start' | 'skip' | 'wait' | 'replace';
+
+export function overlapDecision(running: number, maxInstances: number, overlap: OverlapPolicy | undefined, hasWaiting: boolean): OverlapDecision {
+  if (running < maxInstances) return 'start';
+  if (overlap === 'queue') return hasWaiting ? 'skip' : 'wait';
+  if (overlap === 'replace') return 'replace';
+  return 'skip';
 }
 
 /** The last instant a Date can hold (year 275760): a time past it can be neither shown nor stored. */

@@ -8,6 +8,7 @@ import { OffsetClock, type Clock } from '../core/clock.js';
 import {
   InvalidArgumentError,
   JobNotFoundError,
+  JobReplacedError,
   MaxInstancesReachedError,
   SchedulerAlreadyRunningError,
   SchedulerNotRunningError,
@@ -158,6 +159,8 @@ export class SchedulerService {
         hydrate: (stored) => jobs.hydrate(stored),
         onLostRun: (run) => dispatcher.lostRun(run),
         onFenced: (reason) => dispatcher.fenced(reason),
+        onReplaced: (jobId, scheduledAt, attempt, replacedBy) =>
+          dispatcher.executor.replace(jobId, new JobReplacedError(jobId, replacedBy), scheduledAt, attempt),
         now: () => ownClock.now(),
         logger,
         wake: (dueAt) => dispatcher.wake(dueAt),
@@ -250,6 +253,7 @@ export class SchedulerService {
     this.run.state = 'running';
     this.schedulerPause = null;
     this.events.emit('scheduler_resumed', {});
+    this.dispatcher.resumed();
     this.loop.wakeSoon();
     await this.audit.record('scheduler.resumed', actor, null, null, null);
   }
@@ -465,6 +469,7 @@ export class SchedulerService {
   private removed(jobId: string, job: JobRecord | undefined, actor: Actor): void | Promise<void> {
     if (job === undefined) throw new JobNotFoundError(jobId);
     const before = auditJob(job);
+    this.dispatcher.dropWaiting(job, 'the job was removed');
     job.releaseTrigger();
     job.lifecycle = 'finished';
     if (this.events.wants('job_removed')) this.events.emit('job_removed', { jobId });
@@ -578,6 +583,7 @@ export class SchedulerService {
     job.catchUpThrough = null;
     job.nextRunTime = null;
     job.retry = null; // a paused job is never due (but at its pause's end), a retry of an earlier fire included
+    this.dispatcher.dropWaiting(job, 'the job was paused');
     return this.save(job, before, false, { action: 'job.paused', actor, before: audited });
   }
 
@@ -667,6 +673,10 @@ export class SchedulerService {
     const audited = auditJob(job);
     const before = job.snapshot();
     this.jobs.apply(job, change, actor);
+    // A waiting fire (overlap 'queue') goes with a pause or with the queue policy: recorded, not silent.
+    if (job.waitingFire !== null && (job.paused || job.policy.overlap !== 'queue')) {
+      this.dispatcher.dropWaiting(job, job.paused ? 'the job was paused' : `the job's overlap policy became '${job.policy.overlap}'`);
+    }
     return this.save(job, before, change.trigger !== null, { action: 'job.modified', actor, before: audited });
   }
 

@@ -21,7 +21,8 @@ const policies = policySchemaProperties(p);
 const auditJobSchema = {
   type: ['object', 'null'],
   additionalProperties: false,
-  required: ['id', 'name', 'trigger', 'paused', ...policies.required],
+  // The policy fields are not required: an entry written before an option existed does not have it.
+  required: ['id', 'name', 'trigger', 'paused'],
   properties: {
     id: p.id,
     name: p.name,

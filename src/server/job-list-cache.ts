@@ -33,6 +33,8 @@ interface CachedJson {
   paused: boolean;
   /** A pause is replaced, never changed in place: compared by identity. */
   pause: unknown;
+  /** A waiting fire is replaced, never changed in place: compared by identity. */
+  waitingFire: unknown;
   policy: unknown;
   trigger: unknown;
   name: string;
@@ -72,6 +74,7 @@ function fresh(entry: CachedJson | undefined, job: JobRecord, health: string): e
     entry.running === job.running &&
     entry.paused === job.paused &&
     entry.pause === job.pause &&
+    entry.waitingFire === job.waitingFire &&
     entry.policy === job.policy &&
     entry.trigger === job.trigger &&
     entry.name === job.name &&
@@ -120,6 +123,7 @@ export class JobListCache {
         running: job.running,
         paused: job.paused,
         pause: job.pause,
+        waitingFire: job.waitingFire,
         policy: job.policy,
         trigger: job.trigger,
         name: job.name,

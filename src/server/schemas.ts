@@ -37,6 +37,12 @@ const jobFields = {
   },
   coalesce: { type: 'boolean' },
   maxInstances: { type: 'integer', minimum: 1, maximum: 10000 },
+  overlap: {
+    type: 'string',
+    enum: ['skip', 'queue', 'replace'],
+    description:
+      'What a fire does when maxInstances runs are going: skip (recorded skipped, the default), queue (one fire waits and starts when a slot frees, within misfireGraceTime) or replace (the oldest running run is cancelled, REPLACED, and the fire starts).',
+  },
   misfireGraceTime: { type: ['number', 'null'], minimum: 0, maximum: 1e9 },
   paused: { type: 'boolean' },
   jitterSeconds: seconds,

@@ -82,6 +82,11 @@ export interface StoreContext {
    * what waits; the store records none of it.
    */
   onFenced?(reason: string): void;
+  /**
+   * A shared store recorded the run (jobId, scheduledAt, attempt) cancelled because the fire `replacedBy`
+   * of its job replaced it (overlap 'replace'): if it runs in this process, its signal is aborted.
+   */
+  onReplaced?(jobId: string, scheduledAt: number, attempt: number, replacedBy: number): void;
   /** Now, from the scheduler's clock (for retention by age). */
   now(): number;
   logger: Logger;
@@ -304,7 +309,14 @@ export interface ClaimingStore extends JobStore {
    * Returns taken jobs with their new schedule and records `claims` in the same transaction; answers the
    * claims it refused (another process has that fire already): those must not start.
    */
-  putBack(jobs: JobRecord[], claims?: readonly FireClaim[]): Awaitable<readonly FireClaim[]>;
+  putBack(jobs: JobRecord[], claims?: readonly FireClaim[], replacing?: ReadonlySet<FireClaim> | null): Awaitable<readonly FireClaim[]>;
+  /**
+   * overlap 'queue': a run of the job settled in this process, so a slot may be free: the store makes a
+   * job with a waiting fire due now (once the run's outcome is written), for whichever process takes it.
+   * `replacing`, in putBack: claims that cancel their job's oldest unsettled run (on any process) in the
+   * same transaction (overlap 'replace'); the process running it hears it through onReplaced.
+   */
+  slotFreed?(jobId: string): void;
   /** Claims a manual run cluster-wide; false when the job's maxInstances are taken (on any node). */
   claimManual(claim: FireClaim): Awaitable<boolean>;
   /**

@@ -353,6 +353,35 @@ describe.skipIf(browser === null)('dashboard', () => {
     expect(after?.trigger).toEqual(before?.trigger);
   });
 
+  it("shows a job's overlap policy and its waiting fire, and the form edits the policy", async () => {
+    server = await startServer();
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    server.scheduler.registerTask('hold', () => held);
+    try {
+      await server.scheduler.addJob({ id: 'export', task: 'hold', trigger: { type: 'interval', seconds: 1 }, overlap: 'queue' });
+      await until(async () => (await server?.scheduler.getJob('export'))?.waitingFire != null, 10_000, 'a waiting fire');
+      const waiting = (await server.scheduler.getJob('export'))?.waitingFire?.scheduledAt as Date;
+      const page = await open(server);
+      await row(page, 'export').getByRole('button', { name: 'export', exact: true }).click();
+      const detail = page.locator('#detail-dialog');
+      await detail.locator('.props dd', { hasText: 'when all run queue one' }).waitFor();
+      const waitingRow = detail.locator('.props dd', { hasText: 'starts when a slot frees' });
+      await waitingRow.waitFor();
+      expect(await waitingRow.textContent()).toContain(waiting.toISOString().slice(11, 19));
+      await detail.getByRole('button', { name: 'Edit' }).click();
+      const form = page.locator('#form-dialog');
+      await form.locator('summary', { hasText: 'Policies' }).click();
+      expect(await form.getByLabel('When all are running', { exact: true }).inputValue()).toBe('queue');
+      await form.getByLabel('When all are running', { exact: true }).selectOption('replace');
+      await form.getByRole('button', { name: 'Save changes' }).click();
+      await detail.locator('.props dd', { hasText: 'when all run replace the oldest' }).waitFor();
+      expect((await server.scheduler.getJob('export'))?.overlap).toBe('replace');
+    } finally {
+      release();
+    }
+  });
+
   it('is readable at phone width: cards, no horizontal scrolling', async () => {
     server = await startServer();
     await seed(server);

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { JobCancelledError, JobTimeoutError, TaskNotRegisteredError } from '../../src/core/errors.js';
+import { JobCancelledError, JobReplacedError, JobTimeoutError, TaskNotRegisteredError } from '../../src/core/errors.js';
 import { RUN_ERROR_CODES } from '../../src/core/run-errors.js';
 import * as tickwork from '../../src/index.js';
 
@@ -13,8 +13,8 @@ describe('RUN_ERROR_CODES', () => {
     expect(tickwork.RUN_ERROR_CODES).toBe(RUN_ERROR_CODES);
   });
 
-  it('holds the codes the scheduler records for timeouts, cancellations and missing tasks', () => {
-    for (const error of [new JobTimeoutError('j', 1), new JobCancelledError('j', 'shutdown'), new TaskNotRegisteredError('t')]) {
+  it('holds the codes the scheduler records for timeouts, cancellations, replaced runs and missing tasks', () => {
+    for (const error of [new JobTimeoutError('j', 1), new JobCancelledError('j', 'shutdown'), new JobReplacedError('j', 0), new TaskNotRegisteredError('t')]) {
       expect(Object.keys(RUN_ERROR_CODES)).toContain(error.code);
     }
   });

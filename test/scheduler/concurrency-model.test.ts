@@ -9,6 +9,9 @@
  * - waiting runs start in the order they were due (first in, first out across jobs);
  * - a run that waited past its job's misfire grace is recorded missed, not run; one that started ran;
  * - cancelRun cancels exactly the job's runs holding a slot at that instant, and frees their slots;
+ * - overlap (docs/semantics.md#overlap): a `queue` job's fire that found its slots taken waits and starts
+ *   when one frees (within its grace, else missed) or is cancelled unstarted with its job's removal; a
+ *   `replace` job's fire cancels the oldest run (REPLACED) and starts; the bounds above hold throughout;
  * - a timed-out run frees its slot at its timeout; shutdown leaves nothing running and no timer behind.
  */
 import { describe, expect, it } from 'vitest';
@@ -23,6 +26,7 @@ interface Plan {
   timeoutMs: number | null;
   maxInstances: number;
   graceMs: number | null;
+  overlap: 'skip' | 'queue' | 'replace';
 }
 
 /** A run as the test saw it: from its start (the job function called) to when it gave its slot back. */
@@ -58,6 +62,7 @@ async function runSequence(seed: number): Promise<Record<string, number>> {
       timeoutMs: pick([null, null, 1301, 2503]),
       maxInstances: pick([1, 1, 2, 3]),
       graceMs: pick([null, 599, 2207]),
+      overlap: pick(['skip', 'skip', 'queue', 'replace'] as const),
     };
     plans.push(plan);
     await scheduler.addIntervalJob(
@@ -74,6 +79,7 @@ async function runSequence(seed: number): Promise<Record<string, number>> {
         maxInstances: plan.maxInstances,
         timeoutSeconds: plan.timeoutMs === null ? null : plan.timeoutMs / 1000,
         misfireGraceTime: plan.graceMs === null ? null : plan.graceMs / 1000,
+        overlap: plan.overlap,
       },
     );
     live.set(plan.id, t0);
@@ -128,14 +134,17 @@ async function runSequence(seed: number): Promise<Record<string, number>> {
     const plan = plans.find((x) => x.id === p.id) as Plan;
     expect(perJob.get(p.id), `seed ${seed}: ${p.id} runs at once`).toBeLessThanOrEqual(plan.maxInstances);
   }
-  // First in, first out: a run due earlier never starts after one due later.
-  const starts = order.map((k) => Number(k.split('@')[1]));
+  // First in, first out: a run due earlier never starts after one due later. A queue job's waiting fire
+  // is the exception: it joins the concurrency queue only when its own slot frees.
+  const queueJobs = new Set(plans.filter((p) => p.overlap === 'queue').map((p) => p.id));
+  const fifo = order.filter((k) => !queueJobs.has(k.split('@')[0] as string));
+  const starts = fifo.map((k) => Number(k.split('@')[1]));
   for (let i = 1; i < starts.length; i++) {
-    expect(starts[i] as number, `seed ${seed}: start ${i} (${order[i - 1]} then ${order[i]})`).toBeGreaterThanOrEqual(starts[i - 1] as number);
+    expect(starts[i] as number, `seed ${seed}: start ${i} (${fifo[i - 1]} then ${fifo[i]})`).toBeGreaterThanOrEqual(starts[i - 1] as number);
   }
 
   // One outcome per grid point of each job's life; missed exactly when the start came past the grace.
-  const stats: Record<string, number> = { cancelled: cancels, queued: 0 };
+  const stats: Record<string, number> = { cancelled: cancels, queued: 0, replaced: 0, waitedThenRan: 0, waitingDropped: 0 };
   const outcomes = new Map<string, string[]>();
   for (const [name, payload] of h.events) {
     const e = payload as RunEvent;
@@ -143,6 +152,7 @@ async function runSequence(seed: number): Promise<Record<string, number>> {
     const k = `${e.jobId}@${Date.parse(e.scheduledAt)}`;
     outcomes.set(k, [...(outcomes.get(k) ?? []), e.outcome]);
     stats[e.outcome] = (stats[e.outcome] ?? 0) + 1;
+    if (e.error?.code === 'REPLACED') stats.replaced = (stats.replaced ?? 0) + 1;
   }
   for (const plan of plans) {
     const end = gone.get(plan.id) as number;
@@ -159,10 +169,19 @@ async function runSequence(seed: number): Promise<Record<string, number>> {
       const start = started.get(`${plan.id}@${g}`);
       if (got[0] === 'missed') {
         expect(start, `seed ${seed}: a missed run never starts`).toBeUndefined();
-      } else if (got[0] !== 'skipped') {
+      } else if (got[0] === 'cancelled' && start === undefined) {
+        // Cancelled unstarted: a queue job's waiting fire (its job removed while it waited), or a replace
+        // job's instance that was still waiting for a concurrency slot when a newer fire replaced it.
+        expect(plan.overlap, `seed ${seed}: ${plan.id}@${g} cancelled unstarted`).not.toBe('skip');
+        if (plan.overlap === 'queue') stats.waitingDropped = (stats.waitingDropped ?? 0) + 1;
+      } else if (got[0] === 'skipped') {
+        // A replace job never skips: it cancels its oldest run instead (every run here is asynchronous).
+        expect(plan.overlap, `seed ${seed}: ${plan.id}@${g} skipped`).not.toBe('replace');
+      } else {
         expect(start, `seed ${seed}: ${plan.id}@${g} ${got[0]} started`).toBeDefined();
         if (plan.graceMs !== null) expect((start as number) - g).toBeLessThanOrEqual(plan.graceMs);
         if ((start as number) > g) stats.queued = (stats.queued ?? 0) + 1;
+        if (plan.overlap === 'queue' && (start as number) > g) stats.waitedThenRan = (stats.waitedThenRan ?? 0) + 1;
       }
     }
   }
@@ -175,7 +194,7 @@ describe('maxConcurrentRuns, maxInstances, timeouts and cancelRun against invari
     for (let seed = 1; seed <= 150; seed++) {
       for (const [k, v] of Object.entries(await runSequence(seed))) total[k] = (total[k] ?? 0) + v;
     }
-    for (const kind of ['succeeded', 'timed_out', 'cancelled', 'missed', 'skipped', 'queued']) {
+    for (const kind of ['succeeded', 'timed_out', 'cancelled', 'missed', 'skipped', 'queued', 'replaced', 'waitedThenRan', 'waitingDropped']) {
       expect(total[kind] ?? 0, `${kind} (all: ${JSON.stringify(total)})`).toBeGreaterThan(20);
     }
   }, 60_000);

@@ -64,6 +64,7 @@ describe.each(stores)('export and import on %s', (_name, makeStore, available) =
     const options = {
       coalesce: false,
       maxInstances: 3,
+      overlap: 'queue' as const,
       misfireGraceTime: null,
       jitterSeconds: 2,
       timeoutSeconds: 30,
@@ -89,6 +90,28 @@ describe.each(stores)('export and import on %s', (_name, makeStore, available) =
     expect(modified?.before).toMatchObject({ pauseAfterFailures: 2, exclude: { dates: ['2031-12-25'] } });
     expect(modified?.after).toMatchObject({ pauseAfterFailures: 5 });
     expect(modified?.after).not.toHaveProperty('exclude');
+    await s.shutdown();
+  });
+
+  it.skipIf(!available)('carries overlap through export and import (unchanged on a second import), and a config change to it is applied', async () => {
+    const s = boot(makeStore());
+    await s.start();
+    await s.addJob({ id: 'queued', task: 'noop', trigger: { type: 'interval', seconds: 60 }, overlap: 'queue' });
+    await s.addJob({ id: 'plain', task: 'noop', trigger: { type: 'interval', seconds: 60 } });
+    const exported = await s.exportJobs();
+    expect(exported.jobs).toMatchObject([
+      { id: 'plain', overlap: 'skip' },
+      { id: 'queued', overlap: 'queue' },
+    ]);
+    await s.removeJob('queued');
+    const again = JSON.parse(JSON.stringify(exported)) as { jobs: unknown[] };
+    expect(await s.importJobs(again)).toMatchObject({ created: ['queued'], unchanged: ['plain'] });
+    expect((await s.getJob('queued'))?.overlap).toBe('queue');
+    expect(await s.importJobs(again)).toMatchObject({ created: [], updated: [], unchanged: ['plain', 'queued'] });
+    const config = { id: 'cfg', task: 'noop', trigger: { type: 'interval' as const, seconds: 60 } };
+    await reconcileJobs(s, [{ ...config, overlap: 'replace' }], captureLogger());
+    await reconcileJobs(s, [{ ...config, overlap: 'queue' }], captureLogger());
+    expect((await s.getJob('cfg'))?.overlap).toBe('queue');
     await s.shutdown();
   });
 

@@ -8,7 +8,7 @@
  * counting the job's instance slots across the cluster.
  */
 import type pg from 'pg';
-import { JobNotFoundError, StoreUnavailableError } from '../../core/errors.js';
+import { JobNotFoundError, JobReplacedError, StoreUnavailableError } from '../../core/errors.js';
 import type { JobRecord } from '../../core/job.js';
 import { loadErrorOf, type FireClaim } from '../store.js';
 import { pgError } from './connection.js';
@@ -101,7 +101,7 @@ export class PgClaims {
    * Ends the claims holding `jobs`: new schedules and the fires' run rows in one statement, then COMMIT.
    * Answers the claims refused because their fire was recorded already (by another node).
    */
-  async putBack(jobs: JobRecord[], claims: readonly FireClaim[] = []): Promise<readonly FireClaim[]> {
+  async putBack(jobs: JobRecord[], claims: readonly FireClaim[] = [], replacing: ReadonlySet<FireClaim> | null = null): Promise<readonly FireClaim[]> {
     const mine = [...this.open].filter((claim) => jobs.some((job) => claim.jobs.has(job)));
     if (mine.length === 0) return claims;
     const refused: FireClaim[] = [];
@@ -111,6 +111,7 @@ export class PgClaims {
       let accepted: Map<string, InFlightFire> | null = null;
       try {
         accepted = await this.writeClaim(claim.tx.client, batchJobs, batchClaims);
+        if (replacing !== null) await this.replaceOldest(claim.tx.client, batchClaims, replacing, accepted);
         // A submission starts all its fire times or none: one whose times were partly recorded elsewhere
         // already (a schedule rewound by a stale write, say) would run some of them twice, or leave the
         // rows it did insert queued for ever. Its own rows are taken back before the commit.
@@ -209,9 +210,10 @@ export class PgClaims {
         `WITH me AS (SELECT 1 FROM ${s}.nodes WHERE id = $7 AND epoch = $12::bigint FOR KEY SHARE),
        moved AS (
          UPDATE ${s}.jobs j SET next_run_time = u.next, due_at = u.due, jitter_ms = u.jitter, retry = u.retry::jsonb,
-           run_count = GREATEST(j.run_count, u.runs), paused = u.paused, pause = CASE WHEN u.paused THEN j.pause END
-         FROM unnest($1::text[], $2::float8[], $3::float8[], $4::int[], $5::text[], $6::int[], $13::bool[])
-           AS u(id, next, due, jitter, retry, runs, paused)
+           run_count = GREATEST(j.run_count, u.runs), paused = u.paused, pause = CASE WHEN u.paused THEN j.pause END,
+           waiting_fire = u.waiting::jsonb
+         FROM unnest($1::text[], $2::float8[], $3::float8[], $4::int[], $5::text[], $6::int[], $13::bool[], $14::text[])
+           AS u(id, next, due, jitter, retry, runs, paused, waiting)
          WHERE j.id = u.id AND EXISTS (SELECT 1 FROM me))
        INSERT INTO ${s}.runs (job_id, scheduled_at, attempt, status, node_id, epoch, recorded_at)
        SELECT u.job_id, u.scheduled_at, u.attempt, u.status, $7, $12::bigint, ${DB_NOW}
@@ -230,6 +232,8 @@ export class PgClaims {
           // A pause that lifted itself in this pass (its end came) is written with the claim, in the same
           // transaction: another node must never see the row still paused past its end.
           jobs.map((job) => job.paused),
+          // overlap 'queue': the fire this pass left waiting, or null (started, or none).
+          jobs.map((job) => (job.waitingFire === null ? null : JSON.stringify(job.waitingFire))),
         ],
       ),
     );
@@ -237,6 +241,58 @@ export class PgClaims {
     for (const row of rows)
       accepted.set(fireKey(row.job_id, row.scheduled_at, row.attempt), { jobId: row.job_id, scheduledAt: row.scheduled_at, attempt: row.attempt });
     return accepted;
+  }
+
+  /**
+   * overlap 'replace', inside the claim: for each accepted claim that replaces, the oldest other unsettled
+   * run of its job (on any node) is recorded cancelled (REPLACED), which frees its slot cluster-wide in the
+   * same commit; a NOTIFY `replaced:` (delivered at the commit) tells the node running it to abort its
+   * signal. Fenced like the claim: nothing is written once this node's registration is gone.
+   */
+  private async replaceOldest(
+    client: pg.PoolClient,
+    claims: readonly FireClaim[],
+    replacing: ReadonlySet<FireClaim>,
+    accepted: Map<string, InFlightFire>,
+  ): Promise<void> {
+    const { s, channel } = this.session;
+    for (const c of claims) {
+      const at = c.runTimes[0] as number;
+      if (!replacing.has(c) || !accepted.has(fireKey(c.job.id, at, c.attempt))) continue;
+      const error = new JobReplacedError(c.job.id, at);
+      await client.query(
+        `WITH oldest AS (
+           SELECT job_id, scheduled_at, attempt FROM ${s}.runs
+           WHERE job_id = $1 AND status IN ('claimed', 'running') AND NOT (scheduled_at = $2::float8 AND attempt = $3)
+           ORDER BY scheduled_at, attempt LIMIT 1 FOR UPDATE),
+         replaced AS (
+           UPDATE ${s}.runs r SET status = 'cancelled', finished_at = ${DB_NOW}, recorded_at = ${DB_NOW},
+             duration_ms = CASE WHEN r.started_at IS NULL THEN NULL ELSE ${DB_NOW} - r.started_at END, error = $4::jsonb
+           FROM oldest o WHERE r.job_id = o.job_id AND r.scheduled_at = o.scheduled_at AND r.attempt = o.attempt
+             AND EXISTS (SELECT 1 FROM ${s}.nodes WHERE id = $5 AND epoch = $6::bigint)
+           RETURNING r.job_id, r.scheduled_at, r.attempt)
+         SELECT pg_notify('${channel}', 'replaced:' || attempt::text || ':' || scheduled_at::text || ':' || $2::float8::text || ':' || job_id) FROM replaced`,
+        [c.job.id, at, c.attempt, JSON.stringify({ code: error.code, message: error.message }), this.session.nodeId, this.session.epoch],
+      );
+    }
+  }
+
+  /**
+   * overlap 'queue': a run of `jobId` settled on this node. Once its outcome is written (the slot is free
+   * in the database), a job with a waiting fire is made due now, so that the next pass of whichever node
+   * takes it (the row lock: one node) starts the fire, exactly once.
+   */
+  async slotFreed(jobId: string): Promise<void> {
+    await this.flush();
+    const { s } = this.session;
+    await this.session.query(
+      `making job "${jobId}"'s waiting fire due`,
+      `WITH woken AS (
+         UPDATE ${s}.jobs SET due_at = LEAST(COALESCE(due_at, ${DB_NOW}), ${DB_NOW})
+         WHERE id = $1 AND waiting_fire IS NOT NULL AND NOT paused AND load_error IS NULL RETURNING due_at)
+       SELECT ${this.session.notifySql('due_at')} FROM woken`,
+      [jobId],
+    );
   }
 
   /** Deletes, inside the claim, the run rows this claim inserted for `claims` (refused as a whole). */

@@ -8,7 +8,7 @@ import type { JobRecord } from '../../core/job.js';
 import { readPause, setAsideRow, toStoredJob } from '../rows/job-row.js';
 import { toRunRecord } from '../rows/run-row.js';
 import type { StoreContext } from '../store.js';
-import { PG_CODEC, type JobRow } from './rows.js';
+import { PG_CODEC, readWaitingFire, type JobRow } from './rows.js';
 import type { PgSession } from './session.js';
 import type { SetAsideQueue } from './set-aside.js';
 
@@ -82,6 +82,7 @@ export class JobCache {
       this.set(row.id, { version: row.version, job });
     }
     job.running = row.active;
+    job.waitingFire = readWaitingFire(row.waiting_fire);
     job.seq = row.seq;
     const last = row.last_run === null ? null : toRunRecord(row.last_run, PG_CODEC);
     if (last !== null && (job.lastRun === null || job.lastRun.scheduledAt <= last.scheduledAt)) job.lastRun = last;

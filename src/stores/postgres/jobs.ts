@@ -71,7 +71,9 @@ export class PgJobs {
       `WITH changed AS (
          UPDATE ${s}.jobs SET name = $2, task = $3, args = $4::jsonb, trigger = $5::jsonb, policy = $6::jsonb, paused = $7,
            next_run_time = $8, due_at = $9, jitter_ms = $10, retry = $11::jsonb, run_count = GREATEST(run_count, $12), owner = $13, pause = $14::jsonb,
-           catch_up_through = $15, version = version + 1, load_error = NULL
+           catch_up_through = $15, version = version + 1, load_error = NULL,
+           -- A pause drops the waiting fire (overlap 'queue'; the scheduler recorded it); else the row keeps its own.
+           waiting_fire = CASE WHEN $7 OR $6::jsonb->>'overlap' IS DISTINCT FROM 'queue' THEN NULL ELSE waiting_fire END
          WHERE id = $1 AND ($16::bigint IS NULL OR seq = $16) RETURNING version, due_at)
        SELECT version, due_at, CASE WHEN due_at IS NOT NULL THEN ${this.session.notifySql('due_at')} END, ${this.session.changedSql('version')} FROM changed`,
       [...this.params(job), seq],
@@ -123,7 +125,7 @@ export class PgJobs {
     const seq = only !== undefined && only.seq > 0 ? only.seq : null;
     const { rows } = await this.session.query<JobRow>(
       `removing job "${id}"`,
-      this.removeSql('j.id = $1 AND ($2::bigint IS NULL OR (j.seq = $2 AND j.retry IS NULL))'),
+      this.removeSql('j.id = $1 AND ($2::bigint IS NULL OR (j.seq = $2 AND j.retry IS NULL AND j.waiting_fire IS NULL))'),
       [id, seq],
     );
     const row = rows[0];

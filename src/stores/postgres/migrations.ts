@@ -177,6 +177,12 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       ALTER TABLE {schema}.jobs ADD COLUMN catch_up_through double precision;
     `,
   },
+  {
+    version: 10,
+    // overlap 'queue': the job's one fire waiting for an instance slot, { scheduledAt, dueAt, attempt }
+    // (null: none), kept in the row so that whichever node frees the slot, or takes the job next, starts it.
+    sql: `ALTER TABLE {schema}.jobs ADD COLUMN waiting_fire jsonb;`,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;

@@ -7,7 +7,7 @@
  * NUL in text and jsonb and an unpaired surrogate in jsonb, and one refused record used to fail every
  * flush. The executor cleans what it records, but a store must not wedge on a value it cannot hold.
  */
-import type { JobRecord } from '../../core/job.js';
+import type { JobRecord, WaitingFire } from '../../core/job.js';
 import type { RunRecord } from '../../core/run.js';
 import type { RowCodec } from '../rows/codec.js';
 import { scheduleValues, type JobRowColumns } from '../rows/job-row.js';
@@ -24,6 +24,8 @@ export interface JobRow extends JobRowColumns {
   retry: StoredJob['retry'];
   /** Why the row cannot be loaded, once it was set aside (null for a live job). */
   load_error: string | null;
+  /** overlap 'queue': the fire waiting for a slot (null: none). */
+  waiting_fire: WaitingFire | null;
   /** Runs of this job holding an instance slot on any node. */
   active: number;
   /** The newest run that has started or settled, as JSON (null when it never ran). */
@@ -40,7 +42,7 @@ export function jobColumns(schema: string, withLastRun = true): string {
       ORDER BY r.scheduled_at DESC, r.attempt DESC LIMIT 1) l)`
     : 'NULL::json';
   return `j.id, j.seq, j.version, j.name, j.task, j.args, j.trigger, j.policy, j.paused, j.next_run_time, j.due_at, j.jitter_ms, j.retry, j.run_count, j.owner,
-    j.pause, j.catch_up_through, j.load_error,
+    j.pause, j.catch_up_through, j.waiting_fire, j.load_error,
     (SELECT count(*)::int FROM ${schema}.runs a WHERE a.job_id = j.id AND a.status IN ('claimed', 'running')) AS active,
     ${lastRun} AS last_run`;
 }
@@ -151,6 +153,15 @@ export function runsUnnest(first: number): string {
  * Schedule fields of many jobs as arrays (id, next_run_time, due_at, jitter_ms, retry, run_count), for one
  * `UPDATE … FROM unnest`.
  */
+/** A waiting_fire column as read: null unless it holds a waiting fire (a hand-edited row waits for nothing). */
+export function readWaitingFire(value: unknown): WaitingFire | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const v = value as Record<string, unknown>;
+  const time = (t: unknown): t is number => typeof t === 'number' && Number.isFinite(t);
+  if (!time(v.scheduledAt) || !time(v.dueAt) || !(typeof v.attempt === 'number' && Number.isInteger(v.attempt) && v.attempt >= 1)) return null;
+  return { scheduledAt: v.scheduledAt, dueAt: v.dueAt, attempt: v.attempt };
+}
+
 export function scheduleParams(jobs: readonly JobRecord[]): unknown[] {
   const schedules = jobs.map((job) => scheduleValues(job, PG_CODEC));
   return [

@@ -202,6 +202,13 @@ export class PostgresJobStore implements JobStore {
             this.onCalendarsChanged?.();
             return;
           }
+          if (payload.startsWith('replaced:')) {
+            // replaced:<attempt>:<scheduledAt>:<replacedBy>:<jobId> (job ids may hold colons: last).
+            const [attempt, scheduledAt, replacedBy] = payload.slice('replaced:'.length).split(':', 3);
+            const jobId = payload.slice('replaced:'.length + `${attempt}:${scheduledAt}:${replacedBy}:`.length);
+            context.onReplaced?.(jobId, Number(scheduledAt), Number(attempt), Number(replacedBy));
+            return;
+          }
           if (payload.startsWith('changed:')) {
             const rest = payload.slice('changed:'.length);
             const colon = rest.indexOf(':');
@@ -350,8 +357,18 @@ export class PostgresJobStore implements JobStore {
     return this.claims.takeDue(now, limit);
   }
 
-  putBack(jobs: JobRecord[], claims: readonly FireClaim[] = []): Promise<readonly FireClaim[]> {
-    return this.claims.putBack(jobs, claims);
+  putBack(jobs: JobRecord[], claims: readonly FireClaim[] = [], replacing: ReadonlySet<FireClaim> | null = null): Promise<readonly FireClaim[]> {
+    return this.claims.putBack(jobs, claims, replacing);
+  }
+
+  /** overlap 'queue': a run of the job settled here; its waiting fire, if any, is made due (see PgClaims.slotFreed). */
+  slotFreed(jobId: string): void {
+    this.claims.slotFreed(jobId).catch((error: unknown) => {
+      this.session.context?.logger.error(
+        { event: 'store_error', jobId, error: { message: error instanceof Error ? error.message : String(error) } },
+        "making a waiting fire due failed; it starts at the job's next pass instead",
+      );
+    });
   }
 
   claimManual(claim: FireClaim): Promise<boolean> {
