@@ -36,6 +36,8 @@ export interface AuditJob {
   expectSuccessWithinSeconds: number | null;
   overdueAfterMissedFires: number;
   maxRuns: number | null;
+  /** `job.run` only: the manual run's note and, when it was given its own, its args (secrets redacted). */
+  run?: { args?: unknown; note?: string };
 }
 
 /**
