@@ -1,5 +1,5 @@
 /**
- * Manual runs with arguments and run provenance (docs/semantics.md#manual-runs-and-provenance), on the
+ * Manual runs with arguments and run provenance (docs/semantics.md#manual-runs, #run-records), on the
  * manual clock, on the memory and SQLite stores: every run says what started it (`trigger`) and who
  * (`actor`); runJobNow's args replace the job's for that run only (and for its retries), checked against
  * the task's argsSchema; its note goes on the run and, with the args redacted, into the `job.run` audit
