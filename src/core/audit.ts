@@ -29,6 +29,8 @@ export interface AuditJob extends PolicyValues {
   paused: boolean;
   /** The job's exclusions, when it has any. */
   exclude?: JobExclusionInfo;
+  /** `job.run` only: the manual run's note and, when it was given its own, its args (secrets redacted). */
+  run?: { args?: unknown; note?: string };
 }
 
 /**

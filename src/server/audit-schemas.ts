@@ -31,6 +31,12 @@ const auditJobSchema = {
     paused: p.paused,
     ...policies.properties,
     exclude: p.exclude,
+    run: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'job.run only, when the manual run was given them: its note, and its own args with their secrets redacted.',
+      properties: { args: { description: 'Any JSON value; secret fields, header values and URL userinfo are [redacted].' }, note: { type: 'string' } },
+    },
   },
 } as const;
 

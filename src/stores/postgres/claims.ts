@@ -10,13 +10,15 @@
 import type pg from 'pg';
 import { JobNotFoundError, JobReplacedError, StoreUnavailableError } from '../../core/errors.js';
 import type { JobRecord } from '../../core/job.js';
+import { SCHEDULER_ACTOR } from '../../core/actor.js';
+import { defaultTrigger, type RunTrigger } from '../../core/run.js';
 import { loadErrorOf, type FireClaim } from '../store.js';
 import { pgError } from './connection.js';
 import { DB_NOW } from './heartbeat.js';
 import type { HistoryWriter } from './history.js';
 import { fireKey, type InFlightFire, type InFlightFires } from './in-flight.js';
 import type { JobCache } from './job-cache.js';
-import { jobColumns, scheduleParams, type JobRow } from './rows.js';
+import { jobColumns, jsonText, scheduleParams, type JobRow } from './rows.js';
 import type { PgSession } from './session.js';
 import type { SetAsideQueue } from './set-aside.js';
 import { PgTransaction, withTransaction } from './transaction.js';
@@ -157,11 +159,12 @@ export class PgClaims {
         if (row === undefined) throw new JobNotFoundError(claim.job.id);
         // Its slots are taken: nothing is written (the transaction only held the job's row).
         if (row.active >= claim.job.policy.maxInstances) return false;
+        // The claimed row says what started the run and who from the start: if it is lost before it runs, it says so still.
         const inserted = await client.query(
-          `INSERT INTO ${s}.runs (job_id, scheduled_at, attempt, status, node_id, epoch, recorded_at)
-           SELECT $1, $2, $3, 'claimed', $4, $5::bigint, ${DB_NOW} WHERE EXISTS (SELECT 1 FROM ${s}.nodes WHERE id = $4 AND epoch = $5::bigint FOR KEY SHARE)
+          `INSERT INTO ${s}.runs (job_id, scheduled_at, attempt, status, node_id, epoch, recorded_at, trigger, actor)
+           SELECT $1, $2, $3, 'claimed', $4, $5::bigint, ${DB_NOW}, $6, $7::jsonb WHERE EXISTS (SELECT 1 FROM ${s}.nodes WHERE id = $4 AND epoch = $5::bigint FOR KEY SHARE)
            ON CONFLICT DO NOTHING`,
-          [claim.job.id, scheduledAt, claim.attempt, this.session.nodeId, this.session.epoch],
+          [claim.job.id, scheduledAt, claim.attempt, this.session.nodeId, this.session.epoch, claimTrigger(claim), claimActor(claim)],
         );
         if (inserted.rowCount !== 1) {
           // Not written: either the same fire is claimed already (a second manual run in the same
@@ -193,13 +196,24 @@ export class PgClaims {
    */
   private async writeClaim(client: pg.PoolClient, jobs: JobRecord[], claims: readonly FireClaim[]): Promise<Map<string, InFlightFire>> {
     const { s } = this.session;
-    const fires = { jobId: [] as string[], scheduledAt: [] as number[], attempt: [] as number[], status: [] as string[] };
+    const fires = {
+      jobId: [] as string[],
+      scheduledAt: [] as number[],
+      attempt: [] as number[],
+      status: [] as string[],
+      trigger: [] as string[],
+      actor: [] as (string | null)[],
+    };
     for (const claim of claims) {
+      const trigger = claimTrigger(claim);
+      const actor = claimActor(claim);
       claim.runTimes.forEach((at, i) => {
         fires.jobId.push(claim.job.id);
         fires.scheduledAt.push(at);
         fires.attempt.push(claim.attempt);
         fires.status.push(i === 0 ? 'claimed' : 'queued');
+        fires.trigger.push(trigger);
+        fires.actor.push(actor);
       });
     }
     const { rows } = await client.query<{ job_id: string; scheduled_at: number; attempt: number }>(
@@ -215,9 +229,9 @@ export class PgClaims {
          FROM unnest($1::text[], $2::float8[], $3::float8[], $4::int[], $5::text[], $6::int[], $13::bool[], $14::text[])
            AS u(id, next, due, jitter, retry, runs, paused, waiting)
          WHERE j.id = u.id AND EXISTS (SELECT 1 FROM me))
-       INSERT INTO ${s}.runs (job_id, scheduled_at, attempt, status, node_id, epoch, recorded_at)
-       SELECT u.job_id, u.scheduled_at, u.attempt, u.status, $7, $12::bigint, ${DB_NOW}
-       FROM unnest($8::text[], $9::float8[], $10::int[], $11::text[]) AS u(job_id, scheduled_at, attempt, status)
+       INSERT INTO ${s}.runs (job_id, scheduled_at, attempt, status, node_id, epoch, recorded_at, trigger, actor)
+       SELECT u.job_id, u.scheduled_at, u.attempt, u.status, $7, $12::bigint, ${DB_NOW}, u.trigger, u.actor::jsonb
+       FROM unnest($8::text[], $9::float8[], $10::int[], $11::text[], $15::text[], $16::text[]) AS u(job_id, scheduled_at, attempt, status, trigger, actor)
        WHERE EXISTS (SELECT 1 FROM me)
        ON CONFLICT DO NOTHING
        RETURNING job_id, scheduled_at, attempt`,
@@ -234,6 +248,8 @@ export class PgClaims {
           jobs.map((job) => job.paused),
           // overlap 'queue': the fire this pass left waiting, or null (started, or none).
           jobs.map((job) => (job.waitingFire === null ? null : JSON.stringify(job.waitingFire))),
+          fires.trigger,
+          fires.actor,
         ],
       ),
     );
@@ -340,4 +356,15 @@ export class PgClaims {
     await claim.tx.rollback(cause);
     await this.setAside.drain();
   }
+}
+
+/** What started a claim's runs, as its rows record it (see RunRecord.trigger). */
+function claimTrigger(claim: FireClaim): RunTrigger {
+  return claim.trigger ?? defaultTrigger(claim.attempt);
+}
+
+/** Who started them, as JSON; null for the scheduler. */
+function claimActor(claim: FireClaim): string | null {
+  const actor = claim.actor;
+  return actor === undefined || actor === SCHEDULER_ACTOR ? null : jsonText(actor);
 }

@@ -183,6 +183,15 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     // (null: none), kept in the row so that whichever node frees the slot, or takes the job next, starts it.
     sql: `ALTER TABLE {schema}.jobs ADD COLUMN waiting_fire jsonb;`,
   },
+  {
+    version: 11,
+    // Run provenance: what started each run (schedule, manual, retry, backfill), who (an actor, null for
+    // the scheduler) and a manual run's note. Older retries (attempt > 1) read as retries.
+    sql: `
+      ALTER TABLE {schema}.runs ADD COLUMN trigger text NOT NULL DEFAULT 'schedule', ADD COLUMN actor jsonb, ADD COLUMN note text;
+      UPDATE {schema}.runs SET trigger = 'retry' WHERE attempt > 1;
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;
