@@ -101,7 +101,7 @@ export class Dispatcher implements ExecutorHooks {
     const hooks: ExecutorHooks =
       this.claiming === null
         ? this
-        : { onRunFailed: (job, record) => this.onRunFailed(job, record), onSubmissionDone: (job) => this.onClaimedSubmissionDone(job) };
+        : { onRunFailed: (job, record, args) => this.onRunFailed(job, record, args), onSubmissionDone: (job) => this.onClaimedSubmissionDone(job) };
     this.executor = new Executor(this.clock, this.events, this.logger, this.store, options.maxConcurrentRuns, hooks, new RunTracer(options.tracing));
     this.loop = new WakeLoop(this.clock, this.logger, () => this.pass(), this.claiming === null ? {} : this.claiming.loopTuning);
   }
