@@ -10,6 +10,7 @@ const MAX_AUDIT_BATCH = 1000;
 import type { AuditAppend, AuditLog, AuditPageQuery, AuditRecord, AuditSubject } from '../../core/audit.js';
 import type { PgSession } from '../postgres/session.js';
 import type { Retention } from '../retention.js';
+import { pgError } from '../postgres/connection.js';
 import { GroupCommit, type ItemOutcomes } from '../postgres/group-commit.js';
 import { EXPIRE_EVERY_APPENDS, toAuditRecord, type AuditRow } from './audit-rows.js';
 
@@ -36,7 +37,7 @@ export class PgAuditLog implements AuditLog {
   private async write(entries: AuditAppend[]): Promise<ItemOutcomes> {
     const { s } = this.session;
     const json = (subject: AuditSubject | null): string | null => (subject === null ? null : JSON.stringify(subject.toAuditJob()));
-    await this.session.query(
+    await this.run(
       'writing the audit trail',
       `WITH added AS (
          INSERT INTO ${s}.audit (at, actor, action, job_id, before, after)
@@ -66,9 +67,23 @@ export class PgAuditLog implements AuditLog {
     this.appends += entries.length;
     const last = entries[entries.length - 1] as AuditAppend;
     if (before === 0 || Math.floor(before / EXPIRE_EVERY_APPENDS) !== Math.floor(this.appends / EXPIRE_EVERY_APPENDS)) {
-      await this.session.query('expiring the audit trail', `DELETE FROM ${s}.audit WHERE at < $1`, [last.at - this.retention.maxRunAgeMs]);
+      await this.run('expiring the audit trail', `DELETE FROM ${s}.audit WHERE at < $1`, [last.at - this.retention.maxRunAgeMs]);
     }
     return [];
+  }
+
+  /**
+   * Writes go to the run history's connections, with asynchronous commit: an audit write is best effort
+   * already (a failed one is logged, the change stands), and waiting for a second WAL flush after the
+   * job's own would double the time an add over HTTP takes. A database crash may lose the newest
+   * entries (those of the last fraction of a second), never a job.
+   */
+  private async run(action: string, sql: string, params: unknown[]): Promise<void> {
+    try {
+      await (this.session.historyPool ?? this.session.db).query(sql, params);
+    } catch (error) {
+      throw pgError(action, error);
+    }
   }
 
   async page(query: AuditPageQuery): Promise<AuditRecord[]> {
