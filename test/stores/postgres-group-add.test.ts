@@ -5,6 +5,7 @@
  * none of them; the other nodes hear of the batch and fire its jobs. Real database, real time (the
  * wake-up of another node is what is tested), with generous bounds.
  */
+import pg from 'pg';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConflictingIdError } from '../../src/core/errors.js';
 import { JobRecord } from '../../src/core/job.js';
@@ -57,15 +58,23 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: adds group-committed', () => {
     scheduler.registerTask('tick', () => undefined);
     await scheduler.start();
     const counts = countStatements(store, `INSERT INTO "${schema}".jobs`, `INSERT INTO "${schema}".audit`);
-    const settled = await Promise.all(
-      Array.from({ length: 200 }, (_, i) =>
-        scheduler.addIntervalJob('tick', 3600, `job-${i}`).then(async (info) => {
-          // Resolved: the row is committed (visible to another connection).
-          const rows = await sql<{ n: number }>(`SELECT count(*)::int AS n FROM "${schema}".jobs WHERE id = $1`, [info.id]);
-          return rows[0]?.n;
-        }),
-      ),
-    );
+    // One connection reads (its queries queue): a connection per add would take 200 of the server's slots.
+    const reader = new pg.Client({ connectionString: PG_URL });
+    await reader.connect();
+    let settled: (number | undefined)[];
+    try {
+      settled = await Promise.all(
+        Array.from({ length: 200 }, (_, i) =>
+          scheduler.addIntervalJob('tick', 3600, `job-${i}`).then(async (info) => {
+            // Resolved: the row is committed (visible to another connection).
+            const { rows } = await reader.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${schema}".jobs WHERE id = $1`, [info.id]);
+            return rows[0]?.n;
+          }),
+        ),
+      );
+    } finally {
+      await reader.end();
+    }
     expect(settled.every((n) => n === 1)).toBe(true);
     const [inserts, audits] = counts() as [number, number];
     expect(inserts).toBeGreaterThanOrEqual(2); // the first add alone, the others batched behind it
@@ -130,7 +139,7 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: adds group-committed', () => {
     const { scheduler, store } = node();
     scheduler.registerTask('tick', () => undefined);
     await scheduler.start();
-    const locker = await import('pg').then(({ default: pgModule }) => new pgModule.Client({ connectionString: PG_URL }));
+    const locker = new pg.Client({ connectionString: PG_URL });
     await locker.connect();
     try {
       // Every add waits on the lock; its connection is cut while it waits (a database restart, say).
