@@ -197,32 +197,45 @@ function markdown(report) {
     '',
     ...report.systems.map((s) => `- **${s.name}**: ${s.description}`),
     '',
-    `#### Steady load: jobs every 1 s (5 s warm-up, ${report.options.quick ? 8 : 10} s window${report.options.reps > 1 ? `; medians of ${report.options.reps} repetitions` : '; one repetition each'})`,
-    '',
-    ...steadyTable(report.steady),
-    '',
-    ...Object.entries(report.sustained).map(
-      ([s, v]) =>
-        `- ${s}: highest job count kept up with: ${v.jobs ? `${fmt(v.jobs)} (${fmt(v.firesPerSec)} fires/s)` : 'none'}${v.fellBehindAt ? `; fell behind at ${fmt(v.fellBehindAt)}` : v.jobs ? ' (the largest tried)' : ''}`,
-    ),
-    '',
-    `#### Job creation while the cluster fires (${fmt(report.options.createJobs)} jobs every 1 s; over a ${report.options.createS} s window new jobs are created 24 at a time${report.options.reps > 1 ? `; medians of ${report.options.reps} repetitions` : '; one repetition each'})`,
-    '',
-    'Tickwork: `POST /api/v1/jobs` (a 24 h interval) round robin over the 3 nodes, 201 only after the commit; BullMQ: `upsertJobScheduler` (every 24 h, starting in 24 h) from the harness; ' +
-      'pg-boss: `send` with `startAfter` in 24 h from the harness (pool of 4). The created jobs do not fire during the run; the fire figures are those of the steady jobs.',
-    '',
-    ...createTable(report.create),
-    '',
-    `#### Faults (1 000 jobs every 1 s; 10 s in: worker 1 SIGKILLed, or SIGSTOPped for ${report.options.stopS} s and then continued, or the PostgreSQL server restarted in immediate mode)`,
-    '',
-    "Takeover: for each job that fired on the killed (or stopped) worker in its last 2 s, the time from that fire to the job's next fire on another worker, minus the 1 s period. " +
-      'Any job: for every job, from its last fire before the kill to its first fire after it, minus 1 s (this also sees a job whose next fire the killed worker had taken but not started). ' +
-      'Duplicates, lost and lateness count the fires whose ideal time lies from 5 s before the kill to the end of the observation. Silent at end: jobs with no fire at all in the last 5 s observed. ' +
-      'Fires > 1 s late: fires in that window whose first run started over 1 s after their ideal time (e.g. a job the killed worker had taken but not started, re-run once its lock expired). ' +
-      'A stopped worker comes back after the pause: duplicates show a fire it ran although another worker took it over. A database restart hits no one worker: only the "any job" columns apply.',
-    '',
-    ...killTable(report.kill),
-    '',
+    // A section only for what ran (--no-ramp, --no-create, --no-kill leave theirs out).
+    ...(report.steady.length === 0
+      ? []
+      : [
+          `#### Steady load: jobs every 1 s (5 s warm-up, ${report.options.quick ? 8 : 10} s window${report.options.reps > 1 ? `; medians of ${report.options.reps} repetitions` : '; one repetition each'})`,
+          '',
+          ...steadyTable(report.steady),
+          '',
+          ...Object.entries(report.sustained).map(
+            ([s, v]) =>
+              `- ${s}: highest job count kept up with: ${v.jobs ? `${fmt(v.jobs)} (${fmt(v.firesPerSec)} fires/s)` : 'none'}${v.fellBehindAt ? `; fell behind at ${fmt(v.fellBehindAt)}` : v.jobs ? ' (the largest tried)' : ''}`,
+          ),
+          '',
+        ]),
+    ...(report.create.length === 0
+      ? []
+      : [
+          `#### Job creation while the cluster fires (${fmt(report.options.createJobs)} jobs every 1 s; over a ${report.options.createS} s window new jobs are created 24 at a time${report.options.reps > 1 ? `; medians of ${report.options.reps} repetitions` : '; one repetition each'})`,
+          '',
+          'Tickwork: `POST /api/v1/jobs` (a 24 h interval) round robin over the 3 nodes, 201 only after the commit; BullMQ: `upsertJobScheduler` (every 24 h, starting in 24 h) from the harness; ' +
+            'pg-boss: `send` with `startAfter` in 24 h from the harness (pool of 4). The created jobs do not fire during the run; the fire figures are those of the steady jobs.',
+          '',
+          ...createTable(report.create),
+          '',
+        ]),
+    ...(report.kill.length === 0
+      ? []
+      : [
+          `#### Faults (1 000 jobs every 1 s; 10 s in: worker 1 SIGKILLed, or SIGSTOPped for ${report.options.stopS} s and then continued, or the PostgreSQL server restarted in immediate mode)`,
+          '',
+          "Takeover: for each job that fired on the killed (or stopped) worker in its last 2 s, the time from that fire to the job's next fire on another worker, minus the 1 s period. " +
+            'Any job: for every job, from its last fire before the kill to its first fire after it, minus 1 s (this also sees a job whose next fire the killed worker had taken but not started). ' +
+            'Duplicates, lost and lateness count the fires whose ideal time lies from 5 s before the kill to the end of the observation. Silent at end: jobs with no fire at all in the last 5 s observed. ' +
+            'Fires > 1 s late: fires in that window whose first run started over 1 s after their ideal time (e.g. a job the killed worker had taken but not started, re-run once its lock expired). ' +
+            'A stopped worker comes back after the pause: duplicates show a fire it ran although another worker took it over. A database restart hits no one worker: only the "any job" columns apply.',
+          '',
+          ...killTable(report.kill),
+          '',
+        ]),
   ];
   const notes = [...report.steady, ...report.kill].filter((r) => r.notes);
   if (notes.length) {
