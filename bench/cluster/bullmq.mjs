@@ -55,6 +55,15 @@ export function variant({ name = 'bullmq', lockMs = 30_000 } = {}) {
         );
       }
     },
+    /** One more job scheduler (every 24 h, starting in 24 h: it does not fire during the run). */
+    async createOne(ctx, i) {
+      const id = `c${i}`;
+      await ctx.queue.upsertJobScheduler(
+        id,
+        { every: 86_400_000, startDate: new Date(Date.now() + 86_400_000) },
+        { name: 'fire', data: { j: id }, opts: { removeOnComplete: true, removeOnFail: true } },
+      );
+    },
     async teardown(ctx) {
       try {
         await ctx.queue?.close();

@@ -1,7 +1,9 @@
 // The cluster harness: N worker processes of one "system" (BullMQ, pg-boss, Tickwork, ...) run the same
 // schedule (`jobs` jobs, one fire each per `periodMs`), report every fire to this process over IPC
 // (bench/cluster/report.mjs), and this process computes lateness, duplicates, missing fires, CPU, and,
-// when one worker is SIGKILLed mid-run, the takeover of its jobs.
+// when a fault is injected mid-run (a worker SIGKILLed, a worker paused with SIGSTOP, the database
+// restarted), the takeover of its jobs; and, in a creation run, how many new jobs per second the system
+// takes while it fires.
 //
 // A system module exports:
 //   name, description            strings (the description says how the schedule is expressed)
@@ -9,11 +11,13 @@
 //   setup({ jobs, periodMs, runId, workers, log })  -> ctx        (clean state; create queues/schemas)
 //   worker(index, ctx)           -> { modulePath, args?, env?, execArgv? }   (what child_process.fork runs)
 //   start(ctx, cluster)          create the jobs once the workers are up (cluster.waitReady(), .workers)
+//   createOne(ctx, i)            (creation runs) create one more job `c<i>` that fires far in the future
+//   restartable                  true when the store is the local PostgreSQL (the restart fault applies)
 //   teardown(ctx)                remove everything setup created (always called)
 //
 // Lateness = actual start − ideal scheduled time (both epoch ms, Date.now() of one machine).
 
-import { fork } from 'node:child_process';
+import { execFile, fork } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
 const CLK_TCK = 100;
@@ -188,10 +192,18 @@ export function analyzeTakeover(fires, { killed, killAt, until, periodMs, jobs }
 
 /**
  * Runs one scenario of one system. Options: jobs, periodMs (1000), workers (3), warmupS, windowS, graceS,
- * kill: null | { worker: 1, afterS: 5, observeS: 60, beforeS: 5 }, log (a function), timeoutS.
+ * kill: null | { worker: 1, afterS: 5, observeS: 60, beforeS: 5, fault: 'kill' | 'stop' | 'restart', stopS: 10 },
+ * create: null | { concurrency: 24 } (over the steady window, new jobs are created as fast as the system
+ * takes them, `concurrency` at a time), log (a function), timeoutS.
+ *
+ * Faults: `kill` SIGKILLs the worker; `stop` SIGSTOPs it for stopS seconds and then SIGCONTs it (a paused
+ * node: its lease runs out while it holds claims, and it comes back); `restart` restarts the local
+ * PostgreSQL with `pg_ctlcluster --skip-systemctl-redirect <version> <cluster> restart -m immediate`
+ * (BENCH_PG_CLUSTER, default "15 main"), which every client of that server notices.
  */
 export async function runScenario(system, opts) {
-  const { jobs, periodMs = 1000, workers: nWorkers = 3, warmupS = 5, windowS = 10, graceS = 3, kill = null, log = () => {} } = opts;
+  const { jobs, periodMs = 1000, workers: nWorkers = 3, warmupS = 5, windowS = 10, graceS = 3, kill = null, create = null, log = () => {} } = opts;
+  const fault = kill?.fault ?? 'kill';
   const runId = `${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
   const plannedS = warmupS + (kill ? kill.afterS + kill.observeS : windowS) + graceS;
   const timeoutS = opts.timeoutS ?? plannedS + 240;
@@ -202,11 +214,13 @@ export async function runScenario(system, opts) {
   const readyWaiters = [];
   const ready = new Set();
   const children = [];
-  const result = { system: system.name, jobs, periodMs, workers: nWorkers, kind: kill ? 'kill' : 'steady' };
+  const result = { system: system.name, jobs, periodMs, workers: nWorkers, kind: kill ? fault : create ? 'create' : 'steady' };
+  const stopped = [];
   let ctx = null;
   const hard = setTimeout(() => {
     log(`  ${system.name}: hard timeout of ${timeoutS} s: killing the workers`);
     for (const c of children) c.kill('SIGKILL');
+    for (const c of stopped) c.kill('SIGCONT');
   }, timeoutS * 1000);
   hard.unref();
 
@@ -282,7 +296,7 @@ export async function runScenario(system, opts) {
     await system.start(ctx, cluster);
     const T0 = Date.now();
     result.startS = (T0 - t0) / 1000;
-    log(`  ${system.name} N=${jobs}${kill ? ' (kill)' : ''}: jobs created in ${result.startS.toFixed(1)} s; measuring`);
+    log(`  ${system.name} N=${jobs}${kill ? ` (${fault})` : create ? ' (create)' : ''}: jobs created in ${result.startS.toFixed(1)} s; measuring`);
 
     const checkAlive = () => {
       const dead = cluster.deadWorker();
@@ -301,10 +315,12 @@ export async function runScenario(system, opts) {
     let from;
     let to;
     let killAt = null;
+    let creating = null;
     if (!kill) {
       from = T0 + warmupS * 1000;
       to = from + windowS * 1000;
       await waitUntil(from);
+      if (create) creating = createUntil(system, ctx, to, create.concurrency ?? 24);
     } else {
       killAt = T0 + (warmupS + kill.afterS) * 1000;
       from = killAt - (kill.beforeS ?? 5) * 1000;
@@ -316,10 +332,27 @@ export async function runScenario(system, opts) {
     if (kill) {
       await waitUntil(killAt);
       const victim = recs[kill.worker ?? 1];
-      victim.killedByUs = true;
-      victim.child.kill('SIGKILL');
-      killAt = Date.now();
-      log(`  ${system.name}: SIGKILLed worker ${victim.index} (pid ${victim.pid}); observing ${kill.observeS} s`);
+      if (fault === 'kill') {
+        victim.killedByUs = true;
+        victim.child.kill('SIGKILL');
+        killAt = Date.now();
+        log(`  ${system.name}: SIGKILLed worker ${victim.index} (pid ${victim.pid}); observing ${kill.observeS} s`);
+      } else if (fault === 'stop') {
+        victim.child.kill('SIGSTOP');
+        stopped.push(victim.child);
+        killAt = Date.now();
+        const stopS = kill.stopS ?? 10;
+        log(`  ${system.name}: SIGSTOPped worker ${victim.index} (pid ${victim.pid}) for ${stopS} s; observing ${kill.observeS} s`);
+        setTimeout(() => {
+          victim.child.kill('SIGCONT');
+          stopped.splice(stopped.indexOf(victim.child), 1);
+        }, stopS * 1000).unref();
+      } else if (fault === 'restart') {
+        killAt = Date.now();
+        const t = Date.now();
+        await restartPostgres();
+        log(`  ${system.name}: restarted PostgreSQL (immediate) in ${Date.now() - t} ms; observing ${kill.observeS} s`);
+      } else throw new Error(`unknown fault ${fault}`);
     }
     await waitUntil(to);
     const storeCpu1 = procCpu(system.storeProcesses);
@@ -342,11 +375,15 @@ export async function runScenario(system, opts) {
       workerCores += cores * ((b.at - a.at) / (wall1 - wall0));
     }
     result.cpu = { workerCores, perWorker, storeCores: cpuDelta(storeCpu0, storeCpu1) / (wall1 - wall0) };
-    result.window = analyzeWindow(fires, { from, to, periodMs, jobs });
+    if (creating) result.create = await creating;
+    // A creation run counts the fires of the steady jobs only (`j<i>`), not those of the jobs it created.
+    result.window = analyzeWindow(creating ? fires.filter((f) => !String(f.job).startsWith('c')) : fires, { from, to, periodMs, jobs });
     if (kill) {
       result.killAt = killAt;
-      result.killedWorker = kill.worker ?? 1;
-      result.takeover = analyzeTakeover(fires, { killed: kill.worker ?? 1, killAt, until: to, periodMs, jobs });
+      result.fault = fault;
+      // A database restart hits no worker in particular: only the "any job" figures apply.
+      result.killedWorker = fault === 'restart' ? -1 : (kill.worker ?? 1);
+      result.takeover = analyzeTakeover(fires, { killed: result.killedWorker, killAt, until: to, periodMs, jobs });
       // Figures before the kill, and after it (from the kill to the end of the observation).
       result.beforeKill = analyzeWindow(fires, { from, to: from + Math.floor((killAt - from) / periodMs) * periodMs, periodMs, jobs });
     }
@@ -355,6 +392,7 @@ export async function runScenario(system, opts) {
     result.failed = err instanceof Error ? err.message : String(err);
   } finally {
     clearTimeout(hard);
+    for (const c of stopped.splice(0)) c.kill('SIGCONT');
     await Promise.all(
       children.map(async (c) => {
         if (c.exitCode !== null || c.signalCode !== null) return;
@@ -392,4 +430,53 @@ export async function runScenario(system, opts) {
 export function keptUp(r) {
   if (r.failed || !r.window) return false;
   return r.window.latenessMs.p99 !== null && r.window.latenessMs.p99 <= 1000 && r.window.missing <= 0.005 * r.window.expected;
+}
+
+/**
+ * Creates jobs `c0`, `c1`, ... with system.createOne, `concurrency` at a time, until `until` (epoch ms):
+ * the jobs created per second while the cluster fires. A failed create is counted, not retried.
+ */
+async function createUntil(system, ctx, until, concurrency) {
+  if (typeof system.createOne !== 'function') return { failed: `${system.name} has no createOne` };
+  const t0 = Date.now();
+  let next = 0;
+  let created = 0;
+  const errors = [];
+  const latencies = [];
+  const one = async () => {
+    while (Date.now() < until) {
+      const i = next++;
+      const t = Date.now();
+      try {
+        await system.createOne(ctx, i);
+        created++;
+        latencies.push(Date.now() - t);
+      } catch (err) {
+        if (errors.length < 5) errors.push(err instanceof Error ? err.message : String(err));
+        errors.count = (errors.count ?? 0) + 1;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, one));
+  const seconds = (Date.now() - t0) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    concurrency,
+    seconds,
+    created,
+    jobsPerSec: created / seconds,
+    failedCount: errors.count ?? 0,
+    errors,
+    latencyMs: { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: latencies.length ? latencies[latencies.length - 1] : null },
+  };
+}
+
+/** Restarts the local PostgreSQL at once (immediate mode) and waits until it answers again. */
+function restartPostgres() {
+  const [version, cluster] = (process.env.BENCH_PG_CLUSTER ?? '15 main').split(' ');
+  return new Promise((resolve, reject) => {
+    execFile('pg_ctlcluster', ['--skip-systemctl-redirect', version, cluster, 'restart', '-m', 'immediate'], { timeout: 60_000 }, (error, _stdout, stderr) =>
+      error ? reject(new Error(`restarting PostgreSQL failed: ${stderr || error.message}`)) : resolve(),
+    );
+  });
 }

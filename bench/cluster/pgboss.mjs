@@ -60,6 +60,13 @@ export default {
     }
     for (let i = 0; i < rows.length; i += 2000) await ctx.boss.insert(rows.slice(i, i + 2000));
   },
+  /** One more job (its first fire in 24 h: it does not fire during the run), sent by the harness's pg-boss (pool of 4). */
+  async createOne(ctx, i) {
+    const j = `c${i}`;
+    const at = Date.now() + 86_400_000;
+    await ctx.boss.send(QUEUE, { j, at }, { id: fireId(j, at), startAfter: new Date(at) });
+  },
+  restartable: true,
   async teardown(ctx) {
     try {
       await ctx.boss.stop({ graceful: false, wait: true, timeout: 2000 });

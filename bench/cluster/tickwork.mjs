@@ -5,12 +5,15 @@
 // trigger: { type: 'interval', seconds: 1 } }. The ideal time is the run context's scheduledAt.
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dropSchema, pgUrl } from './pg.mjs';
 
 export const SCHEMA = 'tickwork_bench';
-const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
-const PG_STORE = fileURLToPath(new URL('../../dist/stores/postgres/store.js', import.meta.url));
+// BENCH_TICKWORK_DIST: another build's dist/ (e.g. of a base commit, to compare it with this one).
+const DIST = process.env.BENCH_TICKWORK_DIST || fileURLToPath(new URL('../../dist/', import.meta.url));
+const CLI = join(DIST, 'cli.js');
+const PG_STORE = join(DIST, 'stores/postgres/store.js');
 const CONFIG = fileURLToPath(new URL('./tickwork.config.mjs', import.meta.url));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -65,6 +68,7 @@ export default {
   },
   async start(ctx, cluster) {
     const bases = ctx.ports.map((p) => `http://127.0.0.1:${p}/api/v1`);
+    ctx.bases = bases;
     // Ready = /health answers on every node (the scheduler starts before the server listens).
     const until = Date.now() + 60_000;
     for (const base of bases) {
@@ -104,6 +108,17 @@ export default {
     await Promise.all(Array.from({ length: 24 }, one));
     if (failures.length) throw new Error(`POST /api/v1/jobs failed: ${failures.join('; ')}`);
   },
+  /** One more job over HTTP (a daily interval: it does not fire during the run), round robin over the nodes. */
+  async createOne(ctx, i) {
+    const r = await request(`${ctx.bases[i % ctx.bases.length]}/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: `c${i}`, task: 'bench-fire', trigger: { type: 'interval', seconds: 86_400 } }),
+    });
+    if (r.status !== 201) throw new Error(`POST /api/v1/jobs answered ${r.status}: ${(await r.text()).slice(0, 200)}`);
+    await r.arrayBuffer();
+  },
+  restartable: true,
   async teardown() {
     await dropSchema(SCHEMA);
   },

@@ -4,12 +4,19 @@
  * job) and come back as cached records where the row is unchanged (job-cache.ts). Every change notifies
  * the other nodes: of a new due time (their loops wake) and of the row's new version (their caches drop
  * an older record).
+ *
+ * Adds are group-committed (group-commit.ts): adds that arrive while one is being written go into the
+ * next statement together, one multi-row INSERT with one NOTIFY (the earliest due time of the batch), so
+ * a burst of adds over HTTP costs one commit per batch, not per job. A duplicate id fails its own add
+ * only (ON CONFLICT DO NOTHING: the ids not returned were taken); a row PostgreSQL refuses is found by
+ * writing the batch's jobs one by one, so it too fails alone.
  */
 import { ConflictingIdError, JobNotFoundError } from '../../core/errors.js';
 import type { JobRecord } from '../../core/job.js';
 import { decodeCursor, encodeCursor, type JobPage, type JobPageQuery } from '../job-order.js';
 import { jobRowValues, retryJson } from '../rows/job-row.js';
-import { isUniqueViolation, pgError } from './connection.js';
+import { isUnavailable, isUniqueViolation, pgError } from './connection.js';
+import { GroupCommit, type ItemOutcomes } from './group-commit.js';
 import type { InFlightFires } from './in-flight.js';
 import type { JobCache } from './job-cache.js';
 import { PG_CODEC, jobColumns, type JobRow } from './rows.js';
@@ -17,7 +24,16 @@ import type { PgSession } from './session.js';
 import type { SetAsideQueue } from './set-aside.js';
 import { withTransaction } from './transaction.js';
 
+/** At most this many jobs per INSERT (15 arrays of this length are its parameters). */
+const MAX_ADD_BATCH = 1000;
+
 export class PgJobs {
+  private readonly adds = new GroupCommit<JobRecord>(
+    (jobs) => this.insertMany(jobs),
+    MAX_ADD_BATCH,
+    (job) => job.id,
+  );
+
   constructor(
     private readonly session: PgSession,
     private readonly cache: JobCache,
@@ -25,7 +41,92 @@ export class PgJobs {
     private readonly inFlight: InFlightFires,
   ) {}
 
-  async add(job: JobRecord): Promise<void> {
+  /** Adds a job; settles once its row is committed (in a batch with the adds that came meanwhile). */
+  add(job: JobRecord): Promise<void> {
+    return this.adds.submit(job);
+  }
+
+  /**
+   * Adds many jobs in one statement (one commit, one NOTIFY); per job, undefined (added) or its error
+   * (CONFLICTING_ID for a taken id). Rejects, with nothing added, when the database cannot be reached.
+   * Ids repeated within `jobs`: the first is added, the others fail as taken.
+   */
+  async addMany(jobs: readonly JobRecord[]): Promise<ItemOutcomes> {
+    const outcomes: (Error | undefined)[] = [];
+    for (let i = 0; i < jobs.length; i += MAX_ADD_BATCH) {
+      const chunk = jobs.slice(i, i + MAX_ADD_BATCH);
+      const seen = new Set<string>();
+      const unique = chunk.filter((job) => !seen.has(job.id) && seen.add(job.id) !== undefined);
+      const written = new Map<JobRecord, Error | undefined>();
+      const results = await this.insertMany(unique);
+      unique.forEach((job, k) => written.set(job, results[k]));
+      for (const job of chunk) outcomes.push(written.has(job) ? written.get(job) : new ConflictingIdError(job.id));
+    }
+    return outcomes;
+  }
+
+  /**
+   * One INSERT of `jobs` (distinct ids) and one NOTIFY of their earliest due time. A statement PostgreSQL
+   * refuses for a row's content (not for the connection) is retried job by job, so that row fails alone.
+   */
+  private async insertMany(jobs: readonly JobRecord[]): Promise<ItemOutcomes> {
+    const first = jobs[0];
+    if (jobs.length === 1 && first !== undefined)
+      return [
+        await this.insertOne(first).then(
+          () => undefined,
+          (error: Error) => error,
+        ),
+      ];
+    const outcomes: (Error | undefined)[] = [];
+    const valid: JobRecord[] = [];
+    const rows: unknown[][] = [];
+    for (const job of jobs) {
+      try {
+        rows.push(this.params(job));
+        valid.push(job);
+        outcomes.push(undefined);
+      } catch (error) {
+        outcomes.push(error as Error);
+      }
+    }
+    if (valid.length === 0) return outcomes;
+    let inserted: { id: string; seq: number }[];
+    try {
+      const params = ADD_COLUMNS.map((_, column) => rows.map((row) => row[column]));
+      ({ rows: inserted } = await this.session.db.query<{ id: string; seq: number }>(this.session.prepared('add_jobs', this.insertManySql(), params)));
+    } catch (error) {
+      if (isUnavailable(error)) throw pgError(`adding ${valid.length} jobs`, error);
+      // A row PostgreSQL refuses (its content, not the connection): each job alone, so only that one fails.
+      const alone = await Promise.all(
+        valid.map((job) =>
+          this.insertOne(job).then(
+            () => undefined,
+            (e: Error) => e,
+          ),
+        ),
+      );
+      return this.merge(jobs, outcomes, valid, alone);
+    }
+    const seqs = new Map(inserted.map((row) => [row.id, row.seq]));
+    const written = valid.map((job) => {
+      const seq = seqs.get(job.id);
+      if (seq === undefined) return new ConflictingIdError(job.id);
+      job.seq = seq;
+      this.cache.replace(job, 1);
+      return undefined;
+    });
+    return this.merge(jobs, outcomes, valid, written);
+  }
+
+  /** The outcomes of `jobs`: the ones already failed as they are, those of `valid` from `written`. */
+  private merge(jobs: readonly JobRecord[], outcomes: (Error | undefined)[], valid: readonly JobRecord[], written: ItemOutcomes): ItemOutcomes {
+    const byJob = new Map(valid.map((job, i) => [job, written[i]]));
+    return jobs.map((job, i) => (byJob.has(job) ? byJob.get(job) : outcomes[i]));
+  }
+
+  /** One job in a statement of its own (a lone add, or the fallback of a refused batch). */
+  private async insertOne(job: JobRecord): Promise<void> {
     const params = this.params(job);
     try {
       const { rows } = await this.session.db.query<{ seq: number }>(this.insertSql(), params);
@@ -205,6 +306,21 @@ export class PgJobs {
     return [job.id, ...jobRowValues(job, PG_CODEC)];
   }
 
+  /**
+   * Inserts job rows from the columns' arrays (ADD_COLUMNS) (taken ids skipped); answers the ids and seqs inserted, and wakes
+   * the other nodes once, by the earliest due time among them.
+   */
+  private insertManySql(): string {
+    const { s } = this.session;
+    const names = ADD_COLUMNS.map(([name]) => name).join(', ');
+    return `WITH added AS (
+        INSERT INTO ${s}.jobs (${names})
+        SELECT ${ADD_COLUMNS.map(([name, type]) => (type === 'text' && JSON_COLUMNS.has(name) ? `${name}::jsonb` : name)).join(', ')}
+        FROM unnest(${ADD_COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ')}) AS u(${names})
+        ON CONFLICT (id) DO NOTHING RETURNING id, seq, due_at)
+      SELECT id, seq, (SELECT ${this.session.notifySql('min(due_at)')} FROM added WHERE due_at IS NOT NULL HAVING min(due_at) IS NOT NULL) AS notified FROM added`;
+  }
+
   /** Inserts a job row from params(job); answers its seq, and wakes the other nodes by its due time. */
   private insertSql(): string {
     const { s } = this.session;
@@ -237,3 +353,25 @@ export class PgJobs {
     return true;
   }
 }
+
+/** The columns of a job row as params(job) orders them, with the array type each is sent as. */
+const ADD_COLUMNS: readonly (readonly [string, string])[] = [
+  ['id', 'text'],
+  ['name', 'text'],
+  ['task', 'text'],
+  ['args', 'text'],
+  ['trigger', 'text'],
+  ['policy', 'text'],
+  ['paused', 'boolean'],
+  ['next_run_time', 'float8'],
+  ['due_at', 'float8'],
+  ['jitter_ms', 'integer'],
+  ['retry', 'text'],
+  ['run_count', 'integer'],
+  ['owner', 'text'],
+  ['pause', 'text'],
+  ['catch_up_through', 'float8'],
+];
+
+/** The columns sent as JSON text and cast to jsonb in the INSERT. */
+const JSON_COLUMNS = new Set(['args', 'trigger', 'policy', 'retry', 'pause']);

@@ -315,6 +315,15 @@ export class PostgresJobStore implements JobStore {
     return this.jobs.add(job);
   }
 
+  /**
+   * Many jobs in one statement (one commit, one NOTIFY), for a bulk add: per job, undefined (added) or its
+   * error (CONFLICTING_ID for a taken id). Rejects, nothing added, when the database cannot be reached.
+   * (Single adds are batched the same way when they come while another is being written.)
+   */
+  addMany(jobs: readonly JobRecord[]): Promise<readonly (Error | undefined)[]> {
+    return this.jobs.addMany(jobs);
+  }
+
   replace(job: JobRecord): Promise<JobRecord | undefined> {
     return this.jobs.replace(job);
   }
