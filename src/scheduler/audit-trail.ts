@@ -4,9 +4,7 @@
  * reads of getAudit.
  */
 import type { Actor } from '../core/actor.js';
-import type { AuditAction, AuditJob, AuditLog, AuditPage, AuditQuery, AuditSubject } from '../core/audit.js';
-import type { JobPolicy } from '../core/job.js';
-import type { Trigger } from '../core/trigger.js';
+import { JobAtChange, type AuditAction, type AuditLog, type AuditPage, type AuditQuery, type AuditSubject } from '../core/audit.js';
 import type { Clock } from '../core/clock.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { describeType } from '../core/format.js';
@@ -71,45 +69,7 @@ export class AuditTrail {
   }
 }
 
-/**
- * The job as an audit entry shows it, captured now and built when a log reads it: its definition without
- * args (as a monitor sees it) and its pause. A change replaces a job's trigger and policy objects rather
- * than changing them, so the references captured here keep what the job was.
- */
+/** The job as an audit entry shows it (see JobAtChange): references it holds now, its views built when read. */
 export function auditJob(job: JobRecord): AuditSubject {
   return new JobAtChange(job.id, job.name, job.task, job.trigger, job.policy, job.paused);
-}
-
-class JobAtChange implements AuditSubject {
-  constructor(
-    private readonly id: string,
-    private readonly name: string,
-    private readonly task: string | null,
-    private readonly trigger: Trigger,
-    private readonly policy: JobPolicy,
-    private readonly paused: boolean,
-  ) {}
-
-  toAuditJob(): AuditJob {
-    const p = this.policy;
-    const view: AuditJob = {
-      id: this.id,
-      name: this.name,
-      // The spec, not toInfo: no description to build, and it reads only what the trigger keeps after dispose.
-      trigger: this.trigger.toSpec() as unknown as Record<string, unknown>,
-      paused: this.paused,
-      coalesce: p.coalesce,
-      maxInstances: p.maxInstances,
-      misfireGraceTime: p.misfireGraceTime,
-      jitterSeconds: p.jitterSeconds,
-      timeoutSeconds: p.timeoutSeconds,
-      retries: p.retries,
-      retryLost: p.retryLost,
-      expectSuccessWithinSeconds: p.expectSuccessWithinSeconds,
-      overdueAfterMissedFires: p.overdueAfterMissedFires,
-      maxRuns: p.maxRuns,
-    };
-    if (this.task !== null) view.task = this.task;
-    return view;
-  }
 }
