@@ -28,11 +28,19 @@ export class AuditTrail {
 
   /**
    * Writes one entry; never throws nor rejects (see the file comment). Synchronous with a synchronous log
-   * (memory, SQLite): a library adding many jobs pays no promise per add.
+   * (memory, SQLite): a library adding many jobs pays no promise per add. `at`: when the change was made,
+   * if the caller has read the clock already.
    */
-  record(action: AuditAction, actor: Actor, jobId: string | null, before: AuditSubject | null, after: AuditSubject | null): void | Promise<void> {
+  record(
+    action: AuditAction,
+    actor: Actor,
+    jobId: string | null,
+    before: AuditSubject | null,
+    after: AuditSubject | null,
+    at: number = this.clock.now(),
+  ): void | Promise<void> {
     try {
-      const appended = this.log.append({ at: this.clock.now(), actor, action, jobId, before, after });
+      const appended = this.log.append({ at, actor, action, jobId, before, after });
       if (appended instanceof Promise) return appended.then(undefined, (error: unknown) => this.failed(action, jobId, error));
     } catch (error) {
       this.failed(action, jobId, error);
