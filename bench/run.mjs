@@ -2,6 +2,9 @@
 //
 //   node bench/run.mjs [--quick] [--only=workload,..] [--schedulers=a,b] [--reps=N] [--budget-min=M]
 //
+// Workloads: interval-1s, idle-1m, idle-1m-together (the idle-1m registration with the promises of
+// every add awaited together: floor and Tickwork), churn, distinct-cron, cron-next.
+//
 // Every (scheduler, workload, repetition) runs in a child process of its own (bench/worker.mjs,
 // node --expose-gc), with a hard timeout. Figures are medians of the repetitions that succeeded;
 // a case whose first repetition fails is not repeated. Results: bench/results/<timestamp>.json
@@ -31,6 +34,12 @@ function plan(quick) {
     'idle-1m': {
       schedulers: ALL,
       cases: ['cron', 'interval'].map((v) => ({ id: `idle-1m:${v}`, n: quick ? 100_000 : 1_000_000, args: [], timeoutS: 150 })),
+    },
+    // The same registration the way a bulk loader does it: every add called, then their promises awaited
+    // together (issue #22). Only Tickwork's adds return promises; the floor is run the same way for its ratio.
+    'idle-1m-together': {
+      schedulers: ['floor', 'tickwork'],
+      cases: ['cron', 'interval'].map((v) => ({ id: `idle-1m:${v}`, n: quick ? 100_000 : 1_000_000, args: ['--together=1'], timeoutS: 150, label: 'together' })),
     },
     churn: {
       schedulers: ALL,
@@ -183,11 +192,12 @@ function tableInterval(rows, n) {
   return lines;
 }
 
-function tableIdle(rows, variant, n) {
+function tableIdle(rows, variant, n, together) {
   const floor = rows.floor;
   const what = variant === 'cron' ? 'daily cron `0 0 * * *` in America/New_York' : '24 h interval';
+  const how = together ? 'every add called, then the promises awaited together' : 'each add awaited';
   const lines = [
-    `#### idle-1m, ${what}, N = ${fmt(n)}`,
+    `#### idle-1m, ${what}, N = ${fmt(n)}, ${how}`,
     '',
     '| scheduler | registration s | ÷ floor | bytes/job | ÷ floor | idle CPU ms / 5 s | Tickwork targets (≤ 2× time, ≤ 4× bytes, CPU ≤ 1.5× floor + 20 ms) | note |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -292,10 +302,10 @@ function markdown(report) {
     '',
   ];
   for (const [key, rows] of Object.entries(report.summary)) {
-    const [workload, variant, n] = key.split('|');
+    const [workload, variant, n, label] = key.split('|');
     let lines;
     if (workload === 'interval-1s') lines = tableInterval(rows, Number(n));
-    else if (workload === 'idle-1m') lines = tableIdle(rows, variant, Number(n));
+    else if (workload === 'idle-1m') lines = tableIdle(rows, variant, Number(n), label === 'together');
     else if (workload === 'churn') lines = tableChurn(rows, variant, Number(n));
     else if (workload === 'distinct-cron') lines = tableDistinct(rows, Number(n));
     else lines = tableCronNext(rows);
@@ -334,7 +344,7 @@ async function main() {
     const { schedulers, cases } = workloads[w];
     for (const kase of cases) {
       const [workload, variant = ''] = kase.id.split(':');
-      const key = `${workload}|${variant}|${kase.n}`;
+      const key = `${workload}|${variant}|${kase.n}|${kase.label ?? ''}`;
       report.summary[key] = {};
       for (const scheduler of schedulers) {
         if (opts.schedulers && !opts.schedulers.includes(scheduler)) continue;

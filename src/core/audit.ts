@@ -4,8 +4,10 @@
  * jobs: they may hold credentials). Kept by the store (an AuditLog), with the run history's retention.
  */
 import type { Actor } from './actor.js';
-import type { JobExclusionInfo } from './exclusion.js';
-import type { PolicyValues } from './policy-fields.js';
+import { exclusionInfo, type JobExclusionInfo } from './exclusion.js';
+import type { JobPolicy } from './job.js';
+import { policyValues, type PolicyValues } from './policy-fields.js';
+import type { Trigger } from './trigger.js';
 
 export const AUDIT_ACTIONS = [
   'job.added',
@@ -40,6 +42,39 @@ export interface AuditJob extends PolicyValues {
  */
 export interface AuditSubject {
   toAuditJob(): AuditJob;
+}
+
+/**
+ * The job as an audit entry shows it, captured at a change and built into its AuditJob when a log reads
+ * it: its definition without args (as a monitor sees it) and its pause. A change replaces a job's trigger
+ * and policy objects rather than changing them, so the references captured here keep what the job was.
+ * Its fields are public so that a memory log can keep them in its columns instead of keeping the object
+ * (see MemoryAuditLog): an add then leaves nothing behind but the column slots it overwrites.
+ */
+export class JobAtChange implements AuditSubject {
+  constructor(
+    readonly id: string,
+    readonly name: string,
+    readonly task: string | null,
+    readonly trigger: Trigger,
+    readonly policy: JobPolicy,
+    readonly paused: boolean,
+  ) {}
+
+  toAuditJob(): AuditJob {
+    const p = this.policy;
+    const view: AuditJob = {
+      id: this.id,
+      name: this.name,
+      // The spec, not toInfo: no description to build, and it reads only what the trigger keeps after dispose.
+      trigger: this.trigger.toSpec() as unknown as Record<string, unknown>,
+      paused: this.paused,
+      ...policyValues(p),
+    };
+    if (p.exclude !== null) view.exclude = exclusionInfo(p.exclude);
+    if (this.task !== null) view.task = this.task;
+    return view;
+  }
 }
 
 /** What the scheduler hands a log to append. */

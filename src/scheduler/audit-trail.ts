@@ -4,12 +4,9 @@
  * reads of getAudit.
  */
 import type { Actor } from '../core/actor.js';
-import type { AuditAction, AuditJob, AuditLog, AuditPage, AuditQuery, AuditSubject } from '../core/audit.js';
-import type { JobPolicy } from '../core/job.js';
-import type { Trigger } from '../core/trigger.js';
+import { JobAtChange, type AuditAction, type AuditLog, type AuditPage, type AuditQuery, type AuditSubject } from '../core/audit.js';
 import type { Clock } from '../core/clock.js';
 import { InvalidArgumentError } from '../core/errors.js';
-import { exclusionInfo } from '../core/exclusion.js';
 import { describeType } from '../core/format.js';
 import type { JobRecord } from '../core/job.js';
 import { validateJobId } from '../core/job-options.js';
@@ -33,11 +30,19 @@ export class AuditTrail {
 
   /**
    * Writes one entry; never throws nor rejects (see the file comment). Synchronous with a synchronous log
-   * (memory, SQLite): a library adding many jobs pays no promise per add.
+   * (memory, SQLite): a library adding many jobs pays no promise per add. `at`: when the change was made,
+   * if the caller has read the clock already.
    */
-  record(action: AuditAction, actor: Actor, jobId: string | null, before: AuditSubject | null, after: AuditSubject | null): void | Promise<void> {
+  record(
+    action: AuditAction,
+    actor: Actor,
+    jobId: string | null,
+    before: AuditSubject | null,
+    after: AuditSubject | null,
+    at: number = this.clock.now(),
+  ): void | Promise<void> {
     try {
-      const appended = this.log.append({ at: this.clock.now(), actor, action, jobId, before, after });
+      const appended = this.log.append({ at, actor, action, jobId, before, after });
       if (appended instanceof Promise) return appended.then(undefined, (error: unknown) => this.failed(action, jobId, error));
     } catch (error) {
       this.failed(action, jobId, error);
@@ -74,11 +79,7 @@ export class AuditTrail {
   }
 }
 
-/**
- * The job as an audit entry shows it, captured now and built when a log reads it: its definition without
- * args (as a monitor sees it) and its pause. A change replaces a job's trigger and policy objects rather
- * than changing them, so the references captured here keep what the job was.
- */
+/** The job as an audit entry shows it (see JobAtChange): references it holds now, its views built when read. */
 export function auditJob(job: JobRecord): AuditSubject {
   return new JobAtChange(job.id, job.name, job.task, job.trigger, job.policy, job.paused);
 }
@@ -94,30 +95,4 @@ export function auditRun(job: JobRecord, args: unknown, note: string | undefined
   if (note !== undefined) run.note = note;
   const subject = auditJob(job);
   return { toAuditJob: () => ({ ...subject.toAuditJob(), run }) };
-}
-
-class JobAtChange implements AuditSubject {
-  constructor(
-    private readonly id: string,
-    private readonly name: string,
-    private readonly task: string | null,
-    private readonly trigger: Trigger,
-    private readonly policy: JobPolicy,
-    private readonly paused: boolean,
-  ) {}
-
-  toAuditJob(): AuditJob {
-    const p = this.policy;
-    const view: AuditJob = {
-      id: this.id,
-      name: this.name,
-      // The spec, not toInfo: no description to build, and it reads only what the trigger keeps after dispose.
-      trigger: this.trigger.toSpec() as unknown as Record<string, unknown>,
-      paused: this.paused,
-      ...policyValues(p),
-    };
-    if (p.exclude !== null) view.exclude = exclusionInfo(p.exclude);
-    if (this.task !== null) view.task = this.task;
-    return view;
-  }
 }

@@ -64,12 +64,12 @@ export class HealthReader {
   }
 
   /**
-   * A job just added: it has no history, so no store read. The common case (a live job, not due yet)
-   * shares one frozen answer: an add of a million jobs builds no health object each.
+   * A job just added (at `now`): it has no history, so no store read. The common case (a live job, not
+   * due yet) shares one frozen answer: an add of a million jobs builds no health object each.
    */
-  fresh(job: JobRecord): JobHealth {
-    const context = this.context();
-    if (!job.paused && !context.schedulerPaused && job.func !== null && !isStuck(job, NO_HEALTH_FACTS, context.now)) return FRESH;
-    return computeHealth(job, NO_HEALTH_FACTS, context);
+  fresh(job: JobRecord, now: number = this.clock.now()): JobHealth {
+    const pause = this.schedulerPause();
+    if (!job.paused && pause === null && job.func !== null && !isStuck(job, NO_HEALTH_FACTS, now)) return FRESH;
+    return computeHealth(job, NO_HEALTH_FACTS, { now, schedulerPaused: pause !== null, schedulerPause: pause });
   }
 }

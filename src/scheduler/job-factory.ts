@@ -81,9 +81,10 @@ export class JobFactory {
 
   /**
    * A new job record from validated input; throws before anything is acquired when input is invalid.
-   * `plain`: `opts` is the shared empty options object, whose validation is skipped.
+   * `plain`: `opts` is the shared empty options object, whose validation is skipped. `now`: the add's one
+   * clock read (the caller's, so that the health and audit entry of the add need none of their own).
    */
-  build(func: unknown, triggerSpec: unknown, id: string, opts: JobOptions, plain: boolean, method: string): JobRecord {
+  build(func: unknown, triggerSpec: unknown, id: string, opts: JobOptions, plain: boolean, method: string, now = this.clock.now()): JobRecord {
     const { fn, task } = this.resolveFunc(func, method);
     const policy = plain ? this.defaults : resolvePolicy(this.withExcludeZone(opts, zoneOf(triggerSpec) ?? opts.timezone), this.defaults);
     if (policy.exclude !== null) this.checkCalendars(policy.exclude, 'options.exclude');
@@ -95,7 +96,6 @@ export class JobFactory {
     if (opts.timezone !== undefined && (typeof triggerSpec !== 'object' || triggerSpec === null || (triggerSpec as { type?: unknown }).type !== 'cron')) {
       throw InvalidArgumentError.field('options.timezone', 'applies to cron triggers only.');
     }
-    const now = this.clock.now();
     const trigger = this.trigger(triggerSpec, now, id);
     refuseMissedDate(trigger, policy.misfireGraceTime, now, 'added');
     const next = paused ? null : trigger.first(now);
