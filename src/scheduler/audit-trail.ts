@@ -10,7 +10,6 @@ import { InvalidArgumentError } from '../core/errors.js';
 import { describeType } from '../core/format.js';
 import type { JobRecord } from '../core/job.js';
 import { validateJobId } from '../core/job-options.js';
-import { policyValues } from '../core/policy-fields.js';
 import type { Logger } from '../core/logger.js';
 import { MemoryAuditLog } from '../stores/audit/memory-audit.js';
 import type { JobStore } from '../stores/store.js';
