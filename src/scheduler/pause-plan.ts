@@ -31,8 +31,10 @@ export interface ResumePlan {
  * newest `maxCatchUp` of them in order.
  */
 export function planResume(trigger: Trigger, since: number, now: number, catchUp: CatchUp, misfireGraceTime: number | null, maxCatchUp: number): ResumePlan {
-  const resumed = trigger.first(now);
-  // Strictly after: a fire at the very instant of the pause ran before it (a pass comes first).
+  // Strictly after the pause's instant, both: a fire at the very instant of the pause ran before it (a pass
+  // comes first), so a resume at that same instant must not start it again (it did, with attempt 1 under
+  // the same run id: a fire run twice).
+  const resumed = trigger.first(Math.max(now, since + 1));
   const first = trigger.next(since);
   const end = resumed === null ? now : resumed - 1;
   if (first === null || first > end) return { nextRunTime: resumed, catchUpThrough: null, stretch: null };

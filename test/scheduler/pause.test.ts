@@ -46,6 +46,25 @@ describe.each(stores)('pauses (%s store)', (_name, store) => {
     await h.scheduler.addJob({ id, task: id, trigger: { type: 'interval', seconds: 10 }, ...options });
   };
 
+  it('a pause and a resume at the instant of a fire that already ran do not run that fire again (each policy)', async () => {
+    h = make();
+    await h.scheduler.start();
+    for (const catchUp of ['none', 'latest', 'all'] as const) await every10(`j-${catchUp}`);
+    await h.clock.advance(30_000);
+    for (const catchUp of ['none', 'latest', 'all'] as const) {
+      expect(await ran(`j-${catchUp}`)).toEqual([10, 20, 30]);
+      await h.scheduler.pauseJob(`j-${catchUp}`);
+      const resumed = await h.scheduler.resumeJob(`j-${catchUp}`, { catchUp });
+      expect(resumed?.nextRunTime).toEqual(at(40));
+    }
+    await h.clock.advance(10_000);
+    for (const catchUp of ['none', 'latest', 'all'] as const) {
+      const runs = await h.scheduler.getRuns(`j-${catchUp}`, { limit: 100 });
+      expect(new Set(runs.map((run) => run.id)).size, catchUp).toBe(runs.length);
+      expect(await ran(`j-${catchUp}`), catchUp).toEqual([10, 20, 30, 40]);
+    }
+  });
+
   it('shows who paused, since and until when and why, in JobInfo and health; a pause with until lifts itself then', async () => {
     h = make();
     await h.scheduler.start();
