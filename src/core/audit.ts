@@ -13,6 +13,7 @@ export const AUDIT_ACTIONS = [
   'job.resumed',
   'job.removed',
   'job.run',
+  'job.backfilled',
   'scheduler.paused',
   'scheduler.resumed',
 ] as const;
@@ -36,6 +37,16 @@ export interface AuditJob {
   expectSuccessWithinSeconds: number | null;
   overdueAfterMissedFires: number;
   maxRuns: number | null;
+  /** Only in a `job.backfilled` entry's `after`: the range, the outcomes asked for and how many fires were re-run. */
+  backfill?: AuditBackfill;
+}
+
+/** What a backfill did, as its audit entry shows it (times ISO 8601). */
+export interface AuditBackfill {
+  from: string;
+  to: string;
+  only: string[];
+  fires: number;
 }
 
 /**

@@ -4,7 +4,7 @@
  * reads of getAudit.
  */
 import type { Actor } from '../core/actor.js';
-import type { AuditAction, AuditJob, AuditLog, AuditPage, AuditQuery, AuditSubject } from '../core/audit.js';
+import type { AuditAction, AuditBackfill, AuditJob, AuditLog, AuditPage, AuditQuery, AuditSubject } from '../core/audit.js';
 import type { JobPolicy } from '../core/job.js';
 import type { Trigger } from '../core/trigger.js';
 import type { Clock } from '../core/clock.js';
@@ -112,4 +112,10 @@ class JobAtChange implements AuditSubject {
     if (this.task !== null) view.task = this.task;
     return view;
   }
+}
+
+/** The job as a `job.backfilled` entry shows it: as auditJob, with what the backfill did. */
+export function auditBackfill(job: JobRecord, backfill: AuditBackfill): AuditSubject {
+  const subject = auditJob(job);
+  return { toAuditJob: () => ({ ...subject.toAuditJob(), backfill }) };
 }

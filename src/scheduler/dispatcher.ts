@@ -73,6 +73,8 @@ export class Dispatcher implements ExecutorHooks {
   private lostAtOpen: RunRecord[] = [];
   /** Retries of lost runs are decided one after another. */
   private lostRetries: Promise<void> = Promise.resolve();
+  /** The backfills submitted in this process whose fires have not all started (see backfillPending). */
+  private readonly backfills = new Set<Submission>();
   /** While a pass of a claiming store runs: the submissions waiting for their claims to be recorded. */
   private pendingClaims: Submission[] | null = null;
 
@@ -126,11 +128,52 @@ export class Dispatcher implements ExecutorHooks {
    */
   async runNow(job: JobRecord): Promise<boolean> {
     const now = this.clock.now();
-    const submission: Submission = { job, runTimes: [now], attempt: 1, firstDueAt: now, coalesced: 1, manual: true, index: 0, cancelled: false };
-    if (this.claiming !== null && !(await this.claiming.claimManual(submission))) return false;
+    const submission: Submission = { job, runTimes: [now], attempt: 1, attempts: null, firstDueAt: now, coalesced: 1, manual: true, index: 0, cancelled: false };
+    if (this.claiming !== null && (await this.claiming.claimManual(submission)) !== true) return false;
     job.running++;
     this.executor.submit(submission);
     return true;
+  }
+
+  /**
+   * backfillJob, once the job was checked and the fires planned: one submission of the fires, oldest
+   * first, each under its original time as its own next attempt, not subject to the misfire rule (like a
+   * catch-up asked for). Claimed first on a shared store, all its fires or none: false when the job's
+   * maxInstances are taken, 'conflict' when another node (or another backfill) has one of the fires.
+   */
+  async backfill(job: JobRecord, runTimes: number[], attempts: number[]): Promise<true | false | 'conflict'> {
+    const submission: Submission = {
+      job,
+      runTimes,
+      attempt: attempts[0] as number,
+      attempts,
+      firstDueAt: runTimes[0] as number,
+      coalesced: 1,
+      manual: true,
+      index: 0,
+      cancelled: false,
+    };
+    if (this.claiming !== null) {
+      const claimed = await this.claiming.claimManual(submission);
+      if (claimed !== true) return claimed;
+    }
+    job.running++;
+    this.backfills.add(submission);
+    this.executor.submit(submission);
+    return true;
+  }
+
+  /**
+   * The fire times of the job's backfills in this process that have not started yet: not in the history
+   * yet, and not to be planned again (a fire that started is recorded, running or settled).
+   */
+  backfillPending(jobId: string): number[] {
+    const pending: number[] = [];
+    for (const submission of this.backfills) {
+      if (submission.index >= submission.runTimes.length) this.backfills.delete(submission);
+      else if (submission.job.id === jobId) pending.push(...submission.runTimes.slice(submission.index));
+    }
+    return pending;
   }
 
   /** One pass of the loop: take due jobs, submit their fires, reschedule them. Returns the next wake time. */
@@ -520,7 +563,7 @@ export class Dispatcher implements ExecutorHooks {
       runTimes = limited;
     }
     job.running++;
-    const submission: Submission = { job, runTimes, attempt, firstDueAt, coalesced, manual: exempt, index: 0, cancelled: false };
+    const submission: Submission = { job, runTimes, attempt, attempts: null, firstDueAt, coalesced, manual: exempt, index: 0, cancelled: false };
     if (this.pendingClaims !== null) this.pendingClaims.push(submission);
     else this.executor.submit(submission);
   }

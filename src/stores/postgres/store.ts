@@ -354,7 +354,7 @@ export class PostgresJobStore implements JobStore {
     return this.claims.putBack(jobs, claims);
   }
 
-  claimManual(claim: FireClaim): Promise<boolean> {
+  claimManual(claim: FireClaim): Promise<boolean | 'conflict'> {
     return this.claims.claimManual(claim);
   }
 
