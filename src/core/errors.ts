@@ -146,11 +146,23 @@ export class MaxInstancesReachedError extends TickworkError {
 /** A backfill's range holds more fires to re-run than maxCatchUp: nothing is run; narrow the range. */
 export class BackfillTooLargeError extends TickworkError {
   readonly jobId: string;
-  constructor(jobId: string, maxCatchUp: number, lastFitting: number) {
+  /** `lastFitting`: the `to` that holds the first maxCatchUp fires (null: not known, a coalesced record stood for more). */
+  constructor(jobId: string, maxCatchUp: number, lastFitting: number | null) {
+    const fits =
+      lastFitting === null
+        ? ''
+        : `: with to at ${new Date(lastFitting).toISOString()} it holds the first ${maxCatchUp}, then backfill the rest from the next instant`;
     super(
       'BACKFILL_TOO_LARGE',
-      `The range holds more than maxCatchUp (${maxCatchUp}) fires of job "${jobId}" to re-run; nothing was run. Narrow the range: with to at ${new Date(lastFitting).toISOString()} it holds the first ${maxCatchUp}, then backfill the rest from the next instant.`,
-      { details: [{ path: 'to', message: `more than maxCatchUp (${maxCatchUp}) fires to re-run; at most ${new Date(lastFitting).toISOString()} fits` }] },
+      `The range holds more than maxCatchUp (${maxCatchUp}) fires of job "${jobId}" to re-run; nothing was run. Narrow the range${fits}.`,
+      {
+        details: [
+          {
+            path: 'to',
+            message: `more than maxCatchUp (${maxCatchUp}) fires to re-run${lastFitting === null ? '' : `; at most ${new Date(lastFitting).toISOString()} fits`}`,
+          },
+        ],
+      },
     );
     this.jobId = jobId;
   }

@@ -36,12 +36,14 @@ export function checkBackfill(options: unknown, now: number, path = 'options'): 
       `must not be in the future (now is ${new Date(now).toISOString()}): a backfill re-runs fires that were recorded, got ${new Date(from).toISOString()}.`,
     );
   }
-  if (o.dryRun !== undefined && typeof o.dryRun !== 'boolean') throw InvalidArgumentError.field(`${path}.dryRun`, `must be a boolean, got ${describeType(o.dryRun)}.`);
+  if (o.dryRun !== undefined && typeof o.dryRun !== 'boolean')
+    throw InvalidArgumentError.field(`${path}.dryRun`, `must be a boolean, got ${describeType(o.dryRun)}.`);
   return { from, to, only: checkOnly(o.only, `${path}.only`), dryRun: o.dryRun === true };
 }
 
 function instant(value: unknown, path: string): number {
-  if (value === undefined || value === null) throw InvalidArgumentError.field(path, 'is required: an ISO 8601 instant with a zone, e.g. "2026-11-28T02:30:00Z".');
+  if (value === undefined || value === null)
+    throw InvalidArgumentError.field(path, 'is required: an ISO 8601 instant with a zone, e.g. "2026-11-28T02:30:00Z".');
   try {
     return parseDateInput(value, path);
   } catch (error) {
@@ -60,9 +62,7 @@ function checkOnly(value: unknown, path: string): BackfillOutcome[] {
   value.forEach((item: unknown, i) => {
     if (typeof item !== 'string' || !BACKFILL_OUTCOMES.includes(item as BackfillOutcome)) {
       const why =
-        item === 'paused' || item === 'excluded' || item === 'succeeded'
-          ? ` ("${item}" fires are never re-run: they were not run by design, or ran)`
-          : '';
+        item === 'paused' || item === 'excluded' || item === 'succeeded' ? ` ("${item}" fires are never re-run: they were not run by design, or ran)` : '';
       throw InvalidArgumentError.field(`${path}.${i}`, `must be one of ${BACKFILL_OUTCOMES.join(', ')}, got ${describeType(item)}${why}.`);
     }
     if (!only.includes(item as BackfillOutcome)) only.push(item as BackfillOutcome);

@@ -10,6 +10,7 @@
 import type { BackfillOutcome } from '../core/backfill.js';
 import type { RunRecord } from '../core/run.js';
 import type { Trigger } from '../core/trigger.js';
+import { fireAtOrBefore } from '../triggers/fires-around.js';
 
 /** One fire to re-run: under its original time, as the attempt after its highest recorded one. */
 export interface PlannedFire {
@@ -22,12 +23,17 @@ export interface PlannedFire {
 export interface BackfillPlan {
   /** Oldest first; at most `limit` + 1 (one more than the limit tells the range is too large). */
   fires: PlannedFire[];
+  /**
+   * More than `limit` fires, and the oldest of them not all known (a coalesced record standing for more
+   * fires than the limit is walked back from its end): `fires` then does not start at the oldest.
+   */
+  oldestUnknown: boolean;
   /** Recorded fires in the range not re-run, by outcome (stretches counted by the trigger, at least). */
   leftAlone: Record<string, number>;
 }
 
 export interface PlanInput {
-  trigger: Pick<Trigger, 'next' | 'dueFires'>;
+  trigger: Trigger;
   from: number;
   to: number;
   only: readonly BackfillOutcome[];
@@ -99,12 +105,42 @@ export function planBackfill(input: PlanInput): BackfillPlan {
       taken++;
     }
   }
+  // Coalesced records (coalesce: true): a run, or a skipped or missed one, at the last of the `coalesced`
+  // fires it stood for (explain's `coalesced` verdict). The earlier ones are walked back from it.
+  let oldestUnknown = false;
+  for (const [at, records] of own) {
+    const r = records.find((c) => c.coalesced !== undefined && c.coalesced > 1 && (c.lastScheduledAt === undefined || c.lastScheduledAt === c.scheduledAt));
+    if (r === undefined || pending.has(at)) continue;
+    const { outcome, attempt } = judge(records);
+    const stood = (r.coalesced as number) - 1;
+    if (!wanted(outcome, only) || (input.retry !== null && input.retry.scheduledAt === at)) {
+      // Counted, not walked (a coalesced run may stand for a million fires): those in the range, at most.
+      const first = trigger.next(from - 1);
+      const inRange = first === null || first >= at ? 0 : trigger.dueFires(first, at - 1, 1).total;
+      alone(outcome === 'succeeded' ? 'coalesced' : outcome, Math.min(stood, inRange));
+      continue;
+    }
+    let taken = 0;
+    let fire = fireAtOrBefore(trigger, at - 1);
+    for (let left = stood; left > 0 && fire !== null && fire >= from; left--) {
+      if (taken === cap) {
+        // More than the limit: the backfill is refused; its oldest fires were not reached.
+        oldestUnknown = true;
+        break;
+      }
+      if (!own.has(fire) && !pending.has(fire)) {
+        fires.push({ scheduledAt: fire, outcome, attempt: attempt + 1 });
+        taken++;
+      }
+      fire = fireAtOrBefore(trigger, fire - 1);
+    }
+  }
   // Two stretches may cover one fire (a backfill cancelled before it started records each fire, but an
   // older store may hold a cancelled backlog): the higher attempt is the fire's latest.
   fires.sort((a, b) => a.scheduledAt - b.scheduledAt || b.attempt - a.attempt);
   const unique = fires.filter((f, i) => i === 0 || (fires[i - 1] as PlannedFire).scheduledAt !== f.scheduledAt);
   if (unique.length > cap) unique.length = cap;
-  return { fires: unique, leftAlone };
+  return { fires: unique, leftAlone, oldestUnknown };
 }
 
 /** How many of a stretch's fires after its own time fall in [from, last] without records of their own (at least). */

@@ -128,7 +128,17 @@ export class Dispatcher implements ExecutorHooks {
    */
   async runNow(job: JobRecord): Promise<boolean> {
     const now = this.clock.now();
-    const submission: Submission = { job, runTimes: [now], attempt: 1, attempts: null, firstDueAt: now, coalesced: 1, manual: true, index: 0, cancelled: false };
+    const submission: Submission = {
+      job,
+      runTimes: [now],
+      attempt: 1,
+      attempts: null,
+      firstDueAt: now,
+      coalesced: 1,
+      manual: true,
+      index: 0,
+      cancelled: false,
+    };
     if (this.claiming !== null && (await this.claiming.claimManual(submission)) !== true) return false;
     job.running++;
     this.executor.submit(submission);

@@ -243,7 +243,17 @@ export class Executor {
       this.submissionDone(job);
       return;
     }
-    const submission: Submission = { job, runTimes: [scheduledAt], attempt: 1, attempts: null, firstDueAt: dueAt, coalesced: 1, manual: false, index: 1, cancelled: false };
+    const submission: Submission = {
+      job,
+      runTimes: [scheduledAt],
+      attempt: 1,
+      attempts: null,
+      firstDueAt: dueAt,
+      coalesced: 1,
+      manual: false,
+      index: 1,
+      cancelled: false,
+    };
     this.awaitRun(submission, pending);
   }
 

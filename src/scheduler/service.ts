@@ -58,7 +58,7 @@ import type { AuditAction, AuditPage, AuditQuery, AuditSubject } from '../core/a
 import { AuditTrail, auditBackfill, auditJob } from './audit-trail.js';
 import type { BackfillOptions, BackfillResult } from '../core/backfill.js';
 import { checkBackfill } from './backfill-options.js';
-import { planBackfill } from './backfill.js';
+import { planBackfill, type PlannedFire } from './backfill.js';
 import { recordsIn } from './explain-history.js';
 import { toDefinition, type JobDefinition } from './definitions.js';
 import { importJobs, type ImportRequest, type ImportResult, type ImportTarget } from './import-jobs.js';
@@ -725,14 +725,21 @@ export class SchedulerService {
         pending: this.dispatcher.backfillPending(jobId),
         limit: this.maxCatchUp,
       });
-      if (plan.fires.length > this.maxCatchUp) throw new BackfillTooLargeError(jobId, this.maxCatchUp, plan.fires[this.maxCatchUp - 1]?.scheduledAt as number);
+      if (plan.fires.length > this.maxCatchUp) {
+        throw new BackfillTooLargeError(jobId, this.maxCatchUp, plan.oldestUnknown ? null : (plan.fires[this.maxCatchUp - 1] as PlannedFire).scheduledAt);
+      }
       const result: BackfillResult = {
         jobId,
         dryRun: request.dryRun,
         from: new Date(request.from),
         to: new Date(request.to),
         only: request.only,
-        fires: plan.fires.map((f) => ({ scheduledAt: new Date(f.scheduledAt), outcome: f.outcome, attempt: f.attempt, runId: runId(jobId, f.scheduledAt, f.attempt) })),
+        fires: plan.fires.map((f) => ({
+          scheduledAt: new Date(f.scheduledAt),
+          outcome: f.outcome,
+          attempt: f.attempt,
+          runId: runId(jobId, f.scheduledAt, f.attempt),
+        })),
         leftAlone: plan.leftAlone,
       };
       if (request.dryRun || plan.fires.length === 0) return result;
