@@ -50,6 +50,18 @@ const auditJobSchema = {
     expectSuccessWithinSeconds: p.expectSuccessWithinSeconds,
     overdueAfterMissedFires: p.overdueAfterMissedFires,
     maxRuns: p.maxRuns,
+    backfill: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['from', 'to', 'only', 'fires'],
+      description: 'Only in a job.backfilled entry: the range, the outcomes asked for, and how many fires were re-run.',
+      properties: {
+        from: { type: 'string', format: 'date-time' },
+        to: { type: 'string', format: 'date-time' },
+        only: { type: 'array', items: { type: 'string' } },
+        fires: { type: 'integer', minimum: 1 },
+      },
+    },
   },
 } as const;
 
