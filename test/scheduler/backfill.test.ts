@@ -7,7 +7,7 @@
  * names its field.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RunRecord } from '../../src/core/run.js';
+import { idempotencyKey, type RunRecord } from '../../src/core/run.js';
 import type { JobContext } from '../../src/core/job.js';
 import { MemoryJobStore } from '../../src/stores/memory.js';
 import { SqliteJobStore } from '../../src/stores/sqlite/store.js';
@@ -33,9 +33,12 @@ describe.each(stores)('backfill (%s store)', (_name, makeStore) => {
   let store: JobStore;
   /** Every call of the job's function: [scheduled second, attempt]. */
   let calls: [number, number][];
+  /** The Idempotency-Key the http task would send for each call (it is derived from the run's context). */
+  let keys: string[];
   const make = (options: { maxCatchUp?: number } = {}): Harness => {
     store = makeStore();
     calls = [];
+    keys = [];
     return harness({ ...options, store });
   };
   /** A job every 10 s with a 1 s misfire grace, not coalescing; `fail(second)` says which fires throw. */
@@ -43,6 +46,7 @@ describe.each(stores)('backfill (%s store)', (_name, makeStore) => {
     h.scheduler.registerTask(id, (ctx: JobContext) => {
       const second = sec(ctx.scheduledAt);
       calls.push([second, ctx.attempt]);
+      keys.push(idempotencyKey(ctx.jobId, ctx.scheduledAtMs));
       if (fail(second) && ctx.attempt === 1) throw new Error(`fire ${second} fails`);
     });
     await h.scheduler.addJob({ id, task: id, trigger: { type: 'interval', seconds: 10 }, misfireGraceTime: 1, coalesce: false, ...options });
@@ -83,6 +87,7 @@ describe.each(stores)('backfill (%s store)', (_name, makeStore) => {
     await h.clock.advance(5_000); // 50: failed
     expect(await outcomes('j')).toEqual(['10#1:succeeded', '20#1:missed', '30#1:missed', '40#1:missed', '50#1:failed']);
     calls = [];
+    keys = [];
 
     const result = await h.scheduler.backfillJob('j', { from: iso(0), to: iso(55) });
     expect(result).toMatchObject({ jobId: 'j', dryRun: false, from: at(0), to: at(55), only: ['missed'], leftAlone: { succeeded: 1, failed: 1 } });
@@ -98,6 +103,8 @@ describe.each(stores)('backfill (%s store)', (_name, makeStore) => {
       [30, 2],
       [40, 2],
     ]);
+    // The original fire's Idempotency-Key: a receiver that processed it can drop the re-run.
+    expect(keys).toEqual([`j@${iso(20)}`, `j@${iso(30)}`, `j@${iso(40)}`]);
     const runs = await h.scheduler.getRuns('j', { limit: 200 });
     expect(runs.filter((r) => r.attempt === 2).map((r) => r.id)).toEqual([`j@${iso(40)}#2`, `j@${iso(30)}#2`, `j@${iso(20)}#2`]);
     expect(await outcomes('j')).toContain('20#1:missed');

@@ -1,5 +1,6 @@
 /** POST /jobs/:id/backfill over HTTP: dry run then the real one, admin only, the caller audited, refusals naming the field. */
 import { afterEach, describe, expect, it } from 'vitest';
+import { TickworkClient } from '../../src/client/client.js';
 import { REFERENCE } from '../helpers.js';
 import { intervalJob, json, testServer, type TestServer } from './server-helpers.js';
 
@@ -73,6 +74,15 @@ describe('backfill route', () => {
     const none = await post({ from: iso(0), to: iso(25) });
     expect(none.statusCode).toBe(200);
     expect(none.json()).toMatchObject({ fires: [], leftAlone: { succeeded: 2 } });
+
+    // The typed client's method for the route.
+    const address = await s.app.listen({ port: 0, host: '127.0.0.1' });
+    const client = new TickworkClient({ url: address, key: ADMIN });
+    expect(await client.backfillJob('a', { from: iso(0), to: iso(25), only: ['missed', 'failed'], dryRun: true })).toMatchObject({
+      dryRun: true,
+      only: ['missed', 'failed'],
+      fires: [],
+    });
 
     await s.app.inject({ method: 'POST', url: '/api/v1/jobs/a/pause', headers: admin, payload: {} });
     const paused = await post({ from: iso(0), to: iso(25), only: ['failed'] });
