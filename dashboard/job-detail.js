@@ -7,7 +7,7 @@ import { fill, h } from './dom.js';
 import { deliveriesTable } from './deliveries.js';
 import { ExplainView } from './explain.js';
 import { BackfillView } from './backfill.js';
-import { AUDIT_SHOWN, auditList } from './audit.js';
+import { AUDIT_SHOWN, actorText, auditList } from './audit.js';
 import { healthBlock } from './health.js';
 import { formatCountdown, formatDuration, formatFire, formatInZone, formatInstant, precisionOf } from './format.js';
 import { outcomeBadge, stateBadges } from './jobs-table.js';
@@ -287,7 +287,7 @@ export class JobDetail {
     // The Trace column only where runs were traced (an OpenTelemetry SDK in the server): the id to look
     // the run up in the tracing backend, selected whole with one click.
     const traced = this.runs.some((run) => run.traceId);
-    const columns = ['Fire time', 'Outcome', 'Attempt', 'Duration', 'Lateness', ...(traced ? ['Trace'] : [])];
+    const columns = ['Fire time', 'Outcome', 'Started by', 'Attempt', 'Duration', 'Lateness', ...(traced ? ['Trace'] : [])];
     const body = h('tbody');
     for (const run of this.runs) {
       body.append(
@@ -301,6 +301,7 @@ export class JobDetail {
             outcomeBadge(run.outcome),
             run.coalesced > 1 ? h('span', { class: 'muted small', text: ` ×${run.coalesced}` }) : null,
           ),
+          h('td', { attrs: { 'data-label': 'Started by' }, class: 'started-by', text: startedBy(run) }),
           h('td', { attrs: { 'data-label': 'Attempt' }, class: 'num', text: String(run.attempt) }),
           h('td', { attrs: { 'data-label': 'Duration' }, class: 'num', text: formatDuration(run.durationMs) }),
           h('td', { attrs: { 'data-label': 'Lateness' }, class: 'num', text: formatDuration(run.latenessMs) }),
@@ -313,7 +314,7 @@ export class JobDetail {
             : null,
         ),
       );
-      if (run.error || run.output) {
+      if (run.error || run.output || run.note) {
         body.append(
           h(
             'tr',
@@ -330,6 +331,7 @@ export class JobDetail {
                     run.error.message,
                   )
                 : null,
+              run.note ? h('p', { class: 'muted small run-note', text: `Note: ${run.note}` }) : null,
               run.output ? h('pre', { class: 'output', text: run.output }) : null,
             ),
           ),
@@ -382,4 +384,15 @@ export function fireItems(items, zone) {
       ),
     ),
   );
+}
+
+/**
+ * What started a run and who, in a few words: `schedule` and `retry` (the scheduler's own) alone, else the
+ * trigger and its actor (`manual · admin key 1`, `manual · library`). Not the job's trigger (its schedule).
+ */
+function startedBy(run) {
+  const trigger = run.trigger ?? 'schedule';
+  const actor = run.actor;
+  if (actor === undefined || actor === null || actor.by === 'scheduler') return trigger;
+  return `${trigger} · ${actorText(actor)}`;
 }

@@ -37,6 +37,8 @@ export interface AuditJob {
   expectSuccessWithinSeconds: number | null;
   overdueAfterMissedFires: number;
   maxRuns: number | null;
+  /** `job.run` only: the manual run's note and, when it was given its own, its args (secrets redacted). */
+  run?: { args?: unknown; note?: string };
   /** Only in a `job.backfilled` entry's `after`: the range, the outcomes asked for and how many fires were re-run. */
   backfill?: AuditBackfill;
 }

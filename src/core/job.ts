@@ -98,6 +98,8 @@ export interface PendingRetry {
   scheduledAt: number;
   attempt: number;
   at: number;
+  /** The args of the run it retries, when that run had its own (a manual run's): the retry gets them too. */
+  args?: unknown;
 }
 
 /**

@@ -2,7 +2,16 @@
  * Run records: one per fire that was run, missed or skipped. Kept with numeric times internally (a Date
  * per field per fire is measurable at 100 000 fires/s) and turned into the public `Run` shape on read.
  */
+import { SCHEDULER_ACTOR, type Actor } from './actor.js';
 import type { RunOutcome } from './events.js';
+
+/**
+ * What started a run (its provenance; not the job's `trigger`, which is its schedule): its schedule, an
+ * operator or the library (runJobNow), a retry of a failed or lost attempt, or a backfill.
+ */
+export type RunTrigger = 'schedule' | 'manual' | 'retry' | 'backfill';
+
+export const RUN_TRIGGERS: readonly RunTrigger[] = ['schedule', 'manual', 'retry', 'backfill'];
 
 export interface RunError {
   code?: string;
@@ -29,6 +38,31 @@ export interface RunRecord {
   node?: string | undefined;
   /** The W3C trace id (32 hex digits) of the run's `tickwork.run` span, when traced and sampled. */
   traceId?: string | undefined;
+  /**
+   * What started the run. Unset: the fire's own, `schedule` (`retry` for an attempt after the first): the
+   * records the scheduler makes of its schedule (missed, skipped, excluded, paused) need not say so, and
+   * neither do rows written before runs had a trigger. Read it with {@link triggerOf}.
+   */
+  trigger?: RunTrigger | undefined;
+  /** Who started the run. Unset: the scheduler (its schedule, a retry). Read it with {@link runActorOf}. */
+  actor?: Actor | undefined;
+  /** The note a manual run was given (runJobNow's `note`). */
+  note?: string | undefined;
+}
+
+/** A record's trigger: its own, or the fire's (`retry` after the first attempt, else `schedule`). */
+export function triggerOf(record: Pick<RunRecord, 'trigger' | 'attempt'>): RunTrigger {
+  return record.trigger ?? defaultTrigger(record.attempt);
+}
+
+/** The trigger of a record that does not say: the scheduler's fire, `retry` after the first attempt. */
+export function defaultTrigger(attempt: number): RunTrigger {
+  return attempt > 1 ? 'retry' : 'schedule';
+}
+
+/** A record's actor: its own, or the scheduler. */
+export function runActorOf(record: Pick<RunRecord, 'actor'>): Actor {
+  return record.actor ?? SCHEDULER_ACTOR;
 }
 
 /**
@@ -45,6 +79,10 @@ export class LiveRunRecord implements RunRecord {
   lastScheduledAt: number | undefined = undefined;
   node: string | undefined = undefined;
   traceId: string | undefined = undefined;
+  note: string | undefined = undefined;
+  // Written on every fire (a constant string and a shared frozen actor: no allocation), never undefined.
+  trigger: RunTrigger = 'schedule';
+  actor: Actor = SCHEDULER_ACTOR;
   // Every time field is first written NaN, a double: a field first written a small integer (a lateness of
   // 0) is a small-integer field, and its first fractional value would change the class's shape (deopts).
   private startedMs = Number.NaN;
@@ -132,6 +170,12 @@ export interface Run {
   node?: string;
   /** The trace id of the run's span (see the README's Tracing section), when the run was traced. */
   traceId?: string;
+  /** What started the run (not the job's `trigger`, its schedule): `schedule`, `manual`, `retry` or `backfill`. */
+  trigger: RunTrigger;
+  /** Who started it: an API caller `{ role, via, keyIndex? }`, or `{ by: 'scheduler' }` / `{ by: 'library' }`. */
+  actor: Actor;
+  /** A manual run's note. */
+  note?: string;
 }
 
 /**
@@ -162,7 +206,10 @@ export function toRun(record: RunRecord): Run {
     latenessMs: record.latenessMs,
     durationMs: record.durationMs,
     error: record.error === null ? null : { ...record.error },
+    trigger: triggerOf(record),
+    actor: { ...runActorOf(record) },
   };
+  if (record.note !== undefined) run.note = record.note;
   if (record.output !== undefined) run.output = record.output;
   if (record.coalesced !== undefined) run.coalesced = record.coalesced;
   if (record.lastScheduledAt !== undefined) run.lastScheduledAt = new Date(record.lastScheduledAt);

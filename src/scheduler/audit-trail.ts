@@ -16,6 +16,7 @@ import type { Logger } from '../core/logger.js';
 import { MemoryAuditLog } from '../stores/audit/memory-audit.js';
 import type { JobStore } from '../stores/store.js';
 import { toErrorLog } from './error-log.js';
+import { redactArgs } from './redact.js';
 
 export class AuditTrail {
   private readonly log: AuditLog;
@@ -78,6 +79,19 @@ export class AuditTrail {
  */
 export function auditJob(job: JobRecord): AuditSubject {
   return new JobAtChange(job.id, job.name, job.task, job.trigger, job.policy, job.paused);
+}
+
+/**
+ * The `after` of a `job.run` entry: the job, and what the manual run was given (its args with their secrets
+ * redacted, as redactArgs has them; its note). Built once, when the run starts (not on the fire path).
+ */
+export function auditRun(job: JobRecord, args: unknown, note: string | undefined): AuditSubject {
+  if (args === undefined && note === undefined) return auditJob(job);
+  const run: { args?: unknown; note?: string } = {};
+  if (args !== undefined) run.args = redactArgs(args);
+  if (note !== undefined) run.note = note;
+  const subject = auditJob(job);
+  return { toAuditJob: () => ({ ...subject.toAuditJob(), run }) };
 }
 
 class JobAtChange implements AuditSubject {

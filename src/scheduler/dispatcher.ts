@@ -10,6 +10,7 @@
  */
 import type { Clock } from '../core/clock.js';
 import { JobNotFoundError } from '../core/errors.js';
+import type { Actor } from '../core/actor.js';
 import type { JobExclusion } from '../core/exclusion.js';
 import type { JobFunction, JobRecord } from '../core/job.js';
 import type { Logger } from '../core/logger.js';
@@ -124,9 +125,10 @@ export class Dispatcher implements ExecutorHooks {
 
   /**
    * runJobNow, once the job was checked: a manual run, claimed first on a shared store (false: its
-   * maxInstances are taken on some node, nothing started).
+   * maxInstances are taken on some node, nothing started). `args` (unless undefined) replace the job's
+   * for this run only; the claim records the trigger and actor, the args reach only this node's executor.
    */
-  async runNow(job: JobRecord): Promise<boolean> {
+  async runNow(job: JobRecord, actor: Actor, args?: unknown, note?: string): Promise<boolean> {
     const now = this.clock.now();
     const submission: Submission = {
       job,
@@ -136,6 +138,10 @@ export class Dispatcher implements ExecutorHooks {
       firstDueAt: now,
       coalesced: 1,
       manual: true,
+      trigger: 'manual',
+      actor,
+      args,
+      note,
       index: 0,
       cancelled: false,
     };
@@ -150,8 +156,9 @@ export class Dispatcher implements ExecutorHooks {
    * first, each under its original time as its own next attempt, not subject to the misfire rule (like a
    * catch-up asked for). Claimed first on a shared store, all its fires or none: false when the job's
    * maxInstances are taken, 'conflict' when another node (or another backfill) has one of the fires.
+   * Its runs are recorded with trigger `backfill` and the caller as their actor (with the claim, too).
    */
-  async backfill(job: JobRecord, runTimes: number[], attempts: number[]): Promise<true | false | 'conflict'> {
+  async backfill(job: JobRecord, runTimes: number[], attempts: number[], actor: Actor): Promise<true | false | 'conflict'> {
     const submission: Submission = {
       job,
       runTimes,
@@ -160,6 +167,8 @@ export class Dispatcher implements ExecutorHooks {
       firstDueAt: runTimes[0] as number,
       coalesced: 1,
       manual: true,
+      trigger: 'backfill',
+      actor,
       index: 0,
       cancelled: false,
     };
@@ -300,7 +309,7 @@ export class Dispatcher implements ExecutorHooks {
     const retry = job.retry;
     if (retry !== null && retry.at <= now) {
       job.retry = null;
-      this.submit(job, [retry.scheduledAt], retry.attempt, retry.at, 1);
+      this.submit(job, [retry.scheduledAt], retry.attempt, retry.at, 1, false, retry.args);
     }
     // Times as doubles, NaN for none (see JobRecord.nextRunMsOrNaN); NaN + jitter <= now is false.
     const first = job.nextRunMsOrNaN;
@@ -536,8 +545,11 @@ export class Dispatcher implements ExecutorHooks {
     return missed + counted < runTimes.length ? runTimes.slice(0, missed + counted) : runTimes;
   }
 
-  /** `exempt`: a catch-up the operator asked for (resumeJob `all`), not subject to the misfire rule. */
-  private submit(job: JobRecord, runTimes: number[], attempt: number, firstDueAt: number, coalesced: number, exempt = false): void {
+  /**
+   * `exempt`: a catch-up the operator asked for (resumeJob `all`), not subject to the misfire rule. `args`:
+   * a retry of a run that had its own args (a manual run's) gets them again.
+   */
+  private submit(job: JobRecord, runTimes: number[], attempt: number, firstDueAt: number, coalesced: number, exempt = false, args?: unknown): void {
     if (!hasFreeInstance(job.running, job.policy.maxInstances)) {
       const record: RunRecord = {
         jobId: job.id,
@@ -573,7 +585,7 @@ export class Dispatcher implements ExecutorHooks {
       runTimes = limited;
     }
     job.running++;
-    const submission: Submission = { job, runTimes, attempt, attempts: null, firstDueAt, coalesced, manual: exempt, index: 0, cancelled: false };
+    const submission: Submission = { job, runTimes, attempt, attempts: null, firstDueAt, coalesced, manual: exempt, args, index: 0, cancelled: false };
     if (this.pendingClaims !== null) this.pendingClaims.push(submission);
     else this.executor.submit(submission);
   }
@@ -658,7 +670,7 @@ export class Dispatcher implements ExecutorHooks {
   }
 
   /** The executor's hook: a run failed or timed out; its retry, if its policy has one left. */
-  onRunFailed(job: JobRecord, record: RunRecord): void {
+  onRunFailed(job: JobRecord, record: RunRecord, args?: unknown): void {
     // A run that fails after its job was paused schedules no retry: a paused job is never due.
     const state = this.runState.state;
     if (job.policy.retries === null || job.paused || state === 'stopping' || state === 'stopped') {
@@ -671,7 +683,10 @@ export class Dispatcher implements ExecutorHooks {
       this.failedForGood(job);
       return;
     }
-    job.retry = { scheduledAt: record.scheduledAt, attempt: record.attempt + 1, at };
+    job.retry =
+      args === undefined
+        ? { scheduledAt: record.scheduledAt, attempt: record.attempt + 1, at }
+        : { scheduledAt: record.scheduledAt, attempt: record.attempt + 1, at, args };
     setDue(job);
     // Announced once the store has it: a job removed while its run was failing (or removed and added again
     // under its id) has nothing to retry. A store may throw synchronously (the memory store, in that case).

@@ -20,7 +20,8 @@ import { toErrorLog } from './error-log.js';
 import { isMisfire } from './policies.js';
 import { RunContext } from './run-context.js';
 import type { RunTracer } from './run-tracing.js';
-import { LiveRunRecord, toRunError, type RunError, type RunRecord } from '../core/run.js';
+import { SCHEDULER_ACTOR, type Actor } from '../core/actor.js';
+import { LiveRunRecord, runActorOf, toRunError, triggerOf, type RunError, type RunRecord, type RunTrigger } from '../core/run.js';
 import { runError, runOutput, runStack } from './run-text.js';
 import type { JobStore } from '../stores/store.js';
 
@@ -38,8 +39,16 @@ export interface Submission {
   readonly firstDueAt: number;
   /** How many fire times the first run stands for (coalescing). */
   readonly coalesced: number;
-  /** runJobNow, a backfill, a catch-up asked for: not subject to the misfire rule. */
+  /** runJobNow, a backfill and resumeJob's catch-up `all`: not subject to the misfire rule. */
   readonly manual: boolean;
+  /** What started these runs; unset: the fire's own (`schedule`, `retry` after the first attempt). */
+  readonly trigger?: RunTrigger | undefined;
+  /** Who started them; unset: the scheduler. */
+  readonly actor?: Actor | undefined;
+  /** The args these runs get instead of the job's (a manual run's, or its retry's); unset: the job's. */
+  readonly args?: unknown;
+  /** A manual run's note, kept on its record. */
+  readonly note?: string | undefined;
   index: number;
   cancelled: boolean;
 }
@@ -65,8 +74,8 @@ interface ActiveRun {
 }
 
 export interface ExecutorHooks {
-  /** A run ended failed or timed out: the scheduler may schedule a retry. */
-  onRunFailed(job: JobRecord, record: RunRecord): void;
+  /** A run ended failed or timed out: the scheduler may schedule a retry (with `args`: the run's own, if it had). */
+  onRunFailed(job: JobRecord, record: RunRecord, args: unknown): void;
   /** The submission is over: its instance slot is free. */
   onSubmissionDone(job: JobRecord): void;
 }
@@ -238,7 +247,7 @@ export class Executor {
       return;
     }
     this.inFlight++;
-    const pending = this.runFire(job, scheduledAt, dueAt, 1, 1, false);
+    const pending = this.runFire(job, scheduledAt, dueAt, 1, 1, null);
     if (pending === null) {
       this.submissionDone(job);
       return;
@@ -271,8 +280,8 @@ export class Executor {
       const attempt = attempts === null ? submission.attempt : (attempts[i] as number);
       const pending =
         i === 0
-          ? this.runFire(job, scheduledAt, submission.firstDueAt, attempt, submission.coalesced, submission.manual)
-          : this.runFire(job, scheduledAt, scheduledAt, attempt, 1, submission.manual);
+          ? this.runFire(job, scheduledAt, submission.firstDueAt, attempt, submission.coalesced, submission)
+          : this.runFire(job, scheduledAt, scheduledAt, attempt, 1, submission);
       if (pending !== null) {
         this.awaitRun(submission, pending);
         return;
@@ -284,15 +293,25 @@ export class Executor {
   /**
    * One fire: applies the misfire rule, records the run and calls the function. A synchronous run is
    * settled and recorded before this returns null; an asynchronous one is returned to be awaited.
+   * `source`: the submission, null for an on-time fire (its own trigger and actor, the job's args).
    */
-  private runFire(job: JobRecord, scheduledAt: number, dueAt: number, attempt: number, coalesced: number, manual: boolean): PendingRun | null {
+  private runFire(job: JobRecord, scheduledAt: number, dueAt: number, attempt: number, coalesced: number, source: Submission | null): PendingRun | null {
     const known = this.passTime;
     const now = Number.isNaN(known) ? this.clock.now() : known;
     const lateness = now > dueAt ? now - dueAt : 0;
     const record = this.newRecord(job, scheduledAt, attempt, now, lateness);
     if (coalesced > 1) record.coalesced = coalesced;
+    let args = job.args;
+    if (source === null) {
+      // The on-time path: two constant writes (see LiveRunRecord).
+      record.trigger = 'schedule';
+      record.actor = SCHEDULER_ACTOR;
+    } else {
+      this.provenance(record, source, attempt);
+      if (source.args !== undefined) args = source.args;
+    }
     job.lastRun = record;
-    if (!manual && isMisfire(lateness, job.policy.misfireGraceTime)) {
+    if ((source === null || !source.manual) && isMisfire(lateness, job.policy.misfireGraceTime)) {
       record.startedAt = null;
       record.outcome = 'missed';
       this.store.recordRun(record, job);
@@ -301,7 +320,7 @@ export class Executor {
       return null;
     }
     const func = job.func;
-    const context = new RunContext(job.id, scheduledAt, attempt, job.args, this.logger);
+    const context = new RunContext(job.id, scheduledAt, attempt, args, this.logger);
     // Without tracing (no SDK registered, with the default 'auto'), this field read is all it costs.
     const span = this.tracer.enabled ? this.tracer.start(job, record) : null;
     let result: unknown;
@@ -310,13 +329,13 @@ export class Executor {
       result = span === null ? func(context) : this.tracer.call(span, func, context);
     } catch (error) {
       const output = (error as { output?: unknown } | null)?.output;
-      if (typeof output === 'string') record.output = runOutput(output, job.args);
-      this.finishSync(job, record, 'failed', runError(error, job.args), error, span);
+      if (typeof output === 'string') record.output = runOutput(output, args);
+      this.finishSync(job, record, 'failed', runError(error, args), error, span, args, source);
       return null;
     }
     if (!isPromiseLike(result)) {
-      if (typeof result === 'string') record.output = runOutput(result, job.args);
-      this.finishSync(job, record, 'succeeded', null, undefined, span);
+      if (typeof result === 'string') record.output = runOutput(result, args);
+      this.finishSync(job, record, 'succeeded', null, undefined, span, args, source);
       return null;
     }
     this.passTime = Number.NaN;
@@ -325,10 +344,18 @@ export class Executor {
     return { record: own, context, promise: result, span };
   }
 
+  /** The trigger, actor and note of a submission's run (a retry's attempt after the first: `retry`). */
+  private provenance(record: LiveRunRecord, source: Submission, attempt: number): void {
+    record.trigger = source.trigger ?? (attempt > 1 ? 'retry' : 'schedule');
+    record.actor = source.actor ?? SCHEDULER_ACTOR;
+    if (source.note !== undefined) record.note = source.note;
+  }
+
   /** An asynchronous run holds the submission's slot until it settles (or times out, or is cancelled). */
   private awaitRun(submission: Submission, pending: PendingRun): void {
     const { record, promise } = pending;
     const job = submission.job;
+    const args = submission.args === undefined ? job.args : submission.args;
     const run: ActiveRun = { submission, record, context: pending.context, promise, span: pending.span, timer: null, settled: false };
     this.active.add(run);
     const timeout = job.policy.timeoutSeconds;
@@ -340,13 +367,13 @@ export class Executor {
     }
     promise.then(
       (value: unknown) => {
-        if (typeof value === 'string' && !run.settled) record.output = runOutput(value, job.args);
+        if (typeof value === 'string' && !run.settled) record.output = runOutput(value, args);
         this.settleAsync(run, 'succeeded', null, undefined);
       },
       (error: unknown) => {
         const output = (error as { output?: unknown } | null)?.output;
-        if (typeof output === 'string' && !run.settled) record.output = runOutput(output, job.args);
-        this.settleAsync(run, 'failed', runError(error, job.args), error);
+        if (typeof output === 'string' && !run.settled) record.output = runOutput(output, args);
+        this.settleAsync(run, 'failed', runError(error, args), error);
       },
     );
   }
@@ -374,6 +401,7 @@ export class Executor {
     if (record.lastScheduledAt !== undefined) record.lastScheduledAt = undefined;
     if (record.node !== undefined) record.node = undefined;
     if (record.traceId !== undefined) record.traceId = undefined;
+    if (record.note !== undefined) record.note = undefined;
     return record;
   }
 
@@ -391,6 +419,9 @@ export class Executor {
     if (scratch.output !== undefined) own.output = scratch.output;
     if (scratch.coalesced !== undefined) own.coalesced = scratch.coalesced;
     if (scratch.traceId !== undefined) own.traceId = scratch.traceId;
+    own.trigger = triggerOf(scratch);
+    own.actor = runActorOf(scratch);
+    if (scratch.note !== undefined) own.note = scratch.note;
     if (job.lastRun === scratch) job.lastRun = own;
     this.scratchBusy = false;
     return own;
@@ -406,21 +437,30 @@ export class Executor {
     this.scratchBusy = false;
   }
 
-  private finishSync(job: JobRecord, record: LiveRunRecord, outcome: RunOutcome, error: RunError | null, cause: unknown, span: Span | null): void {
+  private finishSync(
+    job: JobRecord,
+    record: LiveRunRecord,
+    outcome: RunOutcome,
+    error: RunError | null,
+    cause: unknown,
+    span: Span | null,
+    args: unknown,
+    source: Submission | null,
+  ): void {
     const finished = this.clock.now();
     if (!Number.isNaN(this.passTime)) this.passTime = finished;
     record.finish(finished);
     record.outcome = outcome;
     record.error = error;
     if (span !== null) {
-      this.tracer.end(span, record, cause, job.args);
+      this.tracer.end(span, record, cause, args);
       this.passTime = Number.NaN; // a span processor may export as the span ends
     }
     this.store.recordRun(record, job);
-    this.emitRun(record, cause, job.args);
+    this.emitRun(record, cause, args);
     if (outcome === 'failed') {
       this.passTime = Number.NaN;
-      this.hooks.onRunFailed(job, record);
+      this.hooks.onRunFailed(job, record, source === null ? undefined : source.args);
     }
     this.releaseScratch(job, record);
   }
@@ -467,10 +507,12 @@ export class Executor {
     record.finish(this.clock.now());
     record.outcome = outcome;
     record.error = error;
-    if (run.span !== null) this.tracer.end(run.span, record, cause, run.submission.job.args);
+    const submission = run.submission;
+    const args = submission.args === undefined ? submission.job.args : submission.args;
+    if (run.span !== null) this.tracer.end(run.span, record, cause, args);
     this.store.updateRun(record);
-    this.emitRun(record, cause, run.submission.job.args);
-    if (outcome === 'failed' || outcome === 'timed_out') this.hooks.onRunFailed(run.submission.job, record);
+    this.emitRun(record, cause, args);
+    if (outcome === 'failed' || outcome === 'timed_out') this.hooks.onRunFailed(submission.job, record, submission.args);
     this.continue(run.submission);
   }
 
@@ -521,6 +563,8 @@ export class Executor {
       durationMs: null,
       error,
     };
+    if (submission.trigger !== undefined) record.trigger = submission.trigger;
+    if (submission.actor !== undefined) record.actor = submission.actor;
     if (count > 1) {
       record.coalesced = count;
       record.lastScheduledAt = last;

@@ -43,7 +43,8 @@ function checkUntil(value: unknown, now: number, path: string): number | null {
   return until;
 }
 
-function checkNote(value: unknown, path: string): string | null {
+/** A note (a pause's, a manual run's): one line of printable text, 1-MAX_PAUSE_NOTE_LENGTH characters; null when none. */
+export function checkNote(value: unknown, path: string): string | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_PAUSE_NOTE_LENGTH || hasControl(value)) {
     throw InvalidArgumentError.field(

@@ -412,3 +412,30 @@ export class Redactor {
     }
   }
 }
+
+/**
+ * A copy of args with their secrets replaced by {@link REDACTED}, for where args are shown to whoever
+ * may read (an audit entry): every value under a secret key ({@link isSecretKey}) and every value of
+ * `args.headers` whole, and in every other string the secrets {@link secretsOf} finds and URL userinfo
+ * (see {@link scrubText}). Numbers, booleans and null are kept. Never throws.
+ */
+export function redactArgs(args: unknown): unknown {
+  const secrets = secretsOf(args);
+  const copy = (value: unknown, secret: boolean, depth: number): unknown => {
+    if (secret && value !== null && typeof value !== 'object') return typeof value === 'string' ? REDACTED : value;
+    if (typeof value === 'string') return scrubText(value, secrets);
+    if (typeof value !== 'object' || value === null || depth >= MAX_DEPTH) return depth >= MAX_DEPTH ? REDACTED : value;
+    if (Array.isArray(value)) return value.map((item) => copy(item, secret, depth + 1));
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      const headers = depth === 0 && key === 'headers' && isPlainObject(item);
+      out[key] = headers ? Object.fromEntries(Object.keys(item).map((name) => [name, REDACTED])) : copy(item, secret || isSecretKey(key), depth + 1);
+    }
+    return out;
+  };
+  try {
+    return copy(args, false, 0);
+  } catch {
+    return REDACTED;
+  }
+}

@@ -45,6 +45,7 @@ import { HealthReader } from './health-reader.js';
 import { toJobInfo, type JobInfo } from './job-info.js';
 import { checkJobQuery, checkRunQuery, findJobs, pageByHealth } from './job-query.js';
 import type { WakeLoop } from './loop.js';
+import { checkRunOptions, isContextOnly, type RunNowOptions } from './run-options.js';
 import { checkPause, checkResume } from './pause-options.js';
 import { planResume } from './pause-plan.js';
 import { hasFreeInstance } from './policies.js';
@@ -55,7 +56,7 @@ import type { AddJobSpec, JobChanges, JobList, JobPatch, JobQuery, SchedulerOpti
 import { TaskRegistry, type TaskOptions } from './task-registry.js';
 import { actorOf, LIBRARY_ACTOR, ownerOf, SCHEDULER_ACTOR, type Actor, type MutationContext } from '../core/actor.js';
 import type { AuditAction, AuditPage, AuditQuery, AuditSubject } from '../core/audit.js';
-import { AuditTrail, auditBackfill, auditJob } from './audit-trail.js';
+import { AuditTrail, auditBackfill, auditJob, auditRun } from './audit-trail.js';
 import type { BackfillOptions, BackfillResult } from '../core/backfill.js';
 import { checkBackfill } from './backfill-options.js';
 import { planBackfill, type PlannedFire } from './backfill.js';
@@ -684,15 +685,23 @@ export class SchedulerService {
     return this.updateJob(jobId, { trigger }, context);
   }
 
-  /** Runs a job now, outside its schedule. Counts toward maxInstances. */
-  async runJobNow(jobId: string, context?: MutationContext): Promise<JobInfo> {
+  /**
+   * Runs a job now, outside its schedule. Counts toward maxInstances. `options.args` replace the job's args
+   * for this run only (checked as a job's are, against its task's argsSchema); `options.note` says why (on
+   * the run record and in the `job.run` audit entry). The run's trigger is `manual`, its actor
+   * `context.actor` (default the library). `runJobNow(id, context)` still works.
+   */
+  async runJobNow(jobId: string, options?: RunNowOptions | MutationContext, context?: MutationContext): Promise<JobInfo> {
+    if (isContextOnly(options, context)) return this.runJobNow(jobId, undefined, options as MutationContext);
+    const { args, note } = checkRunOptions(options);
     const actor = actorOf(context);
     const job = await this.requireJob(jobId);
+    if (args !== undefined && job.task !== null) this.tasks.checkArgs(job.task, args);
     if (this.run.state !== 'running') throw new SchedulerNotRunningError(`run job "${jobId}" now`);
     if (job.func === null) throw new TaskNotRegisteredError(job.task ?? jobId);
     if (!hasFreeInstance(job.running, job.policy.maxInstances)) throw new MaxInstancesReachedError(jobId, job.policy.maxInstances);
-    if (!(await this.dispatcher.runNow(job))) throw new MaxInstancesReachedError(jobId, job.policy.maxInstances);
-    await this.audit.record('job.run', actor, jobId, null, auditJob(job));
+    if (!(await this.dispatcher.runNow(job, actor, args, note))) throw new MaxInstancesReachedError(jobId, job.policy.maxInstances);
+    await this.audit.record('job.run', actor, jobId, null, auditRun(job, args, note));
     return this.info(job);
   }
 
@@ -747,6 +756,7 @@ export class SchedulerService {
         job,
         plan.fires.map((f) => f.scheduledAt),
         plan.fires.map((f) => f.attempt),
+        actor,
       );
       if (started === false) throw new MaxInstancesReachedError(jobId, job.policy.maxInstances);
       if (started === 'conflict') throw new FireClaimedError(jobId);

@@ -50,6 +50,12 @@ const auditJobSchema = {
     expectSuccessWithinSeconds: p.expectSuccessWithinSeconds,
     overdueAfterMissedFires: p.overdueAfterMissedFires,
     maxRuns: p.maxRuns,
+    run: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'job.run only, when the manual run was given them: its note, and its own args with their secrets redacted.',
+      properties: { args: { description: 'Any JSON value; secret fields, header values and URL userinfo are [redacted].' }, note: { type: 'string' } },
+    },
     backfill: {
       type: 'object',
       additionalProperties: false,

@@ -5,6 +5,7 @@
  * field). Closed shapes say `additionalProperties: false`; `args` stays any JSON.
  */
 import { ERROR_STATUS } from '../core/errors.js';
+import { RUN_TRIGGERS } from '../core/run.js';
 
 const nullableNumber = { type: ['number', 'null'] } as const;
 /** Date.toISOString: UTC with milliseconds; a year past 9999 (a far preview) is written `+010315-...`. */
@@ -41,11 +42,33 @@ export const errorSchema = {
   },
 } as const;
 
+/** Who made a change: an API caller (its role, how it was admitted, its key's index), the library, the config reconcile or the scheduler (core/actor.ts). */
+const actorSchema = {
+  anyOf: [
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['role', 'via'],
+      properties: {
+        role: { type: 'string', enum: ['admin', 'monitor'] },
+        via: { type: 'string', enum: ['key', 'loopback'] },
+        keyIndex: { type: 'integer', minimum: 0, description: "The key's index in its list (absent in loopback mode)." },
+      },
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['by'],
+      properties: { by: { type: 'string', enum: ['library', 'config', 'scheduler'] } },
+    },
+  ],
+} as const;
+
 /** The Run shape: one attempt of one fire. */
 export const runSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['id', 'jobId', 'scheduledAt', 'attempt', 'startedAt', 'finishedAt', 'outcome', 'latenessMs', 'durationMs', 'error'],
+  required: ['id', 'jobId', 'scheduledAt', 'attempt', 'startedAt', 'finishedAt', 'outcome', 'latenessMs', 'durationMs', 'error', 'trigger', 'actor'],
   properties: {
     id: { type: 'string', description: '<jobId>@<scheduledAt ISO>, with #<attempt> after the first attempt.' },
     jobId: { type: 'string' },
@@ -72,6 +95,13 @@ export const runSchema = {
     lastScheduledAt: dateTime,
     node: { type: 'string' },
     traceId: { type: 'string', description: "The trace id of the run's OpenTelemetry span (tickwork.run), when the run was traced." },
+    trigger: {
+      type: 'string',
+      enum: [...RUN_TRIGGERS],
+      description: "What started the run (not the job's trigger, its schedule): schedule, manual (run now), retry (an attempt after the first) or backfill.",
+    },
+    actor: { ...actorSchema, description: 'Who started the run: the API caller of a manual run, the library, or the scheduler (schedule, retries).' },
+    note: { type: 'string', description: "A manual run's note." },
   },
 } as const;
 
@@ -134,28 +164,6 @@ export const triggerInfoSchema = {
         triggers: { type: 'array', items: { type: 'object', additionalProperties: true }, description: 'The resolved triggers of an "or" or "and".' },
         description: { type: 'string' },
       },
-    },
-  ],
-} as const;
-
-/** Who made a change: an API caller (its role, how it was admitted, its key's index), the library, the config reconcile or the scheduler (core/actor.ts). */
-const actorSchema = {
-  anyOf: [
-    {
-      type: 'object',
-      additionalProperties: false,
-      required: ['role', 'via'],
-      properties: {
-        role: { type: 'string', enum: ['admin', 'monitor'] },
-        via: { type: 'string', enum: ['key', 'loopback'] },
-        keyIndex: { type: 'integer', minimum: 0, description: "The key's index in its list (absent in loopback mode)." },
-      },
-    },
-    {
-      type: 'object',
-      additionalProperties: false,
-      required: ['by'],
-      properties: { by: { type: 'string', enum: ['library', 'config', 'scheduler'] } },
     },
   ],
 } as const;

@@ -89,6 +89,19 @@ export const pauseBody = {
   },
 } as const;
 
+/** POST /jobs/:id/run: optional. */
+export const runNowBody = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  properties: {
+    args: {
+      description:
+        "This run's args instead of the job's (any JSON value, checked against the task's argsSchema: 400 naming the field); the job's own args are not changed.",
+    },
+    note: { type: 'string', description: 'Why: 1-500 characters, no control characters. Kept on the run and in the audit entry.' },
+  },
+} as const;
+
 /** POST /jobs/:id/resume: optional. */
 export const resumeBody = {
   type: ['object', 'null'],

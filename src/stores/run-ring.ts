@@ -9,7 +9,8 @@
  * settles and then calls `settle`, which packs it.
  */
 import type { RunOutcome } from '../core/events.js';
-import { LiveRunRecord, type RunError, type RunRecord } from '../core/run.js';
+import { SCHEDULER_ACTOR, type Actor } from '../core/actor.js';
+import { defaultTrigger, LiveRunRecord, RUN_TRIGGERS, triggerOf, type RunError, type RunRecord, type RunTrigger } from '../core/run.js';
 import { WIDTH, type RunSlab } from './run-slab.js';
 import type { HealthVisitor } from './health-facts.js';
 import type { RunQuery } from './store.js';
@@ -22,8 +23,31 @@ function outcomeCode(outcome: RunOutcome): number {
   return outcome === 'succeeded' ? 1 : OUTCOMES.indexOf(outcome);
 }
 
+/**
+ * The packed meta number: outcome in bits 0-3 (OUTCOMES has fewer than 16), the trigger's index in
+ * RUN_TRIGGERS (append only) in bits 4-7, the attempt from bit 8.
+ */
+const OUTCOME_MASK = 0x0f;
+const TRIGGER_SHIFT = 4;
+
+/** A record's trigger's index in RUN_TRIGGERS; the scheduled fire's without a lookup. */
+function triggerCode(run: RunRecord): number {
+  const trigger = triggerOf(run);
+  return trigger === 'schedule' ? 0 : RUN_TRIGGERS.indexOf(trigger);
+}
+
+function triggerOfMeta(meta: number): RunTrigger {
+  return RUN_TRIGGERS[(meta >>> TRIGGER_SHIFT) & 0x0f] as RunTrigger;
+}
+
+/** A record's actor when it is not the scheduler (the common case, kept as no field at all). */
+function ownActor(run: Pick<RunRecord, 'actor'>): Actor | undefined {
+  const actor = run.actor;
+  return actor === undefined || actor === SCHEDULER_ACTOR ? undefined : actor;
+}
+
 /** The optional fields of a record: set only on the records that have them. */
-type OptionalFields = Pick<RunRecord, 'output' | 'coalesced' | 'lastScheduledAt' | 'node' | 'traceId'>;
+type OptionalFields = Pick<RunRecord, 'output' | 'coalesced' | 'lastScheduledAt' | 'node' | 'traceId' | 'actor' | 'note'>;
 
 interface RareFields extends OptionalFields {
   error: RunError | null;
@@ -36,6 +60,9 @@ function copyOptional(from: OptionalFields, to: OptionalFields): void {
   if (from.lastScheduledAt !== undefined) to.lastScheduledAt = from.lastScheduledAt;
   if (from.node !== undefined) to.node = from.node;
   if (from.traceId !== undefined) to.traceId = from.traceId;
+  if (from.note !== undefined) to.note = from.note;
+  const actor = ownActor(from);
+  if (actor !== undefined) to.actor = actor;
 }
 
 const orNaN = (v: number | null): number => (v === null ? Number.NaN : v);
@@ -54,6 +81,7 @@ function copyOf(run: RunRecord): RunRecord {
     durationMs: run.durationMs,
     error: run.error === null ? null : { ...run.error },
   };
+  if (run.trigger !== undefined && run.trigger !== defaultTrigger(run.attempt)) copy.trigger = run.trigger;
   copyOptional(run, copy);
   return copy;
 }
@@ -109,7 +137,20 @@ export class RunRing implements RunRecord {
   }
 
   get outcome(): RunOutcome {
-    return this.newestPinned()?.outcome ?? (OUTCOMES[(this.newestColumn()[this.newestAt() + 5] as number) & 0xff] as RunOutcome);
+    return this.newestPinned()?.outcome ?? (OUTCOMES[(this.newestColumn()[this.newestAt() + 5] as number) & OUTCOME_MASK] as RunOutcome);
+  }
+
+  get trigger(): RunTrigger {
+    const pinned = this.newestPinned();
+    return pinned === undefined ? triggerOfMeta(this.newestColumn()[this.newestAt() + 5] as number) : triggerOf(pinned);
+  }
+
+  get actor(): Actor | undefined {
+    return this.newestRareField('actor');
+  }
+
+  get note(): string | undefined {
+    return this.newestRareField('note');
   }
 
   get error(): RunError | null {
@@ -222,7 +263,13 @@ export class RunRing implements RunRecord {
       const t = this.slab.column(slot, this.index);
       const at = this.index * WIDTH;
       const rare = this.rare?.[slot];
-      visit(OUTCOMES[(t[at + 5] as number) & 0xff] as RunOutcome, t[at] as number, orNull(t[at + 2] as number), rare?.coalesced ?? 1, rare?.error ?? null);
+      visit(
+        OUTCOMES[(t[at + 5] as number) & OUTCOME_MASK] as RunOutcome,
+        t[at] as number,
+        orNull(t[at + 2] as number),
+        rare?.coalesced ?? 1,
+        rare?.error ?? null,
+      );
     }
   }
 
@@ -243,14 +290,16 @@ export class RunRing implements RunRecord {
       t[at + 3] = orNaN(run.latenessMs);
       t[at + 4] = orNaN(run.durationMs);
     }
-    t[at + 5] = outcomeCode(run.outcome) | (run.attempt << 8);
+    t[at + 5] = outcomeCode(run.outcome) | (triggerCode(run) << TRIGGER_SHIFT) | (run.attempt << 8);
     if (
       run.error === null &&
       run.output === undefined &&
       run.coalesced === undefined &&
       run.lastScheduledAt === undefined &&
       run.node === undefined &&
-      run.traceId === undefined
+      run.traceId === undefined &&
+      run.note === undefined &&
+      ownActor(run) === undefined
     ) {
       if (this.rare !== null) this.rare[slot] = undefined;
       return;
@@ -272,11 +321,13 @@ export class RunRing implements RunRecord {
       attempt: meta >>> 8,
       startedAt: orNull(t[at + 1] as number),
       finishedAt: orNull(t[at + 2] as number),
-      outcome: OUTCOMES[meta & 0xff] as RunOutcome,
+      outcome: OUTCOMES[meta & OUTCOME_MASK] as RunOutcome,
       latenessMs: orNull(t[at + 3] as number),
       durationMs: orNull(t[at + 4] as number),
       error: rare === undefined || rare.error === null ? null : { ...rare.error },
     };
+    const trigger = triggerOfMeta(meta);
+    if (trigger !== defaultTrigger(run.attempt)) run.trigger = trigger;
     if (rare !== undefined) copyOptional(rare, run);
     return run;
   }

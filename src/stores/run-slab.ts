@@ -13,7 +13,7 @@
  * holds only the slots it used (a column is as long as the rings that reached it).
  */
 
-/** Numbers per record: scheduledAt, startedAt, finishedAt, latenessMs, durationMs (NaN = null), outcome | attempt << 8. */
+/** Numbers per record: scheduledAt, startedAt, finishedAt, latenessMs, durationMs (NaN = null), outcome | trigger << 4 | attempt << 8. */
 export const WIDTH = 6;
 const EMPTY = new Float64Array(0);
 

@@ -9,12 +9,12 @@
 import { JobRecord, type JobPolicy, type PendingRetry } from '../core/job.js';
 import type { Logger } from '../core/logger.js';
 import type { PauseState } from '../core/pause.js';
-import type { JobOwner } from '../core/actor.js';
+import type { Actor, JobOwner } from '../core/actor.js';
 import type { AuditLog } from '../core/audit.js';
 import { DEFAULT_JOB_POLICY } from '../core/job-options.js';
 import type { DueFires, ResolvedTriggerSpec, Trigger, TriggerInfo } from '../core/trigger.js';
 import type { HealthFacts } from '../core/health.js';
-import type { RunRecord } from '../core/run.js';
+import type { RunRecord, RunTrigger } from '../core/run.js';
 import type { JobPage, JobPageQuery } from './job-order.js';
 
 /**
@@ -66,6 +66,10 @@ export interface FireClaim {
   readonly attempts: readonly number[] | null;
   /** runJobNow or a backfill: not a scheduled fire. */
   readonly manual: boolean;
+  /** What started the runs (recorded with the claim); unset: the fire's own (`schedule`, `retry` after the first attempt). */
+  readonly trigger?: RunTrigger | undefined;
+  /** Who started them; unset: the scheduler. */
+  readonly actor?: Actor | undefined;
 }
 
 /** What the scheduler gives a store when it opens it. */

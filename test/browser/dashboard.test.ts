@@ -298,7 +298,15 @@ describe.skipIf(browser === null)('dashboard', () => {
       await row(page, 'report').getByRole('button', { name: 'report', exact: true }).click();
       const detail = page.locator('#detail-dialog');
       await detail.locator('table.runs .trace-id').nth(1).waitFor();
-      expect(await detail.locator('table.runs th').allTextContents()).toEqual(['Fire time', 'Outcome', 'Attempt', 'Duration', 'Lateness', 'Trace']);
+      expect(await detail.locator('table.runs th').allTextContents()).toEqual([
+        'Fire time',
+        'Outcome',
+        'Started by',
+        'Attempt',
+        'Duration',
+        'Lateness',
+        'Trace',
+      ]);
       expect(await detail.locator('table.runs .trace-id').allTextContents()).toEqual(traceIds);
     } finally {
       await otel.uninstall();
@@ -314,7 +322,8 @@ describe.skipIf(browser === null)('dashboard', () => {
       task: 'noop',
       trigger: { type: 'cron', expression: '30 2 * * *', timezone: 'America/New_York', startDate: start },
     });
-    for (let i = 0; i < 3; i++) await server.scheduler.runJobNow('report');
+    for (let i = 0; i < 2; i++) await server.scheduler.runJobNow('report');
+    await server.scheduler.runJobNow('report', { note: 'after the disk cleanup' }, { actor: { role: 'admin', via: 'key', keyIndex: 1 } });
     const page = await open(server);
     await row(page, 'report').waitFor();
 
@@ -325,6 +334,9 @@ describe.skipIf(browser === null)('dashboard', () => {
     await detail.locator('table.runs').waitFor();
     expect(await detail.locator('table.runs tr.run-failed').count()).toBe(3);
     expect(await detail.locator('.run-error').first().textContent()).toBe('disk full: /var/spool is at 100%');
+    // What started each run and who (newest first): the API caller's run with its note, then the library's.
+    expect(await detail.locator('table.runs td.started-by').allTextContents()).toEqual(['manual · admin key 1', 'manual · library', 'manual · library']);
+    expect(await detail.locator('.run-note').allTextContents()).toEqual(['Note: after the disk cleanup']);
     expect(await detail.locator('svg.chart-svg circle.dot-bad').count()).toBe(3);
     expect(await detail.locator('.fires li').count()).toBe(10);
     expect(await detail.locator('table.runs th', { hasText: 'Trace' }).count()).toBe(0); // no SDK: no trace ids, no column

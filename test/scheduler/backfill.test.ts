@@ -108,6 +108,9 @@ describe.each(stores)('backfill (%s store)', (_name, makeStore) => {
     const runs = await h.scheduler.getRuns('j', { limit: 200 });
     expect(runs.filter((r) => r.attempt === 2).map((r) => r.id)).toEqual([`j@${iso(40)}#2`, `j@${iso(30)}#2`, `j@${iso(20)}#2`]);
     expect(await outcomes('j')).toContain('20#1:missed');
+    // Provenance: what started each re-run, and who.
+    for (const run of runs.filter((r) => r.attempt === 2)) expect(run).toMatchObject({ trigger: 'backfill', actor: { by: 'library' } });
+    expect(runs.find((r) => r.attempt === 1 && r.outcome === 'missed')).toMatchObject({ trigger: 'schedule' });
 
     // Filled: a second backfill finds no gap; the failed fire is re-run only when asked.
     expect((await h.scheduler.backfillJob('j', { from: iso(0), to: iso(55) })).fires).toEqual([]);

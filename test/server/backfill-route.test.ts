@@ -62,8 +62,16 @@ describe('backfill route', () => {
     expect(started.statusCode).toBe(202);
     expect(started.json().fires).toHaveLength(2);
     await s.clock.advance(0);
-    const runs = (await s.app.inject({ url: '/api/v1/jobs/a/runs?limit=10', headers: bearer(ADMIN) })).json().items as { id: string; outcome: string }[];
-    expect(runs.filter((r) => r.outcome === 'succeeded').map((r) => r.id)).toEqual([`a@${iso(20)}#2`, `a@${iso(10)}#2`]);
+    const runs = (await s.app.inject({ url: '/api/v1/jobs/a/runs?limit=10', headers: bearer(ADMIN) })).json().items as {
+      id: string;
+      outcome: string;
+      trigger: string;
+      actor: unknown;
+    }[];
+    const rerun = runs.filter((r) => r.outcome === 'succeeded');
+    expect(rerun.map((r) => r.id)).toEqual([`a@${iso(20)}#2`, `a@${iso(10)}#2`]);
+    // The runs say a backfill started them, and who asked.
+    for (const r of rerun) expect(r).toMatchObject({ trigger: 'backfill', actor: { role: 'admin', via: 'key', keyIndex: 0 } });
     const audit = (await s.app.inject({ url: '/api/v1/audit?jobId=a&limit=1', headers: bearer(ADMIN) })).json().items;
     expect(audit[0]).toMatchObject({
       action: 'job.backfilled',

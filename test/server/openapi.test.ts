@@ -45,11 +45,11 @@ describe('the OpenAPI document', () => {
     );
     const op = (method: string, path: string): Record<string, unknown> & { responses: Record<string, { content?: Record<string, unknown> }> } =>
       (doc.paths[path] as Record<string, never>)[method] as never;
-    for (const path of ['/api/v1/jobs/{id}/run', '/api/v1/jobs/{id}/cancel', '/api/v1/scheduler/resume']) {
+    for (const path of ['/api/v1/jobs/{id}/cancel', '/api/v1/scheduler/resume']) {
       expect(op('post', path).requestBody, path).toBeUndefined();
     }
-    // Pause and resume take an optional body (until, note; catchUp): documented, never required.
-    for (const path of ['/api/v1/jobs/{id}/pause', '/api/v1/jobs/{id}/resume', '/api/v1/scheduler/pause']) {
+    // Pause, resume and run take an optional body (until, note; catchUp; args, note): documented, never required.
+    for (const path of ['/api/v1/jobs/{id}/pause', '/api/v1/jobs/{id}/resume', '/api/v1/scheduler/pause', '/api/v1/jobs/{id}/run']) {
       expect(op('post', path).requestBody, path).toMatchObject({ required: false });
     }
     expect(op('delete', '/api/v1/jobs/{id}').requestBody).toBeUndefined();
@@ -130,6 +130,8 @@ describe('the OpenAPI document', () => {
     expect(await status(post('/api/v1/jobs/a/resume'))).toBe(200);
     expect(await status(post('/api/v1/jobs/nope/resume'))).toBe(404);
     expect(await status(post('/api/v1/jobs/a/run'))).toBe(202);
+    expect(await status(post('/api/v1/jobs/a/run', { note: 'from the test' }))).toBe(202);
+    expect(await status(post('/api/v1/jobs/a/run', { bogus: 1 }))).toBe(400);
     expect(await status(post('/api/v1/jobs/nope/run'))).toBe(404);
     expect(await status(post('/api/v1/jobs/a/cancel'))).toBe(200);
     await clock.advance(120_000);

@@ -12,7 +12,8 @@ import { CronCompiler } from '../../src/cron/compiler.js';
 import { JobRecord } from '../../src/core/job.js';
 import { toJobInfo } from '../../src/scheduler/job-info.js';
 import { DEFAULT_JOB_POLICY } from '../../src/core/job-options.js';
-import type { RunRecord } from '../../src/core/run.js';
+import { toRun, type RunRecord } from '../../src/core/run.js';
+import { LIBRARY_ACTOR, SCHEDULER_ACTOR, type Actor } from '../../src/core/actor.js';
 import { MemoryJobStore } from '../../src/stores/memory.js';
 import { PostgresJobStore } from '../../src/stores/postgres/store.js';
 import { SqliteJobStore } from '../../src/stores/sqlite/store.js';
@@ -348,6 +349,50 @@ describe.each(stores)('JobStore contract: %s', (_name, create, withBadRow) => {
     await store.close();
   });
 
+  it('records what started each run and who (trigger, actor, note) and reads them back, also across a restart', async () => {
+    let store = await open();
+    const a = makeJob('a', REFERENCE);
+    await store.add(a);
+    const api: Actor = { role: 'admin', via: 'key', keyIndex: 1 };
+    // The scheduler's own records say nothing: the fire's trigger is read from the attempt.
+    store.recordRun(run('a', REFERENCE), a);
+    store.recordRun({ ...run('a', REFERENCE, 'failed'), attempt: 2, error: { message: 'again' } }, a);
+    store.recordRun({ ...run('a', REFERENCE + 1000), trigger: 'manual', actor: LIBRARY_ACTOR }, a);
+    store.recordRun({ ...run('a', REFERENCE + 2000), trigger: 'manual', actor: api, note: 'deploy check' }, a);
+    store.recordRun({ ...run('a', REFERENCE + 3000, 'missed'), trigger: 'backfill', actor: { role: 'admin', via: 'loopback' } }, a);
+    // A run recorded running, then settled, keeps its provenance; so does a retry of a manual run.
+    store.recordRun({ ...run('a', REFERENCE + 2000), attempt: 2, trigger: 'retry', actor: SCHEDULER_ACTOR }, a);
+    const running: RunRecord = { ...run('a', REFERENCE + 4000, 'running'), trigger: 'manual', actor: api, note: 'n' };
+    store.recordRun(running, a);
+    await store.flush();
+    running.outcome = 'succeeded';
+    running.finishedAt = REFERENCE + 4100;
+    store.updateRun(running);
+    await store.flush();
+    const expected = [
+      [REFERENCE + 4000, 1, 'manual', api, 'n'],
+      [REFERENCE + 3000, 1, 'backfill', { role: 'admin', via: 'loopback' }, undefined],
+      [REFERENCE + 2000, 2, 'retry', SCHEDULER_ACTOR, undefined],
+      [REFERENCE + 2000, 1, 'manual', api, 'deploy check'],
+      [REFERENCE + 1000, 1, 'manual', LIBRARY_ACTOR, undefined],
+      [REFERENCE, 2, 'retry', SCHEDULER_ACTOR, undefined],
+      [REFERENCE, 1, 'schedule', SCHEDULER_ACTOR, undefined],
+    ];
+    const read = async (): Promise<unknown[][]> =>
+      (await store.getRuns('a', { limit: 10 }))
+        .map(toRun)
+        .map((r) => [r.scheduledAt.getTime(), r.attempt, r.trigger, r.actor, r.note])
+        .sort((x, y) => (y[0] as number) - (x[0] as number) || (y[1] as number) - (x[1] as number));
+    expect(await read()).toEqual(expected);
+    if (withBadRow !== null) {
+      store = await withBadRow(store, 'a', null, context());
+      expect(await read()).toEqual(expected);
+      // The job's last run, as a restart loads it, says the same.
+      expect(toRun((await store.get('a'))?.lastRun as RunRecord)).toMatchObject({ trigger: 'manual', actor: api, note: 'n' });
+    }
+    await store.close();
+  });
+
   it('answers ping', async () => {
     const store = await open();
     await store.ping();
@@ -438,7 +483,7 @@ describe('SQLite store durability', () => {
     a.dueAt = REFERENCE + 120_000;
     first.putBack([a]);
     first.recordRun(run('a', REFERENCE + 60_000), a);
-    first.recordRun(run('a', REFERENCE + 61_000, 'running'), a);
+    first.recordRun({ ...run('a', REFERENCE + 61_000, 'running'), trigger: 'manual', actor: { role: 'admin', via: 'key', keyIndex: 0 }, note: 'why' }, a);
     first.flush();
     // The process "dies" here: its running run stays `running` in the file. The next store can open the
     // file only once this one has let go of its lock (one process per file), as a dead process does.
@@ -458,6 +503,8 @@ describe('SQLite store durability', () => {
     expect(loaded.trigger.toSpec()).toEqual(a.trigger.toSpec());
     expect(lost).toHaveLength(1);
     expect(lost[0]).toMatchObject({ jobId: 'a', outcome: 'lost', scheduledAt: REFERENCE + 61_000 });
+    // A lost run still says what started it and who.
+    expect(toRun(lost[0] as RunRecord)).toMatchObject({ trigger: 'manual', actor: { role: 'admin', via: 'key', keyIndex: 0 }, note: 'why' });
     expect(loaded.lastRun?.outcome).toBe('lost');
     expect(second.getRuns('a', { limit: 10 }).map((r) => r.outcome)).toEqual(['lost', 'succeeded']);
     second.close();

@@ -172,12 +172,14 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: several nodes, one schedule', (
     const { attempts } = await lostRunSetup(false);
     await sleep(1500);
     expect(attempts).toEqual([{ node: 'doomed', attempt: 1 }]);
-    const rows = await sql<{ attempt: number; status: string }>(`SELECT attempt, status FROM "${schema}".runs ORDER BY attempt`);
-    expect(rows.map((r) => [r.attempt, r.status])).toEqual([[1, 'lost']]);
+    const rows = await sql<{ attempt: number; status: string; trigger: string }>(`SELECT attempt, status, trigger FROM "${schema}".runs ORDER BY attempt`);
+    expect(rows.map((r) => [r.attempt, r.status, r.trigger])).toEqual([[1, 'lost', 'schedule']]);
   });
 
   it('a live node sees a job whose fire was lost with a dead node as overdue (health is read from the shared history)', async () => {
     const { survivor } = await lostRunSetup(false, true);
+    // The lost run still says what started it and who (recorded with its claim).
+    expect((await survivor.scheduler.getRuns('once')).map((r) => [r.outcome, r.trigger, r.actor])).toEqual([['lost', 'manual', { by: 'library' }]]);
     await survivor.scheduler.updateJob('once', { overdueAfterMissedFires: 1 });
     const job = await survivor.scheduler.getJob('once');
     expect(job?.health).toMatchObject({ state: 'overdue', reason: '1 fire in a row did not start (missed, skipped behind a running instance, or lost)' });
@@ -208,6 +210,7 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: several nodes, one schedule', (
       [1, 'lost'],
       [2, 'succeeded'],
     ]);
+    expect((await sql<{ trigger: string }>(`SELECT trigger FROM "${schema}".runs ORDER BY attempt`)).map((r) => r.trigger)).toEqual(['schedule', 'retry']);
     expect((await survivor.scheduler.getJob('once').catch(() => null))?.retryLost ?? true).toBe(true);
   }, 45_000);
 

@@ -6,7 +6,8 @@ import type { AddJobSpec } from '../../scheduler/service.js';
 import type { HealthState } from '../../core/health.js';
 import type { JobSort, JobState } from '../../stores/job-order.js';
 import type { PauseOptions, ResumeOptions } from '../../core/pause.js';
-import { createJobBody, explainQuery, jobParams, listJobsQuery, listRunsQuery, patchJobBody, pauseBody, resumeBody, skipBody } from '../schemas.js';
+import type { RunNowOptions } from '../../scheduler/run-options.js';
+import { createJobBody, explainQuery, jobParams, listJobsQuery, listRunsQuery, patchJobBody, pauseBody, resumeBody, runNowBody, skipBody } from '../schemas.js';
 import { cancelledSchema, explanationSchema, jobInfoSchema, jobPageSchema, removedSchema, runPageSchema } from '../response-schemas.js';
 import { errorResponses } from '../openapi.js';
 import { actorFor, callerOf, parseLimit } from '../request.js';
@@ -136,19 +137,21 @@ export async function jobRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.post<{ Params: IdParams }>(
+  app.post<{ Params: IdParams; Body: RunNowOptions | null | undefined }>(
     '/jobs/:id/run',
     {
       schema: {
         tags: ['jobs'],
-        summary: 'Run a job now',
-        description: 'Accepted: the run starts at once and the answer is the job; the run itself is recorded in its history.',
+        summary: 'Run a job now, optionally with its own args and a note',
+        description:
+          "Accepted: the run starts at once and the answer is the job; the run itself is recorded in its history (trigger manual, actor the caller). The body is optional: args replace the job's args for this run only (checked against the task's argsSchema; admin keys only, as every write).",
         params: jobParams,
+        body: runNowBody,
         response: { 202: jobInfoSchema, ...errorResponses(404, 409, 422) },
       },
     },
     async (request, reply) => {
-      const job = await scheduler.runJobNow(request.params.id, { actor: actorFor(request) });
+      const job = await scheduler.runJobNow(request.params.id, request.body ?? undefined, { actor: actorFor(request) });
       reply.code(202);
       return job;
     },

@@ -10,13 +10,15 @@
 import type pg from 'pg';
 import { JobNotFoundError, StoreUnavailableError } from '../../core/errors.js';
 import type { JobRecord } from '../../core/job.js';
+import { SCHEDULER_ACTOR } from '../../core/actor.js';
+import { defaultTrigger, type RunTrigger } from '../../core/run.js';
 import { loadErrorOf, type FireClaim } from '../store.js';
 import { pgError } from './connection.js';
 import { DB_NOW } from './heartbeat.js';
 import type { HistoryWriter } from './history.js';
 import { fireKey, type InFlightFire, type InFlightFires } from './in-flight.js';
 import type { JobCache } from './job-cache.js';
-import { jobColumns, scheduleParams, type JobRow } from './rows.js';
+import { jobColumns, jsonText, scheduleParams, type JobRow } from './rows.js';
 import type { PgSession } from './session.js';
 import type { SetAsideQueue } from './set-aside.js';
 import { PgTransaction, withTransaction } from './transaction.js';
@@ -165,13 +167,22 @@ export class PgClaims {
         if (row === undefined) throw new JobNotFoundError(claim.job.id);
         // Its slots are taken: nothing is written (the transaction only held the job's row).
         if (row.active >= claim.job.policy.maxInstances) return false;
+        // The claimed row says what started the run and who from the start: if it is lost before it runs, it says so still.
         const inserted = await client.query(
-          `INSERT INTO ${s}.runs (job_id, scheduled_at, attempt, status, node_id, epoch, recorded_at)
-           SELECT $1, u.scheduled_at, u.attempt, CASE WHEN u.n = 1 THEN 'claimed' ELSE 'queued' END, $4, $5::bigint, ${DB_NOW}
+          `INSERT INTO ${s}.runs (job_id, scheduled_at, attempt, status, node_id, epoch, recorded_at, trigger, actor)
+           SELECT $1, u.scheduled_at, u.attempt, CASE WHEN u.n = 1 THEN 'claimed' ELSE 'queued' END, $4, $5::bigint, ${DB_NOW}, $6, $7::jsonb
            FROM unnest($2::float8[], $3::int[]) WITH ORDINALITY AS u(scheduled_at, attempt, n)
            WHERE EXISTS (SELECT 1 FROM ${s}.nodes WHERE id = $4 AND epoch = $5::bigint FOR KEY SHARE)
            ON CONFLICT DO NOTHING`,
-          [claim.job.id, fires.map((f) => f.scheduledAt), fires.map((f) => f.attempt), this.session.nodeId, this.session.epoch],
+          [
+            claim.job.id,
+            fires.map((f) => f.scheduledAt),
+            fires.map((f) => f.attempt),
+            this.session.nodeId,
+            this.session.epoch,
+            claimTrigger(claim),
+            claimActor(claim),
+          ],
         );
         if (inserted.rowCount !== fires.length) {
           // Not all written: either a fire is claimed already (another node's backfill of it, or a second
@@ -205,13 +216,24 @@ export class PgClaims {
    */
   private async writeClaim(client: pg.PoolClient, jobs: JobRecord[], claims: readonly FireClaim[]): Promise<Map<string, InFlightFire>> {
     const { s } = this.session;
-    const fires = { jobId: [] as string[], scheduledAt: [] as number[], attempt: [] as number[], status: [] as string[] };
+    const fires = {
+      jobId: [] as string[],
+      scheduledAt: [] as number[],
+      attempt: [] as number[],
+      status: [] as string[],
+      trigger: [] as string[],
+      actor: [] as (string | null)[],
+    };
     for (const claim of claims) {
+      const trigger = claimTrigger(claim);
+      const actor = claimActor(claim);
       claim.runTimes.forEach((at, i) => {
         fires.jobId.push(claim.job.id);
         fires.scheduledAt.push(at);
         fires.attempt.push(claim.attempt);
         fires.status.push(i === 0 ? 'claimed' : 'queued');
+        fires.trigger.push(trigger);
+        fires.actor.push(actor);
       });
     }
     const { rows } = await client.query<{ job_id: string; scheduled_at: number; attempt: number }>(
@@ -226,9 +248,9 @@ export class PgClaims {
          FROM unnest($1::text[], $2::float8[], $3::float8[], $4::int[], $5::text[], $6::int[], $13::bool[])
            AS u(id, next, due, jitter, retry, runs, paused)
          WHERE j.id = u.id AND EXISTS (SELECT 1 FROM me))
-       INSERT INTO ${s}.runs (job_id, scheduled_at, attempt, status, node_id, epoch, recorded_at)
-       SELECT u.job_id, u.scheduled_at, u.attempt, u.status, $7, $12::bigint, ${DB_NOW}
-       FROM unnest($8::text[], $9::float8[], $10::int[], $11::text[]) AS u(job_id, scheduled_at, attempt, status)
+       INSERT INTO ${s}.runs (job_id, scheduled_at, attempt, status, node_id, epoch, recorded_at, trigger, actor)
+       SELECT u.job_id, u.scheduled_at, u.attempt, u.status, $7, $12::bigint, ${DB_NOW}, u.trigger, u.actor::jsonb
+       FROM unnest($8::text[], $9::float8[], $10::int[], $11::text[], $14::text[], $15::text[]) AS u(job_id, scheduled_at, attempt, status, trigger, actor)
        WHERE EXISTS (SELECT 1 FROM me)
        ON CONFLICT DO NOTHING
        RETURNING job_id, scheduled_at, attempt`,
@@ -243,6 +265,8 @@ export class PgClaims {
           // A pause that lifted itself in this pass (its end came) is written with the claim, in the same
           // transaction: another node must never see the row still paused past its end.
           jobs.map((job) => job.paused),
+          fires.trigger,
+          fires.actor,
         ],
       ),
     );
@@ -304,4 +328,15 @@ class ClaimRefused extends Error {
   constructor(readonly answer: false | 'conflict') {
     super('claim refused');
   }
+}
+
+/** What started a claim's runs, as its rows record it (see RunRecord.trigger). */
+function claimTrigger(claim: FireClaim): RunTrigger {
+  return claim.trigger ?? defaultTrigger(claim.attempt);
+}
+
+/** Who started them, as JSON; null for the scheduler. */
+function claimActor(claim: FireClaim): string | null {
+  const actor = claim.actor;
+  return actor === undefined || actor === SCHEDULER_ACTOR ? null : jsonText(actor);
 }

@@ -177,6 +177,15 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       ALTER TABLE {schema}.jobs ADD COLUMN catch_up_through double precision;
     `,
   },
+  {
+    version: 10,
+    // Run provenance: what started each run (schedule, manual, retry, backfill), who (an actor, null for
+    // the scheduler) and a manual run's note. Older retries (attempt > 1) read as retries.
+    sql: `
+      ALTER TABLE {schema}.runs ADD COLUMN trigger text NOT NULL DEFAULT 'schedule', ADD COLUMN actor jsonb, ADD COLUMN note text;
+      UPDATE {schema}.runs SET trigger = 'retry' WHERE attempt > 1;
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;

@@ -76,6 +76,9 @@ const PG_TYPES: Record<RunColumn, string> = {
   coalesced: 'int',
   last_scheduled_at: 'float8',
   trace_id: 'text',
+  trigger: 'text',
+  actor: 'jsonb',
+  note: 'text',
   node_id: 'text',
 };
 

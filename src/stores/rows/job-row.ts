@@ -61,7 +61,10 @@ export function scheduleValues(job: JobRecord, codec: RowCodec): [number | null,
 
 /** A pending retry as its JSON column holds it. */
 export function retryJson(retry: PendingRetry | null, codec: RowCodec): string | null {
-  return retry === null ? null : JSON.stringify({ scheduledAt: codec.time(retry.scheduledAt), attempt: retry.attempt, at: codec.time(retry.at) });
+  if (retry === null) return null;
+  const json: PendingRetry = { scheduledAt: codec.time(retry.scheduledAt), attempt: retry.attempt, at: codec.time(retry.at) };
+  if (retry.args !== undefined) json.args = retry.args;
+  return codec.json(json);
 }
 
 function nullableTime(time: number | null, codec: RowCodec): number | null {

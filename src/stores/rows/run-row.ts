@@ -3,7 +3,8 @@
  * a record writes into them and the record a row reads back as. Where the two databases differ, their
  * RowCodec says how (codec.ts); SQLite's schema spells two columns otherwise (sqlite/rows.ts maps them).
  */
-import type { RunRecord } from '../../core/run.js';
+import { SCHEDULER_ACTOR, type Actor } from '../../core/actor.js';
+import { defaultTrigger, RUN_TRIGGERS, triggerOf, type RunRecord, type RunTrigger } from '../../core/run.js';
 import type { RowCodec } from './codec.js';
 
 /**
@@ -24,6 +25,9 @@ export const RUN_COLUMNS = [
   'coalesced',
   'last_scheduled_at',
   'trace_id',
+  'trigger',
+  'actor',
+  'note',
   'node_id',
 ] as const;
 
@@ -53,6 +57,11 @@ export interface RunRow {
   last_scheduled_at: number | null;
   /** Absent from rows read before the column existed in a query's select list; null when not traced. */
   trace_id?: string | null;
+  /** What started the run (see RunTrigger); rows from before the column read as `schedule` (`retry` after attempt 1). */
+  trigger?: string | null;
+  /** Who started it, as JSON; null: the scheduler. */
+  actor?: unknown;
+  note?: string | null;
 }
 
 /**
@@ -75,6 +84,9 @@ export function runRowValues(run: RunRecord, codec: RowCodec): unknown[] {
     codec.count(run.coalesced),
     run.lastScheduledAt === undefined || !Number.isFinite(run.lastScheduledAt) ? null : codec.time(run.lastScheduledAt),
     run.traceId === undefined || run.traceId === null ? null : codec.text(String(run.traceId)),
+    triggerOf(run),
+    run.actor === undefined || run.actor === SCHEDULER_ACTOR ? null : codec.json(run.actor),
+    run.note === undefined || run.note === null ? null : codec.text(String(run.note)),
     run.node ?? null,
   ];
 }
@@ -102,6 +114,12 @@ export function toRunRecord(row: RunRow, codec: RowCodec): RunRecord {
   if (row.last_scheduled_at !== null) run.lastScheduledAt = Number(row.last_scheduled_at);
   if (row.node_id !== null) run.node = row.node_id;
   if (row.trace_id !== null && row.trace_id !== undefined) run.traceId = row.trace_id;
+  // Only a trigger other than the fire's own is set (see RunRecord.trigger).
+  if (typeof row.trigger === 'string' && row.trigger !== defaultTrigger(run.attempt) && (RUN_TRIGGERS as readonly string[]).includes(row.trigger)) {
+    run.trigger = row.trigger as RunTrigger;
+  }
+  if (row.actor !== null && row.actor !== undefined) run.actor = codec.readJson(row.actor) as Actor;
+  if (row.note !== null && row.note !== undefined) run.note = row.note;
   return run;
 }
 

@@ -133,6 +133,17 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE jobs ADD COLUMN catch_up_through INTEGER;
     `,
   },
+  {
+    version: 8,
+    // Run provenance: what started each run (schedule, manual, retry, backfill), who (an actor as JSON,
+    // null for the scheduler) and a manual run's note. Older retries (attempt > 1) read as retries.
+    sql: `
+      ALTER TABLE runs ADD COLUMN trigger TEXT NOT NULL DEFAULT 'schedule';
+      ALTER TABLE runs ADD COLUMN actor TEXT;
+      ALTER TABLE runs ADD COLUMN note TEXT;
+      UPDATE runs SET trigger = 'retry' WHERE attempt > 1;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
