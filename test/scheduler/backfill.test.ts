@@ -254,6 +254,40 @@ describe.each(stores)('backfill (%s store)', (_name, makeStore) => {
     ]);
   });
 
+  it('two backfills of one range at once: the second finds the fires of the first running or pending, and runs none again', async () => {
+    h = make();
+    await h.scheduler.start();
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let blocking = false;
+    h.scheduler.registerTask('j', (ctx: JobContext) => {
+      calls.push([sec(ctx.scheduledAt), ctx.attempt]);
+      return blocking ? held : undefined;
+    });
+    await h.scheduler.addJob({ id: 'j', task: 'j', trigger: { type: 'interval', seconds: 10 }, misfireGraceTime: 1, coalesce: false });
+    h.clock.stall(35_000); // 10, 20, 30 missed
+    await h.clock.advance(0);
+    calls = [];
+    blocking = true;
+    const [first, second] = await Promise.all([
+      h.scheduler.backfillJob('j', { from: iso(0), to: iso(30) }),
+      h.scheduler.backfillJob('j', { from: iso(0), to: iso(30), dryRun: true }),
+    ]);
+    expect(first.fires.map((f) => sec(f.scheduledAt))).toEqual([10, 20, 30]);
+    // The first fire runs (recorded running), the two others wait in the first backfill's submission.
+    expect(second.fires).toEqual([]);
+    expect(second.leftAlone).toEqual({ running: 3 });
+    blocking = false;
+    release();
+    await h.clock.advance(0);
+    await h.clock.advance(0);
+    expect(calls).toEqual([
+      [10, 2],
+      [20, 2],
+      [30, 2],
+    ]);
+  });
+
   it('validates its options, naming the field', async () => {
     h = make();
     await h.scheduler.start();
