@@ -14,6 +14,7 @@ const ACTION_LABEL = {
   'job.resumed': 'resumed',
   'job.removed': 'removed',
   'job.run': 'run now',
+  'job.backfilled': 'backfilled',
   'scheduler.paused': 'scheduler paused',
   'scheduler.resumed': 'scheduler resumed',
 };
@@ -31,6 +32,11 @@ export function changedFields(entry) {
   if (entry.before === null || entry.after === null) return [];
   const keys = new Set([...Object.keys(entry.before), ...Object.keys(entry.after)]);
   return [...keys].filter((k) => JSON.stringify(entry.before[k]) !== JSON.stringify(entry.after[k])).sort();
+}
+
+/** What a backfill did, in words: "3 fires (missed) from … to …". */
+function backfillText(b) {
+  return `${b.fires} fire${b.fires === 1 ? '' : 's'} (${b.only.join(', ')}) from ${formatInstant(b.from)} to ${formatInstant(b.to)}`;
 }
 
 /** The section; `entries` null when the server has no audit trail (an older server): nothing shown. */
@@ -55,6 +61,7 @@ export function auditList(entries) {
               h('strong', { text: ACTION_LABEL[entry.action] ?? entry.action }),
               ` by ${actorText(entry.actor)}`,
               entry.action === 'job.modified' && fields.length > 0 ? ` (${fields.join(', ')})` : '',
+              entry.action === 'job.backfilled' && entry.after?.backfill ? ` (${backfillText(entry.after.backfill)})` : '',
             );
           }),
         ),

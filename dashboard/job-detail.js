@@ -6,6 +6,7 @@ import { runChart } from './chart.js';
 import { fill, h } from './dom.js';
 import { deliveriesTable } from './deliveries.js';
 import { ExplainView } from './explain.js';
+import { BackfillView } from './backfill.js';
 import { AUDIT_SHOWN, actorText, auditList } from './audit.js';
 import { healthBlock } from './health.js';
 import { formatCountdown, formatDuration, formatFire, formatInZone, formatInstant, precisionOf } from './format.js';
@@ -38,6 +39,7 @@ export class JobDetail {
     this.lastRefresh = 0;
     this.refreshTimer = null;
     this.explainView = new ExplainView();
+    this.backfillView = new BackfillView({ onDone: () => this.markDirty() });
     dialog.addEventListener('close', () => {
       this.id = null;
       clearTimeout(this.refreshTimer);
@@ -188,6 +190,7 @@ export class JobDetail {
       this.properties(job),
       healthBlock(job.health),
       this.explainView.for(job.id),
+      this.isAdmin() ? this.backfillView.for(job.id) : null,
       auditList(this.audit),
       h(
         'div',

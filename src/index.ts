@@ -25,6 +25,8 @@ export { HEALTH_STATES } from './core/health.js';
 export type { HealthState, JobHealth, HealthFacts } from './core/health.js';
 export { CATCH_UPS, MAX_PAUSE_NOTE_LENGTH } from './core/pause.js';
 export type { CatchUp, PauseInfo, PauseOptions, ResumeOptions } from './core/pause.js';
+export { BACKFILL_OUTCOMES } from './core/backfill.js';
+export type { BackfillFire, BackfillOptions, BackfillOutcome, BackfillResult } from './core/backfill.js';
 export { EXPLAIN_VERDICTS } from './core/explain.js';
 export type { Explanation, ExplainEvidence, ExplainPause, ExplainVerdict, FireTime } from './core/explain.js';
 export { RUN_ATTRIBUTES, RUN_SPAN_NAME, TRACER_NAME, type TracingOption } from './scheduler/run-tracing.js';

@@ -6,6 +6,8 @@
  */
 import { ApiError, UnreachableError } from './errors.js';
 import type {
+  BackfillRequestJson,
+  BackfillResultJson,
   ErrorJson,
   ExportJson,
   ImportRequestJson,
@@ -120,6 +122,11 @@ export class TickworkClient {
   /** POST /jobs/:id/run: the run starts now (202); its outcome lands in the run history. */
   runJob(id: string): Promise<JobJson> {
     return this.call('POST', `${jobPath(id)}/run`);
+  }
+
+  /** POST /jobs/:id/backfill: re-runs the range's gaps (202), or lists them with `dryRun` (200). */
+  backfillJob(id: string, request: BackfillRequestJson): Promise<BackfillResultJson> {
+    return this.call('POST', `${jobPath(id)}/backfill`, request);
   }
 
   listRuns(id: string, query: RunListQuery = {}): Promise<RunPageJson> {

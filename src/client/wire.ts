@@ -8,6 +8,7 @@ import type { AddJobSpec } from '../scheduler/scheduler-types.js';
 import type { JobInfo } from '../scheduler/job-info.js';
 import type { Run } from '../core/run.js';
 import type { ErrorDetail } from '../core/errors.js';
+import type { BackfillOptions, BackfillResult } from '../core/backfill.js';
 
 /** `T` as it travels as JSON: Dates become ISO strings, recursively. */
 export type Wire<T> = T extends Date ? string : T extends readonly (infer U)[] ? Wire<U>[] : T extends object ? { [K in keyof T]: Wire<T[K]> } : T;
@@ -59,6 +60,11 @@ export interface ImportResultJson {
   unchanged: string[];
   removed: string[];
 }
+
+/** POST /jobs/:id/backfill: the range (ISO 8601 with a zone), the outcomes to re-run, a dry run. */
+export type BackfillRequestJson = Wire<BackfillOptions>;
+/** POST /jobs/:id/backfill's answer: the fires re-run (or that would be), and the recorded fires left alone. */
+export type BackfillResultJson = Wire<BackfillResult>;
 
 /** Every error answer: `{ error: { code, message, details? } }`. */
 export interface ErrorJson {

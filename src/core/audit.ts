@@ -16,6 +16,7 @@ export const AUDIT_ACTIONS = [
   'job.resumed',
   'job.removed',
   'job.run',
+  'job.backfilled',
   'scheduler.paused',
   'scheduler.resumed',
 ] as const;
@@ -33,6 +34,16 @@ export interface AuditJob extends PolicyValues {
   exclude?: JobExclusionInfo;
   /** `job.run` only: the manual run's note and, when it was given its own, its args (secrets redacted). */
   run?: { args?: unknown; note?: string };
+  /** Only in a `job.backfilled` entry's `after`: the range, the outcomes asked for and how many fires were re-run. */
+  backfill?: AuditBackfill;
+}
+
+/** What a backfill did, as its audit entry shows it (times ISO 8601). */
+export interface AuditBackfill {
+  from: string;
+  to: string;
+  only: string[];
+  fires: number;
 }
 
 /**

@@ -15,6 +15,7 @@ export interface ErrorDetail {
 export const ERROR_STATUS = {
   INVALID_ARGUMENT: 400,
   INVALID_TRIGGER: 400,
+  BACKFILL_TOO_LARGE: 400,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   JOB_NOT_FOUND: 404,
@@ -24,6 +25,8 @@ export const ERROR_STATUS = {
   CONFLICTING_ID: 409,
   CALENDAR_IN_USE: 409,
   MAX_INSTANCES_REACHED: 409,
+  JOB_PAUSED: 409,
+  FIRE_CLAIMED: 409,
   SCHEDULER_ALREADY_RUNNING: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
@@ -135,6 +138,52 @@ export class MaxInstancesReachedError extends TickworkError {
     super(
       'MAX_INSTANCES_REACHED',
       `Job "${jobId}" already has ${maxInstances} running instance(s), its maxInstances; wait for one to finish or raise maxInstances.`,
+    );
+    this.jobId = jobId;
+  }
+}
+
+/** A backfill's range holds more fires to re-run than maxCatchUp: nothing is run; narrow the range. */
+export class BackfillTooLargeError extends TickworkError {
+  readonly jobId: string;
+  /** `lastFitting`: the `to` that holds the first maxCatchUp fires (null: not known, a coalesced record stood for more). */
+  constructor(jobId: string, maxCatchUp: number, lastFitting: number | null) {
+    const fits =
+      lastFitting === null
+        ? ''
+        : `: with to at ${new Date(lastFitting).toISOString()} it holds the first ${maxCatchUp}, then backfill the rest from the next instant`;
+    super(
+      'BACKFILL_TOO_LARGE',
+      `The range holds more than maxCatchUp (${maxCatchUp}) fires of job "${jobId}" to re-run; nothing was run. Narrow the range${fits}.`,
+      {
+        details: [
+          {
+            path: 'to',
+            message: `more than maxCatchUp (${maxCatchUp}) fires to re-run${lastFitting === null ? '' : `; at most ${new Date(lastFitting).toISOString()} fits`}`,
+          },
+        ],
+      },
+    );
+    this.jobId = jobId;
+  }
+}
+
+/** A paused job is not backfilled: its fires would run while it is meant not to. */
+export class JobPausedError extends TickworkError {
+  readonly jobId: string;
+  constructor(jobId: string, action: string) {
+    super('JOB_PAUSED', `Job "${jobId}" is paused: cannot ${action}; resume it first (a dry run answers all the same).`);
+    this.jobId = jobId;
+  }
+}
+
+/** Another node, or another backfill, has claimed one of the fires a backfill would run: nothing was run. */
+export class FireClaimedError extends TickworkError {
+  readonly jobId: string;
+  constructor(jobId: string) {
+    super(
+      'FIRE_CLAIMED',
+      `Another node or another backfill has claimed some of these fires of job "${jobId}" already; nothing was run here. Ask a dry run again to see what is left to re-run.`,
     );
     this.jobId = jobId;
   }

@@ -4,7 +4,7 @@
  * reads of getAudit.
  */
 import type { Actor } from '../core/actor.js';
-import { JobAtChange, type AuditAction, type AuditLog, type AuditPage, type AuditQuery, type AuditSubject } from '../core/audit.js';
+import { JobAtChange, type AuditAction, type AuditBackfill, type AuditLog, type AuditPage, type AuditQuery, type AuditSubject } from '../core/audit.js';
 import type { Clock } from '../core/clock.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { describeType } from '../core/format.js';
@@ -94,4 +94,10 @@ export function auditRun(job: JobRecord, args: unknown, note: string | undefined
   if (note !== undefined) run.note = note;
   const subject = auditJob(job);
   return { toAuditJob: () => ({ ...subject.toAuditJob(), run }) };
+}
+
+/** The job as a `job.backfilled` entry shows it: as auditJob, with what the backfill did. */
+export function auditBackfill(job: JobRecord, backfill: AuditBackfill): AuditSubject {
+  const subject = auditJob(job);
+  return { toAuditJob: () => ({ ...subject.toAuditJob(), backfill }) };
 }

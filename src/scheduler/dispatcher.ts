@@ -74,6 +74,8 @@ export class Dispatcher implements ExecutorHooks {
   private lostAtOpen: RunRecord[] = [];
   /** Retries of lost runs are decided one after another. */
   private lostRetries: Promise<void> = Promise.resolve();
+  /** The backfills submitted in this process whose fires have not all started (see backfillPending). */
+  private readonly backfills = new Set<Submission>();
   /** While a pass of a claiming store runs: the submissions waiting for their claims to be recorded. */
   private pendingClaims: Submission[] | null = null;
   /**
@@ -147,6 +149,7 @@ export class Dispatcher implements ExecutorHooks {
       job,
       runTimes: [now],
       attempt: 1,
+      attempts: null,
       firstDueAt: now,
       coalesced: 1,
       manual: true,
@@ -157,10 +160,54 @@ export class Dispatcher implements ExecutorHooks {
       index: 0,
       cancelled: false,
     };
-    if (this.claiming !== null && !(await this.claiming.claimManual(submission))) return false;
+    if (this.claiming !== null && (await this.claiming.claimManual(submission)) !== true) return false;
     job.running++;
     this.executor.submit(submission);
     return true;
+  }
+
+  /**
+   * backfillJob, once the job was checked and the fires planned: one submission of the fires, oldest
+   * first, each under its original time as its own next attempt, not subject to the misfire rule (like a
+   * catch-up asked for). Claimed first on a shared store, all its fires or none: false when the job's
+   * maxInstances are taken, 'conflict' when another node (or another backfill) has one of the fires.
+   * Its runs are recorded with trigger `backfill` and the caller as their actor (with the claim, too).
+   */
+  async backfill(job: JobRecord, runTimes: number[], attempts: number[], actor: Actor): Promise<true | false | 'conflict'> {
+    const submission: Submission = {
+      job,
+      runTimes,
+      attempt: attempts[0] as number,
+      attempts,
+      firstDueAt: runTimes[0] as number,
+      coalesced: 1,
+      manual: true,
+      trigger: 'backfill',
+      actor,
+      index: 0,
+      cancelled: false,
+    };
+    if (this.claiming !== null) {
+      const claimed = await this.claiming.claimManual(submission);
+      if (claimed !== true) return claimed;
+    }
+    job.running++;
+    this.backfills.add(submission);
+    this.executor.submit(submission);
+    return true;
+  }
+
+  /**
+   * The fire times of the job's backfills in this process that have not started yet: not in the history
+   * yet, and not to be planned again (a fire that started is recorded, running or settled).
+   */
+  backfillPending(jobId: string): number[] {
+    const pending: number[] = [];
+    for (const submission of this.backfills) {
+      if (submission.index >= submission.runTimes.length) this.backfills.delete(submission);
+      else if (submission.job.id === jobId) pending.push(...submission.runTimes.slice(submission.index));
+    }
+    return pending;
   }
 
   /** One pass of the loop: take due jobs, submit their fires, reschedule them. Returns the next wake time. */
@@ -248,6 +295,7 @@ export class Dispatcher implements ExecutorHooks {
       job,
       runTimes: [fire.scheduledAt],
       attempt: fire.attempt,
+      attempts: null,
       firstDueAt: fire.dueAt,
       coalesced: 1,
       manual: false,
@@ -613,7 +661,7 @@ export class Dispatcher implements ExecutorHooks {
       runTimes = limited;
     }
     job.running++;
-    const submission: Submission = { job, runTimes, attempt, firstDueAt, coalesced, manual: exempt, args, index: 0, cancelled: false };
+    const submission: Submission = { job, runTimes, attempt, attempts: null, firstDueAt, coalesced, manual: exempt, args, index: 0, cancelled: false };
     if (this.pendingClaims !== null) {
       this.pendingClaims.push(submission);
       if (replaces && this.claiming !== null) (this.replacing ??= new Set()).add(submission);

@@ -30,11 +30,16 @@ export interface Submission {
   readonly job: JobRecord;
   readonly runTimes: number[];
   readonly attempt: number;
+  /**
+   * A backfill: each fire time's own attempt (the one after its highest recorded), in place of `attempt`;
+   * null otherwise. A null check per submission, not per on-time fire (runOnTime has no Submission).
+   */
+  readonly attempts: readonly number[] | null;
   /** When the first fire was due (its nominal time plus jitter, or a retry's time). Later fires: nominal. */
   readonly firstDueAt: number;
   /** How many fire times the first run stands for (coalescing). */
   readonly coalesced: number;
-  /** runJobNow (and resumeJob's catch-up `all`): not subject to the misfire rule. */
+  /** runJobNow, a backfill and resumeJob's catch-up `all`: not subject to the misfire rule. */
   readonly manual: boolean;
   /** What started these runs; unset: the fire's own (`schedule`, `retry` after the first attempt). */
   readonly trigger?: RunTrigger | undefined;
@@ -268,7 +273,7 @@ export class Executor {
    */
   runOnTime(job: JobRecord, scheduledAt: number, dueAt: number): void {
     if (this.inFlight >= this.maxConcurrentRuns || this.events.wantsAt(EVENT_ID.job_submitted)) {
-      this.submit({ job, runTimes: [scheduledAt], attempt: 1, firstDueAt: dueAt, coalesced: 1, manual: false, index: 0, cancelled: false });
+      this.submit({ job, runTimes: [scheduledAt], attempt: 1, attempts: null, firstDueAt: dueAt, coalesced: 1, manual: false, index: 0, cancelled: false });
       return;
     }
     this.inFlight++;
@@ -277,7 +282,17 @@ export class Executor {
       this.submissionDone(job);
       return;
     }
-    const submission: Submission = { job, runTimes: [scheduledAt], attempt: 1, firstDueAt: dueAt, coalesced: 1, manual: false, index: 1, cancelled: false };
+    const submission: Submission = {
+      job,
+      runTimes: [scheduledAt],
+      attempt: 1,
+      attempts: null,
+      firstDueAt: dueAt,
+      coalesced: 1,
+      manual: false,
+      index: 1,
+      cancelled: false,
+    };
     this.awaitRun(submission, pending);
   }
 
@@ -291,10 +306,12 @@ export class Executor {
       }
       const i = submission.index++;
       const scheduledAt = submission.runTimes[i] as number;
+      const attempts = submission.attempts;
+      const attempt = attempts === null ? submission.attempt : (attempts[i] as number);
       const pending =
         i === 0
-          ? this.runFire(job, scheduledAt, submission.firstDueAt, submission.attempt, submission.coalesced, submission)
-          : this.runFire(job, scheduledAt, scheduledAt, submission.attempt, 1, submission);
+          ? this.runFire(job, scheduledAt, submission.firstDueAt, attempt, submission.coalesced, submission)
+          : this.runFire(job, scheduledAt, scheduledAt, attempt, 1, submission);
       if (pending !== null) {
         this.awaitRun(submission, pending);
         return;
@@ -549,24 +566,38 @@ export class Executor {
   private recordRemainingCancelled(submission: Submission, reason: string, error?: Error): void {
     const remaining = submission.runTimes.length - submission.index;
     if (remaining <= 0) return;
+    const recorded = toRunError(error ?? new JobCancelledError(submission.job.id, `${reason} before it started`));
+    const attempts = submission.attempts;
+    if (attempts !== null) {
+      // A backfill's fires are each another fire's next attempt: one record each, under its own run id.
+      for (let i = submission.index; i < submission.runTimes.length; i++) {
+        this.recordCancelled(submission, submission.runTimes[i] as number, attempts[i] as number, recorded, 1, undefined);
+      }
+      submission.index = submission.runTimes.length;
+      return;
+    }
     const first = submission.runTimes[submission.index] as number;
     const last = submission.runTimes[submission.runTimes.length - 1] as number;
     submission.index = submission.runTimes.length;
+    this.recordCancelled(submission, first, submission.attempt, recorded, remaining, last);
+  }
+
+  private recordCancelled(submission: Submission, scheduledAt: number, attempt: number, error: RunError, count: number, last: number | undefined): void {
     const record: RunRecord = {
       jobId: submission.job.id,
-      scheduledAt: first,
-      attempt: submission.attempt,
+      scheduledAt,
+      attempt,
       startedAt: null,
       finishedAt: null,
       outcome: 'cancelled',
       latenessMs: null,
       durationMs: null,
-      error: toRunError(error ?? new JobCancelledError(submission.job.id, `${reason} before it started`)),
+      error,
     };
     if (submission.trigger !== undefined) record.trigger = submission.trigger;
     if (submission.actor !== undefined) record.actor = submission.actor;
-    if (remaining > 1) {
-      record.coalesced = remaining;
+    if (count > 1) {
+      record.coalesced = count;
       record.lastScheduledAt = last;
     }
     this.store.recordRun(record, submission.job);

@@ -89,3 +89,35 @@ export async function runningAt(store: JobStore, jobId: string, atMs: number, be
   }
   return null;
 }
+
+/**
+ * Every record scheduled in [fromMs, toMs], newest first, read a page at a time back from `toMs`; and
+ * the page just before `fromMs` (where a stretch record covering `fromMs` is, as explain looks for one).
+ * A job's history is bounded by its store's retention, so this is too.
+ */
+export async function recordsIn(store: JobStore, jobId: string, fromMs: number, toMs: number): Promise<{ inRange: RunRecord[]; before: RunRecord[] }> {
+  const inRange: RunRecord[] = [];
+  let before = toMs + 1;
+  for (;;) {
+    const found = await page(store, jobId, before);
+    const oldest = found[found.length - 1]?.scheduledAt;
+    if (oldest === undefined || oldest < fromMs) {
+      for (const r of found) if (r.scheduledAt >= fromMs) inRange.push(r);
+      break;
+    }
+    if (found.length < PAGE) {
+      inRange.push(...found);
+      break;
+    }
+    if ((found[0] as RunRecord).scheduledAt === oldest) {
+      // One fire's attempts fill the page: all of them at once (the cursor is by scheduledAt).
+      inRange.push(...(await page(store, jobId, oldest + 1, 1000)).filter((r) => r.scheduledAt === oldest));
+      before = oldest;
+      continue;
+    }
+    // The oldest fire of a full page may have more attempts in the next: it is read again there, whole.
+    for (const r of found) if (r.scheduledAt !== oldest) inRange.push(r);
+    before = oldest + 1;
+  }
+  return { inRange, before: await page(store, jobId, fromMs) };
+}

@@ -10,6 +10,9 @@ import {
   JobNotFoundError,
   JobReplacedError,
   MaxInstancesReachedError,
+  BackfillTooLargeError,
+  FireClaimedError,
+  JobPausedError,
   SchedulerAlreadyRunningError,
   SchedulerNotRunningError,
   StoreUnavailableError,
@@ -25,7 +28,7 @@ import { NO_HEALTH_FACTS, type JobHealth } from '../core/health.js';
 import type { Explanation } from '../core/explain.js';
 import { toPauseInfo, type PauseInfo, type PauseOptions, type PauseState, type ResumeOptions } from '../core/pause.js';
 import type { TimerHandle } from '../core/clock.js';
-import { toRun, type Run } from '../core/run.js';
+import { runId, toRun, type Run } from '../core/run.js';
 import type { DateInput, TriggerSpec } from '../core/trigger.js';
 import { isClaimingStore, isLocalStore, isReplacingStore, loadErrorOf, type JobStore, type LocalStore, type ReplacingStore } from '../stores/store.js';
 import { exclusionInfo, type JobExcludeInput } from '../core/exclusion.js';
@@ -54,7 +57,11 @@ import type { AddJobSpec, JobChanges, JobList, JobPatch, JobQuery, SchedulerOpti
 import { TaskRegistry, type TaskOptions } from './task-registry.js';
 import { actorOf, LIBRARY_ACTOR, ownerOf, SCHEDULER_ACTOR, type Actor, type MutationContext } from '../core/actor.js';
 import type { AuditAction, AuditPage, AuditQuery, AuditSubject } from '../core/audit.js';
-import { AuditTrail, auditJob, auditRun } from './audit-trail.js';
+import { AuditTrail, auditBackfill, auditJob, auditRun } from './audit-trail.js';
+import type { BackfillOptions, BackfillResult } from '../core/backfill.js';
+import { checkBackfill } from './backfill-options.js';
+import { planBackfill, type PlannedFire } from './backfill.js';
+import { recordsIn } from './explain-history.js';
 import { toDefinition, type JobDefinition } from './definitions.js';
 import { importJobs, type ImportRequest, type ImportResult, type ImportTarget } from './import-jobs.js';
 
@@ -100,6 +107,8 @@ export class SchedulerService {
   private readonly audit: AuditTrail;
   private readonly exclusions = new Exclusions(this.cron);
   private readonly calendars: Calendars;
+  /** Backfills plan and start one at a time in this process: two must not plan the same fires. */
+  private backfilling: Promise<unknown> = Promise.resolve();
 
   constructor(options: SchedulerOptions = {}) {
     const resolved = resolveOptions(options, this.cron);
@@ -707,6 +716,78 @@ export class SchedulerService {
     if (!(await this.dispatcher.runNow(job, actor, args, note))) throw new MaxInstancesReachedError(jobId, job.policy.maxInstances);
     await this.audit.record('job.run', actor, jobId, null, auditRun(job, args, note));
     return this.info(job);
+  }
+
+  /**
+   * Re-runs the fires in [from, to] whose recorded outcome is in `only` (default `['missed']`), oldest
+   * first, each under its original scheduled time as the attempt after its highest recorded one (so its
+   * Idempotency-Key is the original fire's): one submission holding one instance slot, not subject to the
+   * misfire rule. A fire with a successful attempt, or running now, is never re-run. More fires than
+   * maxCatchUp: BACKFILL_TOO_LARGE, nothing run. A paused job: JOB_PAUSED (a dry run answers all the
+   * same). `dryRun`: the same answer, nothing run. See docs/semantics.md#backfill.
+   */
+  async backfillJob(jobId: string, options: BackfillOptions, context?: MutationContext): Promise<BackfillResult> {
+    const actor = actorOf(context);
+    const request = checkBackfill(options, this.clock.now());
+    const job = await this.requireJob(jobId);
+    const run = this.backfilling.then(async () => {
+      if (!request.dryRun) {
+        if (this.run.state !== 'running') throw new SchedulerNotRunningError(`backfill job "${jobId}"`);
+        if (job.paused) throw new JobPausedError(jobId, 'backfill it');
+        if (job.func === null) throw new TaskNotRegisteredError(job.task ?? jobId);
+        if (!hasFreeInstance(job.running, job.policy.maxInstances)) throw new MaxInstancesReachedError(jobId, job.policy.maxInstances);
+      }
+      const { inRange, before } = await recordsIn(this.store, jobId, request.from, request.to);
+      const plan = planBackfill({
+        trigger: job.trigger,
+        ...request,
+        inRange,
+        before,
+        retry: job.retry,
+        pending: this.dispatcher.backfillPending(jobId),
+        limit: this.maxCatchUp,
+      });
+      if (plan.fires.length > this.maxCatchUp) {
+        throw new BackfillTooLargeError(jobId, this.maxCatchUp, plan.oldestUnknown ? null : (plan.fires[this.maxCatchUp - 1] as PlannedFire).scheduledAt);
+      }
+      const result: BackfillResult = {
+        jobId,
+        dryRun: request.dryRun,
+        from: new Date(request.from),
+        to: new Date(request.to),
+        only: request.only,
+        fires: plan.fires.map((f) => ({
+          scheduledAt: new Date(f.scheduledAt),
+          outcome: f.outcome,
+          attempt: f.attempt,
+          runId: runId(jobId, f.scheduledAt, f.attempt),
+        })),
+        leftAlone: plan.leftAlone,
+      };
+      if (request.dryRun || plan.fires.length === 0) return result;
+      const started = await this.dispatcher.backfill(
+        job,
+        plan.fires.map((f) => f.scheduledAt),
+        plan.fires.map((f) => f.attempt),
+        actor,
+      );
+      if (started === false) throw new MaxInstancesReachedError(jobId, job.policy.maxInstances);
+      if (started === 'conflict') throw new FireClaimedError(jobId);
+      this.logger.info(
+        { event: 'job_backfilled', jobId, from: result.from.toISOString(), to: result.to.toISOString(), only: request.only, fires: plan.fires.length },
+        `backfill of job "${jobId}": ${plan.fires.length} fire(s) re-run`,
+      );
+      await this.audit.record(
+        'job.backfilled',
+        actor,
+        jobId,
+        null,
+        auditBackfill(job, { from: result.from.toISOString(), to: result.to.toISOString(), only: [...request.only], fires: plan.fires.length }),
+      );
+      return result;
+    });
+    this.backfilling = run.catch(() => undefined);
+    return run;
   }
 
   /**

@@ -27,6 +27,7 @@ import { jobRoutes } from './routes/jobs.js';
 import { metaRoutes } from './routes/meta.js';
 import { transferRoutes } from './routes/transfer.js';
 import { auditRoutes } from './routes/audit.js';
+import { backfillRoutes } from './routes/backfill.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { Notifier, type NotifierOptions } from '../notifications/notifier.js';
 import { documentErrors } from './openapi.js';
@@ -313,6 +314,7 @@ export async function buildServer(serverOptions: ServerOptions): Promise<Fastify
       await api.register(jobRoutes);
       await api.register(transferRoutes);
       await api.register(auditRoutes);
+      await api.register(backfillRoutes);
       await api.register(calendarRoutes);
       await api.register(notificationRoutes, { notifier });
       // No HEAD twin: a HEAD would hold a stream slot open with nothing to read.

@@ -37,6 +37,18 @@ const auditJobSchema = {
       description: 'job.run only, when the manual run was given them: its note, and its own args with their secrets redacted.',
       properties: { args: { description: 'Any JSON value; secret fields, header values and URL userinfo are [redacted].' }, note: { type: 'string' } },
     },
+    backfill: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['from', 'to', 'only', 'fires'],
+      description: 'Only in a job.backfilled entry: the range, the outcomes asked for, and how many fires were re-run.',
+      properties: {
+        from: { type: 'string', format: 'date-time' },
+        to: { type: 'string', format: 'date-time' },
+        only: { type: 'array', items: { type: 'string' } },
+        fires: { type: 'integer', minimum: 1 },
+      },
+    },
   },
 } as const;
 

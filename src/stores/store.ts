@@ -62,7 +62,9 @@ export interface FireClaim {
   /** The fire times one submission runs in order; the first holds the job's instance slot. */
   readonly runTimes: readonly number[];
   readonly attempt: number;
-  /** runJobNow: not a scheduled fire. */
+  /** A backfill: each run time's own attempt (in place of `attempt`); null otherwise. */
+  readonly attempts: readonly number[] | null;
+  /** runJobNow or a backfill: not a scheduled fire. */
   readonly manual: boolean;
   /** What started the runs (recorded with the claim); unset: the fire's own (`schedule`, `retry` after the first attempt). */
   readonly trigger?: RunTrigger | undefined;
@@ -321,8 +323,11 @@ export interface ClaimingStore extends JobStore {
    * same transaction (overlap 'replace'); the process running it hears it through onReplaced.
    */
   slotFreed?(jobId: string): void;
-  /** Claims a manual run cluster-wide; false when the job's maxInstances are taken (on any node). */
-  claimManual(claim: FireClaim): Awaitable<boolean>;
+  /**
+   * Claims a manual run or a backfill (all its fires, or none) cluster-wide; false when the job's
+   * maxInstances are taken (on any node), 'conflict' when a backfill's fire is recorded already.
+   */
+  claimManual(claim: FireClaim): Awaitable<boolean | 'conflict'>;
   /**
    * The shared clock minus this process's clock, in ms: a store shared between machines decides due-ness
    * by its own clock, and the scheduler reads time through this offset so that a skewed node agrees.

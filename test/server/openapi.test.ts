@@ -140,6 +140,11 @@ describe('the OpenAPI document', () => {
     expect(await status(app.inject({ url: `/api/v1/jobs/a/runs?cursor=${String(runs.json().nextCursor)}`, headers: monitor }))).toBe(200);
     expect(await status(app.inject({ url: '/api/v1/jobs/a/runs?cursor=x', headers: admin }))).toBe(400);
     expect(await status(app.inject({ url: '/api/v1/jobs/a', headers: admin }))).toBe(200); // now with a lastRun
+    // Backfill: a dry run (200), a bad range (400), an unknown job (404).
+    const range = { from: '2026-01-01T00:00:00Z', to: '2026-01-01T00:02:00Z' };
+    expect(await status(post('/api/v1/jobs/a/backfill', { ...range, only: ['missed', 'failed'], dryRun: true }))).toBe(200);
+    expect(await status(post('/api/v1/jobs/a/backfill', { from: range.to, to: range.from }))).toBe(400);
+    expect(await status(post('/api/v1/jobs/nope/backfill', range))).toBe(404);
     // Exclusion calendars and a one-off skip.
     const put = (url: string, payload: unknown): Promise<LightMyRequestResponse> =>
       app.inject({ method: 'PUT', url, headers: { ...admin, ...json }, payload: payload as object });

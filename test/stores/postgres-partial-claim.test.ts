@@ -33,7 +33,7 @@ describe.skipIf(!pgAvailable)('a claim of several fire times on PostgreSQL', () 
       );
       const jobs = (await store.takeDue(Date.now(), 10)) as JobRecord[];
       expect(jobs.map((job) => job.id)).toEqual(['j']);
-      const claim = { job: jobs[0] as JobRecord, runTimes: times, attempt: 1, manual: false };
+      const claim = { job: jobs[0] as JobRecord, runTimes: times, attempt: 1, attempts: null, manual: false };
       const refused = await store.putBack(jobs, [claim]);
       expect(refused).toEqual([claim]);
       const rows = await sql<{ scheduled_at: number; node_id: string }>(

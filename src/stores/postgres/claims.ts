@@ -142,11 +142,20 @@ export class PgClaims {
     await Promise.all([...this.open].map((claim) => this.rollback(claim)));
   }
 
-  /** A manual run: locks the job, counts its slots cluster-wide, records the run as claimed. */
-  async claimManual(claim: FireClaim): Promise<boolean> {
+  /**
+   * A manual run or a backfill: locks the job, counts its slots cluster-wide, records its fires (the
+   * first `claimed`, holding the slot, the later ones `queued`, as a catch-up's) in one statement. The
+   * primary key (job, scheduled time, attempt) decides between two nodes or two backfills asking for the
+   * same attempt of a fire: the one whose insert lands runs it; the other writes nothing ('conflict'; a
+   * manual run's answer stays false, the same millisecond taken).
+   */
+  async claimManual(claim: FireClaim): Promise<boolean | 'conflict'> {
     const { s } = this.session;
-    const scheduledAt = claim.runTimes[0] as number;
-    const key = fireKey(claim.job.id, scheduledAt, claim.attempt);
+    const fires: InFlightFire[] = claim.runTimes.map((scheduledAt, i) => ({
+      jobId: claim.job.id,
+      scheduledAt,
+      attempt: claim.attempts === null ? claim.attempt : (claim.attempts[i] as number),
+    }));
     let added = false;
     try {
       return await withTransaction(this.session.db, async (client) => {
@@ -162,29 +171,41 @@ export class PgClaims {
         // The claimed row says what started the run and who from the start: if it is lost before it runs, it says so still.
         const inserted = await client.query(
           `INSERT INTO ${s}.runs (job_id, scheduled_at, attempt, status, node_id, epoch, recorded_at, trigger, actor)
-           SELECT $1, $2, $3, 'claimed', $4, $5::bigint, ${DB_NOW}, $6, $7::jsonb WHERE EXISTS (SELECT 1 FROM ${s}.nodes WHERE id = $4 AND epoch = $5::bigint FOR KEY SHARE)
+           SELECT $1, u.scheduled_at, u.attempt, CASE WHEN u.n = 1 THEN 'claimed' ELSE 'queued' END, $4, $5::bigint, ${DB_NOW}, $6, $7::jsonb
+           FROM unnest($2::float8[], $3::int[]) WITH ORDINALITY AS u(scheduled_at, attempt, n)
+           WHERE EXISTS (SELECT 1 FROM ${s}.nodes WHERE id = $4 AND epoch = $5::bigint FOR KEY SHARE)
            ON CONFLICT DO NOTHING`,
-          [claim.job.id, scheduledAt, claim.attempt, this.session.nodeId, this.session.epoch, claimTrigger(claim), claimActor(claim)],
+          [
+            claim.job.id,
+            fires.map((f) => f.scheduledAt),
+            fires.map((f) => f.attempt),
+            this.session.nodeId,
+            this.session.epoch,
+            claimTrigger(claim),
+            claimActor(claim),
+          ],
         );
-        if (inserted.rowCount !== 1) {
-          // Not written: either the same fire is claimed already (a second manual run in the same
-          // millisecond), or this node was fenced. Only the first is "its slots are taken"; a fenced node
-          // says so, or the caller would report MAX_INSTANCES_REACHED for a run nobody holds.
+        if (inserted.rowCount !== fires.length) {
+          // Not all written: either a fire is claimed already (another node's backfill of it, or a second
+          // manual run in the same millisecond), or this node was fenced. Only the first is "taken"; a
+          // fenced node says so, or the caller would report a refusal for a run nobody holds.
           const registered = await client.query(`SELECT 1 FROM ${s}.nodes WHERE id = $1 AND epoch = $2::bigint`, [this.session.nodeId, this.session.epoch]);
           if (registered.rowCount === 0) {
             throw new StoreUnavailableError(
               'PostgreSQL store: this node lost its registration (no heartbeat within the lease) and registers again within seconds; nothing was started, retry the manual run.',
             );
           }
-          return false;
+          // All or none: the rows this claim did insert go with the rollback.
+          throw new ClaimRefused(claim.attempts === null ? false : 'conflict');
         }
         // In flight before the commit, as in putBack; taken back below when the commit fails.
         added = true;
-        this.inFlight.add(key, { jobId: claim.job.id, scheduledAt, attempt: claim.attempt });
-        return added;
+        for (const fire of fires) this.inFlight.add(fireKey(fire.jobId, fire.scheduledAt, fire.attempt), fire);
+        return true;
       });
     } catch (error) {
-      if (added) this.inFlight.delete(key);
+      if (added) for (const fire of fires) this.inFlight.delete(fireKey(fire.jobId, fire.scheduledAt, fire.attempt));
+      if (error instanceof ClaimRefused) return error.answer;
       throw pgError('claiming a manual run', error);
     }
   }
@@ -355,6 +376,13 @@ export class PgClaims {
     if (!this.open.delete(claim)) return;
     await claim.tx.rollback(cause);
     await this.setAside.drain();
+  }
+}
+
+/** Thrown inside a manual claim's transaction to roll back what it inserted, and answer `answer`. */
+class ClaimRefused extends Error {
+  constructor(readonly answer: false | 'conflict') {
+    super('claim refused');
   }
 }
 

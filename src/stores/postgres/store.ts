@@ -380,7 +380,7 @@ export class PostgresJobStore implements JobStore {
     });
   }
 
-  claimManual(claim: FireClaim): Promise<boolean> {
+  claimManual(claim: FireClaim): Promise<boolean | 'conflict'> {
     return this.claims.claimManual(claim);
   }
 
