@@ -93,12 +93,15 @@ export const OVERLAP_POLICIES: readonly OverlapPolicy[] = ['skip', 'queue', 'rep
 
 /**
  * A fire of an `overlap: 'queue'` job waiting for an instance slot: its nominal time, when it was due
- * (lateness counts from there when it starts) and its attempt (a retry may wait too).
+ * (lateness counts from there when it starts), its attempt (a retry may wait too) and how many fires it
+ * stands for.
  */
 export interface WaitingFire {
   readonly scheduledAt: number;
   readonly dueAt: number;
   readonly attempt: number;
+  /** How many fire times it stands for (a coalesced backlog that found no slot: 1 when on time). */
+  readonly coalesced: number;
 }
 
 /** Options accepted by addIntervalJob/addCronJob/addDateJob/addJob; each absent field takes its default. */

@@ -18,7 +18,7 @@ export interface CronOptions {
   name?: string;
   /** IANA zone the expression is read in. Default: the scheduler's `timezone`. */
   timeZone?: string;
-  /** Skip a fire while the previous run is still running: maxInstances 1 (Tickwork skips, never queues). */
+  /** One run at a time: maxInstances 1; a fire meanwhile is skipped unless `tickwork.overlap` says queue or replace. */
   waitForCompletion?: boolean;
   /** Add the job paused: it exists (resumeJob starts it) but does not fire. */
   disabled?: boolean;

@@ -297,7 +297,7 @@ export class Dispatcher implements ExecutorHooks {
       attempt: fire.attempt,
       attempts: null,
       firstDueAt: fire.dueAt,
-      coalesced: 1,
+      coalesced: fire.coalesced,
       manual: false,
       index: 0,
       cancelled: false,
@@ -638,7 +638,7 @@ export class Dispatcher implements ExecutorHooks {
     if (!hasFreeInstance(job.running, job.policy.maxInstances)) {
       const decision = overlapDecision(job.running, job.policy.maxInstances, job.policy.overlap, job.waitingFire !== null);
       if (decision === 'wait') {
-        this.wait(job, runTimes, attempt, firstDueAt, exempt);
+        this.wait(job, runTimes, attempt, firstDueAt, coalesced, exempt);
         return;
       }
       // Replaced here (the run's slot is free now), or, on a shared store, by the claim (wherever it runs).
@@ -672,9 +672,9 @@ export class Dispatcher implements ExecutorHooks {
    * overlap 'queue', no slot free and no fire waiting: the first fire becomes the job's waiting fire (the
    * others of a catch-up are skipped: one waits). It counts toward maxRuns now, as a submitted fire does.
    */
-  private wait(job: JobRecord, runTimes: number[], attempt: number, firstDueAt: number, exempt: boolean): void {
+  private wait(job: JobRecord, runTimes: number[], attempt: number, firstDueAt: number, coalesced: number, exempt: boolean): void {
     if (job.policy.maxRuns !== null && attempt === 1 && this.limitRuns(job, runTimes.slice(0, 1), firstDueAt, exempt) === null) return;
-    job.waitingFire = { scheduledAt: runTimes[0] as number, dueAt: firstDueAt, attempt };
+    job.waitingFire = { scheduledAt: runTimes[0] as number, dueAt: firstDueAt, attempt, coalesced: runTimes.length === 1 ? coalesced : 1 };
     if (this.claiming === null) this.waiting.add(job);
     if (runTimes.length > 1) this.recordSkipped(job, runTimes.slice(1), attempt, runTimes[1] as number, 1, false);
   }

@@ -203,8 +203,8 @@ export class Executor {
    * synchronous run cannot be interrupted, so only these can be running when a fire comes), or, when
    * `scheduledAt` is given, the run of that fire (another node chose it). Recorded cancelled with `error`;
    * its slot is free when this returns, even if its function ignores its signal (see DETACHED_BOUND_MS).
-   * With none running, the oldest instance waiting for a concurrency slot (maxConcurrentRuns) goes instead,
-   * recorded cancelled unstarted. False when the job has no such instance here.
+   * With none running (or that fire not running yet), the oldest instance waiting for a concurrency slot
+   * (maxConcurrentRuns) goes instead, recorded cancelled unstarted. False when the job has no such instance here.
    */
   replace(jobId: string, error: Error, scheduledAt: number | null = null, attempt = 0): boolean {
     for (const run of this.active) {
@@ -214,10 +214,10 @@ export class Executor {
       this.settleEarly(run, 'cancelled', error);
       return true;
     }
-    if (scheduledAt !== null) return false;
     for (let i = this.queueHead; i < this.queue.length; i++) {
       const submission = this.queue[i] as Submission;
       if (submission.job.id !== jobId) continue;
+      if (scheduledAt !== null && (submission.runTimes[0] !== scheduledAt || submission.attempt !== attempt)) continue;
       this.queue.splice(i, 1);
       submission.cancelled = true;
       this.recordRemainingCancelled(submission, '', error);

@@ -118,6 +118,24 @@ describe.each(stores)('overlap policies (%s store)', (_name, store) => {
     ]);
   });
 
+  it('queue: a coalesced backlog that finds the slot taken waits as one fire standing for all of them', async () => {
+    h = make();
+    await h.scheduler.start();
+    await slow('j', 40, { overlap: 'queue' });
+    await h.clock.advance(15_000); // the run of 10 goes till 50
+    await h.scheduler.pause();
+    await h.clock.advance(30_000);
+    await h.scheduler.resume(); // at 45: the fires of 20, 30 and 40 are due at once, coalesced into 40
+    await h.clock.advance(0);
+    expect((await h.scheduler.getJob('j'))?.waitingFire).toEqual({ scheduledAt: at(40) });
+    await h.clock.advance(5_000);
+    expect(await summary('j')).toEqual([
+      [10, 'succeeded', 0],
+      [40, 'running', 10000],
+    ]);
+    expect((await runs('j'))[1]?.coalesced).toBe(3);
+  });
+
   it('queue: a fire that waited past the misfire grace is recorded missed when its slot frees', async () => {
     h = make();
     await h.scheduler.start();

@@ -162,7 +162,8 @@ export function readWaitingFire(value: unknown): WaitingFire | null {
   const v = value as Record<string, unknown>;
   const time = (t: unknown): t is number => typeof t === 'number' && Number.isFinite(t);
   if (!time(v.scheduledAt) || !time(v.dueAt) || !(typeof v.attempt === 'number' && Number.isInteger(v.attempt) && v.attempt >= 1)) return null;
-  return { scheduledAt: v.scheduledAt, dueAt: v.dueAt, attempt: v.attempt };
+  const coalesced = typeof v.coalesced === 'number' && Number.isInteger(v.coalesced) && v.coalesced >= 1 ? v.coalesced : 1;
+  return { scheduledAt: v.scheduledAt, dueAt: v.dueAt, attempt: v.attempt, coalesced };
 }
 
 export function scheduleParams(jobs: readonly JobRecord[]): unknown[] {
