@@ -55,8 +55,10 @@ describe.skipIf(browser === null)('dashboard: backfill', () => {
     const detail = page.locator('#detail-dialog');
     const section = detail.locator('section.backfill');
     await section.waitFor();
-    await section.getByLabel('From (your zone)').fill(local(from.getTime() - 500));
-    await section.getByLabel('To', { exact: true }).fill(local(from.getTime() + 500));
+    // The inputs hold whole seconds: from the fire's second to the same + 999 ms, cut to its second, holds
+    // this fire and not the next (a second later).
+    await section.getByLabel('From (your zone)').fill(local(from.getTime()));
+    await section.getByLabel('To', { exact: true }).fill(local(from.getTime() + 999));
     expect(await section.getByLabel('missed').isChecked()).toBe(true);
     await section.getByRole('button', { name: 'Preview' }).click();
     const list = section.locator('.backfill-fires li');
