@@ -30,8 +30,9 @@ export type { BackfillFire, BackfillOptions, BackfillOutcome, BackfillResult } f
 export { EXPLAIN_VERDICTS } from './core/explain.js';
 export type { Explanation, ExplainEvidence, ExplainPause, ExplainVerdict, FireTime } from './core/explain.js';
 export { RUN_ATTRIBUTES, RUN_SPAN_NAME, TRACER_NAME, type TracingOption } from './scheduler/run-tracing.js';
-export type { Run, RunError } from './core/run.js';
-export { idempotencyKey, runId } from './core/run.js';
+export type { Run, RunError, RunTrigger } from './core/run.js';
+export type { RunNowOptions } from './scheduler/run-options.js';
+export { idempotencyKey, runId, RUN_TRIGGERS } from './core/run.js';
 export { RUN_ERROR_CODES, type RunErrorCode } from './core/run-errors.js';
 export { EVENT_NAMES } from './core/events.js';
 export type { SchedulerEventMap, SchedulerEventName, RunEvent, RunObserver, RunOutcome, Listener } from './core/events.js';

@@ -64,7 +64,18 @@ export function jobDetail(job: JobJson, nowMs: number): string {
   return lines.map(([label, value]) => `${`${label}:`.padEnd(width + 2)}${value}`).join('\n') + '\n';
 }
 
-export const RUN_HEADERS = ['SCHEDULED', 'OUTCOME', 'ATTEMPT', 'DURATION', 'LATE', 'ERROR'];
+export const RUN_HEADERS = ['SCHEDULED', 'OUTCOME', 'BY', 'ATTEMPT', 'DURATION', 'LATE', 'ERROR'];
+
+/** What started a run and who: `schedule`, `retry`, or `manual (admin key 1)`, `manual (library)`. */
+function startedBy(run: RunJson): string {
+  const actor = run.actor as Record<string, unknown>;
+  if (typeof actor.by === 'string') return actor.by === 'scheduler' ? run.trigger : `${run.trigger} (${actor.by})`;
+  const who =
+    actor.via === 'loopback'
+      ? `loopback ${String(actor.role)}`
+      : `${String(actor.role)} key${actor.keyIndex === undefined ? '' : ` ${String(actor.keyIndex)}`}`;
+  return `${run.trigger} (${who})`;
+}
 
 export function runRow(run: RunJson): string[] {
   const fires = run.coalesced === undefined ? '' : ` (x${run.coalesced})`;
@@ -72,6 +83,7 @@ export function runRow(run: RunJson): string[] {
   return [
     timeIn(run.scheduledAt),
     `${run.outcome}${fires}`,
+    startedBy(run),
     String(run.attempt),
     duration(run.durationMs),
     duration(run.latenessMs),

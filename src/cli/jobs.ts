@@ -161,12 +161,27 @@ async function toggle(args: readonly string[], io: CliIo, action: 'pause' | 'res
 }
 
 async function run(args: readonly string[], io: CliIo): Promise<ExitCode> {
-  const { values, positionals } = parseCommand(args, CONNECTION_OPTIONS, JOBS_RUN_USAGE, { min: 1, max: 1 });
+  const options = { ...CONNECTION_OPTIONS, args: { type: 'string' }, note: { type: 'string' } } as const;
+  const { values, positionals } = parseCommand(args, options, JOBS_RUN_USAGE, { min: 1, max: 1 });
   if (values.help === true) return help(io, JOBS_RUN_USAGE);
-  const job = await clientFor(values, io, JOBS_RUN_USAGE).runJob(positionals[0] ?? '');
+  // Without --args or --note the POST has no body, as before.
+  const body: { args?: unknown; note?: string } = {};
+  if (values.args !== undefined) body.args = runArgs(values.args);
+  if (values.note !== undefined) body.note = values.note;
+  const client = clientFor(values, io, JOBS_RUN_USAGE);
+  const job = await (Object.keys(body).length === 0 ? client.runJob(positionals[0] ?? '') : client.runJob(positionals[0] ?? '', body));
   if (values.json === true) printJson(io, job);
   else io.stdout(`Started a run of ${job.id}; its outcome will be in: tickwork jobs runs ${job.id}\n`);
   return EXIT.OK;
+}
+
+/** --args: this run's args, as JSON. */
+function runArgs(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new UsageError(`--args is not valid JSON: ${(error as Error).message}`, JOBS_RUN_USAGE);
+  }
 }
 
 async function runs(args: readonly string[], io: CliIo): Promise<ExitCode> {

@@ -46,9 +46,11 @@ export const JOBS_RESUME_USAGE = `Usage: tickwork jobs resume <id>
 
 Resumes a paused job from its next fire time after now (a job with no further fire time is removed).`;
 
-export const JOBS_RUN_USAGE = `Usage: tickwork jobs run <id>
+export const JOBS_RUN_USAGE = `Usage: tickwork jobs run <id> [--args <json>] [--note <text>]
 
-Starts a run of the job now, outside its schedule; see its outcome with tickwork jobs runs <id>.`;
+Starts a run of the job now, outside its schedule; see its outcome with tickwork jobs runs <id>.
+--args gives this run its own args (JSON, checked against the task's argsSchema) instead of the job's;
+--note says why (kept on the run and in the audit trail).`;
 
 export const JOBS_RUNS_USAGE = `Usage: tickwork jobs runs <id> [--limit <n> (20)] [--cursor <nextCursor>]
 

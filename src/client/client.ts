@@ -119,9 +119,12 @@ export class TickworkClient {
     return this.call('POST', `${jobPath(id)}/resume`);
   }
 
-  /** POST /jobs/:id/run: the run starts now (202); its outcome lands in the run history. */
-  runJob(id: string): Promise<JobJson> {
-    return this.call('POST', `${jobPath(id)}/run`);
+  /**
+   * POST /jobs/:id/run: the run starts now (202); its outcome lands in the run history. `options.args`
+   * replace the job's args for this run only; `options.note` says why (both optional).
+   */
+  runJob(id: string, options?: { args?: unknown; note?: string }): Promise<JobJson> {
+    return options === undefined ? this.call('POST', `${jobPath(id)}/run`) : this.call('POST', `${jobPath(id)}/run`, options);
   }
 
   /** POST /jobs/:id/backfill: re-runs the range's gaps (202), or lists them with `dryRun` (200). */

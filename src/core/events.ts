@@ -3,6 +3,7 @@
  * JSON-safe and never carry job args or return values, so the same objects can feed logs, an SSE
  * stream and a dashboard. The emitter is `scheduler/event-bus.ts`.
  */
+import type { RunTrigger } from './run.js';
 
 /**
  * Outcome of one run (one fire that was run, missed or skipped). `excluded`: a fire an exclusion kept from
@@ -31,6 +32,8 @@ export interface RunEvent {
   count?: number;
   /** For a summary of several missed fires: the last of them (scheduledAt is the first). */
   lastScheduledAt?: string;
+  /** What started the run (see Run.trigger): schedule, manual, retry or backfill. */
+  trigger: RunTrigger;
 }
 
 export interface JobEvent {

@@ -639,6 +639,7 @@ export class Executor {
       outcome: record.outcome,
       latenessMs: record.latenessMs,
       durationMs: record.durationMs,
+      trigger: triggerOf(record),
     };
     if (record.error !== null) payload.error = record.error;
     if (record.coalesced !== undefined) payload.count = record.coalesced;

@@ -8,6 +8,8 @@
  */
 import type { JobHealth } from '../core/health.js';
 import type { JobRecord } from '../core/job.js';
+import type { Actor } from '../core/actor.js';
+import type { RunTrigger } from '../core/run.js';
 import { forMonitor, toJobInfo } from '../scheduler/job-info.js';
 import type { JobQuery, SchedulerService } from '../scheduler/service.js';
 
@@ -29,6 +31,9 @@ interface CachedJson {
   lastOutput: string | undefined;
   lastCoalesced: number | undefined;
   lastTraceId: string | undefined;
+  lastTrigger: RunTrigger | undefined;
+  lastActor: Actor | undefined;
+  lastNote: string | undefined;
   running: number;
   paused: boolean;
   /** A pause is replaced, never changed in place: compared by identity. */
@@ -71,6 +76,9 @@ function fresh(entry: CachedJson | undefined, job: JobRecord, health: string): e
     entry.lastOutput === job.lastRun?.output &&
     entry.lastCoalesced === job.lastRun?.coalesced &&
     entry.lastTraceId === job.lastRun?.traceId &&
+    entry.lastTrigger === job.lastRun?.trigger &&
+    entry.lastActor === job.lastRun?.actor &&
+    entry.lastNote === job.lastRun?.note &&
     entry.running === job.running &&
     entry.paused === job.paused &&
     entry.pause === job.pause &&
@@ -120,6 +128,9 @@ export class JobListCache {
         lastOutput: job.lastRun?.output,
         lastCoalesced: job.lastRun?.coalesced,
         lastTraceId: job.lastRun?.traceId,
+        lastTrigger: job.lastRun?.trigger,
+        lastActor: job.lastRun?.actor,
+        lastNote: job.lastRun?.note,
         running: job.running,
         paused: job.paused,
         pause: job.pause,

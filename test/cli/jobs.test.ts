@@ -174,8 +174,23 @@ describe('tickwork jobs pause, resume, run, runs, rm', () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ items: [{ jobId: 'alpha', outcome: 'succeeded', attempt: 1 }], nextCursor: null });
     const table = await cli(at(['jobs', 'runs', 'alpha']), { env: {} });
     const lines = table.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^SCHEDULED\s+OUTCOME\s+ATTEMPT\s+DURATION\s+LATE\s+ERROR$/);
-    expect(lines[1]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d\s+succeeded\s+1\s+/);
+    expect(lines[0]).toMatch(/^SCHEDULED\s+OUTCOME\s+BY\s+ATTEMPT\s+DURATION\s+LATE\s+ERROR$/);
+    expect(lines[1]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d\s+succeeded\s+manual \(\S.*\)\s+1\s+/);
+  });
+
+  it('runs a job now with its own args and a note', async () => {
+    const seen: unknown[] = [];
+    server.scheduler.registerTask('echo', (ctx) => void seen.push(ctx.args));
+    await server.scheduler.addJob({ id: 'echoed', task: 'echo', args: { n: 1 }, trigger: { type: 'interval', seconds: 3600 } });
+    const done = new Promise<void>((resolve) => server.scheduler.on('job_executed', () => resolve()));
+    const run = await cli(at(['jobs', 'run', 'echoed', '--args', '{"n":2}', '--note', 'from the CLI']));
+    expect(run.code).toBe(0);
+    await done;
+    expect(seen).toEqual([{ n: 2 }]);
+    expect((await server.scheduler.getRuns('echoed'))[0]).toMatchObject({ trigger: 'manual', note: 'from the CLI' });
+    const bad = await cli(at(['jobs', 'run', 'echoed', '--args', '{n:2}']));
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--args is not valid JSON/);
   });
 
   it('shows a failed run with its error code and message', async () => {
@@ -184,7 +199,7 @@ describe('tickwork jobs pause, resume, run, runs, rm', () => {
     await cli(at(['jobs', 'run', 'broken']));
     await failed;
     const table = await cli(at(['jobs', 'runs', 'broken']));
-    expect(table.stdout).toMatch(/failed\s+1\s+.*E_TARGET: backup target unreachable/);
+    expect(table.stdout).toMatch(/failed\s+manual \(\S.*\)\s+1\s+.*E_TARGET: backup target unreachable/);
   });
 
   it('removes a job; removing it again is JOB_NOT_FOUND', async () => {

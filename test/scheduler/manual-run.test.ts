@@ -5,6 +5,9 @@
  * the task's argsSchema; its note goes on the run and, with the args redacted, into the `job.run` audit
  * entry. The PostgreSQL side is in test/stores/postgres-manual-claim.test.ts.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Run } from '../../src/core/run.js';
 import { SqliteJobStore } from '../../src/stores/sqlite/store.js';
@@ -163,5 +166,35 @@ describe.each(stores)('manual runs and provenance (%s store)', (_name, store) =>
       args: { url: 'https://[redacted]@example.com/x', headers: { authorization: '[redacted]' }, token: '[redacted]', n: 3 },
     });
     expect(JSON.stringify(items)).not.toMatch(/hunter22|abcdef|sekrit/);
+  });
+});
+
+describe('manual runs on a SQLite file', () => {
+  it("keeps a manual run's args with its pending retry across a restart", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'tickwork-manual-')), 'jobs.db');
+    const seen: [number, unknown][] = [];
+    const task = (ctx: { attempt: number; args: unknown }): void => {
+      seen.push([ctx.attempt, ctx.args]);
+      if (ctx.attempt === 1) throw new Error('first attempt fails');
+    };
+    h = harness({ store: new SqliteJobStore({ path }) });
+    h.scheduler.registerTask('t', task);
+    await h.scheduler.start();
+    await h.scheduler.addJob({ id: 'r', task: 't', args: { n: 1 }, trigger: { type: 'interval', seconds: 3600 }, retries: { max: 1, backoffSeconds: 30 } });
+    await h.scheduler.runJobNow('r', { args: { n: 2 } });
+    await h.clock.advance(1);
+    await h.scheduler.shutdown();
+    h = harness({ store: new SqliteJobStore({ path }), start: REFERENCE + 1 });
+    h.scheduler.registerTask('t', task);
+    await h.scheduler.start();
+    await h.clock.advance(30_000);
+    expect(seen).toEqual([
+      [1, { n: 2 }],
+      [2, { n: 2 }],
+    ]);
+    expect((await h.scheduler.getRuns('r')).map((r) => [r.attempt, r.outcome, r.trigger])).toEqual([
+      [2, 'succeeded', 'retry'],
+      [1, 'failed', 'manual'],
+    ]);
   });
 });

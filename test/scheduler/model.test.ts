@@ -6,7 +6,7 @@
  * date); the scheduler must give every grid point of those stretches exactly one outcome (run, failed,
  * timed out for an async job slower than its timeoutSeconds, or skipped by maxInstances while async runs
  * hold every slot) and no other point; a manual run (runJobNow) adds
- * its instant. Points that fall while the scheduler processes nothing (paused, or its loop blocked) are
+ * its instant, recorded with trigger `manual` (every other outcome with `schedule`). Points that fall while the scheduler processes nothing (paused, or its loop blocked) are
  * a backlog processed when it resumes: coalesced into one outcome (the default), or for a job with
  * `coalesce: false` one run each for the newest `maxCatchUp` and one missed record for the older; a run
  * later than the job's misfire grace (60 s, 5 s or none) is recorded missed; a backlog of a job changed
@@ -227,14 +227,14 @@ async function runSequence(seed: number, steps: number, options: SequenceOptions
   // Small, so that backlogs of jobs that do not coalesce outgrow it.
   const maxCatchUp = 2 + Math.floor(random() * 4);
   const dir = options.sqlite === true ? mkdtempSync(join(tmpdir(), 'tickwork-model-')) : null;
-  const outcomes = new Map<string, { at: number; count: number; outcome: string }[]>();
+  const outcomes = new Map<string, { at: number; count: number; outcome: string; trigger: string }[]>();
   const announced = { added: new Map<string, number>(), removed: new Map<string, number>() };
   const runs = new Map<string, number>();
   const record = (e: RunEvent): void => {
     const list = outcomes.get(e.jobId) ?? [];
     // A coalesced run (or skip, or miss) is reported at its latest fire time, with how many it stands for.
     const last = e.lastScheduledAt === undefined ? Date.parse(e.scheduledAt) : Date.parse(e.lastScheduledAt);
-    list.push({ at: last, count: e.count ?? 1, outcome: e.outcome });
+    list.push({ at: last, count: e.count ?? 1, outcome: e.outcome, trigger: e.trigger });
     outcomes.set(e.jobId, list);
   };
   const count = (map: Map<string, number>, id: string): void => void map.set(id, (map.get(id) ?? 0) + 1);
@@ -491,6 +491,21 @@ async function runSequence(seed: number, steps: number, options: SequenceOptions
       ])
       .sort(byTime);
     expect(observed, where(`fire times of ${id} (${bodies})`)).toEqual(expected);
+    // Provenance: the manual runs are the ones recorded `manual`; every other outcome is the schedule's.
+    const manualOwed = all
+      .flatMap((j) => entriesOf(j, gaps, end, maxCatchUp))
+      .filter((e) => e.manual)
+      .map((e) => e.at)
+      .sort((a, b) => a - b);
+    const manualSeen = got
+      .filter((o) => o.trigger === 'manual')
+      .map((o) => o.at)
+      .sort((a, b) => a - b);
+    expect(manualSeen, where(`manual runs of ${id}`)).toEqual(manualOwed);
+    expect(
+      got.filter((o) => o.trigger !== 'manual' && o.trigger !== 'schedule'),
+      where(`triggers of ${id}`),
+    ).toEqual([]);
     expect(
       got.filter((o) => o.outcome !== 'missed' && !allowed.has(o.outcome)),
       where(`outcomes of ${id}`),

@@ -1,6 +1,6 @@
 /** The secret scrubber: which args values are secrets, and how a text is scrubbed of them. */
 import { describe, expect, it } from 'vitest';
-import { isSecretKey, MIN_SECRET_LENGTH, REDACTED, Redactor, scrubText, secretsOf } from '../../src/scheduler/redact.js';
+import { isSecretKey, MIN_SECRET_LENGTH, REDACTED, redactArgs, Redactor, scrubText, secretsOf } from '../../src/scheduler/redact.js';
 
 /** base64(`user:password`) and `Basic <that>`: what the http task sends for a URL with userinfo. */
 function basic(credentials: string): string[] {
@@ -371,5 +371,31 @@ describe('Redactor', () => {
   it('still removes URL userinfo for args without secrets, or no args', () => {
     expect(Redactor.of(undefined).scrub('http://a:b@h/')).toBe(`http://${REDACTED}@h/`);
     expect(Redactor.of({ message: 'hi' }).secrets).toEqual([]);
+  });
+});
+
+describe('redactArgs (args shown in the audit trail)', () => {
+  it('replaces secret fields, header values and URL userinfo, and the secrets wherever else they appear; keeps the rest', () => {
+    const args = {
+      url: 'https://bob:hunter22@example.com/path',
+      headers: { Authorization: 'Bearer abcdef123', Accept: 'application/json' },
+      credentials: { user: 'alice', key: 'k-123456' },
+      apiKey: 'zzzz-9999',
+      body: 'token was zzzz-9999',
+      items: [1, true, null, 'plain'],
+      retries: 3,
+    };
+    expect(redactArgs(args)).toEqual({
+      url: `https://${REDACTED}@example.com/path`,
+      headers: { Authorization: REDACTED, Accept: REDACTED },
+      credentials: { user: REDACTED, key: REDACTED },
+      apiKey: REDACTED,
+      body: `token was ${REDACTED}`,
+      items: [1, true, null, 'plain'],
+      retries: 3,
+    });
+    expect(args.apiKey).toBe('zzzz-9999'); // a copy: the args themselves are not changed
+    expect(redactArgs('just text')).toBe('just text');
+    expect(redactArgs(null)).toBeNull();
   });
 });

@@ -38,9 +38,16 @@ describe('POST /jobs/:id/run', () => {
     });
     expect(ran.statusCode).toBe(202);
     expect(ran.json().args).toEqual({ n: 1 });
+    const lastRunListed = async (): Promise<unknown> =>
+      ((await s.app.inject({ url: '/api/v1/jobs', headers: bearer(ADMIN[0]) })).json().items as { lastRun?: unknown }[])[0]?.lastRun;
+    expect(await lastRunListed()).toMatchObject({ trigger: 'manual', actor: { keyIndex: 1 }, note: 'replay of ticket 7' });
     // An empty body and no body at all still run the job with its own args.
     expect((await s.app.inject({ method: 'POST', url: '/api/v1/jobs/e/run', headers: admin, payload: {} })).statusCode).toBe(202);
     expect((await s.app.inject({ method: 'POST', url: '/api/v1/jobs/e/run', headers: bearer(ADMIN[0]) })).statusCode).toBe(202);
+    // The same instant, another caller: the cached job list shows the newest run's actor, without the note.
+    const listed = (await lastRunListed()) as Record<string, unknown>;
+    expect(listed).toMatchObject({ trigger: 'manual', actor: { role: 'admin', via: 'key', keyIndex: 0 } });
+    expect(listed.note).toBeUndefined();
     await s.clock.advance(60_000);
     expect(seen).toEqual([{ n: 2, password: 'hunter22-secret' }, { n: 1 }, { n: 1 }, { n: 1 }]);
 
