@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Run } from '../../src/core/run.js';
 import { SqliteJobStore } from '../../src/stores/sqlite/store.js';
+import { registerBuiltInTasks } from '../../src/tasks/index.js';
 import { harness, REFERENCE, type Harness } from '../helpers.js';
 
 let h: Harness;
@@ -145,6 +146,19 @@ describe.each(stores)('manual runs and provenance (%s store)', (_name, store) =>
     await h.clock.advance(1);
     expect(ran).toBe(0);
     expect(await runs('f')).toEqual([]);
+  });
+
+  it("applies the task's own args check too: a manual run cannot name a command off the shell allow-list", async () => {
+    h = make();
+    registerBuiltInTasks(h.scheduler, ['/bin/echo']);
+    await h.scheduler.start();
+    await h.scheduler.addJob({ id: 'sh', task: 'shell', args: { command: '/bin/echo', args: ['hi'] }, trigger: { type: 'interval', seconds: 3600 } });
+    await expect(h.scheduler.runJobNow('sh', { args: { command: '/bin/rm', args: ['-rf', '/'] } })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('/bin/rm'),
+    });
+    await h.clock.advance(1);
+    expect(await runs('sh')).toEqual([]);
   });
 
   it('writes the job.run audit entry with the note and the args, their secrets redacted', async () => {
