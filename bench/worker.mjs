@@ -192,7 +192,11 @@ async function registerTogether(n, addOne, opts, baseline, label = 'registration
       const heap = process.memoryUsage().heapUsed;
       const partial = { registered: i + 1, elapsedMs: Math.round(t - t0), approxBytesPerJob: Math.round((heap - baseline.heapUsed) / (i + 1)) };
       if (t - t0 > limitMs) throw new CaseFailure(`${label} exceeded ${opts['reg-limit-s']} s (${i + 1} of ${n} jobs called)`, partial);
-      if (heap > budget) throw new CaseFailure(`heap exceeded ${opts['heap-budget-mb']} MB after ${i + 1} of ${n} calls (~${partial.approxBytesPerJob} bytes/job, not gc'd)`, partial);
+      if (heap > budget)
+        throw new CaseFailure(
+          `heap exceeded ${opts['heap-budget-mb']} MB after ${i + 1} of ${n} calls (~${partial.approxBytesPerJob} bytes/job, not gc'd)`,
+          partial,
+        );
     }
   }
   pending.length = count;
