@@ -337,7 +337,10 @@ async function idle(adapter, n, variant, opts) {
   gcFull();
   const m0 = memBytes();
   const register = opts.together ? registerTogether : registerAll;
+  const regCpu0 = process.cpuUsage();
   const regMs = await register(n, (i) => add(`j-${i}`), opts, m0);
+  // CPU of the whole process (collector threads included): on a loaded machine a steadier figure than time.
+  const regCpuMs = cpuMs(regCpu0);
   gcFull();
   const m1 = memBytes();
   const cpu0 = process.cpuUsage();
@@ -345,6 +348,7 @@ async function idle(adapter, n, variant, opts) {
   const idleCpu = cpuMs(cpu0);
   return {
     registrationMs: Math.round(regMs),
+    registrationCpuMs: Math.round(regCpuMs),
     jobsPerSec: Math.round(n / (regMs / 1000)),
     bytesPerJob: Math.round((m1.total - m0.total) / n),
     heapBytesPerJob: Math.round((m1.heapUsed - m0.heapUsed) / n),
