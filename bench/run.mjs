@@ -39,7 +39,13 @@ function plan(quick) {
     // together (issue #22). Only Tickwork's adds return promises; the floor is run the same way for its ratio.
     'idle-1m-together': {
       schedulers: ['floor', 'tickwork'],
-      cases: ['cron', 'interval'].map((v) => ({ id: `idle-1m:${v}`, n: quick ? 100_000 : 1_000_000, args: ['--together=1'], timeoutS: 150, label: 'together' })),
+      cases: ['cron', 'interval'].map((v) => ({
+        id: `idle-1m:${v}`,
+        n: quick ? 100_000 : 1_000_000,
+        args: ['--together=1'],
+        timeoutS: 150,
+        label: 'together',
+      })),
     },
     churn: {
       schedulers: ALL,

@@ -192,7 +192,11 @@ async function registerTogether(n, addOne, opts, baseline, label = 'registration
       const heap = process.memoryUsage().heapUsed;
       const partial = { registered: i + 1, elapsedMs: Math.round(t - t0), approxBytesPerJob: Math.round((heap - baseline.heapUsed) / (i + 1)) };
       if (t - t0 > limitMs) throw new CaseFailure(`${label} exceeded ${opts['reg-limit-s']} s (${i + 1} of ${n} jobs called)`, partial);
-      if (heap > budget) throw new CaseFailure(`heap exceeded ${opts['heap-budget-mb']} MB after ${i + 1} of ${n} calls (~${partial.approxBytesPerJob} bytes/job, not gc'd)`, partial);
+      if (heap > budget)
+        throw new CaseFailure(
+          `heap exceeded ${opts['heap-budget-mb']} MB after ${i + 1} of ${n} calls (~${partial.approxBytesPerJob} bytes/job, not gc'd)`,
+          partial,
+        );
     }
   }
   pending.length = count;
@@ -333,7 +337,10 @@ async function idle(adapter, n, variant, opts) {
   gcFull();
   const m0 = memBytes();
   const register = opts.together ? registerTogether : registerAll;
+  const regCpu0 = process.cpuUsage();
   const regMs = await register(n, (i) => add(`j-${i}`), opts, m0);
+  // CPU of the whole process (collector threads included): on a loaded machine a steadier figure than time.
+  const regCpuMs = cpuMs(regCpu0);
   gcFull();
   const m1 = memBytes();
   const cpu0 = process.cpuUsage();
@@ -341,6 +348,7 @@ async function idle(adapter, n, variant, opts) {
   const idleCpu = cpuMs(cpu0);
   return {
     registrationMs: Math.round(regMs),
+    registrationCpuMs: Math.round(regCpuMs),
     jobsPerSec: Math.round(n / (regMs / 1000)),
     bytesPerJob: Math.round((m1.total - m0.total) / n),
     heapBytesPerJob: Math.round((m1.heapUsed - m0.heapUsed) / n),

@@ -1,6 +1,15 @@
 /** The audit log of the memory store (and of a store without one): the newest entries, bounded in number. */
 import type { Actor } from '../../core/actor.js';
-import { JobAtChange, type AuditAction, type AuditAppend, type AuditJob, type AuditLog, type AuditPageQuery, type AuditRecord, type AuditSubject } from '../../core/audit.js';
+import {
+  JobAtChange,
+  type AuditAction,
+  type AuditAppend,
+  type AuditJob,
+  type AuditLog,
+  type AuditPageQuery,
+  type AuditRecord,
+  type AuditSubject,
+} from '../../core/audit.js';
 import type { JobPolicy } from '../../core/job.js';
 import type { Trigger } from '../../core/trigger.js';
 
