@@ -82,27 +82,12 @@ function triggerInfoOf(trigger: Trigger): TriggerInfo {
   return lastTriggerInfo;
 }
 
-/**
- * The Date of a next run time, remembered for the last time asked: jobs added together mostly share their
- * next fire, and a Date is ~100 bytes each JobInfo of a bulk add kept until its promises were awaited
- * (with the trigger's part, half the process's idle CPU afterwards went to freeing them). JobInfos with
- * the same next run time may hold the same Date: it is a value to read, not to change.
- */
-let lastNextMs = Number.NaN;
-let lastNextDate: Date | null = null;
-
-function dateOf(ms: number): Date {
-  if (ms !== lastNextMs || lastNextDate === null) {
-    lastNextDate = new Date(ms);
-    lastNextMs = ms;
-  }
-  return lastNextDate;
-}
-
 export function toJobInfo(job: JobRecord, health: JobHealth): JobInfo {
   const trigger = triggerInfoOf(job.trigger);
   const policy = job.policy;
-  const nextRunTime = job.nextRunTime === null ? null : dateOf(job.nextRunTime);
+  // A Date of its own per JobInfo: a shared one (tried for bulk adds) would let a caller's setHours on one
+  // JobInfo change the next run time other callers read.
+  const nextRunTime = job.nextRunTime === null ? null : new Date(job.nextRunTime);
   // Only a record without a function can be a set-aside placeholder: a live job pays no lookup.
   const loadError = job.func === null ? loadErrorOf(job) : null;
   const status: JobStatus = loadError !== null ? 'load_error' : job.task !== null && job.func === null ? 'task_not_registered' : 'ok';

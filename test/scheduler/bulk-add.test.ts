@@ -106,7 +106,7 @@ describe('memory audit log (a ring of columns)', () => {
       const [entry] = (await s.getAudit()).items;
       expect(entry?.after).toMatchObject({ id: 'k', name: 'kay', trigger: { type: 'cron', expression: '0 0 * * *' } });
       const trigger = { toSpec: () => ({ type: 'interval', seconds: 5 }) } as unknown as ConstructorParameters<typeof JobAtChange>[3];
-      const policy = entry?.after as unknown as ConstructorParameters<typeof JobAtChange>[4];
+      const policy = { ...entry?.after, exclude: null } as unknown as ConstructorParameters<typeof JobAtChange>[4];
       log.append({
         at: at(1),
         actor: { by: 'library' },
