@@ -116,10 +116,12 @@ export class RunArgsView {
 /** The server's refusal: its message, then each field it names (`args.url: must be string`). */
 function errorBlock(error) {
   const details = Array.isArray(error.details) ? error.details : [];
+  // A message that already says each field's problem is not repeated above the list.
+  const repeated = details.length > 0 && details.every((detail) => error.message.includes(`${detail.path}: ${detail.message}`));
   return h(
     'div',
     { class: 'error run-args-error' },
-    h('p', { text: error.message }),
+    repeated ? null : h('p', { text: error.message }),
     details.length === 0
       ? null
       : h(
