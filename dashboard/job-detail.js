@@ -60,6 +60,8 @@ export class JobDetail {
     this.audit = null;
     this.fires = null;
     this.firesKey = null;
+    // Opened again: the form starts closed, from the job's args as they are now.
+    this.runArgsView.reset();
     fill(this.dialog, h('p', { class: 'muted', text: `Loading ${id}…` }));
     openModal(this.dialog);
     await this.refresh();
@@ -243,7 +245,7 @@ export class JobDetail {
         type: 'button',
         text: 'Run with…',
         dataset: { focusKey: 'run-with' },
-        attrs: { 'aria-expanded': String(this.runArgsView.open), 'aria-controls': 'run-args-section' },
+        attrs: { 'aria-expanded': String(this.runArgsView.open), 'aria-controls': this.runArgsView.open ? 'run-args-section' : null },
         on: { click: () => this.toggleRunArgs() },
       }),
       job.runningInstances > 0 ? button('cancel', 'Cancel running') : null,

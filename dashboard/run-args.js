@@ -69,6 +69,11 @@ export class RunArgsView {
     return this.open ? this.element : null;
   }
 
+  /** Forgets the job: the next `for()` starts afresh (closed, the job's args). */
+  reset() {
+    this.jobId = null;
+  }
+
   toggle() {
     this.open = !this.open;
     return this.open;
