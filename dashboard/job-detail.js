@@ -7,6 +7,7 @@ import { fill, h } from './dom.js';
 import { deliveriesTable } from './deliveries.js';
 import { ExplainView } from './explain.js';
 import { BackfillView } from './backfill.js';
+import { RunArgsView } from './run-args.js';
 import { AUDIT_SHOWN, actorText, auditList } from './audit.js';
 import { healthBlock } from './health.js';
 import { formatCountdown, formatDuration, formatFire, formatInZone, formatInstant, precisionOf } from './format.js';
@@ -40,6 +41,7 @@ export class JobDetail {
     this.refreshTimer = null;
     this.explainView = new ExplainView();
     this.backfillView = new BackfillView({ onDone: () => this.markDirty() });
+    this.runArgsView = new RunArgsView({ onStarted: (job) => this.show(job) });
     dialog.addEventListener('close', () => {
       this.id = null;
       clearTimeout(this.refreshTimer);
@@ -58,6 +60,8 @@ export class JobDetail {
     this.audit = null;
     this.fires = null;
     this.firesKey = null;
+    // Opened again: the form starts closed, from the job's args as they are now.
+    this.runArgsView.reset();
     fill(this.dialog, h('p', { class: 'muted', text: `Loading ${id}…` }));
     openModal(this.dialog);
     await this.refresh();
@@ -182,11 +186,14 @@ export class JobDetail {
       fill(this.dialog, header, h('p', { class: 'notice', text: notice ?? '' }));
       return;
     }
+    // Before the actions: a new job closes the form, and its button says so (aria-expanded).
+    const runArgs = this.isAdmin() ? this.runArgsView.for(job) : null;
     fill(
       this.dialog,
       header,
       h('p', { class: 'schedule-line' }, h('strong', { text: job.trigger.description ?? '' }), ' ', stateBadges(job)),
       this.isAdmin() ? this.actions(job) : null,
+      runArgs,
       this.properties(job),
       healthBlock(job.health),
       this.explainView.for(job.id),
@@ -234,10 +241,24 @@ export class JobDetail {
       { class: 'buttons detail-actions' },
       job.paused ? button('resume', 'Resume') : button('pause', 'Pause'),
       button('run', 'Run now'),
+      h('button', {
+        type: 'button',
+        text: 'Run with…',
+        dataset: { focusKey: 'run-with' },
+        attrs: { 'aria-expanded': String(this.runArgsView.open), 'aria-controls': this.runArgsView.open ? 'run-args-section' : null },
+        on: { click: () => this.toggleRunArgs() },
+      }),
       job.runningInstances > 0 ? button('cancel', 'Cancel running') : null,
       button('edit', 'Edit'),
       button('remove', 'Remove', 'danger'),
     );
+  }
+
+  /** Opens or closes the "Run with…" form; opening moves the focus to its args. */
+  toggleRunArgs() {
+    const open = this.runArgsView.toggle();
+    this.render();
+    if (open) this.runArgsView.args.focus();
   }
 
   properties(job) {

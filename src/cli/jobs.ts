@@ -1,8 +1,9 @@
-/** `tickwork jobs list|get|add|rm|pause|resume|run|runs`: one command per job route, through TickworkClient. */
+/** `tickwork jobs list|get|add|rm|pause|resume|run|runs|backfill`: one command per job route, through TickworkClient. */
+import { BACKFILL_OUTCOMES, type BackfillOutcome } from '../core/backfill.js';
 import { HEALTH_STATES, type HealthState } from '../core/health.js';
 import type { JobSort, JobState } from '../stores/job-order.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
-import { table, relative } from './format.js';
+import { table, relative, timeIn } from './format.js';
 import type { CliIo } from './io.js';
 import { JOB_HEADERS, RUN_HEADERS, jobDetail, jobRow, runRow } from './job-view.js';
 import { newJobBody } from './job-spec.js';
@@ -11,6 +12,7 @@ import { printJson } from './output.js';
 import { UsageError } from './usage-error.js';
 import {
   JOBS_ADD_USAGE,
+  JOBS_BACKFILL_USAGE,
   JOBS_GET_USAGE,
   JOBS_LIST_USAGE,
   JOBS_PAUSE_USAGE,
@@ -49,6 +51,7 @@ const COMMANDS: Record<string, Command> = {
   resume: (args, io) => toggle(args, io, 'resume'),
   run,
   runs,
+  backfill,
 };
 
 function help(io: CliIo, usage: string): ExitCode {
@@ -200,3 +203,50 @@ async function runs(args: readonly string[], io: CliIo): Promise<ExitCode> {
   if (page.nextCursor !== null) io.stdout(`Older: tickwork jobs runs ${id} --limit ${limit} --cursor ${page.nextCursor}\n`);
   return EXIT.OK;
 }
+
+async function backfill(args: readonly string[], io: CliIo): Promise<ExitCode> {
+  const options = {
+    ...CONNECTION_OPTIONS,
+    from: { type: 'string' },
+    to: { type: 'string' },
+    only: { type: 'string' },
+    'dry-run': { type: 'boolean' },
+  } as const;
+  const { values, positionals } = parseCommand(args, options, JOBS_BACKFILL_USAGE, { min: 1, max: 1 });
+  if (values.help === true) return help(io, JOBS_BACKFILL_USAGE);
+  // The server checks the times (ISO 8601 with a zone, from <= to) and names the field it refuses.
+  if (values.from === undefined || values.to === undefined)
+    throw new UsageError('--from and --to are required: the range to fill, ISO 8601 times with Z or an offset.', JOBS_BACKFILL_USAGE);
+  const only = values.only?.split(',').map((outcome) => choiceFlag(outcome.trim(), '--only', BACKFILL_OUTCOMES, JOBS_BACKFILL_USAGE) as BackfillOutcome);
+  const dryRun = values['dry-run'] === true;
+  const id = positionals[0] ?? '';
+  const answer = await clientFor(values, io, JOBS_BACKFILL_USAGE).backfillJob(id, {
+    from: values.from,
+    to: values.to,
+    ...(only === undefined ? {} : { only }),
+    ...(dryRun ? { dryRun } : {}),
+  });
+  if (values.json === true) {
+    printJson(io, answer);
+    return EXIT.OK;
+  }
+  const n = answer.fires.length;
+  const fires = `${n} fire${n === 1 ? '' : 's'}`;
+  if (n === 0) io.stdout(`Nothing to re-run of ${id} from ${timeIn(answer.from)} to ${timeIn(answer.to)} (${answer.only.join(', ')}).\n`);
+  else {
+    io.stdout(answer.dryRun ? `Would re-run ${fires} of ${id}, oldest first (dry run: nothing started):\n` : `Started ${fires} of ${id}, oldest first:\n`);
+    io.stdout(
+      table(
+        BACKFILL_HEADERS,
+        answer.fires.map((fire) => [timeIn(fire.scheduledAt), fire.outcome, fire.runId]),
+      ),
+    );
+  }
+  const left = Object.entries(answer.leftAlone).map(([outcome, count]) => `${count} ${outcome}`);
+  if (left.length > 0) io.stdout(`Left alone: ${left.join(', ')}.\n`);
+  if (answer.dryRun && n > 0) io.stdout(`Run them: the same command without --dry-run; then tickwork jobs runs ${id}\n`);
+  return EXIT.OK;
+}
+
+/** A backfill's fires: the original time each re-runs under, its recorded outcome, the re-run's id. */
+const BACKFILL_HEADERS = ['SCHEDULED', 'RECORDED', 'RUN ID'];

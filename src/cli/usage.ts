@@ -56,6 +56,13 @@ export const JOBS_RUNS_USAGE = `Usage: tickwork jobs runs <id> [--limit <n> (20)
 
 A job's run history, newest first.`;
 
+export const JOBS_BACKFILL_USAGE = `Usage: tickwork jobs backfill <id> --from <time> --to <time> [--only missed,lost,...] [--dry-run]
+
+Re-runs the gaps of a past range: the fires from --from to --to (inclusive; ISO 8601 with Z or an offset)
+whose recorded outcome is one of --only (default missed; also lost, failed, skipped, cancelled), oldest
+first, each under its original time. A fire that succeeded never runs again. Prints each fire's time, its
+recorded outcome and the re-run's id. --dry-run lists them and starts nothing. Admin key.`;
+
 export const JOBS_USAGE = `Usage: tickwork jobs <command> [options]
 
   list                 list jobs with schedule, next run and health
@@ -66,6 +73,7 @@ export const JOBS_USAGE = `Usage: tickwork jobs <command> [options]
   resume <id>          resume a job
   run <id>             run a job now
   runs <id>            a job's run history
+  backfill <id> ...    re-run a past range's missed fires (tickwork jobs backfill --help)
 
 ${CONNECTION}`;
 
@@ -101,6 +109,7 @@ Commands:
   jobs resume <id>               resume a job
   jobs run <id>                  run a job now
   jobs runs <id>                 a job's run history
+  jobs backfill <id> ...         re-run the missed fires of a past range (--from, --to, --dry-run)
   preview '<expression>'         next fire times of a cron expression (--tz <zone> -n <count>)
   health                         readiness and failing or overdue jobs
   export                         every job's definition as JSON

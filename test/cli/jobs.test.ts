@@ -229,3 +229,72 @@ it('countdowns are relative to now', async () => {
   const past = await cli(at(['jobs', 'list']), { now: REFERENCE + 3600_000 + 125_000 });
   expect(past.stdout).toMatch(/alpha\s+every hour\s+2m 5s ago/);
 });
+
+describe('tickwork jobs backfill', () => {
+  it('--dry-run lists the missed fires (time, recorded outcome, run id), then the backfill runs them under their original times', async () => {
+    const start = server.clock.now();
+    const iso = (seconds: number): string => new Date(start + seconds * 1000).toISOString();
+    const ran: string[] = [];
+    server.scheduler.registerTask('record', (ctx) => void ran.push(`${ctx.scheduledAt.toISOString()}#${ctx.attempt}`));
+    await server.scheduler.addJob({ id: 'gappy', task: 'record', trigger: { type: 'interval', seconds: 10 }, misfireGraceTime: 1, coalesce: false });
+    server.clock.stall(25_000); // the fires at 10 s and 20 s are due at once, past their grace: missed
+    await server.clock.advance(0);
+    const range = ['--from', iso(0), '--to', iso(25)];
+
+    const dry = await cli(at(['jobs', 'backfill', 'gappy', ...range, '--dry-run']));
+    expect(dry).toMatchObject({ code: 0, stderr: '' });
+    const lines = dry.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('Would re-run 2 fires of gappy, oldest first (dry run: nothing started):');
+    expect(lines[1]).toMatch(/^SCHEDULED\s+RECORDED\s+RUN ID$/);
+    expect(lines[2]).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d [+-]\\d\\d:\\d\\d\\s+missed\\s+gappy@${iso(10)}#2$`));
+    expect(lines[3]).toMatch(new RegExp(`\\s+missed\\s+gappy@${iso(20)}#2$`));
+    expect(lines.at(-1)).toBe('Run them: the same command without --dry-run; then tickwork jobs runs gappy');
+    expect(ran).toEqual([]);
+    const json = await cli(at(['jobs', 'backfill', 'gappy', ...range, '--only', 'missed,failed', '--dry-run', '--json']));
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      jobId: 'gappy',
+      dryRun: true,
+      only: ['missed', 'failed'],
+      fires: [{ scheduledAt: iso(10) }, { scheduledAt: iso(20) }],
+    });
+
+    const done = new Promise<void>((resolve) => {
+      let n = 0;
+      server.scheduler.on('job_executed', () => ++n === 2 && resolve());
+    });
+    const started = await cli(at(['jobs', 'backfill', 'gappy', ...range]));
+    expect(started.code).toBe(0);
+    expect(started.stdout.split('\n')[0]).toBe('Started 2 fires of gappy, oldest first:');
+    await done;
+    expect(ran).toEqual([`${iso(10)}#2`, `${iso(20)}#2`]);
+    expect((await server.scheduler.getRuns('gappy', { limit: 10 })).filter((r) => r.trigger === 'backfill')).toHaveLength(2);
+
+    const again = await cli(at(['jobs', 'backfill', 'gappy', ...range]));
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/^Nothing to re-run of gappy from .* \(missed\)\.\nLeft alone: 2 succeeded\.\n$/);
+  });
+
+  it('refuses a wrong command line before sending (exit 2) and shows the API refusal with its code (exit 1)', async () => {
+    await addNoop('alpha');
+    const cases: [string[], RegExp][] = [
+      [['jobs', 'backfill', 'alpha', '--to', '2026-01-01T00:00:00Z'], /--from and --to are required/],
+      [
+        ['jobs', 'backfill', 'alpha', '--from', '2026-01-01T00:00:00Z', '--to', '2026-01-01T01:00:00Z', '--only', 'missed,paused'],
+        /--only must be one of missed, lost, failed, skipped, cancelled, got "paused"/,
+      ],
+      [['jobs', 'backfill', '--from', '2026-01-01T00:00:00Z', '--to', '2026-01-01T01:00:00Z'], /Missing argument/],
+    ];
+    for (const [argv, message] of cases) {
+      const result = await cli(at(argv));
+      expect(result.code, argv.join(' ')).toBe(2);
+      expect(result.stderr, argv.join(' ')).toMatch(message);
+      expect(result.stderr).toContain('Usage: tickwork jobs backfill');
+    }
+    const reversed = await cli(at(['jobs', 'backfill', 'alpha', '--from', '2026-01-01T01:00:00Z', '--to', '2026-01-01T00:00:00Z']));
+    expect(reversed.code).toBe(1);
+    expect(reversed.stderr).toMatch(/^INVALID_ARGUMENT: /);
+    const missing = await cli(at(['jobs', 'backfill', 'nope', '--from', '2026-01-01T00:00:00Z', '--to', '2026-01-01T01:00:00Z']));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^JOB_NOT_FOUND: /);
+  });
+});
