@@ -172,8 +172,7 @@ export class SchedulerService {
         onFenced: (reason) => dispatcher.fenced(reason),
         onReplaced: (jobId, scheduledAt, attempt, replacedBy) =>
           dispatcher.executor.replace(jobId, new JobReplacedError(jobId, replacedBy), scheduledAt, attempt),
-        onCancelled: (jobId, scheduledAt, attempt, reason) =>
-          dispatcher.executor.replace(jobId, new JobCancelledError(jobId, reason), scheduledAt, attempt),
+        onCancelled: (jobId, scheduledAt, attempt, reason) => dispatcher.executor.replace(jobId, new JobCancelledError(jobId, reason), scheduledAt, attempt),
         now: () => ownClock.now(),
         logger,
         wake: (dueAt) => dispatcher.wake(dueAt),
