@@ -12,6 +12,7 @@ import type { JobContext } from '../../src/core/job.js';
 import type { RunEvent } from '../../src/core/events.js';
 import { SchedulerService } from '../../src/scheduler/service.js';
 import { buildServer } from '../../src/server/app.js';
+import { parseCancelled } from '../../src/stores/postgres/cancel.js';
 import { PostgresJobStore } from '../../src/stores/postgres/store.js';
 import { checkConformance, takeViolations } from '../server/conformance.js';
 import { captureLogger, deferred, until } from '../helpers.js';
@@ -172,4 +173,14 @@ describe.skipIf(!pgAvailable)('cancelRun on a PostgreSQL cluster of 2 nodes', ()
     }
     expect(takeViolations()).toEqual([]);
   }, 60_000);
+});
+
+describe('the cancelled: notification', () => {
+  it('names the run, its node and epoch (JSON: a job id or node id may hold colons); another payload is not one', () => {
+    const payload = `cancelled:${JSON.stringify({ jobId: 'a:b', scheduledAt: 1.5e12, attempt: 2, node: 'host:1:ab', epoch: 7, reason: 'cancelRun was called' })}`;
+    expect(parseCancelled(payload)).toEqual({ jobId: 'a:b', scheduledAt: 1.5e12, attempt: 2, node: 'host:1:ab', epoch: 7, reason: 'cancelRun was called' });
+    // A row of an old registration without an epoch: no registration of this node matches it.
+    expect(parseCancelled(`cancelled:${JSON.stringify({ jobId: 'j', scheduledAt: 1, attempt: 1, node: 'n', epoch: null })}`)).toMatchObject({ epoch: null });
+    for (const other of ['replaced:1:2:3:j', 'changed:2:j', '1700000000000', 'cancelled:{', 'cancelled:{"jobId":1}']) expect(parseCancelled(other)).toBeNull();
+  });
 });

@@ -38,12 +38,13 @@ interface CancelRow {
 export async function cancelJobRuns(session: PgSession, jobId: string, reason: string): Promise<CancelRow[]> {
   const { s, channel } = session;
   const error = new JobCancelledError(jobId, reason);
-  // FOR UPDATE: a row settled while this waited for its lock is re-checked and left out (its outcome stands).
+  // FOR UPDATE: a row settled while this waited for its lock is re-checked and left out (its outcome stands);
+  // locked in fire order, as replace locks the oldest, so two cancels of one job wait rather than deadlock.
   const result = await session.query<CancelRow>(
     `cancelling job "${jobId}"'s runs`,
     `WITH target AS (
        SELECT job_id, scheduled_at, attempt, status FROM ${s}.runs
-       WHERE job_id = $1 AND status IN ('claimed', 'queued', 'running') FOR UPDATE),
+       WHERE job_id = $1 AND status IN ('claimed', 'queued', 'running') ORDER BY scheduled_at, attempt FOR UPDATE),
      cancelled AS (
        UPDATE ${s}.runs r SET status = 'cancelled', finished_at = ${DB_NOW}, recorded_at = ${DB_NOW},
          duration_ms = CASE WHEN r.started_at IS NULL THEN NULL ELSE ${DB_NOW} - r.started_at END, error = $2::jsonb
