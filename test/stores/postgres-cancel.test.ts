@@ -35,6 +35,7 @@ interface Row {
 describe.skipIf(!pgAvailable)('cancelRun on a PostgreSQL cluster of 2 nodes', () => {
   let schema = '';
   const nodes: SchedulerService[] = [];
+  const stores: PostgresJobStore[] = [];
   let starts: Start[] = [];
   /** job_cancelled events, per node. */
   let cancelled: RunEvent[][] = [];
@@ -42,6 +43,7 @@ describe.skipIf(!pgAvailable)('cancelRun on a PostgreSQL cluster of 2 nodes', ()
   afterEach(async () => {
     for (const start of starts) start.release();
     for (const node of nodes.splice(0)) if (node.isRunning) await node.shutdown({ wait: true, timeoutSeconds: 5 });
+    stores.length = 0;
     starts = [];
     cancelled = [];
     if (schema !== '') await dropSchema(schema);
@@ -55,8 +57,10 @@ describe.skipIf(!pgAvailable)('cancelRun on a PostgreSQL cluster of 2 nodes', ()
     schema = schemaName('tw_cancel');
     for (let i = 0; i < 2; i++) {
       const node = i;
+      const store = new PostgresJobStore({ connectionString: PG_URL, schema });
+      stores.push(store);
       const scheduler = new SchedulerService({
-        store: new PostgresJobStore({ connectionString: PG_URL, schema }),
+        store,
         logger: captureLogger('info'),
         timezone: 'UTC',
       });
@@ -150,6 +154,21 @@ describe.skipIf(!pgAvailable)('cancelRun on a PostgreSQL cluster of 2 nodes', ()
     // A second cancel finds nothing left to cancel.
     expect(await b.cancelRun('j')).toBe(0);
     await expectNextFireRuns(Math.max(onA.scheduledAt, onB.scheduledAt));
+  }, 60_000);
+
+  it("a run that settles while its row is cancelled (its node missed the notification) keeps the row's cancelled: one record", async () => {
+    const [a, b] = await start();
+    const run = await runOnNode1(a, b);
+    await until(async () => (await rows()).some((r) => r.scheduled_at === run.scheduledAt), 10_000, 'the run row');
+    // Node 1's LISTEN connection drops: it reconnects after 250 ms, and notifications sent meanwhile are gone.
+    const nodeId = (stores[1] as PostgresJobStore).nodeId;
+    await sql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE $1 AND query LIKE 'LISTEN%'`, [`tickwork ${nodeId}%`]);
+    expect(await a.cancelRun('j')).toBe(1);
+    // The run ends on its own (succeeded, unless the notification still came); its outcome lands over nothing.
+    run.release();
+    await until(async () => (await b.getRuns('j', { limit: 50 })).some((r) => r.scheduledAt.getTime() === run.scheduledAt), 10_000, 'its record');
+    await expectNextFireRuns(run.scheduledAt);
+    await expectCancelledOnce(a, b, run);
   }, 60_000);
 
   it('POST /api/v1/jobs/:id/cancel on a node cancels the run on the other node and answers the count', async () => {
