@@ -8,6 +8,7 @@ import { OffsetClock, type Clock } from '../core/clock.js';
 import {
   InvalidArgumentError,
   JobNotFoundError,
+  JobCancelledError,
   JobReplacedError,
   MaxInstancesReachedError,
   BackfillTooLargeError,
@@ -171,6 +172,7 @@ export class SchedulerService {
         onFenced: (reason) => dispatcher.fenced(reason),
         onReplaced: (jobId, scheduledAt, attempt, replacedBy) =>
           dispatcher.executor.replace(jobId, new JobReplacedError(jobId, replacedBy), scheduledAt, attempt),
+        onCancelled: (jobId, scheduledAt, attempt, reason) => dispatcher.executor.replace(jobId, new JobCancelledError(jobId, reason), scheduledAt, attempt),
         now: () => ownClock.now(),
         logger,
         wake: (dueAt) => dispatcher.wake(dueAt),
@@ -828,10 +830,17 @@ export class SchedulerService {
     return importJobs(target, request, ownerOf(actor), { actor });
   }
 
-  /** Aborts the signals of the job's running runs; they are recorded cancelled. Returns how many. */
+  /**
+   * Aborts the signals of the job's running runs; they are recorded cancelled. Returns how many. On a
+   * shared store (PostgreSQL) the runs on every node: their rows are cancelled in one statement and each
+   * node aborts its own.
+   */
   async cancelRun(jobId: string): Promise<number> {
     await this.requireJob(jobId);
-    return this.dispatcher.executor.cancel(jobId, 'cancelRun was called');
+    const reason = 'cancelRun was called';
+    const store = this.store;
+    if (isClaimingStore(store) && store.cancelRuns !== undefined) return store.cancelRuns(jobId, reason);
+    return this.dispatcher.executor.cancel(jobId, reason);
   }
 
   /**

@@ -314,7 +314,13 @@ export const cancelledSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['cancelled'],
-  properties: { cancelled: { type: 'integer', minimum: 0, description: 'How many running runs of the job were told to stop.' } },
+  properties: {
+    cancelled: {
+      type: 'integer',
+      minimum: 0,
+      description: 'How many running runs of the job were told to stop (on PostgreSQL: on every node, running or claimed).',
+    },
+  },
 } as const;
 
 export const healthSchema = {

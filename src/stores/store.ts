@@ -93,6 +93,11 @@ export interface StoreContext {
    * of its job replaced it (overlap 'replace'): if it runs in this process, its signal is aborted.
    */
   onReplaced?(jobId: string, scheduledAt: number, attempt: number, replacedBy: number): void;
+  /**
+   * A shared store recorded the run (jobId, scheduledAt, attempt) cancelled for cancelRun (`reason`), on
+   * whichever process asked: if it runs in this process, its signal is aborted.
+   */
+  onCancelled?(jobId: string, scheduledAt: number, attempt: number, reason: string): void;
   /** Now, from the scheduler's clock (for retention by age). */
   now(): number;
   logger: Logger;
@@ -323,6 +328,12 @@ export interface ClaimingStore extends JobStore {
    * same transaction (overlap 'replace'); the process running it hears it through onReplaced.
    */
   slotFreed?(jobId: string): void;
+  /**
+   * cancelRun across every process: records the job's unsettled runs cancelled (JobCancelledError with
+   * `reason`) in one statement and has each process running one abort it (onCancelled, this process's
+   * own included). Returns how many runs were cancelled. Without it, cancelRun aborts this process's runs.
+   */
+  cancelRuns?(jobId: string, reason: string): Awaitable<number>;
   /**
    * Claims a manual run or a backfill (all its fires, or none) cluster-wide; false when the job's
    * maxInstances are taken (on any node), 'conflict' when a backfill's fire is recorded already.

@@ -57,6 +57,7 @@ import { PgClaims } from './claims.js';
 import { createPool, pgError } from './connection.js';
 import { DB_NOW, NodeHeartbeat } from './heartbeat.js';
 import { HistoryWriter } from './history.js';
+import { cancelJobRuns, countedRuns, parseCancelled } from './cancel.js';
 import { InFlightFires, fireKey } from './in-flight.js';
 import { JobCache } from './job-cache.js';
 import { PgJobs } from './jobs.js';
@@ -207,6 +208,14 @@ export class PostgresJobStore implements JobStore {
             const [attempt, scheduledAt, replacedBy] = payload.slice('replaced:'.length).split(':', 3);
             const jobId = payload.slice('replaced:'.length + `${attempt}:${scheduledAt}:${replacedBy}:`.length);
             context.onReplaced?.(jobId, Number(scheduledAt), Number(attempt), Number(replacedBy));
+            return;
+          }
+          if (payload.startsWith('cancelled:')) {
+            const run = parseCancelled(payload);
+            // Only the registration that claimed it still runs it (a fenced node's old runs are aborted already).
+            if (run !== null && run.node === this.nodeId && run.epoch === this.session.epoch) {
+              context.onCancelled?.(run.jobId, run.scheduledAt, run.attempt, run.reason);
+            }
             return;
           }
           if (payload.startsWith('changed:')) {
@@ -368,6 +377,23 @@ export class PostgresJobStore implements JobStore {
 
   putBack(jobs: JobRecord[], claims: readonly FireClaim[] = [], replacing: ReadonlySet<FireClaim> | null = null): Promise<readonly FireClaim[]> {
     return this.claims.putBack(jobs, claims, replacing);
+  }
+
+  /**
+   * cancelRun, cluster-wide: the job's unsettled runs on every node are recorded cancelled in one
+   * statement, and each node running one aborts its signal (its notification; this node's own at once).
+   * Returns how many runs were cancelled (running, or claimed and about to start).
+   */
+  async cancelRuns(jobId: string, reason: string): Promise<number> {
+    // What settled here is written first, so a run that already finished keeps its outcome.
+    await this.flush();
+    const rows = await cancelJobRuns(this.session, jobId, reason);
+    const context = this.session.context;
+    const epoch = this.session.epoch;
+    for (const row of rows) {
+      if (row.node_id === this.nodeId && row.epoch === epoch) context?.onCancelled?.(jobId, row.scheduled_at, row.attempt, reason);
+    }
+    return countedRuns(rows);
   }
 
   /** overlap 'queue': a run of the job settled here; its waiting fire, if any, is made due (see PgClaims.slotFreed). */
