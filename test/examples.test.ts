@@ -22,11 +22,20 @@ interface Running {
 
 const children: ChildProcess[] = [];
 afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const child of children.splice(0)) {
+    if (child.pid === undefined) continue;
+    // The whole process group: an example that starts processes of its own (pg-cluster's two nodes) must
+    // not leave them running when its test fails.
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
 });
 
 function run(args: string[], env: Record<string, string> = {}): Running {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PORT: '0', ...env } });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PORT: '0', ...env }, detached: true });
   children.push(child);
   const lines: Record<string, unknown>[] = [];
   let buffered = '';
