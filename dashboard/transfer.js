@@ -6,6 +6,7 @@
 import { get, post } from './api.js';
 import { openModal } from './dialogs.js';
 import { fill, h } from './dom.js';
+import { errorBlock } from './error-block.js';
 
 /** Saves the export as `tickwork-jobs-<date>.json`; resolves with the number of jobs saved. */
 export async function downloadExport() {
@@ -34,6 +35,8 @@ export function parseJobs(text) {
   if (!Array.isArray(jobs)) return 'The JSON has no "jobs" list: it should look like { "jobs": [ ... ] }, as Export saves it.';
   return jobs;
 }
+
+const IMPORT_ERROR = { block: 'import-error', fields: 'import-fields' };
 
 const GROUPS = [
   ['created', 'Created'],
@@ -131,7 +134,7 @@ export class ImportView {
       this.previewed = request;
       fill(this.result, this.preview(answer));
     } catch (error) {
-      if (seq === this.seq) fill(this.result, h('p', { class: 'error import-error', text: error.message }));
+      if (seq === this.seq) fill(this.result, errorBlock(error, IMPORT_ERROR));
     }
   }
 
@@ -161,7 +164,7 @@ export class ImportView {
       fill(this.result, h('p', { class: 'import-applied', text: 'Imported:' }), diffList(answer, 'import-done'));
       this.onApplied();
     } catch (error) {
-      if (seq === this.seq) fill(this.result, h('p', { class: 'error import-error', text: error.message }));
+      if (seq === this.seq) fill(this.result, errorBlock(error, IMPORT_ERROR));
       button.disabled = false;
     }
   }
@@ -172,7 +175,7 @@ function diffList(answer, className) {
   return h(
     'dl',
     { class: `import-diff ${className}` },
-    GROUPS.map(([key, label]) => {
+    GROUPS.flatMap(([key, label]) => {
       const ids = answer[key];
       return [
         h('dt', { text: `${label} (${ids.length})` }),
