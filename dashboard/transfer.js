@@ -145,9 +145,7 @@ export class ImportView {
       {},
       h('p', { text: changes === 0 ? 'Nothing would change.' : 'The import would change:' }),
       diffList(answer, 'import-preview'),
-      changes === 0
-        ? null
-        : h('button', { type: 'button', class: 'primary', text: 'Apply', on: { click: (event) => this.apply(event.currentTarget) } }),
+      changes === 0 ? null : h('button', { type: 'button', class: 'primary', text: 'Apply', on: { click: (event) => this.apply(event.currentTarget) } }),
     );
   }
 

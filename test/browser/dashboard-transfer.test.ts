@@ -42,7 +42,10 @@ async function exportFile(page: Page): Promise<{ name: string; body: Exported }>
 }
 
 function chooseFile(page: Page, body: unknown) {
-  return page.locator('#transfer-dialog').getByLabel('JSON file (from Export)').setInputFiles({ name: 'jobs.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(body)) });
+  return page
+    .locator('#transfer-dialog')
+    .getByLabel('JSON file (from Export)')
+    .setInputFiles({ name: 'jobs.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(body)) });
 }
 
 const ids = (page: Page, kind: string) => page.locator(`#transfer-dialog .import-preview dd[data-kind="${kind}"] code`).allTextContents();
@@ -61,7 +64,10 @@ describe.skipIf(browser === null)('dashboard: export and import', () => {
 
     // The file changed elsewhere: alpha runs every 2 hours now, and a job gamma is new.
     const changed: Exported = {
-      jobs: [...body.jobs.map((job) => (job.id === 'alpha' ? { ...job, trigger: { type: 'interval', seconds: 7200 } } : job)), { id: 'gamma', task: 'noop', trigger: { type: 'interval', seconds: 60 } } as Exported['jobs'][number]],
+      jobs: [
+        ...body.jobs.map((job) => (job.id === 'alpha' ? { ...job, trigger: { type: 'interval', seconds: 7200 } } : job)),
+        { id: 'gamma', task: 'noop', trigger: { type: 'interval', seconds: 60 } } as Exported['jobs'][number],
+      ],
     };
     await page.locator('#import-jobs').click();
     const dialog = page.locator('#transfer-dialog');
@@ -99,7 +105,12 @@ describe.skipIf(browser === null)('dashboard: export and import', () => {
     await dialog.getByRole('button', { name: 'Preview' }).click();
     await dialog.locator('.import-error', { hasText: 'no "jobs" list' }).waitFor();
 
-    await chooseFile(page, { jobs: [{ id: 'ok', task: 'noop', trigger: { type: 'interval', seconds: 60 } }, { id: 'no spaces', task: 'noop', trigger: { type: 'interval', seconds: 60 } }] });
+    await chooseFile(page, {
+      jobs: [
+        { id: 'ok', task: 'noop', trigger: { type: 'interval', seconds: 60 } },
+        { id: 'no spaces', task: 'noop', trigger: { type: 'interval', seconds: 60 } },
+      ],
+    });
     await dialog.getByRole('button', { name: 'Preview' }).click();
     const error = dialog.locator('.import-error');
     await error.waitFor();
