@@ -97,7 +97,9 @@ export class ImportView {
     );
   }
 
+  /** Opens the form as it was left (its text and Prune), without the last answer. */
   open() {
+    this.changed();
     fill(this.dialog, this.element);
     openModal(this.dialog, this.file);
   }
