@@ -61,6 +61,7 @@ export default tseslint.config(
           'requestAnimationFrame',
           'queueMicrotask',
           'HTMLElement',
+          'Blob',
         ].map((name) => [name, 'readonly']),
       ),
     },

@@ -10,6 +10,7 @@ import { JobDetail } from './job-detail.js';
 import { JobForm } from './job-form.js';
 import { JobsTable } from './jobs-table.js';
 import { NotificationsView } from './notifications.js';
+import { downloadExport, ImportView } from './transfer.js';
 import { HEALTH_FILTERS } from './health.js';
 import { debounce } from './dom.js';
 
@@ -83,6 +84,23 @@ const form = new JobForm($('form-dialog'), {
     }
   },
 });
+
+const importer = new ImportView($('transfer-dialog'), {
+  onApplied: () => {
+    announce('Import applied.');
+    table.load().catch(report);
+    loadStatus().catch(report);
+  },
+});
+
+async function exportJobs() {
+  try {
+    const n = await downloadExport();
+    announce(`Exported ${n} job${n === 1 ? '' : 's'}.`);
+  } catch (error) {
+    report(error);
+  }
+}
 
 /** Opens a job's view and keeps it in the address (?job=), as a notification's link does. */
 function openJob(id) {
@@ -316,6 +334,8 @@ function wireControls() {
   // The job view's own close handler runs first and forgets its id: the address loses ?job=.
   detail.dialog.addEventListener('close', writeFiltersToUrl);
   $('scheduler-toggle').addEventListener('click', toggleScheduler);
+  $('export-jobs').addEventListener('click', exportJobs);
+  $('import-jobs').addEventListener('click', () => importer.open());
   $('change-key').addEventListener('click', async () => {
     forgetKey();
     await requestKey('Enter another API key.');
@@ -334,6 +354,9 @@ async function start() {
   $('role').textContent = who.via === 'loopback' ? 'admin (loopback, no key)' : `${who.role} key`;
   $('change-key').hidden = storedKey() === null;
   $('add-job').hidden = !isAdmin();
+  // Definitions hold args: the export and import routes are for admin keys only.
+  $('export-jobs').hidden = !isAdmin();
+  $('import-jobs').hidden = !isAdmin();
   document.body.dataset.role = who.role;
   const [tasks] = await Promise.all([get('tasks'), table.load(), loadStatus()]);
   state.taskNames = tasks.items.map((t) => t.name);

@@ -5,9 +5,11 @@
 
 import { jobPath, post } from './api.js';
 import { fill, h } from './dom.js';
+import { errorBlock } from './error-block.js';
 
 /** The API bounds a run's note to 1-500 characters. */
 const NOTE_MAX = 500;
+const RUN_ARGS_ERROR = { block: 'run-args-error', fields: 'run-args-fields' };
 
 export class RunArgsView {
   /** `onStarted(job)`: the run started, with the job as the server answered it (the view refreshes). */
@@ -113,26 +115,7 @@ export class RunArgsView {
       fill(this.result, h('p', { class: 'run-args-started', text: `Started ${jobId} ${given}: the run shows in the history as manual.` }));
       this.onStarted(job);
     } catch (error) {
-      if (seq === this.seq) fill(this.result, errorBlock(error));
+      if (seq === this.seq) fill(this.result, errorBlock(error, RUN_ARGS_ERROR));
     }
   }
-}
-
-/** The server's refusal: its message, then each field it names (`args.url: must be string`). */
-function errorBlock(error) {
-  const details = Array.isArray(error.details) ? error.details : [];
-  // A message that already says each field's problem is not repeated above the list.
-  const repeated = details.length > 0 && details.every((detail) => error.message.includes(`${detail.path}: ${detail.message}`));
-  return h(
-    'div',
-    { class: 'error run-args-error' },
-    repeated ? null : h('p', { text: error.message }),
-    details.length === 0
-      ? null
-      : h(
-          'ul',
-          { class: 'run-args-fields' },
-          details.map((detail) => h('li', {}, h('code', { text: detail.path }), `: ${detail.message}`)),
-        ),
-  );
 }
