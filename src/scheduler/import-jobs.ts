@@ -6,7 +6,7 @@
  * `dryRun` answers the plan and changes nothing.
  */
 import type { JobOwner, MutationContext } from '../core/actor.js';
-import { InvalidArgumentError } from '../core/errors.js';
+import { InvalidArgumentError, TickworkError } from '../core/errors.js';
 import { describeType } from '../core/format.js';
 import { validateJobId } from '../core/job-options.js';
 import { definitionChanges, type DefinitionSpec } from './definitions.js';
@@ -57,7 +57,7 @@ export async function importJobs(target: ImportTarget, request: ImportRequest, o
     const path = `jobs[${i}]`;
     const existing = await target.getJob(spec.id);
     if (existing === undefined) {
-      target.checkNew(spec, path);
+      underEntry(path, () => target.checkNew(spec, path));
       result.created.push(spec.id);
       continue;
     }
@@ -66,7 +66,7 @@ export async function importJobs(target: ImportTarget, request: ImportRequest, o
       result.unchanged.push(spec.id);
       continue;
     }
-    await target.checkChange(spec.id, changes, path);
+    await underEntryAsync(path, () => target.checkChange(spec.id, changes, path));
     patches.set(spec.id, changes);
     result.updated.push(spec.id);
   }
@@ -127,4 +127,40 @@ function checkEntry(entry: unknown, path: string): DefinitionSpec {
   }
   const { note: _note, ...spec } = fields;
   return spec as unknown as DefinitionSpec;
+}
+
+/**
+ * An error of one definition's check, named by its entry: `jobs[2].trigger.seconds`, not `trigger.seconds`
+ * (the checks are the addJob/updateJob ones, which know nothing of the import). A path already under the
+ * entry is kept.
+ */
+function atEntry(error: unknown, path: string): unknown {
+  if (!(error instanceof TickworkError) || (error.code !== 'INVALID_ARGUMENT' && error.code !== 'INVALID_TRIGGER')) return error;
+  // addJob names a definition's fields `options.x`, updateJob `changes.x`: in a definition they are `x`.
+  const field = (p: string): string => p.replace(/^(options|changes)\./, '');
+  const under = (p: string): string => (p === path || p.startsWith(`${path}.`) ? p : `${path}.${field(p)}`);
+  const details = error.details?.map((detail) => ({ path: under(detail.path), message: detail.message }));
+  const first = error.details?.[0];
+  const message = error.message.startsWith(path)
+    ? error.message
+    : first !== undefined && error.message.startsWith(first.path)
+      ? `${under(first.path)}${error.message.slice(first.path.length)}`
+      : `${path}: ${error.message}`;
+  return new TickworkError(error.code, message, details === undefined ? { cause: error } : { cause: error, details });
+}
+
+function underEntry(path: string, check: () => void): void {
+  try {
+    check();
+  } catch (error) {
+    throw atEntry(error, path);
+  }
+}
+
+async function underEntryAsync(path: string, check: () => Promise<void>): Promise<void> {
+  try {
+    await check();
+  } catch (error) {
+    throw atEntry(error, path);
+  }
 }

@@ -115,6 +115,26 @@ describe.each(stores)('export and import on %s', (_name, makeStore, available) =
     await s.shutdown();
   });
 
+  it.skipIf(!available)('names the entry of a definition whose trigger or option is wrong, new or changed', async () => {
+    const s = boot(makeStore());
+    await s.start();
+    await s.addJob({ id: 'kept', task: 'noop', trigger: { type: 'interval', seconds: 60 } });
+    const ok = { id: 'fine', task: 'noop', trigger: { type: 'interval', seconds: 60 } };
+    const refused = async (jobs: unknown[]): Promise<unknown> =>
+      s.importJobs({ jobs }).then(
+        () => null,
+        (error: unknown) => error,
+      );
+    const newEntry = await refused([ok, { id: 'bad', task: 'noop', trigger: { type: 'interval', seconds: -5 } }]);
+    expect(newEntry).toMatchObject({ code: 'INVALID_TRIGGER', details: [{ path: 'jobs[1].trigger.seconds' }] });
+    expect((newEntry as Error).message).toMatch(/^jobs\[1\]\.trigger\.seconds/);
+    const changed = await refused([{ id: 'kept', task: 'noop', trigger: { type: 'interval', seconds: 60 }, maxInstances: 0 }]);
+    expect(changed).toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect((changed as { details: { path: string }[] }).details[0]?.path).toMatch(/^jobs\[0\]\.maxInstances$/);
+    expect((await s.getJobs()).items.map((j) => j.id)).toEqual(['kept']);
+    await s.shutdown();
+  });
+
   it.skipIf(!available)('round trip is unchanged, keeps owners and pauses; changes are updated; prune removes only the importer kind', async () => {
     const s = boot(makeStore());
     await s.start();
