@@ -30,7 +30,8 @@ export async function startServerProcess(children: ChildProcess[], args: string[
   });
   children.push(child);
   const lines = collectJsonLines(child);
-  const deadline = Date.now() + 15_000;
+  // Generous: a node of the fault suite once took more than 15 s to listen while a native build ran beside it.
+  const deadline = Date.now() + 40_000;
   for (;;) {
     const listening = lines.find((l) => l.event === 'server_listening');
     if (listening !== undefined) return { child, url: String(listening.url), lines };
