@@ -2,6 +2,7 @@
  * Validation of everything users pass in: job ids, job options, scheduler options. Each check names the
  * field and the allowed values, and nothing is changed when one fails.
  */
+import { POLICY_FIELDS } from './policy-fields.js';
 import { describeType } from './format.js';
 import { InvalidArgumentError } from './errors.js';
 import { validateJobExclusion } from './exclusion.js';
@@ -28,21 +29,8 @@ export const DEFAULT_JOB_POLICY: JobPolicy = Object.freeze({
   exclude: null,
 });
 
-const POLICY_KEYS = [
-  'coalesce',
-  'maxInstances',
-  'overlap',
-  'misfireGraceTime',
-  'jitterSeconds',
-  'timeoutSeconds',
-  'retries',
-  'retryLost',
-  'expectSuccessWithinSeconds',
-  'overdueAfterMissedFires',
-  'maxRuns',
-  'pauseAfterFailures',
-  'exclude',
-] as const;
+/** Every policy option addJob takes: the fields a definition and an audit entry list, and the exclusions. */
+const POLICY_KEYS = [...POLICY_FIELDS, 'exclude'] as const;
 /** The largest maxRuns: a count an int4 column holds. */
 export const MAX_RUNS_LIMIT = 1_000_000_000;
 const OPTION_KEYS: readonly string[] = [...POLICY_KEYS, 'name', 'args', 'replaceExisting', 'paused', 'timezone'];
