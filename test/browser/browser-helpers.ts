@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
+import { afterAll, afterEach, expect } from 'vitest';
 import { SchedulerService } from '../../src/scheduler/service.js';
 import { buildServer } from '../../src/server/app.js';
 import { registerBuiltInTasks } from '../../src/tasks/index.js';
@@ -96,4 +97,52 @@ export function nextUtc(now: number, hour: number, minute: number): Date {
   d.setUTCHours(hour, minute, 0, 0);
   if (d.getTime() <= now) d.setUTCDate(d.getUTCDate() + 1);
   return d;
+}
+
+/** A test file's browser, and the server and page each test opened (see dashboardSession). */
+export interface DashboardSession {
+  /** null: no Chromium here (the file's tests skip). */
+  readonly browser: Browser | null;
+  /** startServer, closed after the test. */
+  start(options?: Parameters<typeof startServer>[0]): Promise<DashboardServer>;
+  /** The page the test opened last (its context, its load count), if any. */
+  readonly view: DashboardPage | undefined;
+  /** The dashboard of `server` at `path` in a fresh context, closed after the test. */
+  open(server: DashboardServer, path?: string, viewport?: { width: number; height: number }): Promise<Page>;
+}
+
+/**
+ * Launches the file's browser and registers its hooks: after each test its page and server are closed,
+ * and the test fails if the page logged an error (an exception, a CSP violation); after all, the browser.
+ * Called once at the top of a browser test file.
+ */
+export async function dashboardSession(): Promise<DashboardSession> {
+  const browser = await launchChromium();
+  let server: DashboardServer | undefined;
+  let view: DashboardPage | undefined;
+  afterEach(async () => {
+    const problems = view?.problems ?? [];
+    await view?.context.close();
+    view = undefined;
+    await server?.app.close();
+    server = undefined;
+    expect(problems).toEqual([]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return {
+    browser,
+    get view() {
+      return view;
+    },
+    async start(options) {
+      server = await startServer(options);
+      return server;
+    },
+    async open(s, path = '', viewport) {
+      view = await openPage(browser as Browser, `${s.url}${path}`, viewport);
+      return view.page;
+    },
+  };
 }

@@ -4,38 +4,21 @@
  * the fires run again under their original times (`#2`) and the change list shows the backfill. Monitor
  * keys see no form. The missed fires are made with a job whose grace is short and whose process was busy.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { launchChromium, openPage, row, screenshot, startServer, type DashboardPage, type DashboardServer } from './browser-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { dashboardSession, row, screenshot, type DashboardServer } from './browser-helpers.js';
 
-const browser: Browser | null = await launchChromium();
-
+const session = await dashboardSession();
+const browser = session.browser;
+const open = session.open;
+/** The server the running test started (closed by the session after it). */
 let server: DashboardServer | undefined;
-let view: DashboardPage | undefined;
-
-afterEach(async () => {
-  const problems = view?.problems ?? [];
-  await view?.context.close();
-  view = undefined;
-  await server?.app.close();
-  server = undefined;
-  expect(problems).toEqual([]);
-});
-afterAll(async () => {
-  await browser?.close();
-});
-
-async function open(s: DashboardServer): Promise<Page> {
-  view = await openPage(browser as Browser, s.url);
-  return view.page;
-}
 
 /** "2026-01-01T00:00:10" for an instant: a datetime-local value in the page's zone (UTC). */
 const local = (ms: number): string => new Date(ms).toISOString().slice(0, 19);
 
 describe.skipIf(browser === null)('dashboard: backfill', () => {
   it('previews the missed fires of a range, then runs them under their original times', async () => {
-    server = await startServer();
+    server = await session.start();
     const ran: string[] = [];
     server.scheduler.registerTask('record', (ctx) => void ran.push(`${ctx.scheduledAt.toISOString()}#${ctx.attempt}`));
     // Every second, with a short grace; the process then blocks for 2.5 s: the fires due meanwhile are missed.
@@ -83,7 +66,7 @@ describe.skipIf(browser === null)('dashboard: backfill', () => {
   });
 
   it('shows no backfill form to a monitor key', async () => {
-    server = await startServer({ adminKeys: ['admin-key-0123456789'], monitorKeys: ['monitor-key-0123456789'] });
+    server = await session.start({ adminKeys: ['admin-key-0123456789'], monitorKeys: ['monitor-key-0123456789'] });
     await server.scheduler.addJob({ id: 'j', task: 'noop', trigger: { type: 'interval', seconds: 3600 } });
     const page = await open(server);
     await page.locator('#key-dialog').getByLabel('Key').fill('monitor-key-0123456789');

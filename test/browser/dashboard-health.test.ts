@@ -4,35 +4,18 @@
  * the explain view from a point of the run chart and from a typed time. Waits are for conditions under
  * a deadline, never fixed sleeps.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { launchChromium, openPage, row, screenshot, startServer, type DashboardPage, type DashboardServer } from './browser-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { dashboardSession, row, screenshot, type DashboardServer } from './browser-helpers.js';
 
 /** The little of the DOM that page-side callbacks use (the project type-checks without the DOM library). */
 declare const document: { querySelectorAll(selector: string): { length: number } };
 declare const getComputedStyle: (element: unknown) => { color: string };
 
-const browser: Browser | null = await launchChromium();
-
+const session = await dashboardSession();
+const browser = session.browser;
+const open = session.open;
+/** The server the running test started (closed by the session after it). */
 let server: DashboardServer | undefined;
-let view: DashboardPage | undefined;
-
-afterEach(async () => {
-  const problems = view?.problems ?? [];
-  await view?.context.close();
-  view = undefined;
-  await server?.app.close();
-  server = undefined;
-  expect(problems).toEqual([]);
-});
-afterAll(async () => {
-  await browser?.close();
-});
-
-async function open(s: DashboardServer): Promise<Page> {
-  view = await openPage(browser as Browser, s.url);
-  return view.page;
-}
 
 /** Resolves once the job has `count` runs recorded (checked every 50 ms, for at most 10 s). */
 async function runsRecorded(s: DashboardServer, id: string, count: number): Promise<void> {
@@ -45,7 +28,7 @@ async function runsRecorded(s: DashboardServer, id: string, count: number): Prom
 
 describe.skipIf(browser === null)('dashboard: health and explain', () => {
   it('shows a health badge per job (word and colour, the reason as title) and filters failing or overdue jobs', async () => {
-    server = await startServer();
+    server = await session.start();
     const hourly = { type: 'interval', seconds: 3600 } as const;
     await server.scheduler.addJob({ id: 'broken', task: 'fail', trigger: hourly });
     await server.scheduler.addJob({ id: 'fine', task: 'noop', trigger: hourly });
@@ -79,7 +62,7 @@ describe.skipIf(browser === null)('dashboard: health and explain', () => {
   });
 
   it('shows the health block, and explains a fire picked on the run chart or typed in', async () => {
-    server = await startServer();
+    server = await session.start();
     await server.scheduler.addJob({ id: 'flaky', task: 'fail', trigger: { type: 'interval', seconds: 1 } });
     await runsRecorded(server, 'flaky', 2);
     await server.scheduler.pauseJob('flaky');

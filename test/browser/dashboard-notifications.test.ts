@@ -6,42 +6,28 @@
  * opening the job's view; a monitor key seeing the targets without controls. Waits are for conditions
  * under a deadline, never fixed sleeps.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { startReceiver, type Receiver } from '../notifications/receiver.js';
-import { launchChromium, openPage, row, screenshot, startServer, type DashboardPage, type DashboardServer } from './browser-helpers.js';
+import { dashboardSession, row, screenshot, type DashboardServer } from './browser-helpers.js';
 
-const browser: Browser | null = await launchChromium();
-
+const session = await dashboardSession();
+const browser = session.browser;
+const open = session.open;
+/** The server the running test started (closed by the session after it). */
 let server: DashboardServer | undefined;
-let view: DashboardPage | undefined;
 let receiver: Receiver | undefined;
 
 afterEach(async () => {
-  const problems = view?.problems ?? [];
-  await view?.context.close();
-  view = undefined;
-  await server?.app.close();
-  server = undefined;
   await receiver?.close();
   receiver = undefined;
-  expect(problems).toEqual([]);
 });
-afterAll(async () => {
-  await browser?.close();
-});
-
-async function open(s: DashboardServer, path = ''): Promise<Page> {
-  view = await openPage(browser as Browser, `${s.url}${path}`);
-  return view.page;
-}
 
 const hourly = { type: 'interval', seconds: 3600 } as const;
 
 describe.skipIf(browser === null)('dashboard: notifications', () => {
   it('adds a target through the form, shows a delivery after a transition, edits and removes the target', async () => {
     // Up to 60 s: the retry backoff (1 s, doubling) decides when the receiver's 200 is heard.
-    server = await startServer();
+    server = await session.start();
     receiver = await startReceiver();
     receiver.status = 500;
     await server.scheduler.addJob({ id: 'backup', task: 'fail', trigger: hourly });
@@ -157,7 +143,7 @@ describe.skipIf(browser === null)('dashboard: notifications', () => {
   }, 60_000);
 
   it('pages the deliveries with nextCursor (50 a page, then "Load older deliveries")', async () => {
-    server = await startServer();
+    server = await session.start();
     receiver = await startReceiver();
     const s = server;
     let calls = 0;
@@ -199,7 +185,7 @@ describe.skipIf(browser === null)('dashboard: notifications', () => {
   });
 
   it('opens the job view from /?job=<id> (a notification link) and keeps it in the address while open', async () => {
-    server = await startServer();
+    server = await session.start();
     await server.scheduler.addJob({ id: 'nightly.backup', task: 'noop', trigger: hourly });
     await server.scheduler.addJob({ id: 'other', task: 'noop', trigger: hourly });
     const page = await open(server, '?health=pending&job=nightly.backup');
@@ -220,11 +206,11 @@ describe.skipIf(browser === null)('dashboard: notifications', () => {
     // A reload opens the same view.
     await page.reload();
     await detail.locator('#detail-title', { hasText: 'other' }).waitFor();
-    expect(view?.loads()).toBe(2);
+    expect(session.view?.loads()).toBe(2);
   });
 
   it('shows a monitor key the targets without controls', async () => {
-    server = await startServer({ adminKeys: ['admin-secret-0123456789'], monitorKeys: ['monitor-secret-0123456789'] });
+    server = await session.start({ adminKeys: ['admin-secret-0123456789'], monitorKeys: ['monitor-secret-0123456789'] });
     await server.scheduler.addJob({ id: 'backup', task: 'noop', trigger: hourly });
     const admin = { authorization: 'Bearer admin-secret-0123456789', 'content-type': 'application/json' };
     const put = await server.app.inject({
@@ -250,7 +236,7 @@ describe.skipIf(browser === null)('dashboard: notifications', () => {
   });
 
   it('is readable at phone width: targets and deliveries are cards, no horizontal scrolling', async () => {
-    server = await startServer();
+    server = await session.start();
     receiver = await startReceiver();
     await server.scheduler.addJob({ id: 'backup-of-the-customer-database', task: 'fail', trigger: hourly });
     const put = await server.app.inject({
@@ -261,8 +247,7 @@ describe.skipIf(browser === null)('dashboard: notifications', () => {
     });
     expect(put.statusCode).toBe(201);
     await server.scheduler.runJobNow('backup-of-the-customer-database');
-    view = await openPage(browser as Browser, server.url, { width: 390, height: 800 });
-    const page = view.page;
+    const page = await session.open(server, '', { width: 390, height: 800 });
     await page.getByRole('button', { name: 'Notifications' }).click();
     await page.locator('#notifications-dialog table.deliveries tbody tr').waitFor({ timeout: 15_000 });
     expect(await page.evaluate('document.querySelector("#notifications-dialog").scrollWidth <= window.innerWidth')).toBe(true);

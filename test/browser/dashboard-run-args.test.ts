@@ -5,37 +5,20 @@
  * field (`args.url`) and nothing runs; JSON that does not parse is caught in the page. Monitor keys see no
  * form.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { launchChromium, openPage, row, screenshot, startServer, type DashboardPage, type DashboardServer } from './browser-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { dashboardSession, row, screenshot, type DashboardServer } from './browser-helpers.js';
 
-const browser: Browser | null = await launchChromium();
-
+const session = await dashboardSession();
+const browser = session.browser;
+const open = session.open;
+/** The server the running test started (closed by the session after it). */
 let server: DashboardServer | undefined;
-let view: DashboardPage | undefined;
-
-afterEach(async () => {
-  const problems = view?.problems ?? [];
-  await view?.context.close();
-  view = undefined;
-  await server?.app.close();
-  server = undefined;
-  expect(problems).toEqual([]);
-});
-afterAll(async () => {
-  await browser?.close();
-});
-
-async function open(s: DashboardServer): Promise<Page> {
-  view = await openPage(browser as Browser, s.url);
-  return view.page;
-}
 
 const URL_SCHEMA = { type: 'object', required: ['url'], properties: { url: { type: 'string' } } };
 
 describe.skipIf(browser === null)('dashboard: run with arguments', () => {
   it("runs the job with the args and note given, shows the history's manual run and note, and shows the field the schema refuses", async () => {
-    server = await startServer();
+    server = await session.start();
     const received: unknown[] = [];
     server.scheduler.registerTask('hook', (ctx) => void received.push(ctx.args), { argsSchema: URL_SCHEMA });
     await server.scheduler.addJob({ id: 'sync', task: 'hook', args: { url: 'https://example.com/hook' }, trigger: { type: 'interval', seconds: 3600 } });
@@ -85,7 +68,7 @@ describe.skipIf(browser === null)('dashboard: run with arguments', () => {
   });
 
   it('runs a closure job with args too, and an emptied box runs it with its own', async () => {
-    server = await startServer();
+    server = await session.start();
     const received: unknown[] = [];
     await server.scheduler.addJob({ id: 'fn', func: (ctx) => void received.push(ctx.args), args: { n: 1 }, trigger: { type: 'interval', seconds: 3600 } });
     const page = await open(server);
@@ -108,7 +91,7 @@ describe.skipIf(browser === null)('dashboard: run with arguments', () => {
   });
 
   it('shows no run-with form to a monitor key', async () => {
-    server = await startServer({ adminKeys: ['admin-key-0123456789'], monitorKeys: ['monitor-key-0123456789'] });
+    server = await session.start({ adminKeys: ['admin-key-0123456789'], monitorKeys: ['monitor-key-0123456789'] });
     await server.scheduler.addJob({ id: 'j', task: 'noop', args: { a: 1 }, trigger: { type: 'interval', seconds: 3600 } });
     const page = await open(server);
     await page.locator('#key-dialog').getByLabel('Key').fill('monitor-key-0123456789');

@@ -5,31 +5,15 @@
  * neither control.
  */
 import { readFileSync } from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { launchChromium, openPage, row, screenshot, startServer, type DashboardPage, type DashboardServer } from './browser-helpers.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { dashboardSession, row, screenshot, type DashboardServer } from './browser-helpers.js';
 
-const browser: Browser | null = await launchChromium();
-
+const session = await dashboardSession();
+const browser = session.browser;
+const open = session.open;
+/** The server the running test started (closed by the session after it). */
 let server: DashboardServer | undefined;
-let view: DashboardPage | undefined;
-
-afterEach(async () => {
-  const problems = view?.problems ?? [];
-  await view?.context.close();
-  view = undefined;
-  await server?.app.close();
-  server = undefined;
-  expect(problems).toEqual([]);
-});
-afterAll(async () => {
-  await browser?.close();
-});
-
-async function open(s: DashboardServer): Promise<Page> {
-  view = await openPage(browser as Browser, s.url);
-  return view.page;
-}
 
 interface Exported {
   jobs: { id: string; trigger: { type: string; seconds?: number } }[];
@@ -52,7 +36,7 @@ const ids = (page: Page, kind: string) => page.locator(`#transfer-dialog .import
 
 describe.skipIf(browser === null)('dashboard: export and import', () => {
   it('exports the jobs as a file, previews a changed file without changing anything, then applies it', async () => {
-    server = await startServer();
+    server = await session.start();
     await server.scheduler.addJob({ id: 'alpha', task: 'noop', trigger: { type: 'interval', seconds: 3600 } });
     await server.scheduler.addJob({ id: 'beta', task: 'noop', trigger: { type: 'interval', seconds: 600 } });
     const page = await open(server);
@@ -102,7 +86,7 @@ describe.skipIf(browser === null)('dashboard: export and import', () => {
   });
 
   it('says what is wrong with a bad file: invalid JSON in the page, a refused entry with its field path from the server', async () => {
-    server = await startServer();
+    server = await session.start();
     const page = await open(server);
     await page.locator('#import-jobs').click();
     const dialog = page.locator('#transfer-dialog');
@@ -129,7 +113,7 @@ describe.skipIf(browser === null)('dashboard: export and import', () => {
   });
 
   it('shows no export or import to a monitor key', async () => {
-    server = await startServer({ adminKeys: ['admin-key-0123456789'], monitorKeys: ['monitor-key-0123456789'] });
+    server = await session.start({ adminKeys: ['admin-key-0123456789'], monitorKeys: ['monitor-key-0123456789'] });
     await server.scheduler.addJob({ id: 'j', task: 'noop', trigger: { type: 'interval', seconds: 3600 } });
     const page = await open(server);
     await page.locator('#key-dialog').getByLabel('Key').fill('monitor-key-0123456789');

@@ -3,11 +3,11 @@
  * live preview, actions and live updates over SSE (without reloads), monitor keys, and server errors.
  * Every wait is for a condition under a deadline, never a fixed sleep.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { until } from '../helpers.js';
 import { installOtel } from '../tracing/otel-fixture.js';
-import { launchChromium, nextUtc, openPage, row, screenshot, startServer, type DashboardPage, type DashboardServer } from './browser-helpers.js';
+import { dashboardSession, nextUtc, row, screenshot, type DashboardServer } from './browser-helpers.js';
 
 /**
  * The little of the DOM that page-side callbacks use (they run in the browser; this project type-checks
@@ -19,23 +19,11 @@ interface PageElement {
 }
 declare const document: { querySelector(selector: string): PageElement | null; querySelectorAll(selector: string): { length: number } };
 
-const browser: Browser | null = await launchChromium();
-
+const session = await dashboardSession();
+const browser = session.browser;
+const open = (s: DashboardServer, viewport?: { width: number; height: number }): Promise<Page> => session.open(s, '', viewport);
+/** The server the running test started (closed by the session after it). */
 let server: DashboardServer | undefined;
-let view: DashboardPage | undefined;
-
-afterEach(async () => {
-  // A page that logged errors (a CSP violation, an exception) fails its test.
-  const problems = view?.problems ?? [];
-  await view?.context.close();
-  view = undefined;
-  await server?.app.close();
-  server = undefined;
-  expect(problems).toEqual([]);
-});
-afterAll(async () => {
-  await browser?.close();
-});
 
 async function seed(s: DashboardServer): Promise<void> {
   await s.scheduler.addJob({
@@ -46,11 +34,6 @@ async function seed(s: DashboardServer): Promise<void> {
   });
   await s.scheduler.addJob({ id: 'poll-feed', task: 'noop', trigger: { type: 'interval', seconds: 900 } });
   await s.scheduler.addJob({ id: 'report', task: 'fail', trigger: { type: 'cron', expression: '0 9 * * *' }, paused: true });
-}
-
-async function open(s: DashboardServer, viewport?: { width: number; height: number }): Promise<Page> {
-  view = await openPage(browser as Browser, s.url, viewport);
-  return view.page;
 }
 
 /** Waits for the event stream to be connected (events before that are not replayed to a new page). */
@@ -69,7 +52,7 @@ function beforeUsSpringForward(now: number): { start: string; gapDay: string } {
 
 describe.skipIf(browser === null)('dashboard', () => {
   it('serves the page without a key, with a strict CSP, and shows the seeded jobs with schedules in words', async () => {
-    server = await startServer({ adminKeys: ['admin-secret-0123456789'], monitorKeys: [] });
+    server = await session.start({ adminKeys: ['admin-secret-0123456789'], monitorKeys: [] });
     await seed(server);
     const response = await fetch(server.url);
     expect(response.status).toBe(200);
@@ -77,7 +60,7 @@ describe.skipIf(browser === null)('dashboard', () => {
     expect((await fetch(`${server.url}api/v1/jobs`)).status).toBe(401); // the API still needs the key
     await server.app.close();
 
-    server = await startServer();
+    server = await session.start();
     await seed(server);
     await server.scheduler.addJob({
       id: 'invoice-run',
@@ -121,7 +104,7 @@ describe.skipIf(browser === null)('dashboard', () => {
   });
 
   it('adds a cron job through the form with a live preview, and shows it with the right next run', async () => {
-    server = await startServer();
+    server = await session.start();
     await seed(server);
     const page = await open(server);
     await row(page, 'report').waitFor();
@@ -152,7 +135,7 @@ describe.skipIf(browser === null)('dashboard', () => {
   });
 
   it('offers the day-rule and H presets; the preview of H uses the typed job id, and the job runs at those times', async () => {
-    server = await startServer();
+    server = await session.start();
     await seed(server);
     const page = await open(server);
     await row(page, 'report').waitFor();
@@ -177,7 +160,7 @@ describe.skipIf(browser === null)('dashboard', () => {
   });
 
   it('pauses, runs now and removes jobs, and follows server-side changes over SSE without reloading', async () => {
-    server = await startServer();
+    server = await session.start();
     await seed(server);
     const page = await open(server);
     await row(page, 'report').waitFor();
@@ -214,11 +197,11 @@ describe.skipIf(browser === null)('dashboard', () => {
     await page.locator('#scheduler-state', { hasText: 'scheduler running' }).waitFor();
 
     expect(await page.evaluate('window.sameDocumentMarker')).toBe(42);
-    expect(view?.loads()).toBe(1);
+    expect(session.view?.loads()).toBe(1);
   });
 
   it('asks for a key on 401, and a monitor key sees no mutating controls', async () => {
-    server = await startServer({ adminKeys: ['admin-secret-0123456789'], monitorKeys: ['monitor-secret-0123456789'] });
+    server = await session.start({ adminKeys: ['admin-secret-0123456789'], monitorKeys: ['monitor-secret-0123456789'] });
     await seed(server);
     const page = await open(server);
     const keyDialog = page.locator('#key-dialog');
@@ -243,7 +226,7 @@ describe.skipIf(browser === null)('dashboard', () => {
     await page.locator('#detail-dialog .schedule-line', { hasText: 'paused' }).waitFor();
 
     // The same page with an admin key has the controls (so the assertions above can fail).
-    await view?.context.close();
+    await session.view?.context.close();
     const admin = await open(server);
     await admin.locator('#key-dialog').getByLabel('Key').fill('admin-secret-0123456789');
     await admin.locator('#key-dialog').getByRole('button', { name: 'Use key' }).click();
@@ -253,7 +236,7 @@ describe.skipIf(browser === null)('dashboard', () => {
   });
 
   it("shows the server's error message for invalid form input", async () => {
-    server = await startServer();
+    server = await session.start();
     const page = await open(server);
     await page.locator('#page-info', { hasText: 'No jobs' }).waitFor();
     const payload = { id: 'bad-cron', task: 'noop', trigger: { type: 'cron', expression: '61 * * * *' }, coalesce: true };
@@ -288,7 +271,7 @@ describe.skipIf(browser === null)('dashboard', () => {
   it("shows each traced run's trace id in the run history", async () => {
     const otel = installOtel();
     try {
-      server = await startServer({ tracing: true });
+      server = await session.start({ tracing: true });
       await seed(server);
       for (let i = 0; i < 2; i++) await server.scheduler.runJobNow('report');
       await until(async () => (await server?.scheduler.getRuns('report'))?.length === 2, 5000, 'both runs recorded');
@@ -314,7 +297,7 @@ describe.skipIf(browser === null)('dashboard', () => {
   });
 
   it('shows a job with its run history, errors, chart and next fire times with DST marks; edits it', async () => {
-    server = await startServer();
+    server = await session.start();
     await seed(server);
     const { start, gapDay } = beforeUsSpringForward(Date.now());
     await server.scheduler.addJob({
@@ -366,7 +349,7 @@ describe.skipIf(browser === null)('dashboard', () => {
   });
 
   it("shows a job's overlap policy and its waiting fire, and the form edits the policy", async () => {
-    server = await startServer();
+    server = await session.start();
     let release: () => void = () => undefined;
     const held = new Promise<void>((resolve) => (release = resolve));
     server.scheduler.registerTask('hold', () => held);
@@ -395,7 +378,7 @@ describe.skipIf(browser === null)('dashboard', () => {
   });
 
   it('is readable at phone width: cards, no horizontal scrolling', async () => {
-    server = await startServer();
+    server = await session.start();
     await seed(server);
     const page = await open(server, { width: 390, height: 844 });
     await row(page, 'report').waitFor();

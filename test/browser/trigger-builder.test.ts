@@ -3,9 +3,8 @@
  * real headless Chromium against a real server: each form with its live preview, saved as the server
  * resolves it. Every wait is for a condition under a deadline, never a fixed sleep.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { launchChromium, openPage, row, startServer, type DashboardPage, type DashboardServer } from './browser-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { dashboardSession, row, type DashboardServer } from './browser-helpers.js';
 
 /** The little of the DOM that page-side callbacks use (see dashboard.test.ts). */
 interface PageElement {
@@ -14,31 +13,15 @@ interface PageElement {
 }
 declare const document: { querySelector(selector: string): PageElement | null; querySelectorAll(selector: string): { length: number } };
 
-const browser: Browser | null = await launchChromium();
-
+const session = await dashboardSession();
+const browser = session.browser;
+const open = session.open;
+/** The server the running test started (closed by the session after it). */
 let server: DashboardServer | undefined;
-let view: DashboardPage | undefined;
-
-afterEach(async () => {
-  const problems = view?.problems ?? [];
-  await view?.context.close();
-  view = undefined;
-  await server?.app.close();
-  server = undefined;
-  expect(problems).toEqual([]);
-});
-afterAll(async () => {
-  await browser?.close();
-});
-
-async function open(s: DashboardServer): Promise<Page> {
-  view = await openPage(browser as Browser, s.url);
-  return view.page;
-}
 
 describe.skipIf(browser === null)('dashboard: trigger builder', () => {
   it('adds a calendar-interval job with a run limit, and a combined job, each with its live preview', async () => {
-    server = await startServer();
+    server = await session.start();
     const page = await open(server);
     await page.getByRole('button', { name: 'Add job' }).click();
     const form = page.locator('#form-dialog');
@@ -94,7 +77,7 @@ describe.skipIf(browser === null)('dashboard: trigger builder', () => {
   }, 60_000);
 
   it('adds a job with exclusions: the live preview marks excluded fires, and the job is saved with them', async () => {
-    server = await startServer();
+    server = await session.start();
     const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
     const later = new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 10);
     await server.scheduler.putCalendar('hols', { dates: [later] });
