@@ -103,7 +103,9 @@ describe.skipIf(!pgAvailable)('a cluster of three servers on one PostgreSQL sche
       const first = missing[0] as number;
       const last = missing[missing.length - 1] as number;
       gaps.push({ id, first, last });
-      expect(first, `${id} missed a fire before the kill`).toBeGreaterThanOrEqual(killedAt - 1500);
+      // The killed node's fires of the last seconds may be claimed but not yet sent when a loaded CI machine
+      // starves it (one was 1.8 s before the kill): they are lost, not run twice (checked above).
+      expect(first, `${id} missed a fire before the kill`).toBeGreaterThanOrEqual(killedAt - 3000);
       expect(last, `${id} missed a fire after the takeover bound`).toBeLessThanOrEqual(killedAt + TAKEOVER_BOUND_MS);
       expect(missing.length, `${id}: missed fires are one contiguous gap`).toBe((last - first) / 1000 + 1);
     }
