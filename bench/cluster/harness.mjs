@@ -13,6 +13,8 @@
 //   start(ctx, cluster)          create the jobs once the workers are up (cluster.waitReady(), .workers)
 //   createOne(ctx, i)            (creation runs) create one more job `c<i>` that fires far in the future
 //   restartable                  true when the store is the local PostgreSQL (the restart fault applies)
+//   dbStats(ctx)                 (optional) the store's write counters now: { walBytes, tables: { name: { ins, upd, hot, del } } }
+//                                (PostgreSQL: pg_current_wal_lsn and pg_stat_user_tables of the system's schema)
 //   teardown(ctx)                remove everything setup created (always called)
 //
 // Lateness = actual start − ideal scheduled time (both epoch ms, Date.now() of one machine).
@@ -73,6 +75,23 @@ function cpuDelta(a, b) {
   let ms = 0;
   for (const [pid, v] of b) if (a.has(pid)) ms += v - a.get(pid);
   return ms;
+}
+
+/**
+ * The store's writes per fire between two dbStats snapshots: WAL bytes, and per table rows inserted,
+ * updated (and of those HOT: no index entry written), deleted. Fires = the fires that started between the
+ * two snapshots (whatever their ideal time).
+ */
+function dbPerFire(a, b, fires, fromMs, toMs) {
+  let n = 0;
+  for (const f of fires) if (f.start >= fromMs && f.start < toMs) n++;
+  const per = (x) => (n === 0 ? null : x / n);
+  const tables = {};
+  for (const [name, t1] of Object.entries(b.tables)) {
+    const t0 = a.tables[name] ?? { ins: 0, upd: 0, hot: 0, del: 0 };
+    tables[name] = { ins: per(t1.ins - t0.ins), upd: per(t1.upd - t0.upd), hot: per(t1.hot - t0.hot), del: per(t1.del - t0.del) };
+  }
+  return { fires: n, walBytesPerFire: per(b.walBytes - a.walBytes), tables };
 }
 
 export function quantile(sorted, q) {
@@ -328,6 +347,7 @@ export async function runScenario(system, opts) {
       await waitUntil(Math.min(from, killAt));
     }
     const storeCpu0 = procCpu(system.storeProcesses);
+    const db0 = system.dbStats ? await system.dbStats(ctx) : null;
     const wall0 = Date.now();
     if (kill) {
       await waitUntil(killAt);
@@ -357,6 +377,10 @@ export async function runScenario(system, opts) {
     await waitUntil(to);
     const storeCpu1 = procCpu(system.storeProcesses);
     const wall1 = Date.now();
+    // PostgreSQL publishes a backend's table counters at most once a second: the 1.5 s wait lets those of
+    // the window's last second in (and adds that long's writes, which the per-fire figure divides by too).
+    const db1 = db0 === null ? null : await sleep(1500).then(() => system.dbStats(ctx));
+    const dbWall1 = Date.now();
     await waitUntil(to + graceS * 1000);
 
     // CPU of the workers over [wall0, wall1] (the killed one only up to its death).
@@ -375,6 +399,7 @@ export async function runScenario(system, opts) {
       workerCores += cores * ((b.at - a.at) / (wall1 - wall0));
     }
     result.cpu = { workerCores, perWorker, storeCores: cpuDelta(storeCpu0, storeCpu1) / (wall1 - wall0) };
+    if (db0 !== null && db1 !== null) result.db = dbPerFire(db0, db1, fires, wall0, dbWall1);
     if (creating) result.create = await creating;
     // A creation run counts the fires of the steady jobs only (`j<i>`), not those of the jobs it created.
     result.window = analyzeWindow(creating ? fires.filter((f) => !String(f.job).startsWith('c')) : fires, { from, to, periodMs, jobs });

@@ -4,7 +4,7 @@
 //                              [--reps=N] [--kill-observe-s=S] [--faults=kill,stop] [--stop-s=S] [--db-restart]
 //                              [--no-kill] [--no-ramp] [--no-create] [--create-jobs=N] [--create-s=S]
 //
-// Per system: a ramp of steady runs (jobs every 1 s; 5 s warm-up, 10 s window, 3 s grace), stopping at
+// Per system: a ramp of steady runs (jobs every 1 s; 5 s warm-up, 10 s window (--window-s), 3 s grace), stopping at
 // the first job count it cannot keep up with (p99 lateness > 1 s or > 0.5 % of the fires missing); a
 // creation run (--create-jobs steady jobs firing, and over the window new jobs created 24 at a time: jobs
 // created per second); then the fault runs (1 000 jobs; 10 s in, worker 1 SIGKILLed, or SIGSTOPped for
@@ -41,6 +41,7 @@ function parseArgs(argv) {
     create: true,
     createJobs: 2000,
     createS: null,
+    windowS: null,
   };
   for (const a of argv) {
     let m;
@@ -52,6 +53,7 @@ function parseArgs(argv) {
     else if ((m = /^--stop-s=(\d+)$/.exec(a))) o.stopS = Number(m[1]);
     else if ((m = /^--create-jobs=(\d+)$/.exec(a))) o.createJobs = Number(m[1]);
     else if ((m = /^--create-s=(\d+)$/.exec(a))) o.createS = Number(m[1]);
+    else if ((m = /^--window-s=(\d+)$/.exec(a))) o.windowS = Number(m[1]);
     else if (a === '--no-ramp') o.doRamp = false;
     else if ((m = /^--systems=(.+)$/.exec(a))) o.systems = m[1].split(',');
     else if ((m = /^--ramp=([\d,]+)$/.exec(a))) o.ramp = m[1].split(',').map(Number);
@@ -59,7 +61,7 @@ function parseArgs(argv) {
     else if ((m = /^--reps=(\d+)$/.exec(a))) o.reps = Math.max(1, Number(m[1]));
     else
       throw new Error(
-        `unknown argument ${a}; usage: node bench/cluster/run.mjs [--quick] [--systems=${Object.keys(SYSTEMS).join(',')}] [--ramp=1000,2000] [--reps=N] [--kill-observe-s=S] [--faults=kill,stop] [--stop-s=S] [--db-restart] [--no-kill] [--no-ramp] [--no-create] [--create-jobs=N] [--create-s=S]`,
+        `unknown argument ${a}; usage: node bench/cluster/run.mjs [--quick] [--systems=${Object.keys(SYSTEMS).join(',')}] [--ramp=1000,2000] [--reps=N] [--kill-observe-s=S] [--faults=kill,stop] [--stop-s=S] [--db-restart] [--no-kill] [--no-ramp] [--no-create] [--create-jobs=N] [--create-s=S] [--window-s=S]`,
       );
   }
   o.systems ??= o.quick ? ['bullmq', 'pgboss', 'tickwork'] : Object.keys(SYSTEMS);
@@ -137,6 +139,30 @@ function steadyTable(rows) {
   return lines;
 }
 
+/**
+ * The store's cost per fire of the steady runs that report it (Tickwork: PostgreSQL CPU, WAL, rows
+ * written per table; a non-HOT insert or update writes an entry in every index whose predicate holds).
+ */
+function dbTable(rows) {
+  const withDb = rows.filter((r) => !r.failed && r.db);
+  if (withDb.length === 0) return [];
+  const lines = [
+    '',
+    'Store writes per fire (PostgreSQL CPU = store cores ÷ fires/s; WAL from pg_current_wal_lsn; rows from pg_stat_user_tables: inserted / updated (of which HOT) / deleted):',
+    '',
+    '| system | jobs | PostgreSQL CPU µs/fire | WAL bytes/fire | rows per fire by table |',
+    '| --- | --- | --- | --- | --- |',
+  ];
+  for (const r of withDb) {
+    const tables = Object.entries(r.db.tables)
+      .filter(([, t]) => (t.ins ?? 0) + (t.upd ?? 0) + (t.del ?? 0) > 0.001)
+      .map(([name, t]) => `${name} ${fmt(t.ins, 2)} / ${fmt(t.upd, 2)} (${fmt(t.hot, 2)}) / ${fmt(t.del, 2)}`)
+      .join('; ');
+    lines.push(`| ${r.system} | ${fmt(r.jobs)} | ${fmt((r.cpu.storeCores * 1e6) / r.window.firesPerSec)} | ${fmt(r.db.walBytesPerFire)} | ${tables} |`);
+  }
+  return lines;
+}
+
 function createTable(rows) {
   const lines = [
     '| system | steady jobs | jobs created/s | create latency p50 / p99 ms | failed creates | steady fires/s | lateness p50 / p99 ms | missing (of owed) | duplicates | workers CPU (cores) | store CPU (cores) |',
@@ -201,9 +227,10 @@ function markdown(report) {
     ...(report.steady.length === 0
       ? []
       : [
-          `#### Steady load: jobs every 1 s (5 s warm-up, ${report.options.quick ? 8 : 10} s window${report.options.reps > 1 ? `; medians of ${report.options.reps} repetitions` : '; one repetition each'})`,
+          `#### Steady load: jobs every 1 s (5 s warm-up, ${report.options.windowS ?? (report.options.quick ? 8 : 10)} s window${report.options.reps > 1 ? `; medians of ${report.options.reps} repetitions` : '; one repetition each'})`,
           '',
           ...steadyTable(report.steady),
+          ...dbTable(report.steady),
           '',
           ...Object.entries(report.sustained).map(
             ([s, v]) =>
@@ -268,7 +295,7 @@ async function main() {
         const t = Date.now();
         const reps = [];
         for (let k = 0; k < o.reps; k++) {
-          const one = await runScenario(system, { jobs, warmupS: 5, windowS: o.quick ? 8 : 10, graceS: 3, log });
+          const one = await runScenario(system, { jobs, warmupS: 5, windowS: o.windowS ?? (o.quick ? 8 : 10), graceS: 3, log });
           reps.push(one);
           if (one.failed) break;
         }

@@ -9,7 +9,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dropSchema, pgUrl } from './pg.mjs';
+import { dropSchema, pgUrl, pgWriteStats } from './pg.mjs';
 
 export const SCHEMA = 'tickwork_bench';
 // BENCH_TICKWORK_DIST: another build's dist/ (e.g. of a base commit, to compare it with this one).
@@ -138,6 +138,10 @@ export default {
   async createOne(ctx, i) {
     const r = await postJson(`${ctx.bases[i % ctx.bases.length]}/jobs`, { id: `c${i}`, task: 'bench-fire', trigger: { type: 'interval', seconds: 86_400 } });
     if (r.status !== 201) throw new Error(`POST /api/v1/jobs answered ${r.status}: ${r.text.slice(0, 200)}`);
+  },
+  /** Write counters of the benchmark's schema (see the harness's dbStats). */
+  async dbStats() {
+    return pgWriteStats(SCHEMA);
   },
   restartable: true,
   async teardown() {

@@ -56,7 +56,8 @@ describe('the in-flight set of the PostgreSQL store', () => {
       error: null,
     } as unknown as RunRecord & { outcome: string; finishedAt: number | null };
     history.record(run);
-    const first = history.write(false); // writes `running`
+    // Writes `running` now (forced: a started run's running state otherwise waits RUNNING_WRITE_AFTER_MS).
+    const first = history.write(true);
     await new Promise((resolve) => setTimeout(resolve, 10));
     run.outcome = 'succeeded'; // the run settles while that write is on the wire
     run.finishedAt = 1010;

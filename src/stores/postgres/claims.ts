@@ -21,6 +21,7 @@ import type { JobCache } from './job-cache.js';
 import { jobColumns, jsonText, scheduleParams, type JobRow } from './rows.js';
 import type { PgSession } from './session.js';
 import type { SetAsideQueue } from './set-aside.js';
+import type { JobsVacuum } from './vacuum.js';
 import { PgTransaction, withTransaction } from './transaction.js';
 
 /** An open claim: a transaction holding the row locks of the jobs it took. */
@@ -40,6 +41,7 @@ export class PgClaims {
     private readonly inFlight: InFlightFires,
     private readonly history: HistoryWriter,
     private readonly flush: () => Promise<void>,
+    private readonly vacuum: JobsVacuum,
   ) {}
 
   async earliestDue(): Promise<number | null> {
@@ -122,6 +124,7 @@ export class PgClaims {
         // In flight before the commit: the heartbeat must never take a committed claim for a lost write.
         for (const [key, fire] of accepted) this.inFlight.add(key, fire);
         await this.commit(claim);
+        this.vacuum.claimed(batchJobs.length);
         for (const c of batchClaims) if (partial.includes(c) || !accepted.has(fireKey(c.job.id, c.runTimes[0] as number, c.attempt))) refused.push(c);
         this.history.resume();
       } catch (error) {

@@ -80,7 +80,7 @@ export class NodeHeartbeat {
     private readonly context: StoreContext,
     private readonly hooks: HeartbeatHooks,
   ) {
-    this.pool = createPool(connectionString, nodeId, 1);
+    this.pool = createPool(connectionString, nodeId, 1, { noBitmapScans: true });
     this.pool.on('error', (error) =>
       context.logger.warn({ event: 'store_connection_lost', error: { message: error.message } }, 'the PostgreSQL heartbeat connection was lost'),
     );

@@ -1,7 +1,9 @@
 /**
  * The PostgreSQL store's run history writer. `recordRun` and `updateRun` only buffer (the hot path pays no
  * promise); the buffer is written within FLUSH_DELAY_MS, or at the loop's next flush, as one upsert for
- * the batch on connections with asynchronous commit. Writes are fenced: a record lands only while this
+ * the batch on connections with asynchronous commit. A run that starts is written `running` only once it
+ * has run RUNNING_WRITE_AFTER_MS: most runs end sooner, and their claimed row then takes its outcome in one
+ * write instead of two (each a new row version and an entry in every index whose predicate holds). Writes are fenced: a record lands only while this
  * node's registration holds its epoch, and only over an unsettled row of that very registration.
  *
  * Poison never spreads, and history never fails a claim: a batch PostgreSQL refuses for what it holds is
@@ -22,6 +24,13 @@ import type { HistoryRetry } from './options.js';
 /** How soon a new or changed record is written when nothing is backing off. */
 const FLUSH_DELAY_MS = 5;
 
+/**
+ * How long a started run may stay `claimed` in the database before its `running` state is written. The
+ * claimed row already holds the instance slot and is recorded lost if the node dies, so what waits is
+ * only the shared view of it (other nodes' history reads show it from then on) and its start time.
+ */
+export const RUNNING_WRITE_AFTER_MS = 1000;
+
 /** SQLSTATE classes of errors caused by the data written (22 data exception, 23 integrity, 54 program limit), not by the database's state. */
 const RECORD_ERROR = /^(22|23|54)[0-9A-Z]{3}$/;
 
@@ -40,6 +49,8 @@ export class HistoryWriter {
   private readonly pending = new Set<RunRecord>();
   /** Records PostgreSQL refused: how often, and not before when they are tried again (alone). */
   private readonly refused = new Map<RunRecord, { count: number; retryAt: number }>();
+  /** Started runs whose `running` state waits (see RUNNING_WRITE_AFTER_MS): not written before when. */
+  private readonly held = new Map<RunRecord, number>();
   /** After a write that failed as a whole (the database unreachable): consecutive failures, and no write before. */
   private failures = 0;
   private retryAt = 0;
@@ -49,6 +60,8 @@ export class HistoryWriter {
   private timer: ReturnType<typeof setTimeout> | null = null;
   /** The timer waits for a refused record's retry time: a new record must not wait for it. */
   private timerLate = false;
+  /** When the armed timer fires (Date.now() time). */
+  private timerAt = 0;
 
   /** `onTimer`: what the timer runs (the store's flush: this writer's write, then pruning). */
   constructor(
@@ -62,7 +75,14 @@ export class HistoryWriter {
     if (this.inFlight.isFenced(run)) return;
     run.node = this.session.nodeId;
     this.pending.add(run);
-    this.schedule();
+    if (run.outcome !== 'running') {
+      this.schedule();
+      return;
+    }
+    // Its outcome, if it comes within the wait, is the one write (update schedules it); else the timer does.
+    const at = Date.now() + RUNNING_WRITE_AFTER_MS;
+    this.held.set(run, at);
+    if (this.session.pool !== null && (this.timer === null || (this.timerLate && this.timerAt > at))) this.arm(RUNNING_WRITE_AFTER_MS, true);
   }
 
   update(run: RunRecord): void {
@@ -78,6 +98,7 @@ export class HistoryWriter {
     this.inFlight.fence(this.pending);
     this.pending.clear();
     this.refused.clear();
+    this.held.clear();
   }
 
   /**
@@ -115,17 +136,20 @@ export class HistoryWriter {
       return;
     }
     let batch: RunRecord[];
-    if (this.refused.size === 0 || force) {
+    if (force || (this.refused.size === 0 && this.held.size === 0)) {
       batch = [...this.pending];
     } else {
       batch = [];
-      for (const run of this.pending) if ((this.refused.get(run)?.retryAt ?? 0) <= now) batch.push(run);
+      for (const run of this.pending) if (this.readyAt(run, now) <= now) batch.push(run);
       if (batch.length === 0) {
         this.armRetry();
         return;
       }
     }
-    for (const run of batch) this.pending.delete(run);
+    for (const run of batch) {
+      this.pending.delete(run);
+      this.held.delete(run);
+    }
     this.writing = this.writeBatch(batch)
       .catch((error: unknown) => {
         // Not a database answer (writeBatch handles those): keep the batch and retry later, never throw.
@@ -147,6 +171,7 @@ export class HistoryWriter {
   private arm(delayMs: number, late: boolean): void {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timerLate = late;
+    this.timerAt = Date.now() + delayMs;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.onTimer().catch(() => undefined);
@@ -163,15 +188,23 @@ export class HistoryWriter {
     }
     let at = Number.POSITIVE_INFINITY;
     for (const run of this.pending) {
-      const refused = this.refused.get(run);
-      if (refused === undefined) {
-        at = now;
-        break;
-      }
-      at = Math.min(at, refused.retryAt);
+      at = Math.min(at, this.readyAt(run, now));
+      if (at <= now) break;
     }
     if (at <= now) this.arm(FLUSH_DELAY_MS, false);
     else this.arm(at - now, true);
+  }
+
+  /** When a pending record may be written: after its refusal's backoff, or its running state's wait. */
+  private readyAt(run: RunRecord, now: number): number {
+    const refused = this.refused.get(run);
+    if (refused !== undefined) return refused.retryAt;
+    const heldUntil = this.held.get(run);
+    if (heldUntil === undefined) return now;
+    // Settled meanwhile: its outcome goes now.
+    if (run.outcome === 'running') return heldUntil;
+    this.held.delete(run);
+    return now;
   }
 
   private backoffMs(failures: number): number {

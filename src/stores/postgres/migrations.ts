@@ -192,6 +192,21 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       UPDATE {schema}.runs SET trigger = 'retry' WHERE attempt > 1;
     `,
   },
+  {
+    version: 12,
+    // Fewer index entries per fire. One partial index over the unsettled rows serves both the slot count
+    // (by job) and the sweeps (the unsettled set is small, so filtering it by node is cheap) instead of two
+    // (each claim wrote both). recorded_at only serves pruning, which deletes old rows in bulk: a BRIN index
+    // (a summary per block range, near free to maintain on an append-mostly table) instead of a btree entry
+    // per row version.
+    sql: `
+      CREATE INDEX runs_unsettled_by_job ON {schema}.runs (job_id) WHERE status IN ('claimed', 'queued', 'running');
+      DROP INDEX {schema}.runs_holding_slot;
+      DROP INDEX {schema}.runs_unsettled;
+      DROP INDEX {schema}.runs_recorded;
+      CREATE INDEX runs_recorded ON {schema}.runs USING brin (recorded_at);
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;

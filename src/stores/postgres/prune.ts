@@ -37,6 +37,8 @@ export class HistoryPruner {
       ).run(async () => {
         const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ok', [`tickwork:prune:${schema}`]);
         if (rows[0]?.ok !== true) return;
+        // runs_recorded is a BRIN index, read only by a bitmap scan (this pool turns them off: connection.ts).
+        await client.query('SET LOCAL enable_bitmapscan = on');
         await client.query(`DELETE FROM ${s}.runs WHERE recorded_at < ${DB_NOW} - $1::float8 AND status NOT IN ('claimed', 'queued', 'running')`, [
           this.retention.maxRunAgeMs,
         ]);

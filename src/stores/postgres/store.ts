@@ -65,6 +65,7 @@ import { PgListener } from './listener.js';
 import { migrate } from './migrations.js';
 import { resolvePostgresOptions, type PostgresJobStoreOptions, type PostgresSettings } from './options.js';
 import { HistoryPruner } from './prune.js';
+import { JobsVacuum } from './vacuum.js';
 import { PG_CODEC } from './rows.js';
 import { PgSession } from './session.js';
 import { SetAsideQueue } from './set-aside.js';
@@ -86,6 +87,7 @@ export class PostgresJobStore implements JobStore {
   private readonly history: HistoryWriter;
   private readonly claims: PgClaims;
   private readonly pruner: HistoryPruner;
+  private readonly vacuum: JobsVacuum;
   private heartbeat: NodeHeartbeat | null = null;
   private listener: PgListener | null = null;
   private opening: Promise<void> | null = null;
@@ -101,7 +103,8 @@ export class PostgresJobStore implements JobStore {
     this.cache = new JobCache(session, this.setAside, this.settings.jobCacheSize);
     this.jobs = new PgJobs(session, this.cache, this.setAside, this.inFlight);
     this.history = new HistoryWriter(session, this.inFlight, this.settings.historyRetry, () => this.flush());
-    this.claims = new PgClaims(session, this.cache, this.setAside, this.inFlight, this.history, () => this.flush());
+    this.vacuum = new JobsVacuum(session);
+    this.claims = new PgClaims(session, this.cache, this.setAside, this.inFlight, this.history, () => this.flush(), this.vacuum);
     this.pruner = new HistoryPruner(session, this.settings.retention);
     this.audit = new PgAuditLog(session, this.settings.retention);
   }
@@ -163,7 +166,7 @@ export class PostgresJobStore implements JobStore {
     this.session.context = context;
     // Claims run on this pool: a client stopped inside its claim transaction loses its session (and the
     // row locks) after half a lease, so no other node waits for it longer than that.
-    const pool = createPool(connectionString, this.nodeId, poolSize, { idleInTransactionMs: leaseMs / 2 });
+    const pool = createPool(connectionString, this.nodeId, poolSize, { idleInTransactionMs: leaseMs / 2, noBitmapScans: true });
     const historyPool = createPool(connectionString, this.nodeId, 2, { asyncCommit: true });
     // An idle client that loses its connection emits here; without a listener the process would exit.
     for (const p of [pool, historyPool]) {
@@ -282,6 +285,7 @@ export class PostgresJobStore implements JobStore {
       this.cache.clear();
       // What could not be written stays pending (for a reopen); no retry timer outlives the store.
       this.history.stop();
+      await this.vacuum.idle();
       await pool.end().catch(() => undefined);
       await this.session.historyPool?.end().catch(() => undefined);
       this.session.historyPool = null;

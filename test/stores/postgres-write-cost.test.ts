@@ -1,0 +1,151 @@
+/**
+ * What keeps the PostgreSQL store's cost per fire down, checked for what it must not change: a run that
+ * ends within RUNNING_WRITE_AFTER_MS is written once after its claim (claimed → outcome), a longer one shows
+ * `running` to every node after that wait; the jobs table is vacuumed once a node has moved
+ * VACUUM_AFTER_ROWS schedules (at most once a second, a failure logged once); the store's connections make
+ * no bitmap scans, and pruning by age still finds old rows through the BRIN index. Real time with generous
+ * bounds where the database is involved.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { JobContext } from '../../src/core/job.js';
+import { SchedulerService } from '../../src/scheduler/service.js';
+import type { StoreContext } from '../../src/stores/store.js';
+import { createPool } from '../../src/stores/postgres/connection.js';
+import { RUNNING_WRITE_AFTER_MS } from '../../src/stores/postgres/history.js';
+import { PgSession } from '../../src/stores/postgres/session.js';
+import { PostgresJobStore } from '../../src/stores/postgres/store.js';
+import { JobsVacuum, VACUUM_AFTER_ROWS } from '../../src/stores/postgres/vacuum.js';
+import { captureLogger, deferred, until } from '../helpers.js';
+import { PG_URL, dropSchema, pgAvailable, schemaName, sql } from './pg-helpers.js';
+
+const DAY_MS = 86_400_000;
+
+describe.skipIf(!pgAvailable)('PostgreSQL store: what each fire writes', () => {
+  let schema = '';
+  const cleanups: (() => Promise<void>)[] = [];
+
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    if (schema !== '') await dropSchema(schema);
+    schema = '';
+  });
+
+  /** A started scheduler on a fresh schema; every insert and update of a run row is logged to run_writes. */
+  async function scheduler(): Promise<SchedulerService> {
+    schema = schemaName('tw_cost');
+    const store = new PostgresJobStore({ connectionString: PG_URL, schema });
+    const service = new SchedulerService({ store, logger: captureLogger('warn'), timezone: 'UTC' });
+    cleanups.push(() => (service.isRunning ? service.shutdown({ wait: true, timeoutSeconds: 5 }) : Promise.resolve()));
+    await service.start();
+    await sql(`CREATE TABLE "${schema}".run_writes (seq bigserial, job_id text, status text)`);
+    await sql(`CREATE FUNCTION "${schema}".log_run_write() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN INSERT INTO "${schema}".run_writes (job_id, status) VALUES (NEW.job_id, NEW.status); RETURN NEW; END $$`);
+    await sql(`CREATE TRIGGER log_run_write AFTER INSERT OR UPDATE ON "${schema}".runs FOR EACH ROW EXECUTE FUNCTION "${schema}".log_run_write()`);
+    return service;
+  }
+
+  async function writes(jobId: string): Promise<string[]> {
+    const rows = await sql<{ status: string }>(`SELECT status FROM "${schema}".run_writes WHERE job_id = $1 ORDER BY seq`, [jobId]);
+    return rows.map((row) => row.status);
+  }
+
+  it('writes a run that ends at once as its claim and its outcome, nothing in between', async () => {
+    const service = await scheduler();
+    service.registerTask('quick', () => undefined);
+    await service.addDateJob('quick', new Date(Date.now() + 300), 'q');
+    await until(async () => (await writes('q')).includes('succeeded'), 20_000, 'the outcome of q written');
+    expect(await writes('q')).toEqual(['claimed', 'succeeded']);
+  });
+
+  it('writes a longer run as running once it has run RUNNING_WRITE_AFTER_MS, then its outcome', async () => {
+    const service = await scheduler();
+    const started = deferred<number>();
+    const gate = deferred();
+    service.registerTask('slow', async (ctx: JobContext) => {
+      started.resolve(Date.now());
+      ctx.signal.addEventListener('abort', () => gate.resolve());
+      await gate.promise;
+    });
+    cleanups.push(async () => gate.resolve());
+    await service.addDateJob('slow', new Date(Date.now() + 300), 's');
+    const startedAt = await started.promise;
+    // The run was recorded before its function started: its running state cannot be written yet.
+    expect(await writes('s')).toEqual(['claimed']);
+    await until(async () => (await writes('s')).includes('running'), 20_000, 'the running state of s written');
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(RUNNING_WRITE_AFTER_MS - 50);
+    // Another node's view of the history shows it running.
+    const other = new PostgresJobStore({ connectionString: PG_URL, schema });
+    const peer = new SchedulerService({ store: other, logger: captureLogger('warn'), timezone: 'UTC' });
+    peer.registerTask('slow', () => undefined);
+    await peer.start({ paused: true });
+    cleanups.push(() => peer.shutdown({ wait: true, timeoutSeconds: 5 }));
+    expect((await peer.getRuns('s')).map((run) => run.outcome)).toEqual(['running']);
+    gate.resolve();
+    await until(async () => (await writes('s')).includes('succeeded'), 20_000, 'the outcome of s written');
+    expect(await writes('s')).toEqual(['claimed', 'running', 'succeeded']);
+  });
+
+  it('makes no bitmap scans on its connections, and prunes runs older than maxRunAgeDays through the BRIN index', async () => {
+    schema = schemaName('tw_cost');
+    const store = new PostgresJobStore({ connectionString: PG_URL, schema, maxRunAgeDays: 1 });
+    const service = new SchedulerService({ store, logger: captureLogger('warn'), timezone: 'UTC' });
+    service.registerTask('t', () => undefined);
+    await service.start({ paused: true });
+    cleanups.push(() => service.shutdown({ wait: true, timeoutSeconds: 5 }));
+    await service.addIntervalJob('t', 3600, 'j');
+    const now = Date.now();
+    const row = (at: number, status: string): string => `('j', ${at}, 1, '${status}', ${at})`;
+    await sql(
+      `INSERT INTO "${schema}".runs (job_id, scheduled_at, attempt, status, recorded_at) VALUES
+       ${[row(now - 3 * DAY_MS, 'succeeded'), row(now - 2 * DAY_MS, 'failed'), row(now - 2 * DAY_MS + 1, 'missed'), row(now - 1000, 'succeeded')].join(', ')}`,
+    );
+    await store.flush();
+    const left = await sql<{ status: string }>(`SELECT status FROM "${schema}".runs ORDER BY scheduled_at`);
+    expect(left.map((r) => r.status)).toEqual(['succeeded']);
+    const plan = await sql<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = 'runs_recorded'`, [schema]);
+    expect(plan[0]?.indexdef).toMatch(/USING brin/);
+    const pool = createPool(PG_URL, 'probe', 1, { noBitmapScans: true });
+    try {
+      expect((await pool.query<{ enable_bitmapscan: string }>('SHOW enable_bitmapscan')).rows[0]?.enable_bitmapscan).toBe('off');
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('vacuums the jobs table after VACUUM_AFTER_ROWS moved schedules, at most once a second, and logs a failure once', async () => {
+    schema = schemaName('tw_cost');
+    const store = new PostgresJobStore({ connectionString: PG_URL, schema });
+    const service = new SchedulerService({ store, logger: captureLogger('warn'), timezone: 'UTC' });
+    await service.start({ paused: true });
+    await service.shutdown({ wait: true });
+    const vacuums = async (): Promise<number> =>
+      Number((await sql<{ n: string }>(`SELECT vacuum_count AS n FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'jobs'`, [schema]))[0]?.n ?? 0);
+
+    const session = new PgSession(schema, 'probe');
+    const logger = captureLogger('warn');
+    session.context = { logger } as unknown as StoreContext;
+    session.pool = createPool(PG_URL, 'probe', 1);
+    cleanups.push(() => (session.pool as NonNullable<typeof session.pool>).end());
+    const vacuum = new JobsVacuum(session);
+    vacuum.claimed(VACUUM_AFTER_ROWS - 1);
+    await vacuum.idle();
+    expect(await vacuums()).toBe(0);
+    vacuum.claimed(1);
+    await vacuum.idle();
+    await until(async () => (await vacuums()) === 1, 10_000, 'the jobs table vacuumed once');
+    // Within the second: no second vacuum however many rows moved.
+    vacuum.claimed(VACUUM_AFTER_ROWS * 3);
+    await vacuum.idle();
+    expect(await vacuums()).toBe(1);
+
+    // A vacuum that fails (the table is gone) is logged once, and the next one stays quiet.
+    await sql(`DROP TABLE "${schema}".jobs CASCADE`);
+    const failing = new JobsVacuum(session);
+    failing.claimed(VACUUM_AFTER_ROWS);
+    await failing.idle();
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    failing.claimed(VACUUM_AFTER_ROWS);
+    await failing.idle();
+    expect(logger.lines.filter((line) => line.event === 'store_vacuum_failed')).toHaveLength(1);
+  });
+});
