@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dropSchema, pgUrl, pgWriteStats } from './pg.mjs';
 
-export const SCHEMA = 'tickwork_bench';
+// BENCH_TICKWORK_SCHEMA: another schema (two runs at once on one database must not drop each other's).
+export const SCHEMA = process.env.BENCH_TICKWORK_SCHEMA || 'tickwork_bench';
 // BENCH_TICKWORK_DIST: another build's dist/ (e.g. of a base commit, to compare it with this one).
 const DIST = process.env.BENCH_TICKWORK_DIST || fileURLToPath(new URL('../../dist/', import.meta.url));
 const CLI = join(DIST, 'cli.js');

@@ -18,7 +18,7 @@ import { DB_NOW } from './heartbeat.js';
 import type { HistoryWriter } from './history.js';
 import { fireKey, type InFlightFire, type InFlightFires } from './in-flight.js';
 import type { JobCache } from './job-cache.js';
-import { jobColumns, jsonText, scheduleParams, type JobRow } from './rows.js';
+import { jobColumns, jsonText, scheduleColumns, scheduleParams, type JobRow, type ScheduleRow } from './rows.js';
 import type { PgSession } from './session.js';
 import type { SetAsideQueue } from './set-aside.js';
 import type { JobsVacuum } from './vacuum.js';
@@ -74,20 +74,33 @@ export class PgClaims {
       throw pgError('claiming due jobs', error);
     }
     try {
-      const { rows } = await tx.client.query<JobRow>(
+      // The schedules only: a job's definition (its trigger, policy, args) is read again only when this
+      // node has no record of that row at that version, which at a steady fire rate is almost never.
+      const { rows } = await tx.client.query<ScheduleRow>(
         this.session.prepared(
           'take_due',
-          `SELECT ${jobColumns(s, false)} FROM ${s}.jobs j WHERE j.due_at <= $1::float8 AND j.load_error IS NULL
+          `SELECT ${scheduleColumns(s)} FROM ${s}.jobs j WHERE j.due_at <= $1::float8 AND j.load_error IS NULL
          ORDER BY j.due_at, j.seq LIMIT $2 FOR UPDATE OF j SKIP LOCKED`,
           [now, limit],
         ),
       );
+      const taken: (JobRecord | null)[] = rows.map((row) => this.cache.fromScheduleRow(row));
+      const unknown = rows.filter((_row, i) => taken[i] === null).map((row) => row.id);
+      const whole = new Map<string, JobRow>();
+      if (unknown.length !== 0) {
+        // Locked by this transaction already: the rows read here are the ones taken.
+        const read = await tx.client.query<JobRow>(
+          this.session.prepared('take_due_rows', `SELECT ${jobColumns(s, false)} FROM ${s}.jobs j WHERE j.id = ANY($1::text[])`, [unknown]),
+        );
+        for (const row of read.rows) whole.set(row.id, row);
+      }
       // A row that cannot be loaded is left out (its lock goes with the claim) and set aside once the claim ends.
       const jobs: JobRecord[] = [];
-      for (const row of rows) {
-        const job = this.cache.fromRow(row);
-        if (job.func !== null || loadErrorOf(job) === null) jobs.push(job);
-      }
+      rows.forEach((row, i) => {
+        const full = whole.get(row.id);
+        const job = taken[i] ?? (full === undefined ? null : this.cache.fromRow(full));
+        if (job !== null && (job.func !== null || loadErrorOf(job) === null)) jobs.push(job);
+      });
       if (jobs.length === 0) {
         await tx.commit();
         await this.setAside.drain();

@@ -8,7 +8,7 @@ import type { JobRecord } from '../../core/job.js';
 import { readPause, setAsideRow, toStoredJob } from '../rows/job-row.js';
 import { toRunRecord } from '../rows/run-row.js';
 import type { StoreContext } from '../store.js';
-import { PG_CODEC, readWaitingFire, type JobRow } from './rows.js';
+import { PG_CODEC, readWaitingFire, type JobRow, type ScheduleRow } from './rows.js';
 import type { PgSession } from './session.js';
 import type { SetAsideQueue } from './set-aside.js';
 
@@ -53,19 +53,7 @@ export class JobCache {
     const sameRow = cached !== undefined && cached.job.seq === row.seq;
     let job: JobRecord;
     if (cached !== undefined && sameRow && cached.version === row.version) {
-      // Most recently used: to the end of the map's order.
-      this.entries.delete(row.id);
-      this.entries.set(row.id, cached);
-      job = cached.job;
-      job.paused = row.paused;
-      // A paused job has no next run time, whatever the row says (see the service's hydrate).
-      job.nextRunTime = row.paused ? null : row.next_run_time;
-      job.dueAt = row.due_at;
-      job.jitterMs = row.jitter_ms;
-      job.retry = row.paused ? null : row.retry;
-      job.runCount = row.run_count;
-      job.pause = row.paused && row.pause !== null ? readPause(row.pause) : null;
-      job.catchUpThrough = row.catch_up_through;
+      job = this.reuse(cached, row);
     } else {
       try {
         job = (this.session.context as StoreContext).hydrate(toStoredJob(row, PG_CODEC));
@@ -86,6 +74,38 @@ export class JobCache {
     job.seq = row.seq;
     const last = row.last_run === null ? null : toRunRecord(row.last_run, PG_CODEC);
     if (last !== null && (job.lastRun === null || job.lastRun.scheduledAt <= last.scheduledAt)) job.lastRun = last;
+    return job;
+  }
+
+  /**
+   * The cached record of a row read without its definition (a claim's read), when it was read from this
+   * very row at this version; null when the whole row must be read (not cached, changed, or set aside).
+   */
+  fromScheduleRow(row: ScheduleRow): JobRecord | null {
+    if (row.load_error !== null) return null;
+    const cached = this.entries.get(row.id);
+    if (cached === undefined || cached.job.seq !== row.seq || cached.version !== row.version) return null;
+    const job = this.reuse(cached, row);
+    job.running = row.active;
+    job.waitingFire = readWaitingFire(row.waiting_fire);
+    return job;
+  }
+
+  /** A cached record with the row's schedule, now the most recently used. */
+  private reuse(cached: Entry, row: ScheduleRow): JobRecord {
+    // Most recently used: to the end of the map's order.
+    this.entries.delete(row.id);
+    this.entries.set(row.id, cached);
+    const job = cached.job;
+    job.paused = row.paused;
+    // A paused job has no next run time, whatever the row says (see the service's hydrate).
+    job.nextRunTime = row.paused ? null : row.next_run_time;
+    job.dueAt = row.due_at;
+    job.jitterMs = row.jitter_ms;
+    job.retry = row.paused ? null : row.retry;
+    job.runCount = row.run_count;
+    job.pause = row.paused && row.pause !== null ? readPause(row.pause) : null;
+    job.catchUpThrough = row.catch_up_through;
     return job;
   }
 

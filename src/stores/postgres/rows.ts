@@ -32,6 +32,18 @@ export interface JobRow extends JobRowColumns {
   last_run: RunRow | null;
 }
 
+/** What a claim reads of a job row whose record this node has cached: its identity and its schedule. */
+export type ScheduleRow = Pick<
+  JobRow,
+  'id' | 'seq' | 'version' | 'paused' | 'next_run_time' | 'due_at' | 'jitter_ms' | 'retry' | 'run_count' | 'pause' | 'catch_up_through' | 'waiting_fire' | 'load_error' | 'active'
+>;
+
+/** The columns of a ScheduleRow (`j` is the jobs table): the definition (name, task, args, trigger, policy) is left out. */
+export function scheduleColumns(schema: string): string {
+  return `j.id, j.seq, j.version, j.paused, j.next_run_time, j.due_at, j.jitter_ms, j.retry, j.run_count, j.pause, j.catch_up_through, j.waiting_fire, j.load_error,
+    (SELECT count(*)::int FROM ${schema}.runs a WHERE a.job_id = j.id AND a.status IN ('claimed', 'running')) AS active`;
+}
+
 /**
  * The columns of a job row with its slot count and (unless `withLastRun` is false: the claim path, which
  * does not show it) its last run; `j` is the jobs table.
