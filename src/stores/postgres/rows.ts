@@ -35,7 +35,20 @@ export interface JobRow extends JobRowColumns {
 /** What a claim reads of a job row whose record this node has cached: its identity and its schedule. */
 export type ScheduleRow = Pick<
   JobRow,
-  'id' | 'seq' | 'version' | 'paused' | 'next_run_time' | 'due_at' | 'jitter_ms' | 'retry' | 'run_count' | 'pause' | 'catch_up_through' | 'waiting_fire' | 'load_error' | 'active'
+  | 'id'
+  | 'seq'
+  | 'version'
+  | 'paused'
+  | 'next_run_time'
+  | 'due_at'
+  | 'jitter_ms'
+  | 'retry'
+  | 'run_count'
+  | 'pause'
+  | 'catch_up_through'
+  | 'waiting_fire'
+  | 'load_error'
+  | 'active'
 >;
 
 /** The columns of a ScheduleRow (`j` is the jobs table): the definition (name, task, args, trigger, policy) is left out. */
