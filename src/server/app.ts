@@ -25,6 +25,7 @@ import { createMetrics, type MetricsOptions } from './metrics.js';
 import { schedulerPlugin } from './plugin.js';
 import { calendarRoutes } from './routes/calendars.js';
 import { jobRoutes } from './routes/jobs.js';
+import { jobBatchRoutes } from './routes/job-batch.js';
 import { metaRoutes } from './routes/meta.js';
 import { transferRoutes } from './routes/transfer.js';
 import { auditRoutes } from './routes/audit.js';
@@ -312,6 +313,7 @@ export async function buildServer(serverOptions: ServerOptions): Promise<Fastify
 
       await api.register(metaRoutes, { failOnOverdue: options.ready?.failOnOverdue === true });
       await api.register(jobRoutes);
+      await api.register(jobBatchRoutes);
       await api.register(transferRoutes);
       await api.register(auditRoutes);
       await api.register(backfillRoutes);
