@@ -4,6 +4,8 @@
  */
 import type { LightMyRequestResponse } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
+import { TickworkClient } from '../../src/client/client.js';
+import { ApiError } from '../../src/client/errors.js';
 import { MAX_ADD_JOBS } from '../../src/scheduler/add-jobs.js';
 import { intervalJob, json, testServer, type TestServer } from './server-helpers.js';
 
@@ -108,5 +110,24 @@ describe('POST /jobs/batch', () => {
     const anonymous = await s.app.inject({ method: 'POST', url: '/api/v1/jobs/batch', headers: json, payload: { jobs: [intervalJob('a')] } });
     expect(anonymous.statusCode).toBe(401);
     expect((await s.scheduler.getJobs()).items).toHaveLength(0);
+  });
+
+  it("is what the typed client's addJobs sends, answering per item", async () => {
+    s = await testServer({ adminKeys: [ADMIN] });
+    const client = new TickworkClient({ url: await s.app.listen({ port: 0, host: '127.0.0.1' }), key: ADMIN });
+    const answer = await client.addJobs([
+      { id: 'a', task: 'noop', trigger: { type: 'interval', seconds: 60 } },
+      { id: 'a', task: 'noop', trigger: { type: 'interval', seconds: 60 } },
+    ]);
+    expect(answer).toMatchObject({
+      created: 1,
+      failed: 1,
+      results: [
+        { index: 0, status: 201, job: { id: 'a' } },
+        { index: 1, status: 409 },
+      ],
+    });
+    expect(answer.results[1]?.error?.code).toBe('CONFLICTING_ID');
+    await expect(client.addJobs([])).rejects.toBeInstanceOf(ApiError);
   });
 });
