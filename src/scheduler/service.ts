@@ -428,7 +428,14 @@ export class SchedulerService {
         batchAt.push(i);
       }
     }
-    const outcomes = await this.addBatch(batch);
+    let outcomes: readonly unknown[];
+    try {
+      outcomes = await this.addBatch(batch);
+    } catch (error) {
+      // Nothing was added (the store cannot be reached): the replacements are not tried either.
+      for (const { job } of replacing) job.releaseTrigger();
+      throw error;
+    }
     const settling: Promise<void>[] = [];
     const addedAt = this.clock.now();
     batch.forEach((job, k) => {

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
-import { StoreUnavailableError } from '../../src/core/errors.js';
+import { ConflictingIdError, StoreUnavailableError } from '../../src/core/errors.js';
+import type { JobRecord } from '../../src/core/job.js';
 import { MAX_ADD_JOBS, SchedulerService, type AddJobsResult } from '../../src/scheduler/service.js';
 import type { AddJobSpec } from '../../src/scheduler/scheduler-types.js';
 import { MemoryJobStore } from '../../src/stores/memory.js';
@@ -158,6 +159,29 @@ describe('addJobs', () => {
     }
     const broken = boot(new BrokenStore());
     await expect(broken.addJobs([every('a')])).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+  });
+
+  it("hands the valid specs to the store's addMany in one call, and rejects as a whole when it rejects", async () => {
+    const calls: string[][] = [];
+    let reachable = true;
+    class BatchingStore extends MemoryJobStore {
+      async addMany(jobs: readonly JobRecord[]): Promise<(Error | undefined)[]> {
+        calls.push(jobs.map((job) => job.id));
+        if (!reachable) throw new StoreUnavailableError('the test store is unreachable');
+        return jobs.map((job) => (job.id === 'refused' ? new ConflictingIdError(job.id) : (this.add(job), undefined)));
+      }
+    }
+    const s = boot(new BatchingStore());
+    await s.start();
+    await s.addIntervalJob('tick', 60, 'taken');
+    const results = await s.addJobs([every('a'), every('bad', -1), every('refused'), every('a'), every('taken', 60, { replaceExisting: true }), every('b')]);
+    expect(outcomes(results)).toEqual(['added a', 'INVALID_TRIGGER', 'CONFLICTING_ID', 'CONFLICTING_ID', 'added taken', 'added b']);
+    // One call with the specs that were valid, new in the batch and not replacing.
+    expect(calls).toEqual([['a', 'refused', 'b']]);
+    reachable = false;
+    await expect(s.addJobs([every('c'), every('d')])).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    expect((await s.getJobs({ sort: 'id' })).items.map((j) => j.id)).toEqual(['a', 'b', 'taken']);
+    await s.shutdown();
   });
 
   it('on SQLite: adds the valid specs durably, the others answered alone', async () => {
