@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { ErrorCode, TickworkError } from '../../core/errors.js';
-import type { AddJobSpec } from '../../scheduler/service.js';
+import { MAX_ADD_JOBS, type AddJobSpec } from '../../scheduler/service.js';
 import type { JobInfo } from '../../scheduler/job-info.js';
 import { toTickworkError, validationError } from '../api-error.js';
 import { batchResultSchema, createJobsBody } from '../batch-schemas.js';
@@ -34,8 +34,7 @@ export async function jobBatchRoutes(app: FastifyInstance): Promise<void> {
       schema: {
         tags: ['jobs'],
         summary: 'Create many jobs, answered per item',
-        description:
-          'Each item of `jobs` is a POST /jobs body, validated and created on its own: the answer is 200 with one result per item, its `status` the one POST /jobs would have answered for it alone (201 with `job`, else `error`: 400 invalid, 409 id taken or given earlier in the batch, 422 unknown task). The request as a whole is refused (400) only when it is not a batch: no `jobs` array, an empty one, or more than 1000 items. Answered once the created jobs are committed.',
+        description: `Each item of \`jobs\` is a POST /jobs body, validated and created on its own: the answer is 200 with one result per item, its \`status\` the one POST /jobs would have answered for it alone (201 with \`job\`, else \`error\`: 400 invalid, 409 id taken or given earlier in the batch, 422 unknown task). The request as a whole is refused (400) only when it is not a batch: no \`jobs\` array, an empty one, or more than ${MAX_ADD_JOBS} items. Answered once the created jobs are committed.`,
         body: createJobsBody,
         response: { 200: batchResultSchema },
       },
