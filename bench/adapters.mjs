@@ -104,6 +104,15 @@ async function createTickwork() {
         return s.addCronJob(wrap(onFire), expr, id, { timezone: zone });
       },
     },
+    // addJobs (worker.mjs --bulk): the same jobs as addJob specs, added a chunk of specs per call.
+    bulk:
+      typeof s.addJobs !== 'function'
+        ? undefined
+        : {
+            interval: (id, seconds, onFire) => ({ id, func: wrap(onFire), trigger: { type: 'interval', seconds } }),
+            cron: (id, expr, zone, onFire) => ({ id, func: wrap(onFire), trigger: { type: 'cron', expression: expr, timezone: zone } }),
+            add: (specs) => s.addJobs(specs),
+          },
     remove(id) {
       return s.removeJob(id);
     },

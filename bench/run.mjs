@@ -47,6 +47,17 @@ function plan(quick) {
         label: 'together',
       })),
     },
+    // The same jobs through the bulk API (issue #22): addJobs, 1000 specs per call, the calls awaited together.
+    'idle-1m-bulk': {
+      schedulers: ['tickwork'],
+      cases: ['cron', 'interval'].map((v) => ({
+        id: `idle-1m:${v}`,
+        n: quick ? 100_000 : 1_000_000,
+        args: ['--bulk=1000'],
+        timeoutS: 150,
+        label: 'bulk',
+      })),
+    },
     churn: {
       schedulers: ALL,
       cases: ['cron', 'interval'].map((v) => ({ id: `churn:${v}`, n: 10_000, args: quick ? ['--churn-s=1'] : [], timeoutS: 90 })),
@@ -198,10 +209,15 @@ function tableInterval(rows, n) {
   return lines;
 }
 
-function tableIdle(rows, variant, n, together) {
+function tableIdle(rows, variant, n, label) {
   const floor = rows.floor;
   const what = variant === 'cron' ? 'daily cron `0 0 * * *` in America/New_York' : '24 h interval';
-  const how = together ? 'every add called, then the promises awaited together' : 'each add awaited';
+  const how =
+    label === 'together'
+      ? 'every add called, then the promises awaited together'
+      : label === 'bulk'
+        ? 'addJobs, 1000 specs per call, the calls awaited together'
+        : 'each add awaited';
   const lines = [
     `#### idle-1m, ${what}, N = ${fmt(n)}, ${how}`,
     '',
@@ -311,7 +327,7 @@ function markdown(report) {
     const [workload, variant, n, label] = key.split('|');
     let lines;
     if (workload === 'interval-1s') lines = tableInterval(rows, Number(n));
-    else if (workload === 'idle-1m') lines = tableIdle(rows, variant, Number(n), label === 'together');
+    else if (workload === 'idle-1m') lines = tableIdle(rows, variant, Number(n), label);
     else if (workload === 'churn') lines = tableChurn(rows, variant, Number(n));
     else if (workload === 'distinct-cron') lines = tableDistinct(rows, Number(n));
     else lines = tableCronNext(rows);

@@ -4,7 +4,7 @@
 //
 // Workloads: interval-1s, idle-1m:cron, idle-1m:interval, churn:cron, churn:interval,
 // distinct-cron, cron-next. Options (defaults in OPTION_DEFAULTS): --window-s, --settle-s,
-// --idle-s, --churn-s, --duration-s, --reg-limit-s, --heap-budget-mb, --cap, --together.
+// --idle-s, --churn-s, --duration-s, --reg-limit-s, --heap-budget-mb, --cap, --together, --bulk.
 // The result goes to the parent over IPC ({ type: 'result' }) when forked by run.mjs, else to
 // stdout as JSON. A case that cannot run reports { failed: '<reason>' }.
 
@@ -20,6 +20,7 @@ const OPTION_DEFAULTS = {
   'heap-budget-mb': 4096, // any workload: registration stops (fails) past this heap
   cap: 0, // distinct-cron: most jobs to register (0 = N); the figures are extrapolated to N
   together: 0, // idle-1m: 1 = call every add first and await the promises together (a bulk loader), 0 = await each
+  bulk: 0, // idle-1m, Tickwork only: N = register through addJobs, N specs per call, the calls awaited together; 0 = one add per job
 };
 
 const ZONE_NY = 'America/New_York';
@@ -207,6 +208,50 @@ async function registerTogether(n, addOne, opts, baseline, label = 'registration
   return ms;
 }
 
+/**
+ * Registers `n` jobs through a bulk API (Tickwork's addJobs): the specs in chunks of `chunk`, one call per
+ * chunk, every call made in one synchronous loop and the promises awaited together, as registerTogether
+ * does with single adds. The time runs until the last call settled; an item that failed fails the case.
+ */
+async function registerBulk(n, specOf, addMany, chunk, opts, baseline, label = 'registration') {
+  const limitMs = opts['reg-limit-s'] * 1000;
+  const budget = opts['heap-budget-mb'] * 1024 * 1024;
+  const t0 = nowMs();
+  let pending = [];
+  for (let i = 0; i < n; i += chunk) {
+    const specs = new Array(Math.min(chunk, n - i));
+    for (let k = 0; k < specs.length; k++) specs[k] = specOf(i + k);
+    pending.push(addMany(specs));
+    if (pending.length % 64 === 0) {
+      const t = nowMs();
+      const heap = process.memoryUsage().heapUsed;
+      const called = i + specs.length;
+      const partial = { registered: called, elapsedMs: Math.round(t - t0), approxBytesPerJob: Math.round((heap - baseline.heapUsed) / called) };
+      if (t - t0 > limitMs) throw new CaseFailure(`${label} exceeded ${opts['reg-limit-s']} s (${called} of ${n} jobs called)`, partial);
+      if (heap > budget)
+        throw new CaseFailure(
+          `heap exceeded ${opts['heap-budget-mb']} MB after ${called} of ${n} jobs (~${partial.approxBytesPerJob} bytes/job, not gc'd)`,
+          partial,
+        );
+    }
+  }
+  let answers = await Promise.all(pending);
+  const ms = nowMs() - t0;
+  let failed = 0;
+  let first = null;
+  for (const results of answers)
+    for (const r of results)
+      if (!r.ok) {
+        failed++;
+        first ??= r.error;
+      }
+  if (failed > 0) throw new CaseFailure(`${failed} of ${n} bulk adds failed (first: ${first?.code} ${first?.message})`, { elapsedMs: Math.round(ms) });
+  // The harness's arrays of results must not count in the memory figures.
+  pending = null;
+  answers = null;
+  return ms;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Workloads
 
@@ -328,17 +373,28 @@ function registerVariant(adapter, variant, onFire, keep) {
   throw new UnsupportedError(`unknown variant "${variant}" (cron or interval)`);
 }
 
+/** The variant's job as a bulk API's spec, and the call that adds a chunk of them (--bulk). */
+function bulkVariant(adapter, variant, onFire) {
+  if (adapter.bulk === undefined) throw new UnsupportedError('--bulk: this scheduler has no bulk add (Tickwork only, with addJobs)');
+  if (variant === 'cron') return { spec: (id) => adapter.bulk.cron(id, DAILY, ZONE_NY, onFire), add: adapter.bulk.add };
+  if (variant === 'interval') return { spec: (id) => adapter.bulk.interval(id, DAY_S, onFire), add: adapter.bulk.add };
+  throw new UnsupportedError(`unknown variant "${variant}" (cron or interval)`);
+}
+
 async function idle(adapter, n, variant, opts) {
   let fires = 0;
   const onFire = () => {
     fires++;
   };
   const add = registerVariant(adapter, variant, onFire, false);
+  if (!Number.isInteger(opts.bulk) || opts.bulk < 0) throw new UnsupportedError(`--bulk must be a whole number of specs per call, got ${opts.bulk}`);
+  const bulk = opts.bulk > 0 ? bulkVariant(adapter, variant, onFire) : null;
   gcFull();
   const m0 = memBytes();
   const register = opts.together ? registerTogether : registerAll;
   const regCpu0 = process.cpuUsage();
-  const regMs = await register(n, (i) => add(`j-${i}`), opts, m0);
+  const regMs =
+    bulk === null ? await register(n, (i) => add(`j-${i}`), opts, m0) : await registerBulk(n, (i) => bulk.spec(`j-${i}`), bulk.add, opts.bulk, opts, m0);
   // CPU of the whole process (collector threads included): on a loaded machine a steadier figure than time.
   const regCpuMs = cpuMs(regCpu0);
   gcFull();
@@ -356,7 +412,7 @@ async function idle(adapter, n, variant, opts) {
     idleCpuMs: Math.round(idleCpu * 10) / 10,
     idleSeconds: opts['idle-s'],
     firesDuringIdle: fires,
-    awaited: opts.together ? 'together' : 'one by one',
+    awaited: bulk !== null ? `addJobs, ${opts.bulk} per call, together` : opts.together ? 'together' : 'one by one',
   };
 }
 

@@ -1,6 +1,8 @@
 /** Tickwork's public API. */
 export { SchedulerService } from './scheduler/service.js';
 export type { SchedulerOptions, AddJobSpec, JobQuery, JobList, JobChanges, JobPatch, ShutdownOptions } from './scheduler/service.js';
+export { MAX_ADD_JOBS } from './scheduler/add-jobs.js';
+export type { AddJobsResult } from './scheduler/add-jobs.js';
 export type { JobContext, JobFunction, JobLifecycle, JobOptions, JobPolicy, OverlapPolicy, RetryPolicy, WaitingFire } from './core/job.js';
 export type { TaskOptions } from './scheduler/task-registry.js';
 export type { JobInfo, JobStatus } from './scheduler/job-info.js';

@@ -212,8 +212,9 @@ export function analyzeTakeover(fires, { killed, killAt, until, periodMs, jobs }
 /**
  * Runs one scenario of one system. Options: jobs, periodMs (1000), workers (3), warmupS, windowS, graceS,
  * kill: null | { worker: 1, afterS: 5, observeS: 60, beforeS: 5, fault: 'kill' | 'stop' | 'restart', stopS: 10 },
- * create: null | { concurrency: 24 } (over the steady window, new jobs are created as fast as the system
- * takes them, `concurrency` at a time), log (a function), timeoutS.
+ * create: null | { concurrency: 24, batch: 1 } (over the steady window, new jobs are created as fast as the
+ * system takes them, `concurrency` requests at a time, `batch` jobs per request: with more than 1 the
+ * system's createBatch), log (a function), timeoutS.
  *
  * Faults: `kill` SIGKILLs the worker; `stop` SIGSTOPs it for stopS seconds and then SIGCONTs it (a paused
  * node: its lease runs out while it holds claims, and it comes back); `restart` restarts the local
@@ -339,7 +340,7 @@ export async function runScenario(system, opts) {
       from = T0 + warmupS * 1000;
       to = from + windowS * 1000;
       await waitUntil(from);
-      if (create) creating = createUntil(system, ctx, to, create.concurrency ?? 24);
+      if (create) creating = createUntil(system, ctx, to, create.concurrency ?? 24, create.batch ?? 1);
     } else {
       killAt = T0 + (warmupS + kill.afterS) * 1000;
       from = killAt - (kill.beforeS ?? 5) * 1000;
@@ -459,9 +460,12 @@ export function keptUp(r) {
 
 /**
  * Creates jobs `c0`, `c1`, ... with system.createOne, `concurrency` at a time, until `until` (epoch ms):
- * the jobs created per second while the cluster fires. A failed create is counted, not retried.
+ * the jobs created per second while the cluster fires. A failed create is counted, not retried. With
+ * `batch` > 1 each request creates that many jobs (system.createBatch, the k-th request jobs
+ * `c<k*batch>` on): jobs/s still counts jobs, and the latency is a request's.
  */
-async function createUntil(system, ctx, until, concurrency) {
+async function createUntil(system, ctx, until, concurrency, batch = 1) {
+  if (batch > 1) return createBatchesUntil(system, ctx, until, concurrency, batch);
   if (typeof system.createOne !== 'function') return { failed: `${system.name} has no createOne` };
   const t0 = Date.now();
   let next = 0;
@@ -491,6 +495,49 @@ async function createUntil(system, ctx, until, concurrency) {
     created,
     jobsPerSec: created / seconds,
     failedCount: errors.count ?? 0,
+    errors,
+    latencyMs: { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: latencies.length ? latencies[latencies.length - 1] : null },
+  };
+}
+
+/** createUntil with `batch` jobs per request: each createBatch answers { created, failed, error? }. */
+async function createBatchesUntil(system, ctx, until, concurrency, batch) {
+  if (typeof system.createBatch !== 'function') return { failed: `${system.name} has no createBatch (--create-batch)` };
+  const t0 = Date.now();
+  let next = 0;
+  let created = 0;
+  let failedCount = 0;
+  let requests = 0;
+  const errors = [];
+  const latencies = [];
+  const one = async () => {
+    while (Date.now() < until) {
+      const k = next++;
+      const t = Date.now();
+      try {
+        const answer = await system.createBatch(ctx, k, batch);
+        created += answer.created;
+        failedCount += answer.failed;
+        if (answer.error !== undefined && errors.length < 5) errors.push(answer.error);
+        requests++;
+        latencies.push(Date.now() - t);
+      } catch (err) {
+        if (errors.length < 5) errors.push(err instanceof Error ? err.message : String(err));
+        failedCount += batch;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, one));
+  const seconds = (Date.now() - t0) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    concurrency,
+    batch,
+    seconds,
+    created,
+    requests,
+    jobsPerSec: created / seconds,
+    failedCount,
     errors,
     latencyMs: { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: latencies.length ? latencies[latencies.length - 1] : null },
   };

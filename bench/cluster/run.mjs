@@ -2,12 +2,13 @@
 //
 //   node bench/cluster/run.mjs [--quick] [--systems=bullmq,bullmq-lock5s,pgboss,tickwork] [--ramp=1000,2000,..]
 //                              [--reps=N] [--kill-observe-s=S] [--faults=kill,stop] [--stop-s=S] [--db-restart]
-//                              [--no-kill] [--no-ramp] [--no-create] [--create-jobs=N] [--create-s=S]
+//                              [--no-kill] [--no-ramp] [--no-create] [--create-jobs=N] [--create-s=S] [--create-batch=N]
 //
 // Per system: a ramp of steady runs (jobs every 1 s; 5 s warm-up, 10 s window (--window-s), 3 s grace), stopping at
 // the first job count it cannot keep up with (p99 lateness > 1 s or > 0.5 % of the fires missing); a
-// creation run (--create-jobs steady jobs firing, and over the window new jobs created 24 at a time: jobs
-// created per second); then the fault runs (1 000 jobs; 10 s in, worker 1 SIGKILLed, or SIGSTOPped for
+// creation run (--create-jobs steady jobs firing, and over the window new jobs created 24 requests at a
+// time: jobs created per second; --create-batch=N: N jobs per request, Tickwork's POST /api/v1/jobs/batch,
+// a system without a batch route fails that run); then the fault runs (1 000 jobs; 10 s in, worker 1 SIGKILLed, or SIGSTOPped for
 // --stop-s seconds, or, only with --db-restart, the local PostgreSQL restarted in immediate mode;
 // observed for a while). Each run starts from clean state (fresh queue / schema). Results:
 // bench/results/cluster-<timestamp>.json and .md; the tables are printed on stdout, progress on stderr.
@@ -42,6 +43,7 @@ function parseArgs(argv) {
     createJobs: 2000,
     createS: null,
     windowS: null,
+    createBatch: 1,
   };
   for (const a of argv) {
     let m;
@@ -54,6 +56,7 @@ function parseArgs(argv) {
     else if ((m = /^--create-jobs=(\d+)$/.exec(a))) o.createJobs = Number(m[1]);
     else if ((m = /^--create-s=(\d+)$/.exec(a))) o.createS = Number(m[1]);
     else if ((m = /^--window-s=(\d+)$/.exec(a))) o.windowS = Number(m[1]);
+    else if ((m = /^--create-batch=(\d+)$/.exec(a))) o.createBatch = Math.max(1, Number(m[1]));
     else if (a === '--no-ramp') o.doRamp = false;
     else if ((m = /^--systems=(.+)$/.exec(a))) o.systems = m[1].split(',');
     else if ((m = /^--ramp=([\d,]+)$/.exec(a))) o.ramp = m[1].split(',').map(Number);
@@ -61,7 +64,7 @@ function parseArgs(argv) {
     else if ((m = /^--reps=(\d+)$/.exec(a))) o.reps = Math.max(1, Number(m[1]));
     else
       throw new Error(
-        `unknown argument ${a}; usage: node bench/cluster/run.mjs [--quick] [--systems=${Object.keys(SYSTEMS).join(',')}] [--ramp=1000,2000] [--reps=N] [--kill-observe-s=S] [--faults=kill,stop] [--stop-s=S] [--db-restart] [--no-kill] [--no-ramp] [--no-create] [--create-jobs=N] [--create-s=S] [--window-s=S]`,
+        `unknown argument ${a}; usage: node bench/cluster/run.mjs [--quick] [--systems=${Object.keys(SYSTEMS).join(',')}] [--ramp=1000,2000] [--reps=N] [--kill-observe-s=S] [--faults=kill,stop] [--stop-s=S] [--db-restart] [--no-kill] [--no-ramp] [--no-create] [--create-jobs=N] [--create-s=S] [--window-s=S] [--create-batch=N]`,
       );
   }
   o.systems ??= o.quick ? ['bullmq', 'pgboss', 'tickwork'] : Object.keys(SYSTEMS);
@@ -241,9 +244,12 @@ function markdown(report) {
     ...(report.create.length === 0
       ? []
       : [
-          `#### Job creation while the cluster fires (${fmt(report.options.createJobs)} jobs every 1 s; over a ${report.options.createS} s window new jobs are created 24 at a time${report.options.reps > 1 ? `; medians of ${report.options.reps} repetitions` : '; one repetition each'})`,
+          `#### Job creation while the cluster fires (${fmt(report.options.createJobs)} jobs every 1 s; over a ${report.options.createS} s window new jobs are created 24 requests at a time${report.options.createBatch > 1 ? `, ${report.options.createBatch} jobs per request (POST /api/v1/jobs/batch; jobs/s counts jobs, latency is per request)` : ''}${report.options.reps > 1 ? `; medians of ${report.options.reps} repetitions` : '; one repetition each'})`,
           '',
-          'Tickwork: `POST /api/v1/jobs` (a 24 h interval) round robin over the 3 nodes, 201 only after the commit; BullMQ: `upsertJobScheduler` (every 24 h, starting in 24 h) from the harness; ' +
+          (report.options.createBatch > 1
+            ? 'Tickwork: `POST /api/v1/jobs/batch` (a 24 h interval) round robin over the 3 nodes, 200 only after the commit; '
+            : 'Tickwork: `POST /api/v1/jobs` (a 24 h interval) round robin over the 3 nodes, 201 only after the commit; ') +
+            'BullMQ: `upsertJobScheduler` (every 24 h, starting in 24 h) from the harness; ' +
             'pg-boss: `send` with `startAfter` in 24 h from the harness (pool of 4). The created jobs do not fire during the run; the fire figures are those of the steady jobs.',
           '',
           ...createTable(report.create),
@@ -319,7 +325,14 @@ async function main() {
       const t = Date.now();
       const reps = [];
       for (let k = 0; k < o.reps; k++) {
-        const one = await runScenario(system, { jobs: o.createJobs, warmupS: 5, windowS: o.createS, graceS: 3, create: { concurrency: 24 }, log });
+        const one = await runScenario(system, {
+          jobs: o.createJobs,
+          warmupS: 5,
+          windowS: o.createS,
+          graceS: 3,
+          create: { concurrency: 24, batch: o.createBatch },
+          log,
+        });
         reps.push(one);
         if (one.failed) break;
       }

@@ -2,7 +2,8 @@
 // (TICKWORK_STORE=postgres://127.0.0.1:5432/test?schema=tickwork_bench, dropped before and after each run).
 // Each node loads bench/cluster/tickwork.config.mjs (task `bench-fire`: report, sleep 20 ms); jobs are
 // created over HTTP, spread over the nodes: POST /api/v1/jobs { id, task: 'bench-fire',
-// trigger: { type: 'interval', seconds: 1 } }. The ideal time is the run context's scheduledAt.
+// trigger: { type: 'interval', seconds: 1 } }. The ideal time is the run context's scheduledAt. The
+// creation run (--create-batch=N) may create N jobs per request through POST /api/v1/jobs/batch.
 import { existsSync } from 'node:fs';
 import { Buffer } from 'node:buffer';
 import { Agent, request as httpRequest } from 'node:http';
@@ -139,6 +140,24 @@ export default {
   async createOne(ctx, i) {
     const r = await postJson(`${ctx.bases[i % ctx.bases.length]}/jobs`, { id: `c${i}`, task: 'bench-fire', trigger: { type: 'interval', seconds: 86_400 } });
     if (r.status !== 201) throw new Error(`POST /api/v1/jobs answered ${r.status}: ${r.text.slice(0, 200)}`);
+  },
+  /**
+   * The k-th request of `batch` more jobs (`c<k*batch>` on), in one POST /api/v1/jobs/batch (--create-batch),
+   * round robin over the nodes; 200 only after the commit. Answers how many the batch created and failed.
+   */
+  async createBatch(ctx, k, batch) {
+    const jobs = Array.from({ length: batch }, (_, j) => ({ id: `c${k * batch + j}`, task: 'bench-fire', trigger: { type: 'interval', seconds: 86_400 } }));
+    const r = await postJson(`${ctx.bases[k % ctx.bases.length]}/jobs/batch`, { jobs });
+    if (r.status !== 200) throw new Error(`POST /api/v1/jobs/batch answered ${r.status}: ${r.text.slice(0, 200)}`);
+    const body = JSON.parse(r.text);
+    const refused = body.results.find((item) => item.status !== 201);
+    return {
+      created: body.created,
+      failed: body.failed,
+      ...(refused === undefined
+        ? {}
+        : { error: `POST /api/v1/jobs/batch item ${refused.index}: ${refused.status} ${JSON.stringify(refused.error).slice(0, 200)}` }),
+    };
   },
   /** Write counters of the benchmark's schema (see the harness's dbStats). */
   async dbStats() {

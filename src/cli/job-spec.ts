@@ -1,4 +1,4 @@
-/** `tickwork jobs add`: the POST /jobs body from flags, or from a JSON file. */
+/** `tickwork jobs add`: the POST /jobs body from flags, or from a JSON file (an array of them: a batch). */
 import type { NewJobJson } from '../client/wire.js';
 import type { CliIo } from './io.js';
 import { UsageError } from './usage-error.js';
@@ -38,8 +38,11 @@ function parseJson(text: string, what: string): unknown {
   }
 }
 
-/** The body for `jobs add <id> --task ... --cron|--every|--at ...`, or the contents of `--file`. */
-export async function newJobBody(id: string | undefined, flags: AddFlags, io: CliIo): Promise<NewJobJson> {
+/**
+ * The body for `jobs add <id> --task ... --cron|--every|--at ...`, or the contents of `--file`: one job,
+ * or an array of jobs (sent to POST /jobs/batch).
+ */
+export async function newJobBody(id: string | undefined, flags: AddFlags, io: CliIo): Promise<NewJobJson | NewJobJson[]> {
   if (flags.file !== undefined) {
     const others = Object.entries(flags).filter(([name, value]) => name !== 'file' && value !== undefined);
     if (id !== undefined || others.length > 0) {
@@ -55,9 +58,10 @@ export async function newJobBody(id: string | undefined, flags: AddFlags, io: Cl
       throw new UsageError(`--file: cannot read ${flags.file}: ${(error as Error).message}`, USAGE);
     }
     const body = parseJson(text, `--file ${flags.file}`);
-    if (typeof body !== 'object' || body === null || Array.isArray(body))
-      throw new UsageError(`--file ${flags.file} must hold one JSON object (a POST /api/v1/jobs body).`, USAGE);
-    // The server checks every field and names what is wrong.
+    // The server checks every field (and every item of an array) and names what is wrong.
+    if (Array.isArray(body)) return body as NewJobJson[];
+    if (typeof body !== 'object' || body === null)
+      throw new UsageError(`--file ${flags.file} must hold a JSON object (a POST /api/v1/jobs body) or an array of them.`, USAGE);
     return body as NewJobJson;
   }
   if (id === undefined) throw new UsageError('Give the job id (or --file).', USAGE);

@@ -7,6 +7,7 @@ import { table, relative, timeIn } from './format.js';
 import type { CliIo } from './io.js';
 import { JOB_HEADERS, RUN_HEADERS, jobDetail, jobRow, runRow } from './job-view.js';
 import { newJobBody } from './job-spec.js';
+import type { JobBatchJson, JobJson } from '../client/wire.js';
 import { CONNECTION_OPTIONS, choiceFlag, clientFor, integerFlag, parseCommand } from './options.js';
 import { printJson } from './output.js';
 import { UsageError } from './usage-error.js';
@@ -129,13 +130,32 @@ async function add(args: readonly string[], io: CliIo): Promise<ExitCode> {
   if (values.help === true) return help(io, JOBS_ADD_USAGE);
   const { url, key, json, help: _help, ...flags } = values;
   const body = await newJobBody(positionals[0], flags, io);
-  const job = await clientFor({ url, key }, io, JOBS_ADD_USAGE).addJob(body);
+  const client = clientFor({ url, key }, io, JOBS_ADD_USAGE);
+  if (Array.isArray(body)) return addBatch(await client.addJobs(body), json === true, io);
+  const job = await client.addJob(body);
   if (json === true) printJson(io, job);
-  else
-    io.stdout(
-      `Created ${job.id}: ${job.trigger.description}; next run ${job.nextRunTime === null ? (job.paused ? 'none (paused)' : 'none') : relative(job.nextRunTime, io.now())}.\n`,
-    );
+  else io.stdout(`${createdLine(job, io)}\n`);
   return EXIT.OK;
+}
+
+function createdLine(job: JobJson, io: CliIo): string {
+  return `Created ${job.id}: ${job.trigger.description}; next run ${job.nextRunTime === null ? (job.paused ? 'none (paused)' : 'none') : relative(job.nextRunTime, io.now())}.`;
+}
+
+/** `jobs add --file` with an array: a line per job (created, or its error), a total; exit 1 when any failed. */
+function addBatch(answer: JobBatchJson, json: boolean, io: CliIo): ExitCode {
+  if (json) printJson(io, answer);
+  else {
+    for (const item of answer.results) {
+      if (item.job !== undefined) io.stdout(`${createdLine(item.job, io)}\n`);
+      else
+        io.stderr(
+          `Job ${item.index}: ${item.error?.code ?? `HTTP_${item.status}`}: ${item.error?.message ?? ''}\n${(item.error?.details ?? []).map((d) => `  ${d.path}: ${d.message}\n`).join('')}`,
+        );
+    }
+    io.stdout(`Created ${answer.created} of ${answer.results.length} jobs.\n`);
+  }
+  return answer.failed === 0 ? EXIT.OK : EXIT.API_ERROR;
 }
 
 async function rm(args: readonly string[], io: CliIo): Promise<ExitCode> {

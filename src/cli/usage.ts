@@ -32,7 +32,9 @@ Creates a job that runs a registered task (see GET /api/v1/tasks: log, http, she
   --at      one run at an ISO 8601 time with Z or an offset: 2026-12-01T09:00:00Z
   --args    the task's arguments as JSON: '{"message":"hello"}'
   --replace replace a job with the same id instead of failing with CONFLICTING_ID
-  --file    the whole POST /api/v1/jobs body as JSON (every policy field), from a file or - for stdin`;
+  --file    the whole POST /api/v1/jobs body as JSON (every policy field), from a file or - for stdin;
+            an array of such bodies (up to 1000) creates them in one request (POST /api/v1/jobs/batch),
+            each reported on its own line; exit 1 when any was not created`;
 
 export const JOBS_RM_USAGE = `Usage: tickwork jobs rm <id>
 

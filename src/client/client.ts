@@ -12,6 +12,7 @@ import type {
   ExportJson,
   ImportRequestJson,
   ImportResultJson,
+  JobBatchJson,
   JobJson,
   JobPageJson,
   NewJobJson,
@@ -103,6 +104,14 @@ export class TickworkClient {
 
   addJob(job: NewJobJson): Promise<JobJson> {
     return this.call('POST', 'jobs', job);
+  }
+
+  /**
+   * POST /jobs/batch: creates up to 1000 jobs in one request. Resolves with one result per job, in order
+   * (`status` 201 with `job`, or the item's `error`); rejects only when the request as a whole is refused.
+   */
+  addJobs(jobs: readonly NewJobJson[]): Promise<JobBatchJson> {
+    return this.call('POST', 'jobs/batch', { jobs });
   }
 
   /** DELETE /jobs/:id (answers 204, no body). */

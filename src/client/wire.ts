@@ -26,6 +26,23 @@ export interface RunPageJson {
 /** POST /jobs: a job runs a registered task (a function cannot travel over HTTP). */
 export type NewJobJson = Wire<Omit<AddJobSpec, 'func'>> & { task: string; replaceExisting?: boolean };
 
+/** POST /jobs/batch: one result per item, in request order; `status` is what POST /jobs would have answered for that item alone. */
+export interface JobBatchItemJson {
+  index: number;
+  status: number;
+  /** The created job (status 201). */
+  job?: JobJson;
+  /** The item's error (any other status). */
+  error?: ErrorJson['error'];
+}
+
+/** POST /jobs/batch's answer. */
+export interface JobBatchJson {
+  results: JobBatchItemJson[];
+  created: number;
+  failed: number;
+}
+
 /** POST /jobs/:id/resume of a job whose trigger has no further fire time: it was removed instead. */
 export interface ResumeRemovedJson {
   removed: true;

@@ -12,6 +12,7 @@ import {
   JobReplacedError,
   MaxInstancesReachedError,
   BackfillTooLargeError,
+  ConflictingIdError,
   FireClaimedError,
   JobPausedError,
   SchedulerAlreadyRunningError,
@@ -65,11 +66,13 @@ import { planBackfill, type PlannedFire } from './backfill.js';
 import { recordsIn } from './explain-history.js';
 import { toDefinition, type JobDefinition } from './definitions.js';
 import { importJobs, type ImportRequest, type ImportResult, type ImportTarget } from './import-jobs.js';
+import { checkAddJobsBatch, failedAdd, type AddJobsResult } from './add-jobs.js';
 
 export type { AddJobSpec, JobChanges, JobList, JobPatch, JobQuery, SchedulerOptions, ShutdownOptions } from './scheduler-types.js';
 export { toErrorLog } from './error-log.js';
 export type { ImportRequest, ImportResult } from './import-jobs.js';
 export type { JobDefinition } from './definitions.js';
+export { MAX_ADD_JOBS, type AddJobsResult } from './add-jobs.js';
 
 /** The audit entry a save writes once the store took the change. */
 interface PendingAudit {
@@ -80,6 +83,17 @@ interface PendingAudit {
 
 /** The default options object: recognised by identity, so a job without options skips their validation. */
 const NO_OPTIONS: JobOptions = Object.freeze({});
+
+/** The keys of an addJob spec that are not job options. */
+const SPEC_KEYS: readonly string[] = ['id', 'func', 'task', 'trigger'];
+
+/** An addJob spec taken apart into what addValidated takes. */
+interface SpecParts {
+  func: unknown;
+  trigger: unknown;
+  jobId: unknown;
+  options: unknown;
+}
 
 export class SchedulerService {
   private readonly store: JobStore;
@@ -362,20 +376,120 @@ export class SchedulerService {
    */
   addJob(spec: AddJobSpec, context?: MutationContext): Promise<JobInfo> {
     let actor: Actor;
+    let parts: SpecParts;
     try {
       actor = actorOf(context);
+      parts = specParts(spec);
     } catch (error) {
       return Promise.reject(error);
     }
-    if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
-      return Promise.reject(InvalidArgumentError.field('spec', `must be an object with a trigger and a func or task, got ${describeType(spec)}.`));
+    return this.addValidated(parts.func, parts.trigger, parts.jobId, parts.options, 'addJob', SPEC_KEYS, actor);
+  }
+
+  /**
+   * Adds many jobs in one call: `specs` as addJob takes them (at most MAX_ADD_JOBS), validated each as
+   * addJob validates it. Answers one result per spec, in order: `{ ok: true, job }`, or `{ ok: false,
+   * error }` with the error addJob would have rejected with for that spec alone (an invalid spec, a taken
+   * id; an id given twice in the call: the later ones fail with CONFLICTING_ID). Each added job gets its
+   * `job_added` event and audit entry, as with addJob. On PostgreSQL the jobs go into one INSERT (one
+   * commit, one NOTIFY); other stores add them one by one. `replaceExisting` works per spec, through
+   * addJob's own (slower) replacing path. Rejects as a whole only for a call that is not a batch (not an
+   * array, empty, too many specs: INVALID_ARGUMENT) or when the store cannot be reached (nothing added).
+   */
+  async addJobs(specs: readonly AddJobSpec[], context?: MutationContext): Promise<AddJobsResult[]> {
+    const actor = actorOf(context);
+    checkAddJobsBatch(specs);
+    await this.session.ready();
+    const now = this.clock.now();
+    const results = new Array<AddJobsResult | undefined>(specs.length);
+    const batch: JobRecord[] = [];
+    const batchAt: number[] = [];
+    const replacing: { job: JobRecord; at: number }[] = [];
+    const ids = new Set<string>();
+    for (let i = 0; i < specs.length; i++) {
+      const spec = specs[i];
+      let job: JobRecord;
+      try {
+        const parts = specParts(spec);
+        job = this.buildJob(parts.func, parts.trigger, parts.jobId, parts.options, 'addJobs', SPEC_KEYS, actor, now);
+      } catch (error) {
+        results[i] = failedAdd(error);
+        continue;
+      }
+      if (ids.has(job.id)) {
+        job.releaseTrigger();
+        results[i] = failedAdd(new ConflictingIdError(job.id));
+        continue;
+      }
+      ids.add(job.id);
+      if ((spec as AddJobSpec).replaceExisting === true) replacing.push({ job, at: i });
+      else {
+        batch.push(job);
+        batchAt.push(i);
+      }
     }
-    const { id, func, task, trigger, ...options } = spec;
-    if (func !== undefined && task !== undefined) {
-      return Promise.reject(InvalidArgumentError.field('spec.task', 'give either func or task, not both.'));
+    let outcomes: readonly unknown[];
+    try {
+      outcomes = await this.addBatch(batch);
+    } catch (error) {
+      // Nothing was added (the store cannot be reached): the replacements are not tried either.
+      for (const { job } of replacing) job.releaseTrigger();
+      throw error;
     }
-    const jobId = id === undefined ? crypto.randomUUID() : id;
-    return this.addValidated(func ?? task, trigger, jobId, options, 'addJob', ['id', 'func', 'task', 'trigger'], actor);
+    const settling: Promise<void>[] = [];
+    const addedAt = this.clock.now();
+    batch.forEach((job, k) => {
+      const at = batchAt[k] as number;
+      const error = outcomes[k];
+      if (error !== undefined) {
+        job.releaseTrigger();
+        results[at] = failedAdd(error);
+        return;
+      }
+      const info = this.added(job, actor, addedAt);
+      if (info instanceof Promise) settling.push(info.then((added) => void (results[at] = { ok: true, job: added })));
+      else results[at] = { ok: true, job: info };
+    });
+    for (const { job, at } of replacing) {
+      settling.push(
+        this.addToStore(job, true, actor).then(
+          (info) => void (results[at] = { ok: true, job: info }),
+          (error: unknown) => void (results[at] = failedAdd(error)),
+        ),
+      );
+    }
+    await Promise.all(settling);
+    return results as AddJobsResult[];
+  }
+
+  /**
+   * The store's half of addJobs: every job in one addMany when the store has it (all or none rejected
+   * when it cannot be reached: their triggers are released), else each with `add`. Per job, undefined
+   * (added) or its error.
+   */
+  private async addBatch(jobs: JobRecord[]): Promise<readonly unknown[]> {
+    if (jobs.length === 0) return [];
+    const store = this.store;
+    if (store.addMany !== undefined) {
+      try {
+        return await store.addMany(jobs);
+      } catch (error) {
+        for (const job of jobs) job.releaseTrigger();
+        throw error;
+      }
+    }
+    const outcomes: unknown[] = new Array(jobs.length);
+    const pending: Promise<void>[] = [];
+    jobs.forEach((job, k) => {
+      try {
+        const added = store.add(job);
+        if (added instanceof Promise) pending.push(added.then(undefined, (error: unknown) => void (outcomes[k] = error)));
+      } catch (error) {
+        outcomes[k] = error;
+      }
+    });
+    await Promise.all(pending);
+    return outcomes;
   }
 
   /**
@@ -398,12 +512,8 @@ export class SchedulerService {
     // without a vDSO clock a read is a system call, and a million adds made three each.
     const now = this.clock.now();
     try {
-      const id = validateJobId(jobId);
-      const plain = options === NO_OPTIONS;
-      const opts = plain ? NO_OPTIONS : checkOptionKeys(options, 'options', extraKeys);
-      job = this.jobs.build(func, triggerSpec, id, opts, plain, method, now);
-      if (actor !== LIBRARY_ACTOR) job.owner = ownerOf(actor);
-      replace = opts.replaceExisting === true; // validated by build
+      job = this.buildJob(func, triggerSpec, jobId, options, method, extraKeys, actor, now);
+      replace = options !== NO_OPTIONS && (options as JobOptions | undefined)?.replaceExisting === true; // validated by build
     } catch (error) {
       return Promise.reject(error);
     }
@@ -424,6 +534,28 @@ export class SchedulerService {
       // The job is in (a logger failed on job_added): the caller hears of it as a rejection.
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * Validates an add's id and options and builds its job (nothing stored yet): the one validation of every
+   * add, addJobs' specs included. Throws INVALID_ARGUMENT and the like.
+   */
+  private buildJob(
+    func: unknown,
+    triggerSpec: unknown,
+    jobId: unknown,
+    options: unknown,
+    method: string,
+    extraKeys: readonly string[],
+    actor: Actor,
+    now: number,
+  ): JobRecord {
+    const id = validateJobId(jobId);
+    const plain = options === NO_OPTIONS;
+    const opts = plain ? NO_OPTIONS : checkOptionKeys(options, 'options', extraKeys);
+    const job = this.jobs.build(func, triggerSpec, id, opts, plain, method, now);
+    if (actor !== LIBRARY_ACTOR) job.owner = ownerOf(actor);
+    return job;
   }
 
   /** The slow path of an add: the store is still opening, or a job with the same id is replaced. */
@@ -949,6 +1081,16 @@ export class SchedulerService {
     await this.session.ready();
     return this.audit.page(query);
   }
+}
+
+/** An addJob spec taken apart (a missing id becomes a random UUID); INVALID_ARGUMENT for what is not a spec. */
+function specParts(spec: unknown): SpecParts {
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
+    throw InvalidArgumentError.field('spec', `must be an object with a trigger and a func or task, got ${describeType(spec)}.`);
+  }
+  const { id, func, task, trigger, ...options } = spec as AddJobSpec;
+  if (func !== undefined && task !== undefined) throw InvalidArgumentError.field('spec.task', 'give either func or task, not both.');
+  return { func: func ?? task, trigger, jobId: id === undefined ? crypto.randomUUID() : id, options };
 }
 
 /** An instant from a Date or an ISO 8601 string, as epoch ms; INVALID_ARGUMENT naming `path` otherwise. */

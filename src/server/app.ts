@@ -10,7 +10,8 @@ import fastifySwagger, { type SwaggerTransformObject } from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { pino, type Logger as PinoLogger } from 'pino';
-import { HttpError, InvalidArgumentError, JobNotFoundError, TaskNotRegisteredError, TickworkError, type ErrorDetail } from '../core/errors.js';
+import { HttpError, InvalidArgumentError, type TickworkError } from '../core/errors.js';
+import { BODY_LIMIT, toTickworkError } from './api-error.js';
 import { toErrorLog } from '../scheduler/error-log.js';
 import type { SchedulerService } from '../scheduler/service.js';
 import { registerBuiltInTasks } from '../tasks/index.js';
@@ -24,6 +25,7 @@ import { createMetrics, type MetricsOptions } from './metrics.js';
 import { schedulerPlugin } from './plugin.js';
 import { calendarRoutes } from './routes/calendars.js';
 import { jobRoutes } from './routes/jobs.js';
+import { jobBatchRoutes } from './routes/job-batch.js';
 import { metaRoutes } from './routes/meta.js';
 import { transferRoutes } from './routes/transfer.js';
 import { auditRoutes } from './routes/audit.js';
@@ -35,8 +37,7 @@ import { errorSchema } from './response-schemas.js';
 
 export type { MetricsOptions } from './metrics.js';
 
-/** Request bodies above 1 MiB are refused with 413. */
-export const BODY_LIMIT = 1024 * 1024;
+export { BODY_LIMIT } from './api-error.js';
 /** Time a client has to send a whole request, and its headers. */
 export const REQUEST_TIMEOUT_MS = 30_000;
 export const HEADERS_TIMEOUT_MS = 10_000;
@@ -312,6 +313,7 @@ export async function buildServer(serverOptions: ServerOptions): Promise<Fastify
 
       await api.register(metaRoutes, { failOnOverdue: options.ready?.failOnOverdue === true });
       await api.register(jobRoutes);
+      await api.register(jobBatchRoutes);
       await api.register(transferRoutes);
       await api.register(auditRoutes);
       await api.register(backfillRoutes);
@@ -340,48 +342,6 @@ export async function buildServer(serverOptions: ServerOptions): Promise<Fastify
   await app.register(dashboardRoutes);
 
   return app;
-}
-
-/** Maps Fastify's own errors (validation, body size, media type) to ours; anything unknown is a generic 500. */
-function toTickworkError(error: FastifyError | TickworkError): TickworkError {
-  // The library's messages point at library calls (getJobs(), registerTask()): an API caller gets routes.
-  if (error instanceof JobNotFoundError) {
-    return new TickworkError('JOB_NOT_FOUND', `No job with id "${error.jobId}" exists; GET /api/v1/jobs lists the jobs and their ids.`);
-  }
-  if (error instanceof TaskNotRegisteredError) {
-    return new TickworkError(
-      'TASK_NOT_REGISTERED',
-      `No task named "${error.task}" is registered on this server; GET /api/v1/tasks lists the tasks a job may name (the built-in ones and those of the config's tasks module).`,
-    );
-  }
-  if (error instanceof TickworkError) return error;
-  const fe = error as FastifyError & {
-    validation?: { instancePath: string; message?: string; params?: Record<string, unknown> }[];
-    validationContext?: string;
-  };
-  if (fe.validation !== undefined) {
-    const details: ErrorDetail[] = fe.validation.map((v) => {
-      const extra = typeof v.params?.additionalProperty === 'string' ? `/${v.params.additionalProperty}` : '';
-      const path = `${fe.validationContext ?? 'body'}${(v.instancePath + extra).replace(/\//g, '.')}`;
-      const message = extra !== '' ? 'is not an allowed field' : (v.message ?? 'is invalid');
-      return { path, message };
-    });
-    return new InvalidArgumentError(details.map((d) => `${d.path} ${d.message}`).join('; '), details);
-  }
-  switch (fe.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new HttpError('PAYLOAD_TOO_LARGE', `The request body is larger than ${BODY_LIMIT} bytes.`);
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new HttpError('UNSUPPORTED_MEDIA_TYPE', 'Send "Content-Type: application/json".');
-    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return InvalidArgumentError.field('body', 'is missing or malformed.');
-    default:
-      if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-        return InvalidArgumentError.field('request', fe.message);
-      }
-      return new HttpError('INTERNAL', 'Internal error; the server log has the details.');
-  }
 }
 
 /**

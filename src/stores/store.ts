@@ -223,6 +223,13 @@ export interface JobStore {
   close(): Awaitable<void>;
   /** Adds a job. Fails with ConflictingIdError when the id exists. */
   add(job: JobRecord): Awaitable<void>;
+  /**
+   * Adds many jobs at once (addJobs): per job, in order, undefined (added) or that job's error
+   * (ConflictingIdError for a taken id, or an id repeated within `jobs`: the first is added). Rejects, with
+   * none of them added, when the store cannot be reached. Optional: without it the scheduler adds each
+   * job with `add` (PostgreSQL has it: one INSERT, one commit and one NOTIFY for the lot).
+   */
+  addMany?(jobs: readonly JobRecord[]): Promise<readonly (Error | undefined)[]>;
   /** Saves changed fields of a job the store holds. Fails with JobNotFoundError when it does not. */
   update(job: JobRecord): Awaitable<void>;
   /**

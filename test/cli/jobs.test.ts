@@ -123,6 +123,25 @@ describe('tickwork jobs add', () => {
     expect((await server.scheduler.getJob('filed'))?.trigger).toMatchObject({ seconds: 45 });
   });
 
+  it('creates an array from --file in one batch request, a line per job, exit 1 when any was refused', async () => {
+    const jobs = [
+      { id: 'b1', task: 'noop', trigger: { type: 'interval', seconds: 30 } },
+      { id: 'b2', task: 'noop', trigger: { type: 'interval', seconds: 30 }, name: 7 },
+      { id: 'b1', task: 'noop', trigger: { type: 'interval', seconds: 60 } },
+    ];
+    const mixed = await cli(at(['jobs', 'add', '--file', 'jobs.json']), { input: { 'jobs.json': JSON.stringify(jobs) } });
+    expect(mixed.code).toBe(1);
+    expect(mixed.stdout).toBe('Created b1: every 30 seconds; next run in 30s.\nCreated 1 of 3 jobs.\n');
+    expect(mixed.stderr).toMatch(/^Job 1: INVALID_ARGUMENT: .*\n {2}body\.jobs\.1\.name: .*\nJob 2: CONFLICTING_ID: .*"b1"/);
+    const clean = await cli(at(['jobs', 'add', '--file', 'more.json', '--json']), { input: { 'more.json': JSON.stringify([{ ...jobs[0], id: 'b3' }]) } });
+    expect(clean.code).toBe(0);
+    expect(JSON.parse(clean.stdout)).toMatchObject({ created: 1, failed: 0, results: [{ index: 0, status: 201, job: { id: 'b3' } }] });
+    expect((await server.scheduler.getJobs({ q: 'b' })).items.map((j) => j.id).sort()).toEqual(['b1', 'b3']);
+    const empty = await cli(at(['jobs', 'add', '--file', 'none.json']), { input: { 'none.json': '[]' } });
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toMatch(/^INVALID_ARGUMENT: body\.jobs/);
+  });
+
   it('shows the API refusal of a bad trigger with its code and field (exit 1)', async () => {
     const result = await cli(at(['jobs', 'add', 'bad', '--task', 'noop', '--cron', '61 * * * *']));
     expect(result.code).toBe(1);

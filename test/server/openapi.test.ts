@@ -37,6 +37,7 @@ describe('the OpenAPI document', () => {
         'GET /api/v1/health',
         'GET /api/v1/jobs',
         'POST /api/v1/jobs',
+        'POST /api/v1/jobs/batch',
         'DELETE /api/v1/jobs/{id}',
         'POST /api/v1/jobs/{id}/run',
         'GET /api/v1/events',
@@ -108,6 +109,10 @@ describe('the OpenAPI document', () => {
       201,
     );
     expect(await status(post('/api/v1/jobs', intervalJob('a')))).toBe(409);
+    // A batch answers 200 per item (here one created, one taken); a body that is not a batch is 400.
+    expect((await post('/api/v1/jobs/batch', { jobs: [intervalJob('b'), intervalJob('a')] })).json()).toMatchObject({ created: 1, failed: 1 });
+    expect(await status(post('/api/v1/jobs/batch', { jobs: [] }))).toBe(400);
+    expect(await status(post('/api/v1/jobs/batch', { jobs: [intervalJob('c')] }, monitor))).toBe(403);
     expect(await status(post('/api/v1/jobs', { task: 'nope', trigger: { type: 'interval', seconds: 1 } }))).toBe(422);
     expect(await status(post('/api/v1/jobs', { task: 'http', args: { url: 7 }, trigger: { type: 'interval', seconds: 1 } }))).toBe(400);
     expect(await status(app.inject({ method: 'POST', url: '/api/v1/jobs', headers: { ...admin, 'content-type': 'text/plain' }, payload: 'x' }))).toBe(415);
