@@ -2,7 +2,7 @@
 //
 //   node bench/cluster/run.mjs [--quick] [--systems=bullmq,bullmq-lock5s,pgboss,tickwork] [--ramp=1000,2000,..]
 //                              [--reps=N] [--kill-observe-s=S] [--faults=kill,stop] [--stop-s=S] [--db-restart]
-//                              [--no-kill] [--no-ramp] [--no-create] [--create-jobs=N] [--create-s=S] [--create-batch=N]
+//                              [--no-kill] [--no-ramp] [--no-create] [--create-jobs=N] [--create-s=S] [--create-batch=N] [--create-concurrency=N]
 //
 // Per system: a ramp of steady runs (jobs every 1 s; 5 s warm-up, 10 s window (--window-s), 3 s grace), stopping at
 // the first job count it cannot keep up with (p99 lateness > 1 s or > 0.5 % of the fires missing); a
@@ -44,6 +44,7 @@ function parseArgs(argv) {
     createS: null,
     windowS: null,
     createBatch: 1,
+    createConcurrency: 24,
   };
   for (const a of argv) {
     let m;
@@ -57,6 +58,7 @@ function parseArgs(argv) {
     else if ((m = /^--create-s=(\d+)$/.exec(a))) o.createS = Number(m[1]);
     else if ((m = /^--window-s=(\d+)$/.exec(a))) o.windowS = Number(m[1]);
     else if ((m = /^--create-batch=(\d+)$/.exec(a))) o.createBatch = Math.max(1, Number(m[1]));
+    else if ((m = /^--create-concurrency=(\d+)$/.exec(a))) o.createConcurrency = Math.max(1, Number(m[1]));
     else if (a === '--no-ramp') o.doRamp = false;
     else if ((m = /^--systems=(.+)$/.exec(a))) o.systems = m[1].split(',');
     else if ((m = /^--ramp=([\d,]+)$/.exec(a))) o.ramp = m[1].split(',').map(Number);
@@ -64,7 +66,7 @@ function parseArgs(argv) {
     else if ((m = /^--reps=(\d+)$/.exec(a))) o.reps = Math.max(1, Number(m[1]));
     else
       throw new Error(
-        `unknown argument ${a}; usage: node bench/cluster/run.mjs [--quick] [--systems=${Object.keys(SYSTEMS).join(',')}] [--ramp=1000,2000] [--reps=N] [--kill-observe-s=S] [--faults=kill,stop] [--stop-s=S] [--db-restart] [--no-kill] [--no-ramp] [--no-create] [--create-jobs=N] [--create-s=S] [--window-s=S] [--create-batch=N]`,
+        `unknown argument ${a}; usage: node bench/cluster/run.mjs [--quick] [--systems=${Object.keys(SYSTEMS).join(',')}] [--ramp=1000,2000] [--reps=N] [--kill-observe-s=S] [--faults=kill,stop] [--stop-s=S] [--db-restart] [--no-kill] [--no-ramp] [--no-create] [--create-jobs=N] [--create-s=S] [--window-s=S] [--create-batch=N] [--create-concurrency=N]`,
       );
   }
   o.systems ??= o.quick ? ['bullmq', 'pgboss', 'tickwork'] : Object.keys(SYSTEMS);
@@ -244,7 +246,7 @@ function markdown(report) {
     ...(report.create.length === 0
       ? []
       : [
-          `#### Job creation while the cluster fires (${fmt(report.options.createJobs)} jobs every 1 s; over a ${report.options.createS} s window new jobs are created 24 requests at a time${report.options.createBatch > 1 ? `, ${report.options.createBatch} jobs per request (POST /api/v1/jobs/batch; jobs/s counts jobs, latency is per request)` : ''}${report.options.reps > 1 ? `; medians of ${report.options.reps} repetitions` : '; one repetition each'})`,
+          `#### Job creation while the cluster fires (${fmt(report.options.createJobs)} jobs every 1 s; over a ${report.options.createS} s window new jobs are created ${report.options.createConcurrency} requests at a time${report.options.createBatch > 1 ? `, ${report.options.createBatch} jobs per request (POST /api/v1/jobs/batch; jobs/s counts jobs, latency is per request)` : ''}${report.options.reps > 1 ? `; medians of ${report.options.reps} repetitions` : '; one repetition each'})`,
           '',
           (report.options.createBatch > 1
             ? 'Tickwork: `POST /api/v1/jobs/batch` (a 24 h interval) round robin over the 3 nodes, 200 only after the commit; '
@@ -330,7 +332,7 @@ async function main() {
           warmupS: 5,
           windowS: o.createS,
           graceS: 3,
-          create: { concurrency: 24, batch: o.createBatch },
+          create: { concurrency: o.createConcurrency, batch: o.createBatch },
           log,
         });
         reps.push(one);
