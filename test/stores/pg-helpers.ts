@@ -44,3 +44,8 @@ export async function sql<R extends pg.QueryResultRow = pg.QueryResultRow>(text:
 export async function dropSchema(schema: string): Promise<void> {
   await sql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
 }
+
+/** The text of a statement as pool.query received it (a string or a prepared statement's config). */
+export function textOf(arg: unknown): string {
+  return typeof arg === 'string' ? arg : ((arg as { text?: string } | null)?.text ?? '');
+}

@@ -8,7 +8,7 @@ import { SchedulerService, type AddJobsResult } from '../../src/scheduler/servic
 import type { AddJobSpec } from '../../src/scheduler/scheduler-types.js';
 import { PostgresJobStore } from '../../src/stores/postgres/store.js';
 import { captureLogger, until } from '../helpers.js';
-import { PG_URL, dropSchema, pgAvailable, schemaName, sql } from './pg-helpers.js';
+import { PG_URL, dropSchema, pgAvailable, schemaName, sql, textOf } from './pg-helpers.js';
 
 interface Node {
   scheduler: SchedulerService;
@@ -19,11 +19,6 @@ const every = (id: string, seconds = 3600): AddJobSpec => ({ id, task: 'tick', t
 
 function outcomes(results: readonly AddJobsResult[]): string[] {
   return results.map((r) => (r.ok ? `added ${r.job.id}` : r.error.code));
-}
-
-/** The text of a statement as pool.query received it (a string or a prepared statement's config). */
-function textOf(arg: unknown): string {
-  return typeof arg === 'string' ? arg : ((arg as { text?: string } | null)?.text ?? '');
 }
 
 describe.skipIf(!pgAvailable)('PostgreSQL store: addJobs', () => {

@@ -16,16 +16,11 @@ import { createTrigger } from '../../src/triggers/create.js';
 import { SchedulerService } from '../../src/scheduler/service.js';
 import { PostgresJobStore } from '../../src/stores/postgres/store.js';
 import { captureLogger, until } from '../helpers.js';
-import { PG_URL, dropSchema, pgAvailable, schemaName, sql } from './pg-helpers.js';
+import { PG_URL, dropSchema, pgAvailable, schemaName, sql, textOf } from './pg-helpers.js';
 
 interface Node {
   scheduler: SchedulerService;
   store: PostgresJobStore;
-}
-
-/** The text of a statement as pool.query received it (a string or a prepared statement's config). */
-function textOf(arg: unknown): string {
-  return typeof arg === 'string' ? arg : ((arg as { text?: string } | null)?.text ?? '');
 }
 
 describe.skipIf(!pgAvailable)('PostgreSQL store: adds group-committed', () => {
