@@ -1,6 +1,6 @@
 /**
  * addJobs: one call, one result per spec in order, each spec answered as addJob would answer it alone
- * (issue #22). Memory and SQLite stores (PostgreSQL: test/stores/postgres-add-jobs.test.ts).
+ * (issue #22). Memory and SQLite stores (PostgreSQL: test/stores/postgres-group-add.test.ts).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

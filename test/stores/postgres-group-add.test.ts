@@ -3,7 +3,9 @@
  * statement together (one INSERT, one NOTIFY per batch), each add settling only once its row is
  * committed. A taken id fails its own add only; a failed statement fails every add in it and leaves
  * none of them; the other nodes hear of the batch and fire its jobs. Real database, real time (the
- * wake-up of another node is what is tested), with generous bounds.
+ * wake-up of another node is what is tested), with generous bounds. addJobs puts the valid specs of a
+ * call into one INSERT through the store's addMany: a taken id, in the database or earlier in the call,
+ * fails its own item only.
  */
 import pg from 'pg';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -13,7 +15,8 @@ import { DEFAULT_JOB_POLICY } from '../../src/core/job-options.js';
 import type { Trigger } from '../../src/core/trigger.js';
 import { CronCompiler } from '../../src/cron/compiler.js';
 import { createTrigger } from '../../src/triggers/create.js';
-import { SchedulerService } from '../../src/scheduler/service.js';
+import { SchedulerService, type AddJobsResult } from '../../src/scheduler/service.js';
+import type { AddJobSpec } from '../../src/scheduler/scheduler-types.js';
 import { PostgresJobStore } from '../../src/stores/postgres/store.js';
 import { captureLogger, until } from '../helpers.js';
 import { PG_URL, dropSchema, pgAvailable, schemaName, sql, textOf } from './pg-helpers.js';
@@ -21,6 +24,12 @@ import { PG_URL, dropSchema, pgAvailable, schemaName, sql, textOf } from './pg-h
 interface Node {
   scheduler: SchedulerService;
   store: PostgresJobStore;
+}
+
+const every = (id: string, seconds = 3600): AddJobSpec => ({ id, task: 'tick', trigger: { type: 'interval', seconds } });
+
+function outcomes(results: readonly AddJobsResult[]): string[] {
+  return results.map((r) => (r.ok ? `added ${r.job.id}` : r.error.code));
 }
 
 describe.skipIf(!pgAvailable)('PostgreSQL store: adds group-committed', () => {
@@ -215,5 +224,47 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: adds group-committed', () => {
     await Promise.all(Array.from({ length: 2 }, (_, i) => append(10 + i, 'x')));
     const rows = await sql<{ job_id: string; at: number }>(`SELECT job_id, at FROM "${schema}".audit ORDER BY id`);
     expect(rows.map((row) => `${row.job_id}@${row.at}`)).toEqual(['y@1005', 'y@1007', 'x@1008', 'y@1009', 'x@1010', 'x@1011']);
+  });
+
+  it('addJobs writes a batch in one INSERT, a taken id (stored or repeated) failing alone, every added job committed and seen by another node', async () => {
+    schema = schemaName();
+    const { scheduler, store } = node();
+    scheduler.registerTask('tick', () => undefined);
+    await scheduler.start();
+    await scheduler.addIntervalJob('tick', 3600, 'taken');
+    const spy = vi.spyOn(store.sharedDatabase().pool, 'query');
+    const specs = [every('a'), every('taken'), every('b'), every('a'), every('bad', -1), ...Array.from({ length: 200 }, (_, i) => every(`bulk-${i}`))];
+    const results = await scheduler.addJobs(specs);
+    expect(outcomes(results).slice(0, 6)).toEqual(['added a', 'CONFLICTING_ID', 'added b', 'CONFLICTING_ID', 'INVALID_TRIGGER', 'added bulk-0']);
+    expect(results.filter((r) => r.ok)).toHaveLength(202);
+    const inserts = spy.mock.calls.filter((call) => textOf(call[0]).includes(`INSERT INTO "${schema}".jobs`));
+    expect(inserts).toHaveLength(1);
+    // Answered: committed (another connection sees the rows, and their audit entries).
+    expect((await sql<{ n: number }>(`SELECT count(*)::int AS n FROM "${schema}".jobs`))[0]?.n).toBe(203);
+    expect((await sql<{ n: number }>(`SELECT count(*)::int AS n FROM "${schema}".audit WHERE action = 'job.added'`))[0]?.n).toBe(203);
+    const other = node();
+    other.scheduler.registerTask('tick', () => undefined);
+    await other.scheduler.start();
+    const seen = (await other.scheduler.getJobs({ sort: 'id' })).items.map((job) => job.id);
+    expect(seen).toHaveLength(203);
+    expect(seen).toEqual(expect.arrayContaining(['a', 'b', 'taken', 'bulk-0', 'bulk-199']));
+    expect(await other.scheduler.getJob('a')).toMatchObject({ id: 'a', task: 'tick', trigger: { type: 'interval', seconds: 3600 } });
+  });
+
+  it('addJobs: another node hears of the batch and fires its jobs', async () => {
+    schema = schemaName();
+    const adder = node();
+    // The other node polls only every 30 s: the batch's NOTIFY is what wakes it.
+    const firer = node(30);
+    const fired = new Set<string>();
+    adder.scheduler.registerTask('tick', () => undefined);
+    firer.scheduler.registerTask('tick', (ctx) => void fired.add(ctx.jobId));
+    await adder.scheduler.start({ paused: true });
+    await firer.scheduler.start();
+    await until(async () => (await firer.scheduler.getJobs()).items.length === 0, 1000, 'the firer to be up');
+    const runAt = new Date(Date.now() + 1500).toISOString();
+    const results = await adder.scheduler.addJobs(Array.from({ length: 30 }, (_, i) => ({ id: `job-${i}`, task: 'tick', trigger: { type: 'date', runAt } })));
+    expect(results.every((r) => r.ok)).toBe(true);
+    await until(() => fired.size === 30, 10_000, 'the other node to fire every job');
   });
 });

@@ -9,7 +9,8 @@
  * So a node that has moved VACUUM_AFTER_ROWS schedules since its last vacuum, and not within
  * VACUUM_MIN_INTERVAL_MS of it, vacuums the jobs table (one row per job: a few milliseconds). SKIP_LOCKED:
  * if another node is vacuuming it, this one does not wait. A failure (a role that does not own the table
- * gets a warning from PostgreSQL, not an error) is logged once and leaves the work to autovacuum.
+ * gets a warning from PostgreSQL, not an error) is logged once per streak of failures and leaves the work
+ * to autovacuum.
  */
 import type { PgSession } from './session.js';
 
@@ -50,6 +51,8 @@ export class JobsVacuum {
     try {
       // No parameters: a simple query, which VACUUM needs (it cannot run inside a transaction block).
       await pool.query(`VACUUM (SKIP_LOCKED) ${this.session.s}.jobs`);
+      // Working again (after a database restart, say): the next failure is worth a line of its own.
+      this.warned = false;
     } catch (error) {
       if (this.warned) return;
       this.warned = true;
