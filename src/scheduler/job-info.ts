@@ -7,6 +7,7 @@ import type { JobRecord, OverlapPolicy, RetryPolicy } from '../core/job.js';
 import type { JobOwner } from '../core/actor.js';
 import { toRun, type Run } from '../core/run.js';
 import { toPauseInfo, type PauseInfo } from '../core/pause.js';
+import { readonlyDate } from '../core/readonly-date.js';
 
 /**
  * ok; task_not_registered: the job names a task this process has not registered (it waits for it);
@@ -25,7 +26,10 @@ export interface JobInfo {
   trigger: TriggerInfo;
   /** The zone of a cron trigger. */
   timezone?: string;
-  /** Shared by JobInfos built one after another with the same time: read it, do not change it. */
+  /**
+   * Read-only (its setters throw) and shared by JobInfos built one after another with the same time: copy
+   * it (`new Date(info.nextRunTime)`) to change it.
+   */
   nextRunTime: Date | null;
   paused: boolean;
   /** Who paused the job, since when, until when and why; null when it is not paused. */
@@ -85,9 +89,8 @@ function triggerInfoOf(trigger: Trigger): TriggerInfo {
 export function toJobInfo(job: JobRecord, health: JobHealth): JobInfo {
   const trigger = triggerInfoOf(job.trigger);
   const policy = job.policy;
-  // A Date of its own per JobInfo: a shared one (tried for bulk adds) would let a caller's setHours on one
-  // JobInfo change the next run time other callers read.
-  const nextRunTime = job.nextRunTime === null ? null : new Date(job.nextRunTime);
+  // Read-only and shared with the JobInfo built just before for the same time (see readonly-date.ts).
+  const nextRunTime = job.nextRunTime === null ? null : readonlyDate(job.nextRunTime);
   // Only a record without a function can be a set-aside placeholder: a live job pays no lookup.
   const loadError = job.func === null ? loadErrorOf(job) : null;
   const status: JobStatus = loadError !== null ? 'load_error' : job.task !== null && job.func === null ? 'task_not_registered' : 'ok';

@@ -46,7 +46,7 @@ describe('bulk adds', () => {
     await s.shutdown();
   });
 
-  it('answer each JobInfo with its own job, sharing only frozen or equal parts', async () => {
+  it('answer each JobInfo with its own job, sharing only frozen or read-only parts', async () => {
     const clock = new ManualClock(REFERENCE);
     const s = boot(clock);
     await s.start();
@@ -57,6 +57,17 @@ describe('bulk adds', () => {
     expect(a?.nextRunTime?.getTime()).toBe(REFERENCE); // a fire time at the add itself is its first
     expect(b?.nextRunTime?.getTime()).toBe(REFERENCE); // a fire time at the add itself is its first
     expect([a?.id, b?.id]).toEqual(['a', 'b']);
+    // One read-only Date for both: a change fails loudly instead of moving the other's time; a copy changes.
+    expect(a?.nextRunTime).toBe(b?.nextRunTime);
+    expect(a?.nextRunTime).toBeInstanceOf(Date);
+    expect(() => a?.nextRunTime?.setHours(5)).toThrow(/read-only.*new Date\(date\)\.setHours/);
+    expect(() => b?.nextRunTime?.setTime(0)).toThrow(TypeError);
+    expect(b?.nextRunTime?.getTime()).toBe(REFERENCE);
+    const copy = new Date(a?.nextRunTime as Date);
+    copy.setUTCHours(5);
+    expect(copy.getTime()).toBe(REFERENCE + 5 * 3_600_000);
+    expect(JSON.stringify({ at: a?.nextRunTime })).toBe(JSON.stringify({ at: new Date(REFERENCE) }));
+    expect(structuredClone(a?.nextRunTime)?.getTime()).toBe(REFERENCE);
     // Another trigger and another time right after: no stale part of the previous JobInfo.
     const c = await s.addIntervalJob(noop, 90, 'c');
     expect(c.trigger).toMatchObject({ type: 'interval', seconds: 90, startDate: new Date(REFERENCE + 90_000).toISOString() }); // its first fire
