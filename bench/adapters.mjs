@@ -82,6 +82,30 @@ async function createFloor() {
   };
 }
 
+/**
+ * The floor behind an async API: each add answers a resolved promise of its job, nothing more. What an
+ * add that returns a promise costs a caller by itself (an await each, or a million promises held and
+ * awaited together), so that Tickwork's figures can be read apart from it (issue #22).
+ */
+async function createFloorAsync() {
+  const s = new FloorScheduler();
+  s.start();
+  return {
+    idealSource: 'scheduled time passed by the floor',
+    emulation: {},
+    add: {
+      interval: (id, seconds, onFire) => Promise.resolve(s.addInterval(id, seconds, onFire)),
+      cron: (id, expr, zone, onFire) => Promise.resolve(s.addDailyCron(id, expr, zone, onFire)),
+    },
+    remove(id) {
+      s.remove(id);
+    },
+    shutdown() {
+      s.shutdown();
+    },
+  };
+}
+
 async function createTickwork() {
   const tw = await importTickwork();
   if (typeof tw.SchedulerService !== 'function') throw new UnsupportedError('tickwork: dist/index.js exports no SchedulerService');
@@ -285,6 +309,7 @@ async function createNodeCron() {
 
 export const SCHEDULERS = {
   floor: createFloor,
+  'floor-async': createFloorAsync,
   tickwork: createTickwork,
   'toad-scheduler': createToad,
   croner: createCroner,

@@ -3,7 +3,9 @@
 //   node bench/run.mjs [--quick] [--only=workload,..] [--schedulers=a,b] [--reps=N] [--budget-min=M]
 //
 // Workloads: interval-1s, idle-1m, idle-1m-together (the idle-1m registration with the promises of
-// every add awaited together: floor and Tickwork), churn, distinct-cron, cron-next.
+// every add awaited together: floor and Tickwork), churn, distinct-cron, cron-next. In the idle-1m
+// workloads `floor-async` (the floor, each add answering a resolved promise) shows what an async add
+// API costs by itself.
 //
 // Every (scheduler, workload, repetition) runs in a child process of its own (bench/worker.mjs,
 // node --expose-gc), with a hard timeout. Figures are medians of the repetitions that succeeded;
@@ -32,13 +34,13 @@ function plan(quick) {
       cases: (quick ? [10_000] : [10_000, 100_000]).map((n) => ({ id: 'interval-1s', n, args: [], timeoutS: 100 })),
     },
     'idle-1m': {
-      schedulers: ALL,
+      schedulers: ['floor', 'floor-async', ...ALL.slice(1)],
       cases: ['cron', 'interval'].map((v) => ({ id: `idle-1m:${v}`, n: quick ? 100_000 : 1_000_000, args: [], timeoutS: 150 })),
     },
     // The same registration the way a bulk loader does it: every add called, then their promises awaited
     // together (issue #22). Only Tickwork's adds return promises; the floor is run the same way for its ratio.
     'idle-1m-together': {
-      schedulers: ['floor', 'tickwork'],
+      schedulers: ['floor', 'floor-async', 'tickwork'],
       cases: ['cron', 'interval'].map((v) => ({
         id: `idle-1m:${v}`,
         n: quick ? 100_000 : 1_000_000,
@@ -236,7 +238,15 @@ function tableIdle(rows, variant, n, label) {
       const c = a.idleCpuMs <= 1.5 * floor.idleCpuMs + 20;
       targets = `time ${check(t)}, bytes ${check(b)}, CPU ${check(c)}`;
     }
-    const note = [a.emulation, a.firesDuringIdle ? `${a.firesDuringIdle} fires during idle` : ''].filter(Boolean).join('; ');
+    const async = rows['floor-async'];
+    const note = [
+      a.emulation,
+      a.firesDuringIdle ? `${a.firesDuringIdle} fires during idle` : '',
+      name === 'floor-async' ? 'the floor behind an async API: each add answers a resolved promise of its job' : '',
+      name === 'tickwork' && async?.succeeded > 0 ? `${ratio(a.registrationMs, async.registrationMs)} floor-async's time` : '',
+    ]
+      .filter(Boolean)
+      .join('; ');
     lines.push(
       `| ${name} | ${fmt(a.registrationMs / 1000, 2)} | ${name === 'floor' ? '1.00×' : ratio(a.registrationMs, floor?.registrationMs)} | ${fmt(a.bytesPerJob)} | ${name === 'floor' ? '1.00×' : ratio(a.bytesPerJob, floor?.bytesPerJob)} | ${fmt(a.idleCpuMs, 1)} | ${targets} | ${note} |`,
     );
@@ -345,7 +355,8 @@ async function main() {
   const workloads = plan(opts.quick);
   const selected = opts.only ?? Object.keys(workloads);
   for (const w of selected) if (!(w in workloads)) throw new Error(`unknown workload ${w}; known: ${Object.keys(workloads).join(', ')}`);
-  if (opts.schedulers) for (const s of opts.schedulers) if (!ALL.includes(s)) throw new Error(`unknown scheduler ${s}; known: ${ALL.join(', ')}`);
+  const known = [...ALL, 'floor-async'];
+  if (opts.schedulers) for (const s of opts.schedulers) if (!known.includes(s)) throw new Error(`unknown scheduler ${s}; known: ${known.join(', ')}`);
 
   const report = {
     startedAt: new Date(started).toISOString(),
