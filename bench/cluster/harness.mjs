@@ -250,7 +250,8 @@ export async function runScenario(system, opts) {
       const spec = system.worker(i, ctx);
       const child = fork(spec.modulePath, spec.args ?? [], {
         env: { ...process.env, ...spec.env, BENCH_WORKER_INDEX: String(i), BENCH_DEADLINE_MS: String(deadlineMs) },
-        execArgv: spec.execArgv ?? [],
+        // BENCH_WORKER_EXEC_ARGV (space-separated Node options, e.g. --cpu-prof --cpu-prof-dir=/tmp/p): to profile the workers.
+        execArgv: [...(spec.execArgv ?? []), ...(process.env.BENCH_WORKER_EXEC_ARGV?.split(' ').filter(Boolean) ?? [])],
         cwd: spec.cwd,
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       });
