@@ -391,6 +391,7 @@ async function idle(adapter, n, variant, opts) {
   const bulk = opts.bulk > 0 ? bulkVariant(adapter, variant, onFire) : null;
   gcFull();
   const m0 = memBytes();
+  const rss0 = process.memoryUsage().rss;
   const register = opts.together ? registerTogether : registerAll;
   const regCpu0 = process.cpuUsage();
   const regMs =
@@ -402,6 +403,9 @@ async function idle(adapter, n, variant, opts) {
   const cpu0 = process.cpuUsage();
   await sleep(opts['idle-s'] * 1000);
   const idleCpu = cpuMs(cpu0);
+  // The process's resident memory after the idle window (the collector has given back what it will by
+  // then): what a bulk caller's garbage leaves in RSS beyond the heap figures.
+  const rss1 = process.memoryUsage().rss;
   return {
     registrationMs: Math.round(regMs),
     registrationCpuMs: Math.round(regCpuMs),
@@ -409,6 +413,7 @@ async function idle(adapter, n, variant, opts) {
     bytesPerJob: Math.round((m1.total - m0.total) / n),
     heapBytesPerJob: Math.round((m1.heapUsed - m0.heapUsed) / n),
     externalBytesPerJob: Math.round((m1.external - m0.external) / n),
+    rssBytesPerJob: Math.round((rss1 - rss0) / n),
     idleCpuMs: Math.round(idleCpu * 10) / 10,
     idleSeconds: opts['idle-s'],
     firesDuringIdle: fires,
