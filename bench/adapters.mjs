@@ -59,20 +59,14 @@ function sharedWrappers() {
   };
 }
 
-async function createFloor() {
+/** A started floor, with the adds `addsOf(floor)` makes for it. */
+function floorAdapter(addsOf) {
   const s = new FloorScheduler();
   s.start();
   return {
     idealSource: 'scheduled time passed by the floor',
     emulation: {},
-    add: {
-      interval(id, seconds, onFire) {
-        s.addInterval(id, seconds, onFire);
-      },
-      cron(id, expr, zone, onFire) {
-        s.addDailyCron(id, expr, zone, onFire);
-      },
-    },
+    add: addsOf(s),
     remove(id) {
       s.remove(id);
     },
@@ -82,28 +76,27 @@ async function createFloor() {
   };
 }
 
+async function createFloor() {
+  return floorAdapter((s) => ({
+    interval(id, seconds, onFire) {
+      s.addInterval(id, seconds, onFire);
+    },
+    cron(id, expr, zone, onFire) {
+      s.addDailyCron(id, expr, zone, onFire);
+    },
+  }));
+}
+
 /**
  * The floor behind an async API: each add answers a resolved promise of its job, nothing more. What an
  * add that returns a promise costs a caller by itself (an await each, or a million promises held and
  * awaited together), so that Tickwork's figures can be read apart from it (issue #22).
  */
 async function createFloorAsync() {
-  const s = new FloorScheduler();
-  s.start();
-  return {
-    idealSource: 'scheduled time passed by the floor',
-    emulation: {},
-    add: {
-      interval: (id, seconds, onFire) => Promise.resolve(s.addInterval(id, seconds, onFire)),
-      cron: (id, expr, zone, onFire) => Promise.resolve(s.addDailyCron(id, expr, zone, onFire)),
-    },
-    remove(id) {
-      s.remove(id);
-    },
-    shutdown() {
-      s.shutdown();
-    },
-  };
+  return floorAdapter((s) => ({
+    interval: (id, seconds, onFire) => Promise.resolve(s.addInterval(id, seconds, onFire)),
+    cron: (id, expr, zone, onFire) => Promise.resolve(s.addDailyCron(id, expr, zone, onFire)),
+  }));
 }
 
 async function createTickwork() {
