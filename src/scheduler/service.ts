@@ -721,7 +721,7 @@ export class SchedulerService {
    */
   async pauseJob(jobId: string, options?: PauseOptions, context?: MutationContext): Promise<JobInfo> {
     const actor = actorOf(context);
-    const job = await this.requireJob(jobId, true);
+    const job = await this.requireJob(jobId);
     const pause = checkPause(options, this.clock.now(), actor, job.paused ? job.pause : null);
     const audited = auditJob(job);
     const before = job.snapshot();
@@ -743,7 +743,7 @@ export class SchedulerService {
   async resumeJob(jobId: string, options?: ResumeOptions, context?: MutationContext): Promise<JobInfo | undefined> {
     const catchUp = checkResume(options);
     const actor = actorOf(context);
-    const job = await this.requireJob(jobId, true);
+    const job = await this.requireJob(jobId);
     if (!job.paused) return this.info(job);
     const now = this.clock.now();
     // A job paused by an older version has no pause: from now, as then.
@@ -814,7 +814,7 @@ export class SchedulerService {
    */
   async updateJob(jobId: string, patch: JobPatch, context?: MutationContext): Promise<JobInfo> {
     const actor = actorOf(context);
-    const job = await this.requireJob(jobId, true);
+    const job = await this.requireJob(jobId);
     const change = this.jobs.change(job, patch);
     // Everything is valid: apply, and undo if the store refuses it (save).
     const audited = auditJob(job);
@@ -1041,11 +1041,10 @@ export class SchedulerService {
     await this.calendars.remove(name, await this.store.list());
   }
 
-  /** `forChange`: the record is changed and then saved (see JobStore.getForChange). */
-  private async requireJob(jobId: string, forChange = false): Promise<JobRecord> {
+  private async requireJob(jobId: string): Promise<JobRecord> {
     validateJobId(jobId);
     await this.session.ready();
-    const job = forChange && this.store.getForChange !== undefined ? await this.store.getForChange(jobId) : await this.store.get(jobId);
+    const job = await this.store.get(jobId);
     if (job === undefined) throw new JobNotFoundError(jobId);
     const loadError = job.func === null ? loadErrorOf(job) : null;
     if (loadError !== null) {

@@ -239,13 +239,6 @@ export interface JobStore {
    */
   remove(id: string, only?: JobRecord): Awaitable<JobRecord | undefined>;
   get(id: string): Awaitable<JobRecord | undefined>;
-  /**
-   * The job as a record for a change (pause, resume, update) to be made on and then written with `update`,
-   * one that the loop's claims do not hold: a store whose `get` hands out records it shares with its claims
-   * (PostgreSQL's cache) answers one of its own, so that a change is never seen by a claim in progress
-   * before the change is written. Absent: `get`'s record is used (a local store's record is the job).
-   */
-  getForChange?(id: string): Promise<JobRecord | undefined>;
   /** Every job, in no particular order. */
   list(): Awaitable<JobRecord[]>;
   /** How many jobs the store holds. */

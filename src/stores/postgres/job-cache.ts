@@ -86,12 +86,8 @@ export class JobCache {
     return this.withRowState(job, row);
   }
 
-  /**
-   * A record of the row for one reader, not cached: its cached one is held by an open claim, or the reader
-   * changes it (JobStore.getForChange; `update` caches it once written).
-   */
-  ownRecord(row: JobRow, report = true): JobRecord {
-    if (row.load_error !== null) return this.placeholder(row, row.load_error);
+  /** A record of the row for one reader, not cached (its cached one is held by an open claim). */
+  private ownRecord(row: JobRow, report: boolean): JobRecord {
     let job: JobRecord;
     try {
       job = (this.session.context as StoreContext).hydrate(toStoredJob(row, PG_CODEC));

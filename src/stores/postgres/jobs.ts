@@ -236,8 +236,7 @@ export class PgJobs {
     return job;
   }
 
-  /** `forChange`: a record of its own, not the cached one (see JobStore.getForChange); it is cached once written. */
-  async get(id: string, forChange = false): Promise<JobRecord | undefined> {
+  async get(id: string): Promise<JobRecord | undefined> {
     const { s } = this.session;
     const { rows } = await this.session.query<JobRow>(`reading job "${id}"`, `SELECT ${jobColumns(s)} FROM ${s}.jobs j WHERE j.id = $1`, [id]);
     const row = rows[0];
@@ -245,7 +244,7 @@ export class PgJobs {
       this.cache.drop(id);
       return undefined;
     }
-    const job = forChange ? this.cache.ownRecord(row) : this.cache.fromRow(row);
+    const job = this.cache.fromRow(row);
     await this.setAside.drain();
     return job;
   }

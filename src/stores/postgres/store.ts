@@ -358,10 +358,6 @@ export class PostgresJobStore implements JobStore {
     return this.jobs.get(id);
   }
 
-  getForChange(id: string): Promise<JobRecord | undefined> {
-    return this.jobs.get(id, true);
-  }
-
   list(): Promise<JobRecord[]> {
     return this.jobs.list();
   }
