@@ -1,9 +1,7 @@
 /**
  * The PostgreSQL store's record cache across nodes: a record one node holds of a job that another node
  * removed and added again under its id must stay the old job's, so that what that node does with it
- * (a retry of its last run, the removal of a finished job) cannot touch the new job. And within a node: a
- * record an open claim holds goes to no other reader, so that a read cannot rewind the claim's schedule
- * nor a change made through it be written by the claim before the change commits.
+ * (a retry of its last run, the removal of a finished job) cannot touch the new job.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { CronCompiler } from '../../src/cron/compiler.js';
@@ -13,9 +11,8 @@ import { PostgresJobStore } from '../../src/stores/postgres/store.js';
 import type { StoreContext, StoredJob } from '../../src/stores/store.js';
 import { createTrigger } from '../../src/triggers/create.js';
 import { hydrateForTest } from './hydrate.js';
-import { SchedulerService } from '../../src/scheduler/service.js';
-import { captureLogger, REFERENCE, until } from '../helpers.js';
-import { PG_URL, dropSchema, pgAvailable, schemaName, sql } from './pg-helpers.js';
+import { captureLogger, REFERENCE } from '../helpers.js';
+import { PG_URL, dropSchema, pgAvailable, schemaName } from './pg-helpers.js';
 
 const env = { nowMs: REFERENCE, defaultTimezone: 'UTC', compiler: new CronCompiler() };
 
@@ -87,49 +84,6 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: records cached by another node'
     } finally {
       await a.close();
       await b.close();
-    }
-  });
-
-  it('hands a record an open claim holds to no other reader: a read neither rewinds it nor lends it a pause before the pause commits', async () => {
-    const own = schemaName();
-    const store = new PostgresJobStore({ connectionString: PG_URL, schema: own });
-    const s = new SchedulerService({ store, logger: captureLogger('warn'), timezone: 'UTC' });
-    s.registerTask('work', () => undefined);
-    try {
-      await s.addJob({ id: 'j', func: 'work', trigger: { type: 'interval', seconds: 3600 } });
-      await sql(`UPDATE "${own}".jobs SET due_at = 0 WHERE id = 'j'`);
-      const [held] = (await store.takeDue(Date.now(), 10)) as JobRecord[];
-      const advanced = Date.now() + 7_200_000;
-      (held as JobRecord).nextRunTime = advanced; // what the pass does with the record it claimed
-      (held as JobRecord).dueAt = advanced;
-      // A read meanwhile (getJob, a list, the dashboard) gets a record of its own; the claim's keeps its schedule.
-      const read = await store.get('j');
-      expect(read).not.toBe(held);
-      expect(read?.nextRunTime).not.toBe(advanced);
-      expect(held?.nextRunTime).toBe(advanced);
-      // A pause meanwhile: its UPDATE waits for the claim's row lock; the claim writes only its own state.
-      const pausing = s.pauseJob('j', { note: 'maintenance' });
-      await until(
-        async () =>
-          (
-            await sql<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%UPDATE "${own}".jobs%'`)
-          )[0]?.n === 1,
-        10_000,
-        "the pause's UPDATE to wait for the claim",
-      );
-      expect(held?.paused).toBe(false);
-      await store.putBack([held as JobRecord], []);
-      const paused = await pausing;
-      expect(paused.pause).toMatchObject({ note: 'maintenance' });
-      const [row] = await sql<{ paused: boolean; note: string | null; due_at: number | null }>(
-        `SELECT paused, pause->>'note' AS note, due_at FROM "${own}".jobs WHERE id = 'j'`,
-      );
-      expect(row).toEqual({ paused: true, note: 'maintenance', due_at: null });
-      // The claim over, reads share the cached record again.
-      expect(await store.get('j')).toBe(await store.get('j'));
-    } finally {
-      await store.close();
-      await dropSchema(own);
     }
   });
 

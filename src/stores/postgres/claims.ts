@@ -44,12 +44,6 @@ export class PgClaims {
     private readonly vacuum: JobsVacuum,
   ) {}
 
-  /** Whether an open claim holds `job` (between its read in takeDue and its commit or rollback). */
-  holds(job: JobRecord): boolean {
-    for (const claim of this.open) if (claim.jobs.has(job)) return true;
-    return false;
-  }
-
   async earliestDue(): Promise<number | null> {
     // No claims until the heartbeat holds the registration (see takeDue); it wakes the loop then.
     if (this.session.registration?.current !== true) return null;

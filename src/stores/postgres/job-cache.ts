@@ -20,19 +20,12 @@ interface Entry {
 export class JobCache {
   /** Hydrated records by id, in least-recently-used order (the map's order). */
   private readonly entries = new Map<string, Entry>();
-  /** Whether an open claim holds the record (see PgClaims.holds): such a record goes to no other reader. */
-  private claimed: (job: JobRecord) => boolean = () => false;
 
   constructor(
     private readonly session: PgSession,
     private readonly setAside: SetAsideQueue,
     private readonly size: number,
   ) {}
-
-  /** Tells the cache which records an open claim holds (the claims are made after the cache). */
-  heldBy(claimed: (job: JobRecord) => boolean): void {
-    this.claimed = claimed;
-  }
 
   has(id: string): boolean {
     return this.entries.has(id);
@@ -53,17 +46,10 @@ export class JobCache {
    * A record for a row: the cached one when it was read from this very row (seq: a job removed and added
    * again under its id starts at version 1 too) and its definition is unchanged, with the row's schedule.
    * A row that cannot be loaded gives a placeholder and (`report`) is queued to be set aside.
-   *
-   * A record an open claim holds is not handed out (nor overwritten with the row): the reader gets a record
-   * of its own, not cached. Between its read and its commit a claim works on its record (the fires decided,
-   * the schedule advanced); a read of the row meanwhile (getJob, a list, the dashboard) would rewind that
-   * schedule to the row's, and a change made through it (pauseJob sets `paused` before its UPDATE, which
-   * waits for the claim's row lock) would be written by the claim before the change itself commits.
    */
   fromRow(row: JobRow, report = true): JobRecord {
     if (row.load_error !== null) return this.placeholder(row, row.load_error);
     const cached = this.entries.get(row.id);
-    if (cached !== undefined && this.claimed(cached.job)) return this.ownRecord(row, report);
     const sameRow = cached !== undefined && cached.job.seq === row.seq;
     let job: JobRecord;
     if (cached !== undefined && sameRow && cached.version === row.version) {
@@ -83,24 +69,6 @@ export class JobCache {
       }
       this.set(row.id, { version: row.version, job });
     }
-    return this.withRowState(job, row);
-  }
-
-  /** A record of the row for one reader, not cached (its cached one is held by an open claim). */
-  private ownRecord(row: JobRow, report: boolean): JobRecord {
-    let job: JobRecord;
-    try {
-      job = (this.session.context as StoreContext).hydrate(toStoredJob(row, PG_CODEC));
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      if (report) this.setAside.add(row, reason);
-      return this.placeholder(row, reason);
-    }
-    return this.withRowState(job, row);
-  }
-
-  /** The row's runtime state on a record: slots held, waiting fire, row identity, newest run. */
-  private withRowState(job: JobRecord, row: JobRow): JobRecord {
     job.running = row.active;
     job.waitingFire = readWaitingFire(row.waiting_fire);
     job.seq = row.seq;
@@ -188,14 +156,8 @@ export class JobCache {
     this.entries.delete(id);
   }
 
-  /**
-   * The row was removed and `handedOut` given to the caller: out of the cache, the handed-out record's
-   * trigger left as it is (the caller lets it go); a cached record that was not handed out (an open claim
-   * held it) lets its trigger go here.
-   */
-  forget(id: string, handedOut: JobRecord): void {
-    const cached = this.entries.get(id);
-    if (cached !== undefined && cached.job !== handedOut) cached.job.releaseTrigger();
+  /** The row was removed and its record handed to the caller: out of the cache, its trigger left as it is. */
+  forget(id: string): void {
     this.entries.delete(id);
   }
 

@@ -232,7 +232,7 @@ export class PgJobs {
     const row = rows[0];
     if (row === undefined) return undefined;
     const job = this.cache.fromRow(row, false);
-    this.cache.forget(id, job);
+    this.cache.forget(id);
     return job;
   }
 

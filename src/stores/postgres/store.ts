@@ -105,7 +105,6 @@ export class PostgresJobStore implements JobStore {
     this.history = new HistoryWriter(session, this.inFlight, this.settings.historyRetry, () => this.flush());
     this.vacuum = new JobsVacuum(session);
     this.claims = new PgClaims(session, this.cache, this.setAside, this.inFlight, this.history, () => this.flush(), this.vacuum);
-    this.cache.heldBy((job) => this.claims.holds(job));
     this.pruner = new HistoryPruner(session, this.settings.retention);
     this.audit = new PgAuditLog(session, this.settings.retention);
   }
