@@ -258,6 +258,10 @@ export class PgClaims {
         'claim',
         // run_count never goes back: the rows are locked, so the record's count is the row's plus this
         // pass's fires; GREATEST keeps a stale record from rewinding it all the same.
+        // A pass only ever lifts a pause, never makes one: a record paused over a row that is not is a pause
+        // (pauseJob, updateJob) changed on the shared record whose own UPDATE waits for this claim's row
+        // lock. That row is left as it is (the pass fired nothing of a paused record): written here, the
+        // job would be paused without its pause (who, why) until that UPDATE, or for good if it failed.
         `WITH me AS (SELECT 1 FROM ${s}.nodes WHERE id = $7 AND epoch = $12::bigint FOR KEY SHARE),
        moved AS (
          UPDATE ${s}.jobs j SET next_run_time = u.next, due_at = u.due, jitter_ms = u.jitter, retry = u.retry::jsonb,
@@ -265,7 +269,7 @@ export class PgClaims {
            waiting_fire = u.waiting::jsonb
          FROM unnest($1::text[], $2::float8[], $3::float8[], $4::int[], $5::text[], $6::int[], $13::bool[], $14::text[])
            AS u(id, next, due, jitter, retry, runs, paused, waiting)
-         WHERE j.id = u.id AND EXISTS (SELECT 1 FROM me))
+         WHERE j.id = u.id AND (j.paused OR NOT u.paused) AND EXISTS (SELECT 1 FROM me))
        INSERT INTO ${s}.runs (job_id, scheduled_at, attempt, status, node_id, epoch, recorded_at, trigger, actor)
        SELECT u.job_id, u.scheduled_at, u.attempt, u.status, $7, $12::bigint, ${DB_NOW}, u.trigger, u.actor::jsonb
        FROM unnest($8::text[], $9::float8[], $10::int[], $11::text[], $15::text[], $16::text[]) AS u(job_id, scheduled_at, attempt, status, trigger, actor)
