@@ -31,9 +31,11 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: what each fire writes', () => {
   });
 
   /** A started scheduler on a fresh schema; every insert and update of a run row is logged to run_writes. */
+  let store: PostgresJobStore;
+
   async function scheduler(): Promise<SchedulerService> {
     schema = schemaName('tw_cost');
-    const store = new PostgresJobStore({ connectionString: PG_URL, schema });
+    store = new PostgresJobStore({ connectionString: PG_URL, schema });
     const service = new SchedulerService({ store, logger: captureLogger('warn'), timezone: 'UTC' });
     cleanups.push(() => (service.isRunning ? service.shutdown({ wait: true, timeoutSeconds: 5 }) : Promise.resolve()));
     await service.start();
@@ -57,6 +59,38 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: what each fire writes', () => {
     await service.runJobNow('q');
     await until(async () => (await writes('q')).includes('succeeded'), 20_000, 'the outcome of q written');
     expect(await writes('q')).toEqual(['claimed', 'succeeded']);
+  });
+
+  it('never writes a record of a fire no claim took (skipped) over a run of that fire: the run keeps its row and its outcome', async () => {
+    const service = await scheduler();
+    const started = deferred();
+    const gate = deferred();
+    service.registerTask('held', async () => {
+      started.resolve();
+      await gate.promise;
+    });
+    cleanups.push(async () => gate.resolve());
+    await service.addIntervalJob('held', 3600, 'w');
+    await service.runJobNow('w');
+    await started.promise;
+    const [run] = await sql<{ scheduled_at: number; attempt: number }>(`SELECT scheduled_at, attempt FROM "${schema}".runs WHERE job_id = 'w'`);
+    // What a pass decides for the same fire when a stale write rewound the schedule and the slot is busy.
+    store.recordRun({
+      jobId: 'w',
+      scheduledAt: run?.scheduled_at as number,
+      attempt: run?.attempt as number,
+      startedAt: null,
+      finishedAt: null,
+      outcome: 'skipped',
+      latenessMs: 0,
+      durationMs: null,
+      error: { code: 'MAX_INSTANCES_REACHED', message: 'maxInstances (1) runs of job "w" were already running' },
+    });
+    await store.flush();
+    expect(await writes('w')).toEqual(['claimed']);
+    gate.resolve();
+    await until(async () => (await writes('w')).includes('succeeded'), 20_000, 'the outcome of w written');
+    expect(await writes('w')).toEqual(['claimed', 'succeeded']);
   });
 
   it('writes a longer run as running once it has run RUNNING_WRITE_AFTER_MS, then its outcome', async () => {

@@ -12,6 +12,7 @@
  * When the database cannot be reached the whole buffer waits, backing off (historyRetryMs), and `write`
  * never throws.
  */
+import type { RunOutcome } from '../../core/events.js';
 import type { RunRecord } from '../../core/run.js';
 import { errorLog, logTime, REFUSALS_BEFORE_DROP } from '../store-errors.js';
 import { isUnavailable } from './connection.js';
@@ -30,6 +31,9 @@ const FLUSH_DELAY_MS = 5;
  * only the shared view of it (other nodes' history reads show it from then on) and its start time.
  */
 export const RUNNING_WRITE_AFTER_MS = 1000;
+
+/** Outcomes of fires that were never claimed: decided by a pass (skipped, excluded) or a resume (paused), not by a run. */
+const NEVER_CLAIMED: ReadonlySet<RunOutcome> = new Set<RunOutcome>(['skipped', 'excluded', 'paused']);
 
 /** SQLSTATE classes of errors caused by the data written (22 data exception, 23 integrity, 54 program limit), not by the database's state. */
 const RECORD_ERROR = /^(22|23|54)[0-9A-Z]{3}$/;
@@ -320,14 +324,21 @@ export class HistoryWriter {
     // Which keys this write settles, decided now: the record objects are live (the executor settles a run
     // in the same object), so a run still `running` here may be `succeeded` by the time the write returns,
     // while this write stored `running`; its settling write is queued and clears the key when it lands.
+    // A record of a fire never claimed settles no claim (and never goes over one: see below).
     const settles =
-      this.inFlight.size === 0 ? [] : runs.filter((run) => run.outcome !== 'running').map((run) => fireKey(run.jobId, run.scheduledAt, run.attempt));
+      this.inFlight.size === 0
+        ? []
+        : runs.filter((run) => run.outcome !== 'running' && !NEVER_CLAIMED.has(run.outcome)).map((run) => fireKey(run.jobId, run.scheduledAt, run.attempt));
     // Asynchronous commit: a crash of the database server (not of a node) may lose the last fraction of a
     // second of run outcomes, never a claim; claims commit synchronously, so no fire can run twice. A row
     // whose settling write was lost is recorded lost by this node's heartbeat (see heartbeat.ts).
     // Fenced: written only while this node's registration holds the epoch, and only over an unsettled row
-    // of that very registration (a `lost` written by another node stays). The node and epoch parameters
-    // follow the arrays of runsUnnest(1).
+    // of that very registration (a `lost` written by another node stays). A record of a fire that was never
+    // claimed (skipped, excluded, paused: decided by a pass or a resume, not by a run) never goes over a
+    // claimed, queued or running row: such a row is a run of the same fire that a stale schedule (a change
+    // written from a record read before a claim committed) made a pass decide again; written over it, the
+    // run's outcome would be refused when it comes and its instance slot freed while it runs. The node and
+    // epoch parameters follow the arrays of runsUnnest(1).
     const node = `$${HISTORY_COLUMNS.length + 1}`;
     const epoch = `$${HISTORY_COLUMNS.length + 2}::bigint`;
     await (this.session.historyPool ?? this.session.db).query(
@@ -339,7 +350,7 @@ export class HistoryWriter {
          AND EXISTS (SELECT 1 FROM ${s}.nodes n WHERE n.id = ${node} AND n.epoch = ${epoch})
        ON CONFLICT (job_id, scheduled_at, attempt) DO UPDATE SET ${HISTORY_UPDATES}, recorded_at = EXCLUDED.recorded_at
        WHERE ${s}.runs.node_id = EXCLUDED.node_id AND ${s}.runs.epoch = EXCLUDED.epoch
-         AND ${s}.runs.status IN ('claimed', 'queued', 'running')`,
+         AND ${s}.runs.status IN ('claimed', 'queued', 'running') AND NOT (EXCLUDED.status = ANY ('{${[...NEVER_CLAIMED].join(',')}}'::text[]))`,
         [...columns.params(), this.session.nodeId, this.session.epoch],
       ),
     );
