@@ -345,6 +345,21 @@ export class JobRecord {
   }
 
   /**
+   * The schedule as `written` says it was written: a shared store's record is refreshed by every read of
+   * its row (PostgreSQL's cache), and a read while the write waited (for a claim's row lock) showed the row
+   * before the write. Only the fields a read sets; the definition and `lifecycle` are left as they are.
+   */
+  showWritten(written: JobSnapshot): void {
+    this.paused = written.paused;
+    this.pause = written.pause;
+    this.catchUpThrough = written.catchUpThrough;
+    this.retry = written.retry;
+    this.jitterMs = written.jitterMs;
+    this.nextRunMsOrNaN = written.nextRunMsOrNaN;
+    this.dueMsOrNaN = written.dueMsOrNaN;
+  }
+
+  /**
    * Gives the job a new trigger (already acquired) and keeps the old one acquired: the caller releases it
    * (releaseSnapshotTrigger) once the change is kept, or restores it (restore) if the store refused it.
    */
