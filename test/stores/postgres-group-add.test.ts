@@ -190,17 +190,25 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: adds group-committed', () => {
     expect((await sql<{ n: number }>(`SELECT count(*)::int AS n FROM "${schema}".jobs`))[0]?.n).toBe(11);
   });
 
-  it('other nodes hear of a batch (one NOTIFY) and fire its jobs on time', async () => {
+  /**
+   * Two started nodes on a fresh schema: `adder` adds jobs (`pausedAdder`: its scheduler paused, so that only
+   * the other fires), `firer` records the ids it fires. The firer polls only every 30 s: a NOTIFY is what wakes it.
+   */
+  async function adderAndFirer(pausedAdder = false): Promise<{ adder: Node; firer: Node; fired: Set<string> }> {
     schema = schemaName();
     const adder = node();
-    // The other node polls only every 30 s: the NOTIFY is what wakes it.
     const firer = node(30);
     const fired = new Set<string>();
     adder.scheduler.registerTask('tick', () => undefined);
     firer.scheduler.registerTask('tick', (ctx) => void fired.add(ctx.jobId));
-    await adder.scheduler.start();
+    await adder.scheduler.start(pausedAdder ? { paused: true } : undefined);
     await firer.scheduler.start();
     await until(async () => (await firer.scheduler.getJobs()).items.length === 0, 1000, 'the firer to be up');
+    return { adder, firer, fired };
+  }
+
+  it('other nodes hear of a batch (one NOTIFY) and fire its jobs on time', async () => {
+    const { adder, firer, fired } = await adderAndFirer();
     const runAt = new Date(Date.now() + 1500);
     await Promise.all(Array.from({ length: 40 }, (_, i) => adder.scheduler.addDateJob('tick', runAt, `job-${i}`)));
     // The adding node leaves before the jobs are due: the other node fires them all.
@@ -252,16 +260,7 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: adds group-committed', () => {
   });
 
   it('addJobs: another node hears of the batch and fires its jobs', async () => {
-    schema = schemaName();
-    const adder = node();
-    // The other node polls only every 30 s: the batch's NOTIFY is what wakes it.
-    const firer = node(30);
-    const fired = new Set<string>();
-    adder.scheduler.registerTask('tick', () => undefined);
-    firer.scheduler.registerTask('tick', (ctx) => void fired.add(ctx.jobId));
-    await adder.scheduler.start({ paused: true });
-    await firer.scheduler.start();
-    await until(async () => (await firer.scheduler.getJobs()).items.length === 0, 1000, 'the firer to be up');
+    const { adder, fired } = await adderAndFirer(true);
     const runAt = new Date(Date.now() + 1500).toISOString();
     const results = await adder.scheduler.addJobs(Array.from({ length: 30 }, (_, i) => ({ id: `job-${i}`, task: 'tick', trigger: { type: 'date', runAt } })));
     expect(results.every((r) => r.ok)).toBe(true);
