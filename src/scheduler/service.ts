@@ -1060,13 +1060,13 @@ export class SchedulerService {
   /** After a change to a job's definition or schedule: new due time, written, announced. */
   private async save(job: JobRecord, before: JobSnapshot, swappedTrigger: boolean, audit: PendingAudit): Promise<JobInfo> {
     setDue(job);
-    const written = job.snapshot();
+    // What the caller is answered and the audit records is what was written, not a row read meanwhile (a
+    // shared store refreshes its records on every read). A local store's record is the job itself: nothing
+    // reads a row over it, and a run settling meanwhile may have changed it (a retry) in its heap.
+    const written = this.local === null ? job.snapshot() : null;
     try {
       await this.store.update(job);
-      // What the caller is answered and the audit records is what was written, not a row read meanwhile
-      // (a shared store refreshes its records on every read). A local store's record is the job itself:
-      // nothing reads a row over it, and a run settling meanwhile may have changed it (a retry) in its heap.
-      if (this.local === null) job.showWritten(written);
+      if (written !== null) job.showWritten(written);
     } catch (error) {
       // The store refused the change (503, a conflict): the job shows what the store holds, not a
       // change that would vanish at the next restart.
