@@ -326,7 +326,9 @@ export class Dispatcher implements ExecutorHooks {
       durationMs: null,
       error: toRunError(new JobCancelledError(job.id, `${reason} while the fire waited for a free instance (overlap: 'queue'); it was not run`)),
     };
-    this.store.recordRun(record, job);
+    // A shared store: a claim (on any node) may have started this fire since the record was read.
+    if (this.claiming !== null) this.claiming.recordUnclaimed(record);
+    else this.store.recordRun(record, job);
     this.executor.emitRun(record);
   }
 

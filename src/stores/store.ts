@@ -359,6 +359,13 @@ export interface ClaimingStore extends JobStore {
    * written, and the record's retry is cleared.
    */
   saveRetry(job: JobRecord): Awaitable<boolean>;
+  /**
+   * Records a fire no claim took, let go by this process (overlap 'queue': a waiting fire dropped by a
+   * pause, a change or a removal), buffered as recordRun buffers. Written only where the fire has no row:
+   * a claim of that fire that committed meanwhile (the record was read before it) keeps its row, its run
+   * and its instance slot.
+   */
+  recordUnclaimed(run: RunRecord): void;
 }
 
 export function isReplacingStore(store: JobStore): store is ReplacingStore {

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { JobRecord } from '../../src/core/job.js';
+import type { RunRecord } from '../../src/core/run.js';
 import { MemoryJobStore } from '../../src/stores/memory.js';
 import type { ClaimingStore, FireClaim } from '../../src/stores/store.js';
 import { harness } from '../helpers.js';
@@ -34,6 +35,11 @@ class RefusingClaims extends MemoryJobStore implements ClaimingStore {
   saveRetry(job: JobRecord): boolean {
     this.update(job);
     return true;
+  }
+
+  recordUnclaimed(run: RunRecord): void {
+    const job = this.get(run.jobId);
+    if (job !== undefined) this.recordRun(run, job);
   }
 }
 

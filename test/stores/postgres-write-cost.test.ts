@@ -93,6 +93,65 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: what each fire writes', () => {
     expect(await writes('w')).toEqual(['claimed', 'succeeded']);
   });
 
+  it('never writes the cancelled record of a waiting fire let go over a claim of that fire; writes it where the fire has no row', async () => {
+    const service = await scheduler();
+    const started = deferred();
+    const gate = deferred();
+    service.registerTask('held', async () => {
+      started.resolve();
+      await gate.promise;
+    });
+    cleanups.push(async () => gate.resolve());
+    await service.addIntervalJob('held', 3600, 'c');
+    await service.runJobNow('c');
+    await started.promise;
+    const [run] = await sql<{ scheduled_at: number; attempt: number }>(`SELECT scheduled_at, attempt FROM "${schema}".runs WHERE job_id = 'c'`);
+    // A pause read the job with this fire still waiting, while a claim (committed since) started it.
+    const dropped = (scheduledAt: number) => ({
+      jobId: 'c',
+      scheduledAt,
+      attempt: run?.attempt as number,
+      startedAt: null,
+      finishedAt: null,
+      outcome: 'cancelled' as const,
+      latenessMs: null,
+      durationMs: null,
+      error: { code: 'CANCELLED', message: 'the job was paused while the fire waited for a free instance' },
+    });
+    store.recordUnclaimed(dropped(run?.scheduled_at as number));
+    await store.flush();
+    expect(await writes('c')).toEqual(['claimed']);
+    gate.resolve();
+    await until(async () => (await writes('c')).includes('succeeded'), 20_000, 'the outcome of c written');
+    expect(await writes('c')).toEqual(['claimed', 'succeeded']);
+    // A fire no claim took: its record is written.
+    store.recordUnclaimed(dropped((run?.scheduled_at as number) + 1));
+    await store.flush();
+    expect(await writes('c')).toEqual(['claimed', 'succeeded', 'cancelled']);
+  });
+
+  it('records the waiting fire a pause lets go (overlap queue) as cancelled', async () => {
+    const service = await scheduler();
+    const started = deferred();
+    const gate = deferred();
+    service.registerTask('long', async () => {
+      started.resolve();
+      await gate.promise;
+    });
+    cleanups.push(async () => gate.resolve());
+    await service.addIntervalJob('long', 1, 'q', { overlap: 'queue' });
+    await started.promise;
+    await until(async () => (await service.getJob('q'))?.waitingFire != null, 20_000, 'a fire of q waiting');
+    const waiting = (await service.getJob('q'))?.waitingFire?.scheduledAt.getTime();
+    await service.pauseJob('q');
+    await until(async () => (await writes('q')).includes('cancelled'), 20_000, 'the waiting fire of q recorded cancelled');
+    const [row] = await sql<{ scheduled_at: number; started_at: number | null }>(
+      `SELECT scheduled_at, started_at FROM "${schema}".runs WHERE job_id = 'q' AND status = 'cancelled'`,
+    );
+    expect(row).toMatchObject({ scheduled_at: waiting, started_at: null });
+    gate.resolve();
+  });
+
   it('writes a longer run as running once it has run RUNNING_WRITE_AFTER_MS, then its outcome', async () => {
     const service = await scheduler();
     const started = deferred<number>();

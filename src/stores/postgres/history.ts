@@ -51,6 +51,8 @@ function isRecordError(error: unknown): boolean {
 export class HistoryWriter {
   /** Run records to write (new or changed), keyed by identity so the newest state is written once. */
   private readonly pending = new Set<RunRecord>();
+  /** Records of fires no claim took whose outcome does not say so (a dropped waiting fire's `cancelled`). */
+  private readonly unclaimed = new WeakSet<RunRecord>();
   /** Records PostgreSQL refused: how often, and not before when they are tried again (alone). */
   private readonly refused = new Map<RunRecord, { count: number; retryAt: number }>();
   /** Started runs whose `running` state waits (see RUNNING_WRITE_AFTER_MS): not written before when. */
@@ -75,8 +77,13 @@ export class HistoryWriter {
     private readonly onTimer: () => Promise<void>,
   ) {}
 
-  record(run: RunRecord): void {
+  /**
+   * `unclaimed`: the record is of a fire no claim took (a waiting fire let go), written only where the fire
+   * has no row (see writeRuns), like the records of NEVER_CLAIMED outcomes.
+   */
+  record(run: RunRecord, unclaimed = false): void {
     if (this.inFlight.isFenced(run)) return;
+    if (unclaimed) this.unclaimed.add(run);
     run.node = this.session.nodeId;
     this.pending.add(run);
     if (run.outcome !== 'running') {
@@ -325,10 +332,13 @@ export class HistoryWriter {
     // in the same object), so a run still `running` here may be `succeeded` by the time the write returns,
     // while this write stored `running`; its settling write is queued and clears the key when it lands.
     // A record of a fire never claimed settles no claim (and never goes over one: see below).
+    const unclaimed = runs.filter((run) => this.unclaimed.has(run));
     const settles =
       this.inFlight.size === 0
         ? []
-        : runs.filter((run) => run.outcome !== 'running' && !NEVER_CLAIMED.has(run.outcome)).map((run) => fireKey(run.jobId, run.scheduledAt, run.attempt));
+        : runs
+            .filter((run) => run.outcome !== 'running' && !NEVER_CLAIMED.has(run.outcome) && !this.unclaimed.has(run))
+            .map((run) => fireKey(run.jobId, run.scheduledAt, run.attempt));
     // Asynchronous commit: a crash of the database server (not of a node) may lose the last fraction of a
     // second of run outcomes, never a claim; claims commit synchronously, so no fire can run twice. A row
     // whose settling write was lost is recorded lost by this node's heartbeat (see heartbeat.ts).
@@ -337,10 +347,13 @@ export class HistoryWriter {
     // claimed (skipped, excluded, paused: decided by a pass or a resume, not by a run) never goes over a
     // claimed, queued or running row: such a row is a run of the same fire that a stale schedule (a change
     // written from a record read before a claim committed) made a pass decide again; written over it, the
-    // run's outcome would be refused when it comes and its instance slot freed while it runs. The node and
-    // epoch parameters follow the arrays of runsUnnest(1).
+    // run's outcome would be refused when it comes and its instance slot freed while it runs. Nor does a
+    // record of a waiting fire let go (recorded unclaimed, its outcome `cancelled`): a claim may have started
+    // that fire since its record was read. The node, epoch and unclaimed keys' parameters follow the arrays
+    // of runsUnnest(1).
     const node = `$${HISTORY_COLUMNS.length + 1}`;
     const epoch = `$${HISTORY_COLUMNS.length + 2}::bigint`;
+    const unclaimedKeys = `unnest($${HISTORY_COLUMNS.length + 3}::text[], $${HISTORY_COLUMNS.length + 4}::float8[], $${HISTORY_COLUMNS.length + 5}::int[])`;
     await (this.session.historyPool ?? this.session.db).query(
       this.session.prepared(
         'write_runs',
@@ -350,8 +363,17 @@ export class HistoryWriter {
          AND EXISTS (SELECT 1 FROM ${s}.nodes n WHERE n.id = ${node} AND n.epoch = ${epoch})
        ON CONFLICT (job_id, scheduled_at, attempt) DO UPDATE SET ${HISTORY_UPDATES}, recorded_at = EXCLUDED.recorded_at
        WHERE ${s}.runs.node_id = EXCLUDED.node_id AND ${s}.runs.epoch = EXCLUDED.epoch
-         AND ${s}.runs.status IN ('claimed', 'queued', 'running') AND NOT (EXCLUDED.status = ANY ('{${[...NEVER_CLAIMED].join(',')}}'::text[]))`,
-        [...columns.params(), this.session.nodeId, this.session.epoch],
+         AND ${s}.runs.status IN ('claimed', 'queued', 'running') AND NOT (EXCLUDED.status = ANY ('{${[...NEVER_CLAIMED].join(',')}}'::text[]))
+         AND NOT EXISTS (SELECT 1 FROM ${unclaimedKeys} AS k(job_id, scheduled_at, attempt)
+           WHERE k.job_id = EXCLUDED.job_id AND k.scheduled_at = EXCLUDED.scheduled_at AND k.attempt = EXCLUDED.attempt)`,
+        [
+          ...columns.params(),
+          this.session.nodeId,
+          this.session.epoch,
+          unclaimed.map((run) => run.jobId),
+          unclaimed.map((run) => run.scheduledAt),
+          unclaimed.map((run) => run.attempt),
+        ],
       ),
     );
     // Settled in the database: no longer in flight (see InFlightFires).

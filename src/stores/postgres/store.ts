@@ -424,6 +424,10 @@ export class PostgresJobStore implements JobStore {
     this.history.update(run);
   }
 
+  recordUnclaimed(run: RunRecord): void {
+    this.history.record(run, true);
+  }
+
   /**
    * Writes buffered run records (one upsert for the batch), then prunes now and then. Never throws: what
    * could not be written stays pending and is retried with backoff, so a pass and its claims never fail
