@@ -104,6 +104,9 @@ export function quantile(sorted, q) {
  * Figures over the fires whose ideal time is in [from, to). `expected` = jobs × (to − from) / periodMs
  * (any one job's grid has exactly that many points in a window a whole number of periods long).
  */
+/** The width of the slices of a window whose lateness p99 is reported one by one (p99BySliceMs). */
+const SLICE_MS = 10_000;
+
 export function analyzeWindow(fires, { from, to, periodMs, jobs }) {
   const byKey = new Map();
   let occurrences = 0;
@@ -121,10 +124,14 @@ export function analyzeWindow(fires, { from, to, periodMs, jobs }) {
   }
   const expected = Math.round((jobs * (to - from)) / periodMs);
   const lat = [];
+  // Lateness by SLICE_MS of ideal time: where in a long window the tail comes from (a checkpoint, a vacuum).
+  const slices = Array.from({ length: Math.ceil((to - from) / SLICE_MS) }, () => []);
   let duplicates = 0;
   const dupSamples = [];
   for (const [k, v] of byKey) {
-    lat.push(v.first - Number(k.slice(k.lastIndexOf('@') + 1)));
+    const sched = Number(k.slice(k.lastIndexOf('@') + 1));
+    lat.push(v.first - sched);
+    slices[Math.floor((sched - from) / SLICE_MS)].push(v.first - sched);
     if (v.n > 1) {
       duplicates += v.n - 1;
       if (dupSamples.length < 5) dupSamples.push(`${k} ×${v.n} on workers ${v.workers.join(',')}`);
@@ -143,6 +150,7 @@ export function analyzeWindow(fires, { from, to, periodMs, jobs }) {
     firesPerSec: occurrences / ((to - from) / 1000),
     lateOver1s: lat.filter((x) => x > 1000).length,
     latenessMs: { p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), max: lat.length ? lat[lat.length - 1] : null, min: lat.length ? lat[0] : null },
+    p99BySliceMs: slices.map((slice) => quantile(slice.sort((a, b) => a - b), 0.99)),
   };
 }
 

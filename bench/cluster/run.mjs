@@ -310,7 +310,7 @@ async function main() {
         const r = medianRun(reps);
         report.steady.push(r);
         log(
-          `  ${system.name} N=${jobs}: ${r.failed ? `FAILED: ${r.failed}` : `p99 ${r.window.latenessMs.p99} ms, missing ${r.window.missing}/${r.window.expected}, dups ${r.window.duplicates}`} (${((Date.now() - t) / 1000).toFixed(0)} s)`,
+          `  ${system.name} N=${jobs}: ${r.failed ? `FAILED: ${r.failed}` : `p99 ${r.window.latenessMs.p99} ms (by 10 s: ${r.window.p99BySliceMs?.join(', ')}), missing ${r.window.missing}/${r.window.expected}, dups ${r.window.duplicates}`} (${((Date.now() - t) / 1000).toFixed(0)} s)`,
         );
         if (r.failed && /not built|no PostgreSQL store|needs a Redis client/.test(r.failed)) break;
         if (keptUp(r)) {

@@ -12,6 +12,7 @@ import { SchedulerService } from '../../src/scheduler/service.js';
 import type { StoreContext } from '../../src/stores/store.js';
 import { createPool } from '../../src/stores/postgres/connection.js';
 import { RUNNING_WRITE_AFTER_MS } from '../../src/stores/postgres/history.js';
+import { AGE_PRUNE_SETTINGS, agePruneSql } from '../../src/stores/postgres/prune.js';
 import { PgSession } from '../../src/stores/postgres/session.js';
 import { PostgresJobStore } from '../../src/stores/postgres/store.js';
 import { JobsVacuum, VACUUM_AFTER_ROWS } from '../../src/stores/postgres/vacuum.js';
@@ -181,23 +182,43 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: what each fire writes', () => {
     expect(await writes('s')).toEqual(['claimed', 'running', 'succeeded']);
   });
 
-  it('makes no bitmap scans on its connections, and prunes runs older than maxRunAgeDays through the BRIN index', async () => {
+  it('makes no bitmap scans on its connections, prunes runs older than maxRunAgeDays through the BRIN index and runs beyond maxRunsPerJob', async () => {
     schema = schemaName('tw_cost');
-    const store = new PostgresJobStore({ connectionString: PG_URL, schema, maxRunAgeDays: 1 });
+    const store = new PostgresJobStore({ connectionString: PG_URL, schema, maxRunAgeDays: 1, maxRunsPerJob: 2 });
     const service = new SchedulerService({ store, logger: captureLogger('warn'), timezone: 'UTC' });
     service.registerTask('t', () => undefined);
     await service.start({ paused: true });
     cleanups.push(() => service.shutdown({ wait: true, timeoutSeconds: 5 }));
     await service.addIntervalJob('t', 3600, 'j');
+    await service.addIntervalJob('t', 3600, 'k');
     const now = Date.now();
-    const row = (at: number, status: string): string => `('j', ${at}, 1, '${status}', ${at})`;
+    const row = (job: string, at: number, status: string, attempt = 1): string => `('${job}', ${at}, ${attempt}, '${status}', ${at})`;
     await sql(
       `INSERT INTO "${schema}".runs (job_id, scheduled_at, attempt, status, recorded_at) VALUES
-       ${[row(now - 3 * DAY_MS, 'succeeded'), row(now - 2 * DAY_MS, 'failed'), row(now - 2 * DAY_MS + 1, 'missed'), row(now - 1000, 'succeeded')].join(', ')}`,
+       ${[row('j', now - 3 * DAY_MS, 'succeeded'), row('j', now - 2 * DAY_MS, 'failed'), row('j', now - 2 * DAY_MS + 1, 'missed'), row('j', now - 1000, 'succeeded')].join(', ')},
+       ${[row('k', now - 5000, 'succeeded'), row('k', now - 4000, 'failed'), row('k', now - 4000, 'succeeded', 2), row('k', now - 3000, 'failed')].join(', ')}`,
     );
     await store.flush();
-    const left = await sql<{ status: string }>(`SELECT status FROM "${schema}".runs ORDER BY scheduled_at`);
-    expect(left.map((r) => r.status)).toEqual(['succeeded']);
+    const left = await sql<{ job_id: string; status: string; attempt: number }>(`SELECT job_id, status, attempt FROM "${schema}".runs ORDER BY job_id, scheduled_at, attempt`);
+    // j: the one run younger than a day; k: its two newest (the second attempt of a fire is newer than its first).
+    expect(left).toEqual([
+      { job_id: 'j', status: 'succeeded', attempt: 1 },
+      { job_id: 'k', status: 'succeeded', attempt: 2 },
+      { job_id: 'k', status: 'failed', attempt: 1 },
+    ]);
+    // The age pruning reads runs_recorded (a cutoff of clock_timestamp() evaluated per row could not).
+    const probe = createPool(PG_URL, 'probe', 1, { noBitmapScans: true });
+    const client = await probe.connect();
+    try {
+      await client.query('BEGIN');
+      for (const setting of AGE_PRUNE_SETTINGS) await client.query(setting);
+      const explained = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${agePruneSql(`"${schema}"`)}`, [DAY_MS]);
+      expect(explained.rows.map((r) => r['QUERY PLAN']).join('\n')).toMatch(/Bitmap Index Scan on runs_recorded/);
+      await client.query('ROLLBACK');
+    } finally {
+      client.release();
+      await probe.end();
+    }
     const plan = await sql<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = 'runs_recorded'`, [schema]);
     expect(plan[0]?.indexdef).toMatch(/USING brin/);
     const pool = createPool(PG_URL, 'probe', 1, { noBitmapScans: true });
