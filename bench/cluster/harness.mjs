@@ -150,7 +150,12 @@ export function analyzeWindow(fires, { from, to, periodMs, jobs }) {
     firesPerSec: occurrences / ((to - from) / 1000),
     lateOver1s: lat.filter((x) => x > 1000).length,
     latenessMs: { p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), max: lat.length ? lat[lat.length - 1] : null, min: lat.length ? lat[0] : null },
-    p99BySliceMs: slices.map((slice) => quantile(slice.sort((a, b) => a - b), 0.99)),
+    p99BySliceMs: slices.map((slice) =>
+      quantile(
+        slice.sort((a, b) => a - b),
+        0.99,
+      ),
+    ),
   };
 }
 

@@ -327,7 +327,7 @@ export class Dispatcher implements ExecutorHooks {
       error: toRunError(new JobCancelledError(job.id, `${reason} while the fire waited for a free instance (overlap: 'queue'); it was not run`)),
     };
     // A shared store: a claim (on any node) may have started this fire since the record was read.
-    if (this.claiming !== null) this.claiming.recordUnclaimed(record);
+    if (this.claiming?.recordUnclaimed !== undefined) this.claiming.recordUnclaimed(record);
     else this.store.recordRun(record, job);
     this.executor.emitRun(record);
   }

@@ -1,6 +1,6 @@
 /**
  * Retention of run history: the options every store that keeps history takes (records per job, and for a
- * durable store their age), checked here once for all of them, and the pace at which the SQL stores prune.
+ * durable store their age), checked here once for all of them, and the pace at which SQLite prunes.
  */
 import { InvalidArgumentError } from '../core/errors.js';
 import { describeType } from '../core/format.js';
@@ -23,7 +23,7 @@ export const MAX_RUNS_PER_JOB_LIMIT = 1_000_000;
 export const MAX_RUN_AGE_DAYS_LIMIT = 36_500;
 const DAY_MS = 86_400_000;
 
-/** Jobs whose history is trimmed by count per prune pass, round-robin: keeps a pass from stalling the loop. */
+/** SQLite: jobs whose history is trimmed by count per prune pass, round-robin: keeps a pass from stalling the loop (PostgreSQL's pace is in postgres/prune.ts). */
 export const PRUNE_JOBS_PER_PASS = 500;
 
 /** How many run records per job a store keeps: an integer from `min` (0: none kept) to MAX_RUNS_PER_JOB_LIMIT. */

@@ -363,9 +363,9 @@ export interface ClaimingStore extends JobStore {
    * Records a fire no claim took, let go by this process (overlap 'queue': a waiting fire dropped by a
    * pause, a change or a removal), buffered as recordRun buffers. Written only where the fire has no row:
    * a claim of that fire that committed meanwhile (the record was read before it) keeps its row, its run
-   * and its instance slot.
+   * and its instance slot. Without it, the scheduler records it with recordRun.
    */
-  recordUnclaimed(run: RunRecord): void;
+  recordUnclaimed?(run: RunRecord): void;
 }
 
 export function isReplacingStore(store: JobStore): store is ReplacingStore {

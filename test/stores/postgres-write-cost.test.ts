@@ -131,6 +131,33 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: what each fire writes', () => {
     expect(await writes('c')).toEqual(['claimed', 'succeeded', 'cancelled']);
   });
 
+  it("keeps a run's own record of its fire when a record of that fire let go unclaimed comes in the same write", async () => {
+    const service = await scheduler();
+    service.registerTask('quick', () => undefined);
+    await service.addIntervalJob('quick', 3600, 'f');
+    const settled = deferred();
+    service.on('job_executed', (run) => {
+      // Before the history's next write: both records of the fire are pending together.
+      store.recordUnclaimed({
+        jobId: 'f',
+        scheduledAt: Date.parse(run.scheduledAt),
+        attempt: run.attempt,
+        startedAt: null,
+        finishedAt: null,
+        outcome: 'cancelled',
+        latenessMs: null,
+        durationMs: null,
+        error: { code: 'CANCELLED', message: 'the job was paused while the fire waited for a free instance' },
+      });
+      settled.resolve();
+    });
+    await service.runJobNow('f');
+    await settled.promise;
+    await store.flush();
+    await until(async () => (await writes('f')).length >= 2, 20_000, 'the outcome of f written');
+    expect(await writes('f')).toEqual(['claimed', 'succeeded']);
+  });
+
   it('records the waiting fire a pause lets go (overlap queue) as cancelled', async () => {
     const service = await scheduler();
     const started = deferred();
@@ -199,7 +226,9 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: what each fire writes', () => {
        ${[row('k', now - 5000, 'succeeded'), row('k', now - 4000, 'failed'), row('k', now - 4000, 'succeeded', 2), row('k', now - 3000, 'failed')].join(', ')}`,
     );
     await store.flush();
-    const left = await sql<{ job_id: string; status: string; attempt: number }>(`SELECT job_id, status, attempt FROM "${schema}".runs ORDER BY job_id, scheduled_at, attempt`);
+    const left = await sql<{ job_id: string; status: string; attempt: number }>(
+      `SELECT job_id, status, attempt FROM "${schema}".runs ORDER BY job_id, scheduled_at, attempt`,
+    );
     // j: the one run younger than a day; k: its two newest (the second attempt of a fire is newer than its first).
     expect(left).toEqual([
       { job_id: 'j', status: 'succeeded', attempt: 1 },

@@ -83,7 +83,11 @@ export class HistoryWriter {
    */
   record(run: RunRecord, unclaimed = false): void {
     if (this.inFlight.isFenced(run)) return;
-    if (unclaimed) this.unclaimed.add(run);
+    if (unclaimed) {
+      // This node holds a claim of that very fire (started since the record was read): its run records it.
+      if (this.inFlight.has(fireKey(run.jobId, run.scheduledAt, run.attempt))) return;
+      this.unclaimed.add(run);
+    }
     run.node = this.session.nodeId;
     this.pending.add(run);
     if (run.outcome !== 'running') {
@@ -234,6 +238,8 @@ export class HistoryWriter {
     for (const run of batch) {
       const key = fireKey(run.jobId, run.scheduledAt, run.attempt);
       const earlier = byKey.get(key);
+      // A run's own record of the fire is never replaced by a record of the fire let go unclaimed.
+      if (earlier !== undefined && this.unclaimed.has(run) && !this.unclaimed.has(earlier)) continue;
       if (earlier !== undefined && earlier !== run) this.refused.delete(earlier);
       byKey.set(key, run);
     }
@@ -298,8 +304,9 @@ export class HistoryWriter {
     const count = (this.refused.get(run)?.count ?? 0) + 1;
     if (count >= REFUSALS_BEFORE_DROP) {
       this.refused.delete(run);
-      // Not in flight any more: the heartbeat records its row lost, so it does not hold a slot for ever.
-      this.inFlight.delete(fireKey(run.jobId, run.scheduledAt, run.attempt));
+      // Not in flight any more: the heartbeat records its row lost, so it does not hold a slot for ever. (A
+      // record of a fire no claim took settles no claim: a claim of the same fire keeps its key.)
+      if (!this.neverClaimed(run)) this.inFlight.delete(fireKey(run.jobId, run.scheduledAt, run.attempt));
       this.session.context?.logger.error(
         {
           event: 'store_record_dropped',
@@ -316,6 +323,11 @@ export class HistoryWriter {
     this.refused.set(run, { count, retryAt: Date.now() + this.backoffMs(count) });
     this.pending.add(run);
     return false;
+  }
+
+  /** A record of a fire no claim took: decided by a pass or a resume (NEVER_CLAIMED), or let go unclaimed. */
+  private neverClaimed(run: RunRecord): boolean {
+    return NEVER_CLAIMED.has(run.outcome) || this.unclaimed.has(run);
   }
 
   private async writeRuns(runs: RunRecord[]): Promise<void> {
@@ -336,9 +348,7 @@ export class HistoryWriter {
     const settles =
       this.inFlight.size === 0
         ? []
-        : runs
-            .filter((run) => run.outcome !== 'running' && !NEVER_CLAIMED.has(run.outcome) && !this.unclaimed.has(run))
-            .map((run) => fireKey(run.jobId, run.scheduledAt, run.attempt));
+        : runs.filter((run) => run.outcome !== 'running' && !this.neverClaimed(run)).map((run) => fireKey(run.jobId, run.scheduledAt, run.attempt));
     // Asynchronous commit: a crash of the database server (not of a node) may lose the last fraction of a
     // second of run outcomes, never a claim; claims commit synchronously, so no fire can run twice. A row
     // whose settling write was lost is recorded lost by this node's heartbeat (see heartbeat.ts).

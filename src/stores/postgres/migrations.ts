@@ -210,8 +210,8 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   {
     version: 13,
     // The age pruning reads every block range of runs_recorded not summarized yet (a range of new rows is
-    // summarized only by a VACUUM of runs, which an append-mostly table rarely gets): autosummarize has
-    // autovacuum summarize each range once it is full, so a pruning pass reads the newest ranges only.
+    // summarized by the next VACUUM of runs): autosummarize has autovacuum summarize each range as soon as
+    // it is full, so that between vacuums a pruning pass reads few unsummarized ranges.
     sql: `ALTER INDEX {schema}.runs_recorded SET (autosummarize = on);`,
   },
 ];

@@ -57,7 +57,6 @@ export class HistoryPruner {
     if (now - this.lastPrune < PRUNE_EVERY_MS) return;
     this.lastPrune = now;
     const byAge = now - this.lastAgePrune >= AGE_PRUNE_EVERY_MS;
-    if (byAge) this.lastAgePrune = now;
     // Not even a connection: nothing to report (the statements of the loop report the database unreachable).
     const client = await pool.connect().catch(() => null);
     if (client === null) return;
@@ -71,6 +70,9 @@ export class HistoryPruner {
           for (const setting of AGE_PRUNE_SETTINGS) await client.query(setting);
           await client.query(agePruneSql(s), [this.retention.maxRunAgeMs]);
           await client.query('RESET enable_seqscan');
+          await client.query('RESET enable_bitmapscan');
+          // Done (not merely tried: another node's pass holding the lock, or a failure, leaves it due).
+          this.lastAgePrune = now;
         }
         const slice = await client.query<{ id: string }>(`SELECT id FROM ${s}.jobs WHERE id COLLATE "C" > $1 ORDER BY id COLLATE "C" LIMIT $2`, [
           this.cursor,
