@@ -52,6 +52,28 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: what each fire writes', () => {
     return rows.map((row) => row.status);
   }
 
+  /** A manual run of a new job `jobId` that is held running until `release`: its fire's key. */
+  async function heldRun(service: SchedulerService, jobId: string): Promise<{ scheduledAt: number; attempt: number; release: () => void }> {
+    const task = gatedTask(service, 'held');
+    await service.addIntervalJob('held', 3600, jobId);
+    await service.runJobNow(jobId);
+    await task.started;
+    const [run] = await sql<{ scheduled_at: number; attempt: number }>(`SELECT scheduled_at, attempt FROM "${schema}".runs WHERE job_id = $1`, [jobId]);
+    return { scheduledAt: run?.scheduled_at as number, attempt: run?.attempt as number, release: task.release };
+  }
+
+  /** Registers task `name`, whose runs wait for `release` (released at the test's end in any case). */
+  function gatedTask(service: SchedulerService, name: string): { started: Promise<void>; release: () => void } {
+    const started = deferred();
+    const gate = deferred();
+    service.registerTask(name, async () => {
+      started.resolve();
+      await gate.promise;
+    });
+    cleanups.push(async () => gate.resolve());
+    return { started: started.promise, release: () => gate.resolve() };
+  }
+
   it('writes a run that ends at once as its claim and its outcome, nothing in between', async () => {
     const service = await scheduler();
     service.registerTask('quick', () => undefined);
@@ -63,23 +85,12 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: what each fire writes', () => {
   });
 
   it('never writes a record of a fire no claim took (skipped) over a run of that fire: the run keeps its row and its outcome', async () => {
-    const service = await scheduler();
-    const started = deferred();
-    const gate = deferred();
-    service.registerTask('held', async () => {
-      started.resolve();
-      await gate.promise;
-    });
-    cleanups.push(async () => gate.resolve());
-    await service.addIntervalJob('held', 3600, 'w');
-    await service.runJobNow('w');
-    await started.promise;
-    const [run] = await sql<{ scheduled_at: number; attempt: number }>(`SELECT scheduled_at, attempt FROM "${schema}".runs WHERE job_id = 'w'`);
+    const run = await heldRun(await scheduler(), 'w');
     // What a pass decides for the same fire when a stale write rewound the schedule and the slot is busy.
     store.recordRun({
       jobId: 'w',
-      scheduledAt: run?.scheduled_at as number,
-      attempt: run?.attempt as number,
+      scheduledAt: run.scheduledAt,
+      attempt: run.attempt,
       startedAt: null,
       finishedAt: null,
       outcome: 'skipped',
@@ -89,29 +100,18 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: what each fire writes', () => {
     });
     await store.flush();
     expect(await writes('w')).toEqual(['claimed']);
-    gate.resolve();
+    run.release();
     await until(async () => (await writes('w')).includes('succeeded'), 20_000, 'the outcome of w written');
     expect(await writes('w')).toEqual(['claimed', 'succeeded']);
   });
 
   it('never writes the cancelled record of a waiting fire let go over a claim of that fire; writes it where the fire has no row', async () => {
-    const service = await scheduler();
-    const started = deferred();
-    const gate = deferred();
-    service.registerTask('held', async () => {
-      started.resolve();
-      await gate.promise;
-    });
-    cleanups.push(async () => gate.resolve());
-    await service.addIntervalJob('held', 3600, 'c');
-    await service.runJobNow('c');
-    await started.promise;
-    const [run] = await sql<{ scheduled_at: number; attempt: number }>(`SELECT scheduled_at, attempt FROM "${schema}".runs WHERE job_id = 'c'`);
+    const run = await heldRun(await scheduler(), 'c');
     // A pause read the job with this fire still waiting, while a claim (committed since) started it.
     const dropped = (scheduledAt: number) => ({
       jobId: 'c',
       scheduledAt,
-      attempt: run?.attempt as number,
+      attempt: run.attempt,
       startedAt: null,
       finishedAt: null,
       outcome: 'cancelled' as const,
@@ -119,14 +119,14 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: what each fire writes', () => {
       durationMs: null,
       error: { code: 'CANCELLED', message: 'the job was paused while the fire waited for a free instance' },
     });
-    store.recordUnclaimed(dropped(run?.scheduled_at as number));
+    store.recordUnclaimed(dropped(run.scheduledAt));
     await store.flush();
     expect(await writes('c')).toEqual(['claimed']);
-    gate.resolve();
+    run.release();
     await until(async () => (await writes('c')).includes('succeeded'), 20_000, 'the outcome of c written');
     expect(await writes('c')).toEqual(['claimed', 'succeeded']);
     // A fire no claim took: its record is written.
-    store.recordUnclaimed(dropped((run?.scheduled_at as number) + 1));
+    store.recordUnclaimed(dropped(run.scheduledAt + 1));
     await store.flush();
     expect(await writes('c')).toEqual(['claimed', 'succeeded', 'cancelled']);
   });
@@ -160,15 +160,9 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: what each fire writes', () => {
 
   it('records the waiting fire a pause lets go (overlap queue) as cancelled', async () => {
     const service = await scheduler();
-    const started = deferred();
-    const gate = deferred();
-    service.registerTask('long', async () => {
-      started.resolve();
-      await gate.promise;
-    });
-    cleanups.push(async () => gate.resolve());
+    const task = gatedTask(service, 'long');
     await service.addIntervalJob('long', 1, 'q', { overlap: 'queue' });
-    await started.promise;
+    await task.started;
     await until(async () => (await service.getJob('q'))?.waitingFire != null, 20_000, 'a fire of q waiting');
     const waiting = (await service.getJob('q'))?.waitingFire?.scheduledAt.getTime();
     await service.pauseJob('q');
@@ -177,7 +171,7 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: what each fire writes', () => {
       `SELECT scheduled_at, started_at FROM "${schema}".runs WHERE job_id = 'q' AND status = 'cancelled'`,
     );
     expect(row).toMatchObject({ scheduled_at: waiting, started_at: null });
-    gate.resolve();
+    task.release();
   });
 
   it('writes a longer run as running once it has run RUNNING_WRITE_AFTER_MS, then its outcome', async () => {
