@@ -16,14 +16,22 @@ import { PgTransaction } from './transaction.js';
 const PRUNE_EVERY_MS = 12_000;
 /** Jobs per count-pruning pass: 500 jobs a minute. */
 const JOBS_PER_PASS = 100;
-/** How often a node deletes runs past maxRunAgeDays (a retention in days: every ten minutes is ample). */
-const AGE_PRUNE_EVERY_MS = 600_000;
+/**
+ * How often a node deletes runs past maxRunAgeDays: a tenth of the retention, between a minute and an hour
+ * (30 days: hourly). This pass reads most of the table once pruned rows' space has been reused (see
+ * AGE_PRUNE_SETTINGS), so it runs no more often than the retention needs.
+ */
+function agePruneEveryMs(maxRunAgeMs: number): number {
+  return Math.min(3_600_000, Math.max(60_000, maxRunAgeMs / 10));
+}
 
 /**
  * runs_recorded is a BRIN index, read only by a bitmap scan (this pool turns them off: connection.ts). The
  * planner takes the cutoff, a parameter to it, for a third of the table and would scan it all: through the
  * index, only the block ranges that may hold old rows are read (and those not summarized yet, see migration
- * 13). Set in the pruning transaction, before agePruneSql.
+ * 13). A range's summary only widens, though: once the space of pruned rows is reused by new ones, its
+ * oldest time stays, and most ranges may hold old rows again. Set in the pruning transaction, before
+ * agePruneSql.
  */
 export const AGE_PRUNE_SETTINGS = ['SET LOCAL enable_bitmapscan = on', 'SET LOCAL enable_seqscan = off'] as const;
 
@@ -47,8 +55,8 @@ export class HistoryPruner {
   ) {}
 
   /**
-   * Prunes by count if PRUNE_EVERY_MS have passed since the last try, and by age too if AGE_PRUNE_EVERY_MS
-   * have (both at the first call). Never throws: a failure is logged and tried again later.
+   * Prunes by count if PRUNE_EVERY_MS have passed since the last try, and by age too when agePruneEveryMs
+   * have since the last age pass (both at the first call). Never throws: a failure is logged and tried again later.
    */
   async maybePrune(): Promise<void> {
     const { context, pool, s, schema } = this.session;
@@ -56,7 +64,7 @@ export class HistoryPruner {
     const now = context.now();
     if (now - this.lastPrune < PRUNE_EVERY_MS) return;
     this.lastPrune = now;
-    const byAge = now - this.lastAgePrune >= AGE_PRUNE_EVERY_MS;
+    const byAge = now - this.lastAgePrune >= agePruneEveryMs(this.retention.maxRunAgeMs);
     // Not even a connection: nothing to report (the statements of the loop report the database unreachable).
     const client = await pool.connect().catch(() => null);
     if (client === null) return;
