@@ -68,6 +68,8 @@ export class HistoryPruner {
     // Not even a connection: nothing to report (the statements of the loop report the database unreachable).
     const client = await pool.connect().catch(() => null);
     if (client === null) return;
+    // Set once the age pass committed: another node's pass holding the lock, or a failure, leaves it due.
+    let agePruned = false;
     try {
       await (
         await PgTransaction.begin(client)
@@ -79,8 +81,7 @@ export class HistoryPruner {
           await client.query(agePruneSql(s), [this.retention.maxRunAgeMs]);
           await client.query('RESET enable_seqscan');
           await client.query('RESET enable_bitmapscan');
-          // Done (not merely tried: another node's pass holding the lock, or a failure, leaves it due).
-          this.lastAgePrune = now;
+          agePruned = true;
         }
         const slice = await client.query<{ id: string }>(`SELECT id FROM ${s}.jobs WHERE id COLLATE "C" > $1 ORDER BY id COLLATE "C" LIMIT $2`, [
           this.cursor,
@@ -102,6 +103,7 @@ export class HistoryPruner {
           [ids, this.retention.maxRunsPerJob],
         );
       });
+      if (agePruned) this.lastAgePrune = now;
     } catch (error) {
       context.logger.warn({ event: 'store_prune_failed', error: { message: (error as Error).message } }, 'pruning run history failed; will retry');
     }
