@@ -3,7 +3,8 @@
  * its UPDATE waits for the row lock of a claim that holds the same record: the claim must not write that
  * pause (paused, but without its pause: who, why) before the pause's own UPDATE commits, nor at all if that
  * UPDATE fails; and pauseJob answers (and audits) the pause it wrote, whatever a read of the row showed the
- * shared record while it waited.
+ * shared record while it waited. And a read of the row while a claim holds its record leaves the claim's
+ * decisions on that record (the row is locked: the read can only show it as it was before the claim).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JobRecord } from '../../src/core/job.js';
@@ -78,8 +79,8 @@ describe.skipIf(!pgAvailable)('a claim on PostgreSQL and a pause of the job it h
   it('answers and audits the pause as written when a read of the row came while its UPDATE waited', async () => {
     const { s, store: claiming } = await setUp();
     const { held, pausing } = await claimThenPause(s, claiming);
-    // A read meanwhile (the dashboard, another getJob) sees the row before the pause, on the shared record.
-    expect((await claiming.get('j'))?.paused).toBe(false);
+    // A read meanwhile (the dashboard, another getJob) leaves the record the claim holds as it is.
+    expect((await claiming.get('j'))?.paused).toBe(true);
     await claiming.putBack(held, []);
     const paused = await pausing;
     expect(paused.paused).toBe(true);
@@ -89,5 +90,25 @@ describe.skipIf(!pgAvailable)('a claim on PostgreSQL and a pause of the job it h
     expect(entry?.action).toBe('job.paused');
     expect(entry?.after?.paused).toBe(true);
     expect((await s.getJob('j'))?.pause).toMatchObject({ note: 'maintenance' });
+  });
+
+  it('keeps what a claim decided when the row is read while the claim holds it: a fire left waiting is written', async () => {
+    const { store: claiming } = await setUp();
+    const [held] = (await claiming.takeDue(Date.now(), 10)) as JobRecord[];
+    // What a pass decides for a fire while the job's slots are busy (overlap 'queue'): it waits.
+    const waiting = { scheduledAt: 1_000, dueAt: 1_000, attempt: 1, coalesced: 1 };
+    (held as JobRecord).waitingFire = waiting;
+    (held as JobRecord).nextRunTime = 3_601_000;
+    (held as JobRecord).dueAt = 3_601_000;
+    // A read of the row meanwhile shows it as it was before the claim: that must not undo the decision.
+    expect((await claiming.get('j'))?.waitingFire).toEqual(waiting);
+    await claiming.putBack([held as JobRecord], []);
+    const [row] = await sql<{ waiting: number | null; due_at: number }>(
+      `SELECT (waiting_fire->>'scheduledAt')::float8 AS waiting, due_at FROM "${schema}".jobs WHERE id = 'j'`,
+    );
+    expect(row).toEqual({ waiting: 1_000, due_at: 3_601_000 });
+    // Once the claim has ended, reads refresh the record from the row again.
+    await sql(`UPDATE "${schema}".jobs SET waiting_fire = NULL WHERE id = 'j'`);
+    expect((await claiming.get('j'))?.waitingFire).toBeNull();
   });
 });

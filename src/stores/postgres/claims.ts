@@ -107,6 +107,7 @@ export class PgClaims {
         return [];
       }
       this.open.add({ tx, jobs: new Set(jobs) });
+      this.cache.hold(jobs);
       return jobs;
     } catch (error) {
       await tx.rollback(error);
@@ -386,6 +387,8 @@ export class PgClaims {
     try {
       await claim.tx.commit();
     } finally {
+      // The rows are unlocked now (committed, or rolled back by a failed COMMIT): reads refresh them again.
+      this.cache.unhold(claim.jobs);
       // Rows the claim left out because they cannot be loaded: their locks are free now.
       await this.setAside.drain();
     }
@@ -394,7 +397,11 @@ export class PgClaims {
   /** Rolls a claim back (if it is still open); never throws. `cause`: the error that ends it. */
   private async rollback(claim: Claim, cause?: unknown): Promise<void> {
     if (!this.open.delete(claim)) return;
-    await claim.tx.rollback(cause);
+    try {
+      await claim.tx.rollback(cause);
+    } finally {
+      this.cache.unhold(claim.jobs);
+    }
     await this.setAside.drain();
   }
 }

@@ -20,6 +20,8 @@ interface Entry {
 export class JobCache {
   /** Hydrated records by id, in least-recently-used order (the map's order). */
   private readonly entries = new Map<string, Entry>();
+  /** Records whose rows an open claim of this node has locked (see hold). */
+  private readonly held = new Set<JobRecord>();
 
   constructor(
     private readonly session: PgSession,
@@ -43,6 +45,21 @@ export class JobCache {
   }
 
   /**
+   * An open claim locked these records' rows (FOR UPDATE) and is changing their schedules: until it ends
+   * (hold is undone by unhold after its COMMIT or ROLLBACK) no other transaction can change those rows, so
+   * a read of one can only show the row as it was before the claim. Put on the record, that would undo the
+   * claim's decisions before it writes them (a fire that began to wait for a slot, a moved due time): a
+   * read of a held record leaves it as it is.
+   */
+  hold(jobs: Iterable<JobRecord>): void {
+    for (const job of jobs) this.held.add(job);
+  }
+
+  unhold(jobs: Iterable<JobRecord>): void {
+    for (const job of jobs) this.held.delete(job);
+  }
+
+  /**
    * A record for a row: the cached one when it was read from this very row (seq: a job removed and added
    * again under its id starts at version 1 too) and its definition is unchanged, with the row's schedule.
    * A row that cannot be loaded gives a placeholder and (`report`) is queued to be set aside.
@@ -51,6 +68,7 @@ export class JobCache {
     if (row.load_error !== null) return this.placeholder(row, row.load_error);
     const cached = this.entries.get(row.id);
     const sameRow = cached !== undefined && cached.job.seq === row.seq;
+    if (sameRow && this.held.has(cached.job)) return cached.job;
     let job: JobRecord;
     if (cached !== undefined && sameRow && cached.version === row.version) {
       job = this.reuse(cached, row);
