@@ -20,8 +20,8 @@ interface Entry {
 export class JobCache {
   /** Hydrated records by id, in least-recently-used order (the map's order). */
   private readonly entries = new Map<string, Entry>();
-  /** Records whose rows an open claim of this node has locked (see hold). */
-  private readonly held = new Set<JobRecord>();
+  /** Records whose rows an open claim of this node has locked (see hold), by id: held even if evicted from `entries`. */
+  private readonly held = new Map<string, JobRecord>();
 
   constructor(
     private readonly session: PgSession,
@@ -52,11 +52,11 @@ export class JobCache {
    * read of a held record leaves it as it is.
    */
   hold(jobs: Iterable<JobRecord>): void {
-    for (const job of jobs) this.held.add(job);
+    for (const job of jobs) this.held.set(job.id, job);
   }
 
   unhold(jobs: Iterable<JobRecord>): void {
-    for (const job of jobs) this.held.delete(job);
+    for (const job of jobs) if (this.held.get(job.id) === job) this.held.delete(job.id);
   }
 
   /**
@@ -66,9 +66,10 @@ export class JobCache {
    */
   fromRow(row: JobRow, report = true): JobRecord {
     if (row.load_error !== null) return this.placeholder(row, row.load_error);
+    const held = this.held.get(row.id);
+    if (held !== undefined && held.seq === row.seq) return held;
     const cached = this.entries.get(row.id);
     const sameRow = cached !== undefined && cached.job.seq === row.seq;
-    if (sameRow && this.held.has(cached.job)) return cached.job;
     let job: JobRecord;
     if (cached !== undefined && sameRow && cached.version === row.version) {
       job = this.reuse(cached, row);
@@ -183,5 +184,6 @@ export class JobCache {
   clear(): void {
     for (const { job } of this.entries.values()) job.releaseTrigger();
     this.entries.clear();
+    this.held.clear();
   }
 }
