@@ -131,24 +131,33 @@ describe.skipIf(!pgAvailable)('PostgreSQL store: what each fire writes', () => {
     expect(await writes('c')).toEqual(['claimed', 'succeeded', 'cancelled']);
   });
 
-  it("keeps a run's own record of its fire when a record of that fire let go unclaimed comes in the same write", async () => {
+  it.each([
+    ['let go unclaimed (cancelled)', 'cancelled'],
+    ['decided by a pass (skipped)', 'skipped'],
+  ] as const)("keeps a run's own record of its fire when a record of that fire %s comes in the same write", async (_what, outcome) => {
     const service = await scheduler();
     service.registerTask('quick', () => undefined);
     await service.addIntervalJob('quick', 3600, 'f');
     const settled = deferred();
     service.on('job_executed', (run) => {
       // Before the history's next write: both records of the fire are pending together.
-      store.recordUnclaimed({
+      const record = {
         jobId: 'f',
         scheduledAt: Date.parse(run.scheduledAt),
         attempt: run.attempt,
         startedAt: null,
         finishedAt: null,
-        outcome: 'cancelled',
+        outcome,
         latenessMs: null,
         durationMs: null,
-        error: { code: 'CANCELLED', message: 'the job was paused while the fire waited for a free instance' },
-      });
+        error:
+          outcome === 'cancelled'
+            ? { code: 'CANCELLED', message: 'the job was paused while the fire waited for a free instance' }
+            : { code: 'MAX_INSTANCES_REACHED', message: 'maxInstances (1) runs of job "f" were already running' },
+      };
+      // The PostgreSQL store's recordRun does not read its job argument.
+      if (outcome === 'cancelled') store.recordUnclaimed(record);
+      else store.recordRun(record, {} as never);
       settled.resolve();
     });
     await service.runJobNow('f');

@@ -238,8 +238,9 @@ export class HistoryWriter {
     for (const run of batch) {
       const key = fireKey(run.jobId, run.scheduledAt, run.attempt);
       const earlier = byKey.get(key);
-      // A run's own record of the fire is never replaced by a record of the fire let go unclaimed.
-      if (earlier !== undefined && this.unclaimed.has(run) && !this.unclaimed.has(earlier)) continue;
+      // A run's own record of the fire is never replaced by a record of a fire no claim took (which the
+      // write below would not put over the run's row either: the run's outcome would be lost).
+      if (earlier !== undefined && this.neverClaimed(run) && !this.neverClaimed(earlier)) continue;
       if (earlier !== undefined && earlier !== run) this.refused.delete(earlier);
       byKey.set(key, run);
     }
